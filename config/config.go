@@ -1,0 +1,230 @@
+// Package config reads the server's configuration from the environment once,
+// at start, into a Config that is passed down. Nothing else reads os.Getenv.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/qwoty/companion/keyring"
+)
+
+// Env is the deployment mode.
+type Env string
+
+// Modes. Development relaxes what a laptop cannot provide (a generated key,
+// a local database URL) and enables the playground; production requires all.
+const (
+	Production  Env = "production"
+	Development Env = "development"
+)
+
+// DefaultDevDatabaseURL is the database `make run` uses when DATABASE_URL is unset.
+const DefaultDevDatabaseURL = "postgres://postgres@127.0.0.1:5432/qwoty?sslmode=disable"
+
+// Config is everything the server needs to start.
+type Config struct {
+	Env         Env
+	DatabaseURL string
+	Port        int
+	// AppURL is the public base URL, without a trailing slash.
+	AppURL    string
+	MasterKey []byte
+	LogLevel  slog.Level
+	// PlaygroundPort serves the dev playground's host page on a second
+	// origin (development only; 0 disables it).
+	PlaygroundPort int
+
+	HubSpot    OAuthApp
+	Pipedrive  OAuthApp
+	Salesforce OAuthApp
+	// PipedriveJWTSecret signs Pipedrive panel requests (falls back to the
+	// client secret, as Pipedrive does).
+	PipedriveJWTSecret string
+	// SalesforceLoginURL is the OAuth host; tests point it at the emulator.
+	SalesforceLoginURL string
+	// SalesforcePackageVersionID builds the package install links.
+	SalesforcePackageVersionID string
+}
+
+// OAuthApp is a CRM app's client credentials; zero means the CRM is disabled.
+type OAuthApp struct {
+	ClientID     string
+	ClientSecret string
+}
+
+// Enabled reports whether the app is configured.
+func (a OAuthApp) Enabled() bool { return a.ClientID != "" }
+
+// Dev reports whether the server runs in development mode.
+func (c *Config) Dev() bool { return c.Env == Development }
+
+// Lookup reads one variable; os.LookupEnv in production, a map in tests.
+type Lookup func(string) (string, bool)
+
+// FromEnv reads the process environment.
+func FromEnv() (*Config, error) { return Load(os.LookupEnv, ".") }
+
+// Load reads the configuration through lookup. devDir is where development
+// mode keeps its generated key. The first problem found is returned as one
+// line naming the variable.
+func Load(lookup Lookup, devDir string) (*Config, error) {
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	c := &Config{}
+
+	switch env := get("QWOTY_ENV"); env {
+	case "", "production":
+		c.Env = Production
+	case "development", "dev":
+		c.Env = Development
+	default:
+		return nil, fmt.Errorf("QWOTY_ENV: %q is not production or development", env)
+	}
+
+	c.Port = 8080
+	if v := get("PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("PORT: %q is not a port number (1-65535)", v)
+		}
+		c.Port = p
+	}
+
+	c.DatabaseURL = get("DATABASE_URL")
+	if c.DatabaseURL == "" {
+		if !c.Dev() {
+			return nil, errors.New("DATABASE_URL: required (a PostgreSQL URL such as postgres://user@host:5432/qwoty)")
+		}
+		c.DatabaseURL = DefaultDevDatabaseURL
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, errors.New("DATABASE_URL: not a postgres:// URL")
+	}
+
+	c.AppURL = strings.TrimRight(get("APP_URL"), "/")
+	if c.AppURL == "" {
+		if !c.Dev() {
+			return nil, errors.New("APP_URL: required (the public https:// base URL of this server)")
+		}
+		c.AppURL = fmt.Sprintf("http://localhost:%d", c.Port)
+	}
+	if err := checkBaseURL(c.AppURL, c.Dev()); err != nil {
+		return nil, fmt.Errorf("APP_URL: %w", err)
+	}
+
+	key, err := masterKey(get("QWOTY_SECRET_KEY"), c.Dev(), devDir)
+	if err != nil {
+		return nil, err
+	}
+	c.MasterKey = key
+
+	c.LogLevel = slog.LevelInfo
+	if v := get("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return nil, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", v)
+		}
+	}
+
+	if c.Dev() {
+		c.PlaygroundPort = c.Port + 1
+		if v := get("PLAYGROUND_PORT"); v != "" {
+			p, err := strconv.Atoi(v)
+			if err != nil || p < 0 || p > 65535 {
+				return nil, fmt.Errorf("PLAYGROUND_PORT: %q is not a port number (0 disables)", v)
+			}
+			c.PlaygroundPort = p
+		}
+	}
+
+	for _, app := range []struct {
+		prefix string
+		dst    *OAuthApp
+	}{{"HUBSPOT", &c.HubSpot}, {"PIPEDRIVE", &c.Pipedrive}, {"SALESFORCE", &c.Salesforce}} {
+		app.dst.ClientID = get(app.prefix + "_CLIENT_ID")
+		app.dst.ClientSecret = get(app.prefix + "_CLIENT_SECRET")
+		if (app.dst.ClientID == "") != (app.dst.ClientSecret == "") {
+			return nil, fmt.Errorf("%s_CLIENT_SECRET: set both %s_CLIENT_ID and %s_CLIENT_SECRET, or neither", app.prefix, app.prefix, app.prefix)
+		}
+	}
+	c.PipedriveJWTSecret = get("PIPEDRIVE_JWT_SECRET")
+	c.SalesforceLoginURL = strings.TrimRight(get("SALESFORCE_LOGIN_URL"), "/")
+	if c.SalesforceLoginURL == "" {
+		c.SalesforceLoginURL = "https://login.salesforce.com"
+	}
+	if err := checkBaseURL(c.SalesforceLoginURL, c.Dev()); err != nil {
+		return nil, fmt.Errorf("SALESFORCE_LOGIN_URL: %w", err)
+	}
+	c.SalesforcePackageVersionID = get("SALESFORCE_PACKAGE_VERSION_ID")
+	if v := c.SalesforcePackageVersionID; v != "" && !(strings.HasPrefix(v, "04t") && (len(v) == 15 || len(v) == 18)) {
+		return nil, fmt.Errorf("SALESFORCE_PACKAGE_VERSION_ID: %q is not a package version id (04t…, 15 or 18 characters)", v)
+	}
+	return c, nil
+}
+
+// checkBaseURL accepts an absolute http(s) URL without query or fragment;
+// plain http only in development.
+func checkBaseURL(s string, dev bool) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	if u.Scheme == "http" && !dev {
+		return fmt.Errorf("%q must use https outside development", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not carry a query or fragment", s)
+	}
+	return nil
+}
+
+// devKeyFile is where development mode keeps its generated master key.
+const devKeyFile = ".qwoty-dev-key"
+
+func masterKey(v string, dev bool, devDir string) ([]byte, error) {
+	if v == "" {
+		if !dev {
+			return nil, errors.New("QWOTY_SECRET_KEY: required (base64 of 32 random bytes: openssl rand -base64 32)")
+		}
+		return devMasterKey(devDir)
+	}
+	key, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil, errors.New("QWOTY_SECRET_KEY: not valid base64")
+	}
+	if len(key) != keyring.MasterKeySize {
+		return nil, fmt.Errorf("QWOTY_SECRET_KEY: decodes to %d bytes, want %d", len(key), keyring.MasterKeySize)
+	}
+	return key, nil
+}
+
+// devMasterKey reads the development key, generating it on first use, so
+// that secrets sealed by one `make run` open in the next.
+func devMasterKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, devKeyFile)
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) != keyring.MasterKeySize {
+			return nil, fmt.Errorf("QWOTY_SECRET_KEY: unset, and the development key file %s is corrupt (delete it to generate a new one)", devKeyFile)
+		}
+		return key, nil
+	}
+	key := make([]byte, keyring.MasterKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("QWOTY_SECRET_KEY: generate development key: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("QWOTY_SECRET_KEY: unset, and the development key file %s cannot be written: %w", devKeyFile, err)
+	}
+	return key, nil
+}

@@ -1,0 +1,63 @@
+package qwoty
+
+import "time"
+
+// Provider names a CRM.
+type Provider string
+
+// Providers.
+const (
+	ProviderSalesforce Provider = "salesforce"
+	ProviderHubSpot    Provider = "hubspot"
+	ProviderPipedrive  Provider = "pipedrive"
+)
+
+// ConnectionStatus is whether a connection serves requests.
+type ConnectionStatus string
+
+// Connection statuses.
+const (
+	ConnectionActive       ConnectionStatus = "active"
+	ConnectionDisconnected ConnectionStatus = "disconnected"
+	ConnectionError        ConnectionStatus = "error"
+)
+
+// Workspace is one customer of ours: its users, connections and quotes.
+type Workspace struct {
+	ID   string
+	Name string
+}
+
+// Connection links a workspace to one CRM account (a Salesforce org, a
+// HubSpot portal, a Pipedrive company).
+type Connection struct {
+	ID          string
+	WorkspaceID string
+	Provider    Provider
+	// ExternalID is the CRM account id: the 18-character Salesforce org id,
+	// the HubSpot portal id or the Pipedrive company id.
+	ExternalID string
+	// MyDomain is the Salesforce My Domain name ("acme", or "acme--uat" for a
+	// sandbox), optionally with an edition suffix ("acme.develop").
+	MyDomain    string
+	Sandbox     bool
+	InstanceURL string
+	Status      ConnectionStatus
+	// Secret is the embed secret shared with the CRM (plaintext in memory,
+	// encrypted at rest). PreviousSecret stays valid until PreviousExpiresAt.
+	Secret            []byte
+	PreviousSecret    []byte
+	PreviousExpiresAt time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Secrets returns the secrets that verify a request at now: the current one,
+// then the previous one while its rotation window is open.
+func (c *Connection) Secrets(now time.Time) [][]byte {
+	out := [][]byte{c.Secret}
+	if len(c.PreviousSecret) > 0 && now.Before(c.PreviousExpiresAt) {
+		out = append(out, c.PreviousSecret)
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package qwoty
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code. Codes are part of the public
+// contract (docs/troubleshooting.md): never rename one, only add.
+type Code string
+
+// Error codes. The HTTP layer maps each to a status in one function
+// (server.statusFor); the troubleshooting table documents each.
+const (
+	CodeBadRequest          Code = "bad_request"
+	CodePayloadTooLarge     Code = "payload_too_large"
+	CodeSignatureMissing    Code = "signature_missing"
+	CodeSignatureInvalid    Code = "signature_invalid"
+	CodeTimestampOutOfRange Code = "timestamp_out_of_range"
+	CodeReplayedRequest     Code = "replayed_request"
+	CodeOrgNotConnected     Code = "org_not_connected"
+	CodeOrgDisconnected     Code = "org_disconnected"
+	CodeTokenMissing        Code = "token_missing"
+	CodeTokenInvalid        Code = "token_invalid"
+	CodeTokenExpired        Code = "token_expired"
+	CodeTokenUsed           Code = "token_used"
+	CodeNotFound            Code = "not_found"
+	CodeValidation          Code = "validation_failed"
+	CodeInvalidTransition   Code = "invalid_status_transition"
+	CodeQuoteLocked         Code = "quote_locked"
+	CodeVersionConflict     Code = "version_conflict"
+	CodeMethodNotAllowed    Code = "method_not_allowed"
+	CodeInternal            Code = "internal"
+	CodeUnavailable         Code = "unavailable"
+)
+
+// Error is an application error a user can meet: a stable code, a message
+// that says what happened, and a hint that says what to do about it.
+type Error struct {
+	Code    Code
+	Message string
+	Hint    string
+	// Err is the underlying cause, logged but never shown to the caller.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an *Error with a formatted message and a hint.
+func Errorf(code Code, hint, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Hint: hint}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or
+// CodeInternal when there is none: an error we did not classify is our fault.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// AsError returns err's *Error, or a generic internal error wrapping it.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{
+		Code:    CodeInternal,
+		Message: "Something went wrong on our side.",
+		Hint:    "Try again; if it persists, contact support with the request id.",
+		Err:     err,
+	}
+}
+
+// ErrNotFound is the sentinel the store returns for a missing row; callers
+// wrap it into an *Error with the context they have.
+var ErrNotFound = errors.New("not found")

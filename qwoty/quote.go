@@ -1,0 +1,122 @@
+package qwoty
+
+import (
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Status is the lifecycle state of a quote.
+type Status string
+
+// Quote statuses.
+const (
+	StatusDraft    Status = "draft"
+	StatusSent     Status = "sent"
+	StatusViewed   Status = "viewed"
+	StatusAccepted Status = "accepted"
+	StatusRejected Status = "rejected"
+	StatusExpired  Status = "expired"
+)
+
+// Statuses lists every status in display order.
+var Statuses = []Status{StatusDraft, StatusSent, StatusViewed, StatusAccepted, StatusRejected, StatusExpired}
+
+// transitions is the whole status machine: a quote may only move along these
+// edges. Accepted is final; a rejected or expired quote can be revised, which
+// brings it back to draft.
+var transitions = map[Status][]Status{
+	StatusDraft:    {StatusSent},
+	StatusSent:     {StatusViewed, StatusAccepted, StatusRejected, StatusExpired, StatusDraft},
+	StatusViewed:   {StatusAccepted, StatusRejected, StatusExpired, StatusDraft},
+	StatusAccepted: nil,
+	StatusRejected: {StatusDraft},
+	StatusExpired:  {StatusDraft},
+}
+
+// ParseStatus returns the status named s, or false when s names none.
+func ParseStatus(s string) (Status, bool) {
+	st := Status(s)
+	_, ok := transitions[st]
+	return st, ok
+}
+
+// Next returns the statuses a quote in s may move to.
+func (s Status) Next() []Status { return transitions[s] }
+
+// CanMoveTo reports whether a quote in s may move to next.
+func (s Status) CanMoveTo(next Status) bool {
+	for _, n := range transitions[s] {
+		if n == next {
+			return true
+		}
+	}
+	return false
+}
+
+// Editable reports whether line items and terms may change in this status:
+// only drafts, so that what a customer saw is what they accept.
+func (s Status) Editable() bool { return s == StatusDraft }
+
+// Label is the status as shown to people.
+func (s Status) Label() string {
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(string(s[:1])) + string(s[1:])
+}
+
+// Customer is the CRM account a quote is for.
+type Customer struct {
+	ID           string
+	WorkspaceID  string
+	CRMAccountID string
+	Name         string
+}
+
+// Quote is a priced offer attached to one CRM record.
+type Quote struct {
+	ID           string
+	WorkspaceID  string
+	ConnectionID string
+	CustomerID   string // empty when the record has no account
+	CustomerName string
+	CRMRecordID  string
+	Number       string // per workspace, like Q-00042
+	Title        string
+	Status       Status
+	Currency     string
+	TaxRate      decimal.Decimal // percent, 0..100
+	Totals       Totals
+	Version      int
+	CreatedBy    string // CRM user id
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Lines        []LineItem
+}
+
+// LineItem is one priced line of a quote.
+type LineItem struct {
+	ID              string
+	QuoteID         string
+	ParentID        string // bundle parent, empty for top-level lines
+	Position        int
+	SKU             string
+	Description     string
+	Quantity        decimal.Decimal
+	UnitPrice       decimal.Decimal
+	DiscountPercent decimal.Decimal // 0..100
+	Amount          decimal.Decimal // quantity × unit price, rounded to the currency
+	Discount        decimal.Decimal // amount × discount percent, rounded
+	Net             decimal.Decimal // amount − discount
+}
+
+// FormatNumber formats a per-workspace sequence number as a quote number.
+func FormatNumber(n int64) string {
+	s := decimal.NewFromInt(n).String()
+	for len(s) < 5 {
+		s = "0" + s
+	}
+	return "Q-" + s
+}

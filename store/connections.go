@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qwoty/companion/qwoty"
+)
+
+// NewSecret returns a fresh embed secret: 32 random bytes, base64url without
+// padding. The CRM keys its HMAC with the UTF-8 bytes of this text, so the
+// text itself is the key on both sides.
+func NewSecret() []byte {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return []byte(base64.RawURLEncoding.EncodeToString(b[:]))
+}
+
+// AddConnectionParams describe a connection made without OAuth (the CLI, the
+// dev playground).
+type AddConnectionParams struct {
+	Workspace  string // workspace name; created when missing
+	Provider   qwoty.Provider
+	ExternalID string
+	MyDomain   string
+	Sandbox    bool
+	// InstanceURL is the CRM's API base (Pipedrive's api_domain).
+	InstanceURL string
+	Actor       string
+}
+
+// AddConnection creates the connection, or re-enables an existing one for the
+// same CRM account with a fresh secret (the old one was shown once and is
+// unknown). It returns the connection with its plaintext secret.
+func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.Connection, error) {
+	var out *qwoty.Connection
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var wsID string
+		err := tx.QueryRow(ctx, `
+			INSERT INTO workspaces (name) VALUES ($1)
+			ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+			RETURNING id`, p.Workspace).Scan(&wsID)
+		if err != nil {
+			return fmt.Errorf("upsert workspace %q: %w", p.Workspace, err)
+		}
+
+		var id, existingWS string
+		err = tx.QueryRow(ctx, `SELECT id, workspace_id FROM connections WHERE provider = $1 AND external_id = $2 FOR UPDATE`,
+			p.Provider, p.ExternalID).Scan(&id, &existingWS)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			id = newID()
+		case err != nil:
+			return fmt.Errorf("find connection: %w", err)
+		case existingWS != wsID:
+			return qwoty.Errorf(qwoty.CodeValidation,
+				"Disconnect it there first, or omit --workspace to re-enable it where it is.",
+				"%s account %s is already connected to another workspace", p.Provider, p.ExternalID)
+		}
+
+		secret := NewSecret()
+		sealed, err := db.keys.Seal(secret, aad(id, "secret"))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO connections (id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, status, secret_enc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8)
+			ON CONFLICT (id) DO UPDATE SET
+				my_domain = EXCLUDED.my_domain, sandbox = EXCLUDED.sandbox, instance_url = EXCLUDED.instance_url,
+				status = 'active', secret_enc = EXCLUDED.secret_enc,
+				previous_secret_enc = NULL, previous_expires_at = NULL, updated_at = now()`,
+			id, wsID, p.Provider, p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL, sealed)
+		if err != nil {
+			return fmt.Errorf("save connection: %w", err)
+		}
+		if err := audit(ctx, tx, wsID, id, p.Actor, "connection.added", map[string]any{
+			"provider": p.Provider, "externalId": p.ExternalID, "myDomain": p.MyDomain, "sandbox": p.Sandbox,
+		}); err != nil {
+			return err
+		}
+		out = &qwoty.Connection{
+			ID: id, WorkspaceID: wsID, Provider: p.Provider, ExternalID: p.ExternalID,
+			MyDomain: p.MyDomain, Sandbox: p.Sandbox, InstanceURL: p.InstanceURL,
+			Status: qwoty.ConnectionActive, Secret: secret,
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: add %s connection %s: %w", p.Provider, p.ExternalID, err)
+	}
+	return out, nil
+}
+
+const connectionColumns = `id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, status,
+	secret_enc, previous_secret_enc, previous_expires_at, created_at, updated_at`
+
+// ConnectionByExternalID finds the connection of a CRM account, whatever its
+// status, with its secrets opened. It returns qwoty.ErrNotFound when none.
+func (db *DB) ConnectionByExternalID(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error) {
+	row := db.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE provider = $1 AND external_id = $2`, provider, externalID)
+	c, err := db.scanConnection(row)
+	if err != nil {
+		return nil, fmt.Errorf("store: connection %s %s: %w", provider, externalID, err)
+	}
+	return c, nil
+}
+
+// ConnectionByID finds a connection by id, with its secrets opened.
+func (db *DB) ConnectionByID(ctx context.Context, id string) (*qwoty.Connection, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("store: connection %q: %w", id, qwoty.ErrNotFound)
+	}
+	row := db.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id)
+	c, err := db.scanConnection(row)
+	if err != nil {
+		return nil, fmt.Errorf("store: connection %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func (db *DB) scanConnection(row pgx.Row) (*qwoty.Connection, error) {
+	var c qwoty.Connection
+	var secret, prev []byte
+	var prevExp *time.Time
+	err := row.Scan(&c.ID, &c.WorkspaceID, &c.Provider, &c.ExternalID, &c.MyDomain, &c.Sandbox, &c.InstanceURL, &c.Status,
+		&secret, &prev, &prevExp, &c.CreatedAt, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, qwoty.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if secret != nil {
+		if c.Secret, err = db.keys.Open(secret, aad(c.ID, "secret")); err != nil {
+			return nil, fmt.Errorf("open secret: %w", err)
+		}
+	}
+	if prev != nil && prevExp != nil {
+		if c.PreviousSecret, err = db.keys.Open(prev, aad(c.ID, "previous_secret")); err != nil {
+			return nil, fmt.Errorf("open previous secret: %w", err)
+		}
+		c.PreviousExpiresAt = *prevExp
+	}
+	return &c, nil
+}
+
+// RotateSecret gives the connection a new secret and keeps the current one
+// valid for grace, so requests signed before the org picks up the new secret
+// still verify. It returns the new plaintext secret.
+func (db *DB) RotateSecret(ctx context.Context, connectionID string, grace time.Duration, actor string) ([]byte, error) {
+	secret := NewSecret()
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var wsID string
+		var cur []byte
+		err := tx.QueryRow(ctx, `SELECT workspace_id, secret_enc FROM connections WHERE id = $1 FOR UPDATE`, connectionID).Scan(&wsID, &cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return qwoty.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		plain, err := db.keys.Open(cur, aad(connectionID, "secret"))
+		if err != nil {
+			return fmt.Errorf("open current secret: %w", err)
+		}
+		prevSealed, err := db.keys.Seal(plain, aad(connectionID, "previous_secret"))
+		if err != nil {
+			return err
+		}
+		newSealed, err := db.keys.Seal(secret, aad(connectionID, "secret"))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE connections SET secret_enc = $2, previous_secret_enc = $3, previous_expires_at = $4, updated_at = now() WHERE id = $1`,
+			connectionID, newSealed, prevSealed, db.now().Add(grace))
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, wsID, connectionID, actor, "connection.secret_rotated", map[string]any{"graceSeconds": int(grace.Seconds())})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: rotate secret of connection %s: %w", connectionID, err)
+	}
+	return secret, nil
+}
+
+// SetConnectionStatus moves a connection to status (an admin disconnecting,
+// or an error found by a job).
+func (db *DB) SetConnectionStatus(ctx context.Context, connectionID string, status qwoty.ConnectionStatus, actor string) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var wsID string
+		err := tx.QueryRow(ctx, `UPDATE connections SET status = $2, updated_at = now() WHERE id = $1 RETURNING workspace_id`,
+			connectionID, status).Scan(&wsID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return qwoty.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, wsID, connectionID, actor, "connection.status_changed", map[string]any{"status": status})
+	})
+	if err != nil {
+		return fmt.Errorf("store: set status of connection %s: %w", connectionID, err)
+	}
+	return nil
+}
+
+// aad binds a sealed value to its row and column.
+func aad(id, column string) []byte { return []byte("connections/" + id + "/" + column) }

@@ -1,0 +1,191 @@
+// Package store is the PostgreSQL access layer: one DB type over a pgx pool,
+// migrations applied at start, and the queries of every domain type. Secrets
+// are sealed with the keyring before they reach a column.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
+
+	"github.com/qwoty/companion/keyring"
+	"github.com/qwoty/companion/migrations"
+)
+
+// DB is the one storage type: every query of the application goes through it.
+type DB struct {
+	pool *pgxpool.Pool
+	keys *keyring.Keyring
+	now  func() time.Time
+}
+
+// Options tune the pool; the zero value gives the production defaults.
+type Options struct {
+	// MaxConns caps the pool (default 20, or pool_max_conns in the URL).
+	MaxConns int32
+	// Now is the clock (default time.Now), replaced in tests.
+	Now func() time.Time
+}
+
+// Open connects to the database at url, creating the database when it does
+// not exist, and returns a DB. It does not migrate; call Migrate.
+func Open(ctx context.Context, url string, keys *keyring.Keyring, opt Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse DATABASE_URL: %w", err)
+	}
+	// Explicit pool settings: bounded size, recycled connections, and
+	// server-side timeouts so no query or forgotten transaction hangs forever.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 20
+	}
+	if opt.MaxConns > 0 {
+		cfg.MaxConns = opt.MaxConns
+	}
+	cfg.MinConns = 2
+	cfg.MaxConnLifetime = time.Hour
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.HealthCheckPeriod = time.Minute
+	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	rp := cfg.ConnConfig.RuntimeParams
+	if _, ok := rp["statement_timeout"]; !ok {
+		rp["statement_timeout"] = "10000"
+	}
+	if _, ok := rp["idle_in_transaction_session_timeout"]; !ok {
+		rp["idle_in_transaction_session_timeout"] = "30000"
+	}
+	rp["application_name"] = "qwoty"
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		pgxdecimal.Register(c.TypeMap())
+		return nil
+	}
+
+	if err := ensureDatabase(ctx, cfg.ConnConfig); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &DB{pool: pool, keys: keys, now: now}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Ping checks that the database answers (readiness).
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+
+// Pool exposes the pool to tests and to the job runner.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// ensureDatabase creates the target database when it is missing, through the
+// server's maintenance database. Two instances racing both succeed.
+func ensureDatabase(ctx context.Context, target *pgx.ConnConfig) error {
+	name := target.Database
+	if name == "" || name == "postgres" {
+		return nil
+	}
+	conn, err := pgx.ConnectConfig(ctx, target)
+	if err == nil {
+		return conn.Close(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // invalid_catalog_name
+		return fmt.Errorf("store: connect to database %q: %w", name, err)
+	}
+	admin := target.Copy()
+	admin.Database = "postgres"
+	conn, err = pgx.ConnectConfig(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("store: connect to maintenance database to create %q: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	// Another instance won the race: duplicate_database, or, when both
+	// committed at once, a unique violation on pg_database's name.
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505") {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: create database %q: %w", name, err)
+	}
+	slog.Info("created database", "database", name)
+	return nil
+}
+
+// Migrate applies the embedded migrations. tern holds a PostgreSQL advisory
+// lock while it works, so instances starting together migrate once.
+func (db *DB) Migrate(ctx context.Context) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: acquire: %w", err)
+	}
+	defer conn.Release()
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), "public.schema_version")
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if err := m.LoadMigrations(migrations.FS); err != nil {
+		return fmt.Errorf("store: migrate: load: %w", err)
+	}
+	m.OnStart = func(seq int32, name, direction, _ string) {
+		slog.Info("applying migration", "sequence", seq, "name", name, "direction", direction)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// newID returns a random (version 4) UUID. IDs are made here rather than by
+// the database where a row's id must be known before its secrets are sealed.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// validID reports whether s is a canonical UUID, so malformed ids from a
+// request become "not found" instead of a database error.
+func validID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, fn)
+}
