@@ -26,6 +26,9 @@ CREATE TABLE connections (
     my_domain             text NOT NULL DEFAULT '',
     sandbox               boolean NOT NULL DEFAULT false,
     instance_url          text NOT NULL DEFAULT '',
+    -- Origins allowed to frame the card besides the CRM's own (an Experience
+    -- Cloud site, the dev playground). Never '*': checked on write.
+    frame_origins         text[] NOT NULL DEFAULT '{}',
     status                text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disconnected', 'error')),
     -- AES-GCM sealed (nonce || ciphertext), never plaintext.
     secret_enc            bytea,

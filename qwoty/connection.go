@@ -42,7 +42,9 @@ type Connection struct {
 	MyDomain    string
 	Sandbox     bool
 	InstanceURL string
-	Status      ConnectionStatus
+	// FrameOrigins are extra origins allowed to frame the card.
+	FrameOrigins []string
+	Status       ConnectionStatus
 	// Secret is the embed secret shared with the CRM (plaintext in memory,
 	// encrypted at rest). PreviousSecret stays valid until PreviousExpiresAt.
 	Secret            []byte

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,7 +34,9 @@ type AddConnectionParams struct {
 	Sandbox    bool
 	// InstanceURL is the CRM's API base (Pipedrive's api_domain).
 	InstanceURL string
-	Actor       string
+	// FrameOrigins are extra origins allowed to frame the card.
+	FrameOrigins []string
+	Actor        string
 }
 
 // AddConnection creates the connection, or re-enables an existing one for the
@@ -64,19 +68,30 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 				"%s account %s is already connected to another workspace", p.Provider, p.ExternalID)
 		}
 
+		origins := p.FrameOrigins
+		if origins == nil {
+			origins = []string{}
+		}
+		for _, o := range origins {
+			if !ValidOrigin(o) {
+				return qwoty.Errorf(qwoty.CodeValidation, "Give a scheme, host and optional port, like https://sales.example.com.",
+					"frame origin %q is not an origin", o)
+			}
+		}
 		secret := NewSecret()
 		sealed, err := db.keys.Seal(secret, aad(id, "secret"))
 		if err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `
-			INSERT INTO connections (id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, status, secret_enc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8)
+			INSERT INTO connections (id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, frame_origins, status, secret_enc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 'active', $8)
 			ON CONFLICT (id) DO UPDATE SET
 				my_domain = EXCLUDED.my_domain, sandbox = EXCLUDED.sandbox, instance_url = EXCLUDED.instance_url,
+				frame_origins = EXCLUDED.frame_origins,
 				status = 'active', secret_enc = EXCLUDED.secret_enc,
 				previous_secret_enc = NULL, previous_expires_at = NULL, updated_at = now()`,
-			id, wsID, p.Provider, p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL, sealed)
+			id, wsID, p.Provider, p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL, sealed, origins)
 		if err != nil {
 			return fmt.Errorf("save connection: %w", err)
 		}
@@ -87,7 +102,7 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 		}
 		out = &qwoty.Connection{
 			ID: id, WorkspaceID: wsID, Provider: p.Provider, ExternalID: p.ExternalID,
-			MyDomain: p.MyDomain, Sandbox: p.Sandbox, InstanceURL: p.InstanceURL,
+			MyDomain: p.MyDomain, Sandbox: p.Sandbox, InstanceURL: p.InstanceURL, FrameOrigins: origins,
 			Status: qwoty.ConnectionActive, Secret: secret,
 		}
 		return nil
@@ -98,7 +113,7 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 	return out, nil
 }
 
-const connectionColumns = `id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, status,
+const connectionColumns = `id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, frame_origins, status,
 	secret_enc, previous_secret_enc, previous_expires_at, created_at, updated_at`
 
 // ConnectionByExternalID finds the connection of a CRM account, whatever its
@@ -129,7 +144,7 @@ func (db *DB) scanConnection(row pgx.Row) (*qwoty.Connection, error) {
 	var c qwoty.Connection
 	var secret, prev []byte
 	var prevExp *time.Time
-	err := row.Scan(&c.ID, &c.WorkspaceID, &c.Provider, &c.ExternalID, &c.MyDomain, &c.Sandbox, &c.InstanceURL, &c.Status,
+	err := row.Scan(&c.ID, &c.WorkspaceID, &c.Provider, &c.ExternalID, &c.MyDomain, &c.Sandbox, &c.InstanceURL, &c.FrameOrigins, &c.Status,
 		&secret, &prev, &prevExp, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, qwoty.ErrNotFound
@@ -214,3 +229,17 @@ func (db *DB) SetConnectionStatus(ctx context.Context, connectionID string, stat
 
 // aad binds a sealed value to its row and column.
 func aad(id, column string) []byte { return []byte("connections/" + id + "/" + column) }
+
+// ValidOrigin reports whether s is a serialised origin (scheme://host[:port],
+// nothing else) that may go into a CSP frame-ancestors list: no wildcard, no
+// path, no characters that could end the directive.
+func ValidOrigin(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return false
+	}
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s, "*; ,'\"\\") {
+		return false
+	}
+	return u.Scheme+"://"+u.Host == s
+}

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
+	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
-	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
 
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/migrations"

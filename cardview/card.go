@@ -1,0 +1,140 @@
+package cardview
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// Store is what the card core needs from storage.
+type Store interface {
+	ConnectionLookup
+	ConnectionByID(ctx context.Context, id string) (*qwoty.Connection, error)
+	ClaimAndList(ctx context.Context, r store.CardRequest) (bool, []qwoty.Quote, error)
+}
+
+// Service runs the signed-embed flow for every CRM.
+type Service struct {
+	store  Store
+	tokens *Tokens
+	appURL string
+	now    func() time.Time
+}
+
+// NewService builds the card service. appURL is the public base URL.
+func NewService(st Store, tokens *Tokens, appURL string, now func() time.Time) *Service {
+	return &Service{store: st, tokens: tokens, appURL: appURL, now: now}
+}
+
+// Tokens returns the token issuer the service uses.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Answer is the card data every CRM's endpoint returns, in its own shape.
+type Answer struct {
+	EmbedURL  string         `json:"embedUrl"`
+	ExpiresAt time.Time      `json:"expiresAt"`
+	Record    AnswerRecord   `json:"record"`
+	Quotes    []QuoteSummary `json:"quotes"`
+}
+
+// AnswerRecord names the record the answer is for.
+type AnswerRecord struct {
+	ID string `json:"id"`
+}
+
+// QuoteSummary is one quote as the CRM's own UI lists it.
+type QuoteSummary struct {
+	ID        string       `json:"id"`
+	Number    string       `json:"number"`
+	Title     string       `json:"title"`
+	Status    qwoty.Status `json:"status"`
+	Total     string       `json:"total"`
+	Currency  string       `json:"currency"`
+	UpdatedAt time.Time    `json:"updatedAt"`
+	URL       string       `json:"url"`
+}
+
+// SalesforceCard answers a v1 signed callout: verify, claim the nonce,
+// upsert the customer, list the record's quotes, and issue the embed URL.
+func (s *Service) SalesforceCard(ctx context.Context, req SignedRequest) (*Answer, error) {
+	now := s.now()
+	ec, h, err := VerifySalesforce(ctx, s.store, req, now)
+	if err != nil {
+		return nil, err
+	}
+	return s.answer(ctx, ec, h.Nonce, now)
+}
+
+// answer is the provider-independent half of a card request.
+func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, now time.Time) (*Answer, error) {
+	claimed, quotes, err := s.store.ClaimAndList(ctx, store.CardRequest{
+		ConnectionID: ec.ConnectionID, WorkspaceID: ec.WorkspaceID,
+		Nonce: nonce, NonceExpires: now.Add(NonceTTL),
+		AccountID: ec.Record.AccountID, AccountName: ec.Record.AccountName,
+		RecordID: ec.Record.ID, Limit: 50,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cardview: card for record %s: %w", ec.Record.ID, err)
+	}
+	if !claimed {
+		return nil, qwoty.Errorf(qwoty.CodeReplayedRequest,
+			"Each callout needs a fresh nonce; the Qwoty package makes one per request. A proxy retrying the request can cause this.",
+			"nonce %s was already used by this org", nonce)
+	}
+	token, exp, err := s.tokens.Issue(*ec, AudienceEmbed, EmbedTTL)
+	if err != nil {
+		return nil, err
+	}
+	embed := s.EmbedURL(ec.Provider, token)
+	a := &Answer{EmbedURL: embed, ExpiresAt: exp.UTC(), Record: AnswerRecord{ID: ec.Record.ID}, Quotes: make([]QuoteSummary, 0, len(quotes))}
+	for _, q := range quotes {
+		a.Quotes = append(a.Quotes, QuoteSummary{
+			ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,
+			Total: qwoty.FormatAmount(q.Totals.Total, q.Currency), Currency: q.Currency,
+			UpdatedAt: q.UpdatedAt.UTC(), URL: embed + "&quote=" + q.ID,
+		})
+	}
+	return a, nil
+}
+
+// EmbedURL is the card page's URL carrying an embed token.
+func (s *Service) EmbedURL(p qwoty.Provider, token string) string {
+	return s.appURL + "/embed/" + string(p) + "/card?token=" + url.QueryEscape(token)
+}
+
+// OpenCard verifies an embed token for provider and checks its connection
+// still serves cards. It returns the claims and the connection (whose frame
+// ancestors the page must send).
+func (s *Service) OpenCard(ctx context.Context, provider qwoty.Provider, token string) (*Claims, *qwoty.Connection, error) {
+	c, err := s.tokens.Parse(token, AudienceEmbed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Provider != provider {
+		return nil, nil, qwoty.Errorf(qwoty.CodeTokenInvalid, "Open the card from the CRM record again.", "this card link is for %s, not %s", c.Provider, provider)
+	}
+	conn, err := s.Connection(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, conn, nil
+}
+
+// Connection returns the claims' connection, refusing one that was
+// disconnected since the token was issued.
+func (s *Service) Connection(ctx context.Context, c *Claims) (*qwoty.Connection, error) {
+	conn, err := s.store.ConnectionByID(ctx, c.ConnectionID)
+	if err != nil {
+		return nil, fmt.Errorf("cardview: connection of token: %w", err)
+	}
+	if conn.Status == qwoty.ConnectionDisconnected || conn.WorkspaceID != c.WorkspaceID {
+		return nil, qwoty.Errorf(qwoty.CodeOrgDisconnected,
+			"An admin disconnected this CRM account from Qwoty; reconnect it from the admin console.",
+			"this CRM account is no longer connected to Qwoty")
+	}
+	return conn, nil
+}

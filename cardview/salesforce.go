@@ -1,0 +1,322 @@
+package cardview
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/qwoty"
+)
+
+// Scheme v1 of the Salesforce signed callout (docs/callout-contract.md).
+const (
+	HeaderOrg       = "X-Qwoty-Org"
+	HeaderTimestamp = "X-Qwoty-Timestamp"
+	HeaderNonce     = "X-Qwoty-Nonce"
+	HeaderSignature = "X-Qwoty-Signature"
+
+	// MaxBodyBytes caps a callout body.
+	MaxBodyBytes = 64 << 10
+	// MaxSkew is how far a callout's timestamp may be from our clock.
+	MaxSkew = 300 * time.Second
+	// NonceTTL is how long a nonce is remembered: past the skew window on
+	// both sides, a replay is refused by its timestamp instead.
+	NonceTTL = 2*MaxSkew + time.Minute
+
+	signaturePrefix = "v1="
+)
+
+// SignedRequest is an incoming CRM request, as received.
+type SignedRequest struct {
+	Method string
+	// Path is the request path without the query.
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
+// SignV1 computes the v1 signature header value of a callout. The Apex
+// QwotySigner, the CLI's `qwoty sign` and the playground all produce this.
+func SignV1(secret []byte, timestamp, nonce, orgID, method, path string, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	writeV1Message(mac, timestamp, nonce, orgID, method, path, body)
+	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))
+}
+
+// V1Message is the exact byte string a v1 signature covers.
+func V1Message(timestamp, nonce, orgID, method, path string, body []byte) []byte {
+	var b bytes.Buffer
+	writeV1Message(&b, timestamp, nonce, orgID, method, path, body)
+	return b.Bytes()
+}
+
+func writeV1Message(w interface{ Write([]byte) (int, error) }, timestamp, nonce, orgID, method, path string, body []byte) {
+	for _, part := range []string{"v1", timestamp, nonce, orgID, method, path} {
+		w.Write([]byte(part))
+		w.Write([]byte{'\n'})
+	}
+	w.Write(body)
+}
+
+// SalesforceHeaders are the parsed, validated v1 headers.
+type SalesforceHeaders struct {
+	// OrgHeader is the org id exactly as sent: it is what was signed.
+	OrgHeader string
+	// OrgID is the 18-character form used for lookup.
+	OrgID     string
+	Timestamp string
+	Time      time.Time
+	Nonce     string
+	MAC       []byte
+}
+
+func badRequest(format string, args ...any) error {
+	return qwoty.Errorf(qwoty.CodeBadRequest, "Check the callout against docs/callout-contract.md; the Qwoty package sends it this way.", format, args...)
+}
+
+// ParseSalesforceHeaders validates the v1 headers without any lookup.
+func ParseSalesforceHeaders(h http.Header) (*SalesforceHeaders, error) {
+	sig := h.Get(HeaderSignature)
+	if sig == "" {
+		return nil, qwoty.Errorf(qwoty.CodeSignatureMissing,
+			"The request did not come through the Qwoty package's Apex controller, or a proxy stripped the header.",
+			"the %s header is missing", HeaderSignature)
+	}
+	if !strings.HasPrefix(sig, signaturePrefix) {
+		return nil, badRequest("%s must start with %q (signature scheme v1)", HeaderSignature, signaturePrefix)
+	}
+	mac, err := hex.DecodeString(sig[len(signaturePrefix):])
+	if err != nil || len(mac) != sha256.Size {
+		return nil, badRequest("%s must be %q followed by 64 hex digits", HeaderSignature, signaturePrefix)
+	}
+	out := &SalesforceHeaders{MAC: mac}
+
+	out.OrgHeader = h.Get(HeaderOrg)
+	if out.OrgHeader == "" {
+		return nil, badRequest("the %s header is missing", HeaderOrg)
+	}
+	if out.OrgID, err = salesforce.NormalizeOrgID(out.OrgHeader); err != nil {
+		return nil, badRequest("%s: %v", HeaderOrg, err)
+	}
+
+	out.Timestamp = h.Get(HeaderTimestamp)
+	secs, err := strconv.ParseInt(out.Timestamp, 10, 64)
+	if out.Timestamp == "" {
+		return nil, badRequest("the %s header is missing", HeaderTimestamp)
+	}
+	if err != nil || secs < 0 || len(out.Timestamp) > 12 || out.Timestamp[0] == '+' {
+		return nil, badRequest("%s must be Unix time in whole seconds", HeaderTimestamp)
+	}
+	out.Time = time.Unix(secs, 0)
+
+	out.Nonce = h.Get(HeaderNonce)
+	if out.Nonce == "" {
+		return nil, badRequest("the %s header is missing", HeaderNonce)
+	}
+	if !validNonce(out.Nonce) {
+		return nil, badRequest("%s must be 16 to 64 characters of A-Z a-z 0-9 _ -", HeaderNonce)
+	}
+	return out, nil
+}
+
+func validNonce(s string) bool {
+	if len(s) < 16 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckSkew refuses a timestamp more than MaxSkew from now, either way.
+func CheckSkew(ts, now time.Time) error {
+	d := now.Sub(ts)
+	if d > MaxSkew || d < -MaxSkew {
+		return qwoty.Errorf(qwoty.CodeTimestampOutOfRange,
+			"Check the clock of the machine that signed the request (Salesforce's is right; a replayed or hand-made request is not).",
+			"the request timestamp is %s away from the server's clock (limit %s)", d.Round(time.Second).Abs(), MaxSkew)
+	}
+	return nil
+}
+
+// VerifyMAC checks h's MAC against each secret in constant time. Every secret
+// is tried, so timing does not reveal which one matched.
+func VerifyMAC(h *SalesforceHeaders, secrets [][]byte, method, path string, body []byte) error {
+	ok := false
+	for _, s := range secrets {
+		if len(s) == 0 {
+			continue
+		}
+		mac := hmac.New(sha256.New, s)
+		writeV1Message(mac, h.Timestamp, h.Nonce, h.OrgHeader, method, path, body)
+		if hmac.Equal(mac.Sum(nil), h.MAC) {
+			ok = true
+		}
+	}
+	if !ok {
+		return qwoty.Errorf(qwoty.CodeSignatureInvalid,
+			"The secret in the org's Qwoty settings does not match: reconnect the org from the Qwoty admin console (or rotate the secret) so the right one is written.",
+			"the signature does not match this org's secret")
+	}
+	return nil
+}
+
+// CalloutBody is the JSON body of a v1 card-view callout.
+type CalloutBody struct {
+	RecordID   string `json:"recordId"`
+	ObjectType string `json:"objectType"`
+	User       struct {
+		ID       string `json:"id"`
+		Email    string `json:"email"`
+		Name     string `json:"name"`
+		Locale   string `json:"locale"`
+		TimeZone string `json:"timeZone"`
+	} `json:"user"`
+	Record struct {
+		Name            string      `json:"name"`
+		AccountID       string      `json:"accountId"`
+		AccountName     string      `json:"accountName"`
+		Amount          json.Number `json:"amount"`
+		CurrencyIsoCode string      `json:"currencyIsoCode"`
+		StageName       string      `json:"stageName"`
+		CloseDate       string      `json:"closeDate"`
+	} `json:"record"`
+}
+
+// ParseCalloutBody decodes and validates a callout body into the embed
+// context's user and record.
+func ParseCalloutBody(body []byte) (User, Record, error) {
+	var b CalloutBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&b); err != nil {
+		return User{}, Record{}, badRequest("the body is not the JSON object of the contract: %v", jsonProblem(err))
+	}
+	if dec.More() {
+		return User{}, Record{}, badRequest("the body holds more than one JSON value")
+	}
+	if b.RecordID == "" {
+		return User{}, Record{}, badRequest("recordId is required")
+	}
+	rid, err := salesforce.NormalizeID(b.RecordID)
+	if err != nil {
+		return User{}, Record{}, badRequest("recordId is not a Salesforce id (15 or 18 letters and digits)")
+	}
+	if b.ObjectType == "" {
+		return User{}, Record{}, badRequest("objectType is required")
+	}
+	if !apiName(b.ObjectType) {
+		return User{}, Record{}, badRequest("objectType is not an object API name")
+	}
+	if b.Record.AccountID != "" {
+		if _, err := salesforce.NormalizeID(b.Record.AccountID); err != nil {
+			return User{}, Record{}, badRequest("record.accountId is not a Salesforce id")
+		}
+	}
+	cur := b.Record.CurrencyIsoCode
+	if cur != "" && !qwoty.ValidCurrency(cur) {
+		return User{}, Record{}, badRequest("record.currencyIsoCode %q is not a three-letter ISO 4217 code", cur)
+	}
+	if b.Record.Amount != "" {
+		if _, err := b.Record.Amount.Float64(); err != nil {
+			return User{}, Record{}, badRequest("record.amount is not a number")
+		}
+	}
+	u := User{ID: b.User.ID, Email: clip(b.User.Email, 254), Name: clip(b.User.Name, 200),
+		Locale: clip(b.User.Locale, 20), TimeZone: clip(b.User.TimeZone, 64)}
+	r := Record{Type: b.ObjectType, ID: rid, Name: clip(b.Record.Name, 255), AccountID: b.Record.AccountID,
+		AccountName: clip(b.Record.AccountName, 255), Currency: cur}
+	return u, r, nil
+}
+
+func apiName(s string) bool {
+	if len(s) > 80 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// clip bounds a free-text field so a huge value cannot bloat tokens or rows.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s must be a %s", te.Field, te.Type)
+	default:
+		return "unexpected end of input"
+	}
+}
+
+// ConnectionLookup finds a connection by CRM account id.
+type ConnectionLookup interface {
+	ConnectionByExternalID(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error)
+}
+
+// VerifySalesforce authenticates a v1 callout: headers, clock, the org's
+// connection, the MAC against its current and previous secret, its status,
+// and the body. The nonce is claimed later, with the card's queries.
+func VerifySalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRequest, now time.Time) (*EmbedContext, *SalesforceHeaders, error) {
+	h, err := ParseSalesforceHeaders(req.Header)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckSkew(h.Time, now); err != nil {
+		return nil, nil, err
+	}
+	conn, err := lookup.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, h.OrgID)
+	if errors.Is(err, qwoty.ErrNotFound) {
+		return nil, nil, qwoty.Errorf(qwoty.CodeOrgNotConnected,
+			"Connect this org from the Qwoty admin console (Settings → Integrations → Salesforce).",
+			"org %s is not connected to Qwoty", h.OrgID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := VerifyMAC(h, conn.Secrets(now), req.Method, req.Path, req.Body); err != nil {
+		return nil, nil, err
+	}
+	if conn.Status == qwoty.ConnectionDisconnected {
+		return nil, nil, qwoty.Errorf(qwoty.CodeOrgDisconnected,
+			"An admin disconnected this org; reconnect it from the Qwoty admin console to restore the card (no data was lost).",
+			"org %s was disconnected from Qwoty", h.OrgID)
+	}
+	user, record, err := ParseCalloutBody(req.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &EmbedContext{
+		Provider: qwoty.ProviderSalesforce, ConnectionID: conn.ID, WorkspaceID: conn.WorkspaceID,
+		AccountID: conn.ExternalID, User: user, Record: record,
+	}, h, nil
+}

@@ -1,0 +1,136 @@
+package cardview
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/qwoty/companion/qwoty"
+)
+
+// Token audiences: an embed token opens the card once; a page token
+// authorises the page's actions while it is open.
+const (
+	AudienceEmbed = "qwoty-embed"
+	AudiencePage  = "qwoty-page"
+	issuer        = "qwoty"
+
+	// EmbedTTL is the life of an embed URL: long enough to load the iframe.
+	EmbedTTL = 5 * time.Minute
+	// PageTTL is the life of a page token; the page refreshes it before then.
+	PageTTL = 15 * time.Minute
+)
+
+// Claims name the connection, workspace, CRM user and record a token is for.
+type Claims struct {
+	jwt.RegisteredClaims
+	Provider     qwoty.Provider `json:"prv"`
+	ConnectionID string         `json:"cid"`
+	WorkspaceID  string         `json:"wid"`
+	AccountID    string         `json:"acc"`
+	User         User           `json:"usr"`
+	Record       Record         `json:"rec"`
+}
+
+// Context returns the embed context the claims carry.
+func (c *Claims) Context() EmbedContext {
+	return EmbedContext{Provider: c.Provider, ConnectionID: c.ConnectionID, WorkspaceID: c.WorkspaceID,
+		AccountID: c.AccountID, User: c.User, Record: c.Record}
+}
+
+// Key is one HS256 signing key and its id.
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// Tokens issues and verifies embed and page tokens. The first key signs;
+// every key verifies, so a key being retired keeps open pages working.
+type Tokens struct {
+	keys    []Key
+	parsers map[string]*jwt.Parser // one per audience
+	now     func() time.Time
+}
+
+// NewTokens builds a Tokens from its keys, the signing one first.
+func NewTokens(now func() time.Time, keys ...Key) *Tokens {
+	t := &Tokens{keys: keys, now: now, parsers: map[string]*jwt.Parser{}}
+	for _, aud := range []string{AudienceEmbed, AudiencePage} {
+		// HS256 only: a token naming any other alg (none, RS256 with our
+		// secret as a "public key", …) is refused before its key is looked up.
+		t.parsers[aud] = jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithIssuer(issuer),
+			jwt.WithAudience(aud),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithTimeFunc(now),
+			jwt.WithLeeway(5*time.Second),
+		)
+	}
+	return t
+}
+
+func newJTI() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Issue signs a token for ec with the audience and lifetime given.
+func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time, error) {
+	now := t.now()
+	exp := now.Add(ttl).Truncate(time.Second)
+	c := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: issuer, Subject: ec.User.ID, Audience: jwt.ClaimStrings{audience},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp), ID: newJTI(),
+		},
+		Provider: ec.Provider, ConnectionID: ec.ConnectionID, WorkspaceID: ec.WorkspaceID,
+		AccountID: ec.AccountID, User: ec.User, Record: ec.Record,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	tok.Header["kid"] = t.keys[0].ID
+	s, err := tok.SignedString(t.keys[0].Secret)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("cardview: sign %s token: %w", audience, err)
+	}
+	return s, exp, nil
+}
+
+// Parse verifies a token for audience and returns its claims. Expired
+// tokens get token_expired, every other failure token_invalid.
+func (t *Tokens) Parse(token, audience string) (*Claims, error) {
+	if token == "" {
+		return nil, qwoty.Errorf(qwoty.CodeTokenMissing, "Open the card from the CRM record again.", "no session token was sent")
+	}
+	parser, ok := t.parsers[audience]
+	if !ok {
+		return nil, fmt.Errorf("cardview: unknown token audience %q", audience)
+	}
+	var c Claims
+	_, err := parser.ParseWithClaims(token, &c, func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		for _, k := range t.keys {
+			if k.ID == kid {
+				return k.Secret, nil
+			}
+		}
+		return nil, fmt.Errorf("unknown kid %q", kid)
+	})
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, qwoty.Errorf(qwoty.CodeTokenExpired, "Reload the record page to open a fresh card.", "this card session has expired")
+	case err != nil:
+		return nil, &qwoty.Error{Code: qwoty.CodeTokenInvalid, Message: "this card link is not valid",
+			Hint: "Open the card from the CRM record; links cannot be edited or reused elsewhere.", Err: err}
+	}
+	if c.ConnectionID == "" || c.WorkspaceID == "" || c.Record.ID == "" {
+		return nil, qwoty.Errorf(qwoty.CodeTokenInvalid, "Open the card from the CRM record again.", "this card link is incomplete")
+	}
+	return &c, nil
+}
