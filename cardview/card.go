@@ -15,6 +15,7 @@ type Store interface {
 	ConnectionLookup
 	ConnectionByID(ctx context.Context, id string) (*qwoty.Connection, error)
 	ClaimAndList(ctx context.Context, r store.CardRequest) (bool, []qwoty.Quote, error)
+	ClaimNonce(ctx context.Context, connectionID, nonce string, expires time.Time) (bool, error)
 }
 
 // Service runs the signed-embed flow for every CRM.
@@ -39,6 +40,8 @@ type Answer struct {
 	ExpiresAt time.Time      `json:"expiresAt"`
 	Record    AnswerRecord   `json:"record"`
 	Quotes    []QuoteSummary `json:"quotes"`
+	// ConnectionID is for our logs, not the wire.
+	ConnectionID string `json:"-"`
 }
 
 // AnswerRecord names the record the answer is for.
@@ -69,6 +72,38 @@ func (s *Service) SalesforceCard(ctx context.Context, req SignedRequest) (*Answe
 	return s.answer(ctx, ec, h.Nonce, now)
 }
 
+// PingAnswer is the answer to a signed ping from the package's QwotyPing.
+type PingAnswer struct {
+	OK           bool   `json:"ok"`
+	OrgID        string `json:"orgId"`
+	ConnectionID string `json:"connectionId"`
+}
+
+// SalesforcePing answers a v1 signed ping: the same authentication as a card
+// request (so it proves the secret, the clock and the callout path), with no
+// body to parse and nothing to list.
+func (s *Service) SalesforcePing(ctx context.Context, req SignedRequest) (*PingAnswer, error) {
+	now := s.now()
+	conn, h, err := AuthenticateSalesforce(ctx, s.store, req, now)
+	if err != nil {
+		return nil, err
+	}
+	claimed, err := s.store.ClaimNonce(ctx, conn.ID, h.Nonce, now.Add(NonceTTL))
+	if err != nil {
+		return nil, fmt.Errorf("cardview: ping of org %s: %w", conn.ExternalID, err)
+	}
+	if !claimed {
+		return nil, replayed(h.Nonce)
+	}
+	return &PingAnswer{OK: true, OrgID: conn.ExternalID, ConnectionID: conn.ID}, nil
+}
+
+func replayed(nonce string) error {
+	return qwoty.Errorf(qwoty.CodeReplayedRequest,
+		"Each callout needs a fresh nonce; the Qwoty package makes one per request. A proxy retrying the request can cause this.",
+		"nonce %s was already used by this org", nonce)
+}
+
 // answer is the provider-independent half of a card request.
 func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, now time.Time) (*Answer, error) {
 	claimed, quotes, err := s.store.ClaimAndList(ctx, store.CardRequest{
@@ -81,16 +116,15 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 		return nil, fmt.Errorf("cardview: card for record %s: %w", ec.Record.ID, err)
 	}
 	if !claimed {
-		return nil, qwoty.Errorf(qwoty.CodeReplayedRequest,
-			"Each callout needs a fresh nonce; the Qwoty package makes one per request. A proxy retrying the request can cause this.",
-			"nonce %s was already used by this org", nonce)
+		return nil, replayed(nonce)
 	}
 	token, exp, err := s.tokens.Issue(*ec, AudienceEmbed, EmbedTTL)
 	if err != nil {
 		return nil, err
 	}
 	embed := s.EmbedURL(ec.Provider, token)
-	a := &Answer{EmbedURL: embed, ExpiresAt: exp.UTC(), Record: AnswerRecord{ID: ec.Record.ID}, Quotes: make([]QuoteSummary, 0, len(quotes))}
+	a := &Answer{EmbedURL: embed, ExpiresAt: exp.UTC(), Record: AnswerRecord{ID: ec.Record.ID},
+		Quotes: make([]QuoteSummary, 0, len(quotes)), ConnectionID: ec.ConnectionID}
 	for _, q := range quotes {
 		a.Quotes = append(a.Quotes, QuoteSummary{
 			ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,

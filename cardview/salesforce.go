@@ -283,10 +283,11 @@ type ConnectionLookup interface {
 	ConnectionByExternalID(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error)
 }
 
-// VerifySalesforce authenticates a v1 callout: headers, clock, the org's
-// connection, the MAC against its current and previous secret, its status,
-// and the body. The nonce is claimed later, with the card's queries.
-func VerifySalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRequest, now time.Time) (*EmbedContext, *SalesforceHeaders, error) {
+// AuthenticateSalesforce checks a v1 signed request up to the body: headers,
+// clock, the org's connection, the MAC against its current and previous
+// secret, and its status. The nonce is claimed later, with the request's
+// own queries, so that a replay costs one round trip.
+func AuthenticateSalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRequest, now time.Time) (*qwoty.Connection, *SalesforceHeaders, error) {
 	h, err := ParseSalesforceHeaders(req.Header)
 	if err != nil {
 		return nil, nil, err
@@ -297,7 +298,7 @@ func VerifySalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRe
 	conn, err := lookup.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, h.OrgID)
 	if errors.Is(err, qwoty.ErrNotFound) {
 		return nil, nil, qwoty.Errorf(qwoty.CodeOrgNotConnected,
-			"Connect this org from the Qwoty admin console (Settings → Integrations → Salesforce).",
+			"Connect this org from the Qwoty admin console (Settings → Integrations → Salesforce), or check the org id with `qwoty connection add`.",
 			"org %s is not connected to Qwoty", h.OrgID)
 	}
 	if err != nil {
@@ -310,6 +311,16 @@ func VerifySalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRe
 		return nil, nil, qwoty.Errorf(qwoty.CodeOrgDisconnected,
 			"An admin disconnected this org; reconnect it from the Qwoty admin console to restore the card (no data was lost).",
 			"org %s was disconnected from Qwoty", h.OrgID)
+	}
+	return conn, h, nil
+}
+
+// VerifySalesforce authenticates a v1 card-view callout and parses its body
+// into the embed context.
+func VerifySalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRequest, now time.Time) (*EmbedContext, *SalesforceHeaders, error) {
+	conn, h, err := AuthenticateSalesforce(ctx, lookup, req, now)
+	if err != nil {
+		return nil, nil, err
 	}
 	user, record, err := ParseCalloutBody(req.Body)
 	if err != nil {

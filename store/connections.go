@@ -24,10 +24,15 @@ func NewSecret() []byte {
 	return []byte(base64.RawURLEncoding.EncodeToString(b[:]))
 }
 
+// DefaultWorkspace is where a connection goes when no workspace is named.
+const DefaultWorkspace = "Default"
+
 // AddConnectionParams describe a connection made without OAuth (the CLI, the
 // dev playground).
 type AddConnectionParams struct {
-	Workspace  string // workspace name; created when missing
+	// Workspace is the workspace name, created when missing. Empty keeps an
+	// existing connection where it is, and puts a new one in "Default".
+	Workspace  string
 	Provider   qwoty.Provider
 	ExternalID string
 	MyDomain   string
@@ -45,13 +50,23 @@ type AddConnectionParams struct {
 func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.Connection, error) {
 	var out *qwoty.Connection
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		name := p.Workspace
+		if name == "" {
+			err := tx.QueryRow(ctx, `SELECT w.name FROM connections c JOIN workspaces w ON w.id = c.workspace_id
+				WHERE c.provider = $1 AND c.external_id = $2`, p.Provider, p.ExternalID).Scan(&name)
+			if errors.Is(err, pgx.ErrNoRows) {
+				name = DefaultWorkspace
+			} else if err != nil {
+				return fmt.Errorf("find workspace: %w", err)
+			}
+		}
 		var wsID string
 		err := tx.QueryRow(ctx, `
 			INSERT INTO workspaces (name) VALUES ($1)
 			ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-			RETURNING id`, p.Workspace).Scan(&wsID)
+			RETURNING id`, name).Scan(&wsID)
 		if err != nil {
-			return fmt.Errorf("upsert workspace %q: %w", p.Workspace, err)
+			return fmt.Errorf("upsert workspace %q: %w", name, err)
 		}
 
 		var id, existingWS string

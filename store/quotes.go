@@ -261,13 +261,23 @@ func RemoveLine(lineID string) Change {
 	}
 }
 
-// SetTerms changes a draft quote's title and tax rate.
-func SetTerms(title string, taxRate decimal.Decimal) Change {
+// Terms are a quote's editable header fields.
+type Terms struct {
+	Title    string
+	Currency string
+	TaxRate  decimal.Decimal
+}
+
+// SetTerms changes a draft quote's title, currency and tax rate.
+func SetTerms(t Terms) Change {
 	return func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
 		if err := requireEditable(q); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE quotes SET title = $2, tax_rate = $3 WHERE id = $1`, q.ID, title, taxRate)
+		if !qwoty.ValidCurrency(t.Currency) {
+			return qwoty.Errorf(qwoty.CodeValidation, "Use a three-letter ISO 4217 code such as USD.", "currency %q is not valid", t.Currency)
+		}
+		_, err := tx.Exec(ctx, `UPDATE quotes SET title = $2, currency = $3, tax_rate = $4 WHERE id = $1`, q.ID, t.Title, t.Currency, t.TaxRate)
 		return err
 	}
 }

@@ -179,7 +179,7 @@ func TestClaimAndListRejectsReplayAndIsolatesTenants(t *testing.T) {
 	if _, err := db.GetQuote(ctx, sB, qa.ID); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
 		t.Fatalf("org B fetching org A's quote by id: err = %v, want not_found", err)
 	}
-	if _, err := db.UpdateQuote(ctx, sB, qa.ID, 0, store.SetTerms("hijacked", decimal.Zero)); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
+	if _, err := db.UpdateQuote(ctx, sB, qa.ID, 0, store.SetTerms(store.Terms{Title: "hijacked", Currency: "USD"})); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
 		t.Fatalf("org B editing org A's quote: err = %v, want not_found", err)
 	}
 }

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+func cmdMigrate(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "qwoty migrate: takes no arguments")
+		return 2
+	}
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	a, err := open(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "qwoty migrate: %v\n", err)
+		return 1
+	}
+	defer a.db.Close()
+	fmt.Fprintln(stdout, "migrations applied")
+	return 0
+}
+
+// cmdConnection is `qwoty connection add <provider> ...` (contracts.md §3).
+func cmdConnection(args []string, stdout, stderr io.Writer) int {
+	if len(args) < 2 || args[0] != "add" {
+		fmt.Fprint(stderr, "usage: qwoty connection add salesforce|hubspot|pipedrive [flags]\n")
+		return 2
+	}
+	provider := qwoty.Provider(args[1])
+	fs := flag.NewFlagSet("qwoty connection add "+args[1], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workspace := fs.String("workspace", "", "workspace name (default: the connection's own, or \"Default\")")
+	var orgID, myDomain, portalID, companyID, apiDomain *string
+	var sandbox *bool
+	switch provider {
+	case qwoty.ProviderSalesforce:
+		orgID = fs.String("org-id", "", "Salesforce org id, 15 or 18 characters (required)")
+		myDomain = fs.String("my-domain", "", "My Domain name, such as acme or acme--uat (required)")
+		sandbox = fs.Bool("sandbox", false, "the org is a sandbox")
+	case qwoty.ProviderHubSpot:
+		portalID = fs.String("portal-id", "", "HubSpot portal (account) id (required)")
+	case qwoty.ProviderPipedrive:
+		companyID = fs.String("company-id", "", "Pipedrive company id (required)")
+		apiDomain = fs.String("api-domain", "", "the company's api_domain, such as https://acme.pipedrive.com (required)")
+	default:
+		fmt.Fprintf(stderr, "qwoty connection add: unknown CRM %q (salesforce, hubspot or pipedrive)\n", args[1])
+		return 2
+	}
+	if err := fs.Parse(args[2:]); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "qwoty connection add: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	p := store.AddConnectionParams{Workspace: strings.TrimSpace(*workspace), Provider: provider, Actor: "qwoty connection add"}
+	switch provider {
+	case qwoty.ProviderSalesforce:
+		id, err := salesforce.NormalizeOrgID(strings.TrimSpace(*orgID))
+		if err != nil {
+			fmt.Fprintf(stderr, "qwoty connection add: --org-id: %v\n", err)
+			return 2
+		}
+		d, err := salesforce.ParseMyDomain(*myDomain, *sandbox)
+		if err != nil {
+			fmt.Fprintf(stderr, "qwoty connection add: --my-domain: %v\n", err)
+			return 2
+		}
+		p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL = id, d.String(), d.Sandbox(), d.InstanceURL()
+	case qwoty.ProviderHubSpot:
+		if !digits(*portalID) {
+			fmt.Fprintln(stderr, "qwoty connection add: --portal-id: required, digits only")
+			return 2
+		}
+		p.ExternalID = *portalID
+	case qwoty.ProviderPipedrive:
+		if !digits(*companyID) {
+			fmt.Fprintln(stderr, "qwoty connection add: --company-id: required, digits only")
+			return 2
+		}
+		u, err := url.Parse(strings.TrimRight(*apiDomain, "/"))
+		if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			fmt.Fprintln(stderr, "qwoty connection add: --api-domain: required, an https:// origin such as https://acme.pipedrive.com")
+			return 2
+		}
+		p.ExternalID, p.InstanceURL = *companyID, u.Scheme+"://"+u.Host
+	}
+
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	a, err := open(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "qwoty connection add: %v\n", err)
+		return 1
+	}
+	defer a.db.Close()
+	c, err := a.db.AddConnection(context.Background(), p)
+	if err != nil {
+		e := qwoty.AsError(err)
+		fmt.Fprintf(stderr, "qwoty connection add: %s", e.Message)
+		if e.Hint != "" && e.Code != qwoty.CodeInternal {
+			fmt.Fprintf(stderr, " (%s)", e.Hint)
+		} else if e.Err != nil {
+			fmt.Fprintf(stderr, ": %v", e.Err)
+		}
+		fmt.Fprintln(stderr)
+		return 1
+	}
+	out := struct {
+		ConnectionID string `json:"connectionId"`
+		WorkspaceID  string `json:"workspaceId"`
+		Secret       string `json:"secret,omitempty"`
+	}{ConnectionID: c.ID, WorkspaceID: c.WorkspaceID}
+	if provider == qwoty.ProviderSalesforce {
+		out.Secret = string(c.Secret)
+	}
+	enc := json.NewEncoder(stdout)
+	if err := enc.Encode(out); err != nil {
+		return 1
+	}
+	return 0
+}
+
+func digits(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// sampleBody is what `qwoty sign` signs without --body: the contract's
+// example, with valid Salesforce ids.
+const sampleBody = `{"recordId":"006000000000001AAA","objectType":"Opportunity","user":{"id":"005000000000001AAA","email":"rep@acme.com","name":"Rep Name","locale":"en_US","timeZone":"Europe/Paris"},"record":{"name":"Acme - 200 licences","accountId":"001000000000001AAA","accountName":"Acme","amount":12000.5,"currencyIsoCode":"USD","stageName":"Prospecting","closeDate":"2026-12-31"}}`
+
+// cmdSign prints a v1 signed callout's headers (and body), or with --url a
+// curl command that sends it: the same bytes the Apex would send.
+func cmdSign(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("qwoty sign", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	orgID := fs.String("org-id", "", "org id, exactly as the org sends it (required)")
+	secret := fs.String("secret", "", "the org's embed secret (required)")
+	bodyFile := fs.String("body", "", "file holding the JSON body (default: a sample Opportunity body)")
+	target := fs.String("url", "", "full URL to call, such as http://localhost:8080/api/crm/cardView: print a curl command")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *orgID == "" || *secret == "" {
+		fmt.Fprintln(stderr, "qwoty sign: --org-id and --secret are required")
+		return 2
+	}
+	if _, err := salesforce.NormalizeOrgID(*orgID); err != nil {
+		fmt.Fprintf(stderr, "qwoty sign: --org-id: %v\n", err)
+		return 2
+	}
+	body := []byte(sampleBody)
+	if *bodyFile != "" {
+		b, err := os.ReadFile(*bodyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "qwoty sign: --body: %v\n", err)
+			return 2
+		}
+		body = b
+	}
+	path := "/api/crm/cardView"
+	if *target != "" {
+		u, err := url.Parse(*target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			fmt.Fprintln(stderr, "qwoty sign: --url: not an absolute http(s) URL")
+			return 2
+		}
+		// The signed path is the API's own, whatever prefix a proxy adds.
+		switch {
+		case strings.HasSuffix(u.Path, "/api/crm/cardView"):
+		case strings.HasSuffix(u.Path, "/api/crm/ping"):
+			path = "/api/crm/ping"
+		default:
+			fmt.Fprintln(stderr, "qwoty sign: --url: must end with /api/crm/cardView or /api/crm/ping")
+			return 2
+		}
+	}
+	h := cardview.SignedHeaders(*orgID, []byte(*secret), path, body, time.Now(), cardview.NewNonce())
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if *target == "" {
+		for _, k := range names {
+			fmt.Fprintf(stdout, "%s: %s\n", k, h.Get(k))
+		}
+		fmt.Fprintf(stdout, "\n%s\n", body)
+		return 0
+	}
+	fmt.Fprintf(stdout, "curl -sS -X POST %s", shellQuote(*target))
+	for _, k := range names {
+		fmt.Fprintf(stdout, " \\\n  -H %s", shellQuote(k+": "+h.Get(k)))
+	}
+	if *bodyFile != "" {
+		fmt.Fprintf(stdout, " \\\n  --data-binary @%s\n", shellQuote(*bodyFile))
+	} else {
+		fmt.Fprintf(stdout, " \\\n  --data-binary %s\n", shellQuote(string(body)))
+	}
+	return 0
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// cmdDoctor checks what an operator can get wrong: the configuration, the
+// database, the schema, and the connections it holds.
+func cmdDoctor(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "qwoty doctor: takes no arguments")
+		return 2
+	}
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	fmt.Fprintf(stdout, "ok    configuration (%s mode, APP_URL %s)\n", cfg.Env, cfg.AppURL)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := open(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stdout, "FAIL  database: %v\n", err)
+		return 1
+	}
+	defer a.db.Close()
+	fmt.Fprintln(stdout, "ok    database reachable, migrations applied")
+	var n, active int
+	if err := a.db.Pool().QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'active') FROM connections`).Scan(&n, &active); err != nil {
+		fmt.Fprintf(stdout, "FAIL  connections: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "ok    %d connections, %d active\n", n, active)
+	for _, app := range []struct {
+		name    string
+		enabled bool
+	}{{"Salesforce OAuth app", cfg.Salesforce.Enabled()}, {"HubSpot app", cfg.HubSpot.Enabled()}, {"Pipedrive app", cfg.Pipedrive.Enabled()}} {
+		state := "not configured"
+		if app.enabled {
+			state = "configured"
+		}
+		fmt.Fprintf(stdout, "info  %s: %s\n", app.name, state)
+	}
+	return 0
+}

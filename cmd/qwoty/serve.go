@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/qwoty/companion/server"
+)
+
+// shutdownGrace is how long requests in flight get to finish on SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+func cmdServe(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "qwoty serve: takes no arguments (configuration comes from the environment)\n")
+		return 2
+	}
+	cfg, ok := loadConfig(stderr)
+	if !ok {
+		return 2
+	}
+	log := newLogger(stdout, cfg.LogLevel)
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	a, err := open(ctx, cfg)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return 1
+	}
+	defer a.db.Close()
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		log.Error("cannot listen", "port", cfg.Port, "error", err.Error())
+		return 1
+	}
+	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards, Logger: log, Version: version})
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, ln, shutdownGrace) })
+	g.Go(func() error { sweepNonces(gctx, a, log); return nil })
+
+	if cfg.Dev() && cfg.PlaygroundPort > 0 {
+		if _, err := server.EnsureDevConnection(ctx, a.db, cfg); err != nil {
+			log.Error("cannot create the development connection", "error", err.Error())
+			return 1
+		}
+		pln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.PlaygroundPort))
+		if err != nil {
+			log.Error("cannot listen for the playground (set PLAYGROUND_PORT, or 0 to disable it)", "port", cfg.PlaygroundPort, "error", err.Error())
+			return 1
+		}
+		pg := server.NewPlayground(cfg.AppURL, a.db, log)
+		g.Go(func() error { return pg.Serve(gctx, pln, shutdownGrace) })
+	}
+
+	log.Info("qwoty listening", "url", cfg.AppURL, "env", string(cfg.Env), "version", version)
+	if cfg.Dev() {
+		fmt.Fprintf(stderr, "\n  Qwoty companion is running: open %s\n", cfg.AppURL)
+		if cfg.PlaygroundPort > 0 {
+			fmt.Fprintf(stderr, "  Playground (an Opportunity page on a second origin): %s\n\n", server.PlaygroundOrigin(cfg))
+		}
+	}
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("server stopped", "error", err.Error())
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// sweepNonces deletes expired nonces every minute. Every instance may run
+// it: the delete is idempotent and bounded.
+func sweepNonces(ctx context.Context, a *app, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.db.DeleteExpiredNonces(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Warn("nonce sweep failed", "error", err.Error())
+			} else if n > 0 {
+				log.Debug("nonce sweep", "deleted", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/qwoty"
+)
+
+// salesforceCardView answers the package's signed callout (contract v1).
+func (s *Server) salesforceCardView(c *gin.Context) {
+	req, ok := s.readSigned(c)
+	if !ok {
+		return
+	}
+	answer, err := s.cards.SalesforceCard(c.Request.Context(), req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(ctxConnectionID, answer.ConnectionID)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, answer)
+}
+
+// salesforcePing answers QwotyPing's signed round trip: same signature,
+// nothing to list.
+func (s *Server) salesforcePing(c *gin.Context) {
+	req, ok := s.readSigned(c)
+	if !ok {
+		return
+	}
+	answer, err := s.cards.SalesforcePing(c.Request.Context(), req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(ctxConnectionID, answer.ConnectionID)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, answer)
+}
+
+// readSigned reads a signed request's body, at most MaxBodyBytes.
+func (s *Server) readSigned(c *gin.Context) (cardview.SignedRequest, bool) {
+	tooLarge := qwoty.Errorf(qwoty.CodePayloadTooLarge, "The callout body is capped at 64 KiB; send less record data.",
+		"the request body is over %d bytes", cardview.MaxBodyBytes)
+	if c.Request.ContentLength > cardview.MaxBodyBytes {
+		s.fail(c, tooLarge)
+		return cardview.SignedRequest{}, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, cardview.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(c, tooLarge)
+		} else {
+			s.fail(c, qwoty.Errorf(qwoty.CodeBadRequest, "Send the whole body in one request.", "the request body could not be read"))
+		}
+		return cardview.SignedRequest{}, false
+	}
+	// The signed path is the route's own (contract: no query, no mount prefix).
+	return cardview.SignedRequest{Method: c.Request.Method, Path: c.FullPath(), Header: c.Request.Header, Body: body}, true
+}

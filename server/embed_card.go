@@ -1,0 +1,89 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/templates"
+)
+
+// cardShow renders the card page from an embed token: it exchanges the token
+// for a page token (kept in the page's memory, sent as a bearer header on
+// every action) and lets only the connection's own origins frame the page.
+func (s *Server) cardShow(c *gin.Context) {
+	provider := qwoty.ProviderSalesforce
+	token := c.Query("token")
+	claims, conn, err := s.cards.OpenCard(c.Request.Context(), provider, token)
+	if err != nil {
+		s.cardError(c, token, err)
+		return
+	}
+	c.Set(ctxConnectionID, conn.ID)
+	ec := claims.Context()
+	pageToken, _, err := s.cards.Tokens().Issue(ec, cardview.AudiencePage, cardview.PageTTL)
+	if err != nil {
+		s.cardError(c, "", err)
+		return
+	}
+	scope := scopeOf(claims)
+	v := templates.CardView{
+		RecordName: ec.Record.Name, AccountName: ec.Record.AccountName,
+		PageToken: pageToken, ParentOrigins: cardview.FrameAncestors(conn),
+	}
+	if id := c.Query("quote"); id != "" {
+		q, err := s.db.GetQuote(c.Request.Context(), scope, id)
+		if err != nil && qwoty.ErrorCode(err) != qwoty.CodeNotFound {
+			s.cardError(c, "", err)
+			return
+		}
+		v.Open = q
+	}
+	if v.Open == nil {
+		if v.Quotes, err = s.db.ListQuotes(c.Request.Context(), scope); err != nil {
+			s.cardError(c, "", err)
+			return
+		}
+	}
+	c.Header("Content-Security-Policy", policy(cardview.FrameAncestorsDirective(v.ParentOrigins)))
+	render(c, http.StatusOK, templates.CardPage(v))
+}
+
+// cardError renders a full-page state for a card that cannot open. An
+// expired but genuine token still names its connection, so the page may be
+// framed by that connection's origins and tell the CRM to fetch a fresh
+// card; anything else gets frame-ancestors 'none'.
+func (s *Server) cardError(c *gin.Context, token string, err error) {
+	e := qwoty.AsError(err)
+	status := statusFor(e.Code)
+	c.Set(ctxErrorCode, string(e.Code))
+	if status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "card failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
+	}
+	if token != "" && e.Code == qwoty.CodeTokenExpired {
+		if claims, perr := s.cards.Tokens().ParseExpired(token, cardview.AudienceEmbed); perr == nil {
+			if conn, cerr := s.db.ConnectionByID(c.Request.Context(), claims.ConnectionID); cerr == nil {
+				c.Header("Content-Security-Policy", policy(cardview.FrameAncestorsDirective(cardview.FrameAncestors(conn))))
+			}
+		}
+	}
+	title := "This card cannot open"
+	switch e.Code {
+	case qwoty.CodeTokenExpired:
+		title = "Session expired"
+	case qwoty.CodeTokenInvalid, qwoty.CodeTokenMissing:
+		title = "This card link is not valid"
+	case qwoty.CodeOrgDisconnected:
+		title = "Disconnected from Qwoty"
+	}
+	render(c, status, templates.ErrorPage(templates.ErrorView{Title: title, Code: string(e.Code),
+		Message: sentence(e.Message) + ".", Hint: e.Hint, RequestID: requestIDOf(c)}))
+}
+
+// scopeOf is what a card session may touch: its record, in its workspace.
+func scopeOf(claims *cardview.Claims) store.Scope {
+	return store.Scope{WorkspaceID: claims.WorkspaceID, ConnectionID: claims.ConnectionID, RecordID: claims.Record.ID}
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/qwoty"
+)
+
+// Keys of what handlers leave in the gin context for the access log.
+const (
+	ctxRequestID    = "qwoty.request_id"
+	ctxConnectionID = "qwoty.connection_id"
+	ctxErrorCode    = "qwoty.error_code"
+)
+
+// HeaderRequestID carries the request id on every response.
+const HeaderRequestID = "X-Request-Id"
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// validRequestID accepts an id set by a load balancer in front of us, so one
+// id follows the request across hops; anything odd is replaced.
+func validRequestID(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader(HeaderRequestID)
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	c.Set(ctxRequestID, id)
+	c.Header(HeaderRequestID, id)
+	c.Next()
+}
+
+func requestIDOf(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+// accessLog writes one JSON line per request. It logs the path without the
+// query: embed URLs carry tokens there, and tokens are never logged.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", requestIDOf(c)),
+		slog.String("method", c.Request.Method),
+		slog.String("path", c.Request.URL.Path),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int("bytes", c.Writer.Size()),
+		slog.String("remote", c.ClientIP()),
+	}
+	if v := c.GetString(ctxConnectionID); v != "" {
+		attrs = append(attrs, slog.String("connection_id", v))
+	}
+	if v := c.GetString(ctxErrorCode); v != "" {
+		attrs = append(attrs, slog.String("code", v))
+	}
+	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// recover turns a panic into the JSON error shape (500 internal) with the
+// request id, and logs the panic; the client never sees a stack trace.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.fail(c, &qwoty.Error{Code: qwoty.CodeInternal, Message: "Something went wrong on our side.",
+				Hint: "Try again; if it persists, contact support with the request id.", Err: fmt.Errorf("panic: %v", v)})
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// Content-Security-Policy of every page but the card: scripts and styles
+// from our origin only, and no framing at all. The card page replaces
+// frame-ancestors with its connection's origins (cardPolicy).
+const basePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; base-uri 'none'"
+
+func policy(frameAncestors string) string { return basePolicy + "; " + frameAncestors }
+
+// secureHeaders sets the headers every response carries.
+func secureHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", policy("frame-ancestors 'none'"))
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
+	c.Next()
+}

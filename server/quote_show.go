@@ -1,0 +1,19 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/templates"
+)
+
+// quoteShow opens one quote of the record in the editor.
+func (s *Server) quoteShow(c *gin.Context) {
+	q, err := s.db.GetQuote(c.Request.Context(), scopeOf(claimsOf(c)), c.Param("quote"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	render(c, http.StatusOK, templates.QuoteEditor(q))
+}

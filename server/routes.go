@@ -1,0 +1,44 @@
+package server
+
+import (
+
+	"github.com/gin-gonic/gin"
+
+)
+
+// routes is the application's whole route table.
+func (s *Server) routes() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.accessLog, s.recover, secureHeaders)
+
+	r.GET("/", s.home)
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/static/*path", staticFiles())
+
+	// Signed calls from CRMs (contracts.md §1).
+	crm := r.Group("/api/crm")
+	crm.POST("/cardView", s.salesforceCardView)
+	crm.POST("/ping", s.salesforcePing)
+
+	// The card page each CRM frames, opened with an embed token.
+	r.GET("/embed/salesforce/card", s.cardShow)
+
+	// The card's actions, authorised by the page token (bearer header).
+	api := r.Group("/embed/api", s.pageAuth)
+	api.POST("/session/refresh", s.sessionRefresh)
+	api.GET("/quotes", s.quoteList)
+	api.POST("/quotes", s.quoteCreate)
+	api.GET("/quotes/:quote", s.quoteShow)
+	api.PUT("/quotes/:quote/terms", s.quoteTerms)
+	api.POST("/quotes/:quote/status", s.quoteStatus)
+	api.POST("/quotes/:quote/lines", s.lineAdd)
+	api.PUT("/quotes/:quote/lines/:line", s.lineUpdate)
+	api.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
+
+	r.NoRoute(s.noRoute)
+	r.NoMethod(s.noMethod)
+	return r
+}

@@ -1,0 +1,106 @@
+// The card page's only script. It keeps the page token in memory (never in a
+// cookie or storage), sends it as a bearer header on every htmx request,
+// refreshes it before it expires, and tells the parent frame (the CRM) the
+// card's height, that it is ready, and when the session needs renewing.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("card");
+  var state = document.getElementById("state");
+  var parents = [];
+  if (root && root.dataset.parentOrigins) {
+    parents = root.dataset.parentOrigins.split(" ").filter(Boolean);
+  }
+
+  // Messages go only to the origins allowed to frame us, so no other page
+  // ever receives them.
+  function tell(type, extra) {
+    if (window.parent === window) return;
+    var msg = { source: "qwoty", type: type };
+    for (var k in extra || {}) msg[k] = extra[k];
+    if (parents.length === 0 && type === "session-expired") {
+      // The error page knows no origins; the message carries no data.
+      window.parent.postMessage(msg, "*");
+      return;
+    }
+    parents.forEach(function (origin) {
+      window.parent.postMessage(msg, origin);
+    });
+  }
+
+  // Full-page error states (expired or forged link).
+  if (state) {
+    if (state.dataset.code === "token_expired") tell("session-expired");
+    return;
+  }
+  if (!root) return;
+
+  var meta = document.querySelector('meta[name="qwoty-page-token"]');
+  var token = meta ? meta.content : "";
+  if (meta) meta.remove();
+
+  // The embed token has done its job: drop it from the address.
+  if (window.history && window.history.replaceState && /[?&]token=/.test(location.search)) {
+    var u = new URL(location.href);
+    u.searchParams.delete("token");
+    history.replaceState(null, "", u.pathname + u.search + u.hash);
+  }
+
+  var flash = document.getElementById("flash");
+  var expiredBox = document.getElementById("expired");
+
+  function expired() {
+    token = "";
+    if (expiredBox) expiredBox.hidden = false;
+    tell("session-expired");
+  }
+
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["Authorization"] = "Bearer " + token;
+  });
+  document.body.addEventListener("htmx:beforeRequest", function () {
+    if (flash) flash.textContent = "";
+  });
+  document.body.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr.status === 401) {
+      expired();
+      return;
+    }
+    if (xhr.status >= 500 && flash) {
+      var rid = xhr.getResponseHeader("X-Request-Id") || "";
+      flash.textContent = "Something went wrong on our side. Try again" + (rid ? " (request " + rid + ")." : ".");
+    }
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    if (flash) flash.textContent = "The network request failed. Check your connection and try again.";
+  });
+
+  // Refresh the page token well before it expires (15 minutes).
+  setInterval(function () {
+    if (!token) return;
+    fetch("/embed/api/session/refresh", { method: "POST", headers: { Authorization: "Bearer " + token } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("refresh refused: " + r.status);
+        return r.json();
+      })
+      .then(function (j) {
+        token = j.token;
+      })
+      .catch(expired);
+  }, 10 * 60 * 1000);
+
+  var lastHeight = 0;
+  function sendHeight() {
+    var h = Math.ceil(document.documentElement.scrollHeight);
+    if (h !== lastHeight) {
+      lastHeight = h;
+      tell("resize", { height: h });
+    }
+  }
+  if (window.ResizeObserver) new ResizeObserver(sendHeight).observe(document.body);
+  document.body.addEventListener("htmx:afterSettle", sendHeight);
+  sendHeight();
+  root.dataset.ready = "true";
+  tell("ready");
+})();
