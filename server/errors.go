@@ -97,4 +97,3 @@ func (s *Server) noRoute(c *gin.Context) {
 func (s *Server) noMethod(c *gin.Context) {
 	s.fail(c, qwoty.Errorf(qwoty.CodeMethodNotAllowed, "Check the method; signed callouts are POST.", "%s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 }
-

@@ -1,9 +1,7 @@
 package server
 
 import (
-
 	"github.com/gin-gonic/gin"
-
 )
 
 // routes is the application's whole route table.
