@@ -77,6 +77,8 @@ type PingAnswer struct {
 	OK           bool   `json:"ok"`
 	OrgID        string `json:"orgId"`
 	ConnectionID string `json:"connectionId"`
+	// RequestID is set by the HTTP layer: the id the org can quote to us.
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // SalesforcePing answers a v1 signed ping: the same authentication as a card

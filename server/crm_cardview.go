@@ -40,6 +40,7 @@ func (s *Server) salesforcePing(c *gin.Context) {
 		return
 	}
 	c.Set(ctxConnectionID, answer.ConnectionID)
+	answer.RequestID = requestIDOf(c)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, answer)
 }

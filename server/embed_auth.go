@@ -16,8 +16,7 @@ const ctxClaims = "qwoty.claims"
 // The connection is checked on every action: a disconnect stops open cards
 // at once.
 func (s *Server) pageAuth(c *gin.Context) {
-	token, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	claims, err := s.cards.Tokens().Parse(strings.TrimSpace(token), cardview.AudiencePage)
+	claims, err := s.cards.Tokens().Parse(bearer(c.GetHeader("Authorization")), cardview.AudiencePage)
 	if err != nil {
 		s.fail(c, err)
 		c.Abort()
@@ -36,4 +35,14 @@ func (s *Server) pageAuth(c *gin.Context) {
 func claimsOf(c *gin.Context) *cardview.Claims {
 	v, _ := c.Get(ctxClaims)
 	return v.(*cardview.Claims)
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header, or
+// "" when there is none.
+func bearer(h string) string {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
