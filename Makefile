@@ -1,0 +1,80 @@
+# Qwoty companion. `make run` starts the server in development mode;
+# `make test` runs every check CI runs. See README.md.
+
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 2s
+# The load comparison of `make bench`: requests and concurrency per phase.
+LOAD_DURATION    ?= 8s
+LOAD_CONCURRENCY ?= 32
+
+export CGO_ENABLED ?= 1
+
+.PHONY: run build test test-go test-fuzz test-package test-browser check-generated generate lint bench chromium salesforce-package clean
+
+## run: the server in development mode (creates the database, a dev key, and the playground)
+run:
+	QWOTY_ENV=development $(GO) run ./cmd/qwoty serve
+
+## build: the qwoty binary in bin/
+build:
+	$(GO) build -o bin/qwoty ./cmd/qwoty
+
+## test: everything CI checks
+test: check-generated lint test-go test-fuzz test-package test-browser
+
+## test-go: Go tests with the race detector, against the local PostgreSQL
+test-go:
+	$(GO) test -race -count=1 ./...
+
+## test-fuzz: a short run of each fuzz target (longer: make test-fuzz FUZZTIME=5m)
+test-fuzz:
+	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzVerifyRefusesModifiedMessages$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzParseCalloutBody$$' -fuzztime $(FUZZTIME)
+
+## test-package: the Salesforce package's offline checks (jest, apex parse, metadata, vectors)
+test-package:
+	cd salesforce-package && npm ci --no-audit --no-fund && npm test
+
+## test-browser: the card in headless Chromium, framed by a host page on another origin
+test-browser: chromium
+	QWOTY_REQUIRE_BROWSER=1 $(GO) test -tags browser -count=1 ./e2e/
+
+## chromium: install Debian's chromium when it is missing
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (Debian package)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## generate: regenerate the templ components
+generate:
+	$(GO) tool templ generate
+
+## check-generated: fail when a *_templ.go file is stale or missing
+check-generated:
+	$(GO) tool templ generate
+	@if [ -n "$$(git status --porcelain -- '*_templ.go')" ]; then \
+		git status --short -- '*_templ.go'; \
+		echo "generated templ files are stale: run 'make generate' and commit them"; exit 1; fi
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ\.go$$')); \
+		if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags browser ./e2e/
+
+## bench: micro-benchmarks, then the load comparison of /api/crm/cardView against a bare gin handler
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./cardview ./server
+	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
+
+## salesforce-package: the package retargeted at APP_URL, in salesforce-package/build/package
+salesforce-package:
+	@[ -n "$(APP_URL)" ] || { echo "usage: make salesforce-package APP_URL=https://your.qwoty.host [CDN_URL=https://...]"; exit 2; }
+	cd salesforce-package && npm ci --no-audit --no-fund && \
+		node scripts/retarget.mjs --app-url "$(APP_URL)" $(if $(CDN_URL),--cdn-url "$(CDN_URL)") --out build/package
+
+clean:
+	rm -rf bin salesforce-package/build
