@@ -14,13 +14,18 @@ import (
 type Store interface {
 	ConnectionLookup
 	ConnectionByID(ctx context.Context, id string) (*qwoty.Connection, error)
-	ClaimAndList(ctx context.Context, r store.CardRequest) (bool, []qwoty.Quote, error)
-	ClaimNonce(ctx context.Context, connectionID, nonce string, expires time.Time) (bool, error)
+	ClaimAndList(ctx context.Context, r store.CardRequest) (store.CardResult, error)
+	ClaimNonce(ctx context.Context, connectionID, nonce string, expires time.Time) (qwoty.ConnectionStatus, bool, error)
 }
+
+// connectionCacheTTL bounds how long a cached connection is trusted before it
+// is read again (see connectionCache for why staleness is safe).
+const connectionCacheTTL = 30 * time.Second
 
 // Service runs the signed-embed flow for every CRM.
 type Service struct {
 	store  Store
+	conns  *connectionCache
 	tokens *Tokens
 	appURL string
 	now    func() time.Time
@@ -28,7 +33,7 @@ type Service struct {
 
 // NewService builds the card service. appURL is the public base URL.
 func NewService(st Store, tokens *Tokens, appURL string, now func() time.Time) *Service {
-	return &Service{store: st, tokens: tokens, appURL: appURL, now: now}
+	return &Service{store: st, conns: newConnectionCache(st, connectionCacheTTL, now), tokens: tokens, appURL: appURL, now: now}
 }
 
 // Tokens returns the token issuer the service uses.
@@ -65,7 +70,7 @@ type QuoteSummary struct {
 // upsert the customer, list the record's quotes, and issue the embed URL.
 func (s *Service) SalesforceCard(ctx context.Context, req SignedRequest) (*Answer, error) {
 	now := s.now()
-	ec, h, err := VerifySalesforce(ctx, s.store, req, now)
+	ec, h, err := VerifySalesforce(ctx, s.conns, req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -86,18 +91,34 @@ type PingAnswer struct {
 // body to parse and nothing to list.
 func (s *Service) SalesforcePing(ctx context.Context, req SignedRequest) (*PingAnswer, error) {
 	now := s.now()
-	conn, h, err := AuthenticateSalesforce(ctx, s.store, req, now)
+	conn, h, err := AuthenticateSalesforce(ctx, s.conns, req, now)
 	if err != nil {
 		return nil, err
 	}
-	claimed, err := s.store.ClaimNonce(ctx, conn.ID, h.Nonce, now.Add(NonceTTL))
+	status, claimed, err := s.store.ClaimNonce(ctx, conn.ID, h.Nonce, now.Add(NonceTTL))
 	if err != nil {
 		return nil, fmt.Errorf("cardview: ping of org %s: %w", conn.ExternalID, err)
 	}
-	if !claimed {
-		return nil, replayed(h.Nonce)
+	if err := s.claimResult(conn, status, claimed, h.Nonce); err != nil {
+		return nil, err
 	}
 	return &PingAnswer{OK: true, OrgID: conn.ExternalID, ConnectionID: conn.ID}, nil
+}
+
+// claimResult turns the authoritative status read with the nonce claim into
+// the request's outcome, and forgets a connection found disconnected.
+func (s *Service) claimResult(c *qwoty.Connection, status qwoty.ConnectionStatus, claimed bool, nonce string) error {
+	switch {
+	case status == qwoty.ConnectionDisconnected:
+		s.conns.Forget(c.Provider, c.ExternalID)
+		return disconnected(c.ExternalID)
+	case status == "":
+		s.conns.Forget(c.Provider, c.ExternalID)
+		return notConnected(c.ExternalID)
+	case !claimed:
+		return replayed(nonce)
+	}
+	return nil
 }
 
 func replayed(nonce string) error {
@@ -108,7 +129,7 @@ func replayed(nonce string) error {
 
 // answer is the provider-independent half of a card request.
 func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, now time.Time) (*Answer, error) {
-	claimed, quotes, err := s.store.ClaimAndList(ctx, store.CardRequest{
+	res, err := s.store.ClaimAndList(ctx, store.CardRequest{
 		ConnectionID: ec.ConnectionID, WorkspaceID: ec.WorkspaceID,
 		Nonce: nonce, NonceExpires: now.Add(NonceTTL),
 		AccountID: ec.Record.AccountID, AccountName: ec.Record.AccountName,
@@ -117,9 +138,10 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 	if err != nil {
 		return nil, fmt.Errorf("cardview: card for record %s: %w", ec.Record.ID, err)
 	}
-	if !claimed {
-		return nil, replayed(nonce)
+	if err := s.claimResult(&qwoty.Connection{Provider: ec.Provider, ExternalID: ec.AccountID}, res.Status, res.Claimed, nonce); err != nil {
+		return nil, err
 	}
+	quotes := res.Quotes
 	token, exp, err := s.tokens.Issue(*ec, AudienceEmbed, EmbedTTL)
 	if err != nil {
 		return nil, err

@@ -297,22 +297,44 @@ func AuthenticateSalesforce(ctx context.Context, lookup ConnectionLookup, req Si
 	}
 	conn, err := lookup.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, h.OrgID)
 	if errors.Is(err, qwoty.ErrNotFound) {
-		return nil, nil, qwoty.Errorf(qwoty.CodeOrgNotConnected,
-			"Connect this org from the Qwoty admin console (Settings → Integrations → Salesforce), or check the org id with `qwoty connection add`.",
-			"org %s is not connected to Qwoty", h.OrgID)
+		return nil, nil, notConnected(h.OrgID)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := VerifyMAC(h, conn.Secrets(now), req.Method, req.Path, req.Body); err != nil {
-		return nil, nil, err
+		// A cached connection may predate a rotation or a reconnect: look
+		// again before refusing.
+		r, ok := lookup.(refresher)
+		if !ok {
+			return nil, nil, err
+		}
+		if conn, err = r.Refresh(ctx, qwoty.ProviderSalesforce, h.OrgID); err != nil {
+			if errors.Is(err, qwoty.ErrNotFound) {
+				return nil, nil, notConnected(h.OrgID)
+			}
+			return nil, nil, err
+		}
+		if err := VerifyMAC(h, conn.Secrets(now), req.Method, req.Path, req.Body); err != nil {
+			return nil, nil, err
+		}
 	}
 	if conn.Status == qwoty.ConnectionDisconnected {
-		return nil, nil, qwoty.Errorf(qwoty.CodeOrgDisconnected,
-			"An admin disconnected this org; reconnect it from the Qwoty admin console to restore the card (no data was lost).",
-			"org %s was disconnected from Qwoty", h.OrgID)
+		return nil, nil, disconnected(h.OrgID)
 	}
 	return conn, h, nil
+}
+
+func notConnected(orgID string) error {
+	return qwoty.Errorf(qwoty.CodeOrgNotConnected,
+		"Connect this org from the Qwoty admin console (Settings → Integrations → Salesforce), or check the org id with `qwoty connection add`.",
+		"org %s is not connected to Qwoty", orgID)
+}
+
+func disconnected(orgID string) error {
+	return qwoty.Errorf(qwoty.CodeOrgDisconnected,
+		"An admin disconnected this org; reconnect it from the Qwoty admin console to restore the card (no data was lost).",
+		"org %s was disconnected from Qwoty", orgID)
 }
 
 // VerifySalesforce authenticates a v1 card-view callout and parses its body

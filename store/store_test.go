@@ -142,19 +142,19 @@ func TestClaimAndListRejectsReplayAndIsolatesTenants(t *testing.T) {
 
 	req := store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID, Nonce: "nonce-aaaaaaaaaaaa", NonceExpires: exp,
 		AccountID: "001000000000001AAA", AccountName: "Acme", RecordID: record}
-	ok, qs, err := db.ClaimAndList(ctx, req)
-	if err != nil || !ok || len(qs) != 0 {
-		t.Fatalf("first claim = %v, %d quotes, %v", ok, len(qs), err)
+	res, err := db.ClaimAndList(ctx, req)
+	if err != nil || !res.Claimed || len(res.Quotes) != 0 || res.Status != qwoty.ConnectionActive {
+		t.Fatalf("first claim = %+v, %v", res, err)
 	}
-	ok, _, err = db.ClaimAndList(ctx, req)
-	if err != nil || ok {
-		t.Fatalf("replayed nonce claimed again: %v, %v", ok, err)
+	res, err = db.ClaimAndList(ctx, req)
+	if err != nil || res.Claimed {
+		t.Fatalf("replayed nonce claimed again: %+v, %v", res, err)
 	}
 	// The same nonce on another connection is a different request.
 	reqB := req
 	reqB.ConnectionID, reqB.WorkspaceID = b.ID, b.WorkspaceID
-	if ok, _, err := db.ClaimAndList(ctx, reqB); err != nil || !ok {
-		t.Fatalf("nonce of org A blocked org B: %v, %v", ok, err)
+	if res, err := db.ClaimAndList(ctx, reqB); err != nil || !res.Claimed {
+		t.Fatalf("nonce of org A blocked org B: %+v, %v", res, err)
 	}
 
 	sA := store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: record}
@@ -166,14 +166,24 @@ func TestClaimAndListRejectsReplayAndIsolatesTenants(t *testing.T) {
 		t.Fatalf("quote customer %q number %q; want Acme, Q-00001", qa.CustomerName, qa.Number)
 	}
 	req.Nonce = "nonce-bbbbbbbbbbbb"
-	_, qs, _ = db.ClaimAndList(ctx, req)
-	if len(qs) != 1 || qs[0].ID != qa.ID {
-		t.Fatalf("org A sees %d quotes, want its one", len(qs))
+	res, _ = db.ClaimAndList(ctx, req)
+	if len(res.Quotes) != 1 || res.Quotes[0].ID != qa.ID || res.Quotes[0].Number != "Q-00001" {
+		t.Fatalf("org A sees %+v, want its one quote", res.Quotes)
 	}
 	reqB.Nonce = "nonce-cccccccccccc"
-	_, qs, _ = db.ClaimAndList(ctx, reqB)
-	if len(qs) != 0 {
-		t.Fatalf("org B sees %d quotes of org A's record id", len(qs))
+	res, _ = db.ClaimAndList(ctx, reqB)
+	if len(res.Quotes) != 0 {
+		t.Fatalf("org B sees %d quotes of org A's record id", len(res.Quotes))
+	}
+
+	// A disconnected connection claims nothing, and says so.
+	if err := db.SetConnectionStatus(ctx, b.ID, qwoty.ConnectionDisconnected, "test"); err != nil {
+		t.Fatal(err)
+	}
+	reqB.Nonce = "nonce-dddddddddddd"
+	res, err = db.ClaimAndList(ctx, reqB)
+	if err != nil || res.Claimed || res.Status != qwoty.ConnectionDisconnected {
+		t.Fatalf("disconnected claim = %+v, %v", res, err)
 	}
 	sB := store.Scope{WorkspaceID: b.WorkspaceID, ConnectionID: b.ID, RecordID: record}
 	if _, err := db.GetQuote(ctx, sB, qa.ID); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
@@ -189,7 +199,7 @@ func TestCustomerNameUpdatesFromRecord(t *testing.T) {
 	a := addOrg(t, db, "A", "00D00000000000AAAA")
 	exp := time.Now().Add(time.Minute)
 	for i, name := range []string{"Acme", "Acme Corp", ""} {
-		_, _, err := db.ClaimAndList(ctx, store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID,
+		_, err := db.ClaimAndList(ctx, store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID,
 			Nonce: "n-" + string(rune('a'+i)) + "-0123456789abcdef", NonceExpires: exp, AccountID: "001X", AccountName: name, RecordID: "006X"})
 		if err != nil {
 			t.Fatal(err)
@@ -311,7 +321,7 @@ func TestDeleteExpiredNonces(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("deleted %d, %v; want 1", n, err)
 	}
-	if ok, _ := db.ClaimNonce(ctx, a.ID, "new", time.Now().Add(time.Minute)); ok {
+	if _, ok, _ := db.ClaimNonce(ctx, a.ID, "new", time.Now().Add(time.Minute)); ok {
 		t.Fatal("an unexpired nonce was deleted")
 	}
 }

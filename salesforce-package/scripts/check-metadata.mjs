@@ -180,6 +180,28 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
             problem(file, 'status must be Active');
         }
     }
+    // Apex REST resources: each has one urlMapping starting with "/", used by no other class
+    // (Salesforce refuses to deploy two resources on the same mapping).
+    const restOwners = new Map(); // urlMapping -> class name
+    for (const [name, source] of classes) {
+        if (!/@RestResource\b/i.test(source)) {
+            continue;
+        }
+        const file = join(classDir, `${name}.cls`);
+        const match = /@RestResource\s*\(\s*urlMapping\s*=\s*'([^']*)'\s*\)/i.exec(source);
+        if (!match) {
+            problem(file, "@RestResource needs urlMapping='/...'");
+            continue;
+        }
+        const mapping = match[1];
+        if (!mapping.startsWith('/')) {
+            problem(file, `urlMapping ${mapping} must start with /`);
+        } else if (restOwners.has(mapping)) {
+            problem(file, `urlMapping ${mapping} is also used by ${restOwners.get(mapping)}`);
+        } else {
+            restOwners.set(mapping, name);
+        }
+    }
     // A test class carries @IsTest before its class keyword.
     const isTestClass = (source) => /@IsTest\b/i.test(stripApexComments(source).split(/\bclass\b/i)[0]);
 
@@ -424,6 +446,12 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
     const granted = new Set();
     const grantedPrincipals = new Set();
     for (const [file, doc] of byType('PermissionSet')) {
+        if (String(doc.body.label).length > 80) {
+            problem(file, 'label is longer than 80 characters');
+        }
+        if (doc.body.description !== undefined && String(doc.body.description).length > 255) {
+            problem(file, `description is ${String(doc.body.description).length} characters, Salesforce allows 255`);
+        }
         for (const access of asArray(doc.body.classAccesses)) {
             const source = classes.get(access.apexClass);
             if (!source) {

@@ -262,6 +262,44 @@ const cases = [
             )
     },
     {
+        name: 'the config REST resource not granted',
+        expect: /QwotyConfigResource\.cls: is called by users \(LWC or REST\) but no permission set grants it/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/permissionsets/Qwoty_Admin.permissionset-meta.xml`,
+                '<apexClass>QwotyConfigResource</apexClass>\n        <enabled>true</enabled>',
+                '<apexClass>QwotyConfigResource</apexClass>\n        <enabled>false</enabled>'
+            )
+    },
+    {
+        name: 'two REST resources on the same urlMapping',
+        expect: /QwotyPing\.cls: urlMapping \/qwoty\/config is also used by QwotyConfigResource/,
+        breakIt: (d) => edit(d, `${D}/classes/QwotyPing.cls`, "urlMapping='/qwoty/ping'", "urlMapping='/qwoty/config'")
+    },
+    {
+        name: 'a REST resource without urlMapping',
+        expect: /QwotyConfigResource\.cls: @RestResource needs urlMapping/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/classes/QwotyConfigResource.cls`,
+                "@RestResource(urlMapping='/qwoty/config')",
+                '@RestResource'
+            )
+    },
+    {
+        name: 'a permission set description over 255 characters',
+        expect: /Qwoty_Admin\.permissionset-meta\.xml: description is 2\d\d characters, Salesforce allows 255/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/permissionsets/Qwoty_Admin.permissionset-meta.xml`,
+                '</description>',
+                ' Also'.repeat(6) + '</description>'
+            )
+    },
+    {
         name: 'a principal access that does not match the external credential',
         expect: /grants principal Qwoty-Principal, which does not exist/,
         breakIt: (d) =>

@@ -1,0 +1,379 @@
+// Command qwoty-load measures POST /api/crm/cardView under load, side by side
+// with a bare gin handler that returns a fixed JSON answer of the same size,
+// in one run on this machine (`make bench`).
+//
+// Both servers get the same freshly signed requests from the same client, so
+// the ratio isolates what our path costs: verify, nonce claim, customer
+// upsert, quote list, token, JSON. It then offers a fixed 1,000 requests per
+// second to the real path and reports its latency percentiles, measured from
+// each request's scheduled send time (no coordinated omission).
+//
+// It uses only loopback addresses and its own temporary database, and stops
+// by itself.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/keyring"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/server"
+	"github.com/qwoty/companion/store"
+)
+
+func main() {
+	duration := flag.Duration("duration", 8*time.Second, "length of each closed-loop phase")
+	concurrency := flag.Int("concurrency", 32, "requests in flight in the closed-loop phases")
+	rate := flag.Int("rate", 1000, "requests per second in the fixed-rate phase")
+	rateDuration := flag.Duration("rate-duration", 10*time.Second, "length of the fixed-rate phase")
+	records := flag.Int("records", 200, "opportunities seeded, each with quotes")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the closed-loop phases of the real path to this file")
+	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (a temporary database is made there)")
+	flag.Parse()
+	profilePath = *cpuProfile
+	if err := run(*pgURL, *duration, *concurrency, *rate, *rateDuration, *records); err != nil {
+		fmt.Fprintln(os.Stderr, "qwoty-load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(pgURL string, duration time.Duration, concurrency, rate int, rateDuration time.Duration, records int) error {
+	ctx := context.Background()
+	dbURL, drop, err := tempDatabase(ctx, pgURL)
+	if err != nil {
+		return err
+	}
+	defer drop()
+
+	key := make([]byte, keyring.MasterKeySize)
+	_, _ = rand.Read(key)
+	keys, _ := keyring.New(key)
+	db, err := store.Open(ctx, dbURL, keys, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+
+	realLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	bareLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	appURL := "http://" + realLn.Addr().String()
+	org, _ := salesforce.NormalizeOrgID("00D00000000LOAD")
+	conn, err := db.AddConnection(ctx, store.AddConnectionParams{Workspace: "Load", Provider: qwoty.ProviderSalesforce, ExternalID: org, MyDomain: "load"})
+	if err != nil {
+		return err
+	}
+	bodies, err := seed(ctx, db, conn, records)
+	if err != nil {
+		return err
+	}
+
+	kid, tk := keys.TokenKey()
+	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: tk}), appURL, time.Now)
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	srv := server.New(server.Deps{Config: &config.Config{Env: config.Production, AppURL: appURL}, DB: db, Cards: cards, Logger: quiet})
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go srv.Serve(sctx, realLn, time.Second)
+
+	c := newClient(concurrency)
+	// One real answer fixes the size of the bare handler's answer.
+	sample, err := c.call(appURL, org, conn.Secret, bodies[0])
+	if err != nil {
+		return fmt.Errorf("sample call: %w", err)
+	}
+	bareURL := "http://" + bareLn.Addr().String()
+	go serveBare(sctx, bareLn, sample)
+
+	fmt.Printf("qwoty-load: GOMAXPROCS=%d, %d CPUs, answer %d bytes, %d records, concurrency %d\n",
+		runtime.GOMAXPROCS(0), runtime.NumCPU(), len(sample), records, concurrency)
+
+	// Warm both, then alternate phases so drift on a shared machine hits both.
+	closedLoop(c, bareURL, org, conn.Secret, bodies, concurrency, time.Second)
+	closedLoop(c, appURL, org, conn.Secret, bodies, concurrency, time.Second)
+	var bare, real []result
+	for range 2 {
+		bare = append(bare, closedLoop(c, bareURL, org, conn.Secret, bodies, concurrency, duration/2))
+		stopProfile := startProfile()
+		real = append(real, closedLoop(c, appURL, org, conn.Secret, bodies, concurrency, duration/2))
+		stopProfile()
+	}
+	b, r := merge(bare), merge(real)
+	fmt.Printf("\nclosed loop, %d in flight, %s per server:\n", concurrency, duration)
+	fmt.Printf("  %-28s %9s %9s %9s %9s %7s\n", "", "req/s", "p50", "p99", "max", "errors")
+	b.print("bare gin, fixed JSON")
+	r.print("qwoty /api/crm/cardView")
+	ratio := r.rps / b.rps
+	fmt.Printf("  throughput ratio: %.1f%% of the bare handler (target ≥ 40%%)\n", 100*ratio)
+
+	fr := fixedRate(c, appURL, org, conn.Secret, bodies, rate, rateDuration)
+	fmt.Printf("\nfixed rate, %d req/s offered for %s to /api/crm/cardView:\n", rate, rateDuration)
+	fmt.Printf("  %-28s %9s %9s %9s %9s %7s\n", "", "req/s", "p50", "p99", "max", "errors")
+	fr.print("qwoty /api/crm/cardView")
+	fmt.Printf("  p99 %s (target < 5ms)\n", fr.p99.Round(10*time.Microsecond))
+
+	verdict := "met"
+	if ratio < 0.40 || fr.p99 >= 5*time.Millisecond || r.errors > 0 || fr.errors > 0 {
+		verdict = "NOT met"
+	}
+	fmt.Printf("\ntargets %s\n", verdict)
+	return nil
+}
+
+var profilePath string
+
+// startProfile profiles the real path's phases when -cpuprofile is set.
+func startProfile() func() {
+	if profilePath == "" {
+		return func() {}
+	}
+	f, err := os.Create(profilePath)
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	profilePath = "" // one phase is enough
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// seed makes the records and a few quotes on each, so the list query reads
+// real rows; it returns one signed-body template per record.
+func seed(ctx context.Context, db *store.DB, conn *qwoty.Connection, n int) ([][]byte, error) {
+	out := make([][]byte, 0, n)
+	for i := range n {
+		rec, _ := salesforce.NormalizeID(fmt.Sprintf("006%012d", i))
+		acc, _ := salesforce.NormalizeID(fmt.Sprintf("001%012d", i%50))
+		s := store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID, RecordID: rec}
+		for j := range 3 {
+			q, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "USD", Title: fmt.Sprintf("Quote %d", j)})
+			if err != nil {
+				return nil, err
+			}
+			l, _ := qwoty.ParseLine(qwoty.LineInput{SKU: "LIC", Quantity: "10", UnitPrice: "99.5"})
+			if _, err := db.UpdateQuote(ctx, s, q.ID, 0, store.AddLine(l)); err != nil {
+				return nil, err
+			}
+		}
+		b, _ := json.Marshal(map[string]any{
+			"recordId": rec, "objectType": "Opportunity",
+			"user":   map[string]any{"id": "005000000000001AAA", "email": "rep@acme.com", "name": "Rep", "locale": "en_US", "timeZone": "Europe/Paris"},
+			"record": map[string]any{"name": fmt.Sprintf("Deal %d", i), "accountId": acc, "accountName": fmt.Sprintf("Account %d", i%50), "amount": 12000.5, "currencyIsoCode": "USD", "stageName": "Prospecting", "closeDate": "2026-12-31"},
+		})
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func serveBare(ctx context.Context, ln net.Listener, answer []byte) {
+	r := gin.New()
+	r.POST("/api/crm/cardView", func(c *gin.Context) {
+		_, _ = io.Copy(io.Discard, c.Request.Body)
+		c.Data(http.StatusOK, "application/json; charset=utf-8", answer)
+	})
+	s := &http.Server{Handler: r}
+	go func() { <-ctx.Done(); s.Close() }()
+	_ = s.Serve(ln)
+}
+
+type client struct{ http *http.Client }
+
+func newClient(conns int) *client {
+	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute}
+	return &client{http: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+}
+
+// call signs body as the Apex does (fresh nonce and timestamp) and posts it.
+func (c *client) call(base, org string, secret, body []byte) ([]byte, error) {
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/crm/cardView", bytes.NewReader(body))
+	req.Header = cardview.SignedHeaders(org, secret, "/api/crm/cardView", body, time.Now(), cardview.NewNonce())
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	return b, err
+}
+
+type result struct {
+	n, errors int
+	elapsed   time.Duration
+	latencies []time.Duration
+	rps       float64
+	p50, p99  time.Duration
+	max       time.Duration
+	firstErr  error
+}
+
+func merge(rs []result) result {
+	var m result
+	for _, r := range rs {
+		m.n += r.n
+		m.errors += r.errors
+		m.elapsed += r.elapsed
+		m.latencies = append(m.latencies, r.latencies...)
+		if m.firstErr == nil {
+			m.firstErr = r.firstErr
+		}
+	}
+	return m.finish()
+}
+
+func (r result) finish() result {
+	slices.Sort(r.latencies)
+	if len(r.latencies) > 0 {
+		r.p50 = r.latencies[len(r.latencies)/2]
+		r.p99 = r.latencies[len(r.latencies)*99/100]
+		r.max = r.latencies[len(r.latencies)-1]
+	}
+	if r.elapsed > 0 {
+		r.rps = float64(r.n) / r.elapsed.Seconds()
+	}
+	return r
+}
+
+func (r result) print(name string) {
+	fmt.Printf("  %-28s %9.0f %9s %9s %9s %7d\n", name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(10*time.Microsecond), r.errors)
+	if r.firstErr != nil {
+		fmt.Printf("    first error: %v\n", r.firstErr)
+	}
+}
+
+// closedLoop keeps n requests in flight for d.
+func closedLoop(c *client, base, org string, secret []byte, bodies [][]byte, n int, d time.Duration) result {
+	var mu sync.Mutex
+	res := result{}
+	var next atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []time.Duration
+			var errs int
+			var first error
+			for time.Now().Before(deadline) {
+				body := bodies[int(next.Add(1))%len(bodies)]
+				t0 := time.Now()
+				_, err := c.call(base, org, secret, body)
+				local = append(local, time.Since(t0))
+				if err != nil {
+					errs++
+					if first == nil {
+						first = err
+					}
+				}
+			}
+			mu.Lock()
+			res.latencies = append(res.latencies, local...)
+			res.n += len(local)
+			res.errors += errs
+			if res.firstErr == nil {
+				res.firstErr = first
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res.finish()
+}
+
+// fixedRate sends rate requests per second for d on a fixed schedule, each
+// timed from when it was due, so a slow server cannot hide its queueing.
+func fixedRate(c *client, base, org string, secret []byte, bodies [][]byte, rate int, d time.Duration) result {
+	total := int(d.Seconds() * float64(rate))
+	interval := time.Second / time.Duration(rate)
+	lat := make([]time.Duration, total)
+	errs := make([]error, total)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range total {
+		due := start.Add(time.Duration(i) * interval)
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = c.call(base, org, secret, bodies[i%len(bodies)])
+			lat[i] = time.Since(due)
+		}()
+	}
+	wg.Wait()
+	res := result{n: total, elapsed: time.Since(start), latencies: lat}
+	for _, e := range errs {
+		if e != nil {
+			res.errors++
+			if res.firstErr == nil {
+				res.firstErr = e
+			}
+		}
+	}
+	return res.finish()
+}
+
+// tempDatabase creates a database for this run on the server and returns
+// its URL and a function that drops it.
+func tempDatabase(ctx context.Context, serverURL string) (string, func(), error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "qwoty_load_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close(ctx)
+		return "", nil, err
+	}
+	admin.Close(ctx)
+	u, _ := url.Parse(serverURL)
+	u.Path = "/" + name
+	if v := os.Getenv("LOAD_PG_PARAMS"); v != "" {
+		u.RawQuery += "&" + v
+	}
+	drop := func() {
+		c, err := pgx.Connect(context.Background(), serverURL)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}
+	return u.String(), drop, nil
+}
