@@ -1,7 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"io"
 	"net/http"
 
@@ -23,8 +26,7 @@ func (s *Server) salesforceCardView(c *gin.Context) {
 		return
 	}
 	c.Set(ctxConnectionID, answer.ConnectionID)
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, answer)
+	s.writeJSON(c, http.StatusOK, answer)
 }
 
 // salesforcePing answers QwotyPing's signed round trip: same signature,
@@ -41,8 +43,23 @@ func (s *Server) salesforcePing(c *gin.Context) {
 	}
 	c.Set(ctxConnectionID, answer.ConnectionID)
 	answer.RequestID = requestIDOf(c)
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, answer)
+	s.writeJSON(c, http.StatusOK, answer)
+}
+
+// writeJSON answers v as JSON in one write with its length, never cached:
+// the answers of signed calls are for one caller, once.
+func (s *Server) writeJSON(c *gin.Context, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.fail(c, fmt.Errorf("server: encode answer: %w", err))
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", "no-store")
+	c.Writer.WriteHeader(status)
+	_, _ = c.Writer.Write(b)
 }
 
 // readSigned reads a signed request's body, at most MaxBodyBytes.

@@ -16,7 +16,9 @@ import (
 	"github.com/qwoty/companion/store"
 )
 
-func orgID(t *testing.T, id15 string) string {
+func orgIDB(t testing.TB, id15 string) string { return orgID(t, id15) }
+
+func orgID(t testing.TB, id15 string) string {
 	t.Helper()
 	id, err := salesforce.NormalizeOrgID(id15)
 	if err != nil {

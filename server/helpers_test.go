@@ -35,7 +35,7 @@ func (c *clock) Add(d time.Duration) {
 
 // testApp is one server instance on a real database.
 type testApp struct {
-	t     *testing.T
+	t     testing.TB
 	db    *store.DB
 	srv   *Server
 	http  *httptest.Server
@@ -45,7 +45,12 @@ type testApp struct {
 var testClock = &clock{t: time.Now()}
 
 // newApp starts an instance on the database at dbURL ("" for a fresh one).
-func newApp(t *testing.T, dbURL string, clk *clock) *testApp {
+func newApp(t *testing.T, dbURL string, clk *clock) *testApp { return newAppTB(t, dbURL, clk) }
+
+// newBenchApp is newApp for benchmarks, with logs discarded.
+func newBenchApp(b *testing.B) *testApp { return newAppTB(b, "", nil) }
+
+func newAppTB(t testing.TB, dbURL string, clk *clock) *testApp {
 	t.Helper()
 	if dbURL == "" {
 		dbURL = storetest.NewDatabase(t)
@@ -61,7 +66,10 @@ func newApp(t *testing.T, dbURL string, clk *clock) *testApp {
 	appURL := "http://" + a.http.Listener.Addr().String()
 	cfg := &config.Config{Env: config.Production, AppURL: appURL}
 	cards := cardview.NewService(db, cardview.NewTokens(clk.Now, cardview.Key{ID: kid, Secret: key}), appURL, clk.Now)
-	log := slog.New(slog.NewTextHandler(t.Output(), nil)) // shown only when the test fails
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if tt, ok := t.(*testing.T); ok {
+		log = slog.New(slog.NewTextHandler(tt.Output(), nil)) // shown only when the test fails
+	}
 	a.srv = New(Deps{Config: cfg, DB: db, Cards: cards, Now: clk.Now, Version: "test", Logger: log})
 	a.http.Config.Handler = a.srv.Handler()
 	a.http.Start()
@@ -126,7 +134,7 @@ type response struct {
 	body   []byte
 }
 
-func do(t *testing.T, req *http.Request) response {
+func do(t testing.TB, req *http.Request) response {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

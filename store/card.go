@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -51,55 +49,15 @@ const claimSQL = `
 	)`
 
 // ClaimAndList is the whole database side of a card request, in one round
-// trip: it claims the nonce (only for a connection that is not
-// disconnected), upserts the customer when the record names a new one or a
-// new name (an unchanged customer is not written, not even locked), and
-// lists the record's quotes.
-func (db *DB) ClaimAndList(ctx context.Context, r CardRequest) (res CardResult, err error) {
-	limit := r.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	b := &pgx.Batch{}
-	b.Queue(claimSQL+`, c AS (
-			INSERT INTO customers (workspace_id, crm_account_id, name)
-			SELECT $4, $5, $6
-			WHERE $5 <> '' AND EXISTS (SELECT 1 FROM n)
-			  AND NOT EXISTS (SELECT 1 FROM customers WHERE workspace_id = $4 AND crm_account_id = $5 AND (name = $6 OR $6 = ''))
-			ON CONFLICT (workspace_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
-			WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name
-			RETURNING 1
-		)
-		SELECT coalesce((SELECT status FROM st), ''), EXISTS (SELECT 1 FROM n), (SELECT count(*) FROM c)`,
-		r.ConnectionID, r.Nonce, r.NonceExpires, r.WorkspaceID, r.AccountID, r.AccountName)
-	b.Queue(`SELECT id, number, title, status, currency, total, updated_at FROM quotes
-		WHERE workspace_id = $1 AND crm_record_id = $2 AND deleted_at IS NULL
-		ORDER BY updated_at DESC LIMIT $3`, r.WorkspaceID, r.RecordID, limit)
-
-	br := db.pool.SendBatch(ctx, b)
-	defer func() {
-		if cerr := br.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("store: card request for record %s: %w", r.RecordID, cerr)
-		}
-	}()
-	var touched int
-	if err := br.QueryRow().Scan(&res.Status, &res.Claimed, &touched); err != nil {
-		return res, fmt.Errorf("store: claim nonce for connection %s: %w", r.ConnectionID, err)
-	}
-	rows, err := br.Query()
+// trip shared with the requests arriving at the same moment (cardbatch.go):
+// it claims the nonce (only for a connection that is not disconnected),
+// upserts the customer when the record names a new one or a new name (an
+// unchanged customer is not written, not even locked), and lists the
+// record's quotes, newest first.
+func (db *DB) ClaimAndList(ctx context.Context, r CardRequest) (CardResult, error) {
+	res, err := db.cards.do(ctx, r)
 	if err != nil {
-		return res, fmt.Errorf("store: list quotes of record %s: %w", r.RecordID, err)
-	}
-	quotes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (qwoty.Quote, error) {
-		var q qwoty.Quote
-		err := row.Scan(&q.ID, &q.Number, &q.Title, &q.Status, &q.Currency, &q.Totals.Total, &q.UpdatedAt)
-		return q, err
-	})
-	if err != nil {
-		return res, fmt.Errorf("store: list quotes of record %s: %w", r.RecordID, err)
-	}
-	if res.Claimed {
-		res.Quotes = quotes
+		return res, fmt.Errorf("store: card request for record %s: %w", r.RecordID, err)
 	}
 	return res, nil
 }

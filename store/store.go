@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
@@ -25,9 +26,12 @@ import (
 
 // DB is the one storage type: every query of the application goes through it.
 type DB struct {
-	pool *pgxpool.Pool
-	keys *keyring.Keyring
-	now  func() time.Time
+	pool  *pgxpool.Pool
+	keys  *keyring.Keyring
+	now   func() time.Time
+	cards *cardBatcher
+
+	closeOnce sync.Once
 }
 
 // Options tune the pool; the zero value gives the production defaults.
@@ -82,11 +86,18 @@ func Open(ctx context.Context, url string, keys *keyring.Keyring, opt Options) (
 	if now == nil {
 		now = time.Now
 	}
-	return &DB{pool: pool, keys: keys, now: now}, nil
+	db := &DB{pool: pool, keys: keys, now: now}
+	db.cards = newCardBatcher(db)
+	return db, nil
 }
 
-// Close closes the pool.
-func (db *DB) Close() { db.pool.Close() }
+// Close stops the card batcher and closes the pool.
+func (db *DB) Close() {
+	db.closeOnce.Do(func() {
+		db.cards.close()
+		db.pool.Close()
+	})
+}
 
 // Ping checks that the database answers (readiness).
 func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }

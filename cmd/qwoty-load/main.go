@@ -121,14 +121,18 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	for range 2 {
 		bare = append(bare, closedLoop(c, bareURL, org, conn.Secret, bodies, concurrency, duration/2))
 		stopProfile := startProfile()
+		b0, r0 := db.CardBatchStats()
 		real = append(real, closedLoop(c, appURL, org, conn.Secret, bodies, concurrency, duration/2))
+		b1, r1 := db.CardBatchStats()
 		stopProfile()
+		batchSizes = append(batchSizes, float64(r1-r0)/float64(max(1, b1-b0)))
 	}
 	b, r := merge(bare), merge(real)
 	fmt.Printf("\nclosed loop, %d in flight, %s per server:\n", concurrency, duration)
 	fmt.Printf("  %-28s %9s %9s %9s %9s %7s\n", "", "req/s", "p50", "p99", "max", "errors")
 	b.print("bare gin, fixed JSON")
 	r.print("qwoty /api/crm/cardView")
+	fmt.Printf("  (requests per database batch on the real path: %.1f)\n", slices.Max(batchSizes))
 	ratio := r.rps / b.rps
 	fmt.Printf("  throughput ratio: %.1f%% of the bare handler (target ≥ 40%%)\n", 100*ratio)
 
@@ -146,7 +150,10 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	return nil
 }
 
-var profilePath string
+var (
+	profilePath string
+	batchSizes  []float64
+)
 
 // startProfile profiles the real path's phases when -cpuprofile is set.
 func startProfile() func() {

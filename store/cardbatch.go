@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/qwoty/companion/qwoty"
+)
+
+// Card requests arriving together share one statement ("smart batching"):
+// a few workers each take every request waiting at that moment, claim all
+// their nonces, upsert their customers and list their quotes in one
+// round trip, and hand each request its own result. An idle server runs a
+// batch of one at once, so batching adds no latency; under load the
+// database does a fraction of the per-statement work per request.
+const (
+	cardBatchWorkers = 2
+	cardBatchMax     = 64
+	cardBatchTimeout = 5 * time.Second
+)
+
+type cardJob struct {
+	ctx  context.Context
+	req  CardRequest
+	done chan cardJobResult
+}
+
+type cardJobResult struct {
+	res CardResult
+	err error
+}
+
+type cardBatcher struct {
+	db   *DB
+	jobs chan cardJob
+	stop chan struct{}
+
+	batches, requests atomic.Int64
+}
+
+// CardBatchStats reports how many batches ran and how many requests they
+// carried since start (the load benchmark prints the average).
+func (db *DB) CardBatchStats() (batches, requests int64) {
+	return db.cards.batches.Load(), db.cards.requests.Load()
+}
+
+func newCardBatcher(db *DB) *cardBatcher {
+	b := &cardBatcher{db: db, jobs: make(chan cardJob, 1024), stop: make(chan struct{})}
+	for range cardBatchWorkers {
+		go b.work()
+	}
+	return b
+}
+
+func (b *cardBatcher) close() { close(b.stop) }
+
+// do queues a request and waits for its result or its context.
+func (b *cardBatcher) do(ctx context.Context, r CardRequest) (CardResult, error) {
+	job := cardJob{ctx: ctx, req: r, done: make(chan cardJobResult, 1)}
+	select {
+	case b.jobs <- job:
+	case <-ctx.Done():
+		return CardResult{}, ctx.Err()
+	case <-b.stop:
+		return CardResult{}, fmt.Errorf("store: closed")
+	}
+	select {
+	case out := <-job.done:
+		return out.res, out.err
+	case <-ctx.Done():
+		return CardResult{}, ctx.Err()
+	}
+}
+
+func (b *cardBatcher) work() {
+	batch := make([]cardJob, 0, cardBatchMax)
+	for {
+		select {
+		case <-b.stop:
+			return
+		case j := <-b.jobs:
+			batch = append(batch[:0], j)
+		}
+	drain:
+		for len(batch) < cardBatchMax {
+			select {
+			case j := <-b.jobs:
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// run executes one batch. Requests whose caller gave up are left out; a
+// nonce repeated within the batch is a replay for all but its first use.
+func (b *cardBatcher) run(batch []cardJob) {
+	type key struct{ conn, nonce string }
+	seen := make(map[key]bool, len(batch))
+	live := make([]cardJob, 0, len(batch))
+	for _, j := range batch {
+		if j.ctx.Err() != nil {
+			j.done <- cardJobResult{err: j.ctx.Err()}
+			continue
+		}
+		k := key{j.req.ConnectionID, j.req.Nonce}
+		if seen[k] {
+			j.done <- cardJobResult{res: CardResult{Status: qwoty.ConnectionActive, Claimed: false}}
+			continue
+		}
+		seen[k] = true
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	b.batches.Add(1)
+	b.requests.Add(int64(len(live)))
+	ctx, cancel := context.WithTimeout(context.Background(), cardBatchTimeout)
+	defer cancel()
+	results, err := b.db.claimAndListBatch(ctx, live)
+	for i, j := range live {
+		if err != nil {
+			j.done <- cardJobResult{err: err}
+			continue
+		}
+		j.done <- cardJobResult{res: results[i]}
+	}
+}
+
+// cardBatchSQL does a whole batch in one statement. Its input is one row per
+// request ($1..$9 are parallel arrays); its output one row per quote (or one
+// row with no quote) per request, tagged with the request's ordinal.
+const cardBatchSQL = `
+WITH input AS (
+	SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::int[])
+		AS t(ord, connection_id, nonce, expires_at, workspace_id, account_id, account_name, record_id, lim)
+), st AS (
+	SELECT i.ord, c.status FROM input i LEFT JOIN connections c ON c.id = i.connection_id
+), n AS (
+	INSERT INTO seen_nonces (connection_id, nonce, expires_at)
+	SELECT i.connection_id, i.nonce, i.expires_at FROM input i JOIN st ON st.ord = i.ord
+	WHERE st.status <> 'disconnected'
+	ON CONFLICT DO NOTHING
+	RETURNING connection_id, nonce
+), c AS (
+	INSERT INTO customers (workspace_id, crm_account_id, name)
+	SELECT DISTINCT ON (i.workspace_id, i.account_id) i.workspace_id, i.account_id, i.account_name
+	FROM input i JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
+	WHERE i.account_id <> ''
+	  AND NOT EXISTS (SELECT 1 FROM customers cu WHERE cu.workspace_id = i.workspace_id
+	                  AND cu.crm_account_id = i.account_id AND (cu.name = i.account_name OR i.account_name = ''))
+	ORDER BY i.workspace_id, i.account_id, i.ord DESC
+	ON CONFLICT (workspace_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+	WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name
+	RETURNING 1
+)
+SELECT i.ord, coalesce(st.status, ''), n.nonce IS NOT NULL,
+       q.id, q.number, q.title, q.status, q.currency, q.total, q.updated_at
+FROM input i
+JOIN st ON st.ord = i.ord
+LEFT JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
+LEFT JOIN LATERAL (
+	SELECT id, number, title, status, currency, total, updated_at FROM quotes
+	WHERE workspace_id = i.workspace_id AND crm_record_id = i.record_id AND deleted_at IS NULL
+	ORDER BY updated_at DESC LIMIT i.lim
+) q ON n.nonce IS NOT NULL
+ORDER BY i.ord, q.updated_at DESC`
+
+func (db *DB) claimAndListBatch(ctx context.Context, jobs []cardJob) ([]CardResult, error) {
+	n := len(jobs)
+	ord := make([]int32, n)
+	conn, nonce, account, accountName, record := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ws := make([]string, n)
+	expires := make([]time.Time, n)
+	limit := make([]int32, n)
+	for i, j := range jobs {
+		r := j.req
+		ord[i], conn[i], nonce[i], expires[i], ws[i] = int32(i), r.ConnectionID, r.Nonce, r.NonceExpires, r.WorkspaceID
+		account[i], accountName[i], record[i], limit[i] = r.AccountID, r.AccountName, r.RecordID, int32(r.Limit)
+		if limit[i] <= 0 {
+			limit[i] = 50
+		}
+	}
+	rows, err := db.pool.Query(ctx, cardBatchSQL, ord, conn, nonce, expires, ws, account, accountName, record, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: card batch of %d: %w", n, err)
+	}
+	defer rows.Close()
+	out := make([]CardResult, n)
+	for rows.Next() {
+		var i int32
+		var status string
+		var claimed bool
+		var id, number, title, qstatus, currency *string
+		var q qwoty.Quote
+		var total *decimal.Decimal
+		var updated *time.Time
+		if err := rows.Scan(&i, &status, &claimed, &id, &number, &title, &qstatus, &currency, &total, &updated); err != nil {
+			return nil, fmt.Errorf("store: card batch of %d: %w", n, err)
+		}
+		res := &out[i]
+		res.Status, res.Claimed = qwoty.ConnectionStatus(status), claimed
+		if id != nil {
+			q.ID, q.Number, q.Title, q.Status, q.Currency, q.UpdatedAt = *id, *number, *title, qwoty.Status(*qstatus), *currency, *updated
+			q.Totals.Total = *total
+			res.Quotes = append(res.Quotes, q)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: card batch of %d: %w", n, err)
+	}
+	return out, nil
+}
