@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -257,4 +258,25 @@ func ValidOrigin(s string) bool {
 		return false
 	}
 	return u.Scheme+"://"+u.Host == s
+}
+
+// CheckSecrets opens every connection's sealed secrets and counts those that
+// do not open with this server's key: the sign of a changed QWOTY_SECRET_KEY
+// (`qwoty doctor` reports it).
+func (db *DB) CheckSecrets(ctx context.Context) (total, failed int, err error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+connectionColumns+` FROM connections`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: check secrets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		total++
+		if _, err := db.scanConnection(rows); err != nil {
+			if !errors.Is(err, keyring.ErrOpen) {
+				return total, failed, fmt.Errorf("store: check secrets: %w", err)
+			}
+			failed++
+		}
+	}
+	return total, failed, rows.Err()
 }

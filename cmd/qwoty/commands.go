@@ -259,6 +259,14 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "ok    %d connections, %d active\n", n, active)
+	if _, failed, err := a.db.CheckSecrets(ctx); err != nil {
+		fmt.Fprintf(stdout, "FAIL  secrets: %v\n", err)
+		return 1
+	} else if failed > 0 {
+		fmt.Fprintf(stdout, "FAIL  %d connections' secrets do not open with QWOTY_SECRET_KEY: the key changed since they were saved (restore the old key)\n", failed)
+		return 1
+	}
+	fmt.Fprintln(stdout, "ok    every connection's secrets open with QWOTY_SECRET_KEY")
 	for _, app := range []struct {
 		name    string
 		enabled bool
