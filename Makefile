@@ -25,7 +25,7 @@ test: check-generated lint test-go test-fuzz test-package test-browser
 
 ## test-go: Go tests with the race detector, against the local PostgreSQL
 test-go:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 10m ./...
 
 ## test-fuzz: a short run of each fuzz target (longer: make test-fuzz FUZZTIME=5m)
 test-fuzz:
@@ -38,7 +38,7 @@ test-package:
 
 ## test-browser: the card in headless Chromium, framed by a host page on another origin
 test-browser: chromium
-	QWOTY_REQUIRE_BROWSER=1 $(GO) test -tags browser -count=1 ./e2e/
+	QWOTY_REQUIRE_BROWSER=1 $(GO) test -tags browser -count=1 -timeout 5m ./e2e/
 
 ## chromium: install Debian's chromium when it is missing
 chromium:

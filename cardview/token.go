@@ -3,6 +3,7 @@ package cardview
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -46,6 +47,7 @@ func (c *Claims) Context() EmbedContext {
 type Key struct {
 	ID     string
 	Secret []byte
+	header string // the encoded JOSE header naming this key, made once
 }
 
 // Tokens issues and verifies embed and page tokens. The first key signs;
@@ -59,6 +61,10 @@ type Tokens struct {
 
 // NewTokens builds a Tokens from its keys, the signing one first.
 func NewTokens(now func() time.Time, keys ...Key) *Tokens {
+	for i := range keys {
+		h, _ := json.Marshal(map[string]string{"alg": jwt.SigningMethodHS256.Alg(), "kid": keys[i].ID, "typ": "JWT"})
+		keys[i].header = base64.RawURLEncoding.EncodeToString(h)
+	}
 	t := &Tokens{keys: keys, now: now, parsers: map[string]*jwt.Parser{}}
 	for _, aud := range []string{AudienceEmbed, AudiencePage} {
 		// HS256 only: a token naming any other alg (none, RS256 with our
@@ -87,21 +93,40 @@ func newJTI() string {
 func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time, error) {
 	now := t.now()
 	exp := now.Add(ttl).Truncate(time.Second)
-	c := Claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: issuer, Subject: ec.User.ID, Audience: jwt.ClaimStrings{audience},
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp), ID: newJTI(),
-		},
+	payload, err := json.Marshal(issuedClaims{
+		Issuer: issuer, Subject: ec.User.ID, Audience: []string{audience},
+		ExpiresAt: exp.Unix(), IssuedAt: now.Unix(), ID: newJTI(),
 		Provider: ec.Provider, ConnectionID: ec.ConnectionID, WorkspaceID: ec.WorkspaceID,
 		AccountID: ec.AccountID, User: ec.User, Record: ec.Record,
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("cardview: encode %s token: %w", audience, err)
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
-	tok.Header["kid"] = t.keys[0].ID
-	s, err := tok.SignedString(t.keys[0].Secret)
+	k := t.keys[0]
+	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := jwt.SigningMethodHS256.Sign(signing, k.Secret)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("cardview: sign %s token: %w", audience, err)
 	}
-	return s, exp, nil
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), exp, nil
+}
+
+// issuedClaims is Claims as issued: the same JSON (Parse reads it back into
+// Claims), with plain numbers and a one-element audience, so that encoding it
+// on the hot path needs no custom marshalers.
+type issuedClaims struct {
+	Issuer       string         `json:"iss"`
+	Subject      string         `json:"sub,omitempty"`
+	Audience     []string       `json:"aud"`
+	ExpiresAt    int64          `json:"exp"`
+	IssuedAt     int64          `json:"iat"`
+	ID           string         `json:"jti"`
+	Provider     qwoty.Provider `json:"prv"`
+	ConnectionID string         `json:"cid"`
+	WorkspaceID  string         `json:"wid"`
+	AccountID    string         `json:"acc"`
+	User         User           `json:"usr"`
+	Record       Record         `json:"rec"`
 }
 
 // Parse verifies a token for audience and returns its claims. Expired

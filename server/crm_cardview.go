@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,14 +48,21 @@ func (s *Server) salesforcePing(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, answer)
 }
 
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // writeJSON answers v as JSON in one write with its length, never cached:
 // the answers of signed calls are for one caller, once.
 func (s *Server) writeJSON(c *gin.Context, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer jsonBuffers.Put(buf)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false) // an API answer, never inlined in HTML: keep URLs' & as is
+	if err := enc.Encode(v); err != nil {
 		s.fail(c, fmt.Errorf("server: encode answer: %w", err))
 		return
 	}
+	b := buf.Bytes()
 	h := c.Writer.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(b)))

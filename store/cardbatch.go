@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -58,21 +59,31 @@ func newCardBatcher(db *DB) *cardBatcher {
 
 func (b *cardBatcher) close() { close(b.stop) }
 
-// do queues a request and waits for its result or its context.
+// errClosed answers requests made after Close.
+var errClosed = errors.New("store: closed")
+
+// do queues a request and waits for its result, its context, or Close.
 func (b *cardBatcher) do(ctx context.Context, r CardRequest) (CardResult, error) {
+	select {
+	case <-b.stop:
+		return CardResult{}, errClosed
+	default:
+	}
 	job := cardJob{ctx: ctx, req: r, done: make(chan cardJobResult, 1)}
 	select {
 	case b.jobs <- job:
 	case <-ctx.Done():
 		return CardResult{}, ctx.Err()
 	case <-b.stop:
-		return CardResult{}, fmt.Errorf("store: closed")
+		return CardResult{}, errClosed
 	}
 	select {
 	case out := <-job.done:
 		return out.res, out.err
 	case <-ctx.Done():
 		return CardResult{}, ctx.Err()
+	case <-b.stop:
+		return CardResult{}, errClosed
 	}
 }
 

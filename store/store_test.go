@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/url"
 	"sync"
 	"testing"
@@ -323,5 +324,27 @@ func TestDeleteExpiredNonces(t *testing.T) {
 	}
 	if _, ok, _ := db.ClaimNonce(ctx, a.ID, "new", time.Now().Add(time.Minute)); ok {
 		t.Fatal("an unexpired nonce was deleted")
+	}
+}
+
+func TestClaimAfterCloseFailsInsteadOfHanging(t *testing.T) {
+	db := storetest.New(t)
+	a := addOrg(t, db, "A", "00D00000000000AAAA")
+	db.Close()
+	for i := range 50 { // the race between queueing and closing must never hang
+		done := make(chan error, 1)
+		go func() {
+			_, err := db.ClaimAndList(ctx, store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID,
+				Nonce: fmt.Sprintf("after-close-%04d-xx", i), NonceExpires: time.Now().Add(time.Minute), RecordID: "006X"})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("a claim on a closed store succeeded")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a claim on a closed store hangs")
+		}
 	}
 }
