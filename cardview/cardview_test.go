@@ -292,3 +292,21 @@ func TestFrameAncestors(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyErrorsSpeakJSONNotGo(t *testing.T) {
+	cases := map[string]string{
+		`[]`: "the body must be a JSON object",
+		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity","user":"x"}`:               "user must be an object",
+		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity","record":{"amount":"12"}}`: "record.amount must be a JSON number",
+		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity","record":{"amount":true}}`: "record.amount must be a JSON number",
+	}
+	for body, want := range cases {
+		_, _, err := ParseCalloutBody([]byte(body))
+		if qwoty.ErrorCode(err) != qwoty.CodeBadRequest || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "struct") || strings.Contains(err.Error(), "cardview.") {
+			t.Errorf("%s: err = %v, want bad_request saying %q", body, err, want)
+		}
+	}
+	if _, _, err := ParseCalloutBody([]byte(`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity","record":{"amount":null}}`)); err != nil {
+		t.Errorf("a null amount (no amount on the record) was refused: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -170,7 +171,7 @@ func VerifyMAC(h *SalesforceHeaders, secrets [][]byte, method, path string, body
 	}
 	if !ok {
 		return qwoty.Errorf(qwoty.CodeSignatureInvalid,
-			"The secret in the org's Qwoty settings does not match: reconnect the org from the Qwoty admin console (or rotate the secret) so the right one is written.",
+			"The secret in the org's Qwoty settings does not match ours: reconnect the org so the current secret is written into it (docs/troubleshooting.md, signature_invalid).",
 			"the signature does not match this org's secret")
 	}
 	return nil
@@ -188,13 +189,13 @@ type CalloutBody struct {
 		TimeZone string `json:"timeZone"`
 	} `json:"user"`
 	Record struct {
-		Name            string      `json:"name"`
-		AccountID       string      `json:"accountId"`
-		AccountName     string      `json:"accountName"`
-		Amount          json.Number `json:"amount"`
-		CurrencyIsoCode string      `json:"currencyIsoCode"`
-		StageName       string      `json:"stageName"`
-		CloseDate       string      `json:"closeDate"`
+		Name            string          `json:"name"`
+		AccountID       string          `json:"accountId"`
+		AccountName     string          `json:"accountName"`
+		Amount          json.RawMessage `json:"amount"`
+		CurrencyIsoCode string          `json:"currencyIsoCode"`
+		StageName       string          `json:"stageName"`
+		CloseDate       string          `json:"closeDate"`
 	} `json:"record"`
 }
 
@@ -232,9 +233,13 @@ func ParseCalloutBody(body []byte) (User, Record, error) {
 	if cur != "" && !qwoty.ValidCurrency(cur) {
 		return User{}, Record{}, badRequest("record.currencyIsoCode %q is not a three-letter ISO 4217 code", cur)
 	}
-	if b.Record.Amount != "" {
-		if _, err := b.Record.Amount.Float64(); err != nil {
-			return User{}, Record{}, badRequest("record.amount is not a number")
+	if a := bytes.TrimSpace(b.Record.Amount); len(a) > 0 && string(a) != "null" {
+		var n json.Number
+		if a[0] == '"' || json.Unmarshal(a, &n) != nil {
+			return User{}, Record{}, badRequest("record.amount must be a JSON number")
+		}
+		if _, err := n.Float64(); err != nil {
+			return User{}, Record{}, badRequest("record.amount is out of range")
 		}
 	}
 	u := User{ID: b.User.ID, Email: clip(b.User.Email, 254), Name: clip(b.User.Name, 200),
@@ -265,6 +270,22 @@ func clip(s string, n int) string {
 	return string([]rune(s)[:n])
 }
 
+// jsonKind names a Go kind the way the contract's readers think of JSON.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a number"
+	}
+}
+
 func jsonProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -272,7 +293,10 @@ func jsonProblem(err error) string {
 	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
 	case errors.As(err, &te):
-		return fmt.Sprintf("%s must be a %s", te.Field, te.Type)
+		if te.Field == "" {
+			return "the body must be a JSON object"
+		}
+		return fmt.Sprintf("%s must be %s", te.Field, jsonKind(te.Type.Kind()))
 	default:
 		return "unexpected end of input"
 	}

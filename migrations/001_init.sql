@@ -111,8 +111,8 @@ CREATE TABLE catalog_items (
 -- every signed callout writes one row, and an unlogged insert writes no WAL,
 -- so the hot path's commit never waits for a disk flush. The price, accepted
 -- and documented (docs/callout-contract.md): after a PostgreSQL crash or a
--- failover the table starts empty, so a request captured in the 5 minutes
--- before could be replayed once within its timestamp window.
+-- failover the table starts empty, so a request captured before the crash
+-- could be replayed once, until its timestamp is 300 s old.
 CREATE UNLOGGED TABLE seen_nonces (
     connection_id  uuid NOT NULL,
     nonce          text NOT NULL,

@@ -37,8 +37,9 @@ type Connection struct {
 	// ExternalID is the CRM account id: the 18-character Salesforce org id,
 	// the HubSpot portal id or the Pipedrive company id.
 	ExternalID string
-	// MyDomain is the Salesforce My Domain name ("acme", or "acme--uat" for a
-	// sandbox), optionally with an edition suffix ("acme.develop").
+	// MyDomain is the Salesforce My Domain in its stored form: the name, with
+	// the org kind when not production ("acme", "acme--uat.sandbox",
+	// "acme.develop"); see salesforce.ParseMyDomain.
 	MyDomain    string
 	Sandbox     bool
 	InstanceURL string

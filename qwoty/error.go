@@ -23,7 +23,6 @@ const (
 	CodeTokenMissing        Code = "token_missing"
 	CodeTokenInvalid        Code = "token_invalid"
 	CodeTokenExpired        Code = "token_expired"
-	CodeTokenUsed           Code = "token_used"
 	CodeNotFound            Code = "not_found"
 	CodeValidation          Code = "validation_failed"
 	CodeInvalidTransition   Code = "invalid_status_transition"

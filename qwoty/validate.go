@@ -25,7 +25,8 @@ var (
 const (
 	maxSKULen         = 64
 	maxDescriptionLen = 1000
-	maxTitleLen       = 200
+	// MaxTitleLen is the longest quote title, in characters.
+	MaxTitleLen = 200
 )
 
 // ParseLine validates a line typed by a user and returns it as a LineItem
@@ -78,8 +79,8 @@ func ParsePercent(field, s string) (decimal.Decimal, error) {
 // ParseTitle trims and checks a quote title.
 func ParseTitle(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > maxTitleLen {
-		return s, Errorf(CodeValidation, "Shorten the title.", "title is longer than %d characters", maxTitleLen)
+	if utf8.RuneCountInString(s) > MaxTitleLen {
+		return s, Errorf(CodeValidation, "Shorten the title.", "title is longer than %d characters", MaxTitleLen)
 	}
 	return s, nil
 }

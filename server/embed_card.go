@@ -52,10 +52,11 @@ func (s *Server) cardShow(c *gin.Context) {
 	render(c, http.StatusOK, templates.CardPage(v))
 }
 
-// cardError renders a full-page state for a card that cannot open. An
-// expired but genuine token still names its connection, so the page may be
-// framed by that connection's origins and tell the CRM to fetch a fresh
-// card; anything else gets frame-ancestors 'none'.
+// cardError renders a full-page state for a card that cannot open. When the
+// token is genuine (our key, even if expired) it names its connection, so
+// the page may be framed by that connection's origins, where the rep sees the
+// code and request id, and tells the CRM to fetch a fresh card; a forged or
+// missing token gets frame-ancestors 'none'.
 func (s *Server) cardError(c *gin.Context, token string, err error) {
 	e := qwoty.AsError(err)
 	status := statusFor(e.Code)
@@ -63,10 +64,12 @@ func (s *Server) cardError(c *gin.Context, token string, err error) {
 	if status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "card failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
 	}
-	if token != "" && e.Code == qwoty.CodeTokenExpired {
+	var parents []string
+	if token != "" {
 		if claims, perr := s.cards.Tokens().ParseExpired(token, cardview.AudienceEmbed); perr == nil {
 			if conn, cerr := s.db.ConnectionByID(c.Request.Context(), claims.ConnectionID); cerr == nil {
-				c.Header("Content-Security-Policy", policy(cardview.FrameAncestorsDirective(cardview.FrameAncestors(conn))))
+				parents = cardview.FrameAncestors(conn)
+				c.Header("Content-Security-Policy", policy(cardview.FrameAncestorsDirective(parents)))
 			}
 		}
 	}
@@ -80,7 +83,7 @@ func (s *Server) cardError(c *gin.Context, token string, err error) {
 		title = "Disconnected from Qwoty"
 	}
 	render(c, status, templates.ErrorPage(templates.ErrorView{Title: title, Code: string(e.Code),
-		Message: sentence(e.Message) + ".", Hint: e.Hint, RequestID: requestIDOf(c)}))
+		Message: sentence(e.Message) + ".", Hint: e.Hint, RequestID: requestIDOf(c), ParentOrigins: parents}))
 }
 
 // scopeOf is what a card session may touch: its record, in its workspace.

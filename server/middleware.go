@@ -102,7 +102,7 @@ func (s *Server) recover(c *gin.Context) {
 
 // Content-Security-Policy of every page but the card: scripts and styles
 // from our origin only, and no framing at all. The card page replaces
-// frame-ancestors with its connection's origins (cardPolicy).
+// frame-ancestors with its connection's origins (see cardShow).
 const basePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'"
 

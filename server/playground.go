@@ -48,7 +48,9 @@ func PlaygroundOrigin(cfg *config.Config) string {
 
 // EnsureDevConnection makes the development org's connection on first start
 // (development mode only) and lets the playground's origin frame its card.
-// An existing one keeps its secret.
+// An existing, active one with the right origin is left as it is (its secret
+// too); otherwise it is re-enabled, which issues a new secret: the playground
+// reads the secret from the database on every page, so nothing else holds it.
 func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) (*qwoty.Connection, error) {
 	origin := PlaygroundOrigin(cfg)
 	c, err := db.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, DevOrgID)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
 )
@@ -21,8 +22,12 @@ func (s *Server) quoteCreate(c *gin.Context) {
 	if cur == "" {
 		cur = defaultCurrency
 	}
+	title := claims.Record.Name
+	if r := []rune(title); len(r) > qwoty.MaxTitleLen {
+		title = string(r[:qwoty.MaxTitleLen])
+	}
 	q, err := s.db.CreateQuote(c.Request.Context(), scopeOf(claims), store.NewQuote{
-		AccountID: claims.Record.AccountID, Title: claims.Record.Name, Currency: cur, CreatedBy: claims.User.ID,
+		AccountID: claims.Record.AccountID, Title: title, Currency: cur, CreatedBy: claims.User.ID,
 	})
 	if err != nil {
 		s.fail(c, err)

@@ -9,6 +9,9 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	// The client address in logs is the peer's, never a forwarded header
+	// anyone can set; trust a proxy here if one is added in front.
+	_ = r.SetTrustedProxies(nil)
 	r.Use(s.requestID, s.accessLog, s.recover, secureHeaders)
 
 	r.GET("/", s.home)

@@ -29,6 +29,9 @@ type Deps struct {
 	Version string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// DrainDelay is how long /readyz answers 503 before the listener closes
+	// on shutdown, so load balancers stop sending first (0: close at once).
+	DrainDelay time.Duration
 }
 
 // Server serves the application's routes.
@@ -41,13 +44,14 @@ type Server struct {
 	now      func() time.Time
 	engine   *gin.Engine
 	draining atomic.Bool
+	drain    time.Duration
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now}
+	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -62,10 +66,17 @@ func New(d Deps) *Server {
 func (s *Server) Handler() http.Handler { return s.engine }
 
 // Serve answers on ln until ctx is done, then shuts down gracefully:
-// /readyz turns 503 so load balancers stop sending, and requests in flight
+// /readyz turns 503 for DrainDelay while requests are still served, so load
+// balancers stop sending; then the listener closes and requests in flight
 // get up to grace to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	return serveGracefully(ctx, ln, s.Handler(), grace, func() { s.draining.Store(true) }, s.log)
+	return serveGracefully(ctx, ln, s.Handler(), grace, func() {
+		s.draining.Store(true)
+		if s.drain > 0 {
+			s.log.Info("draining before shutdown", "delay", s.drain.String())
+			time.Sleep(s.drain)
+		}
+	}, s.log)
 }
 
 func serveGracefully(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, onDrain func(), log *slog.Logger) error {

@@ -7,9 +7,10 @@
 
   var root = document.getElementById("card");
   var state = document.getElementById("state");
+  var holder = root || state;
   var parents = [];
-  if (root && root.dataset.parentOrigins) {
-    parents = root.dataset.parentOrigins.split(" ").filter(Boolean);
+  if (holder && holder.dataset.parentOrigins) {
+    parents = holder.dataset.parentOrigins.split(" ").filter(Boolean);
   }
 
   // Messages go only to the origins allowed to frame us, so no other page
@@ -19,7 +20,9 @@
     var msg = { source: "qwoty", type: type };
     for (var k in extra || {}) msg[k] = extra[k];
     if (parents.length === 0 && type === "session-expired") {
-      // The error page knows no origins; the message carries no data.
+      // An error page that could not name its connection: the page itself
+      // is only framed where frame-ancestors allows, and the message
+      // carries no data.
       window.parent.postMessage(msg, "*");
       return;
     }

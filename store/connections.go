@@ -40,7 +40,8 @@ type AddConnectionParams struct {
 	Sandbox    bool
 	// InstanceURL is the CRM's API base (Pipedrive's api_domain).
 	InstanceURL string
-	// FrameOrigins are extra origins allowed to frame the card.
+	// FrameOrigins are extra origins allowed to frame the card; nil keeps
+	// those of an existing connection.
 	FrameOrigins []string
 	Actor        string
 }
@@ -84,10 +85,7 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 				"%s account %s is already connected to another workspace", p.Provider, p.ExternalID)
 		}
 
-		origins := p.FrameOrigins
-		if origins == nil {
-			origins = []string{}
-		}
+		origins := p.FrameOrigins // nil: NULL, which keeps the stored ones
 		for _, o := range origins {
 			if !ValidOrigin(o) {
 				return qwoty.Errorf(qwoty.CodeValidation, "Give a scheme, host and optional port, like https://sales.example.com.",
@@ -101,10 +99,10 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO connections (id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, frame_origins, status, secret_enc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 'active', $8)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($9::text[], '{}'), 'active', $8)
 			ON CONFLICT (id) DO UPDATE SET
 				my_domain = EXCLUDED.my_domain, sandbox = EXCLUDED.sandbox, instance_url = EXCLUDED.instance_url,
-				frame_origins = EXCLUDED.frame_origins,
+				frame_origins = coalesce($9::text[], connections.frame_origins),
 				status = 'active', secret_enc = EXCLUDED.secret_enc,
 				previous_secret_enc = NULL, previous_expires_at = NULL, updated_at = now()`,
 			id, wsID, p.Provider, p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL, sealed, origins)
@@ -115,6 +113,9 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 			"provider": p.Provider, "externalId": p.ExternalID, "myDomain": p.MyDomain, "sandbox": p.Sandbox,
 		}); err != nil {
 			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT frame_origins FROM connections WHERE id = $1`, id).Scan(&origins); err != nil {
+			return fmt.Errorf("read frame origins: %w", err)
 		}
 		out = &qwoty.Connection{
 			ID: id, WorkspaceID: wsID, Provider: p.Provider, ExternalID: p.ExternalID,

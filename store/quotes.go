@@ -303,7 +303,7 @@ func SetStatus(next qwoty.Status, actor string) Change {
 func allowedHint(s qwoty.Status) string {
 	next := s.Next()
 	if len(next) == 0 {
-		return fmt.Sprintf("A %s quote is final.", s)
+		return fmt.Sprintf("Quote status %s is final.", s)
 	}
 	h := "From " + string(s) + " it can move to "
 	for i, n := range next {

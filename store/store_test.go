@@ -348,3 +348,21 @@ func TestClaimAfterCloseFailsInsteadOfHanging(t *testing.T) {
 		}
 	}
 }
+
+func TestReAddKeepsFrameOriginsUnlessGiven(t *testing.T) {
+	db := storetest.New(t)
+	p := store.AddConnectionParams{Workspace: "A", Provider: qwoty.ProviderSalesforce, ExternalID: "00D00000000000AAAA",
+		MyDomain: "acme", FrameOrigins: []string{"https://sales.acme.example"}}
+	if _, err := db.AddConnection(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	p.FrameOrigins = nil
+	c, err := db.AddConnection(ctx, p)
+	if err != nil || len(c.FrameOrigins) != 1 || c.FrameOrigins[0] != "https://sales.acme.example" {
+		t.Fatalf("re-added without origins: %v, %v; want the stored origin kept", c.FrameOrigins, err)
+	}
+	p.FrameOrigins = []string{"https://*.acme.example"}
+	if _, err := db.AddConnection(ctx, p); qwoty.ErrorCode(err) != qwoty.CodeValidation {
+		t.Fatalf("a wildcard frame origin: err = %v, want validation_failed", err)
+	}
+}

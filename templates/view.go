@@ -25,6 +25,8 @@ type ErrorView struct {
 	Message   string
 	Hint      string
 	RequestID string
+	// ParentOrigins, when known, are the origins that may frame the page.
+	ParentOrigins []string
 }
 
 // htmxConfig keeps htmx within the page's CSP (no eval, no inline styles) and

@@ -17,8 +17,12 @@ import (
 	"github.com/qwoty/companion/server"
 )
 
-// shutdownGrace is how long requests in flight get to finish on SIGTERM.
-const shutdownGrace = 20 * time.Second
+// On SIGTERM: /readyz answers 503 for drainDelay (load balancers probe every
+// few seconds), then requests in flight get shutdownGrace to finish.
+const (
+	drainDelay    = 5 * time.Second
+	shutdownGrace = 20 * time.Second
+)
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -46,7 +50,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot listen", "port", cfg.Port, "error", err.Error())
 		return 1
 	}
-	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards, Logger: log, Version: version})
+	drain := drainDelay
+	if cfg.Dev() {
+		drain = 0 // a laptop has no load balancer to wait for
+	}
+	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards, Logger: log, Version: version, DrainDelay: drain})
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, ln, shutdownGrace) })

@@ -38,6 +38,12 @@ func ParseMyDomain(s string, sandbox bool) (MyDomain, error) {
 	if kind != "" && !kinds[kind] {
 		return MyDomain{}, fmt.Errorf("my domain %q: %q is not a Salesforce org kind (sandbox, develop, scratch, demo, patch, trailblaze)", s, kind)
 	}
+	// Enhanced domains put "--" only between a My Domain and a sandbox name,
+	// so "acme--uat" is a sandbox even when the flag was forgotten; taking it
+	// for production would give frame origins the org never uses.
+	if kind == "" && strings.Contains(name, "--") {
+		kind = "sandbox"
+	}
 	if sandbox {
 		if kind != "" && kind != "sandbox" {
 			return MyDomain{}, fmt.Errorf("my domain %q is a %s org, not a sandbox", s, kind)

@@ -42,6 +42,7 @@ func TestMyDomainOrigins(t *testing.T) {
 		{"https://acme--uat.sandbox.my.salesforce.com/", false, "acme--uat.sandbox", "https://acme--uat.sandbox.lightning.force.com https://acme--uat.sandbox.my.salesforce.com"},
 		{"acme.develop.lightning.force.com", false, "acme.develop", "https://acme.develop.lightning.force.com https://acme.develop.my.salesforce.com"},
 		{"acme.develop", false, "acme.develop", "https://acme.develop.lightning.force.com https://acme.develop.my.salesforce.com"},
+		{"acme--uat", false, "acme--uat.sandbox", "https://acme--uat.sandbox.lightning.force.com https://acme--uat.sandbox.my.salesforce.com"},
 	}
 	for _, c := range cases {
 		d, err := ParseMyDomain(c.in, c.sandbox)
@@ -60,7 +61,7 @@ func TestMyDomainOrigins(t *testing.T) {
 	for _, bad := range []struct {
 		in      string
 		sandbox bool
-	}{{"", false}, {"acme.example", false}, {"acme", true}, {"ac me", false}, {"acme.develop", true}, {"-acme", false}, {"evil.com/x", false}} {
+	}{{"", false}, {"acme.example", false}, {"acme", true}, {"ac me", false}, {"acme.develop", true}, {"-acme", false}, {"evil.com/x", false}, {"acme--uat.develop", true}} {
 		if _, err := ParseMyDomain(bad.in, bad.sandbox); err == nil {
 			t.Errorf("ParseMyDomain(%q, %v) accepted it", bad.in, bad.sandbox)
 		}
