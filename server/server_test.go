@@ -83,3 +83,29 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		t.Fatal("the server still accepts connections after shutdown")
 	}
 }
+
+func TestShutdownDrainsBeforeClosing(t *testing.T) {
+	a := newApp(t, "", nil)
+	a.srv.drain = 400 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.srv.Serve(ctx, ln, 5*time.Second) }()
+	base := "http://" + ln.Addr().String()
+	if r := do(t, mustGet(t, base+"/readyz")); r.status != 200 {
+		t.Fatalf("readyz before shutdown: %d", r.status)
+	}
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	// Draining: still serving, but telling the load balancer to go away.
+	do(t, mustGet(t, base+"/readyz")).wantError(t, 503, qwoty.CodeUnavailable)
+	if r := do(t, mustGet(t, base+"/healthz")); r.status != 200 {
+		t.Fatalf("requests during the drain: %d", r.status)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
