@@ -6,7 +6,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 2s
 # The load comparison of `make bench`: requests and concurrency per phase.
 LOAD_DURATION    ?= 8s
-LOAD_CONCURRENCY ?= 32
+LOAD_CONCURRENCY ?= 64
 
 export CGO_ENABLED ?= 1
 

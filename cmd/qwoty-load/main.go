@@ -47,7 +47,7 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 8*time.Second, "length of each closed-loop phase")
-	concurrency := flag.Int("concurrency", 32, "requests in flight in the closed-loop phases")
+	concurrency := flag.Int("concurrency", 64, "requests in flight in the closed-loop phases")
 	rate := flag.Int("rate", 1000, "requests per second in the fixed-rate phase")
 	rateDuration := flag.Duration("rate-duration", 10*time.Second, "length of the fixed-rate phase")
 	records := flag.Int("records", 200, "opportunities seeded, each with quotes")
