@@ -53,6 +53,41 @@ type Connection struct {
 	PreviousExpiresAt time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+
+	// What the console shows: who connected it and when, the OAuth login
+	// host, and the last problem found (empty when healthy).
+	ConnectedBy   string // email
+	ConnectedAt   time.Time
+	LoginURL      string
+	LastErrorCode string
+	LastError     string
+	LastErrorAt   time.Time
+	LastCheckedAt time.Time
+}
+
+// Health is the console's summary of a connection.
+type Health string
+
+// Health values, from best to worst.
+const (
+	HealthNotConnected Health = "not_connected"
+	HealthHealthy      Health = "healthy"
+	HealthWarning      Health = "warning"
+	HealthError        Health = "error"
+)
+
+// Health summarises the connection for the console: error when it cannot
+// serve (needs reconnecting), warning when the last check found a problem.
+func (c *Connection) Health() Health {
+	switch {
+	case c == nil || c.Status == ConnectionDisconnected:
+		return HealthNotConnected
+	case c.Status == ConnectionError:
+		return HealthError
+	case c.LastErrorCode != "":
+		return HealthWarning
+	}
+	return HealthHealthy
 }
 
 // Secrets returns the secrets that verify a request at now: the current one,

@@ -29,6 +29,12 @@ const (
 	CodeQuoteLocked         Code = "quote_locked"
 	CodeVersionConflict     Code = "version_conflict"
 	CodeMethodNotAllowed    Code = "method_not_allowed"
+	CodeUnauthenticated     Code = "unauthenticated"
+	CodeForbidden           Code = "forbidden"
+	CodeCSRF                Code = "csrf_failed"
+	CodeWorkspaceConnected  Code = "workspace_has_connection"
+	CodeOAuthFailed         Code = "oauth_failed"
+	CodeCRMUnavailable      Code = "crm_unavailable"
 	CodeInternal            Code = "internal"
 	CodeUnavailable         Code = "unavailable"
 )

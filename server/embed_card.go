@@ -83,7 +83,7 @@ func (s *Server) cardError(c *gin.Context, token string, err error) {
 		title = "Disconnected from Qwoty"
 	}
 	render(c, status, templates.ErrorPage(templates.ErrorView{Title: title, Code: string(e.Code),
-		Message: sentence(e.Message) + ".", Hint: e.Hint, RequestID: requestIDOf(c), ParentOrigins: parents}))
+		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), ParentOrigins: parents}))
 }
 
 // scopeOf is what a card session may touch: its record, in its workspace.

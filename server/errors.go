@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,8 +22,16 @@ func statusFor(code qwoty.Code) int {
 	case qwoty.CodeSignatureMissing, qwoty.CodeSignatureInvalid, qwoty.CodeTimestampOutOfRange,
 		qwoty.CodeTokenMissing, qwoty.CodeTokenInvalid, qwoty.CodeTokenExpired:
 		return http.StatusUnauthorized
-	case qwoty.CodeOrgDisconnected:
+	case qwoty.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case qwoty.CodeOrgDisconnected, qwoty.CodeForbidden, qwoty.CodeCSRF:
 		return http.StatusForbidden
+	case qwoty.CodeWorkspaceConnected:
+		return http.StatusConflict
+	case qwoty.CodeOAuthFailed:
+		return http.StatusBadRequest
+	case qwoty.CodeCRMUnavailable:
+		return http.StatusBadGateway
 	case qwoty.CodeOrgNotConnected, qwoty.CodeNotFound:
 		return http.StatusNotFound
 	case qwoty.CodeMethodNotAllowed:
@@ -80,6 +89,15 @@ func errText(e *qwoty.Error) string {
 		return e.Err.Error()
 	}
 	return e.Message
+}
+
+// sentenceEnd is sentence with a full stop, unless it has one.
+func sentenceEnd(s string) string {
+	s = sentence(s)
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 // sentence capitalises a message for display.

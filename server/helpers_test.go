@@ -47,10 +47,18 @@ var testClock = &clock{t: time.Now()}
 // newApp starts an instance on the database at dbURL ("" for a fresh one).
 func newApp(t *testing.T, dbURL string, clk *clock) *testApp { return newAppTB(t, dbURL, clk) }
 
+// newAppWith is newApp with the server's dependencies adjusted before it
+// starts (its URL is known by then).
+func newAppWith(t *testing.T, dbURL string, adjust func(appURL string, d *Deps)) *testApp {
+	return newAppOpts(t, dbURL, nil, adjust)
+}
+
 // newBenchApp is newApp for benchmarks, with logs discarded.
 func newBenchApp(b *testing.B) *testApp { return newAppTB(b, "", nil) }
 
-func newAppTB(t testing.TB, dbURL string, clk *clock) *testApp {
+func newAppTB(t testing.TB, dbURL string, clk *clock) *testApp { return newAppOpts(t, dbURL, clk, nil) }
+
+func newAppOpts(t testing.TB, dbURL string, clk *clock, adjust func(appURL string, d *Deps)) *testApp {
 	t.Helper()
 	if dbURL == "" {
 		dbURL = storetest.NewDatabase(t)
@@ -70,7 +78,11 @@ func newAppTB(t testing.TB, dbURL string, clk *clock) *testApp {
 	if tt, ok := t.(*testing.T); ok {
 		log = slog.New(slog.NewTextHandler(tt.Output(), nil)) // shown only when the test fails
 	}
-	a.srv = New(Deps{Config: cfg, DB: db, Cards: cards, Now: clk.Now, Version: "test", Logger: log})
+	deps := Deps{Config: cfg, DB: db, Cards: cards, Now: clk.Now, Version: "test", Logger: log}
+	if adjust != nil {
+		adjust(appURL, &deps)
+	}
+	a.srv = New(deps)
 	a.http.Config.Handler = a.srv.Handler()
 	a.http.Start()
 	t.Cleanup(a.http.Close)

@@ -113,14 +113,6 @@ func (p *Playground) Serve(ctx context.Context, ln net.Listener, grace time.Dura
 	return serveGracefully(ctx, ln, p.engine, grace, nil, p.log)
 }
 
-func appOrigin(appURL string) string {
-	u, err := url.Parse(appURL)
-	if err != nil {
-		return "'none'"
-	}
-	return u.Scheme + "://" + u.Host
-}
-
 // playgroundBody mirrors what the Apex controller builds with JSON.serialize.
 type playgroundBody struct {
 	RecordID   string         `json:"recordId,omitempty"`

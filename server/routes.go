@@ -39,6 +39,26 @@ func (s *Server) routes() *gin.Engine {
 	api.PUT("/quotes/:quote/lines/:line", s.lineUpdate)
 	api.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
 
+	// The admin console: first-party session cookie, CSRF token on every form.
+	console := r.Group("", s.consoleSession)
+	console.GET("/login", s.loginShow)
+	console.POST("/login", s.sameOrigin, s.loginSubmit)
+	console.GET("/setup", s.setupShow)
+	console.POST("/setup", s.sameOrigin, s.setupSubmit)
+	member := console.Group("", s.requireLogin, s.requireCSRF)
+	member.POST("/logout", s.logout)
+	member.GET("/settings/integrations", s.integrationsShow)
+	member.GET("/settings/users", s.usersShow)
+	member.GET("/settings/audit", s.auditShow)
+	admin := member.Group("", s.requireAdmin)
+	admin.POST("/settings/users", s.userAdd)
+	admin.GET("/settings/integrations/salesforce/install", s.salesforceInstall)
+	admin.POST("/settings/integrations/salesforce/connect", s.salesforceConnect)
+	admin.GET(SalesforceCallbackPath, s.salesforceCallback)
+	admin.POST("/settings/integrations/salesforce/test", s.salesforceTest)
+	admin.POST("/settings/integrations/salesforce/rotate", s.salesforceRotate)
+	admin.POST("/settings/integrations/salesforce/disconnect", s.salesforceDisconnect)
+
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 	return r

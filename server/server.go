@@ -17,6 +17,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/store"
 )
 
@@ -29,6 +30,9 @@ type Deps struct {
 	Version string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// SalesforceOAuth is the External Client App (nil: Salesforce OAuth is
+	// not configured).
+	SalesforceOAuth *salesforce.OAuthApp
 	// DrainDelay is how long /readyz answers 503 before the listener closes
 	// on shutdown, so load balancers stop sending first (0: close at once).
 	DrainDelay time.Duration
@@ -45,13 +49,14 @@ type Server struct {
 	engine   *gin.Engine
 	draining atomic.Bool
 	drain    time.Duration
+	sfOAuth  *salesforce.OAuthApp
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay}
+	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay, sfOAuth: d.SalesforceOAuth}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -106,7 +106,7 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 				status = 'active', secret_enc = EXCLUDED.secret_enc,
 				previous_secret_enc = NULL, previous_expires_at = NULL, updated_at = now()`,
 			id, wsID, p.Provider, p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL, sealed, origins)
-		if err != nil {
+		if err := oneActive(err); err != nil {
 			return fmt.Errorf("save connection: %w", err)
 		}
 		if err := audit(ctx, tx, wsID, id, p.Actor, "connection.added", map[string]any{
@@ -114,7 +114,7 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 		}); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT frame_origins FROM connections WHERE id = $1`, id).Scan(&origins); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT frame_origins FROM connections c WHERE c.id = $1`, id).Scan(&origins); err != nil {
 			return fmt.Errorf("read frame origins: %w", err)
 		}
 		out = &qwoty.Connection{
@@ -130,13 +130,15 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 	return out, nil
 }
 
-const connectionColumns = `id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, frame_origins, status,
-	secret_enc, previous_secret_enc, previous_expires_at, created_at, updated_at`
+const connectionColumns = `c.id, c.workspace_id, c.provider, c.external_id, c.my_domain, c.sandbox, c.instance_url, c.frame_origins, c.status,
+	c.secret_enc, c.previous_secret_enc, c.previous_expires_at, c.created_at, c.updated_at,
+	coalesce((SELECT email FROM users WHERE id = c.connected_by), ''), coalesce(c.connected_at, 'epoch'), c.login_url,
+	c.last_error_code, c.last_error, coalesce(c.last_error_at, 'epoch'), coalesce(c.last_checked_at, 'epoch')`
 
 // ConnectionByExternalID finds the connection of a CRM account, whatever its
 // status, with its secrets opened. It returns qwoty.ErrNotFound when none.
 func (db *DB) ConnectionByExternalID(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error) {
-	row := db.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE provider = $1 AND external_id = $2`, provider, externalID)
+	row := db.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections c WHERE c.provider = $1 AND c.external_id = $2`, provider, externalID)
 	c, err := db.scanConnection(row)
 	if err != nil {
 		return nil, fmt.Errorf("store: connection %s %s: %w", provider, externalID, err)
@@ -149,7 +151,7 @@ func (db *DB) ConnectionByID(ctx context.Context, id string) (*qwoty.Connection,
 	if !validID(id) {
 		return nil, fmt.Errorf("store: connection %q: %w", id, qwoty.ErrNotFound)
 	}
-	row := db.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id)
+	row := db.pool.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections c WHERE c.id = $1`, id)
 	c, err := db.scanConnection(row)
 	if err != nil {
 		return nil, fmt.Errorf("store: connection %s: %w", id, err)
@@ -162,7 +164,8 @@ func (db *DB) scanConnection(row pgx.Row) (*qwoty.Connection, error) {
 	var secret, prev []byte
 	var prevExp *time.Time
 	err := row.Scan(&c.ID, &c.WorkspaceID, &c.Provider, &c.ExternalID, &c.MyDomain, &c.Sandbox, &c.InstanceURL, &c.FrameOrigins, &c.Status,
-		&secret, &prev, &prevExp, &c.CreatedAt, &c.UpdatedAt)
+		&secret, &prev, &prevExp, &c.CreatedAt, &c.UpdatedAt,
+		&c.ConnectedBy, &c.ConnectedAt, &c.LoginURL, &c.LastErrorCode, &c.LastError, &c.LastErrorAt, &c.LastCheckedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, qwoty.ErrNotFound
 	}
@@ -265,7 +268,7 @@ func ValidOrigin(s string) bool {
 // do not open with this server's key: the sign of a changed QWOTY_SECRET_KEY
 // (`qwoty doctor` reports it).
 func (db *DB) CheckSecrets(ctx context.Context) (total, failed int, err error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+connectionColumns+` FROM connections`)
+	rows, err := db.pool.Query(ctx, `SELECT `+connectionColumns+` FROM connections c`)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: check secrets: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/server"
 )
 
@@ -54,7 +56,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if cfg.Dev() {
 		drain = 0 // a laptop has no load balancer to wait for
 	}
-	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards, Logger: log, Version: version, DrainDelay: drain})
+	var sfOAuth *salesforce.OAuthApp
+	if cfg.Salesforce.Enabled() {
+		sfOAuth = &salesforce.OAuthApp{ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
+			RedirectURL: cfg.AppURL + server.SalesforceCallbackPath}
+	}
+	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards, Logger: log, Version: version, DrainDelay: drain,
+		SalesforceOAuth: sfOAuth})
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, ln, shutdownGrace) })
@@ -75,6 +83,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 
 	log.Info("qwoty listening", "url", cfg.AppURL, "env", string(cfg.Env), "version", version)
+	if err := printSetupLink(ctx, a, cfg, log, stderr); err != nil {
+		log.Error("cannot make the setup link", "error", err.Error())
+		return 1
+	}
 	if cfg.Dev() {
 		fmt.Fprintf(stderr, "\n  Qwoty companion is running: open %s\n", cfg.AppURL)
 		if cfg.PlaygroundPort > 0 {
@@ -88,6 +100,29 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	log.Info("stopped")
 	return 0
 }
+
+// printSetupLink prints, when no user exists yet, the one-time link that
+// creates the first admin: until then nothing else of the console is open.
+// A new link replaces the previous one at each start.
+func printSetupLink(ctx context.Context, a *app, cfg *config.Config, log *slog.Logger, stderr io.Writer) error {
+	n, err := a.db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	token, err := a.db.NewSetupToken(ctx, setupLinkTTL)
+	if err != nil {
+		return err
+	}
+	link := cfg.AppURL + "/setup?token=" + token
+	log.Warn("no admin yet: open the one-time setup link to create the first one", "setup_url", link, "expires_in", setupLinkTTL.String())
+	if cfg.Dev() {
+		fmt.Fprintf(stderr, "  No admin yet: create one at %s\n\n", link)
+	}
+	return nil
+}
+
+// setupLinkTTL bounds how long the first-run link works.
+const setupLinkTTL = 24 * time.Hour
 
 // sweepNonces deletes expired nonces every minute. Every instance may run
 // it: the delete is idempotent and bounded.

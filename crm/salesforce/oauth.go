@@ -1,0 +1,235 @@
+package salesforce
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// scopes the Qwoty External Client App asks for: the REST API (the package's
+// Apex REST resources) and a refresh token, to reach the org while the admin
+// is away. They match the packaged OAuth settings (Api, RefreshToken).
+var scopes = []string{"api", "refresh_token"}
+
+// OAuthApp is the Qwoty External Client App as the server uses it: the OAuth
+// 2.0 web server flow with PKCE against any login URL (production, sandbox,
+// a My Domain, or the emulator).
+type OAuthApp struct {
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string
+	// Prompt, when set, is sent as "prompt" ("login consent" makes the admin
+	// sign in and approve again, so that they can pick another org).
+	Prompt string
+	// HTTP makes the calls; nil means http.DefaultClient. Every call is also
+	// bounded by DefaultTimeout.
+	HTTP *http.Client
+}
+
+// Token is what a code exchange or a refresh gives.
+type Token struct {
+	AccessToken string
+	// RefreshToken is the one to use next: the new one when Salesforce
+	// rotates refresh tokens, else the one already held.
+	RefreshToken string
+	// InstanceURL is the org's API base URL.
+	InstanceURL string
+	// IdentityURL is ".../id/{orgId}/{userId}".
+	IdentityURL string
+	IssuedAt    time.Time
+	// OrgID is the 18-character org id, UserID the 18-character user id,
+	// both from the identity URL.
+	OrgID  string
+	UserID string
+	// Scope is the space-separated scopes granted.
+	Scope string
+}
+
+func (a *OAuthApp) config(loginURL string) *oauth2.Config {
+	base := strings.TrimRight(loginURL, "/")
+	return &oauth2.Config{
+		ClientID:     a.ClientID,
+		ClientSecret: a.ClientSecret,
+		RedirectURL:  a.RedirectURL,
+		Scopes:       scopes,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:  base + "/services/oauth2/authorize",
+			TokenURL: base + "/services/oauth2/token",
+			// Salesforce documents client_id and client_secret as body
+			// parameters; auto-detection would first try Basic and, on any
+			// error, send the code a second time.
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+	}
+}
+
+// AuthCodeURL is where to send the admin's browser to start connecting an org.
+// state must be unguessable and tied to the browser; verifier is the PKCE
+// verifier (oauth2.GenerateVerifier) kept until the callback.
+func (a *OAuthApp) AuthCodeURL(loginURL, state, verifier string) string {
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if a.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", a.Prompt))
+	}
+	return a.config(loginURL).AuthCodeURL(state, opts...)
+}
+
+// Exchange trades the callback's code for tokens at the same login URL.
+func (a *OAuthApp) Exchange(ctx context.Context, loginURL, code, verifier string) (*Token, error) {
+	cfg, ctx, cancel, err := a.prepare(ctx, loginURL)
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: exchange code: %w", err)
+	}
+	defer cancel()
+	t, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: exchange code at %s: %w", loginURL, fromRetrieveError(err))
+	}
+	tok, err := a.token(t)
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: exchange code at %s: %w", loginURL, err)
+	}
+	return tok, nil
+}
+
+// Refresh gets a new access token. An error matching ErrInvalidGrant means
+// the refresh token is dead (revoked, expired, or rotated by a concurrent
+// refresh): the org must be connected again.
+func (a *OAuthApp) Refresh(ctx context.Context, loginURL, refreshToken string) (*Token, error) {
+	cfg, ctx, cancel, err := a.prepare(ctx, loginURL)
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: refresh token: %w", err)
+	}
+	defer cancel()
+	// x/oauth2 keeps the old refresh token when the answer has none, which
+	// is Salesforce's answer unless rotation is on.
+	t, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: refresh token at %s: %w", loginURL, fromRetrieveError(err))
+	}
+	tok, err := a.token(t)
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: refresh token at %s: %w", loginURL, err)
+	}
+	return tok, nil
+}
+
+// Revoke revokes a token: a refresh token takes its access tokens with it.
+// A token that was already invalid gives an error matching ErrInvalidToken.
+func (a *OAuthApp) Revoke(ctx context.Context, loginURL, token string) error {
+	base, err := baseURL(loginURL)
+	if err != nil {
+		return fmt.Errorf("salesforce: revoke token: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	form := url.Values{"token": {token}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/services/oauth2/revoke", strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("salesforce: revoke token: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := clientOrDefault(a.HTTP).Do(req)
+	if err != nil {
+		return fmt.Errorf("salesforce: revoke token: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("salesforce: revoke token at %s: %w", loginURL, oauthErrorBody(resp.StatusCode, body))
+	}
+	return nil
+}
+
+// prepare checks the login URL and bounds the call: x/oauth2 takes its HTTP
+// client from the context.
+func (a *OAuthApp) prepare(ctx context.Context, loginURL string) (*oauth2.Config, context.Context, context.CancelFunc, error) {
+	base, err := baseURL(loginURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, clientOrDefault(a.HTTP))
+	return a.config(base), ctx, cancel, nil
+}
+
+// token reads Salesforce's token answer. The signature covers the identity
+// URL and issued_at, the two values that say whose token this is.
+func (a *OAuthApp) token(t *oauth2.Token) (*Token, error) {
+	str := func(key string) string { s, _ := t.Extra(key).(string); return s }
+	out := &Token{
+		AccessToken:  t.AccessToken,
+		RefreshToken: t.RefreshToken,
+		InstanceURL:  str("instance_url"),
+		IdentityURL:  str("id"),
+		Scope:        str("scope"),
+	}
+	issuedAt := str("issued_at")
+	if sig := str("signature"); sig != "" {
+		if err := verifySignature(a.ClientSecret, out.IdentityURL, issuedAt, sig); err != nil {
+			return nil, err
+		}
+	}
+	if issuedAt != "" {
+		ms, err := strconv.ParseInt(issuedAt, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("issued_at %q is not a time in milliseconds", issuedAt)
+		}
+		out.IssuedAt = time.UnixMilli(ms)
+	}
+	var err error
+	if out.InstanceURL, err = baseURL(out.InstanceURL); err != nil {
+		return nil, fmt.Errorf("instance_url: %w", err)
+	}
+	if out.OrgID, out.UserID, err = parseIdentityURL(out.IdentityURL); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// verifySignature checks base64(HMAC-SHA256(clientSecret, id + issuedAt)) in
+// constant time.
+func verifySignature(clientSecret, id, issuedAt, signature string) error {
+	got, err := base64.StdEncoding.DecodeString(signature)
+	if err != nil {
+		return fmt.Errorf("%w: it is not base64", ErrBadSignature)
+	}
+	mac := hmac.New(sha256.New, []byte(clientSecret))
+	mac.Write([]byte(id + issuedAt))
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// parseIdentityURL reads ".../id/{orgId}/{userId}".
+func parseIdentityURL(raw string) (orgID, userID string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", "", fmt.Errorf("identity URL %q is not a URL", raw)
+	}
+	if err := checkScheme(u); err != nil {
+		return "", "", fmt.Errorf("identity URL: %w", err)
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) < 3 || parts[len(parts)-3] != "id" {
+		return "", "", fmt.Errorf("identity URL %q does not end with /id/{orgId}/{userId}", raw)
+	}
+	if orgID, err = NormalizeOrgID(parts[len(parts)-2]); err != nil {
+		return "", "", fmt.Errorf("identity URL: %w", err)
+	}
+	if userID, err = NormalizeID(parts[len(parts)-1]); err != nil {
+		return "", "", fmt.Errorf("identity URL: %w", err)
+	}
+	return orgID, userID, nil
+}

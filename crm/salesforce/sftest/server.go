@@ -1,0 +1,360 @@
+// Package sftest is an in-process emulator of the parts of Salesforce's HTTP
+// API that Qwoty uses, written from Salesforce's documentation: the OAuth 2.0
+// web server flow with PKCE, token refresh and revocation, the identity URL,
+// and the Qwoty package's Apex REST resources (config and ping), including
+// the ping's real signed callout back to the Qwoty server.
+//
+// It answers as Salesforce does, errors included, so that a client tested
+// against it meets the same failures in a real org. Where Salesforce's
+// behaviour is undocumented the choice is marked "observed" (from public bug
+// reports) or "assumed" next to the code.
+//
+// Tests call New; a dev server calls Start and Close.
+package sftest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qwoty/companion/crm/salesforce"
+)
+
+// Defaults used when Options leave App, Orgs or LoginAs empty.
+const (
+	DefaultClientID     = "3MVG9sftestQwotyConsumerKey0000000000000000000000000000000000000000"
+	DefaultClientSecret = "SFTEST0123456789CONSUMERSECRET0123456789ABCDEF0123456789ABCDEF0123"
+	DefaultCallbackURL  = "http://localhost:8080/oauth/salesforce/callback"
+	DefaultOrgID        = "00D5g000004XyZaEAK"
+	DefaultMyDomain     = "acme"
+	// DefaultAdminID is a System Administrator: Customize Application, and
+	// access to the package's classes.
+	DefaultAdminID = "0055g00000AdMinAAF"
+	// DefaultRepID is a sales rep: no Customize Application.
+	DefaultRepID = "0055g00000RePzzAAF"
+)
+
+// Salesforce's documented and observed lifetimes.
+const (
+	// CodeTTL: "the authorization code expires after 15 minutes" (web
+	// server flow help page).
+	CodeTTL = 15 * time.Minute
+	// AccessTokenTTL is the default session timeout, which is what bounds an
+	// access token.
+	AccessTokenTTL = 2 * time.Hour
+	// CalloutTimeout is the package's Apex callout timeout (QwotyCallout).
+	CalloutTimeout = 10 * time.Second
+)
+
+// User is a Salesforce user of an org.
+type User struct {
+	// ID is the 15- or 18-character user id (005...); it is stored as 18.
+	ID       string
+	Username string
+	Email    string
+	Name     string
+	// Admin: the user holds Customize Application or Modify All Data, which
+	// QwotyConfigResource checks itself.
+	Admin bool
+	// NoClassAccess: the user has no access to the package's Apex classes
+	// (no Qwoty Admin or Qwoty User permission set), so Salesforce itself
+	// refuses the Apex REST resources with a 403 array.
+	NoClassAccess bool
+}
+
+// Org is a Salesforce org.
+type Org struct {
+	// ID is the 15- or 18-character org id (00D...); it is stored as 18.
+	ID string
+	// MyDomain is the org's My Domain name. The emulator serves every org
+	// from its own URL, so it is for the caller's bookkeeping only.
+	MyDomain string
+	Users    []User
+	// NoPackage: the Qwoty package, and with it the Qwoty External Client
+	// App, is not installed in the org.
+	NoPackage bool
+}
+
+// App is the Qwoty External Client App: its global OAuth settings.
+type App struct {
+	ClientID     string
+	ClientSecret string
+	// CallbackURLs are matched exactly against redirect_uri.
+	CallbackURLs []string
+	// Scopes the app may be granted; empty means "api refresh_token".
+	Scopes []string
+}
+
+// Options configure a Server. The zero value gives one org (DefaultOrgID)
+// with the package installed, an admin (logged in) and a rep.
+type Options struct {
+	App  App
+	Orgs []Org
+	// LoginAs is the id or username of the user "logged in" in the browser:
+	// the authorize endpoint approves as them, in their org. Empty means the
+	// first user of the first org.
+	LoginAs string
+	// CodeTTL and AccessTokenTTL override the constants of the same name.
+	CodeTTL        time.Duration
+	AccessTokenTTL time.Duration
+	// TokenDelay holds each token request this long before answering, outside
+	// any lock, so that tests can make requests overlap.
+	TokenDelay time.Duration
+	// RotateRefreshTokens is the app's "Enable Refresh Token Rotation": every
+	// refresh answers a new refresh token and invalidates the old one.
+	RotateRefreshTokens bool
+	// CorruptSignature makes the token endpoint answer a signature that does
+	// not match, as a tampered or forged response would.
+	CorruptSignature bool
+	// CalloutClient makes the ping's callouts; nil means a client with
+	// CalloutTimeout that does not follow redirects, as Apex's Http.
+	CalloutClient *http.Client
+	// Now is Salesforce's clock (codes, tokens, issued_at, callout
+	// timestamps); nil means time.Now.
+	Now func() time.Time
+	// Addr is the address to listen on ("127.0.0.1:0" when empty).
+	Addr string
+}
+
+// Server is a running emulator. Its URL serves as login URL, instance URL
+// and identity host of every org.
+type Server struct {
+	URL string
+
+	ts      *httptest.Server
+	opts    Options
+	now     func() time.Time
+	callout *http.Client
+
+	mu         sync.Mutex
+	orgs       map[string]*org
+	users      map[string]*user // by 18-character id
+	loginAs    *user
+	codes      map[string]*authCode
+	access     map[string]*accessToken
+	refresh    map[string]*refreshToken
+	tokenCalls map[string]int
+}
+
+type org struct {
+	Org
+	installed bool
+	config    ConfigRecord
+}
+
+type user struct {
+	User
+	org *org
+}
+
+// ConfigRecord is the org defaults record of Qwoty_Config__c.
+type ConfigRecord struct {
+	// Configured: the record exists (it stays after a DELETE).
+	Configured bool
+	Secret     string
+	AppURL     string
+}
+
+// New starts a Server for a test and closes it when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatalf("sftest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a Server; Close stops it.
+func Start(opts Options) (*Server, error) {
+	s := &Server{
+		opts:       opts,
+		now:        opts.Now,
+		callout:    opts.CalloutClient,
+		orgs:       map[string]*org{},
+		users:      map[string]*user{},
+		codes:      map[string]*authCode{},
+		access:     map[string]*accessToken{},
+		refresh:    map[string]*refreshToken{},
+		tokenCalls: map[string]int{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.callout == nil {
+		s.callout = &http.Client{
+			Timeout: CalloutTimeout,
+			// Apex's Http.send returns a 3xx as it is.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if s.opts.CodeTTL == 0 {
+		s.opts.CodeTTL = CodeTTL
+	}
+	if s.opts.AccessTokenTTL == 0 {
+		s.opts.AccessTokenTTL = AccessTokenTTL
+	}
+	if err := s.setup(); err != nil {
+		return nil, err
+	}
+
+	s.ts = httptest.NewUnstartedServer(s.routes())
+	if opts.Addr != "" {
+		l, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			s.ts.Listener.Close()
+			return nil, fmt.Errorf("sftest: listen on %s: %w", opts.Addr, err)
+		}
+		s.ts.Listener.Close()
+		s.ts.Listener = l
+	}
+	s.ts.Start()
+	s.URL = s.ts.URL
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.ts.Close() }
+
+func (s *Server) setup() error {
+	app := &s.opts.App
+	if app.ClientID == "" {
+		app.ClientID, app.ClientSecret = DefaultClientID, DefaultClientSecret
+	}
+	if len(app.CallbackURLs) == 0 {
+		app.CallbackURLs = []string{DefaultCallbackURL}
+	}
+	if len(app.Scopes) == 0 {
+		app.Scopes = []string{"api", "refresh_token"}
+	}
+	orgs := s.opts.Orgs
+	if len(orgs) == 0 {
+		orgs = []Org{{
+			ID: DefaultOrgID, MyDomain: DefaultMyDomain,
+			Users: []User{
+				{ID: DefaultAdminID, Username: "admin@acme.example", Email: "admin@acme.example", Name: "Ada Admin", Admin: true},
+				{ID: DefaultRepID, Username: "rep@acme.example", Email: "rep@acme.example", Name: "Rex Rep"},
+			},
+		}}
+	}
+	for _, o := range orgs {
+		id, err := salesforce.NormalizeOrgID(o.ID)
+		if err != nil {
+			return fmt.Errorf("sftest: org: %w", err)
+		}
+		if s.orgs[id] != nil {
+			return fmt.Errorf("sftest: org %s is listed twice", id)
+		}
+		stored := &org{Org: o, installed: !o.NoPackage}
+		stored.ID = id
+		s.orgs[id] = stored
+		for _, u := range o.Users {
+			uid, err := salesforce.NormalizeID(u.ID)
+			if err != nil || uid[:3] != "005" {
+				return fmt.Errorf("sftest: user %q of org %s: not a user id", u.ID, id)
+			}
+			if s.users[uid] != nil {
+				return fmt.Errorf("sftest: user %s is listed twice", uid)
+			}
+			u.ID = uid
+			s.users[uid] = &user{User: u, org: stored}
+		}
+	}
+	login := s.opts.LoginAs
+	if login == "" {
+		if len(orgs[0].Users) == 0 {
+			return fmt.Errorf("sftest: org %s has no user to log in as", orgs[0].ID)
+		}
+		login = orgs[0].Users[0].ID
+	}
+	return s.SetLoginUser(login)
+}
+
+// SetLoginUser changes who is logged in for the next authorizations: a user
+// id (15 or 18 characters) or a username.
+func (s *Server) SetLoginUser(idOrUsername string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, err := salesforce.NormalizeID(idOrUsername); err == nil && s.users[id] != nil {
+		s.loginAs = s.users[id]
+		return nil
+	}
+	for _, u := range s.users {
+		if u.Username == idOrUsername {
+			s.loginAs = u
+			return nil
+		}
+	}
+	return fmt.Errorf("sftest: no user %q", idOrUsername)
+}
+
+// SetPackageInstalled installs or uninstalls the Qwoty package in an org.
+// Uninstalling keeps issued tokens (so a test can meet the Apex REST 404),
+// but new authorizations and refreshes fail as they do for an app that is
+// not installed.
+func (s *Server) SetPackageInstalled(orgID string, installed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustOrg(orgID).installed = installed
+}
+
+// Config returns the org's Qwoty_Config__c org defaults as stored.
+func (s *Server) Config(orgID string) ConfigRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mustOrg(orgID).config
+}
+
+// ExpireAccessTokens ends every access token issued so far, as a session
+// timeout does; refresh tokens stay valid.
+func (s *Server) ExpireAccessTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.access {
+		a.expired = true
+	}
+}
+
+// RevokeAll revokes every refresh and access token, as an admin revoking the
+// app's OAuth usage does.
+func (s *Server) RevokeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.refresh {
+		r.revoked = true
+	}
+	for _, a := range s.access {
+		a.expired = true
+	}
+}
+
+// TokenCalls counts the token requests received with that grant_type,
+// answered or refused.
+func (s *Server) TokenCalls(grant string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenCalls[grant]
+}
+
+func (s *Server) mustOrg(orgID string) *org {
+	id, err := salesforce.NormalizeOrgID(orgID)
+	if err == nil && s.orgs[id] != nil {
+		return s.orgs[id]
+	}
+	panic(fmt.Sprintf("sftest: no org %q", orgID))
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /services/oauth2/authorize", s.authorize)
+	mux.HandleFunc("POST /services/oauth2/token", s.token)
+	mux.HandleFunc("POST /services/oauth2/revoke", s.revoke)
+	mux.HandleFunc("GET /id/{org}/{user}", s.identity)
+	mux.HandleFunc("/services/apexrest/", s.apexrest)
+	return mux
+}

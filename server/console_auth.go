@@ -1,0 +1,156 @@
+package server
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/templates"
+)
+
+// The console's session is a first-party cookie: HttpOnly, Secure outside
+// development, SameSite=Lax (the OAuth callback is a top-level GET from the
+// CRM, which Lax lets through; cross-site posts are not).
+const (
+	sessionCookie = "qwoty_session"
+	sessionTTL    = 12 * time.Hour
+	ctxSession    = "qwoty.session"
+	ctxSessionTok = "qwoty.session_token"
+)
+
+func (s *Server) setSessionCookie(c *gin.Context, token string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: maxAge,
+		// Secure whenever the console is served over https (always outside
+		// development: APP_URL must be https there).
+		HttpOnly: true, Secure: strings.HasPrefix(s.cfg.AppURL, "https://"), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// consoleSession loads the session of the cookie, if any and alive.
+func (s *Server) consoleSession(c *gin.Context) {
+	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if sess, err := s.db.SessionByToken(c.Request.Context(), ck.Value); err == nil {
+			c.Set(ctxSession, sess)
+			c.Set(ctxSessionTok, ck.Value)
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+func sessionOf(c *gin.Context) *store.Session {
+	v, ok := c.Get(ctxSession)
+	if !ok {
+		return nil
+	}
+	return v.(*store.Session)
+}
+
+// requireLogin sends visitors without a session to the login page.
+func (s *Server) requireLogin(c *gin.Context) {
+	if sessionOf(c) == nil {
+		if c.Request.Method == http.MethodGet {
+			c.Redirect(http.StatusSeeOther, "/login")
+			c.Abort()
+			return
+		}
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeUnauthenticated, "Log in again; sessions last 12 hours.", "you are not logged in"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireCSRF checks every state-changing request: the form's token must be
+// the session's (constant-time), and a browser-sent Origin must be ours.
+func (s *Server) requireCSRF(c *gin.Context) {
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		c.Next()
+		return
+	}
+	sess := sessionOf(c)
+	got := c.Request.PostFormValue("csrf")
+	originOK := true
+	if o := c.GetHeader("Origin"); o != "" {
+		originOK = o == appOrigin(s.cfg.AppURL)
+	}
+	if sess == nil || !originOK || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeCSRF, "Reload the page and submit the form again.", "this form is stale or was not sent from the Qwoty console"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// sameOrigin refuses a form posted from another site (login CSRF: being
+// logged in to someone else's account) when the browser says where from.
+func (s *Server) sameOrigin(c *gin.Context) {
+	if o := c.GetHeader("Origin"); o != "" && o != appOrigin(s.cfg.AppURL) {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeCSRF, "Open the Qwoty console at its own address and try again.", "this form was sent from another site"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireAdmin lets only workspace admins change integrations and users.
+func (s *Server) requireAdmin(c *gin.Context) {
+	if sess := sessionOf(c); sess == nil || !sess.User.Role.CanManageIntegrations() {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin of your workspace.", "only admins can change integrations and users"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// page builds the shared part of a console page.
+func page(c *gin.Context) templates.ConsolePage {
+	sess := sessionOf(c)
+	p := templates.ConsolePage{}
+	if sess != nil {
+		p.User, p.CSRF = sess.User, sess.CSRFToken
+	}
+	p.Notice = notices[c.Query("done")]
+	return p
+}
+
+// notices are the one-line confirmations a redirect may ask for; only these
+// fixed texts are shown, never text from the URL.
+var notices = map[string]string{
+	"connected":    "Salesforce is connected and its configuration was written into the org.",
+	"rotated":      "The secret was rotated and written into the org; the previous one works for 10 more minutes.",
+	"disconnected": "Salesforce was disconnected. Quotes and history are kept; reconnecting the same org restores them.",
+	"user-added":   "The user was added. Share their initial password privately.",
+}
+
+// consoleFail renders an error inside the console layout.
+func (s *Server) consoleFail(c *gin.Context, err error) {
+	e := qwoty.AsError(err)
+	if errors.Is(err, qwoty.ErrNotFound) && e.Code == qwoty.CodeInternal {
+		e = &qwoty.Error{Code: qwoty.CodeNotFound, Message: "not found", Hint: "Go back to Integrations.", Err: err}
+	}
+	status := statusFor(e.Code)
+	c.Set(ctxErrorCode, string(e.Code))
+	if status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
+	}
+	p := page(c)
+	p.Error = &templates.ErrorView{Code: string(e.Code), Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c)}
+	render(c, status, templates.ConsoleError(p))
+}
+
+func appOrigin(appURL string) string {
+	u, err := url.Parse(appURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/templates"
+)
+
+// integrationsShow is Settings → Integrations: a card per CRM with its health.
+func (s *Server) integrationsShow(c *gin.Context) {
+	v, err := s.integrationsView(c)
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	render(c, http.StatusOK, templates.Integrations(v))
+}
+
+func (s *Server) integrationsView(c *gin.Context) (templates.IntegrationsView, error) {
+	conns, err := s.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)
+	if err != nil {
+		return templates.IntegrationsView{}, err
+	}
+	var active *qwoty.Connection
+	for _, cn := range conns {
+		if cn.Status != qwoty.ConnectionDisconnected {
+			active = cn
+			break
+		}
+	}
+	v := templates.IntegrationsView{ConsolePage: page(c)}
+	for _, p := range []struct {
+		provider  qwoty.Provider
+		name      string
+		available bool
+		why       string
+	}{
+		{qwoty.ProviderSalesforce, "Salesforce", s.sfOAuth != nil, "Not available on this server: set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET."},
+		{qwoty.ProviderHubSpot, "HubSpot", false, "Coming soon: the HubSpot app card is not in this release yet."},
+		{qwoty.ProviderPipedrive, "Pipedrive", false, "Coming soon: the Pipedrive app extension is not in this release yet."},
+	} {
+		card := templates.CRMCard{Provider: p.provider, Name: p.name, Available: p.available, Why: p.why}
+		for _, cn := range conns {
+			if cn.Provider == p.provider {
+				card.Conn = cn
+				break
+			}
+		}
+		if active != nil && active.Provider != p.provider {
+			card.Other = active
+		}
+		v.Cards = append(v.Cards, card)
+	}
+	return v, nil
+}
+
+// activeConnection returns the workspace's active connection of provider.
+func (s *Server) activeConnection(c *gin.Context, provider qwoty.Provider) (*qwoty.Connection, error) {
+	conns, err := s.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	for _, cn := range conns {
+		if cn.Provider == provider && cn.Status != qwoty.ConnectionDisconnected {
+			return cn, nil
+		}
+	}
+	return nil, qwoty.Errorf(qwoty.CodeNotFound, "Connect it first from Settings → Integrations.", "this workspace has no active %s connection", provider)
+}

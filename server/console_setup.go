@@ -1,0 +1,70 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/password"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/templates"
+)
+
+// setupShow opens the first-run page from the one-time link in the log.
+func (s *Server) setupShow(c *gin.Context) {
+	token := c.Query("token")
+	ok, err := s.db.SetupTokenValid(c.Request.Context(), token)
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	if !ok {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
+			"this setup link is used, expired, or not valid"))
+		return
+	}
+	render(c, http.StatusOK, templates.Setup(templates.SetupView{Token: token}))
+}
+
+// setupSubmit creates the first workspace and its admin, and logs them in.
+func (s *Server) setupSubmit(c *gin.Context) {
+	v := templates.SetupView{Token: c.PostForm("token"), Email: strings.TrimSpace(c.PostForm("email")),
+		Name: strings.TrimSpace(c.PostForm("name")), Workspace: strings.TrimSpace(c.PostForm("workspace"))}
+	pw := c.PostForm("password")
+	problem := ""
+	switch {
+	case v.Workspace == "" || len([]rune(v.Workspace)) > 200:
+		problem = "Give the workspace a name (up to 200 characters)."
+	case !strings.Contains(v.Email, "@") || len(v.Email) > 254:
+		problem = "Give a valid email address."
+	default:
+		if err := password.Check(pw); err != nil {
+			problem = sentence(err.Error()) + "."
+		}
+	}
+	if problem != "" {
+		c.Set(ctxErrorCode, string(qwoty.CodeValidation))
+		v.Error = problem
+		render(c, http.StatusUnprocessableEntity, templates.Setup(v))
+		return
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	u, err := s.db.CreateFirstAdmin(c.Request.Context(), v.Token, v.Workspace, store.NewUser{Email: v.Email, Name: v.Name, PasswordHash: hash})
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	token, _, err := s.db.CreateSession(c.Request.Context(), u.ID, sessionTTL)
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	s.setSessionCookie(c, token, int(sessionTTL.Seconds()))
+	c.Redirect(http.StatusSeeOther, "/settings/integrations")
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/password"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/templates"
+)
+
+func (s *Server) usersShow(c *gin.Context) {
+	users, err := s.db.ListUsers(c.Request.Context(), sessionOf(c).User.WorkspaceID)
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	render(c, http.StatusOK, templates.Users(templates.UsersView{ConsolePage: page(c), Users: users}))
+}
+
+// userAdd creates a user in the admin's workspace with an initial password.
+func (s *Server) userAdd(c *gin.Context) {
+	role, ok := qwoty.ParseRole(c.PostForm("role"))
+	email := strings.TrimSpace(c.PostForm("email"))
+	pw := c.PostForm("password")
+	if !ok {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose admin, member or viewer.", "role %q is not a role", c.PostForm("role")))
+		return
+	}
+	if !strings.Contains(email, "@") || len(email) > 254 {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Give a valid email address.", "email %q is not valid", email))
+		return
+	}
+	if err := password.Check(pw); err != nil {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose a longer password.", "%v", err))
+		return
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	admin := sessionOf(c).User
+	if _, err := s.db.CreateUser(c.Request.Context(), admin.WorkspaceID, store.NewUser{Email: email, Name: c.PostForm("name"), Role: role, PasswordHash: hash}, admin.Email); err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/settings/users?done=user-added")
+}
+
+func (s *Server) auditShow(c *gin.Context) {
+	entries, err := s.db.AuditLog(c.Request.Context(), sessionOf(c).User.WorkspaceID, 200)
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: page(c), Entries: entries}))
+}

@@ -1,0 +1,43 @@
+package templates
+
+import (
+	"fmt"
+	"sort"
+)
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func toString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(t)
+	}
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func stepClass(s PingStepView) string {
+	switch {
+	case s.Skipped:
+		return "step-skipped"
+	case s.OK:
+		return "step-ok"
+	}
+	return "step-failed"
+}
