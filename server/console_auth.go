@@ -43,6 +43,10 @@ func (s *Server) consoleSession(c *gin.Context) {
 		}
 	}
 	c.Header("Cache-Control", "no-store")
+	// Console forms must carry their Origin (checked against CSRF); under
+	// no-referrer browsers send "Origin: null". Same-origin still sends
+	// nothing to other sites.
+	c.Header("Referrer-Policy", "same-origin")
 	c.Next()
 }
 

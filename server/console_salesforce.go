@@ -72,7 +72,7 @@ func (s *Server) renderInstall(c *gin.Context, status int, packageMissing bool) 
 			v.Other = cn
 		}
 	}
-	c.Header("Content-Security-Policy", basePolicy+" "+s.loginHosts()+"; frame-ancestors 'none'")
+	c.Header("Content-Security-Policy", policyFormTo(s.loginHosts(), "frame-ancestors 'none'"))
 	render(c, status, templates.InstallSalesforce(v))
 }
 

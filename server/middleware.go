@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -107,6 +108,12 @@ const basePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img
 	"connect-src 'self'; form-action 'self'; base-uri 'none'"
 
 func policy(frameAncestors string) string { return basePolicy + "; " + frameAncestors }
+
+// policyFormTo is the base policy whose forms may also lead to hosts (a form
+// whose answer redirects elsewhere needs that host in form-action).
+func policyFormTo(hosts, frameAncestors string) string {
+	return strings.Replace(basePolicy, "form-action 'self'", "form-action 'self' "+hosts, 1) + "; " + frameAncestors
+}
 
 // secureHeaders sets the headers every response carries.
 func secureHeaders(c *gin.Context) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/server"
 )
 
@@ -55,6 +58,17 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	drain := drainDelay
 	if cfg.Dev() {
 		drain = 0 // a laptop has no load balancer to wait for
+	}
+	if cfg.Dev() && !cfg.Salesforce.Enabled() && cfg.PlaygroundPort > 0 {
+		// No Salesforce app configured in development: connect to the
+		// emulator instead, so the whole console flow can be clicked through.
+		emu, err := startSalesforceEmulator(cfg)
+		if err != nil {
+			log.Error("cannot start the Salesforce emulator (set SALESFORCE_CLIENT_ID to use a real org)", "error", err.Error())
+			return 1
+		}
+		defer emu.Close()
+		fmt.Fprintf(stderr, "  Salesforce emulator (no org needed to connect): %s\n", emu.URL)
 	}
 	var sfOAuth *salesforce.OAuthApp
 	if cfg.Salesforce.Enabled() {
@@ -99,6 +113,22 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// startSalesforceEmulator runs the Salesforce emulator on PLAYGROUND_PORT+1
+// for development and points the configuration's Salesforce app at it.
+func startSalesforceEmulator(cfg *config.Config) (*sftest.Server, error) {
+	secret := make([]byte, 24)
+	_, _ = rand.Read(secret)
+	app := sftest.App{ClientID: "qwoty-dev-emulator", ClientSecret: hex.EncodeToString(secret),
+		CallbackURLs: []string{cfg.AppURL + server.SalesforceCallbackPath}}
+	emu, err := sftest.Start(sftest.Options{App: app, Addr: "127.0.0.1:" + strconv.Itoa(cfg.PlaygroundPort+1)})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Salesforce = config.OAuthApp{ClientID: app.ClientID, ClientSecret: app.ClientSecret}
+	cfg.SalesforceLoginURL = emu.URL
+	return emu, nil
 }
 
 // printSetupLink prints, when no user exists yet, the one-time link that
