@@ -166,6 +166,7 @@ func TestConsoleFirstRunLoginAndRoles(t *testing.T) {
 		b.post(e.url()+"/login", url.Values{"email": {r + "@acme.example"}, "password": {"a long enough password"}}).want(200, "/settings/integrations", "Ask an admin")
 		b.post(e.url()+"/settings/integrations/salesforce/connect", url.Values{"csrf": {b.csrf()}, "env": {"production"}}).want(403, "", "Only admins")
 		b.get(e.url()+"/settings/integrations/salesforce/install").want(403, "", "Only admins")
+		b.get(e.url()+"/settings/audit").want(403, "", "Only admins")
 	}
 
 	// Wrong password: a clear refusal, no session.

@@ -1,5 +1,5 @@
 // Package salesforce holds what the server knows of Salesforce itself: record
-// and org id rules, My Domain hosts, and (later) the OAuth and REST clients.
+// and org id rules, My Domain hosts, and the OAuth and REST clients.
 //
 // The OAuth client (OAuthApp: the web server flow with PKCE, refresh,
 // revocation, identity) and the REST client (Client: the package's Apex REST
