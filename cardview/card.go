@@ -66,17 +66,6 @@ type QuoteSummary struct {
 	URL       string       `json:"url"`
 }
 
-// SalesforceCard answers a v1 signed callout: verify, claim the nonce,
-// upsert the customer, list the record's quotes, and issue the embed URL.
-func (s *Service) SalesforceCard(ctx context.Context, req SignedRequest) (*Answer, error) {
-	now := s.now()
-	ec, h, err := VerifySalesforce(ctx, s.conns, req, now)
-	if err != nil {
-		return nil, err
-	}
-	return s.answer(ctx, ec, h.Nonce, now)
-}
-
 // PingAnswer is the answer to a signed ping from the package's QwotyPing.
 type PingAnswer struct {
 	OK           bool   `json:"ok"`

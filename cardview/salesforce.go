@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -41,8 +42,12 @@ const (
 // SignedRequest is an incoming CRM request, as received.
 type SignedRequest struct {
 	Method string
-	// Path is the request path without the query.
-	Path   string
+	// Path is the route's path, without the query or any mount prefix.
+	Path string
+	// URI is the full request URI as the CRM called it (scheme, host, path
+	// and query), for CRMs that sign it.
+	URI    string
+	Query  url.Values
 	Header http.Header
 	Body   []byte
 }

@@ -12,6 +12,15 @@ const (
 	ProviderPipedrive  Provider = "pipedrive"
 )
 
+// ParseProvider returns the CRM named s, or false.
+func ParseProvider(s string) (Provider, bool) {
+	switch p := Provider(s); p {
+	case ProviderSalesforce, ProviderHubSpot, ProviderPipedrive:
+		return p, true
+	}
+	return "", false
+}
+
 // ConnectionStatus is whether a connection serves requests.
 type ConnectionStatus string
 

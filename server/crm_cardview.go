@@ -22,7 +22,7 @@ func (s *Server) salesforceCardView(c *gin.Context) {
 	if !ok {
 		return
 	}
-	answer, err := s.cards.SalesforceCard(c.Request.Context(), req)
+	answer, err := s.cards.Card(c.Request.Context(), cardview.Salesforce{}, req)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -15,7 +15,11 @@ import (
 // for a page token (kept in the page's memory, sent as a bearer header on
 // every action) and lets only the connection's own origins frame the page.
 func (s *Server) cardShow(c *gin.Context) {
-	provider := qwoty.ProviderSalesforce
+	provider, ok := qwoty.ParseProvider(c.Param("provider"))
+	if !ok {
+		s.noRoute(c)
+		return
+	}
 	token := c.Query("token")
 	claims, conn, err := s.cards.OpenCard(c.Request.Context(), provider, token)
 	if err != nil {

@@ -24,8 +24,9 @@ func (s *Server) routes() *gin.Engine {
 	crm.POST("/cardView", s.salesforceCardView)
 	crm.POST("/ping", s.salesforcePing)
 
-	// The card page each CRM frames, opened with an embed token.
-	r.GET("/embed/salesforce/card", s.cardShow)
+	// The card page each CRM frames, opened with an embed token: one page
+	// for every CRM (/embed/salesforce/card, /embed/hubspot/card, ...).
+	r.GET("/embed/:provider/card", s.cardShow)
 
 	// The card's actions, authorised by the page token (bearer header).
 	api := r.Group("/embed/api", s.pageAuth)

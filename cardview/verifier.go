@@ -1,0 +1,49 @@
+package cardview
+
+import (
+	"context"
+	"time"
+
+	"github.com/qwoty/companion/qwoty"
+)
+
+// Verifier authenticates one CRM's signed request. It is the only part of
+// the card flow that differs per CRM: adding a CRM means one Verifier (with
+// its OAuth app and its emulator); claiming the request, listing the quotes,
+// issuing the embed token and rendering the card are shared (Service.Card).
+type Verifier interface {
+	// Provider names the CRM.
+	Provider() qwoty.Provider
+	// Verify checks the request's signature against the CRM account's
+	// connection (looked up through conns) and returns who is looking at
+	// which record, and a value unique to this request that the service
+	// claims once, so that a replayed request is refused.
+	Verify(ctx context.Context, conns ConnectionLookup, req SignedRequest, now time.Time) (ec *EmbedContext, once string, err error)
+}
+
+// Salesforce is the Verifier of the package's v1 signed callout.
+type Salesforce struct{}
+
+// Provider names Salesforce.
+func (Salesforce) Provider() qwoty.Provider { return qwoty.ProviderSalesforce }
+
+// Verify checks a v1 callout (VerifySalesforce); its nonce is what is claimed.
+func (Salesforce) Verify(ctx context.Context, conns ConnectionLookup, req SignedRequest, now time.Time) (*EmbedContext, string, error) {
+	ec, h, err := VerifySalesforce(ctx, conns, req, now)
+	if err != nil {
+		return nil, "", err
+	}
+	return ec, h.Nonce, nil
+}
+
+// Card answers a CRM's signed card request, whichever CRM: verify, claim
+// the request once, upsert the customer, list the record's quotes, and
+// issue the embed URL.
+func (s *Service) Card(ctx context.Context, v Verifier, req SignedRequest) (*Answer, error) {
+	now := s.now()
+	ec, once, err := v.Verify(ctx, s.conns, req, now)
+	if err != nil {
+		return nil, err
+	}
+	return s.answer(ctx, ec, once, now)
+}
