@@ -285,6 +285,9 @@ func TestFrameAncestors(t *testing.T) {
 		{qwoty.Connection{Provider: qwoty.ProviderSalesforce, MyDomain: "acme--uat", Sandbox: true}, "frame-ancestors https://acme--uat.sandbox.lightning.force.com https://acme--uat.sandbox.my.salesforce.com"},
 		{qwoty.Connection{Provider: qwoty.ProviderSalesforce, MyDomain: "acme", FrameOrigins: []string{"http://localhost:8081"}}, "frame-ancestors https://acme.lightning.force.com https://acme.my.salesforce.com http://localhost:8081"},
 		{qwoty.Connection{Provider: qwoty.ProviderSalesforce}, "frame-ancestors 'none'"},
+		{qwoty.Connection{Provider: qwoty.ProviderPipedrive, InstanceURL: "https://acme.pipedrive.com"}, "frame-ancestors https://acme.pipedrive.com"},
+		{qwoty.Connection{Provider: qwoty.ProviderPipedrive, InstanceURL: "https://evil.example"}, "frame-ancestors 'none'"},
+		{qwoty.Connection{Provider: qwoty.ProviderHubSpot}, "frame-ancestors " + strings.Join(HubSpotAppOrigins, " ")},
 	}
 	for _, c := range cases {
 		if got := FrameAncestorsDirective(FrameAncestors(&c.c)); got != c.want || strings.Contains(got, "*") {
