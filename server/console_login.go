@@ -32,6 +32,12 @@ func (s *Server) loginShow(c *gin.Context) {
 func (s *Server) loginSubmit(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	pw := c.PostForm("password")
+	if s.logins.blocked(email) {
+		c.Set(ctxErrorCode, string(qwoty.CodeUnauthenticated))
+		render(c, http.StatusTooManyRequests, templates.Login(templates.LoginView{Email: email,
+			Error: "Too many failed attempts for this email: wait 15 minutes, or ask an admin to check the account."}))
+		return
+	}
 	u, hash, err := s.db.UserForLogin(c.Request.Context(), email)
 	if err != nil && !errors.Is(err, qwoty.ErrNotFound) {
 		s.consoleFail(c, err)
@@ -41,10 +47,12 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		hash = dummyHash
 	}
 	if verr := password.Verify(hash, pw); verr != nil || u == nil {
+		s.logins.fail(email)
 		c.Set(ctxErrorCode, string(qwoty.CodeUnauthenticated))
 		render(c, http.StatusUnauthorized, templates.Login(templates.LoginView{Email: email, Error: "That email and password do not match an account."}))
 		return
 	}
+	s.logins.succeed(email)
 	token, _, err := s.db.CreateSession(c.Request.Context(), u.ID, sessionTTL)
 	if err != nil {
 		s.consoleFail(c, err)

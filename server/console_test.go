@@ -172,6 +172,12 @@ func TestConsoleFirstRunLoginAndRoles(t *testing.T) {
 	// Wrong password: a clear refusal, no session.
 	newBrowser(t).post(e.url()+"/login", url.Values{"email": {adminEmail}, "password": {"wrong password!"}}).want(401, "/login", "do not match")
 	newBrowser(t).post(e.url()+"/login", url.Values{"email": {"nobody@acme.example"}, "password": {"wrong password!"}}).want(401, "/login", "do not match")
+	// Guessing is throttled per email: after 10 failures even the right password waits.
+	for range 9 {
+		newBrowser(t).post(e.url()+"/login", url.Values{"email": {adminEmail}, "password": {"wrong password!"}})
+	}
+	newBrowser(t).post(e.url()+"/login", url.Values{"email": {adminEmail}, "password": {adminPassword}}).want(429, "/login", "Too many failed attempts")
+	e.srv.logins.succeed(adminEmail)
 
 	// CSRF: a form without the token, or posted from another site, is refused.
 	admin.post(e.url()+"/settings/users", url.Values{"email": {"x@acme.example"}, "role": {"viewer"}, "password": {"a long enough password"}}).want(403, "", "csrf_failed")

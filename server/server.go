@@ -50,6 +50,7 @@ type Server struct {
 	draining atomic.Bool
 	drain    time.Duration
 	sfOAuth  *salesforce.OAuthApp
+	logins   *loginThrottle
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -63,6 +64,7 @@ func New(d Deps) *Server {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.logins = newLoginThrottle(s.now)
 	s.engine = s.routes()
 	return s
 }
