@@ -108,7 +108,7 @@ func (s *Server) sameOrigin(c *gin.Context) {
 // requireAdmin lets only workspace admins change integrations and users.
 func (s *Server) requireAdmin(c *gin.Context) {
 	if sess := sessionOf(c); sess == nil || !sess.User.Role.CanManageIntegrations() {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin of your workspace.", "only admins can change integrations and users"))
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin of your workspace.", "only admins can do this: change integrations and users, or read the audit log"))
 		c.Abort()
 		return
 	}
@@ -129,10 +129,13 @@ func page(c *gin.Context) templates.ConsolePage {
 // notices are the one-line confirmations a redirect may ask for; only these
 // fixed texts are shown, never text from the URL.
 var notices = map[string]string{
-	"connected":    "Salesforce is connected and its configuration was written into the org.",
-	"rotated":      "The secret was rotated and written into the org; the previous one works for 10 more minutes.",
-	"disconnected": "Salesforce was disconnected. Quotes and history are kept; reconnecting the same org restores them.",
-	"user-added":   "The user was added. Share their initial password privately.",
+	"connected":              "Salesforce is connected and its configuration was written into the org.",
+	"connected-warning":      "Salesforce is connected, but writing its configuration into the org failed: see the card for the fix.",
+	"rotated":                "The secret was rotated and written into the org; the previous one works for 10 more minutes.",
+	"disconnected":           "Salesforce was disconnected. Quotes and history are kept; reconnecting the same org restores them.",
+	"disconnected-hubspot":   "HubSpot was disconnected. Quotes and history are kept.",
+	"disconnected-pipedrive": "Pipedrive was disconnected. Quotes and history are kept.",
+	"user-added":             "The user was added. Share their initial password privately.",
 }
 
 // consoleFail renders an error inside the console layout.

@@ -57,6 +57,23 @@ func (s *Server) integrationsView(c *gin.Context) (templates.IntegrationsView, e
 	return v, nil
 }
 
+// connectionDisconnect stops a CRM connection that has no provider-specific
+// clean-up (a connection made with `qwoty connection add`): at once, data kept.
+func (s *Server) connectionDisconnect(p qwoty.Provider) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		conn, err := s.activeConnection(c, p)
+		if err != nil {
+			s.consoleFail(c, err)
+			return
+		}
+		if err := s.db.Disconnect(c.Request.Context(), conn.ID, sessionOf(c).User.Email); err != nil {
+			s.consoleFail(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/settings/integrations?done=disconnected-"+string(p))
+	}
+}
+
 // activeConnection returns the workspace's active connection of provider.
 func (s *Server) activeConnection(c *gin.Context, provider qwoty.Provider) (*qwoty.Connection, error) {
 	conns, err := s.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)

@@ -78,13 +78,16 @@ func (s *Server) renderInstall(c *gin.Context, status int, packageMissing bool) 
 
 // salesforceLoginURL maps the connect form's choice to the OAuth host.
 func (s *Server) salesforceLoginURL(env, myDomain string) (string, error) {
-	custom := s.cfg.SalesforceLoginURL != "https://login.salesforce.com"
+	// A login URL outside salesforce.com (the emulator, a test double)
+	// serves every kind of org; a real one is production's or a My Domain.
+	u, _ := url.Parse(s.cfg.SalesforceLoginURL)
+	salesforceHost := u != nil && (u.Hostname() == "salesforce.com" || strings.HasSuffix(u.Hostname(), ".salesforce.com"))
 	switch env {
 	case "production", "":
 		return s.cfg.SalesforceLoginURL, nil
 	case "sandbox":
-		if custom {
-			return s.cfg.SalesforceLoginURL, nil // an emulator or a fixed login host serves every kind
+		if !salesforceHost {
+			return s.cfg.SalesforceLoginURL, nil
 		}
 		return "https://test.salesforce.com", nil
 	case "mydomain":
@@ -173,6 +176,10 @@ func (s *Server) salesforceCallback(c *gin.Context) {
 		s.renderInstall(c, http.StatusConflict, true)
 		return
 	}
+	if fresh, err := s.db.ConnectionByID(ctx, conn.ID); err == nil && fresh.LastErrorCode != "" {
+		c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected-warning")
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected")
 }
 
@@ -205,7 +212,9 @@ func checkOutcome(err error) (code, message string) {
 	case errors.Is(err, salesforce.ErrInsufficientAccess):
 		return "insufficient_access", "The Salesforce user who connected needs Customize Application and the Qwoty Admin permission set: grant them, then reconnect."
 	case qwoty.ErrorCode(err) == qwoty.CodeOAuthFailed:
-		return "reconnect_required", "Salesforce refused our token: reconnect the org."
+		return "refresh_rejected", "The CRM refused the refresh token: reconnect the org."
+	case qwoty.ErrorCode(err) == qwoty.CodeOrgDisconnected:
+		return "no_oauth_token", "This connection was made without OAuth (qwoty connection add): connect the org from Settings → Integrations to manage it here."
 	}
 	return "crm_error", "Salesforce answered with an error: " + err.Error()
 }
@@ -269,7 +278,10 @@ func (s *Server) salesforceTest(c *gin.Context) {
 	})
 	pv := pingView(report, err)
 	code, msg := "", ""
-	if !pv.OK {
+	switch {
+	case err != nil:
+		code, msg = checkOutcome(err)
+	case !pv.OK:
 		code, msg = "test_failed", pv.Fix
 	}
 	s.recordCheck(ctx, conn.ID, code, msg, sessionOf(c).User.Email, "connection.tested")
@@ -294,12 +306,14 @@ func pingView(r *salesforce.PingReport, err error) templates.PingView {
 	pv := templates.PingView{}
 	if err != nil {
 		code, msg := checkOutcome(err)
-		ok := code != "reconnect_required"
-		pv.Steps = append(pv.Steps, templates.PingStepView{Name: "token", OK: ok, Message: map[bool]string{true: "accepted", false: "refused"}[ok]})
-		pv.Fix = msg
-		if !ok {
+		if code == "refresh_rejected" {
+			pv.Steps = append(pv.Steps, templates.PingStepView{Name: "token", Message: "refused"})
 			pv.Fix = pingFixes["token"]
+			return pv
 		}
+		// The ping did not run: say why, without claiming the token works.
+		pv.Steps = append(pv.Steps, templates.PingStepView{Name: "ping", Message: "could not run: " + msg})
+		pv.Fix = msg
 		return pv
 	}
 	pv.Steps = append(pv.Steps, templates.PingStepView{Name: "token", OK: true, Message: "accepted"})
@@ -326,6 +340,13 @@ func (s *Server) salesforceRotate(c *gin.Context) {
 		return
 	}
 	actor := sessionOf(c).User.Email
+	if _, err := s.db.AccessToken(ctx, conn.ID); err != nil {
+		// Without a token the new secret could not be written into the org,
+		// and cards would stop when the grace ends: refuse before rotating.
+		_, msg := checkOutcome(err)
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, msg, "this connection cannot be rotated from the console"))
+		return
+	}
 	secret, err := s.db.RotateSecret(ctx, conn.ID, rotationGrace, actor)
 	if err != nil {
 		s.consoleFail(c, err)

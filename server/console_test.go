@@ -326,6 +326,11 @@ func TestConsoleSecondCRMNeedsDisconnectFirst(t *testing.T) {
 	}
 	b.get(e.url()+"/settings/integrations").want(200, "", "HubSpot is this workspace's active CRM")
 	b.get(e.url()+"/settings/integrations/salesforce/install").want(200, "", "disconnect it in Integrations before connecting Salesforce")
+	// Disconnecting HubSpot frees the workspace for Salesforce.
+	b.get(e.url() + "/settings/integrations")
+	b.post(e.url()+"/settings/integrations/hubspot/disconnect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "HubSpot was disconnected")
+	e.connect(t, b)
+	b.want(200, "/settings/integrations", "Salesforce is connected")
 	_ = ws
 }
 

@@ -2,6 +2,8 @@ package server
 
 import (
 	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/qwoty"
 )
 
 // routes is the application's whole route table.
@@ -59,6 +61,8 @@ func (s *Server) routes() *gin.Engine {
 	admin.POST("/settings/integrations/salesforce/test", s.salesforceTest)
 	admin.POST("/settings/integrations/salesforce/rotate", s.salesforceRotate)
 	admin.POST("/settings/integrations/salesforce/disconnect", s.salesforceDisconnect)
+	admin.POST("/settings/integrations/hubspot/disconnect", s.connectionDisconnect(qwoty.ProviderHubSpot))
+	admin.POST("/settings/integrations/pipedrive/disconnect", s.connectionDisconnect(qwoty.ProviderPipedrive))
 
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)

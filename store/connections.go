@@ -81,7 +81,7 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 			return fmt.Errorf("find connection: %w", err)
 		case existingWS != wsID:
 			return qwoty.Errorf(qwoty.CodeValidation,
-				"Disconnect it there first, or omit --workspace to re-enable it where it is.",
+				"An account stays in the workspace that first connected it, with its quotes: omit --workspace to re-enable it there.",
 				"%s account %s is already connected to another workspace", p.Provider, p.ExternalID)
 		}
 

@@ -96,8 +96,8 @@ func (db *DB) SaveOAuthConnection(ctx context.Context, p OAuthConnection, actor 
 		case err != nil:
 			return err
 		case existingWS != p.WorkspaceID:
-			return qwoty.Errorf(qwoty.CodeWorkspaceConnected, "Disconnect it from that workspace first; an org belongs to one workspace.",
-				"this %s account (%s) is connected to another Qwoty workspace", p.Provider, p.ExternalID)
+			return qwoty.Errorf(qwoty.CodeWorkspaceConnected, "An account belongs to the Qwoty workspace that first connected it, with its quotes: sign in to that workspace (ask its admin), or contact support to move it.",
+				"this %s account (%s) belongs to another Qwoty workspace", p.Provider, p.ExternalID)
 		}
 		seal := func(v []byte, col string) ([]byte, error) { return db.keys.Seal(v, aad(id, col)) }
 		secretEnc, err := seal(secret, "secret")
