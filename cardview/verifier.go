@@ -2,6 +2,7 @@ package cardview
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/qwoty/companion/qwoty"
@@ -34,6 +35,37 @@ func (Salesforce) Verify(ctx context.Context, conns ConnectionLookup, req Signed
 		return nil, "", err
 	}
 	return ec, h.Nonce, nil
+}
+
+// accountConnection finds the active connection of a CRM account for a
+// verified request: unknown is org_not_connected, disconnected is
+// org_disconnected (the codes every CRM's card understands).
+func accountConnection(ctx context.Context, conns ConnectionLookup, p qwoty.Provider, accountID string) (*qwoty.Connection, error) {
+	conn, err := conns.ConnectionByExternalID(ctx, p, accountID)
+	if errors.Is(err, qwoty.ErrNotFound) {
+		return nil, qwoty.Errorf(qwoty.CodeOrgNotConnected,
+			"Connect this account from the Qwoty admin console (Settings → Integrations).",
+			"%s account %s is not connected to Qwoty", providerName(p), accountID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if conn.Status == qwoty.ConnectionDisconnected {
+		return nil, qwoty.Errorf(qwoty.CodeOrgDisconnected,
+			"An admin disconnected this account; reconnect it from the Qwoty admin console (no data was lost).",
+			"%s account %s was disconnected from Qwoty", providerName(p), accountID)
+	}
+	return conn, nil
+}
+
+func providerName(p qwoty.Provider) string {
+	switch p {
+	case qwoty.ProviderHubSpot:
+		return "HubSpot"
+	case qwoty.ProviderPipedrive:
+		return "Pipedrive"
+	}
+	return "Salesforce"
 }
 
 // Card answers a CRM's signed card request, whichever CRM: verify, claim

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,6 +19,10 @@ func (s *Server) cardShow(c *gin.Context) {
 	provider, ok := qwoty.ParseProvider(c.Param("provider"))
 	if !ok {
 		s.noRoute(c)
+		return
+	}
+	if provider == qwoty.ProviderPipedrive && c.Query("resource") != "" {
+		s.pipedriveCardStart(c) // Pipedrive's own signed launch, not our embed token
 		return
 	}
 	token := c.Query("token")
@@ -94,3 +99,5 @@ func (s *Server) cardError(c *gin.Context, token string, err error) {
 func scopeOf(claims *cardview.Claims) store.Scope {
 	return store.Scope{WorkspaceID: claims.WorkspaceID, ConnectionID: claims.ConnectionID, RecordID: claims.Record.ID}
 }
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

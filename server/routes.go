@@ -25,6 +25,7 @@ func (s *Server) routes() *gin.Engine {
 	crm := r.Group("/api/crm")
 	crm.POST("/cardView", s.salesforceCardView)
 	crm.POST("/ping", s.salesforcePing)
+	crm.GET("/pipedrive/panel", s.pipedrivePanel)
 
 	// The card page each CRM frames, opened with an embed token: one page
 	// for every CRM (/embed/salesforce/card, /embed/hubspot/card, ...).

@@ -1,0 +1,180 @@
+package pdtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errorInfo is the "error_info" of the documented error responses.
+const errorInfo = "Please check developers.pipedrive.com for more information about Pipedrive API."
+
+// created is the add_time and update_time every emulated entity shows.
+var created = time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC)
+
+// api wraps an API handler: count the call, check the bearer token.
+func (s *Server) api(h func(http.ResponseWriter, *http.Request, *accessToken)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.apiCalls[r.URL.Path]++
+		s.mu.Unlock()
+		a, ok := s.session(w, r)
+		if !ok {
+			return
+		}
+		h(w, r, a)
+	}
+}
+
+// granted reports whether the app holds one of scopes; otherwise it writes
+// the documented 403.
+func (s *Server) granted(w http.ResponseWriter, scopes ...string) bool {
+	for _, sc := range scopes {
+		if slices.Contains(s.opts.App.Scopes, sc) {
+			return true
+		}
+	}
+	apiError(w, http.StatusForbidden, "Scope and URL mismatch")
+	return false
+}
+
+// usersMe is GET /api/v1/users/me, shaped as the documentation's example.
+func (s *Server) usersMe(w http.ResponseWriter, _ *http.Request, a *accessToken) {
+	u := a.user
+	locale, tz := u.Locale, u.TimeZone
+	if locale == "" {
+		locale = "en_US"
+	}
+	if tz == "" {
+		tz = "Europe/Tallinn"
+	}
+	admin := 0
+	if u.Admin {
+		admin = 1 // the documented example sends a number
+	}
+	lang := map[string]string{"language_code": locale, "country_code": ""}
+	if l, c, ok := strings.Cut(locale, "_"); ok {
+		lang = map[string]string{"language_code": l, "country_code": c}
+	}
+	success(w, map[string]any{
+		"id":                    u.ID,
+		"name":                  u.Name,
+		"default_currency":      "EUR",
+		"locale":                locale,
+		"lang":                  1,
+		"email":                 u.Email,
+		"phone":                 nil,
+		"activated":             true,
+		"last_login":            created.Format(time.DateTime),
+		"created":               created.Format(time.DateTime),
+		"modified":              created.Format(time.DateTime),
+		"signup_flow_variation": "short_form",
+		"has_created_company":   u.Admin,
+		"is_admin":              admin,
+		"timezone_name":         tz,
+		"timezone_offset":       "+02:00",
+		"active_flag":           true,
+		"role_id":               1,
+		"icon_url":              nil,
+		"is_you":                true,
+		"company_id":            u.company.ID,
+		"company_name":          u.company.Name,
+		"company_domain":        u.company.Domain,
+		"company_country":       "EE",
+		"company_industry":      "Software, App Development",
+		"language":              lang,
+	})
+}
+
+// deal is GET /api/v2/deals/{id}: ids are the v2 way (org_id a number, or
+// null), the value a number.
+func (s *Server) deal(w http.ResponseWriter, r *http.Request, a *accessToken) {
+	if !s.granted(w, "deals:read", "deals:full") {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	s.mu.Lock()
+	d, ok := a.user.company.deals[id]
+	s.mu.Unlock()
+	// Another company's deal is as unknown as no deal.
+	if err != nil || !ok {
+		apiError(w, http.StatusNotFound, "Deal not found")
+		return
+	}
+	value := json.Number("0")
+	if d.Value != "" {
+		value = json.Number(d.Value)
+	}
+	status := d.Status
+	if status == "" {
+		status = "open"
+	}
+	var org any
+	if d.OrgID != 0 {
+		org = d.OrgID
+	}
+	success(w, map[string]any{
+		"id":              d.ID,
+		"title":           d.Title,
+		"creator_user_id": a.user.ID,
+		"owner_id":        a.user.ID,
+		"value":           value,
+		"person_id":       nil,
+		"org_id":          org,
+		"stage_id":        1,
+		"pipeline_id":     1,
+		"currency":        d.Currency,
+		"add_time":        created.Format(time.RFC3339),
+		"update_time":     created.Format(time.RFC3339),
+		"status":          status,
+		"is_deleted":      status == "deleted",
+		"probability":     nil,
+		"visible_to":      3,
+	})
+}
+
+// organization is GET /api/v2/organizations/{id}.
+func (s *Server) organization(w http.ResponseWriter, r *http.Request, a *accessToken) {
+	if !s.granted(w, "contacts:read", "contacts:full") {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	s.mu.Lock()
+	o, ok := a.user.company.orgs[id]
+	s.mu.Unlock()
+	if err != nil || !ok {
+		apiError(w, http.StatusNotFound, "Organization not found")
+		return
+	}
+	success(w, map[string]any{
+		"id":          o.ID,
+		"name":        o.Name,
+		"owner_id":    a.user.ID,
+		"add_time":    created.Format(time.RFC3339),
+		"update_time": created.Format(time.RFC3339),
+		"is_deleted":  false,
+		"visible_to":  3,
+	})
+}
+
+// success writes the documented success envelope.
+func success(w http.ResponseWriter, data any) {
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": data, "additional_data": nil})
+}
+
+// apiError writes the documented error envelope. Where the documentation
+// gives a message for the status (the "API request" table) it is used; the
+// errorCode field is assumed.
+func apiError(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, map[string]any{
+		"success":         false,
+		"error":           message,
+		"errorCode":       status,
+		"error_info":      errorInfo,
+		"data":            nil,
+		"additional_data": nil,
+	})
+}

@@ -1,0 +1,408 @@
+// Package pdtest is an in-process emulator of the parts of Pipedrive that
+// Qwoty meets, written from Pipedrive's developer documentation: the OAuth
+// server (authorize, token with the authorization_code and refresh_token
+// grants), a company's REST API (users/me, deals, organizations), and the
+// requests Pipedrive's app extensions make to the app: the JSON panel's GET
+// (PanelRequest) and the custom panel's iframe URL (CustomUIURL), each with
+// its signed token, and the SDK's GET_SIGNED_TOKEN (SignedToken).
+//
+// It answers as Pipedrive does, errors included, so that code tested against
+// it meets the same failures in a real company. Where the documentation is
+// silent the choice is marked "assumed" next to the code. It imports nothing
+// of the pipedrive package, so that the two are checked against each other
+// rather than against themselves.
+//
+// Tests call New; a dev server calls Start and Close.
+package pdtest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Defaults used when Options leave App or Companies empty.
+const (
+	// DefaultClientID and DefaultClientSecret have the shape of Pipedrive's
+	// (20 and 40 hexadecimal characters).
+	DefaultClientID     = "b4d0pd7e57c11e47a1d0"
+	DefaultClientSecret = "5ec7e7pd7e57c11e47a1d05ec7e7pd7e57c11e47"
+	DefaultCallbackURL  = "http://localhost:8080/oauth/pipedrive/callback"
+	DefaultCompanyID    = 54321
+	DefaultCompanyName  = "Acme"
+	DefaultDomain       = "acme"
+	// DefaultAdminID is an admin of the company; DefaultRepID a regular
+	// user.
+	DefaultAdminID = 12345
+	DefaultRepID   = 12346
+	DefaultOrgID   = 7
+	DefaultDealID  = 3
+	// DefaultNoOrgDealID is a deal without organization.
+	DefaultNoOrgDealID = 4
+)
+
+// Pipedrive's documented lifetimes.
+const (
+	// CodeTTL: "the authorization_code expires in 5 minutes".
+	CodeTTL = 5 * time.Minute
+	// AccessTokenTTL: "access_token expires after 60 minutes".
+	AccessTokenTTL = time.Hour
+	// RefreshTokenIdle: a refresh token "will expire if it isn't used in
+	// 60 days"; each use resets the 60 days.
+	RefreshTokenIdle = 60 * 24 * time.Hour
+	// ExtensionTokenTTL: the SDK's signed token "is valid for 5 minutes";
+	// the same life is assumed for the tokens of panel requests and iframe
+	// URLs, whose life is not documented.
+	ExtensionTokenTTL = 5 * time.Minute
+)
+
+// User is a Pipedrive user of a company.
+type User struct {
+	ID       int64
+	Name     string
+	Email    string
+	Admin    bool
+	Locale   string // "en_US" when empty
+	TimeZone string // "Europe/Tallinn" when empty
+}
+
+// Org is an organization (a customer of the company).
+type Org struct {
+	ID   int64
+	Name string
+}
+
+// Deal is a deal of a company.
+type Deal struct {
+	ID    int64
+	Title string
+	// Value is exact decimal text ("12000.50"); "" means 0.
+	Value    string
+	Currency string
+	// OrgID is 0 for a deal without organization.
+	OrgID int64
+	// Status is open (when empty), won, lost or deleted.
+	Status string
+}
+
+// Company is a Pipedrive company (account): its users and data.
+type Company struct {
+	ID     int64
+	Name   string
+	Domain string // the subdomain of {domain}.pipedrive.com
+	Users  []User
+	Orgs   []Org
+	Deals  []Deal
+}
+
+// App is the Qwoty app as registered in Developer Hub.
+type App struct {
+	ClientID     string
+	ClientSecret string
+	// CallbackURL is the one registered callback; redirect_uri must equal it.
+	CallbackURL string
+	// Scopes are the app's scopes, granted on install; empty means
+	// base, deals:read and contacts:read.
+	Scopes []string
+	// PanelJWTSecret and CustomPanelJWTSecret are the extensions' "JWT
+	// secret" fields; empty means the client secret signs, as in Pipedrive.
+	PanelJWTSecret       string
+	CustomPanelJWTSecret string
+	// PanelUsername and PanelPassword are the JSON panel's optional "HTTP
+	// Auth" credentials, sent as a Basic Authorization header.
+	PanelUsername string
+	PanelPassword string
+}
+
+// Options configure a Server. The zero value gives one company
+// (DefaultCompanyID) with an admin (logged in) and a rep, an organization
+// and two deals.
+type Options struct {
+	App       App
+	Companies []Company
+	// LoginAs is the id of the user "logged in" in the browser: the
+	// authorize endpoint installs the app as them, in their company. 0 means
+	// the first user of the first company.
+	LoginAs int64
+	// APIDomain is the api_domain the token endpoint answers; empty means
+	// the server's own URL, which serves every company's API.
+	APIDomain string
+	// AllowBodyCredentials accepts client_id and client_secret in the token
+	// request's body, which Pipedrive accepts but advises against; by
+	// default they are refused, so that a client that sends them is caught.
+	AllowBodyCredentials bool
+	// CodeTTL, AccessTokenTTL and ExtensionTokenTTL override the constants
+	// of the same names.
+	CodeTTL           time.Duration
+	AccessTokenTTL    time.Duration
+	ExtensionTokenTTL time.Duration
+	// Now is Pipedrive's clock (codes, tokens, extension tokens); nil means
+	// time.Now.
+	Now func() time.Time
+	// Addr is the address to listen on ("127.0.0.1:0" when empty).
+	Addr string
+}
+
+// Server is a running emulator. Its URL serves as OAuth server and as the
+// api_domain of every company.
+type Server struct {
+	URL string
+
+	ts   *httptest.Server
+	opts Options
+	now  func() time.Time
+
+	mu         sync.Mutex
+	companies  map[int64]*company
+	users      map[int64]*user
+	loginAs    *user
+	deny       bool
+	codes      map[string]*authCode
+	access     map[string]*accessToken
+	refresh    map[string]*refreshToken
+	tokenCalls map[string]int
+	apiCalls   map[string]int
+}
+
+type company struct {
+	Company
+	orgs  map[int64]Org
+	deals map[int64]Deal
+}
+
+type user struct {
+	User
+	company *company
+}
+
+// New starts a Server for a test and closes it when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatalf("pdtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a Server; Close stops it.
+func Start(opts Options) (*Server, error) {
+	s := &Server{
+		opts:       opts,
+		now:        opts.Now,
+		companies:  map[int64]*company{},
+		users:      map[int64]*user{},
+		codes:      map[string]*authCode{},
+		access:     map[string]*accessToken{},
+		refresh:    map[string]*refreshToken{},
+		tokenCalls: map[string]int{},
+		apiCalls:   map[string]int{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.opts.CodeTTL == 0 {
+		s.opts.CodeTTL = CodeTTL
+	}
+	if s.opts.AccessTokenTTL == 0 {
+		s.opts.AccessTokenTTL = AccessTokenTTL
+	}
+	if s.opts.ExtensionTokenTTL == 0 {
+		s.opts.ExtensionTokenTTL = ExtensionTokenTTL
+	}
+	if err := s.setup(); err != nil {
+		return nil, err
+	}
+	s.ts = httptest.NewUnstartedServer(s.routes())
+	if opts.Addr != "" {
+		l, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			s.ts.Listener.Close()
+			return nil, fmt.Errorf("pdtest: listen on %s: %w", opts.Addr, err)
+		}
+		s.ts.Listener.Close()
+		s.ts.Listener = l
+	}
+	s.ts.Start()
+	s.URL = s.ts.URL
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.ts.Close() }
+
+func (s *Server) setup() error {
+	app := &s.opts.App
+	if app.ClientID == "" {
+		app.ClientID, app.ClientSecret = DefaultClientID, DefaultClientSecret
+	}
+	if app.CallbackURL == "" {
+		app.CallbackURL = DefaultCallbackURL
+	}
+	if len(app.Scopes) == 0 {
+		app.Scopes = []string{"base", "deals:read", "contacts:read"}
+	}
+	companies := s.opts.Companies
+	if len(companies) == 0 {
+		companies = []Company{{
+			ID: DefaultCompanyID, Name: DefaultCompanyName, Domain: DefaultDomain,
+			Users: []User{
+				{ID: DefaultAdminID, Name: "Ada Admin", Email: "ada@acme.example", Admin: true},
+				{ID: DefaultRepID, Name: "Rex Rep", Email: "rex@acme.example"},
+			},
+			Orgs: []Org{{ID: DefaultOrgID, Name: "Globex"}},
+			Deals: []Deal{
+				{ID: DefaultDealID, Title: "Globex - 200 licences", Value: "12000.50", Currency: "EUR", OrgID: DefaultOrgID},
+				{ID: DefaultNoOrgDealID, Title: "Walk-in", Value: "99", Currency: "USD"},
+			},
+		}}
+	}
+	for _, c := range companies {
+		if c.ID <= 0 || s.companies[c.ID] != nil {
+			return fmt.Errorf("pdtest: company id %d is not positive or listed twice", c.ID)
+		}
+		stored := &company{Company: c, orgs: map[int64]Org{}, deals: map[int64]Deal{}}
+		s.companies[c.ID] = stored
+		for _, o := range c.Orgs {
+			stored.orgs[o.ID] = o
+		}
+		for _, d := range c.Deals {
+			if err := checkDeal(d); err != nil {
+				return err
+			}
+			stored.deals[d.ID] = d
+		}
+		for _, u := range c.Users {
+			if u.ID <= 0 || s.users[u.ID] != nil {
+				return fmt.Errorf("pdtest: user id %d is not positive or listed twice", u.ID)
+			}
+			s.users[u.ID] = &user{User: u, company: stored}
+		}
+	}
+	login := s.opts.LoginAs
+	if login == 0 {
+		if len(companies[0].Users) == 0 {
+			return fmt.Errorf("pdtest: company %d has no user to log in as", companies[0].ID)
+		}
+		login = companies[0].Users[0].ID
+	}
+	return s.SetLoginUser(login)
+}
+
+func checkDeal(d Deal) error {
+	if d.ID <= 0 {
+		return fmt.Errorf("pdtest: deal id %d is not positive", d.ID)
+	}
+	if d.Value != "" {
+		if _, err := decimal.NewFromString(d.Value); err != nil {
+			return fmt.Errorf("pdtest: deal %d value %q is not a decimal", d.ID, d.Value)
+		}
+	}
+	return nil
+}
+
+// SetLoginUser changes who is logged in for the next installations.
+func (s *Server) SetLoginUser(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return fmt.Errorf("pdtest: no user %d", id)
+	}
+	s.loginAs = u
+	return nil
+}
+
+// SetDenyInstall makes the logged-in user click "Cancel" instead of "Allow
+// and install" on the next authorizations.
+func (s *Server) SetDenyInstall(deny bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deny = deny
+}
+
+// PutDeal adds or replaces a deal of a company.
+func (s *Server) PutDeal(companyID int64, d Deal) {
+	if err := checkDeal(d); err != nil {
+		panic(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustCompany(companyID).deals[d.ID] = d
+}
+
+// PutOrg adds or replaces an organization of a company.
+func (s *Server) PutOrg(companyID int64, o Org) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustCompany(companyID).orgs[o.ID] = o
+}
+
+// ExpireAccessTokens ends every access token issued so far, as their hour
+// passing does; refresh tokens stay valid.
+func (s *Server) ExpireAccessTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.access {
+		a.expired = true
+	}
+}
+
+// Uninstall revokes every token of a company's installations, as the app's
+// uninstallation does: API calls answer 401 and refreshes invalid_grant.
+func (s *Server) Uninstall(companyID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mustCompany(companyID)
+	for _, r := range s.refresh {
+		if r.user.company == c {
+			r.revoked = true
+		}
+	}
+	for _, a := range s.access {
+		if a.user.company == c {
+			a.expired = true
+		}
+	}
+}
+
+// TokenCalls counts the token requests received with that grant_type,
+// answered or refused.
+func (s *Server) TokenCalls(grant string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenCalls[grant]
+}
+
+// APICalls counts the API requests received on that path
+// ("/api/v2/deals/3"), answered or refused.
+func (s *Server) APICalls(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apiCalls[path]
+}
+
+func (s *Server) mustCompany(id int64) *company {
+	c, ok := s.companies[id]
+	if !ok {
+		panic(fmt.Sprintf("pdtest: no company %d", id))
+	}
+	return c
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /oauth/authorize", s.authorize)
+	mux.HandleFunc("POST /oauth/token", s.token)
+	mux.HandleFunc("GET /api/v1/users/me", s.api(s.usersMe))
+	mux.HandleFunc("GET /api/v2/deals/{id}", s.api(s.deal))
+	mux.HandleFunc("GET /api/v2/organizations/{id}", s.api(s.organization))
+	return mux
+}
