@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,8 +40,13 @@ func (s *Server) cardShow(c *gin.Context) {
 		return
 	}
 	scope := scopeOf(claims)
+	name := ec.Record.Name
+	if name == "" { // HubSpot and Pipedrive send the record's id only
+		name = recordLabel(ec.Record.Type) + " " + ec.Record.ID
+	}
 	v := templates.CardView{
-		RecordName: ec.Record.Name, AccountName: ec.Record.AccountName,
+		Provider:   string(provider),
+		RecordName: name, AccountName: ec.Record.AccountName,
 		PageToken: pageToken, ParentOrigins: cardview.FrameAncestors(conn),
 	}
 	if id := c.Query("quote"); id != "" {
@@ -101,3 +107,11 @@ func scopeOf(claims *cardview.Claims) store.Scope {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// recordLabel names a record type for people ("deal" → "Deal").
+func recordLabel(t string) string {
+	if t == "" {
+		return "Record"
+	}
+	return strings.ToUpper(t[:1]) + t[1:]
+}

@@ -99,6 +99,7 @@
     if (h !== lastHeight) {
       lastHeight = h;
       tell("resize", { height: h });
+      document.dispatchEvent(new CustomEvent("qwoty:resize", { detail: h }));
     }
   }
   if (window.ResizeObserver) new ResizeObserver(sendHeight).observe(document.body);

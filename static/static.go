@@ -44,3 +44,7 @@ func URL(name string) string {
 
 // HTMX is the vendored htmx file (0BSD licence beside it).
 const HTMX = "vendor/htmx-2.0.11.min.js"
+
+// PipedriveSDK is Pipedrive's app extensions SDK, bundled (MIT licence and
+// build notes beside it).
+const PipedriveSDK = "vendor/pipedrive/app-extensions-sdk-0.15.1.min.js"

@@ -8,6 +8,8 @@ import (
 
 // CardView is the card page: the record's quotes, or one quote open.
 type CardView struct {
+	// Provider is the CRM framing the card (it may need its own script).
+	Provider    string
 	RecordName  string
 	AccountName string
 	PageToken   string
