@@ -10,7 +10,7 @@ LOAD_CONCURRENCY ?= 64
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-browser check-generated generate lint bench chromium salesforce-package clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench chromium salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -21,7 +21,7 @@ build:
 	$(GO) build -o bin/qwoty ./cmd/qwoty
 
 ## test: everything CI checks
-test: check-generated lint test-go test-fuzz test-package test-browser
+test: check-generated lint test-go test-fuzz test-package test-hubspot test-browser
 
 ## test-go: Go tests with the race detector, against the local PostgreSQL
 test-go:
@@ -35,6 +35,10 @@ test-fuzz:
 ## test-package: the Salesforce package's offline checks (jest, apex parse, metadata, vectors)
 test-package:
 	cd salesforce-package && npm ci --no-audit --no-fund && npm test
+
+## test-hubspot: the HubSpot app project's offline checks (type check, card and config tests, Pipedrive SDK bundle)
+test-hubspot:
+	cd hubspot-app && npm ci --no-audit --no-fund && npm test
 
 ## test-browser: the card in headless Chromium, framed by a host page on another origin
 test-browser: chromium
@@ -76,5 +80,10 @@ salesforce-package:
 	cd salesforce-package && npm ci --no-audit --no-fund && \
 		node scripts/retarget.mjs --app-url "$(APP_URL)" $(if $(CDN_URL),--cdn-url "$(CDN_URL)") --out build/package
 
+## hubspot-project: the HubSpot project retargeted at APP_URL, in hubspot-app/build/hubspot-app
+hubspot-project:
+	@[ -n "$(APP_URL)" ] || { echo "usage: make hubspot-project APP_URL=https://your.qwoty.host"; exit 2; }
+	cd hubspot-app && npm ci --no-audit --no-fund && node scripts/retarget.mjs --app-url "$(APP_URL)" --out build/hubspot-app
+
 clean:
-	rm -rf bin salesforce-package/build
+	rm -rf bin salesforce-package/build hubspot-app/build

@@ -133,6 +133,8 @@ var notices = map[string]string{
 	"connected-warning":      "Salesforce is connected, but writing its configuration into the org failed: see the card for the fix.",
 	"rotated":                "The secret was rotated and written into the org; the previous one works for 10 more minutes.",
 	"disconnected":           "Salesforce was disconnected. Quotes and history are kept; reconnecting the same org restores them.",
+	"connected-hubspot":      "HubSpot is connected: add the Qwoty card to the deal record in HubSpot.",
+	"connected-pipedrive":    "Pipedrive is connected: add the Qwoty panels to the deal details in Pipedrive.",
 	"disconnected-hubspot":   "HubSpot was disconnected. Quotes and history are kept.",
 	"disconnected-pipedrive": "Pipedrive was disconnected. Quotes and history are kept.",
 	"user-added":             "The user was added. Share their initial password privately.",

@@ -16,6 +16,9 @@ func (s *Server) integrationsShow(c *gin.Context) {
 		s.consoleFail(c, err)
 		return
 	}
+	if hosts := s.oauthHosts(); hosts != "" {
+		c.Header("Content-Security-Policy", policyFormTo(hosts, "frame-ancestors 'none'"))
+	}
 	render(c, http.StatusOK, templates.Integrations(v))
 }
 
@@ -39,8 +42,8 @@ func (s *Server) integrationsView(c *gin.Context) (templates.IntegrationsView, e
 		why       string
 	}{
 		{qwoty.ProviderSalesforce, "Salesforce", s.sfOAuth != nil, "Not available on this server: set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET."},
-		{qwoty.ProviderHubSpot, "HubSpot", false, "Coming soon: the HubSpot app card is not in this release yet."},
-		{qwoty.ProviderPipedrive, "Pipedrive", false, "Coming soon: the Pipedrive app extension is not in this release yet."},
+		{qwoty.ProviderHubSpot, "HubSpot", s.hsOAuth != nil, "Not available on this server: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET."},
+		{qwoty.ProviderPipedrive, "Pipedrive", s.pdOAuth != nil, "Not available on this server: set PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET."},
 	} {
 		card := templates.CRMCard{Provider: p.provider, Name: p.name, Available: p.available, Why: p.why}
 		for _, cn := range conns {

@@ -8,11 +8,14 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/pipedrive"
+	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/password"
@@ -120,7 +123,7 @@ func (e *consoleEnv) setupAdmin(t *testing.T) *browser {
 	b := newBrowser(t)
 	b.get(e.url()+"/setup?token="+token).want(200, "/setup", "Create the first admin")
 	b.post(e.url()+"/setup", url.Values{"token": {token}, "workspace": {"Acme"}, "name": {"Ada"}, "email": {adminEmail}, "password": {adminPassword}}).
-		want(200, "/settings/integrations", "Install the Salesforce integration")
+		want(200, "/settings/integrations", "<h1>Integrations</h1>")
 	return b
 }
 
@@ -389,3 +392,28 @@ func TestTokenRefreshRacesMakeOneRefresh(t *testing.T) {
 }
 
 var _ = password.MinLength
+
+func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
+	var pd *pdtest.Server
+	app := newAppWith(t, "", func(appURL string, d *Deps) {
+		pd = pdtest.New(t, pdtest.Options{App: pdtest.App{ClientID: "pd-client", ClientSecret: "pd-secret", CallbackURL: appURL + "/oauth/pipedrive/callback"}})
+		d.PipedriveOAuth = &pipedrive.OAuthApp{ClientID: "pd-client", ClientSecret: "pd-secret", RedirectURL: appURL + "/oauth/pipedrive/callback", OAuthURL: pd.URL}
+	})
+	e := &consoleEnv{testApp: app}
+	b := e.setupAdmin(t)
+	b.want(200, "/settings/integrations", `id="connect-pipedrive"`)
+	if csp := b.last.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+pd.URL) {
+		t.Fatalf("integrations CSP %q does not let the connect form reach Pipedrive", csp)
+	}
+	b.post(e.url()+"/settings/integrations/pipedrive/connect", url.Values{"csrf": {b.csrf()}}).
+		want(200, "/settings/integrations", "Pipedrive is connected", `id="health-pipedrive">Connected`)
+	conn, err := e.db.ConnectionByExternalID(context.Background(), qwoty.ProviderPipedrive, strconv.FormatInt(pdtest.DefaultCompanyID, 10))
+	if err != nil || conn.InstanceURL != pd.URL || conn.Status != qwoty.ConnectionActive {
+		t.Fatalf("pipedrive connection: %+v, %v", conn, err)
+	}
+	if tok, err := e.db.AccessToken(context.Background(), conn.ID); err != nil || tok == "" {
+		t.Fatalf("no access token stored: %v", err)
+	}
+	b.get(e.url() + "/settings/integrations")
+	b.post(e.url()+"/settings/integrations/pipedrive/disconnect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "Pipedrive was disconnected")
+}

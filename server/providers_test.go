@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 	"github.com/qwoty/companion/qwoty"
@@ -62,6 +64,32 @@ func pipedriveHarness(t *testing.T, pd **pdtest.Server) crmHarness {
 	}
 }
 
+const hsClientSecret = "hubspot-client-secret"
+
+func hubspotHarness(hs **hstest.Server) crmHarness {
+	return crmHarness{
+		name:     qwoty.ProviderHubSpot,
+		record:   hstest.DefaultDealID,
+		framedBy: "https://app.hubspot.com",
+		connect: func(t *testing.T, a *testApp, ws string) string {
+			acct := strconv.FormatInt(hstest.DefaultPortalID, 10)
+			if _, err := a.db.AddConnection(context.Background(), store.AddConnectionParams{Workspace: ws, Provider: qwoty.ProviderHubSpot, ExternalID: acct}); err != nil {
+				t.Fatal(err)
+			}
+			return acct
+		},
+		request: func(t *testing.T, a *testApp, acct, record string) (string, []string) {
+			r := do(t, (*hs).SignedCardRequest(a.url(), hstest.DefaultPortalID, hstest.DefaultRepID, record))
+			ans := r.answer(t)
+			var out []string
+			for _, q := range ans.Quotes {
+				out = append(out, q.Number+" "+q.Title)
+			}
+			return ans.EmbedURL, out
+		},
+	}
+}
+
 func salesforceHarness() crmHarness {
 	var secret []byte
 	return crmHarness{
@@ -91,13 +119,16 @@ func salesforceHarness() crmHarness {
 // answer's shape; everything else is the one core.
 func TestSameCardScenarioThroughEachCRM(t *testing.T) {
 	var pd *pdtest.Server
-	harnesses := []crmHarness{salesforceHarness(), pipedriveHarness(t, &pd)}
+	var hs *hstest.Server
+	harnesses := []crmHarness{salesforceHarness(), pipedriveHarness(t, &pd), hubspotHarness(&hs)}
 	for _, h := range harnesses {
 		t.Run(string(h.name), func(t *testing.T) {
 			a := newAppWith(t, "", func(appURL string, d *Deps) {
 				d.Config.Pipedrive.ClientID, d.Config.Pipedrive.ClientSecret = "pd-client", "pd-client-secret"
 				d.Config.PipedriveJWTSecret = pdJWTSecret
+				d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
 			})
+			hs = hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret}})
 			pd = pdtest.New(t, pdtest.Options{App: pdtest.App{ClientID: "pd-client", ClientSecret: "pd-client-secret",
 				PanelJWTSecret: pdJWTSecret, CustomPanelJWTSecret: pdJWTSecret}})
 			acct := h.connect(t, a, "Acme")
@@ -189,4 +220,48 @@ func TestPipedrivePanelRefusals(t *testing.T) {
 		!strings.Contains(card.header.Get("Content-Security-Policy"), "frame-ancestors https://acme.pipedrive.com") {
 		t.Fatalf("custom panel launch: %d %q", card.status, card.header.Get("Content-Security-Policy"))
 	}
+}
+
+func TestHubSpotCardRefusals(t *testing.T) {
+	a := newAppWith(t, "", func(appURL string, d *Deps) {
+		d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
+	})
+	hs := hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret}})
+	portal := strconv.FormatInt(hstest.DefaultPortalID, 10)
+	card := func(opts ...hstest.CardOption) response {
+		return do(t, hs.SignedCardRequest(a.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID, opts...))
+	}
+	card().wantError(t, 404, qwoty.CodeOrgNotConnected)
+	conn, err := a.db.AddConnection(context.Background(), store.AddConnectionParams{Workspace: "Acme", Provider: qwoty.ProviderHubSpot, ExternalID: portal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card().answer(t)
+	card(hstest.SignedWith("not-the-client-secret")).wantError(t, 401, qwoty.CodeSignatureInvalid)
+	card(hstest.SignedAt(time.Now().Add(-6 * time.Minute))).wantError(t, 401, qwoty.CodeTimestampOutOfRange)
+	card(hstest.OnObjectType("COMPANY")).wantError(t, 400, qwoty.CodeBadRequest)
+	r := hs.SignedCardRequest(a.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID)
+	r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "associatedObjectId="+hstest.DefaultDealID, "associatedObjectId=999", 1)
+	do(t, r).wantError(t, 401, qwoty.CodeSignatureInvalid) // the record is under the signature
+	r = hs.SignedCardRequest(a.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID)
+	r.Header.Del("X-HubSpot-Signature-v3")
+	do(t, r).wantError(t, 401, qwoty.CodeSignatureMissing)
+
+	// A second portal never sees the first one's quotes for the same deal id.
+	ans := card().answer(t)
+	_, tok := a.page(ans.EmbedURL)
+	a.action(http.MethodPost, "/embed/api/quotes", tok, nil)
+	if got := card().answer(t); len(got.Quotes) != 1 {
+		t.Fatalf("portal A lists %d quotes", len(got.Quotes))
+	}
+	other := int64(88888)
+	hs2 := hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret},
+		Portals: []hstest.Portal{{ID: other, Domain: "other.example", Users: []hstest.User{{ID: 2002, Email: "rep@other.example"}}}}})
+	if _, err := a.db.AddConnection(context.Background(), store.AddConnectionParams{Workspace: "Other", Provider: qwoty.ProviderHubSpot, ExternalID: strconv.FormatInt(other, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := do(t, hs2.SignedCardRequest(a.url(), other, 2002, hstest.DefaultDealID)).answer(t); len(got.Quotes) != 0 {
+		t.Fatalf("portal B sees %d of portal A's quotes", len(got.Quotes))
+	}
+	_ = conn
 }

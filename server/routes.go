@@ -26,6 +26,7 @@ func (s *Server) routes() *gin.Engine {
 	crm.POST("/cardView", s.salesforceCardView)
 	crm.POST("/ping", s.salesforcePing)
 	crm.GET("/pipedrive/panel", s.pipedrivePanel)
+	crm.GET("/hubspot/card", s.hubspotCard)
 
 	// The card page each CRM frames, opened with an embed token: one page
 	// for every CRM (/embed/salesforce/card, /embed/hubspot/card, ...).
@@ -62,8 +63,11 @@ func (s *Server) routes() *gin.Engine {
 	admin.POST("/settings/integrations/salesforce/test", s.salesforceTest)
 	admin.POST("/settings/integrations/salesforce/rotate", s.salesforceRotate)
 	admin.POST("/settings/integrations/salesforce/disconnect", s.salesforceDisconnect)
-	admin.POST("/settings/integrations/hubspot/disconnect", s.connectionDisconnect(qwoty.ProviderHubSpot))
-	admin.POST("/settings/integrations/pipedrive/disconnect", s.connectionDisconnect(qwoty.ProviderPipedrive))
+	for _, p := range []qwoty.Provider{qwoty.ProviderHubSpot, qwoty.ProviderPipedrive} {
+		admin.POST("/settings/integrations/"+string(p)+"/connect", s.crmConnect(p))
+		admin.GET("/oauth/"+string(p)+"/callback", s.crmCallback(p))
+		admin.POST("/settings/integrations/"+string(p)+"/disconnect", s.connectionDisconnect(p))
+	}
 
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/store"
 )
@@ -33,6 +35,10 @@ type Deps struct {
 	// SalesforceOAuth is the External Client App (nil: Salesforce OAuth is
 	// not configured).
 	SalesforceOAuth *salesforce.OAuthApp
+	// HubSpotOAuth and PipedriveOAuth are those CRMs' apps (nil: not
+	// configured).
+	HubSpotOAuth   *hubspot.OAuthApp
+	PipedriveOAuth *pipedrive.OAuthApp
 	// DrainDelay is how long /readyz answers 503 before the listener closes
 	// on shutdown, so load balancers stop sending first (0: close at once).
 	DrainDelay time.Duration
@@ -50,6 +56,8 @@ type Server struct {
 	draining atomic.Bool
 	drain    time.Duration
 	sfOAuth  *salesforce.OAuthApp
+	hsOAuth  *hubspot.OAuthApp
+	pdOAuth  *pipedrive.OAuthApp
 	logins   *loginThrottle
 }
 
@@ -57,7 +65,8 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay, sfOAuth: d.SalesforceOAuth}
+	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay,
+		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -1,0 +1,388 @@
+// Package hstest is an in-process emulator of the parts of HubSpot that Qwoty
+// uses, written from HubSpot's developer documentation: the OAuth install
+// (authorize, the versioned token and introspection endpoints), the CRM v3
+// objects API for deals and companies, and, most important, the signed
+// request HubSpot sends to our backend when the app card calls hubspot.fetch
+// (SignedCardRequest).
+//
+// It answers as HubSpot does, errors included, so that a client tested
+// against it meets the same failures in a real portal. Where HubSpot's
+// behaviour is undocumented the choice is marked "assumed" next to the code.
+//
+// Tests call New; a dev server calls Start and Close.
+package hstest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qwoty/companion/crm/hubspot"
+)
+
+// Defaults used when Options leave App or Portals empty.
+const (
+	// HubSpot client ids and secrets are UUIDs.
+	DefaultClientID     = "6a0c1f9e-7d2b-4c55-9e1a-3f8b2d4c6e70"
+	DefaultClientSecret = "c3b1e0d2-9a4f-4e6b-8d7c-5f2a1b0e9d84"
+	DefaultAppID        = int64(4242424)
+	DefaultRedirectURL  = "http://localhost:8080/oauth/hubspot/callback"
+	// DefaultPortalID is the demo portal of HubSpot's own examples.
+	DefaultPortalID     = int64(62515)
+	DefaultPortalDomain = "acme.example"
+	// DefaultAdminID is a Super Admin, who may install apps.
+	DefaultAdminID    = int64(1001)
+	DefaultAdminEmail = "admin@acme.example"
+	// DefaultRepID is a sales rep, who may not.
+	DefaultRepID    = int64(1002)
+	DefaultRepEmail = "rep@acme.example"
+	// DefaultDealID has an amount, a currency and two companies, the
+	// primary one being DefaultCompanyID; DefaultBareDealID has none.
+	DefaultDealID         = "18765432101"
+	DefaultBareDealID     = "18765432102"
+	DefaultCompanyID      = "29876543210"
+	DefaultOtherCompanyID = "29876543209"
+)
+
+// HubSpot's documented lifetimes.
+const (
+	// AccessTokenTTL: access tokens "expire after 30 minutes".
+	AccessTokenTTL = 30 * time.Minute
+	// CodeTTL: HubSpot says only that the code must be exchanged within a
+	// short window; 10 minutes is RFC 6749's maximum (assumed).
+	CodeTTL = 10 * time.Minute
+)
+
+// App is the Qwoty app as registered in HubSpot.
+type App struct {
+	ID           int64
+	ClientID     string
+	ClientSecret string
+	// RedirectURLs are matched exactly against redirect_uri.
+	RedirectURLs []string
+	// RequiredScopes must all be in an install URL's scope, which may hold
+	// nothing else; empty means hubspot.DefaultScopes. OptionalScopes may
+	// be asked for in optional_scope.
+	RequiredScopes []string
+	OptionalScopes []string
+}
+
+// Portal is a HubSpot account with its users and CRM records.
+type Portal struct {
+	ID        int64
+	Domain    string
+	Users     []User
+	Deals     []Deal
+	Companies []Company
+}
+
+// User is a user of a portal.
+type User struct {
+	ID    int64
+	Email string
+	// Installer: a Super Admin or a user with HubSpot Marketplace Access,
+	// the only ones HubSpot lets install an app.
+	Installer bool
+}
+
+// Deal is a deal record. Values are stored as HubSpot stores properties:
+// strings, "" meaning unset.
+type Deal struct {
+	ID       string
+	Name     string
+	Amount   string
+	Currency string
+	// CompanyIDs are the associated companies, the first one primary.
+	CompanyIDs []string
+}
+
+// Company is a company record.
+type Company struct {
+	ID   string
+	Name string
+}
+
+// Options configure a Server. The zero value gives the default app and one
+// portal (DefaultPortalID) with an admin (logged in), a rep, two deals and
+// two companies.
+type Options struct {
+	App     App
+	Portals []Portal
+	// LoginAs is the id of the user "logged in" in the browser: authorize
+	// installs as them, in their portal. 0 means the first user of the
+	// first portal.
+	LoginAs int64
+	// CodeTTL and AccessTokenTTL override the constants of the same name.
+	CodeTTL        time.Duration
+	AccessTokenTTL time.Duration
+	// Now is HubSpot's clock (codes, tokens, card signatures); nil means
+	// time.Now.
+	Now func() time.Time
+	// Addr is the address to listen on ("127.0.0.1:0" when empty).
+	Addr string
+}
+
+// Server is a running emulator. Its URL serves as both HubSpot hosts: the
+// app host (authorize) and the API host (tokens, CRM).
+type Server struct {
+	URL string
+
+	ts   *httptest.Server
+	opts Options
+	now  func() time.Time
+
+	mu      sync.Mutex
+	portals map[int64]*portal
+	users   map[int64]*user
+	loginAs *user
+	codes   map[string]*authCode
+	access  map[string]*accessToken
+	refresh map[string]*refreshToken
+	calls   map[string]int
+}
+
+type portal struct {
+	Portal
+	deals     map[string]Deal
+	companies map[string]Company
+}
+
+type user struct {
+	User
+	portal *portal
+}
+
+// New starts a Server for a test and closes it when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatalf("hstest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a Server; Close stops it.
+func Start(opts Options) (*Server, error) {
+	s := &Server{
+		opts: opts, now: opts.Now,
+		portals: map[int64]*portal{}, users: map[int64]*user{},
+		codes: map[string]*authCode{}, access: map[string]*accessToken{},
+		refresh: map[string]*refreshToken{}, calls: map[string]int{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.opts.CodeTTL == 0 {
+		s.opts.CodeTTL = CodeTTL
+	}
+	if s.opts.AccessTokenTTL == 0 {
+		s.opts.AccessTokenTTL = AccessTokenTTL
+	}
+	if err := s.setup(); err != nil {
+		return nil, err
+	}
+	s.ts = httptest.NewUnstartedServer(s.routes())
+	if opts.Addr != "" {
+		l, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			s.ts.Listener.Close()
+			return nil, fmt.Errorf("hstest: listen on %s: %w", opts.Addr, err)
+		}
+		s.ts.Listener.Close()
+		s.ts.Listener = l
+	}
+	s.ts.Start()
+	s.URL = s.ts.URL
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.ts.Close() }
+
+// App returns the app as configured, defaults filled in.
+func (s *Server) App() App { return s.opts.App }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+hubspot.AuthorizePath, s.authorize)
+	// The versioned OAuth API answers under its date and under v3, the
+	// same operation (HubSpot's API spec lists both paths for each).
+	for _, version := range []string{"2026-03", "v3"} {
+		mux.HandleFunc("POST /oauth/"+version+"/token", s.token)
+		mux.HandleFunc("POST /oauth/"+version+"/token/introspect", s.introspect)
+	}
+	mux.HandleFunc("GET /crm/v3/objects/{type}/{id}", s.readObject)
+	return mux
+}
+
+func (s *Server) setup() error {
+	app := &s.opts.App
+	if app.ClientID == "" {
+		app.ID, app.ClientID, app.ClientSecret = DefaultAppID, DefaultClientID, DefaultClientSecret
+	}
+	if app.ID == 0 {
+		app.ID = DefaultAppID
+	}
+	if len(app.RedirectURLs) == 0 {
+		app.RedirectURLs = []string{DefaultRedirectURL}
+	}
+	if len(app.RequiredScopes) == 0 {
+		app.RequiredScopes = slices.Clone(hubspot.DefaultScopes)
+	}
+	portals := s.opts.Portals
+	if len(portals) == 0 {
+		portals = []Portal{defaultPortal()}
+	}
+	for _, p := range portals {
+		if p.ID <= 0 || s.portals[p.ID] != nil {
+			return fmt.Errorf("hstest: portal id %d is not positive or is listed twice", p.ID)
+		}
+		stored := &portal{Portal: p, deals: map[string]Deal{}, companies: map[string]Company{}}
+		for _, d := range p.Deals {
+			stored.deals[d.ID] = d
+		}
+		for _, c := range p.Companies {
+			stored.companies[c.ID] = c
+		}
+		s.portals[p.ID] = stored
+		for _, u := range p.Users {
+			if u.ID <= 0 || s.users[u.ID] != nil {
+				return fmt.Errorf("hstest: user id %d is not positive or is listed twice", u.ID)
+			}
+			s.users[u.ID] = &user{User: u, portal: stored}
+		}
+	}
+	login := s.opts.LoginAs
+	if login == 0 {
+		if len(portals[0].Users) == 0 {
+			return fmt.Errorf("hstest: portal %d has no user to log in as", portals[0].ID)
+		}
+		login = portals[0].Users[0].ID
+	}
+	return s.SetLoginUser(login)
+}
+
+func defaultPortal() Portal {
+	return Portal{
+		ID: DefaultPortalID, Domain: DefaultPortalDomain,
+		Users: []User{
+			{ID: DefaultAdminID, Email: DefaultAdminEmail, Installer: true},
+			{ID: DefaultRepID, Email: DefaultRepEmail},
+		},
+		Deals: []Deal{
+			{ID: DefaultDealID, Name: "Acme - 200 licences", Amount: "12000.50", Currency: "USD",
+				CompanyIDs: []string{DefaultCompanyID, DefaultOtherCompanyID}},
+			{ID: DefaultBareDealID, Name: "Acme - renewal"},
+		},
+		Companies: []Company{
+			{ID: DefaultCompanyID, Name: "Acme"},
+			{ID: DefaultOtherCompanyID, Name: "Acme Holdings"},
+		},
+	}
+}
+
+// SetLoginUser changes who is logged in for the next authorizations.
+func (s *Server) SetLoginUser(userID int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[userID]
+	if u == nil {
+		return fmt.Errorf("hstest: no user %d", userID)
+	}
+	s.loginAs = u
+	return nil
+}
+
+// PutDeal adds or replaces a deal of a portal.
+func (s *Server) PutDeal(portalID int64, d Deal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustPortal(portalID).deals[d.ID] = d
+}
+
+// PutCompany adds or replaces a company of a portal.
+func (s *Server) PutCompany(portalID int64, c Company) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustPortal(portalID).companies[c.ID] = c
+}
+
+// ExpireAccessTokens ends every access token issued so far, as 30 minutes
+// passing does; refresh tokens stay valid.
+func (s *Server) ExpireAccessTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.access {
+		a.expired = true
+	}
+}
+
+// Uninstall removes the app from a portal: its refresh and access tokens
+// stop working.
+func (s *Server) Uninstall(portalID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPortal(portalID)
+	for _, r := range s.refresh {
+		if r.user.portal == p {
+			r.revoked = true
+		}
+	}
+	for _, a := range s.access {
+		if a.user.portal == p {
+			a.revoked = true
+		}
+	}
+}
+
+// TokenCalls counts the token endpoint's calls for a grant type
+// ("authorization_code", "refresh_token"), failed ones included.
+func (s *Server) TokenCalls(grant string) int { return s.count("token:" + grant) }
+
+// IntrospectCalls counts the introspection endpoint's calls.
+func (s *Server) IntrospectCalls() int { return s.count("introspect") }
+
+// Reads counts the CRM reads of an object type ("deals", "companies"),
+// refused ones included.
+func (s *Server) Reads(objectType string) int { return s.count("read:" + objectType) }
+
+func (s *Server) count(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[key]
+}
+
+func (s *Server) mustPortal(id int64) *portal {
+	p := s.portals[id]
+	if p == nil {
+		panic(fmt.Sprintf("hstest: no portal %d", id))
+	}
+	return p
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// uuid is a random version 4 UUID, the shape of HubSpot's correlation ids
+// and refresh tokens.
+func uuid() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,45 @@
+// Facts about the HubSpot project that the checks and retarget.mjs share.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** hubspot-app/, the folder holding hsproject.json. */
+export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The app URL written in the sources; retarget.mjs replaces it in a build copy. */
+export const PLACEHOLDER_APP_URL = 'https://app.qwoty.example';
+
+/** Path of the HubSpot OAuth callback on the Qwoty server. */
+export const OAUTH_CALLBACK_PATH = '/oauth/hubspot/callback';
+
+/** Developer platform version of hsproject.json (the current one in HubSpot's CLI). */
+export const PLATFORM_VERSION = '2026.03';
+
+/**
+ * Scopes the app requires: read deals and their companies (the card's data),
+ * and HubSpot's basic oauth scope. The server's install URL must ask for
+ * exactly these (crm/hubspot DefaultScopes), or HubSpot refuses the install.
+ */
+export const REQUIRED_SCOPES = Object.freeze(['oauth', 'crm.objects.deals.read', 'crm.objects.companies.read']);
+
+/**
+ * Returns the origin of url when it is an https URL with no path, query,
+ * fragment or credentials; throws an Error saying what is wrong otherwise.
+ */
+export function normalizeAppUrl(url, flag = '--app-url') {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    } catch {
+        throw new Error(`${flag} ${JSON.stringify(url)} is not a URL (expected e.g. https://quotes.example.com)`);
+    }
+    if (parsed.protocol !== 'https:') {
+        throw new Error(`${flag} must use https (HubSpot only fetches and frames https URLs), got ${JSON.stringify(url)}`);
+    }
+    if (parsed.username || parsed.password) {
+        throw new Error(`${flag} must not contain credentials, got ${JSON.stringify(url)}`);
+    }
+    if (parsed.pathname !== '/' || parsed.search || parsed.hash || /\/\/[^/]+\/./.test(url)) {
+        throw new Error(`${flag} must be a bare origin without path, query or fragment, got ${JSON.stringify(url)}`);
+    }
+    return parsed.origin;
+}

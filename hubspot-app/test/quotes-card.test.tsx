@@ -1,0 +1,185 @@
+// Renders the card with HubSpot's own test renderer (@hubspot/ui-extensions/testing),
+// which mocks the extension context and actions; hubspot.fetch is replaced by a fake.
+import test, { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { Button, EmptyState, ErrorState, LoadingSpinner, StatusTag, Table, TableRow } from '@hubspot/ui-extensions';
+import { QuotesCard, IFRAME_MODAL, type CardFetcher, type FetchAnswer } from '../src/app/cards/QuotesCardView';
+import { APP, EMBED, answer, qwotyError } from './fixtures';
+
+const DEAL_ID = 987654321;
+const BEFORE_EXPIRY = Date.parse('2026-11-22T10:00:00Z'); // 5 minutes before the fixtures' expiresAt
+const AFTER_EXPIRY = Date.parse('2026-11-22T10:06:00Z');
+
+function reply(status: number, body: string): FetchAnswer {
+    return { status, text: async () => body };
+}
+
+/** A fake hubspot.fetch answering from a queue, recording each call. */
+function fakeFetch(...answers: Array<FetchAnswer | Error>) {
+    const calls: Array<{ url: string; options: { method: 'GET' } }> = [];
+    const fetcher: CardFetcher = async (url, options) => {
+        calls.push({ url, options });
+        const next = answers.length > 1 ? answers.shift()! : answers[0];
+        if (next instanceof Error) throw next;
+        return next;
+    };
+    return { fetcher, calls };
+}
+
+/** Polls check until it passes (the renderer's waitFor only re-checks after a render). */
+async function eventually(check: () => void, timeoutMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            check();
+            return;
+        } catch (e) {
+            if (Date.now() > deadline) throw e;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+    }
+}
+
+/**
+ * Throws when node is null. Used in waitFor checks instead of a bare
+ * assert.ok, whose failure message makes node re-read the test's source.
+ */
+function found(node: unknown, what: string): void {
+    if (node === null || node === undefined) throw new Error(`${what} is not rendered`);
+}
+
+/** All the text under a rendered node, in order. */
+function textOf(node: { nodeType: string; text?: string | null; childNodes?: unknown[] } | null): string {
+    if (!node) return '';
+    if (node.nodeType === 'text') return node.text ?? '';
+    return (node.childNodes ?? []).map((c) => textOf(c as Parameters<typeof textOf>[0])).join('');
+}
+
+function setup(fetcher: CardFetcher, now = () => BEFORE_EXPIRY) {
+    const r = createRenderer('crm.record.tab');
+    r.mocks.context.crm.objectId = DEAL_ID;
+    r.mocks.context.crm.objectTypeId = '0-3';
+    r.render(<QuotesCard appUrl={APP} fetcher={fetcher} now={now} />);
+    return r;
+}
+
+describe('QuotesCard', () => {
+    test('shows a spinner, then calls hubspot.fetch once with GET for this deal', async () => {
+        let release: (a: FetchAnswer) => void = () => {};
+        const calls: string[] = [];
+        const r = setup(async (url, options) => {
+            calls.push(`${options.method} ${url}`);
+            return new Promise<FetchAnswer>((resolve) => (release = resolve));
+        });
+        found(r.maybeFind(LoadingSpinner), 'the loading state');
+        await eventually(() => assert.equal(calls.length, 1));
+        assert.equal(calls[0], `GET ${APP}/api/crm/hubspot/card?associatedObjectId=${DEAL_ID}&associatedObjectType=DEAL`);
+        release(reply(200, JSON.stringify(answer())));
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        assert.equal(r.maybeFind(LoadingSpinner), null);
+    });
+
+    test("lists the deal's quotes: number, title, status, total with currency", async () => {
+        const r = setup(fakeFetch(reply(200, JSON.stringify(answer()))).fetcher);
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        const rows = r.findAll(TableRow).slice(1); // the first row is the header
+        assert.equal(rows.length, 2);
+        assert.deepEqual(
+            rows.map((row) => textOf(row)),
+            ['Q-00042Acme - 200 licencesDraft1,234.50 USD', 'Q-00041—Accepted1,500 JPY']
+        );
+        assert.deepEqual(
+            r.findAll(StatusTag).map((t) => t.props.variant),
+            ['default', 'success']
+        );
+    });
+
+    test('opens the embed URL in the iframe modal and reloads when it closes', async () => {
+        const { fetcher, calls } = fakeFetch(reply(200, JSON.stringify(answer())));
+        const r = setup(fetcher);
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        r.findByTestId(Button, 'qwoty-open').trigger('onClick');
+        await eventually(() => assert.equal(r.mocks.actions.openIframeModal.calls.length, 1));
+        const [payload, onClose] = r.mocks.actions.openIframeModal.calls[0];
+        assert.deepEqual(payload, { uri: EMBED, ...IFRAME_MODAL });
+        assert.equal(calls.length, 1);
+        onClose!();
+        await eventually(() => assert.equal(calls.length, 2));
+    });
+
+    test("opens a quote's own URL from its number", async () => {
+        const r = setup(fakeFetch(reply(200, JSON.stringify(answer()))).fetcher);
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        r.findByTestId(Button, 'qwoty-quote-5b7e1c0a-0000-4000-8000-000000000001').trigger('onClick');
+        await eventually(() => assert.equal(r.mocks.actions.openIframeModal.calls.length, 1));
+        assert.equal(
+            r.mocks.actions.openIframeModal.calls[0][0].uri,
+            `${EMBED}&quote=5b7e1c0a-0000-4000-8000-000000000001`
+        );
+    });
+
+    test('asks for a fresh embed URL when the token has expired', async () => {
+        const fresh = `${APP}/embed/hubspot/card?token=fresh`;
+        const { fetcher, calls } = fakeFetch(
+            reply(200, JSON.stringify(answer())),
+            reply(200, JSON.stringify(answer({ embedUrl: fresh, expiresAt: '2026-11-22T10:11:00Z' })))
+        );
+        const r = setup(fetcher, () => AFTER_EXPIRY);
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        r.findByTestId(Button, 'qwoty-open').trigger('onClick');
+        await eventually(() => assert.equal(r.mocks.actions.openIframeModal.calls.length, 1));
+        assert.equal(calls.length, 2);
+        assert.equal(r.mocks.actions.openIframeModal.calls[0][0].uri, fresh);
+    });
+
+    test('shows the empty state with a button that opens Qwoty', async () => {
+        const r = setup(fakeFetch(reply(200, JSON.stringify(answer({ quotes: [] })))).fetcher);
+        await r.waitFor(() => found(r.maybeFind(EmptyState), 'EmptyState'));
+        assert.equal(r.maybeFind(Table), null);
+        r.findByTestId(Button, 'qwoty-open').trigger('onClick');
+        await eventually(() => assert.equal(r.mocks.actions.openIframeModal.calls.length, 1));
+        assert.equal(r.mocks.actions.openIframeModal.calls[0][0].uri, EMBED);
+    });
+
+    const errors: Array<[number, string, RegExp]> = [
+        [401, 'signature_missing', /X-HubSpot-Signature-v3/],
+        [401, 'signature_invalid', /HUBSPOT_CLIENT_SECRET/],
+        [401, 'timestamp_out_of_range', /clock/],
+        [404, 'org_not_connected', /Connect HubSpot in Qwoty → Settings → Integrations\./],
+        [500, 'internal', /Request id: req-1d9824c1700bd9ed/]
+    ];
+    for (const [status, code, shown] of errors) {
+        test(`explains ${code} and offers a retry`, async () => {
+            const r = setup(fakeFetch(reply(status, qwotyError(code))).fetcher);
+            await r.waitFor(() => found(r.maybeFind(ErrorState), 'ErrorState'));
+            const state = r.find(ErrorState);
+            assert.match(textOf(state), shown);
+            assert.match(textOf(state), /Request id: req-1d9824c1700bd9ed/);
+            assert.equal(r.findByTestId(Button, 'qwoty-retry').text, 'Try again');
+            assert.equal(r.mocks.actions.openIframeModal.calls.length, 0);
+        });
+    }
+
+    test('retries after a failure and then shows the quotes', async () => {
+        const { fetcher, calls } = fakeFetch(new Error('Request timed out'), reply(200, JSON.stringify(answer())));
+        const r = setup(fetcher);
+        await r.waitFor(() => found(r.maybeFind(ErrorState), 'ErrorState'));
+        assert.match(textOf(r.find(ErrorState)), /could not get an answer/);
+        r.findByTestId(Button, 'qwoty-retry').trigger('onClick');
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        assert.equal(calls.length, 2);
+        assert.equal(r.maybeFind(ErrorState), null);
+    });
+
+    test('does not call Qwoty on a record that is not a deal', async () => {
+        const { fetcher, calls } = fakeFetch(reply(200, JSON.stringify(answer())));
+        const r = createRenderer('crm.record.tab');
+        r.mocks.context.crm.objectId = 5;
+        r.mocks.context.crm.objectTypeId = '0-1';
+        r.render(<QuotesCard appUrl={APP} fetcher={fetcher} />);
+        await r.waitFor(() => found(r.maybeFind(ErrorState), 'ErrorState'));
+        assert.match(textOf(r.find(ErrorState)), /for deals/);
+        assert.equal(calls.length, 0);
+    });
+});
