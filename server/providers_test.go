@@ -238,7 +238,7 @@ func TestHubSpotCardRefusals(t *testing.T) {
 	}
 	card().answer(t)
 	card(hstest.SignedWith("not-the-client-secret")).wantError(t, 401, qwoty.CodeSignatureInvalid)
-	card(hstest.SignedAt(time.Now().Add(-6 * time.Minute))).wantError(t, 401, qwoty.CodeTimestampOutOfRange)
+	card(hstest.SignedAt(time.Now().Add(-6*time.Minute))).wantError(t, 401, qwoty.CodeTimestampOutOfRange)
 	card(hstest.OnObjectType("COMPANY")).wantError(t, 400, qwoty.CodeBadRequest)
 	r := hs.SignedCardRequest(a.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID)
 	r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "associatedObjectId="+hstest.DefaultDealID, "associatedObjectId=999", 1)
