@@ -45,7 +45,7 @@ func (p pipedriveOAuth) Finish(ctx context.Context, code string) (*store.OAuthCo
 		return nil, err
 	}
 	return &store.OAuthConnection{ExternalID: strconv.FormatInt(me.CompanyID, 10), InstanceURL: tok.APIDomain,
-		CRMUserID: strconv.FormatInt(me.ID, 10), AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}, nil
+		CRMUserID: strconv.FormatInt(me.ID, 10), AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenExpiresAt: tok.Expiry}, nil
 }
 
 type hubspotOAuth struct{ app *hubspot.OAuthApp }
@@ -65,7 +65,7 @@ func (h hubspotOAuth) Finish(ctx context.Context, code string) (*store.OAuthConn
 		return nil, err
 	}
 	return &store.OAuthConnection{ExternalID: strconv.FormatInt(info.HubID, 10), CRMUserID: info.User,
-		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}, nil
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenExpiresAt: tok.ExpiresAt}, nil
 }
 
 // oauthFor returns the OAuth app of a CRM, or nil when it is not configured.

@@ -250,15 +250,15 @@ func (s *Server) withSalesforce(ctx context.Context, conn *qwoty.Connection, cal
 }
 
 // refreshSalesforce is the store's Refresher for Salesforce.
-func (s *Server) refreshSalesforce(ctx context.Context, loginURL, refreshToken string) (string, string, error) {
+func (s *Server) refreshSalesforce(ctx context.Context, loginURL, refreshToken string) (store.Refreshed, error) {
 	t, err := s.sfOAuth.Refresh(ctx, loginURL, refreshToken)
 	if errors.Is(err, salesforce.ErrInvalidGrant) {
-		return "", "", fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
+		return store.Refreshed{}, fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
 	}
 	if err != nil {
-		return "", "", err
+		return store.Refreshed{}, err
 	}
-	return t.AccessToken, t.RefreshToken, nil
+	return store.Refreshed{Access: t.AccessToken, Refresh: t.RefreshToken}, nil
 }
 
 // salesforceTest runs the package's ping: token valid, config present,

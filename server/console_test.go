@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 	"github.com/qwoty/companion/crm/salesforce"
@@ -417,3 +419,40 @@ func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
 	b.get(e.url() + "/settings/integrations")
 	b.post(e.url()+"/settings/integrations/pipedrive/disconnect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "Pipedrive was disconnected")
 }
+
+func TestHubSpotQuotePrefilledFromTheDeal(t *testing.T) {
+	var hs *hstest.Server
+	app := newAppWith(t, "", func(appURL string, d *Deps) {
+		hs = hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURLs: []string{appURL + "/oauth/hubspot/callback"}},
+			LoginAs: hstest.DefaultAdminID})
+		d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
+		d.HubSpotOAuth = &hubspot.OAuthApp{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURL: appURL + "/oauth/hubspot/callback",
+			AuthURL: hs.URL, APIURL: hs.URL}
+	})
+	e := &consoleEnv{testApp: app}
+	b := e.setupAdmin(t)
+	b.post(e.url()+"/settings/integrations/hubspot/connect", url.Values{"csrf": {b.csrf()}}).
+		want(200, "/settings/integrations", "HubSpot is connected", `id="health-hubspot">Connected`)
+
+	ans := do(t, hs.SignedCardRequest(e.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID)).answer(t)
+	_, tok := e.page(ans.EmbedURL)
+	r := e.action(http.MethodPost, "/embed/api/quotes", tok, nil)
+	if r.status != 201 || !bytes.Contains(r.body, []byte(hubspotDealName)) {
+		t.Fatalf("quote not prefilled with the deal's name %q: %d\n%s", hubspotDealName, r.status, r.body)
+	}
+	if hs.Reads("deals") == 0 {
+		t.Fatal("the deal was not read through HubSpot's API")
+	}
+	// An expired access token is refreshed once, then the deal read again.
+	hs.ExpireAccessTokens()
+	before := hs.TokenCalls("refresh_token")
+	if r := e.action(http.MethodPost, "/embed/api/quotes", tok, nil); r.status != 201 || !bytes.Contains(r.body, []byte(hubspotDealName)) {
+		t.Fatalf("after expiry: %d", r.status)
+	}
+	if n := hs.TokenCalls("refresh_token") - before; n != 1 {
+		t.Fatalf("%d refreshes after the token expired, want 1", n)
+	}
+}
+
+// hubspotDealName is the name hstest gives DefaultDealID.
+const hubspotDealName = "Acme - 200 licences"

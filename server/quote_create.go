@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,16 +19,34 @@ const defaultCurrency = "USD"
 // its account as customer, its name as title, its currency.
 func (s *Server) quoteCreate(c *gin.Context) {
 	claims := claimsOf(c)
-	cur := claims.Record.Currency
-	if cur == "" {
+	ctx := c.Request.Context()
+	rec := claims.Record
+	if rec.Name == "" && claims.Provider != qwoty.ProviderSalesforce {
+		// HubSpot and Pipedrive name only the record: read it. A CRM that
+		// cannot be read still gets its quote, just not prefilled.
+		if d, err := s.dealDetails(ctx, claims); err != nil {
+			s.log.WarnContext(ctx, "quote not prefilled: the CRM record could not be read", "request_id", requestIDOf(c),
+				"connection_id", claims.ConnectionID, "error", err.Error())
+		} else {
+			rec = d
+			if rec.AccountID != "" {
+				if err := s.db.UpsertCustomer(ctx, claims.WorkspaceID, rec.AccountID, rec.AccountName); err != nil {
+					s.fail(c, err)
+					return
+				}
+			}
+		}
+	}
+	cur := strings.ToUpper(rec.Currency)
+	if !qwoty.ValidCurrency(cur) {
 		cur = defaultCurrency
 	}
-	title := claims.Record.Name
+	title := rec.Name
 	if r := []rune(title); len(r) > qwoty.MaxTitleLen {
 		title = string(r[:qwoty.MaxTitleLen])
 	}
-	q, err := s.db.CreateQuote(c.Request.Context(), scopeOf(claims), store.NewQuote{
-		AccountID: claims.Record.AccountID, Title: title, Currency: cur, CreatedBy: claims.User.ID,
+	q, err := s.db.CreateQuote(ctx, scopeOf(claims), store.NewQuote{
+		AccountID: rec.AccountID, Title: title, Currency: cur, CreatedBy: claims.User.ID,
 	})
 	if err != nil {
 		s.fail(c, err)

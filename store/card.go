@@ -86,3 +86,15 @@ func (db *DB) DeleteExpiredNonces(ctx context.Context) (int64, error) {
 	}
 	return tag.RowsAffected(), nil
 }
+
+// UpsertCustomer records a CRM account as a customer of the workspace, or
+// renames it; an unchanged one is not written.
+func (db *DB) UpsertCustomer(ctx context.Context, workspaceID, accountID, name string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO customers (workspace_id, crm_account_id, name) VALUES ($1, $2, $3)
+		ON CONFLICT (workspace_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+		WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name`, workspaceID, accountID, name)
+	if err != nil {
+		return fmt.Errorf("store: upsert customer %s: %w", accountID, err)
+	}
+	return nil
+}

@@ -73,6 +73,9 @@ type OAuthConnection struct {
 	CRMUserID    string
 	AccessToken  string
 	RefreshToken string
+	// TokenExpiresAt is when the access token dies (zero: unknown, only a
+	// 401 says so).
+	TokenExpiresAt time.Time
 	// Grace keeps the previous embed secret valid this long, so cards open
 	// while the new secret is written into the CRM.
 	Grace time.Duration
@@ -128,17 +131,17 @@ func (db *DB) SaveOAuthConnection(ctx context.Context, p OAuthConnection, actor 
 		_, err = tx.Exec(ctx, `
 			INSERT INTO connections (id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, status,
 				secret_enc, previous_secret_enc, previous_expires_at, access_token_enc, refresh_token_enc,
-				connected_by, connected_at, crm_user_id, login_url, token_refreshed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, $16, $14)
+				connected_by, connected_at, crm_user_id, login_url, token_refreshed_at, token_expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, $16, $14, $17)
 			ON CONFLICT (id) DO UPDATE SET
 				my_domain = EXCLUDED.my_domain, sandbox = EXCLUDED.sandbox, instance_url = EXCLUDED.instance_url, status = 'active',
 				secret_enc = EXCLUDED.secret_enc, previous_secret_enc = EXCLUDED.previous_secret_enc, previous_expires_at = EXCLUDED.previous_expires_at,
 				access_token_enc = EXCLUDED.access_token_enc, refresh_token_enc = EXCLUDED.refresh_token_enc,
 				connected_by = EXCLUDED.connected_by, connected_at = EXCLUDED.connected_at, crm_user_id = EXCLUDED.crm_user_id,
-				login_url = EXCLUDED.login_url, token_refreshed_at = EXCLUDED.token_refreshed_at,
+				login_url = EXCLUDED.login_url, token_refreshed_at = EXCLUDED.token_refreshed_at, token_expires_at = EXCLUDED.token_expires_at,
 				last_error_code = '', last_error = '', last_error_at = NULL, updated_at = now()`,
 			id, p.WorkspaceID, p.Provider, p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL,
-			secretEnc, prevEnc, prevExp, accessEnc, refreshEnc, p.UserID, db.now(), p.CRMUserID, p.LoginURL)
+			secretEnc, prevEnc, prevExp, accessEnc, refreshEnc, p.UserID, db.now(), p.CRMUserID, p.LoginURL, nullTime(p.TokenExpiresAt))
 		if err := oneActive(err); err != nil {
 			return err
 		}
@@ -197,9 +200,39 @@ func (db *DB) Tokens(ctx context.Context, connectionID string) (access, refresh 
 	return string(a), refresh, nil
 }
 
-// Refresher exchanges a refresh token for new tokens at the CRM. newRefresh
-// is empty when the CRM keeps the old one.
-type Refresher func(ctx context.Context, loginURL, refreshToken string) (newAccess, newRefresh string, err error)
+// Refreshed is what a refresh gives: a new access token, a new refresh
+// token ("" when the CRM keeps the old one) and the access token's expiry
+// (zero when the CRM does not say).
+type Refreshed struct {
+	Access    string
+	Refresh   string
+	ExpiresAt time.Time
+}
+
+// Refresher exchanges a refresh token for new tokens at the CRM.
+type Refresher func(ctx context.Context, loginURL, refreshToken string) (Refreshed, error)
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// FreshAccessToken returns a connection's access token, refreshing it first
+// when it expires within margin (one refresh across instances, as
+// RefreshAccessToken).
+func (db *DB) FreshAccessToken(ctx context.Context, connectionID string, margin time.Duration, refresh Refresher) (string, error) {
+	var exp *time.Time
+	if err := db.pool.QueryRow(ctx, `SELECT token_expires_at FROM connections WHERE id = $1`, connectionID).Scan(&exp); err != nil {
+		return "", fmt.Errorf("store: token expiry of %s: %w", connectionID, err)
+	}
+	access, err := db.AccessToken(ctx, connectionID)
+	if err != nil || exp == nil || db.now().Add(margin).Before(*exp) {
+		return access, err
+	}
+	return db.RefreshAccessToken(ctx, connectionID, access, refresh)
+}
 
 // ErrRefreshRejected wraps a refresher's error when the CRM refused the
 // refresh token for good (invalid_grant): the connection moves to error.
@@ -238,7 +271,7 @@ func (db *DB) RefreshAccessToken(ctx context.Context, connectionID, stale string
 		if err != nil {
 			return err
 		}
-		newAccess, newRefresh, err := refresh(ctx, loginURL, string(rt))
+		fresh, err := refresh(ctx, loginURL, string(rt))
 		if errors.Is(err, ErrRefreshRejected) {
 			rejected = err
 			_, uerr := tx.Exec(ctx, `UPDATE connections SET status = 'error', last_error_code = 'refresh_rejected',
@@ -252,21 +285,21 @@ func (db *DB) RefreshAccessToken(ctx context.Context, connectionID, stale string
 		if err != nil {
 			return err
 		}
-		enc, err := db.keys.Seal([]byte(newAccess), aad(connectionID, "access_token"))
+		enc, err := db.keys.Seal([]byte(fresh.Access), aad(connectionID, "access_token"))
 		if err != nil {
 			return err
 		}
 		refreshOut := refreshEnc
-		if newRefresh != "" {
-			if refreshOut, err = db.keys.Seal([]byte(newRefresh), aad(connectionID, "refresh_token")); err != nil {
+		if fresh.Refresh != "" {
+			if refreshOut, err = db.keys.Seal([]byte(fresh.Refresh), aad(connectionID, "refresh_token")); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3, token_refreshed_at = $4 WHERE id = $1`,
-			connectionID, enc, refreshOut, db.now()); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3, token_refreshed_at = $4,
+			token_expires_at = $5 WHERE id = $1`, connectionID, enc, refreshOut, db.now(), nullTime(fresh.ExpiresAt)); err != nil {
 			return err
 		}
-		access = newAccess
+		access = fresh.Access
 		return nil
 	})
 	if err != nil {
