@@ -17,6 +17,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/server"
@@ -75,8 +77,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		sfOAuth = &salesforce.OAuthApp{ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
 			RedirectURL: cfg.AppURL + server.SalesforceCallbackPath}
 	}
+	var hsOAuth *hubspot.OAuthApp
+	if cfg.HubSpot.Enabled() {
+		hsOAuth = &hubspot.OAuthApp{ClientID: cfg.HubSpot.ClientID, ClientSecret: cfg.HubSpot.ClientSecret,
+			RedirectURL: cfg.AppURL + "/oauth/hubspot/callback"}
+	}
+	var pdOAuth *pipedrive.OAuthApp
+	if cfg.Pipedrive.Enabled() {
+		pdOAuth = &pipedrive.OAuthApp{ClientID: cfg.Pipedrive.ClientID, ClientSecret: cfg.Pipedrive.ClientSecret,
+			RedirectURL: cfg.AppURL + "/oauth/pipedrive/callback"}
+	}
 	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards, Logger: log, Version: version, DrainDelay: drain,
-		SalesforceOAuth: sfOAuth})
+		SalesforceOAuth: sfOAuth, HubSpotOAuth: hsOAuth, PipedriveOAuth: pdOAuth})
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, ln, shutdownGrace) })
