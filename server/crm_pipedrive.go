@@ -68,6 +68,24 @@ func (s *Server) pipedrivePanelError(c *gin.Context, err error) {
 	s.writeJSON(c, status, pipedrive.NewPanelError(e, requestIDOf(c), nil))
 }
 
+// pipedriveSession exchanges a token the custom panel's page got from
+// Pipedrive's SDK (GET_SIGNED_TOKEN) for a fresh card: the way a card left
+// open in Pipedrive recovers when its session expires. The query is the
+// launch's (resource, selectedIds) with the SDK's token.
+func (s *Server) pipedriveSession(c *gin.Context) {
+	v, err := s.pipedriveVerifier()
+	var ans *cardview.Answer
+	if err == nil {
+		ans, err = s.cards.Card(c.Request.Context(), v, extensionRequest(c))
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(ctxConnectionID, ans.ConnectionID)
+	s.writeJSON(c, http.StatusOK, gin.H{"embedUrl": ans.EmbedURL, "expiresAt": ans.ExpiresAt})
+}
+
 // pipedriveCardStart is the custom panel's first load: Pipedrive opens
 // /embed/pipedrive/card with its signed token in the query; the server
 // verifies it and exchanges it for the card's own embed token, keeping the

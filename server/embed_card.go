@@ -46,6 +46,7 @@ func (s *Server) cardShow(c *gin.Context) {
 	}
 	v := templates.CardView{
 		Provider:   string(provider),
+		RecordID:   ec.Record.ID,
 		RecordName: name, AccountName: ec.Record.AccountName,
 		PageToken: pageToken, ParentOrigins: cardview.FrameAncestors(conn),
 	}

@@ -265,3 +265,33 @@ func TestHubSpotCardRefusals(t *testing.T) {
 	}
 	_ = conn
 }
+
+func TestPipedriveSessionExchangesAnSDKToken(t *testing.T) {
+	a := newAppWith(t, "", func(appURL string, d *Deps) {
+		d.Config.Pipedrive.ClientID, d.Config.Pipedrive.ClientSecret = "pd-client", "pd-client-secret"
+		d.Config.PipedriveJWTSecret = pdJWTSecret
+	})
+	pd := pdtest.New(t, pdtest.Options{App: pdtest.App{ClientID: "pd-client", ClientSecret: "pd-client-secret",
+		PanelJWTSecret: pdJWTSecret, CustomPanelJWTSecret: pdJWTSecret}})
+	if _, err := a.db.AddConnection(context.Background(), store.AddConnectionParams{Workspace: "Acme", Provider: qwoty.ProviderPipedrive,
+		ExternalID: strconv.FormatInt(pdtest.DefaultCompanyID, 10), InstanceURL: "https://acme.pipedrive.com"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := pd.SignedToken(0) // what GET_SIGNED_TOKEN gives the page
+	if err != nil {
+		t.Fatal(err)
+	}
+	exchange := func(token string) response {
+		req, _ := http.NewRequest(http.MethodPost, a.url()+"/embed/pipedrive/session?resource=deal&view=details&selectedIds=101&token="+token, nil)
+		return do(t, req)
+	}
+	r := exchange(tok)
+	var out struct{ EmbedURL string }
+	if r.status != 200 || json.Unmarshal(r.body, &out) != nil || !strings.HasPrefix(out.EmbedURL, a.url()+"/embed/pipedrive/card?token=") {
+		t.Fatalf("exchange: %d %s", r.status, r.body)
+	}
+	if page, pageTok := a.page(out.EmbedURL); page.status != 200 || pageTok == "" {
+		t.Fatalf("the exchanged card does not open: %d", page.status)
+	}
+	exchange(tok[:len(tok)-2] + "xx").wantError(t, 401, qwoty.CodeSignatureInvalid)
+}

@@ -31,6 +31,7 @@ func (s *Server) routes() *gin.Engine {
 	// The card page each CRM frames, opened with an embed token: one page
 	// for every CRM (/embed/salesforce/card, /embed/hubspot/card, ...).
 	r.GET("/embed/:provider/card", s.cardShow)
+	r.POST("/embed/pipedrive/session", s.pipedriveSession)
 
 	// The card's actions, authorised by the page token (bearer header).
 	api := r.Group("/embed/api", s.pageAuth)

@@ -56,6 +56,8 @@
     token = "";
     if (expiredBox) expiredBox.hidden = false;
     tell("session-expired");
+    // A CRM script (pipedrive.js) may renew the card itself.
+    document.dispatchEvent(new CustomEvent("qwoty:session-expired"));
   }
 
   document.body.addEventListener("htmx:configRequest", function (e) {

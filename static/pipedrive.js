@@ -1,11 +1,13 @@
 // In Pipedrive's custom panel, the card must greet Pipedrive's app
-// extensions SDK (within 10 s, or Pipedrive hides the panel) and size the
-// panel to the card. The extension's runtime id comes through the launch
-// redirect as pd_id.
+// extensions SDK (within 10 s, or Pipedrive hides the panel), size the panel
+// to the card, and, when the card's session expires, get a signed token from
+// the SDK and exchange it at the server for a fresh card. The extension's
+// runtime id comes through the launch redirect as pd_id.
 (function () {
   "use strict";
   var id = new URLSearchParams(window.location.search).get("pd_id");
-  if (!id || !window.AppExtensionsSDK) return;
+  var card = document.getElementById("card");
+  if (!id || !window.AppExtensionsSDK || !card) return;
   var SDK = window.AppExtensionsSDK;
   new SDK({ identifier: id })
     .initialize({ size: { height: 480 } })
@@ -15,6 +17,24 @@
         sdk.execute(SDK.Command.RESIZE, { height: Math.max(100, Math.min(750, e.detail)) });
       });
       document.dispatchEvent(new CustomEvent("qwoty:resize", { detail: document.documentElement.scrollHeight }));
+      document.addEventListener("qwoty:session-expired", function () {
+        sdk
+          .execute(SDK.Command.GET_SIGNED_TOKEN)
+          .then(function (r) {
+            var q = new URLSearchParams({ resource: "deal", view: "details", selectedIds: card.dataset.recordId, token: r.token });
+            return fetch("/embed/pipedrive/session?" + q.toString(), { method: "POST" });
+          })
+          .then(function (res) {
+            if (!res.ok) throw new Error("exchange refused: " + res.status);
+            return res.json();
+          })
+          .then(function (j) {
+            window.location.replace(j.embedUrl + "&pd_id=" + encodeURIComponent(id));
+          })
+          .catch(function () {
+            /* the expired overlay stays: reloading the deal opens a new card */
+          });
+      });
     })
     .catch(function () {
       /* outside Pipedrive (a new tab): nothing to greet */

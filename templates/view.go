@@ -10,6 +10,7 @@ import (
 type CardView struct {
 	// Provider is the CRM framing the card (it may need its own script).
 	Provider    string
+	RecordID    string
 	RecordName  string
 	AccountName string
 	PageToken   string
