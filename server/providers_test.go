@@ -293,5 +293,5 @@ func TestPipedriveSessionExchangesAnSDKToken(t *testing.T) {
 	if page, pageTok := a.page(out.EmbedURL); page.status != 200 || pageTok == "" {
 		t.Fatalf("the exchanged card does not open: %d", page.status)
 	}
-	exchange(tok[:len(tok)-2] + "xx").wantError(t, 401, qwoty.CodeSignatureInvalid)
+	exchange(tok[:len(tok)-2]+"xx").wantError(t, 401, qwoty.CodeSignatureInvalid)
 }
