@@ -100,10 +100,16 @@ func (s *Service) claimResult(c *qwoty.Connection, status qwoty.ConnectionStatus
 	switch {
 	case status == qwoty.ConnectionDisconnected:
 		s.conns.Forget(c.Provider, c.ExternalID)
-		return disconnected(c.ExternalID)
+		if c.Provider == qwoty.ProviderSalesforce {
+			return disconnected(c.ExternalID)
+		}
+		return accountDisconnected(c.Provider, c.ExternalID)
 	case status == "":
 		s.conns.Forget(c.Provider, c.ExternalID)
-		return notConnected(c.ExternalID)
+		if c.Provider == qwoty.ProviderSalesforce {
+			return notConnected(c.ExternalID)
+		}
+		return accountNotConnected(c.Provider, c.ExternalID)
 	case !claimed:
 		return replayed(nonce)
 	}

@@ -33,9 +33,9 @@ func (h HubSpot) Verify(ctx context.Context, conns ConnectionLookup, req SignedR
 		vs := req.Query[name]
 		switch {
 		case len(vs) == 0 || vs[0] == "":
-			return "", badRequest("the %s parameter is missing", name)
+			return "", hubspotBadRequest("the %s parameter is missing", name)
 		case len(vs) > 1:
-			return "", badRequest("the %s parameter is given more than once", name)
+			return "", hubspotBadRequest("the %s parameter is given more than once", name)
 		}
 		return vs[0], nil
 	}
@@ -56,10 +56,10 @@ func (h HubSpot) Verify(ctx context.Context, conns ConnectionLookup, req SignedR
 		return nil, "", err
 	}
 	if !strings.EqualFold(typ, "DEAL") {
-		return nil, "", badRequest("the card shows on deals, not %s", typ)
+		return nil, "", hubspotBadRequest("the card shows on deals, not %s", typ)
 	}
 	if !digits(portal) || !digits(user) || !digits(deal) {
-		return nil, "", badRequest("portalId, userId and associatedObjectId must be numbers")
+		return nil, "", hubspotBadRequest("portalId, userId and associatedObjectId must be numbers")
 	}
 	conn, err := accountConnection(ctx, conns, qwoty.ProviderHubSpot, portal)
 	if err != nil {
@@ -86,4 +86,10 @@ func digits(s string) bool {
 		}
 	}
 	return true
+}
+
+func hubspotBadRequest(format string, args ...any) error {
+	return qwoty.Errorf(qwoty.CodeBadRequest,
+		"The Qwoty app card adds associatedObjectId and associatedObjectType=DEAL to its hubspot.fetch; HubSpot adds portalId and userId (docs/hubspot.md).",
+		format, args...)
 }

@@ -43,19 +43,27 @@ func (Salesforce) Verify(ctx context.Context, conns ConnectionLookup, req Signed
 func accountConnection(ctx context.Context, conns ConnectionLookup, p qwoty.Provider, accountID string) (*qwoty.Connection, error) {
 	conn, err := conns.ConnectionByExternalID(ctx, p, accountID)
 	if errors.Is(err, qwoty.ErrNotFound) {
-		return nil, qwoty.Errorf(qwoty.CodeOrgNotConnected,
-			"Connect this account from the Qwoty admin console (Settings → Integrations).",
-			"%s account %s is not connected to Qwoty", providerName(p), accountID)
+		return nil, accountNotConnected(p, accountID)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if conn.Status == qwoty.ConnectionDisconnected {
-		return nil, qwoty.Errorf(qwoty.CodeOrgDisconnected,
-			"An admin disconnected this account; reconnect it from the Qwoty admin console (no data was lost).",
-			"%s account %s was disconnected from Qwoty", providerName(p), accountID)
+		return nil, accountDisconnected(p, accountID)
 	}
 	return conn, nil
+}
+
+func accountNotConnected(p qwoty.Provider, accountID string) error {
+	return qwoty.Errorf(qwoty.CodeOrgNotConnected,
+		"Connect this account from the Qwoty admin console (Settings → Integrations).",
+		"%s account %s is not connected to Qwoty", providerName(p), accountID)
+}
+
+func accountDisconnected(p qwoty.Provider, accountID string) error {
+	return qwoty.Errorf(qwoty.CodeOrgDisconnected,
+		"An admin disconnected this account; reconnect it from the Qwoty admin console (no data was lost).",
+		"%s account %s was disconnected from Qwoty", providerName(p), accountID)
 }
 
 func providerName(p qwoty.Provider) string {

@@ -8,6 +8,7 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/templates"
 )
 
 // pipedriveVerifier verifies Pipedrive's extension tokens with the secrets
@@ -97,7 +98,7 @@ func (s *Server) pipedriveCardStart(c *gin.Context) {
 		ans, err = s.cards.Card(c.Request.Context(), v, extensionRequest(c))
 	}
 	if err != nil {
-		s.cardError(c, "", err)
+		s.pipedriveLaunchError(c, err)
 		return
 	}
 	to := ans.EmbedURL
@@ -105,4 +106,20 @@ func (s *Server) pipedriveCardStart(c *gin.Context) {
 		to += "&pd_id=" + urlQueryEscape(id)
 	}
 	c.Redirect(http.StatusSeeOther, to)
+}
+
+// pipedriveLaunchError shows a refused launch inside Pipedrive's panel: the
+// page may be framed by Pipedrive's company hosts (it names no connection
+// and holds no data) and greets the SDK, or Pipedrive would hide the panel
+// after 10 s and the rep would never see the code and the fix.
+func (s *Server) pipedriveLaunchError(c *gin.Context, err error) {
+	e := qwoty.AsError(err)
+	status := statusFor(e.Code)
+	c.Set(ctxErrorCode, string(e.Code))
+	if status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "card failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
+	}
+	c.Header("Content-Security-Policy", policy("frame-ancestors https://*.pipedrive.com"))
+	render(c, status, templates.ErrorPage(templates.ErrorView{Title: "This card cannot open", Code: string(e.Code),
+		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), Provider: string(qwoty.ProviderPipedrive)}))
 }

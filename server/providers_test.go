@@ -209,6 +209,16 @@ func TestPipedrivePanelRefusals(t *testing.T) {
 	}
 	panel(setQuery("selectedIds", "abc")).wantError(t, 400, qwoty.CodeBadRequest)
 
+	// A refused launch still shows inside Pipedrive's panel.
+	bad, _ := pd.CustomUIURL(a.url()+pipedrive.CardPath, pdtest.CustomUIParams{DealID: 101})
+	bad = strings.Replace(bad, "token=", "token=x", 1)
+	req0, _ := http.NewRequest(http.MethodGet, bad, nil)
+	refused := do(t, req0)
+	if refused.status != 401 || !strings.Contains(refused.header.Get("Content-Security-Policy"), "frame-ancestors https://*.pipedrive.com") ||
+		!strings.Contains(string(refused.body), "pipedrive.js") || !strings.Contains(string(refused.body), "signature_invalid") {
+		t.Fatalf("refused launch: %d %q\n%s", refused.status, refused.header.Get("Content-Security-Policy"), refused.body)
+	}
+
 	// The custom panel's launch URL exchanges Pipedrive's token for the card.
 	launch, err := pd.CustomUIURL(a.url()+pipedrive.CardPath, pdtest.CustomUIParams{DealID: 101})
 	if err != nil {

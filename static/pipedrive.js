@@ -5,9 +5,12 @@
 // runtime id comes through the launch redirect as pd_id.
 (function () {
   "use strict";
-  var id = new URLSearchParams(window.location.search).get("pd_id");
+  // pd_id on the card (after the launch redirect); id on a refused launch's
+  // error page, which must greet the SDK too or Pipedrive hides the panel.
+  var params = new URLSearchParams(window.location.search);
+  var id = params.get("pd_id") || params.get("id");
   var card = document.getElementById("card");
-  if (!id || !window.AppExtensionsSDK || !card) return;
+  if (!id || !window.AppExtensionsSDK) return;
   var SDK = window.AppExtensionsSDK;
   new SDK({ identifier: id })
     .initialize({ size: { height: 480 } })
@@ -17,6 +20,7 @@
         sdk.execute(SDK.Command.RESIZE, { height: Math.max(100, Math.min(750, e.detail)) });
       });
       document.dispatchEvent(new CustomEvent("qwoty:resize", { detail: document.documentElement.scrollHeight }));
+      if (!card) return;
       document.addEventListener("qwoty:session-expired", function () {
         sdk
           .execute(SDK.Command.GET_SIGNED_TOKEN)

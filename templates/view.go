@@ -30,6 +30,9 @@ type ErrorView struct {
 	RequestID string
 	// ParentOrigins, when known, are the origins that may frame the page.
 	ParentOrigins []string
+	// Provider, when set, is the CRM framing the page (it may need its
+	// own script to show the page at all).
+	Provider string
 }
 
 // htmxConfig keeps htmx within the page's CSP (no eval, no inline styles) and

@@ -121,7 +121,7 @@ func VerifyV3(secret string, method, uri string, body []byte, sigHeader, tsHeade
 	writeV3(mac, method, uri, body, tsHeader)
 	if !hmac.Equal(got, mac.Sum(nil)) {
 		return qwoty.Errorf(qwoty.CodeSignatureInvalid,
-			"Check that HUBSPOT_CLIENT_SECRET is the client secret of the app whose card calls us, and that a proxy in front of us passes the scheme and host HubSpot called (X-Forwarded-Proto, X-Forwarded-Host).",
+			"Check that HUBSPOT_CLIENT_SECRET is the client secret of the app whose card calls us, and that APP_URL is exactly the base of the URL the card fetches (the one in permittedUrls): the server rebuilds the signed URL from it.",
 			"the signature does not match the HubSpot app's client secret for %s %s", method, withoutQuery(uri))
 	}
 	return nil
