@@ -1,12 +1,11 @@
 package pipedrive
 
 import (
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/qwoty/companion/crm"
 )
 
 // DefaultTimeout bounds every call to Pipedrive. Pipedrive itself gives a
@@ -27,54 +26,14 @@ const (
 )
 
 // maxAnswer bounds what we read of any Pipedrive answer.
-const maxAnswer = 1 << 20
+const maxAnswer = crm.MaxAnswer
 
-// baseURL checks a Pipedrive base URL (the OAuth server, a company's
-// api_domain) before a secret or a token is sent to it, and returns it
-// without a trailing slash. Plain http is accepted for loopback hosts only,
-// where the emulator and dev servers run.
-func baseURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q is not a Pipedrive base URL", raw)
-	}
-	if err := checkScheme(u); err != nil {
-		return "", err
-	}
-	return strings.TrimRight(u.String(), "/"), nil
-}
+func baseURL(raw string) (string, error) { return crm.BaseURL(raw, "Pipedrive") }
 
-func checkScheme(u *url.URL) error {
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && loopback(u.Hostname()):
-		return nil
-	default:
-		return fmt.Errorf("%s: Pipedrive is reached over https only", u.Redacted())
-	}
-}
+func checkScheme(u *url.URL) error { return crm.CheckScheme(u, "Pipedrive") }
 
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func loopback(host string) bool { return crm.Loopback(host) }
 
-func clientOrDefault(c *http.Client) *http.Client {
-	if c != nil {
-		return c
-	}
-	return http.DefaultClient
-}
+func clientOrDefault(c *http.Client) *http.Client { return crm.Client(c) }
 
-// snippet is the start of an unexpected body, for an error message.
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "..."
-	}
-	return s
-}
+func snippet(b []byte) string { return crm.Snippet(b) }
