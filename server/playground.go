@@ -21,6 +21,7 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
@@ -57,7 +58,10 @@ func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) 
 	if err == nil && c.Status == qwoty.ConnectionActive && len(c.FrameOrigins) == 1 && c.FrameOrigins[0] == origin {
 		return c, nil
 	}
-	if err != nil && !errors.Is(err, qwoty.ErrNotFound) {
+	// A development database kept from another checkout holds secrets
+	// sealed with that checkout's key: give the dev org a new one (the
+	// playground reads it from the database) rather than refuse to start.
+	if err != nil && !errors.Is(err, qwoty.ErrNotFound) && !errors.Is(err, keyring.ErrOpen) {
 		return nil, err
 	}
 	return db.AddConnection(ctx, store.AddConnectionParams{
