@@ -57,23 +57,13 @@ func accountConnection(ctx context.Context, conns ConnectionLookup, p qwoty.Prov
 func accountNotConnected(p qwoty.Provider, accountID string) error {
 	return qwoty.Errorf(qwoty.CodeOrgNotConnected,
 		"Connect this account from the Qwoty admin console (Settings → Integrations).",
-		"%s account %s is not connected to Qwoty", providerName(p), accountID)
+		"%s account %s is not connected to Qwoty", p.Title(), accountID)
 }
 
 func accountDisconnected(p qwoty.Provider, accountID string) error {
 	return qwoty.Errorf(qwoty.CodeOrgDisconnected,
 		"An admin disconnected this account; reconnect it from the Qwoty admin console (no data was lost).",
-		"%s account %s was disconnected from Qwoty", providerName(p), accountID)
-}
-
-func providerName(p qwoty.Provider) string {
-	switch p {
-	case qwoty.ProviderHubSpot:
-		return "HubSpot"
-	case qwoty.ProviderPipedrive:
-		return "Pipedrive"
-	}
-	return "Salesforce"
+		"%s account %s was disconnected from Qwoty", p.Title(), accountID)
 }
 
 // Card answers a CRM's signed card request, whichever CRM: verify, claim

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -104,5 +103,4 @@ func TestConsoleConnectTestDisconnect(t *testing.T) {
 	if got := text("#health-salesforce"); got != "NOT CONNECTED" {
 		t.Fatalf("after disconnecting, Salesforce shows %q", got)
 	}
-	_ = net.IPv4len
 }

@@ -12,6 +12,19 @@ const (
 	ProviderPipedrive  Provider = "pipedrive"
 )
 
+// Title is the CRM's name as people write it ("HubSpot").
+func (p Provider) Title() string {
+	switch p {
+	case ProviderSalesforce:
+		return "Salesforce"
+	case ProviderHubSpot:
+		return "HubSpot"
+	case ProviderPipedrive:
+		return "Pipedrive"
+	}
+	return string(p)
+}
+
 // ParseProvider returns the CRM named s, or false.
 func ParseProvider(s string) (Provider, bool) {
 	switch p := Provider(s); p {

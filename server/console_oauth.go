@@ -85,7 +85,7 @@ func (s *Server) crmConnect(p qwoty.Provider) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		o := s.oauthFor(p)
 		if o == nil {
-			s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", providerTitle(p)))
+			s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", p.Title()))
 			return
 		}
 		sess := sessionOf(c)
@@ -111,7 +111,7 @@ func (s *Server) crmCallback(p qwoty.Provider) gin.HandlerFunc {
 		ctx := c.Request.Context()
 		o := s.oauthFor(p)
 		if o == nil {
-			s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", providerTitle(p)))
+			s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", p.Title()))
 			return
 		}
 		st, err := s.db.TakeOAuthState(ctx, c.Query("state"), c.GetString(ctxSessionTok))
@@ -123,15 +123,15 @@ func (s *Server) crmCallback(p qwoty.Provider) gin.HandlerFunc {
 			return
 		}
 		if cbErr := o.CallbackError(c.Request.URL.Query()); cbErr != nil {
-			s.consoleFail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: providerTitle(p) + " did not authorise the connection: " + cbErr.Error(),
-				Hint: "Try again, and approve access when " + providerTitle(p) + " asks.", Err: cbErr})
+			s.consoleFail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: p.Title() + " did not authorise the connection: " + cbErr.Error(),
+				Hint: "Try again, and approve access when " + p.Title() + " asks.", Err: cbErr})
 			return
 		}
 		oc, err := o.Finish(ctx, c.Query("code"))
 		if err != nil {
 			var qe *qwoty.Error
 			if !errors.As(err, &qe) {
-				err = &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "the sign-in with " + providerTitle(p) + " could not be completed",
+				err = &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "the sign-in with " + p.Title() + " could not be completed",
 					Hint: "Start again from Settings → Integrations.", Err: err}
 			}
 			s.consoleFail(c, err)
@@ -165,14 +165,4 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func providerTitle(p qwoty.Provider) string {
-	switch p {
-	case qwoty.ProviderHubSpot:
-		return "HubSpot"
-	case qwoty.ProviderPipedrive:
-		return "Pipedrive"
-	}
-	return "Salesforce"
 }

@@ -36,13 +36,13 @@ func installLinks(versionID string) (prod, sandbox string) {
 		return "", ""
 	}
 	q := "/packaging/installPackage.apexp?p0=" + url.QueryEscape(versionID)
-	return "https://login.salesforce.com" + q, "https://test.salesforce.com" + q
+	return salesforce.ProductionLoginURL + q, salesforce.SandboxLoginURL + q
 }
 
 // loginHosts are where the connect form may send the admin (the CSP's
 // form-action must allow each, since the form's answer redirects there).
 func (s *Server) loginHosts() string {
-	hosts := "https://login.salesforce.com https://test.salesforce.com https://*.my.salesforce.com"
+	hosts := salesforce.ProductionLoginURL + " " + salesforce.SandboxLoginURL + " https://*.my.salesforce.com"
 	if o := appOrigin(s.cfg.SalesforceLoginURL); o != "" && !strings.Contains(hosts, o) {
 		hosts += " " + o
 	}
@@ -89,7 +89,7 @@ func (s *Server) salesforceLoginURL(env, myDomain string) (string, error) {
 		if !salesforceHost {
 			return s.cfg.SalesforceLoginURL, nil
 		}
-		return "https://test.salesforce.com", nil
+		return salesforce.SandboxLoginURL, nil
 	case "mydomain":
 		d, err := salesforce.ParseMyDomain(myDomain, false)
 		if err != nil {

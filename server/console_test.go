@@ -20,7 +20,6 @@ import (
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
-	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -323,8 +322,6 @@ func TestConsolePackageNotInstalledShowsStepOne(t *testing.T) {
 func TestConsoleSecondCRMNeedsDisconnectFirst(t *testing.T) {
 	e := newConsoleEnv(t, "", nil)
 	b := e.setupAdmin(t)
-	ws := ""
-	e.db.Pool().QueryRow(context.Background(), "SELECT id FROM workspaces WHERE name = 'Acme'").Scan(&ws)
 	// Another CRM is already this workspace's active connection.
 	if _, err := e.db.AddConnection(context.Background(), store.AddConnectionParams{Workspace: "Acme", Provider: qwoty.ProviderHubSpot, ExternalID: "12345"}); err != nil {
 		t.Fatal(err)
@@ -336,7 +333,6 @@ func TestConsoleSecondCRMNeedsDisconnectFirst(t *testing.T) {
 	b.post(e.url()+"/settings/integrations/hubspot/disconnect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "HubSpot was disconnected")
 	e.connect(t, b)
 	b.want(200, "/settings/integrations", "Salesforce is connected")
-	_ = ws
 }
 
 func TestTokenRefreshRacesMakeOneRefresh(t *testing.T) {
@@ -392,8 +388,6 @@ func TestTokenRefreshRacesMakeOneRefresh(t *testing.T) {
 	}
 	b.get(e.url()+"/settings/audit").want(200, "", `data-action="connection.token_refresh_failed"`)
 }
-
-var _ = password.MinLength
 
 func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
 	var pd *pdtest.Server

@@ -13,7 +13,6 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
-	"github.com/qwoty/companion/store"
 )
 
 func orgIDB(t testing.TB, id15 string) string { return orgID(t, id15) }
@@ -76,7 +75,7 @@ func TestCardViewErrorCodes(t *testing.T) {
 	org := orgID(t, "00D00000000000A")
 	conn := a.connect("Acme", org, "acme")
 	gone := a.connect("Gone", orgID(t, "00D00000000000G"), "gone")
-	if err := a.db.SetConnectionStatus(context.Background(), gone.ID, qwoty.ConnectionDisconnected, "test"); err != nil {
+	if err := a.db.Disconnect(context.Background(), gone.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	good := body(recordA, accountA, "Acme", "USD")
@@ -246,5 +245,3 @@ func TestPing(t *testing.T) {
 	do(t, req).wantError(t, 401, qwoty.CodeSignatureInvalid)
 	do(t, a.request(callout{org: org, secret: []byte("wrong"), body: "{}", path: "/api/crm/ping"})).wantError(t, 401, qwoty.CodeSignatureInvalid)
 }
-
-var _ = store.Scope{}

@@ -175,7 +175,7 @@ func TestDisconnectStopsOpenCards(t *testing.T) {
 	if r := a.action(http.MethodGet, "/embed/api/quotes", tok, nil); r.status != 200 {
 		t.Fatalf("before disconnect: %d", r.status)
 	}
-	if err := a.db.SetConnectionStatus(context.Background(), conn.ID, qwoty.ConnectionDisconnected, "admin"); err != nil {
+	if err := a.db.Disconnect(context.Background(), conn.ID, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	a.action(http.MethodGet, "/embed/api/quotes", tok, nil).wantError(t, 403, qwoty.CodeOrgDisconnected)

@@ -242,8 +242,7 @@ func TestHubSpotCardRefusals(t *testing.T) {
 		return do(t, hs.SignedCardRequest(a.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID, opts...))
 	}
 	card().wantError(t, 404, qwoty.CodeOrgNotConnected)
-	conn, err := a.db.AddConnection(context.Background(), store.AddConnectionParams{Workspace: "Acme", Provider: qwoty.ProviderHubSpot, ExternalID: portal})
-	if err != nil {
+	if _, err := a.db.AddConnection(context.Background(), store.AddConnectionParams{Workspace: "Acme", Provider: qwoty.ProviderHubSpot, ExternalID: portal}); err != nil {
 		t.Fatal(err)
 	}
 	card().answer(t)
@@ -273,7 +272,6 @@ func TestHubSpotCardRefusals(t *testing.T) {
 	if got := do(t, hs2.SignedCardRequest(a.url(), other, 2002, hstest.DefaultDealID)).answer(t); len(got.Quotes) != 0 {
 		t.Fatalf("portal B sees %d of portal A's quotes", len(got.Quotes))
 	}
-	_ = conn
 }
 
 func TestPipedriveSessionExchangesAnSDKToken(t *testing.T) {

@@ -226,27 +226,6 @@ func (db *DB) RotateSecret(ctx context.Context, connectionID string, grace time.
 	return secret, nil
 }
 
-// SetConnectionStatus moves a connection to status (an admin disconnecting,
-// or an error found by a job).
-func (db *DB) SetConnectionStatus(ctx context.Context, connectionID string, status qwoty.ConnectionStatus, actor string) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var wsID string
-		err := tx.QueryRow(ctx, `UPDATE connections SET status = $2, updated_at = now() WHERE id = $1 RETURNING workspace_id`,
-			connectionID, status).Scan(&wsID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return qwoty.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, wsID, connectionID, actor, "connection.status_changed", map[string]any{"status": status})
-	})
-	if err != nil {
-		return fmt.Errorf("store: set status of connection %s: %w", connectionID, err)
-	}
-	return nil
-}
-
 // aad binds a sealed value to its row and column.
 func aad(id, column string) []byte { return []byte("connections/" + id + "/" + column) }
 

@@ -328,24 +328,3 @@ func lineNotFound(id string) error {
 	return &qwoty.Error{Code: qwoty.CodeNotFound, Message: fmt.Sprintf("line %s is not on this quote", id),
 		Hint: "It may have been removed; reload the quote.", Err: qwoty.ErrNotFound}
 }
-
-// DeleteQuote soft-deletes a draft quote (the row stays for sync and audit).
-func (db *DB) DeleteQuote(ctx context.Context, s Scope, id, actor string) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		q, err := getQuote(ctx, tx, s, id, true)
-		if err != nil {
-			return err
-		}
-		if err := requireEditable(q); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE quotes SET deleted_at = now(), version = version + 1 WHERE id = $1`, id); err != nil {
-			return err
-		}
-		return audit(ctx, tx, q.WorkspaceID, q.ConnectionID, actor, "quote.deleted", map[string]any{"quote": q.Number})
-	})
-	if err != nil {
-		return fmt.Errorf("store: delete quote %s: %w", id, err)
-	}
-	return nil
-}

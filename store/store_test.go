@@ -103,7 +103,7 @@ func TestConnectionSecretsAreSealedAtRest(t *testing.T) {
 func TestReEnableGivesNewSecretSameWorkspace(t *testing.T) {
 	db := storetest.New(t)
 	c1 := addOrg(t, db, "Acme", "00D000000000001AAA")
-	if err := db.SetConnectionStatus(ctx, c1.ID, qwoty.ConnectionDisconnected, "test"); err != nil {
+	if err := db.Disconnect(ctx, c1.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	c2 := addOrg(t, db, "Acme", "00D000000000001AAA")
@@ -178,7 +178,7 @@ func TestClaimAndListRejectsReplayAndIsolatesTenants(t *testing.T) {
 	}
 
 	// A disconnected connection claims nothing, and says so.
-	if err := db.SetConnectionStatus(ctx, b.ID, qwoty.ConnectionDisconnected, "test"); err != nil {
+	if err := db.Disconnect(ctx, b.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	reqB.Nonce = "nonce-dddddddddddd"

@@ -121,18 +121,6 @@ func healthLabel(h qwoty.Health) string {
 	return "Not connected"
 }
 
-func providerName(p qwoty.Provider) string {
-	switch p {
-	case qwoty.ProviderSalesforce:
-		return "Salesforce"
-	case qwoty.ProviderHubSpot:
-		return "HubSpot"
-	case qwoty.ProviderPipedrive:
-		return "Pipedrive"
-	}
-	return string(p)
-}
-
 func detailText(d map[string]any) string {
 	if len(d) == 0 {
 		return ""

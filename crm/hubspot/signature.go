@@ -87,7 +87,7 @@ func decodeSignedURI(uri string) string {
 
 // VerifyV3 checks a request's v3 signature: sigHeader and tsHeader are the
 // X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp values as received,
-// uri the full URI HubSpot called (see RequestURI), body the raw body. It
+// uri the full URI HubSpot called (the server rebuilds it from APP_URL), body the raw body. It
 // returns a *qwoty.Error coded signature_missing, bad_request,
 // timestamp_out_of_range or signature_invalid, or a plain error when no
 // secret is configured (our fault, not the caller's).

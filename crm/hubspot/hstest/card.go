@@ -46,7 +46,7 @@ func OnObjectType(t string) CardOption { return func(c *cardRequest) { c.objectT
 // as sent, so a server that verifies the raw URI does not depend on it.
 //
 // The request is a client request: send it with an http.Client, or hand it
-// to a handler (hubspot.RequestURI reads its URL). It panics when the portal
+// to a handler. It panics when the portal
 // or user is not the emulator's, or appURL is not a URL: HubSpot calls only
 // for its own portals and users.
 func (s *Server) SignedCardRequest(appURL string, portalID, userID int64, dealID string, opts ...CardOption) *http.Request {
