@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,14 +14,22 @@ import (
 )
 
 // Card requests arriving together share one statement ("smart batching"):
-// a few workers each take every request waiting at that moment, claim all
-// their nonces, upsert their customers and list their quotes in one
-// round trip, and hand each request its own result. An idle server runs a
-// batch of one at once, so batching adds no latency; under load the
-// database does a fraction of the per-statement work per request.
+// a worker takes every request waiting at that moment, claims all their
+// nonces, upserts their customers and lists their quotes in one round trip,
+// and hands each request its own result. An idle server runs a batch of one
+// at once, so batching adds no latency when there is nothing to share.
+//
+// Most of a batch's database cost is per statement, not per request (on this
+// project's machines about 300 µs of backend CPU a statement under load
+// against a few µs a request), so the workers prefer fewer, larger batches:
+// a batch starts at once when no other is running, and a second one runs
+// beside it only when cardBatchOverlap requests are already waiting. Under
+// load that doubles the requests a statement carries compared with workers
+// that each take what is there, without serialising on one statement.
 const (
 	cardBatchWorkers = 2
 	cardBatchMax     = 64
+	cardBatchOverlap = 16
 	cardBatchTimeout = 5 * time.Second
 )
 
@@ -37,8 +46,13 @@ type cardJobResult struct {
 
 type cardBatcher struct {
 	db   *DB
-	jobs chan cardJob
 	stop chan struct{}
+
+	mu      sync.Mutex
+	wake    *sync.Cond // a job was queued, a batch ended, or the batcher closed
+	queue   []cardJob
+	running int // batches in flight
+	closed  bool
 
 	batches, requests atomic.Int64
 }
@@ -50,62 +64,81 @@ func (db *DB) CardBatchStats() (batches, requests int64) {
 }
 
 func newCardBatcher(db *DB) *cardBatcher {
-	b := &cardBatcher{db: db, jobs: make(chan cardJob, 1024), stop: make(chan struct{})}
+	b := &cardBatcher{db: db, stop: make(chan struct{})}
+	b.wake = sync.NewCond(&b.mu)
 	for range cardBatchWorkers {
 		go b.work()
 	}
 	return b
 }
 
-func (b *cardBatcher) close() { close(b.stop) }
+func (b *cardBatcher) close() {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.stop)
+		b.wake.Broadcast()
+	}
+	b.mu.Unlock()
+}
 
 // errClosed answers requests made after Close.
 var errClosed = errors.New("store: closed")
 
 // do queues a request and waits for its result, its context, or Close.
 func (b *cardBatcher) do(ctx context.Context, r CardRequest) (CardResult, error) {
-	select {
-	case <-b.stop:
-		return CardResult{}, errClosed
-	default:
+	if err := ctx.Err(); err != nil {
+		return CardResult{}, err
 	}
 	job := cardJob{ctx: ctx, req: r, done: make(chan cardJobResult, 1)}
-	select {
-	case b.jobs <- job:
-	case <-ctx.Done():
-		return CardResult{}, ctx.Err()
-	case <-b.stop:
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
 		return CardResult{}, errClosed
 	}
+	b.queue = append(b.queue, job)
+	b.wake.Signal()
+	b.mu.Unlock()
 	select {
 	case out := <-job.done:
 		return out.res, out.err
 	case <-ctx.Done():
-		return CardResult{}, ctx.Err()
+		return CardResult{}, ctx.Err() // the worker skips it, or its result is dropped
 	case <-b.stop:
 		return CardResult{}, errClosed
 	}
 }
 
+// ready says whether a worker may start a batch now (b.mu held).
+func (b *cardBatcher) ready() bool {
+	return len(b.queue) > 0 && (b.running == 0 || len(b.queue) >= cardBatchOverlap)
+}
+
 func (b *cardBatcher) work() {
 	batch := make([]cardJob, 0, cardBatchMax)
+	b.mu.Lock()
 	for {
-		select {
-		case <-b.stop:
+		for !b.closed && !b.ready() {
+			b.wake.Wait()
+		}
+		if b.closed {
+			b.mu.Unlock()
 			return
-		case j := <-b.jobs:
-			batch = append(batch[:0], j)
 		}
-	drain:
-		for len(batch) < cardBatchMax {
-			select {
-			case j := <-b.jobs:
-				batch = append(batch, j)
-			default:
-				break drain
-			}
-		}
+		n := min(len(b.queue), cardBatchMax)
+		batch = append(batch[:0], b.queue[:n]...)
+		rest := copy(b.queue, b.queue[n:])
+		clear(b.queue[rest:])
+		b.queue = b.queue[:rest]
+		b.running++
+		b.mu.Unlock()
+
 		b.run(batch)
+		clear(batch) // drop the finished requests' contexts
+
+		b.mu.Lock()
+		b.running--
+		b.wake.Broadcast() // requests left waiting may start a batch now
 	}
 }
 
@@ -199,7 +232,7 @@ func (db *DB) claimAndListBatch(ctx context.Context, jobs []cardJob) ([]CardResu
 			limit[i] = 50
 		}
 	}
-	rows, err := db.pool.Query(ctx, cardBatchSQL, ord, conn, nonce, expires, ws, account, accountName, record, limit)
+	rows, err := db.cardPool.Query(ctx, cardBatchSQL, ord, conn, nonce, expires, ws, account, accountName, record, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: card batch of %d: %w", n, err)
 	}

@@ -129,7 +129,7 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	}
 	b, r := merge(bare), merge(real)
 	fmt.Printf("\nclosed loop, %d in flight, %s per server:\n", concurrency, duration)
-	fmt.Printf("  %-28s %9s %9s %9s %9s %7s\n", "", "req/s", "p50", "p99", "max", "errors")
+	fmt.Printf("  %-28s %9s %9s %9s %9s %7s %10s %10s\n", "", "req/s", "p50", "p99", "max", "errors", "CPU/req", "PG CPU/req")
 	b.print("bare gin, fixed JSON")
 	r.print("qwoty /api/crm/cardView")
 	fmt.Printf("  (requests per database batch on the real path: %.1f)\n", slices.Max(batchSizes))
@@ -141,7 +141,7 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	fb := fixedRate(c, bareURL, org, conn.Secret, bodies, rate, rateDuration/2)
 	fr := fixedRate(c, appURL, org, conn.Secret, bodies, rate, rateDuration)
 	fmt.Printf("\nfixed rate, %d req/s offered (bare for %s, then qwoty for %s):\n", rate, rateDuration/2, rateDuration)
-	fmt.Printf("  %-28s %9s %9s %9s %9s %7s\n", "", "req/s", "p50", "p99", "max", "errors")
+	fmt.Printf("  %-28s %9s %9s %9s %9s %7s %10s %10s\n", "", "req/s", "p50", "p99", "max", "errors", "CPU/req", "PG CPU/req")
 	fb.print("bare gin, fixed JSON")
 	fr.print("qwoty /api/crm/cardView")
 	fmt.Printf("  p99 %s (target < 5ms)\n", fr.p99.Round(10*time.Microsecond))
@@ -246,6 +246,9 @@ type result struct {
 	p50, p99  time.Duration
 	max       time.Duration
 	firstErr  error
+	// CPU used in the phase by this process and by PostgreSQL (totals).
+	cpuSelf, cpuPG time.Duration
+	cpuPGOK        bool
 }
 
 func merge(rs []result) result {
@@ -255,11 +258,18 @@ func merge(rs []result) result {
 		m.errors += r.errors
 		m.elapsed += r.elapsed
 		m.latencies = append(m.latencies, r.latencies...)
+		m.cpuSelf += r.cpuSelf
+		m.cpuPG += r.cpuPG
+		m.cpuPGOK = r.cpuPGOK
 		if m.firstErr == nil {
 			m.firstErr = r.firstErr
 		}
 	}
 	return m.finish()
+}
+
+func (r *result) addCPU(a, b cpuSample) {
+	r.cpuSelf, r.cpuPG, r.cpuPGOK = b.self-a.self, b.postgres-a.postgres, a.postgresOK && b.postgresOK
 }
 
 func (r result) finish() result {
@@ -276,7 +286,15 @@ func (r result) finish() result {
 }
 
 func (r result) print(name string) {
-	fmt.Printf("  %-28s %9.0f %9s %9s %9s %7d\n", name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(10*time.Microsecond), r.errors)
+	pg := "?"
+	if r.cpuPGOK && r.n > 0 {
+		pg = (r.cpuPG / time.Duration(r.n)).Round(time.Microsecond).String()
+	}
+	self := "?"
+	if r.n > 0 {
+		self = (r.cpuSelf / time.Duration(r.n)).Round(time.Microsecond).String()
+	}
+	fmt.Printf("  %-28s %9.0f %9s %9s %9s %7d %10s %10s\n", name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(10*time.Microsecond), r.errors, self, pg)
 	if r.firstErr != nil {
 		fmt.Printf("    first error: %v\n", r.firstErr)
 	}
@@ -288,6 +306,7 @@ func closedLoop(c *client, base, org string, secret []byte, bodies [][]byte, n i
 	res := result{}
 	var next atomic.Int64
 	deadline := time.Now().Add(d)
+	cpu0 := sampleCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range n {
@@ -321,6 +340,7 @@ func closedLoop(c *client, base, org string, secret []byte, bodies [][]byte, n i
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.addCPU(cpu0, sampleCPU())
 	return res.finish()
 }
 
@@ -332,6 +352,7 @@ func fixedRate(c *client, base, org string, secret []byte, bodies [][]byte, rate
 	lat := make([]time.Duration, total)
 	errs := make([]error, total)
 	var wg sync.WaitGroup
+	cpu0 := sampleCPU()
 	start := time.Now()
 	for i := range total {
 		due := start.Add(time.Duration(i) * interval)
@@ -347,6 +368,7 @@ func fixedRate(c *client, base, org string, secret []byte, bodies [][]byte, rate
 	}
 	wg.Wait()
 	res := result{n: total, elapsed: time.Since(start), latencies: lat}
+	res.addCPU(cpu0, sampleCPU())
 	for _, e := range errs {
 		if e != nil {
 			res.errors++
