@@ -30,8 +30,8 @@ type DB struct {
 	// cardPool serves the card batcher alone (see openCardPool).
 	cardPool *pgxpool.Pool
 	keys     *keyring.Keyring
-	now   func() time.Time
-	cards *cardBatcher
+	now      func() time.Time
+	cards    *cardBatcher
 
 	closeOnce sync.Once
 }
