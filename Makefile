@@ -31,6 +31,7 @@ test-go:
 test-fuzz:
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzVerifyRefusesModifiedMessages$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzParseCalloutBody$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME)
 
 ## test-package: the Salesforce package's offline checks (jest, apex parse, metadata, vectors)
 test-package:

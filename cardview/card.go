@@ -40,6 +40,7 @@ func NewService(st Store, tokens *Tokens, appURL string, now func() time.Time) *
 func (s *Service) Tokens() *Tokens { return s.tokens }
 
 // Answer is the card data every CRM's endpoint returns, in its own shape.
+// Its JSON (AppendJSON) is the Salesforce callout's answer of contract §1.
 type Answer struct {
 	EmbedURL  string         `json:"embedUrl"`
 	ExpiresAt time.Time      `json:"expiresAt"`
@@ -63,8 +64,40 @@ type QuoteSummary struct {
 	Total     string       `json:"total"`
 	Currency  string       `json:"currency"`
 	UpdatedAt time.Time    `json:"updatedAt"`
-	URL       string       `json:"url"`
+	// The quote's URL is the answer's (QuoteURL), built as it is written.
 }
+
+// QuoteURL is the card page opened on one quote.
+func (a *Answer) QuoteURL(quoteID string) string { return a.EmbedURL + "&quote=" + quoteID }
+
+// AppendJSON appends the answer's JSON, each quote with its url.
+func (a *Answer) AppendJSON(b []byte) []byte {
+	b = appendJSONField(append(b, '{'), true, "embedUrl", a.EmbedURL)
+	b = append(b, `,"expiresAt":`...)
+	b = appendJSONTime(b, a.ExpiresAt)
+	b = appendJSONField(append(b, `,"record":{`...), true, "id", a.Record.ID)
+	b = append(b, `},"quotes":[`...)
+	for i, q := range a.Quotes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONField(append(b, '{'), true, "id", q.ID)
+		b = appendJSONField(b, false, "number", q.Number)
+		b = appendJSONField(b, false, "title", q.Title)
+		b = appendJSONField(b, false, "status", string(q.Status))
+		b = appendJSONField(b, false, "total", q.Total)
+		b = appendJSONField(b, false, "currency", q.Currency)
+		b = append(b, `,"updatedAt":`...)
+		b = appendJSONTime(b, q.UpdatedAt)
+		b = appendJSONChars(append(b, `,"url":"`...), a.EmbedURL) // QuoteURL, unjoined
+		b = appendJSONChars(append(b, "&quote="...), q.ID)
+		b = append(b, '"', '}')
+	}
+	return append(b, ']', '}')
+}
+
+// MarshalJSON is AppendJSON, for encoding/json users.
+func (a *Answer) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil), nil }
 
 // PingAnswer is the answer to a signed ping from the package's QwotyPing.
 type PingAnswer struct {
@@ -148,7 +181,7 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 		a.Quotes = append(a.Quotes, QuoteSummary{
 			ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,
 			Total: qwoty.FormatAmount(q.Totals.Total, q.Currency), Currency: q.Currency,
-			UpdatedAt: q.UpdatedAt.UTC(), URL: embed + "&quote=" + q.ID,
+			UpdatedAt: q.UpdatedAt.UTC(),
 		})
 	}
 	return a, nil

@@ -1,11 +1,15 @@
 package cardview
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -83,50 +87,69 @@ func NewTokens(now func() time.Time, keys ...Key) *Tokens {
 	return t
 }
 
-func newJTI() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// Issue signs a token for ec with the audience and lifetime given.
+// Issue signs a token for ec with the audience and lifetime given. The
+// claims are Claims' JSON (Parse reads them back), written by hand, and the
+// token is built in one buffer.
 func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time, error) {
 	now := t.now()
 	exp := now.Add(ttl).Truncate(time.Second)
-	payload, err := json.Marshal(issuedClaims{
-		Issuer: issuer, Subject: ec.User.ID, Audience: []string{audience},
-		ExpiresAt: exp.Unix(), IssuedAt: now.Unix(), ID: newJTI(),
-		Provider: ec.Provider, ConnectionID: ec.ConnectionID, WorkspaceID: ec.WorkspaceID,
-		AccountID: ec.AccountID, User: ec.User, Record: ec.Record,
-	})
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("cardview: encode %s token: %w", audience, err)
+	var jti [16]byte
+	_, _ = rand.Read(jti[:])
+
+	cb := claimsBuffers.Get().(*[]byte)
+	defer claimsBuffers.Put(cb)
+	c := appendJSONField(append((*cb)[:0], '{'), true, "iss", issuer)
+	if ec.User.ID != "" {
+		c = appendJSONField(c, false, "sub", ec.User.ID)
 	}
+	c = appendJSONString(append(c, `,"aud":[`...), audience)
+	c = strconv.AppendInt(append(c, `],"exp":`...), exp.Unix(), 10)
+	c = strconv.AppendInt(append(c, `,"iat":`...), now.Unix(), 10)
+	c = base64.RawURLEncoding.AppendEncode(append(c, `,"jti":"`...), jti[:])
+	c = appendJSONField(append(c, '"'), false, "prv", string(ec.Provider))
+	c = appendJSONField(c, false, "cid", ec.ConnectionID)
+	c = appendJSONField(c, false, "wid", ec.WorkspaceID)
+	c = appendJSONField(c, false, "acc", ec.AccountID)
+	c = ec.User.appendJSON(append(c, `,"usr":`...))
+	c = ec.Record.appendJSON(append(c, `,"rec":`...))
+	c = append(c, '}')
+	*cb = c
+
 	k := t.keys[0]
-	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(payload)
-	sig, err := jwt.SigningMethodHS256.Sign(signing, k.Secret)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("cardview: sign %s token: %w", audience, err)
-	}
-	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), exp, nil
+	tok := make([]byte, 0, len(k.header)+1+base64.RawURLEncoding.EncodedLen(len(c))+1+base64.RawURLEncoding.EncodedLen(sha256.Size))
+	tok = append(tok, k.header...)
+	tok = base64.RawURLEncoding.AppendEncode(append(tok, '.'), c)
+	mac := hmac.New(sha256.New, k.Secret)
+	mac.Write(tok)
+	var sum [sha256.Size]byte
+	tok = base64.RawURLEncoding.AppendEncode(append(tok, '.'), mac.Sum(sum[:0]))
+	return string(tok), exp, nil
 }
 
-// issuedClaims is Claims as issued: the same JSON (Parse reads it back into
-// Claims), with plain numbers and a one-element audience, so that encoding it
-// on the hot path needs no custom marshalers.
-type issuedClaims struct {
-	Issuer       string         `json:"iss"`
-	Subject      string         `json:"sub,omitempty"`
-	Audience     []string       `json:"aud"`
-	ExpiresAt    int64          `json:"exp"`
-	IssuedAt     int64          `json:"iat"`
-	ID           string         `json:"jti"`
-	Provider     qwoty.Provider `json:"prv"`
-	ConnectionID string         `json:"cid"`
-	WorkspaceID  string         `json:"wid"`
-	AccountID    string         `json:"acc"`
-	User         User           `json:"usr"`
-	Record       Record         `json:"rec"`
+// claimsBuffers reuse the claims' scratch space between tokens.
+var claimsBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendJSON appends the user as Claims' "usr" (empty fields omitted).
+func (u *User) appendJSON(b []byte) []byte {
+	b = appendJSONField(append(b, '{'), true, "id", u.ID)
+	for _, f := range [...]struct{ name, value string }{{"email", u.Email}, {"name", u.Name}, {"locale", u.Locale}, {"timeZone", u.TimeZone}} {
+		if f.value != "" {
+			b = appendJSONField(b, false, f.name, f.value)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendJSON appends the record as Claims' "rec" (empty fields omitted).
+func (r *Record) appendJSON(b []byte) []byte {
+	b = appendJSONField(append(b, '{'), true, "type", r.Type)
+	b = appendJSONField(b, false, "id", r.ID)
+	for _, f := range [...]struct{ name, value string }{{"name", r.Name}, {"accountId", r.AccountID}, {"accountName", r.AccountName}, {"currency", r.Currency}} {
+		if f.value != "" {
+			b = appendJSONField(b, false, f.name, f.value)
+		}
+	}
+	return append(b, '}')
 }
 
 // Parse verifies a token for audience and returns its claims. Expired

@@ -43,7 +43,7 @@ func (s *Server) pipedrivePanel(c *gin.Context) {
 	quotes := make([]pipedrive.PanelQuote, 0, len(ans.Quotes))
 	for _, q := range ans.Quotes {
 		quotes = append(quotes, pipedrive.PanelQuote{Number: q.Number, Title: q.Title, Status: q.Status,
-			Total: q.Total, Currency: q.Currency, UpdatedAt: q.UpdatedAt, URL: q.URL})
+			Total: q.Total, Currency: q.Currency, UpdatedAt: q.UpdatedAt, URL: ans.QuoteURL(q.ID)})
 	}
 	label := "Open quotes"
 	if len(quotes) == 0 {

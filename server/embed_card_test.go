@@ -13,7 +13,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 )
 
-func openCard(t *testing.T, a *testApp, org string, secret []byte) cardview.Answer {
+func openCard(t *testing.T, a *testApp, org string, secret []byte) wireAnswer {
 	t.Helper()
 	return do(t, a.request(callout{org: org, secret: secret, body: body(recordA, accountA, "Acme", "USD")})).answer(t)
 }

@@ -157,14 +157,41 @@ func do(t testing.TB, req *http.Request) response {
 	return response{resp.StatusCode, resp.Header, b}
 }
 
-func (r response) answer(t *testing.T) cardview.Answer {
+// wireAnswer is a card request's success answer as contract §1 writes it.
+type wireAnswer struct {
+	EmbedURL  string    `json:"embedUrl"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Record    struct {
+		ID string `json:"id"`
+	} `json:"record"`
+	Quotes []wireQuote `json:"quotes"`
+}
+
+type wireQuote struct {
+	ID        string       `json:"id"`
+	Number    string       `json:"number"`
+	Title     string       `json:"title"`
+	Status    qwoty.Status `json:"status"`
+	Total     string       `json:"total"`
+	Currency  string       `json:"currency"`
+	UpdatedAt time.Time    `json:"updatedAt"`
+	URL       string       `json:"url"`
+}
+
+// answer decodes a card answer, refusing fields the contract does not name.
+func (r response) answer(t *testing.T) wireAnswer {
 	t.Helper()
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d, want 200: %s", r.status, r.body)
 	}
-	var a cardview.Answer
-	if err := json.Unmarshal(r.body, &a); err != nil {
-		t.Fatal(err)
+	var a wireAnswer
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		t.Fatalf("answer %s: %v", r.body, err)
+	}
+	if a.Quotes == nil {
+		t.Fatalf("answer %s: quotes must be a list, even empty", r.body)
 	}
 	return a
 }
