@@ -180,7 +180,7 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 	for _, q := range quotes {
 		a.Quotes = append(a.Quotes, QuoteSummary{
 			ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,
-			Total: qwoty.FormatAmount(q.Totals.Total, q.Currency), Currency: q.Currency,
+			Total: qwoty.FormatAmount(q.Total, q.Currency), Currency: q.Currency,
 			UpdatedAt: q.UpdatedAt.UTC(),
 		})
 	}

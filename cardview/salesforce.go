@@ -67,11 +67,14 @@ func V1Message(timestamp, nonce, orgID, method, path string, body []byte) []byte
 	return b.Bytes()
 }
 
+// writeV1Message writes the v1 message: its headers' lines in one write (one
+// buffer, not one per part), then the body.
 func writeV1Message(w interface{ Write([]byte) (int, error) }, timestamp, nonce, orgID, method, path string, body []byte) {
-	for _, part := range []string{"v1", timestamp, nonce, orgID, method, path} {
-		w.Write([]byte(part))
-		w.Write([]byte{'\n'})
+	head := make([]byte, 0, 3+len(timestamp)+len(nonce)+len(orgID)+len(method)+len(path)+5)
+	for _, part := range [...]string{"v1", timestamp, nonce, orgID, method, path} {
+		head = append(append(head, part...), '\n')
 	}
+	w.Write(head)
 	w.Write(body)
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -31,9 +33,17 @@ type CardResult struct {
 	// Claimed is false when the nonce was used before (a replay) or the
 	// connection is disconnected; then nothing was written.
 	Claimed bool
-	// Quotes are the record's live quotes, newest first, with the fields the
-	// CRM lists (no lines).
-	Quotes []qwoty.Quote
+	// Quotes are the record's live quotes, newest first.
+	Quotes []ListedQuote
+}
+
+// ListedQuote is a quote with the fields a CRM lists on the record.
+type ListedQuote struct {
+	ID, Number, Title string
+	Status            qwoty.Status
+	Currency          string
+	Total             decimal.Decimal
+	UpdatedAt         time.Time
 }
 
 // claimSQL claims a nonce for an active connection; $1 connection, $2 nonce,

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -179,11 +177,15 @@ func (b *cardBatcher) run(batch []cardJob) {
 }
 
 // cardBatchSQL does a whole batch in one statement. Its input is one row per
-// request ($1..$9 are parallel arrays); its output one row per quote (or one
-// row with no quote) per request, tagged with the request's ordinal.
+// request ($1..$9 are parallel arrays; ids travel as text, which pgx encodes
+// in binary, and become uuids here); its output one row per quote (or one
+// row with no quote, its id ”) per request, tagged with the request's
+// ordinal, with no NULLs to scan.
 const cardBatchSQL = `
 WITH input AS (
-	SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::timestamptz[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::int[])
+	SELECT t.ord, t.connection_id::uuid AS connection_id, t.nonce, t.expires_at, t.workspace_id::uuid AS workspace_id,
+	       t.account_id, t.account_name, t.record_id, t.lim
+	FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])
 		AS t(ord, connection_id, nonce, expires_at, workspace_id, account_id, account_name, record_id, lim)
 ), st AS (
 	SELECT i.ord, c.status FROM input i LEFT JOIN connections c ON c.id = i.connection_id
@@ -206,7 +208,8 @@ WITH input AS (
 	RETURNING 1
 )
 SELECT i.ord, coalesce(st.status, ''), n.nonce IS NOT NULL,
-       q.id, q.number, q.title, q.status, q.currency, q.total, q.updated_at
+       coalesce(q.id::text, ''), coalesce(q.number, ''), coalesce(q.title, ''), coalesce(q.status, ''),
+       coalesce(q.currency, ''), coalesce(q.total, 0), coalesce(q.updated_at, 'epoch')
 FROM input i
 JOIN st ON st.ord = i.ord
 LEFT JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
@@ -237,28 +240,42 @@ func (db *DB) claimAndListBatch(ctx context.Context, jobs []cardJob) ([]CardResu
 		return nil, fmt.Errorf("store: card batch of %d: %w", n, err)
 	}
 	defer rows.Close()
+	// Rows come in request order: each request's quotes are a window of one
+	// slice, so a batch allocates its quotes once, not per request.
 	out := make([]CardResult, n)
+	quotes := make([]ListedQuote, 0, 4*n)
+	span := make([][2]int, n) // request i's quotes are quotes[span[i][0]:span[i][1]]
+	var (
+		i               int32
+		status, qstatus string
+		claimed         bool
+		q               ListedQuote
+	)
+	dest := []any{&i, &status, &claimed, &q.ID, &q.Number, &q.Title, &qstatus, &q.Currency, &q.Total, &q.UpdatedAt}
 	for rows.Next() {
-		var i int32
-		var status string
-		var claimed bool
-		var id, number, title, qstatus, currency *string
-		var q qwoty.Quote
-		var total *decimal.Decimal
-		var updated *time.Time
-		if err := rows.Scan(&i, &status, &claimed, &id, &number, &title, &qstatus, &currency, &total, &updated); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("store: card batch of %d: %w", n, err)
 		}
-		res := &out[i]
-		res.Status, res.Claimed = qwoty.ConnectionStatus(status), claimed
-		if id != nil {
-			q.ID, q.Number, q.Title, q.Status, q.Currency, q.UpdatedAt = *id, *number, *title, qwoty.Status(*qstatus), *currency, *updated
-			q.Totals.Total = *total
-			res.Quotes = append(res.Quotes, q)
+		if i < 0 || int(i) >= n {
+			return nil, fmt.Errorf("store: card batch of %d: row for request %d", n, i)
+		}
+		out[i].Status, out[i].Claimed = qwoty.ConnectionStatus(status), claimed
+		if q.ID != "" {
+			if span[i][1] == 0 {
+				span[i][0] = len(quotes)
+			}
+			q.Status = qwoty.Status(qstatus)
+			quotes = append(quotes, q)
+			span[i][1] = len(quotes)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: card batch of %d: %w", n, err)
+	}
+	for i, sp := range span {
+		if sp[1] > 0 {
+			out[i].Quotes = quotes[sp[0]:sp[1]:sp[1]]
+		}
 	}
 	return out, nil
 }

@@ -63,6 +63,9 @@ func main() {
 
 func run(pgURL string, duration time.Duration, concurrency, rate int, rateDuration time.Duration, records int) error {
 	ctx := context.Background()
+	// The collector as `qwoty serve` sets it (GOGC in the environment wins);
+	// one process, so the bare handler runs under the same setting.
+	gogc := server.TuneGC()
 	dbURL, drop, err := tempDatabase(ctx, pgURL)
 	if err != nil {
 		return err
@@ -111,8 +114,8 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	bareURL := "http://" + bareLn.Addr().String()
 	go serveBare(sctx, bareLn, sample)
 
-	fmt.Printf("qwoty-load: GOMAXPROCS=%d, %d CPUs, answer %d bytes, %d records, concurrency %d\n",
-		runtime.GOMAXPROCS(0), runtime.NumCPU(), len(sample), records, concurrency)
+	fmt.Printf("qwoty-load: GOMAXPROCS=%d, %d CPUs, GOGC=%d, answer %d bytes, %d records, concurrency %d\n",
+		runtime.GOMAXPROCS(0), runtime.NumCPU(), gogc, len(sample), records, concurrency)
 
 	// Warm both, then alternate phases so drift on a shared machine hits both.
 	closedLoop(c, bareURL, org, conn.Secret, bodies, concurrency, time.Second)

@@ -42,6 +42,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stdout, cfg.LogLevel)
 	slog.SetDefault(log)
+	log.Debug("garbage collector", "gogc", server.TuneGC())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
