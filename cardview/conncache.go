@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -18,14 +20,23 @@ import (
 //     statement that claims the nonce, so a disconnect applies to the next
 //     callout on every instance;
 //   - a disconnected connection is never cached.
+//
+// A busy connection's entry never expires under its requests: in the last
+// fifth of its life one request starts a lookup in the background while the
+// others go on with the entry. Requests that find no entry share one lookup,
+// so an expiry under load is one query, not one per request in flight (which
+// used to open new pool connections and stall the card path for tens of
+// milliseconds).
 type connectionCache struct {
 	lookup ConnectionLookup
 	ttl    time.Duration
 	max    int
 	now    func() time.Time
+	flight singleflight.Group
 
 	mu      sync.RWMutex
 	entries map[cacheKey]cacheEntry
+	ahead   map[cacheKey]bool // background lookups running
 }
 
 type cacheKey struct {
@@ -33,13 +44,20 @@ type cacheKey struct {
 	id       string
 }
 
+func (k cacheKey) String() string { return string(k.provider) + "\x00" + k.id }
+
 type cacheEntry struct {
 	conn    *qwoty.Connection
 	expires time.Time
 }
 
+// cacheLookupTimeout bounds a lookup that runs for several requests, or for
+// none (in the background), so it does not die with one caller's context.
+const cacheLookupTimeout = 5 * time.Second
+
 func newConnectionCache(lookup ConnectionLookup, ttl time.Duration, now func() time.Time) *connectionCache {
-	return &connectionCache{lookup: lookup, ttl: ttl, max: 10_000, now: now, entries: map[cacheKey]cacheEntry{}}
+	return &connectionCache{lookup: lookup, ttl: ttl, max: 10_000, now: now,
+		entries: map[cacheKey]cacheEntry{}, ahead: map[cacheKey]bool{}}
 }
 
 // ConnectionByExternalID returns the cached connection or looks it up.
@@ -48,15 +66,32 @@ func (c *connectionCache) ConnectionByExternalID(ctx context.Context, p qwoty.Pr
 	c.mu.RLock()
 	e, ok := c.entries[k]
 	c.mu.RUnlock()
-	if ok && c.now().Before(e.expires) {
+	now := c.now()
+	if ok && now.Before(e.expires) {
+		if !now.Before(e.expires.Add(-c.ttl / 5)) {
+			c.refreshAhead(k)
+		}
 		return e.conn, nil
 	}
-	return c.refresh(ctx, k)
+	ch := c.flight.DoChan(k.String(), func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheLookupTimeout)
+		defer cancel()
+		return c.load(lctx, k)
+	})
+	select {
+	case r := <-ch:
+		conn, _ := r.Val.(*qwoty.Connection)
+		return conn, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
-// Refresh looks the connection up again, replacing what the cache held.
+// Refresh looks the connection up again, replacing what the cache held. It
+// never joins a lookup already running: it is asked after a signature did
+// not verify, and must see a secret rotated since.
 func (c *connectionCache) Refresh(ctx context.Context, p qwoty.Provider, id string) (*qwoty.Connection, error) {
-	return c.refresh(ctx, cacheKey{p, id})
+	return c.load(ctx, cacheKey{p, id})
 }
 
 // Forget drops a connection from the cache.
@@ -66,7 +101,28 @@ func (c *connectionCache) Forget(p qwoty.Provider, id string) {
 	c.mu.Unlock()
 }
 
-func (c *connectionCache) refresh(ctx context.Context, k cacheKey) (*qwoty.Connection, error) {
+// refreshAhead starts one background lookup of k unless one is running.
+func (c *connectionCache) refreshAhead(k cacheKey) {
+	c.mu.Lock()
+	if c.ahead[k] {
+		c.mu.Unlock()
+		return
+	}
+	c.ahead[k] = true
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cacheLookupTimeout)
+		defer cancel()
+		_, _ = c.load(ctx, k) // a failure drops the entry: the next request looks again
+		c.mu.Lock()
+		delete(c.ahead, k)
+		c.mu.Unlock()
+	}()
+}
+
+// load reads the connection and caches it (or drops it when gone,
+// disconnected, or unreadable).
+func (c *connectionCache) load(ctx context.Context, k cacheKey) (*qwoty.Connection, error) {
 	conn, err := c.lookup.ConnectionByExternalID(ctx, k.provider, k.id)
 	c.mu.Lock()
 	defer c.mu.Unlock()
