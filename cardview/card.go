@@ -3,7 +3,6 @@ package cardview
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/qwoty/companion/qwoty"
@@ -170,11 +169,8 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 		return nil, err
 	}
 	quotes := res.Quotes
-	token, exp, err := s.tokens.Issue(*ec, AudienceEmbed, EmbedTTL)
-	if err != nil {
-		return nil, err
-	}
-	embed := s.EmbedURL(ec.Provider, token)
+	url, exp := s.tokens.appendToken([]byte(s.embedPrefix(ec.Provider)), ec, AudienceEmbed, EmbedTTL)
+	embed := string(url)
 	a := &Answer{EmbedURL: embed, ExpiresAt: exp.UTC(), Record: AnswerRecord{ID: ec.Record.ID},
 		Quotes: make([]QuoteSummary, 0, len(quotes)), ConnectionID: ec.ConnectionID}
 	for _, q := range quotes {
@@ -187,9 +183,9 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 	return a, nil
 }
 
-// EmbedURL is the card page's URL carrying an embed token.
-func (s *Service) EmbedURL(p qwoty.Provider, token string) string {
-	return s.appURL + "/embed/" + string(p) + "/card?token=" + url.QueryEscape(token)
+// embedPrefix is the card page's URL up to its embed token.
+func (s *Service) embedPrefix(p qwoty.Provider) string {
+	return s.appURL + "/embed/" + string(p) + "/card?token="
 }
 
 // OpenCard verifies an embed token for provider and checks its connection

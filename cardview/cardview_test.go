@@ -298,7 +298,12 @@ func TestFrameAncestors(t *testing.T) {
 
 func TestBodyErrorsSpeakJSONNotGo(t *testing.T) {
 	cases := map[string]string{
-		`[]`: "the body must be a JSON object",
+		`[]`:                               "the body must be a JSON object",
+		``:                                 "unexpected end of input",
+		`{"recordId":"0065g00000AbCdEAAV"`: "unexpected end of input",
+		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity"} {}`:                       "the body holds more than one JSON value",
+		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity"}x`:                         "the body holds more than one JSON value",
+		`{"recordId":"0065g00000AbCdEAAV",}`:                                                    "syntax error at byte 34",
 		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity","user":"x"}`:               "user must be an object",
 		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity","record":{"amount":"12"}}`: "record.amount must be a JSON number",
 		`{"recordId":"0065g00000AbCdEAAV","objectType":"Opportunity","record":{"amount":true}}`: "record.amount must be a JSON number",

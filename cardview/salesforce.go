@@ -211,13 +211,12 @@ type CalloutBody struct {
 // context's user and record.
 func ParseCalloutBody(body []byte) (User, Record, error) {
 	var b CalloutBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&b); err != nil {
+	if err := json.Unmarshal(body, &b); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) && se.Offset > 1 && se.Offset <= int64(len(body)) && json.Valid(body[:se.Offset-1]) {
+			return User{}, Record{}, badRequest("the body holds more than one JSON value")
+		}
 		return User{}, Record{}, badRequest("the body is not the JSON object of the contract: %v", jsonProblem(err))
-	}
-	if dec.More() {
-		return User{}, Record{}, badRequest("the body holds more than one JSON value")
 	}
 	if b.RecordID == "" {
 		return User{}, Record{}, badRequest("recordId is required")
@@ -298,6 +297,8 @@ func jsonProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &se) && strings.HasPrefix(se.Error(), "unexpected end"):
+		return "unexpected end of input"
 	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
 	case errors.As(err, &te):

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -87,10 +88,16 @@ func NewTokens(now func() time.Time, keys ...Key) *Tokens {
 	return t
 }
 
-// Issue signs a token for ec with the audience and lifetime given. The
-// claims are Claims' JSON (Parse reads them back), written by hand, and the
-// token is built in one buffer.
+// Issue signs a token for ec with the audience and lifetime given.
 func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time, error) {
+	tok, exp := t.appendToken(nil, &ec, audience, ttl)
+	return string(tok), exp, nil
+}
+
+// appendToken appends a signed token to dst. The claims are Claims' JSON
+// (Parse reads them back), written by hand. A token is base64url and dots:
+// it needs no escaping in a URL's query.
+func (t *Tokens) appendToken(dst []byte, ec *EmbedContext, audience string, ttl time.Duration) ([]byte, time.Time) {
 	now := t.now()
 	exp := now.Add(ttl).Truncate(time.Second)
 	var jti [16]byte
@@ -116,14 +123,14 @@ func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (str
 	*cb = c
 
 	k := t.keys[0]
-	tok := make([]byte, 0, len(k.header)+1+base64.RawURLEncoding.EncodedLen(len(c))+1+base64.RawURLEncoding.EncodedLen(sha256.Size))
-	tok = append(tok, k.header...)
-	tok = base64.RawURLEncoding.AppendEncode(append(tok, '.'), c)
+	dst = slices.Grow(dst, len(k.header)+1+base64.RawURLEncoding.EncodedLen(len(c))+1+base64.RawURLEncoding.EncodedLen(sha256.Size))
+	start := len(dst)
+	dst = append(dst, k.header...)
+	dst = base64.RawURLEncoding.AppendEncode(append(dst, '.'), c)
 	mac := hmac.New(sha256.New, k.Secret)
-	mac.Write(tok)
+	mac.Write(dst[start:])
 	var sum [sha256.Size]byte
-	tok = base64.RawURLEncoding.AppendEncode(append(tok, '.'), mac.Sum(sum[:0]))
-	return string(tok), exp, nil
+	return base64.RawURLEncoding.AppendEncode(append(dst, '.'), mac.Sum(sum[:0])), exp
 }
 
 // claimsBuffers reuse the claims' scratch space between tokens.

@@ -86,7 +86,15 @@ func (s *Server) readSigned(c *gin.Context) (cardview.SignedRequest, bool) {
 		s.fail(c, tooLarge)
 		return cardview.SignedRequest{}, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, cardview.MaxBodyBytes))
+	r := http.MaxBytesReader(c.Writer, c.Request.Body, cardview.MaxBodyBytes)
+	var body []byte
+	var err error
+	if n := c.Request.ContentLength; n >= 0 {
+		body = make([]byte, n) // the usual case: one allocation of the right size
+		_, err = io.ReadFull(r, body)
+	} else {
+		body, err = io.ReadAll(r)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
