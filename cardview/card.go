@@ -169,7 +169,7 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 		return nil, err
 	}
 	quotes := res.Quotes
-	url, exp := s.tokens.appendToken([]byte(s.embedPrefix(ec.Provider)), ec, AudienceEmbed, EmbedTTL)
+	url, exp := s.tokens.appendToken(s.embedPrefix(ec.Provider), ec, AudienceEmbed, EmbedTTL)
 	embed := string(url)
 	a := &Answer{EmbedURL: embed, ExpiresAt: exp.UTC(), Record: AnswerRecord{ID: ec.Record.ID},
 		Quotes: make([]QuoteSummary, 0, len(quotes)), ConnectionID: ec.ConnectionID}
@@ -183,9 +183,12 @@ func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, no
 	return a, nil
 }
 
-// embedPrefix is the card page's URL up to its embed token.
-func (s *Service) embedPrefix(p qwoty.Provider) string {
-	return s.appURL + "/embed/" + string(p) + "/card?token="
+// embedPrefix is the card page's URL up to its embed token, with room for
+// the token.
+func (s *Service) embedPrefix(p qwoty.Provider) []byte {
+	b := make([]byte, 0, len(s.appURL)+32+1024)
+	b = append(append(b, s.appURL...), "/embed/"...)
+	return append(append(b, p...), "/card?token="...)
 }
 
 // OpenCard verifies an embed token for provider and checks its connection
