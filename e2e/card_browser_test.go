@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -156,6 +158,21 @@ func retype(value string) string {
 // in runs a selector inside the card's frame.
 func in(f *chromedp.Node) chromedp.QueryOption { return chromedp.FromNode(f) }
 
+// cardFrameURL is the address of the page's one child frame as the browser
+// has it now (after any history.replaceState), read through the DevTools
+// protocol: the host page itself cannot read a cross-origin frame's address.
+func cardFrameURL(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	tree, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (*page.FrameTree, error) {
+		r, err := cdp.Call(ctx, tg, page.GetFrameTree, cdp.Empty{})
+		return r.FrameTree, err
+	})
+	if err != nil || tree == nil || len(tree.ChildFrames) != 1 {
+		t.Fatalf("frame tree: %+v, %v; want the host page with one child frame", tree, err)
+	}
+	return tree.ChildFrames[0].Frame.URL
+}
+
 // bounded runs steps with a deadline, so a missing element fails the test
 // instead of hanging it.
 func bounded(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
@@ -209,6 +226,16 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 		t.Fatalf("the card never said ready to the host page: %v", err)
 	}
 	f := frame(ctx, t)
+	// The frame was opened with the embed token in its address; the card has
+	// exchanged it and dropped it, so it is not left in the frame's history
+	// or in what the page could leak.
+	src, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("qwoty-frame").src`))
+	if err != nil || !strings.Contains(src, "token=") {
+		t.Fatalf("the card frame's src = %q, %v; want the embed URL with its token", src, err)
+	}
+	if u := cardFrameURL(ctx, t); !strings.Contains(u, "/embed/salesforce/card") || strings.Contains(u, "token=") {
+		t.Fatalf("the card frame's address is %q: want the card page without its token", u)
+	}
 	if err := bounded(ctx,
 		chromedp.WaitVisible(chromedp.CSS("#no-quotes"), in(f)),
 		chromedp.Click(chromedp.CSS("#new-quote"), in(f)),
