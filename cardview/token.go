@@ -89,9 +89,9 @@ func NewTokens(now func() time.Time, keys ...Key) *Tokens {
 }
 
 // Issue signs a token for ec with the audience and lifetime given.
-func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time, error) {
+func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time) {
 	tok, exp := t.appendToken(nil, &ec, audience, ttl)
-	return string(tok), exp, nil
+	return string(tok), exp
 }
 
 // appendToken appends a signed token to dst. The claims are Claims' JSON

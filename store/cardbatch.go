@@ -18,7 +18,7 @@ import (
 // at once, so batching adds no latency when there is nothing to share.
 //
 // Most of a batch's database cost is per statement, not per request (on this
-// project's machines about 300 µs of backend CPU a statement under load
+// project's machines 300-400 µs of backend CPU a statement under load
 // against a few µs a request), so the workers prefer fewer, larger batches:
 // a batch starts at once when no other is running, and a second one runs
 // beside it only when cardBatchOverlap requests are already waiting. Under
@@ -179,7 +179,7 @@ func (b *cardBatcher) run(batch []cardJob) {
 // cardBatchSQL does a whole batch in one statement. Its input is one row per
 // request ($1..$9 are parallel arrays; ids travel as text, which pgx encodes
 // in binary, and become uuids here); its output one row per quote (or one
-// row with no quote, its id ”) per request, tagged with the request's
+// row with no quote, its id empty) per request, tagged with the request's
 // ordinal, with no NULLs to scan.
 const cardBatchSQL = `
 WITH input AS (
