@@ -2,6 +2,7 @@ package cardview
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -37,6 +38,12 @@ type connectionCache struct {
 	mu      sync.RWMutex
 	entries map[cacheKey]cacheEntry
 	ahead   map[cacheKey]bool // background lookups running
+	// gen holds, for a key with a lookup running or recently forgotten, the
+	// sequence number of its latest lookup or Forget: a lookup stores what it
+	// read only if it is still the latest, so a slow read never puts back a
+	// connection that a newer read replaced or a Forget dropped.
+	seq uint64
+	gen map[cacheKey]uint64
 }
 
 type cacheKey struct {
@@ -57,7 +64,7 @@ const cacheLookupTimeout = 5 * time.Second
 
 func newConnectionCache(lookup ConnectionLookup, ttl time.Duration, now func() time.Time) *connectionCache {
 	return &connectionCache{lookup: lookup, ttl: ttl, max: 10_000, now: now,
-		entries: map[cacheKey]cacheEntry{}, ahead: map[cacheKey]bool{}}
+		entries: map[cacheKey]cacheEntry{}, ahead: map[cacheKey]bool{}, gen: map[cacheKey]uint64{}}
 }
 
 // ConnectionByExternalID returns the cached connection or looks it up.
@@ -94,11 +101,25 @@ func (c *connectionCache) Refresh(ctx context.Context, p qwoty.Provider, id stri
 	return c.load(ctx, cacheKey{p, id})
 }
 
-// Forget drops a connection from the cache.
+// Forget drops a connection from the cache, and what lookups running now
+// would store.
 func (c *connectionCache) Forget(p qwoty.Provider, id string) {
+	k := cacheKey{p, id}
 	c.mu.Lock()
-	delete(c.entries, cacheKey{p, id})
+	delete(c.entries, k)
+	c.mark(k)
 	c.mu.Unlock()
+}
+
+// mark makes a new latest sequence number for k (c.mu held). Clearing gen
+// when it is full only makes running lookups not store: safe.
+func (c *connectionCache) mark(k cacheKey) uint64 {
+	if len(c.gen) >= c.max {
+		clear(c.gen)
+	}
+	c.seq++
+	c.gen[k] = c.seq
+	return c.seq
 }
 
 // refreshAhead starts one background lookup of k unless one is running.
@@ -113,28 +134,37 @@ func (c *connectionCache) refreshAhead(k cacheKey) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), cacheLookupTimeout)
 		defer cancel()
-		_, _ = c.load(ctx, k) // a failure drops the entry: the next request looks again
+		_, _ = c.load(ctx, k) // on failure the entry lives out its life
 		c.mu.Lock()
 		delete(c.ahead, k)
 		c.mu.Unlock()
 	}()
 }
 
-// load reads the connection and caches it (or drops it when gone,
-// disconnected, or unreadable).
+// load reads the connection and caches it, or drops it when it is gone or
+// disconnected, unless a newer lookup or a Forget came since. A failed read
+// (the database away) leaves the entry as it was.
 func (c *connectionCache) load(ctx context.Context, k cacheKey) (*qwoty.Connection, error) {
+	c.mu.Lock()
+	mine := c.mark(k)
+	c.mu.Unlock()
 	conn, err := c.lookup.ConnectionByExternalID(ctx, k.provider, k.id)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err != nil || conn.Status == qwoty.ConnectionDisconnected {
+	if c.gen[k] != mine {
+		return conn, err // superseded: the newer lookup or Forget decides
+	}
+	delete(c.gen, k) // older lookups still running see a mismatch and do not store
+	switch {
+	case errors.Is(err, qwoty.ErrNotFound) || err == nil && conn.Status == qwoty.ConnectionDisconnected:
 		delete(c.entries, k)
-		return conn, err
+	case err == nil:
+		if len(c.entries) >= c.max {
+			clear(c.entries) // crude, but bounded: the next requests refill it
+		}
+		c.entries[k] = cacheEntry{conn: conn, expires: c.now().Add(c.ttl)}
 	}
-	if len(c.entries) >= c.max {
-		clear(c.entries) // crude, but bounded: the next requests refill it
-	}
-	c.entries[k] = cacheEntry{conn: conn, expires: c.now().Add(c.ttl)}
-	return conn, nil
+	return conn, err
 }
 
 // refresher is a lookup that can be asked to look again.

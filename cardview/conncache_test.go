@@ -11,27 +11,34 @@ import (
 )
 
 // countingLookup is a connection table that counts its reads and can hold
-// them until released.
+// them until released. A read sees the row as it is when the read starts,
+// as a database statement does.
 type countingLookup struct {
 	reads atomic.Int64
-	gate  chan struct{} // when set, each read waits for it to close
 	mu    sync.Mutex
+	gate  chan struct{} // when set, reads started now wait for it to close
 	conn  qwoty.Connection
 }
 
 func (l *countingLookup) ConnectionByExternalID(ctx context.Context, p qwoty.Provider, id string) (*qwoty.Connection, error) {
+	l.mu.Lock()
+	c, gate := l.conn, l.gate
+	l.mu.Unlock()
 	l.reads.Add(1)
-	if l.gate != nil {
+	if gate != nil {
 		select {
-		case <-l.gate:
+		case <-gate:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c := l.conn
 	return &c, nil
+}
+
+func (l *countingLookup) set(f func(c *qwoty.Connection, gate *chan struct{})) {
+	l.mu.Lock()
+	f(&l.conn, &l.gate)
+	l.mu.Unlock()
 }
 
 type fakeClock struct {
@@ -44,7 +51,8 @@ func (c *fakeClock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.
 
 func TestConnectionCacheMissesShareOneLookup(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	l := &countingLookup{gate: make(chan struct{}), conn: qwoty.Connection{ID: "c1", Status: qwoty.ConnectionActive}}
+	gate := make(chan struct{})
+	l := &countingLookup{gate: gate, conn: qwoty.Connection{ID: "c1", Status: qwoty.ConnectionActive}}
 	c := newConnectionCache(l, 30*time.Second, clock.now)
 	const n = 50
 	var wg sync.WaitGroup
@@ -64,7 +72,7 @@ func TestConnectionCacheMissesShareOneLookup(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(20 * time.Millisecond) // let the other 49 queue behind the first read
-	close(l.gate)
+	close(gate)
 	wg.Wait()
 	if r := l.reads.Load(); r != 1 {
 		t.Fatalf("%d concurrent misses made %d reads, want 1", n, r)
@@ -75,14 +83,15 @@ func TestConnectionCacheMissesShareOneLookup(t *testing.T) {
 		}
 	}
 	// A caller that gives up returns at once, without breaking the others.
-	l.gate = make(chan struct{})
+	gate = make(chan struct{})
+	l.set(func(_ *qwoty.Connection, g *chan struct{}) { *g = gate })
 	c.Forget(qwoty.ProviderSalesforce, "00D1")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := c.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, "00D1"); err == nil {
 		t.Fatal("a cancelled caller waited for the lookup")
 	}
-	close(l.gate)
+	close(gate)
 }
 
 func TestConnectionCacheRefreshesAheadOfExpiry(t *testing.T) {
@@ -106,17 +115,16 @@ func TestConnectionCacheRefreshesAheadOfExpiry(t *testing.T) {
 
 	// In the last fifth, callers get the entry at once while one background
 	// read replaces it.
-	l.mu.Lock()
-	l.conn.MyDomain = "after"
-	l.mu.Unlock()
-	l.gate = make(chan struct{})
+	gate := make(chan struct{})
+	l.set(func(conn *qwoty.Connection, g *chan struct{}) { conn.MyDomain, *g = "after", gate })
 	clock.advance(5 * time.Second)
 	for range 20 {
 		if conn := get(); conn.MyDomain != "before" {
 			t.Fatalf("a caller waited for the background read (got %q)", conn.MyDomain)
 		}
 	}
-	close(l.gate)
+	l.set(func(_ *qwoty.Connection, g *chan struct{}) { *g = nil })
+	close(gate)
 	deadline := time.Now().Add(5 * time.Second)
 	for get().MyDomain != "after" {
 		if time.Now().After(deadline) {
@@ -129,16 +137,68 @@ func TestConnectionCacheRefreshesAheadOfExpiry(t *testing.T) {
 	}
 
 	// Refresh (after a signature did not verify) always reads anew.
-	l.gate = nil
 	if _, err := c.Refresh(context.Background(), qwoty.ProviderSalesforce, "00D1"); err != nil || l.reads.Load() != 3 {
 		t.Fatalf("Refresh: %v, reads %d; want a read of its own", err, l.reads.Load())
 	}
 	// Past its life an entry is never served: the caller waits for a read.
 	clock.advance(31 * time.Second)
-	l.mu.Lock()
-	l.conn.Status = qwoty.ConnectionDisconnected
-	l.mu.Unlock()
+	l.set(func(conn *qwoty.Connection, _ *chan struct{}) { conn.Status = qwoty.ConnectionDisconnected })
 	if conn := get(); conn.Status != qwoty.ConnectionDisconnected || l.reads.Load() != 4 {
 		t.Fatalf("an expired entry was served: %+v, reads %d", conn, l.reads.Load())
+	}
+}
+
+// A background read that started before a Forget or a Refresh never puts its
+// older view back when it lands after them: not a disconnected connection's
+// active row, not a secret replaced by `qwoty connection add`.
+func TestConnectionCacheSlowReadNeverOverwritesNewerState(t *testing.T) {
+	for _, after := range []string{"forget", "refresh"} {
+		t.Run(after, func(t *testing.T) {
+			clock := &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+			l := &countingLookup{conn: qwoty.Connection{ID: "c1", Secret: []byte("old"), Status: qwoty.ConnectionActive}}
+			c := newConnectionCache(l, 30*time.Second, clock.now)
+			get := func() *qwoty.Connection {
+				t.Helper()
+				conn, err := c.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, "00D1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return conn
+			}
+			get()
+			// A background read starts in the entry's last fifth and is held
+			// with the old row.
+			gate := make(chan struct{})
+			l.set(func(_ *qwoty.Connection, g *chan struct{}) { *g = gate })
+			clock.advance(25 * time.Second)
+			get()
+			for l.reads.Load() < 2 {
+				time.Sleep(time.Millisecond)
+			}
+			// Meanwhile the row changes and the cache is told.
+			l.set(func(conn *qwoty.Connection, g *chan struct{}) { conn.Secret, *g = []byte("new"), nil })
+			if after == "forget" {
+				c.Forget(qwoty.ProviderSalesforce, "00D1")
+			} else if _, err := c.Refresh(context.Background(), qwoty.ProviderSalesforce, "00D1"); err != nil {
+				t.Fatal(err)
+			}
+			close(gate) // the old read lands last
+			deadline := time.Now().Add(2 * time.Second)
+			for {
+				c.mu.RLock()
+				running := c.ahead[cacheKey{qwoty.ProviderSalesforce, "00D1"}]
+				c.mu.RUnlock()
+				if !running {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the background read never finished")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if conn := get(); string(conn.Secret) != "new" {
+				t.Fatalf("after %s, the cache serves secret %q from the read that started before it", after, conn.Secret)
+			}
+		})
 	}
 }
