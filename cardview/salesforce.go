@@ -213,8 +213,14 @@ func ParseCalloutBody(body []byte) (User, Record, error) {
 	var b CalloutBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		var se *json.SyntaxError
-		if errors.As(err, &se) && se.Offset > 1 && se.Offset <= int64(len(body)) && json.Valid(body[:se.Offset-1]) {
+		switch {
+		case errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value"):
 			return User{}, Record{}, badRequest("the body holds more than one JSON value")
+		case errors.As(err, &se) && se.Offset >= int64(len(body)) &&
+			(strings.HasPrefix(se.Error(), "unexpected end") || strings.HasPrefix(se.Error(), "invalid character ' '")):
+			// The body stops inside a value (the scanner reports a cut
+			// literal as a space found where its next character should be).
+			return User{}, Record{}, badRequest("the body is not the JSON object of the contract: unexpected end of input")
 		}
 		return User{}, Record{}, badRequest("the body is not the JSON object of the contract: %v", jsonProblem(err))
 	}
@@ -247,6 +253,14 @@ func ParseCalloutBody(body []byte) (User, Record, error) {
 		}
 		if _, err := n.Float64(); err != nil {
 			return User{}, Record{}, badRequest("record.amount is out of range")
+		}
+	}
+	// Text goes into the database, whose text type cannot hold NUL: refuse it
+	// here, with a message, rather than fail the statement.
+	for _, f := range [...]struct{ name, value string }{{"user.id", b.User.ID}, {"user.email", b.User.Email}, {"user.name", b.User.Name},
+		{"user.locale", b.User.Locale}, {"user.timeZone", b.User.TimeZone}, {"record.name", b.Record.Name}, {"record.accountName", b.Record.AccountName}} {
+		if strings.IndexByte(f.value, 0) >= 0 {
+			return User{}, Record{}, badRequest("%s holds a NUL character (\\u0000)", f.name)
 		}
 	}
 	u := User{ID: b.User.ID, Email: clip(b.User.Email, 254), Name: clip(b.User.Name, 200),
@@ -297,8 +311,6 @@ func jsonProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &se) && strings.HasPrefix(se.Error(), "unexpected end"):
-		return "unexpected end of input"
 	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
 	case errors.As(err, &te):

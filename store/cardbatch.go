@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qwoty/companion/qwoty"
 )
@@ -151,6 +153,10 @@ func (b *cardBatcher) run(batch []cardJob) {
 			j.done <- cardJobResult{err: j.ctx.Err()}
 			continue
 		}
+		if err := j.req.check(); err != nil { // it would fail the statement, and the batch with it
+			j.done <- cardJobResult{err: err}
+			continue
+		}
 		k := key{j.req.ConnectionID, j.req.Nonce}
 		if seen[k] {
 			j.done <- cardJobResult{res: CardResult{Status: qwoty.ConnectionActive, Claimed: false}}
@@ -174,6 +180,23 @@ func (b *cardBatcher) run(batch []cardJob) {
 		}
 		j.done <- cardJobResult{res: results[i]}
 	}
+}
+
+// check refuses a request the batch statement could not take: ids that are
+// not ours, text PostgreSQL cannot store (NUL, invalid UTF-8). Callers
+// validate their input first; this keeps one bad request from failing the
+// others that share its statement.
+func (r *CardRequest) check() error {
+	if !validID(r.ConnectionID) || !validID(r.WorkspaceID) {
+		return fmt.Errorf("store: card request with malformed ids: connection %q, workspace %q", r.ConnectionID, r.WorkspaceID)
+	}
+	for _, s := range [...]string{r.Nonce, r.AccountID, r.AccountName, r.RecordID} {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return qwoty.Errorf(qwoty.CodeBadRequest, "Send text without NUL characters, in UTF-8.",
+				"the record's text cannot be stored (a NUL character or invalid UTF-8)")
+		}
+	}
+	return nil
 }
 
 // cardBatchSQL does a whole batch in one statement. Its input is one row per

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,26 +14,30 @@ import (
 )
 
 // Many card requests at once, from two tenants, are batched, and each still
-// gets exactly its own answer: its record's quotes, its tenant's, and a nonce
-// repeated among them is claimed once.
+// gets exactly its own answer: its record's quotes, newest first, its
+// tenant's, and a nonce repeated among them is claimed once. A request the
+// statement could not take fails alone.
 func TestConcurrentCardRequestsShareBatchesAndKeepTheirOwnAnswers(t *testing.T) {
 	db := storetest.New(t)
 	a := addOrg(t, db, "A", "00D00000000000AAAA")
 	b := addOrg(t, db, "B", "00D00000000000BAAA")
-	// Record i of tenant A has i%4 quotes; tenant B has one quote on every
-	// record id, so a request answered with the other tenant's list shows.
-	quotes := map[string]int{}
+	// Record i of tenant A has i%4 quotes, tenant B one on every record id:
+	// the exact ids, newest first, tell every list apart.
+	want := map[string][]string{} // tenant + record → quote ids, newest first
 	for i := range 8 {
 		rec := fmt.Sprintf("006%015d", i)
 		for range i % 4 {
-			if _, err := db.CreateQuote(ctx, store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: rec}, store.NewQuote{Currency: "USD"}); err != nil {
+			q, err := db.CreateQuote(ctx, store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: rec}, store.NewQuote{Currency: "USD"})
+			if err != nil {
 				t.Fatal(err)
 			}
+			want["A"+rec] = append([]string{q.ID}, want["A"+rec]...)
 		}
-		if _, err := db.CreateQuote(ctx, store.Scope{WorkspaceID: b.WorkspaceID, ConnectionID: b.ID, RecordID: rec}, store.NewQuote{Currency: "EUR"}); err != nil {
+		q, err := db.CreateQuote(ctx, store.Scope{WorkspaceID: b.WorkspaceID, ConnectionID: b.ID, RecordID: rec}, store.NewQuote{Currency: "EUR"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		quotes[rec] = i % 4
+		want["B"+rec] = []string{q.ID}
 	}
 	b0, r0 := db.CardBatchStats()
 
@@ -58,10 +63,14 @@ func TestConcurrentCardRequestsShareBatchesAndKeepTheirOwnAnswers(t *testing.T) 
 			if i%50 == 1 {
 				nonce = "nonce-shared-by-ten-requests" // ten requests of tenant A, one nonce
 			}
+			account := "Customer " + tenant
+			if i%100 == 7 {
+				account = "Bad\x00Name" // PostgreSQL's text cannot hold it
+			}
 			<-start
 			res, err := db.ClaimAndList(ctx, store.CardRequest{ConnectionID: conn.ID, WorkspaceID: conn.WorkspaceID,
 				Nonce: nonce, NonceExpires: time.Now().Add(time.Minute), RecordID: rec,
-				AccountID: "001" + tenant, AccountName: "Customer " + tenant})
+				AccountID: "001" + tenant, AccountName: account})
 			out[i] = outcome{tenant, rec, nonce, res, err}
 		}()
 	}
@@ -70,6 +79,12 @@ func TestConcurrentCardRequestsShareBatchesAndKeepTheirOwnAnswers(t *testing.T) 
 
 	sharedClaims := 0
 	for i, o := range out {
+		if i%100 == 7 {
+			if qwoty.ErrorCode(o.err) != qwoty.CodeBadRequest {
+				t.Fatalf("request %d with a NUL in its text: err = %v, want bad_request", i, o.err)
+			}
+			continue
+		}
 		if o.err != nil {
 			t.Fatalf("request %d: %v", i, o.err)
 		}
@@ -82,17 +97,12 @@ func TestConcurrentCardRequestsShareBatchesAndKeepTheirOwnAnswers(t *testing.T) 
 		if !o.res.Claimed || o.res.Status != qwoty.ConnectionActive {
 			t.Fatalf("request %d: claimed %v status %q; want a fresh nonce claimed on an active connection", i, o.res.Claimed, o.res.Status)
 		}
-		want, cur := quotes[o.rec], "USD"
-		if o.tenant == "B" {
-			want, cur = 1, "EUR"
-		}
-		if len(o.res.Quotes) != want {
-			t.Fatalf("request %d (tenant %s, %s): %d quotes, want %d", i, o.tenant, o.rec, len(o.res.Quotes), want)
-		}
+		var got []string
 		for _, q := range o.res.Quotes {
-			if q.Currency != cur {
-				t.Fatalf("request %d of tenant %s got a %s quote of the other tenant", i, o.tenant, q.Currency)
-			}
+			got = append(got, q.ID)
+		}
+		if w := want[o.tenant+o.rec]; !slices.Equal(got, w) {
+			t.Fatalf("request %d (tenant %s, %s): quotes %v, want %v", i, o.tenant, o.rec, got, w)
 		}
 	}
 	if sharedClaims != 1 {
@@ -108,20 +118,64 @@ func TestConcurrentCardRequestsShareBatchesAndKeepTheirOwnAnswers(t *testing.T) 
 	}
 }
 
-// A request whose caller gives up while it waits for a batch returns at once
-// with its context's error, and claims nothing later.
+// A request whose caller gives up while it waits behind a running batch
+// returns at once with its context's error, and is never claimed.
 func TestCancelledCardRequestReturnsItsContextError(t *testing.T) {
 	db := storetest.New(t)
 	a := addOrg(t, db, "A", "00D00000000000AAAA")
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	req := store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID, Nonce: "nonce-of-a-gone-caller",
-		NonceExpires: time.Now().Add(time.Minute), RecordID: "006X"}
-	if _, err := db.ClaimAndList(cctx, req); err == nil {
-		t.Fatal("a cancelled request succeeded")
+	req := func(nonce string) store.CardRequest {
+		return store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID, Nonce: nonce,
+			NonceExpires: time.Now().Add(time.Minute), RecordID: "006X"}
 	}
-	res, err := db.ClaimAndList(ctx, req)
+
+	// Hold the nonce table so that the first request's batch blocks in the
+	// database: the next request then waits in the batcher's queue.
+	tx, err := db.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "LOCK TABLE seen_nonces IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := db.ClaimAndList(ctx, req("nonce-of-the-blocked-batch"))
+		first <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for b, _ := db.CardBatchStats(); b == 0; b, _ = db.CardBatchStats() {
+		if time.Now().After(deadline) {
+			t.Fatal("the first batch never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	gone := make(chan error, 1)
+	go func() {
+		_, err := db.ClaimAndList(cctx, req("nonce-of-a-gone-caller"))
+		gone <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // queued behind the blocked batch
+	cancel()
+	select {
+	case err := <-gone:
+		if err == nil {
+			t.Fatal("a cancelled request succeeded")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a cancelled request waited for the batch ahead of it")
+	}
+
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("the blocked batch: %v", err)
+	}
+	res, err := db.ClaimAndList(ctx, req("nonce-of-a-gone-caller"))
 	if err != nil || !res.Claimed {
-		t.Fatalf("the nonce of a cancelled request: %+v, %v; want it still unclaimed", res, err)
+		t.Fatalf("the nonce of the cancelled request: %+v, %v; want it never claimed", res, err)
 	}
 }
