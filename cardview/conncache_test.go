@@ -98,14 +98,7 @@ func TestConnectionCacheRefreshesAheadOfExpiry(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	l := &countingLookup{conn: qwoty.Connection{ID: "c1", MyDomain: "before", Status: qwoty.ConnectionActive}}
 	c := newConnectionCache(l, 30*time.Second, clock.now)
-	get := func() *qwoty.Connection {
-		t.Helper()
-		conn, err := c.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, "00D1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return conn
-	}
+	get := getter(t, c)
 	get()
 	clock.advance(20 * time.Second) // young: served from the entry
 	get()
@@ -157,14 +150,7 @@ func TestConnectionCacheSlowReadNeverOverwritesNewerState(t *testing.T) {
 			clock := &fakeClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 			l := &countingLookup{conn: qwoty.Connection{ID: "c1", Secret: []byte("old"), Status: qwoty.ConnectionActive}}
 			c := newConnectionCache(l, 30*time.Second, clock.now)
-			get := func() *qwoty.Connection {
-				t.Helper()
-				conn, err := c.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, "00D1")
-				if err != nil {
-					t.Fatal(err)
-				}
-				return conn
-			}
+			get := getter(t, c)
 			get()
 			// A background read starts in the entry's last fifth and is held
 			// with the old row.
@@ -200,5 +186,17 @@ func TestConnectionCacheSlowReadNeverOverwritesNewerState(t *testing.T) {
 				t.Fatalf("after %s, the cache serves secret %q from the read that started before it", after, conn.Secret)
 			}
 		})
+	}
+}
+
+// getter reads org 00D1 through the cache, failing the test on an error.
+func getter(t *testing.T, c *connectionCache) func() *qwoty.Connection {
+	return func() *qwoty.Connection {
+		t.Helper()
+		conn, err := c.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, "00D1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
 	}
 }
