@@ -301,7 +301,7 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs, err := e.db.ListQuotes(context.Background(), store.Scope{WorkspaceID: conn.WorkspaceID, RecordID: "006000000000001AAA"})
+	qs, err := e.db.ListQuotes(context.Background(), store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID, RecordID: "006000000000001AAA"})
 	if err != nil || len(qs) != 1 || qs[0].Totals.Total.StringFixed(2) != "89.95" || qs[0].Status != qwoty.StatusSent {
 		t.Fatalf("stored quotes = %+v, %v", qs, err)
 	}

@@ -98,7 +98,8 @@ func (s *Server) cardError(c *gin.Context, token string, err error) {
 		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), ParentOrigins: parents}))
 }
 
-// scopeOf is what a card session may touch: its record, in its workspace.
+// scopeOf is what a card session may touch: its record's quotes made in its
+// CRM account (connection), in its workspace.
 func scopeOf(claims *cardview.Claims) store.Scope {
 	return store.Scope{WorkspaceID: claims.WorkspaceID, ConnectionID: claims.ConnectionID, RecordID: claims.Record.ID}
 }

@@ -30,7 +30,7 @@ func (s *Server) quoteCreate(c *gin.Context) {
 		} else {
 			rec = d
 			if rec.AccountID != "" {
-				if err := s.db.UpsertCustomer(ctx, claims.WorkspaceID, rec.AccountID, rec.AccountName); err != nil {
+				if err := s.db.UpsertCustomer(ctx, claims.WorkspaceID, claims.ConnectionID, rec.AccountID, rec.AccountName); err != nil {
 					s.fail(c, err)
 					return
 				}

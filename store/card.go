@@ -33,7 +33,8 @@ type CardResult struct {
 	// Claimed is false when the nonce was used before (a replay) or the
 	// connection is disconnected; then nothing was written.
 	Claimed bool
-	// Quotes are the record's live quotes, newest first.
+	// Quotes are the record's live quotes made in this connection, newest
+	// first.
 	Quotes []ListedQuote
 }
 
@@ -97,12 +98,14 @@ func (db *DB) DeleteExpiredNonces(ctx context.Context) (int64, error) {
 	return tag.RowsAffected(), nil
 }
 
-// UpsertCustomer records a CRM account as a customer of the workspace, or
-// renames it; an unchanged one is not written.
-func (db *DB) UpsertCustomer(ctx context.Context, workspaceID, accountID, name string) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO customers (workspace_id, crm_account_id, name) VALUES ($1, $2, $3)
-		ON CONFLICT (workspace_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
-		WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name`, workspaceID, accountID, name)
+// UpsertCustomer records an account of the connection's CRM as a customer,
+// or renames it; an unchanged one is not written. Customers are per
+// connection: the same account id in another CRM account is another
+// customer.
+func (db *DB) UpsertCustomer(ctx context.Context, workspaceID, connectionID, accountID, name string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO customers (workspace_id, connection_id, crm_account_id, name) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (workspace_id, connection_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+		WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name`, workspaceID, connectionID, accountID, name)
 	if err != nil {
 		return fmt.Errorf("store: upsert customer %s: %w", accountID, err)
 	}

@@ -203,7 +203,8 @@ func (r *CardRequest) check() error {
 // request ($1..$9 are parallel arrays; ids travel as text, which pgx encodes
 // in binary, and become uuids here); its output one row per quote (or one
 // row with no quote, its id empty) per request, tagged with the request's
-// ordinal, with no NULLs to scan.
+// ordinal, with no NULLs to scan. Customers and quotes are those of the
+// request's connection (store.Scope says why).
 const cardBatchSQL = `
 WITH input AS (
 	SELECT t.ord, t.connection_id::uuid AS connection_id, t.nonce, t.expires_at, t.workspace_id::uuid AS workspace_id,
@@ -219,14 +220,14 @@ WITH input AS (
 	ON CONFLICT DO NOTHING
 	RETURNING connection_id, nonce
 ), c AS (
-	INSERT INTO customers (workspace_id, crm_account_id, name)
-	SELECT DISTINCT ON (i.workspace_id, i.account_id) i.workspace_id, i.account_id, i.account_name
+	INSERT INTO customers (workspace_id, connection_id, crm_account_id, name)
+	SELECT DISTINCT ON (i.workspace_id, i.connection_id, i.account_id) i.workspace_id, i.connection_id, i.account_id, i.account_name
 	FROM input i JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
 	WHERE i.account_id <> ''
-	  AND NOT EXISTS (SELECT 1 FROM customers cu WHERE cu.workspace_id = i.workspace_id
+	  AND NOT EXISTS (SELECT 1 FROM customers cu WHERE cu.workspace_id = i.workspace_id AND cu.connection_id = i.connection_id
 	                  AND cu.crm_account_id = i.account_id AND (cu.name = i.account_name OR i.account_name = ''))
-	ORDER BY i.workspace_id, i.account_id, i.ord DESC
-	ON CONFLICT (workspace_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+	ORDER BY i.workspace_id, i.connection_id, i.account_id, i.ord DESC
+	ON CONFLICT (workspace_id, connection_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
 	WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name
 	RETURNING 1
 )
@@ -238,7 +239,7 @@ JOIN st ON st.ord = i.ord
 LEFT JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
 LEFT JOIN LATERAL (
 	SELECT id, number, title, status, currency, total, updated_at FROM quotes
-	WHERE workspace_id = i.workspace_id AND crm_record_id = i.record_id AND deleted_at IS NULL
+	WHERE workspace_id = i.workspace_id AND connection_id = i.connection_id AND crm_record_id = i.record_id AND deleted_at IS NULL
 	ORDER BY updated_at DESC LIMIT i.lim
 ) q ON n.nonce IS NOT NULL
 ORDER BY i.ord, q.updated_at DESC`

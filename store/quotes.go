@@ -11,9 +11,13 @@ import (
 	"github.com/qwoty/companion/qwoty"
 )
 
-// Scope is what an embed session may touch: one CRM record's quotes in one
-// workspace. Every quote query filters on both, which is what keeps one
-// tenant (or one record) from reaching another's quotes.
+// Scope is what an embed session may touch: one CRM record's quotes, made
+// in one CRM account (the connection), in one workspace. Every quote query
+// filters on all three: the workspace keeps tenants apart, the connection
+// keeps apart the CRM accounts a workspace has had (record ids repeat across
+// CRMs and between an org and its sandboxes; a reconnected account is the
+// same connection, so its quotes come back with it), and the record keeps
+// one record's session from another's quotes.
 type Scope struct {
 	WorkspaceID  string
 	ConnectionID string
@@ -40,8 +44,8 @@ func notFound(id string) error {
 // ListQuotes returns the live quotes of the scope's record, newest first.
 func (db *DB) ListQuotes(ctx context.Context, s Scope) ([]qwoty.Quote, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+quoteColumns+` FROM quotes q LEFT JOIN customers cu ON cu.id = q.customer_id
-		WHERE q.workspace_id = $1 AND q.crm_record_id = $2 AND q.deleted_at IS NULL
-		ORDER BY q.updated_at DESC LIMIT 200`, s.WorkspaceID, s.RecordID)
+		WHERE q.workspace_id = $1 AND q.connection_id = $2 AND q.crm_record_id = $3 AND q.deleted_at IS NULL
+		ORDER BY q.updated_at DESC LIMIT 200`, s.WorkspaceID, s.ConnectionID, s.RecordID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list quotes of record %s: %w", s.RecordID, err)
 	}
@@ -71,11 +75,11 @@ func getQuote(ctx context.Context, db querier, s Scope, id string, forUpdate boo
 		return nil, notFound(id)
 	}
 	sql := `SELECT ` + quoteColumns + ` FROM quotes q LEFT JOIN customers cu ON cu.id = q.customer_id
-		WHERE q.id = $1 AND q.workspace_id = $2 AND q.crm_record_id = $3 AND q.deleted_at IS NULL`
+		WHERE q.id = $1 AND q.workspace_id = $2 AND q.connection_id = $3 AND q.crm_record_id = $4 AND q.deleted_at IS NULL`
 	if forUpdate {
 		sql += ` FOR UPDATE OF q`
 	}
-	rows, err := db.Query(ctx, sql, id, s.WorkspaceID, s.RecordID)
+	rows, err := db.Query(ctx, sql, id, s.WorkspaceID, s.ConnectionID, s.RecordID)
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +117,10 @@ type NewQuote struct {
 	CreatedBy string // CRM user id
 }
 
-// CreateQuote creates a draft quote on the scope's record with the next
-// number of the workspace.
+// CreateQuote creates a draft quote on the scope's record, in the scope's
+// connection, with the next number of the workspace (numbers go on across
+// the CRM accounts a workspace has had). Its customer is the record's
+// account as this connection knows it.
 func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quote, error) {
 	if !qwoty.ValidCurrency(n.Currency) {
 		return nil, qwoty.Errorf(qwoty.CodeValidation, "Use a three-letter ISO 4217 code such as USD.", "currency %q is not valid", n.Currency)
@@ -132,7 +138,7 @@ func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quot
 		}
 		id := newID()
 		_, err := tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, currency, tax_rate, created_by)
-			VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10)`,
+			VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10)`,
 			id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), title, n.Currency, n.TaxRate, n.CreatedBy)
 		if err != nil {
 			return fmt.Errorf("insert quote: %w", err)
@@ -146,7 +152,9 @@ func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quot
 	return q, nil
 }
 
-// Change is one edit of a quote, applied under the quote's row lock.
+// Change is one edit of a quote, applied under the quote's row lock. q was
+// read in the caller's scope (workspace, connection, record) in the same
+// transaction, so a Change writes by q.ID, the rows of that quote only.
 type Change func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error
 
 // UpdateQuote applies change to a quote of the scope and recomputes its
@@ -194,7 +202,8 @@ func (db *DB) reprice(ctx context.Context, tx pgx.Tx, s Scope, id string) (*qwot
 			l.ID, l.Position, l.Amount, l.Discount, l.Net)
 	}
 	b.Queue(`UPDATE quotes SET subtotal = $2, discount = $3, tax = $4, total = $5, version = version + 1, updated_at = now()
-		WHERE id = $1 RETURNING version, updated_at`, id, q.Totals.Subtotal, q.Totals.Discount, q.Totals.Tax, q.Totals.Total)
+		WHERE id = $1 AND workspace_id = $6 AND connection_id = $7 AND crm_record_id = $8 RETURNING version, updated_at`,
+		id, q.Totals.Subtotal, q.Totals.Discount, q.Totals.Tax, q.Totals.Total, s.WorkspaceID, s.ConnectionID, s.RecordID)
 	br := tx.SendBatch(ctx, b)
 	for range q.Lines {
 		if _, err := br.Exec(); err != nil {
