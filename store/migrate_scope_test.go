@@ -51,7 +51,7 @@ func TestMigrationSplitsCustomersSharedAcrossConnections(t *testing.T) {
 	}
 
 	rows, err := conn.Query(ctx, `SELECT q.number, coalesce(cu.connection_id = q.connection_id, true), coalesce(cu.crm_account_id, ''),
-		coalesce(cu.name, ''), coalesce(cu.id::text, '') FROM quotes q LEFT JOIN customers cu ON cu.id = q.Customer_id ORDER BY q.number`)
+		coalesce(cu.name, ''), coalesce(cu.id::text, '') FROM quotes q LEFT JOIN customers cu ON cu.id = q.customer_id ORDER BY q.number`)
 	if err != nil {
 		t.Fatal(err)
 	}
