@@ -7,10 +7,13 @@ BENCHTIME ?= 2s
 # The load comparison of `make bench`: requests and concurrency per phase.
 LOAD_DURATION    ?= 8s
 LOAD_CONCURRENCY ?= 64
+# `make bench-nonces`: how long each run lasts, and how many runs.
+NONCE_DURATION ?= 20s
+NONCE_RUNS     ?= 3
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench chromium salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces chromium salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -74,6 +77,10 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./cardview ./server
 	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
+
+## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
+bench-nonces:
+	$(GO) test -run '^$$' -bench '^BenchmarkNonceSweep$$' -benchtime 1x -count $(NONCE_RUNS) ./store -args -nonce.duration=$(NONCE_DURATION)
 
 ## salesforce-package: the package retargeted at APP_URL, in salesforce-package/build/package
 salesforce-package:

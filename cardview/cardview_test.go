@@ -88,7 +88,19 @@ func TestParseHeadersErrors(t *testing.T) {
 	}{
 		{"no signature", func(h http.Header) { h.Del(HeaderSignature) }, qwoty.CodeSignatureMissing, HeaderSignature},
 		{"other scheme", func(h http.Header) { h.Set(HeaderSignature, "v2=abcd") }, qwoty.CodeBadRequest, "v1="},
-		{"short mac", func(h http.Header) { h.Set(HeaderSignature, "v1=abcd") }, qwoty.CodeBadRequest, "64 hex"},
+		{"short mac", func(h http.Header) { h.Set(HeaderSignature, "v1=abcd") }, qwoty.CodeBadRequest, "64 lowercase hex"},
+		// hex.DecodeString reads upper case too: the contract's one spelling is lower case.
+		{"upper-case mac", func(h http.Header) { h.Set(HeaderSignature, "v1="+strings.ToUpper(h.Get(HeaderSignature)[3:])) }, qwoty.CodeBadRequest, "64 lowercase hex"},
+		{"one upper-case digit", func(h http.Header) {
+			sig := []byte(h.Get(HeaderSignature))
+			for i := len(sig) - 1; i > 2; i-- {
+				if sig[i] >= 'a' && sig[i] <= 'f' {
+					sig[i] -= 'a' - 'A'
+					break
+				}
+			}
+			h.Set(HeaderSignature, string(sig))
+		}, qwoty.CodeBadRequest, "64 lowercase hex"},
 		{"no org", func(h http.Header) { h.Del(HeaderOrg) }, qwoty.CodeBadRequest, HeaderOrg},
 		{"bad org", func(h http.Header) { h.Set(HeaderOrg, "00D5g000004XyZaEAB") }, qwoty.CodeBadRequest, HeaderOrg},
 		{"not an org", func(h http.Header) { h.Set(HeaderOrg, "0065g00000AbCdE") }, qwoty.CodeBadRequest, "00D"},

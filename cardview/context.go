@@ -1,6 +1,8 @@
 package cardview
 
 import (
+	"time"
+
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -14,6 +16,10 @@ type EmbedContext struct {
 	AccountID string
 	User      User
 	Record    Record
+	// SessionStart is when the signed CRM request that began this card
+	// session was verified; zero for a request being answered now (its
+	// tokens begin a session). Page tokens carry it unchanged.
+	SessionStart time.Time
 }
 
 // User is the CRM user viewing the card.

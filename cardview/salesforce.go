@@ -105,12 +105,13 @@ func ParseSalesforceHeaders(h http.Header) (*SalesforceHeaders, error) {
 	if !strings.HasPrefix(sig, signaturePrefix) {
 		return nil, badRequest("%s must start with %q (signature scheme v1)", HeaderSignature, signaturePrefix)
 	}
-	mac, err := hex.DecodeString(sig[len(signaturePrefix):])
-	if err != nil || len(mac) != sha256.Size {
-		return nil, badRequest("%s must be %q followed by 64 hex digits", HeaderSignature, signaturePrefix)
+	mac, ok := lowerHexMAC(sig[len(signaturePrefix):])
+	if !ok {
+		return nil, badRequest("%s must be %q followed by 64 lowercase hex digits", HeaderSignature, signaturePrefix)
 	}
 	out := &SalesforceHeaders{MAC: mac}
 
+	var err error
 	out.OrgHeader = h.Get(HeaderOrg)
 	if out.OrgHeader == "" {
 		return nil, badRequest("the %s header is missing", HeaderOrg)
@@ -139,6 +140,22 @@ func ParseSalesforceHeaders(h http.Header) (*SalesforceHeaders, error) {
 	return out, nil
 }
 
+// lowerHexMAC decodes a MAC written as the contract says: 64 lowercase hex
+// digits, the one spelling EncodingUtil.convertToHex gives (hex.DecodeString
+// would also take upper case).
+func lowerHexMAC(s string) ([]byte, bool) {
+	if len(s) != 2*sha256.Size {
+		return nil, false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return nil, false
+		}
+	}
+	mac, err := hex.DecodeString(s)
+	return mac, err == nil
+}
+
 func validNonce(s string) bool {
 	if len(s) < 16 || len(s) > 64 {
 		return false
@@ -154,13 +171,35 @@ func validNonce(s string) bool {
 
 // CheckSkew refuses a timestamp more than MaxSkew from now, either way.
 func CheckSkew(ts, now time.Time) error {
-	d := now.Sub(ts)
+	d := now.Sub(ts) // saturates far out, so the comparison holds for any ts
 	if d > MaxSkew || d < -MaxSkew {
 		return qwoty.Errorf(qwoty.CodeTimestampOutOfRange,
 			"Check the clock of the machine that signed the request (Salesforce's is right; a replayed or hand-made request is not).",
-			"the request timestamp is %s away from the server's clock (limit %s)", d.Round(time.Second).Abs(), MaxSkew)
+			"the request timestamp is %s away from the server's clock (limit %s)", skewText(ts, now), MaxSkew)
 	}
 	return nil
+}
+
+// skewText says how far ts is from now for a message, rounded to the second,
+// for any pair of times a header can give. time.Duration stops at about 292
+// years (now.Sub saturates there and would print 2562047h47m16s for a
+// timestamp like 999999999999), so a gap of two days or more is given in
+// days, and of two years or more in years, computed from Unix seconds.
+func skewText(ts, now time.Time) string {
+	a, b := ts.Unix(), now.Unix()
+	if a < b {
+		a, b = b, a
+	}
+	const day = 24 * 60 * 60
+	gap := uint64(a) - uint64(b) // exact: a >= b, and uint64 holds any difference of two int64s
+	switch {
+	case gap < 2*day:
+		return (time.Duration(gap) * time.Second).String()
+	case gap < 2*365*day:
+		return strconv.FormatUint(gap/day, 10) + " days"
+	default:
+		return strconv.FormatUint(gap/(365*day), 10) + " years"
+	}
 }
 
 // VerifyMAC checks h's MAC against each secret in constant time. Every secret

@@ -29,23 +29,38 @@ const (
 	EmbedTTL = 5 * time.Minute
 	// PageTTL is the life of a page token; the page refreshes it before then.
 	PageTTL = 15 * time.Minute
+	// SessionMaxAge is a card session's absolute life, counted from the
+	// signed CRM request that opened the card: a rep's working day. Page
+	// tokens refresh up to it and never past it, so a leaked embed URL or
+	// page token is worth at most this long; reloading the CRM page makes a
+	// new signed request and a new session.
+	SessionMaxAge = 12 * time.Hour
 )
 
 // Claims name the connection, workspace, CRM user and record a token is for.
 type Claims struct {
 	jwt.RegisteredClaims
-	Provider     qwoty.Provider `json:"prv"`
-	ConnectionID string         `json:"cid"`
-	WorkspaceID  string         `json:"wid"`
-	AccountID    string         `json:"acc"`
-	User         User           `json:"usr"`
-	Record       Record         `json:"rec"`
+	// AuthTime is when the signed CRM request that began the session was
+	// verified (OpenID Connect's auth_time); every token of the session
+	// carries it unchanged.
+	AuthTime     *jwt.NumericDate `json:"auth_time,omitempty"`
+	Provider     qwoty.Provider   `json:"prv"`
+	ConnectionID string           `json:"cid"`
+	WorkspaceID  string           `json:"wid"`
+	AccountID    string           `json:"acc"`
+	User         User             `json:"usr"`
+	Record       Record           `json:"rec"`
 }
 
-// Context returns the embed context the claims carry.
+// Context returns the embed context the claims carry, with their session's
+// start.
 func (c *Claims) Context() EmbedContext {
-	return EmbedContext{Provider: c.Provider, ConnectionID: c.ConnectionID, WorkspaceID: c.WorkspaceID,
+	ec := EmbedContext{Provider: c.Provider, ConnectionID: c.ConnectionID, WorkspaceID: c.WorkspaceID,
 		AccountID: c.AccountID, User: c.User, Record: c.Record}
+	if c.AuthTime != nil {
+		ec.SessionStart = c.AuthTime.Time
+	}
+	return ec
 }
 
 // Key is one HS256 signing key and its id.
@@ -74,7 +89,10 @@ func NewTokens(now func() time.Time, keys ...Key) *Tokens {
 	for _, aud := range []string{AudienceEmbed, AudiencePage} {
 		// HS256 only: a token naming any other alg (none, RS256 with our
 		// secret as a "public key", …) is refused before its key is looked up.
+		// Strict decoding: base64url with its unused bits zero, so each token
+		// has one spelling (see canonicalJWT).
 		t.parsers[aud] = jwt.NewParser(
+			jwt.WithStrictDecoding(),
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(issuer),
 			jwt.WithAudience(aud),
@@ -84,11 +102,14 @@ func NewTokens(now func() time.Time, keys ...Key) *Tokens {
 			jwt.WithLeeway(5*time.Second),
 		)
 	}
-	t.lenient = jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithoutClaimsValidation())
+	t.lenient = jwt.NewParser(jwt.WithStrictDecoding(), jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithoutClaimsValidation())
 	return t
 }
 
-// Issue signs a token for ec with the audience and lifetime given.
+// Issue signs a token for ec with the audience and lifetime given, in ec's
+// session: the token carries ec.SessionStart and expires by the session's
+// end at the latest. An ec without a start (a CRM request just verified)
+// begins a session now.
 func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time) {
 	tok, exp := t.appendToken(nil, &ec, audience, ttl)
 	return string(tok), exp
@@ -99,7 +120,15 @@ func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (str
 // it needs no escaping in a URL's query.
 func (t *Tokens) appendToken(dst []byte, ec *EmbedContext, audience string, ttl time.Duration) ([]byte, time.Time) {
 	now := t.now()
-	exp := now.Add(ttl).Truncate(time.Second)
+	began := ec.SessionStart
+	if began.IsZero() {
+		began = now
+	}
+	exp := now.Add(ttl)
+	if end := began.Add(SessionMaxAge); exp.After(end) {
+		exp = end
+	}
+	exp = exp.Truncate(time.Second)
 	var jti [16]byte
 	_, _ = rand.Read(jti[:])
 
@@ -113,7 +142,8 @@ func (t *Tokens) appendToken(dst []byte, ec *EmbedContext, audience string, ttl 
 	c = strconv.AppendInt(append(c, `],"exp":`...), exp.Unix(), 10)
 	c = strconv.AppendInt(append(c, `,"iat":`...), now.Unix(), 10)
 	c = base64.RawURLEncoding.AppendEncode(append(c, `,"jti":"`...), jti[:])
-	c = appendJSONField(append(c, '"'), false, "prv", string(ec.Provider))
+	c = strconv.AppendInt(append(c, `","auth_time":`...), began.Unix(), 10)
+	c = appendJSONField(c, false, "prv", string(ec.Provider))
 	c = appendJSONField(c, false, "cid", ec.ConnectionID)
 	c = appendJSONField(c, false, "wid", ec.WorkspaceID)
 	c = appendJSONField(c, false, "acc", ec.AccountID)
@@ -171,6 +201,9 @@ func (t *Tokens) Parse(token, audience string) (*Claims, error) {
 	}
 	var c Claims
 	_, err := parser.ParseWithClaims(token, &c, t.keyFunc)
+	if err == nil && !canonicalJWT(token) {
+		err = errNotCanonical
+	}
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, qwoty.Errorf(qwoty.CodeTokenExpired, "Reload the record page to open a fresh card.", "this card session has expired")
@@ -181,7 +214,67 @@ func (t *Tokens) Parse(token, audience string) (*Claims, error) {
 	if c.ConnectionID == "" || c.WorkspaceID == "" || c.Record.ID == "" {
 		return nil, qwoty.Errorf(qwoty.CodeTokenInvalid, "Open the card from the CRM record again.", "this card link is incomplete")
 	}
+	if err := t.checkSession(&c); err != nil {
+		return nil, err
+	}
 	return &c, nil
+}
+
+// checkSession refuses claims whose session is over: begun more than
+// SessionMaxAge ago (no leeway: the end was known when the session began),
+// or with no start at all (a page token issued before sessions had one).
+func (t *Tokens) checkSession(c *Claims) error {
+	if c.AuthTime == nil {
+		return sessionOver("this card session has no start time")
+	}
+	if c.IssuedAt == nil || c.AuthTime.After(c.IssuedAt.Time) {
+		return qwoty.Errorf(qwoty.CodeTokenInvalid, "Open the card from the CRM record again.", "this card link's session starts after it was issued")
+	}
+	if !t.now().Before(c.AuthTime.Add(SessionMaxAge)) {
+		return sessionOver("this card session has reached its %s limit", SessionMaxAge)
+	}
+	return nil
+}
+
+func sessionOver(format string, args ...any) error {
+	return qwoty.Errorf(qwoty.CodeTokenExpired,
+		"Reload the CRM record page: it opens a new card session.", format, args...)
+}
+
+// Refresh issues a new page token in the session of a verified page token's
+// claims: same session start, so refreshing never extends the session. A
+// session at its end is refused with token_expired.
+func (t *Tokens) Refresh(c *Claims) (string, time.Time, error) {
+	if err := t.checkSession(c); err != nil {
+		return "", time.Time{}, err
+	}
+	token, exp := t.Issue(c.Context(), AudiencePage, PageTTL)
+	if !exp.After(t.now()) { // within a second of the end: nothing left to issue
+		return "", time.Time{}, sessionOver("this card session has reached its %s limit", SessionMaxAge)
+	}
+	return token, exp, nil
+}
+
+// errNotCanonical refuses a token spelled in a way we never write. Strict
+// decoding makes each segment's bits canonical, but base64 decoders skip
+// CR and LF, and the signature segment is not part of the signed input: a
+// line break inside it would leave a valid token.
+var errNotCanonical = errors.New("cardview: the token holds characters outside base64url")
+
+// canonicalJWT says whether token is three base64url segments and nothing
+// else: no padding, spaces or line breaks.
+func canonicalJWT(token string) bool {
+	dots := 0
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '.':
+			dots++
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return dots == 2
 }
 
 func (t *Tokens) keyFunc(tok *jwt.Token) (any, error) {
@@ -201,6 +294,9 @@ func (t *Tokens) ParseExpired(token, audience string) (*Claims, error) {
 	var c Claims
 	if _, err := t.lenient.ParseWithClaims(token, &c, t.keyFunc); err != nil {
 		return nil, err
+	}
+	if !canonicalJWT(token) {
+		return nil, errNotCanonical
 	}
 	if c.Issuer != issuer || len(c.Audience) != 1 || c.Audience[0] != audience {
 		return nil, errors.New("cardview: token of another issuer or audience")

@@ -5,14 +5,18 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/qwoty/companion/cardview"
 )
 
 // sessionRefresh trades a valid page token for a fresh one, so a card left
-// open keeps working without ever holding a long-lived token.
+// open keeps working without ever holding a long-lived token. The new token
+// keeps the session's start: past cardview.SessionMaxAge the refresh is
+// refused with token_expired, and the page asks the CRM for a new card.
 func (s *Server) sessionRefresh(c *gin.Context) {
-	token, exp := s.cards.Tokens().Issue(claimsOf(c).Context(), cardview.AudiencePage, cardview.PageTTL)
+	token, exp, err := s.cards.Tokens().Refresh(claimsOf(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"token": token, "expiresAt": exp.UTC().Format(time.RFC3339)})
 }

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/qwoty"
@@ -87,15 +89,86 @@ func (db *DB) ClaimNonce(ctx context.Context, connectionID, nonce string, expire
 	return status, claimed, nil
 }
 
-// DeleteExpiredNonces removes nonces past their expiry, a bounded batch at a
-// time so a large backlog never holds locks for long. Safe on every instance.
-func (db *DB) DeleteExpiredNonces(ctx context.Context) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM seen_nonces WHERE ctid = ANY (ARRAY(
-		SELECT ctid FROM seen_nonces WHERE expires_at < $1 LIMIT 10000))`, db.now())
+// The nonce sweep walks seen_nonces' heap in ranges of nonceSweepPages
+// pages, each range one short DELETE (a TID range scan), so a sweep reads
+// each page once whatever the backlog, and finishes: it removes every nonce
+// expired when it started, however fast the card path inserted. A batch
+// "the first N expired rows" would rescan from the start each time, past the
+// rows the previous batches left dead, and take quadratic time on a backlog.
+// An index on expires_at would cost every callout a second index insert.
+const (
+	// nonceSweepPages is the range one statement covers: 8 MB, about 100,000
+	// rows, a few tens of milliseconds.
+	nonceSweepPages = 1024
+	// nonceSweepMinPause is the least rest between two statements; the rest
+	// is at least as long as the statement took, so the sweep uses at most
+	// half of one backend's time and never queues the card path behind it.
+	nonceSweepMinPause = 5 * time.Millisecond
+	// nonceSweepLockKey is the session advisory lock that lets one instance
+	// sweep at a time ("qwoty" and 1; the migrations' lock is tern's own).
+	nonceSweepLockKey int64 = 0x71776f7479_0001
+)
+
+// DeleteExpiredNonces removes every nonce expired when it starts and returns
+// how many it removed. It runs until done, a bounded range of the table per
+// statement with a rest between them, so the table stays bounded at any
+// insert rate the card path sustains. When another instance is already
+// sweeping it returns 0 at once: one sweeper is enough.
+func (db *DB) DeleteExpiredNonces(ctx context.Context) (deleted int64, err error) {
+	c, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired nonces: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	var locked bool
+	if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, nonceSweepLockKey).Scan(&locked); err != nil || !locked {
+		c.Release()
+		if err != nil {
+			return 0, fmt.Errorf("store: delete expired nonces: lock: %w", err)
+		}
+		return 0, nil
+	}
+	defer func() {
+		// The lock belongs to the session: a connection that could not give
+		// it back must not return to the pool, or no instance would sweep.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, uerr := c.Exec(uctx, `SELECT pg_advisory_unlock($1)`, nonceSweepLockKey); uerr != nil {
+			_ = c.Conn().Close(uctx)
+		}
+		c.Release()
+	}()
+
+	cutoff := db.now()
+	// Rows added to pages past this size, or into pages already swept, were
+	// inserted after the sweep started: none of them has expired by cutoff.
+	var pages int64
+	if err := c.QueryRow(ctx, `SELECT pg_relation_size('seen_nonces') / current_setting('block_size')::bigint`).Scan(&pages); err != nil {
+		return 0, fmt.Errorf("store: delete expired nonces: table size: %w", err)
+	}
+	for first := int64(0); first < pages; first += nonceSweepPages {
+		began := time.Now()
+		tag, err := c.Exec(ctx, `DELETE FROM seen_nonces WHERE ctid >= $1 AND ctid < $2 AND expires_at < $3`,
+			pageTID(first), pageTID(first+nonceSweepPages), cutoff)
+		if err != nil {
+			return deleted, fmt.Errorf("store: delete expired nonces in pages %d-%d: %w", first, first+nonceSweepPages-1, err)
+		}
+		deleted += tag.RowsAffected()
+		if first+nonceSweepPages >= pages {
+			break
+		}
+		rest := max(time.Since(began), nonceSweepMinPause)
+		select {
+		case <-ctx.Done():
+			return deleted, fmt.Errorf("store: delete expired nonces: %w", ctx.Err())
+		case <-time.After(rest):
+		}
+	}
+	return deleted, nil
+}
+
+// pageTID is the first tuple id of a heap page.
+func pageTID(page int64) pgtype.TID {
+	return pgtype.TID{BlockNumber: uint32(min(page, math.MaxUint32)), Valid: true}
 }
 
 // UpsertCustomer records an account of the connection's CRM as a customer,

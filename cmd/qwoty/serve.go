@@ -167,8 +167,11 @@ func printSetupLink(ctx context.Context, a *app, cfg *config.Config, log *slog.L
 // setupLinkTTL bounds how long the first-run link works.
 const setupLinkTTL = 24 * time.Hour
 
-// sweepNonces deletes expired nonces every minute. Every instance may run
-// it: the delete is idempotent and bounded.
+// sweepNonces deletes expired nonces every minute. Each sweep runs until
+// every nonce expired at its start is gone (store.DeleteExpiredNonces), so
+// seen_nonces holds at most about (NonceTTL + a minute) of callouts at any
+// rate. Every instance runs the loop; an advisory lock lets one of them
+// sweep at a time, the others skip.
 func sweepNonces(ctx context.Context, a *app, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -177,11 +180,12 @@ func sweepNonces(ctx context.Context, a *app, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			began := time.Now()
 			n, err := a.db.DeleteExpiredNonces(ctx)
 			if err != nil && ctx.Err() == nil {
-				log.Warn("nonce sweep failed", "error", err.Error())
+				log.Warn("nonce sweep failed", "deleted", n, "error", err.Error())
 			} else if n > 0 {
-				log.Debug("nonce sweep", "deleted", n)
+				log.Debug("nonce sweep", "deleted", n, "took", time.Since(began).String())
 			}
 		}
 	}

@@ -108,13 +108,16 @@ func VerifyV3(secret string, method, uri string, body []byte, sigHeader, tsHeade
 	if err != nil || ms < 0 || len(tsHeader) > 15 || tsHeader[0] == '+' {
 		return badRequest("%s must be Unix time in milliseconds", HeaderRequestTimestamp)
 	}
-	if d := now.Sub(time.UnixMilli(ms)); d > MaxSkew || d < -MaxSkew {
+	if d := now.Sub(time.UnixMilli(ms)); d > MaxSkew || d < -MaxSkew { // Sub saturates: right for any ms
 		return qwoty.Errorf(qwoty.CodeTimestampOutOfRange,
 			"HubSpot signs each call when it makes it: a request this far from our clock is a replay, or our server's clock is wrong.",
-			"the request timestamp is %s away from the server's clock (limit %s)", d.Abs().Round(time.Millisecond), MaxSkew)
+			"the request timestamp is %s away from the server's clock (limit %s)", skewText(ms, now.UnixMilli()), MaxSkew)
 	}
-	got, err := base64.StdEncoding.DecodeString(sigHeader)
-	if err != nil || len(got) != sha256.Size {
+	// Strict: the unused bits of the last character must be zero, and the
+	// exact length leaves no room for the line breaks base64 decoders skip,
+	// so a signature has one spelling.
+	got, err := base64.StdEncoding.Strict().DecodeString(sigHeader)
+	if err != nil || len(got) != sha256.Size || len(sigHeader) != base64.StdEncoding.EncodedLen(sha256.Size) {
 		return badRequest("%s must be the base64 of a 32-byte HMAC-SHA256", HeaderSignatureV3)
 	}
 	mac := hmac.New(sha256.New, []byte(secret))
@@ -125,6 +128,26 @@ func VerifyV3(secret string, method, uri string, body []byte, sigHeader, tsHeade
 			"the signature does not match the HubSpot app's client secret for %s %s", method, withoutQuery(uri))
 	}
 	return nil
+}
+
+// skewText says how far apart two Unix millisecond times are, for a message,
+// for any times the header allows: to the millisecond under two days, then
+// in days, then in years. A time.Duration stops at about 292 years and would
+// print 2562047h47m16.854s for a timestamp like 999999999999999.
+func skewText(a, b int64) string {
+	if a < b {
+		a, b = b, a
+	}
+	const day = 24 * 60 * 60 * 1000
+	gap := uint64(a) - uint64(b) // exact: a >= b, and uint64 holds any difference of two int64s
+	switch {
+	case gap < 2*day:
+		return (time.Duration(gap) * time.Millisecond).String()
+	case gap < 2*365*day:
+		return strconv.FormatUint(gap/day, 10) + " days"
+	default:
+		return strconv.FormatUint(gap/(365*day), 10) + " years"
+	}
 }
 
 // withoutQuery names the URI in a message without its query, which carries

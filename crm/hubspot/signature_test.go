@@ -230,3 +230,48 @@ func flip(sig string) string {
 	b[7] ^= 0x01
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// A v3 signature has one spelling: with the unused bits of its last base64
+// character set (a lax decoder reads the same 32 bytes) or with a line
+// break in it, it is refused.
+func TestVerifyV3DecodesStrictly(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	last := len(cardSig) - 2 // the last character before the "=" of padding
+	flipped := cardSig[:last] + string(alphabet[strings.IndexByte(alphabet, cardSig[last])^1]) + cardSig[last+1:]
+	a, _ := base64.StdEncoding.DecodeString(cardSig)
+	b, err := base64.StdEncoding.DecodeString(flipped)
+	if err != nil || string(a) != string(b) {
+		t.Fatalf("%q does not decode as %q does: the test proves nothing", flipped, cardSig)
+	}
+	now := signedAt.Add(time.Minute)
+	if err := hubspot.VerifyV3(docSecret, "GET", cardURI, nil, cardSig, tsHeader, now); err != nil {
+		t.Fatalf("the signature as HubSpot writes it: %v", err)
+	}
+	for name, sig := range map[string]string{
+		"unused bits set": flipped,
+		"line break":      cardSig[:20] + "\n" + cardSig[20:],
+		"CRLF at the end": cardSig + "\r\n",
+	} {
+		if err := hubspot.VerifyV3(docSecret, "GET", cardURI, nil, sig, tsHeader, now); qwoty.ErrorCode(err) != qwoty.CodeBadRequest {
+			t.Errorf("signature with %s: %v; want bad_request", name, err)
+		}
+	}
+}
+
+// A timestamp as far out as the header's fifteen digits allow gives a true
+// gap in the message, not time.Duration's saturated 2562047h47m16.854s.
+func TestVerifyV3SkewMessageForAnyTimestamp(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for ts, says := range map[string]string{
+		"999999999999999": "31652 years",
+		"0":               "56 years",
+		strconv.FormatInt(now.UnixMilli()+360_500, 10):          "6m0.5s",
+		strconv.FormatInt(now.UnixMilli()-400*86_400_000-1, 10): "400 days",
+	} {
+		err := hubspot.VerifyV3(docSecret, "GET", cardURI, nil, cardSig, ts, now)
+		want := "the request timestamp is " + says + " away from the server's clock (limit 5m0s)"
+		if e := qwoty.AsError(err); e.Code != qwoty.CodeTimestampOutOfRange || e.Message != want {
+			t.Errorf("timestamp %s: %s %q; want timestamp_out_of_range %q", ts, e.Code, e.Message, want)
+		}
+	}
+}

@@ -61,9 +61,11 @@ func PanelSecrets(jwtSecret, clientSecret string) [][]byte {
 
 // panelParser pins HS256: a token naming any other alg ("none", HS512,
 // RS256 with our secret posing as a public key, ...) is refused before any
-// key is tried.
+// key is tried. It decodes strictly: a segment whose last character has its
+// unused bits set is refused, so a token has one spelling.
 func panelParser(now time.Time) *jwt.Parser {
 	return jwt.NewParser(
+		jwt.WithStrictDecoding(),
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
@@ -95,6 +97,11 @@ func VerifyPanelToken(token string, secrets [][]byte, now time.Time) (*Claims, e
 	if len(keys) == 0 {
 		return nil, errors.New("pipedrive: verify token: no JWT secret or client secret is configured")
 	}
+	if !base64URLSegments(token) {
+		// Base64 decoders skip line breaks, and the signature segment is not
+		// signed itself: refuse anything but the token's one spelling.
+		return nil, invalidToken(errors.New("the token holds characters outside base64url"))
+	}
 	var wc wireClaims
 	_, err := panelParser(now).ParseWithClaims(token, &wc, func(*jwt.Token) (any, error) {
 		return jwt.VerificationKeySet{Keys: keys}, nil
@@ -123,6 +130,22 @@ func VerifyPanelToken(token string, secrets [][]byte, now time.Time) (*Claims, e
 		c.IssuedAt = wc.IssuedAt.Time
 	}
 	return c, nil
+}
+
+// base64URLSegments says whether token is three base64url segments and
+// nothing else (no padding, spaces or line breaks).
+func base64URLSegments(token string) bool {
+	dots := 0
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '.':
+			dots++
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return dots == 2
 }
 
 func invalidToken(err error) *qwoty.Error {

@@ -253,3 +253,45 @@ func TestSignPanelTokenIsPipedrivesShape(t *testing.T) {
 		t.Error("signing a token without expiry succeeded")
 	}
 }
+
+// A token has one spelling: the same signature with the unused bits of its
+// last character set (a lax base64 decoder reads the same bytes), or with a
+// line break in it, is refused. The panel's token and the SDK's signed token
+// are the same kind and go through the same verifier.
+func TestVerifyDecodesStrictly(t *testing.T) {
+	now := t0.Add(time.Minute)
+	good := handToken(hs256, payload(""), jwtSecret, false)
+	if _, err := pipedrive.VerifyPanelToken(good, [][]byte{jwtSecret}, now); err != nil {
+		t.Fatalf("the token as signed: %v", err)
+	}
+	dot := strings.LastIndexByte(good, '.')
+	sig := good[dot+1:]
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	flipped := sig[:len(sig)-1] + string(alphabet[strings.IndexByte(alphabet, sig[len(sig)-1])^1])
+	if a, b := mustLax(t, sig), mustLax(t, flipped); a != b {
+		t.Fatal("flipping the last character changed the signature's bytes: the test proves nothing")
+	}
+	for name, bad := range map[string]string{
+		"unused bits set": good[:dot+1] + flipped,
+		"line break":      good[:dot+5] + "\n" + good[dot+5:],
+		"padding":         good + "=",
+	} {
+		t.Run(name, func(t *testing.T) {
+			claims, err := pipedrive.VerifyPanelToken(bad, [][]byte{jwtSecret}, now)
+			if claims != nil {
+				t.Errorf("claims = %+v, want none", claims)
+			}
+			wantCode(t, err, qwoty.CodeSignatureInvalid)
+		})
+	}
+}
+
+// mustLax decodes s as a lax base64url decoder does (unused bits ignored).
+func mustLax(t *testing.T, s string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
