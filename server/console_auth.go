@@ -36,17 +36,25 @@ func (s *Server) setSessionCookie(c *gin.Context, token string, maxAge int) {
 
 // consoleSession loads the session of the cookie, if any and alive.
 func (s *Server) consoleSession(c *gin.Context) {
-	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" {
-		if sess, err := s.db.SessionByToken(c.Request.Context(), ck.Value); err == nil {
-			c.Set(ctxSession, sess)
-			c.Set(ctxSessionTok, ck.Value)
-		}
-	}
 	c.Header("Cache-Control", "no-store")
 	// Console forms must carry their Origin (checked against CSRF); under
 	// no-referrer browsers send "Origin: null". Same-origin still sends
 	// nothing to other sites.
 	c.Header("Referrer-Policy", "same-origin")
+	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		sess, err := s.db.SessionByToken(c.Request.Context(), ck.Value)
+		switch {
+		case err == nil:
+			c.Set(ctxSession, sess)
+			c.Set(ctxSessionTok, ck.Value)
+		case !errors.Is(err, qwoty.ErrNotFound):
+			// The session could not be read (the database is down): say
+			// so, rather than treat the user as logged out.
+			s.consoleFail(c, err)
+			c.Abort()
+			return
+		}
+	}
 	c.Next()
 }
 
@@ -142,15 +150,7 @@ var notices = map[string]string{
 
 // consoleFail renders an error inside the console layout.
 func (s *Server) consoleFail(c *gin.Context, err error) {
-	e := qwoty.AsError(err)
-	if errors.Is(err, qwoty.ErrNotFound) && e.Code == qwoty.CodeInternal {
-		e = &qwoty.Error{Code: qwoty.CodeNotFound, Message: "not found", Hint: "Go back to Integrations.", Err: err}
-	}
-	status := statusFor(e.Code)
-	c.Set(ctxErrorCode, string(e.Code))
-	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
-	}
+	e, status := s.problem(c, err, "Go back to Integrations.")
 	p := page(c)
 	p.Error = &templates.ErrorView{Code: string(e.Code), Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c)}
 	render(c, status, templates.ConsoleError(p))

@@ -60,12 +60,7 @@ func (s *Server) pipedrivePanel(c *gin.Context) {
 // pipedrivePanelError answers in the shape Pipedrive renders as the panel's
 // error state, which also carries our error fields.
 func (s *Server) pipedrivePanelError(c *gin.Context, err error) {
-	e := qwoty.AsError(err)
-	status := statusFor(e.Code)
-	c.Set(ctxErrorCode, string(e.Code))
-	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
-	}
+	e, status := s.problem(c, err, "Reload the deal.")
 	s.writeJSON(c, status, pipedrive.NewPanelError(e, requestIDOf(c), nil))
 }
 
@@ -113,13 +108,8 @@ func (s *Server) pipedriveCardStart(c *gin.Context) {
 // and holds no data) and greets the SDK, or Pipedrive would hide the panel
 // after 10 s and the rep would never see the code and the fix.
 func (s *Server) pipedriveLaunchError(c *gin.Context, err error) {
-	e := qwoty.AsError(err)
-	status := statusFor(e.Code)
-	c.Set(ctxErrorCode, string(e.Code))
-	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "card failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
-	}
+	e, status := s.problem(c, err, "Reload the deal.")
 	c.Header("Content-Security-Policy", policy("frame-ancestors https://*.pipedrive.com"))
-	render(c, status, templates.ErrorPage(templates.ErrorView{Title: "This card cannot open", Code: string(e.Code),
+	render(c, status, templates.ErrorPage(templates.ErrorView{Title: cardErrorTitle(e.Code), Code: string(e.Code),
 		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), Provider: string(qwoty.ProviderPipedrive)}))
 }

@@ -70,12 +70,7 @@ func (s *Server) cardShow(c *gin.Context) {
 // code and request id, and tells the CRM to fetch a fresh card; a forged or
 // missing token gets frame-ancestors 'none'.
 func (s *Server) cardError(c *gin.Context, token string, err error) {
-	e := qwoty.AsError(err)
-	status := statusFor(e.Code)
-	c.Set(ctxErrorCode, string(e.Code))
-	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "card failed", "request_id", requestIDOf(c), "code", e.Code, "error", errText(e))
-	}
+	e, status := s.problem(c, err, "Reload the record.")
 	var parents []string
 	if token != "" {
 		if claims, perr := s.cards.Tokens().ParseExpired(token, cardview.AudienceEmbed); perr == nil {
@@ -85,17 +80,23 @@ func (s *Server) cardError(c *gin.Context, token string, err error) {
 			}
 		}
 	}
-	title := "This card cannot open"
-	switch e.Code {
-	case qwoty.CodeTokenExpired:
-		title = "Session expired"
-	case qwoty.CodeTokenInvalid, qwoty.CodeTokenMissing:
-		title = "This card link is not valid"
-	case qwoty.CodeOrgDisconnected:
-		title = "Disconnected from Qwoty"
-	}
-	render(c, status, templates.ErrorPage(templates.ErrorView{Title: title, Code: string(e.Code),
+	render(c, status, templates.ErrorPage(templates.ErrorView{Title: cardErrorTitle(e.Code), Code: string(e.Code),
 		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), ParentOrigins: parents}))
+}
+
+// cardErrorTitle is the heading of a card's full-page error state.
+func cardErrorTitle(code qwoty.Code) string {
+	switch code {
+	case qwoty.CodeTokenExpired:
+		return "Session expired"
+	case qwoty.CodeTokenInvalid, qwoty.CodeTokenMissing:
+		return "This card link is not valid"
+	case qwoty.CodeOrgDisconnected:
+		return "Disconnected from Qwoty"
+	case qwoty.CodeUnavailable:
+		return "Temporarily unavailable"
+	}
+	return "This card cannot open"
 }
 
 // scopeOf is what a card session may touch: its record's quotes made in its

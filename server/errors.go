@@ -60,21 +60,58 @@ type ErrorDetail struct {
 	RequestID string     `json:"requestId"`
 }
 
-// fail answers err: the JSON error shape for API clients, or a flash
-// fragment retargeted above the card for htmx requests. It logs 5xx with
-// their cause (never a secret: causes are our own wrapped errors).
-func (s *Server) fail(c *gin.Context, err error) {
+// retryAfter is what an unavailable answer asks a client to wait, in
+// seconds (its Retry-After): a PostgreSQL restart takes a few seconds, and
+// the pools reconnect on the first request after it.
+const retryAfter = "2"
+
+// errUnavailable is the answer to an error of a database that could not be
+// reached: not our code's fault nor the request's, and over by itself.
+func errUnavailable(cause error) *qwoty.Error {
+	return &qwoty.Error{Code: qwoty.CodeUnavailable, Message: "Qwoty is temporarily unavailable: its database did not answer",
+		Hint: "Try again in a few seconds. If it persists, the Qwoty operator checks that PostgreSQL is up.", Err: cause}
+}
+
+// problem is the one prologue of every error answer, whatever renders it
+// (JSON, the card's flash, a full page, the console, Pipedrive's panel): it
+// classifies err, records its code for the access log, asks the client to
+// come back later when the service is unavailable, and logs the cause once.
+// An error nobody classified is our fault (internal, logged at error),
+// except a missing row (not found, with notFoundHint) and a database that
+// could not be reached (unavailable, logged at warn: it is counted in the
+// access log under its code, but it is no bug of ours).
+func (s *Server) problem(c *gin.Context, err error, notFoundHint string) (*qwoty.Error, int) {
 	e := qwoty.AsError(err)
-	if errors.Is(err, qwoty.ErrNotFound) && e.Code == qwoty.CodeInternal {
-		e = &qwoty.Error{Code: qwoty.CodeNotFound, Message: "not found", Hint: "Reload the card.", Err: err}
+	if e.Code == qwoty.CodeInternal {
+		switch {
+		case errors.Is(err, qwoty.ErrNotFound):
+			e = &qwoty.Error{Code: qwoty.CodeNotFound, Message: "not found", Hint: notFoundHint, Err: err}
+		case s.db.Unavailable(err):
+			e = errUnavailable(err)
+		}
 	}
 	status := statusFor(e.Code)
-	rid := requestIDOf(c)
 	c.Set(ctxErrorCode, string(e.Code))
-	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", rid, "code", e.Code,
+	if e.Code == qwoty.CodeUnavailable {
+		c.Header("Retry-After", retryAfter)
+	}
+	ctx := c.Request.Context()
+	switch {
+	case e.Code == qwoty.CodeUnavailable:
+		s.log.WarnContext(ctx, "unavailable", "request_id", requestIDOf(c), "code", e.Code,
+			"connection_id", c.GetString(ctxConnectionID), "error", errText(e))
+	case status >= 500:
+		s.log.ErrorContext(ctx, "request failed", "request_id", requestIDOf(c), "code", e.Code,
 			"connection_id", c.GetString(ctxConnectionID), "error", errText(e))
 	}
+	return e, status
+}
+
+// fail answers err: the JSON error shape for API clients, or a flash
+// fragment retargeted above the card for htmx requests.
+func (s *Server) fail(c *gin.Context, err error) {
+	e, status := s.problem(c, err, "Reload the card.")
+	rid := requestIDOf(c)
 	if c.GetHeader("HX-Request") == "true" {
 		c.Header("HX-Retarget", "#flash")
 		c.Header("HX-Reswap", "innerHTML")
@@ -109,6 +146,9 @@ func sentence(s string) string {
 }
 
 func (s *Server) noRoute(c *gin.Context) {
+	if s.slashRedirect(c) {
+		return
+	}
 	s.fail(c, qwoty.Errorf(qwoty.CodeNotFound, "Check the URL; the API is described in docs/callout-contract.md.", "no route for %s %s", c.Request.Method, c.Request.URL.Path))
 }
 

@@ -64,7 +64,10 @@ func (s *Server) accessLog(c *gin.Context) {
 	c.Next()
 	status := c.Writer.Status()
 	level := slog.LevelInfo
-	if status >= 500 {
+	switch {
+	case status >= 500 && c.GetString(ctxErrorCode) == string(qwoty.CodeUnavailable):
+		level = slog.LevelWarn // counted under its code, but not our fault
+	case status >= 500:
 		level = slog.LevelError
 	}
 	attrs := []slog.Attr{

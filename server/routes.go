@@ -10,6 +10,10 @@ import (
 func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// gin's own redirects skip the middleware below; NoRoute redirects
+	// instead (route_redirect.go).
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	// The client address in logs is the peer's, never a forwarded header
 	// anyone can set; trust a proxy here if one is added in front.

@@ -59,6 +59,8 @@ type Server struct {
 	hsOAuth  *hubspot.OAuthApp
 	pdOAuth  *pipedrive.OAuthApp
 	logins   *loginThrottle
+	// routeTable is the route list NoRoute's redirects look in.
+	routeTable routeTable
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }

@@ -31,9 +31,34 @@
     });
   }
 
-  // Full-page error states (expired or forged link).
+  // A page that is the one automatic retry of an unavailable answer carries
+  // this parameter (see retryOnce).
+  var RETRY_PARAM = "qwoty_retry";
+  // The server's Retry-After for unavailable (a page cannot read the
+  // headers it was served with).
+  var RETRY_MS = 2000;
+
+  // Qwoty's database was briefly unreachable: say so, and load the page once
+  // more after a moment; the retry's own failure stays on screen, with its
+  // hint.
+  function retryOnce(box) {
+    var u = new URL(location.href);
+    if (u.searchParams.has(RETRY_PARAM)) return;
+    var note = document.createElement("p");
+    note.className = "muted";
+    note.id = "retrying";
+    note.textContent = "Temporarily unavailable, retrying…";
+    box.appendChild(note);
+    u.searchParams.set(RETRY_PARAM, "1");
+    setTimeout(function () {
+      location.replace(u.toString());
+    }, RETRY_MS);
+  }
+
+  // Full-page error states (expired or forged link, database unreachable).
   if (state) {
     if (state.dataset.code === "token_expired") tell("session-expired");
+    if (state.dataset.code === "unavailable") retryOnce(state);
     return;
   }
   if (!root) return;
@@ -42,10 +67,12 @@
   var token = meta ? meta.content : "";
   if (meta) meta.remove();
 
-  // The embed token has done its job: drop it from the address.
+  // The embed token has done its job: drop it from the address (and the
+  // mark of a retry with it).
   if (window.history && window.history.replaceState && /[?&]token=/.test(location.search)) {
     var u = new URL(location.href);
     u.searchParams.delete("token");
+    u.searchParams.delete(RETRY_PARAM);
     history.replaceState(null, "", u.pathname + u.search + u.hash);
   }
 
@@ -70,6 +97,13 @@
     var xhr = e.detail.xhr;
     if (xhr.status === 401) {
       expired();
+      return;
+    }
+    if (xhr.status === 503 && flash) {
+      // The database was briefly unreachable: nothing was changed.
+      var id = xhr.getResponseHeader("X-Request-Id") || "";
+      flash.textContent =
+        "Qwoty is temporarily unavailable. Try again in a few seconds" + (id ? " (request " + id + ")." : ".");
       return;
     }
     if (xhr.status >= 500 && flash) {

@@ -26,11 +26,7 @@
           .execute(SDK.Command.GET_SIGNED_TOKEN)
           .then(function (r) {
             var q = new URLSearchParams({ resource: "deal", view: "details", selectedIds: card.dataset.recordId, token: r.token });
-            return fetch("/embed/pipedrive/session?" + q.toString(), { method: "POST" });
-          })
-          .then(function (res) {
-            if (!res.ok) throw new Error("exchange refused: " + res.status);
-            return res.json();
+            return exchange(q.toString(), false);
           })
           .then(function (j) {
             window.location.replace(j.embedUrl + "&pd_id=" + encodeURIComponent(id));
@@ -43,4 +39,49 @@
     .catch(function () {
       /* outside Pipedrive (a new tab): nothing to greet */
     });
+
+  // Qwoty's wait before retrying an unavailable answer: its Retry-After in
+  // seconds, kept within 1 to 5 s (2 s without one).
+  function retryDelay(header) {
+    var s = /^[0-9]+$/.test(header || "") ? Number(header) : 2;
+    return Math.min(5, Math.max(1, s)) * 1000;
+  }
+
+  // Shows a line under the expired card's notice.
+  function say(text) {
+    var box = document.querySelector("#expired .state");
+    if (!box) return;
+    var p = document.getElementById("renewing") || box.appendChild(document.createElement("p"));
+    p.id = "renewing";
+    p.className = "muted";
+    p.textContent = text;
+  }
+
+  // Exchanges the SDK's token for a fresh card. When Qwoty's database was
+  // briefly unreachable (503 unavailable), it says so and tries once more
+  // after Qwoty's Retry-After; a second failure shows Qwoty's message and
+  // hint.
+  function exchange(query, retried) {
+    return fetch("/embed/pipedrive/session?" + query, { method: "POST" }).then(function (res) {
+      if (res.ok) return res.json();
+      return res
+        .json()
+        .catch(function () {
+          return {};
+        })
+        .then(function (body) {
+          var e = (body && body.error) || {};
+          if (res.status === 503 && e.code === "unavailable" && !retried) {
+            say("Qwoty is temporarily unavailable, retrying…");
+            return new Promise(function (resolve) {
+              setTimeout(resolve, retryDelay(res.headers.get("Retry-After")));
+            }).then(function () {
+              return exchange(query, true);
+            });
+          }
+          if (e.message) say(e.message.replace(/\.?$/, ".") + (e.hint ? " " + e.hint : ""));
+          throw new Error("exchange refused: " + res.status);
+        });
+    });
+  }
 })();

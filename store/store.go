@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
@@ -32,6 +34,9 @@ type DB struct {
 	keys     *keyring.Keyring
 	now      func() time.Time
 	cards    *cardBatcher
+	// connectFailing is set when dialling PostgreSQL failed and cleared
+	// by the next connection made (see Unavailable).
+	connectFailing atomic.Bool
 
 	closeOnce sync.Once
 }
@@ -72,8 +77,14 @@ func Open(ctx context.Context, url string, keys *keyring.Keyring, opt Options) (
 		rp["idle_in_transaction_session_timeout"] = "30000"
 	}
 	rp["application_name"] = "qwoty"
+	db := &DB{keys: keys, now: opt.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	cfg.ConnConfig.DialFunc = db.dialer(cfg.ConnConfig.DialFunc)
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		pgxdecimal.Register(c.TypeMap())
+		db.connectFailing.Store(false)
 		return nil
 	}
 
@@ -89,11 +100,7 @@ func Open(ctx context.Context, url string, keys *keyring.Keyring, opt Options) (
 		pool.Close()
 		return nil, err
 	}
-	now := opt.Now
-	if now == nil {
-		now = time.Now
-	}
-	db := &DB{pool: pool, cardPool: cardPool, keys: keys, now: now}
+	db.pool, db.cardPool = pool, cardPool
 	db.cards = newCardBatcher(db)
 	return db, nil
 }
@@ -227,4 +234,107 @@ func validID(s string) bool {
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, fn)
+}
+
+// Unavailable reports whether err means that the database could not be
+// reached or is restarting: a fault of the moment, neither of our code nor of
+// the request, which the same request gets past once PostgreSQL is back (the
+// pools reconnect by themselves). It is the one place that knows what such
+// errors look like; the HTTP layer answers them 503 unavailable.
+//
+// They are: a connection that could not be made (refused, timed out, or
+// PostgreSQL answering that it is starting or shutting down); a connection
+// lost under a query (its socket's read or write failed: PostgreSQL
+// restarted or the network dropped it); PostgreSQL's own connection
+// exceptions (SQLSTATE class 08, 57P01-57P03, and too many connections); and
+// a deadline met while new connections fail, which is waiting for the pool
+// rather than for a slow query. Not among them: any other error PostgreSQL
+// answered (a constraint, statement_timeout, a bad password or database
+// name), a deadline met while the database is up, and network errors of
+// anything but the pools' own sockets, such as an HTTP call to a CRM.
+func (db *DB) Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return unavailableState(pgErr.Code)
+	}
+	var connectErr *pgconn.ConnectError
+	var linkErr *linkError
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &linkErr), errors.Is(err, pgconn.ErrConnClosed):
+		return true
+	case errors.Is(err, context.DeadlineExceeded):
+		return db != nil && db.connectFailing.Load()
+	}
+	return false
+}
+
+// unavailableState reports whether a SQLSTATE says the server cannot serve
+// this connection now, rather than refusing what was asked.
+func unavailableState(code string) bool {
+	switch code {
+	case "57P01", // admin_shutdown: a fast or smart shutdown, a restart
+		"57P02", // crash_shutdown: another backend crashed, all are reset
+		"57P03", // cannot_connect_now: starting up, shutting down, recovering
+		"53300": // too_many_connections
+		return true
+	}
+	return strings.HasPrefix(code, "08") // connection_exception and its subclasses
+}
+
+// dialer wraps the pools' dial function: a dial that fails marks the
+// database as unreachable (Unavailable), and each connection's read and
+// write errors are marked as the database's, so that Unavailable tells them
+// from the same errors of other sockets (an io.EOF or a reset is all pgx
+// returns for a connection PostgreSQL dropped).
+func (db *DB) dialer(dial pgconn.DialFunc) pgconn.DialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			db.connectFailing.Store(true)
+			return nil, err
+		}
+		return dbConn{c}, nil
+	}
+}
+
+// dbConn is a connection to PostgreSQL whose I/O errors are linkErrors.
+type dbConn struct{ net.Conn }
+
+func (c dbConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		err = &linkError{err}
+	}
+	return n, err
+}
+
+func (c dbConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		err = &linkError{err}
+	}
+	return n, err
+}
+
+// linkError is an I/O error of a connection to PostgreSQL. It keeps the
+// net.Error behaviour of what it wraps: pgx and crypto/tls tell a deadline
+// they set (a cancelled query) from a lost connection by it.
+type linkError struct{ err error }
+
+func (e *linkError) Error() string { return e.err.Error() }
+func (e *linkError) Unwrap() error { return e.err }
+
+// Timeout reports whether the wrapped error is a timeout.
+func (e *linkError) Timeout() bool {
+	var ne net.Error
+	return errors.As(e.err, &ne) && ne.Timeout()
+}
+
+// Temporary reports what the wrapped error does (crypto/tls still asks).
+func (e *linkError) Temporary() bool {
+	var ne interface{ Temporary() bool }
+	return errors.As(e.err, &ne) && ne.Temporary()
 }

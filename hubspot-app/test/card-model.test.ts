@@ -11,6 +11,7 @@ import {
     isExpired,
     KNOWN_PROBLEM_CODES,
     parseCardAnswer,
+    retryDelayMs,
     statusTag,
     type LoadResult
 } from '../src/app/cards/card-model';
@@ -216,6 +217,25 @@ describe('interpretResponse', () => {
         assert.equal(p.code, 'http_error');
         assert.equal(p.status, 403);
         assert.match(p.detail ?? '', /HTTP 403/);
+    });
+
+    test('says when to retry a 503 unavailable, from Retry-After within 1 to 5 seconds', () => {
+        const p = problemOf(interpretResponse(503, qwotyError('unavailable'), APP, '3'));
+        assert.equal(p.code, 'unavailable');
+        assert.equal(p.title, 'Qwoty is temporarily unavailable');
+        assert.equal(p.retryInMs, 3000);
+        assert.equal(p.hint, 'hint of unavailable');
+        assert.equal(problemOf(interpretResponse(503, qwotyError('unavailable'), APP)).retryInMs, 2000);
+        assert.deepEqual(
+            ['0', '2', '60', 'Wed, 21 Oct 2026 07:28:00 GMT', '', null].map(retryDelayMs),
+            [1000, 2000, 5000, 2000, 2000, 2000]
+        );
+        // Only Qwoty's unavailable is retried by itself: not its other
+        // errors, nor a proxy's 503 without Qwoty's answer.
+        assert.equal(problemOf(interpretResponse(500, qwotyError('internal'), APP, '2')).retryInMs, undefined);
+        const proxy = problemOf(interpretResponse(503, 'Service Unavailable', APP, '2'));
+        assert.equal(proxy.code, 'unreachable');
+        assert.equal(proxy.retryInMs, undefined);
     });
 
     test('turns a failed hubspot.fetch into unreachable', () => {

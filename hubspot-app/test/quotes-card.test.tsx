@@ -11,8 +11,19 @@ const DEAL_ID = 987654321;
 const BEFORE_EXPIRY = Date.parse('2026-11-22T10:00:00Z'); // 5 minutes before the fixtures' expiresAt
 const AFTER_EXPIRY = Date.parse('2026-11-22T10:06:00Z');
 
-function reply(status: number, body: string): FetchAnswer {
-    return { status, text: async () => body };
+function reply(status: number, body: string, headers: Record<string, string> = {}): FetchAnswer {
+    return { status, text: async () => body, headers: { get: (name) => headers[name] ?? null } };
+}
+
+/** A wait the test ends by hand, recording each wait asked for. */
+function manualWait() {
+    const asked: number[] = [];
+    let release: () => void = () => {};
+    const wait = (ms: number) => {
+        asked.push(ms);
+        return new Promise<void>((resolve) => (release = resolve));
+    };
+    return { wait, asked, release: () => release() };
 }
 
 /** A fake hubspot.fetch answering from a queue, recording each call. */
@@ -56,11 +67,11 @@ function textOf(node: { nodeType: string; text?: string | null; childNodes?: unk
     return (node.childNodes ?? []).map((c) => textOf(c as Parameters<typeof textOf>[0])).join('');
 }
 
-function setup(fetcher: CardFetcher, now = () => BEFORE_EXPIRY) {
+function setup(fetcher: CardFetcher, now = () => BEFORE_EXPIRY, wait?: (ms: number) => Promise<void>) {
     const r = createRenderer('crm.record.tab');
     r.mocks.context.crm.objectId = DEAL_ID;
     r.mocks.context.crm.objectTypeId = '0-3';
-    r.render(<QuotesCard appUrl={APP} fetcher={fetcher} now={now} />);
+    r.render(<QuotesCard appUrl={APP} fetcher={fetcher} now={now} wait={wait} />);
     return r;
 }
 
@@ -170,6 +181,39 @@ describe('QuotesCard', () => {
         await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
         assert.equal(calls.length, 2);
         assert.equal(r.maybeFind(ErrorState), null);
+    });
+
+    test('says Qwoty is temporarily unavailable, retries once after Retry-After, then shows the quotes', async () => {
+        const { fetcher, calls } = fakeFetch(
+            reply(503, qwotyError('unavailable'), { 'Retry-After': '3' }),
+            reply(200, JSON.stringify(answer()))
+        );
+        const w = manualWait();
+        const r = setup(fetcher, () => BEFORE_EXPIRY, w.wait);
+        await r.waitFor(() => found(r.maybeFind(LoadingSpinner, { testId: 'qwoty-waiting' }), 'the waiting state'));
+        assert.equal(r.find(LoadingSpinner, { testId: 'qwoty-waiting' }).props.label, 'Qwoty is temporarily unavailable, retrying…');
+        assert.deepEqual(w.asked, [3000]);
+        assert.equal(calls.length, 1);
+        w.release();
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        assert.equal(calls.length, 2);
+        assert.equal(r.maybeFind(ErrorState), null);
+    });
+
+    test('shows unavailable with its hint when the one retry fails too', async () => {
+        const { fetcher, calls } = fakeFetch(reply(503, qwotyError('unavailable')));
+        const w = manualWait();
+        const r = setup(fetcher, () => BEFORE_EXPIRY, w.wait);
+        await eventually(() => assert.deepEqual(w.asked, [2000]));
+        w.release();
+        await r.waitFor(() => found(r.maybeFind(ErrorState), 'ErrorState'));
+        const state = r.find(ErrorState);
+        assert.equal(state.props.title, 'Qwoty is temporarily unavailable');
+        assert.match(textOf(state), /Hint from Qwoty: hint of unavailable/);
+        assert.match(textOf(state), /Request id: req-1d9824c1700bd9ed/);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(calls.length, 2, 'one retry, no more');
+        assert.deepEqual(w.asked, [2000]);
     });
 
     test('does not call Qwoty on a record that is not a deal', async () => {

@@ -38,6 +38,7 @@ import {
 export interface FetchAnswer {
     status: number;
     text(): Promise<string>;
+    headers?: { get(name: string): string | null };
 }
 
 export type CardFetcher = (url: string, options: { method: 'GET' }) => Promise<FetchAnswer>;
@@ -55,7 +56,11 @@ export interface QuotesCardProps {
     fetcher?: CardFetcher;
     /** Clock, in milliseconds; replaced in tests. */
     now?: () => number;
+    /** Waits before the automatic retry; replaced in tests. */
+    wait?: (ms: number) => Promise<void>;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One request to Qwoty's card endpoint, with every failure turned into a problem to show. */
 async function fetchCard(
@@ -72,7 +77,7 @@ async function fetchCard(
     }
     try {
         const answer = await fetcher(url, { method: 'GET' });
-        return interpretResponse(answer.status, await answer.text(), appUrl);
+        return interpretResponse(answer.status, await answer.text(), appUrl, answer.headers?.get('Retry-After'));
     } catch (e) {
         return fetchFailure(e);
     }
@@ -80,10 +85,11 @@ async function fetchCard(
 
 type CardState =
     | { kind: 'loading' }
+    | { kind: 'waiting'; problem: CardProblem }
     | { kind: 'ready'; data: CardData; refreshing: boolean }
     | { kind: 'error'; problem: CardProblem; retrying: boolean };
 
-export function QuotesCard({ appUrl = APP_URL, fetcher = hubspotFetcher, now = Date.now }: QuotesCardProps) {
+export function QuotesCard({ appUrl = APP_URL, fetcher = hubspotFetcher, now = Date.now, wait = sleep }: QuotesCardProps) {
     const context = useExtensionContext<'crm.record.tab'>();
     const actions = useExtensionActions<'crm.record.tab'>();
     const objectId = context.crm?.objectId;
@@ -99,7 +105,15 @@ export function QuotesCard({ appUrl = APP_URL, fetcher = hubspotFetcher, now = D
             if (prev.kind === 'error') return { ...prev, retrying: true };
             return prev;
         });
-        const result = await fetchCard(appUrl, fetcher, objectId, objectTypeId);
+        let result = await fetchCard(appUrl, fetcher, objectId, objectTypeId);
+        // Qwoty's database was briefly unreachable: say so, and try once
+        // more after the wait Qwoty asked for; a second failure is shown.
+        if (!result.ok && result.problem.retryInMs !== undefined && seq === latest.current) {
+            setState({ kind: 'waiting', problem: result.problem });
+            await wait(result.problem.retryInMs);
+            if (seq !== latest.current) return result;
+            result = await fetchCard(appUrl, fetcher, objectId, objectTypeId);
+        }
         if (seq === latest.current) {
             setState(
                 result.ok
@@ -108,7 +122,7 @@ export function QuotesCard({ appUrl = APP_URL, fetcher = hubspotFetcher, now = D
             );
         }
         return result;
-    }, [appUrl, fetcher, objectId, objectTypeId]);
+    }, [appUrl, fetcher, objectId, objectTypeId, wait]);
 
     useEffect(() => {
         void load();
@@ -137,12 +151,24 @@ export function QuotesCard({ appUrl = APP_URL, fetcher = hubspotFetcher, now = D
         return <LoadingSpinner testId="qwoty-loading" label="Loading quotes…" showLabel layout="centered" />;
     }
 
+    if (state.kind === 'waiting') {
+        return (
+            <LoadingSpinner
+                testId="qwoty-waiting"
+                label="Qwoty is temporarily unavailable, retrying…"
+                showLabel
+                layout="centered"
+            />
+        );
+    }
+
     if (state.kind === 'error') {
         const p = state.problem;
         return (
             <ErrorState testId="qwoty-error" title={p.title} type={p.code === 'org_not_connected' ? 'support' : 'error'}>
                 <Text>{p.message}</Text>
                 <Text format={{ fontWeight: 'demibold' }}>{p.fix}</Text>
+                {p.hint ? <Text>Hint from Qwoty: {p.hint}</Text> : null}
                 {p.detail ? <Text variant="microcopy">Details: {p.detail}</Text> : null}
                 {p.requestId ? <Text variant="microcopy">Request id: {p.requestId}</Text> : null}
                 <Button testId="qwoty-retry" onClick={() => void load()} disabled={state.retrying}>

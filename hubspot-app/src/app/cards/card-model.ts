@@ -14,6 +14,15 @@ export const DEAL_OBJECT_TYPE = 'DEAL';
 /** Open the iframe again after refreshing when the embed token has less left than this. */
 export const EXPIRY_MARGIN_MS = 20_000;
 
+/**
+ * Bounds of the wait before the one automatic retry of an `unavailable`
+ * answer (Qwoty's database was briefly unreachable): Qwoty's Retry-After,
+ * kept between these, or the default when it sends none.
+ */
+export const RETRY_MIN_MS = 1_000;
+export const RETRY_MAX_MS = 5_000;
+export const RETRY_DEFAULT_MS = 2_000;
+
 export type StatusVariant = 'default' | 'info' | 'success' | 'warning' | 'danger';
 
 export interface QuoteRow {
@@ -50,6 +59,10 @@ export interface CardProblem {
     fix: string;
     /** Qwoty's own message, shown as a detail when it adds something. */
     detail?: string;
+    /** Qwoty's hint, shown when it is not already the fix. */
+    hint?: string;
+    /** Set when the card retries once by itself after this many milliseconds. */
+    retryInMs?: number;
     requestId?: string;
     /** HTTP status of the answer, when there was one. */
     status?: number;
@@ -258,6 +271,11 @@ const PROBLEMS: Record<string, ProblemText> = {
         message: 'Qwoty found something missing or malformed in the request.',
         fix: 'Reload the page. If it repeats, the HubSpot app and the Qwoty server may be of different versions: ask your Qwoty operator to upload the app again.'
     },
+    unavailable: {
+        title: 'Qwoty is temporarily unavailable',
+        message: 'The Qwoty server could not reach its database for a moment.',
+        fix: 'Try again in a few seconds. If it keeps failing, ask your Qwoty operator to check the server and its database.'
+    },
     internal: {
         title: 'Qwoty had a problem',
         message: 'Something went wrong on the Qwoty server.',
@@ -304,6 +322,9 @@ export function describeProblem(
     if (detail && detail !== base.message) {
         problem.detail = detail;
     }
+    if (extra.hint && extra.hint !== base.fix) {
+        problem.hint = extra.hint;
+    }
     if (extra.requestId) {
         problem.requestId = extra.requestId;
     }
@@ -345,11 +366,30 @@ function qwotyError(body: unknown): { code: string; message?: string; hint?: str
 const UNREACHABLE_STATUSES = new Set([429, 502, 503, 504]);
 
 /**
- * Turns what hubspot.fetch returned (status and body text) into the card's
- * data or a problem. Qwoty's error shape wins wherever it appears, because
- * HubSpot's proxy may change the status of an error answer.
+ * The wait before retrying, from a Retry-After header in seconds (an HTTP
+ * date or nothing gives the default), kept within RETRY_MIN_MS and
+ * RETRY_MAX_MS so the card neither hammers Qwoty nor hangs.
  */
-export function interpretResponse(status: number, bodyText: string, appUrl: string): LoadResult {
+export function retryDelayMs(retryAfter: string | null | undefined): number {
+    const value = (retryAfter ?? '').trim();
+    if (!/^[0-9]+$/.test(value)) {
+        return RETRY_DEFAULT_MS;
+    }
+    return Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, Number(value) * 1000));
+}
+
+/**
+ * Turns what hubspot.fetch returned (status, body text and Retry-After) into
+ * the card's data or a problem. Qwoty's error shape wins wherever it appears,
+ * because HubSpot's proxy may change the status of an error answer. An
+ * `unavailable` problem says when to retry.
+ */
+export function interpretResponse(
+    status: number,
+    bodyText: string,
+    appUrl: string,
+    retryAfter?: string | null
+): LoadResult {
     let body: unknown;
     let parsed = true;
     try {
@@ -359,10 +399,11 @@ export function interpretResponse(status: number, bodyText: string, appUrl: stri
     }
     const err = parsed ? qwotyError(body) : null;
     if (err) {
-        return {
-            ok: false,
-            problem: describeProblem(err.code, { message: err.message, hint: err.hint, requestId: err.requestId, status })
-        };
+        const problem = describeProblem(err.code, { message: err.message, hint: err.hint, requestId: err.requestId, status });
+        if (err.code === 'unavailable') {
+            problem.retryInMs = retryDelayMs(retryAfter);
+        }
+        return { ok: false, problem };
     }
     const success = status >= 200 && status < 300;
     if (success && parsed && !(isObject(body) && body.status === 'error')) {

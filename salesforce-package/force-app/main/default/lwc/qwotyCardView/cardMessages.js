@@ -39,6 +39,10 @@ const SERVER_CODES = {
         title: 'An admin disconnected this org from Qwoty.',
         fix: 'Reconnect it in Qwoty (Settings → Salesforce → Connect), then retry.'
     },
+    unavailable: {
+        title: 'Qwoty is temporarily unavailable.',
+        fix: 'The Qwoty server could not reach its database for a moment; the card already tried again once. Retry in a few seconds. If it persists, tell your Qwoty admin: the Qwoty server or its database (PostgreSQL) may be down.'
+    },
     internal: {
         title: 'Qwoty had an internal error.',
         fix: 'Retry in a moment. If it persists, send the request id below to Qwoty support: it finds the error in the logs.'
@@ -78,6 +82,9 @@ const UNKNOWN = {
     title: 'The Qwoty card could not load.',
     fix: 'Retry. If it persists, send the code and request id below to Qwoty support.'
 };
+
+/** What the card shows while it waits to retry an unavailable answer once. */
+export const RETRYING = 'Qwoty is temporarily unavailable, retrying…';
 
 /**
  * The notice shown when the iframe did not report "ready" in time: the

@@ -1,6 +1,6 @@
 import { LightningElement, api } from 'lwc';
 import getCard from '@salesforce/apex/QwotyCardViewController.getCard';
-import { describeError, FRAME_BLOCKED } from './cardMessages';
+import { describeError, FRAME_BLOCKED, RETRYING } from './cardMessages';
 
 // How long the embedded page has to say "ready" before we assume the browser
 // refused to frame it (inactive CSP Trusted Site, frame-ancestors mismatch).
@@ -8,6 +8,19 @@ const FRAME_READY_TIMEOUT_MS = 10000;
 const MIN_FRAME_HEIGHT = 200;
 const MAX_FRAME_HEIGHT = 2000;
 const DEFAULT_FRAME_HEIGHT = 480;
+
+// The one automatic retry of an unavailable answer (the server's database was
+// briefly unreachable) waits the server's Retry-After, within these bounds.
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 5000;
+const RETRY_DEFAULT_MS = 2000;
+
+function retryDelayMs(seconds) {
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
+        return RETRY_DEFAULT_MS;
+    }
+    return Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, seconds * 1000));
+}
 
 // Messages from the card page carry this marker; anything else is ignored.
 const MESSAGE_SOURCE = 'qwoty';
@@ -37,7 +50,7 @@ function apexErrorMessage(error) {
 export default class QwotyCardView extends LightningElement {
     @api recordId;
 
-    state = 'loading'; // loading | card | error | blocked
+    state = 'loading'; // loading | retrying | card | error | blocked
     embedUrl;
     appOrigin;
     frameHeight = DEFAULT_FRAME_HEIGHT;
@@ -46,6 +59,7 @@ export default class QwotyCardView extends LightningElement {
     _connected = false;
     _requestSeq = 0;
     _readyTimer;
+    _retryTimer;
     _messageHandler = (event) => this.handleMessage(event);
 
     connectedCallback() {
@@ -58,10 +72,19 @@ export default class QwotyCardView extends LightningElement {
         this._connected = false;
         window.removeEventListener('message', this._messageHandler);
         this.clearReadyTimer();
+        this.clearRetryTimer();
     }
 
     get isLoading() {
         return this.state === 'loading';
+    }
+
+    get isRetrying() {
+        return this.state === 'retrying';
+    }
+
+    get retryingText() {
+        return RETRYING;
     }
 
     get hasError() {
@@ -86,11 +109,13 @@ export default class QwotyCardView extends LightningElement {
 
     /**
      * Asks Apex for the card. A refresh (session expired) keeps the current
-     * iframe on screen until the new URL arrives.
+     * iframe on screen until the new URL arrives. An unavailable answer is
+     * retried once, after the server's Retry-After; a second one is shown.
      */
-    async load({ refresh = false } = {}) {
+    async load({ refresh = false, retried = false } = {}) {
         const seq = ++this._requestSeq;
         this.clearReadyTimer();
+        this.clearRetryTimer();
         if (!refresh) {
             this.state = 'loading';
         }
@@ -104,6 +129,17 @@ export default class QwotyCardView extends LightningElement {
             return;
         }
         if (!this.isCurrent(seq)) {
+            return;
+        }
+        if (result && result.ok !== true && result.code === 'unavailable' && !retried) {
+            this.state = 'retrying';
+            // eslint-disable-next-line @lwc/lwc/no-async-operation
+            this._retryTimer = setTimeout(() => {
+                this._retryTimer = undefined;
+                if (this.isCurrent(seq)) {
+                    this.load({ refresh, retried: true });
+                }
+            }, retryDelayMs(result.retryAfter));
             return;
         }
         if (!result || result.ok !== true) {
@@ -154,6 +190,13 @@ export default class QwotyCardView extends LightningElement {
                 this.state = 'blocked';
             }
         }, FRAME_READY_TIMEOUT_MS);
+    }
+
+    clearRetryTimer() {
+        if (this._retryTimer) {
+            clearTimeout(this._retryTimer);
+            this._retryTimer = undefined;
+        }
     }
 
     clearReadyTimer() {

@@ -1,7 +1,7 @@
 import { createElement } from 'lwc';
 import QwotyCardView from 'c/qwotyCardView';
 import getCard from '@salesforce/apex/QwotyCardViewController.getCard';
-import { describeError, FRAME_BLOCKED } from '../cardMessages';
+import { describeError, FRAME_BLOCKED, RETRYING } from '../cardMessages';
 
 jest.mock('@salesforce/apex/QwotyCardViewController.getCard', () => ({ default: jest.fn() }), { virtual: true });
 
@@ -134,8 +134,8 @@ describe('c-qwoty-card-view', () => {
         ];
 
         it('has a distinct message for every code', () => {
-            const titles = codes.map((code) => describeError(code).title);
-            expect(new Set(titles).size).toBe(codes.length);
+            const titles = [...codes, 'unavailable'].map((code) => describeError(code).title);
+            expect(new Set(titles).size).toBe(codes.length + 1);
             expect(titles).not.toContain(describeError('no_such_code').title);
         });
 
@@ -226,6 +226,85 @@ describe('c-qwoty-card-view', () => {
             expect(getCard).toHaveBeenCalledTimes(2);
             expect(q(element, 'error')).toBeNull();
             expect(frameOf(element).getAttribute('src')).toBe(EMBED_URL);
+        });
+    });
+
+    describe('temporarily unavailable', () => {
+        const UNAVAILABLE = {
+            ok: false,
+            code: 'unavailable',
+            message: 'Qwoty is temporarily unavailable: its database did not answer',
+            hint: 'Try again in a few seconds.',
+            requestId: 'req-503',
+            status: 503,
+            retryAfter: 3
+        };
+
+        it('says it is retrying, retries once after Retry-After, then shows the card', async () => {
+            getCard.mockResolvedValueOnce(UNAVAILABLE);
+            getCard.mockResolvedValueOnce(SUCCESS);
+            const element = mount();
+            await settle();
+
+            expect(q(element, 'retrying-text').textContent).toBe(RETRYING);
+            expect(q(element, 'error')).toBeNull();
+            expect(getCard).toHaveBeenCalledTimes(1);
+
+            jest.advanceTimersByTime(2999);
+            await settle();
+            expect(getCard).toHaveBeenCalledTimes(1);
+
+            jest.advanceTimersByTime(1);
+            await settle();
+            expect(getCard).toHaveBeenCalledTimes(2);
+            expect(q(element, 'retrying')).toBeNull();
+            expect(frameOf(element).getAttribute('src')).toBe(EMBED_URL);
+        });
+
+        it('shows the error with its hint when the retry is unavailable too, and retries no more', async () => {
+            getCard.mockResolvedValue(UNAVAILABLE);
+            const element = mount();
+            await settle();
+            jest.advanceTimersByTime(3000);
+            await settle();
+
+            expect(getCard).toHaveBeenCalledTimes(2);
+            expect(q(element, 'error').dataset.code).toBe('unavailable');
+            expect(q(element, 'error-title').textContent).toBe(describeError('unavailable').title);
+            expect(q(element, 'error-hint').textContent).toContain('Try again in a few seconds.');
+            expect(q(element, 'error-request-id').textContent).toContain('req-503');
+
+            jest.advanceTimersByTime(60000);
+            await settle();
+            expect(getCard).toHaveBeenCalledTimes(2);
+        });
+
+        it.each([
+            [undefined, 2000],
+            [null, 2000],
+            [0, 1000],
+            [60, 5000]
+        ])('waits within 1 to 5 s (Retry-After %p: %p ms)', async (retryAfter, waitMs) => {
+            getCard.mockResolvedValueOnce({ ...UNAVAILABLE, retryAfter });
+            getCard.mockResolvedValueOnce(SUCCESS);
+            mount();
+            await settle();
+            jest.advanceTimersByTime(waitMs - 1);
+            await settle();
+            expect(getCard).toHaveBeenCalledTimes(1);
+            jest.advanceTimersByTime(1);
+            await settle();
+            expect(getCard).toHaveBeenCalledTimes(2);
+        });
+
+        it('does not retry once removed from the page', async () => {
+            getCard.mockResolvedValueOnce(UNAVAILABLE);
+            const element = mount();
+            await settle();
+            document.body.removeChild(element);
+            jest.advanceTimersByTime(10000);
+            await settle();
+            expect(getCard).toHaveBeenCalledTimes(1);
         });
     });
 
