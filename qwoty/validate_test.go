@@ -69,7 +69,7 @@ func TestBadInputNamesItsField(t *testing.T) {
 
 // Columns of migrations/001_init.sql, as the largest value each can hold.
 var (
-	quantityColumn = decimal.RequireFromString("99999999999.9999")      // numeric(16,4)
+	quantityColumn = decimal.RequireFromString("999999999999.9999")     // numeric(16,4)
 	amountColumn   = decimal.RequireFromString("9999999999999999.9999") // numeric(20,4)
 )
 
