@@ -293,12 +293,19 @@ func TestLargestQuoteIsStoredExactly(t *testing.T) {
 	if _, err := a.db.UpdateQuote(context.Background(), scopeFor(conn, recordA), id, 0, addLines(t, inputs, qwoty.MaxLines-1)); err != nil {
 		t.Fatalf("adding %d lines: %v", qwoty.MaxLines-1, err)
 	}
+	// The most quantity at the most price is past what a line may hold
+	// (and what the amount column holds): refused, the quote as it was.
+	e := a.send(http.MethodPost, base+"/lines", tok, url.Values{"sku": {"LAST"}, "quantity": {"1000000000"}, "unit_price": {"1000000000000"}}, false).
+		wantError(t, 422, qwoty.CodeValidation)
+	if !strings.Contains(e.Message, "a line may hold") {
+		t.Fatalf("max quantity × max price: %q", e.Message)
+	}
 	r = a.send(http.MethodPost, base+"/lines", tok, url.Values{"sku": {"LAST"}, "quantity": {"1000000000"}, "unit_price": {"1000"}}, false)
 	r = a.send(http.MethodPut, base+"/terms", tok, url.Values{"version": {editorVersion(t, r)}, "title": {"Largest"}, "tax_rate": {"100"}}, false)
 	if r.status != 200 {
 		t.Fatalf("the largest quote: %d %.300s", r.status, r.body)
 	}
-	e := a.send(http.MethodPost, base+"/lines", tok, url.Values{"sku": {"ONE MORE"}, "quantity": {"1"}, "unit_price": {"1"}}, false).
+	e = a.send(http.MethodPost, base+"/lines", tok, url.Values{"sku": {"ONE MORE"}, "quantity": {"1"}, "unit_price": {"1"}}, false).
 		wantError(t, 422, qwoty.CodeValidation)
 	if !strings.Contains(e.Message, "at most "+strconv.Itoa(qwoty.MaxLines)+" lines") {
 		t.Fatalf("line %d: %q, want the line limit", qwoty.MaxLines+1, e.Message)
