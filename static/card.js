@@ -99,7 +99,11 @@
     msg.setAttribute("role", "alert");
     msg.appendChild(marked);
     var hint = flash.querySelector(".hint");
-    if (hint) msg.appendChild(hint);
+    if (hint) {
+      // Read as two sentences, not run together.
+      msg.appendChild(document.createTextNode(/[.!?]$/.test(marked.textContent) ? " " : ". "));
+      msg.appendChild(hint);
+    }
     flash.textContent = "";
     row.insertAdjacentElement("afterend", msg);
     field.setAttribute("aria-invalid", "true");
