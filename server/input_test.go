@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -362,5 +364,35 @@ func addLines(t *testing.T, inputs []qwoty.LineInput, n int) store.Change {
 			q.Lines = append(q.Lines, l) // the next one takes the next position
 		}
 		return nil
+	}
+}
+
+// A CRM record's text prefills a quote; text no column can hold (a NUL in a
+// HubSpot deal's or company's name) is cleaned, not refused.
+func TestQuotePrefillFromTheCRMIsCleaned(t *testing.T) {
+	var hs *hstest.Server
+	app := newAppWith(t, "", func(appURL string, d *Deps) {
+		hs = hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURLs: []string{appURL + "/oauth/hubspot/callback"}},
+			LoginAs: hstest.DefaultAdminID})
+		d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
+		d.HubSpotOAuth = &hubspot.OAuthApp{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURL: appURL + "/oauth/hubspot/callback",
+			AuthURL: hs.URL, APIURL: hs.URL}
+	})
+	e := &consoleEnv{testApp: app}
+	b := e.setupAdmin(t)
+	b.post(e.url()+"/settings/integrations/hubspot/connect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "HubSpot is connected")
+	hs.PutDeal(hstest.DefaultPortalID, hstest.Deal{ID: hstest.DefaultDealID, Name: "Acme\x00 - " + strings.Repeat("x", 300), Currency: "U\x00D",
+		CompanyIDs: []string{hstest.DefaultCompanyID}})
+	hs.PutCompany(hstest.DefaultPortalID, hstest.Company{ID: hstest.DefaultCompanyID, Name: "Ac\x00me"})
+
+	ans := do(t, hs.SignedCardRequest(e.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID)).answer(t)
+	_, tok := e.page(ans.EmbedURL)
+	r := e.action(http.MethodPost, "/embed/api/quotes", tok, nil)
+	if r.status != 201 {
+		t.Fatalf("new quote on a deal whose name holds a NUL: %d %.300s", r.status, r.body)
+	}
+	title := "Acme - " + strings.Repeat("x", qwoty.MaxTitleLen-len("Acme - "))
+	if !bytes.Contains(r.body, []byte(`value="`+title+`"`)) || !bytes.Contains(r.body, []byte(">Acme</span>")) || !bytes.Contains(r.body, []byte(">USD</span>")) {
+		t.Fatalf("quote not prefilled with the cleaned title %q, customer Acme and USD:\n%s", title, r.body)
 	}
 }
