@@ -278,11 +278,12 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 	if err := waitText(ctx, f, "#total", "USD 89.95"); err != nil {
 		t.Fatal(err)
 	}
-	// A bad value shows a clear error and keeps the quote as it was.
+	// A bad value shows a clear error beside its field and keeps the quote
+	// as it was.
 	if err := edit("unit_price", "abc"); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitText(ctx, f, "#flash strong", `Unit price "abc" is not a number`); err != nil {
+	if err := waitText(ctx, f, `form.line .field-error[role="alert"] strong`, `Unit price "abc" is not a number`); err != nil {
 		t.Fatal(err)
 	}
 	screenshot(ctx, t, "card-editor")

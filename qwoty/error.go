@@ -45,6 +45,10 @@ type Error struct {
 	Code    Code
 	Message string
 	Hint    string
+	// Field is the input the error is about, by its form name ("sku",
+	// "unit_price"), when it is about one: the card shows the message
+	// beside that field.
+	Field string
 	// Err is the underlying cause, logged but never shown to the caller.
 	Err error
 }

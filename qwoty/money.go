@@ -79,23 +79,28 @@ func FormatAmount(d decimal.Decimal, currency string) string {
 // DisplayAmount renders an amount for people: grouped thousands and the code
 // ("USD 1,234.50").
 func DisplayAmount(d decimal.Decimal, currency string) string {
-	s := FormatAmount(d, currency)
+	return fmt.Sprintf("%s %s", currency, groupThousands(FormatAmount(d, currency)))
+}
+
+// groupThousands puts a comma between each group of three digits of a
+// decimal's integer part ("-1234.50" is "-1,234.50").
+func groupThousands(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	intPart, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
 	for i, r := range intPart {
 		if i > 0 && (len(intPart)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(r)
 	}
-	out := b.String()
 	if frac != "" {
-		out += "." + frac
+		b.WriteByte('.')
+		b.WriteString(frac)
 	}
-	if neg {
-		out = "-" + out
-	}
-	return fmt.Sprintf("%s %s", currency, out)
+	return b.String()
 }

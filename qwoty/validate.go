@@ -1,11 +1,17 @@
 package qwoty
 
 import (
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
+
+// Every check of what a client sends, and every message it can get back,
+// is in this file: one catalogue (docs/troubleshooting.md lists it).
 
 // LineInput is a line item as a user types it, before validation.
 type LineInput struct {
@@ -16,94 +22,243 @@ type LineInput struct {
 	DiscountPercent string
 }
 
-// Limits on what a line may hold; the columns allow these and no more.
+// The limits follow from the columns (migrations/001_init.sql), so that
+// every figure a valid quote can reach is stored exactly: quantity is
+// numeric(16,4), below 10^12; prices and every amount are numeric(20,4),
+// below 10^16. A line's amount (quantity × unit price) is at most
+// MaxLineAmount, and a quote has at most MaxLines lines, so its subtotal is
+// at most 5×10^14; discounts only lower it and tax adds at most 100 %, so no
+// total passes MaxTotal = 10^15, a tenth of what the columns hold.
+const (
+	// MaxLines is the most lines a quote holds.
+	MaxLines = 500
+	// MaxTitleLen is the longest quote title, in characters.
+	MaxTitleLen       = 200
+	maxSKULen         = 64
+	maxDescriptionLen = 1000
+	maxEmailLen       = 254
+	maxNameLen        = 200
+)
+
 var (
 	maxQuantity = decimal.NewFromInt(1_000_000_000)
 	maxPrice    = decimal.NewFromInt(1_000_000_000_000)
+	// MaxLineAmount is the largest amount (quantity × unit price) of a line.
+	MaxLineAmount = decimal.NewFromInt(1_000_000_000_000)
+	// MaxTotal bounds every amount of a valid quote: MaxLines lines at
+	// MaxLineAmount, plus 100 % tax.
+	MaxTotal = MaxLineAmount.Mul(decimal.NewFromInt(2 * MaxLines))
 )
 
-const (
-	maxSKULen         = 64
-	maxDescriptionLen = 1000
-	// MaxTitleLen is the longest quote title, in characters.
-	MaxTitleLen = 200
-)
+// fieldLabels names each input, by its form name, as messages call it.
+var fieldLabels = map[string]string{
+	"sku": "SKU", "description": "description", "quantity": "quantity", "unit_price": "unit price",
+	"discount_percent": "discount", "title": "title", "tax_rate": "tax rate", "currency": "currency",
+	"version": "version", "status": "status", "email": "email", "name": "name", "password": "password",
+	"workspace": "workspace name", "token": "token",
+}
+
+// label is how a message names the field: its label, or for a field no
+// form of ours has, its name quoted (it came from the client).
+func label(field string) string {
+	if l, ok := fieldLabels[field]; ok {
+		return l
+	}
+	return "form field " + echo(field)
+}
+
+// invalid is a validation error about one field.
+func invalid(field, hint, format string, args ...any) *Error {
+	return &Error{Code: CodeValidation, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint}
+}
+
+// echo quotes a value a client sent for a message, cut to a length that
+// fits one: the message is shown, and logged, whole.
+func echo(s string) string {
+	const max = 40
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// CheckText refuses text that a PostgreSQL text column cannot hold: a NUL
+// character, or bytes that are not UTF-8. Every text a client sends is
+// checked with it before it can reach the database; field is the input's
+// form name.
+func CheckText(field, s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return invalid(field, "Remove the NUL character (\\u0000): text cannot hold it.", "%s holds a NUL character", label(field))
+	}
+	if !utf8.ValidString(s) {
+		return invalid(field, "Send the text in UTF-8, as browsers do.", "%s is not valid UTF-8 text", label(field))
+	}
+	return nil
+}
+
+// CleanText makes text from elsewhere (a CRM record's name, to prefill a
+// quote) storable: NUL characters dropped, bytes that are not UTF-8
+// replaced by U+FFFD. What a user types is checked instead (CheckText).
+func CleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// TitleFrom is a quote title prefilled from a CRM record's name: cleaned,
+// trimmed and cut to MaxTitleLen characters.
+func TitleFrom(name string) string {
+	t := strings.TrimSpace(CleanText(name))
+	if r := []rune(t); len(r) > MaxTitleLen {
+		t = strings.TrimSpace(string(r[:MaxTitleLen]))
+	}
+	return t
+}
+
+// parseText checks and trims a free-text field of at most max characters.
+func parseText(field, s string, max int, hint string) (string, error) {
+	if err := CheckText(field, s); err != nil {
+		return "", err
+	}
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		return s, invalid(field, hint, "%s is longer than %d characters", label(field), max)
+	}
+	return s, nil
+}
 
 // ParseLine validates a line typed by a user and returns it as a LineItem
 // (unpriced). The error names the field and what it accepts.
 func ParseLine(in LineInput) (LineItem, error) {
 	var l LineItem
-	l.SKU = strings.TrimSpace(in.SKU)
-	l.Description = strings.TrimSpace(in.Description)
-	if utf8.RuneCountInString(l.SKU) > maxSKULen {
-		return l, Errorf(CodeValidation, "Shorten the SKU.", "SKU is longer than %d characters", maxSKULen)
+	var err error
+	if l.SKU, err = parseText("sku", in.SKU, maxSKULen, "Shorten the SKU."); err != nil {
+		return l, err
 	}
-	if utf8.RuneCountInString(l.Description) > maxDescriptionLen {
-		return l, Errorf(CodeValidation, "Shorten the description.", "description is longer than %d characters", maxDescriptionLen)
+	if l.Description, err = parseText("description", in.Description, maxDescriptionLen, "Shorten the description."); err != nil {
+		return l, err
 	}
 	if l.SKU == "" && l.Description == "" {
-		return l, Errorf(CodeValidation, "Give the line a SKU or a description.", "a line needs a SKU or a description")
+		return l, invalid("sku", "Give the line a SKU or a description.", "a line needs a SKU or a description")
 	}
-	var err error
 	if l.Quantity, err = parseAmount("quantity", in.Quantity, "1", 4); err != nil {
 		return l, err
 	}
 	if !l.Quantity.IsPositive() || l.Quantity.GreaterThan(maxQuantity) {
-		return l, Errorf(CodeValidation, "Enter a quantity above 0 and at most 1,000,000,000.", "quantity %s is out of range", l.Quantity)
+		return l, invalid("quantity", "Enter a quantity above 0 and at most 1,000,000,000.", "quantity %s is out of range", l.Quantity)
 	}
-	if l.UnitPrice, err = parseAmount("unit price", in.UnitPrice, "0", 4); err != nil {
+	if l.UnitPrice, err = parseAmount("unit_price", in.UnitPrice, "0", 4); err != nil {
 		return l, err
 	}
 	if l.UnitPrice.IsNegative() || l.UnitPrice.GreaterThan(maxPrice) {
-		return l, Errorf(CodeValidation, "Enter a unit price from 0 to 1,000,000,000,000.", "unit price %s is out of range", l.UnitPrice)
+		return l, invalid("unit_price", "Enter a unit price from 0 to 1,000,000,000,000.", "unit price %s is out of range", l.UnitPrice)
 	}
-	if l.DiscountPercent, err = ParsePercent("discount", in.DiscountPercent); err != nil {
+	if a := l.Quantity.Mul(l.UnitPrice); a.GreaterThan(MaxLineAmount) {
+		return l, invalid("unit_price", "Lower the quantity or the unit price, or split the line: a line's amount is at most 1,000,000,000,000.",
+			"quantity × unit price is %s, above the 1,000,000,000,000 a line may hold", groupThousands(a.String()))
+	}
+	if l.DiscountPercent, err = ParsePercent("discount_percent", in.DiscountPercent); err != nil {
 		return l, err
 	}
 	return l, nil
 }
 
 // ParsePercent parses a percentage from 0 to 100 with up to 4 decimals;
-// empty means 0.
+// empty means 0. field is the input's form name ("tax_rate").
 func ParsePercent(field, s string) (decimal.Decimal, error) {
 	d, err := parseAmount(field, s, "0", 4)
 	if err != nil {
 		return d, err
 	}
 	if d.IsNegative() || d.GreaterThan(hundred) {
-		return d, Errorf(CodeValidation, "Enter a percentage from 0 to 100.", "%s %s%% is out of range", field, d)
+		return d, invalid(field, "Enter a percentage from 0 to 100.", "%s %s%% is out of range", label(field), d)
 	}
 	return d, nil
 }
 
-// ParseTitle trims and checks a quote title.
+// ParseTitle checks and trims a quote title.
 func ParseTitle(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > MaxTitleLen {
-		return s, Errorf(CodeValidation, "Shorten the title.", "title is longer than %d characters", MaxTitleLen)
+	return parseText("title", s, MaxTitleLen, "Shorten the title.")
+}
+
+// ParseCurrency reads a currency code as typed ("usd " is USD).
+func ParseCurrency(s string) (string, error) {
+	cur := strings.ToUpper(strings.TrimSpace(s))
+	if !ValidCurrency(cur) {
+		return "", invalid("currency", "Use a three-letter ISO 4217 code such as USD.", "currency %s is not valid", echo(s))
 	}
-	return s, nil
+	return cur, nil
+}
+
+// ParseStatusInput reads the status a form moves a quote to.
+func ParseStatusInput(s string) (Status, error) {
+	st, ok := ParseStatus(s)
+	if !ok {
+		return "", invalid("status", "Use draft, sent, viewed, accepted, rejected or expired.", "status %s is not a quote status", echo(s))
+	}
+	return st, nil
+}
+
+// ParseVersion reads the quote version a form was rendered with; 0 when
+// absent (callers that accept last-write-wins). Versions are positive and
+// fit the column (integer).
+func ParseVersion(s string) (int, error) {
+	v := strings.TrimSpace(s)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, invalid("version", "Reload the quote.", "version %s is not a positive number", echo(v))
+	}
+	if n > math.MaxInt32 {
+		return 0, invalid("version", "Reload the quote.", "version %s is out of range", v)
+	}
+	return int(n), nil
+}
+
+// ParseEmail checks and trims an email address typed into the console.
+func ParseEmail(s string) (string, error) {
+	if err := CheckText("email", s); err != nil {
+		return "", err
+	}
+	e := strings.TrimSpace(s)
+	if !strings.Contains(e, "@") || len(e) > maxEmailLen {
+		return "", invalid("email", "Give a valid email address.", "email %s is not valid", echo(e))
+	}
+	return e, nil
+}
+
+// ParseUserName checks and trims a person's name typed into the console.
+func ParseUserName(s string) (string, error) {
+	return parseText("name", s, maxNameLen, "Shorten the name.")
 }
 
 // parseAmount parses a plain decimal ("1234.5"; a thousands comma or spaces
 // are tolerated, scientific notation is not) with at most places decimals.
+// field is the input's form name.
 func parseAmount(field, s, empty string, places int32) (decimal.Decimal, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		s = empty
 	}
+	notNumber := func() error {
+		return invalid(field, "Use digits and a decimal point, like 1234.50.", "%s %s is not a number", label(field), echo(s))
+	}
 	clean := strings.NewReplacer(",", "", " ", "", "\u00a0", "").Replace(s)
 	for i, r := range clean {
 		if !(r >= '0' && r <= '9' || r == '.' || (i == 0 && r == '-')) {
-			return decimal.Zero, Errorf(CodeValidation, "Use digits and a decimal point, like 1234.50.", "%s %q is not a number", field, s)
+			return decimal.Zero, notNumber()
 		}
 	}
 	d, err := decimal.NewFromString(clean)
 	if err != nil {
-		return decimal.Zero, Errorf(CodeValidation, "Use digits and a decimal point, like 1234.50.", "%s %q is not a number", field, s)
+		return decimal.Zero, notNumber()
 	}
 	if -d.Exponent() > places {
-		return decimal.Zero, Errorf(CodeValidation, "Round it to at most 4 decimals.", "%s %s has more than %d decimals", field, d, places)
+		return decimal.Zero, invalid(field, "Round it to at most 4 decimals.", "%s %s has more than %d decimals", label(field), d, places)
 	}
 	return d, nil
 }

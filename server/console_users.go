@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,14 +23,19 @@ func (s *Server) usersShow(c *gin.Context) {
 // userAdd creates a user in the admin's workspace with an initial password.
 func (s *Server) userAdd(c *gin.Context) {
 	role, ok := qwoty.ParseRole(c.PostForm("role"))
-	email := strings.TrimSpace(c.PostForm("email"))
 	pw := c.PostForm("password")
 	if !ok {
 		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose admin, member or viewer.", "role %q is not a role", c.PostForm("role")))
 		return
 	}
-	if !strings.Contains(email, "@") || len(email) > 254 {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Give a valid email address.", "email %q is not valid", email))
+	email, err := qwoty.ParseEmail(c.PostForm("email"))
+	if err != nil {
+		s.consoleFail(c, err)
+		return
+	}
+	name, err := qwoty.ParseUserName(c.PostForm("name"))
+	if err != nil {
+		s.consoleFail(c, err)
 		return
 	}
 	if err := password.Check(pw); err != nil {
@@ -44,7 +48,7 @@ func (s *Server) userAdd(c *gin.Context) {
 		return
 	}
 	admin := sessionOf(c).User
-	if _, err := s.db.CreateUser(c.Request.Context(), admin.WorkspaceID, store.NewUser{Email: email, Name: c.PostForm("name"), Role: role, PasswordHash: hash}, admin.Email); err != nil {
+	if _, err := s.db.CreateUser(c.Request.Context(), admin.WorkspaceID, store.NewUser{Email: email, Name: name, Role: role, PasswordHash: hash}, admin.Email); err != nil {
 		s.consoleFail(c, err)
 		return
 	}

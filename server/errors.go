@@ -115,7 +115,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if c.GetHeader("HX-Request") == "true" {
 		c.Header("HX-Retarget", "#flash")
 		c.Header("HX-Reswap", "innerHTML")
-		render(c, status, templates.Flash(templates.ErrorView{Code: string(e.Code), Message: sentence(e.Message), Hint: e.Hint, RequestID: rid}))
+		render(c, status, templates.Flash(templates.ErrorView{Code: string(e.Code), Message: sentence(e.Message), Hint: e.Hint, RequestID: rid, Field: e.Field}))
 		return
 	}
 	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Hint: e.Hint, RequestID: rid}})

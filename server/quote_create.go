@@ -30,7 +30,9 @@ func (s *Server) quoteCreate(c *gin.Context) {
 		} else {
 			rec = d
 			if rec.AccountID != "" {
-				if err := s.db.UpsertCustomer(ctx, claims.WorkspaceID, claims.ConnectionID, rec.AccountID, rec.AccountName); err != nil {
+				// The CRM's text may hold what no text column can (a NUL):
+				// a prefill is cleaned, not refused.
+				if err := s.db.UpsertCustomer(ctx, claims.WorkspaceID, claims.ConnectionID, qwoty.CleanText(rec.AccountID), qwoty.CleanText(rec.AccountName)); err != nil {
 					s.fail(c, err)
 					return
 				}
@@ -41,12 +43,8 @@ func (s *Server) quoteCreate(c *gin.Context) {
 	if !qwoty.ValidCurrency(cur) {
 		cur = defaultCurrency
 	}
-	title := rec.Name
-	if r := []rune(title); len(r) > qwoty.MaxTitleLen {
-		title = string(r[:qwoty.MaxTitleLen])
-	}
 	q, err := s.db.CreateQuote(ctx, scopeOf(claims), store.NewQuote{
-		AccountID: rec.AccountID, Title: title, Currency: cur, CreatedBy: claims.User.ID,
+		AccountID: qwoty.CleanText(rec.AccountID), Title: qwoty.TitleFrom(rec.Name), Currency: cur, CreatedBy: claims.User.ID,
 	})
 	if err != nil {
 		s.fail(c, err)

@@ -16,7 +16,7 @@ import (
 // was rendered with, apply the change under the quote's lock, recompute the
 // totals, and render the editor again.
 func (s *Server) updateQuote(c *gin.Context, change store.Change) {
-	version, err := formVersion(c)
+	version, err := qwoty.ParseVersion(c.Request.FormValue("version"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -42,9 +42,9 @@ func (s *Server) quoteTerms(c *gin.Context) {
 
 // quoteStatus moves a quote along an allowed transition.
 func (s *Server) quoteStatus(c *gin.Context) {
-	next, ok := qwoty.ParseStatus(c.Request.FormValue("status"))
-	if !ok {
-		s.fail(c, qwoty.Errorf(qwoty.CodeValidation, "Use draft, sent, viewed, accepted, rejected or expired.", "status %q is not a quote status", c.Request.FormValue("status")))
+	next, err := qwoty.ParseStatusInput(c.Request.FormValue("status"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	s.updateQuote(c, store.SetStatus(next, claimsOf(c).User.ID))

@@ -38,7 +38,7 @@ func (s *Server) routes() *gin.Engine {
 	r.POST("/embed/pipedrive/session", s.pipedriveSession)
 
 	// The card's actions, authorised by the page token (bearer header).
-	api := r.Group("/embed/api", s.pageAuth)
+	api := r.Group("/embed/api", s.pageAuth, formInput(s.fail))
 	api.POST("/session/refresh", s.sessionRefresh)
 	api.GET("/quotes", s.quoteList)
 	api.POST("/quotes", s.quoteCreate)
@@ -50,7 +50,7 @@ func (s *Server) routes() *gin.Engine {
 	api.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
 
 	// The admin console: first-party session cookie, CSRF token on every form.
-	console := r.Group("", s.consoleSession)
+	console := r.Group("", s.consoleSession, formInput(s.consoleFail))
 	console.GET("/login", s.loginShow)
 	console.POST("/login", s.sameOrigin, s.loginSubmit)
 	console.GET("/setup", s.setupShow)

@@ -90,8 +90,53 @@
   document.body.addEventListener("htmx:configRequest", function (e) {
     e.detail.headers["Authorization"] = "Bearer " + token;
   });
-  document.body.addEventListener("htmx:beforeRequest", function () {
+  // Field errors: an error about one field comes back in the flash marked
+  // with the field's name (data-field). It is moved under the form's row,
+  // tied to the field (aria-invalid, aria-describedby), and read out there.
+  var errorSeq = 0;
+  function formOf(e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    return elt && elt.closest ? elt.closest("form") : null;
+  }
+  function clearFieldErrors(form) {
+    if (!form) return;
+    form.querySelectorAll(".field-error").forEach(function (n) {
+      n.remove();
+    });
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (f) {
+      f.removeAttribute("aria-invalid");
+      f.removeAttribute("aria-describedby");
+    });
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
     if (flash) flash.textContent = "";
+    clearFieldErrors(formOf(e));
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (!flash || e.detail.target !== flash) return;
+    var marked = flash.querySelector("[data-field]");
+    var form = formOf(e);
+    if (!marked || !form) return;
+    var field = form.elements.namedItem(marked.getAttribute("data-field"));
+    var row = field && field.closest ? field.closest("form > *") : null;
+    if (!row) return; // not a field of this form: the flash keeps the message
+    var msg = document.createElement("p");
+    msg.className = "field-error";
+    msg.id = "field-error-" + ++errorSeq;
+    msg.setAttribute("role", "alert");
+    msg.appendChild(marked);
+    var hint = flash.querySelector(".hint");
+    if (hint) {
+      // Read as two sentences, not run together.
+      msg.appendChild(document.createTextNode(/[.!?]$/.test(marked.textContent) ? " " : ". "));
+      msg.appendChild(hint);
+    }
+    flash.textContent = "";
+    row.insertAdjacentElement("afterend", msg);
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", msg.id);
+    var ev = e.detail.requestConfig.triggeringEvent;
+    if (ev && ev.type === "submit") field.focus();
   });
   document.body.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;

@@ -28,6 +28,9 @@ type ErrorView struct {
 	Message   string
 	Hint      string
 	RequestID string
+	// Field, when set, is the form field the error is about (by its name):
+	// the card moves the message beside it.
+	Field string
 	// ParentOrigins, when known, are the origins that may frame the page.
 	ParentOrigins []string
 	// Provider, when set, is the CRM framing the page (it may need its
