@@ -123,7 +123,7 @@ type NewQuote struct {
 // account as this connection knows it.
 func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quote, error) {
 	if !qwoty.ValidCurrency(n.Currency) {
-		return nil, qwoty.Errorf(qwoty.CodeValidation, "Use a three-letter ISO 4217 code such as USD.", "currency %q is not valid", n.Currency)
+		return nil, qwoty.ErrCurrency(n.Currency)
 	}
 	title, err := qwoty.ParseTitle(n.Title)
 	if err != nil {
@@ -232,8 +232,8 @@ func AddLine(l qwoty.LineItem) Change {
 		if err := requireEditable(q); err != nil {
 			return err
 		}
-		if len(q.Lines) >= 500 {
-			return qwoty.Errorf(qwoty.CodeValidation, "Split the quote.", "a quote holds at most 500 lines")
+		if err := qwoty.CheckLineCount(len(q.Lines) + 1); err != nil {
+			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO quote_line_items (quote_id, position, sku, description, quantity, unit_price, discount_percent)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, q.ID, len(q.Lines)+1, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent)
@@ -284,7 +284,7 @@ func SetTerms(t Terms) Change {
 			return err
 		}
 		if !qwoty.ValidCurrency(t.Currency) {
-			return qwoty.Errorf(qwoty.CodeValidation, "Use a three-letter ISO 4217 code such as USD.", "currency %q is not valid", t.Currency)
+			return qwoty.ErrCurrency(t.Currency)
 		}
 		_, err := tx.Exec(ctx, `UPDATE quotes SET title = $2, currency = $3, tax_rate = $4 WHERE id = $1`, q.ID, t.Title, t.Currency, t.TaxRate)
 		return err
