@@ -35,6 +35,7 @@ test-fuzz:
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzVerifyRefusesModifiedMessages$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzParseCalloutBody$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzCheckSkew$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./qwoty -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server -run '^$$' -fuzz '^FuzzCardForm$$' -fuzztime $(FUZZTIME)
 

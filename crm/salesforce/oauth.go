@@ -198,10 +198,12 @@ func (a *OAuthApp) token(t *oauth2.Token) (*Token, error) {
 }
 
 // verifySignature checks base64(HMAC-SHA256(clientSecret, id + issuedAt)) in
-// constant time.
+// constant time. The signature has one spelling: canonical padded base64 of
+// 32 bytes (strict decoding refuses altered unused bits, and the length
+// refuses line breaks, which the decoder would otherwise skip).
 func verifySignature(clientSecret, id, issuedAt, signature string) error {
-	got, err := base64.StdEncoding.DecodeString(signature)
-	if err != nil {
+	got, err := base64.StdEncoding.Strict().DecodeString(signature)
+	if err != nil || len(signature) != base64.StdEncoding.EncodedLen(sha256.Size) {
 		return fmt.Errorf("%w: it is not base64", ErrBadSignature)
 	}
 	mac := hmac.New(sha256.New, []byte(clientSecret))
