@@ -42,6 +42,8 @@ func statusFor(code qwoty.Code) int {
 		return http.StatusUnprocessableEntity
 	case qwoty.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case qwoty.CodeRateLimited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
