@@ -7,10 +7,13 @@ BENCHTIME ?= 2s
 # The load comparison of `make bench`: requests and concurrency per phase.
 LOAD_DURATION    ?= 8s
 LOAD_CONCURRENCY ?= 64
+# The login flood of `make bench-login`: logins in flight, and how long.
+LOGIN_CONCURRENCY ?= 500
+LOGIN_DURATION    ?= 10s
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench chromium salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-login chromium salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -74,6 +77,10 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./cardview ./server
 	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
+
+## bench-login: LOGIN_CONCURRENCY logins in flight against the real server while signed callouts run: RSS above idle and callout p99 against the targets
+bench-login:
+	$(GO) run ./cmd/qwoty-load -login -logins $(LOGIN_CONCURRENCY) -login-duration $(LOGIN_DURATION)
 
 ## salesforce-package: the package retargeted at APP_URL, in salesforce-package/build/package
 salesforce-package:

@@ -163,13 +163,16 @@ func TestUnknownAccountTakesAsLongWithoutHashing(t *testing.T) {
 	}
 	before := k.calls.Load()
 	const n = 8
-	start := time.Now()
+	var total time.Duration
 	for range n {
+		time.Sleep(2 * cost) // past the previous turn's rest
+		start := time.Now()
 		if err := h.Verify(ctx, "", "guess"); !errors.Is(err, ErrMismatch) {
 			t.Fatalf("unknown account: %v, want ErrMismatch", err)
 		}
+		total += time.Since(start)
 	}
-	avg := time.Since(start) / n
+	avg := total / n
 	if calls := k.calls.Load() - before; calls != 0 {
 		t.Fatalf("%d unknown-account checks computed argon2 %d times, want 0", n, calls)
 	}
@@ -181,6 +184,7 @@ func TestUnknownAccountTakesAsLongWithoutHashing(t *testing.T) {
 	}
 
 	// A stale measure is refreshed by a real computation.
+	time.Sleep(2 * cost)
 	h.costMu.Lock()
 	h.measured = time.Now().Add(-2 * recalibrate)
 	h.costMu.Unlock()
@@ -296,5 +300,29 @@ func TestCheck(t *testing.T) {
 	}
 	if n := len(common()); n < 1500 {
 		t.Fatalf("common.txt has %d roots, want the full list", n)
+	}
+}
+
+func TestATurnRestsAsLongAsItWasHeld(t *testing.T) {
+	h := NewHasher(Options{Concurrency: 1, Queue: 1, MaxWait: 5 * time.Second})
+	ctx := context.Background()
+	turn, err := h.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const held = 150 * time.Millisecond
+	time.Sleep(held)
+	done := time.Now()
+	turn.Done()
+	if took := time.Since(done); took > 20*time.Millisecond {
+		t.Fatalf("Done took %s: the caller must not wait for the rest", took)
+	}
+	next, err := h.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Done()
+	if waited := time.Since(done); waited < held*3/4 {
+		t.Fatalf("the next turn came %s after the previous one ended, want it to rest about %s", waited, held)
 	}
 }

