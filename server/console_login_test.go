@@ -21,7 +21,8 @@ import (
 // admin account.
 type loginApp struct {
 	*testApp
-	delays chan time.Duration // the soft slowdowns asked for, when recorded
+	delays  chan time.Duration // the soft slowdowns asked for, when recorded
+	timeout time.Duration      // of each login (default 30 s)
 }
 
 func newLoginApp(t *testing.T, hasher *password.Hasher) *loginApp {
@@ -58,7 +59,11 @@ func (a *loginApp) login(t *testing.T, from, email, pw string) response {
 	req, _ := http.NewRequest(http.MethodPost, a.url()+"/login", strings.NewReader(url.Values{"email": {email}, "password": {pw}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Forwarded-For", from)
-	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	timeout := a.timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	client := &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +187,8 @@ func TestLoginCapsLoginsInFlightPerAddress(t *testing.T) {
 		a.srv.logins.fail("192.0.2.200", adminEmail)
 	}
 	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release) // before the server closes, should the test fail
 	entered := make(chan struct{}, 10)
 	a.srv.sleep = func(ctx context.Context, _ time.Duration) bool {
 		entered <- struct{}{}
@@ -206,7 +213,9 @@ func TestLoginCapsLoginsInFlightPerAddress(t *testing.T) {
 		}
 	}
 	start := time.Now()
+	a.timeout = 5 * time.Second // a third login that was let in would wait in the slowdown
 	r := a.login(t, client, adminEmail, "a third at once")
+	a.timeout = 0
 	r.wantLogin(t, 429, "Another login from your network is still being checked")
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("the refusal took %s, want it at once", took)
@@ -214,7 +223,7 @@ func TestLoginCapsLoginsInFlightPerAddress(t *testing.T) {
 	if retryAfter(t, r) != retryClientBusy {
 		t.Fatalf("Retry-After %s, want %s", retryAfter(t, r), retryClientBusy)
 	}
-	close(hold)
+	release()
 	wg.Wait()
 	close(statuses)
 	for s := range statuses {
@@ -282,6 +291,8 @@ func TestLoginUnknownEmailTakesAsLongWithoutHashing(t *testing.T) {
 	h := password.NewHasher(password.Options{})
 	a := newLoginApp(t, h)
 	timed := func(email string) time.Duration {
+		// Past the previous turn's rest, which would count in this one.
+		time.Sleep(2*h.Stats().Cost + 50*time.Millisecond)
 		start := time.Now()
 		a.login(t, "198.51.100.77", email, "not the password").wantLogin(t, 401, "do not match")
 		return time.Since(start)

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,9 @@ const (
 //
 // The server runs in a child process (this program with -login-server), so
 // that its memory and CPU are its own and the 500 clients do not share its
-// Go scheduler. The server trusts the loopback address as a proxy, as it
+// Go scheduler; each login phase runs in a process of its own as well
+// (-login-flood), so that the callouts are timed by a process that does
+// nothing else. The server trusts the loopback address as a proxy, as it
 // would a load balancer, and each login claims a random client address: the
 // per-address cap does not hide the flood.
 func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, knownPct int) error {
@@ -108,13 +111,11 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 	fixedRate(c, appURL, org, conn.Secret, bodies, rate, 2*time.Second)
 	idle := child.rss()
 
-	lc := newLoginClient(logins, knownPct)
 	var (
 		peak     atomic.Int64
 		stopRSS  = make(chan struct{})
 		rssDone  = make(chan struct{})
-		outcomes loginOutcomes
-		waves    atomic.Int64
+		outcomes floodReport
 	)
 	peak.Store(idle)
 	go func() {
@@ -144,10 +145,16 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 	var quiet, flooded []result
 	for range 2 {
 		quiet = append(quiet, measured(func() result { return fixedRate(c, appURL, org, conn.Secret, bodies, rate, d/2) }))
-		flooded = append(flooded, floodPhase(lc, appURL, logins, hammer, d/2, &outcomes, &waves,
-			func() result {
-				return measured(func() result { return fixedRate(c, appURL, org, conn.Secret, bodies, rate, d/2) })
-			}))
+		var fr floodReport
+		var ferr error
+		flooded = append(flooded, measured(func() result {
+			return during(func() { fr, ferr = runFloodProcess(appURL, logins, knownPct, hammer, d/2) },
+				func() result { return fixedRate(c, appURL, org, conn.Secret, bodies, rate, d/2) })
+		}))
+		if ferr != nil {
+			return ferr
+		}
+		outcomes.merge(fr)
 	}
 	close(stopRSS)
 	<-rssDone
@@ -165,7 +172,7 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 	if hammer {
 		fmt.Printf("\nlogins, %d workers each sending again at once, for %s in all:\n", logins, d)
 	} else {
-		fmt.Printf("\nlogins, %d waves of %d at once (the next when all are answered), for %s in all:\n", waves.Load(), logins, d)
+		fmt.Printf("\nlogins, %d waves of %d at once (the next when all are answered), for %s in all:\n", outcomes.Waves, logins, d)
 	}
 	outcomes.print(d)
 	fmt.Printf("  hasher: %d argon2 computations, %d unknown-email checks that only waited, at most %d at once, %d refused busy, %d refused per address; a check costs %s\n",
@@ -175,7 +182,7 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 	fmt.Printf("callout p99 during the logins %s (target < %s; %s without them)\n",
 		flood.p99.Round(100*time.Microsecond), targetCalloutP99, quietPhase.p99.Round(100*time.Microsecond))
 	verdict := "met"
-	if peak.Load()-idle >= targetRSSAboveIdle || flood.p99 >= targetCalloutP99 || flood.errors > 0 || outcomes.errors.Load() > 0 {
+	if peak.Load()-idle >= targetRSSAboveIdle || flood.p99 >= targetCalloutP99 || flood.errors > 0 || outcomes.Errors > 0 {
 		verdict = "NOT met"
 	}
 	fmt.Printf("\ntargets %s\n", verdict)
@@ -186,6 +193,8 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 const (
 	envLoginDB  = "QWOTY_LOAD_DATABASE_URL"
 	envLoginKey = "QWOTY_LOAD_MASTER_KEY"
+	// envLoginProfile names the server's CPU profile file, if any.
+	envLoginProfile = "QWOTY_LOAD_CPUPROFILE"
 )
 
 // loginServer is the child process that serves.
@@ -205,7 +214,7 @@ func startLoginServer(dbURL string, key []byte) (*loginServer, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-login-server")
-	cmd.Env = append(os.Environ(), envLoginDB+"="+dbURL, envLoginKey+"="+base64.StdEncoding.EncodeToString(key))
+	cmd.Env = append(os.Environ(), envLoginDB+"="+dbURL, envLoginKey+"="+base64.StdEncoding.EncodeToString(key), envLoginProfile+"="+profilePath)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -300,6 +309,13 @@ func serveLogin() error {
 	go srv.Serve(sctx, ln, time.Second)
 	fmt.Printf("listening %s GOMAXPROCS=%d,GOGC=%d,memory-limit=%s,hash-concurrency=%d\n",
 		ln.Addr(), runtime.GOMAXPROCS(0), gogc, limitText(limit), password.DefaultConcurrency())
+	if path := os.Getenv(envLoginProfile); path != "" {
+		// The whole run, quiet phases included (-cpuprofile of -login).
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	stop()
 	b, _ := json.Marshal(hasher.Stats())
@@ -320,40 +336,70 @@ func addKnownUser(ctx context.Context, db *store.DB, h *password.Hasher) error {
 	return err
 }
 
-// floodPhase sends logins for d while during runs, and returns during's
-// result.
-func floodPhase(lc *loginClient, appURL string, logins int, hammer bool, d time.Duration, outcomes *loginOutcomes, waves *atomic.Int64, during func() result) result {
-	deadline := time.Now().Add(d)
+// during runs background while measure runs, and returns measure's result
+// once both have ended.
+func during(background func(), measure func() result) result {
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if hammer {
-			// Each worker sends again as soon as it has an answer: past the
-			// bounds, a flood of requests at whatever rate the machine allows.
-			var wg sync.WaitGroup
-			for i := range logins {
-				wg.Go(func() {
-					for time.Now().Before(deadline) {
-						outcomes.add(lc.login(appURL, i))
-					}
-				})
-			}
-			wg.Wait()
-			return
-		}
-		// Waves: logins at once, the next wave when all have been answered.
-		for time.Now().Before(deadline) {
-			waves.Add(1)
-			var wg sync.WaitGroup
-			for i := range logins {
-				wg.Go(func() { outcomes.add(lc.login(appURL, i)) })
-			}
-			wg.Wait()
-		}
-	}()
-	r := during()
+	go func() { defer close(done); background() }()
+	r := measure()
 	<-done
 	return r
+}
+
+// runFloodProcess runs one login phase in a process of its own (this
+// program with -login-flood), so that its hundreds of goroutines do not
+// share a scheduler with the callouts being timed, and returns its report.
+func runFloodProcess(appURL string, logins, knownPct int, hammer bool, d time.Duration) (floodReport, error) {
+	var fr floodReport
+	exe, err := os.Executable()
+	if err != nil {
+		return fr, err
+	}
+	cmd := exec.Command(exe, "-login-flood", appURL, "-logins", strconv.Itoa(logins), "-known", strconv.Itoa(knownPct),
+		"-login-duration", d.String(), "-hammer="+strconv.FormatBool(hammer))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fr, fmt.Errorf("the login flood process: %w", err)
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), &fr); err != nil {
+		return fr, fmt.Errorf("the login flood's report %q: %w", out, err)
+	}
+	return fr, nil
+}
+
+// flood is the -login-flood process: it sends logins to appURL for d, in
+// waves of logins at once (the next when all are answered) or, with hammer,
+// from logins workers sending back to back, and prints its report as JSON.
+func flood(appURL string, logins, knownPct int, hammer bool, d time.Duration) error {
+	lc := newLoginClient(logins, knownPct)
+	var fr floodReport
+	var mu sync.Mutex
+	add := func(r loginResult) { mu.Lock(); fr.add(r); mu.Unlock() }
+	deadline := time.Now().Add(d)
+	if hammer {
+		// Past the bounds, a flood of requests at whatever rate the machine
+		// allows.
+		var wg sync.WaitGroup
+		for i := range logins {
+			wg.Go(func() {
+				for time.Now().Before(deadline) {
+					add(lc.login(appURL, i))
+				}
+			})
+		}
+		wg.Wait()
+	} else {
+		for time.Now().Before(deadline) {
+			fr.Waves++
+			var wg sync.WaitGroup
+			for i := range logins {
+				wg.Go(func() { add(lc.login(appURL, i)) })
+			}
+			wg.Wait()
+		}
+	}
+	return json.NewEncoder(os.Stdout).Encode(fr)
 }
 
 // printLatency prints r, whose cpuSelf is the server's CPU.
@@ -413,58 +459,70 @@ func (lc *loginClient) login(base string, i int) loginResult {
 	return loginResult{status: resp.StatusCode, known: known, latency: time.Since(start)}
 }
 
-// loginOutcomes counts answers by status, and times the checked ones (401)
-// separately for the known and the unknown emails.
-type loginOutcomes struct {
-	mu             sync.Mutex
-	byStatus       map[int]int
-	known, unknown []time.Duration
-	errors         atomic.Int64
-	firstErr       error
+// floodReport counts a flood's answers by status, and times the checked
+// ones (401) separately for the known and the unknown emails.
+type floodReport struct {
+	Waves          int64
+	ByStatus       map[int]int
+	Known, Unknown []time.Duration
+	Errors         int64
+	FirstErr       string
 }
 
-func (o *loginOutcomes) add(r loginResult) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+func (o *floodReport) add(r loginResult) {
 	if r.err != nil {
-		o.errors.Add(1)
-		if o.firstErr == nil {
-			o.firstErr = r.err
+		o.Errors++
+		if o.FirstErr == "" {
+			o.FirstErr = r.err.Error()
 		}
 		return
 	}
-	if o.byStatus == nil {
-		o.byStatus = map[int]int{}
+	if o.ByStatus == nil {
+		o.ByStatus = map[int]int{}
 	}
-	o.byStatus[r.status]++
+	o.ByStatus[r.status]++
 	if r.status == http.StatusUnauthorized {
 		if r.known {
-			o.known = append(o.known, r.latency)
+			o.Known = append(o.Known, r.latency)
 		} else {
-			o.unknown = append(o.unknown, r.latency)
+			o.Unknown = append(o.Unknown, r.latency)
 		}
 	}
 }
 
-func (o *loginOutcomes) print(d time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+func (o *floodReport) merge(other floodReport) {
+	o.Waves += other.Waves
+	if o.ByStatus == nil {
+		o.ByStatus = map[int]int{}
+	}
+	for s, n := range other.ByStatus {
+		o.ByStatus[s] += n
+	}
+	o.Known = append(o.Known, other.Known...)
+	o.Unknown = append(o.Unknown, other.Unknown...)
+	o.Errors += other.Errors
+	if o.FirstErr == "" {
+		o.FirstErr = other.FirstErr
+	}
+}
+
+func (o *floodReport) print(d time.Duration) {
 	var total int
 	var parts []string
-	statuses := make([]int, 0, len(o.byStatus))
-	for s := range o.byStatus {
+	statuses := make([]int, 0, len(o.ByStatus))
+	for s := range o.ByStatus {
 		statuses = append(statuses, s)
 	}
 	slices.Sort(statuses)
 	for _, s := range statuses {
-		total += o.byStatus[s]
-		parts = append(parts, fmt.Sprintf("%d × %d", o.byStatus[s], s))
+		total += o.ByStatus[s]
+		parts = append(parts, fmt.Sprintf("%d × %d", o.ByStatus[s], s))
 	}
-	fmt.Printf("  %d answers (%.0f/s): %s; %d transport errors\n", total, float64(total)/d.Seconds(), strings.Join(parts, ", "), o.errors.Load())
-	if o.firstErr != nil {
-		fmt.Printf("    first error: %v\n", o.firstErr)
+	fmt.Printf("  %d answers (%.0f/s): %s; %d transport errors\n", total, float64(total)/d.Seconds(), strings.Join(parts, ", "), o.Errors)
+	if o.FirstErr != "" {
+		fmt.Printf("    first error: %s\n", o.FirstErr)
 	}
-	fmt.Printf("  checked (401) known email: %s; unknown email: %s\n", quantiles(o.known), quantiles(o.unknown))
+	fmt.Printf("  checked (401) known email: %s; unknown email: %s\n", quantiles(o.Known), quantiles(o.Unknown))
 }
 
 func quantiles(ds []time.Duration) string {

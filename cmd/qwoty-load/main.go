@@ -61,11 +61,19 @@ func main() {
 	knownPct := flag.Int("known", 5, "-login: percentage of logins for the known email (the others are random unknown emails)")
 	hammer := flag.Bool("hammer", false, "-login: each worker sends its next login as soon as it has an answer, instead of waves")
 	loginServer := flag.Bool("login-server", false, "internal: the server process of -login")
+	loginFlood := flag.String("login-flood", "", "internal: a login phase of -login against this server URL")
 	flag.Parse()
 	profilePath = *cpuProfile
 	if *loginServer {
 		if err := serveLogin(); err != nil {
 			fmt.Fprintln(os.Stderr, "qwoty-load -login-server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *loginFlood != "" {
+		if err := flood(*loginFlood, *logins, *knownPct, *hammer, *loginDuration); err != nil {
+			fmt.Fprintln(os.Stderr, "qwoty-load -login-flood:", err)
 			os.Exit(1)
 		}
 		return
