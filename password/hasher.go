@@ -139,12 +139,12 @@ func (h *Hasher) Hash(ctx context.Context, p string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: salt: %w", err)
 	}
-	release, err := h.acquire(ctx)
+	t, err := h.Wait(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer release()
-	return format(salt, h.compute([]byte(p), salt, passes, memoryKiB, lanes, keyLen)), nil
+	defer t.Done()
+	return format(salt, t.compute([]byte(p), salt, passes, memoryKiB, lanes, keyLen)), nil
 }
 
 // Verify checks p against hash (made by Hash) in constant time, waiting for
@@ -163,8 +163,9 @@ func (h *Hasher) Verify(ctx context.Context, hash, p string) error {
 // refuses before any other work.
 type Turn struct {
 	h       *Hasher
-	release func()
+	release func(rest time.Duration)
 	once    sync.Once
+	worked  time.Duration // computing, or standing in for a computation
 }
 
 // Wait takes a turn: at once if one is free, else after waiting in the
@@ -178,8 +179,15 @@ func (h *Hasher) Wait(ctx context.Context) (*Turn, error) {
 	return &Turn{h: h, release: release}, nil
 }
 
-// Done gives the turn back; calling it again does nothing.
-func (t *Turn) Done() { t.once.Do(t.release) }
+// Done gives the turn back; calling it again does nothing. The caller goes
+// on at once; the turn itself rests as long as its check worked before the
+// next waiting request gets it. Under a flood each turn thus keeps a core
+// busy half the time at most, and on a small machine the card path keeps
+// more than the core Concurrency leaves it. Known and unknown accounts
+// rest alike (a simulated check counts as work), so it shows in neither
+// one's timing; time spent outside the check (the account lookup) does not
+// count, so a slow database does not keep turns resting.
+func (t *Turn) Done() { t.once.Do(func() { t.release(t.worked) }) }
 
 // Verify checks p against hash in constant time. An empty hash stands for
 // an unknown account: the check takes as long as a real one (the measured
@@ -190,13 +198,15 @@ func (t *Turn) Verify(ctx context.Context, hash, p string) error {
 		return ErrMismatch // before any work, for known and unknown accounts alike
 	}
 	if hash == "" {
+		start := time.Now()
+		defer func() { t.worked += time.Since(start) }()
 		return t.h.simulate(ctx, p)
 	}
 	ph, err := parse(hash)
 	if err != nil {
 		return err
 	}
-	got := t.h.compute([]byte(p), ph.salt, ph.t, ph.m, ph.l, uint32(len(ph.key)))
+	got := t.compute([]byte(p), ph.salt, ph.t, ph.m, ph.l, uint32(len(ph.key)))
 	if subtle.ConstantTimeCompare(got, ph.key) != 1 {
 		return ErrMismatch
 	}
@@ -234,13 +244,21 @@ func (h *Hasher) simulate(ctx context.Context, p string) error {
 	return ErrMismatch
 }
 
+// compute runs argon2id on the turn.
+func (t *Turn) compute(p, salt []byte, passes, m uint32, l uint8, n uint32) []byte {
+	key, d := t.h.compute(p, salt, passes, m, l, n)
+	t.worked += d
+	return key
+}
+
 // compute runs argon2id and feeds its duration to the cost estimate.
-func (h *Hasher) compute(p, salt []byte, t, m uint32, l uint8, n uint32) []byte {
+func (h *Hasher) compute(p, salt []byte, t, m uint32, l uint8, n uint32) ([]byte, time.Duration) {
 	h.computed.Add(1)
 	start := time.Now()
 	key := h.key(p, salt, t, m, l, n)
-	h.observe(time.Since(start))
-	return key
+	d := time.Since(start)
+	h.observe(d)
+	return key, d
 }
 
 // observe updates the EWMAs (weight 1/8) of a computation's duration.
@@ -259,8 +277,8 @@ func (h *Hasher) observe(d time.Duration) {
 
 // acquire takes a turn: at once if one is free, else after waiting in the
 // queue (at most MaxWait); a full queue refuses at once. A request counts
-// against Concurrency + Queue from here until its turn has rested.
-func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
+// against Concurrency + Queue from here until its turn has rested (Done).
+func (h *Hasher) acquire(ctx context.Context) (release func(rest time.Duration), err error) {
 	if h.admitted.Add(1) > h.limit {
 		h.admitted.Add(-1)
 		h.refusedBusy.Add(1)
@@ -285,16 +303,9 @@ func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 	n := h.running.Add(1)
 	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
 	}
-	start := time.Now()
-	return func() {
+	return func(rest time.Duration) {
 		h.running.Add(-1)
-		// The caller answers now; the turn itself rests as long as it was
-		// held before the next waiting request gets it. Under a flood each
-		// turn keeps a core busy half the time at most, so on a small
-		// machine the card path keeps more than the core Concurrency leaves
-		// it. Known and unknown accounts rest alike, so it shows in neither
-		// one's timing.
-		time.AfterFunc(time.Since(start), func() {
+		time.AfterFunc(rest, func() {
 			<-h.slots
 			h.admitted.Add(-1)
 		})

@@ -348,3 +348,64 @@ func TestNewPasswordsRefuseCommonOnes(t *testing.T) {
 	admin.post(e.url()+"/settings/users", url.Values{"csrf": {admin.csrf()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"purple lantern ferry"}}).
 		want(200, "/settings/users", "bob.builder@acme.example")
 }
+
+func TestLoginThrottleIsBoundedAndBacksOff(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	th := newLoginThrottle(clk.Now)
+	for _, ft := range []*failureTable{&th.pairs, &th.addrs, &th.accounts} {
+		ft.max = 100
+	}
+	// A spray from thousands of addresses never grows a table past its cap.
+	for i := range 5000 {
+		th.fail(fmt.Sprintf("10.%d.%d.1", i/250, i%250), fmt.Sprintf("u%d@x.example", i))
+	}
+	for name, ft := range map[string]*failureTable{"pairs": &th.pairs, "addresses": &th.addrs, "accounts": &th.accounts} {
+		if n := len(ft.entries); n > 100 {
+			t.Fatalf("%s table holds %d entries, want at most 100", name, n)
+		}
+	}
+	// Forgotten entries make room first.
+	clk.Add(forget)
+	th.fail("192.0.2.1", "new@x.example")
+	if n := len(th.addrs.entries); n > 100-31 {
+		t.Fatalf("after an hour, adding one key left %d entries, want the forgotten ones among those seen dropped", n)
+	}
+
+	// The wait doubles with each failure past the free ones, up to the cap.
+	const addr, email = "198.51.100.1", "a@x.example"
+	for range pairFree {
+		th.fail(addr, email)
+	}
+	if v := th.check(addr, email); v.wait != 0 {
+		t.Fatalf("after %d failures: wait %s, want none yet", pairFree, v.wait)
+	}
+	var waits []time.Duration
+	for range 4 {
+		th.fail(addr, email)
+		waits = append(waits, th.check(addr, email).wait)
+	}
+	if waits[0] != time.Second || waits[1] != 2*time.Second || waits[3] != 8*time.Second {
+		t.Fatalf("waits %v, want 1s 2s 4s 8s", waits)
+	}
+	for range 30 {
+		th.fail(addr, email)
+	}
+	if v := th.check(addr, email); v.wait != backoffMax {
+		t.Fatalf("after many failures: wait %s, want the cap %s", v.wait, backoffMax)
+	}
+	clk.Add(backoffMax)
+	if v := th.check(addr, email); v.wait != 0 {
+		t.Fatalf("after waiting the cap: wait %s, want none", v.wait)
+	}
+
+	// One IPv6 host picking addresses in its /64 is one client.
+	if a, b := clientKey("2001:db8:1:2::1"), clientKey("2001:db8:1:2:ffff::9"); a != b {
+		t.Fatalf("two addresses of one /64 count as %q and %q, want one key", a, b)
+	}
+	if a, b := clientKey("2001:db8:1:2::1"), clientKey("2001:db8:1:3::1"); a == b {
+		t.Fatal("two /64s count as one client")
+	}
+	if k := clientKey("::ffff:192.0.2.7"); k != "192.0.2.7" {
+		t.Fatalf("an IPv4-mapped address counts as %q, want 192.0.2.7", k)
+	}
+}

@@ -61,11 +61,14 @@ func newLoginThrottle(now func() time.Time) *loginThrottle {
 	return t
 }
 
-// failures is one key's count.
+// failures is one key's count. The time is in Unix nanoseconds, so the
+// tables hold no pointers for the collector to scan.
 type failures struct {
 	n    int
-	last time.Time
+	last int64
 }
+
+func (f failures) lastAt() time.Time { return time.Unix(0, f.last) }
 
 type failureTable struct {
 	entries map[uint64]failures
@@ -75,7 +78,7 @@ type failureTable struct {
 // get returns k's count, zero when forgotten.
 func (ft *failureTable) get(k uint64, now time.Time) failures {
 	f, ok := ft.entries[k]
-	if !ok || now.Sub(f.last) >= forget {
+	if !ok || now.Sub(f.lastAt()) >= forget {
 		return failures{}
 	}
 	return f
@@ -86,7 +89,7 @@ func (ft *failureTable) add(k uint64, now time.Time) {
 	if _, ok := ft.entries[k]; !ok && len(ft.entries) >= ft.max {
 		ft.evict(now)
 	}
-	ft.entries[k] = failures{n: f.n + 1, last: now}
+	ft.entries[k] = failures{n: f.n + 1, last: now.UnixNano()}
 }
 
 // evict makes room: it looks at a few entries (map order is random), drops
@@ -95,13 +98,13 @@ func (ft *failureTable) add(k uint64, now time.Time) {
 func (ft *failureTable) evict(now time.Time) {
 	const sample = 32
 	var oldest uint64
-	var oldestAt time.Time
+	var oldestAt int64
 	seen, dropped := 0, false
 	for k, f := range ft.entries {
-		if now.Sub(f.last) >= forget {
+		if now.Sub(f.lastAt()) >= forget {
 			delete(ft.entries, k)
 			dropped = true
-		} else if oldestAt.IsZero() || f.last.Before(oldestAt) {
+		} else if oldestAt == 0 || f.last < oldestAt {
 			oldest, oldestAt = k, f.last
 		}
 		if seen++; seen >= sample {
@@ -145,12 +148,12 @@ func (t *loginThrottle) check(addr, email string) throttleVerdict {
 	defer t.mu.Unlock()
 	var v throttleVerdict
 	if f := t.addrs.get(ak, now); f.n > 0 {
-		if w := f.last.Add(backoff(f, addrFree)).Sub(now); w > 0 {
+		if w := f.lastAt().Add(backoff(f, addrFree)).Sub(now); w > 0 {
 			v.wait, v.address = w, true
 		}
 	}
 	if f := t.pairs.get(pk, now); f.n > 0 {
-		if w := f.last.Add(backoff(f, pairFree)).Sub(now); w > v.wait {
+		if w := f.lastAt().Add(backoff(f, pairFree)).Sub(now); w > v.wait {
 			v.wait, v.address = w, false
 		}
 	}
