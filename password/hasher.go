@@ -305,10 +305,15 @@ func (h *Hasher) acquire(ctx context.Context) (release func(rest time.Duration),
 	}
 	return func(rest time.Duration) {
 		h.running.Add(-1)
-		time.AfterFunc(rest, func() {
+		free := func() {
 			<-h.slots
 			h.admitted.Add(-1)
-		})
+		}
+		if rest <= 0 {
+			free()
+			return
+		}
+		time.AfterFunc(rest, free)
 	}, nil
 }
 
