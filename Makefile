@@ -10,10 +10,13 @@ LOAD_CONCURRENCY ?= 64
 # `make bench-nonces`: how long each run lasts, and how many runs.
 NONCE_DURATION ?= 20s
 NONCE_RUNS     ?= 3
+# The login flood of `make bench-login`: logins in flight, and how long.
+LOGIN_CONCURRENCY ?= 500
+LOGIN_DURATION    ?= 10s
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces chromium salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces bench-login chromium salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -81,9 +84,16 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./cardview ./server
 	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
 
-## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
-bench-nonces:
-	$(GO) test -run '^$$' -bench '^BenchmarkNonceSweep$$' -benchtime 1x -count $(NONCE_RUNS) ./store -args -nonce.duration=$(NONCE_DURATION)
+# `make bench-nonces`: how long each run lasts, and how many runs.
+NONCE_DURATION ?= 20s
+NONCE_RUNS     ?= 3
+# The login flood of `make bench-login`: logins in flight, and how long.
+LOGIN_CONCURRENCY ?= 500
+LOGIN_DURATION    ?= 10s
+
+export CGO_ENABLED ?= 1
+
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces bench-login chromium salesforce-package hubspot-project clean
 
 ## salesforce-package: the package retargeted at APP_URL, in salesforce-package/build/package
 salesforce-package:

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -53,6 +54,10 @@ type Config struct {
 	SalesforceLoginURL string
 	// SalesforcePackageVersionID builds the package install links.
 	SalesforcePackageVersionID string
+	// TrustedProxies are the CIDRs of the load balancers in front, whose
+	// X-Forwarded-For the server believes for the client address (login
+	// throttle, logs). Empty: the client is the TCP peer.
+	TrustedProxies []string
 }
 
 // OAuthApp is a CRM app's client credentials; zero means the CRM is disabled.
@@ -165,6 +170,11 @@ func Load(lookup Lookup, devDir string) (*Config, error) {
 	if err := checkBaseURL(c.SalesforceLoginURL, c.Dev()); err != nil {
 		return nil, fmt.Errorf("SALESFORCE_LOGIN_URL: %w", err)
 	}
+	proxies, err := trustedProxies(get("QWOTY_TRUSTED_PROXIES"))
+	if err != nil {
+		return nil, fmt.Errorf("QWOTY_TRUSTED_PROXIES: %w", err)
+	}
+	c.TrustedProxies = proxies
 	c.SalesforcePackageVersionID = get("SALESFORCE_PACKAGE_VERSION_ID")
 	if v := c.SalesforcePackageVersionID; v != "" && !(strings.HasPrefix(v, "04t") && (len(v) == 15 || len(v) == 18)) {
 		return nil, fmt.Errorf("SALESFORCE_PACKAGE_VERSION_ID: %q is not a package version id (04t…, 15 or 18 characters)", v)
@@ -186,6 +196,24 @@ func checkBaseURL(s string, dev bool) error {
 		return fmt.Errorf("%q must not carry a query or fragment", s)
 	}
 	return nil
+}
+
+// trustedProxies parses a comma- or space-separated list of CIDRs or single
+// addresses into CIDRs.
+func trustedProxies(v string) ([]string, error) {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked().String())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR (10.0.0.0/8) or an address", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()).String())
+	}
+	return out, nil
 }
 
 // devKeyFile is where development mode keeps its generated master key.

@@ -51,6 +51,8 @@ func TestMalformedValuesAreNamed(t *testing.T) {
 		{"LOG_LEVEL", "loud"},
 		{"SALESFORCE_PACKAGE_VERSION_ID", "033abc"},
 		{"HUBSPOT_CLIENT_SECRET", ""},
+		{"QWOTY_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"QWOTY_TRUSTED_PROXIES", "10.0.0.0/8, lb.internal"},
 	}
 	for _, c := range cases {
 		m := map[string]string{}
@@ -84,5 +86,19 @@ func TestDevelopmentDefaultsAndPersistentKey(t *testing.T) {
 	c2, err := Load(lookupMap(map[string]string{"QWOTY_ENV": "development"}), dir)
 	if err != nil || string(c2.MasterKey) != string(c.MasterKey) {
 		t.Fatal("second start in development must reuse the generated key")
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://u@db/q", "APP_URL": "https://app.example", "QWOTY_SECRET_KEY": goodKey}
+	c, err := Load(lookupMap(base), t.TempDir())
+	if err != nil || c.TrustedProxies != nil {
+		t.Fatalf("unset: %v, %v; want no trusted proxy", c.TrustedProxies, err)
+	}
+	base["QWOTY_TRUSTED_PROXIES"] = "10.1.2.3/8, 192.0.2.7 2001:db8::/32"
+	c, err = Load(lookupMap(base), t.TempDir())
+	want := []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}
+	if err != nil || strings.Join(c.TrustedProxies, " ") != strings.Join(want, " ") {
+		t.Fatalf("QWOTY_TRUSTED_PROXIES: %v, %v; want %v", c.TrustedProxies, err, want)
 	}
 }

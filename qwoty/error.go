@@ -37,6 +37,7 @@ const (
 	CodeCRMUnavailable      Code = "crm_unavailable"
 	CodeInternal            Code = "internal"
 	CodeUnavailable         Code = "unavailable"
+	CodeRateLimited         Code = "rate_limited"
 )
 
 // Error is an application error a user can meet: a stable code, a message

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,9 +16,13 @@ import (
 	"github.com/qwoty/companion/templates"
 )
 
-// dummyHash is verified when the email is unknown, so a login takes as long
-// whether or not the account exists.
-var dummyHash, _ = password.Hash("not a real password, only for timing")
+// Retry-After of the login's refusals: the per-address cap lifts when the
+// address's other login ends (a check takes well under a second); a full
+// queue drains in a few seconds.
+const (
+	retryClientBusy = 2 * time.Second
+	retryBusy       = 5 * time.Second
+)
 
 func (s *Server) loginShow(c *gin.Context) {
 	if sessionOf(c) != nil {
@@ -29,37 +37,129 @@ func (s *Server) loginShow(c *gin.Context) {
 	render(c, http.StatusOK, templates.Login(templates.LoginView{NoUsers: n == 0}))
 }
 
+// loginSubmit checks an email and password. In order: the throttle (the
+// address, or this email from it, may have to wait), the cap on logins in
+// flight per address, the account's soft slowdown, then the password check
+// under the Hasher's bounds. An unknown email goes the same way and takes
+// as long as a known one.
 func (s *Server) loginSubmit(c *gin.Context) {
+	ctx := c.Request.Context()
 	email := strings.TrimSpace(c.PostForm("email"))
 	pw := c.PostForm("password")
-	if s.logins.blocked(email) {
-		c.Set(ctxErrorCode, string(qwoty.CodeUnauthenticated))
-		render(c, http.StatusTooManyRequests, templates.Login(templates.LoginView{Email: email,
-			Error: "Too many failed attempts for this email: wait 15 minutes, or ask an admin to check the account."}))
+	addr := clientKey(c.ClientIP())
+
+	v := s.logins.check(addr, email)
+	if v.wait > 0 {
+		msg := "Too many failed attempts for this email from your network: wait %s, then try again. The account is not locked: its owner can still log in from elsewhere."
+		if v.address {
+			msg = "Too many failed logins from your network: wait %s, then try again."
+		}
+		s.loginRefused(c, email, qwoty.CodeRateLimited, v.wait, fmt.Sprintf(msg, waitText(v.wait)))
 		return
 	}
-	u, hash, err := s.db.UserForLogin(c.Request.Context(), email)
+	leave, err := s.hasher.Admit(addr)
+	if err != nil {
+		s.loginRefused(c, email, qwoty.CodeRateLimited, retryClientBusy,
+			"Another login from your network is still being checked: wait a moment, then try again.")
+		return
+	}
+	defer leave()
+	if v.delay > 0 && !s.sleep(ctx, v.delay) {
+		return // the client left
+	}
+
+	// The turn comes before the account lookup: when the queue is full the
+	// refusal costs no database work, and known and unknown emails wait
+	// alike.
+	turn, err := s.hasher.Wait(ctx)
+	if errors.Is(err, password.ErrBusy) {
+		s.loginRefused(c, email, qwoty.CodeUnavailable, retryBusy,
+			"The server is busy checking other logins: wait a few seconds, then try again.")
+		return
+	}
+	if err != nil {
+		return // the client left while waiting
+	}
+	defer turn.Done()
+	u, hash, err := s.db.UserForLogin(ctx, email)
 	if err != nil && !errors.Is(err, qwoty.ErrNotFound) {
 		s.consoleFail(c, err)
 		return
 	}
 	if u == nil {
-		hash = dummyHash
+		hash = "" // the turn spends a real check's time without computing one
 	}
-	if verr := password.Verify(hash, pw); verr != nil || u == nil {
-		s.logins.fail(email)
+	verr := turn.Verify(ctx, hash, pw)
+	turn.Done()
+	switch {
+	case ctx.Err() != nil:
+		return // the client left; nothing was decided
+	case verr != nil || u == nil:
+		if u != nil && verr != nil && !errors.Is(verr, password.ErrMismatch) {
+			s.log.WarnContext(ctx, "stored password hash unreadable", "request_id", requestIDOf(c), "user_id", u.ID, "error", verr.Error())
+		}
+		s.logins.fail(addr, email)
 		c.Set(ctxErrorCode, string(qwoty.CodeUnauthenticated))
 		render(c, http.StatusUnauthorized, templates.Login(templates.LoginView{Email: email, Error: "That email and password do not match an account."}))
 		return
 	}
-	s.logins.succeed(email)
-	token, _, err := s.db.CreateSession(c.Request.Context(), u.ID, sessionTTL)
+	s.logins.succeed(addr, email)
+	token, _, err := s.db.CreateSession(ctx, u.ID, sessionTTL)
 	if err != nil {
 		s.consoleFail(c, err)
 		return
 	}
 	s.setSessionCookie(c, token, int(sessionTTL.Seconds()))
 	c.Redirect(http.StatusSeeOther, "/settings/integrations")
+}
+
+// loginRefused answers the login page with msg, code's status (429 or 503)
+// and Retry-After.
+func (s *Server) loginRefused(c *gin.Context, email string, code qwoty.Code, retry time.Duration, msg string) {
+	c.Set(ctxErrorCode, string(code))
+	c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
+	render(c, statusFor(code), templates.Login(templates.LoginView{Email: email, Error: msg}))
+}
+
+// sleep waits d, or until ctx is done (false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// hashFail answers a console form whose new password could not be hashed:
+// 503 with Retry-After when the Hasher is busy.
+func (s *Server) hashFail(c *gin.Context, err error) {
+	if errors.Is(err, password.ErrBusy) {
+		c.Header("Retry-After", strconv.Itoa(retrySeconds(retryBusy)))
+		err = &qwoty.Error{Code: qwoty.CodeUnavailable, Message: "the server is busy checking other passwords",
+			Hint: "Wait a few seconds, then send the form again.", Err: err}
+	}
+	s.consoleFail(c, err)
+}
+
+// retrySeconds rounds up to whole seconds, at least 1.
+func retrySeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// waitText says a wait the way a person reads it.
+func waitText(d time.Duration) string {
+	n := retrySeconds(d)
+	switch {
+	case n == 1:
+		return "1 second"
+	case n < 120:
+		return fmt.Sprintf("%d seconds", n)
+	default:
+		return fmt.Sprintf("%d minutes", (n+59)/60)
+	}
 }
 
 func (s *Server) logout(c *gin.Context) {

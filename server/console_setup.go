@@ -40,7 +40,7 @@ func (s *Server) setupSubmit(c *gin.Context) {
 	case !strings.Contains(v.Email, "@") || len(v.Email) > 254:
 		problem = "Give a valid email address."
 	default:
-		if err := password.Check(pw); err != nil {
+		if err := password.Check(pw, v.Email); err != nil {
 			problem = sentence(err.Error()) + "."
 		}
 	}
@@ -50,9 +50,21 @@ func (s *Server) setupSubmit(c *gin.Context) {
 		render(c, http.StatusUnprocessableEntity, templates.Setup(v))
 		return
 	}
-	hash, err := password.Hash(pw)
+	// The link is checked before the hash: an unauthenticated form must not
+	// cost an argon2 computation. CreateFirstAdmin checks it again, atomically.
+	ok, err := s.db.SetupTokenValid(c.Request.Context(), v.Token)
 	if err != nil {
 		s.consoleFail(c, err)
+		return
+	}
+	if !ok {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
+			"this setup link is used, expired, or not valid"))
+		return
+	}
+	hash, err := s.hasher.Hash(c.Request.Context(), pw)
+	if err != nil {
+		s.hashFail(c, err)
 		return
 	}
 	u, err := s.db.CreateFirstAdmin(c.Request.Context(), v.Token, v.Workspace, store.NewUser{Email: v.Email, Name: v.Name, PasswordHash: hash})

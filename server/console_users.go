@@ -38,13 +38,13 @@ func (s *Server) userAdd(c *gin.Context) {
 		s.consoleFail(c, err)
 		return
 	}
-	if err := password.Check(pw); err != nil {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose a longer password.", "%v", err))
+	if err := password.Check(pw, email); err != nil {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose another password: a few unrelated words make a long one that is easy to remember.", "%v", err))
 		return
 	}
-	hash, err := password.Hash(pw)
+	hash, err := s.hasher.Hash(c.Request.Context(), pw)
 	if err != nil {
-		s.consoleFail(c, err)
+		s.hashFail(c, err)
 		return
 	}
 	admin := sessionOf(c).User

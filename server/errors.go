@@ -42,6 +42,8 @@ func statusFor(code qwoty.Code) int {
 		return http.StatusUnprocessableEntity
 	case qwoty.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case qwoty.CodeRateLimited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}
@@ -92,8 +94,8 @@ func (s *Server) problem(c *gin.Context, err error, notFoundHint string) (*qwoty
 	}
 	status := statusFor(e.Code)
 	c.Set(ctxErrorCode, string(e.Code))
-	if e.Code == qwoty.CodeUnavailable {
-		c.Header("Retry-After", retryAfter)
+	if e.Code == qwoty.CodeUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", retryAfter) // unless the handler knows better (a busy login queue)
 	}
 	ctx := c.Request.Context()
 	switch {

@@ -15,9 +15,10 @@ func (s *Server) routes() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	// The client address in logs is the peer's, never a forwarded header
-	// anyone can set; trust a proxy here if one is added in front.
-	_ = r.SetTrustedProxies(nil)
+	// The client address (logs, login throttle) is the peer's, or the
+	// X-Forwarded-For that a configured proxy (QWOTY_TRUSTED_PROXIES) sets;
+	// never a header anyone can send. config.Load validated the CIDRs.
+	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
 	r.Use(s.requestID, s.accessLog, s.recover, secureHeaders)
 
 	r.GET("/", s.home)

@@ -3,6 +3,8 @@ package server
 import (
 	"os"
 	"runtime/debug"
+
+	"github.com/qwoty/companion/password"
 )
 
 // DefaultGCPercent is the garbage collector's target (GOGC) that `qwoty
@@ -25,4 +27,28 @@ func TuneGC() int {
 	}
 	debug.SetGCPercent(DefaultGCPercent)
 	return DefaultGCPercent
+}
+
+// DefaultMemoryLimit is the soft memory limit (GOMEMLIMIT) that `qwoty
+// serve` sets when the operator sets none: 128 MiB for everything but
+// password checks, plus twice the memory of the password checks that may
+// run at once (password.DefaultConcurrency × 19 MiB). Each check allocates
+// its 19 MiB anew; at GOGC=400 the heap may grow to five times the live one
+// before a collection, so a login flood alone would hold a few hundred
+// megabytes of such garbage. The limit makes the collector run before that.
+// The card path's heap stays far below it (tens of megabytes), so it
+// changes nothing there; a heap that did reach it would cost collection CPU
+// (Go caps it at about half), never a crash.
+func DefaultMemoryLimit() int64 {
+	return 128<<20 + 2*int64(password.DefaultConcurrency())*password.MemoryPerCheck
+}
+
+// TuneMemoryLimit applies DefaultMemoryLimit unless GOMEMLIMIT is set, and
+// returns the limit in force in bytes (math.MaxInt64: none).
+func TuneMemoryLimit() int64 {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		return debug.SetMemoryLimit(-1)
+	}
+	debug.SetMemoryLimit(DefaultMemoryLimit())
+	return DefaultMemoryLimit()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/store"
 )
 
@@ -39,6 +40,9 @@ type Deps struct {
 	// configured).
 	HubSpotOAuth   *hubspot.OAuthApp
 	PipedriveOAuth *pipedrive.OAuthApp
+	// Hasher bounds password hashing (nil: password.NewHasher with its
+	// defaults). Tests pass one with small bounds.
+	Hasher *password.Hasher
 	// DrainDelay is how long /readyz answers 503 before the listener closes
 	// on shutdown, so load balancers stop sending first (0: close at once).
 	DrainDelay time.Duration
@@ -61,6 +65,9 @@ type Server struct {
 	logins   *loginThrottle
 	// routeTable is the route list NoRoute's redirects look in.
 	routeTable routeTable
+	hasher     *password.Hasher
+	// sleep is the login's soft slowdown (tests record it instead).
+	sleep func(context.Context, time.Duration) bool
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -68,14 +75,18 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay,
-		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth}
+		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth, hasher: d.Hasher}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if s.hasher == nil {
+		s.hasher = password.NewHasher(password.Options{})
+	}
 	s.logins = newLoginThrottle(s.now)
+	s.sleep = sleep
 	s.engine = s.routes()
 	return s
 }

@@ -1,6 +1,7 @@
 // Command qwoty-load measures POST /api/crm/cardView under load, side by side
 // with a bare gin handler that returns a fixed JSON answer of the same size,
-// in one run on this machine (`make bench`).
+// in one run on this machine (`make bench`). With -login it measures a login
+// flood instead (`make bench-login`, login.go).
 //
 // Both servers get the same freshly signed requests from the same client, so
 // the ratio isolates what our path costs: verify, nonce claim, customer
@@ -53,7 +54,37 @@ func main() {
 	records := flag.Int("records", 200, "opportunities seeded, each with quotes")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the closed-loop phases of the real path to this file")
 	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (a temporary database is made there)")
+	login := flag.Bool("login", false, "measure a login flood instead (make bench-login): memory and the callouts' latency while it runs")
+	logins := flag.Int("logins", 500, "-login: logins in flight")
+	loginDuration := flag.Duration("login-duration", 10*time.Second, "-login: length of the flood")
+	calloutRate := flag.Int("callout-rate", 200, "-login: signed callouts per second during the flood")
+	knownPct := flag.Int("known", 5, "-login: percentage of logins for the known email (the others are random unknown emails)")
+	hammer := flag.Bool("hammer", false, "-login: each worker sends its next login as soon as it has an answer, instead of waves")
+	loginServer := flag.Bool("login-server", false, "internal: the server process of -login")
+	loginFlood := flag.String("login-flood", "", "internal: a login phase of -login against this server URL")
 	flag.Parse()
+	profilePath = *cpuProfile
+	if *loginServer {
+		if err := serveLogin(); err != nil {
+			fmt.Fprintln(os.Stderr, "qwoty-load -login-server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *loginFlood != "" {
+		if err := flood(*loginFlood, *logins, *knownPct, *hammer, *loginDuration); err != nil {
+			fmt.Fprintln(os.Stderr, "qwoty-load -login-flood:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *login {
+		if err := runLogin(*pgURL, *logins, *calloutRate, *loginDuration, *hammer, *knownPct); err != nil {
+			fmt.Fprintln(os.Stderr, "qwoty-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	profilePath = *cpuProfile
 	if err := run(*pgURL, *duration, *concurrency, *rate, *rateDuration, *records); err != nil {
 		fmt.Fprintln(os.Stderr, "qwoty-load:", err)
@@ -66,6 +97,7 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	// The collector as `qwoty serve` sets it (GOGC in the environment wins);
 	// one process, so the bare handler runs under the same setting.
 	gogc := server.TuneGC()
+	server.TuneMemoryLimit()
 	dbURL, drop, err := tempDatabase(ctx, pgURL)
 	if err != nil {
 		return err

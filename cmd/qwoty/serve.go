@@ -42,7 +42,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stdout, cfg.LogLevel)
 	slog.SetDefault(log)
-	log.Debug("garbage collector", "gogc", server.TuneGC())
+	log.Debug("garbage collector", "gogc", server.TuneGC(), "memory_limit", server.TuneMemoryLimit())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
