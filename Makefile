@@ -93,11 +93,12 @@ bench:
 bench-nonces:
 	$(GO) test -run '^$$' -bench '^BenchmarkNonceSweep$$' -benchtime 1x -count $(NONCE_RUNS) ./store -args -nonce.duration=$(NONCE_DURATION)
 
-## salesforce-package: the package retargeted at APP_URL, in salesforce-package/build/package
+## salesforce-package: the package retargeted at APP_URL with the Dev Hub's OAUTH_LINK, in salesforce-package/build/package
+## (DEV_HUB_ONLY=1: only the Dev Hub project, deployed first to create that OAuth link)
 salesforce-package:
-	@[ -n "$(APP_URL)" ] || { echo "usage: make salesforce-package APP_URL=https://your.qwoty.host [CDN_URL=https://...]"; exit 2; }
+	@[ -n "$(APP_URL)" ] && [ -n "$(OAUTH_LINK)$(DEV_HUB_ONLY)" ] || { echo "usage: make salesforce-package APP_URL=https://your.qwoty.host OAUTH_LINK=ORGID:CONSUMERID (or DEV_HUB_ONLY=1); see docs/salesforce-package.md"; exit 2; }
 	cd salesforce-package && npm ci --no-audit --no-fund && \
-		node scripts/retarget.mjs --app-url "$(APP_URL)" $(if $(CDN_URL),--cdn-url "$(CDN_URL)") --out build/package
+		node scripts/retarget.mjs --app-url "$(APP_URL)" $(if $(DEV_HUB_ONLY),--dev-hub-only,--oauth-link "$(OAUTH_LINK)") --out build/package
 
 ## hubspot-project: the HubSpot project retargeted at APP_URL, in hubspot-app/build/hubspot-app
 hubspot-project:
