@@ -58,7 +58,7 @@ export function runApexLs(root) {
 
 /** One line per message, as file:line:column category: text. */
 export function formatMessage(m) {
-    return `${m.file}:${m.line}:${m.column} ${m.category}: ${m.message}`;
+    return `${m.file || '(project)'}:${m.line}:${m.column} ${m.category}: ${m.message}`;
 }
 
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
