@@ -37,7 +37,7 @@ test-fuzz:
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME)
 
 ## test-package: the Salesforce package's offline checks: prettier, ESLint (LWC + LWS), metadata and
-## its Metadata API schema, apex-ls semantic check, vectors, script tests, Jest, Code Analyzer (PMD, AppExchange, sfge)
+## its Metadata API schema, apex-ls semantic check, vectors, Code Analyzer (PMD, AppExchange, sfge), Jest, script tests
 test-package: java
 	cd salesforce-package && npm ci --no-audit --no-fund && npm test
 
