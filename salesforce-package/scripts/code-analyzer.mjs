@@ -14,7 +14,8 @@
 //
 // Cost: about 15 s for PMD and regex; the graph engine starts a JVM with up to
 // 2 GB of heap (code-analyzer.yml) and takes 40 s to a few minutes.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
@@ -34,27 +35,58 @@ const SEVERITY = { 1: 'Critical', 2: 'High', 3: 'Moderate', 4: 'Low', 5: 'Info' 
  */
 export async function analyze(root, { selectors = SELECTORS, log = () => {} } = {}) {
     const started = Date.now();
-    const configFile = join(root, 'code-analyzer.yml');
-    const config = yaml.load(readFileSync(configFile, 'utf8')) || {};
+    const config = yaml.load(readFileSync(join(root, 'code-analyzer.yml'), 'utf8')) || {};
     const { entries, problems } = readSuppressions(config.suppressions, root);
-
-    // Code Analyzer's own suppressions (the same entries, and inline markers in
-    // the sources) are turned off: the entries are applied below, with review.
     const java = requireJava();
+    // The engines keep their working files (PMD's rule set and results) after a
+    // run; they go into a folder of this run's own, removed at the end.
+    const workDir = mkdtempSync(join(tmpdir(), 'qwoty-code-analyzer-'));
+    try {
+        const { rules, violations, errors } = await runRules(root, config, { java, workDir, selectors, log });
+        const { kept, suppressed } = applySuppressions(violations, entries);
+        const securityRules = new Set(
+            rules
+                .filter(({ rule }) => rule.getTags().includes('Security'))
+                .map(({ engine, rule }) => `${engine}:${rule.getName()}`)
+        );
+        // Stale entries are only known when every engine ran.
+        const fullRun = selectors === SELECTORS;
+        const review = reviewProblems(entries, securityRules).filter(
+            (p) => fullRun || !p.includes('matched no finding')
+        );
+        return {
+            rules,
+            kept,
+            suppressed,
+            entries,
+            problems: [...problems, ...review, ...errors.map((e) => `Code Analyzer error: ${e}`)],
+            seconds: (Date.now() - started) / 1000
+        };
+    } finally {
+        rmSync(workDir, { recursive: true, force: true });
+    }
+}
+
+/** Runs the selected rules on root/force-app and returns the rules, their findings and the engines' errors. */
+async function runRules(root, config, { java, workDir, selectors, log }) {
     const engines = config.engines || {};
-    const analyzerConfig = CodeAnalyzerConfig.fromObject(
-        {
-            ...config,
-            engines: {
-                ...engines,
-                pmd: { java_command: java, ...engines.pmd },
-                sfge: { java_command: java, ...engines.sfge }
+    // Code Analyzer's own suppressions (the same entries, and inline markers in
+    // the sources) are turned off: analyze() applies the entries, with review.
+    const analyzer = new CodeAnalyzer(
+        CodeAnalyzerConfig.fromObject(
+            {
+                ...config,
+                root_working_folder: workDir,
+                engines: {
+                    ...engines,
+                    pmd: { java_command: java, ...engines.pmd },
+                    sfge: { java_command: java, ...engines.sfge }
+                },
+                suppressions: { disable_suppressions: true }
             },
-            suppressions: { disable_suppressions: true }
-        },
-        root
+            root
+        )
     );
-    const analyzer = new CodeAnalyzer(analyzerConfig);
     const errors = [];
     analyzer.onEvent(EventType.LogEvent, (event) => {
         if (event.logLevel === LogLevel.Error) {
@@ -76,7 +108,6 @@ export async function analyze(root, { selectors = SELECTORS, log = () => {} } = 
             .join(', ')})`
     );
     const results = await analyzer.run(selection, { workspace });
-
     const violations = results.getViolations().map((v) => {
         const rule = v.getRule();
         const location = v.getPrimaryLocation();
@@ -91,23 +122,7 @@ export async function analyze(root, { selectors = SELECTORS, log = () => {} } = 
             message: v.getMessage().replace(/\s+/g, ' ').trim()
         };
     });
-    const { kept, suppressed } = applySuppressions(violations, entries);
-    const securityRules = new Set(
-        rules
-            .filter(({ rule }) => rule.getTags().includes('Security'))
-            .map(({ engine, rule }) => `${engine}:${rule.getName()}`)
-    );
-    // Stale entries are only known when every engine ran.
-    const fullRun = selectors === SELECTORS;
-    const review = reviewProblems(entries, securityRules).filter((p) => fullRun || !p.includes('matched no finding'));
-    return {
-        rules,
-        kept,
-        suppressed,
-        entries,
-        problems: [...problems, ...review, ...errors.map((e) => `Code Analyzer error: ${e}`)],
-        seconds: (Date.now() - started) / 1000
-    };
+    return { rules, violations, errors };
 }
 
 /** One line per finding: file:line severity engine:Rule message. */
