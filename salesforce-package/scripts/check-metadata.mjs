@@ -3,12 +3,13 @@
 // everywhere, and the names that files use to point at each other (Apex →
 // named credential and custom setting, named credential → external
 // credential, permission set → classes and principal, CSP sites → app URL,
-// LWC → Apex) resolve.
+// LWC → Apex) resolve, and the package's own rules hold (least privilege,
+// what a callout through the named credential needs).
 //
-//   node scripts/check-metadata.mjs [--root DIR] [--app-url URL] [--cdn-url URL]
+//   node scripts/check-metadata.mjs [--root DIR] [--app-url URL] [--oauth-link VALUE]
 //
-// --root defaults to the salesforce-package folder; --app-url / --cdn-url
-// additionally require those URLs (used on retargeted builds).
+// --root defaults to the salesforce-package folder; --app-url / --oauth-link
+// additionally require that URL and OAuth link (used on retargeted builds).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +78,7 @@ function stripApexComments(source) {
  * Checks the project at root and returns the list of problems found (empty
  * when everything is consistent).
  */
-export function checkProject(root, { appUrl, cdnUrl } = {}) {
+export function checkProject(root, { appUrl, oauthLink } = {}) {
     const problems = [];
     const problem = (file, message) => problems.push(`${file ? relative(root, file) + ': ' : ''}${message}`);
 
@@ -257,6 +258,19 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
         }
         for (const p of named) {
             principals.add(`${name}-${p.parameterName}`);
+            // Salesforce Help, "Create or Edit a Custom Authentication External Credential":
+            // with the Custom protocol a principal needs authentication parameters, each
+            // with a name and a value.
+            const group = p.parameterGroup || p.parameterName;
+            const authParameters = asArray(doc.body.externalCredentialParameters).filter(
+                (q) => q.parameterType === 'AuthParameter' && q.parameterGroup === group && q.parameterValue
+            );
+            if (doc.body.authenticationProtocol === 'Custom' && authParameters.length === 0) {
+                problem(
+                    file,
+                    `principal ${p.parameterName} of a Custom external credential needs an AuthParameter with a value in parameterGroup ${group}`
+                );
+            }
         }
     }
 
@@ -324,15 +338,16 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
             problem(appSite.file, `endpointUrl ${appSite.body.endpointUrl} differs from the Qwoty_API URL ${apiUrl}`);
         }
     }
-    const cdnSite = sites.get('Qwoty_CDN');
-    if (!cdnSite) {
-        problem(null, 'missing cspTrustedSites/Qwoty_CDN');
-    } else {
-        if (cdnSite.body.isApplicableToImgSrc !== 'true') {
-            problem(cdnSite.file, 'must apply to img-src');
-        }
-        if (cdnUrl && cdnSite.body.endpointUrl !== cdnUrl) {
-            problem(cdnSite.file, `endpointUrl ${cdnSite.body.endpointUrl}, expected ${cdnUrl}`);
+    // The card is an iframe: what the Qwoty page loads (images, styles, fonts) is
+    // governed by that page's own CSP, not by Lightning's. Only frame-src is needed.
+    const otherDirectives = ['ConnectSrc', 'FontSrc', 'ImgSrc', 'MediaSrc', 'StyleSrc'];
+    for (const [name, site] of sites) {
+        const extra = otherDirectives.filter((d) => site.body[`isApplicableTo${d}`] === 'true');
+        if (name !== 'Qwoty_App' || extra.length > 0) {
+            problem(
+                site.file,
+                `the card only frames Qwoty (frame-src for Qwoty_App); ${extra.length > 0 ? extra.join(', ') : name} is not needed: everything else loads inside the iframe under the Qwoty page's own CSP`
+            );
         }
     }
 
@@ -361,6 +376,12 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
             if (!scopes.includes(scope)) {
                 problem(file, `OAuth scopes must include ${scope}`);
             }
+        }
+        if (oauthLink !== undefined && doc.body.oauthLink !== oauthLink) {
+            problem(
+                file,
+                `oauthLink is ${JSON.stringify(doc.body.oauthLink)}, expected ${oauthLink}: installed apps must use the Dev Hub's OAuth consumer`
+            );
         }
     }
 
@@ -445,6 +466,7 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
     // the classes users need (LWC controllers, REST resources) are granted.
     const granted = new Set();
     const grantedPrincipals = new Set();
+    const needed = (name) => lwcApexClasses.has(name) || /@RestResource\s*\(/.test(classes.get(name) || '');
     for (const [file, doc] of byType('PermissionSet')) {
         if (String(doc.body.label).length > 80) {
             problem(file, 'label is longer than 80 characters');
@@ -462,7 +484,8 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
                 granted.add(access.apexClass);
             }
         }
-        for (const access of asArray(doc.body.externalCredentialPrincipalAccesses)) {
+        const principalAccesses = asArray(doc.body.externalCredentialPrincipalAccesses);
+        for (const access of principalAccesses) {
             if (!principals.has(access.externalCredentialPrincipal)) {
                 problem(
                     file,
@@ -472,10 +495,32 @@ export function checkProject(root, { appUrl, cdnUrl } = {}) {
                 grantedPrincipals.add(access.externalCredentialPrincipal);
             }
         }
+        // Salesforce Help, "Enable User External Credentials": a user who makes a callout
+        // through a named credential needs access to the User External Credential object;
+        // standard profiles have it, custom ones may not.
+        if (principalAccesses.some((a) => a.enabled === 'true')) {
+            const uec = asArray(doc.body.objectPermissions).find((o) => o.object === 'UserExternalCredential');
+            if (!uec || uec.allowRead !== 'true') {
+                problem(
+                    file,
+                    'grants an external credential principal but not Read on UserExternalCredential: users of custom profiles could not call out'
+                );
+            }
+        }
+        // Least privilege: card users get what the card calls, nothing else.
+        if (nameOf(file, '.permissionset-meta.xml') === 'Qwoty_User') {
+            for (const access of asArray(doc.body.classAccesses)) {
+                if (access.enabled === 'true' && !lwcApexClasses.has(access.apexClass)) {
+                    problem(
+                        file,
+                        `grants ${access.apexClass}, which the card does not call: card users get only the card's controller (the Qwoty server calls the REST resources as the admin with Qwoty_Admin)`
+                    );
+                }
+            }
+        }
     }
-    for (const [name, source] of classes) {
-        const needed = lwcApexClasses.has(name) || /@RestResource\s*\(/.test(source);
-        if (needed && !granted.has(name)) {
+    for (const name of classes.keys()) {
+        if (needed(name) && !granted.has(name)) {
             problem(join(classDir, `${name}.cls`), 'is called by users (LWC or REST) but no permission set grants it');
         }
     }
@@ -492,9 +537,9 @@ function parseArgs(argv) {
     const args = {};
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
-        if (!['--root', '--app-url', '--cdn-url'].includes(flag) || argv[i + 1] === undefined) {
+        if (!['--root', '--app-url', '--oauth-link'].includes(flag) || argv[i + 1] === undefined) {
             throw new Error(
-                `usage: check-metadata.mjs [--root DIR] [--app-url URL] [--cdn-url URL] (bad argument ${flag})`
+                `usage: check-metadata.mjs [--root DIR] [--app-url URL] [--oauth-link VALUE] (bad argument ${flag})`
             );
         }
         args[flag.slice(2)] = argv[++i];
@@ -507,7 +552,7 @@ if (isMain) {
     try {
         const args = parseArgs(process.argv.slice(2));
         const root = resolve(args.root || join(dirname(fileURLToPath(import.meta.url)), '..'));
-        const problems = checkProject(root, { appUrl: args['app-url'], cdnUrl: args['cdn-url'] });
+        const problems = checkProject(root, { appUrl: args['app-url'], oauthLink: args['oauth-link'] });
         if (problems.length > 0) {
             console.error(`check-metadata: ${problems.length} problem(s) in ${root}`);
             for (const p of problems) {

@@ -1,26 +1,27 @@
-// Copies the package sources into a build folder with the Qwoty URLs of one
-// environment written in (named credential, CSP trusted sites), and renders
-// the External Client App's global OAuth settings (callback URL) for the
-// Dev Hub beside it. The sources themselves are never edited.
+// Copies the package sources into a build folder with the Qwoty URL of one
+// environment written in (named credential, CSP trusted site) and the OAuth
+// link of the External Client App, and renders the app's global OAuth
+// settings (callback URL) for the Dev Hub beside it. The sources themselves
+// are never edited.
 //
-//   node scripts/retarget.mjs --app-url https://quotes.example.com \
-//       [--cdn-url https://cdn.example.com] [--oauth-link ORGID:CONSUMERID] --out build/package
+//   node scripts/retarget.mjs --app-url https://quotes.example.com --dev-hub-only --out build/package
+//   node scripts/retarget.mjs --app-url https://quotes.example.com --oauth-link ORGID:CONSUMERID --out build/package
 //
 // Output:
-//   <out>/sfdx-project.json, <out>/.forceignore, <out>/force-app/...   the package to build
 //   <out>/dev-hub/                     a small SFDX project for the Dev Hub only: the app,
 //                                      its OAuth settings and the global OAuth settings
-// --cdn-url defaults to the app URL (images served by the app itself).
+//   <out>/sfdx-project.json, <out>/.forceignore, <out>/force-app/...   the package to build
+//                                      (not with --dev-hub-only)
+// A packaged External Client App must point at the OAuth consumer that the Dev
+// Hub owns (ExtlClntAppOauthSettings.oauthLink), so the package needs
+// --oauth-link; the Dev Hub project, deployed first, is what creates that
+// consumer, so it is built without one.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkProject } from './check-metadata.mjs';
-import {
-    normalizeBaseUrl,
-    OAUTH_CALLBACK_PATH,
-    PLACEHOLDER_APP_URL,
-    PLACEHOLDER_CDN_URL
-} from './lib/placeholders.mjs';
+import { checkSchema } from './check-schema.mjs';
+import { normalizeBaseUrl, OAUTH_CALLBACK_PATH, PLACEHOLDER_APP_URL } from './lib/placeholders.mjs';
 
 const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MARKER = '.qwoty-retarget';
@@ -30,7 +31,7 @@ const ECA_NAME = 'Qwoty';
 
 function usage(message) {
     return new Error(
-        `${message}\nusage: node scripts/retarget.mjs --app-url https://HOST [--cdn-url https://HOST] [--oauth-link VALUE] --out DIR`
+        `${message}\nusage: node scripts/retarget.mjs --app-url https://HOST (--oauth-link ORGID:CONSUMERID | --dev-hub-only) --out DIR`
     );
 }
 
@@ -38,7 +39,11 @@ export function parseArgs(argv) {
     const args = {};
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
-        if (!['--app-url', '--cdn-url', '--out', '--oauth-link'].includes(flag)) {
+        if (flag === '--dev-hub-only') {
+            args.devHubOnly = true;
+            continue;
+        }
+        if (!['--app-url', '--out', '--oauth-link'].includes(flag)) {
             throw usage(`unknown argument ${JSON.stringify(flag)}`);
         }
         const value = argv[i + 1];
@@ -55,14 +60,25 @@ export function parseArgs(argv) {
         throw usage('--out is required');
     }
     const appUrl = normalizeBaseUrl(args['app-url'], '--app-url');
-    const cdnUrl = args['cdn-url'] ? normalizeBaseUrl(args['cdn-url'], '--cdn-url') : appUrl;
     const oauthLink = args['oauth-link'];
+    const devHubOnly = args.devHubOnly === true;
+    if (devHubOnly && oauthLink !== undefined) {
+        throw usage('--dev-hub-only builds the Dev Hub project, which needs no --oauth-link: pass one or the other');
+    }
+    if (!devHubOnly && oauthLink === undefined) {
+        throw usage(
+            '--oauth-link is required: a packaged External Client App must link to the OAuth consumer of the Dev Hub ' +
+                'that owns the Qwoty namespace. Build and deploy the Dev Hub project first (--dev-hub-only), retrieve ' +
+                'ExtlClntAppOauthSettings:Qwoty_oauth from the Dev Hub and pass its oauthLink ' +
+                '(docs/salesforce-package.md, "External Client App and its OAuth settings")'
+        );
+    }
     if (oauthLink !== undefined && !/^[A-Za-z0-9]{15,18}:[A-Za-z0-9_.\-]+$/.test(oauthLink)) {
         throw usage(
             `--oauth-link must look like ORGID:CONSUMERID as retrieved from the Dev Hub, got ${JSON.stringify(oauthLink)}`
         );
     }
-    return { appUrl, cdnUrl, oauthLink, out: args.out };
+    return { appUrl, oauthLink, devHubOnly, out: args.out };
 }
 
 function isInside(child, parent) {
@@ -145,15 +161,25 @@ function writeDevHubProject(dir, appUrl) {
     );
 }
 
-/** Builds the retargeted copy and returns a summary of what was rewritten. */
-export function retarget({ appUrl, cdnUrl, oauthLink, out }) {
+/**
+ * Builds the retargeted copy (or, with devHubOnly, the Dev Hub project alone)
+ * and returns a summary of what was rewritten.
+ */
+export function retarget({ appUrl, oauthLink, devHubOnly = false, out }) {
+    if (!devHubOnly && !oauthLink) {
+        throw new Error('a package build needs the oauthLink of the Dev Hub (see --dev-hub-only)');
+    }
     const outDir = resolve(out);
     prepareOut(outDir);
+    writeDevHubProject(join(outDir, 'dev-hub'), appUrl);
+    if (devHubOnly) {
+        return { outDir, app: 0, files: 0 };
+    }
 
     cpSync(join(PROJECT, 'sfdx-project.json'), join(outDir, 'sfdx-project.json'));
     cpSync(join(PROJECT, '.forceignore'), join(outDir, '.forceignore'));
 
-    const counts = { app: 0, cdn: 0, files: 0 };
+    const counts = { app: 0, files: 0 };
     for (const file of listFiles(join(PROJECT, 'force-app'))) {
         const target = join(outDir, relative(PROJECT, file));
         mkdirSync(dirname(target), { recursive: true });
@@ -164,9 +190,8 @@ export function retarget({ appUrl, cdnUrl, oauthLink, out }) {
         }
         let text = readFileSync(file, 'utf8');
         counts.app += text.split(PLACEHOLDER_APP_URL).length - 1;
-        counts.cdn += text.split(PLACEHOLDER_CDN_URL).length - 1;
-        text = text.split(PLACEHOLDER_APP_URL).join(appUrl).split(PLACEHOLDER_CDN_URL).join(cdnUrl);
-        if (oauthLink && file.endsWith('.ecaOauth-meta.xml')) {
+        text = text.split(PLACEHOLDER_APP_URL).join(appUrl);
+        if (file.endsWith('.ecaOauth-meta.xml')) {
             if (text.includes('<oauthLink>')) {
                 throw new Error(`${relative(PROJECT, file)} already has an oauthLink: remove it from the sources`);
             }
@@ -174,21 +199,14 @@ export function retarget({ appUrl, cdnUrl, oauthLink, out }) {
         }
         writeFileSync(target, text);
     }
-    if (counts.app === 0 || counts.cdn === 0) {
-        throw new Error(
-            `expected the placeholders ${PLACEHOLDER_APP_URL} and ${PLACEHOLDER_CDN_URL} in the sources, found ${counts.app} and ${counts.cdn}`
-        );
+    if (counts.app === 0) {
+        throw new Error(`expected the placeholder ${PLACEHOLDER_APP_URL} in the sources, found none`);
     }
 
-    writeDevHubProject(join(outDir, 'dev-hub'), appUrl);
-
-    const problems = checkProject(outDir, { appUrl, cdnUrl });
-    const leftovers = listFiles(join(outDir, 'force-app')).filter((f) => {
-        const text = readFileSync(f, 'utf8');
-        return (
-            text.includes(PLACEHOLDER_APP_URL) || (cdnUrl !== PLACEHOLDER_CDN_URL && text.includes(PLACEHOLDER_CDN_URL))
-        );
-    });
+    const problems = [...checkProject(outDir, { appUrl, oauthLink }), ...checkSchema(outDir)];
+    const leftovers = listFiles(join(outDir, 'force-app')).filter((f) =>
+        readFileSync(f, 'utf8').includes(PLACEHOLDER_APP_URL)
+    );
     for (const f of leftovers) {
         problems.push(`${relative(outDir, f)}: still contains a placeholder URL`);
     }
@@ -205,9 +223,11 @@ if (isMain) {
     try {
         const options = parseArgs(process.argv.slice(2));
         const result = retarget(options);
-        console.log(
-            `retarget: ${result.files} files copied to ${result.outDir}; app URL ${options.appUrl} (${result.app} places), CDN URL ${options.cdnUrl} (${result.cdn} places)`
-        );
+        if (!options.devHubOnly) {
+            console.log(
+                `retarget: ${result.files} files copied to ${result.outDir}; app URL ${options.appUrl} (${result.app} places), OAuth link ${options.oauthLink}`
+            );
+        }
         console.log(
             `retarget: Dev Hub only: ${join(result.outDir, 'dev-hub')} (callback ${options.appUrl}${OAUTH_CALLBACK_PATH})`
         );

@@ -1,7 +1,6 @@
-// The app and CDN URLs written in the sources. scripts/retarget.mjs replaces
-// them in a build copy; nothing else should hard-code them.
+// The app URL written in the sources. scripts/retarget.mjs replaces it in a
+// build copy; nothing else should hard-code it.
 export const PLACEHOLDER_APP_URL = 'https://app.qwoty.example';
-export const PLACEHOLDER_CDN_URL = 'https://cdn.qwoty.example';
 
 /** Path of the OAuth callback on the Qwoty server. */
 export const OAUTH_CALLBACK_PATH = '/oauth/salesforce/callback';

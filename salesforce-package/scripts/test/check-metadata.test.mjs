@@ -48,6 +48,16 @@ test('a retargeted URL is checked when asked for', () => {
     );
 });
 
+test('a retargeted build must carry the OAuth link it was given', () => {
+    const problems = checkProject(PROJECT, { oauthLink: '00D5g000004XyZaEAK:Qwoty_consumer' });
+    assert.ok(
+        problems.some((p) =>
+            /Qwoty_oauth\.ecaOauth-meta\.xml: oauthLink is undefined, expected 00D5g000004XyZaEAK/.test(p)
+        ),
+        problems.join('\n')
+    );
+});
+
 const cases = [
     {
         name: 'malformed XML',
@@ -56,11 +66,11 @@ const cases = [
     },
     {
         name: 'missing XML declaration',
-        expect: /Qwoty_CDN\.cspTrustedSite-meta\.xml: must start with <\?xml/,
+        expect: /Qwoty_App\.cspTrustedSite-meta\.xml: must start with <\?xml/,
         breakIt: (d) =>
             edit(
                 d,
-                `${D}/cspTrustedSites/Qwoty_CDN.cspTrustedSite-meta.xml`,
+                `${D}/cspTrustedSites/Qwoty_App.cspTrustedSite-meta.xml`,
                 '<?xml version="1.0" encoding="UTF-8"?>\n',
                 ''
             )
@@ -234,7 +244,7 @@ const cases = [
         breakIt: (d) =>
             edit(
                 d,
-                `${D}/permissionsets/Qwoty_User.permissionset-meta.xml`,
+                `${D}/permissionsets/Qwoty_Admin.permissionset-meta.xml`,
                 '<apexClass>QwotyPing</apexClass>',
                 '<apexClass>QwotyGone</apexClass>'
             )
@@ -245,7 +255,7 @@ const cases = [
         breakIt: (d) =>
             edit(
                 d,
-                `${D}/permissionsets/Qwoty_User.permissionset-meta.xml`,
+                `${D}/permissionsets/Qwoty_Admin.permissionset-meta.xml`,
                 '<apexClass>QwotyPing</apexClass>',
                 '<apexClass>QwotyPingTest</apexClass>'
             )
@@ -304,6 +314,50 @@ const cases = [
         expect: /grants principal Qwoty-Principal, which does not exist/,
         breakIt: (d) =>
             edit(d, `${D}/permissionsets/Qwoty_User.permissionset-meta.xml`, 'Qwoty-Qwoty_Principal', 'Qwoty-Principal')
+    },
+    {
+        name: 'a Custom external credential whose principal has no authentication parameter',
+        expect: /principal Qwoty_Principal of a Custom external credential needs an AuthParameter with a value/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/externalCredentials/Qwoty.externalCredential-meta.xml`,
+                '<parameterValue>v1</parameterValue>',
+                ''
+            )
+    },
+    {
+        name: 'a permission set granting the principal without User External Credential access',
+        expect: /Qwoty_User\.permissionset-meta\.xml: grants an external credential principal but not Read on UserExternalCredential/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/permissionsets/Qwoty_User.permissionset-meta.xml`,
+                '<allowRead>true</allowRead>',
+                '<allowRead>false</allowRead>'
+            )
+    },
+    {
+        name: 'card users granted a REST resource they do not need',
+        expect: /Qwoty_User\.permissionset-meta\.xml: grants QwotyPing, which the card does not call/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/permissionsets/Qwoty_User.permissionset-meta.xml`,
+                '    <description>',
+                '    <classAccesses>\n        <apexClass>QwotyPing</apexClass>\n        <enabled>true</enabled>\n    </classAccesses>\n    <description>'
+            )
+    },
+    {
+        name: 'a CSP Trusted Site for images, which the framed card does not need',
+        expect: /Qwoty_App\.cspTrustedSite-meta\.xml: the card only frames Qwoty .*ImgSrc is not needed/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/cspTrustedSites/Qwoty_App.cspTrustedSite-meta.xml`,
+                '<isApplicableToImgSrc>false',
+                '<isApplicableToImgSrc>true'
+            )
     },
     {
         name: 'an ECA that is not packaged',

@@ -13,6 +13,8 @@ import { PLACEHOLDER_APP_URL } from '../lib/placeholders.mjs';
 const PROJECT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const D = 'force-app/main/default';
 const SCRIPT = join(PROJECT, 'scripts', 'retarget.mjs');
+// The Dev Hub's OAuth link, as retrieved from ExtlClntAppOauthSettings (org id : consumer id).
+const LINK = '00D5g000004XyZaEAK:Qwoty_consumer';
 
 function tempOut() {
     const dir = mkdtempSync(join(tmpdir(), 'qwoty-retarget-'));
@@ -29,17 +31,17 @@ test('rejects app URLs that Salesforce cannot use, naming the problem', () => {
         ['quotes.example.com', /is not a URL/]
     ];
     for (const [url, message] of bad) {
-        assert.throws(() => parseArgs(['--app-url', url, '--out', 'x']), message, url);
+        assert.throws(() => parseArgs(['--app-url', url, '--out', 'x', '--oauth-link', LINK]), message, url);
     }
     assert.throws(() => parseArgs(['--out', 'x']), /--app-url is required/);
     assert.throws(() => parseArgs(['--app-url', 'https://a.example']), /--out is required/);
     assert.throws(
-        () => parseArgs(['--app-url', 'https://a.example', '--out', 'x', '--cdn-url', 'http://c.example']),
-        /--cdn-url must use https/
+        () => parseArgs(['--app-url', 'https://a.example', '--out', 'x', '--oauth-link', 'has space']),
+        /--oauth-link must look like ORGID:CONSUMERID/
     );
     assert.throws(
-        () => parseArgs(['--app-url', 'https://a.example', '--out', 'x', '--oauth-link', 'has space']),
-        /--oauth-link/
+        () => parseArgs(['--app-url', 'https://a.example', '--out', 'x', '--dev-hub-only', '--oauth-link', LINK]),
+        /pass one or the other/
     );
     assert.throws(
         () => parseArgs(['--app-url', 'https://a.example', '--out', 'x', '--bogus', 'y']),
@@ -47,16 +49,64 @@ test('rejects app URLs that Salesforce cannot use, naming the problem', () => {
     );
 });
 
-test('a trailing slash is accepted and the CDN defaults to the app URL', () => {
-    const options = parseArgs(['--app-url', 'https://Quotes.Example.com/', '--out', 'x']);
+test('a trailing slash is accepted', () => {
+    const options = parseArgs(['--app-url', 'https://Quotes.Example.com/', '--out', 'x', '--oauth-link', LINK]);
     assert.equal(options.appUrl, 'https://quotes.example.com');
-    assert.equal(options.cdnUrl, 'https://quotes.example.com');
+    assert.equal(options.oauthLink, LINK);
+    assert.equal(options.devHubOnly, false);
+});
+
+test('a package build without the Dev Hub OAuth link is refused, naming the way to get one', () => {
+    assert.throws(
+        () => parseArgs(['--app-url', 'https://quotes.example.com', '--out', 'x']),
+        /--oauth-link is required: a packaged External Client App must link to the OAuth consumer of the Dev Hub.*--dev-hub-only.*ExtlClntAppOauthSettings:Qwoty_oauth/s
+    );
+    assert.throws(
+        () => retarget({ appUrl: 'https://quotes.example.com', out: join(tmpdir(), 'qwoty-never') }),
+        /needs the oauthLink of the Dev Hub/
+    );
+    assert.ok(!existsSync(join(tmpdir(), 'qwoty-never')));
+    const run = spawnSync(
+        process.execPath,
+        [SCRIPT, '--app-url', 'https://quotes.example.com', '--out', 'build/never'],
+        {
+            cwd: PROJECT,
+            encoding: 'utf8'
+        }
+    );
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /--oauth-link is required/);
+    assert.ok(!existsSync(join(PROJECT, 'build', 'never')));
+});
+
+test('--dev-hub-only builds the Dev Hub project alone, without a package', () => {
+    const { dir, out } = tempOut();
+    try {
+        const options = parseArgs(['--app-url', 'https://quotes.example.com', '--dev-hub-only', '--out', out]);
+        retarget(options);
+        assert.ok(existsSync(join(out, `dev-hub/${D}/externalClientApps/Qwoty.eca-meta.xml`)));
+        assert.match(
+            readFileSync(
+                join(out, `dev-hub/${D}/extlClntAppGlobalOauthSets/Qwoty_glbloauth.ecaGlblOauth-meta.xml`),
+                'utf8'
+            ),
+            /<callbackUrl>https:\/\/quotes\.example\.com\/oauth\/salesforce\/callback<\/callbackUrl>/
+        );
+        assert.doesNotMatch(
+            readFileSync(join(out, `dev-hub/${D}/extlClntAppOauthSettings/Qwoty_oauth.ecaOauth-meta.xml`), 'utf8'),
+            /oauthLink/
+        );
+        assert.ok(!existsSync(join(out, 'force-app')), 'no package without the OAuth link');
+        assert.ok(!existsSync(join(out, 'sfdx-project.json')));
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
 });
 
 test('the CLI exits non-zero with a clear message on a bad URL', () => {
     const run = spawnSync(
         process.execPath,
-        [SCRIPT, '--app-url', 'http://quotes.example.com', '--out', 'build/never'],
+        [SCRIPT, '--app-url', 'http://quotes.example.com', '--oauth-link', LINK, '--out', 'build/never'],
         {
             cwd: PROJECT,
             encoding: 'utf8'
@@ -67,16 +117,11 @@ test('the CLI exits non-zero with a clear message on a bad URL', () => {
     assert.ok(!existsSync(join(PROJECT, 'build', 'never')));
 });
 
-test('writes the URLs into the named credential, the CSP sites and the Dev Hub callback', () => {
+test('writes the URL into the named credential, the CSP site and the Dev Hub callback, and the OAuth link', () => {
     const { dir, out } = tempOut();
     const sourcesBefore = readFileSync(join(PROJECT, D, 'namedCredentials/Qwoty_API.namedCredential-meta.xml'), 'utf8');
     try {
-        retarget({
-            appUrl: 'https://quotes.example.com',
-            cdnUrl: 'https://cdn.example.com',
-            oauthLink: '00D5g000004XyZaEAK:Qwoty_consumer',
-            out
-        });
+        retarget({ appUrl: 'https://quotes.example.com', oauthLink: LINK, out });
         const read = (p) => readFileSync(join(out, p), 'utf8');
         assert.match(
             read(`${D}/namedCredentials/Qwoty_API.namedCredential-meta.xml`),
@@ -85,10 +130,6 @@ test('writes the URLs into the named credential, the CSP sites and the Dev Hub c
         assert.match(
             read(`${D}/cspTrustedSites/Qwoty_App.cspTrustedSite-meta.xml`),
             /<endpointUrl>https:\/\/quotes\.example\.com<\/endpointUrl>/
-        );
-        assert.match(
-            read(`${D}/cspTrustedSites/Qwoty_CDN.cspTrustedSite-meta.xml`),
-            /<endpointUrl>https:\/\/cdn\.example\.com<\/endpointUrl>/
         );
         assert.match(
             read(`${D}/extlClntAppOauthSettings/Qwoty_oauth.ecaOauth-meta.xml`),
@@ -122,8 +163,8 @@ test('writes the URLs into the named credential, the CSP sites and the Dev Hub c
 test('rebuilds its own output but refuses a folder it did not make', () => {
     const { dir, out } = tempOut();
     try {
-        retarget({ appUrl: 'https://a.example.com', cdnUrl: 'https://a.example.com', out });
-        retarget({ appUrl: 'https://b.example.com', cdnUrl: 'https://b.example.com', out });
+        retarget({ appUrl: 'https://a.example.com', oauthLink: LINK, out });
+        retarget({ appUrl: 'https://b.example.com', oauthLink: LINK, out });
         assert.match(
             readFileSync(join(out, D, 'namedCredentials/Qwoty_API.namedCredential-meta.xml'), 'utf8'),
             /b\.example\.com/
@@ -133,19 +174,19 @@ test('rebuilds its own output but refuses a folder it did not make', () => {
         mkdirSync(foreign);
         writeFileSync(join(foreign, 'keep.txt'), 'mine');
         assert.throws(
-            () => retarget({ appUrl: 'https://a.example.com', cdnUrl: 'https://a.example.com', out: foreign }),
+            () => retarget({ appUrl: 'https://a.example.com', oauthLink: LINK, out: foreign }),
             /not empty and was not made by retarget/
         );
         assert.equal(readFileSync(join(foreign, 'keep.txt'), 'utf8'), 'mine');
         assert.throws(
-            () => retarget({ appUrl: 'https://a.example.com', cdnUrl: 'https://a.example.com', out: PROJECT }),
+            () => retarget({ appUrl: 'https://a.example.com', oauthLink: LINK, out: PROJECT }),
             /would contain the sources/
         );
         assert.throws(
             () =>
                 retarget({
                     appUrl: 'https://a.example.com',
-                    cdnUrl: 'https://a.example.com',
+                    oauthLink: LINK,
                     out: join(PROJECT, 'force-app', 'x')
                 }),
             /inside force-app/
@@ -160,7 +201,7 @@ test('the CLI prints where the build went', () => {
     try {
         const stdout = execFileSync(
             process.execPath,
-            [SCRIPT, '--app-url', 'https://quotes.example.com', '--out', out],
+            [SCRIPT, '--app-url', 'https://quotes.example.com', '--oauth-link', LINK, '--out', out],
             { encoding: 'utf8' }
         );
         assert.match(stdout, /app URL https:\/\/quotes\.example\.com/);

@@ -9,7 +9,7 @@
 const SERVER_CODES = {
     bad_request: {
         title: 'Qwoty rejected the request as malformed.',
-        fix: 'This usually means the Qwoty package is older than the Qwoty server. Upgrade the package from the install link in Qwoty (Settings → Salesforce). If it persists, send the request id to Qwoty support.'
+        fix: 'This usually means the Qwoty package is older than the Qwoty server. Upgrade the package from the install link in Qwoty (Settings → Integrations → Salesforce). If it persists, send the request id to Qwoty support.'
     },
     payload_too_large: {
         title: 'The opportunity data sent to Qwoty is too large (over 64 KiB).',
@@ -21,7 +21,7 @@ const SERVER_CODES = {
     },
     signature_invalid: {
         title: 'Qwoty could not verify the signature of this org.',
-        fix: 'The secret stored in this org no longer matches the one in Qwoty (for example after a sandbox refresh or a reconnection from another workspace). An admin reconnects the org in Qwoty (Settings → Salesforce → Reconnect), which writes a fresh secret.'
+        fix: 'The secret stored in this org no longer matches the one in Qwoty (for example after a sandbox refresh or a reconnection from another workspace). An admin reconnects the org in Qwoty (Settings → Integrations → Salesforce → Reconnect → Connect my Salesforce org), which writes a fresh secret.'
     },
     timestamp_out_of_range: {
         title: 'The request was stamped more than 5 minutes away from the Qwoty clock.',
@@ -33,11 +33,11 @@ const SERVER_CODES = {
     },
     org_not_connected: {
         title: 'This Salesforce org is not connected to Qwoty.',
-        fix: 'An admin connects it in Qwoty (Settings → Salesforce → Connect) while signed in to this org. Sandboxes are connected separately from production.'
+        fix: 'An admin connects it in Qwoty (Settings → Integrations → Install the Salesforce integration → Connect my Salesforce org), signing in to this org. Sandboxes are connected separately from production.'
     },
     org_disconnected: {
         title: 'An admin disconnected this org from Qwoty.',
-        fix: 'Reconnect it in Qwoty (Settings → Salesforce → Connect), then retry.'
+        fix: 'Reconnect it in Qwoty (Settings → Integrations → Install the Salesforce integration → Connect my Salesforce org), then retry.'
     },
     unavailable: {
         title: 'Qwoty is temporarily unavailable.',
@@ -53,7 +53,7 @@ const SERVER_CODES = {
 const PACKAGE_CODES = {
     CONFIG_NOT_FOUND: {
         title: 'Qwoty is not set up in this org yet.',
-        fix: 'Connecting the org from Qwoty (Settings → Salesforce → Connect) stores its secret in this org. Connect it, then retry. (The Qwoty Config custom setting has no org default or an empty secret.)'
+        fix: 'An admin connects the org in Qwoty: Settings → Integrations → Salesforce (Install the Salesforce integration, or Reconnect) → Connect my Salesforce org, signing in to this org. That stores its secret here; then retry. (The Qwoty Config custom setting has no org default or an empty secret.)'
     },
     CALLOUT_FAILED: {
         title: 'Salesforce could not call the Qwoty server.',

@@ -107,6 +107,7 @@ describe('c-qwoty-card-view', () => {
         });
 
         it('refuses an embed URL that is not http(s)', async () => {
+            // eslint-disable-next-line no-script-url -- the URL the card must refuse
             getCard.mockResolvedValueOnce({ ...SUCCESS, embedUrl: 'javascript:alert(1)' });
             const element = mount();
             await settle();
