@@ -16,7 +16,7 @@ func TestMoneyAmount(t *testing.T) {
 		{"en_US", "USD", "-1234567.5", "-USD 1,234,567.50"},
 		{"en_US", "USD", "49.9", "USD 49.90"},
 		{"en_US", "USD", "0", "USD 0.00"},
-		{"en_US", "USD", "-0.001", "USD 0.00"}, // rounds to zero: no "-0.00"
+		{"en_US", "USD", "-0.001", "USD 0.00"},  // rounds to zero: no "-0.00"
 		{"en_US", "USD", "-0.005", "-USD 0.01"}, // half away from zero
 		{"en_US", "USD", "999.995", "USD 1,000.00"},
 		{"en_US", "JPY", "14454.5", "JPY 14,455"},
@@ -33,8 +33,8 @@ func TestMoneyAmount(t *testing.T) {
 		{"ja_JP", "JPY", "1000", "JPY\u00a01,000"},
 		{"pt_BR", "BRL", "1234.5", "BRL\u00a01.234,50"},
 		{"sv_SE", "SEK", "1234.5", "1\u00a0234,50\u00a0SEK"},
-		{"", "USD", "1234.5", "USD\u00a01,234.50"},       // no locale: en-US
-		{"xx_YY", "USD", "1234.5", "USD\u00a01,234.50"},  // unknown: en-US
+		{"", "USD", "1234.5", "USD\u00a01,234.50"},           // no locale: en-US
+		{"xx_YY", "USD", "1234.5", "USD\u00a01,234.50"},      // unknown: en-US
 		{"fr_CA", "CAD", "1234.5", "1\u202f234,50\u00a0CAD"}, // region unknown: its language
 	}
 	for _, c := range cases {
