@@ -141,7 +141,7 @@ func writeBody(c *gin.Context, status int, contentType string, body []byte) {
 // asset is one static file in each coding, with its ETags.
 type asset struct {
 	name, contentType, etag string
-	plain, br, gz         []byte
+	plain, br, gz           []byte
 }
 
 // assets holds the static files, each compressed on first use (or by
