@@ -43,7 +43,10 @@ type ErrorView struct {
 
 // htmxConfig keeps htmx within the page's CSP (no eval, no inline styles) and
 // swaps 4xx answers (they carry an HX-Retarget to the flash) but not 5xx.
-const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,` +
+// New content is settled at once (no settle delay: the card has no CSS
+// transitions), so its elements answer events as soon as it is in place:
+// card.js replays an edit made during a save on them right after the swap.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"defaultSettleDelay":0,` +
 	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"401","swap":false,"error":true},` +
 	`{"code":"4..","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}`
 
