@@ -448,3 +448,30 @@ func TestCardMoneyReadsTheSame(t *testing.T) {
 		})
 	}
 }
+
+// A quote changed elsewhere while the card shows it: the rep's edit is
+// refused in words, without version numbers, and "Reload the quote" shows
+// what is saved now.
+func TestCardVersionConflictOffersReload(t *testing.T) {
+	s := startSidebar(t)
+	ctx, _ := browser(t)
+	q := s.quote(t, "USD", fiveLines[:2]...)
+	s.open(ctx, t, 400, s.embedURL(t, "en_US", "USD", q.ID))
+	f := frame(ctx, t)
+	if _, err := s.db.UpdateQuote(context.Background(), s.scope, q.ID, 0, store.SetTerms(store.Terms{Title: "Renamed by a colleague", Currency: "USD"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := bounded(ctx, chromedp.SendKeys(chromedp.CSS("#title"), " (mine)"+kb.Tab, in(f))); err != nil {
+		t.Fatal(err)
+	}
+	waitFrame(ctx, t, "the conflict message", `!!document.querySelector("#flash [data-reload]")`)
+	msg := mustFrameEval[string](ctx, t, `document.getElementById("flash").textContent`)
+	if !strings.Contains(msg, "changed elsewhere") || strings.ContainsAny(msg, "0123456789") {
+		t.Fatalf("the conflict reads %q: want it in words, without versions", msg)
+	}
+	shoot(ctx, t, "conflict")
+	if err := bounded(ctx, chromedp.Click(chromedp.CSS("#flash [data-reload]"), in(f))); err != nil {
+		t.Fatal(err)
+	}
+	waitFrame(ctx, t, "the saved quote", `document.getElementById("title").value === "Renamed by a colleague" && document.getElementById("flash").textContent === ""`)
+}
