@@ -10,6 +10,8 @@ LOAD_CONCURRENCY ?= 64
 # `make bench-nonces`: how long each run lasts, and how many runs.
 NONCE_DURATION ?= 20s
 NONCE_RUNS     ?= 3
+# `make lighthouse`: Lighthouse runs per page (the median one is reported).
+LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
@@ -53,7 +55,7 @@ test-browser: chromium
 ## lighthouse: Lighthouse (mobile profile, Debian's Chromium) on the card and the console login; fails when the card misses its targets
 lighthouse: chromium
 	cd tools/lighthouse && npm ci --no-audit --no-fund
-	QWOTY_LIGHTHOUSE=1 QWOTY_REQUIRE_BROWSER=1 $(GO) test -tags browser -count=1 -timeout 10m -v -run '^TestLighthouse$$' ./e2e/
+	QWOTY_LIGHTHOUSE=1 QWOTY_REQUIRE_BROWSER=1 LIGHTHOUSE_RUNS=$(LIGHTHOUSE_RUNS) $(GO) test -tags browser -count=1 -timeout 15m -v -run '^TestLighthouse$$' ./e2e/
 
 ## chromium: install Debian's chromium when it is missing
 chromium:

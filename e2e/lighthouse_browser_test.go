@@ -16,6 +16,8 @@ import (
 type lighthouseReport struct {
 	URL           string         `json:"url"`
 	FormFactor    string         `json:"formFactor"`
+	Runs          []*int         `json:"runs"`
+	Benchmark     float64        `json:"benchmarkIndex"`
 	Scores        map[string]int `json:"scores"`
 	FCPMs         int            `json:"fcpMs"`
 	LCPMs         int            `json:"lcpMs"`
@@ -29,10 +31,15 @@ type lighthouseReport struct {
 	} `json:"failing"`
 }
 
-// lighthouse runs Lighthouse (mobile profile) on u with Debian's Chromium.
+// lighthouse runs Lighthouse (mobile profile) on u with Debian's Chromium,
+// LIGHTHOUSE_RUNS times (5 unless set), and returns the median run.
 func lighthouse(t *testing.T, u string) lighthouseReport {
 	t.Helper()
-	cmd := exec.Command("node", "run.mjs", u)
+	runs := os.Getenv("LIGHTHOUSE_RUNS")
+	if runs == "" {
+		runs = "5"
+	}
+	cmd := exec.Command("node", "run.mjs", u, "--runs", runs)
 	cmd.Dir = "../tools/lighthouse"
 	cmd.Env = append(os.Environ(), "CHROME_PATH="+chromiumPath(t))
 	var stderr bytes.Buffer
@@ -50,7 +57,15 @@ func lighthouse(t *testing.T, u string) lighthouseReport {
 
 func (r lighthouseReport) String() string {
 	var b strings.Builder
-	b.WriteString(r.FormFactor)
+	var runs []string
+	for _, p := range r.Runs {
+		if p == nil {
+			runs = append(runs, "failed")
+		} else {
+			runs = append(runs, strconv.Itoa(*p))
+		}
+	}
+	b.WriteString(r.FormFactor + " (median of performance " + strings.Join(runs, " ") + ", benchmark index " + strconv.Itoa(int(r.Benchmark)) + ")")
 	for _, c := range []string{"performance", "accessibility", "best-practices"} {
 		b.WriteString(" " + c + " " + itoa(r.Scores[c]))
 	}

@@ -3,14 +3,19 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
+	"github.com/shopspring/decimal"
 
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/static"
+	"github.com/qwoty/companion/templates"
 )
 
 // get fetches u with the Accept-Encoding given (and other headers), without
@@ -162,5 +167,32 @@ func TestAcceptedEncoding(t *testing.T) {
 		if got := acceptedEncoding(h); got != want {
 			t.Errorf("acceptedEncoding(%q) = %v, want %v", h, got, want)
 		}
+	}
+}
+
+// BenchmarkCompressEditor is what compressing costs on a card action: the
+// editor of a 5-line quote, at the levels render uses.
+func BenchmarkCompressEditor(b *testing.B) {
+	q := &qwoty.Quote{ID: "7b0f3c1e-1d2a-4c55-9a0e-5b1f2f0c9d11", Number: "Q-00042", Title: "Acme - 200 licences", Status: qwoty.StatusDraft,
+		Currency: "USD", Version: 7}
+	for i := range 5 {
+		q.Lines = append(q.Lines, qwoty.LineItem{ID: fmt.Sprintf("0f6c2b9e-8a1d-4e3b-9c7f-%012d", i), SKU: fmt.Sprintf("SKU-%d", i),
+			Description: "Enterprise licence, annual, per named user", Quantity: decimal.NewFromInt(40), UnitPrice: decimal.RequireFromString("1249.90"),
+			DiscountPercent: decimal.NewFromInt(10)})
+	}
+	q.Totals = qwoty.ComputeTotals(q.Lines, q.TaxRate, q.Currency)
+	var html bytes.Buffer
+	if err := templates.QuoteEditor(q, qwoty.MoneyFor("en_US")).Render(context.Background(), &html); err != nil {
+		b.Fatal(err)
+	}
+	for _, enc := range []encoding{encBrotli, encGzip} {
+		b.Run(enc.token(), func(b *testing.B) {
+			b.SetBytes(int64(html.Len()))
+			var n int
+			for b.Loop() {
+				n = len(compressFast(enc, html.Bytes()))
+			}
+			b.ReportMetric(float64(n), "bytes-out")
+		})
 	}
 }

@@ -376,9 +376,12 @@
       document.dispatchEvent(new CustomEvent("qwoty:resize", { detail: h }));
     }
   }
+  // The first size comes from the observer, after the browser's own first
+  // layout: measuring here would force that layout inside this script's
+  // task, one long task instead of two short ones on a slow phone.
   if (window.ResizeObserver) new ResizeObserver(sendHeight).observe(document.documentElement);
+  else requestAnimationFrame(sendHeight);
   document.body.addEventListener("htmx:afterSettle", sendHeight);
-  sendHeight();
   root.dataset.ready = "true";
   tell("ready");
 })();
