@@ -186,7 +186,9 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target === flash) {
-      fieldError(e);
+      // A message not about a field (a conflict, a locked quote) is at the
+      // top: bring it into view when the rep is further down the card.
+      if (!fieldError(e) && flash.scrollIntoView) flash.scrollIntoView({ block: "nearest" });
       return;
     }
     if (e.detail.target !== main || !carried) return;
@@ -284,9 +286,9 @@
   function fieldError(e) {
     var marked = flash.querySelector("[data-field]");
     var form = formOf(e);
-    if (!marked || !form || !form.isConnected) return;
+    if (!marked || !form || !form.isConnected) return false;
     var field = form.elements.namedItem(marked.getAttribute("data-field"));
-    if (!field || !field.focus) return; // not a field of this form: the flash keeps the message
+    if (!field || !field.focus) return false; // not a field of this form: the flash keeps the message
     var msg = document.createElement("p");
     msg.className = "field-error";
     msg.id = "field-error-" + ++errorSeq;
@@ -317,6 +319,7 @@
     markStale();
     var ev = e.detail.requestConfig.triggeringEvent;
     if (ev && ev.type === "submit") field.focus();
+    return true;
   }
 
   // A version conflict offers to reload the quote (what is saved now).
