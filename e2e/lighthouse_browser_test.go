@@ -4,12 +4,16 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
 )
 
 // lighthouseReport is what tools/lighthouse/run.mjs prints.
@@ -89,9 +93,19 @@ func TestLighthouse(t *testing.T) {
 		t.Skip("make lighthouse runs it")
 	}
 	s := startSidebar(t)
+	// A quote in each status, so every badge's contrast is audited.
+	for _, path := range [][]qwoty.Status{{qwoty.StatusSent}, {qwoty.StatusSent, qwoty.StatusAccepted},
+		{qwoty.StatusSent, qwoty.StatusRejected}, {qwoty.StatusSent, qwoty.StatusExpired}, {qwoty.StatusSent, qwoty.StatusViewed}} {
+		q := s.quote(t, "USD", fiveLines[:2]...)
+		for _, st := range path {
+			if _, err := s.db.UpdateQuote(context.Background(), s.scope, q.ID, 0, store.SetStatus(st, "005000000000001AAA")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	q := s.quote(t, "USD", fiveLines...)
 	for _, c := range []struct{ name, url string }{
-		{"card list", s.embedURL(t, "en_US", "USD", "")},
+		{"card list (a quote in each status)", s.embedURL(t, "en_US", "USD", "")},
 		{"card editor (5 lines)", s.embedURL(t, "en_US", "USD", q.ID)},
 	} {
 		r := lighthouse(t, c.url)
