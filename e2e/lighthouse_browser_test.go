@@ -22,6 +22,7 @@ type lighthouseReport struct {
 	FormFactor    string         `json:"formFactor"`
 	Runs          []*int         `json:"runs"`
 	Benchmark     float64        `json:"benchmarkIndex"`
+	RunErrors     []string       `json:"runErrors"`
 	Scores        map[string]int `json:"scores"`
 	FCPMs         int            `json:"fcpMs"`
 	LCPMs         int            `json:"lcpMs"`
@@ -74,6 +75,9 @@ func (r lighthouseReport) String() string {
 		b.WriteString(" " + c + " " + itoa(r.Scores[c]))
 	}
 	b.WriteString(" · FCP " + itoa(r.FCPMs) + " ms · LCP " + itoa(r.LCPMs) + " ms · TBT " + itoa(r.TBTMs) + " ms · " + itoa(r.TransferBytes) + " bytes")
+	for _, e := range r.RunErrors {
+		b.WriteString("\n  a run failed: " + e)
+	}
 	for _, f := range r.Failing {
 		b.WriteString("\n  lost points: " + f.Category + " " + f.ID + " (" + f.Title + ") " + f.Value)
 	}

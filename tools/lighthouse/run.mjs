@@ -67,6 +67,7 @@ try {
       url: lhr.finalDisplayedUrl,
       runs: lhrs.map((r) => (r.runtimeError || perf(r) === null ? null : Math.round(perf(r) * 100))),
       benchmarkIndex: lhr.environment.benchmarkIndex,
+      runErrors: lhrs.filter((r) => r.runtimeError).map((r) => r.runtimeError.code + ": " + r.runtimeError.message),
       formFactor: lhr.configSettings.formFactor,
       scores,
       fcpMs: Math.round(audit("first-contentful-paint").numericValue || 0),
