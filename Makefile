@@ -13,10 +13,12 @@ NONCE_RUNS     ?= 3
 # The login flood of `make bench-login`: logins in flight, and how long.
 LOGIN_CONCURRENCY ?= 500
 LOGIN_DURATION    ?= 10s
+# `make lighthouse`: Lighthouse runs per page (the median one is reported).
+LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser check-generated generate lint bench bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -57,6 +59,11 @@ test-hubspot:
 ## test-browser: the card in headless Chromium, framed by a host page on another origin
 test-browser: chromium
 	QWOTY_REQUIRE_BROWSER=1 $(GO) test -tags browser -count=1 -timeout 5m ./e2e/
+
+## lighthouse: Lighthouse (mobile profile, Debian's Chromium) on the card and the console login; fails when the card misses its targets
+lighthouse: chromium
+	cd tools/lighthouse && npm ci --no-audit --no-fund
+	QWOTY_LIGHTHOUSE=1 QWOTY_REQUIRE_BROWSER=1 LIGHTHOUSE_RUNS=$(LIGHTHOUSE_RUNS) $(GO) test -tags browser -count=1 -timeout 15m -v -run '^TestLighthouse$$' ./e2e/
 
 ## chromium: install Debian's chromium when it is missing
 chromium:

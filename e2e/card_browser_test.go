@@ -257,7 +257,7 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 	); err != nil {
 		t.Fatalf("add a line: %v", err)
 	}
-	if err := waitText(ctx, f, "#total", "USD 59.97"); err != nil {
+	if err := waitText(ctx, f, "#total", "USD\u00a059.97"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -269,13 +269,13 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 	if err := edit("quantity", "5"); err != nil {
 		t.Fatalf("edit quantity: %v", err)
 	}
-	if err := waitText(ctx, f, "#total", "USD 99.95"); err != nil {
+	if err := waitText(ctx, f, "#total", "USD\u00a099.95"); err != nil {
 		t.Fatal(err)
 	}
 	if err := edit("discount_percent", "10"); err != nil {
 		t.Fatalf("edit discount: %v", err)
 	}
-	if err := waitText(ctx, f, "#total", "USD 89.95"); err != nil {
+	if err := waitText(ctx, f, "#total", "USD\u00a089.95"); err != nil {
 		t.Fatal(err)
 	}
 	// A bad value shows a clear error beside its field and keeps the quote

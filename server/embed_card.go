@@ -44,7 +44,7 @@ func (s *Server) cardShow(c *gin.Context) {
 		Provider:   string(provider),
 		RecordID:   ec.Record.ID,
 		RecordName: name, AccountName: ec.Record.AccountName,
-		PageToken: pageToken, ParentOrigins: cardview.FrameAncestors(conn),
+		PageToken: pageToken, ParentOrigins: cardview.FrameAncestors(conn), Money: qwoty.MoneyFor(ec.User.Locale),
 	}
 	if id := c.Query("quote"); id != "" {
 		q, err := s.db.GetQuote(c.Request.Context(), scope, id)

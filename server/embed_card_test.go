@@ -114,7 +114,7 @@ func TestCardActionsEditQuoteWithServerTotals(t *testing.T) {
 	r = a.action(http.MethodPost, base+"/lines", tok, map[string]string{"version": version(r), "sku": "LIC", "description": "Licence", "quantity": "3", "unit_price": "19.99", "discount_percent": "10"})
 	r = a.action(http.MethodPost, base+"/lines", tok, map[string]string{"version": version(r), "sku": "SUP", "quantity": "1", "unit_price": "100"})
 	r = a.action(http.MethodPut, base+"/terms", tok, map[string]string{"version": version(r), "title": "Renewal", "tax_rate": "20", "currency": "USD"})
-	if r.status != 200 || !bytes.Contains(r.body, []byte(`id="total">USD 184.76`)) {
+	if r.status != 200 || !bytes.Contains(r.body, []byte("id=\"total\">USD\u00a0184.76")) {
 		t.Fatalf("after two lines and 20%% tax: %d\n%s", r.status, r.body)
 	}
 	var lines [][][]byte // unique line ids, in page order (each appears in its form and its remove button)
@@ -128,13 +128,13 @@ func TestCardActionsEditQuoteWithServerTotals(t *testing.T) {
 	}
 	stale := version(r)
 	r = a.action(http.MethodPut, base+"/lines/"+string(lines[1][1]), tok, map[string]string{"version": version(r), "sku": "SUP", "quantity": "2", "unit_price": "100", "discount_percent": "50"})
-	if !bytes.Contains(r.body, []byte(`id="total">USD 184.76`)) {
+	if !bytes.Contains(r.body, []byte("id=\"total\">USD\u00a0184.76")) {
 		t.Fatalf("2×100 at 50%% should leave the total unchanged: %s", r.body)
 	}
 	// A form rendered before that edit is refused, not silently applied.
 	a.action(http.MethodDelete, base+"/lines/"+string(lines[0][1])+"?version="+stale, tok, nil).wantError(t, 409, qwoty.CodeVersionConflict)
 	r = a.action(http.MethodDelete, base+"/lines/"+string(lines[0][1])+"?version="+version(r), tok, nil)
-	if !bytes.Contains(r.body, []byte(`id="total">USD 120.00`)) {
+	if !bytes.Contains(r.body, []byte("id=\"total\">USD\u00a0120.00")) {
 		t.Fatalf("after removing the first line: %s", r.body)
 	}
 

@@ -50,5 +50,5 @@ func (s *Server) quoteCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusCreated, templates.QuoteEditor(q))
+	render(c, http.StatusCreated, templates.QuoteEditor(q, moneyOf(c)))
 }

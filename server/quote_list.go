@@ -5,8 +5,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/templates"
 )
+
+// moneyOf is how the card writes amounts for the rep of this request: in
+// the locale their CRM sent when the card opened (the page token carries it).
+func moneyOf(c *gin.Context) qwoty.Money { return qwoty.MoneyFor(claimsOf(c).User.Locale) }
 
 // quoteList renders the record's quotes.
 func (s *Server) quoteList(c *gin.Context) {
@@ -15,5 +20,5 @@ func (s *Server) quoteList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.QuoteList(qs))
+	render(c, http.StatusOK, templates.QuoteList(qs, moneyOf(c)))
 }

@@ -271,11 +271,11 @@ func TestQuotesStayWithTheirCRMAccountOnEverySurface(t *testing.T) {
 	}
 	for _, id := range hubspot.quotes {
 		r := a.action(http.MethodGet, "/embed/api/quotes/"+id, token, nil)
-		if !strings.Contains(string(r.body), `id="total">USD 100.00`) || !strings.Contains(string(r.body), `id="line-`+hubspot.lines[id]) {
+		if !strings.Contains(string(r.body), "id=\"total\">USD\u00a0100.00") || !strings.Contains(string(r.body), `id="line-`+hubspot.lines[id]) {
 			t.Fatalf("the portal's quote %s after reconnecting: %d\n%s", id, r.status, r.body)
 		}
 		if r := a.action(http.MethodPut, "/embed/api/quotes/"+id+"/lines/"+hubspot.lines[id], token,
-			map[string]string{"sku": "LIC", "quantity": "3", "unit_price": "50"}); !strings.Contains(string(r.body), `id="total">USD 150.00`) {
+			map[string]string{"sku": "LIC", "quantity": "3", "unit_price": "50"}); !strings.Contains(string(r.body), "id=\"total\">USD\u00a0150.00") {
 			t.Fatalf("editing the portal's quote %s after reconnecting: %d\n%s", id, r.status, r.body)
 		}
 	}

@@ -15,5 +15,5 @@ func (s *Server) quoteShow(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.QuoteEditor(q))
+	render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
 }

@@ -26,7 +26,7 @@ func (s *Server) updateQuote(c *gin.Context, change store.Change) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.QuoteEditor(q))
+	render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
 }
 
 // quoteTerms changes a draft's title, currency and tax rate.

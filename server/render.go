@@ -6,12 +6,11 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
-
-	"github.com/qwoty/companion/static"
 )
 
 // render writes a templ component as HTML. It renders into a buffer first,
-// so a failure mid-template becomes a clean 500 instead of half a page.
+// so a failure mid-template becomes a clean 500 instead of half a page, and
+// compresses it for a client that accepts brotli or gzip (compress.go).
 func render(c *gin.Context, status int, comp templ.Component) {
 	var buf bytes.Buffer
 	if err := comp.Render(c.Request.Context(), &buf); err != nil {
@@ -20,19 +19,5 @@ func render(c *gin.Context, status int, comp templ.Component) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
-}
-
-// staticFiles serves the embedded static files; versioned URLs (?v=) are
-// cached for a year, since their content never changes under that URL.
-func staticFiles() gin.HandlerFunc {
-	fs := http.StripPrefix("/static/", http.FileServerFS(static.FS))
-	return func(c *gin.Context) {
-		if c.Query("v") != "" {
-			c.Header("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
-			c.Header("Cache-Control", "public, max-age=300")
-		}
-		fs.ServeHTTP(c.Writer, c.Request)
-	}
+	writeBody(c, status, "text/html; charset=utf-8", buf.Bytes())
 }

@@ -13,8 +13,26 @@
     parents = holder.dataset.parentOrigins.split(" ").filter(Boolean);
   }
 
-  // Messages go only to the origins allowed to frame us, so no other page
-  // ever receives them.
+  // Messages go only to the origin of the page that frames us, when the
+  // browser names it (location.ancestorOrigins, Chromium and Safari) or the
+  // referrer does, and it is one allowed to frame us: posting to each
+  // allowed origin would make the browser warn once per origin that does
+  // not match. Without either, each allowed origin is tried (only the one
+  // that matches receives it).
+  function targets() {
+    var anc = window.location.ancestorOrigins;
+    if (anc && anc.length > 0) return parents.indexOf(anc[0]) >= 0 ? [anc[0]] : [];
+    if (document.referrer) {
+      try {
+        var o = new URL(document.referrer).origin;
+        if (parents.indexOf(o) >= 0) return [o];
+      } catch (err) {
+        /* no usable referrer */
+      }
+    }
+    return parents;
+  }
+
   function tell(type, extra) {
     if (window.parent === window) return;
     var msg = { source: "qwoty", type: type };
@@ -26,7 +44,7 @@
       window.parent.postMessage(msg, "*");
       return;
     }
-    parents.forEach(function (origin) {
+    targets().forEach(function (origin) {
       window.parent.postMessage(msg, origin);
     });
   }
@@ -90,9 +108,145 @@
   document.body.addEventListener("htmx:configRequest", function (e) {
     e.detail.headers["Authorization"] = "Bearer " + token;
   });
+  var main = document.getElementById("main");
+  function byId(id) {
+    return id ? document.getElementById(id) : null;
+  }
+
+  // One request at a time. Every save answers with the whole editor at the
+  // quote's new version, so a second edit sent before the first came back
+  // would carry the old version and be refused as a conflict. An action
+  // taken meanwhile (a field left, a button pressed) is remembered by its
+  // element's id and done once the editor is back, on the new element,
+  // which carries the new version.
+  var inFlight = false;
+  var queue = [];
+  document.body.addEventListener("htmx:confirm", function (e) {
+    if (!inFlight) return;
+    e.preventDefault();
+    var elt = e.detail.elt;
+    var ev = e.detail.triggeringEvent;
+    var item = { id: elt && elt.id, type: ev && ev.type === "submit" ? "submit" : ev && ev.type === "change" ? "change" : "click" };
+    if (!item.id) return;
+    for (var i = 0; i < queue.length; i++) if (queue[i].id === item.id && queue[i].type === item.type) return;
+    queue.push(item);
+  });
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    inFlight = true;
+    if (flash) flash.textContent = "";
+    clearFieldErrors(formOf(e));
+  });
+  document.body.addEventListener("htmx:afterRequest", function () {
+    inFlight = false;
+    setTimeout(next, 0);
+  });
+  function next() {
+    while (!inFlight && queue.length > 0) {
+      var item = queue.shift();
+      var el = byId(item.id);
+      if (!el || el.disabled) continue;
+      if (item.type === "click") el.click();
+      else el.dispatchEvent(new Event(item.type, { bubbles: true, cancelable: true }));
+    }
+  }
+
+  // The rep's place across a swap of the editor: what they were typing and
+  // had not saved yet is put back in the new editor's field of the same id,
+  // with the focus and the caret. A value typed in a field already left is
+  // saved (its form sent again); the field being typed in is saved when it
+  // is left, as before.
+  var carried = null;
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    carried = null;
+    if (e.detail.target !== main || !e.detail.shouldSwap) return;
+    var cfg = e.detail.requestConfig || {};
+    var sentForm = cfg.elt && cfg.elt.closest ? cfg.elt.closest("form") : null;
+    var params = cfg.parameters || {};
+    var a = document.activeElement;
+    carried = { verb: cfg.verb, elt: cfg.elt, values: {}, focus: null, removed: null };
+    if (a && a !== document.body && main.contains(a) && a.id) {
+      carried.focus = { id: a.id, start: null, end: null };
+      try {
+        carried.focus.start = a.selectionStart;
+        carried.focus.end = a.selectionEnd;
+      } catch (err) {
+        /* not a text field */
+      }
+    }
+    if (cfg.verb === "delete" && cfg.elt) {
+      var rows = Array.prototype.slice.call(main.querySelectorAll("form.line"));
+      carried.removed = rows.indexOf(cfg.elt.closest("form.line"));
+    }
+    if (cfg.verb === "get") return; // another view, or a reload: what it shows wins
+    main.querySelectorAll("input[id]").forEach(function (inp) {
+      if (inp.value === inp.defaultValue) return; // as saved
+      if (sentForm && inp.form === sentForm && String(params[inp.name]) === inp.value) return; // just saved
+      carried.values[inp.id] = inp.value;
+    });
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target === flash) {
+      // A message not about a field (a conflict, a locked quote) is at the
+      // top: bring it into view when the rep is further down the card.
+      if (!fieldError(e) && flash.scrollIntoView) flash.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    if (e.detail.target !== main || !carried) return;
+    var c = carried;
+    carried = null;
+    var focusEl = c.focus ? byId(c.focus.id) : null;
+    Object.keys(c.values).forEach(function (id) {
+      var el = byId(id);
+      if (!el || el.disabled || el.value === c.values[id]) return;
+      el.value = c.values[id];
+      if (el === focusEl) {
+        el.dataset.unsaved = "true";
+      } else if (el.form && el.form.id && el.form.id !== "add-line") {
+        queue.push({ id: el.form.id, type: "change" });
+      }
+    });
+    var then = null;
+    if (c.elt && c.elt.id === "add-line") then = byId("new-sku"); // the next line starts there
+    else if (c.removed !== null && c.removed >= 0) {
+      var rows = main.querySelectorAll("form.line");
+      var row = rows[Math.min(c.removed, rows.length - 1)];
+      then = (row && row.querySelector(".remove")) || byId("new-sku");
+    } else if (c.verb === "get" && c.elt && c.elt.id === "back" && c.elt.closest) {
+      var ed = c.elt.closest("#editor");
+      then = ed ? byId("open-" + ed.dataset.quoteId) : null;
+    } else if (focusEl) then = focusEl;
+    if (!then || then.disabled) then = byId("quote-heading") || byId("list-heading") || byId("new-quote");
+    if (then) {
+      then.focus();
+      if (then === focusEl && c.focus.start !== null && then.setSelectionRange) {
+        try {
+          then.setSelectionRange(c.focus.start, c.focus.end);
+        } catch (err) {
+          /* not a text field */
+        }
+      }
+    }
+  });
+  // A value put back after a swap was typed by the rep, not by a script:
+  // leaving the field saves it, as leaving it after typing would have.
+  main.addEventListener("change", function (e) {
+    if (e.target && e.target.dataset) delete e.target.dataset.unsaved;
+  });
+  main.addEventListener("focusout", function (e) {
+    var el = e.target;
+    if (!el || !el.dataset || !el.dataset.unsaved) return;
+    delete el.dataset.unsaved;
+    if (el.value !== el.defaultValue) el.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // Field errors: an error about one field comes back in the flash marked
-  // with the field's name (data-field). It is moved under the form's row,
-  // tied to the field (aria-invalid, aria-describedby), and read out there.
+  // with the field's name (data-field). It is moved to the end of the
+  // field's form, tied to the field (aria-invalid, aria-describedby), and
+  // read out there. The field keeps what the rep typed, so a typo is fixed
+  // in place, and offers the saved value back. Until it is fixed or
+  // restored, the line's amount and the totals say they are the last saved
+  // figures: they do not include the refused value, and the card does not
+  // compute figures of its own (the server's are the only ones).
   var errorSeq = 0;
   function formOf(e) {
     var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
@@ -107,19 +261,34 @@
       f.removeAttribute("aria-invalid");
       f.removeAttribute("aria-describedby");
     });
+    markStale();
   }
-  document.body.addEventListener("htmx:beforeRequest", function (e) {
-    if (flash) flash.textContent = "";
-    clearFieldErrors(formOf(e));
-  });
-  document.body.addEventListener("htmx:afterSwap", function (e) {
-    if (!flash || e.detail.target !== flash) return;
+  function markStale() {
+    if (!main) return;
+    var any = false;
+    main.querySelectorAll("form.line, form.terms").forEach(function (form) {
+      var bad = !!form.querySelector('[aria-invalid="true"]');
+      any = any || bad;
+      var box = form.querySelector(".f-amount");
+      var tag = box && box.querySelector(".stale-tag");
+      if (bad && box && !tag) {
+        tag = document.createElement("span");
+        tag.className = "stale-tag";
+        tag.textContent = "last saved amount";
+        box.appendChild(tag);
+      } else if (!bad && tag) tag.remove();
+    });
+    var totals = byId("totals");
+    var note = byId("stale-note");
+    if (totals) totals.classList.toggle("stale", any);
+    if (note) note.hidden = !any;
+  }
+  function fieldError(e) {
     var marked = flash.querySelector("[data-field]");
     var form = formOf(e);
-    if (!marked || !form) return;
+    if (!marked || !form || !form.isConnected) return false;
     var field = form.elements.namedItem(marked.getAttribute("data-field"));
-    var row = field && field.closest ? field.closest("form > *") : null;
-    if (!row) return; // not a field of this form: the flash keeps the message
+    if (!field || !field.focus) return false; // not a field of this form: the flash keeps the message
     var msg = document.createElement("p");
     msg.className = "field-error";
     msg.id = "field-error-" + ++errorSeq;
@@ -131,13 +300,37 @@
       msg.appendChild(document.createTextNode(/[.!?]$/.test(marked.textContent) ? " " : ". "));
       msg.appendChild(hint);
     }
+    if (form.id !== "add-line" && field.defaultValue !== field.value) {
+      var restore = document.createElement("button");
+      restore.type = "button";
+      restore.className = "btn small restore";
+      restore.textContent = field.defaultValue === "" ? "Restore the saved value (empty)" : "Restore " + field.defaultValue;
+      restore.addEventListener("click", function () {
+        field.value = field.defaultValue;
+        clearFieldErrors(form);
+        field.focus();
+      });
+      msg.appendChild(restore);
+    }
     flash.textContent = "";
-    row.insertAdjacentElement("afterend", msg);
+    form.appendChild(msg);
     field.setAttribute("aria-invalid", "true");
     field.setAttribute("aria-describedby", msg.id);
+    markStale();
     var ev = e.detail.requestConfig.triggeringEvent;
     if (ev && ev.type === "submit") field.focus();
-  });
+    return true;
+  }
+
+  // A version conflict offers to reload the quote (what is saved now).
+  if (flash) {
+    flash.addEventListener("click", function (e) {
+      if (!e.target.closest || !e.target.closest("[data-reload]")) return;
+      var ed = byId("editor");
+      var id = ed && ed.dataset.quoteId;
+      window.htmx.ajax("GET", "/embed/api/quotes" + (id ? "/" + id : ""), { target: "#main", source: ed || main });
+    });
+  }
   document.body.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
     if (xhr.status === 401) {
@@ -174,18 +367,24 @@
       .catch(expired);
   }, 10 * 60 * 1000);
 
+  // The content's own height, which shrinks as well as grows: the root's
+  // scrollHeight is never less than the frame's height, so a frame sized
+  // by it would never get smaller again.
   var lastHeight = 0;
   function sendHeight() {
-    var h = Math.ceil(document.documentElement.scrollHeight);
+    var h = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (h !== lastHeight) {
       lastHeight = h;
       tell("resize", { height: h });
       document.dispatchEvent(new CustomEvent("qwoty:resize", { detail: h }));
     }
   }
-  if (window.ResizeObserver) new ResizeObserver(sendHeight).observe(document.body);
+  // The first size comes from the observer, after the browser's own first
+  // layout: measuring here would force that layout inside this script's
+  // task, one long task instead of two short ones on a slow phone.
+  if (window.ResizeObserver) new ResizeObserver(sendHeight).observe(document.documentElement);
+  else requestAnimationFrame(sendHeight);
   document.body.addEventListener("htmx:afterSettle", sendHeight);
-  sendHeight();
   root.dataset.ready = "true";
   tell("ready");
 })();

@@ -19,7 +19,9 @@
         // Pipedrive allows custom panels from 100 to 750 px high.
         sdk.execute(SDK.Command.RESIZE, { height: Math.max(100, Math.min(750, e.detail)) });
       });
-      document.dispatchEvent(new CustomEvent("qwoty:resize", { detail: document.documentElement.scrollHeight }));
+      document.dispatchEvent(
+        new CustomEvent("qwoty:resize", { detail: Math.ceil(document.documentElement.getBoundingClientRect().height) }),
+      );
       if (!card) return;
       document.addEventListener("qwoty:session-expired", function () {
         sdk

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/qwoty/companion/qwoty"
 )
@@ -19,6 +20,8 @@ type CardView struct {
 	ParentOrigins []string
 	Quotes        []qwoty.Quote
 	Open          *qwoty.Quote
+	// Money writes amounts in the rep's locale (the CRM's request names it).
+	Money qwoty.Money
 }
 
 // ErrorView is a full-page error state.
@@ -40,7 +43,10 @@ type ErrorView struct {
 
 // htmxConfig keeps htmx within the page's CSP (no eval, no inline styles) and
 // swaps 4xx answers (they carry an HX-Retarget to the flash) but not 5xx.
-const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,` +
+// New content is settled at once (no settle delay: the card has no CSS
+// transitions), so its elements answer events as soon as it is in place:
+// card.js replays an edit made during a save on them right after the swap.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"defaultSettleDelay":0,` +
 	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"401","swap":false,"error":true},` +
 	`{"code":"4..","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}`
 
@@ -58,14 +64,6 @@ func versionVals(q *qwoty.Quote) string {
 
 func statusVals(s qwoty.Status) string {
 	return fmt.Sprintf(`{"status":"%s"}`, s)
-}
-
-func money(q *qwoty.Quote, v interface{ StringFixed(int32) string }) string {
-	return v.StringFixed(qwoty.CurrencyExponent(q.Currency))
-}
-
-func amount(q qwoty.Quote) string {
-	return qwoty.DisplayAmount(q.Totals.Total, q.Currency)
 }
 
 // plain renders an input value for a decimal: no trailing zeros ("12.5").
@@ -87,6 +85,44 @@ func statusAction(s qwoty.Status) string {
 		return "Revise (back to draft)"
 	}
 	return string(s)
+}
+
+// lockedNote says why a quote's lines cannot change, and what can be done
+// today: a sent, viewed, rejected or expired quote goes back to draft with
+// its Revise button; an accepted one is final.
+func lockedNote(s qwoty.Status) string {
+	if s == qwoty.StatusAccepted {
+		return "This quote was accepted: it is final, and its lines and terms can no longer change."
+	}
+	if s.CanMoveTo(qwoty.StatusDraft) {
+		return "This quote is " + string(s) + ": its lines and terms are locked. To change them, move it back to draft with " +
+			"\"" + statusAction(qwoty.StatusDraft) + "\" below."
+	}
+	return "This quote is " + string(s) + ": its lines and terms are locked."
+}
+
+// quoteCount is the list's heading ("1 quote", "3 quotes").
+func quoteCount(n int) string {
+	if n == 1 {
+		return "1 quote"
+	}
+	return strconv.Itoa(n) + " quotes"
+}
+
+// lineName names a line in a button's label: its SKU, else its description.
+func lineName(l qwoty.LineItem) string {
+	if l.SKU != "" {
+		return l.SKU
+	}
+	return l.Description
+}
+
+// maxLen is the longest a line's text field may be, in characters.
+func maxLen(name string) string {
+	if name == "description" {
+		return "1000"
+	}
+	return "64"
 }
 
 func titleOr(q qwoty.Quote) string {
