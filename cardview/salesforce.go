@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 )
@@ -175,31 +176,9 @@ func CheckSkew(ts, now time.Time) error {
 	if d > MaxSkew || d < -MaxSkew {
 		return qwoty.Errorf(qwoty.CodeTimestampOutOfRange,
 			"Check the clock of the machine that signed the request (Salesforce's is right; a replayed or hand-made request is not).",
-			"the request timestamp is %s away from the server's clock (limit %s)", skewText(ts, now), MaxSkew)
+			"the request timestamp is %s away from the server's clock (limit %s)", crm.GapText(ts.Unix(), now.Unix(), time.Second), MaxSkew)
 	}
 	return nil
-}
-
-// skewText says how far ts is from now for a message, rounded to the second,
-// for any pair of times a header can give. time.Duration stops at about 292
-// years (now.Sub saturates there and would print 2562047h47m16s for a
-// timestamp like 999999999999), so a gap of two days or more is given in
-// days, and of two years or more in years, computed from Unix seconds.
-func skewText(ts, now time.Time) string {
-	a, b := ts.Unix(), now.Unix()
-	if a < b {
-		a, b = b, a
-	}
-	const day = 24 * 60 * 60
-	gap := uint64(a) - uint64(b) // exact: a >= b, and uint64 holds any difference of two int64s
-	switch {
-	case gap < 2*day:
-		return (time.Duration(gap) * time.Second).String()
-	case gap < 2*365*day:
-		return strconv.FormatUint(gap/day, 10) + " days"
-	default:
-		return strconv.FormatUint(gap/(365*day), 10) + " years"
-	}
 }
 
 // VerifyMAC checks h's MAC against each secret in constant time. Every secret

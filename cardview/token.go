@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -90,7 +91,7 @@ func NewTokens(now func() time.Time, keys ...Key) *Tokens {
 		// HS256 only: a token naming any other alg (none, RS256 with our
 		// secret as a "public key", …) is refused before its key is looked up.
 		// Strict decoding: base64url with its unused bits zero, so each token
-		// has one spelling (see canonicalJWT).
+		// has one spelling (see crm.CompactJWT).
 		t.parsers[aud] = jwt.NewParser(
 			jwt.WithStrictDecoding(),
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -201,7 +202,7 @@ func (t *Tokens) Parse(token, audience string) (*Claims, error) {
 	}
 	var c Claims
 	_, err := parser.ParseWithClaims(token, &c, t.keyFunc)
-	if err == nil && !canonicalJWT(token) {
+	if err == nil && !crm.CompactJWT(token) {
 		err = errNotCanonical
 	}
 	switch {
@@ -261,22 +262,6 @@ func (t *Tokens) Refresh(c *Claims) (string, time.Time, error) {
 // line break inside it would leave a valid token.
 var errNotCanonical = errors.New("cardview: the token holds characters outside base64url")
 
-// canonicalJWT says whether token is three base64url segments and nothing
-// else: no padding, spaces or line breaks.
-func canonicalJWT(token string) bool {
-	dots := 0
-	for i := 0; i < len(token); i++ {
-		switch c := token[i]; {
-		case c == '.':
-			dots++
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-	}
-	return dots == 2
-}
-
 func (t *Tokens) keyFunc(tok *jwt.Token) (any, error) {
 	kid, _ := tok.Header["kid"].(string)
 	for _, k := range t.keys {
@@ -295,7 +280,7 @@ func (t *Tokens) ParseExpired(token, audience string) (*Claims, error) {
 	if _, err := t.lenient.ParseWithClaims(token, &c, t.keyFunc); err != nil {
 		return nil, err
 	}
-	if !canonicalJWT(token) {
+	if !crm.CompactJWT(token) {
 		return nil, errNotCanonical
 	}
 	if c.Issuer != issuer || len(c.Audience) != 1 || c.Audience[0] != audience {

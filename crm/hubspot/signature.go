@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -111,7 +112,7 @@ func VerifyV3(secret string, method, uri string, body []byte, sigHeader, tsHeade
 	if d := now.Sub(time.UnixMilli(ms)); d > MaxSkew || d < -MaxSkew { // Sub saturates: right for any ms
 		return qwoty.Errorf(qwoty.CodeTimestampOutOfRange,
 			"HubSpot signs each call when it makes it: a request this far from our clock is a replay, or our server's clock is wrong.",
-			"the request timestamp is %s away from the server's clock (limit %s)", skewText(ms, now.UnixMilli()), MaxSkew)
+			"the request timestamp is %s away from the server's clock (limit %s)", crm.GapText(ms, now.UnixMilli(), time.Millisecond), MaxSkew)
 	}
 	// Strict: the unused bits of the last character must be zero, and the
 	// exact length leaves no room for the line breaks base64 decoders skip,
@@ -128,26 +129,6 @@ func VerifyV3(secret string, method, uri string, body []byte, sigHeader, tsHeade
 			"the signature does not match the HubSpot app's client secret for %s %s", method, withoutQuery(uri))
 	}
 	return nil
-}
-
-// skewText says how far apart two Unix millisecond times are, for a message,
-// for any times the header allows: to the millisecond under two days, then
-// in days, then in years. A time.Duration stops at about 292 years and would
-// print 2562047h47m16.854s for a timestamp like 999999999999999.
-func skewText(a, b int64) string {
-	if a < b {
-		a, b = b, a
-	}
-	const day = 24 * 60 * 60 * 1000
-	gap := uint64(a) - uint64(b) // exact: a >= b, and uint64 holds any difference of two int64s
-	switch {
-	case gap < 2*day:
-		return (time.Duration(gap) * time.Millisecond).String()
-	case gap < 2*365*day:
-		return strconv.FormatUint(gap/day, 10) + " days"
-	default:
-		return strconv.FormatUint(gap/(365*day), 10) + " years"
-	}
 }
 
 // withoutQuery names the URI in a message without its query, which carries

@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -97,7 +98,7 @@ func VerifyPanelToken(token string, secrets [][]byte, now time.Time) (*Claims, e
 	if len(keys) == 0 {
 		return nil, errors.New("pipedrive: verify token: no JWT secret or client secret is configured")
 	}
-	if !base64URLSegments(token) {
+	if !crm.CompactJWT(token) {
 		// Base64 decoders skip line breaks, and the signature segment is not
 		// signed itself: refuse anything but the token's one spelling.
 		return nil, invalidToken(errors.New("the token holds characters outside base64url"))
@@ -130,22 +131,6 @@ func VerifyPanelToken(token string, secrets [][]byte, now time.Time) (*Claims, e
 		c.IssuedAt = wc.IssuedAt.Time
 	}
 	return c, nil
-}
-
-// base64URLSegments says whether token is three base64url segments and
-// nothing else (no padding, spaces or line breaks).
-func base64URLSegments(token string) bool {
-	dots := 0
-	for i := 0; i < len(token); i++ {
-		switch c := token[i]; {
-		case c == '.':
-			dots++
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-	}
-	return dots == 2
 }
 
 func invalidToken(err error) *qwoty.Error {
