@@ -123,6 +123,17 @@ func (s *Server) requireAdmin(c *gin.Context) {
 	c.Next()
 }
 
+// requireTester lets admins and members run Test connection: it reads the
+// org and records the outcome, but changes nothing in it.
+func (s *Server) requireTester(c *gin.Context) {
+	if sess := sessionOf(c); sess == nil || !(sess.User.Role.CanManageIntegrations() || sess.User.Role == qwoty.RoleMember) {
+		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin or a member of your workspace.", "viewers cannot run Test connection"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // page builds the shared part of a console page.
 func page(c *gin.Context) templates.ConsolePage {
 	sess := sessionOf(c)

@@ -90,3 +90,29 @@ func (s *Server) activeConnection(c *gin.Context, provider qwoty.Provider) (*qwo
 	}
 	return nil, qwoty.Errorf(qwoty.CodeNotFound, "Connect it first from Settings → Integrations.", "this workspace has no active %s connection", provider)
 }
+
+// disconnectConfirm asks before disconnecting: what stops, what is kept.
+func (s *Server) disconnectConfirm(p qwoty.Provider) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		conn, err := s.activeConnection(c, p)
+		if err != nil {
+			s.consoleFail(c, err)
+			return
+		}
+		render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{
+			ConsolePage: page(c), Provider: p, Name: p.Title(), Conn: conn}))
+	}
+}
+
+// confirmed lets a disconnection through only from the confirmation page
+// (its form carries confirm=disconnect); any other post is sent there.
+func (s *Server) confirmed(p qwoty.Provider) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.PostForm("confirm") != "disconnect" {
+			c.Redirect(http.StatusSeeOther, "/settings/integrations/"+string(p)+"/disconnect")
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
+}

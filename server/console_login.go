@@ -34,7 +34,11 @@ func (s *Server) loginShow(c *gin.Context) {
 		s.consoleFail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.Login(templates.LoginView{NoUsers: n == 0}))
+	v := templates.LoginView{NoUsers: n == 0}
+	if v.NoUsers && s.cfg.Dev() {
+		v.SetupURL = devSetupPath
+	}
+	render(c, http.StatusOK, templates.Login(v))
 }
 
 // loginSubmit checks an email and password. In order: the throttle (the

@@ -196,27 +196,12 @@ func (s *Server) writeConfig(ctx context.Context, conn *qwoty.Connection, secret
 	if err == nil && state.OrgID != "" && state.OrgID != conn.ExternalID {
 		err = fmt.Errorf("the config was written in org %s, not %s", state.OrgID, conn.ExternalID)
 	}
-	code, msg := checkOutcome(err)
+	code, msg := checkOutcome(err, conn.InstanceURL)
+	if err != nil {
+		s.log.WarnContext(ctx, "writing the org's config failed", "connection_id", conn.ID, "error", err.Error())
+	}
 	s.recordCheck(ctx, conn.ID, code, msg, actor, "connection.config_written")
 	return code == "package_not_installed"
-}
-
-// checkOutcome turns a CRM call's error into the code and message the
-// console keeps as the connection's last error ("" when it succeeded).
-func checkOutcome(err error) (code, message string) {
-	switch {
-	case err == nil:
-		return "", ""
-	case errors.Is(err, salesforce.ErrPackageNotInstalled):
-		return "package_not_installed", "The Qwoty package is not installed in this org: install it (Step 1), then reconnect."
-	case errors.Is(err, salesforce.ErrInsufficientAccess):
-		return "insufficient_access", "The Salesforce user who connected needs Customize Application and the Qwoty Admin permission set: grant them, then reconnect."
-	case qwoty.ErrorCode(err) == qwoty.CodeOAuthFailed:
-		return "refresh_rejected", "The CRM refused the refresh token: reconnect the org."
-	case qwoty.ErrorCode(err) == qwoty.CodeOrgDisconnected:
-		return "no_oauth_token", "This connection was made without OAuth (qwoty connection add): connect the org from Settings → Integrations to manage it here."
-	}
-	return "crm_error", "Salesforce answered with an error: " + err.Error()
 }
 
 func (s *Server) recordCheck(ctx context.Context, connID, code, msg, actor, action string) {
@@ -276,13 +261,20 @@ func (s *Server) salesforceTest(c *gin.Context) {
 		report, err = cl.Ping(ctx)
 		return err
 	})
-	pv := pingView(report, err)
+	pv := pingView(report, err, conn.InstanceURL, s.cfg.AppURL)
 	code, msg := "", ""
 	switch {
 	case err != nil:
-		code, msg = checkOutcome(err)
+		code, msg = checkOutcome(err, conn.InstanceURL)
+		s.log.WarnContext(ctx, "test connection: the ping did not run", "connection_id", conn.ID, "error", err.Error())
 	case !pv.OK:
 		code, msg = "test_failed", pv.Fix
+		for _, st := range pv.Steps {
+			if !st.OK && !st.Skipped {
+				msg = strings.TrimSuffix(st.Message, ".") + ". " + st.Fix
+				break
+			}
+		}
 	}
 	s.recordCheck(ctx, conn.ID, code, msg, sessionOf(c).User.Email, "connection.tested")
 	v, verr := s.integrationsView(c)
@@ -292,42 +284,6 @@ func (s *Server) salesforceTest(c *gin.Context) {
 	}
 	v.Ping = &pv
 	render(c, http.StatusOK, templates.Integrations(v))
-}
-
-// pingFixes says what to do when a step of the ping fails.
-var pingFixes = map[string]string{
-	"token":     "Reconnect the org: Salesforce no longer accepts our token.",
-	"config":    "Reconnect the org so the secret and app URL are written into it (the Qwoty Config custom setting).",
-	"callout":   "In Setup → Named Credentials, Qwoty_API must point at this server's URL; the user needs the Qwoty User permission set.",
-	"signature": "The org's secret is not ours: rotate the secret (or reconnect) to write the current one.",
-}
-
-func pingView(r *salesforce.PingReport, err error) templates.PingView {
-	pv := templates.PingView{}
-	if err != nil {
-		code, msg := checkOutcome(err)
-		if code == "refresh_rejected" {
-			pv.Steps = append(pv.Steps, templates.PingStepView{Name: "token", Message: "refused"})
-			pv.Fix = pingFixes["token"]
-			return pv
-		}
-		// The ping did not run: say why, without claiming the token works.
-		pv.Steps = append(pv.Steps, templates.PingStepView{Name: "ping", Message: "could not run: " + msg})
-		pv.Fix = msg
-		return pv
-	}
-	pv.Steps = append(pv.Steps, templates.PingStepView{Name: "token", OK: true, Message: "accepted"})
-	pv.OK, pv.RequestID = r.OK, r.RequestID
-	for _, st := range r.Steps {
-		pv.Steps = append(pv.Steps, templates.PingStepView{Name: st.Name, OK: st.OK, Skipped: st.Code == "SKIPPED", Message: st.Message})
-		if !st.OK && st.Code != "SKIPPED" && pv.Fix == "" {
-			pv.Fix = pingFixes[st.Name]
-			if pv.Fix == "" {
-				pv.Fix = st.Message
-			}
-		}
-	}
-	return pv
 }
 
 // salesforceRotate gives the org a new secret; the old one keeps working
@@ -343,7 +299,7 @@ func (s *Server) salesforceRotate(c *gin.Context) {
 	if _, err := s.db.AccessToken(ctx, conn.ID); err != nil {
 		// Without a token the new secret could not be written into the org,
 		// and cards would stop when the grace ends: refuse before rotating.
-		_, msg := checkOutcome(err)
+		_, msg := checkOutcome(err, conn.InstanceURL)
 		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, msg, "this connection cannot be rotated from the console"))
 		return
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,6 +16,25 @@ import (
 // setupShow opens the first-run page from the one-time link in the log.
 func (s *Server) setupShow(c *gin.Context) {
 	token := c.Query("token")
+	if token == "" && s.cfg.Dev() {
+		// Development only: the home page's link. A new one-time link
+		// replaces the one printed at start, and works only while no
+		// user exists.
+		n, err := s.db.CountUsers(c.Request.Context())
+		if err != nil {
+			s.consoleFail(c, err)
+			return
+		}
+		if n == 0 {
+			fresh, err := s.db.NewSetupToken(c.Request.Context(), devSetupLinkTTL)
+			if err != nil {
+				s.consoleFail(c, err)
+				return
+			}
+			c.Redirect(http.StatusSeeOther, "/setup?token="+fresh)
+			return
+		}
+	}
 	ok, err := s.db.SetupTokenValid(c.Request.Context(), token)
 	if err != nil {
 		s.consoleFail(c, err)
@@ -27,6 +47,9 @@ func (s *Server) setupShow(c *gin.Context) {
 	}
 	render(c, http.StatusOK, templates.Setup(templates.SetupView{Token: token}))
 }
+
+// devSetupLinkTTL bounds a setup link made from the home page in development.
+const devSetupLinkTTL = time.Hour
 
 // setupSubmit creates the first workspace and its admin, and logs them in.
 func (s *Server) setupSubmit(c *gin.Context) {
@@ -66,6 +89,13 @@ func (s *Server) setupSubmit(c *gin.Context) {
 	if err != nil {
 		s.hashFail(c, err)
 		return
+	}
+	if s.cfg.Dev() {
+		// One story in development: the admin's workspace is the one
+		// whose connection the playground signs for.
+		if err := AdoptDevWorkspace(c.Request.Context(), s.db, v.Workspace); err != nil {
+			s.log.WarnContext(c.Request.Context(), "development workspace not adopted", "error", err.Error())
+		}
 	}
 	u, err := s.db.CreateFirstAdmin(c.Request.Context(), v.Token, v.Workspace, store.NewUser{Email: v.Email, Name: v.Name, PasswordHash: hash})
 	if err != nil {

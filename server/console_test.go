@@ -259,7 +259,7 @@ func TestConsoleConnectTestRotateDisconnectReconnect(t *testing.T) {
 	do(t, e.request(callout{org: e.org, secret: []byte(rotated), body: body(recordA, accountA, "Acme", "USD")})).answer(t)
 
 	// Disconnect: stops at once, clears the org's secret, keeps the data.
-	b.post(e.url()+"/settings/integrations/salesforce/disconnect", url.Values{"csrf": {b.csrf()}}).
+	b.post(e.url()+"/settings/integrations/salesforce/disconnect", url.Values{"csrf": {b.csrf()}, "confirm": {"disconnect"}}).
 		want(200, "/settings/integrations", "Salesforce was disconnected", `id="health-salesforce">Not connected`)
 	if e.emu.Config(e.org).Secret != "" {
 		t.Fatal("disconnect left the secret in the org")
@@ -334,7 +334,7 @@ func TestConsoleSecondCRMNeedsDisconnectFirst(t *testing.T) {
 	b.get(e.url()+"/settings/integrations/salesforce/install").want(200, "", "disconnect it in Integrations before connecting Salesforce")
 	// Disconnecting HubSpot frees the workspace for Salesforce.
 	b.get(e.url() + "/settings/integrations")
-	b.post(e.url()+"/settings/integrations/hubspot/disconnect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "HubSpot was disconnected")
+	b.post(e.url()+"/settings/integrations/hubspot/disconnect", url.Values{"csrf": {b.csrf()}, "confirm": {"disconnect"}}).want(200, "/settings/integrations", "HubSpot was disconnected")
 	e.connect(t, b)
 	b.want(200, "/settings/integrations", "Salesforce is connected")
 }
@@ -415,7 +415,7 @@ func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
 		t.Fatalf("no access token stored: %v", err)
 	}
 	b.get(e.url() + "/settings/integrations")
-	b.post(e.url()+"/settings/integrations/pipedrive/disconnect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "Pipedrive was disconnected")
+	b.post(e.url()+"/settings/integrations/pipedrive/disconnect", url.Values{"csrf": {b.csrf()}, "confirm": {"disconnect"}}).want(200, "/settings/integrations", "Pipedrive was disconnected")
 }
 
 func TestHubSpotQuotePrefilledFromTheDeal(t *testing.T) {

@@ -8,11 +8,33 @@ import (
 	"github.com/qwoty/companion/templates"
 )
 
-// home is the landing page; in development it leads to the playground.
+// devSetupPath is, in development only, the way to the first-run page from
+// the home and login pages: it makes a one-time setup link and follows it.
+// In production the link is only in the server's log.
+const devSetupPath = "/setup"
+
+// home is the landing page: the way into the console, and in development
+// the playground and, while no admin exists, the first-run page.
 func (s *Server) home(c *gin.Context) {
 	v := templates.HomeView{Dev: s.cfg.Dev(), Version: s.version}
 	if s.cfg.Dev() && s.cfg.PlaygroundPort > 0 {
 		v.PlaygroundURL = PlaygroundOrigin(s.cfg)
 	}
+	if s.cfg.Dev() {
+		n, err := s.db.CountUsers(c.Request.Context())
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if n == 0 {
+			v.SetupURL = devSetupPath
+		}
+	}
 	render(c, http.StatusOK, templates.Home(v))
+}
+
+// consoleEntry is /console: the console's front door, Integrations (which
+// sends a visitor without a session to the login page).
+func (s *Server) consoleEntry(c *gin.Context) {
+	c.Redirect(http.StatusSeeOther, "/settings/integrations")
 }

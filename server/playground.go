@@ -49,12 +49,18 @@ func PlaygroundOrigin(cfg *config.Config) string {
 
 // EnsureDevConnection makes the development org's connection on first start
 // (development mode only) and lets the playground's origin frame its card.
-// An existing, active one with the right origin is left as it is (its secret
-// too); otherwise it is re-enabled, which issues a new secret: the playground
+// An existing connection stays in its workspace (the first admin's, once
+// setup adopted it) and keeps its secret when active with the right origin.
+// One the admin disconnected stays disconnected: the playground then shows
+// what a rep would see, until the admin reconnects it in the console.
+// Otherwise it is re-enabled, which issues a new secret: the playground
 // reads the secret from the database on every page, so nothing else holds it.
 func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) (*qwoty.Connection, error) {
 	origin := PlaygroundOrigin(cfg)
 	c, err := db.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, DevOrgID)
+	if err == nil && c.Status == qwoty.ConnectionDisconnected {
+		return c, nil
+	}
 	if err == nil && c.Status == qwoty.ConnectionActive && len(c.FrameOrigins) == 1 && c.FrameOrigins[0] == origin {
 		return c, nil
 	}
@@ -64,10 +70,30 @@ func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) 
 	if err != nil && !errors.Is(err, qwoty.ErrNotFound) && !errors.Is(err, keyring.ErrOpen) {
 		return nil, err
 	}
+	ws := devWorkspace
+	if err == nil || errors.Is(err, keyring.ErrOpen) {
+		ws = "" // where it is
+	}
 	return db.AddConnection(ctx, store.AddConnectionParams{
-		Workspace: devWorkspace, Provider: qwoty.ProviderSalesforce, ExternalID: DevOrgID,
+		Workspace: ws, Provider: qwoty.ProviderSalesforce, ExternalID: DevOrgID,
 		MyDomain: devMyDomain, FrameOrigins: []string{origin}, Actor: "qwoty serve (development)",
 	})
+}
+
+// AdoptDevWorkspace, in development, renames the workspace that holds the
+// playground's connection to the name the first admin gave, while nobody
+// belongs to it: the admin then lands in it, and what the console does to
+// the connection (test, rotate, disconnect) is what the playground's card
+// meets. It does nothing when that name is taken or the workspace has users.
+func AdoptDevWorkspace(ctx context.Context, db *store.DB, name string) error {
+	_, err := db.Pool().Exec(ctx, `UPDATE workspaces w SET name = $1
+		WHERE w.id = (SELECT workspace_id FROM connections WHERE provider = $2 AND external_id = $3)
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.workspace_id = w.id)
+		AND NOT EXISTS (SELECT 1 FROM workspaces o WHERE o.name = $1)`, name, qwoty.ProviderSalesforce, DevOrgID)
+	if err != nil {
+		return fmt.Errorf("adopt the development workspace as %q: %w", name, err)
+	}
+	return nil
 }
 
 // Playground is the dev host page: laid out like an Opportunity page, its

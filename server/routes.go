@@ -22,6 +22,7 @@ func (s *Server) routes() *gin.Engine {
 	r.Use(s.requestID, s.accessLog, s.recover, secureHeaders)
 
 	r.GET("/", s.home)
+	r.GET("/console", s.consoleEntry)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/static/*path", staticFiles())
@@ -60,19 +61,21 @@ func (s *Server) routes() *gin.Engine {
 	member.POST("/logout", s.logout)
 	member.GET("/settings/integrations", s.integrationsShow)
 	member.GET("/settings/users", s.usersShow)
+	member.POST("/settings/integrations/salesforce/test", s.requireTester, s.salesforceTest)
 	admin := member.Group("", s.requireAdmin)
 	admin.GET("/settings/audit", s.auditShow)
 	admin.POST("/settings/users", s.userAdd)
 	admin.GET("/settings/integrations/salesforce/install", s.salesforceInstall)
 	admin.POST("/settings/integrations/salesforce/connect", s.salesforceConnect)
 	admin.GET(SalesforceCallbackPath, s.salesforceCallback)
-	admin.POST("/settings/integrations/salesforce/test", s.salesforceTest)
 	admin.POST("/settings/integrations/salesforce/rotate", s.salesforceRotate)
-	admin.POST("/settings/integrations/salesforce/disconnect", s.salesforceDisconnect)
+	admin.GET("/settings/integrations/salesforce/disconnect", s.disconnectConfirm(qwoty.ProviderSalesforce))
+	admin.POST("/settings/integrations/salesforce/disconnect", s.confirmed(qwoty.ProviderSalesforce), s.salesforceDisconnect)
 	for _, p := range []qwoty.Provider{qwoty.ProviderHubSpot, qwoty.ProviderPipedrive} {
 		admin.POST("/settings/integrations/"+string(p)+"/connect", s.crmConnect(p))
 		admin.GET("/oauth/"+string(p)+"/callback", s.crmCallback(p))
-		admin.POST("/settings/integrations/"+string(p)+"/disconnect", s.connectionDisconnect(p))
+		admin.GET("/settings/integrations/"+string(p)+"/disconnect", s.disconnectConfirm(p))
+		admin.POST("/settings/integrations/"+string(p)+"/disconnect", s.confirmed(p), s.connectionDisconnect(p))
 	}
 
 	r.NoRoute(s.noRoute)

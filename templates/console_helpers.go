@@ -41,3 +41,13 @@ func stepClass(s PingStepView) string {
 	}
 	return "step-failed"
 }
+
+func stepStatus(s PingStepView) string {
+	switch {
+	case s.Skipped:
+		return "not run"
+	case s.OK:
+		return "passed"
+	}
+	return "failed"
+}

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/qwoty/companion/qwoty"
@@ -18,6 +19,12 @@ type ConsolePage struct {
 
 // CanManage reports whether the user may change integrations and users.
 func (p ConsolePage) CanManage() bool { return p.User != nil && p.User.Role.CanManageIntegrations() }
+
+// CanTest reports whether the user may run Test connection: admins and
+// members, not viewers.
+func (p ConsolePage) CanTest() bool {
+	return p.User != nil && (p.User.Role.CanManageIntegrations() || p.User.Role == qwoty.RoleMember)
+}
 
 // CRMCard is one CRM on the Integrations page.
 type CRMCard struct {
@@ -54,12 +61,24 @@ type PingView struct {
 	RequestID string
 }
 
-// PingStepView is one step of a test.
+// PingStepView is one step of a test: in plain words, with the fix and
+// the technical detail of a failure.
 type PingStepView struct {
-	Name    string
+	Name    string // token, config, callout, signature
+	Title   string
 	OK      bool
 	Skipped bool
 	Message string
+	Fix     string
+	Detail  string
+}
+
+// DisconnectView asks an admin to confirm a disconnection.
+type DisconnectView struct {
+	ConsolePage
+	Provider qwoty.Provider
+	Name     string
+	Conn     *qwoty.Connection
 }
 
 // InstallView is the "Install the Salesforce Integration" page.
@@ -91,6 +110,8 @@ type LoginView struct {
 	Email   string
 	Error   string
 	NoUsers bool
+	// SetupURL is the way to the first-run page, development only.
+	SetupURL string
 }
 
 // SetupView is the first-run page that creates the first admin.
@@ -121,16 +142,84 @@ func healthLabel(h qwoty.Health) string {
 	return "Not connected"
 }
 
-func detailText(d map[string]any) string {
-	if len(d) == 0 {
-		return ""
-	}
-	out := ""
-	for _, k := range sortedKeys(d) {
-		if out != "" {
-			out += ", "
+// checkProblems word the codes a failed check leaves in the audit log.
+var checkProblems = map[string]string{
+	"package_not_installed": "the Qwoty package is not installed in the org",
+	"insufficient_access":   "the Salesforce user may not change Qwoty's settings",
+	"refresh_rejected":      "Salesforce no longer accepts Qwoty's access",
+	"no_oauth_token":        "the connection was made with the command line",
+	"crm_unreachable":       "Qwoty could not reach the org",
+	"crm_error":             "Salesforce answered with an error",
+	"test_failed":           "a step of the org's round trip failed",
+}
+
+// auditText says what an audit entry records, for a person reading the log.
+func auditText(e store.AuditEntry) string {
+	d := func(k string) string { return toString(e.Detail[k]) }
+	crm := func() string {
+		if p := qwoty.Provider(d("provider")); p != "" {
+			return p.Title()
 		}
-		out += k + ": " + toString(d[k])
+		return "The CRM"
 	}
-	return out
+	failed := func(what string) string {
+		if ok, _ := e.Detail["ok"].(bool); ok {
+			return what + ": passed"
+		}
+		why := checkProblems[d("code")]
+		if why == "" {
+			why = d("code")
+		}
+		return what + ": failed, " + why
+	}
+	switch e.Action {
+	case "connection.added":
+		return crm() + " account " + d("externalId") + " connected with the command line (a new secret was issued)"
+	case "connection.connected":
+		out := crm() + " org " + d("externalId") + " connected"
+		if u := d("crmUser"); u != "" {
+			out += " as " + u
+		}
+		return out
+	case "connection.config_written":
+		return failed("Secret and app URL written into the org")
+	case "connection.tested":
+		return failed("Connection tested")
+	case "connection.secret_rotated":
+		return "Secret rotated; the previous one kept working for " + graceText(e.Detail["graceSeconds"])
+	case "connection.disconnected":
+		return "Connection disconnected; its quotes are kept"
+	case "connection.token_refresh_failed":
+		return "Salesforce refused to renew Qwoty's access: the org must be reconnected"
+	case "user.first_admin_created":
+		return "First admin " + d("email") + " created"
+	case "user.created":
+		return "User " + d("email") + " added as " + d("role")
+	case "quote.status_changed":
+		return "Quote " + d("quote") + " moved from " + d("from") + " to " + d("to")
+	}
+	return e.Action
+}
+
+func graceText(v any) string {
+	n, ok := v.(float64)
+	if !ok || n <= 0 {
+		return "a grace period"
+	}
+	if int(n)%60 == 0 {
+		m := int(n) / 60
+		if m == 1 {
+			return "1 minute"
+		}
+		return strconv.Itoa(m) + " minutes"
+	}
+	return strconv.Itoa(int(n)) + " seconds"
+}
+
+// roleDescriptions say what each role can do, as the role checks in
+// server/console_auth.go allow it.
+var roleDescriptions = []struct{ Role, Text string }{
+	{"member", "member: sees integrations and users, and can run Test connection"},
+	{"viewer", "viewer: sees integrations and users; can change or test nothing"},
+	{"admin", "admin: also connects, rotates and disconnects CRMs, adds users, reads the audit log"},
 }

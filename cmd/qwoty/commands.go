@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -113,7 +115,21 @@ func cmdConnection(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer a.db.Close()
+	// Re-keying an existing connection replaces its secret with no grace:
+	// whatever signs with the old one (the org, the playground, a console
+	// connection) is refused from now on. Say so, so that it is never a
+	// silent take-over.
+	prev, prevErr := a.db.ConnectionByExternalID(context.Background(), provider, p.ExternalID)
+	existed := prevErr == nil || errors.Is(prevErr, keyring.ErrOpen)
 	c, err := a.db.AddConnection(context.Background(), p)
+	if err == nil && existed {
+		status := "an existing"
+		if prev != nil {
+			status = "the " + string(prev.Status)
+		}
+		fmt.Fprintf(stderr, "qwoty connection add: warning: re-keyed %s connection %s of %s account %s: it has a new secret, and the old one is refused from now on (cards signed with it answer signature_invalid until the new secret is in the CRM)\n",
+			status, c.ID, provider.Title(), p.ExternalID)
+	}
 	if err != nil {
 		e := qwoty.AsError(err)
 		fmt.Fprintf(stderr, "qwoty connection add: %s", e.Message)

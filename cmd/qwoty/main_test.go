@@ -39,6 +39,9 @@ func runCLI(args ...string) (int, string, string) {
 func TestConnectionAddThenSignedCalloutIsAccepted(t *testing.T) {
 	dbURL := setEnv(t)
 	code, out, errs := runCLI("connection", "add", "salesforce", "--org-id", "00D5g000004XyZa", "--my-domain", "acme--uat", "--sandbox", "--workspace", "Acme")
+	if strings.Contains(errs, "warning") {
+		t.Fatalf("a new connection warned: %q", errs)
+	}
 	if code != 0 {
 		t.Fatalf("connection add: exit %d: %s", code, errs)
 	}
@@ -93,7 +96,11 @@ func TestConnectionAddThenSignedCalloutIsAccepted(t *testing.T) {
 	}
 
 	// Re-enabling the same org keeps its workspace and issues a new secret.
-	code, out, _ = runCLI("connection", "add", "salesforce", "--org-id", "00D5g000004XyZaEAK", "--my-domain", "acme--uat", "--sandbox")
+	code, out, errs = runCLI("connection", "add", "salesforce", "--org-id", "00D5g000004XyZaEAK", "--my-domain", "acme--uat", "--sandbox")
+	// ... and says so on stderr: the old secret stops working at once.
+	if !strings.Contains(errs, "warning: re-keyed the active connection "+added.ConnectionID) || !strings.Contains(errs, "00D5g000004XyZaEAK") {
+		t.Fatalf("re-keying an existing connection: stderr %q, want a warning naming the connection and the org", errs)
+	}
 	var again struct{ ConnectionID, WorkspaceID, Secret string }
 	json.Unmarshal([]byte(out), &again)
 	if code != 0 || again.ConnectionID != added.ConnectionID || again.WorkspaceID != added.WorkspaceID || again.Secret == added.Secret {

@@ -135,7 +135,16 @@ func startSalesforceEmulator(cfg *config.Config) (*sftest.Server, error) {
 	_, _ = rand.Read(secret)
 	app := sftest.App{ClientID: "qwoty-dev-emulator", ClientSecret: hex.EncodeToString(secret),
 		CallbackURLs: []string{cfg.AppURL + server.SalesforceCallbackPath}}
-	emu, err := sftest.Start(sftest.Options{App: app, Addr: "127.0.0.1:" + strconv.Itoa(cfg.PlaygroundPort+1)})
+	// The emulator's org is the playground's: connecting it in the console
+	// takes over the connection the playground signs for, in the admin's
+	// workspace, so what the console does is what the playground's card
+	// meets. The admin logs in and allows access as with Salesforce.
+	org := sftest.Org{ID: server.DevOrgID, MyDomain: "qwoty-dev", Users: []sftest.User{
+		{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Email: "admin@qwoty-dev.example", Name: "Ada Admin", Admin: true},
+		{ID: sftest.DefaultRepID, Username: "rep@qwoty-dev.example", Email: "rep@qwoty-dev.example", Name: "Dev Rep"},
+	}}
+	emu, err := sftest.Start(sftest.Options{App: app, Orgs: []sftest.Org{org}, ShowLogin: true,
+		Addr: "127.0.0.1:" + strconv.Itoa(cfg.PlaygroundPort+1)})
 	if err != nil {
 		return nil, err
 	}

@@ -37,9 +37,17 @@ type refreshToken struct {
 }
 
 // authorize is GET /services/oauth2/authorize. The browser is assumed logged
-// in as the LoginAs user, who approves at once.
+// in as the LoginAs user, who approves at once; with Options.ShowLogin the
+// user logs in and allows access first (POST, login.go).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			errorPage(w, "invalid_request", "request body is not a form")
+			return
+		}
+		q = r.PostForm
+	}
 	// An unknown client or callback cannot be trusted with a redirect:
 	// Salesforce shows the error on its own page (observed: the page reads
 	// "error=invalid_client_id&error_description=client%20identifier%20invalid").
@@ -78,6 +86,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	u := s.loginAs
+	s.mu.Unlock()
+	if s.opts.ShowLogin {
+		var done bool
+		if u, done = s.loginAndConsent(w, r, q, fail); done {
+			return
+		}
+	}
+	s.mu.Lock()
 	if !u.org.installed {
 		s.mu.Unlock()
 		// Observed after a successful login when the External Client App is

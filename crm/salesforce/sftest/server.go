@@ -98,6 +98,11 @@ type Options struct {
 	// the authorize endpoint approves as them, in their org. Empty means the
 	// first user of the first org.
 	LoginAs string
+	// ShowLogin makes the authorize endpoint show Salesforce's login page
+	// and then its "Allow Access?" page before it redirects, as a browser
+	// without a Salesforce session meets them; without it the LoginAs user
+	// approves at once (what tests following redirects need).
+	ShowLogin bool
 	// CodeTTL and AccessTokenTTL override the constants of the same name.
 	CodeTTL        time.Duration
 	AccessTokenTTL time.Duration
@@ -352,6 +357,7 @@ func (s *Server) mustOrg(orgID string) *org {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /services/oauth2/authorize", s.authorize)
+	mux.HandleFunc("POST /services/oauth2/authorize", s.authorize)
 	mux.HandleFunc("POST /services/oauth2/token", s.token)
 	mux.HandleFunc("POST /services/oauth2/revoke", s.revoke)
 	mux.HandleFunc("GET /id/{org}/{user}", s.identity)
