@@ -105,7 +105,7 @@ func explainStep(st salesforce.PingStep, appURL string) problem {
 		p.fix = "Rotate the secret, which writes a new one into the org (or reconnect)."
 	case "callout":
 		p.message = "The org could not call this server at " + appURL + "."
-		p.fix = "In Salesforce Setup → Named Credentials, Qwoty_API must point at " + appURL + ", and that address must be reachable from the internet (localhost is not). The Salesforce user also needs the Qwoty User permission set."
+		p.fix = "In Salesforce Setup → Named Credentials, Qwoty_API must point at " + appURL + ", and that address must be reachable from the internet (localhost is not). The Salesforce user who connected the org (the ping runs as them) also needs the Qwoty Admin permission set."
 	case "signature":
 		switch st.Code {
 		case string(qwoty.CodeTimestampOutOfRange):

@@ -86,14 +86,7 @@ func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) 
 // the connection (test, rotate, disconnect) is what the playground's card
 // meets. It does nothing when that name is taken or the workspace has users.
 func AdoptDevWorkspace(ctx context.Context, db *store.DB, name string) error {
-	_, err := db.Pool().Exec(ctx, `UPDATE workspaces w SET name = $1
-		WHERE w.id = (SELECT workspace_id FROM connections WHERE provider = $2 AND external_id = $3)
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.workspace_id = w.id)
-		AND NOT EXISTS (SELECT 1 FROM workspaces o WHERE o.name = $1)`, name, qwoty.ProviderSalesforce, DevOrgID)
-	if err != nil {
-		return fmt.Errorf("adopt the development workspace as %q: %w", name, err)
-	}
-	return nil
+	return db.AdoptWorkspace(ctx, qwoty.ProviderSalesforce, DevOrgID, name)
 }
 
 // Playground is the dev host page: laid out like an Opportunity page, its

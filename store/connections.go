@@ -101,7 +101,9 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 			INSERT INTO connections (id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, frame_origins, status, secret_enc)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($9::text[], '{}'), 'active', $8)
 			ON CONFLICT (id) DO UPDATE SET
-				my_domain = EXCLUDED.my_domain, sandbox = EXCLUDED.sandbox, instance_url = EXCLUDED.instance_url,
+				my_domain = EXCLUDED.my_domain, sandbox = EXCLUDED.sandbox,
+				-- re-keying from the CLI names no instance URL: keep the one OAuth recorded
+				instance_url = coalesce(nullif(EXCLUDED.instance_url, ''), connections.instance_url),
 				frame_origins = coalesce($9::text[], connections.frame_origins),
 				status = 'active', secret_enc = EXCLUDED.secret_enc,
 				previous_secret_enc = NULL, previous_expires_at = NULL, updated_at = now()`,
@@ -114,12 +116,13 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 		}); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT frame_origins FROM connections c WHERE c.id = $1`, id).Scan(&origins); err != nil {
+		instanceURL := p.InstanceURL
+		if err := tx.QueryRow(ctx, `SELECT frame_origins, instance_url FROM connections c WHERE c.id = $1`, id).Scan(&origins, &instanceURL); err != nil {
 			return fmt.Errorf("read frame origins: %w", err)
 		}
 		out = &qwoty.Connection{
 			ID: id, WorkspaceID: wsID, Provider: p.Provider, ExternalID: p.ExternalID,
-			MyDomain: p.MyDomain, Sandbox: p.Sandbox, InstanceURL: p.InstanceURL, FrameOrigins: origins,
+			MyDomain: p.MyDomain, Sandbox: p.Sandbox, InstanceURL: instanceURL, FrameOrigins: origins,
 			Status: qwoty.ConnectionActive, Secret: secret,
 		}
 		return nil
@@ -262,4 +265,19 @@ func (db *DB) CheckSecrets(ctx context.Context) (total, failed int, err error) {
 		}
 	}
 	return total, failed, rows.Err()
+}
+
+// AdoptWorkspace renames the workspace holding the connection of provider
+// and externalID to name, while nobody belongs to it and the name is free;
+// otherwise it does nothing. Development uses it so that the first admin
+// lands in the playground connection's workspace.
+func (db *DB) AdoptWorkspace(ctx context.Context, provider qwoty.Provider, externalID, name string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE workspaces w SET name = $1
+		WHERE w.id = (SELECT workspace_id FROM connections WHERE provider = $2 AND external_id = $3)
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.workspace_id = w.id)
+		AND NOT EXISTS (SELECT 1 FROM workspaces o WHERE o.name = $1)`, name, provider, externalID)
+	if err != nil {
+		return fmt.Errorf("store: adopt the workspace of %s connection %s as %q: %w", provider, externalID, name, err)
+	}
+	return nil
 }
