@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -94,7 +93,7 @@ func (s *Server) requireCSRF(c *gin.Context) {
 	if o := c.GetHeader("Origin"); o != "" {
 		originOK = o == appOrigin(s.cfg.AppURL)
 	}
-	if sess == nil || !originOK || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
+	if sess == nil || !originOK || !csrfMatches(got, sess.CSRFToken) {
 		s.consoleFail(c, qwoty.Errorf(qwoty.CodeCSRF, "Reload the page and submit the form again.", "this form is stale or was not sent from the Qwoty console"))
 		c.Abort()
 		return
@@ -139,7 +138,7 @@ func page(c *gin.Context) templates.ConsolePage {
 	sess := sessionOf(c)
 	p := templates.ConsolePage{}
 	if sess != nil {
-		p.User, p.CSRF = sess.User, sess.CSRFToken
+		p.User, p.CSRF = sess.User, maskCSRF(sess.CSRFToken)
 	}
 	p.Notice = notices[c.Query("done")]
 	return p
