@@ -37,7 +37,10 @@ const (
 	CodeCRMUnavailable      Code = "crm_unavailable"
 	CodeInternal            Code = "internal"
 	CodeUnavailable         Code = "unavailable"
-	CodeRateLimited         Code = "rate_limited"
+	// CodeNotConfigured: this server lacks the settings a request needs
+	// (a CRM app's credentials). Unlike unavailable, waiting does not help.
+	CodeNotConfigured Code = "not_configured"
+	CodeRateLimited   Code = "rate_limited"
 )
 
 // Error is an application error a user can meet: a stable code, a message

@@ -19,7 +19,7 @@ const hubspotCardTimeout = 10 * time.Second
 // Salesforce callout's.
 func (s *Server) hubspotCard(c *gin.Context) {
 	if !s.cfg.HubSpot.Enabled() {
-		s.fail(c, qwoty.Errorf(qwoty.CodeUnavailable, "Set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET on the Qwoty server.",
+		s.fail(c, qwoty.Errorf(qwoty.CodeNotConfigured, "Set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET on the Qwoty server.",
 			"HubSpot is not configured on this server"))
 		return
 	}

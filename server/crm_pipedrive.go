@@ -16,7 +16,7 @@ import (
 // client secret, as Pipedrive signs).
 func (s *Server) pipedriveVerifier() (cardview.Pipedrive, error) {
 	if !s.cfg.Pipedrive.Enabled() {
-		return cardview.Pipedrive{}, qwoty.Errorf(qwoty.CodeUnavailable,
+		return cardview.Pipedrive{}, qwoty.Errorf(qwoty.CodeNotConfigured,
 			"Set PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET (and PIPEDRIVE_JWT_SECRET) on the Qwoty server.",
 			"Pipedrive is not configured on this server")
 	}

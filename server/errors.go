@@ -40,7 +40,7 @@ func statusFor(code qwoty.Code) int {
 		return http.StatusConflict
 	case qwoty.CodeValidation:
 		return http.StatusUnprocessableEntity
-	case qwoty.CodeUnavailable:
+	case qwoty.CodeUnavailable, qwoty.CodeNotConfigured:
 		return http.StatusServiceUnavailable
 	case qwoty.CodeRateLimited:
 		return http.StatusTooManyRequests
