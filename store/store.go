@@ -34,9 +34,9 @@ type DB struct {
 	keys     *keyring.Keyring
 	now      func() time.Time
 	cards    *cardBatcher
-	// connectFailing is set when dialling PostgreSQL failed and cleared
-	// by the next connection made (see Unavailable).
-	connectFailing atomic.Bool
+	// dialFailedAt is when dialling PostgreSQL last failed (Unix ns), 0
+	// once a connection has been made since (see Unavailable).
+	dialFailedAt atomic.Int64
 
 	closeOnce sync.Once
 }
@@ -84,7 +84,7 @@ func Open(ctx context.Context, url string, keys *keyring.Keyring, opt Options) (
 	cfg.ConnConfig.DialFunc = db.dialer(cfg.ConnConfig.DialFunc)
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		pgxdecimal.Register(c.TypeMap())
-		db.connectFailing.Store(false)
+		db.dialFailedAt.Store(0)
 		return nil
 	}
 
@@ -266,9 +266,22 @@ func (db *DB) Unavailable(err error) bool {
 	case errors.As(err, &connectErr), errors.As(err, &linkErr), errors.Is(err, pgconn.ErrConnClosed):
 		return true
 	case errors.Is(err, context.DeadlineExceeded):
-		return db != nil && db.connectFailing.Load()
+		return db != nil && db.dialFailingNow()
 	}
 	return false
+}
+
+// dialFailWindow is how long a failed dial makes a deadline count as the
+// database's: a pool with idle connections may not dial again for minutes,
+// and meanwhile a deadline met elsewhere (a CRM call, a slow query) is no
+// outage of the database.
+const dialFailWindow = 10 * time.Second
+
+// dialFailingNow reports whether a dial failed within dialFailWindow with
+// no connection made since.
+func (db *DB) dialFailingNow() bool {
+	at := db.dialFailedAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < dialFailWindow
 }
 
 // unavailableState reports whether a SQLSTATE says the server cannot serve
@@ -293,7 +306,7 @@ func (db *DB) dialer(dial pgconn.DialFunc) pgconn.DialFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err != nil {
-			db.connectFailing.Store(true)
+			db.dialFailedAt.Store(time.Now().UnixNano())
 			return nil, err
 		}
 		return dbConn{c}, nil

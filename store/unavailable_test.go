@@ -121,3 +121,22 @@ func TestUnavailableIsOnlyTheDatabaseUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// A failed dial makes a deadline count as the database's only for a short
+// while: a pool with idle connections may not dial again for minutes, and a
+// deadline met meanwhile elsewhere (a CRM call) is no database outage.
+func TestDeadlineCountsAsUnavailableOnlyRightAfterAFailedDial(t *testing.T) {
+	db := storetest.New(t)
+	deadline := fmt.Errorf("refresh the CRM token: %w", context.DeadlineExceeded)
+	if db.Unavailable(deadline) {
+		t.Fatalf("Unavailable(deadline) with no failed dial = true, want false")
+	}
+	db.SetDialFailedAt(time.Now())
+	if !db.Unavailable(deadline) {
+		t.Fatalf("Unavailable(deadline) right after a failed dial = false, want true")
+	}
+	db.SetDialFailedAt(time.Now().Add(-time.Minute))
+	if db.Unavailable(deadline) {
+		t.Fatalf("Unavailable(deadline) a minute after the last failed dial = true, want false")
+	}
+}
