@@ -118,11 +118,12 @@ func (s *Server) loginSubmit(c *gin.Context) {
 }
 
 // loginRefused answers the login page with msg, code's status (429 or 503)
-// and Retry-After.
+// and Retry-After, through the one error prologue (problem: the code for
+// the access log, a warning for a busy server).
 func (s *Server) loginRefused(c *gin.Context, email string, code qwoty.Code, retry time.Duration, msg string) {
-	c.Set(ctxErrorCode, string(code))
 	c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
-	render(c, statusFor(code), templates.Login(templates.LoginView{Email: email, Error: msg}))
+	_, status := s.problem(c, &qwoty.Error{Code: code, Message: msg, Hint: "Wait, then log in again."}, "")
+	render(c, status, templates.Login(templates.LoginView{Email: email, Error: msg}))
 }
 
 // sleep waits d, or until ctx is done (false).
