@@ -59,6 +59,22 @@ func (s Status) CanMoveTo(next Status) bool {
 // only drafts, so that what a customer saw is what they accept.
 func (s Status) Editable() bool { return s == StatusDraft }
 
+// CheckEditable refuses a change to quote number's lines or terms unless
+// its status is editable, saying what can be done instead: an accepted
+// quote is final; the others go back to draft first.
+func (s Status) CheckEditable(number string) error {
+	switch {
+	case s.Editable():
+		return nil
+	case s.CanMoveTo(StatusDraft):
+		return Errorf(CodeQuoteLocked, "Move it back to draft (Revise) to change it.",
+			"quote %s is %s; only draft quotes can be edited", number, s)
+	default:
+		return Errorf(CodeQuoteLocked, "An accepted quote is final: create a new quote for other terms.",
+			"quote %s is %s; only draft quotes can be edited", number, s)
+	}
+}
+
 // Label is the status as shown to people.
 func (s Status) Label() string {
 	if s == "" {

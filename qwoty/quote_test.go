@@ -1,6 +1,7 @@
 package qwoty
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -86,5 +87,23 @@ func TestFormatting(t *testing.T) {
 	}
 	if got := FormatNumber(123456); got != "Q-123456" {
 		t.Errorf("FormatNumber(123456) = %s", got)
+	}
+}
+
+// A locked quote's hint says what is true of its status: accepted is final,
+// the others go back to draft.
+func TestCheckEditableHintFitsTheStatus(t *testing.T) {
+	if err := StatusDraft.CheckEditable("Q-1"); err != nil {
+		t.Fatalf("draft: %v, want editable", err)
+	}
+	for _, s := range []Status{StatusSent, StatusViewed, StatusRejected, StatusExpired} {
+		e := AsError(s.CheckEditable("Q-1"))
+		if e.Code != CodeQuoteLocked || !strings.Contains(e.Hint, "back to draft") {
+			t.Errorf("%s: %s %q, want quote_locked with a hint to move back to draft", s, e.Code, e.Hint)
+		}
+	}
+	e := AsError(StatusAccepted.CheckEditable("Q-1"))
+	if e.Code != CodeQuoteLocked || strings.Contains(e.Hint, "back to draft") || !strings.Contains(e.Hint, "final") {
+		t.Errorf("accepted: %s %q, want quote_locked saying the quote is final", e.Code, e.Hint)
 	}
 }

@@ -218,13 +218,7 @@ func (db *DB) reprice(ctx context.Context, tx pgx.Tx, s Scope, id string) (*qwot
 	return q, br.Close()
 }
 
-func requireEditable(q *qwoty.Quote) error {
-	if !q.Status.Editable() {
-		return qwoty.Errorf(qwoty.CodeQuoteLocked, "Move it back to draft to revise it.",
-			"quote %s is %s; only draft quotes can be edited", q.Number, q.Status)
-	}
-	return nil
-}
+func requireEditable(q *qwoty.Quote) error { return q.Status.CheckEditable(q.Number) }
 
 // AddLine appends a line to a draft quote.
 func AddLine(l qwoty.LineItem) Change {
