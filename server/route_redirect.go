@@ -70,12 +70,15 @@ func (s *Server) slashRedirect(c *gin.Context) bool {
 	if path == "/" || path == "" {
 		return false
 	}
-	to := path + "/"
+	// Routes match the decoded path; the Location keeps the request's own
+	// escaping, so "%3F" or "%2F" stays data and never becomes a query or a
+	// path separator.
+	to, loc := path+"/", c.Request.URL.EscapedPath()+"/"
 	if strings.HasSuffix(path, "/") {
-		to = strings.TrimSuffix(path, "/")
+		to, loc = strings.TrimSuffix(path, "/"), strings.TrimSuffix(c.Request.URL.EscapedPath(), "/")
 	}
 	// Never a Location another host could be read from ("//evil.example").
-	if !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.HasPrefix(to, "/\\") {
+	if !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\") {
 		return false
 	}
 	s.routeTable.load(s.engine)
@@ -83,13 +86,13 @@ func (s *Server) slashRedirect(c *gin.Context) bool {
 		return false
 	}
 	if q := c.Request.URL.RawQuery; q != "" {
-		to += "?" + q
+		loc += "?" + q
 	}
 	status := http.StatusMovedPermanently
 	if c.Request.Method != http.MethodGet {
 		status = http.StatusTemporaryRedirect
 	}
-	c.Redirect(status, to)
+	c.Redirect(status, loc)
 	c.Abort()
 	return true
 }

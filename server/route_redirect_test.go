@@ -25,6 +25,9 @@ func TestTrailingSlashRedirectsPassTheMiddleware(t *testing.T) {
 		{http.MethodPost, "/api/crm/cardView/", http.StatusTemporaryRedirect, "/api/crm/cardView"},
 		{http.MethodGet, "/static", http.StatusMovedPermanently, "/static/"},
 		{http.MethodGet, "//evil.example/", http.StatusNotFound, ""},
+		// Escapes stay escapes: an encoded "?" or "/" never becomes a query or a separator.
+		{http.MethodGet, "/embed/api/quotes/a%3Fb/", http.StatusMovedPermanently, "/embed/api/quotes/a%3Fb"},
+		{http.MethodGet, "/embed/api/quotes/a%2Fb/", http.StatusNotFound, ""}, // decoded, two segments: no route
 		{http.MethodGet, "/api/crm/cardView/", http.StatusNotFound, ""}, // the route is POST only
 		{http.MethodGet, "/nowhere/", http.StatusNotFound, ""},
 	} {
