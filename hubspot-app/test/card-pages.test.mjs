@@ -27,6 +27,10 @@ function element(props = {}) {
         addEventListener(type, fn) {
             (el.listeners[type] ||= []).push(fn);
         },
+        querySelector: () => null,
+        querySelectorAll: () => [],
+        setAttribute() {},
+        removeAttribute() {},
         listeners: {},
         ...props
     };
@@ -41,7 +45,7 @@ function page(href, byId = {}) {
     const all = () => Object.values(byId).flatMap((e) => [e, ...e.children]);
     const document = {
         body: element(),
-        documentElement: { scrollHeight: 300 },
+        documentElement: { scrollHeight: 300, getBoundingClientRect: () => ({ height: 300 }) },
         getElementById: (id) => all().find((e) => e && e.id === id) ?? byId[id] ?? null,
         querySelector: (sel) => (sel === '#expired .state' ? byId.expiredState ?? null : null),
         createElement: () => element(),
@@ -73,7 +77,8 @@ function page(href, byId = {}) {
             }
         },
         setTimeout: (fn, ms) => timers.push({ fn, ms }),
-        setInterval: () => 0
+        setInterval: () => 0,
+        requestAnimationFrame: () => 0
     });
     return { context, window, document, timers, replaced, docListeners };
 }
@@ -126,7 +131,8 @@ describe('card.js', () => {
     test("an action answered 503 says Qwoty is temporarily unavailable, with the request id", () => {
         const card = element({ id: 'card', dataset: { parentOrigins: '' } });
         const flash = element({ id: 'flash' });
-        const p = page('https://qwoty.example.com/embed/salesforce/card', { card, flash });
+        const main = element({ id: 'main' });
+        const p = page('https://qwoty.example.com/embed/salesforce/card', { card, flash, main });
         run(p, 'card.js');
         const [onError] = p.document.body.listeners['htmx:responseError'];
         const xhr = (status) => ({ status, getResponseHeader: (h) => (h === 'X-Request-Id' ? 'rid-42' : null) });
