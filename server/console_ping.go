@@ -26,9 +26,9 @@ var pingStepTitles = map[string]string{
 	"signature": "This server accepts the org's signature",
 }
 
-// problem is a failure explained: what happened, what to do, and the
+// pingProblem is a failure explained: what happened, what to do, and the
 // technical detail behind it.
-type problem struct {
+type pingProblem struct {
 	code    string // kept on the connection as last_error_code
 	message string
 	fix     string
@@ -37,7 +37,7 @@ type problem struct {
 
 // explainCall explains why a call from this server to the org failed.
 // Only an answer from Salesforce is called one.
-func explainCall(err error, instanceURL string) problem {
+func explainCall(err error, instanceURL string) pingProblem {
 	host := instanceURL
 	if u, perr := url.Parse(instanceURL); perr == nil && u.Host != "" {
 		host = u.Host
@@ -48,57 +48,57 @@ func explainCall(err error, instanceURL string) problem {
 	var timeout interface{ Timeout() bool }
 	switch {
 	case errors.Is(err, salesforce.ErrPackageNotInstalled):
-		return problem{code: "package_not_installed",
+		return pingProblem{code: "package_not_installed",
 			message: "Salesforce answered, but the Qwoty package is not installed in this org.",
 			fix:     "Install the Qwoty package in the org (Reconnect shows the install links), then reconnect.", detail: err.Error()}
 	case errors.Is(err, salesforce.ErrInsufficientAccess):
-		return problem{code: "insufficient_access",
+		return pingProblem{code: "insufficient_access",
 			message: "Salesforce answered, but the Salesforce user who connected may not change Qwoty's settings.",
 			fix:     "Give that user Customize Application and the Qwoty Admin permission set in Setup, or reconnect as a user who has them.", detail: err.Error()}
 	case errors.Is(err, store.ErrRefreshRejected) || qwoty.ErrorCode(err) == qwoty.CodeOAuthFailed:
-		return problem{code: "refresh_rejected",
+		return pingProblem{code: "refresh_rejected",
 			message: "Salesforce no longer accepts Qwoty's access to this org: it was revoked, expired, or the org was refreshed.",
 			fix:     "Reconnect the org and approve access when Salesforce asks.", detail: err.Error()}
 	case qwoty.ErrorCode(err) == qwoty.CodeOrgDisconnected:
-		return problem{code: "no_oauth_token",
+		return pingProblem{code: "no_oauth_token",
 			message: "This connection was made with the command line (qwoty connection add), so the console holds no access to the org to test it.",
 			fix:     "Reconnect the org here, signing in to Salesforce: cards keep working meanwhile, and the console can then test, rotate and disconnect it.", detail: err.Error()}
 	case errors.As(err, &dnsErr):
-		return problem{code: "crm_unreachable",
+		return pingProblem{code: "crm_unreachable",
 			message: "Qwoty could not reach your org: the address " + host + " was not found.",
 			fix:     "Check that this server can resolve internet addresses (its DNS, proxy or firewall). If the org's My Domain changed, reconnect the org.", detail: err.Error()}
 	case errors.As(err, &timeout) && timeout.Timeout():
-		return problem{code: "crm_unreachable",
+		return pingProblem{code: "crm_unreachable",
 			message: "Qwoty could not reach your org at " + host + ": no answer in time.",
 			fix:     "Check that this server may open outgoing HTTPS connections (a firewall or proxy may block them), then test again.", detail: err.Error()}
 	case errors.As(err, &opErr):
-		return problem{code: "crm_unreachable",
+		return pingProblem{code: "crm_unreachable",
 			message: "Qwoty could not reach your org at " + host + ": the connection failed.",
 			fix:     "Check that this server may open outgoing HTTPS connections (a firewall or proxy may block them), then test again.", detail: err.Error()}
 	case errors.As(err, &apiErr) && apiErr.Status >= 500:
-		return problem{code: "crm_error",
+		return pingProblem{code: "crm_error",
 			message: "Salesforce answered with a server error (HTTP " + strconv.Itoa(apiErr.Status) + ").",
 			fix:     "Salesforce may be in maintenance: check status.salesforce.com and test again in a few minutes.", detail: err.Error()}
 	case errors.As(err, &apiErr):
-		return problem{code: "crm_error",
+		return pingProblem{code: "crm_error",
 			message: "Salesforce refused the request (HTTP " + strconv.Itoa(apiErr.Status) + ").",
 			fix:     "Reconnect the org; if it still fails, give the technical detail below to support.", detail: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		return problem{code: "crm_unreachable",
+		return pingProblem{code: "crm_unreachable",
 			message: "Qwoty could not reach your org at " + host + ": no answer in time.",
 			fix:     "Test again; if it keeps failing, check this server's outgoing connections.", detail: err.Error()}
 	}
-	return problem{code: "crm_error", message: "The call to your org failed before Salesforce gave an answer Qwoty understands.",
+	return pingProblem{code: "crm_error", message: "The call to your org failed before Salesforce gave an answer Qwoty understands.",
 		fix: "Test again; if it keeps failing, give the technical detail below to support.", detail: err.Error()}
 }
 
 // explainStep explains a failed step of the org's own ping report.
-func explainStep(st salesforce.PingStep, appURL string) problem {
+func explainStep(st salesforce.PingStep, appURL string) pingProblem {
 	detail := st.Message
 	if st.Code != "" {
 		detail = st.Code + ": " + st.Message
 	}
-	p := problem{code: "test_failed", detail: detail}
+	p := pingProblem{code: "test_failed", detail: detail}
 	switch st.Name {
 	case "config":
 		p.message = "The org holds no Qwoty secret, so it cannot sign requests to this server."
