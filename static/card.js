@@ -127,7 +127,12 @@
     var elt = e.detail.elt;
     var ev = e.detail.triggeringEvent;
     var item = { id: elt && elt.id, type: ev && ev.type === "submit" ? "submit" : ev && ev.type === "change" ? "change" : "click" };
-    if (!item.id) return;
+    if (!item.id) {
+      // No element to find again (htmx.ajax's Reload, an anonymous form):
+      // keep htmx's own way to send this very request later.
+      if (e.detail.issueRequest) queue.push({ issue: e.detail.issueRequest });
+      return;
+    }
     for (var i = 0; i < queue.length; i++) if (queue[i].id === item.id && queue[i].type === item.type) return;
     queue.push(item);
   });
@@ -143,6 +148,10 @@
   function next() {
     while (!inFlight && queue.length > 0) {
       var item = queue.shift();
+      if (item.issue) {
+        item.issue(true);
+        continue;
+      }
       var el = byId(item.id);
       if (!el || el.disabled) continue;
       if (item.type === "click") el.click();
