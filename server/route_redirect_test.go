@@ -28,7 +28,7 @@ func TestTrailingSlashRedirectsPassTheMiddleware(t *testing.T) {
 		// Escapes stay escapes: an encoded "?" or "/" never becomes a query or a separator.
 		{http.MethodGet, "/embed/api/quotes/a%3Fb/", http.StatusMovedPermanently, "/embed/api/quotes/a%3Fb"},
 		{http.MethodGet, "/embed/api/quotes/a%2Fb/", http.StatusNotFound, ""}, // decoded, two segments: no route
-		{http.MethodGet, "/api/crm/cardView/", http.StatusNotFound, ""}, // the route is POST only
+		{http.MethodGet, "/api/crm/cardView/", http.StatusNotFound, ""},       // the route is POST only
 		{http.MethodGet, "/nowhere/", http.StatusNotFound, ""},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
