@@ -23,6 +23,14 @@ func FuzzVerifyRefusesModifiedMessages(f *testing.F) {
 		if err != nil {
 			return // malformed headers are refused before any MAC work
 		}
+		if secret == "" {
+			// An empty secret is no secret (a connection whose secret is
+			// missing): the verifier never accepts a MAC made with it.
+			if err := VerifyMAC(parsed, [][]byte{nil}, "POST", "/api/crm/cardView", []byte(body)); err == nil {
+				t.Fatalf("a message signed with an empty secret was accepted")
+			}
+			return
+		}
 		if err := VerifyMAC(parsed, [][]byte{[]byte(secret)}, "POST", "/api/crm/cardView", []byte(body)); err != nil {
 			t.Fatalf("an untouched signed message was refused: %v", err)
 		}
