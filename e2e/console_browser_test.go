@@ -92,12 +92,17 @@ func TestConsoleConnectTestDisconnect(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#test-connection")),
 		chromedp.WaitVisible(chromedp.CSS("#ping-report")),
 	)
-	if got := text("#ping-report h2"); got != "Test passed" {
+	if got := text("#ping-report h2"); got != "Test passed: cards in this org can open" {
 		t.Fatalf("Test connection says %q", got)
 	}
 	screenshot(b, t, "console-connected")
 	step("disconnect",
 		chromedp.Click(chromedp.CSS("#disconnect")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-disconnect-button")),
+	)
+	screenshot(b, t, "console-disconnect-confirm")
+	step("confirm disconnect",
+		chromedp.Click(chromedp.CSS("#confirm-disconnect-button")),
 		chromedp.WaitVisible(chromedp.CSS("#notice")),
 	)
 	if got := text("#health-salesforce"); got != "NOT CONNECTED" {
