@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -28,10 +27,8 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/password"
-	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/server"
 	"github.com/qwoty/companion/store"
 )
@@ -64,27 +61,12 @@ const (
 // per-address cap does not hide the flood.
 func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, knownPct int) error {
 	ctx := context.Background()
-	dbURL, drop, err := tempDatabase(ctx, pgURL)
+	ld, err := openLoad(ctx, pgURL)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	key := make([]byte, keyring.MasterKeySize)
-	_, _ = rand.Read(key)
-	keys, _ := keyring.New(key)
-	db, err := store.Open(ctx, dbURL, keys, store.Options{})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	org, _ := salesforce.NormalizeOrgID("00D00000000LOAD")
-	conn, err := db.AddConnection(ctx, store.AddConnectionParams{Workspace: "Load", Provider: qwoty.ProviderSalesforce, ExternalID: org, MyDomain: "load"})
-	if err != nil {
-		return err
-	}
+	defer ld.close()
+	db, dbURL, key, org, conn := ld.db, ld.dbURL, ld.key, ld.org, ld.conn
 	bodies, err := seed(ctx, db, conn, 50)
 	if err != nil {
 		return err

@@ -98,32 +98,16 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	// one process, so the bare handler runs under the same setting.
 	gogc := server.TuneGC()
 	server.TuneMemoryLimit()
-	dbURL, drop, err := tempDatabase(ctx, pgURL)
+	ld, err := openLoad(ctx, pgURL)
 	if err != nil {
 		return err
 	}
-	defer drop()
-
-	key := make([]byte, keyring.MasterKeySize)
-	_, _ = rand.Read(key)
-	keys, _ := keyring.New(key)
-	db, err := store.Open(ctx, dbURL, keys, store.Options{})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
+	defer ld.close()
+	db, keys, org, conn := ld.db, ld.keys, ld.org, ld.conn
 
 	realLn, _ := net.Listen("tcp", "127.0.0.1:0")
 	bareLn, _ := net.Listen("tcp", "127.0.0.1:0")
 	appURL := "http://" + realLn.Addr().String()
-	org, _ := salesforce.NormalizeOrgID("00D00000000LOAD")
-	conn, err := db.AddConnection(ctx, store.AddConnectionParams{Workspace: "Load", Provider: qwoty.ProviderSalesforce, ExternalID: org, MyDomain: "load"})
-	if err != nil {
-		return err
-	}
 	bodies, err := seed(ctx, db, conn, records)
 	if err != nil {
 		return err
@@ -213,6 +197,51 @@ func startProfile() func() {
 
 // seed makes the records and a few quotes on each, so the list query reads
 // real rows; it returns one signed-body template per record.
+// load is the temporary database both measurements run on, migrated, with
+// one Salesforce connection.
+type load struct {
+	dbURL string
+	key   []byte
+	keys  *keyring.Keyring
+	db    *store.DB
+	org   string
+	conn  *qwoty.Connection
+	drop  func()
+}
+
+// openLoad creates and migrates a temporary database on the server at
+// pgURL and adds the load's connection to it.
+func openLoad(ctx context.Context, pgURL string) (*load, error) {
+	dbURL, drop, err := tempDatabase(ctx, pgURL)
+	if err != nil {
+		return nil, err
+	}
+	l := &load{dbURL: dbURL, key: make([]byte, keyring.MasterKeySize), drop: drop}
+	_, _ = rand.Read(l.key)
+	l.keys, _ = keyring.New(l.key)
+	if l.db, err = store.Open(ctx, dbURL, l.keys, store.Options{}); err != nil {
+		drop()
+		return nil, err
+	}
+	if err := l.db.Migrate(ctx); err != nil {
+		l.close()
+		return nil, err
+	}
+	l.org, _ = salesforce.NormalizeOrgID("00D00000000LOAD")
+	l.conn, err = l.db.AddConnection(ctx, store.AddConnectionParams{Workspace: "Load", Provider: qwoty.ProviderSalesforce, ExternalID: l.org, MyDomain: "load"})
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// close closes the database and drops it.
+func (l *load) close() {
+	l.db.Close()
+	l.drop()
+}
+
 func seed(ctx context.Context, db *store.DB, conn *qwoty.Connection, n int) ([][]byte, error) {
 	out := make([][]byte, 0, n)
 	for i := range n {
