@@ -1,6 +1,8 @@
 package crm
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"strconv"
 	"time"
 )
@@ -43,4 +45,15 @@ func GapText(a, b int64, unit time.Duration) string {
 	default:
 		return strconv.FormatUint(gap/(365*day), 10) + " years"
 	}
+}
+
+// DecodeMAC reads a signature that is the padded base64 of an HMAC-SHA256,
+// in its one spelling: strict decoding refuses altered unused bits, and the
+// exact length leaves no room for the line breaks decoders skip.
+func DecodeMAC(sig string) ([]byte, bool) {
+	if len(sig) != base64.StdEncoding.EncodedLen(sha256.Size) {
+		return nil, false
+	}
+	mac, err := base64.StdEncoding.Strict().DecodeString(sig)
+	return mac, err == nil && len(mac) == sha256.Size
 }

@@ -147,17 +147,6 @@ func (h *Hasher) Hash(ctx context.Context, p string) (string, error) {
 	return format(salt, t.compute([]byte(p), salt, passes, memoryKiB, lanes, keyLen)), nil
 }
 
-// Verify checks p against hash (made by Hash) in constant time, waiting for
-// a turn. An empty hash stands for an unknown account: see Turn.Verify.
-func (h *Hasher) Verify(ctx context.Context, hash, p string) error {
-	t, err := h.Wait(ctx)
-	if err != nil {
-		return err
-	}
-	defer t.Done()
-	return t.Verify(ctx, hash, p)
-}
-
 // Turn is the right to one password check, from Wait until Done. A login
 // takes its turn before it looks the account up, so that a full queue
 // refuses before any other work.

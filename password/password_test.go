@@ -21,13 +21,13 @@ func TestHashVerify(t *testing.T) {
 	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(hash, "horse") {
 		t.Fatalf("hash = %q, want an argon2id PHC string without the password", hash)
 	}
-	if err := h.Verify(ctx, hash, "correct horse battery staple"); err != nil {
+	if err := verify(h, ctx, hash, "correct horse battery staple"); err != nil {
 		t.Fatalf("the right password was refused: %v", err)
 	}
-	if err := h.Verify(ctx, hash, "correct horse battery stapler"); !errors.Is(err, ErrMismatch) {
+	if err := verify(h, ctx, hash, "correct horse battery stapler"); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("a wrong password: %v, want ErrMismatch", err)
 	}
-	if err := h.Verify(ctx, hash, strings.Repeat("x", MaxLength+1)); !errors.Is(err, ErrMismatch) {
+	if err := verify(h, ctx, hash, strings.Repeat("x", MaxLength+1)); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("an overlong password: %v, want ErrMismatch", err)
 	}
 	h2, _ := h.Hash(ctx, "correct horse battery staple")
@@ -36,7 +36,7 @@ func TestHashVerify(t *testing.T) {
 	}
 	for _, bad := range []string{"$bcrypt$x", "$argon2id$v=19$m=1,t=1,p=1$!!$!!",
 		"$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$a2V5"} {
-		if err := h.Verify(ctx, bad, "x"); err == nil || errors.Is(err, ErrMismatch) {
+		if err := verify(h, ctx, bad, "x"); err == nil || errors.Is(err, ErrMismatch) {
 			t.Errorf("Verify(%q) = %v, want a malformed-hash error", bad, err)
 		}
 	}
@@ -92,7 +92,7 @@ func TestHasherRunsAtMostConcurrencyAndRefusesWhenTheQueueIsFull(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, conc+queue)
 	for range conc + queue {
-		wg.Go(func() { errs <- h.Verify(context.Background(), hash, "guess") })
+		wg.Go(func() { errs <- verify(h, context.Background(), hash, "guess") })
 	}
 	for range conc {
 		<-k.started
@@ -103,7 +103,7 @@ func TestHasherRunsAtMostConcurrencyAndRefusesWhenTheQueueIsFull(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
-	err := h.Verify(context.Background(), hash, "one more")
+	err := verify(h, context.Background(), hash, "one more")
 	if !errors.Is(err, ErrBusy) {
 		t.Fatalf("a check beyond Concurrency+Queue: %v, want ErrBusy", err)
 	}
@@ -135,10 +135,10 @@ func TestHasherBoundsTheWait(t *testing.T) {
 	h := NewHasher(Options{Concurrency: 1, Queue: 10, MaxWait: 150 * time.Millisecond})
 	h.key = k.key
 	hash := fakeHash(t)
-	go func() { _ = h.Verify(context.Background(), hash, "holds the only turn") }()
+	go func() { _ = verify(h, context.Background(), hash, "holds the only turn") }()
 	<-k.started
 	start := time.Now()
-	err := h.Verify(context.Background(), hash, "waits")
+	err := verify(h, context.Background(), hash, "waits")
 	took := time.Since(start)
 	if !errors.Is(err, ErrBusy) || took < 150*time.Millisecond || took > time.Second {
 		t.Fatalf("a check that never got a turn: %v after %s, want ErrBusy after MaxWait (150ms)", err, took)
@@ -155,11 +155,11 @@ func TestUnknownAccountTakesAsLongWithoutHashing(t *testing.T) {
 
 	// The first unknown account, with nothing measured yet, computes a
 	// throw-away hash: that is the measure.
-	if err := h.Verify(ctx, "", "guess"); !errors.Is(err, ErrMismatch) {
+	if err := verify(h, ctx, "", "guess"); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("unknown account: %v, want ErrMismatch", err)
 	}
 	for range 3 {
-		_ = h.Verify(ctx, hash, "guess") // known accounts keep the measure fresh
+		_ = verify(h, ctx, hash, "guess") // known accounts keep the measure fresh
 	}
 	before := k.calls.Load()
 	const n = 8
@@ -167,7 +167,7 @@ func TestUnknownAccountTakesAsLongWithoutHashing(t *testing.T) {
 	for range n {
 		time.Sleep(2 * cost) // past the previous turn's rest
 		start := time.Now()
-		if err := h.Verify(ctx, "", "guess"); !errors.Is(err, ErrMismatch) {
+		if err := verify(h, ctx, "", "guess"); !errors.Is(err, ErrMismatch) {
 			t.Fatalf("unknown account: %v, want ErrMismatch", err)
 		}
 		total += time.Since(start)
@@ -188,7 +188,7 @@ func TestUnknownAccountTakesAsLongWithoutHashing(t *testing.T) {
 	h.costMu.Lock()
 	h.measured = time.Now().Add(-2 * recalibrate)
 	h.costMu.Unlock()
-	_ = h.Verify(ctx, "", "guess")
+	_ = verify(h, ctx, "", "guess")
 	if calls := k.calls.Load() - before; calls != 1 {
 		t.Fatalf("after the measure went stale: %d computations, want 1", calls)
 	}
@@ -200,16 +200,16 @@ func TestUnknownAccountWaitsForItsTurnLikeAKnownOne(t *testing.T) {
 	h.key = k.key
 	hash := fakeHash(t)
 	h.observe(time.Millisecond)
-	go func() { _ = h.Verify(context.Background(), hash, "holds the turn") }()
+	go func() { _ = verify(h, context.Background(), hash, "holds the turn") }()
 	<-k.started
 	done := make(chan error, 1)
-	go func() { done <- h.Verify(context.Background(), "", "unknown") }()
+	go func() { done <- verify(h, context.Background(), "", "unknown") }()
 	select {
 	case err := <-done:
 		t.Fatalf("an unknown account's check returned (%v) while the only turn was taken", err)
 	case <-time.After(100 * time.Millisecond):
 	}
-	if err := h.Verify(context.Background(), "", "third"); !errors.Is(err, ErrBusy) {
+	if err := verify(h, context.Background(), "", "third"); !errors.Is(err, ErrBusy) {
 		t.Fatalf("an unknown account with the queue full: %v, want ErrBusy", err)
 	}
 	close(k.release)
@@ -311,7 +311,7 @@ func TestATurnRestsAsLongAsItsCheckWorked(t *testing.T) {
 	hash := fakeHash(t)
 	ctx := context.Background()
 
-	if err := h.Verify(ctx, hash, "guess"); !errors.Is(err, ErrMismatch) {
+	if err := verify(h, ctx, hash, "guess"); !errors.Is(err, ErrMismatch) {
 		t.Fatal(err)
 	}
 	done := time.Now()
@@ -337,4 +337,14 @@ func TestATurnRestsAsLongAsItsCheckWorked(t *testing.T) {
 	if waited := time.Since(done); waited > work/2 {
 		t.Fatalf("after a turn that checked nothing, the next waited %s, want no rest", waited)
 	}
+}
+
+// verify takes a turn and checks p against hash, as a login does.
+func verify(h *Hasher, ctx context.Context, hash, p string) error {
+	t, err := h.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Done()
+	return t.Verify(ctx, hash, p)
 }

@@ -184,11 +184,11 @@ func (t *loginThrottle) succeed(addr, email string) {
 	delete(t.accounts.entries, ek)
 }
 
-// keys hashes the address, the (address, email) pair and the email, so a
-// key is 8 bytes whatever the client sends; the seed is per process, so
-// nobody can aim two emails at one key.
+// keys hashes the address (already a clientKey: the handler makes it once),
+// the (address, email) pair and the email, so a key is 8 bytes whatever the
+// client sends; the seed is per process, so nobody can aim two emails at one
+// key.
 func (t *loginThrottle) keys(addr, email string) (a, pair, e uint64) {
-	addr = clientKey(addr)
 	email = strings.ToLower(strings.TrimSpace(email))
 	a = maphash.String(t.seed, addr)
 	e = maphash.String(t.seed, "\x00"+email)

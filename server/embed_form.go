@@ -35,12 +35,14 @@ func formInput(fail func(*gin.Context, error)) gin.HandlerFunc {
 	}
 }
 
+// errFormTooLarge answers a form body past maxFormBytes.
+var errFormTooLarge = qwoty.Errorf(qwoty.CodePayloadTooLarge, "Forms are capped at 64 KiB: send less text (a description holds 1000 characters).",
+	"the form is larger than %d bytes", maxFormBytes)
+
 func readForm(c *gin.Context) error {
 	r := c.Request
-	tooLarge := qwoty.Errorf(qwoty.CodePayloadTooLarge, "Forms are capped at 64 KiB: send less text (a description holds 1000 characters).",
-		"the form is larger than %d bytes", maxFormBytes)
 	if r.ContentLength > maxFormBytes {
-		return tooLarge
+		return errFormTooLarge
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(c.Writer, r.Body, maxFormBytes)
@@ -56,7 +58,7 @@ func readForm(c *gin.Context) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return tooLarge
+			return errFormTooLarge
 		}
 		return &qwoty.Error{Code: qwoty.CodeBadRequest, Message: "the form could not be read: " + formProblem(err),
 			Hint: "Send the form URL-encoded, as a browser does.", Err: err}

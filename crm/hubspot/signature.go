@@ -114,11 +114,8 @@ func VerifyV3(secret string, method, uri string, body []byte, sigHeader, tsHeade
 			"HubSpot signs each call when it makes it: a request this far from our clock is a replay, or our server's clock is wrong.",
 			"the request timestamp is %s away from the server's clock (limit %s)", crm.GapText(ms, now.UnixMilli(), time.Millisecond), MaxSkew)
 	}
-	// Strict: the unused bits of the last character must be zero, and the
-	// exact length leaves no room for the line breaks base64 decoders skip,
-	// so a signature has one spelling.
-	got, err := base64.StdEncoding.Strict().DecodeString(sigHeader)
-	if err != nil || len(got) != sha256.Size || len(sigHeader) != base64.StdEncoding.EncodedLen(sha256.Size) {
+	got, ok := crm.DecodeMAC(sigHeader) // one spelling
+	if !ok {
 		return badRequest("%s must be the base64 of a 32-byte HMAC-SHA256", HeaderSignatureV3)
 	}
 	mac := hmac.New(sha256.New, []byte(secret))

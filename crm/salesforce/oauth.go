@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/qwoty/companion/crm"
 )
 
 // scopes the Qwoty External Client App asks for: the REST API (the package's
@@ -198,12 +199,10 @@ func (a *OAuthApp) token(t *oauth2.Token) (*Token, error) {
 }
 
 // verifySignature checks base64(HMAC-SHA256(clientSecret, id + issuedAt)) in
-// constant time. The signature has one spelling: canonical padded base64 of
-// 32 bytes (strict decoding refuses altered unused bits, and the length
-// refuses line breaks, which the decoder would otherwise skip).
+// constant time. The signature has one spelling (crm.DecodeMAC).
 func verifySignature(clientSecret, id, issuedAt, signature string) error {
-	got, err := base64.StdEncoding.Strict().DecodeString(signature)
-	if err != nil || len(signature) != base64.StdEncoding.EncodedLen(sha256.Size) {
+	got, ok := crm.DecodeMAC(signature)
+	if !ok {
 		return fmt.Errorf("%w: it is not base64", ErrBadSignature)
 	}
 	mac := hmac.New(sha256.New, []byte(clientSecret))
