@@ -62,7 +62,7 @@ test-hubspot:
 test-browser: chromium
 	QWOTY_REQUIRE_BROWSER=1 $(GO) test -tags browser -count=1 -timeout 5m ./e2e/
 
-## lighthouse: Lighthouse (mobile profile, Debian's Chromium) on the card and the console login; fails when the card misses its targets
+## lighthouse: Lighthouse (mobile profile, Debian's Chromium) on the card and the console login; fails when the card misses its targets (not part of make test: its scores depend on how busy the machine is)
 lighthouse: chromium
 	cd tools/lighthouse && npm ci --no-audit --no-fund
 	QWOTY_LIGHTHOUSE=1 QWOTY_REQUIRE_BROWSER=1 LIGHTHOUSE_RUNS=$(LIGHTHOUSE_RUNS) $(GO) test -tags browser -count=1 -timeout 15m -v -run '^TestLighthouse$$' ./e2e/

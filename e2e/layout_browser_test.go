@@ -307,7 +307,6 @@ func TestCardFitsTheSidebarAndThePhone(t *testing.T) {
 func TestCardKeepsFocusAcrossSaves(t *testing.T) {
 	s := startSidebar(t)
 	ctx, logs := browser(t)
-	q := s.quote(t, "USD", fiveLines...)
 	for _, w := range []int64{360, 1280} {
 		t.Run(fmt.Sprint(w), func(t *testing.T) {
 			q := s.quote(t, "USD", fiveLines...)
@@ -360,7 +359,6 @@ func TestCardKeepsFocusAcrossSaves(t *testing.T) {
 			shoot(ctx, t, fmt.Sprintf("focus-%d", w))
 		})
 	}
-	_ = q
 	if logs.has("htmx:") {
 		t.Fatalf("the console has htmx errors: %v", logs.lines)
 	}

@@ -121,4 +121,7 @@ func TestLighthouse(t *testing.T) {
 	}
 	r := lighthouse(t, s.appURL+"/login")
 	t.Logf("console login: %s", r)
+	if r.Scores["accessibility"] < 100 || r.Scores["best-practices"] < 100 {
+		t.Errorf("console login misses its targets (accessibility 100, best practices 100): %s", r)
+	}
 }

@@ -16,10 +16,9 @@ import * as chromeLauncher from "chrome-launcher";
 
 const url = process.argv[2];
 if (!url) {
-  console.error("usage: node run.mjs URL [--desktop]");
+  console.error("usage: node run.mjs URL [--runs N]   (LH_DEBUG=1 adds long tasks and main-thread work to the answer)");
   process.exit(2);
 }
-const desktop = process.argv.includes("--desktop");
 const runsAt = process.argv.indexOf("--runs");
 const runs = runsAt > 0 ? Math.max(1, Number(process.argv[runsAt + 1]) || 1) : 1;
 
@@ -27,9 +26,6 @@ const chrome = await chromeLauncher.launch({
   chromeFlags: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 });
 try {
-  const config = desktop
-    ? (await import("lighthouse/core/config/desktop-config.js")).default
-    : undefined;
   const lhrs = [];
   for (let i = 0; i < runs; i++) {
     const result = await lighthouse(
@@ -40,7 +36,6 @@ try {
         logLevel: "error",
         onlyCategories: ["performance", "accessibility", "best-practices"],
       },
-      config,
     );
     lhrs.push(result.lhr);
   }
