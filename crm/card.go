@@ -1,0 +1,106 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/qwoty/companion/qwoty"
+)
+
+// SignedRequest is an incoming CRM request, as received.
+type SignedRequest struct {
+	Method string
+	// Path is the route's path, without the query or any mount prefix.
+	Path string
+	// URI is the full request URI as the CRM called it (scheme, host, path
+	// and query), for CRMs that sign it.
+	URI    string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// EmbedContext is what a verified CRM request establishes, whichever CRM
+// sent it: who is looking at which record of which connected account.
+type EmbedContext struct {
+	Provider     qwoty.Provider
+	ConnectionID string
+	WorkspaceID  string
+	// AccountID is the CRM account (org, portal, company) id.
+	AccountID string
+	User      User
+	Record    Record
+	// SessionStart is when the signed CRM request that began this card
+	// session was verified; zero for a request being answered now (its
+	// tokens begin a session). Page tokens carry it unchanged.
+	SessionStart time.Time
+}
+
+// User is the CRM user viewing the card.
+type User struct {
+	ID       string `json:"id"`
+	Email    string `json:"email,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Locale   string `json:"locale,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
+}
+
+// Record is the CRM record the card sits on, with the fields that prefill a
+// new quote. Everything but Type and ID is optional.
+type Record struct {
+	Type        string `json:"type"`
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	AccountID   string `json:"accountId,omitempty"`
+	AccountName string `json:"accountName,omitempty"`
+	Currency    string `json:"currency,omitempty"`
+}
+
+// ConnectionLookup finds a connection by CRM account id.
+type ConnectionLookup interface {
+	ConnectionByExternalID(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error)
+}
+
+// ConnectionRefresher is a ConnectionLookup that caches: Refresh reads a
+// connection again, for a verifier whose check failed against a cached
+// copy that may predate a rotation.
+type ConnectionRefresher interface {
+	ConnectionLookup
+	Refresh(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error)
+}
+
+// AccountConnection finds the active connection of a CRM account for a
+// verified request: unknown is org_not_connected, disconnected is
+// org_disconnected (the codes every CRM's card understands).
+func AccountConnection(ctx context.Context, conns ConnectionLookup, p qwoty.Provider, accountID string) (*qwoty.Connection, error) {
+	conn, err := conns.ConnectionByExternalID(ctx, p, accountID)
+	if errors.Is(err, qwoty.ErrNotFound) {
+		return nil, NotConnected(p, accountID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if conn.Status == qwoty.ConnectionDisconnected {
+		return nil, Disconnected(p, accountID)
+	}
+	return conn, nil
+}
+
+// NotConnected is the error of a request from a CRM account no workspace
+// has connected.
+func NotConnected(p qwoty.Provider, accountID string) error {
+	return qwoty.Errorf(qwoty.CodeOrgNotConnected,
+		"Connect this account from the Qwoty admin console (Settings → Integrations).",
+		"%s account %s is not connected to Qwoty", p.Title(), accountID)
+}
+
+// Disconnected is the error of a request from a CRM account whose
+// connection an admin stopped.
+func Disconnected(p qwoty.Provider, accountID string) error {
+	return qwoty.Errorf(qwoty.CodeOrgDisconnected,
+		"An admin disconnected this account; reconnect it from the Qwoty admin console (no data was lost).",
+		"%s account %s was disconnected from Qwoty", p.Title(), accountID)
+}
