@@ -41,6 +41,17 @@ const (
 	// (a CRM app's credentials). Unlike unavailable, waiting does not help.
 	CodeNotConfigured Code = "not_configured"
 	CodeRateLimited   Code = "rate_limited"
+
+	// A connection's health, as a check of it (connect, test, rotate, a
+	// sync call) records it on the connection (last_error_code). The
+	// console shows them; they are never an HTTP answer of their own.
+	CodePackageNotInstalled Code = "package_not_installed"
+	CodeInsufficientAccess  Code = "insufficient_access"
+	CodeRefreshRejected     Code = "refresh_rejected"
+	CodeNoOAuthToken        Code = "no_oauth_token"
+	CodeCRMUnreachable      Code = "crm_unreachable"
+	CodeCRMError            Code = "crm_error"
+	CodeTestFailed          Code = "test_failed"
 )
 
 // Error is an application error a user can meet: a stable code, a message
