@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // The console's session is a first-party cookie: HttpOnly, Secure outside
@@ -91,21 +91,10 @@ func (s *Server) requireCSRF(c *gin.Context) {
 	got := c.Request.PostFormValue("csrf")
 	originOK := true
 	if o := c.GetHeader("Origin"); o != "" {
-		originOK = o == appOrigin(s.cfg.AppURL)
+		originOK = o == web.Origin(s.cfg.AppURL)
 	}
 	if sess == nil || !originOK || !csrfMatches(got, sess.CSRFToken) {
 		s.consoleFail(c, qwoty.Errorf(qwoty.CodeCSRF, "Reload the page and submit the form again.", "this form is stale or was not sent from the Qwoty console"))
-		c.Abort()
-		return
-	}
-	c.Next()
-}
-
-// sameOrigin refuses a form posted from another site (login CSRF: being
-// logged in to someone else's account) when the browser says where from.
-func (s *Server) sameOrigin(c *gin.Context) {
-	if o := c.GetHeader("Origin"); o != "" && o != appOrigin(s.cfg.AppURL) {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeCSRF, "Open the Qwoty console at its own address and try again.", "this form was sent from another site"))
 		c.Abort()
 		return
 	}
@@ -159,17 +148,4 @@ var notices = map[string]string{
 }
 
 // consoleFail renders an error inside the console layout.
-func (s *Server) consoleFail(c *gin.Context, err error) {
-	e, status := s.problem(c, err, "Go back to Integrations.")
-	p := page(c)
-	p.Error = &templates.ErrorView{Code: string(e.Code), Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c)}
-	render(c, status, templates.ConsoleError(p))
-}
-
-func appOrigin(appURL string) string {
-	u, err := url.Parse(appURL)
-	if err != nil {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
-}
+func (s *Server) consoleFail(c *gin.Context, err error) { s.errs.Answer(c, err, web.Console(page(c))) }

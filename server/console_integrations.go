@@ -7,6 +7,7 @@ import (
 
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // integrationsShow is Settings → Integrations: a card per CRM with its health.
@@ -17,9 +18,9 @@ func (s *Server) integrationsShow(c *gin.Context) {
 		return
 	}
 	if hosts := s.oauthHosts(); hosts != "" {
-		c.Header("Content-Security-Policy", policyFormTo(hosts, "frame-ancestors 'none'"))
+		c.Header("Content-Security-Policy", web.PolicyFormTo(hosts, "frame-ancestors 'none'"))
 	}
-	render(c, http.StatusOK, templates.Integrations(v))
+	web.Render(c, http.StatusOK, templates.Integrations(v))
 }
 
 func (s *Server) integrationsView(c *gin.Context) (templates.IntegrationsView, error) {
@@ -99,7 +100,7 @@ func (s *Server) disconnectConfirm(p qwoty.Provider) gin.HandlerFunc {
 			s.consoleFail(c, err)
 			return
 		}
-		render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{
+		web.Render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{
 			ConsolePage: page(c), Provider: p, Name: p.Title(), Conn: conn}))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // Retry-After of the login's refusals: the per-address cap lifts when the
@@ -38,7 +39,7 @@ func (s *Server) loginShow(c *gin.Context) {
 	if v.NoUsers && s.cfg.Dev() {
 		v.SetupURL = devSetupPath
 	}
-	render(c, http.StatusOK, templates.Login(v))
+	web.Render(c, http.StatusOK, templates.Login(v))
 }
 
 // loginSubmit checks an email and password. In order: the throttle (the
@@ -100,11 +101,11 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		return // the client left; nothing was decided
 	case verr != nil || u == nil:
 		if u != nil && verr != nil && !errors.Is(verr, password.ErrMismatch) {
-			s.log.WarnContext(ctx, "stored password hash unreadable", "request_id", requestIDOf(c), "user_id", u.ID, "error", verr.Error())
+			s.log.WarnContext(ctx, "stored password hash unreadable", "request_id", web.RequestID(c), "user_id", u.ID, "error", verr.Error())
 		}
 		s.logins.fail(addr, email)
-		c.Set(ctxErrorCode, string(qwoty.CodeUnauthenticated))
-		render(c, http.StatusUnauthorized, templates.Login(templates.LoginView{Email: email, Error: "That email and password do not match an account."}))
+		web.SetErrorCode(c, qwoty.CodeUnauthenticated)
+		web.Render(c, http.StatusUnauthorized, templates.Login(templates.LoginView{Email: email, Error: "That email and password do not match an account."}))
 		return
 	}
 	s.logins.succeed(addr, email)
@@ -118,12 +119,12 @@ func (s *Server) loginSubmit(c *gin.Context) {
 }
 
 // loginRefused answers the login page with msg, code's status (429 or 503)
-// and Retry-After, through the one error prologue (problem: the code for
-// the access log, a warning for a busy server).
+// and Retry-After, through the one error prologue (web.Errors.Classify:
+// the code for the access log, a warning for a busy server).
 func (s *Server) loginRefused(c *gin.Context, email string, code qwoty.Code, retry time.Duration, msg string) {
 	c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
-	_, status := s.problem(c, &qwoty.Error{Code: code, Message: msg, Hint: "Wait, then log in again."}, "")
-	render(c, status, templates.Login(templates.LoginView{Email: email, Error: msg}))
+	p := s.errs.Classify(c, &qwoty.Error{Code: code, Message: msg, Hint: "Wait, then log in again."}, "")
+	web.Render(c, p.Status, templates.Login(templates.LoginView{Email: email, Error: msg}))
 }
 
 // sleep waits d, or until ctx is done (false).

@@ -14,6 +14,7 @@ import (
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/web"
 )
 
 // crmOAuth is what connecting a CRM account from the console needs of its
@@ -143,7 +144,7 @@ func (s *Server) crmCallback(p qwoty.Provider) gin.HandlerFunc {
 			s.consoleFail(c, err)
 			return
 		}
-		c.Set(ctxConnectionID, conn.ID)
+		web.SetConnectionID(c, conn.ID)
 		c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected-"+string(p))
 	}
 }
@@ -152,10 +153,10 @@ func (s *Server) crmCallback(p qwoty.Provider) gin.HandlerFunc {
 func (s *Server) oauthHosts() string {
 	var hosts []string
 	if s.pdOAuth != nil {
-		hosts = append(hosts, appOrigin(orDefault(s.pdOAuth.OAuthURL, pipedrive.DefaultOAuthURL)))
+		hosts = append(hosts, web.Origin(orDefault(s.pdOAuth.OAuthURL, pipedrive.DefaultOAuthURL)))
 	}
 	if s.hsOAuth != nil {
-		hosts = append(hosts, appOrigin(orDefault(s.hsOAuth.AuthURL, hubspot.AppBaseURL)))
+		hosts = append(hosts, web.Origin(orDefault(s.hsOAuth.AuthURL, hubspot.AppBaseURL)))
 	}
 	return strings.Join(hosts, " ")
 }

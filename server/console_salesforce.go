@@ -16,6 +16,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 const (
@@ -43,7 +44,7 @@ func installLinks(versionID string) (prod, sandbox string) {
 // form-action must allow each, since the form's answer redirects there).
 func (s *Server) loginHosts() string {
 	hosts := salesforce.ProductionLoginURL + " " + salesforce.SandboxLoginURL + " https://*.my.salesforce.com"
-	if o := appOrigin(s.cfg.SalesforceLoginURL); o != "" && !strings.Contains(hosts, o) {
+	if o := web.Origin(s.cfg.SalesforceLoginURL); o != "" && !strings.Contains(hosts, o) {
 		hosts += " " + o
 	}
 	return hosts
@@ -72,8 +73,8 @@ func (s *Server) renderInstall(c *gin.Context, status int, packageMissing bool) 
 			v.Other = cn
 		}
 	}
-	c.Header("Content-Security-Policy", policyFormTo(s.loginHosts(), "frame-ancestors 'none'"))
-	render(c, status, templates.InstallSalesforce(v))
+	c.Header("Content-Security-Policy", web.PolicyFormTo(s.loginHosts(), "frame-ancestors 'none'"))
+	web.Render(c, status, templates.InstallSalesforce(v))
 }
 
 // salesforceLoginURL maps the connect form's choice to the OAuth host.
@@ -171,7 +172,7 @@ func (s *Server) salesforceCallback(c *gin.Context) {
 		s.consoleFail(c, err)
 		return
 	}
-	c.Set(ctxConnectionID, conn.ID)
+	web.SetConnectionID(c, conn.ID)
 	if missing := s.writeConfig(ctx, conn, conn.Secret, admin.Email); missing {
 		s.renderInstall(c, http.StatusConflict, true)
 		return
@@ -283,7 +284,7 @@ func (s *Server) salesforceTest(c *gin.Context) {
 		return
 	}
 	v.Ping = &pv
-	render(c, http.StatusOK, templates.Integrations(v))
+	web.Render(c, http.StatusOK, templates.Integrations(v))
 }
 
 // salesforceRotate gives the org a new secret; the old one keeps working

@@ -11,6 +11,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // setupShow opens the first-run page from the one-time link in the log.
@@ -45,7 +46,7 @@ func (s *Server) setupShow(c *gin.Context) {
 			"this setup link is used, expired, or not valid"))
 		return
 	}
-	render(c, http.StatusOK, templates.Setup(templates.SetupView{Token: token}))
+	web.Render(c, http.StatusOK, templates.Setup(templates.SetupView{Token: token}))
 }
 
 // devSetupLinkTTL bounds a setup link made from the home page in development.
@@ -64,13 +65,13 @@ func (s *Server) setupSubmit(c *gin.Context) {
 		problem = "Give a valid email address."
 	default:
 		if err := password.Check(pw, v.Email); err != nil {
-			problem = sentence(err.Error()) + "."
+			problem = web.Sentence(err.Error()) + "."
 		}
 	}
 	if problem != "" {
-		c.Set(ctxErrorCode, string(qwoty.CodeValidation))
+		web.SetErrorCode(c, qwoty.CodeValidation)
 		v.Error = problem
-		render(c, http.StatusUnprocessableEntity, templates.Setup(v))
+		web.Render(c, http.StatusUnprocessableEntity, templates.Setup(v))
 		return
 	}
 	// The link is checked before the hash: an unauthenticated form must not

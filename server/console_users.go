@@ -9,6 +9,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 func (s *Server) usersShow(c *gin.Context) {
@@ -17,7 +18,7 @@ func (s *Server) usersShow(c *gin.Context) {
 		s.consoleFail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.Users(templates.UsersView{ConsolePage: page(c), Users: users}))
+	web.Render(c, http.StatusOK, templates.Users(templates.UsersView{ConsolePage: page(c), Users: users}))
 }
 
 // userAdd creates a user in the admin's workspace with an initial password.
@@ -61,5 +62,5 @@ func (s *Server) auditShow(c *gin.Context) {
 		s.consoleFail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: page(c), Entries: entries}))
+	web.Render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: page(c), Entries: entries}))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/web"
 )
 
 // hubspotCardTimeout stays under the 15 s HubSpot gives a hubspot.fetch.
@@ -38,6 +39,6 @@ func (s *Server) hubspotCard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxConnectionID, answer.ConnectionID)
-	s.writeJSON(c, http.StatusOK, answer)
+	web.SetConnectionID(c, answer.ConnectionID)
+	web.WriteJSON(c, http.StatusOK, answer)
 }

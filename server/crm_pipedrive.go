@@ -8,7 +8,7 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/qwoty"
-	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // pipedriveVerifier verifies Pipedrive's extension tokens with the secrets
@@ -39,7 +39,7 @@ func (s *Server) pipedrivePanel(c *gin.Context) {
 		s.pipedrivePanelError(c, err)
 		return
 	}
-	c.Set(ctxConnectionID, ans.ConnectionID)
+	web.SetConnectionID(c, ans.ConnectionID)
 	quotes := make([]pipedrive.PanelQuote, 0, len(ans.Quotes))
 	for _, q := range ans.Quotes {
 		quotes = append(quotes, pipedrive.PanelQuote{Number: q.Number, Title: q.Title, Status: q.Status,
@@ -54,14 +54,13 @@ func (s *Server) pipedrivePanel(c *gin.Context) {
 		s.pipedrivePanelError(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusOK, resp)
+	web.WriteJSON(c, http.StatusOK, resp)
 }
 
 // pipedrivePanelError answers in the shape Pipedrive renders as the panel's
 // error state, which also carries our error fields.
 func (s *Server) pipedrivePanelError(c *gin.Context, err error) {
-	e, status := s.problem(c, err, "Reload the deal.")
-	s.writeJSON(c, status, pipedrive.NewPanelError(e, requestIDOf(c), nil))
+	s.errs.Answer(c, err, web.JSON("Reload the deal.", func(p web.Problem) any { return pipedrive.NewPanelError(p.Error, p.RequestID, nil) }))
 }
 
 // pipedriveSession exchanges a token the custom panel's page got from
@@ -78,8 +77,8 @@ func (s *Server) pipedriveSession(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxConnectionID, ans.ConnectionID)
-	s.writeJSON(c, http.StatusOK, gin.H{"embedUrl": ans.EmbedURL, "expiresAt": ans.ExpiresAt})
+	web.SetConnectionID(c, ans.ConnectionID)
+	web.WriteJSON(c, http.StatusOK, gin.H{"embedUrl": ans.EmbedURL, "expiresAt": ans.ExpiresAt})
 }
 
 // pipedriveCardStart is the custom panel's first load: Pipedrive opens
@@ -108,8 +107,6 @@ func (s *Server) pipedriveCardStart(c *gin.Context) {
 // and holds no data) and greets the SDK, or Pipedrive would hide the panel
 // after 10 s and the rep would never see the code and the fix.
 func (s *Server) pipedriveLaunchError(c *gin.Context, err error) {
-	e, status := s.problem(c, err, "Reload the deal.")
-	c.Header("Content-Security-Policy", policy("frame-ancestors https://*.pipedrive.com"))
-	render(c, status, templates.ErrorPage(templates.ErrorView{Title: cardErrorTitle(e.Code), Code: string(e.Code),
-		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), Provider: string(qwoty.ProviderPipedrive)}))
+	s.errs.Answer(c, err, web.Page("Reload the deal.", web.Framing{FrameAncestors: "frame-ancestors https://*.pipedrive.com",
+		Provider: string(qwoty.ProviderPipedrive)}))
 }

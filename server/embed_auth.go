@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/web"
 )
 
 const ctxClaims = "qwoty.claims"
@@ -28,7 +29,7 @@ func (s *Server) pageAuth(c *gin.Context) {
 		return
 	}
 	c.Set(ctxClaims, claims)
-	c.Set(ctxConnectionID, claims.ConnectionID)
+	web.SetConnectionID(c, claims.ConnectionID)
 	c.Next()
 }
 

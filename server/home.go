@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // devSetupPath is, in development only, the way to the first-run page from
@@ -30,7 +31,7 @@ func (s *Server) home(c *gin.Context) {
 			v.SetupURL = devSetupPath
 		}
 	}
-	render(c, http.StatusOK, templates.Home(v))
+	web.Render(c, http.StatusOK, templates.Home(v))
 }
 
 // consoleEntry is /console: the console's front door, Integrations (which

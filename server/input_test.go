@@ -17,6 +17,7 @@ import (
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/web"
 )
 
 // send calls a card action with a URL-encoded form (every byte escaped, as a
@@ -104,7 +105,7 @@ func TestCardActionsRefuseBadInputNamingTheField(t *testing.T) {
 	for _, c := range cases {
 		// An API client gets the JSON error.
 		e := a.send(c.method, base+c.path, tok, c.form, false).wantError(t, http.StatusUnprocessableEntity, qwoty.CodeValidation)
-		if !strings.Contains(sentence(e.Message), c.says) {
+		if !strings.Contains(web.Sentence(e.Message), c.says) {
 			t.Errorf("%s: message %q, want it to say %q", c.name, e.Message, c.says)
 		}
 		// The card gets the message marked with its field, for card.js to

@@ -25,6 +25,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // The development connection: a made-up org the playground signs for.
@@ -117,13 +118,13 @@ func NewPlayground(appURL string, db *store.DB, log *slog.Logger) *Playground {
 	r := gin.New()
 	r.Use(gin.Recovery(), func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", basePolicy+"; frame-src "+appOrigin(appURL)+"; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", web.BasePolicy+"; frame-src "+web.Origin(appURL)+"; frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		c.Next()
 	})
 	r.GET("/", p.page)
-	r.GET("/static/*path", staticFiles())
+	r.GET("/static/*path", web.StaticFiles())
 	p.engine = r
 	return p
 }
@@ -133,7 +134,7 @@ func (p *Playground) Handler() http.Handler { return p.engine }
 
 // Serve answers on ln until ctx is done.
 func (p *Playground) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	return serveGracefully(ctx, ln, p.engine, grace, nil, p.log)
+	return web.Serve(ctx, ln, p.engine, grace, nil, p.log)
 }
 
 // playgroundBody mirrors what the Apex controller builds with JSON.serialize.
@@ -168,7 +169,7 @@ func (p *Playground) page(c *gin.Context) {
 	conn, err := p.db.ConnectionByExternalID(c.Request.Context(), qwoty.ProviderSalesforce, DevOrgID)
 	if err != nil {
 		v.CallError = "The development connection is missing: restart `make run`, which creates it. (" + err.Error() + ")"
-		render(c, http.StatusOK, templates.Playground(v))
+		web.Render(c, http.StatusOK, templates.Playground(v))
 		return
 	}
 	body := playgroundBody{RecordID: v.RecordID, ObjectType: "Opportunity",
@@ -206,7 +207,7 @@ func (p *Playground) page(c *gin.Context) {
 	case err != nil:
 		v.CallError = "The callout did not reach the app: " + err.Error()
 	case status != http.StatusOK:
-		var eb ErrorBody
+		var eb web.ErrorBody
 		if json.Unmarshal(resp, &eb) == nil && eb.Error.Code != "" {
 			v.CallError = fmt.Sprintf("%s: %s. %s (request %s)", eb.Error.Code, eb.Error.Message, eb.Error.Hint, eb.Error.RequestID)
 		} else {
@@ -220,7 +221,7 @@ func (p *Playground) page(c *gin.Context) {
 			v.EmbedURL = a.EmbedURL
 		}
 	}
-	render(c, http.StatusOK, templates.Playground(v))
+	web.Render(c, http.StatusOK, templates.Playground(v))
 }
 
 func (p *Playground) call(ctx context.Context, hdr http.Header, body []byte) (int, []byte, error) {

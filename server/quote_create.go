@@ -9,6 +9,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // defaultCurrency is used when the CRM record carries none (an org without
@@ -25,7 +26,7 @@ func (s *Server) quoteCreate(c *gin.Context) {
 		// HubSpot and Pipedrive name only the record: read it. A CRM that
 		// cannot be read still gets its quote, just not prefilled.
 		if d, err := s.dealDetails(ctx, claims); err != nil {
-			s.log.WarnContext(ctx, "quote not prefilled: the CRM record could not be read", "request_id", requestIDOf(c),
+			s.log.WarnContext(ctx, "quote not prefilled: the CRM record could not be read", "request_id", web.RequestID(c),
 				"connection_id", claims.ConnectionID, "error", err.Error())
 		} else {
 			rec = d
@@ -50,5 +51,5 @@ func (s *Server) quoteCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusCreated, templates.QuoteEditor(q, moneyOf(c)))
+	web.Render(c, http.StatusCreated, templates.QuoteEditor(q, moneyOf(c)))
 }

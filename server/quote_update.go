@@ -10,6 +10,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // updateQuote is the shared tail of every edit: check the version the form
@@ -26,7 +27,7 @@ func (s *Server) updateQuote(c *gin.Context, change store.Change) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
+	web.Render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
 }
 
 // quoteTerms changes a draft's title, currency and tax rate.

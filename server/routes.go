@@ -4,6 +4,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/web"
 )
 
 // routes is the application's whole route table.
@@ -19,13 +20,13 @@ func (s *Server) routes() *gin.Engine {
 	// X-Forwarded-For that a configured proxy (QWOTY_TRUSTED_PROXIES) sets;
 	// never a header anyone can send. config.Load validated the CIDRs.
 	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
-	r.Use(s.requestID, s.accessLog, s.recover, secureHeaders)
+	r.Use(web.AssignRequestID, web.AccessLog(s.log), web.Recover(s.errs, web.API), web.SecureHeaders)
 
 	r.GET("/", s.home)
 	r.GET("/console", s.consoleEntry)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/static/*path", staticFiles())
+	r.GET("/static/*path", web.StaticFiles())
 
 	// Signed calls from CRMs (contracts.md §1).
 	crm := r.Group("/api/crm")
@@ -40,7 +41,7 @@ func (s *Server) routes() *gin.Engine {
 	r.POST("/embed/pipedrive/session", s.pipedriveSession)
 
 	// The card's actions, authorised by the page token (bearer header).
-	api := r.Group("/embed/api", s.pageAuth, formInput(s.fail))
+	api := r.Group("/embed/api", s.pageAuth, web.FormInput(s.fail))
 	api.POST("/session/refresh", s.sessionRefresh)
 	api.GET("/quotes", s.quoteList)
 	api.POST("/quotes", s.quoteCreate)
@@ -52,11 +53,11 @@ func (s *Server) routes() *gin.Engine {
 	api.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
 
 	// The admin console: first-party session cookie, CSRF token on every form.
-	console := r.Group("", s.consoleSession, formInput(s.consoleFail))
+	console := r.Group("", s.consoleSession, web.FormInput(s.consoleFail))
 	console.GET("/login", s.loginShow)
-	console.POST("/login", s.sameOrigin, s.loginSubmit)
+	console.POST("/login", web.SameOrigin(s.cfg.AppURL, s.consoleFail), s.loginSubmit)
 	console.GET("/setup", s.setupShow)
-	console.POST("/setup", s.sameOrigin, s.setupSubmit)
+	console.POST("/setup", web.SameOrigin(s.cfg.AppURL, s.consoleFail), s.setupSubmit)
 	member := console.Group("", s.requireLogin, s.requireCSRF)
 	member.POST("/logout", s.logout)
 	member.GET("/settings/integrations", s.integrationsShow)

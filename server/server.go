@@ -5,8 +5,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +20,7 @@ import (
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/web"
 )
 
 // Deps are what the server is built from; cmd/qwoty assembles them.
@@ -57,6 +56,7 @@ type Server struct {
 	version  string
 	now      func() time.Time
 	engine   *gin.Engine
+	errs     *web.Errors
 	draining atomic.Bool
 	drain    time.Duration
 	sfOAuth  *salesforce.OAuthApp
@@ -85,6 +85,7 @@ func New(d Deps) *Server {
 	if s.hasher == nil {
 		s.hasher = password.NewHasher(password.Options{})
 	}
+	s.errs = web.NewErrors(s.log, s.db.Unavailable)
 	s.logins = newLoginThrottle(s.now)
 	s.sleep = sleep
 	s.engine = s.routes()
@@ -99,43 +100,11 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // balancers stop sending; then the listener closes and requests in flight
 // get up to grace to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	return serveGracefully(ctx, ln, s.Handler(), grace, func() {
+	return web.Serve(ctx, ln, s.Handler(), grace, func() {
 		s.draining.Store(true)
 		if s.drain > 0 {
 			s.log.Info("draining before shutdown", "delay", s.drain.String())
 			time.Sleep(s.drain)
 		}
 	}, s.log)
-}
-
-func serveGracefully(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, onDrain func(), log *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       20 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("server: serve %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-	if onDrain != nil {
-		onDrain()
-	}
-	log.Info("shutting down", "addr", ln.Addr().String(), "grace", grace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("server: shutdown %s: %w", ln.Addr(), err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
+	"github.com/qwoty/companion/web"
 )
 
 func scopeFor(c *qwoty.Connection, record string) store.Scope {
@@ -31,12 +32,12 @@ func TestPanicBecomesJSONError(t *testing.T) {
 func TestRequestIDIsKeptOrMade(t *testing.T) {
 	a := newApp(t, "", nil)
 	req := mustGet(t, a.url()+"/healthz")
-	req.Header.Set(HeaderRequestID, "lb-0123456789")
-	if got := do(t, req).header.Get(HeaderRequestID); got != "lb-0123456789" {
+	req.Header.Set(web.HeaderRequestID, "lb-0123456789")
+	if got := do(t, req).header.Get(web.HeaderRequestID); got != "lb-0123456789" {
 		t.Fatalf("incoming request id replaced: %q", got)
 	}
-	req.Header.Set(HeaderRequestID, "bad id <script>")
-	if got := do(t, req).header.Get(HeaderRequestID); got == "" || got == "bad id <script>" {
+	req.Header.Set(web.HeaderRequestID, "bad id <script>")
+	if got := do(t, req).header.Get(web.HeaderRequestID); got == "" || got == "bad id <script>" {
 		t.Fatalf("malformed request id kept: %q", got)
 	}
 }
