@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/password"
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
@@ -94,7 +95,7 @@ func (s *Server) setupSubmit(c *gin.Context) {
 	if s.cfg.Dev() {
 		// One story in development: the admin's workspace is the one
 		// whose connection the playground signs for.
-		if err := AdoptDevWorkspace(c.Request.Context(), s.db, v.Workspace); err != nil {
+		if err := playground.AdoptDevWorkspace(c.Request.Context(), s.db, v.Workspace); err != nil {
 			s.log.WarnContext(c.Request.Context(), "development workspace not adopted", "error", err.Error())
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -197,29 +198,29 @@ func TestDevelopmentSetupAdoptsThePlaygroundsOrg(t *testing.T) {
 		d.Config.Env = config.Development
 		d.Config.PlaygroundPort = 1 // only its origin is used here
 		emu = sftest.New(t, sftest.Options{App: sftest.App{ClientID: testClientID, ClientSecret: testClientSecret, CallbackURLs: []string{appURL + SalesforceCallbackPath}},
-			Orgs: []sftest.Org{{ID: DevOrgID, MyDomain: devMyDomain, Users: []sftest.User{{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Admin: true}}}}})
+			Orgs: []sftest.Org{{ID: playground.DevOrgID, MyDomain: playground.DevMyDomain, Users: []sftest.User{{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Admin: true}}}}})
 		d.Config.SalesforceLoginURL = emu.URL
 		d.SalesforceOAuth = &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: appURL + SalesforceCallbackPath}
 	})
-	dev, err := EnsureDevConnection(context.Background(), app.db, app.srv.cfg)
+	dev, err := playground.EnsureDevConnection(context.Background(), app.db, app.srv.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t)
 	b.get(app.url() + "/setup")
 	b.post(app.url()+"/setup", url.Values{"token": {b.last.Request.URL.Query().Get("token")}, "workspace": {"Acme"}, "email": {adminEmail}, "password": {adminPassword}}).
-		want(200, "/settings/integrations", DevOrgID, "Acme")
+		want(200, "/settings/integrations", playground.DevOrgID, "Acme")
 	// Connecting through the emulator takes over the playground's connection.
 	b.get(app.url() + "/settings/integrations/salesforce/install")
 	b.post(app.url()+"/settings/integrations/salesforce/connect", url.Values{"csrf": {b.csrf()}, "env": {"production"}}).
 		want(200, "/settings/integrations", "Salesforce is connected")
-	conn, _ := app.db.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, DevOrgID)
+	conn, _ := app.db.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, playground.DevOrgID)
 	if conn.ID != dev.ID {
 		t.Fatalf("the console connected %s, want the playground's connection %s", conn.ID, dev.ID)
 	}
-	pg := httptest.NewServer(NewPlayground(app.url(), app.db, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
+	pg := httptest.NewServer(playground.New(app.url(), app.db, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler())
 	t.Cleanup(pg.Close)
-	playground := func() string {
+	hostPage := func() string {
 		resp, err := http.Get(pg.URL + "/")
 		if err != nil {
 			t.Fatal(err)
@@ -228,15 +229,15 @@ func TestDevelopmentSetupAdoptsThePlaygroundsOrg(t *testing.T) {
 		raw, _ := io.ReadAll(resp.Body)
 		return string(raw)
 	}
-	if p := playground(); !strings.Contains(p, "/embed/salesforce/card") {
+	if p := hostPage(); !strings.Contains(p, "/embed/salesforce/card") {
 		t.Fatalf("the playground's card does not open after connecting:\n%s", p)
 	}
 	b.post(app.url()+"/settings/integrations/salesforce/disconnect", url.Values{"csrf": {b.csrf()}, "confirm": {"disconnect"}}).want(200, "/settings/integrations")
-	if p := playground(); !strings.Contains(p, string(qwoty.CodeOrgDisconnected)) {
+	if p := hostPage(); !strings.Contains(p, string(qwoty.CodeOrgDisconnected)) {
 		t.Fatalf("after Disconnect in the console the playground still opens its card:\n%s", p)
 	}
 	// A restart leaves the admin's decision alone.
-	if again, err := EnsureDevConnection(context.Background(), app.db, app.srv.cfg); err != nil || again.Status != qwoty.ConnectionDisconnected {
+	if again, err := playground.EnsureDevConnection(context.Background(), app.db, app.srv.cfg); err != nil || again.Status != qwoty.ConnectionDisconnected {
 		t.Fatalf("restart: %v, status %v; want the connection left disconnected", err, again)
 	}
 }

@@ -12,7 +12,7 @@ import (
 func (s *Server) fail(c *gin.Context, err error) { s.errs.Answer(c, err, web.API) }
 
 func (s *Server) noRoute(c *gin.Context) {
-	if s.slashRedirect(c) {
+	if web.SlashRedirect(c, s.engine) {
 		return
 	}
 	s.fail(c, qwoty.Errorf(qwoty.CodeNotFound, "Check the URL; the API is described in docs/callout-contract.md.", "no route for %s %s", c.Request.Method, c.Request.URL.Path))

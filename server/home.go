@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/templates"
 	"github.com/qwoty/companion/web"
 )
@@ -19,7 +20,7 @@ const devSetupPath = "/setup"
 func (s *Server) home(c *gin.Context) {
 	v := templates.HomeView{Dev: s.cfg.Dev(), Version: s.version}
 	if s.cfg.Dev() && s.cfg.PlaygroundPort > 0 {
-		v.PlaygroundURL = PlaygroundOrigin(s.cfg)
+		v.PlaygroundURL = playground.Origin(s.cfg)
 	}
 	if s.cfg.Dev() {
 		n, err := s.db.CountUsers(c.Request.Context())

@@ -12,7 +12,7 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// gin's own redirects skip the middleware below; NoRoute redirects
-	// instead (route_redirect.go).
+	// instead (web.SlashRedirect, which web.Probe answers).
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
@@ -20,7 +20,7 @@ func (s *Server) routes() *gin.Engine {
 	// X-Forwarded-For that a configured proxy (QWOTY_TRUSTED_PROXIES) sets;
 	// never a header anyone can send. config.Load validated the CIDRs.
 	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
-	r.Use(web.AssignRequestID, web.AccessLog(s.log), web.Recover(s.errs, web.API), web.SecureHeaders)
+	r.Use(web.Probe, web.AssignRequestID, web.AccessLog(s.log), web.Recover(s.errs, web.API), web.SecureHeaders)
 
 	r.GET("/", s.home)
 	r.GET("/console", s.consoleEntry)

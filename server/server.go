@@ -63,14 +63,10 @@ type Server struct {
 	hsOAuth  *hubspot.OAuthApp
 	pdOAuth  *pipedrive.OAuthApp
 	logins   *loginThrottle
-	// routeTable is the route list NoRoute's redirects look in.
-	routeTable routeTable
-	hasher     *password.Hasher
+	hasher   *password.Hasher
 	// sleep is the login's soft slowdown (tests record it instead).
 	sleep func(context.Context, time.Duration) bool
 }
-
-func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {

@@ -15,6 +15,9 @@ import (
 	"github.com/qwoty/companion/qwoty"
 )
 
+// Every engine runs in gin's release mode: no debug banner, no route dump.
+func init() { gin.SetMode(gin.ReleaseMode) }
+
 // Keys of what handlers leave in the gin context for the access log.
 const (
 	ctxRequestID    = "qwoty.request_id"

@@ -21,6 +21,8 @@ import (
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/gctune"
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/server"
 )
 
@@ -42,7 +44,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stdout, cfg.LogLevel)
 	slog.SetDefault(log)
-	log.Debug("garbage collector", "gogc", server.TuneGC(), "memory_limit", server.TuneMemoryLimit())
+	log.Debug("garbage collector", "gogc", gctune.GC(), "memory_limit", gctune.MemoryLimit())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -96,7 +98,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	g.Go(func() error { sweepNonces(gctx, a, log); return nil })
 
 	if cfg.Dev() && cfg.PlaygroundPort > 0 {
-		if _, err := server.EnsureDevConnection(ctx, a.db, cfg); err != nil {
+		if _, err := playground.EnsureDevConnection(ctx, a.db, cfg); err != nil {
 			log.Error("cannot create the development connection", "error", err.Error())
 			return 1
 		}
@@ -105,7 +107,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			log.Error("cannot listen for the playground (set PLAYGROUND_PORT, or 0 to disable it)", "port", cfg.PlaygroundPort, "error", err.Error())
 			return 1
 		}
-		pg := server.NewPlayground(cfg.AppURL, a.db, log)
+		pg := playground.New(cfg.AppURL, a.db, log)
 		g.Go(func() error { return pg.Serve(gctx, pln, shutdownGrace) })
 	}
 
@@ -117,7 +119,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if cfg.Dev() {
 		fmt.Fprintf(stderr, "\n  Qwoty companion is running: open %s\n", cfg.AppURL)
 		if cfg.PlaygroundPort > 0 {
-			fmt.Fprintf(stderr, "  Playground (an Opportunity page on a second origin): %s\n\n", server.PlaygroundOrigin(cfg))
+			fmt.Fprintf(stderr, "  Playground (an Opportunity page on a second origin): %s\n\n", playground.Origin(cfg))
 		}
 	}
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
@@ -139,7 +141,7 @@ func startSalesforceEmulator(cfg *config.Config) (*sftest.Server, error) {
 	// takes over the connection the playground signs for, in the admin's
 	// workspace, so what the console does is what the playground's card
 	// meets. The admin logs in and allows access as with Salesforce.
-	org := sftest.Org{ID: server.DevOrgID, MyDomain: "qwoty-dev", Users: []sftest.User{
+	org := sftest.Org{ID: playground.DevOrgID, MyDomain: "qwoty-dev", Users: []sftest.User{
 		{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Email: "admin@qwoty-dev.example", Name: "Ada Admin", Admin: true},
 		{ID: sftest.DefaultRepID, Username: "rep@qwoty-dev.example", Email: "rep@qwoty-dev.example", Name: "Dev Rep"},
 	}}

@@ -1,4 +1,9 @@
-package server
+// Package playground is the development host page: laid out like a
+// Salesforce Opportunity page on a second origin, its server side signs a
+// callout exactly as the package's Apex does and frames the card it gets
+// back, one error scenario at a time. It also makes the development
+// connection it signs for. It runs only in development (make run).
+package playground
 
 import (
 	"bytes"
@@ -31,16 +36,17 @@ import (
 // The development connection: a made-up org the playground signs for.
 const (
 	devOrgID15   = "00D000000000DEV"
-	devMyDomain  = "qwoty-dev"
 	devWorkspace = "Development"
+	// DevMyDomain is the development org's My Domain.
+	DevMyDomain = "qwoty-dev"
 )
 
 // DevOrgID is the 18-character id of the development org.
 var DevOrgID, _ = salesforce.NormalizeOrgID(devOrgID15)
 
-// PlaygroundOrigin is the playground's origin: APP_URL's host on the
-// playground port, so that it is a second origin, as Salesforce is.
-func PlaygroundOrigin(cfg *config.Config) string {
+// Origin is the playground's origin: APP_URL's host on the playground port,
+// so that it is a second origin, as Salesforce is.
+func Origin(cfg *config.Config) string {
 	u, err := url.Parse(cfg.AppURL)
 	if err != nil {
 		return ""
@@ -57,7 +63,7 @@ func PlaygroundOrigin(cfg *config.Config) string {
 // Otherwise it is re-enabled, which issues a new secret: the playground
 // reads the secret from the database on every page, so nothing else holds it.
 func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) (*qwoty.Connection, error) {
-	origin := PlaygroundOrigin(cfg)
+	origin := Origin(cfg)
 	c, err := db.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, DevOrgID)
 	if err == nil && c.Status == qwoty.ConnectionDisconnected {
 		return c, nil
@@ -77,7 +83,7 @@ func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) 
 	}
 	return db.AddConnection(ctx, store.AddConnectionParams{
 		Workspace: ws, Provider: qwoty.ProviderSalesforce, ExternalID: DevOrgID,
-		MyDomain: devMyDomain, FrameOrigins: []string{origin}, Actor: "qwoty serve (development)",
+		MyDomain: DevMyDomain, FrameOrigins: []string{origin}, Actor: "qwoty serve (development)",
 	})
 }
 
@@ -101,8 +107,8 @@ type Playground struct {
 	engine *gin.Engine
 }
 
-// Playground scenarios: each but "ok" produces one error code on purpose.
-var playgroundScenarios = map[string]string{
+// scenarios: each but "ok" produces one error code on purpose.
+var scenarios = map[string]string{
 	"ok":                      "",
 	"wrong secret":            "signature_invalid",
 	"stale timestamp":         "timestamp_out_of_range",
@@ -112,8 +118,8 @@ var playgroundScenarios = map[string]string{
 	"body without a recordId": "bad_request",
 }
 
-// NewPlayground builds the playground for the app at appURL.
-func NewPlayground(appURL string, db *store.DB, log *slog.Logger) *Playground {
+// New builds the playground for the app at appURL.
+func New(appURL string, db *store.DB, log *slog.Logger) *Playground {
 	p := &Playground{appURL: appURL, db: db, log: log, now: time.Now, client: &http.Client{Timeout: 10 * time.Second}}
 	r := gin.New()
 	r.Use(gin.Recovery(), func(c *gin.Context) {
@@ -137,8 +143,8 @@ func (p *Playground) Serve(ctx context.Context, ln net.Listener, grace time.Dura
 	return web.Serve(ctx, ln, p.engine, grace, nil, p.log)
 }
 
-// playgroundBody mirrors what the Apex controller builds with JSON.serialize.
-type playgroundBody struct {
+// calloutBody mirrors what the Apex controller builds with JSON.serialize.
+type calloutBody struct {
 	RecordID   string         `json:"recordId,omitempty"`
 	ObjectType string         `json:"objectType"`
 	User       map[string]any `json:"user"`
@@ -158,11 +164,11 @@ func (p *Playground) page(c *gin.Context) {
 		Amount: "12000.50", Currency: q("currency", "USD"), Stage: "Prospecting", CloseDate: "2026-12-31",
 		Scenario: q("scenario", "ok"),
 	}
-	for name := range playgroundScenarios {
+	for name := range scenarios {
 		v.Scenarios = append(v.Scenarios, name)
 	}
 	sort.Strings(v.Scenarios)
-	if _, ok := playgroundScenarios[v.Scenario]; !ok {
+	if _, ok := scenarios[v.Scenario]; !ok {
 		v.Scenario = "ok"
 	}
 
@@ -172,7 +178,7 @@ func (p *Playground) page(c *gin.Context) {
 		web.Render(c, http.StatusOK, templates.Playground(v))
 		return
 	}
-	body := playgroundBody{RecordID: v.RecordID, ObjectType: "Opportunity",
+	body := calloutBody{RecordID: v.RecordID, ObjectType: "Opportunity",
 		User: map[string]any{"id": "005000000000001AAA", "email": "rep@example.com", "name": "Dev Rep", "locale": "en_US", "timeZone": "Europe/Paris"},
 		Record: map[string]any{"name": v.RecordName, "accountId": v.AccountID, "accountName": v.AccountName,
 			"amount": json.Number("12000.50"), "stageName": v.Stage, "closeDate": v.CloseDate}}
