@@ -104,3 +104,10 @@ func (s *Server) refreshPipedrive(ctx context.Context, _, refreshToken string) (
 	}
 	return store.Refreshed{Access: t.AccessToken, Refresh: t.RefreshToken, ExpiresAt: t.Expiry}, nil
 }
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,6 +1,8 @@
-// Package server is the HTTP layer: the gin engine, its middleware, the
-// route table (routes.go) and one handler per file, named after its route.
-// Handlers stay thin: they parse, call cardview or the store, and render.
+// Package server is the application's HTTP server: the gin engine, the
+// signed CRM endpoints, the card page and its actions, health checks, and
+// the admin console (package console) mounted beside them. Its routes are
+// in routes.go, one handler per file, named after its route. Handlers stay
+// thin: they parse, call cardview or the store, and render.
 package server
 
 import (
@@ -15,6 +17,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/console"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
@@ -39,8 +42,9 @@ type Deps struct {
 	// configured).
 	HubSpotOAuth   *hubspot.OAuthApp
 	PipedriveOAuth *pipedrive.OAuthApp
-	// Hasher bounds password hashing (nil: password.NewHasher with its
-	// defaults). Tests pass one with small bounds.
+	// Hasher bounds the console's password hashing (nil:
+	// password.NewHasher with its defaults). Tests pass one with small
+	// bounds.
 	Hasher *password.Hasher
 	// DrainDelay is how long /readyz answers 503 before the listener closes
 	// on shutdown, so load balancers stop sending first (0: close at once).
@@ -62,28 +66,22 @@ type Server struct {
 	sfOAuth  *salesforce.OAuthApp
 	hsOAuth  *hubspot.OAuthApp
 	pdOAuth  *pipedrive.OAuthApp
-	logins   *loginThrottle
-	hasher   *password.Hasher
-	// sleep is the login's soft slowdown (tests record it instead).
-	sleep func(context.Context, time.Duration) bool
+	console  *console.Console
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay,
-		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth, hasher: d.Hasher}
+		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if s.hasher == nil {
-		s.hasher = password.NewHasher(password.Options{})
-	}
 	s.errs = web.NewErrors(s.log, s.db.Unavailable)
-	s.logins = newLoginThrottle(s.now)
-	s.sleep = sleep
+	s.console = console.New(console.Deps{Config: d.Config, DB: d.DB, Logger: s.log, Now: s.now, Hasher: d.Hasher,
+		SalesforceOAuth: d.SalesforceOAuth, HubSpotOAuth: d.HubSpotOAuth, PipedriveOAuth: d.PipedriveOAuth})
 	s.engine = s.routes()
 	return s
 }
@@ -104,3 +102,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		}
 	}, s.log)
 }
+
+// SalesforceCallbackPath is the OAuth redirect path to register on the
+// External Client App: {APP_URL}/oauth/salesforce/callback.
+const SalesforceCallbackPath = "/oauth/salesforce/callback"

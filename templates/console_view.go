@@ -217,7 +217,7 @@ func graceText(v any) string {
 }
 
 // roleDescriptions say what each role can do, as the role checks in
-// server/console_auth.go allow it.
+// console/auth.go allow it.
 var roleDescriptions = []struct{ Role, Text string }{
 	{"member", "member: sees integrations and users, and can run Test connection"},
 	{"viewer", "viewer: sees integrations and users; can change or test nothing"},

@@ -28,8 +28,9 @@ type probeKey struct{}
 type probe struct{ route string }
 
 // Probe must be an engine's first middleware when its NoRoute calls
-// SlashRedirect: it ends a probe request where the route is known, and lets
-// every other request through.
+// SlashRedirect (NewEngine puts it there): it ends a probe request where the
+// route is known, before any handler runs, and lets every other request
+// through.
 func Probe(c *gin.Context) {
 	if p, ok := c.Request.Context().Value(probeKey{}).(*probe); ok {
 		p.route = c.FullPath()
@@ -53,7 +54,7 @@ func hasRoute(engine http.Handler, r *http.Request, path string) bool {
 // 404 body) goes anywhere.
 type discard struct{ header http.Header }
 
-func (d discard) Header() http.Header         { return d.header }
+func (d discard) Header() http.Header       { return d.header }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 func (discard) WriteHeader(int)             {}
 

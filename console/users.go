@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"net/http"
@@ -12,54 +12,54 @@ import (
 	"github.com/qwoty/companion/web"
 )
 
-func (s *Server) usersShow(c *gin.Context) {
-	users, err := s.db.ListUsers(c.Request.Context(), sessionOf(c).User.WorkspaceID)
+func (con *Console) usersShow(c *gin.Context) {
+	users, err := con.db.ListUsers(c.Request.Context(), sessionOf(c).User.WorkspaceID)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	web.Render(c, http.StatusOK, templates.Users(templates.UsersView{ConsolePage: page(c), Users: users}))
 }
 
 // userAdd creates a user in the admin's workspace with an initial password.
-func (s *Server) userAdd(c *gin.Context) {
+func (con *Console) userAdd(c *gin.Context) {
 	role, ok := qwoty.ParseRole(c.PostForm("role"))
 	pw := c.PostForm("password")
 	if !ok {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose admin, member or viewer.", "role %q is not a role", c.PostForm("role")))
+		con.fail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose admin, member or viewer.", "role %q is not a role", c.PostForm("role")))
 		return
 	}
 	email, err := qwoty.ParseEmail(c.PostForm("email"))
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	name, err := qwoty.ParseUserName(c.PostForm("name"))
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	if err := password.Check(pw, email); err != nil {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose another password: a few unrelated words make a long one that is easy to remember.", "%v", err))
+		con.fail(c, qwoty.Errorf(qwoty.CodeValidation, "Choose another password: a few unrelated words make a long one that is easy to remember.", "%v", err))
 		return
 	}
-	hash, err := s.hasher.Hash(c.Request.Context(), pw)
+	hash, err := con.hasher.Hash(c.Request.Context(), pw)
 	if err != nil {
-		s.hashFail(c, err)
+		con.hashFail(c, err)
 		return
 	}
 	admin := sessionOf(c).User
-	if _, err := s.db.CreateUser(c.Request.Context(), admin.WorkspaceID, store.NewUser{Email: email, Name: name, Role: role, PasswordHash: hash}, admin.Email); err != nil {
-		s.consoleFail(c, err)
+	if _, err := con.db.CreateUser(c.Request.Context(), admin.WorkspaceID, store.NewUser{Email: email, Name: name, Role: role, PasswordHash: hash}, admin.Email); err != nil {
+		con.fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/settings/users?done=user-added")
 }
 
-func (s *Server) auditShow(c *gin.Context) {
-	entries, err := s.db.AuditLog(c.Request.Context(), sessionOf(c).User.WorkspaceID, 200)
+func (con *Console) auditShow(c *gin.Context) {
+	entries, err := con.db.AuditLog(c.Request.Context(), sessionOf(c).User.WorkspaceID, 200)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	web.Render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: page(c), Entries: entries}))

@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"context"
@@ -70,93 +70,89 @@ func (h hubspotOAuth) Finish(ctx context.Context, code string) (*store.OAuthConn
 }
 
 // oauthFor returns the OAuth app of a CRM, or nil when it is not configured.
-func (s *Server) oauthFor(p qwoty.Provider) crmOAuth {
+func (con *Console) oauthFor(p qwoty.Provider) crmOAuth {
 	switch {
-	case p == qwoty.ProviderPipedrive && s.pdOAuth != nil:
-		return pipedriveOAuth{s.pdOAuth}
-	case p == qwoty.ProviderHubSpot && s.hsOAuth != nil:
-		return hubspotOAuth{s.hsOAuth}
+	case p == qwoty.ProviderPipedrive && con.pdOAuth != nil:
+		return pipedriveOAuth{con.pdOAuth}
+	case p == qwoty.ProviderHubSpot && con.hsOAuth != nil:
+		return hubspotOAuth{con.hsOAuth}
 	}
 	return nil
 }
 
 // crmConnect starts connecting a HubSpot or Pipedrive account: a state
 // bound to this session, then the CRM's install page.
-func (s *Server) crmConnect(p qwoty.Provider) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		o := s.oauthFor(p)
-		if o == nil {
-			s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", p.Title()))
-			return
-		}
-		sess := sessionOf(c)
-		state, err := s.db.CreateOAuthState(c.Request.Context(), c.GetString(ctxSessionTok), store.OAuthState{
-			WorkspaceID: sess.User.WorkspaceID, UserID: sess.User.ID, Provider: p, Verifier: "-",
-		}, oauthStateTTL)
-		if err != nil {
-			s.consoleFail(c, err)
-			return
-		}
-		to, err := o.AuthURL(state)
-		if err != nil {
-			s.consoleFail(c, err)
-			return
-		}
-		c.Redirect(http.StatusSeeOther, to)
+func (con *Console) crmConnect(c *gin.Context, p qwoty.Provider) {
+	o := con.oauthFor(p)
+	if o == nil {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", p.Title()))
+		return
 	}
+	sess := sessionOf(c)
+	state, err := con.db.CreateOAuthState(c.Request.Context(), c.GetString(ctxSessionTok), store.OAuthState{
+		WorkspaceID: sess.User.WorkspaceID, UserID: sess.User.ID, Provider: p, Verifier: "-",
+	}, oauthStateTTL)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	to, err := o.AuthURL(state)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, to)
 }
 
 // crmCallback finishes connecting a HubSpot or Pipedrive account.
-func (s *Server) crmCallback(p qwoty.Provider) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		ctx := c.Request.Context()
-		o := s.oauthFor(p)
-		if o == nil {
-			s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", p.Title()))
-			return
-		}
-		st, err := s.db.TakeOAuthState(ctx, c.Query("state"), c.GetString(ctxSessionTok))
-		if err == nil && st.Provider != p {
-			err = qwoty.Errorf(qwoty.CodeOAuthFailed, "Start again from Settings → Integrations.", "this sign-in was started for another CRM")
-		}
-		if err != nil {
-			s.consoleFail(c, err)
-			return
-		}
-		if cbErr := o.CallbackError(c.Request.URL.Query()); cbErr != nil {
-			s.consoleFail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: p.Title() + " did not authorise the connection: " + cbErr.Error(),
-				Hint: "Try again, and approve access when " + p.Title() + " asks.", Err: cbErr})
-			return
-		}
-		oc, err := o.Finish(ctx, c.Query("code"))
-		if err != nil {
-			var qe *qwoty.Error
-			if !errors.As(err, &qe) {
-				err = &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "the sign-in with " + p.Title() + " could not be completed",
-					Hint: "Start again from Settings → Integrations.", Err: err}
-			}
-			s.consoleFail(c, err)
-			return
-		}
-		oc.WorkspaceID, oc.UserID, oc.Provider = st.WorkspaceID, st.UserID, p
-		conn, err := s.db.SaveOAuthConnection(ctx, *oc, sessionOf(c).User.Email)
-		if err != nil {
-			s.consoleFail(c, err)
-			return
-		}
-		web.SetConnectionID(c, conn.ID)
-		c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected-"+string(p))
+func (con *Console) crmCallback(c *gin.Context, p qwoty.Provider) {
+	ctx := c.Request.Context()
+	o := con.oauthFor(p)
+	if o == nil {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set its client id and secret on the Qwoty server.", "%s is not configured on this server", p.Title()))
+		return
 	}
+	st, err := con.db.TakeOAuthState(ctx, c.Query("state"), c.GetString(ctxSessionTok))
+	if err == nil && st.Provider != p {
+		err = qwoty.Errorf(qwoty.CodeOAuthFailed, "Start again from Settings → Integrations.", "this sign-in was started for another CRM")
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	if cbErr := o.CallbackError(c.Request.URL.Query()); cbErr != nil {
+		con.fail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: p.Title() + " did not authorise the connection: " + cbErr.Error(),
+			Hint: "Try again, and approve access when " + p.Title() + " asks.", Err: cbErr})
+		return
+	}
+	oc, err := o.Finish(ctx, c.Query("code"))
+	if err != nil {
+		var qe *qwoty.Error
+		if !errors.As(err, &qe) {
+			err = &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "the sign-in with " + p.Title() + " could not be completed",
+				Hint: "Start again from Settings → Integrations.", Err: err}
+		}
+		con.fail(c, err)
+		return
+	}
+	oc.WorkspaceID, oc.UserID, oc.Provider = st.WorkspaceID, st.UserID, p
+	conn, err := con.db.SaveOAuthConnection(ctx, *oc, sessionOf(c).User.Email)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	web.SetConnectionID(c, conn.ID)
+	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected-"+string(p))
 }
 
 // oauthHosts are the hosts the Integrations page's connect forms may lead to.
-func (s *Server) oauthHosts() string {
+func (con *Console) oauthHosts() string {
 	var hosts []string
-	if s.pdOAuth != nil {
-		hosts = append(hosts, web.Origin(orDefault(s.pdOAuth.OAuthURL, pipedrive.DefaultOAuthURL)))
+	if con.pdOAuth != nil {
+		hosts = append(hosts, web.Origin(orDefault(con.pdOAuth.OAuthURL, pipedrive.DefaultOAuthURL)))
 	}
-	if s.hsOAuth != nil {
-		hosts = append(hosts, web.Origin(orDefault(s.hsOAuth.AuthURL, hubspot.AppBaseURL)))
+	if con.hsOAuth != nil {
+		hosts = append(hosts, web.Origin(orDefault(con.hsOAuth.AuthURL, hubspot.AppBaseURL)))
 	}
 	return strings.Join(hosts, " ")
 }

@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"context"
@@ -27,10 +27,6 @@ const (
 	rotationGrace = 10 * time.Minute
 )
 
-// SalesforceCallbackPath is the OAuth redirect path to register on the
-// External Client App: {APP_URL}/oauth/salesforce/callback.
-const SalesforceCallbackPath = "/oauth/salesforce/callback"
-
 // installLinks builds the package install URLs from the version id.
 func installLinks(versionID string) (prod, sandbox string) {
 	if versionID == "" {
@@ -42,25 +38,25 @@ func installLinks(versionID string) (prod, sandbox string) {
 
 // loginHosts are where the connect form may send the admin (the CSP's
 // form-action must allow each, since the form's answer redirects there).
-func (s *Server) loginHosts() string {
+func (con *Console) loginHosts() string {
 	hosts := salesforce.ProductionLoginURL + " " + salesforce.SandboxLoginURL + " https://*.my.salesforce.com"
-	if o := web.Origin(s.cfg.SalesforceLoginURL); o != "" && !strings.Contains(hosts, o) {
+	if o := web.Origin(con.cfg.SalesforceLoginURL); o != "" && !strings.Contains(hosts, o) {
 		hosts += " " + o
 	}
 	return hosts
 }
 
 // salesforceInstall is the "Install the Salesforce Integration" page.
-func (s *Server) salesforceInstall(c *gin.Context) {
-	s.renderInstall(c, http.StatusOK, false)
+func (con *Console) salesforceInstall(c *gin.Context) {
+	con.renderInstall(c, http.StatusOK, false)
 }
 
-func (s *Server) renderInstall(c *gin.Context, status int, packageMissing bool) {
-	v := templates.InstallView{ConsolePage: page(c), Configured: s.sfOAuth != nil, PackageMissing: packageMissing}
-	v.ProductionURL, v.SandboxURL = installLinks(s.cfg.SalesforcePackageVersionID)
-	conns, err := s.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)
+func (con *Console) renderInstall(c *gin.Context, status int, packageMissing bool) {
+	v := templates.InstallView{ConsolePage: page(c), Configured: con.sfOAuth != nil, PackageMissing: packageMissing}
+	v.ProductionURL, v.SandboxURL = installLinks(con.cfg.SalesforcePackageVersionID)
+	conns, err := con.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	for _, cn := range conns {
@@ -73,22 +69,22 @@ func (s *Server) renderInstall(c *gin.Context, status int, packageMissing bool) 
 			v.Other = cn
 		}
 	}
-	c.Header("Content-Security-Policy", web.PolicyFormTo(s.loginHosts(), "frame-ancestors 'none'"))
+	c.Header("Content-Security-Policy", web.PolicyFormTo(con.loginHosts(), "frame-ancestors 'none'"))
 	web.Render(c, status, templates.InstallSalesforce(v))
 }
 
 // salesforceLoginURL maps the connect form's choice to the OAuth host.
-func (s *Server) salesforceLoginURL(env, myDomain string) (string, error) {
+func (con *Console) salesforceLoginURL(env, myDomain string) (string, error) {
 	// A login URL outside salesforce.com (the emulator, a test double)
 	// serves every kind of org; a real one is production's or a My Domain.
-	u, _ := url.Parse(s.cfg.SalesforceLoginURL)
+	u, _ := url.Parse(con.cfg.SalesforceLoginURL)
 	salesforceHost := u != nil && (u.Hostname() == "salesforce.com" || strings.HasSuffix(u.Hostname(), ".salesforce.com"))
 	switch env {
 	case "production", "":
-		return s.cfg.SalesforceLoginURL, nil
+		return con.cfg.SalesforceLoginURL, nil
 	case "sandbox":
 		if !salesforceHost {
-			return s.cfg.SalesforceLoginURL, nil
+			return con.cfg.SalesforceLoginURL, nil
 		}
 		return salesforce.SandboxLoginURL, nil
 	case "mydomain":
@@ -103,59 +99,59 @@ func (s *Server) salesforceLoginURL(env, myDomain string) (string, error) {
 
 // salesforceConnect starts OAuth: a PKCE verifier and a state bound to this
 // session, then off to Salesforce's authorize page.
-func (s *Server) salesforceConnect(c *gin.Context) {
-	if s.sfOAuth == nil {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET on the server.", "Salesforce is not configured on this server"))
+func (con *Console) salesforceConnect(c *gin.Context) {
+	if con.sfOAuth == nil {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET on the server.", "Salesforce is not configured on this server"))
 		return
 	}
-	loginURL, err := s.salesforceLoginURL(c.PostForm("env"), c.PostForm("my_domain"))
+	loginURL, err := con.salesforceLoginURL(c.PostForm("env"), c.PostForm("my_domain"))
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	sess := sessionOf(c)
 	verifier := oauth2.GenerateVerifier()
-	state, err := s.db.CreateOAuthState(c.Request.Context(), c.GetString(ctxSessionTok), store.OAuthState{
+	state, err := con.db.CreateOAuthState(c.Request.Context(), c.GetString(ctxSessionTok), store.OAuthState{
 		WorkspaceID: sess.User.WorkspaceID, UserID: sess.User.ID, Provider: qwoty.ProviderSalesforce,
 		LoginURL: loginURL, Verifier: verifier,
 	}, oauthStateTTL)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, s.sfOAuth.AuthCodeURL(loginURL, state, verifier))
+	c.Redirect(http.StatusSeeOther, con.sfOAuth.AuthCodeURL(loginURL, state, verifier))
 }
 
 // salesforceCallback finishes OAuth: check the state, exchange the code,
 // save the connection, and write the embed secret and app URL into the org.
-func (s *Server) salesforceCallback(c *gin.Context) {
+func (con *Console) salesforceCallback(c *gin.Context) {
 	ctx := c.Request.Context()
-	if s.sfOAuth == nil {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET on the server.", "Salesforce is not configured on this server"))
+	if con.sfOAuth == nil {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET on the server.", "Salesforce is not configured on this server"))
 		return
 	}
-	st, err := s.db.TakeOAuthState(ctx, c.Query("state"), c.GetString(ctxSessionTok))
+	st, err := con.db.TakeOAuthState(ctx, c.Query("state"), c.GetString(ctxSessionTok))
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	if cbErr := salesforce.CallbackError(c.Request.URL.Query()); cbErr != nil {
 		if errors.Is(cbErr, salesforce.ErrAppNotInstalled) {
-			s.renderInstall(c, http.StatusConflict, true)
+			con.renderInstall(c, http.StatusConflict, true)
 			return
 		}
-		s.consoleFail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "Salesforce did not authorise the connection: " + cbErr.Error(),
+		con.fail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "Salesforce did not authorise the connection: " + cbErr.Error(),
 			Hint: "Try again, and approve access when Salesforce asks.", Err: cbErr})
 		return
 	}
-	tok, err := s.sfOAuth.Exchange(ctx, st.LoginURL, c.Query("code"), st.Verifier)
+	tok, err := con.sfOAuth.Exchange(ctx, st.LoginURL, c.Query("code"), st.Verifier)
 	if err != nil {
-		s.consoleFail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "the sign-in with Salesforce could not be completed",
+		con.fail(c, &qwoty.Error{Code: qwoty.CodeOAuthFailed, Message: "the sign-in with Salesforce could not be completed",
 			Hint: "Start again from Settings → Integrations.", Err: err})
 		return
 	}
 	username := tok.UserID
-	if id, err := s.sfOAuth.Identity(ctx, tok); err == nil && id.Username != "" {
+	if id, err := con.sfOAuth.Identity(ctx, tok); err == nil && id.Username != "" {
 		username = id.Username
 	}
 	domain, sandbox := "", false
@@ -163,21 +159,21 @@ func (s *Server) salesforceCallback(c *gin.Context) {
 		domain, sandbox = d.String(), d.Sandbox()
 	}
 	admin := sessionOf(c).User
-	conn, err := s.db.SaveOAuthConnection(ctx, store.OAuthConnection{
+	conn, err := con.db.SaveOAuthConnection(ctx, store.OAuthConnection{
 		WorkspaceID: st.WorkspaceID, UserID: st.UserID, Provider: qwoty.ProviderSalesforce, ExternalID: tok.OrgID,
 		MyDomain: domain, Sandbox: sandbox, InstanceURL: tok.InstanceURL, LoginURL: st.LoginURL, CRMUserID: username,
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Grace: rotationGrace,
 	}, admin.Email)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	web.SetConnectionID(c, conn.ID)
-	if missing := s.writeConfig(ctx, conn, conn.Secret, admin.Email); missing {
-		s.renderInstall(c, http.StatusConflict, true)
+	if missing := con.writeConfig(ctx, conn, conn.Secret, admin.Email); missing {
+		con.renderInstall(c, http.StatusConflict, true)
 		return
 	}
-	if fresh, err := s.db.ConnectionByID(ctx, conn.ID); err == nil && fresh.LastErrorCode != "" {
+	if fresh, err := con.db.ConnectionByID(ctx, conn.ID); err == nil && fresh.LastErrorCode != "" {
 		c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected-warning")
 		return
 	}
@@ -187,11 +183,11 @@ func (s *Server) salesforceCallback(c *gin.Context) {
 // writeConfig writes the embed secret and app URL into the org through the
 // package, records the outcome on the connection, and reports whether the
 // package is missing.
-func (s *Server) writeConfig(ctx context.Context, conn *qwoty.Connection, secret []byte, actor string) (packageMissing bool) {
+func (con *Console) writeConfig(ctx context.Context, conn *qwoty.Connection, secret []byte, actor string) (packageMissing bool) {
 	var state *salesforce.ConfigState
-	err := s.withSalesforce(ctx, conn, func(cl *salesforce.Client) error {
+	err := con.withSalesforce(ctx, conn, func(cl *salesforce.Client) error {
 		var err error
-		state, err = cl.PutConfig(ctx, string(secret), s.cfg.AppURL)
+		state, err = cl.PutConfig(ctx, string(secret), con.cfg.AppURL)
 		return err
 	})
 	if err == nil && state.OrgID != "" && state.OrgID != conn.ExternalID {
@@ -199,35 +195,35 @@ func (s *Server) writeConfig(ctx context.Context, conn *qwoty.Connection, secret
 	}
 	code, msg := checkOutcome(err, conn.InstanceURL)
 	if err != nil {
-		s.log.WarnContext(ctx, "writing the org's config failed", "connection_id", conn.ID, "error", err.Error())
+		con.log.WarnContext(ctx, "writing the org's config failed", "connection_id", conn.ID, "error", err.Error())
 	}
-	s.recordCheck(ctx, conn.ID, code, msg, actor, "connection.config_written")
+	con.recordCheck(ctx, conn.ID, code, msg, actor, "connection.config_written")
 	return code == "package_not_installed"
 }
 
-func (s *Server) recordCheck(ctx context.Context, connID, code, msg, actor, action string) {
-	if err := s.db.RecordCheck(ctx, connID, code, msg, actor, action, nil); err != nil {
-		s.log.ErrorContext(ctx, "record check failed", "connection_id", connID, "error", err.Error())
+func (con *Console) recordCheck(ctx context.Context, connID, code, msg, actor, action string) {
+	if err := con.db.RecordCheck(ctx, connID, code, msg, actor, action, nil); err != nil {
+		con.log.ErrorContext(ctx, "record check failed", "connection_id", connID, "error", err.Error())
 	}
 }
 
 // withSalesforce calls the org's API with the connection's token, and after a
 // 401 refreshes the token once (one refresh per connection across all
 // instances: the store locks the row) and calls again.
-func (s *Server) withSalesforce(ctx context.Context, conn *qwoty.Connection, call func(*salesforce.Client) error) error {
-	if s.sfOAuth == nil {
+func (con *Console) withSalesforce(ctx context.Context, conn *qwoty.Connection, call func(*salesforce.Client) error) error {
+	if con.sfOAuth == nil {
 		return errors.New("Salesforce is not configured on this server")
 	}
-	tok, err := s.db.AccessToken(ctx, conn.ID)
+	tok, err := con.db.AccessToken(ctx, conn.ID)
 	if err != nil {
 		return err
 	}
-	cl := &salesforce.Client{InstanceURL: conn.InstanceURL, AccessToken: tok, HTTP: s.sfOAuth.HTTP}
+	cl := &salesforce.Client{InstanceURL: conn.InstanceURL, AccessToken: tok, HTTP: con.sfOAuth.HTTP}
 	err = call(cl)
 	if !errors.Is(err, salesforce.ErrUnauthorized) {
 		return err
 	}
-	fresh, err := s.db.RefreshAccessToken(ctx, conn.ID, tok, s.refreshSalesforce)
+	fresh, err := con.db.RefreshAccessToken(ctx, conn.ID, tok, con.refreshSalesforce)
 	if err != nil {
 		return err
 	}
@@ -236,8 +232,8 @@ func (s *Server) withSalesforce(ctx context.Context, conn *qwoty.Connection, cal
 }
 
 // refreshSalesforce is the store's Refresher for Salesforce.
-func (s *Server) refreshSalesforce(ctx context.Context, loginURL, refreshToken string) (store.Refreshed, error) {
-	t, err := s.sfOAuth.Refresh(ctx, loginURL, refreshToken)
+func (con *Console) refreshSalesforce(ctx context.Context, loginURL, refreshToken string) (store.Refreshed, error) {
+	t, err := con.sfOAuth.Refresh(ctx, loginURL, refreshToken)
 	if errors.Is(err, salesforce.ErrInvalidGrant) {
 		return store.Refreshed{}, fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
 	}
@@ -249,25 +245,25 @@ func (s *Server) refreshSalesforce(ctx context.Context, loginURL, refreshToken s
 
 // salesforceTest runs the package's ping: token valid, config present,
 // callout allowed, signature accepted, with the fix for the first failure.
-func (s *Server) salesforceTest(c *gin.Context) {
+func (con *Console) salesforceTest(c *gin.Context) {
 	ctx := c.Request.Context()
-	conn, err := s.activeConnection(c, qwoty.ProviderSalesforce)
+	conn, err := con.activeConnection(c, qwoty.ProviderSalesforce)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	var report *salesforce.PingReport
-	err = s.withSalesforce(ctx, conn, func(cl *salesforce.Client) error {
+	err = con.withSalesforce(ctx, conn, func(cl *salesforce.Client) error {
 		var err error
 		report, err = cl.Ping(ctx)
 		return err
 	})
-	pv := pingView(report, err, conn.InstanceURL, s.cfg.AppURL)
+	pv := pingView(report, err, conn.InstanceURL, con.cfg.AppURL)
 	code, msg := "", ""
 	switch {
 	case err != nil:
 		code, msg = checkOutcome(err, conn.InstanceURL)
-		s.log.WarnContext(ctx, "test connection: the ping did not run", "connection_id", conn.ID, "error", err.Error())
+		con.log.WarnContext(ctx, "test connection: the ping did not run", "connection_id", conn.ID, "error", err.Error())
 	case !pv.OK:
 		code, msg = "test_failed", pv.Fix
 		for _, st := range pv.Steps {
@@ -277,10 +273,10 @@ func (s *Server) salesforceTest(c *gin.Context) {
 			}
 		}
 	}
-	s.recordCheck(ctx, conn.ID, code, msg, sessionOf(c).User.Email, "connection.tested")
-	v, verr := s.integrationsView(c)
+	con.recordCheck(ctx, conn.ID, code, msg, sessionOf(c).User.Email, "connection.tested")
+	v, verr := con.integrationsView(c)
 	if verr != nil {
-		s.consoleFail(c, verr)
+		con.fail(c, verr)
 		return
 	}
 	v.Ping = &pv
@@ -289,32 +285,32 @@ func (s *Server) salesforceTest(c *gin.Context) {
 
 // salesforceRotate gives the org a new secret; the old one keeps working
 // for rotationGrace so cards signed meanwhile still open.
-func (s *Server) salesforceRotate(c *gin.Context) {
+func (con *Console) salesforceRotate(c *gin.Context) {
 	ctx := c.Request.Context()
-	conn, err := s.activeConnection(c, qwoty.ProviderSalesforce)
+	conn, err := con.activeConnection(c, qwoty.ProviderSalesforce)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	actor := sessionOf(c).User.Email
-	if _, err := s.db.AccessToken(ctx, conn.ID); err != nil {
+	if _, err := con.db.AccessToken(ctx, conn.ID); err != nil {
 		// Without a token the new secret could not be written into the org,
 		// and cards would stop when the grace ends: refuse before rotating.
 		_, msg := checkOutcome(err, conn.InstanceURL)
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, msg, "this connection cannot be rotated from the console"))
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, msg, "this connection cannot be rotated from the console"))
 		return
 	}
-	secret, err := s.db.RotateSecret(ctx, conn.ID, rotationGrace, actor)
+	secret, err := con.db.RotateSecret(ctx, conn.ID, rotationGrace, actor)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
-	if missing := s.writeConfig(ctx, conn, secret, actor); missing {
-		s.renderInstall(c, http.StatusConflict, true)
+	if missing := con.writeConfig(ctx, conn, secret, actor); missing {
+		con.renderInstall(c, http.StatusConflict, true)
 		return
 	}
-	if fresh, err := s.db.ConnectionByID(ctx, conn.ID); err == nil && fresh.LastErrorCode != "" {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeCRMUnavailable,
+	if fresh, err := con.db.ConnectionByID(ctx, conn.ID); err == nil && fresh.LastErrorCode != "" {
+		con.fail(c, qwoty.Errorf(qwoty.CodeCRMUnavailable,
 			"The previous secret works for 10 minutes: fix the problem and rotate again before then.", "the new secret could not be written into the org: %s", fresh.LastError))
 		return
 	}
@@ -324,27 +320,27 @@ func (s *Server) salesforceRotate(c *gin.Context) {
 // salesforceDisconnect stops the connection at once and keeps its data:
 // the org's config is cleared and the token revoked (both best effort: the
 // connection stops here whatever Salesforce answers).
-func (s *Server) salesforceDisconnect(c *gin.Context) {
+func (con *Console) salesforceDisconnect(c *gin.Context) {
 	ctx := c.Request.Context()
-	conn, err := s.activeConnection(c, qwoty.ProviderSalesforce)
+	conn, err := con.activeConnection(c, qwoty.ProviderSalesforce)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	actor := sessionOf(c).User.Email
-	if s.sfOAuth != nil {
-		if err := s.withSalesforce(ctx, conn, func(cl *salesforce.Client) error { _, err := cl.DeleteConfig(ctx); return err }); err != nil {
-			s.log.WarnContext(ctx, "clearing the org's config failed", "connection_id", conn.ID, "error", err.Error())
+	if con.sfOAuth != nil {
+		if err := con.withSalesforce(ctx, conn, func(cl *salesforce.Client) error { _, err := cl.DeleteConfig(ctx); return err }); err != nil {
+			con.log.WarnContext(ctx, "clearing the org's config failed", "connection_id", conn.ID, "error", err.Error())
 		}
 		// Revoking the refresh token revokes the access tokens made from it.
-		if _, refresh, err := s.db.Tokens(ctx, conn.ID); err == nil && refresh != "" {
-			if err := s.sfOAuth.Revoke(ctx, conn.LoginURL, refresh); err != nil {
-				s.log.WarnContext(ctx, "token revocation failed", "connection_id", conn.ID, "error", err.Error())
+		if _, refresh, err := con.db.Tokens(ctx, conn.ID); err == nil && refresh != "" {
+			if err := con.sfOAuth.Revoke(ctx, conn.LoginURL, refresh); err != nil {
+				con.log.WarnContext(ctx, "token revocation failed", "connection_id", conn.ID, "error", err.Error())
 			}
 		}
 	}
-	if err := s.db.Disconnect(ctx, conn.ID, actor); err != nil {
-		s.consoleFail(c, err)
+	if err := con.db.Disconnect(ctx, conn.ID, actor); err != nil {
+		con.fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=disconnected")

@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"errors"
@@ -24,24 +24,24 @@ const (
 	ctxSessionTok = "qwoty.session_token"
 )
 
-func (s *Server) setSessionCookie(c *gin.Context, token string, maxAge int) {
+func (con *Console) setSessionCookie(c *gin.Context, token string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", MaxAge: maxAge,
 		// Secure whenever the console is served over https (always outside
 		// development: APP_URL must be https there).
-		HttpOnly: true, Secure: strings.HasPrefix(s.cfg.AppURL, "https://"), SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: strings.HasPrefix(con.cfg.AppURL, "https://"), SameSite: http.SameSiteLaxMode,
 	})
 }
 
-// consoleSession loads the session of the cookie, if any and alive.
-func (s *Server) consoleSession(c *gin.Context) {
+// session loads the session of the cookie, if any and alive.
+func (con *Console) session(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	// Console forms must carry their Origin (checked against CSRF); under
 	// no-referrer browsers send "Origin: null". Same-origin still sends
 	// nothing to other sites.
 	c.Header("Referrer-Policy", "same-origin")
 	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" {
-		sess, err := s.db.SessionByToken(c.Request.Context(), ck.Value)
+		sess, err := con.db.SessionByToken(c.Request.Context(), ck.Value)
 		switch {
 		case err == nil:
 			c.Set(ctxSession, sess)
@@ -49,7 +49,7 @@ func (s *Server) consoleSession(c *gin.Context) {
 		case !errors.Is(err, qwoty.ErrNotFound):
 			// The session could not be read (the database is down): say
 			// so, rather than treat the user as logged out.
-			s.consoleFail(c, err)
+			con.fail(c, err)
 			c.Abort()
 			return
 		}
@@ -66,14 +66,14 @@ func sessionOf(c *gin.Context) *store.Session {
 }
 
 // requireLogin sends visitors without a session to the login page.
-func (s *Server) requireLogin(c *gin.Context) {
+func (con *Console) requireLogin(c *gin.Context) {
 	if sessionOf(c) == nil {
 		if c.Request.Method == http.MethodGet {
 			c.Redirect(http.StatusSeeOther, "/login")
 			c.Abort()
 			return
 		}
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeUnauthenticated, "Log in again; sessions last 12 hours.", "you are not logged in"))
+		con.fail(c, qwoty.Errorf(qwoty.CodeUnauthenticated, "Log in again; sessions last 12 hours.", "you are not logged in"))
 		c.Abort()
 		return
 	}
@@ -82,7 +82,7 @@ func (s *Server) requireLogin(c *gin.Context) {
 
 // requireCSRF checks every state-changing request: the form's token must be
 // the session's (constant-time), and a browser-sent Origin must be ours.
-func (s *Server) requireCSRF(c *gin.Context) {
+func (con *Console) requireCSRF(c *gin.Context) {
 	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
 		c.Next()
 		return
@@ -91,10 +91,10 @@ func (s *Server) requireCSRF(c *gin.Context) {
 	got := c.Request.PostFormValue("csrf")
 	originOK := true
 	if o := c.GetHeader("Origin"); o != "" {
-		originOK = o == web.Origin(s.cfg.AppURL)
+		originOK = o == web.Origin(con.cfg.AppURL)
 	}
 	if sess == nil || !originOK || !csrfMatches(got, sess.CSRFToken) {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeCSRF, "Reload the page and submit the form again.", "this form is stale or was not sent from the Qwoty console"))
+		con.fail(c, qwoty.Errorf(qwoty.CodeCSRF, "Reload the page and submit the form again.", "this form is stale or was not sent from the Qwoty console"))
 		c.Abort()
 		return
 	}
@@ -102,9 +102,9 @@ func (s *Server) requireCSRF(c *gin.Context) {
 }
 
 // requireAdmin lets only workspace admins change integrations and users.
-func (s *Server) requireAdmin(c *gin.Context) {
+func (con *Console) requireAdmin(c *gin.Context) {
 	if sess := sessionOf(c); sess == nil || !sess.User.Role.CanManageIntegrations() {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin of your workspace.", "only admins can do this: change integrations and users, or read the audit log"))
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin of your workspace.", "only admins can do this: change integrations and users, or read the audit log"))
 		c.Abort()
 		return
 	}
@@ -113,9 +113,9 @@ func (s *Server) requireAdmin(c *gin.Context) {
 
 // requireTester lets admins and members run Test connection: it reads the
 // org and records the outcome, but changes nothing in it.
-func (s *Server) requireTester(c *gin.Context) {
+func (con *Console) requireTester(c *gin.Context) {
 	if sess := sessionOf(c); sess == nil || !(sess.User.Role.CanManageIntegrations() || sess.User.Role == qwoty.RoleMember) {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin or a member of your workspace.", "viewers cannot run Test connection"))
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin or a member of your workspace.", "viewers cannot run Test connection"))
 		c.Abort()
 		return
 	}
@@ -147,5 +147,16 @@ var notices = map[string]string{
 	"user-added":             "The user was added. Share their initial password privately.",
 }
 
-// consoleFail renders an error inside the console layout.
-func (s *Server) consoleFail(c *gin.Context, err error) { s.errs.Answer(c, err, web.Console(page(c))) }
+// fail answers err inside the console's layout (web.Console).
+func (con *Console) fail(c *gin.Context, err error) { con.errs.Answer(c, err, web.Console(page(c))) }
+
+// SetupPath is, in development only, the way to the first-run page from the
+// home and login pages: it makes a one-time setup link and follows it. In
+// production the link is only in the server's log.
+const SetupPath = "/setup"
+
+// entry is /console: the console's front door, Integrations (which sends a
+// visitor without a session to the login page).
+func (con *Console) entry(c *gin.Context) {
+	c.Redirect(http.StatusSeeOther, "/settings/integrations")
+}

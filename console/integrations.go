@@ -1,0 +1,99 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
+)
+
+// integrationsShow is Settings → Integrations: a card per CRM with its health.
+func (con *Console) integrationsShow(c *gin.Context) {
+	v, err := con.integrationsView(c)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	if hosts := con.oauthHosts(); hosts != "" {
+		c.Header("Content-Security-Policy", web.PolicyFormTo(hosts, "frame-ancestors 'none'"))
+	}
+	web.Render(c, http.StatusOK, templates.Integrations(v))
+}
+
+func (con *Console) integrationsView(c *gin.Context) (templates.IntegrationsView, error) {
+	conns, err := con.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)
+	if err != nil {
+		return templates.IntegrationsView{}, err
+	}
+	var active *qwoty.Connection
+	for _, cn := range conns {
+		if cn.Status != qwoty.ConnectionDisconnected {
+			active = cn
+			break
+		}
+	}
+	v := templates.IntegrationsView{ConsolePage: page(c)}
+	for _, p := range []struct {
+		provider  qwoty.Provider
+		name      string
+		available bool
+		why       string
+	}{
+		{qwoty.ProviderSalesforce, "Salesforce", con.sfOAuth != nil, "Not available on this server: set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET."},
+		{qwoty.ProviderHubSpot, "HubSpot", con.hsOAuth != nil, "Not available on this server: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET."},
+		{qwoty.ProviderPipedrive, "Pipedrive", con.pdOAuth != nil, "Not available on this server: set PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET."},
+	} {
+		card := templates.CRMCard{Provider: p.provider, Name: p.name, Available: p.available, Why: p.why}
+		for _, cn := range conns {
+			if cn.Provider == p.provider {
+				card.Conn = cn
+				break
+			}
+		}
+		if active != nil && active.Provider != p.provider {
+			card.Other = active
+		}
+		v.Cards = append(v.Cards, card)
+	}
+	return v, nil
+}
+
+// activeConnection returns the workspace's active connection of provider.
+func (con *Console) activeConnection(c *gin.Context, provider qwoty.Provider) (*qwoty.Connection, error) {
+	conns, err := con.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	for _, cn := range conns {
+		if cn.Provider == provider && cn.Status != qwoty.ConnectionDisconnected {
+			return cn, nil
+		}
+	}
+	return nil, qwoty.Errorf(qwoty.CodeNotFound, "Connect it first from Settings → Integrations.", "this workspace has no active %s connection", provider)
+}
+
+// disconnectConfirm asks before disconnecting: what stops, what is kept.
+func (con *Console) disconnectConfirm(c *gin.Context) {
+	p := providerOf(c)
+	conn, err := con.activeConnection(c, p)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	web.Render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{
+		ConsolePage: page(c), Provider: p, Name: p.Title(), Conn: conn}))
+}
+
+// confirmed lets a disconnection through only from the confirmation page
+// (its form carries confirm=disconnect); any other post is sent there.
+func (con *Console) confirmed(c *gin.Context) {
+	if c.PostForm("confirm") != "disconnect" {
+		c.Redirect(http.StatusSeeOther, "/settings/integrations/"+string(providerOf(c))+"/disconnect")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
