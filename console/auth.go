@@ -123,32 +123,56 @@ func (con *Console) requireTester(c *gin.Context) {
 }
 
 // page builds the shared part of a console page.
-func page(c *gin.Context) templates.ConsolePage {
+func (con *Console) page(c *gin.Context) templates.ConsolePage {
 	sess := sessionOf(c)
 	p := templates.ConsolePage{}
 	if sess != nil {
 		p.User, p.CSRF = sess.User, maskCSRF(sess.CSRFToken)
 	}
-	p.Notice = notices[c.Query("done")]
+	p.Notice = con.notice(c.Query("done"), c.Query("crm"))
 	return p
 }
 
-// notices are the one-line confirmations a redirect may ask for; only these
-// fixed texts are shown, never text from the URL.
-var notices = map[string]string{
-	"connected":              "Salesforce is connected and its configuration was written into the org.",
-	"connected-warning":      "Salesforce is connected, but writing its configuration into the org failed: see the card for the fix.",
-	"rotated":                "The secret was rotated and written into the org; the previous one works for 10 more minutes.",
-	"disconnected":           "Salesforce was disconnected. Quotes and history are kept; reconnecting the same org restores them.",
-	"connected-hubspot":      "HubSpot is connected: add the Qwoty card to the deal record in HubSpot.",
-	"connected-pipedrive":    "Pipedrive is connected: add the Qwoty panels to the deal details in Pipedrive.",
-	"disconnected-hubspot":   "HubSpot was disconnected. Quotes and history are kept.",
-	"disconnected-pipedrive": "Pipedrive was disconnected. Quotes and history are kept.",
-	"user-added":             "The user was added. Share their initial password privately.",
+// notice is the one-line confirmation a redirect asks for (done, and the
+// CRM it is about): only these fixed texts are shown, with the CRM's own
+// words, never text from the URL.
+func (con *Console) notice(done, provider string) string {
+	if done == "user-added" {
+		return "The user was added. Share their initial password privately."
+	}
+	in, ok := con.crmNamed(provider)
+	if !ok {
+		return ""
+	}
+	switch done {
+	case "connected":
+		switch {
+		case in.Rotates:
+			return in.Name + " is connected and its configuration was written into the " + in.Account + "."
+		case in.Guide.Next != "":
+			return in.Name + " is connected: " + in.Guide.Next
+		}
+		return in.Name + " is connected."
+	case "connected-warning":
+		return in.Name + " is connected, but writing its configuration into the " + in.Account + " failed: see the card for the fix."
+	case "rotated":
+		return "The secret was rotated and written into the " + in.Account + "; the previous one works for 10 more minutes."
+	case "disconnected":
+		return in.Name + " was disconnected. Quotes and history are kept; reconnecting the same " + in.Account + " restores them."
+	}
+	return ""
+}
+
+// done is where an action on a CRM's connection sends the admin: the
+// Integrations page, with its notice.
+func done(c *gin.Context, what string, p qwoty.Provider) {
+	c.Redirect(http.StatusSeeOther, "/settings/integrations?done="+what+"&crm="+string(p))
 }
 
 // fail answers err inside the console's layout (web.Console).
-func (con *Console) fail(c *gin.Context, err error) { con.errs.Answer(c, err, web.Console(page(c))) }
+func (con *Console) fail(c *gin.Context, err error) {
+	con.errs.Answer(c, err, web.Console(con.page(c)))
+}
 
 // SetupPath is, in development only, the way to the first-run page from the
 // home and login pages: it makes a one-time setup link and follows it. In

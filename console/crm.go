@@ -1,8 +1,6 @@
 package console
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/qwoty"
@@ -91,5 +89,5 @@ func (con *Console) disconnect(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=disconnected-"+string(p))
+	done(c, "disconnected", p)
 }

@@ -35,25 +35,16 @@ func (con *Console) integrationsView(c *gin.Context) (templates.IntegrationsView
 			break
 		}
 	}
-	v := templates.IntegrationsView{ConsolePage: page(c)}
-	for _, p := range []struct {
-		provider  qwoty.Provider
-		name      string
-		available bool
-		why       string
-	}{
-		{qwoty.ProviderSalesforce, "Salesforce", con.sfOAuth != nil, "Not available on this server: set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET."},
-		{qwoty.ProviderHubSpot, "HubSpot", con.hsOAuth != nil, "Not available on this server: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET."},
-		{qwoty.ProviderPipedrive, "Pipedrive", con.pdOAuth != nil, "Not available on this server: set PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET."},
-	} {
-		card := templates.CRMCard{Provider: p.provider, Name: p.name, Available: p.available, Why: p.why}
+	v := templates.IntegrationsView{ConsolePage: con.page(c)}
+	for _, in := range con.crms() {
+		card := templates.CRMCard{Info: in, Testable: in.Provider == qwoty.ProviderSalesforce}
 		for _, cn := range conns {
-			if cn.Provider == p.provider {
+			if cn.Provider == in.Provider {
 				card.Conn = cn
 				break
 			}
 		}
-		if active != nil && active.Provider != p.provider {
+		if active != nil && active.Provider != in.Provider {
 			card.Other = active
 		}
 		v.Cards = append(v.Cards, card)
@@ -83,8 +74,7 @@ func (con *Console) disconnectConfirm(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{
-		ConsolePage: page(c), Provider: p, Name: p.Title(), Conn: conn}))
+	web.Render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{ConsolePage: con.page(c), CRM: con.crmInfo(p), Conn: conn}))
 }
 
 // confirmed lets a disconnection through only from the confirmation page

@@ -142,7 +142,7 @@ func (con *Console) crmCallback(c *gin.Context, p qwoty.Provider) {
 		return
 	}
 	web.SetConnectionID(c, conn.ID)
-	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected-"+string(p))
+	done(c, "connected", p)
 }
 
 // oauthHosts are the hosts the Integrations page's connect forms may lead to.

@@ -127,7 +127,7 @@ func explainStep(st salesforce.PingStep, appURL string) pingProblem {
 
 // pingView turns a ping's outcome into the report the console shows.
 func pingView(r *salesforce.PingReport, err error, instanceURL, appURL string) templates.PingView {
-	pv := templates.PingView{}
+	pv := templates.PingView{Account: "org"}
 	if err != nil {
 		p := explainCall(err, instanceURL)
 		pv.Steps = append(pv.Steps, templates.PingStepView{Name: "token", Title: pingStepTitles["token"],

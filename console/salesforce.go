@@ -52,8 +52,7 @@ func (con *Console) salesforceInstall(c *gin.Context) {
 }
 
 func (con *Console) renderInstall(c *gin.Context, status int, packageMissing bool) {
-	v := templates.InstallView{ConsolePage: page(c), Configured: con.sfOAuth != nil, PackageMissing: packageMissing}
-	v.ProductionURL, v.SandboxURL = installLinks(con.cfg.SalesforcePackageVersionID)
+	v := templates.InstallView{ConsolePage: con.page(c), CRM: con.crmInfo(qwoty.ProviderSalesforce), PackageMissing: packageMissing}
 	conns, err := con.db.WorkspaceConnections(c.Request.Context(), sessionOf(c).User.WorkspaceID)
 	if err != nil {
 		con.fail(c, err)
@@ -70,7 +69,7 @@ func (con *Console) renderInstall(c *gin.Context, status int, packageMissing boo
 		}
 	}
 	c.Header("Content-Security-Policy", web.PolicyFormTo(con.loginHosts(), "frame-ancestors 'none'"))
-	web.Render(c, status, templates.InstallSalesforce(v))
+	web.Render(c, status, templates.Install(v))
 }
 
 // salesforceLoginURL maps the connect form's choice to the OAuth host.
@@ -174,10 +173,10 @@ func (con *Console) salesforceCallback(c *gin.Context) {
 		return
 	}
 	if fresh, err := con.db.ConnectionByID(ctx, conn.ID); err == nil && fresh.LastErrorCode != "" {
-		c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected-warning")
+		done(c, "connected-warning", qwoty.ProviderSalesforce)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=connected")
+	done(c, "connected", qwoty.ProviderSalesforce)
 }
 
 // writeConfig writes the embed secret and app URL into the org through the
@@ -314,7 +313,7 @@ func (con *Console) salesforceRotate(c *gin.Context) {
 			"The previous secret works for 10 minutes: fix the problem and rotate again before then.", "the new secret could not be written into the org: %s", fresh.LastError))
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=rotated")
+	done(c, "rotated", qwoty.ProviderSalesforce)
 }
 
 // salesforceDisconnect stops the connection at once and keeps its data:
@@ -343,5 +342,5 @@ func (con *Console) salesforceDisconnect(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/settings/integrations?done=disconnected")
+	done(c, "disconnected", qwoty.ProviderSalesforce)
 }

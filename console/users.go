@@ -18,7 +18,7 @@ func (con *Console) usersShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.Users(templates.UsersView{ConsolePage: page(c), Users: users}))
+	web.Render(c, http.StatusOK, templates.Users(templates.UsersView{ConsolePage: con.page(c), Users: users}))
 }
 
 // userAdd creates a user in the admin's workspace with an initial password.
@@ -62,5 +62,5 @@ func (con *Console) auditShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: page(c), Entries: entries}))
+	web.Render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: con.page(c), Entries: entries}))
 }
