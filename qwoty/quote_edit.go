@@ -33,7 +33,7 @@ func CurrencyFrom(recordCurrency string) string {
 // 0..100 %: what SetTerms refuses later.
 func NewDraft(title, currency string, taxRate decimal.Decimal) (*Quote, error) {
 	if !ValidCurrency(currency) {
-		return nil, ErrCurrency(currency)
+		return nil, errCurrency(currency)
 	}
 	title, err := ParseTitle(title)
 	if err != nil {
@@ -80,7 +80,7 @@ func (q *Quote) SetTerms(t Terms) error {
 	currency := q.Currency
 	if t.Currency != "" {
 		if !ValidCurrency(t.Currency) {
-			return ErrCurrency(t.Currency)
+			return errCurrency(t.Currency)
 		}
 		currency = t.Currency
 	}
@@ -102,7 +102,7 @@ func (q *Quote) AddLine(l LineItem) error {
 	if err := q.CheckEditable(); err != nil {
 		return err
 	}
-	if err := CheckLineCount(len(q.Lines) + 1); err != nil {
+	if err := checkLineCount(len(q.Lines) + 1); err != nil {
 		return err
 	}
 	if err := checkLine(l); err != nil {

@@ -276,18 +276,18 @@ func ParseTitle(s string) (string, error) {
 func ParseCurrency(s string) (string, error) {
 	cur := strings.ToUpper(strings.TrimSpace(s))
 	if !ValidCurrency(cur) {
-		return "", ErrCurrency(s)
+		return "", errCurrency(s)
 	}
 	return cur, nil
 }
 
-// ErrCurrency is the error for a currency code that is not ISO 4217's form.
-func ErrCurrency(s string) *Error {
+// errCurrency is the error for a currency code that is not ISO 4217's form.
+func errCurrency(s string) *Error {
 	return invalid("currency", "Use a three-letter ISO 4217 code such as USD.", "currency %s is not valid", echo(s))
 }
 
-// CheckLineCount refuses a quote of more than MaxLines lines.
-func CheckLineCount(n int) error {
+// checkLineCount refuses a quote of more than MaxLines lines.
+func checkLineCount(n int) error {
 	if n > MaxLines {
 		return invalid("lines", "Split the quote.", "a quote holds at most %d lines", MaxLines)
 	}
