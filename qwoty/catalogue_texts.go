@@ -61,6 +61,7 @@ var catalogue = []Entry{
 			CardSalesforce: {Fix: "Something between Salesforce and Qwoty removed the X-Qwoty-Signature header. In Setup → Named Credentials, " +
 				"check that Qwoty_API is the one installed by the package and has no custom headers."},
 			CardHubSpot: {
+				Title:   "HubSpot's signature is missing",
 				Message: "Qwoty received the request without the signature HubSpot adds to it.",
 				Fix: "Make sure nothing between HubSpot and Qwoty (a proxy or firewall) removes the X-HubSpot-Signature-v3 and " +
 					"X-HubSpot-Request-Timestamp headers, then try again.",
@@ -88,6 +89,7 @@ var catalogue = []Entry{
 					"Connect my Salesforce org), which writes a fresh secret.",
 			},
 			CardHubSpot: {
+				Title:   "HubSpot's signature does not match",
 				Message: "Qwoty could not verify that this request comes from the Qwoty HubSpot app.",
 				Fix: "The Qwoty server's HUBSPOT_CLIENT_SECRET must be the client secret of this HubSpot app (the app's Auth page in HubSpot). " +
 					"Ask your Qwoty operator to check it and that no proxy rewrites the request URL.",
@@ -107,7 +109,7 @@ var catalogue = []Entry{
 		Fix: "Synchronise the server's clock (NTP). For a request made with `qwoty sign`, sign it again.",
 		OnCards: map[Card]CardText{
 			CardSalesforce: {},
-			CardHubSpot:    {},
+			CardHubSpot:    {Title: "Clocks don't agree"},
 		},
 	},
 	{
@@ -170,6 +172,7 @@ var catalogue = []Entry{
 				Fix:   "Reconnect it in Qwoty (Settings → Integrations → Install the Salesforce integration → Connect my Salesforce org), then retry.",
 			},
 			CardHubSpot: {
+				Title:   "The HubSpot connection is disconnected",
 				Message: "A Qwoty admin disconnected this HubSpot account; its quotes are kept.",
 				Fix:     "Reconnect HubSpot in Qwoty → Settings → Integrations.",
 			},
@@ -378,7 +381,7 @@ var catalogue = []Entry{
 		CardFix: "Try again in a moment. If it persists, send the request id below to Qwoty support: it finds the error in the logs.",
 		OnCards: map[Card]CardText{
 			CardSalesforce: {},
-			CardHubSpot:    {},
+			CardHubSpot:    {Title: "Qwoty had a problem"},
 		},
 	},
 	{
@@ -430,8 +433,8 @@ var catalogue = []Entry{
 			"min). \"Too many failed logins from your network: wait …\": more than 20 failures from this address over all emails. " +
 			"\"Another login from your network is still being checked\": the address has 2 logins in flight already. The account itself " +
 			"is never locked: from another address its owner logs in (up to 3 s slower while the account is under attack). A login can " +
-			"also answer 503 `unavailable`, \"The server is busy checking other logins\", when 32 logins already wait for a password check.",
-		OtherHints: "The message says how long to wait.",
+			"also answer 503 `unavailable`, \"The server is busy checking other logins\", when 32 logins already wait for a password check. " +
+			"The message says how long to wait.",
 		Fix: "Wait, then log in. If all users behind one load balancer get this together, the server sees the balancer's address for " +
 			"everyone: set `QWOTY_TRUSTED_PROXIES` to it.",
 	},
