@@ -46,6 +46,32 @@ func firstDifference(got, want string) string {
 	return "  the files differ in length"
 }
 
+// A card's hand-written part gives no catalogue code words of its own
+// (an entry there would override or shadow the generated one).
+func TestNoCodeOutsideTheGeneratedPart(t *testing.T) {
+	for _, tg := range targets {
+		if strings.HasSuffix(tg.path, ".md") {
+			continue // the docs name codes everywhere, by design
+		}
+		raw, err := os.ReadFile(filepath.Join("..", "..", tg.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outside, err := splice(string(raw), "")
+		if err != nil {
+			t.Fatalf("%s: %v", tg.path, err)
+		}
+		for _, e := range qwoty.Catalogue() {
+			for _, line := range strings.Split(outside, "\n") {
+				trimmed := strings.TrimSpace(line)
+				if strings.HasPrefix(trimmed, string(e.Code)+":") || strings.HasPrefix(trimmed, "'"+string(e.Code)+"':") {
+					t.Errorf("%s: %q gives %s its own words outside the generated part; put them in the catalogue", tg.path, trimmed, e.Code)
+				}
+			}
+		}
+	}
+}
+
 // Every text a card shows is in its generated table, so a card's words can
 // only come from the catalogue.
 func TestCardTablesHoldEveryCardText(t *testing.T) {
