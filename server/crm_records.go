@@ -48,7 +48,7 @@ func (s *Server) dealDetails(ctx context.Context, claims *cardview.Claims) (card
 		if err != nil {
 			return rec, err
 		}
-		d, err := withCRMToken(ctx, s, claims.ConnectionID, pipedriveRefreshMargin, s.refreshPipedrive, pipedrive.ErrUnauthorized,
+		d, err := withCRMToken(ctx, s, claims.ConnectionID, pipedriveRefreshMargin, s.refreshPipedrive, crm.ErrUnauthorized,
 			func(tok string) (*pipedrive.Deal, error) {
 				return (&pipedrive.Client{APIDomain: conn.InstanceURL, AccessToken: tok, HTTP: s.pdOAuth.HTTP}).Deal(ctx, id)
 			})
@@ -97,7 +97,7 @@ func (s *Server) refreshHubSpot(ctx context.Context, _, refreshToken string) (st
 
 func (s *Server) refreshPipedrive(ctx context.Context, _, refreshToken string) (store.Refreshed, error) {
 	t, err := s.pdOAuth.Refresh(ctx, refreshToken)
-	if errors.Is(err, pipedrive.ErrInvalidGrant) {
+	if errors.Is(err, crm.ErrInvalidGrant) {
 		return store.Refreshed{}, fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
 	}
 	if err != nil {
