@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -134,6 +135,6 @@ func objectID(s string) bool {
 // get sends one GET and decodes a 2xx answer into out, or returns an
 // *crm.APIError.
 func (c *Client) get(ctx context.Context, path string, q url.Values, out any) error {
-	return crm.Call(ctx, crm.Request{Provider: qwoty.ProviderHubSpot, Method: http.MethodGet, Base: orDefault(c.BaseURL, APIBaseURL),
+	return crm.Call(ctx, crm.Request{Provider: qwoty.ProviderHubSpot, Method: http.MethodGet, Base: cmp.Or(c.BaseURL, APIBaseURL),
 		Path: path, Query: q, Token: c.AccessToken, Timeout: DefaultTimeout, HTTP: c.HTTP, Refused: apiErrors.Answer}, out)
 }

@@ -13,10 +13,3 @@ const (
 	AppBaseURL = "https://app.hubspot.com"
 	APIBaseURL = "https://api.hubapi.com"
 )
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -197,7 +198,7 @@ func (a *OAuthApp) oauth() *crm.OAuthClient {
 	}
 	return &crm.OAuthClient{
 		Provider: qwoty.ProviderHubSpot, ClientID: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: a.RedirectURL, Scopes: scopes,
-		AuthBase: orDefault(a.AuthURL, AppBaseURL), AuthPath: AuthorizePath, TokenBase: orDefault(a.APIURL, APIBaseURL), TokenPath: TokenPath,
+		AuthBase: cmp.Or(a.AuthURL, AppBaseURL), AuthPath: AuthorizePath, TokenBase: cmp.Or(a.APIURL, APIBaseURL), TokenPath: TokenPath,
 		AuthStyle: oauth2.AuthStyleInParams, HTTP: a.HTTP, Timeout: DefaultTimeout, Now: a.Now, Errors: oauthErrors,
 	}
 }
