@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -48,51 +49,43 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	who := e.Source
-	if who == "" {
-		who = e.Provider.Title()
-	}
-	msg := fmt.Sprintf("%s answered HTTP %d", who, e.Status)
-	if e.Code != "" {
-		msg += " " + e.Code
-	}
-	if e.Field != "" {
-		msg += " (field " + e.Field + ")"
-	}
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	if e.RequestID != "" {
-		msg += " (request id " + e.RequestID + ")"
-	}
+	retry := ""
 	if e.RetryAfter > 0 {
-		msg += " (retry after " + e.RetryAfter.String() + ")"
+		retry = e.RetryAfter.String()
 	}
-	return msg
+	return fmt.Sprintf("%s answered HTTP %d", cmp.Or(e.Source, e.Provider.Title()), e.Status) +
+		part(" ", e.Code, "") + part(" (field ", e.Field, ")") + part(": ", e.Message, "") +
+		part(" (request id ", e.RequestID, ")") + part(" (retry after ", retry, ")")
+}
+
+// part is prefix+s+suffix, or "" when s is: an optional part of a message.
+func part(prefix, s, suffix string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s + suffix
 }
 
 // Is matches the answer's Kinds.
-func (e *APIError) Is(target error) bool {
-	kinds := e.Kinds
-	if kinds == nil {
-		kinds = StatusKinds(e.Status)
-	}
-	return slices.Contains(kinds, target)
-}
+func (e *APIError) Is(target error) bool { return matches(e.Kinds, StatusKinds(e.Status), target) }
 
 // StatusKinds are the shared sentinels an HTTP status means by itself.
-func StatusKinds(status int) []error {
-	switch status {
-	case http.StatusUnauthorized:
-		return []error{ErrUnauthorized}
-	case http.StatusForbidden:
-		return []error{ErrForbidden}
-	case http.StatusNotFound:
-		return []error{ErrNotFound}
-	case http.StatusTooManyRequests:
-		return []error{ErrRateLimited}
+func StatusKinds(status int) []error { return slices.Clone(statusKinds[status]) }
+
+var statusKinds = map[int][]error{
+	http.StatusUnauthorized:    {ErrUnauthorized},
+	http.StatusForbidden:       {ErrForbidden},
+	http.StatusNotFound:        {ErrNotFound},
+	http.StatusTooManyRequests: {ErrRateLimited},
+}
+
+// matches says whether target is among kinds, or among defaults when
+// kinds is nil.
+func matches(kinds, defaults []error, target error) bool {
+	if kinds == nil {
+		kinds = defaults
 	}
-	return nil
+	return slices.Contains(kinds, target)
 }
 
 // APIErrors makes the errors of one CRM's API from its refusals.
@@ -157,46 +150,24 @@ type OAuthError struct {
 }
 
 func (e *OAuthError) Error() string {
-	msg := string(e.Provider) + " oauth error"
-	if e.Code != "" {
-		msg += " " + e.Code
-	}
-	if e.CRMCode != "" {
-		msg += " (" + e.CRMCode + ")"
-	}
-	if e.Description != "" {
-		msg += ": " + e.Description
-	}
+	status := ""
 	if e.Status != 0 {
-		msg += fmt.Sprintf(" (HTTP %d", e.Status)
-		if e.RequestID != "" {
-			msg += ", request id " + e.RequestID
-		}
-		msg += ")"
+		status = strconv.Itoa(e.Status) + part(", request id ", e.RequestID, "")
 	}
-	return msg
+	return string(e.Provider) + " oauth error" + part(" ", e.Code, "") + part(" (", e.CRMCode, ")") +
+		part(": ", e.Description, "") + part(" (HTTP ", status, ")")
 }
 
 // Is matches the error's Kinds.
-func (e *OAuthError) Is(target error) bool {
-	kinds := e.Kinds
-	if kinds == nil {
-		kinds = OAuthKinds(e.Code)
-	}
-	return slices.Contains(kinds, target)
-}
+func (e *OAuthError) Is(target error) bool { return matches(e.Kinds, OAuthKinds(e.Code), target) }
 
 // OAuthKinds are the shared sentinels an RFC 6749 error code means.
-func OAuthKinds(code string) []error {
-	switch code {
-	case "invalid_grant":
-		return []error{ErrInvalidGrant}
-	case "invalid_client":
-		return []error{ErrInvalidClient}
-	case "access_denied":
-		return []error{ErrAccessDenied}
-	}
-	return nil
+func OAuthKinds(code string) []error { return slices.Clone(oauthKinds[code]) }
+
+var oauthKinds = map[string][]error{
+	"invalid_grant":  {ErrInvalidGrant},
+	"invalid_client": {ErrInvalidClient},
+	"access_denied":  {ErrAccessDenied},
 }
 
 // OAuthErrors makes the errors of one CRM's OAuth server.

@@ -17,20 +17,33 @@ var ErrMissingScopes = errors.New("hubspot: app lacks a required scope")
 // apiErrors reads the CRM API's refusals.
 var apiErrors = crm.APIErrors{Provider: qwoty.ProviderHubSpot, Read: readAPIError}
 
-// readAPIError reads HubSpot's documented error shape,
-// {"status":"error","message","correlationId","category","subCategory"},
-// every field optional: the category (INVALID_AUTHENTICATION,
-// MISSING_SCOPES, OBJECT_NOT_FOUND, RATE_LIMITS, ...) is the code, and the
-// status decides the shared sentinels, since the category may be missing.
+// errorBody is what HubSpot's error answers hold, every field optional:
+// the CRM API's {"status":"error","message","correlationId","category",
+// "subCategory"}, and the OAuth endpoints' standard error beside the older
+// status (BAD_REFRESH_TOKEN, ...) and message.
+type errorBody struct {
+	Status        string `json:"status"`
+	Message       string `json:"message"`
+	CorrelationID string `json:"correlationId"`
+	Category      string `json:"category"`
+	SubCategory   string `json:"subCategory"`
+}
+
+// readErrorBody reads body as an errorBody; false for anything else (a
+// proxy's page, an empty body).
+func readErrorBody(body []byte) (errorBody, bool) {
+	var v errorBody
+	return v, json.Unmarshal(body, &v) == nil
+}
+
+// readAPIError reads the CRM API's refusals: the category
+// (INVALID_AUTHENTICATION, MISSING_SCOPES, OBJECT_NOT_FOUND, RATE_LIMITS,
+// ...) is the code, and the status decides the shared sentinels, since the
+// category may be missing.
 func readAPIError(e *crm.APIError, body []byte) {
-	var v struct {
-		Message       string `json:"message"`
-		Category      string `json:"category"`
-		SubCategory   string `json:"subCategory"`
-		CorrelationID string `json:"correlationId"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return // a proxy's page, or an empty body
+	v, ok := readErrorBody(body)
+	if !ok {
+		return
 	}
 	e.Message, e.Code, e.SubCode, e.RequestID = v.Message, v.Category, v.SubCategory, v.CorrelationID
 	if e.Status == http.StatusForbidden && e.Code == "MISSING_SCOPES" {

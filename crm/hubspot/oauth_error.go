@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"encoding/json"
 	"errors"
 	"net/url"
 
@@ -26,12 +25,8 @@ var oauthErrors = crm.OAuthErrors{Provider: qwoty.ProviderHubSpot, Read: readOAu
 // (BAD_REFRESH_TOKEN, ...) and message, and the correlation id. An answer
 // with only the older status still matches the shared sentinels.
 func readOAuthError(e *crm.OAuthError, body []byte) {
-	var v struct {
-		Status        string `json:"status"`
-		Message       string `json:"message"`
-		CorrelationID string `json:"correlationId"`
-	}
-	if body == nil || json.Unmarshal(body, &v) != nil {
+	v, ok := readErrorBody(body)
+	if !ok {
 		return
 	}
 	e.CRMCode, e.RequestID = v.Status, v.CorrelationID
