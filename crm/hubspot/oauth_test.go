@@ -16,6 +16,7 @@ import (
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
+	"github.com/qwoty/companion/crm/oauthtest"
 )
 
 type clock struct {
@@ -52,23 +53,7 @@ func authorize(t *testing.T, app *hubspot.OAuthApp, state string) url.Values {
 	if err != nil {
 		t.Fatalf("AuthCodeURL: %v", err)
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(authURL)
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize answered %d, want a 302 to the callback", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != app.RedirectURL {
-		t.Fatalf("authorize redirected to %s, want the callback %s", got, app.RedirectURL)
-	}
-	return loc.Query()
+	return oauthtest.Authorize(t, authURL, app.RedirectURL)
 }
 
 // connect runs the install flow and returns the token.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/oauthtest"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 )
@@ -33,20 +34,7 @@ func authorize(t *testing.T, app *pipedrive.OAuthApp, state string) url.Values {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(authURL)
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize answered %d, want a 302 to the callback", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc.Query()
+	return oauthtest.Authorize(t, authURL, app.RedirectURL)
 }
 
 // connect runs the whole installation and returns the token.

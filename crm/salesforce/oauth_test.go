@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/oauthtest"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 )
@@ -26,27 +27,11 @@ func newApp() *salesforce.OAuthApp {
 	}
 }
 
-// authorize follows the browser's first hop: it GETs the authorize URL and
-// returns the callback query Salesforce redirected to.
+// authorize follows the browser's first hop and returns the callback query
+// Salesforce redirected to.
 func authorize(t *testing.T, app *salesforce.OAuthApp, loginURL, state, verifier string) url.Values {
 	t.Helper()
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(app.AuthCodeURL(loginURL, state, verifier))
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize answered %d, want a 302 to the callback", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatalf("authorize redirected to %q: %v", resp.Header.Get("Location"), err)
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != app.RedirectURL {
-		t.Fatalf("authorize redirected to %s, want the callback %s", got, app.RedirectURL)
-	}
-	return loc.Query()
+	return oauthtest.Authorize(t, app.AuthCodeURL(loginURL, state, verifier), app.RedirectURL)
 }
 
 // connect runs the whole web server flow and returns the token.
