@@ -51,8 +51,7 @@ func NewDraft(title, currency string, taxRate decimal.Decimal) (*Quote, error) {
 // each other; the second reloads and sees the first one's change.
 func (q *Quote) CheckVersion(edited int) error {
 	if edited != 0 && q.Version != edited {
-		return Errorf(CodeVersionConflict, "Reload the quote to see the latest changes, then edit again.",
-			"quote %s was changed by someone else (version %d, you edited %d)", q.Number, q.Version, edited)
+		return E(CodeVersionConflict, "quote %s was changed by someone else (version %d, you edited %d)", q.Number, q.Version, edited)
 	}
 	return nil
 }
