@@ -284,7 +284,7 @@ func TestDropAppliesTheWriteAndAnswersNothing(t *testing.T) {
 // query, body, account and time, keeps no body of credential routes, and
 // truncates long bodies without the CRM missing a byte.
 func TestLedgerKeepsEveryWrite(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	c := startToy(t, emulator.Config{Now: clock.Now})
 	acme, beta := c.tokens.Issue("acme", "").Token, c.tokens.Issue("beta", "").Token
 
@@ -301,7 +301,6 @@ func TestLedgerKeepsEveryWrite(t *testing.T) {
 	if len(w) != 5 {
 		t.Fatalf("ledger holds %d writes, want 5 (the GET is not a write): %s", len(w), summary(w))
 	}
-	t0 := clock.start
 	want := []emulator.Write{
 		{Seq: 1, Time: t0, Method: "POST", Path: "/items", Query: "dry=1", Body: []byte(`{"n":1}`), Account: "acme", Status: 201},
 		{Seq: 2, Time: t0.Add(time.Second), Method: "POST", Path: "/items", Body: []byte(`{"n":2}`), Account: "beta", Status: 201},
@@ -376,25 +375,5 @@ func summary(ws []emulator.Write) string {
 	return b.String()
 }
 
-type clock struct {
-	mu    sync.Mutex
-	start time.Time
-	t     time.Time
-}
-
-func newClock() *clock {
-	t := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	return &clock{start: t, t: t}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// t0 is when the tests' clocks start.
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)

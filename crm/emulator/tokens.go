@@ -220,7 +220,12 @@ func (t *Tokens[G]) NewRefresh(g G) string {
 // UseRefresh returns the grant of a live refresh token and counts the use
 // (which starts RefreshIdle again); false when the token is unknown,
 // revoked or idle too long.
-func (t *Tokens[G]) UseRefresh(token string) (G, bool) {
+func (t *Tokens[G]) UseRefresh(token string) (G, bool) { return t.refreshGrant(token, true) }
+
+// LookupRefresh returns the grant of a live refresh token without using it.
+func (t *Tokens[G]) LookupRefresh(token string) (G, bool) { return t.refreshGrant(token, false) }
+
+func (t *Tokens[G]) refreshGrant(token string, use bool) (G, bool) {
 	now := t.cfg.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -229,19 +234,8 @@ func (t *Tokens[G]) UseRefresh(token string) (G, bool) {
 		var zero G
 		return zero, false
 	}
-	e.lastUsed = now
-	return e.grant, true
-}
-
-// LookupRefresh returns the grant of a live refresh token without using it.
-func (t *Tokens[G]) LookupRefresh(token string) (G, bool) {
-	now := t.cfg.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, ok := t.refresh.get(token)
-	if !ok || !t.live(e, now) {
-		var zero G
-		return zero, false
+	if use {
+		e.lastUsed = now
 	}
 	return e.grant, true
 }

@@ -14,7 +14,7 @@ import (
 // grant is a test grant: a user of an account.
 type grant struct{ account, user string }
 
-func newStore(clock *clock, cfg emulator.TokenConfig[grant]) *emulator.Tokens[grant] {
+func newStore(clock *emulator.Clock, cfg emulator.TokenConfig[grant]) *emulator.Tokens[grant] {
 	cfg.Now = clock.Now
 	cfg.Account = func(g grant) string { return g.account }
 	if cfg.CodeTTL == 0 {
@@ -29,7 +29,7 @@ func newStore(clock *clock, cfg emulator.TokenConfig[grant]) *emulator.Tokens[gr
 var ada = grant{"acme", "ada"}
 
 func TestCodesAreSpentByTheirFirstUseAndExpire(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	s := newStore(clock, emulator.TokenConfig[grant]{NewCode: func(g grant) string { return g.user + "." + emulator.RandomHex(8) }})
 	code := s.NewCode(ada, "https://app.example/cb", "challenge")
 	clock.Advance(5*time.Minute - time.Second)
@@ -51,10 +51,10 @@ func TestCodesAreSpentByTheirFirstUseAndExpire(t *testing.T) {
 }
 
 func TestAccessTokensExpireAndCanBeMadeToExpireNow(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	s := newStore(clock, emulator.TokenConfig[grant]{})
 	a := s.Issue(ada, "")
-	if a.Account != "acme" || !a.Issued.Equal(clock.start) || !a.Expires.Equal(clock.start.Add(time.Hour)) {
+	if a.Account != "acme" || !a.Issued.Equal(t0) || !a.Expires.Equal(t0.Add(time.Hour)) {
 		t.Errorf("Issue = %+v, want acme's token for an hour from now", a)
 	}
 	b := s.Issue(ada, "")
@@ -92,7 +92,7 @@ func TestAccessTokensExpireAndCanBeMadeToExpireNow(t *testing.T) {
 }
 
 func TestRefreshRotationAndRevocation(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	s := newStore(clock, emulator.TokenConfig[grant]{})
 	rt := s.NewRefresh(ada)
 	a := s.Issue(ada, rt)
@@ -135,7 +135,7 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 }
 
 func TestRefreshIdleEndsAnUnusedRefreshToken(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	s := newStore(clock, emulator.TokenConfig[grant]{RefreshIdle: 60 * 24 * time.Hour})
 	rt := s.NewRefresh(ada)
 	for range 2 {
@@ -157,7 +157,7 @@ func TestRefreshIdleEndsAnUnusedRefreshToken(t *testing.T) {
 // Uninstall: the account revokes the app, and every code and token of its
 // dies; other accounts keep theirs.
 func TestRevokeAccountKillsEveryTokenOfTheAccount(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	s := newStore(clock, emulator.TokenConfig[grant]{})
 	beta := grant{"beta", "bo"}
 	code, rt, at := s.NewCode(ada, "", ""), s.NewRefresh(ada), s.Issue(ada, "")
@@ -188,7 +188,7 @@ func TestRevokeAccountKillsEveryTokenOfTheAccount(t *testing.T) {
 // A store in a development server runs for hours: it keeps at most
 // MaxTokens of each kind, the newest, and forgets the dead after Retain.
 func TestTheStoreIsBounded(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	s := newStore(clock, emulator.TokenConfig[grant]{MaxTokens: 10, MaxCodes: 5, Retain: time.Hour})
 	var tokens, refresh, codes []string
 	for i := range 25 {
@@ -226,7 +226,7 @@ func TestTheStoreIsBounded(t *testing.T) {
 }
 
 func TestAuthenticateNamesTheAccountInTheLedger(t *testing.T) {
-	clock := newClock()
+	clock := emulator.NewClock(t0)
 	s := newStore(clock, emulator.TokenConfig[grant]{})
 	at := s.Issue(ada, "")
 	// Outside an emulator there is no ledger entry: Authenticate still

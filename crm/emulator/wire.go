@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"sync"
 )
 
 // JSON answers v as JSON with status. contentType is the CRM's own spelling
@@ -80,57 +79,4 @@ func UUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// maxCounterKeys bounds a Counter: keys come from requests (grant types,
-// paths), which a long-running emulator must not collect without end.
-const maxCounterKeys = 4096
-
-// Counter counts an emulator's calls by key ("token:refresh_token",
-// "/api/v2/deals/3"), for tests that assert how often a client called. The
-// zero value is ready; it is safe for concurrent use. Past 4096 keys, new
-// keys are not counted.
-type Counter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-// Add counts one call for key.
-func (c *Counter) Add(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	if _, ok := c.n[key]; ok || len(c.n) < maxCounterKeys {
-		c.n[key]++
-	}
-}
-
-// Get returns the calls counted for key.
-func (c *Counter) Get(key string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[key]
-}
-
-// T is what New-style helpers need of a test: testing.TB has it, and so
-// the emulators need not import testing.
-type T interface {
-	Helper()
-	Cleanup(func())
-	Fatalf(format string, args ...any)
-}
-
-// ForTest starts an emulator for a test, fails the test when it does not
-// start, and closes it when the test ends.
-func ForTest[S interface{ Close() }](t T, start func() (S, error)) S {
-	t.Helper()
-	s, err := start()
-	if err != nil {
-		t.Fatalf("%v", err)
-		return s
-	}
-	t.Cleanup(s.Close)
-	return s
 }

@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 )
 
@@ -21,19 +21,6 @@ import (
 // wire, without the pipedrive package's clients.
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// clock is a settable clock for the emulator.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func authorizeQuery() url.Values {
 	return url.Values{"client_id": {pdtest.DefaultClientID}, "redirect_uri": {pdtest.DefaultCallbackURL}, "state": {"st-1"}}
@@ -156,7 +143,7 @@ func TestAuthorize(t *testing.T) {
 }
 
 func TestTokenRefusals(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := emulator.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	srv := pdtest.New(t, pdtest.Options{Now: clk.Now})
 
 	t.Run("JSON body", func(t *testing.T) {
@@ -201,7 +188,7 @@ func TestTokenRefusals(t *testing.T) {
 	wantOAuthError(t, "code used twice", status, v, "invalid_grant", "Invalid grant: authorization code is invalid")
 
 	c2 := code(t, srv)
-	clk.Add(pdtest.CodeTTL)
+	clk.Advance(pdtest.CodeTTL)
 	status, v = tokenRequest(t, srv, app, exchangeForm(c2))
 	wantOAuthError(t, "code 5 minutes old", status, v, "invalid_grant", "Invalid grant: authorization code has expired")
 
@@ -221,7 +208,7 @@ func TestTokenBodyCredentialsWhenAllowed(t *testing.T) {
 }
 
 func TestTokenLifecycle(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := emulator.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	srv := pdtest.New(t, pdtest.Options{Now: clk.Now})
 	status, v := tokenRequest(t, srv, app, exchangeForm(code(t, srv)))
 	if status != http.StatusOK {
@@ -251,7 +238,7 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// The hour passes: the access token dies, the refresh token gives a new
 	// one and comes back unchanged.
-	clk.Add(pdtest.AccessTokenTTL)
+	clk.Advance(pdtest.AccessTokenTTL)
 	status, v = me(access)
 	if status != http.StatusUnauthorized || v["error"] != "Invalid token: access_token is invalid" || v["success"] != false {
 		t.Errorf("users/me with an expired token = %d %v, want the documented 401", status, v)
@@ -272,12 +259,12 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// Each use resets the 60 days; 60 days unused kill the refresh token.
 	for range 2 {
-		clk.Add(59 * 24 * time.Hour)
+		clk.Advance(59 * 24 * time.Hour)
 		if status, v := tokenRequest(t, srv, app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}); status != http.StatusOK {
 			t.Fatalf("refresh 59 days after the last use = %d %v", status, v)
 		}
 	}
-	clk.Add(pdtest.RefreshTokenIdle)
+	clk.Advance(pdtest.RefreshTokenIdle)
 	status, v = tokenRequest(t, srv, app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
 	wantOAuthError(t, "refresh after 60 idle days", status, v, "invalid_grant", "Invalid grant: refresh token is invalid")
 	if got := srv.TokenCalls("refresh_token"); got != 4 {

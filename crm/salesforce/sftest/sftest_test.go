@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 )
 
@@ -186,17 +187,17 @@ func TestRotationAnswersNewRefreshToken(t *testing.T) {
 }
 
 func TestCodeGrantRefusals(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	srv := sftest.New(t, sftest.Options{Now: clock.now})
+	clock := emulator.NewClock(time.Now())
+	srv := sftest.New(t, sftest.Options{Now: clock.Now})
 
 	c := code(t, srv)
-	clock.add(sftest.CodeTTL - time.Second)
+	clock.Advance(sftest.CodeTTL - time.Second)
 	if status, v := post(t, srv, "/services/oauth2/token", exchangeForm(c)); status != http.StatusOK {
 		t.Errorf("exchange 1 s before the code expires: %d %v", status, v)
 	}
 
 	c = code(t, srv)
-	clock.add(sftest.CodeTTL)
+	clock.Advance(sftest.CodeTTL)
 	status, v := post(t, srv, "/services/oauth2/token", exchangeForm(c))
 	wantOAuthError(t, "expired code", status, v, "invalid_grant", "expired authorization code")
 
@@ -251,15 +252,15 @@ func TestCodeGrantRefusals(t *testing.T) {
 }
 
 func TestAccessTokenLifetimeAndRevocation(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	srv := sftest.New(t, sftest.Options{Now: clock.now})
+	clock := emulator.NewClock(time.Now())
+	srv := sftest.New(t, sftest.Options{Now: clock.Now})
 	_, v := post(t, srv, "/services/oauth2/token", exchangeForm(code(t, srv)))
 	at, rt := v["access_token"].(string), v["refresh_token"].(string)
 
 	if status, _ := apex(t, srv, at, "GET", "/Qwoty/qwoty/config", ""); status != http.StatusOK {
 		t.Fatalf("fresh token: %d", status)
 	}
-	clock.add(sftest.AccessTokenTTL)
+	clock.Advance(sftest.AccessTokenTTL)
 	if status, body := apex(t, srv, at, "GET", "/Qwoty/qwoty/config", ""); status != http.StatusUnauthorized ||
 		body != `[{"errorCode":"INVALID_SESSION_ID","message":"Session expired or invalid"}]` {
 		t.Errorf("token past the session timeout: %d %s", status, body)
@@ -494,23 +495,6 @@ func TestConcurrentUse(t *testing.T) {
 	if n := srv.TokenCalls("authorization_code"); n != 16 {
 		t.Errorf("TokenCalls = %d, want 16", n)
 	}
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // Start and Close, without a test, as the dev server runs it.
