@@ -449,3 +449,31 @@ func TestSignedCardRequestOnlyForHubSpotsOwnUsers(t *testing.T) {
 		})
 	}
 }
+
+// The base's faults answer in HubSpot's shape: a 429 is the documented
+// rate-limit answer, with Retry-After.
+func TestInjectedRateLimit(t *testing.T) {
+	srv := hstest.New(t, hstest.Options{})
+	at := tokens(t, srv)["access_token"].(string)
+	if err := srv.Inject(emulator.Fault{Route: "GET /crm/v3/objects/{type}/{id}", Times: 1, Status: 429, RetryAfter: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/crm/v3/objects/deals/"+hstest.DefaultDealID, nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	json.NewDecoder(resp.Body).Decode(&v)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "10" || v["errorType"] != "RATE_LIMIT" || v["status"] != "error" || v["policyName"] == nil {
+		t.Errorf("read under a 429 fault: %d Retry-After %q %v, want HubSpot's rate-limit answer", resp.StatusCode, resp.Header.Get("Retry-After"), v)
+	}
+	if status, v := get(t, srv, "/crm/v3/objects/deals/"+hstest.DefaultDealID, at); status != http.StatusOK {
+		t.Errorf("the next read: %d %v, want 200", status, v)
+	}
+	if n := srv.Reads("deals"); n != 1 {
+		t.Errorf("Reads(deals) = %d, want 1: the injected answer never reached the CRM", n)
+	}
+}

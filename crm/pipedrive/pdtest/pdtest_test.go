@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -481,5 +482,22 @@ func TestCustomUIURLAndSignedToken(t *testing.T) {
 	_, p = decodeToken(t, tok, "iframe-secret")
 	if p["userId"] != float64(pdtest.DefaultRepID) || p["exp"] != float64(now.Add(5*time.Minute).Unix()) {
 		t.Errorf("GET_SIGNED_TOKEN payload %v, want the rep for 5 minutes", p)
+	}
+}
+
+// The base's faults answer in Pipedrive's error envelope.
+func TestInjectedServerError(t *testing.T) {
+	srv := pdtest.New(t, pdtest.Options{})
+	tok := connect(t, srv)["access_token"].(string)
+	if err := srv.Inject(emulator.Fault{Route: "GET /api/v2/deals/{id}", Times: 1, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/v2/deals/" + strconv.Itoa(pdtest.DefaultDealID)
+	status, v := get(t, srv, "Bearer "+tok, path)
+	if status != 500 || v["success"] != false || v["error"] != "Internal Server Error" || v["errorCode"] != json.Number("500") {
+		t.Errorf("deal under a 500 fault: %d %v, want Pipedrive's error envelope", status, v)
+	}
+	if status, v := get(t, srv, "Bearer "+tok, path); status != http.StatusOK {
+		t.Errorf("the next read: %d %v, want 200", status, v)
 	}
 }

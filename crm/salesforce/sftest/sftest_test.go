@@ -515,3 +515,46 @@ func TestStartOnAddr(t *testing.T) {
 		t.Errorf("%s still answers after Close", s.URL)
 	}
 }
+
+// The base's faults answer in Salesforce's error shape, and its ledger
+// names the org a write acted for; a dropped PUT is applied all the same.
+func TestFaultsAndLedger(t *testing.T) {
+	srv := sftest.New(t, sftest.Options{})
+	at := token(t, srv)
+	const config = `{"secret":"abcdefghijklmnopqrstuvwxyz_-0123456789","appUrl":"https://a.example"}`
+	if err := srv.Inject(emulator.Fault{Route: "PUT /services/apexrest/", Times: 1, Status: 503, RetryAfter: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := apex(t, srv, at, "PUT", "/Qwoty/qwoty/config", config); status != 503 ||
+		body != `[{"errorCode":"SERVER_UNAVAILABLE","message":"Service Unavailable"}]` {
+		t.Errorf("PUT under a 503 fault: %d %s", status, body)
+	}
+	if srv.Config(sftest.DefaultOrgID).Configured {
+		t.Error("the refused PUT wrote the config")
+	}
+	if err := srv.Inject(emulator.Fault{Route: "PUT /services/apexrest/", Times: 1, Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("PUT", srv.URL+"/services/apexrest/Qwoty/qwoty/config", strings.NewReader(config))
+	req.Header.Set("Authorization", "Bearer "+at)
+	if resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("dropped PUT answered %d", resp.StatusCode)
+	}
+	if !srv.Config(sftest.DefaultOrgID).Configured {
+		t.Error("the dropped PUT was not applied")
+	}
+	w := srv.Writes()
+	if len(w) != 3 {
+		t.Fatalf("ledger holds %d writes, want 3 (the token request and two PUTs)", len(w))
+	}
+	if w[0].Path != "/services/oauth2/token" || w[0].Body != nil {
+		t.Errorf("first write %s %q, want the token request without its body", w[0].Path, w[0].Body)
+	}
+	if w[1].Status != 503 || !w[1].Injected {
+		t.Errorf("second write: status %d injected %v, want the injected 503", w[1].Status, w[1].Injected)
+	}
+	if w[2].Status != 200 || !w[2].Dropped || w[2].Account != sftest.DefaultOrgID || string(w[2].Body) != config {
+		t.Errorf("third write: status %d dropped %v account %q body %q, want the org's dropped 200", w[2].Status, w[2].Dropped, w[2].Account, w[2].Body)
+	}
+}
