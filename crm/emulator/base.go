@@ -3,8 +3,9 @@
 // on it (forced expiry, uninstall, revocation), fault hooks that every route
 // gets without writing a line (an error status N times, latency, the
 // response dropped after the write is applied), a ledger of the writes
-// received, and the small wire helpers (JSON, redirects, OAuth errors) that
-// all three shared.
+// received, the small wire helpers (JSON, redirects, OAuth errors) that all
+// three shared, and what tests hold an emulator with (ForTest, Clock,
+// Counter).
 //
 // What is left to each emulator is its CRM: its data, its wire formats, its
 // rules and its error shapes, written from the vendor's documentation.
@@ -132,8 +133,11 @@ func (b *Base) RevokeAll() {
 // Close stops the emulator as httptest's Server did: no new connection,
 // idle ones closed, and the requests being answered given up to 5 seconds
 // to finish before their connections are closed too. It may be called more
-// than once.
+// than once, and on a Base that never started.
 func (b *Base) Close() {
+	if b.srv == nil {
+		return
+	}
 	b.closeOnce.Do(func() {
 		b.srv.SetKeepAlivesEnabled(false)
 		b.ln.Close()

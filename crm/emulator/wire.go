@@ -11,8 +11,9 @@ import (
 )
 
 // JSON answers v as JSON with status. contentType is the CRM's own spelling
-// ("application/json;charset=UTF-8"...), which clients may compare. HTML
-// characters are not escaped, as none of the CRMs escapes them.
+// ("application/json;charset=UTF-8"...), which clients may compare. <, > and
+// & are written as they are, not as \u003c escapes: the CRMs' JSON carries
+// them so.
 func JSON(w http.ResponseWriter, contentType string, status int, v any) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
