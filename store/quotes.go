@@ -169,7 +169,7 @@ func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, 
 			return err
 		}
 		if version != 0 && q.Version != version {
-			return qwoty.Errorf(qwoty.CodeVersionConflict, "Reload the quote to see the latest changes, then edit again.",
+			return qwoty.E(qwoty.CodeVersionConflict,
 				"quote %s was changed by someone else (version %d, you edited %d)", q.Number, q.Version, version)
 		}
 		if err := change(ctx, tx, q); err != nil {
