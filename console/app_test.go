@@ -189,7 +189,7 @@ func TestConsoleConnectTestRotateDisconnectReconnect(t *testing.T) {
 		t.Fatalf("config written into the org: %+v; want our secret and %s", cfg, e.url())
 	}
 	var access []byte
-	e.db.Pool().QueryRow(context.Background(), "SELECT access_token_enc FROM connections WHERE id = $1", conn.ID).Scan(&access)
+	storetest.Pool(t, e.db).QueryRow(context.Background(), "SELECT access_token_enc FROM connections WHERE id = $1", conn.ID).Scan(&access)
 	if tok, _ := e.db.AccessToken(context.Background(), conn.ID); tok == "" || bytes.Contains(access, []byte(tok)) {
 		t.Fatal("the access token is missing or stored in plaintext")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
 	"github.com/qwoty/companion/web/webtest"
 )
 
@@ -150,8 +151,8 @@ func TestTokenRefreshRacesMakeOneRefresh(t *testing.T) {
 
 	// A second instance on the same database.
 	var shared string
-	e.db.Pool().QueryRow(context.Background(), "SELECT current_database()").Scan(&shared)
-	u, _ := url.Parse(e.db.Pool().Config().ConnString())
+	storetest.Pool(t, e.db).QueryRow(context.Background(), "SELECT current_database()").Scan(&shared)
+	u, _ := url.Parse(storetest.Pool(t, e.db).Config().ConnString())
 	u.Path = "/" + shared
 	second := newAppWith(t, u.String(), func(appURL string, d *Deps) {
 		d.SalesforceOAuth = &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: e.url() + salesforceCallback}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/oauth2"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -219,7 +220,7 @@ func (con *Console) withSalesforce(ctx context.Context, conn *qwoty.Connection, 
 	}
 	cl := &salesforce.Client{InstanceURL: conn.InstanceURL, AccessToken: tok, HTTP: con.sfOAuth.HTTP}
 	err = call(cl)
-	if !errors.Is(err, salesforce.ErrUnauthorized) {
+	if !errors.Is(err, crm.ErrUnauthorized) {
 		return err
 	}
 	fresh, err := con.db.RefreshAccessToken(ctx, conn.ID, tok, con.refreshSalesforce)
@@ -233,7 +234,7 @@ func (con *Console) withSalesforce(ctx context.Context, conn *qwoty.Connection, 
 // refreshSalesforce is the store's Refresher for Salesforce.
 func (con *Console) refreshSalesforce(ctx context.Context, loginURL, refreshToken string) (store.Refreshed, error) {
 	t, err := con.sfOAuth.Refresh(ctx, loginURL, refreshToken)
-	if errors.Is(err, salesforce.ErrInvalidGrant) {
+	if errors.Is(err, crm.ErrInvalidGrant) {
 		return store.Refreshed{}, fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
 	}
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/server"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
 	"github.com/qwoty/companion/web/webtest"
 )
 
@@ -73,7 +74,7 @@ func TestTestConnectionExplainsAnUnreachableOrgInPlainWords(t *testing.T) {
 	}
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	if _, err := e.db.Pool().Exec(context.Background(), `UPDATE connections SET instance_url = $1`, dead); err != nil {
+	if _, err := storetest.Pool(t, e.db).Exec(context.Background(), `UPDATE connections SET instance_url = $1`, dead); err != nil {
 		t.Fatal(err)
 	}
 	b.Get(e.url() + "/settings/integrations")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/qwoty"
@@ -27,7 +28,7 @@ func (s *Server) dealDetails(ctx context.Context, claims *cardview.Claims) (card
 		if s.hsOAuth == nil {
 			return rec, errors.New("HubSpot is not configured")
 		}
-		d, err := withCRMToken(ctx, s, claims.ConnectionID, hubspot.RefreshMargin, s.refreshHubSpot, hubspot.ErrUnauthorized,
+		d, err := withCRMToken(ctx, s, claims.ConnectionID, hubspot.RefreshMargin, s.refreshHubSpot, crm.ErrUnauthorized,
 			func(tok string) (*hubspot.Deal, error) {
 				return (&hubspot.Client{BaseURL: orDefault(s.hsOAuth.APIURL, hubspot.APIBaseURL), AccessToken: tok, HTTP: s.hsOAuth.HTTP}).Deal(ctx, rec.ID)
 			})
@@ -47,7 +48,7 @@ func (s *Server) dealDetails(ctx context.Context, claims *cardview.Claims) (card
 		if err != nil {
 			return rec, err
 		}
-		d, err := withCRMToken(ctx, s, claims.ConnectionID, pipedriveRefreshMargin, s.refreshPipedrive, pipedrive.ErrUnauthorized,
+		d, err := withCRMToken(ctx, s, claims.ConnectionID, pipedriveRefreshMargin, s.refreshPipedrive, crm.ErrUnauthorized,
 			func(tok string) (*pipedrive.Deal, error) {
 				return (&pipedrive.Client{APIDomain: conn.InstanceURL, AccessToken: tok, HTTP: s.pdOAuth.HTTP}).Deal(ctx, id)
 			})
@@ -85,7 +86,7 @@ func withCRMToken[T any](ctx context.Context, s *Server, connID string, margin t
 
 func (s *Server) refreshHubSpot(ctx context.Context, _, refreshToken string) (store.Refreshed, error) {
 	t, err := s.hsOAuth.Refresh(ctx, refreshToken)
-	if errors.Is(err, hubspot.ErrInvalidGrant) {
+	if errors.Is(err, crm.ErrInvalidGrant) {
 		return store.Refreshed{}, fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
 	}
 	if err != nil {
@@ -96,7 +97,7 @@ func (s *Server) refreshHubSpot(ctx context.Context, _, refreshToken string) (st
 
 func (s *Server) refreshPipedrive(ctx context.Context, _, refreshToken string) (store.Refreshed, error) {
 	t, err := s.pdOAuth.Refresh(ctx, refreshToken)
-	if errors.Is(err, pipedrive.ErrInvalidGrant) {
+	if errors.Is(err, crm.ErrInvalidGrant) {
 		return store.Refreshed{}, fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
 	}
 	if err != nil {

@@ -13,7 +13,6 @@ package web
 import (
 	"errors"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -21,44 +20,6 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/templates"
 )
-
-// StatusFor maps each error code to its HTTP status: the one place that
-// decides. Anything unknown is our fault.
-func StatusFor(code qwoty.Code) int {
-	switch code {
-	case qwoty.CodeBadRequest:
-		return http.StatusBadRequest
-	case qwoty.CodePayloadTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case qwoty.CodeSignatureMissing, qwoty.CodeSignatureInvalid, qwoty.CodeTimestampOutOfRange,
-		qwoty.CodeTokenMissing, qwoty.CodeTokenInvalid, qwoty.CodeTokenExpired:
-		return http.StatusUnauthorized
-	case qwoty.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case qwoty.CodeOrgDisconnected, qwoty.CodeForbidden, qwoty.CodeCSRF:
-		return http.StatusForbidden
-	case qwoty.CodeWorkspaceConnected:
-		return http.StatusConflict
-	case qwoty.CodeOAuthFailed:
-		return http.StatusBadRequest
-	case qwoty.CodeCRMUnavailable:
-		return http.StatusBadGateway
-	case qwoty.CodeOrgNotConnected, qwoty.CodeNotFound:
-		return http.StatusNotFound
-	case qwoty.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	case qwoty.CodeReplayedRequest, qwoty.CodeInvalidTransition, qwoty.CodeQuoteLocked, qwoty.CodeVersionConflict:
-		return http.StatusConflict
-	case qwoty.CodeValidation:
-		return http.StatusUnprocessableEntity
-	case qwoty.CodeUnavailable, qwoty.CodeNotConfigured:
-		return http.StatusServiceUnavailable
-	case qwoty.CodeRateLimited:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
-	}
-}
 
 // ErrorBody is the JSON error shape of every API error.
 type ErrorBody struct {
@@ -139,7 +100,7 @@ func (x *Errors) Classify(c *gin.Context, err error, notFoundHint string) Proble
 			e = errUnavailable(err)
 		}
 	}
-	status := StatusFor(e.Code)
+	status := qwoty.HTTPStatus(e.Code) // the catalogue's
 	SetErrorCode(c, e.Code)
 	if e.Code == qwoty.CodeUnavailable && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", retryAfter) // unless the handler knows better (a busy login queue)
