@@ -110,6 +110,11 @@ type OAuth interface {
 	Revoke(ctx context.Context, loginURL, refreshToken string) error
 }
 
+// CallbackPath is where a CRM's OAuth sign-in comes back to this server
+// (the redirect URL registered with the CRM's app is APP_URL followed by
+// it): /oauth/{provider}/callback.
+func CallbackPath(p qwoty.Provider) string { return "/oauth/" + string(p) + "/callback" }
+
 // Begin is what the start of a sign-in keeps for its callback.
 type Begin struct {
 	// LoginURL is the host the sign-in runs on ("" for the CRM's default).

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/crm/pipedrive"
@@ -50,7 +51,7 @@ func newConsoleEnv(t *testing.T, dbURL string, emuOpts *sftest.Options) *console
 		emu = sftest.New(t, opts)
 		d.Config.SalesforceLoginURL = emu.URL
 		d.Config.SalesforcePackageVersionID = "04t000000000001AAA"
-		d.SalesforceOAuth = &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: appURL + SalesforceCallbackPath}
+		d.Config.Salesforce = config.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}
 	})
 	return &consoleEnv{testApp: app, emu: emu, org: sftest.DefaultOrgID}
 }
@@ -353,7 +354,8 @@ func TestTokenRefreshRacesMakeOneRefresh(t *testing.T) {
 	u, _ := url.Parse(e.db.Pool().Config().ConnString())
 	u.Path = "/" + shared
 	second := newAppWith(t, u.String(), func(appURL string, d *Deps) {
-		d.SalesforceOAuth = &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: e.url() + SalesforceCallbackPath}
+		d.CRMs = testCRMs(d.Config, salesforce.NewAdapter(salesforce.Options{ClientID: testClientID, ClientSecret: testClientSecret,
+			RedirectURL: e.url() + SalesforceCallbackPath}))
 	})
 
 	e.emu.ExpireAccessTokens()
@@ -397,7 +399,8 @@ func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
 	var pd *pdtest.Server
 	app := newAppWith(t, "", func(appURL string, d *Deps) {
 		pd = pdtest.New(t, pdtest.Options{App: pdtest.App{ClientID: "pd-client", ClientSecret: "pd-secret", CallbackURL: appURL + "/oauth/pipedrive/callback"}})
-		d.PipedriveOAuth = &pipedrive.OAuthApp{ClientID: "pd-client", ClientSecret: "pd-secret", RedirectURL: appURL + "/oauth/pipedrive/callback", OAuthURL: pd.URL}
+		d.CRMs = testCRMs(d.Config, pipedrive.NewAdapter(pipedrive.Options{ClientID: "pd-client", ClientSecret: "pd-secret",
+			RedirectURL: appURL + "/oauth/pipedrive/callback", OAuthURL: pd.URL}))
 	})
 	e := &consoleEnv{testApp: app}
 	b := e.setupAdmin(t)
@@ -424,8 +427,8 @@ func TestHubSpotQuotePrefilledFromTheDeal(t *testing.T) {
 		hs = hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURLs: []string{appURL + "/oauth/hubspot/callback"}},
 			LoginAs: hstest.DefaultAdminID})
 		d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
-		d.HubSpotOAuth = &hubspot.OAuthApp{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURL: appURL + "/oauth/hubspot/callback",
-			AuthURL: hs.URL, APIURL: hs.URL}
+		d.CRMs = testCRMs(d.Config, hubspot.NewAdapter(hubspot.Options{ClientID: "hs-client", ClientSecret: hsClientSecret,
+			RedirectURL: appURL + "/oauth/hubspot/callback", AuthURL: hs.URL, APIURL: hs.URL}))
 	})
 	e := &consoleEnv{testApp: app}
 	b := e.setupAdmin(t)

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -199,7 +198,7 @@ func TestDevelopmentSetupAdoptsThePlaygroundsOrg(t *testing.T) {
 		emu = sftest.New(t, sftest.Options{App: sftest.App{ClientID: testClientID, ClientSecret: testClientSecret, CallbackURLs: []string{appURL + SalesforceCallbackPath}},
 			Orgs: []sftest.Org{{ID: DevOrgID, MyDomain: devMyDomain, Users: []sftest.User{{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Admin: true}}}}})
 		d.Config.SalesforceLoginURL = emu.URL
-		d.SalesforceOAuth = &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: appURL + SalesforceCallbackPath}
+		d.Config.Salesforce = config.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}
 	})
 	dev, err := EnsureDevConnection(context.Background(), app.db, app.srv.cfg)
 	if err != nil {

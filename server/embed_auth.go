@@ -6,9 +6,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/qwoty"
 )
 
-const ctxClaims = "qwoty.claims"
+const (
+	ctxClaims     = "qwoty.claims"
+	ctxConnection = "qwoty.connection"
+)
 
 // pageAuth authorises the card's actions with the page token sent as a
 // bearer header. No cookie is involved, so there is nothing for another
@@ -22,12 +26,14 @@ func (s *Server) pageAuth(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	if _, err := s.cards.Connection(c.Request.Context(), claims); err != nil {
+	conn, err := s.cards.Connection(c.Request.Context(), claims)
+	if err != nil {
 		s.fail(c, err)
 		c.Abort()
 		return
 	}
 	c.Set(ctxClaims, claims)
+	c.Set(ctxConnection, conn)
 	c.Set(ctxConnectionID, claims.ConnectionID)
 	c.Next()
 }
@@ -35,6 +41,12 @@ func (s *Server) pageAuth(c *gin.Context) {
 func claimsOf(c *gin.Context) *cardview.Claims {
 	v, _ := c.Get(ctxClaims)
 	return v.(*cardview.Claims)
+}
+
+// connectionOf is the card's connection, as pageAuth read it.
+func connectionOf(c *gin.Context) *qwoty.Connection {
+	v, _ := c.Get(ctxConnection)
+	return v.(*qwoty.Connection)
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header, or

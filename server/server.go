@@ -17,6 +17,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
@@ -33,13 +34,9 @@ type Deps struct {
 	Version string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// SalesforceOAuth is the External Client App (nil: Salesforce OAuth is
-	// not configured).
-	SalesforceOAuth *salesforce.OAuthApp
-	// HubSpotOAuth and PipedriveOAuth are those CRMs' apps (nil: not
-	// configured).
-	HubSpotOAuth   *hubspot.OAuthApp
-	PipedriveOAuth *pipedrive.OAuthApp
+	// CRMs are the CRMs this server serves, each by its adapter (cmd/qwoty
+	// registers them); the card service holds the same registry.
+	CRMs *crm.Registry
 	// Hasher bounds password hashing (nil: password.NewHasher with its
 	// defaults). Tests pass one with small bounds.
 	Hasher *password.Hasher
@@ -59,6 +56,7 @@ type Server struct {
 	engine   *gin.Engine
 	draining atomic.Bool
 	drain    time.Duration
+	crms     *crm.Registry
 	sfOAuth  *salesforce.OAuthApp
 	hsOAuth  *hubspot.OAuthApp
 	pdOAuth  *pipedrive.OAuthApp
@@ -75,7 +73,8 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay,
-		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth, hasher: d.Hasher}
+		crms: d.CRMs, hasher: d.Hasher}
+	s.sfOAuth, s.hsOAuth, s.pdOAuth = consoleOAuthApps(d.CRMs)
 	if s.now == nil {
 		s.now = time.Now
 	}

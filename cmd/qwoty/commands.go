@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
@@ -218,7 +217,7 @@ func cmdSign(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	h := cardview.SignedHeaders(*orgID, []byte(*secret), path, body, time.Now(), cardview.NewNonce())
+	h := salesforce.SignedHeaders(*orgID, []byte(*secret), path, body, time.Now(), salesforce.NewNonce())
 	names := make([]string, 0, len(h))
 	for k := range h {
 		names = append(names, k)
