@@ -81,16 +81,23 @@ java:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
-## generate: regenerate the templ components
+## generate: regenerate the templ components, and the tables generated from the error catalogue (qwoty/catalogue_texts.go)
 generate:
 	$(GO) tool templ generate
+	$(GO) run ./tools/gencatalogue
 
-## check-generated: fail when a *_templ.go file is stale or missing
+# The files whose tables gencatalogue writes from the error catalogue.
+CATALOGUE_OUT = docs/troubleshooting.md \
+	salesforce-package/force-app/main/default/lwc/qwotyCardView/cardMessages.js \
+	hubspot-app/src/app/cards/card-model.ts
+
+## check-generated: fail when a *_templ.go file or a table generated from the error catalogue is stale or missing
 check-generated:
 	$(GO) tool templ generate
-	@if [ -n "$$(git status --porcelain -- '*_templ.go')" ]; then \
-		git status --short -- '*_templ.go'; \
-		echo "generated templ files are stale: run 'make generate' and commit them"; exit 1; fi
+	$(GO) run ./tools/gencatalogue
+	@if [ -n "$$(git status --porcelain -- '*_templ.go' $(CATALOGUE_OUT))" ]; then \
+		git status --short -- '*_templ.go' $(CATALOGUE_OUT); \
+		echo "generated files are stale: run 'make generate' and commit them"; exit 1; fi
 
 ## lint: gofmt and go vet
 lint:

@@ -1,7 +1,9 @@
 // Package crm holds what every CRM client shares: checking a CRM's base URL
-// before a secret or a token goes to it, and small HTTP helpers. Each CRM
-// has its own package below (salesforce, hubspot, pipedrive) with its
-// clients and, in a ...test package, its emulator.
+// before a secret or a token goes to it, the one HTTP call helper (Call),
+// the OAuth token requests (OAuthClient), the two error types (APIError,
+// OAuthError) and the sentinels they match. Each CRM has its own package
+// below (salesforce, hubspot, pipedrive) with its clients, the reading of
+// its own error bodies and, in a ...test package, its emulator.
 package crm
 
 import (

@@ -39,11 +39,12 @@ func (p Problem) Err(cause error) *qwoty.Error {
 
 // ExplainCall explains why a call from this server to a CRM account failed,
 // as far as it is the same for every CRM: the session could not get a token
-// (refused refresh, no OAuth token), or the network failed (no address, no
+// (refused refresh, no OAuth token), the CRM refused the call (an APIError
+// or OAuthError: ExplainAnswer), or the network failed (no address, no
 // answer in time, no connection). Anything else is a crm_error, "failed
-// before the CRM gave an answer Qwoty understands": an adapter explains its
-// CRM's answers before calling this. instanceURL names the host in the
-// message.
+// before the CRM gave an answer Qwoty understands". An adapter explains
+// what its CRM says in its own way before calling this. instanceURL names
+// the host in the message.
 func ExplainCall(info Info, instanceURL string, err error) Problem {
 	host := instanceURL
 	if u, perr := url.Parse(instanceURL); perr == nil && u.Host != "" {
@@ -53,6 +54,8 @@ func ExplainCall(info Info, instanceURL string, err error) Problem {
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	var timeout interface{ Timeout() bool }
+	var apiErr *APIError
+	var oauthErr *OAuthError
 	switch code := qwoty.ErrorCode(err); {
 	case code == qwoty.CodeRefreshRejected:
 		return Problem{Code: qwoty.CodeRefreshRejected,
@@ -66,6 +69,10 @@ func ExplainCall(info Info, instanceURL string, err error) Problem {
 		return Problem{Code: qwoty.CodeNoOAuthToken,
 			Message: "This connection was made with the command line (qwoty connection add), so the console holds no access to the " + acct + " to test it.",
 			Fix:     "Reconnect the " + acct + " here, signing in to " + info.Name + ": cards keep working meanwhile, and the console can then " + can + ".", Detail: err.Error()}
+	case errors.As(err, &apiErr):
+		return ExplainAnswer(info, apiErr.Status, err)
+	case errors.As(err, &oauthErr) && oauthErr.Status != 0:
+		return ExplainAnswer(info, oauthErr.Status, err)
 	case errors.As(err, &dnsErr):
 		return Problem{Code: qwoty.CodeCRMUnreachable,
 			Message: "Qwoty could not reach your " + acct + ": the address " + host + " was not found.",

@@ -20,7 +20,6 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
@@ -138,16 +137,15 @@ func (s *sidebar) quote(t *testing.T, currency string, lines ...qwoty.LineInput)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err = s.db.UpdateQuote(ctx, s.scope, q.ID, 0, func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
+	q, err = s.db.UpdateQuote(ctx, s.scope, q.ID, 0, "005000000000001AAA", func(q *qwoty.Quote) error {
 		for _, in := range lines {
 			l, err := qwoty.ParseLine(in)
 			if err != nil {
 				return err
 			}
-			if err := store.AddLine(l)(ctx, tx, q); err != nil {
+			if err := q.AddLine(l); err != nil {
 				return err
 			}
-			q.Lines = append(q.Lines, l)
 		}
 		return nil
 	})
@@ -455,7 +453,9 @@ func TestCardVersionConflictOffersReload(t *testing.T) {
 	q := s.quote(t, "USD", fiveLines[:2]...)
 	s.open(ctx, t, 400, s.embedURL(t, "en_US", "USD", q.ID))
 	f := frame(ctx, t)
-	if _, err := s.db.UpdateQuote(context.Background(), s.scope, q.ID, 0, store.SetTerms(store.Terms{Title: "Renamed by a colleague", Currency: "USD"})); err != nil {
+	if _, err := s.db.UpdateQuote(context.Background(), s.scope, q.ID, 0, "005000000000002AAA", func(q *qwoty.Quote) error {
+		return q.SetTerms(qwoty.Terms{Title: "Renamed by a colleague", Currency: "USD"})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := bounded(ctx, chromedp.SendKeys(chromedp.CSS("#title"), " (mine)"+kb.Tab, in(f))); err != nil {

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/qwoty/companion/qwoty"
-	"github.com/qwoty/companion/store"
 )
 
 // lighthouseReport is what tools/lighthouse/run.mjs prints.
@@ -102,7 +101,7 @@ func TestLighthouse(t *testing.T) {
 		{qwoty.StatusSent, qwoty.StatusRejected}, {qwoty.StatusSent, qwoty.StatusExpired}, {qwoty.StatusSent, qwoty.StatusViewed}} {
 		q := s.quote(t, "USD", fiveLines[:2]...)
 		for _, st := range path {
-			if _, err := s.db.UpdateQuote(context.Background(), s.scope, q.ID, 0, store.SetStatus(st, "005000000000001AAA")); err != nil {
+			if _, err := s.db.UpdateQuote(context.Background(), s.scope, q.ID, 0, "005000000000001AAA", func(q *qwoty.Quote) error { return q.Transition(st) }); err != nil {
 				t.Fatal(err)
 			}
 		}

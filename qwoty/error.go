@@ -9,8 +9,9 @@ import (
 // contract (docs/troubleshooting.md): never rename one, only add.
 type Code string
 
-// Error codes. The HTTP layer maps each to a status in one function
-// (server.statusFor); the troubleshooting table documents each.
+// Error codes. The catalogue (catalogue_texts.go) gives each its HTTP
+// status (HTTPStatus) and its texts, from which the troubleshooting table is
+// generated; a new code without an entry fails the catalogue's test.
 const (
 	CodeBadRequest          Code = "bad_request"
 	CodePayloadTooLarge     Code = "payload_too_large"
@@ -98,12 +99,8 @@ func AsError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return &Error{
-		Code:    CodeInternal,
-		Message: "Something went wrong on our side.",
-		Hint:    "Try again; if it persists, contact support with the request id.",
-		Err:     err,
-	}
+	internal := byCode[CodeInternal]
+	return &Error{Code: CodeInternal, Message: internal.Message, Hint: internal.Hint, Err: err}
 }
 
 // ErrNotFound is the sentinel the store returns for a missing row; callers

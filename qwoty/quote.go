@@ -67,8 +67,7 @@ func (s Status) CheckEditable(number string) error {
 	case s.Editable():
 		return nil
 	case s.CanMoveTo(StatusDraft):
-		return Errorf(CodeQuoteLocked, "Move it back to draft (Revise) to change it.",
-			"quote %s is %s; only draft quotes can be edited", number, s)
+		return E(CodeQuoteLocked, "quote %s is %s; only draft quotes can be edited", number, s)
 	default:
 		return Errorf(CodeQuoteLocked, "An accepted quote is final: create a new quote for other terms.",
 			"quote %s is %s; only draft quotes can be edited", number, s)

@@ -123,10 +123,15 @@ func parseText(field, s string, max int, hint string) (string, error) {
 		return "", err
 	}
 	s = strings.TrimSpace(s)
+	return s, checkLength(field, s, max, hint)
+}
+
+// checkLength refuses text of more than max characters.
+func checkLength(field, s string, max int, hint string) error {
 	if utf8.RuneCountInString(s) > max {
-		return s, invalid(field, hint, "%s is longer than %d characters", label(field), max)
+		return invalid(field, hint, "%s is longer than %d characters", label(field), max)
 	}
-	return s, nil
+	return nil
 }
 
 // ParseLine validates a line typed by a user and returns it as a LineItem
@@ -134,35 +139,106 @@ func parseText(field, s string, max int, hint string) (string, error) {
 func ParseLine(in LineInput) (LineItem, error) {
 	var l LineItem
 	var err error
-	if l.SKU, err = parseText("sku", in.SKU, maxSKULen, "Shorten the SKU."); err != nil {
+	if l.SKU, err = parseText("sku", in.SKU, maxSKULen, skuHint); err != nil {
 		return l, err
 	}
-	if l.Description, err = parseText("description", in.Description, maxDescriptionLen, "Shorten the description."); err != nil {
+	if l.Description, err = parseText("description", in.Description, maxDescriptionLen, descriptionHint); err != nil {
 		return l, err
 	}
-	if l.SKU == "" && l.Description == "" {
-		return l, invalid("sku", "Give the line a SKU or a description.", "a line needs a SKU or a description")
+	if err := checkNamed(l); err != nil {
+		return l, err
 	}
 	if l.Quantity, err = parseAmount("quantity", in.Quantity, "1", 4); err != nil {
 		return l, err
 	}
-	if !l.Quantity.IsPositive() || l.Quantity.GreaterThan(maxQuantity) {
-		return l, invalid("quantity", "Enter a quantity above 0 and at most 1,000,000,000.", "quantity %s is out of range", l.Quantity)
+	if err := checkQuantity(l.Quantity); err != nil {
+		return l, err
 	}
 	if l.UnitPrice, err = parseAmount("unit_price", in.UnitPrice, "0", 4); err != nil {
 		return l, err
 	}
-	if l.UnitPrice.IsNegative() || l.UnitPrice.GreaterThan(maxPrice) {
-		return l, invalid("unit_price", "Enter a unit price from 0 to 1,000,000,000,000.", "unit price %s is out of range", l.UnitPrice)
+	if err := checkUnitPrice(l.UnitPrice); err != nil {
+		return l, err
 	}
-	if a := l.Quantity.Mul(l.UnitPrice); a.GreaterThan(MaxLineAmount) {
-		return l, invalid("unit_price", "Lower the quantity or the unit price, or split the line: a line's amount is at most 1,000,000,000,000.",
-			"quantity × unit price is %s, above the 1,000,000,000,000 a line may hold", groupThousands(a.String()))
+	if err := checkLineAmount(l); err != nil {
+		return l, err
 	}
 	if l.DiscountPercent, err = ParsePercent("discount_percent", in.DiscountPercent); err != nil {
 		return l, err
 	}
 	return l, nil
+}
+
+const (
+	skuHint         = "Shorten the SKU."
+	descriptionHint = "Shorten the description."
+)
+
+// checkLine holds a line as a quote stores it, however it was made, to the
+// limits ParseLine applies to what a user types, in the same order and with
+// the same messages: a quote never holds a line ParseLine would refuse.
+func checkLine(l LineItem) error {
+	for _, f := range []struct {
+		field, text, hint string
+		max               int
+	}{{"sku", l.SKU, skuHint, maxSKULen}, {"description", l.Description, descriptionHint, maxDescriptionLen}} {
+		if err := CheckText(f.field, f.text); err != nil {
+			return err
+		}
+		if err := checkLength(f.field, f.text, f.max, f.hint); err != nil {
+			return err
+		}
+	}
+	if err := checkNamed(l); err != nil {
+		return err
+	}
+	for _, check := range []func() error{
+		func() error { return checkPlaces("quantity", l.Quantity, 4) },
+		func() error { return checkQuantity(l.Quantity) },
+		func() error { return checkPlaces("unit_price", l.UnitPrice, 4) },
+		func() error { return checkUnitPrice(l.UnitPrice) },
+		func() error { return checkLineAmount(l) },
+		func() error { return checkPlaces("discount_percent", l.DiscountPercent, 4) },
+		func() error { return checkPercent("discount_percent", l.DiscountPercent) },
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNamed refuses a line with neither a SKU nor a description: nobody
+// could tell what it sells.
+func checkNamed(l LineItem) error {
+	if l.SKU == "" && l.Description == "" {
+		return invalid("sku", "Give the line a SKU or a description.", "a line needs a SKU or a description")
+	}
+	return nil
+}
+
+func checkQuantity(q decimal.Decimal) error {
+	if !q.IsPositive() || q.GreaterThan(maxQuantity) {
+		return invalid("quantity", "Enter a quantity above 0 and at most 1,000,000,000.", "quantity %s is out of range", q)
+	}
+	return nil
+}
+
+func checkUnitPrice(p decimal.Decimal) error {
+	if p.IsNegative() || p.GreaterThan(maxPrice) {
+		return invalid("unit_price", "Enter a unit price from 0 to 1,000,000,000,000.", "unit price %s is out of range", p)
+	}
+	return nil
+}
+
+// checkLineAmount refuses a line whose amount (quantity × unit price) is past
+// MaxLineAmount, which bounds every total (see MaxTotal).
+func checkLineAmount(l LineItem) error {
+	if a := l.Quantity.Mul(l.UnitPrice); a.GreaterThan(MaxLineAmount) {
+		return invalid("unit_price", "Lower the quantity or the unit price, or split the line: a line's amount is at most 1,000,000,000,000.",
+			"quantity × unit price is %s, above the 1,000,000,000,000 a line may hold", groupThousands(a.String()))
+	}
+	return nil
 }
 
 // ParsePercent parses a percentage from 0 to 100 with up to 4 decimals;
@@ -172,10 +248,23 @@ func ParsePercent(field, s string) (decimal.Decimal, error) {
 	if err != nil {
 		return d, err
 	}
+	return d, checkPercent(field, d)
+}
+
+func checkPercent(field string, d decimal.Decimal) error {
 	if d.IsNegative() || d.GreaterThan(hundred) {
-		return d, invalid(field, "Enter a percentage from 0 to 100.", "%s %s%% is out of range", label(field), d)
+		return invalid(field, "Enter a percentage from 0 to 100.", "%s %s%% is out of range", label(field), d)
 	}
-	return d, nil
+	return nil
+}
+
+// checkTaxRate refuses a tax rate the quote cannot carry: 0 to 100 percent,
+// with at most the 4 decimals the column keeps.
+func checkTaxRate(d decimal.Decimal) error {
+	if err := checkPlaces("tax_rate", d, 4); err != nil {
+		return err
+	}
+	return checkPercent("tax_rate", d)
 }
 
 // ParseTitle checks and trims a quote title.
@@ -187,18 +276,18 @@ func ParseTitle(s string) (string, error) {
 func ParseCurrency(s string) (string, error) {
 	cur := strings.ToUpper(strings.TrimSpace(s))
 	if !ValidCurrency(cur) {
-		return "", ErrCurrency(s)
+		return "", errCurrency(s)
 	}
 	return cur, nil
 }
 
-// ErrCurrency is the error for a currency code that is not ISO 4217's form.
-func ErrCurrency(s string) *Error {
+// errCurrency is the error for a currency code that is not ISO 4217's form.
+func errCurrency(s string) *Error {
 	return invalid("currency", "Use a three-letter ISO 4217 code such as USD.", "currency %s is not valid", echo(s))
 }
 
-// CheckLineCount refuses a quote of more than MaxLines lines.
-func CheckLineCount(n int) error {
+// checkLineCount refuses a quote of more than MaxLines lines.
+func checkLineCount(n int) error {
 	if n > MaxLines {
 		return invalid("lines", "Split the quote.", "a quote holds at most %d lines", MaxLines)
 	}
@@ -270,8 +359,17 @@ func parseAmount(field, s, empty string, places int32) (decimal.Decimal, error) 
 	if err != nil {
 		return decimal.Zero, notNumber()
 	}
-	if -d.Exponent() > places {
-		return decimal.Zero, invalid(field, "Round it to at most 4 decimals.", "%s %s has more than %d decimals", label(field), d, places)
+	if err := checkPlaces(field, d, places); err != nil {
+		return decimal.Zero, err
 	}
 	return d, nil
+}
+
+// checkPlaces refuses a figure with more decimals than its column keeps:
+// the column would round it, and store another figure than the one given.
+func checkPlaces(field string, d decimal.Decimal, places int32) error {
+	if -d.Exponent() > places {
+		return invalid(field, "Round it to at most 4 decimals.", "%s %s has more than %d decimals", label(field), d, places)
+	}
+	return nil
 }

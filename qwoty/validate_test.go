@@ -145,5 +145,9 @@ func FuzzParseLine(f *testing.F) {
 				t.Fatalf("accepted %s: more decimals than the columns keep", d)
 			}
 		}
+		// A quote takes every line ParseLine gives (AddLine checks it again).
+		if err := checkLine(l); err != nil {
+			t.Fatalf("ParseLine gave %+v, which a quote refuses: %v", l, err)
+		}
 	})
 }

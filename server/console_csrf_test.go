@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/url"
 	"testing"
+
+	"github.com/qwoty/companion/store/storetest"
 )
 
 // The CSRF token never repeats across console pages (each carries it
@@ -21,7 +23,7 @@ func TestCSRFTokenIsMaskedPerPage(t *testing.T) {
 		t.Fatalf("two pages carried the same CSRF value %q, want a fresh masking per page", first)
 	}
 	var raw string // the one session's token, as stored
-	if err := e.db.Pool().QueryRow(context.Background(), `SELECT csrf_token FROM sessions`).Scan(&raw); err != nil {
+	if err := storetest.Pool(t, e.db).QueryRow(context.Background(), `SELECT csrf_token FROM sessions`).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
 	admin.post(e.url()+"/settings/users", url.Values{"csrf": {raw}, "email": {"raw@acme.example"}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).

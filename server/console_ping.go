@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -42,7 +43,7 @@ func explainCall(err error, instanceURL string) pingProblem {
 	if u, perr := url.Parse(instanceURL); perr == nil && u.Host != "" {
 		host = u.Host
 	}
-	var apiErr *salesforce.APIError
+	var apiErr *crm.APIError
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	var timeout interface{ Timeout() bool }
@@ -51,7 +52,7 @@ func explainCall(err error, instanceURL string) pingProblem {
 		return pingProblem{code: "package_not_installed",
 			message: "Salesforce answered, but the Qwoty package is not installed in this org.",
 			fix:     "Install the Qwoty package in the org (Reconnect shows the install links), then reconnect.", detail: err.Error()}
-	case errors.Is(err, salesforce.ErrInsufficientAccess):
+	case errors.Is(err, crm.ErrForbidden):
 		return pingProblem{code: "insufficient_access",
 			message: "Salesforce answered, but the Salesforce user who connected may not change Qwoty's settings.",
 			fix:     "Give that user Customize Application and the Qwoty Admin permission set in Setup, or reconnect as a user who has them.", detail: err.Error()}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/oauth2"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -223,7 +224,7 @@ func (s *Server) withSalesforce(ctx context.Context, conn *qwoty.Connection, cal
 	}
 	cl := &salesforce.Client{InstanceURL: conn.InstanceURL, AccessToken: tok, HTTP: s.sfOAuth.HTTP}
 	err = call(cl)
-	if !errors.Is(err, salesforce.ErrUnauthorized) {
+	if !errors.Is(err, crm.ErrUnauthorized) {
 		return err
 	}
 	fresh, err := s.db.RefreshAccessToken(ctx, conn.ID, tok, s.refreshSalesforce)
@@ -237,7 +238,7 @@ func (s *Server) withSalesforce(ctx context.Context, conn *qwoty.Connection, cal
 // refreshSalesforce is the store's Refresher for Salesforce.
 func (s *Server) refreshSalesforce(ctx context.Context, loginURL, refreshToken string) (store.Refreshed, error) {
 	t, err := s.sfOAuth.Refresh(ctx, loginURL, refreshToken)
-	if errors.Is(err, salesforce.ErrInvalidGrant) {
+	if errors.Is(err, crm.ErrInvalidGrant) {
 		return store.Refreshed{}, fmt.Errorf("%w: %w", store.ErrRefreshRejected, err)
 	}
 	if err != nil {

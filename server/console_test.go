@@ -23,6 +23,7 @@ import (
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
 )
 
 const (
@@ -219,7 +220,7 @@ func TestConsoleConnectTestRotateDisconnectReconnect(t *testing.T) {
 		t.Fatalf("config written into the org: %+v; want our secret and %s", cfg, e.url())
 	}
 	var access []byte
-	e.db.Pool().QueryRow(context.Background(), "SELECT access_token_enc FROM connections WHERE id = $1", conn.ID).Scan(&access)
+	storetest.Pool(t, e.db).QueryRow(context.Background(), "SELECT access_token_enc FROM connections WHERE id = $1", conn.ID).Scan(&access)
 	if tok, _ := e.db.AccessToken(context.Background(), conn.ID); tok == "" || bytes.Contains(access, []byte(tok)) {
 		t.Fatal("the access token is missing or stored in plaintext")
 	}
@@ -350,8 +351,8 @@ func TestTokenRefreshRacesMakeOneRefresh(t *testing.T) {
 
 	// A second instance on the same database.
 	var shared string
-	e.db.Pool().QueryRow(context.Background(), "SELECT current_database()").Scan(&shared)
-	u, _ := url.Parse(e.db.Pool().Config().ConnString())
+	storetest.Pool(t, e.db).QueryRow(context.Background(), "SELECT current_database()").Scan(&shared)
+	u, _ := url.Parse(storetest.Pool(t, e.db).Config().ConnString())
 	u.Path = "/" + shared
 	second := newAppWith(t, u.String(), func(appURL string, d *Deps) {
 		d.CRMs = testCRMs(d.Config, salesforce.NewAdapter(salesforce.Options{ClientID: testClientID, ClientSecret: testClientSecret,

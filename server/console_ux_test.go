@@ -17,6 +17,7 @@ import (
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
 )
 
 // mainText is a page without its <details> disclosures and attributes: what
@@ -70,7 +71,7 @@ func TestTestConnectionExplainsAnUnreachableOrgInPlainWords(t *testing.T) {
 	}
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	if _, err := e.db.Pool().Exec(context.Background(), `UPDATE connections SET instance_url = $1`, dead); err != nil {
+	if _, err := storetest.Pool(t, e.db).Exec(context.Background(), `UPDATE connections SET instance_url = $1`, dead); err != nil {
 		t.Fatal(err)
 	}
 	b.get(e.url() + "/settings/integrations")

@@ -13,6 +13,7 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store/storetest"
 )
 
 func orgIDB(t testing.TB, id15 string) string { return orgID(t, id15) }
@@ -165,12 +166,12 @@ func TestReplayIsRefusedAcrossInstances(t *testing.T) {
 	var shared string
 	{
 		var err error
-		err = first.db.Pool().QueryRow(context.Background(), "SELECT current_database()").Scan(&shared)
+		err = storetest.Pool(t, first.db).QueryRow(context.Background(), "SELECT current_database()").Scan(&shared)
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	u, _ := url.Parse(first.db.Pool().Config().ConnString())
+	u, _ := url.Parse(storetest.Pool(t, first.db).Config().ConnString())
 	u.Path = "/" + shared
 	second := newApp(t, u.String(), first.clock)
 

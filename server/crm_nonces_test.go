@@ -9,6 +9,7 @@ import (
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store/storetest"
 )
 
 // Only a request that is single-use writes a nonce: HubSpot's card fetch
@@ -29,7 +30,7 @@ func TestOnlySingleUseRequestsWriteNonces(t *testing.T) {
 	nonces := func() int {
 		t.Helper()
 		var n int
-		if err := a.db.Pool().QueryRow(context.Background(), "SELECT count(*) FROM seen_nonces").Scan(&n); err != nil {
+		if err := storetest.Pool(t, a.db).QueryRow(context.Background(), "SELECT count(*) FROM seen_nonces").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/qwoty"
-	"github.com/qwoty/companion/store"
 )
 
 // The card's forms, parsed and validated here so handlers stay thin.
@@ -98,8 +97,10 @@ func formLine(c *gin.Context) (qwoty.LineItem, error) {
 	})
 }
 
-func formTerms(c *gin.Context, q *qwoty.Quote) (store.Terms, error) {
-	t := store.Terms{Currency: q.Currency}
+// formTerms reads a terms form; a currency left out is empty, which keeps
+// the quote's (qwoty.Terms).
+func formTerms(c *gin.Context) (qwoty.Terms, error) {
+	var t qwoty.Terms
 	var err error
 	if t.Title, err = qwoty.ParseTitle(c.Request.FormValue("title")); err != nil {
 		return t, err

@@ -55,8 +55,10 @@ func FuzzCardForm(f *testing.F) {
 				}
 			}
 		}
-		if terms, err := formTerms(c, &qwoty.Quote{Currency: "USD"}); check("terms", err) {
-			if qwoty.CheckText("title", terms.Title) != nil || !qwoty.ValidCurrency(terms.Currency) {
+		if terms, err := formTerms(c); check("terms", err) {
+			// As a quote takes them: a currency left out keeps the quote's.
+			q := &qwoty.Quote{Status: qwoty.StatusDraft, Currency: "USD"}
+			if check("terms", q.SetTerms(terms)) && (qwoty.CheckText("title", q.Title) != nil || !qwoty.ValidCurrency(q.Currency)) {
 				t.Fatalf("terms the database cannot hold: %+v", terms)
 			}
 		}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -11,43 +10,10 @@ import (
 	"github.com/qwoty/companion/templates"
 )
 
-// statusFor maps each error code to its HTTP status: the one place that
-// decides. Anything unknown is our fault.
-func statusFor(code qwoty.Code) int {
-	switch code {
-	case qwoty.CodeBadRequest:
-		return http.StatusBadRequest
-	case qwoty.CodePayloadTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case qwoty.CodeSignatureMissing, qwoty.CodeSignatureInvalid, qwoty.CodeTimestampOutOfRange,
-		qwoty.CodeTokenMissing, qwoty.CodeTokenInvalid, qwoty.CodeTokenExpired:
-		return http.StatusUnauthorized
-	case qwoty.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case qwoty.CodeOrgDisconnected, qwoty.CodeForbidden, qwoty.CodeCSRF:
-		return http.StatusForbidden
-	case qwoty.CodeWorkspaceConnected:
-		return http.StatusConflict
-	case qwoty.CodeOAuthFailed:
-		return http.StatusBadRequest
-	case qwoty.CodeCRMUnavailable:
-		return http.StatusBadGateway
-	case qwoty.CodeOrgNotConnected, qwoty.CodeNotFound:
-		return http.StatusNotFound
-	case qwoty.CodeMethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	case qwoty.CodeReplayedRequest, qwoty.CodeInvalidTransition, qwoty.CodeQuoteLocked, qwoty.CodeVersionConflict:
-		return http.StatusConflict
-	case qwoty.CodeValidation:
-		return http.StatusUnprocessableEntity
-	case qwoty.CodeUnavailable, qwoty.CodeNotConfigured:
-		return http.StatusServiceUnavailable
-	case qwoty.CodeRateLimited:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
-	}
-}
+// statusFor is the HTTP status of an error code, as the catalogue gives it
+// (qwoty.HTTPStatus): the one place that decides. Anything unknown is our
+// fault.
+func statusFor(code qwoty.Code) int { return qwoty.HTTPStatus(code) }
 
 // ErrorBody is the JSON error shape of every API error.
 type ErrorBody struct {

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/qwoty"
@@ -292,7 +290,7 @@ func TestLargestQuoteIsStoredExactly(t *testing.T) {
 	}
 	// Lines go in through the store in one transaction (500 card requests
 	// would reprice the quote 500 times); the card then adds and edits.
-	if _, err := a.db.UpdateQuote(context.Background(), scopeFor(conn, recordA), id, 0, addLines(t, inputs, qwoty.MaxLines-1)); err != nil {
+	if _, err := a.db.UpdateQuote(context.Background(), scopeFor(conn, recordA), id, 0, "", addLines(t, inputs, qwoty.MaxLines-1)); err != nil {
 		t.Fatalf("adding %d lines: %v", qwoty.MaxLines-1, err)
 	}
 	// The most quantity at the most price is past what a line may hold
@@ -351,17 +349,16 @@ func TestLargestQuoteIsStoredExactly(t *testing.T) {
 
 // addLines adds n lines cycling through inputs, in one transaction.
 func addLines(t *testing.T, inputs []qwoty.LineInput, n int) store.Change {
-	return func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
+	return func(q *qwoty.Quote) error {
 		for i := 0; i < n; i++ {
 			l, err := qwoty.ParseLine(inputs[i%len(inputs)])
 			if err != nil {
 				t.Errorf("line %+v refused: %v", inputs[i%len(inputs)], err)
 				return err
 			}
-			if err := store.AddLine(l)(ctx, tx, q); err != nil {
+			if err := q.AddLine(l); err != nil {
 				return err
 			}
-			q.Lines = append(q.Lines, l) // the next one takes the next position
 		}
 		return nil
 	}

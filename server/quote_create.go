@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,10 +10,6 @@ import (
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
 )
-
-// defaultCurrency is used when the CRM record carries none (an org without
-// multi-currency); the rep can change it while the quote is a draft.
-const defaultCurrency = "USD"
 
 // quoteCreate creates a draft on the record, prefilled from the record:
 // its account as customer, its name as title, its currency.
@@ -41,12 +36,8 @@ func (s *Server) quoteCreate(c *gin.Context) {
 			}
 		}
 	}
-	cur := strings.ToUpper(rec.Currency)
-	if !qwoty.ValidCurrency(cur) {
-		cur = defaultCurrency
-	}
 	q, err := s.db.CreateQuote(ctx, scopeOf(claims), store.NewQuote{
-		AccountID: qwoty.CleanText(rec.AccountID), Title: qwoty.TitleFrom(rec.Name), Currency: cur, CreatedBy: claims.User.ID,
+		AccountID: qwoty.CleanText(rec.AccountID), Title: qwoty.TitleFrom(rec.Name), Currency: qwoty.CurrencyFrom(rec.Currency), CreatedBy: claims.User.ID,
 	})
 	if err != nil {
 		s.fail(c, err)

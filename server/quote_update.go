@@ -1,27 +1,25 @@
 package server
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
 )
 
-// updateQuote is the shared tail of every edit: check the version the form
-// was rendered with, apply the change under the quote's lock, recompute the
-// totals, and render the editor again.
-func (s *Server) updateQuote(c *gin.Context, change store.Change) {
-	version, err := qwoty.ParseVersion(c.Request.FormValue("version"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	q, err := s.db.UpdateQuote(c.Request.Context(), scopeOf(claimsOf(c)), c.Param("quote"), version, change)
+// Every edit reads and checks its whole form first, before any transaction:
+// the quote's row is locked only while the domain applies the change
+// (store.UpdateQuote), never while a request is parsed.
+
+// updateQuote is the shared tail of every edit: apply change to the quote
+// under its lock, as of the version the form was rendered with, and render
+// the editor again.
+func (s *Server) updateQuote(c *gin.Context, version int, change store.Change) {
+	claims := claimsOf(c)
+	q, err := s.db.UpdateQuote(c.Request.Context(), scopeOf(claims), c.Param("quote"), version, claims.User.ID, change)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -29,15 +27,24 @@ func (s *Server) updateQuote(c *gin.Context, change store.Change) {
 	render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
 }
 
+// formVersion is the quote version the form was rendered with.
+func formVersion(c *gin.Context) (int, error) {
+	return qwoty.ParseVersion(c.Request.FormValue("version"))
+}
+
 // quoteTerms changes a draft's title, currency and tax rate.
 func (s *Server) quoteTerms(c *gin.Context) {
-	s.updateQuote(c, func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
-		t, err := formTerms(c, q)
-		if err != nil {
-			return err
-		}
-		return store.SetTerms(t)(ctx, tx, q)
-	})
+	version, err := formVersion(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	t, err := formTerms(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.updateQuote(c, version, func(q *qwoty.Quote) error { return q.SetTerms(t) })
 }
 
 // quoteStatus moves a quote along an allowed transition.
@@ -47,30 +54,52 @@ func (s *Server) quoteStatus(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.updateQuote(c, store.SetStatus(next, claimsOf(c).User.ID))
+	version, err := formVersion(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.updateQuote(c, version, func(q *qwoty.Quote) error { return q.Transition(next) })
 }
 
 // lineAdd appends a line to a draft.
 func (s *Server) lineAdd(c *gin.Context) {
-	l, err := formLine(c)
+	l, version, err := formLineEdit(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.updateQuote(c, store.AddLine(l))
+	s.updateQuote(c, version, func(q *qwoty.Quote) error { return q.AddLine(l) })
 }
 
 // lineUpdate changes one line of a draft.
 func (s *Server) lineUpdate(c *gin.Context) {
-	l, err := formLine(c)
+	l, version, err := formLineEdit(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.updateQuote(c, store.UpdateLine(c.Param("line"), l))
+	line := c.Param("line")
+	s.updateQuote(c, version, func(q *qwoty.Quote) error { return q.UpdateLine(line, l) })
 }
 
 // lineRemove deletes one line of a draft.
 func (s *Server) lineRemove(c *gin.Context) {
-	s.updateQuote(c, store.RemoveLine(c.Param("line")))
+	version, err := formVersion(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	line := c.Param("line")
+	s.updateQuote(c, version, func(q *qwoty.Quote) error { return q.RemoveLine(line) })
+}
+
+// formLineEdit reads a line form: the line, then the version.
+func formLineEdit(c *gin.Context) (qwoty.LineItem, int, error) {
+	l, err := formLine(c)
+	if err != nil {
+		return l, 0, err
+	}
+	version, err := formVersion(c)
+	return l, version, err
 }

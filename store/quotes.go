@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -120,12 +121,10 @@ type NewQuote struct {
 // CreateQuote creates a draft quote on the scope's record, in the scope's
 // connection, with the next number of the workspace (numbers go on across
 // the CRM accounts a workspace has had). Its customer is the record's
-// account as this connection knows it.
+// account as this connection knows it. What a new quote may be is the
+// domain's to say (qwoty.NewDraft).
 func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quote, error) {
-	if !qwoty.ValidCurrency(n.Currency) {
-		return nil, qwoty.ErrCurrency(n.Currency)
-	}
-	title, err := qwoty.ParseTitle(n.Title)
+	d, err := qwoty.NewDraft(n.Title, n.Currency, n.TaxRate)
 	if err != nil {
 		return nil, err
 	}
@@ -137,9 +136,9 @@ func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quot
 			return fmt.Errorf("next quote number: %w", err)
 		}
 		id := newID()
-		_, err := tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, currency, tax_rate, created_by)
-			VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10)`,
-			id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), title, n.Currency, n.TaxRate, n.CreatedBy)
+		_, err := tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, status, currency, tax_rate, created_by)
+			VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10, $11)`,
+			id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), d.Title, d.Status, d.Currency, d.TaxRate, n.CreatedBy)
 		if err != nil {
 			return fmt.Errorf("insert quote: %w", err)
 		}
@@ -152,33 +151,42 @@ func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quot
 	return q, nil
 }
 
-// Change is one edit of a quote, applied under the quote's row lock. q was
-// read in the caller's scope (workspace, connection, record) in the same
-// transaction, so a Change writes by q.ID, the rows of that quote only.
-type Change func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error
+// Change is one edit of a quote, made through the domain's methods
+// ((*qwoty.Quote).AddLine, SetTerms, Transition, ...) on the quote as
+// UpdateQuote loaded it. It changes the quote in memory only, and is given
+// no connection: it runs while the quote's row is locked, so whatever can
+// be done before (reading and checking a form) is done before, and it can
+// reach no row but those UpdateQuote writes, the quote's own.
+type Change func(q *qwoty.Quote) error
 
-// UpdateQuote applies change to a quote of the scope and recomputes its
-// totals, all in one transaction. version is the version the user edited
-// (0 skips the check); a stale one is refused with version_conflict so that
-// two reps editing the same quote never silently overwrite each other.
-func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, change Change) (*qwoty.Quote, error) {
+// UpdateQuote applies change to a quote of the scope, under the quote's row
+// lock, and writes the result: its lines, terms and status, with every
+// figure recomputed (qwoty.Quote.Reprice) and the version bumped. version is
+// the version the user edited (0 skips the check); a stale one is refused
+// with version_conflict (qwoty.Quote.CheckVersion). by is who edits (a CRM
+// user id): a status change is recorded in the audit log under that name,
+// in the same transaction.
+func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, by string, change Change) (*qwoty.Quote, error) {
 	var out *qwoty.Quote
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		q, err := getQuote(ctx, tx, s, id, true)
 		if err != nil {
 			return err
 		}
-		if version != 0 && q.Version != version {
-			return qwoty.Errorf(qwoty.CodeVersionConflict, "Reload the quote to see the latest changes, then edit again.",
-				"quote %s was changed by someone else (version %d, you edited %d)", q.Number, q.Version, version)
-		}
-		if err := change(ctx, tx, q); err != nil {
+		if err := q.CheckVersion(version); err != nil {
 			return err
 		}
-		if out, err = db.reprice(ctx, tx, s, id); err != nil {
-			return fmt.Errorf("reprice: %w", err)
+		was := *q
+		was.Lines = slices.Clone(q.Lines)
+		if err := change(q); err != nil {
+			return err
 		}
-		return nil
+		q.Reprice()
+		if err := writeQuote(ctx, tx, s, &was, q, by); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		out, err = getQuote(ctx, tx, s, id, false)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: update quote %s: %w", id, err)
@@ -186,148 +194,67 @@ func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, 
 	return out, nil
 }
 
-// reprice recomputes every line and the quote's totals from the stored
-// lines, renumbers positions, and bumps the version.
-func (db *DB) reprice(ctx context.Context, tx pgx.Tx, s Scope, id string) (*qwoty.Quote, error) {
-	q, err := getQuote(ctx, tx, s, id, false)
-	if err != nil {
-		return nil, err
+// writeQuote stores q, the quote was after a change: its lines inserted,
+// updated or deleted as they differ from was's, its header with its totals,
+// a version more, and the audit entry of a status change. Every row is
+// found by was's id, loaded in scope s under the lock, whatever the change
+// did to q's ids: a line id was did not have is an error, not a write.
+func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by string) error {
+	old := make(map[string]qwoty.LineItem, len(was.Lines))
+	for _, l := range was.Lines {
+		old[l.ID] = l
 	}
-	q.Totals = qwoty.ComputeTotals(q.Lines, q.TaxRate, q.Currency)
 	b := &pgx.Batch{}
+	kept := make(map[string]bool, len(q.Lines))
 	for i := range q.Lines {
 		l := &q.Lines[i]
-		l.Position = i + 1
-		b.Queue(`UPDATE quote_line_items SET position = $2, amount = $3, discount = $4, net = $5 WHERE id = $1`,
-			l.ID, l.Position, l.Amount, l.Discount, l.Net)
+		if l.ID == "" {
+			l.ID = newID()
+			b.Queue(`INSERT INTO quote_line_items (id, quote_id, position, sku, description, quantity, unit_price, discount_percent, amount, discount, net)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net)
+			kept[l.ID] = true
+			continue
+		}
+		o, ok := old[l.ID]
+		if !ok || kept[l.ID] {
+			return fmt.Errorf("line %s is not on quote %s, or twice", l.ID, was.ID)
+		}
+		kept[l.ID] = true
+		if sameLine(o, *l) {
+			continue
+		}
+		b.Queue(`UPDATE quote_line_items SET position = $3, sku = $4, description = $5, quantity = $6, unit_price = $7, discount_percent = $8,
+			amount = $9, discount = $10, net = $11 WHERE id = $1 AND quote_id = $2`,
+			l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net)
 	}
-	b.Queue(`UPDATE quotes SET subtotal = $2, discount = $3, tax = $4, total = $5, version = version + 1, updated_at = now()
-		WHERE id = $1 AND workspace_id = $6 AND connection_id = $7 AND crm_record_id = $8 RETURNING version, updated_at`,
-		id, q.Totals.Subtotal, q.Totals.Discount, q.Totals.Tax, q.Totals.Total, s.WorkspaceID, s.ConnectionID, s.RecordID)
-	br := tx.SendBatch(ctx, b)
-	for range q.Lines {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return nil, err
+	var gone []string
+	for _, l := range was.Lines {
+		if !kept[l.ID] {
+			gone = append(gone, l.ID)
 		}
 	}
-	if err := br.QueryRow().Scan(&q.Version, &q.UpdatedAt); err != nil {
-		br.Close()
-		return nil, err
+	if len(gone) > 0 {
+		b.Queue(`DELETE FROM quote_line_items WHERE quote_id = $1 AND id = ANY($2::uuid[])`, was.ID, gone)
 	}
-	return q, br.Close()
-}
-
-func requireEditable(q *qwoty.Quote) error { return q.Status.CheckEditable(q.Number) }
-
-// AddLine appends a line to a draft quote.
-func AddLine(l qwoty.LineItem) Change {
-	return func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
-		if err := requireEditable(q); err != nil {
-			return err
-		}
-		if err := qwoty.CheckLineCount(len(q.Lines) + 1); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO quote_line_items (quote_id, position, sku, description, quantity, unit_price, discount_percent)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, q.ID, len(q.Lines)+1, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent)
+	b.Queue(`UPDATE quotes SET title = $5, currency = $6, tax_rate = $7, status = $8,
+		subtotal = $9, discount = $10, tax = $11, total = $12, version = version + 1, updated_at = now()
+		WHERE id = $1 AND workspace_id = $2 AND connection_id = $3 AND crm_record_id = $4`,
+		was.ID, s.WorkspaceID, s.ConnectionID, s.RecordID, q.Title, q.Currency, q.TaxRate, q.Status,
+		q.Totals.Subtotal, q.Totals.Discount, q.Totals.Tax, q.Totals.Total)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-}
-
-// UpdateLine replaces the editable fields of one line of a draft quote.
-func UpdateLine(lineID string, l qwoty.LineItem) Change {
-	return func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
-		if err := requireEditable(q); err != nil {
-			return err
-		}
-		if !hasLine(q, lineID) {
-			return lineNotFound(lineID)
-		}
-		_, err := tx.Exec(ctx, `UPDATE quote_line_items SET sku = $3, description = $4, quantity = $5, unit_price = $6, discount_percent = $7
-			WHERE id = $1 AND quote_id = $2`, lineID, q.ID, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent)
-		return err
+	if q.Status != was.Status {
+		return audit(ctx, tx, was.WorkspaceID, was.ConnectionID, by, "quote.status_changed",
+			map[string]any{"quote": was.Number, "from": was.Status, "to": q.Status})
 	}
+	return nil
 }
 
-// RemoveLine deletes one line of a draft quote.
-func RemoveLine(lineID string) Change {
-	return func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
-		if err := requireEditable(q); err != nil {
-			return err
-		}
-		if !hasLine(q, lineID) {
-			return lineNotFound(lineID)
-		}
-		_, err := tx.Exec(ctx, `DELETE FROM quote_line_items WHERE id = $1 AND quote_id = $2`, lineID, q.ID)
-		return err
-	}
-}
-
-// Terms are a quote's editable header fields.
-type Terms struct {
-	Title    string
-	Currency string
-	TaxRate  decimal.Decimal
-}
-
-// SetTerms changes a draft quote's title, currency and tax rate.
-func SetTerms(t Terms) Change {
-	return func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
-		if err := requireEditable(q); err != nil {
-			return err
-		}
-		if !qwoty.ValidCurrency(t.Currency) {
-			return qwoty.ErrCurrency(t.Currency)
-		}
-		_, err := tx.Exec(ctx, `UPDATE quotes SET title = $2, currency = $3, tax_rate = $4 WHERE id = $1`, q.ID, t.Title, t.Currency, t.TaxRate)
-		return err
-	}
-}
-
-// SetStatus moves a quote along an allowed transition.
-func SetStatus(next qwoty.Status, actor string) Change {
-	return func(ctx context.Context, tx pgx.Tx, q *qwoty.Quote) error {
-		if !q.Status.CanMoveTo(next) {
-			return qwoty.Errorf(qwoty.CodeInvalidTransition, allowedHint(q.Status),
-				"quote %s cannot move from %s to %s", q.Number, q.Status, next)
-		}
-		if next == qwoty.StatusSent && len(q.Lines) == 0 {
-			return qwoty.Errorf(qwoty.CodeValidation, "Add at least one line before sending.", "quote %s has no lines", q.Number)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE quotes SET status = $2 WHERE id = $1`, q.ID, next); err != nil {
-			return err
-		}
-		return audit(ctx, tx, q.WorkspaceID, q.ConnectionID, actor, "quote.status_changed",
-			map[string]any{"quote": q.Number, "from": q.Status, "to": next})
-	}
-}
-
-func allowedHint(s qwoty.Status) string {
-	next := s.Next()
-	if len(next) == 0 {
-		return fmt.Sprintf("Quote status %s is final.", s)
-	}
-	h := "From " + string(s) + " it can move to "
-	for i, n := range next {
-		if i > 0 {
-			h += ", "
-		}
-		h += string(n)
-	}
-	return h + "."
-}
-
-func hasLine(q *qwoty.Quote, id string) bool {
-	for _, l := range q.Lines {
-		if l.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-func lineNotFound(id string) error {
-	return &qwoty.Error{Code: qwoty.CodeNotFound, Message: fmt.Sprintf("line %s is not on this quote", id),
-		Hint: "It may have been removed; reload the quote.", Err: qwoty.ErrNotFound}
+// sameLine reports whether a line's stored columns are unchanged.
+func sameLine(a, b qwoty.LineItem) bool {
+	return a.Position == b.Position && a.SKU == b.SKU && a.Description == b.Description &&
+		a.Quantity.Equal(b.Quantity) && a.UnitPrice.Equal(b.UnitPrice) && a.DiscountPercent.Equal(b.DiscountPercent) &&
+		a.Amount.Equal(b.Amount) && a.Discount.Equal(b.Discount) && a.Net.Equal(b.Net)
 }

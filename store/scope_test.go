@@ -94,11 +94,11 @@ func TestQuotesBelongToTheCRMAccountTheyWereMadeIn(t *testing.T) {
 				t.Fatalf("%s reading %s's quote %s: err = %v, want not_found", a.name, other.name, id, err)
 			}
 			for name, change := range map[string]store.Change{
-				"terms":  store.SetTerms(store.Terms{Title: "hijacked", Currency: "USD"}),
-				"status": store.SetStatus(qwoty.StatusSent, "intruder"),
-				"line":   store.AddLine(line),
+				"terms":  func(q *qwoty.Quote) error { return q.SetTerms(qwoty.Terms{Title: "hijacked", Currency: "USD"}) },
+				"status": func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusSent) },
+				"line":   func(q *qwoty.Quote) error { return q.AddLine(line) },
 			} {
-				if _, err := db.UpdateQuote(ctx, scope(a), id, 0, change); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
+				if _, err := db.UpdateQuote(ctx, scope(a), id, 0, "intruder", change); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
 					t.Fatalf("%s changing the %s of %s's quote %s: err = %v, want not_found", a.name, name, other.name, id, err)
 				}
 			}

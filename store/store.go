@@ -1,6 +1,9 @@
 // Package store is the PostgreSQL access layer: one DB type over a pgx pool,
 // migrations applied at start, and the queries of every domain type. Secrets
-// are sealed with the keyring before they reach a column.
+// are sealed with the keyring before they reach a column. It only stores:
+// what a change may do is the domain's to say (package qwoty), and no pgx
+// type is part of its API, so callers neither hold a transaction nor write
+// SQL (tests reach the database through storetest.Pool).
 package store
 
 import (
@@ -137,8 +140,15 @@ func (db *DB) Close() {
 // Ping checks that the database answers (readiness).
 func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 
-// Pool exposes the pool to tests and to the job runner.
-func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+// CountConnections counts the CRM connections the database holds, and the
+// active ones among them (`qwoty doctor` reports both).
+func (db *DB) CountConnections(ctx context.Context) (total, active int, err error) {
+	err = db.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'active') FROM connections`).Scan(&total, &active)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: count connections: %w", err)
+	}
+	return total, active, nil
+}
 
 // ensureDatabase creates the target database when it is missing, through the
 // server's maintenance database. Two instances racing both succeed.

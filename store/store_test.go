@@ -190,7 +190,7 @@ func TestClaimAndListRejectsReplayAndIsolatesTenants(t *testing.T) {
 	if _, err := db.GetQuote(ctx, sB, qa.ID); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
 		t.Fatalf("org B fetching org A's quote by id: err = %v, want not_found", err)
 	}
-	if _, err := db.UpdateQuote(ctx, sB, qa.ID, 0, store.SetTerms(store.Terms{Title: "hijacked", Currency: "USD"})); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
+	if _, err := db.UpdateQuote(ctx, sB, qa.ID, 0, "u", setTerms(qwoty.Terms{Title: "hijacked", Currency: "USD"})); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
 		t.Fatalf("org B editing org A's quote: err = %v, want not_found", err)
 	}
 }
@@ -229,11 +229,11 @@ func TestQuoteEditingRecomputesTotalsAndGuardsState(t *testing.T) {
 		}
 		return l
 	}
-	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, store.AddLine(line("A", "3", "19.99", "10")))
+	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, "u", addLine(line("A", "3", "19.99", "10")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, store.AddLine(line("B", "1", "100", "0")))
+	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, "u", addLine(line("B", "1", "100", "0")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,14 +241,14 @@ func TestQuoteEditingRecomputesTotalsAndGuardsState(t *testing.T) {
 		t.Fatalf("total %s with %d lines; want 184.76 with 2", got, len(q.Lines))
 	}
 	// A stale version is refused, and nothing changes.
-	if _, err := db.UpdateQuote(ctx, s, q.ID, q.Version-1, store.RemoveLine(q.Lines[0].ID)); qwoty.ErrorCode(err) != qwoty.CodeVersionConflict {
+	if _, err := db.UpdateQuote(ctx, s, q.ID, q.Version-1, "u", removeLine(q.Lines[0].ID)); qwoty.ErrorCode(err) != qwoty.CodeVersionConflict {
 		t.Fatalf("stale edit: err = %v, want version_conflict", err)
 	}
-	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, store.UpdateLine(q.Lines[1].ID, line("B", "2", "100", "50")))
+	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, "u", updateLine(q.Lines[1].ID, line("B", "2", "100", "50")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, store.RemoveLine(q.Lines[0].ID))
+	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, "u", removeLine(q.Lines[0].ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,20 +262,104 @@ func TestQuoteEditingRecomputesTotalsAndGuardsState(t *testing.T) {
 		t.Fatalf("stored total %s != returned %s", stored, q.Totals.Total)
 	}
 
-	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, store.SetStatus(qwoty.StatusAccepted, "u")); qwoty.ErrorCode(err) != qwoty.CodeInvalidTransition {
+	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "u", moveTo(qwoty.StatusAccepted)); qwoty.ErrorCode(err) != qwoty.CodeInvalidTransition {
 		t.Fatalf("draft→accepted: err = %v, want invalid_status_transition", err)
 	}
-	if q, err = db.UpdateQuote(ctx, s, q.ID, 0, store.SetStatus(qwoty.StatusSent, "u")); err != nil {
+	if q, err = db.UpdateQuote(ctx, s, q.ID, 0, "u", moveTo(qwoty.StatusSent)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, store.AddLine(line("C", "1", "1", "0"))); qwoty.ErrorCode(err) != qwoty.CodeQuoteLocked {
+	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "u", addLine(line("C", "1", "1", "0"))); qwoty.ErrorCode(err) != qwoty.CodeQuoteLocked {
 		t.Fatalf("editing a sent quote: err = %v, want quote_locked", err)
 	}
-	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, store.SetStatus(qwoty.StatusAccepted, "u")); err != nil {
+	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "u", moveTo(qwoty.StatusAccepted)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, store.SetStatus(qwoty.StatusDraft, "u")); qwoty.ErrorCode(err) != qwoty.CodeInvalidTransition {
+	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "u", moveTo(qwoty.StatusDraft)); qwoty.ErrorCode(err) != qwoty.CodeInvalidTransition {
 		t.Fatalf("accepted→draft: err = %v, want invalid_status_transition", err)
+	}
+}
+
+// UpdateQuote writes what the domain's change made of the quote, and only
+// that: a refused change writes nothing (not even a version), a status
+// change is in the audit log under who made it, and a change cannot reach
+// a line of another quote.
+func TestQuoteChangesAreWrittenAsTheDomainMadeThem(t *testing.T) {
+	db := storetest.New(t)
+	a := addOrg(t, db, "A", "00D00000000000AAAA")
+	s := store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: "006000000000001AAA"}
+	l, err := qwoty.ParseLine(qwoty.LineInput{SKU: "A", Quantity: "2", UnitPrice: "10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, err = db.UpdateQuote(ctx, s, other.ID, 0, "u", addLine(l)); err != nil {
+		t.Fatal(err)
+	}
+	q, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "USD", Title: "  Renewal  "})
+	if err != nil || q.Title != "Renewal" || q.Status != qwoty.StatusDraft {
+		t.Fatalf("created %+v, %v; want a draft titled Renewal", q, err)
+	}
+	statusChanges := func() int {
+		t.Helper()
+		entries, err := db.AuditLog(ctx, a.WorkspaceID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Action == "quote.status_changed" {
+				n++
+			}
+		}
+		return n
+	}
+	audited := statusChanges()
+
+	for name, change := range map[string]store.Change{
+		"sending it with no line": moveTo(qwoty.StatusSent),
+		"an error after a change": func(q *qwoty.Quote) error {
+			if err := q.AddLine(l); err != nil {
+				return err
+			}
+			return q.Transition(qwoty.StatusAccepted)
+		},
+		"a line of another quote": func(q *qwoty.Quote) error {
+			q.Lines = append(q.Lines, other.Lines[0])
+			return nil
+		},
+	} {
+		if _, err := db.UpdateQuote(ctx, s, q.ID, q.Version, "rep", change); err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		got, err := db.GetQuote(ctx, s, q.ID)
+		if err != nil || got.Version != q.Version || len(got.Lines) != 0 {
+			t.Fatalf("%s: refused, yet the quote is now version %d with %d lines (%v)", name, got.Version, len(got.Lines), err)
+		}
+	}
+	if o, err := db.GetQuote(ctx, s, other.ID); err != nil || o.Version != other.Version || o.Lines[0].QuoteID != other.ID {
+		t.Fatalf("the other quote after the refused changes: %+v, %v", o, err)
+	}
+
+	q, err = db.UpdateQuote(ctx, s, q.ID, q.Version, "rep", func(q *qwoty.Quote) error {
+		if err := q.AddLine(l); err != nil {
+			return err
+		}
+		return q.Transition(qwoty.StatusSent)
+	})
+	if err != nil || q.Status != qwoty.StatusSent || len(q.Lines) != 1 || q.Lines[0].ID == "" || !q.Totals.Total.Equal(decimal.NewFromInt(20)) {
+		t.Fatalf("a line and sent in one change: %+v, %v", q, err)
+	}
+	entries, err := db.AuditLog(ctx, a.WorkspaceID, 1)
+	if err != nil || statusChanges() != audited+1 || entries[0].Actor != "rep" ||
+		entries[0].Detail["quote"] != q.Number || entries[0].Detail["from"] != "draft" || entries[0].Detail["to"] != "sent" {
+		t.Fatalf("audit after sending: %+v, %v", entries, err)
+	}
+	// A change that is no status change is not audited.
+	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "rep", func(*qwoty.Quote) error { return nil }); err != nil || statusChanges() != audited+1 {
+		t.Fatalf("an empty change: %v, %d status changes audited, want %d", err, statusChanges(), audited+1)
 	}
 }
 
@@ -365,4 +449,26 @@ func TestReAddKeepsFrameOriginsUnlessGiven(t *testing.T) {
 	if _, err := db.AddConnection(ctx, p); qwoty.ErrorCode(err) != qwoty.CodeValidation {
 		t.Fatalf("a wildcard frame origin: err = %v, want validation_failed", err)
 	}
+}
+
+// The edits these tests make, each through the domain's method.
+
+func addLine(l qwoty.LineItem) store.Change {
+	return func(q *qwoty.Quote) error { return q.AddLine(l) }
+}
+
+func updateLine(id string, l qwoty.LineItem) store.Change {
+	return func(q *qwoty.Quote) error { return q.UpdateLine(id, l) }
+}
+
+func removeLine(id string) store.Change {
+	return func(q *qwoty.Quote) error { return q.RemoveLine(id) }
+}
+
+func setTerms(t qwoty.Terms) store.Change {
+	return func(q *qwoty.Quote) error { return q.SetTerms(t) }
+}
+
+func moveTo(s qwoty.Status) store.Change {
+	return func(q *qwoty.Quote) error { return q.Transition(s) }
 }

@@ -257,7 +257,7 @@ func seed(ctx context.Context, db *store.DB, conn *qwoty.Connection, n int) ([][
 				return nil, err
 			}
 			l, _ := qwoty.ParseLine(qwoty.LineInput{SKU: "LIC", Quantity: "10", UnitPrice: "99.5"})
-			if _, err := db.UpdateQuote(ctx, s, q.ID, 0, store.AddLine(l)); err != nil {
+			if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "", func(q *qwoty.Quote) error { return q.AddLine(l) }); err != nil {
 				return nil, err
 			}
 		}

@@ -247,8 +247,8 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) int {
 	}
 	defer a.db.Close()
 	fmt.Fprintln(stdout, "ok    database reachable, migrations applied")
-	var n, active int
-	if err := a.db.Pool().QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'active') FROM connections`).Scan(&n, &active); err != nil {
+	n, active, err := a.db.CountConnections(ctx)
+	if err != nil {
 		fmt.Fprintf(stdout, "FAIL  connections: %v\n", err)
 		return 1
 	}

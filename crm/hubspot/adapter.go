@@ -1,8 +1,8 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -91,7 +91,7 @@ func (a *Adapter) LookupRecord(ctx context.Context, s crm.Session, rec crm.Recor
 	err := s.Call(ctx, func(ctx context.Context, token string) error {
 		var err error
 		d, err = a.client(token).Deal(ctx, rec.ID)
-		return crm.Tag(err, ErrUnauthorized, crm.ErrUnauthorized)
+		return err
 	})
 	if err != nil {
 		return rec, err
@@ -135,23 +135,9 @@ func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestRe
 	return r
 }
 
-// explain explains why a call to HubSpot failed.
+// explain explains why a call to HubSpot failed: nothing is HubSpot's own.
 func (a *Adapter) explain(err error) crm.Problem {
-	var apiErr *APIError
-	var oauthErr *OAuthError
-	base := a.o.APIURL
-	if base == "" {
-		base = APIBaseURL
-	}
-	switch c := qwoty.ErrorCode(err); {
-	case c == qwoty.CodeRefreshRejected || c == qwoty.CodeNoOAuthToken:
-		// The session's own failures.
-	case errors.As(err, &apiErr):
-		return crm.ExplainAnswer(a.Info(), apiErr.HTTPStatus, err)
-	case errors.As(err, &oauthErr) && oauthErr.HTTPStatus != 0:
-		return crm.ExplainAnswer(a.Info(), oauthErr.HTTPStatus, err)
-	}
-	return crm.ExplainCall(a.Info(), base, err)
+	return crm.ExplainCall(a.Info(), cmp.Or(a.o.APIURL, APIBaseURL), err)
 }
 
 func (a *Adapter) client(token string) *Client {
@@ -171,7 +157,7 @@ func (f oauthFlow) AuthURL(_ crm.Begin, state string) (string, error) {
 
 // FormHosts is the app host the install page is on.
 func (f oauthFlow) FormHosts() []string {
-	u, err := url.Parse(orDefault(f.a.o.AuthURL, AppBaseURL))
+	u, err := url.Parse(cmp.Or(f.a.o.AuthURL, AppBaseURL))
 	if err != nil || u.Host == "" {
 		return nil
 	}
@@ -200,7 +186,7 @@ func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm
 func (f oauthFlow) Refresh(ctx context.Context, _, refreshToken string) (*crm.Token, error) {
 	t, err := f.a.app.Refresh(ctx, refreshToken)
 	if err != nil {
-		return nil, crm.Tag(err, ErrInvalidGrant, crm.ErrInvalidGrant)
+		return nil, err
 	}
 	return &crm.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.ExpiresAt}, nil
 }

@@ -1,15 +1,15 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -70,8 +70,8 @@ func (o *object) prop(name string) string {
 }
 
 // Deal reads a deal with its amount, currency and primary company. An error
-// matching ErrUnauthorized means the access token expired or was revoked;
-// ErrNotFound that the portal has no such deal.
+// matching crm.ErrUnauthorized means the access token expired or was
+// revoked; crm.ErrNotFound that the portal has no such deal.
 func (c *Client) Deal(ctx context.Context, dealID string) (*Deal, error) {
 	if !objectID(dealID) {
 		return nil, fmt.Errorf("hubspot: read deal: %q is not a HubSpot record id", dealID)
@@ -132,35 +132,9 @@ func objectID(s string) bool {
 	return true
 }
 
-// get sends one GET and decodes a 200 answer into out, or returns an
-// *APIError.
+// get sends one GET and decodes a 2xx answer into out, or returns an
+// *crm.APIError.
 func (c *Client) get(ctx context.Context, path string, q url.Values, out any) error {
-	base, err := baseURL(orDefault(c.BaseURL, APIBaseURL))
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path+"?"+q.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
-	req.Header.Set("Accept", "application/json")
-	resp, err := clientOrDefault(c.HTTP).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return fmt.Errorf("read the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return parseAPIError(resp.StatusCode, data)
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("the answer is not the expected JSON: %w", err)
-	}
-	return nil
+	return crm.Call(ctx, crm.Request{Provider: qwoty.ProviderHubSpot, Method: http.MethodGet, Base: cmp.Or(c.BaseURL, APIBaseURL),
+		Path: path, Query: q, Token: c.AccessToken, Timeout: DefaultTimeout, HTTP: c.HTTP, Refused: apiErrors.Answer}, out)
 }

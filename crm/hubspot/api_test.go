@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 )
@@ -78,11 +79,11 @@ func TestDealErrors(t *testing.T) {
 	c := client(t, srv, app)
 
 	_, err := c.Deal(context.Background(), "404404")
-	if !errors.Is(err, hubspot.ErrNotFound) {
+	if !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("unknown deal: %v, want ErrNotFound", err)
 	}
-	var ae *hubspot.APIError
-	if !errors.As(err, &ae) || ae.HTTPStatus != 404 || ae.CorrelationID == "" {
+	var ae *crm.APIError
+	if !errors.As(err, &ae) || ae.Status != 404 || ae.RequestID == "" {
 		t.Errorf("unknown deal error = %#v, want a 404 APIError with a correlation id", ae)
 	}
 
@@ -96,11 +97,11 @@ func TestDealErrors(t *testing.T) {
 	}
 
 	srv.ExpireAccessTokens()
-	if _, err := c.Deal(context.Background(), hstest.DefaultDealID); !errors.Is(err, hubspot.ErrUnauthorized) {
+	if _, err := c.Deal(context.Background(), hstest.DefaultDealID); !errors.Is(err, crm.ErrUnauthorized) {
 		t.Errorf("expired token: %v, want ErrUnauthorized", err)
 	}
 	bad := &hubspot.Client{BaseURL: srv.URL, AccessToken: "not-a-token"}
-	if _, err := bad.Deal(context.Background(), hstest.DefaultDealID); !errors.Is(err, hubspot.ErrUnauthorized) || errors.Is(err, hubspot.ErrNotFound) {
+	if _, err := bad.Deal(context.Background(), hstest.DefaultDealID); !errors.Is(err, crm.ErrUnauthorized) || errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("unknown token: %v, want ErrUnauthorized only", err)
 	}
 }
@@ -113,7 +114,7 @@ func TestDealAfterRefresh(t *testing.T) {
 	tok := connect(t, app)
 	c.Advance(31 * time.Minute)
 	cl := &hubspot.Client{BaseURL: srv.URL, AccessToken: tok.AccessToken}
-	if _, err := cl.Deal(context.Background(), hstest.DefaultDealID); !errors.Is(err, hubspot.ErrUnauthorized) {
+	if _, err := cl.Deal(context.Background(), hstest.DefaultDealID); !errors.Is(err, crm.ErrUnauthorized) {
 		t.Fatalf("Deal with a 31-minute-old token: %v, want ErrUnauthorized", err)
 	}
 	fresh, err := app.Refresh(context.Background(), tok.RefreshToken)
@@ -137,7 +138,7 @@ func TestDealWithoutCompaniesScope(t *testing.T) {
 	if !errors.Is(err, hubspot.ErrMissingScopes) {
 		t.Fatalf("Deal without the companies scope: %v, want ErrMissingScopes", err)
 	}
-	if errors.Is(err, hubspot.ErrUnauthorized) {
+	if errors.Is(err, crm.ErrUnauthorized) {
 		t.Error("a missing scope was taken for an expired token: refreshing would not help")
 	}
 }

@@ -3,7 +3,8 @@
 // the OAuth client that installs the app in a portal, and the small CRM
 // client the card needs (a deal with its company).
 //
-// Errors of the OAuth and CRM calls match the package's sentinels with
-// errors.Is; signature failures are *qwoty.Error values with the contract's
+// Errors of the OAuth and CRM calls are crm.OAuthError and crm.APIError
+// values, made by crm's shared call helper; they match crm's sentinels, and
+// ErrMissingScopes, with errors.Is; signature failures are *qwoty.Error values with the contract's
 // codes. Package hstest emulates HubSpot for the tests and the dev server.
 package hubspot

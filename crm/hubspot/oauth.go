@@ -1,18 +1,18 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // Paths of HubSpot's OAuth API. Token and introspection are the date-versioned
@@ -99,48 +99,27 @@ type TokenInfo struct {
 // portal. state must be unguessable and tied to the browser. PKCE is not
 // used: HubSpot does not document a code challenge on its authorize URL.
 func (a *OAuthApp) AuthCodeURL(state string) (string, error) {
-	base, err := baseURL(orDefault(a.AuthURL, AppBaseURL))
+	u, err := a.oauth().AuthCodeURL(state)
 	if err != nil {
 		return "", fmt.Errorf("hubspot: authorize URL: %w", err)
 	}
-	return a.config(base, "").AuthCodeURL(state), nil
+	return u, nil
 }
 
 // Exchange trades the callback's code for tokens.
 func (a *OAuthApp) Exchange(ctx context.Context, code string) (*Token, error) {
-	cfg, ctx, cancel, err := a.prepare(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("hubspot: exchange code: %w", err)
-	}
-	defer cancel()
-	start := a.now()
-	t, err := cfg.Exchange(ctx, code)
-	if err != nil {
-		return nil, fmt.Errorf("hubspot: exchange code: %w", fromRetrieveError(err))
-	}
-	tok, err := token(t, start)
+	tok, err := token(a.oauth().Exchange(ctx, code))
 	if err != nil {
 		return nil, fmt.Errorf("hubspot: exchange code: %w", err)
 	}
 	return tok, nil
 }
 
-// Refresh gets a new access token. An error matching ErrInvalidGrant means
-// the refresh token is dead (the app was uninstalled from the portal): the
-// portal must be connected again.
+// Refresh gets a new access token. An error matching crm.ErrInvalidGrant
+// means the refresh token is dead (the app was uninstalled from the
+// portal): the portal must be connected again.
 func (a *OAuthApp) Refresh(ctx context.Context, refreshToken string) (*Token, error) {
-	cfg, ctx, cancel, err := a.prepare(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("hubspot: refresh token: %w", err)
-	}
-	defer cancel()
-	start := a.now()
-	// x/oauth2 keeps the refresh token it was given when the answer has none.
-	t, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	if err != nil {
-		return nil, fmt.Errorf("hubspot: refresh token: %w", fromRetrieveError(err))
-	}
-	tok, err := token(t, start)
+	tok, err := token(a.oauth().Refresh(ctx, refreshToken))
 	if err != nil {
 		return nil, fmt.Errorf("hubspot: refresh token: %w", err)
 	}
@@ -163,36 +142,12 @@ func (a *OAuthApp) introspect(ctx context.Context, accessToken string) (*TokenIn
 	if a.ClientID == "" || a.ClientSecret == "" {
 		return nil, errors.New("the app's client id and secret are not configured")
 	}
-	base, err := baseURL(orDefault(a.APIURL, APIBaseURL))
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	defer cancel()
 	start := a.now()
 	// Everything goes in the body: the point of the versioned endpoint is to
 	// keep tokens and the secret out of URLs.
 	form := url.Values{
 		"client_id": {a.ClientID}, "client_secret": {a.ClientSecret},
 		"token": {accessToken}, "token_type_hint": {"access_token"},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+IntrospectPath, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := clientOrDefault(a.HTTP).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return nil, fmt.Errorf("read the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, oauthErrorBody(resp.StatusCode, body)
 	}
 	var v struct {
 		Active    bool     `json:"active"`
@@ -206,8 +161,8 @@ func (a *OAuthApp) introspect(ctx context.Context, accessToken string) (*TokenIn
 		User      string   `json:"user"`
 		UserID    int64    `json:"user_id"`
 	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("the answer is not the introspection JSON: %w", err)
+	if err := a.oauth().Post(ctx, IntrospectPath, form, &v); err != nil {
+		return nil, err
 	}
 	info := &TokenInfo{HubID: v.HubID, HubDomain: v.HubDomain, UserID: v.UserID, User: v.User,
 		AppID: v.AppID, ClientID: v.ClientID, Scopes: v.Scopes, ExpiresAt: start.Add(time.Duration(v.ExpiresIn) * time.Second)}
@@ -233,40 +188,19 @@ func checkTokenInfo(active bool, tokenUse string, info *TokenInfo, clientID stri
 	return nil
 }
 
-func (a *OAuthApp) config(authBase, apiBase string) *oauth2.Config {
+// oauth is the app's OAuth client: browsers authorise on the app host,
+// this server trades tokens on the API host, with client_id and
+// client_secret as body parameters, as HubSpot takes them.
+func (a *OAuthApp) oauth() *crm.OAuthClient {
 	scopes := a.Scopes
 	if scopes == nil {
 		scopes = DefaultScopes
 	}
-	return &oauth2.Config{
-		ClientID:     a.ClientID,
-		ClientSecret: a.ClientSecret,
-		RedirectURL:  a.RedirectURL,
-		Scopes:       scopes,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:  authBase + AuthorizePath,
-			TokenURL: apiBase + TokenPath,
-			// HubSpot takes client_id and client_secret as body parameters;
-			// auto-detection would first try Basic and, on any error, send
-			// the one-time code a second time.
-			AuthStyle: oauth2.AuthStyleInParams,
-		},
+	return &crm.OAuthClient{
+		Provider: qwoty.ProviderHubSpot, ClientID: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: a.RedirectURL, Scopes: scopes,
+		AuthBase: cmp.Or(a.AuthURL, AppBaseURL), AuthPath: AuthorizePath, TokenBase: cmp.Or(a.APIURL, APIBaseURL), TokenPath: TokenPath,
+		AuthStyle: oauth2.AuthStyleInParams, HTTP: a.HTTP, Timeout: DefaultTimeout, Now: a.Now, Errors: oauthErrors,
 	}
-}
-
-// prepare checks the API URL and bounds the call: x/oauth2 takes its HTTP
-// client from the context.
-func (a *OAuthApp) prepare(ctx context.Context) (*oauth2.Config, context.Context, context.CancelFunc, error) {
-	if a.ClientID == "" || a.ClientSecret == "" {
-		return nil, nil, nil, errors.New("the app's client id and secret are not configured")
-	}
-	base, err := baseURL(orDefault(a.APIURL, APIBaseURL))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, clientOrDefault(a.HTTP))
-	return a.config("", base), ctx, cancel, nil
 }
 
 func (a *OAuthApp) now() time.Time {
@@ -276,45 +210,20 @@ func (a *OAuthApp) now() time.Time {
 	return time.Now()
 }
 
-// token reads HubSpot's token answer: access_token, refresh_token,
-// expires_in, token_type, and (in the versioned API) hub_id, user_id and
-// scopes.
-func token(t *oauth2.Token, start time.Time) (*Token, error) {
-	if tt := t.Extra("token_type"); tt != nil && !strings.EqualFold(fmt.Sprint(tt), "bearer") {
-		return nil, fmt.Errorf("token_type is %q, not bearer", tt)
+// token reads HubSpot's token answer, or passes on the error of the request
+// for it: access_token, refresh_token, expires_in (counted from the
+// request), and (in the versioned API) hub_id, user_id and scopes.
+func token(t *crm.TokenAnswer, err error) (*Token, error) {
+	if err != nil {
+		return nil, err
 	}
-	secs, ok := integer(t.Extra("expires_in"))
+	secs, ok := t.Int("expires_in")
 	if !ok || secs <= 0 {
 		return nil, errors.New("the answer has no positive expires_in")
 	}
 	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		ExpiresAt: start.Add(time.Duration(secs) * time.Second)}
-	out.HubID, _ = integer(t.Extra("hub_id"))
-	out.UserID, _ = integer(t.Extra("user_id"))
-	if list, ok := t.Extra("scopes").([]any); ok {
-		for _, s := range list {
-			if s, ok := s.(string); ok {
-				out.Scopes = append(out.Scopes, s)
-			}
-		}
-	}
+		ExpiresAt: t.Start.Add(time.Duration(secs) * time.Second), Scopes: t.Texts("scopes")}
+	out.HubID, _ = t.Int("hub_id")
+	out.UserID, _ = t.Int("user_id")
 	return out, nil
-}
-
-// integer reads a whole number of a decoded JSON answer.
-func integer(v any) (int64, bool) {
-	switch n := v.(type) {
-	case float64:
-		if n != float64(int64(n)) {
-			return 0, false
-		}
-		return int64(n), true
-	case json.Number:
-		i, err := n.Int64()
-		return i, err == nil
-	case string:
-		i, err := strconv.ParseInt(n, 10, 64)
-		return i, err == nil
-	}
-	return 0, false
 }

@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
+	"github.com/qwoty/companion/crm/oauthtest"
 )
 
 type clock struct {
@@ -51,23 +53,7 @@ func authorize(t *testing.T, app *hubspot.OAuthApp, state string) url.Values {
 	if err != nil {
 		t.Fatalf("AuthCodeURL: %v", err)
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(authURL)
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize answered %d, want a 302 to the callback", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != app.RedirectURL {
-		t.Fatalf("authorize redirected to %s, want the callback %s", got, app.RedirectURL)
-	}
-	return loc.Query()
+	return oauthtest.Authorize(t, authURL, app.RedirectURL)
 }
 
 // connect runs the install flow and returns the token.
@@ -219,11 +205,11 @@ func TestRefreshAfterUninstall(t *testing.T) {
 	tok := connect(t, app)
 	srv.Uninstall(hstest.DefaultPortalID)
 	_, err := app.Refresh(context.Background(), tok.RefreshToken)
-	if !errors.Is(err, hubspot.ErrInvalidGrant) {
+	if !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Fatalf("Refresh after uninstall: %v, want ErrInvalidGrant", err)
 	}
-	var oe *hubspot.OAuthError
-	if !errors.As(err, &oe) || oe.Status != "BAD_REFRESH_TOKEN" || oe.HTTPStatus != 400 || oe.CorrelationID == "" {
+	var oe *crm.OAuthError
+	if !errors.As(err, &oe) || oe.CRMCode != "BAD_REFRESH_TOKEN" || oe.Status != 400 || oe.RequestID == "" {
 		t.Errorf("error = %#v, want a 400 BAD_REFRESH_TOKEN with a correlation id", oe)
 	}
 	if _, err := app.TokenInfo(context.Background(), tok.AccessToken); !errors.Is(err, hubspot.ErrTokenInactive) {
@@ -238,7 +224,7 @@ func TestExchangeRefusals(t *testing.T) {
 	if _, err := app.Exchange(context.Background(), q.Get("code")); err != nil {
 		t.Fatalf("first Exchange: %v", err)
 	}
-	if _, err := app.Exchange(context.Background(), q.Get("code")); !errors.Is(err, hubspot.ErrInvalidGrant) {
+	if _, err := app.Exchange(context.Background(), q.Get("code")); !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Errorf("second Exchange of the code: %v, want ErrInvalidGrant", err)
 	}
 
@@ -246,7 +232,7 @@ func TestExchangeRefusals(t *testing.T) {
 	wrong.ClientSecret = "c3b1e0d2-0000-0000-0000-5f2a1b0e9d84"
 	before := srv.TokenCalls("authorization_code")
 	_, err := wrong.Exchange(context.Background(), authorize(t, app, "s").Get("code"))
-	if !errors.Is(err, hubspot.ErrInvalidClient) {
+	if !errors.Is(err, crm.ErrInvalidClient) {
 		t.Errorf("Exchange with a wrong secret: %v, want ErrInvalidClient", err)
 	}
 	// The secret goes in the body once: no second try with Basic auth that
@@ -257,7 +243,7 @@ func TestExchangeRefusals(t *testing.T) {
 
 	other := newApp(srv, nil)
 	other.RedirectURL = "http://localhost:8080/elsewhere"
-	if _, err := other.Exchange(context.Background(), authorize(t, app, "s").Get("code")); !errors.Is(err, hubspot.ErrInvalidGrant) {
+	if _, err := other.Exchange(context.Background(), authorize(t, app, "s").Get("code")); !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Errorf("Exchange with another redirect URL: %v, want ErrInvalidGrant", err)
 	}
 
@@ -276,7 +262,7 @@ func TestTokenInfoOfAnExpiredToken(t *testing.T) {
 	}
 	wrong := newApp(srv, nil)
 	wrong.ClientSecret = "wrong"
-	if _, err := wrong.TokenInfo(context.Background(), tok.AccessToken); !errors.Is(err, hubspot.ErrInvalidClient) {
+	if _, err := wrong.TokenInfo(context.Background(), tok.AccessToken); !errors.Is(err, crm.ErrInvalidClient) {
 		t.Errorf("TokenInfo with a wrong secret: %v, want ErrInvalidClient", err)
 	}
 }
@@ -301,7 +287,7 @@ func TestInstallRefusedScopeMismatch(t *testing.T) {
 
 func TestCallbackError(t *testing.T) {
 	err := hubspot.CallbackError(url.Values{"error": {"access_denied"}, "error_description": {"user refused"}})
-	if !errors.Is(err, hubspot.ErrAccessDenied) || !strings.Contains(err.Error(), "user refused") {
+	if !errors.Is(err, crm.ErrAccessDenied) || !strings.Contains(err.Error(), "user refused") {
 		t.Errorf("CallbackError = %v, want ErrAccessDenied with the description", err)
 	}
 	if hubspot.CallbackError(url.Values{"code": {"x"}}) != nil {

@@ -2,7 +2,6 @@ package pipedrive
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -99,7 +98,7 @@ func (a *Adapter) LookupRecord(ctx context.Context, s crm.Session, rec crm.Recor
 	err = s.Call(ctx, func(ctx context.Context, token string) error {
 		var err error
 		d, err = a.client(s.Connection(), token).Deal(ctx, id)
-		return crm.Tag(err, ErrUnauthorized, crm.ErrUnauthorized)
+		return err
 	})
 	if err != nil {
 		return rec, err
@@ -127,7 +126,7 @@ func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestRe
 	err := s.Call(ctx, func(ctx context.Context, tok string) error {
 		var err error
 		me, err = a.client(conn, tok).Me(ctx)
-		return crm.Tag(err, ErrUnauthorized, crm.ErrUnauthorized)
+		return err
 	})
 	if err != nil {
 		return crm.FailedReport(token, a.explain(conn.InstanceURL, err), account)
@@ -146,18 +145,9 @@ func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestRe
 	return r
 }
 
-// explain explains why a call to Pipedrive failed.
+// explain explains why a call to Pipedrive failed: nothing is Pipedrive's
+// own.
 func (a *Adapter) explain(instanceURL string, err error) crm.Problem {
-	var apiErr *APIError
-	var oauthErr *OAuthError
-	switch c := qwoty.ErrorCode(err); {
-	case c == qwoty.CodeRefreshRejected || c == qwoty.CodeNoOAuthToken:
-		// The session's own failures.
-	case errors.As(err, &apiErr):
-		return crm.ExplainAnswer(a.Info(), apiErr.Status, err)
-	case errors.As(err, &oauthErr) && oauthErr.Status != 0:
-		return crm.ExplainAnswer(a.Info(), oauthErr.Status, err)
-	}
 	return crm.ExplainCall(a.Info(), instanceURL, err)
 }
 
@@ -212,7 +202,7 @@ func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm
 func (f oauthFlow) Refresh(ctx context.Context, _, refreshToken string) (*crm.Token, error) {
 	t, err := f.a.app.Refresh(ctx, refreshToken)
 	if err != nil {
-		return nil, crm.Tag(err, ErrInvalidGrant, crm.ErrInvalidGrant)
+		return nil, err
 	}
 	return &crm.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.Expiry}, nil
 }

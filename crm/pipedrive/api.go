@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // Client calls a company's REST API as the user who owns AccessToken.
@@ -69,7 +71,7 @@ func (c *Client) Deal(ctx context.Context, id int64) (*Deal, error) {
 	switch {
 	case err == nil:
 		deal.OrgName = org.Name
-	case errors.Is(err, ErrForbidden) || errors.Is(err, ErrNotFound):
+	case errors.Is(err, crm.ErrForbidden) || errors.Is(err, crm.ErrNotFound):
 	default:
 		return nil, fmt.Errorf("pipedrive: read organization %d of deal %d: %w", deal.OrgID, id, err)
 	}
@@ -77,39 +79,21 @@ func (c *Client) Deal(ctx context.Context, id int64) (*Deal, error) {
 }
 
 // get sends one GET and decodes the "data" of a success answer into out,
-// or returns an *APIError. Amounts are json.Number fields in out, so that
-// they stay exact.
+// or returns an *crm.APIError. Amounts are json.Number fields in out, so
+// that they stay exact.
 func (c *Client) get(ctx context.Context, path string, out any) error {
-	base, err := baseURL(c.APIDomain)
+	var body json.RawMessage
+	err := crm.Call(ctx, crm.Request{Provider: qwoty.ProviderPipedrive, Method: http.MethodGet, Base: c.APIDomain, Path: path,
+		Token: c.AccessToken, Timeout: DefaultTimeout, HTTP: c.HTTP, Refused: apiErrors.Answer}, &body)
 	if err != nil {
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
-	req.Header.Set("Accept", "application/json")
-	resp, err := clientOrDefault(c.HTTP).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return fmt.Errorf("read the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return parseAPIError(resp.StatusCode, body)
 	}
 	var env struct {
 		Success bool            `json:"success"`
 		Data    json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil || !env.Success || len(env.Data) == 0 || string(env.Data) == "null" {
-		return fmt.Errorf("the answer is not a Pipedrive success with data: %s", snippet(body))
+		return fmt.Errorf("the answer is not a Pipedrive success with data: %s", crm.Snippet(body))
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
 		return fmt.Errorf("the answer's data is not the expected JSON: %w", err)

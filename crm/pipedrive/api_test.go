@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 )
@@ -45,8 +46,8 @@ func TestDeal(t *testing.T) {
 	}
 
 	_, err = c.Deal(ctx, 404)
-	var ae *pipedrive.APIError
-	if !errors.Is(err, pipedrive.ErrNotFound) || !errors.As(err, &ae) || ae.Message != "Deal not found" {
+	var ae *crm.APIError
+	if !errors.Is(err, crm.ErrNotFound) || !errors.As(err, &ae) || ae.Message != "Deal not found" {
 		t.Errorf("unknown deal: %v, want not found with Pipedrive's message", err)
 	}
 }
@@ -56,8 +57,8 @@ func TestDealAfterTokenExpiry(t *testing.T) {
 	tok := connect(t, srv)
 	srv.ExpireAccessTokens()
 	_, err := client(tok).Deal(context.Background(), pdtest.DefaultDealID)
-	var ae *pipedrive.APIError
-	if !errors.Is(err, pipedrive.ErrUnauthorized) || !errors.As(err, &ae) || ae.Message != "Invalid token: access_token is invalid" {
+	var ae *crm.APIError
+	if !errors.Is(err, crm.ErrUnauthorized) || !errors.As(err, &ae) || ae.Message != "Invalid token: access_token is invalid" {
 		t.Fatalf("deal with an expired token: %v, want unauthorized", err)
 	}
 	// What the server does on ErrUnauthorized: refresh once, retry.
@@ -68,7 +69,7 @@ func TestDealAfterTokenExpiry(t *testing.T) {
 	if _, err := client(next).Deal(context.Background(), pdtest.DefaultDealID); err != nil {
 		t.Errorf("deal after refresh: %v", err)
 	}
-	if _, err := client(tok).Me(context.Background()); !errors.Is(err, pipedrive.ErrUnauthorized) {
+	if _, err := client(tok).Me(context.Background()); !errors.Is(err, crm.ErrUnauthorized) {
 		t.Errorf("me with the expired token: %v, want unauthorized", err)
 	}
 }
@@ -79,7 +80,7 @@ func TestDealOfAnotherCompany(t *testing.T) {
 		{ID: 2, Name: "B", Domain: "b", Users: []pdtest.User{{ID: 20, Name: "B"}}, Deals: []pdtest.Deal{{ID: 200, Title: "B's", Currency: "EUR"}}},
 	}})
 	c := client(connect(t, srv)) // as user 10 of company 1
-	if _, err := c.Deal(context.Background(), 200); !errors.Is(err, pipedrive.ErrNotFound) {
+	if _, err := c.Deal(context.Background(), 200); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("company 2's deal through company 1's token: %v, want not found", err)
 	}
 }
@@ -95,7 +96,7 @@ func TestDealScopes(t *testing.T) {
 	// Without deals:read the deal itself is forbidden.
 	srv = pdtest.New(t, pdtest.Options{App: pdtest.App{ClientID: pdtest.DefaultClientID, ClientSecret: pdtest.DefaultClientSecret, Scopes: []string{"base", "contacts:read"}}})
 	_, err = client(connect(t, srv)).Deal(context.Background(), pdtest.DefaultDealID)
-	if !errors.Is(err, pipedrive.ErrForbidden) {
+	if !errors.Is(err, crm.ErrForbidden) {
 		t.Errorf("deal without deals scope: %v, want forbidden", err)
 	}
 }
@@ -118,8 +119,8 @@ func TestAPIErrorShapes(t *testing.T) {
 		sentinel error
 		msg      string
 	}{
-		{"rate limit", 429, `{"success":false,"error":"Request over limit","error_info":"..."}`, pipedrive.ErrRateLimited, "Request over limit"},
-		{"capping", 403, `{"success":false,"error":"Couldn't add the deal. Open deals limit reached.","code":"feature_capping_deals_limit"}`, pipedrive.ErrForbidden, "Couldn't add the deal. Open deals limit reached."},
+		{"rate limit", 429, `{"success":false,"error":"Request over limit","error_info":"..."}`, crm.ErrRateLimited, "Request over limit"},
+		{"capping", 403, `{"success":false,"error":"Couldn't add the deal. Open deals limit reached.","code":"feature_capping_deals_limit"}`, crm.ErrForbidden, "Couldn't add the deal. Open deals limit reached."},
 		{"a proxy's page", 502, `<html>bad gateway</html>`, nil, "<html>bad gateway</html>"},
 		{"a 200 that is no success", 200, `{"success":false}`, nil, ""},
 		{"a 200 without data", 200, `{"success":true,"data":null}`, nil, ""},
@@ -133,11 +134,11 @@ func TestAPIErrorShapes(t *testing.T) {
 			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
 				t.Errorf("error %v does not match %v", err, tc.sentinel)
 			}
-			var ae *pipedrive.APIError
+			var ae *crm.APIError
 			if tc.msg != "" && (!errors.As(err, &ae) || ae.Message != tc.msg || ae.Status != tc.status) {
 				t.Errorf("error %v, want an APIError %d %q", err, tc.status, tc.msg)
 			}
-			if errors.Is(err, pipedrive.ErrUnauthorized) {
+			if errors.Is(err, crm.ErrUnauthorized) {
 				t.Errorf("error %v matches unauthorized", err)
 			}
 		})

@@ -1,7 +1,6 @@
 package pipedrive
 
 import (
-	"net/http"
 	"net/url"
 	"time"
 
@@ -25,15 +24,6 @@ const (
 	CardPath = "/embed/pipedrive/card"
 )
 
-// maxAnswer bounds what we read of any Pipedrive answer.
-const maxAnswer = crm.MaxAnswer
-
 func baseURL(raw string) (string, error) { return crm.BaseURL(raw, "Pipedrive") }
 
 func checkScheme(u *url.URL) error { return crm.CheckScheme(u, "Pipedrive") }
-
-func loopback(host string) bool { return crm.Loopback(host) }
-
-func clientOrDefault(c *http.Client) *http.Client { return crm.Client(c) }
-
-func snippet(b []byte) string { return crm.Snippet(b) }

@@ -2,87 +2,49 @@ package pipedrive
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
-	"golang.org/x/oauth2"
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
-// Errors of the OAuth and REST calls, matched with errors.Is against an
-// *OAuthError or an *APIError.
+// Pipedrive's refusals match crm's sentinels with errors.Is: its REST API's
+// by status (401, 403, 404, 429), its OAuth server's by code (invalid_grant:
+// a code invalid, spent or older than 5 minutes, or a refresh token unused
+// for 60 days or of an uninstalled app; invalid_client; user_denied, the
+// documented code for a cancelled installation, as access denied).
+
+// apiErrors and oauthErrors read the REST API's and the OAuth server's
+// refusals.
 var (
-	// ErrInvalidGrant: the code is invalid, spent or older than 5 minutes,
-	// or the refresh token is invalid (unused for 60 days, or the app was
-	// uninstalled). Connecting again is the only way out.
-	ErrInvalidGrant = errors.New("pipedrive: invalid grant")
-	// ErrInvalidClient: the client id or secret is wrong or missing.
-	ErrInvalidClient = errors.New("pipedrive: invalid client credentials")
-	// ErrAccessDenied: the user cancelled the installation.
-	ErrAccessDenied = errors.New("pipedrive: installation denied by the user")
-	// ErrUnauthorized: the access token expired or was revoked (401).
-	// Refresh it and retry once.
-	ErrUnauthorized = errors.New("pipedrive: access token expired or invalid")
-	// ErrForbidden: the app's scopes do not cover the call, or the
-	// company's plan or limits forbid it (403).
-	ErrForbidden = errors.New("pipedrive: forbidden")
-	// ErrNotFound: no such entity, or not visible to the user (404).
-	ErrNotFound = errors.New("pipedrive: not found")
-	// ErrRateLimited: the company's API rate limit is reached (429).
-	ErrRateLimited = errors.New("pipedrive: rate limited")
+	apiErrors   = crm.APIErrors{Provider: qwoty.ProviderPipedrive, Read: readAPIError}
+	oauthErrors = crm.OAuthErrors{Provider: qwoty.ProviderPipedrive, Read: readOAuthError}
 )
 
-// OAuthError is an error answered by Pipedrive's OAuth server, on the
-// callback (query parameters) or in a token response.
-type OAuthError struct {
-	// Code is the OAuth error code: invalid_grant, invalid_client,
-	// invalid_request, unsupported_grant_type, user_denied, ...
-	Code string
-	// Description is Pipedrive's message ("Invalid grant: refresh token is
-	// invalid").
-	Description string
-	// Status is the HTTP status of a token answer; 0 on a callback.
-	Status int
-}
-
-func (e *OAuthError) Error() string {
-	msg := "pipedrive oauth error"
-	if e.Code != "" {
-		msg += " " + e.Code
+// readAPIError reads Pipedrive's {"success":false,"error":...,
+// "error_info":...,"code":...}: "error" is the message ("Deal not found",
+// "Scope and URL mismatch"), error_info the hint, and the optional code the
+// CRM's own ("feature_capping_deals_limit").
+func readAPIError(e *crm.APIError, body []byte) {
+	var v struct {
+		Success *bool  `json:"success"`
+		Error   string `json:"error"`
+		Info    string `json:"error_info"`
+		Code    any    `json:"code"`
 	}
-	if e.Description != "" {
-		msg += ": " + e.Description
+	if json.Unmarshal(body, &v) != nil || v.Success == nil || *v.Success {
+		return // a proxy's page
 	}
-	if e.Status != 0 {
-		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
+	e.Message, e.Hint = v.Error, v.Info
+	if s, ok := v.Code.(string); ok {
+		e.Code = s
 	}
-	return msg
-}
-
-// Is maps Pipedrive's codes to the package's sentinels.
-func (e *OAuthError) Is(target error) bool {
-	switch target {
-	case ErrInvalidGrant:
-		return e.Code == "invalid_grant"
-	case ErrInvalidClient:
-		return e.Code == "invalid_client"
-	case ErrAccessDenied:
-		// user_denied is the documented code; access_denied is RFC 6749's.
-		return e.Code == "user_denied" || e.Code == "access_denied"
-	}
-	return false
 }
 
 // CallbackError returns the error Pipedrive sent to the OAuth callback, or
 // nil when the query carries none (it then carries a code).
-func CallbackError(q url.Values) error {
-	code := q.Get("error")
-	if code == "" {
-		return nil
-	}
-	return &OAuthError{Code: code, Description: q.Get("error_description")}
-}
+func CallbackError(q url.Values) error { return oauthErrors.Callback(q) }
 
 // messagePrefixes map the start of Pipedrive's documented OAuth messages to
 // their RFC 6749 codes, for an answer that carries only a message.
@@ -94,30 +56,16 @@ var messagePrefixes = []struct{ prefix, code string }{
 	{"Missing parameter", "invalid_request"},
 }
 
-// fromRetrieveError turns x/oauth2's error into an *OAuthError, keeping other
-// errors (network, timeout) as they are. The documentation lists the token
-// endpoint's messages but not the body's shape, so both RFC 6749's
-// error/error_description and a "message" field are read (assumed).
-func fromRetrieveError(err error) error {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) {
-		return err
-	}
-	e := &OAuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
-	if re.Response != nil {
-		e.Status = re.Response.StatusCode
-	}
-	var body struct {
-		Error   string `json:"error"`
+// readOAuthError completes an OAuth refusal. The documentation lists the
+// token endpoint's messages but not the body's shape, so beside RFC 6749's
+// error and error_description a "message" is read (assumed), and a message
+// alone gives its code.
+func readOAuthError(e *crm.OAuthError, body []byte) {
+	var v struct {
 		Message string `json:"message"`
 	}
-	if json.Unmarshal(re.Body, &body) == nil {
-		if e.Code == "" {
-			e.Code = body.Error
-		}
-		if e.Description == "" {
-			e.Description = body.Message
-		}
+	if e.Description == "" && json.Unmarshal(body, &v) == nil {
+		e.Description = v.Message
 	}
 	if e.Code == "" {
 		for _, p := range messagePrefixes {
@@ -127,68 +75,7 @@ func fromRetrieveError(err error) error {
 			}
 		}
 	}
-	if e.Code == "" && e.Description == "" {
-		e.Description = snippet(re.Body)
+	if e.Code == "user_denied" {
+		e.Kinds = []error{crm.ErrAccessDenied}
 	}
-	return e
-}
-
-// APIError is an error answered by a company's REST API.
-type APIError struct {
-	Status int
-	// Message is Pipedrive's "error" ("Deal not found", "unauthorized
-	// access", "Scope and URL mismatch").
-	Message string
-	// Info is its "error_info", Code its optional "code"
-	// ("feature_capping_deals_limit").
-	Info string
-	Code string
-}
-
-func (e *APIError) Error() string {
-	msg := fmt.Sprintf("Pipedrive answered HTTP %d", e.Status)
-	if e.Code != "" {
-		msg += " " + e.Code
-	}
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	return msg
-}
-
-// Is maps the answer's status to the package's sentinels.
-func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		return e.Status == 401
-	case ErrForbidden:
-		return e.Status == 403
-	case ErrNotFound:
-		return e.Status == 404
-	case ErrRateLimited:
-		return e.Status == 429
-	}
-	return false
-}
-
-// parseAPIError reads an error answer: Pipedrive's
-// {"success":false,"error":...,"error_info":...}, or anything else (a
-// proxy's page).
-func parseAPIError(status int, body []byte) *APIError {
-	e := &APIError{Status: status}
-	var v struct {
-		Success *bool  `json:"success"`
-		Error   string `json:"error"`
-		Info    string `json:"error_info"`
-		Code    any    `json:"code"`
-	}
-	if json.Unmarshal(body, &v) == nil && v.Success != nil && !*v.Success {
-		e.Message, e.Info = v.Error, v.Info
-		if s, ok := v.Code.(string); ok {
-			e.Code = s
-		}
-		return e
-	}
-	e.Message = snippet(body)
-	return e
 }

@@ -1,12 +1,16 @@
 package pipedrive
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // OAuthApp is the Qwoty app registered in Pipedrive's Developer Hub, as the
@@ -43,95 +47,57 @@ type Token struct {
 	APIDomain string
 }
 
-func (a *OAuthApp) config(base string) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     a.ClientID,
-		ClientSecret: a.ClientSecret,
-		RedirectURL:  a.RedirectURL,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:  base + "/oauth/authorize",
-			TokenURL: base + "/oauth/token",
-			// The documentation requires HTTP Basic client authentication
-			// (credentials in the body are accepted but "not recommended");
-			// auto-detection would also send the code a second time after
-			// any failure.
-			AuthStyle: oauth2.AuthStyleInHeader,
-		},
+// oauth is the app's OAuth client: the authorization code flow on the
+// OAuth server, with HTTP Basic client authentication, which the
+// documentation requires (credentials in the body are accepted but "not
+// recommended").
+func (a *OAuthApp) oauth() *crm.OAuthClient {
+	base := cmp.Or(a.OAuthURL, DefaultOAuthURL)
+	return &crm.OAuthClient{
+		Provider: qwoty.ProviderPipedrive, ClientID: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: a.RedirectURL,
+		AuthBase: base, AuthPath: "/oauth/authorize", TokenBase: base, TokenPath: "/oauth/token",
+		AuthStyle: oauth2.AuthStyleInHeader, HTTP: a.HTTP, Timeout: DefaultTimeout, Errors: oauthErrors,
 	}
-}
-
-func (a *OAuthApp) base() (string, error) {
-	if a.OAuthURL == "" {
-		return DefaultOAuthURL, nil
-	}
-	return baseURL(a.OAuthURL)
 }
 
 // AuthCodeURL is where to send the admin's browser to install the app.
 // state must be unguessable and tied to the browser.
 func (a *OAuthApp) AuthCodeURL(state string) (string, error) {
-	base, err := a.base()
+	u, err := a.oauth().AuthCodeURL(state)
 	if err != nil {
 		return "", fmt.Errorf("pipedrive: authorize URL: %w", err)
 	}
-	return a.config(base).AuthCodeURL(state), nil
+	return u, nil
 }
 
 // Exchange trades the callback's code (valid 5 minutes, once) for tokens.
 func (a *OAuthApp) Exchange(ctx context.Context, code string) (*Token, error) {
-	cfg, ctx, cancel, err := a.prepare(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("pipedrive: exchange code: %w", err)
-	}
-	defer cancel()
-	t, err := cfg.Exchange(ctx, code)
-	if err != nil {
-		return nil, fmt.Errorf("pipedrive: exchange code: %w", fromRetrieveError(err))
-	}
-	tok, err := token(t)
+	tok, err := token(a.oauth().Exchange(ctx, code))
 	if err != nil {
 		return nil, fmt.Errorf("pipedrive: exchange code: %w", err)
 	}
 	return tok, nil
 }
 
-// Refresh gets a new access token. An error matching ErrInvalidGrant means
-// the refresh token is dead (unused for 60 days, or the app uninstalled):
-// the company must be connected again.
+// Refresh gets a new access token. An error matching crm.ErrInvalidGrant
+// means the refresh token is dead (unused for 60 days, or the app
+// uninstalled): the company must be connected again.
 func (a *OAuthApp) Refresh(ctx context.Context, refreshToken string) (*Token, error) {
-	cfg, ctx, cancel, err := a.prepare(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("pipedrive: refresh token: %w", err)
-	}
-	defer cancel()
-	t, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	if err != nil {
-		return nil, fmt.Errorf("pipedrive: refresh token: %w", fromRetrieveError(err))
-	}
-	tok, err := token(t)
+	tok, err := token(a.oauth().Refresh(ctx, refreshToken))
 	if err != nil {
 		return nil, fmt.Errorf("pipedrive: refresh token: %w", err)
 	}
 	return tok, nil
 }
 
-// prepare checks the OAuth URL and bounds the call: x/oauth2 takes its HTTP
-// client from the context.
-func (a *OAuthApp) prepare(ctx context.Context) (*oauth2.Config, context.Context, context.CancelFunc, error) {
-	base, err := a.base()
+// token reads Pipedrive's token answer, or passes on the error of the
+// request for it; api_domain is where every API call of the company goes,
+// so it is checked like any base URL we send a token to.
+func token(t *crm.TokenAnswer, err error) (*Token, error) {
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, clientOrDefault(a.HTTP))
-	return a.config(base), ctx, cancel, nil
-}
-
-// token reads Pipedrive's token answer; api_domain is where every API call
-// of the company goes, so it is checked like any base URL we send a token
-// to.
-func token(t *oauth2.Token) (*Token, error) {
-	domain, _ := t.Extra("api_domain").(string)
+	domain := t.Text("api_domain")
 	if domain == "" {
 		return nil, fmt.Errorf("the token answer has no api_domain")
 	}
@@ -142,6 +108,5 @@ func token(t *oauth2.Token) (*Token, error) {
 	if t.RefreshToken == "" {
 		return nil, fmt.Errorf("the token answer has no refresh_token")
 	}
-	scope, _ := t.Extra("scope").(string)
-	return &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Scope: scope, APIDomain: base}, nil
+	return &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry, Scope: t.Text("scope"), APIDomain: base}, nil
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/oauthtest"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 )
@@ -32,20 +34,7 @@ func authorize(t *testing.T, app *pipedrive.OAuthApp, state string) url.Values {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(authURL)
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize answered %d, want a 302 to the callback", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc.Query()
+	return oauthtest.Authorize(t, authURL, app.RedirectURL)
 }
 
 // connect runs the whole installation and returns the token.
@@ -131,27 +120,27 @@ func TestExchangeErrors(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := newApp(srv).Exchange(ctx, "54321.12345.nope")
-	var oe *pipedrive.OAuthError
-	if !errors.Is(err, pipedrive.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Status != 400 || oe.Description != "Invalid grant: authorization code is invalid" {
+	var oe *crm.OAuthError
+	if !errors.Is(err, crm.ErrInvalidGrant) || !errors.As(err, &oe) || oe.Status != 400 || oe.Description != "Invalid grant: authorization code is invalid" {
 		t.Errorf("unknown code: %v, want invalid_grant with Pipedrive's message", err)
 	}
 
 	code := authorize(t, newApp(srv), "s").Get("code")
 	bad := newApp(srv)
 	bad.ClientSecret = "wrong"
-	if _, err := bad.Exchange(ctx, code); !errors.Is(err, pipedrive.ErrInvalidClient) {
+	if _, err := bad.Exchange(ctx, code); !errors.Is(err, crm.ErrInvalidClient) {
 		t.Errorf("wrong secret: %v, want invalid_client", err)
 	}
 
 	other := newApp(srv)
 	other.RedirectURL = "https://app.example/elsewhere"
-	if _, err := other.Exchange(ctx, code); err == nil || errors.Is(err, pipedrive.ErrInvalidGrant) || !strings.Contains(err.Error(), "redirect_uri is invalid") {
+	if _, err := other.Exchange(ctx, code); err == nil || errors.Is(err, crm.ErrInvalidGrant) || !strings.Contains(err.Error(), "redirect_uri is invalid") {
 		t.Errorf("other redirect_uri: %v, want invalid_request about redirect_uri", err)
 	}
 
 	srv.SetDenyInstall(true)
 	q := authorize(t, newApp(srv), "s")
-	if err := pipedrive.CallbackError(q); !errors.Is(err, pipedrive.ErrAccessDenied) {
+	if err := pipedrive.CallbackError(q); !errors.Is(err, crm.ErrAccessDenied) {
 		t.Errorf("cancelled install: callback error %v, want access denied", err)
 	}
 }
@@ -170,7 +159,7 @@ func TestRefresh(t *testing.T) {
 	}
 
 	srv.Uninstall(pdtest.DefaultCompanyID)
-	if _, err := app.Refresh(context.Background(), tok.RefreshToken); !errors.Is(err, pipedrive.ErrInvalidGrant) {
+	if _, err := app.Refresh(context.Background(), tok.RefreshToken); !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Errorf("refresh after uninstall: %v, want invalid_grant", err)
 	}
 }
@@ -215,22 +204,22 @@ func TestOAuthErrorShapes(t *testing.T) {
 		sentinel   error
 		desc       string
 	}{
-		{"message only", `{"success":false,"message":"Invalid grant: refresh token is invalid"}`, pipedrive.ErrInvalidGrant, "Invalid grant: refresh token is invalid"},
-		{"RFC 6749", `{"error":"invalid_grant","error_description":"expired"}`, pipedrive.ErrInvalidGrant, "expired"},
-		{"code and message", `{"success":false,"error":"invalid_client","message":"Invalid client: client is invalid"}`, pipedrive.ErrInvalidClient, "Invalid client: client is invalid"},
+		{"message only", `{"success":false,"message":"Invalid grant: refresh token is invalid"}`, crm.ErrInvalidGrant, "Invalid grant: refresh token is invalid"},
+		{"RFC 6749", `{"error":"invalid_grant","error_description":"expired"}`, crm.ErrInvalidGrant, "expired"},
+		{"code and message", `{"success":false,"error":"invalid_client","message":"Invalid client: client is invalid"}`, crm.ErrInvalidClient, "Invalid client: client is invalid"},
 		{"a proxy's page", `<html>bad gateway</html>`, nil, "<html>bad gateway</html>"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := fakeToken(t, http.StatusBadRequest, tc.body).Refresh(context.Background(), "rt")
-			var oe *pipedrive.OAuthError
+			var oe *crm.OAuthError
 			if !errors.As(err, &oe) || oe.Description != tc.desc {
 				t.Fatalf("error %v, want an OAuthError with description %q", err, tc.desc)
 			}
 			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
 				t.Errorf("error %v does not match %v", err, tc.sentinel)
 			}
-			if tc.sentinel == nil && (errors.Is(err, pipedrive.ErrInvalidGrant) || errors.Is(err, pipedrive.ErrInvalidClient)) {
+			if tc.sentinel == nil && (errors.Is(err, crm.ErrInvalidGrant) || errors.Is(err, crm.ErrInvalidClient)) {
 				t.Errorf("a proxy's page matched a Pipedrive error: %v", err)
 			}
 		})

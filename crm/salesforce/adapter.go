@@ -154,7 +154,7 @@ func (a *Adapter) Configure(ctx context.Context, s crm.Session, secret []byte, a
 	err := s.Call(ctx, func(ctx context.Context, token string) error {
 		var err error
 		st, err = a.client(conn, token).PutConfig(ctx, string(secret), appURL)
-		return sessionErr(err)
+		return err
 	})
 	if err == nil && st.OrgID != "" && st.OrgID != conn.ExternalID {
 		err = fmt.Errorf("the config was written in org %s, not %s", st.OrgID, conn.ExternalID)
@@ -171,7 +171,7 @@ func (a *Adapter) Unconfigure(ctx context.Context, s crm.Session) error {
 	conn := s.Connection()
 	err := s.Call(ctx, func(ctx context.Context, token string) error {
 		_, err := a.client(conn, token).DeleteConfig(ctx)
-		return sessionErr(err)
+		return err
 	})
 	if err != nil {
 		return a.explain(conn.InstanceURL, err).Err(err)
@@ -187,7 +187,7 @@ func (a *Adapter) Test(ctx context.Context, s crm.Session, appURL string) *crm.T
 	err := s.Call(ctx, func(ctx context.Context, token string) error {
 		var err error
 		r, err = a.client(conn, token).Ping(ctx)
-		return sessionErr(err)
+		return err
 	})
 	return a.pingReport(r, err, conn.InstanceURL, appURL)
 }
@@ -195,10 +195,6 @@ func (a *Adapter) Test(ctx context.Context, s crm.Session, appURL string) *crm.T
 func (a *Adapter) client(conn *qwoty.Connection, token string) *Client {
 	return &Client{InstanceURL: conn.InstanceURL, AccessToken: token, HTTP: a.o.HTTP}
 }
-
-// sessionErr makes an expired session the session layer's ErrUnauthorized,
-// so that it refreshes the token and calls again.
-func sessionErr(err error) error { return crm.Tag(err, ErrUnauthorized, crm.ErrUnauthorized) }
 
 // oauthFlow is the External Client App's web server flow with PKCE, from
 // the console's connect form (production, sandbox or a My Domain).
@@ -290,7 +286,7 @@ func (f oauthFlow) Exchange(ctx context.Context, b crm.Begin, code string) (*crm
 func (f oauthFlow) Refresh(ctx context.Context, loginURL, refreshToken string) (*crm.Token, error) {
 	t, err := f.a.app.Refresh(ctx, loginURL, refreshToken)
 	if err != nil {
-		return nil, crm.Tag(err, ErrInvalidGrant, crm.ErrInvalidGrant)
+		return nil, err
 	}
 	return &crm.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -84,7 +85,7 @@ func TestCallbackErrorOfAMissingPackage(t *testing.T) {
 	if qwoty.ErrorCode(err) != qwoty.CodePackageNotInstalled || !errors.Is(err, ErrAppNotInstalled) {
 		t.Fatalf("app not found: %v; want package_not_installed", err)
 	}
-	if err := o.CallbackError(url.Values{"error": {"access_denied"}}); !errors.Is(err, ErrAccessDenied) || qwoty.ErrorCode(err) != qwoty.CodeInternal {
+	if err := o.CallbackError(url.Values{"error": {"access_denied"}}); !errors.Is(err, crm.ErrAccessDenied) || qwoty.ErrorCode(err) != qwoty.CodeInternal {
 		t.Fatalf("access denied: %v", err)
 	}
 	if err := o.CallbackError(url.Values{"code": {"c"}}); err != nil {
@@ -96,21 +97,22 @@ func TestCallbackErrorOfAMissingPackage(t *testing.T) {
 // with its typed code.
 func TestExplain(t *testing.T) {
 	a := NewAdapter(Options{})
+	answer := func(status int, body string) error { return apiErrors.Answer(status, http.Header{}, []byte(body)) }
 	const inst = "https://acme.my.salesforce.com"
 	cases := []struct {
 		err     error
 		code    qwoty.Code
 		message string
 	}{
-		{&APIError{Status: 404, Code: "NOT_FOUND", FromSalesforce: true}, qwoty.CodePackageNotInstalled, "Salesforce answered, but the Qwoty package is not installed in this org."},
-		{&APIError{Status: 403, Code: "INSUFFICIENT_ACCESS"}, qwoty.CodeInsufficientAccess, "Salesforce answered, but the Salesforce user who connected may not change Qwoty's settings."},
+		{answer(404, `[{"errorCode":"NOT_FOUND","message":"Could not find a match for URL"}]`), qwoty.CodePackageNotInstalled, "Salesforce answered, but the Qwoty package is not installed in this org."},
+		{answer(403, `{"ok":false,"code":"INSUFFICIENT_ACCESS","message":"admins only"}`), qwoty.CodeInsufficientAccess, "Salesforce answered, but the Salesforce user who connected may not change Qwoty's settings."},
 		{qwoty.Errorf(qwoty.CodeRefreshRejected, "", "refused"), qwoty.CodeRefreshRejected, "Salesforce no longer accepts Qwoty's access to this org: it was revoked, expired, or the org was refreshed."},
 		{qwoty.Errorf(qwoty.CodeNoOAuthToken, "", "none"), qwoty.CodeNoOAuthToken, "This connection was made with the command line (qwoty connection add), so the console holds no access to the org to test it."},
 		{fmt.Errorf("put: %w", &net.DNSError{Err: "no such host", Name: "acme.my.salesforce.com", IsNotFound: true}), qwoty.CodeCRMUnreachable, "Qwoty could not reach your org: the address acme.my.salesforce.com was not found."},
 		{&net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}, qwoty.CodeCRMUnreachable, "Qwoty could not reach your org at acme.my.salesforce.com: no answer in time."},
 		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, qwoty.CodeCRMUnreachable, "Qwoty could not reach your org at acme.my.salesforce.com: the connection failed."},
-		{&APIError{Status: 503, FromSalesforce: true}, qwoty.CodeCRMError, "Salesforce answered with a server error (HTTP 503)."},
-		{&APIError{Status: 400, Code: "BAD_REQUEST"}, qwoty.CodeCRMError, "Salesforce refused the request (HTTP 400)."},
+		{answer(503, `[{"errorCode":"SERVER_UNAVAILABLE","message":"maintenance"}]`), qwoty.CodeCRMError, "Salesforce answered with a server error (HTTP 503)."},
+		{answer(400, `{"ok":false,"code":"BAD_REQUEST","message":"appUrl"}`), qwoty.CodeCRMError, "Salesforce refused the request (HTTP 400)."},
 		{context.DeadlineExceeded, qwoty.CodeCRMUnreachable, "Qwoty could not reach your org at acme.my.salesforce.com: no answer in time."},
 		{errors.New("the answer is not JSON"), qwoty.CodeCRMError, "The call to your org failed before Salesforce gave an answer Qwoty understands."},
 	}
@@ -142,7 +144,7 @@ func TestPingReport(t *testing.T) {
 	if !ok.OK || ok.Code != "" || ok.Message != "" {
 		t.Fatalf("passing report %+v", ok)
 	}
-	failed := a.pingReport(nil, &APIError{Status: 404, Code: "NOT_FOUND", FromSalesforce: true}, "https://acme.my.salesforce.com", "")
+	failed := a.pingReport(nil, apiErrors.Answer(404, http.Header{}, []byte(`[{"errorCode":"NOT_FOUND","message":"no"}]`)), "https://acme.my.salesforce.com", "")
 	if failed.OK || failed.Code != qwoty.CodePackageNotInstalled || len(failed.Steps) != 4 || failed.Steps[0].OK || !failed.Steps[3].Skipped {
 		t.Fatalf("report of a ping that did not run %+v", failed)
 	}

@@ -3,7 +3,9 @@
 //
 // The OAuth client (OAuthApp: the web server flow with PKCE, refresh,
 // revocation, identity) and the REST client (Client: the package's Apex REST
-// config and ping resources) are here too; their errors match the package's
-// sentinels with errors.Is. Package sftest emulates Salesforce for their
+// config and ping resources) are here too. Their errors are crm.OAuthError
+// and crm.APIError values, made by crm's shared call helper; they match
+// crm's sentinels, and this package's (ErrPackageNotInstalled,
+// ErrAppNotInstalled, ...), with errors.Is. Package sftest emulates Salesforce for their
 // tests and for the dev server.
 package salesforce

@@ -1,7 +1,6 @@
 package salesforce
 
 import (
-	"net/http"
 	"net/url"
 	"time"
 
@@ -18,13 +17,6 @@ const (
 	SandboxLoginURL    = "https://test.salesforce.com"
 )
 
-// maxAnswer bounds what we read of any Salesforce answer.
-const maxAnswer = crm.MaxAnswer
-
 func baseURL(raw string) (string, error) { return crm.BaseURL(raw, "Salesforce") }
 
 func checkScheme(u *url.URL) error { return crm.CheckScheme(u, "Salesforce") }
-
-func loopback(host string) bool { return crm.Loopback(host) }
-
-func clientOrDefault(c *http.Client) *http.Client { return crm.Client(c) }

@@ -5,46 +5,76 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"reflect"
 	"testing"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
-func TestParseAPIError(t *testing.T) {
+func TestReadAPIError(t *testing.T) {
+	const pkg = PackageSource
 	cases := []struct {
 		name   string
 		status int
 		body   string
-		want   APIError
+		want   crm.APIError
 		is     error
 	}{
 		{"expired session", 401, `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`,
-			APIError{Status: 401, Code: "INVALID_SESSION_ID", Message: "Session expired or invalid", FromSalesforce: true}, ErrUnauthorized},
+			crm.APIError{Status: 401, Code: "INVALID_SESSION_ID", Message: "Session expired or invalid"}, crm.ErrUnauthorized},
 		{"no such resource", 404, `[{"errorCode":"NOT_FOUND","message":"Could not find a match for URL /Qwoty/qwoty/config"}]`,
-			APIError{Status: 404, Code: "NOT_FOUND", Message: "Could not find a match for URL /Qwoty/qwoty/config", FromSalesforce: true}, ErrPackageNotInstalled},
+			crm.APIError{Status: 404, Code: "NOT_FOUND", Message: "Could not find a match for URL /Qwoty/qwoty/config"}, ErrPackageNotInstalled},
 		{"no class access", 403, `[{"errorCode":"FORBIDDEN","message":"You do not have access to the Apex class named: QwotyConfigResource"}]`,
-			APIError{Status: 403, Code: "FORBIDDEN", Message: "You do not have access to the Apex class named: QwotyConfigResource", FromSalesforce: true}, ErrInsufficientAccess},
+			crm.APIError{Status: 403, Code: "FORBIDDEN", Message: "You do not have access to the Apex class named: QwotyConfigResource"}, crm.ErrForbidden},
 		{"not an admin", 403, `{"ok":false,"code":"INSUFFICIENT_ACCESS","message":"m","hint":"h","field":null}`,
-			APIError{Status: 403, Code: "INSUFFICIENT_ACCESS", Message: "m", Hint: "h"}, ErrInsufficientAccess},
+			crm.APIError{Status: 403, Code: "INSUFFICIENT_ACCESS", Message: "m", Hint: "h", Source: pkg}, crm.ErrForbidden},
 		{"bad field", 400, `{"ok":false,"code":"BAD_REQUEST","message":"appUrl must be...","hint":"h","field":"appUrl"}`,
-			APIError{Status: 400, Code: "BAD_REQUEST", Message: "appUrl must be...", Hint: "h", Field: "appUrl"}, nil},
+			crm.APIError{Status: 400, Code: "BAD_REQUEST", Message: "appUrl must be...", Hint: "h", Field: "appUrl", Source: pkg}, nil},
 		{"identity service, expired token", 403, "Bad_OAuth_Token",
-			APIError{Status: 403, Code: "Bad_OAuth_Token", FromSalesforce: true}, ErrUnauthorized},
+			crm.APIError{Status: 403, Code: "Bad_OAuth_Token"}, crm.ErrUnauthorized},
 		{"identity service, unknown id", 404, "Bad_Id",
-			APIError{Status: 404, Code: "Bad_Id", FromSalesforce: true}, nil},
+			crm.APIError{Status: 404, Code: "Bad_Id"}, crm.ErrNotFound},
 		{"a proxy's page", 404, "<html><body>Not Found</body></html>",
-			APIError{Status: 404, Message: "<html><body>Not Found</body></html>"}, nil},
+			crm.APIError{Status: 404, Message: "<html><body>Not Found</body></html>"}, crm.ErrNotFound},
+		{"a proxy's 403 is not insufficient access", 403, "<html><body>Forbidden</body></html>",
+			crm.APIError{Status: 403, Message: "<html><body>Forbidden</body></html>"}, nil},
 		{"a package 404 object is not a missing package", 404, `{"ok":false,"code":"NOT_FOUND","message":"m"}`,
-			APIError{Status: 404, Code: "NOT_FOUND", Message: "m"}, nil},
+			crm.APIError{Status: 404, Code: "NOT_FOUND", Message: "m", Source: pkg}, crm.ErrNotFound},
+		{"a package 403 of another code", 403, `{"ok":false,"code":"LOCKED","message":"m"}`,
+			crm.APIError{Status: 403, Code: "LOCKED", Message: "m", Source: pkg}, nil},
+		{"the org's API limit", 403, `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}]`,
+			crm.APIError{Status: 403, Code: "REQUEST_LIMIT_EXCEEDED", Message: "TotalRequests Limit exceeded."}, crm.ErrRateLimited},
 	}
-	sentinels := []error{ErrUnauthorized, ErrPackageNotInstalled, ErrInsufficientAccess}
+	sentinels := []error{crm.ErrUnauthorized, ErrPackageNotInstalled, crm.ErrForbidden, crm.ErrNotFound, crm.ErrRateLimited}
 	for _, c := range cases {
-		got := parseAPIError(c.status, []byte(c.body))
-		if *got != c.want {
-			t.Errorf("%s: parseAPIError = %+v, want %+v", c.name, *got, c.want)
+		err := apiErrors.Answer(c.status, nil, []byte(c.body))
+		var got *crm.APIError
+		if !errors.As(err, &got) {
+			t.Fatalf("%s: Answer = %T, want a *crm.APIError", c.name, err)
+		}
+		plain := *got
+		plain.Kinds = nil
+		c.want.Provider = qwoty.ProviderSalesforce
+		if !reflect.DeepEqual(plain, c.want) {
+			t.Errorf("%s: Answer = %+v, want %+v", c.name, plain, c.want)
 		}
 		for _, s := range sentinels {
 			if errors.Is(got, s) != (s == c.is) {
 				t.Errorf("%s: errors.Is(%v) = %v, want %v", c.name, s, errors.Is(got, s), s == c.is)
 			}
+		}
+	}
+}
+
+// Who answered is in the error's text: Salesforce, or the package's Apex.
+func TestAPIErrorText(t *testing.T) {
+	for body, want := range map[string]string{
+		`[{"errorCode":"NOT_FOUND","message":"m"}]`:                   "Salesforce answered HTTP 404 NOT_FOUND: m",
+		`{"ok":false,"code":"BAD_REQUEST","message":"m","field":"x"}`: "Qwoty package answered HTTP 404 BAD_REQUEST (field x): m",
+	} {
+		if got := apiErrors.Answer(404, nil, []byte(body)).Error(); got != want {
+			t.Errorf("Error() = %q, want %q", got, want)
 		}
 	}
 }

@@ -24,14 +24,14 @@ var stepTitles = map[string]string{
 // explain explains why a call from this server to the org failed. Only an
 // answer from Salesforce is called one.
 func (a *Adapter) explain(instanceURL string, err error) crm.Problem {
-	var apiErr *APIError
+	var apiErr *crm.APIError
 	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, ErrPackageNotInstalled):
 		return crm.Problem{Code: qwoty.CodePackageNotInstalled,
 			Message: "Salesforce answered, but the Qwoty package is not installed in this org.",
 			Fix:     "Install the Qwoty package in the org (Reconnect shows the install links), then reconnect.", Detail: err.Error()}
-	case errors.Is(err, ErrInsufficientAccess):
+	case errors.Is(err, crm.ErrForbidden):
 		return crm.Problem{Code: qwoty.CodeInsufficientAccess,
 			Message: "Salesforce answered, but the Salesforce user who connected may not change Qwoty's settings.",
 			Fix:     "Give that user Customize Application and the Qwoty Admin permission set in Setup, or reconnect as a user who has them.", Detail: err.Error()}
@@ -47,8 +47,6 @@ func (a *Adapter) explain(instanceURL string, err error) crm.Problem {
 		return crm.Problem{Code: qwoty.CodeCRMError,
 			Message: "Salesforce answered with a server error (HTTP " + strconv.Itoa(apiErr.Status) + ").",
 			Fix:     "Salesforce may be in maintenance: check status.salesforce.com and test again in a few minutes.", Detail: err.Error()}
-	case errors.As(err, &apiErr):
-		return crm.ExplainAnswer(a.Info(), apiErr.Status, err)
 	}
 	return crm.ExplainCall(a.Info(), instanceURL, err)
 }

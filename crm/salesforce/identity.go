@@ -2,10 +2,11 @@ package salesforce
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // Identity is who a token belongs to, from the identity URL.
@@ -19,27 +20,10 @@ type Identity struct {
 
 // Identity reads the token's identity URL. The identity service refuses an
 // expired token with a 403 "Bad_OAuth_Token", not the REST API's 401; both
-// match ErrUnauthorized.
+// match crm.ErrUnauthorized.
 func (a *OAuthApp) Identity(ctx context.Context, token *Token) (*Identity, error) {
 	if _, _, err := parseIdentityURL(token.IdentityURL); err != nil {
 		return nil, fmt.Errorf("salesforce: identity: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, token.IdentityURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: identity: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token.AccessToken)
-	req.Header.Set("Accept", "application/json")
-	resp, err := clientOrDefault(a.HTTP).Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: identity: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("salesforce: identity %s: %w", token.IdentityURL, parseAPIError(resp.StatusCode, body))
 	}
 	var v struct {
 		OrganizationID string `json:"organization_id"`
@@ -48,8 +32,10 @@ func (a *OAuthApp) Identity(ctx context.Context, token *Token) (*Identity, error
 		Email          string `json:"email"`
 		DisplayName    string `json:"display_name"`
 	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("salesforce: identity %s: the answer is not JSON: %w", token.IdentityURL, err)
+	err := crm.Call(ctx, crm.Request{Provider: qwoty.ProviderSalesforce, Method: http.MethodGet, Base: token.IdentityURL,
+		Token: token.AccessToken, Timeout: DefaultTimeout, HTTP: a.HTTP, Refused: apiErrors.Answer}, &v)
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: identity %s: %w", token.IdentityURL, err)
 	}
 	id := &Identity{Username: v.Username, Email: v.Email, DisplayName: v.DisplayName}
 	if id.OrgID, err = NormalizeOrgID(v.OrganizationID); err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // scopes the Qwoty External Client App asks for: the REST API (the package's
@@ -56,21 +56,14 @@ type Token struct {
 	Scope string
 }
 
-func (a *OAuthApp) config(loginURL string) *oauth2.Config {
-	base := strings.TrimRight(loginURL, "/")
-	return &oauth2.Config{
-		ClientID:     a.ClientID,
-		ClientSecret: a.ClientSecret,
-		RedirectURL:  a.RedirectURL,
-		Scopes:       scopes,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:  base + "/services/oauth2/authorize",
-			TokenURL: base + "/services/oauth2/token",
-			// Salesforce documents client_id and client_secret as body
-			// parameters; auto-detection would first try Basic and, on any
-			// error, send the code a second time.
-			AuthStyle: oauth2.AuthStyleInParams,
-		},
+// oauth is the app's OAuth client for one login URL: the web server flow's
+// endpoints on it, with client_id and client_secret as body parameters, as
+// Salesforce documents them.
+func (a *OAuthApp) oauth(loginURL string) *crm.OAuthClient {
+	return &crm.OAuthClient{
+		Provider: qwoty.ProviderSalesforce, ClientID: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: a.RedirectURL, Scopes: scopes,
+		AuthBase: loginURL, AuthPath: "/services/oauth2/authorize", TokenBase: loginURL, TokenPath: "/services/oauth2/token",
+		AuthStyle: oauth2.AuthStyleInParams, HTTP: a.HTTP, Timeout: DefaultTimeout, Errors: oauthErrors,
 	}
 }
 
@@ -82,43 +75,24 @@ func (a *OAuthApp) AuthCodeURL(loginURL, state, verifier string) string {
 	if a.Prompt != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", a.Prompt))
 	}
-	return a.config(loginURL).AuthCodeURL(state, opts...)
+	return a.oauth(loginURL).Config().AuthCodeURL(state, opts...)
 }
 
 // Exchange trades the callback's code for tokens at the same login URL.
 func (a *OAuthApp) Exchange(ctx context.Context, loginURL, code, verifier string) (*Token, error) {
-	cfg, ctx, cancel, err := a.prepare(ctx, loginURL)
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: exchange code: %w", err)
-	}
-	defer cancel()
-	t, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: exchange code at %s: %w", loginURL, fromRetrieveError(err))
-	}
-	tok, err := a.token(t)
+	tok, err := a.token(a.oauth(loginURL).Exchange(ctx, code, oauth2.VerifierOption(verifier)))
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: exchange code at %s: %w", loginURL, err)
 	}
 	return tok, nil
 }
 
-// Refresh gets a new access token. An error matching ErrInvalidGrant means
-// the refresh token is dead (revoked, expired, or rotated by a concurrent
-// refresh): the org must be connected again.
+// Refresh gets a new access token. An error matching crm.ErrInvalidGrant
+// means the refresh token is dead (revoked, expired, or rotated by a
+// concurrent refresh): the org must be connected again. The refresh token
+// stays the one given unless Salesforce rotates it.
 func (a *OAuthApp) Refresh(ctx context.Context, loginURL, refreshToken string) (*Token, error) {
-	cfg, ctx, cancel, err := a.prepare(ctx, loginURL)
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: refresh token: %w", err)
-	}
-	defer cancel()
-	// x/oauth2 keeps the old refresh token when the answer has none, which
-	// is Salesforce's answer unless rotation is on.
-	t, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: refresh token at %s: %w", loginURL, fromRetrieveError(err))
-	}
-	tok, err := a.token(t)
+	tok, err := a.token(a.oauth(loginURL).Refresh(ctx, refreshToken))
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: refresh token at %s: %w", loginURL, err)
 	}
@@ -128,55 +102,28 @@ func (a *OAuthApp) Refresh(ctx context.Context, loginURL, refreshToken string) (
 // Revoke revokes a token: a refresh token takes its access tokens with it.
 // A token that was already invalid gives an error matching ErrInvalidToken.
 func (a *OAuthApp) Revoke(ctx context.Context, loginURL, token string) error {
-	base, err := baseURL(loginURL)
-	if err != nil {
-		return fmt.Errorf("salesforce: revoke token: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	defer cancel()
-	form := url.Values{"token": {token}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/services/oauth2/revoke", strings.NewReader(form.Encode()))
-	if err != nil {
-		return fmt.Errorf("salesforce: revoke token: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := clientOrDefault(a.HTTP).Do(req)
-	if err != nil {
-		return fmt.Errorf("salesforce: revoke token: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("salesforce: revoke token at %s: %w", loginURL, oauthErrorBody(resp.StatusCode, body))
+	if err := a.oauth(loginURL).Post(ctx, "/services/oauth2/revoke", url.Values{"token": {token}}, nil); err != nil {
+		return fmt.Errorf("salesforce: revoke token at %s: %w", loginURL, err)
 	}
 	return nil
 }
 
-// prepare checks the login URL and bounds the call: x/oauth2 takes its HTTP
-// client from the context.
-func (a *OAuthApp) prepare(ctx context.Context, loginURL string) (*oauth2.Config, context.Context, context.CancelFunc, error) {
-	base, err := baseURL(loginURL)
+// token reads Salesforce's token answer, or passes on the error of the
+// request for it. The signature covers the identity URL and issued_at, the
+// two values that say whose token this is.
+func (a *OAuthApp) token(t *crm.TokenAnswer, err error) (*Token, error) {
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, clientOrDefault(a.HTTP))
-	return a.config(base), ctx, cancel, nil
-}
-
-// token reads Salesforce's token answer. The signature covers the identity
-// URL and issued_at, the two values that say whose token this is.
-func (a *OAuthApp) token(t *oauth2.Token) (*Token, error) {
-	str := func(key string) string { s, _ := t.Extra(key).(string); return s }
 	out := &Token{
 		AccessToken:  t.AccessToken,
 		RefreshToken: t.RefreshToken,
-		InstanceURL:  str("instance_url"),
-		IdentityURL:  str("id"),
-		Scope:        str("scope"),
+		InstanceURL:  t.Text("instance_url"),
+		IdentityURL:  t.Text("id"),
+		Scope:        t.Text("scope"),
 	}
-	issuedAt := str("issued_at")
-	if sig := str("signature"); sig != "" {
+	issuedAt := t.Text("issued_at")
+	if sig := t.Text("signature"); sig != "" {
 		if err := verifySignature(a.ClientSecret, out.IdentityURL, issuedAt, sig); err != nil {
 			return nil, err
 		}
@@ -188,7 +135,6 @@ func (a *OAuthApp) token(t *oauth2.Token) (*Token, error) {
 		}
 		out.IssuedAt = time.UnixMilli(ms)
 	}
-	var err error
 	if out.InstanceURL, err = baseURL(out.InstanceURL); err != nil {
 		return nil, fmt.Errorf("instance_url: %w", err)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/oauthtest"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 )
@@ -25,27 +27,11 @@ func newApp() *salesforce.OAuthApp {
 	}
 }
 
-// authorize follows the browser's first hop: it GETs the authorize URL and
-// returns the callback query Salesforce redirected to.
+// authorize follows the browser's first hop and returns the callback query
+// Salesforce redirected to.
 func authorize(t *testing.T, app *salesforce.OAuthApp, loginURL, state, verifier string) url.Values {
 	t.Helper()
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(app.AuthCodeURL(loginURL, state, verifier))
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize answered %d, want a 302 to the callback", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatalf("authorize redirected to %q: %v", resp.Header.Get("Location"), err)
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != app.RedirectURL {
-		t.Fatalf("authorize redirected to %s, want the callback %s", got, app.RedirectURL)
-	}
-	return loc.Query()
+	return oauthtest.Authorize(t, app.AuthCodeURL(loginURL, state, verifier), app.RedirectURL)
 }
 
 // connect runs the whole web server flow and returns the token.
@@ -134,15 +120,15 @@ func TestExchangeRefusesWrongVerifierAndSpentCode(t *testing.T) {
 	q := authorize(t, app, srv.URL, "s", verifier)
 
 	_, err := app.Exchange(context.Background(), srv.URL, q.Get("code"), oauth2.GenerateVerifier())
-	if !errors.Is(err, salesforce.ErrInvalidGrant) {
+	if !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Fatalf("Exchange with another verifier: %v, want ErrInvalidGrant", err)
 	}
-	var oe *salesforce.OAuthError
+	var oe *crm.OAuthError
 	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Description != "invalid code verifier" {
 		t.Errorf("error = %#v, want a 400 OAuthError \"invalid code verifier\"", oe)
 	}
 	// The failed attempt spent the code: the right verifier is too late.
-	if _, err := app.Exchange(context.Background(), srv.URL, q.Get("code"), verifier); !errors.Is(err, salesforce.ErrInvalidGrant) {
+	if _, err := app.Exchange(context.Background(), srv.URL, q.Get("code"), verifier); !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Errorf("second Exchange of the code: %v, want ErrInvalidGrant", err)
 	}
 }
@@ -165,7 +151,7 @@ func TestExchangeRefusesWrongClientSecret(t *testing.T) {
 	q := authorize(t, app, srv.URL, "s", verifier)
 	app.ClientSecret = "not-the-secret"
 	_, err := app.Exchange(context.Background(), srv.URL, q.Get("code"), verifier)
-	var oe *salesforce.OAuthError
+	var oe *crm.OAuthError
 	if !errors.As(err, &oe) || oe.Code != "invalid_client" {
 		t.Fatalf("Exchange with a wrong secret: %v, want invalid_client", err)
 	}
@@ -209,12 +195,12 @@ func TestRefreshAfterRevokeIsInvalidGrant(t *testing.T) {
 	if err := app.Revoke(context.Background(), srv.URL, tok.RefreshToken); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
-	if _, err := app.Refresh(context.Background(), srv.URL, tok.RefreshToken); !errors.Is(err, salesforce.ErrInvalidGrant) {
+	if _, err := app.Refresh(context.Background(), srv.URL, tok.RefreshToken); !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Errorf("Refresh of a revoked token: %v, want ErrInvalidGrant", err)
 	}
 	// Revoking the refresh token took its access token with it.
 	c := &salesforce.Client{InstanceURL: tok.InstanceURL, AccessToken: tok.AccessToken}
-	if _, err := c.GetConfig(context.Background()); !errors.Is(err, salesforce.ErrUnauthorized) {
+	if _, err := c.GetConfig(context.Background()); !errors.Is(err, crm.ErrUnauthorized) {
 		t.Errorf("GetConfig after revoke: %v, want ErrUnauthorized", err)
 	}
 	if err := app.Revoke(context.Background(), srv.URL, tok.RefreshToken); !errors.Is(err, salesforce.ErrInvalidToken) {
@@ -227,7 +213,7 @@ func TestRefreshAfterRevokeAllIsInvalidGrant(t *testing.T) {
 	app := newApp()
 	tok := connect(t, srv, app)
 	srv.RevokeAll()
-	if _, err := app.Refresh(context.Background(), srv.URL, tok.RefreshToken); !errors.Is(err, salesforce.ErrInvalidGrant) {
+	if _, err := app.Refresh(context.Background(), srv.URL, tok.RefreshToken); !errors.Is(err, crm.ErrInvalidGrant) {
 		t.Errorf("Refresh after RevokeAll: %v, want ErrInvalidGrant", err)
 	}
 }
@@ -262,7 +248,7 @@ func TestConcurrentRefreshes(t *testing.T) {
 					if rotate && toks[i].RefreshToken == tok.RefreshToken {
 						t.Errorf("rotation on, but refresh %d kept the old refresh token", i)
 					}
-				case errors.Is(err, salesforce.ErrInvalidGrant):
+				case errors.Is(err, crm.ErrInvalidGrant):
 					failed++
 				default:
 					t.Errorf("refresh %d: %v", i, err)
@@ -295,7 +281,7 @@ func TestIdentity(t *testing.T) {
 	}
 
 	srv.ExpireAccessTokens()
-	if _, err := app.Identity(context.Background(), tok); !errors.Is(err, salesforce.ErrUnauthorized) {
+	if _, err := app.Identity(context.Background(), tok); !errors.Is(err, crm.ErrUnauthorized) {
 		t.Errorf("Identity with an expired token: %v, want ErrUnauthorized (the 403 Bad_OAuth_Token)", err)
 	}
 }
@@ -310,7 +296,7 @@ func TestAuthorizeWithoutPackageIsAppNotInstalled(t *testing.T) {
 	if !errors.Is(err, salesforce.ErrAppNotInstalled) {
 		t.Fatalf("CallbackError(%v) = %v, want ErrAppNotInstalled", q, err)
 	}
-	var oe *salesforce.OAuthError
+	var oe *crm.OAuthError
 	if !errors.As(err, &oe) || oe.Code != "OAUTH_EC_APP_NOT_FOUND" || q.Get("state") != "s-42" || q.Get("code") != "" {
 		t.Errorf("callback = %v, want OAUTH_EC_APP_NOT_FOUND with the state and no code", q)
 	}
@@ -322,7 +308,7 @@ func TestRefreshAfterUninstallIsAppNotInstalled(t *testing.T) {
 	tok := connect(t, srv, app)
 	srv.SetPackageInstalled(sftest.DefaultOrgID, false)
 	_, err := app.Refresh(context.Background(), srv.URL, tok.RefreshToken)
-	if !errors.Is(err, salesforce.ErrAppNotInstalled) || errors.Is(err, salesforce.ErrInvalidGrant) {
+	if !errors.Is(err, salesforce.ErrAppNotInstalled) || errors.Is(err, crm.ErrInvalidGrant) {
 		t.Errorf("Refresh after uninstall: %v, want ErrAppNotInstalled only", err)
 	}
 }
@@ -333,7 +319,7 @@ func TestCallbackError(t *testing.T) {
 		target error
 	}{
 		{"code=abc&state=s", nil},
-		{"error=access_denied&error_description=end-user+denied+authorization&state=s", salesforce.ErrAccessDenied},
+		{"error=access_denied&error_description=end-user+denied+authorization&state=s", crm.ErrAccessDenied},
 		{"error=OAUTH_EC_APP_NOT_FOUND&error_description=x", salesforce.ErrAppNotInstalled},
 		{"error=invalid_request&error_description=missing+required+code+challenge", nil},
 	}

@@ -1,13 +1,13 @@
 package salesforce
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // The Qwoty package's Apex REST resources (docs/salesforce-package.md): the
@@ -77,11 +77,7 @@ func (r *PingReport) Step(name string) *PingStep {
 // PutConfig stores the org's embed secret and the app URL in the package's
 // protected setting.
 func (c *Client) PutConfig(ctx context.Context, secret, appURL string) (*ConfigState, error) {
-	body, err := json.Marshal(map[string]string{"secret": secret, "appUrl": appURL})
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: put Qwoty config: %w", err)
-	}
-	st, err := c.config(ctx, http.MethodPut, body)
+	st, err := c.config(ctx, http.MethodPut, map[string]string{"secret": secret, "appUrl": appURL})
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: put Qwoty config on %s: %w", c.InstanceURL, err)
 	}
@@ -106,7 +102,7 @@ func (c *Client) DeleteConfig(ctx context.Context) (*ConfigState, error) {
 	return st, nil
 }
 
-func (c *Client) config(ctx context.Context, method string, body []byte) (*ConfigState, error) {
+func (c *Client) config(ctx context.Context, method string, body any) (*ConfigState, error) {
 	var v struct {
 		OK         bool    `json:"ok"`
 		OrgID      string  `json:"orgId"`
@@ -131,7 +127,7 @@ func (c *Client) config(ctx context.Context, method string, body []byte) (*Confi
 // each step. A failed step is a report, not an error.
 func (c *Client) Ping(ctx context.Context) (*PingReport, error) {
 	var r PingReport
-	if err := c.call(ctx, http.MethodPost, PingPath, []byte("{}"), PingTimeout, &r); err != nil {
+	if err := c.call(ctx, http.MethodPost, PingPath, struct{}{}, PingTimeout, &r); err != nil {
 		return nil, fmt.Errorf("salesforce: ping from %s: %w", c.InstanceURL, err)
 	}
 	if len(r.Steps) == 0 {
@@ -140,42 +136,9 @@ func (c *Client) Ping(ctx context.Context) (*PingReport, error) {
 	return &r, nil
 }
 
-// call sends one request and decodes a 200 answer into out, or returns an
-// *APIError.
-func (c *Client) call(ctx context.Context, method, path string, body []byte, timeout time.Duration, out any) error {
-	base, err := baseURL(c.InstanceURL)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.AccessToken)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := clientOrDefault(c.HTTP).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return fmt.Errorf("read the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return parseAPIError(resp.StatusCode, data)
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("the answer is not the expected JSON: %w", err)
-	}
-	return nil
+// call sends one request and decodes a 2xx answer into out, or returns an
+// *crm.APIError.
+func (c *Client) call(ctx context.Context, method, path string, body any, timeout time.Duration, out any) error {
+	return crm.Call(ctx, crm.Request{Provider: qwoty.ProviderSalesforce, Method: method, Base: c.InstanceURL, Path: path,
+		Token: c.AccessToken, JSON: body, Timeout: timeout, HTTP: c.HTTP, Refused: apiErrors.Answer}, out)
 }

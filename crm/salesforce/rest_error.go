@@ -4,82 +4,36 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"net/http"
 	"regexp"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
-// Errors of the REST calls, matched with errors.Is against an *APIError.
-var (
-	// ErrUnauthorized: the access token expired or was revoked (401
-	// INVALID_SESSION_ID, or the identity service's 403 Bad_OAuth_Token).
-	// Refresh it and retry once.
-	ErrUnauthorized = errors.New("salesforce: session expired or invalid")
-	// ErrPackageNotInstalled: Salesforce has no Apex REST resource at the
-	// package's path: the Qwoty package is not installed in the org.
-	ErrPackageNotInstalled = errors.New("salesforce: the Qwoty package is not installed in the org")
-	// ErrInsufficientAccess: the user may not use the resource: not an
-	// admin (the package's INSUFFICIENT_ACCESS), or no access to its Apex
-	// class (Salesforce's own 403).
-	ErrInsufficientAccess = errors.New("salesforce: insufficient access")
-)
+// ErrPackageNotInstalled: Salesforce has no Apex REST resource at the
+// package's path: the Qwoty package is not installed in the org. An
+// answer matches it instead of crm.ErrNotFound.
+var ErrPackageNotInstalled = errors.New("salesforce: the Qwoty package is not installed in the org")
 
-// APIError is an error answered by the org's REST API.
-type APIError struct {
-	Status int
-	// Code is Salesforce's errorCode (INVALID_SESSION_ID, NOT_FOUND, ...)
-	// or the package's code (INSUFFICIENT_ACCESS, BAD_REQUEST).
-	Code    string
-	Message string
-	// Hint and Field come with the package's errors only.
-	Hint  string
-	Field string
-	// FromSalesforce: Salesforce answered for itself (a JSON array, before
-	// or around the Apex class) rather than the package's Apex (a JSON
-	// object with "ok": false).
-	FromSalesforce bool
-}
+// PackageSource is crm.APIError.Source when the package's Apex answered
+// rather than Salesforce.
+const PackageSource = "Qwoty package"
 
-func (e *APIError) Error() string {
-	who := "Qwoty package"
-	if e.FromSalesforce {
-		who = "Salesforce"
-	}
-	msg := fmt.Sprintf("%s answered HTTP %d", who, e.Status)
-	if e.Code != "" {
-		msg += " " + e.Code
-	}
-	if e.Field != "" {
-		msg += " (field " + e.Field + ")"
-	}
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	return msg
-}
-
-// Is maps the answer to the package's sentinels.
-func (e *APIError) Is(target error) bool {
-	badToken := e.Code == "Bad_OAuth_Token" || e.Code == "Missing_OAuth_Token"
-	switch target {
-	case ErrUnauthorized:
-		return e.Status == 401 || badToken
-	case ErrPackageNotInstalled:
-		return e.Status == 404 && e.FromSalesforce && e.Code == "NOT_FOUND"
-	case ErrInsufficientAccess:
-		return e.Status == 403 && !badToken && (e.FromSalesforce || e.Code == "INSUFFICIENT_ACCESS")
-	}
-	return false
-}
+// apiErrors reads the org's refusals: Salesforce's own, and the package's.
+var apiErrors = crm.APIErrors{Provider: qwoty.ProviderSalesforce, Read: readAPIError}
 
 // bareCode is a body made of one code, as the identity service answers.
 var bareCode = regexp.MustCompile(`^[A-Za-z_]{1,64}$`)
 
-// parseAPIError reads an error answer: Salesforce's array
-// [{"message","errorCode"}], the package's object {"ok":false,"code",...},
-// a bare code, or anything else (a proxy's page).
-func parseAPIError(status int, body []byte) *APIError {
-	e := &APIError{Status: status}
+// readAPIError reads an error answer: Salesforce's array
+// [{"message","errorCode"}], the package's object {"ok":false,"code",...}
+// (Source "Qwoty package"), or a bare code. Anything else (a proxy's page)
+// is left to crm.APIErrors, and means no more than its status, except that
+// a 403 is not taken for Salesforce's.
+func readAPIError(e *crm.APIError, body []byte) {
 	trimmed := bytes.TrimSpace(body)
+	fromSalesforce := false
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		var list []struct {
@@ -87,8 +41,7 @@ func parseAPIError(status int, body []byte) *APIError {
 			ErrorCode string `json:"errorCode"`
 		}
 		if json.Unmarshal(trimmed, &list) == nil && len(list) > 0 {
-			e.FromSalesforce, e.Code, e.Message = true, list[0].ErrorCode, list[0].Message
-			return e
+			fromSalesforce, e.Code, e.Message = true, list[0].ErrorCode, list[0].Message
 		}
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		var obj struct {
@@ -98,16 +51,33 @@ func parseAPIError(status int, body []byte) *APIError {
 			Field   *string `json:"field"`
 		}
 		if json.Unmarshal(trimmed, &obj) == nil && obj.Code != "" {
-			e.Code, e.Message, e.Hint = obj.Code, obj.Message, obj.Hint
+			e.Source, e.Code, e.Message, e.Hint = PackageSource, obj.Code, obj.Message, obj.Hint
 			if obj.Field != nil {
 				e.Field = *obj.Field
 			}
-			return e
 		}
 	case bareCode.Match(trimmed):
-		e.FromSalesforce, e.Code = true, string(trimmed)
-		return e
+		fromSalesforce, e.Code = true, string(trimmed)
 	}
-	e.Message = snippet(body)
-	return e
+	e.Kinds = apiKinds(e, fromSalesforce)
+}
+
+// apiKinds says what an answer means. The identity service refuses an
+// expired token with a 403 Bad_OAuth_Token, not a 401; Salesforce's own
+// 404 NOT_FOUND on the package's path is a missing package, not a missing
+// record; its 403 REQUEST_LIMIT_EXCEEDED is the org's API limit; any other
+// 403 of its own is insufficient access, but one of the package's only
+// when it says INSUFFICIENT_ACCESS, and an unreadable one never.
+func apiKinds(e *crm.APIError, fromSalesforce bool) []error {
+	switch {
+	case e.Status == http.StatusUnauthorized || e.Code == "Bad_OAuth_Token" || e.Code == "Missing_OAuth_Token":
+		return []error{crm.ErrUnauthorized}
+	case e.Status == http.StatusNotFound && fromSalesforce && e.Code == "NOT_FOUND":
+		return []error{ErrPackageNotInstalled}
+	case e.Status == http.StatusForbidden && fromSalesforce && e.Code == "REQUEST_LIMIT_EXCEEDED":
+		return []error{crm.ErrRateLimited}
+	case e.Status == http.StatusForbidden && !fromSalesforce && e.Code != "INSUFFICIENT_ACCESS":
+		return []error{}
+	}
+	return crm.StatusKinds(e.Status)
 }

@@ -68,9 +68,9 @@ func TestPutConfigRefusals(t *testing.T) {
 	t.Run("not an admin", func(t *testing.T) {
 		srv := sftest.New(t, sftest.Options{LoginAs: sftest.DefaultRepID})
 		_, err := clientFor(connect(t, srv, newApp())).PutConfig(ctx, secret, "https://quotes.example.com")
-		var ae *salesforce.APIError
-		if !errors.Is(err, salesforce.ErrInsufficientAccess) || !errors.As(err, &ae) ||
-			ae.Status != 403 || ae.Code != "INSUFFICIENT_ACCESS" || ae.FromSalesforce || !strings.Contains(ae.Message, "rep@acme.example") {
+		var ae *crm.APIError
+		if !errors.Is(err, crm.ErrForbidden) || !errors.As(err, &ae) ||
+			ae.Status != 403 || ae.Code != "INSUFFICIENT_ACCESS" || ae.Source != salesforce.PackageSource || !strings.Contains(ae.Message, "rep@acme.example") {
 			t.Errorf("PutConfig as a rep: %v, want the package's 403 INSUFFICIENT_ACCESS naming the user", err)
 		}
 		if rec := srv.Config(sftest.DefaultOrgID); rec.Configured {
@@ -81,8 +81,8 @@ func TestPutConfigRefusals(t *testing.T) {
 		srv := sftest.New(t, sftest.Options{Orgs: []sftest.Org{{ID: sftest.DefaultOrgID, MyDomain: "acme",
 			Users: []sftest.User{{ID: sftest.DefaultAdminID, Username: "admin@acme.example", Admin: true, NoClassAccess: true}}}}})
 		_, err := clientFor(connect(t, srv, newApp())).PutConfig(ctx, secret, "https://quotes.example.com")
-		var ae *salesforce.APIError
-		if !errors.Is(err, salesforce.ErrInsufficientAccess) || !errors.As(err, &ae) || !ae.FromSalesforce {
+		var ae *crm.APIError
+		if !errors.Is(err, crm.ErrForbidden) || !errors.As(err, &ae) || ae.Source != "" {
 			t.Errorf("PutConfig without class access: %v, want Salesforce's own 403", err)
 		}
 	})
@@ -91,12 +91,12 @@ func TestPutConfigRefusals(t *testing.T) {
 		c := clientFor(connect(t, srv, newApp()))
 		srv.SetPackageInstalled(sftest.DefaultOrgID, false)
 		_, err := c.PutConfig(ctx, secret, "https://quotes.example.com")
-		var ae *salesforce.APIError
+		var ae *crm.APIError
 		if !errors.Is(err, salesforce.ErrPackageNotInstalled) || !errors.As(err, &ae) || ae.Code != "NOT_FOUND" ||
 			!strings.Contains(ae.Message, "Could not find a match for URL") {
 			t.Errorf("PutConfig without the package: %v, want 404 NOT_FOUND", err)
 		}
-		if errors.Is(err, salesforce.ErrUnauthorized) || errors.Is(err, salesforce.ErrInsufficientAccess) {
+		if errors.Is(err, crm.ErrUnauthorized) || errors.Is(err, crm.ErrForbidden) {
 			t.Errorf("a 404 also matched another sentinel: %v", err)
 		}
 	})
@@ -106,8 +106,8 @@ func TestPutConfigRefusals(t *testing.T) {
 		tok := connect(t, srv, app)
 		srv.ExpireAccessTokens()
 		_, err := clientFor(tok).PutConfig(ctx, secret, "https://quotes.example.com")
-		var ae *salesforce.APIError
-		if !errors.Is(err, salesforce.ErrUnauthorized) || !errors.As(err, &ae) || ae.Code != "INVALID_SESSION_ID" || !ae.FromSalesforce {
+		var ae *crm.APIError
+		if !errors.Is(err, crm.ErrUnauthorized) || !errors.As(err, &ae) || ae.Code != "INVALID_SESSION_ID" || ae.Source != "" {
 			t.Fatalf("PutConfig with an expired token: %v, want 401 INVALID_SESSION_ID", err)
 		}
 		tok, err = app.Refresh(ctx, srv.URL, tok.RefreshToken)
@@ -121,11 +121,11 @@ func TestPutConfigRefusals(t *testing.T) {
 	t.Run("app URL with a path", func(t *testing.T) {
 		srv := sftest.New(t, sftest.Options{})
 		_, err := clientFor(connect(t, srv, newApp())).PutConfig(ctx, secret, "https://quotes.example.com/")
-		var ae *salesforce.APIError
+		var ae *crm.APIError
 		if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != "BAD_REQUEST" || ae.Field != "appUrl" || ae.Hint == "" {
 			t.Fatalf("PutConfig with a trailing slash: %v, want 400 BAD_REQUEST on appUrl", err)
 		}
-		for _, s := range []error{salesforce.ErrUnauthorized, salesforce.ErrPackageNotInstalled, salesforce.ErrInsufficientAccess} {
+		for _, s := range []error{crm.ErrUnauthorized, salesforce.ErrPackageNotInstalled, crm.ErrForbidden} {
 			if errors.Is(err, s) {
 				t.Errorf("a BAD_REQUEST matched %v", s)
 			}
@@ -333,7 +333,7 @@ func TestPingErrors(t *testing.T) {
 	srv := sftest.New(t, sftest.Options{})
 	tok := connect(t, srv, newApp())
 	srv.ExpireAccessTokens()
-	if _, err := clientFor(tok).Ping(context.Background()); !errors.Is(err, salesforce.ErrUnauthorized) {
+	if _, err := clientFor(tok).Ping(context.Background()); !errors.Is(err, crm.ErrUnauthorized) {
 		t.Errorf("Ping with an expired token: %v, want ErrUnauthorized", err)
 	}
 }

@@ -60,7 +60,7 @@ func TestSalesforceAdapterThroughTheSession(t *testing.T) {
 	a := salesforce.NewAdapter(salesforce.Options{ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret,
 		RedirectURL: sftest.DefaultCallbackURL, LoginURL: emu.URL})
 	db := storetest.New(t)
-	conn := connect(t, db, a, firstAdmin(t, db))
+	conn := connect(t, db, a, firstAdmin(t, db), sftest.DefaultCallbackURL)
 	if conn.ExternalID != sftest.DefaultOrgID || conn.InstanceURL == "" {
 		t.Fatalf("connection %+v: want the emulator's org", conn)
 	}
@@ -117,7 +117,7 @@ func TestPipedriveAdapterThroughTheSession(t *testing.T) {
 	a := pipedrive.NewAdapter(pipedrive.Options{ClientID: pdtest.DefaultClientID, ClientSecret: pdtest.DefaultClientSecret,
 		RedirectURL: pdtest.DefaultCallbackURL, OAuthURL: pd.URL})
 	db := storetest.New(t)
-	conn := connect(t, db, a, firstAdmin(t, db))
+	conn := connect(t, db, a, firstAdmin(t, db), pdtest.DefaultCallbackURL)
 	if conn.ExternalID != strconv.Itoa(pdtest.DefaultCompanyID) || conn.InstanceURL != pd.URL {
 		t.Fatalf("connection %+v: want the emulator's company at its api_domain", conn)
 	}

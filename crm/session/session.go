@@ -92,11 +92,10 @@ func (r *refresher) refresh(ctx context.Context, loginURL, refreshToken string) 
 
 // tokenError says why no token could be had.
 func (s *Session) tokenError(ctx context.Context, r *refresher, err error) error {
-	name := s.a.Info().Name
 	if r.rejected != nil {
-		return &qwoty.Error{Code: qwoty.CodeRefreshRejected, Message: name + " refused the connection's refresh token",
-			Hint: "Reconnect from Settings → Integrations, approving access when " + name + " asks.",
-			Err:  errors.Join(store.ErrRefreshRejected, r.rejected)}
+		e := qwoty.E(qwoty.CodeRefreshRejected, "%s refused the connection's refresh token", s.a.Info().Name)
+		e.Err = errors.Join(store.ErrRefreshRejected, r.rejected)
+		return e
 	}
 	if qwoty.ErrorCode(err) != qwoty.CodeOrgDisconnected {
 		return err
@@ -104,8 +103,9 @@ func (s *Session) tokenError(ctx context.Context, r *refresher, err error) error
 	// The store says the same of a connection that is disconnected and of
 	// one that holds no token: look which.
 	if c, cerr := s.st.ConnectionByID(ctx, s.conn.ID); cerr == nil && c.Status != qwoty.ConnectionDisconnected {
-		return &qwoty.Error{Code: qwoty.CodeNoOAuthToken, Message: "this connection holds no OAuth token: it was made with `qwoty connection add`",
-			Hint: "Reconnect from Settings → Integrations, signing in to " + name + ".", Err: err}
+		e := qwoty.E(qwoty.CodeNoOAuthToken, "this connection holds no OAuth token: it was made with `qwoty connection add`")
+		e.Err = err
+		return e
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package session_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
+	"github.com/qwoty/companion/crm/oauthtest"
 	"github.com/qwoty/companion/crm/session"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -63,13 +63,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.wsID, e.by = admin.WorkspaceID, admin.ID
-	e.conn = connect(t, e.db, e.adapter, admin)
+	e.conn = connect(t, e.db, e.adapter, admin, hstest.DefaultRedirectURL)
 	return e
 }
 
 // connect runs the adapter's OAuth flow against its emulator, as the
-// console does, and saves the connection.
-func connect(t *testing.T, db *store.DB, a crm.Adapter, admin *qwoty.User) *qwoty.Connection {
+// console does, and saves the connection. redirectURL is the adapter's.
+func connect(t *testing.T, db *store.DB, a crm.Adapter, admin *qwoty.User, redirectURL string) *qwoty.Connection {
 	t.Helper()
 	o := a.OAuth()
 	b, err := o.Begin(url.Values{})
@@ -80,20 +80,11 @@ func connect(t *testing.T, db *store.DB, a crm.Adapter, admin *qwoty.User) *qwot
 	if err != nil {
 		t.Fatal(err)
 	}
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(to)
-	if err != nil {
+	q := oauthtest.Authorize(t, to, redirectURL)
+	if err := o.CallbackError(q); err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	if err := o.CallbackError(loc.Query()); err != nil {
-		t.Fatal(err)
-	}
-	g, err := o.Exchange(ctx, b, loc.Query().Get("code"))
+	g, err := o.Exchange(ctx, b, q.Get("code"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,13 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
+	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/store"
@@ -89,7 +92,60 @@ func Open(t testing.TB, url string, opt store.Options) *store.DB {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	o := &opened{url: url}
+	registry.Store(db, o)
+	t.Cleanup(func() {
+		registry.Delete(db)
+		o.close()
+	})
 	return db
+}
+
+// registry maps each DB Open made (*store.DB) to its *opened.
+var registry sync.Map
+
+// opened is a DB Open made: its URL, and the pool Pool opened on it.
+type opened struct {
+	url  string
+	once sync.Once
+	pool *pgxpool.Pool
+	err  error
+}
+
+func (o *opened) close() {
+	o.once.Do(func() {}) // no pool opens after this
+	if o.pool != nil {
+		o.pool.Close()
+	}
+}
+
+// Pool is a pool on the database of db, which Open made, for a test to
+// read or write what the store's API does not (a sealed column as stored,
+// a row made stale): the store itself exposes no pgx type. It is opened
+// once per DB and closed with it.
+func Pool(t testing.TB, db *store.DB) *pgxpool.Pool {
+	t.Helper()
+	v, ok := registry.Load(db)
+	if !ok {
+		t.Fatal("storetest: Pool: the DB was not opened by storetest.Open (or is closed)")
+	}
+	o := v.(*opened)
+	o.once.Do(func() {
+		cfg, err := pgxpool.ParseConfig(o.url)
+		if err != nil {
+			o.err = err
+			return
+		}
+		cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+			pgxdecimal.Register(c.TypeMap())
+			return nil
+		}
+		o.pool, o.err = pgxpool.NewWithConfig(context.Background(), cfg)
+	})
+	if o.err != nil || o.pool == nil {
+		t.Fatalf("storetest: Pool: %v", o.err)
+	}
+	return o.pool
 }
 
 func redact(s string) string {

@@ -50,7 +50,7 @@ func OnObjectType(t string) CardOption { return func(c *cardRequest) { c.objectT
 // or user is not the emulator's, or appURL is not a URL: HubSpot calls only
 // for its own portals and users.
 func (s *Server) SignedCardRequest(appURL string, portalID, userID int64, dealID string, opts ...CardOption) *http.Request {
-	c := cardRequest{at: s.now(), secret: s.opts.App.ClientSecret, objectType: "DEAL"}
+	c := cardRequest{at: s.Now(), secret: s.opts.App.ClientSecret, objectType: "DEAL"}
 	for _, o := range opts {
 		o(&c)
 	}

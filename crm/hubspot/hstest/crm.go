@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/qwoty/companion/crm/emulator"
 )
 
 // objectTypes are the CRM objects the emulator serves, with the scope that
@@ -27,9 +29,7 @@ const createdStamp = "2026-01-15T09:30:00.000Z"
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request) {
 	typ, id := r.PathValue("type"), r.PathValue("id")
 	ot, known := objectTypes[typ]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["read:"+typ]++
+	s.calls.Add("read:" + typ)
 	a, ok := s.bearer(w, r)
 	if !ok {
 		return
@@ -38,11 +38,11 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "", "Unable to infer object type from: "+typ)
 		return
 	}
-	if !slices.Contains(a.scopes, ot.scope) {
+	if !slices.Contains(a.Grant.scopes, ot.scope) {
 		writeJSON(w, http.StatusForbidden, map[string]any{
 			"status":        "error",
 			"message":       "This app hasn't been granted all required scopes to make this call.",
-			"correlationId": uuid(),
+			"correlationId": emulator.UUID(),
 			"errors": []any{map[string]any{
 				"message": "One or more of the following scopes are required.",
 				"context": map[string][]string{"requiredGranularScopes": {ot.scope}},
@@ -51,7 +51,9 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	props, assoc, found := s.record(a.user.portal, typ, id)
+	s.mu.Lock()
+	props, assoc, found := s.record(a.Grant.user.portal, typ, id)
+	s.mu.Unlock()
 	if !found {
 		// Assumed category: the v3 objects API answers a bare "resource
 		// not found" with a 404.
@@ -156,31 +158,29 @@ func splitList(values []string) []string {
 }
 
 // bearer returns the live access token of an API request, or answers 401.
-// s.mu is held.
-func (s *Server) bearer(w http.ResponseWriter, r *http.Request) (*accessToken, bool) {
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request) (emulator.Access[grant], bool) {
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	a, ok := s.access[strings.TrimSpace(tok)]
-	if !strings.EqualFold(scheme, "Bearer") || !ok || a.revoked {
+	if !strings.EqualFold(scheme, "Bearer") {
+		tok = ""
+	}
+	a, state := s.tokens.Authenticate(r, strings.TrimSpace(tok))
+	switch state {
+	case emulator.Unknown, emulator.Revoked:
 		apiError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION",
 			"Authentication credentials not found. This API supports OAuth 2.0 authentication.")
-		return nil, false
-	}
-	if now := s.now(); a.expired || !now.Before(a.expires) {
-		ago := now.Sub(a.expires)
-		if a.expired && ago < 0 {
-			ago = 0
-		}
+		return a, false
+	case emulator.Expired:
 		// Wording assumed from HubSpot's observed answer.
 		apiError(w, http.StatusUnauthorized, "EXPIRED_AUTHENTICATION",
-			fmt.Sprintf("The OAuth token used to make this call expired %d second(s) ago.", int64(ago/time.Second)))
-		return nil, false
+			fmt.Sprintf("The OAuth token used to make this call expired %d second(s) ago.", int64(s.Now().Sub(a.Expires)/time.Second)))
+		return a, false
 	}
 	return a, true
 }
 
 // apiError answers HubSpot's documented error shape.
 func apiError(w http.ResponseWriter, status int, category, message string) {
-	body := map[string]any{"status": "error", "message": message, "correlationId": uuid()}
+	body := map[string]any{"status": "error", "message": message, "correlationId": emulator.UUID()}
 	if category != "" {
 		body["category"] = category
 	}

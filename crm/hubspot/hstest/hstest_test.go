@@ -10,33 +10,18 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 )
 
 // These tests check the emulator against HubSpot's documented behaviour on
 // the wire, without the client.
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *emulator.Clock {
+	return emulator.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 }
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -462,5 +447,33 @@ func TestSignedCardRequestOnlyForHubSpotsOwnUsers(t *testing.T) {
 			}()
 			call()
 		})
+	}
+}
+
+// The base's faults answer in HubSpot's shape: a 429 is the documented
+// rate-limit answer, with Retry-After.
+func TestInjectedRateLimit(t *testing.T) {
+	srv := hstest.New(t, hstest.Options{})
+	at := tokens(t, srv)["access_token"].(string)
+	if err := srv.Inject(emulator.Fault{Route: "GET /crm/v3/objects/{type}/{id}", Times: 1, Status: 429, RetryAfter: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/crm/v3/objects/deals/"+hstest.DefaultDealID, nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	json.NewDecoder(resp.Body).Decode(&v)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "10" || v["errorType"] != "RATE_LIMIT" || v["status"] != "error" || v["policyName"] == nil {
+		t.Errorf("read under a 429 fault: %d Retry-After %q %v, want HubSpot's rate-limit answer", resp.StatusCode, resp.Header.Get("Retry-After"), v)
+	}
+	if status, v := get(t, srv, "/crm/v3/objects/deals/"+hstest.DefaultDealID, at); status != http.StatusOK {
+		t.Errorf("the next read: %d %v, want 200", status, v)
+	}
+	if n := srv.Reads("deals"); n != 1 {
+		t.Errorf("Reads(deals) = %d, want 1: the injected answer never reached the CRM", n)
 	}
 }

@@ -2,7 +2,6 @@ package hstest
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"html"
 	"mime"
 	"net/http"
@@ -10,27 +9,18 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/qwoty/companion/crm/emulator"
 )
 
-type authCode struct {
-	user        *user
-	redirectURI string
-	scopes      []string
-	expires     time.Time
-}
+// contentType is how HubSpot labels its JSON.
+const contentType = "application/json;charset=utf-8"
 
-type accessToken struct {
-	user    *user
-	scopes  []string
-	expires time.Time
-	expired bool // ended by ExpireAccessTokens
-	revoked bool // ended by Uninstall
-}
-
-type refreshToken struct {
-	user    *user
-	scopes  []string
-	revoked bool
+// grant is what a code or a token of the emulator stands for: the user who
+// installed the app in their portal, and the scopes granted.
+type grant struct {
+	user   *user
+	scopes []string
 }
 
 // authorize is GET /oauth/authorize on the app host. The browser is assumed
@@ -58,26 +48,16 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	u := s.loginAs
+	s.mu.Unlock()
 	if !u.Installer {
-		s.mu.Unlock()
 		errorPage(w, http.StatusForbidden, "Only a Super Admin or a user with HubSpot Marketplace Access can install apps.")
 		return
 	}
-	code := uuid()
-	s.codes[code] = &authCode{user: u, redirectURI: redirectURI, scopes: scopes, expires: s.now().Add(s.opts.CodeTTL)}
-	s.mu.Unlock()
-
-	params := url.Values{"code": {code}}
+	params := url.Values{"code": {s.tokens.NewCode(grant{user: u, scopes: scopes}, redirectURI, "")}}
 	if state := q.Get("state"); state != "" {
 		params.Set("state", state)
 	}
-	to, _ := url.Parse(redirectURI) // a registered redirect URL parses
-	merged := to.Query()
-	for k, v := range params {
-		merged[k] = v
-	}
-	to.RawQuery = merged.Encode()
-	http.Redirect(w, r, to.String(), http.StatusFound)
+	emulator.Redirect(w, r, redirectURI, params)
 }
 
 // grantedScopes checks an install URL's scopes against the app: scope must
@@ -114,9 +94,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	grant := f.Get("grant_type")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["token:"+grant]++
+	s.calls.Add("token:" + grant)
 	if !s.clientOK(w, f) {
 		return
 	}
@@ -131,54 +109,49 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) codeGrant(w http.ResponseWriter, f url.Values) {
-	c, ok := s.codes[f.Get("code")]
-	if !ok {
-		oauthError(w, "invalid_grant", "BAD_AUTH_CODE", "missing or unknown auth code")
-		return
-	}
 	// A code is spent by any attempt (assumed; RFC 6749 asks that codes be
 	// single-use).
-	delete(s.codes, f.Get("code"))
-	if !s.now().Before(c.expires) {
+	c, state := s.tokens.Redeem(f.Get("code"))
+	switch state {
+	case emulator.Unknown:
+		oauthError(w, "invalid_grant", "BAD_AUTH_CODE", "missing or unknown auth code")
+		return
+	case emulator.Expired:
 		oauthError(w, "invalid_grant", "BAD_AUTH_CODE", "auth code is expired")
 		return
 	}
-	if f.Get("redirect_uri") != c.redirectURI {
+	if f.Get("redirect_uri") != c.RedirectURI {
 		oauthError(w, "invalid_grant", "BAD_REDIRECT_URI", "redirect URI does not match initial auth code URI")
 		return
 	}
-	// HubSpot refresh tokens carry the account's data centre first.
-	rt := "na1-" + uuid()
-	s.refresh[rt] = &refreshToken{user: c.user, scopes: c.scopes}
-	s.issue(w, c.user, c.scopes, rt)
+	s.issue(w, c.Grant, s.tokens.NewRefresh(c.Grant))
 }
 
 func (s *Server) refreshGrant(w http.ResponseWriter, f url.Values) {
 	rt := f.Get("refresh_token")
-	t, ok := s.refresh[rt]
-	if !ok || t.revoked {
+	g, ok := s.tokens.UseRefresh(rt)
+	if !ok {
 		// The wording of HubSpot's changelog example.
 		oauthError(w, "invalid_grant", "BAD_REFRESH_TOKEN", "refresh token is invalid, expired or revoked")
 		return
 	}
 	// HubSpot refresh tokens do not rotate: the same one comes back.
-	s.issue(w, t.user, t.scopes, rt)
+	s.issue(w, g, rt)
 }
 
 // issue answers a token response: the versioned API's AccessTokenResponse.
-func (s *Server) issue(w http.ResponseWriter, u *user, scopes []string, refresh string) {
-	at := "CO" + randomToken(96)
-	s.access[at] = &accessToken{user: u, scopes: scopes, expires: s.now().Add(s.opts.AccessTokenTTL)}
+func (s *Server) issue(w http.ResponseWriter, g grant, refresh string) {
+	a := s.tokens.Issue(g, refresh)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token":  at,
+		"access_token":  a.Token,
 		"refresh_token": refresh,
 		"expires_in":    int64(s.opts.AccessTokenTTL / time.Second),
 		"token_type":    "bearer",
 		"token_use":     "access_token",
-		"hub_id":        u.portal.ID,
-		"user_id":       u.ID,
-		"scopes":        scopes,
+		"hub_id":        g.user.portal.ID,
+		"user_id":       g.user.ID,
+		"scopes":        g.scopes,
 	})
 }
 
@@ -188,45 +161,39 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["introspect"]++
+	s.calls.Add("introspect")
 	if !s.clientOK(w, f) {
 		return
 	}
-	tok, hint, now := f.Get("token"), f.Get("token_type_hint"), s.now()
-	if a, ok := s.access[tok]; ok && hint != "refresh_token" && a.live(now) {
-		u := a.user
+	tok, hint, now := f.Get("token"), f.Get("token_type_hint"), s.Now()
+	if a, state := s.tokens.LookupAccess(tok); state == emulator.Live && hint != "refresh_token" {
+		u := a.Grant.user
 		writeJSON(w, http.StatusOK, map[string]any{
 			"active": true, "token_use": "access_token", "token": tok, "token_type": "bearer",
 			"client_id": s.opts.App.ClientID, "app_id": s.opts.App.ID,
 			"hub_id": u.portal.ID, "hub_domain": u.portal.Domain, "user_id": u.ID, "user": u.Email,
-			"scopes": a.scopes, "expires_in": int64(a.expires.Sub(now) / time.Second),
+			"scopes": a.Grant.scopes, "expires_in": int64(a.Expires.Sub(now) / time.Second),
 			"is_private_distribution": false,
 			"signed_access_token": map[string]any{
 				"appId": s.opts.App.ID, "hubId": u.portal.ID, "userId": u.ID, "installingUserId": u.ID,
-				"expiresAt": a.expires.UnixMilli(), "scopes": strings.Join(a.scopes, ","), "hublet": "na1",
+				"expiresAt": a.Expires.UnixMilli(), "scopes": strings.Join(a.Grant.scopes, ","), "hublet": "na1",
 			},
 		})
 		return
 	}
-	if t, ok := s.refresh[tok]; ok && hint != "access_token" && !t.revoked {
-		u := t.user
+	if g, ok := s.tokens.LookupRefresh(tok); ok && hint != "access_token" {
+		u := g.user
 		writeJSON(w, http.StatusOK, map[string]any{
 			"active": true, "token_use": "refresh_token", "token": tok, "token_type": "refresh",
 			"client_id": s.opts.App.ClientID, "app_id": s.opts.App.ID,
 			"hub_id": u.portal.ID, "hub_domain": u.portal.Domain, "user_id": u.ID, "user": u.Email,
-			"scopes": t.scopes,
+			"scopes": g.scopes,
 		})
 		return
 	}
 	// RFC 7662: an unknown, expired or revoked token is only inactive
 	// (assumed for HubSpot, whose docs show only the active answer).
 	writeJSON(w, http.StatusOK, map[string]any{"active": false})
-}
-
-func (a *accessToken) live(now time.Time) bool {
-	return !a.expired && !a.revoked && now.Before(a.expires)
 }
 
 // form reads a form body. The versioned OAuth API takes its parameters in
@@ -246,7 +213,7 @@ func (s *Server) form(w http.ResponseWriter, r *http.Request) (url.Values, bool)
 }
 
 // clientOK authenticates the app by its body parameters; it answers the
-// error itself. s.mu is held.
+// error itself.
 func (s *Server) clientOK(w http.ResponseWriter, f url.Values) bool {
 	app := s.opts.App
 	if f.Get("client_id") != app.ClientID {
@@ -266,9 +233,8 @@ func (s *Server) clientOK(w http.ResponseWriter, f url.Values) bool {
 // them (changelog "New OAuth v3 API endpoints and standardized error
 // responses").
 func oauthError(w http.ResponseWriter, code, status, message string) {
-	writeJSON(w, http.StatusBadRequest, map[string]string{
-		"error": code, "error_description": message, "status": status, "message": message, "correlationId": uuid(),
-	})
+	emulator.OAuthError(w, contentType, code, message,
+		map[string]any{"status": status, "message": message, "correlationId": emulator.UUID()})
 }
 
 func errorPage(w http.ResponseWriter, status int, message string) {
@@ -277,10 +243,4 @@ func errorPage(w http.ResponseWriter, status int, message string) {
 	w.Write([]byte("<!doctype html><title>HubSpot</title><h1>Couldn't complete the connection</h1><p>" + html.EscapeString(message) + "</p>"))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { emulator.JSON(w, contentType, status, v) }

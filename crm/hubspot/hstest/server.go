@@ -9,22 +9,23 @@
 // against it meets the same failures in a real portal. Where HubSpot's
 // behaviour is undocumented the choice is marked "assumed" next to the code.
 //
+// The listener, the token store, the fault hooks and the ledger of writes
+// are the emulator base's (crm/emulator): a Server has its Inject, Writes,
+// ExpireAccessToken and the rest.
+//
 // Tests call New; a dev server calls Start and Close.
 package hstest
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
+	"cmp"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
-	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/hubspot"
 )
 
@@ -133,20 +134,17 @@ type Options struct {
 // Server is a running emulator. Its URL serves as both HubSpot hosts: the
 // app host (authorize) and the API host (tokens, CRM).
 type Server struct {
-	URL string
+	emulator.Base
 
-	ts   *httptest.Server
-	opts Options
-	now  func() time.Time
+	opts   Options
+	tokens *emulator.Tokens[grant]
+	// calls counts the calls of TokenCalls, IntrospectCalls and Reads.
+	calls emulator.Counter
 
 	mu      sync.Mutex
 	portals map[int64]*portal
 	users   map[int64]*user
 	loginAs *user
-	codes   map[string]*authCode
-	access  map[string]*accessToken
-	refresh map[string]*refreshToken
-	calls   map[string]int
 }
 
 type portal struct {
@@ -161,68 +159,68 @@ type user struct {
 }
 
 // New starts a Server for a test and closes it when the test ends.
-func New(t testing.TB, opts Options) *Server {
+func New(t emulator.T, opts Options) *Server {
 	t.Helper()
-	s, err := Start(opts)
-	if err != nil {
-		t.Fatalf("hstest: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return emulator.ForTest(t, func() (*Server, error) { return Start(opts) })
 }
 
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
-	s := &Server{
-		opts: opts, now: opts.Now,
-		portals: map[int64]*portal{}, users: map[int64]*user{},
-		codes: map[string]*authCode{}, access: map[string]*accessToken{},
-		refresh: map[string]*refreshToken{}, calls: map[string]int{},
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.opts.CodeTTL == 0 {
-		s.opts.CodeTTL = CodeTTL
-	}
-	if s.opts.AccessTokenTTL == 0 {
-		s.opts.AccessTokenTTL = AccessTokenTTL
-	}
+	s := &Server{opts: opts, portals: map[int64]*portal{}, users: map[int64]*user{}}
+	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
+	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
 	if err := s.setup(); err != nil {
 		return nil, err
 	}
-	s.ts = httptest.NewUnstartedServer(s.routes())
-	if opts.Addr != "" {
-		l, err := net.Listen("tcp", opts.Addr)
-		if err != nil {
-			s.ts.Listener.Close()
-			return nil, fmt.Errorf("hstest: listen on %s: %w", opts.Addr, err)
-		}
-		s.ts.Listener.Close()
-		s.ts.Listener = l
+	s.tokens = emulator.NewTokens(emulator.TokenConfig[grant]{
+		Now:       s.Now,
+		CodeTTL:   s.opts.CodeTTL,
+		AccessTTL: s.opts.AccessTokenTTL,
+		Account:   func(g grant) string { return strconv.FormatInt(g.user.portal.ID, 10) },
+		NewCode:   func(grant) string { return emulator.UUID() },
+		NewAccess: func(grant) string { return "CO" + emulator.RandomBase64(96) },
+		// HubSpot refresh tokens carry the account's data centre first.
+		NewRefresh: func(grant) string { return "na1-" + emulator.UUID() },
+	})
+	err := emulator.Start(&s.Base, emulator.Config{Name: "hstest", Addr: opts.Addr, Now: opts.Now,
+		Tokens: s.tokens, FaultAnswer: faultAnswer}, s.routes())
+	if err != nil {
+		return nil, err
 	}
-	s.ts.Start()
-	s.URL = s.ts.URL
 	return s, nil
 }
-
-// Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
 
 // App returns the app as configured, defaults filled in.
 func (s *Server) App() App { return s.opts.App }
 
+// routes lists every endpoint. The token endpoints, whose bodies carry the
+// client secret and tokens, are marked so that the ledger keeps no body of
+// theirs.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+hubspot.AuthorizePath, s.authorize)
 	// The versioned OAuth API answers under its date and under v3, the
 	// same operation (HubSpot's API spec lists both paths for each).
-	for _, version := range []string{"2026-03", "v3"} {
-		mux.HandleFunc("POST /oauth/"+version+"/token", s.token)
-		mux.HandleFunc("POST /oauth/"+version+"/token/introspect", s.introspect)
-	}
+	mux.HandleFunc("POST /oauth/2026-03/token", emulator.Credentials(s.token))
+	mux.HandleFunc("POST /oauth/v3/token", emulator.Credentials(s.token))
+	mux.HandleFunc("POST /oauth/2026-03/token/introspect", emulator.Credentials(s.introspect))
+	mux.HandleFunc("POST /oauth/v3/token/introspect", emulator.Credentials(s.introspect))
 	mux.HandleFunc("GET /crm/v3/objects/{type}/{id}", s.readObject)
 	return mux
+}
+
+// faultAnswer answers an injected error status in HubSpot's error shape. A
+// 429 is the documented rate-limit answer (the ten-second policy's name is
+// observed); the other messages are assumed.
+func faultAnswer(w http.ResponseWriter, status int) {
+	if status == http.StatusTooManyRequests {
+		writeJSON(w, status, map[string]any{
+			"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
+			"errorType": "RATE_LIMIT", "correlationId": emulator.UUID(), "policyName": "TEN_SECONDLY_ROLLING",
+		})
+		return
+	}
+	apiError(w, status, "", http.StatusText(status))
 }
 
 func (s *Server) setup() error {
@@ -317,50 +315,25 @@ func (s *Server) PutCompany(portalID int64, c Company) {
 	s.mustPortal(portalID).companies[c.ID] = c
 }
 
-// ExpireAccessTokens ends every access token issued so far, as 30 minutes
-// passing does; refresh tokens stay valid.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range s.access {
-		a.expired = true
-	}
-}
-
 // Uninstall removes the app from a portal: its refresh and access tokens
 // stop working.
 func (s *Server) Uninstall(portalID int64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.mustPortal(portalID)
-	for _, r := range s.refresh {
-		if r.user.portal == p {
-			r.revoked = true
-		}
-	}
-	for _, a := range s.access {
-		if a.user.portal == p {
-			a.revoked = true
-		}
-	}
+	s.mustPortal(portalID)
+	s.mu.Unlock()
+	s.tokens.RevokeAccount(strconv.FormatInt(portalID, 10))
 }
 
 // TokenCalls counts the token endpoint's calls for a grant type
 // ("authorization_code", "refresh_token"), failed ones included.
-func (s *Server) TokenCalls(grant string) int { return s.count("token:" + grant) }
+func (s *Server) TokenCalls(grant string) int { return s.calls.Get("token:" + grant) }
 
 // IntrospectCalls counts the introspection endpoint's calls.
-func (s *Server) IntrospectCalls() int { return s.count("introspect") }
+func (s *Server) IntrospectCalls() int { return s.calls.Get("introspect") }
 
 // Reads counts the CRM reads of an object type ("deals", "companies"),
 // refused ones included.
-func (s *Server) Reads(objectType string) int { return s.count("read:" + objectType) }
-
-func (s *Server) count(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[key]
-}
+func (s *Server) Reads(objectType string) int { return s.calls.Get("read:" + objectType) }
 
 func (s *Server) mustPortal(id int64) *portal {
 	p := s.portals[id]
@@ -368,21 +341,4 @@ func (s *Server) mustPortal(id int64) *portal {
 		panic(fmt.Sprintf("hstest: no portal %d", id))
 	}
 	return p
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// uuid is a random version 4 UUID, the shape of HubSpot's correlation ids
-// and refresh tokens.
-func uuid() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

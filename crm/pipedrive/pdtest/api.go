@@ -16,16 +16,14 @@ const errorInfo = "Please check developers.pipedrive.com for more information ab
 var created = time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC)
 
 // api wraps an API handler: count the call, check the bearer token.
-func (s *Server) api(h func(http.ResponseWriter, *http.Request, *accessToken)) http.HandlerFunc {
+func (s *Server) api(h func(http.ResponseWriter, *http.Request, *user)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.apiCalls[r.URL.Path]++
-		s.mu.Unlock()
-		a, ok := s.session(w, r)
+		s.calls.Add("api:" + r.URL.Path)
+		u, ok := s.session(w, r)
 		if !ok {
 			return
 		}
-		h(w, r, a)
+		h(w, r, u)
 	}
 }
 
@@ -42,8 +40,7 @@ func (s *Server) granted(w http.ResponseWriter, scopes ...string) bool {
 }
 
 // usersMe is GET /api/v1/users/me, shaped as the documentation's example.
-func (s *Server) usersMe(w http.ResponseWriter, _ *http.Request, a *accessToken) {
-	u := a.user
+func (s *Server) usersMe(w http.ResponseWriter, _ *http.Request, u *user) {
 	locale, tz := u.Locale, u.TimeZone
 	if locale == "" {
 		locale = "en_US"
@@ -91,13 +88,13 @@ func (s *Server) usersMe(w http.ResponseWriter, _ *http.Request, a *accessToken)
 
 // deal is GET /api/v2/deals/{id}: ids are the v2 way (org_id a number, or
 // null), the value a number.
-func (s *Server) deal(w http.ResponseWriter, r *http.Request, a *accessToken) {
+func (s *Server) deal(w http.ResponseWriter, r *http.Request, u *user) {
 	if !s.granted(w, "deals:read", "deals:full") {
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	s.mu.Lock()
-	d, ok := a.user.company.deals[id]
+	d, ok := u.company.deals[id]
 	s.mu.Unlock()
 	// Another company's deal is as unknown as no deal.
 	if err != nil || !ok {
@@ -119,8 +116,8 @@ func (s *Server) deal(w http.ResponseWriter, r *http.Request, a *accessToken) {
 	success(w, map[string]any{
 		"id":              d.ID,
 		"title":           d.Title,
-		"creator_user_id": a.user.ID,
-		"owner_id":        a.user.ID,
+		"creator_user_id": u.ID,
+		"owner_id":        u.ID,
 		"value":           value,
 		"person_id":       nil,
 		"org_id":          org,
@@ -137,13 +134,13 @@ func (s *Server) deal(w http.ResponseWriter, r *http.Request, a *accessToken) {
 }
 
 // organization is GET /api/v2/organizations/{id}.
-func (s *Server) organization(w http.ResponseWriter, r *http.Request, a *accessToken) {
+func (s *Server) organization(w http.ResponseWriter, r *http.Request, u *user) {
 	if !s.granted(w, "contacts:read", "contacts:full") {
 		return
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	s.mu.Lock()
-	o, ok := a.user.company.orgs[id]
+	o, ok := u.company.orgs[id]
 	s.mu.Unlock()
 	if err != nil || !ok {
 		apiError(w, http.StatusNotFound, "Organization not found")
@@ -152,7 +149,7 @@ func (s *Server) organization(w http.ResponseWriter, r *http.Request, a *accessT
 	success(w, map[string]any{
 		"id":          o.ID,
 		"name":        o.Name,
-		"owner_id":    a.user.ID,
+		"owner_id":    u.ID,
 		"add_time":    created.Format(time.RFC3339),
 		"update_time": created.Format(time.RFC3339),
 		"is_deleted":  false,

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/qwoty/companion/crm/emulator"
 )
 
 // What Pipedrive's app extensions send to the app, so that server tests send
@@ -101,7 +103,7 @@ func (s *Server) CustomUIURL(iframeURL string, p CustomUIParams) (string, error)
 		{"userId", strconv.FormatInt(u.ID, 10)},
 		{"companyId", strconv.FormatInt(u.company.ID, 10)},
 		{"token", tok},
-		{"id", randomHex(16)},
+		{"id", emulator.RandomHex(16)},
 		{"resource", "deal"},
 		{"view", "details"},
 		{"selectedIds", strconv.FormatInt(p.DealID, 10)},
@@ -140,7 +142,7 @@ func (s *Server) sign(jwtSecret string, u *user) (string, error) {
 	if key == "" {
 		key = s.opts.App.ClientSecret
 	}
-	now := s.now()
+	now := s.Now()
 	payload, err := json.Marshal(map[string]int64{
 		"userId":    u.ID,
 		"companyId": u.company.ID,

@@ -1,35 +1,20 @@
 package pdtest
 
 import (
-	"crypto/rand"
+	"cmp"
 	"crypto/subtle"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/qwoty/companion/crm/emulator"
 )
 
-type authCode struct {
-	user        *user
-	redirectURI string
-	expires     time.Time
-}
-
-type accessToken struct {
-	user    *user
-	expires time.Time
-	expired bool
-}
-
-type refreshToken struct {
-	user     *user
-	lastUsed time.Time
-	revoked  bool
-}
+// contentType is how Pipedrive labels its JSON.
+const contentType = "application/json; charset=utf-8"
 
 // authorize is GET /oauth/authorize. The browser is assumed logged in as the
 // LoginAs user, who clicks "Allow and install" at once (or "Cancel" after
@@ -48,29 +33,21 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, "Invalid request: redirect_uri is invalid")
 		return
 	}
-	params := url.Values{}
-	if state := q.Get("state"); state != "" {
-		params.Set("state", state)
-	}
-
+	state := q.Get("state")
 	s.mu.Lock()
-	if s.deny {
-		s.mu.Unlock()
+	deny, u := s.deny, s.loginAs
+	s.mu.Unlock()
+	if deny {
 		// "The error code (user_denied) is sent if the user denied
 		// installation"; code and error are mutually exclusive.
-		params.Set("error", "user_denied")
-		redirect(w, r, redirectURI, params)
+		emulator.RedirectError(w, r, redirectURI, state, "user_denied", "")
 		return
 	}
-	u := s.loginAs
-	// The documented example is "123.456.2d73391055ca60cbf07f13aaaaf1207cfe33a4b605";
-	// reading its first two parts as company and user ids is assumed.
-	code := fmt.Sprintf("%d.%d.%s", u.company.ID, u.ID, randomHex(21))
-	s.codes[code] = &authCode{user: u, redirectURI: redirectURI, expires: s.now().Add(s.opts.CodeTTL)}
-	s.mu.Unlock()
-
-	params.Set("code", code)
-	redirect(w, r, redirectURI, params)
+	params := url.Values{"code": {s.tokens.NewCode(u, redirectURI, "")}}
+	if state != "" {
+		params.Set("state", state)
+	}
+	emulator.Redirect(w, r, redirectURI, params)
 }
 
 // token is POST /oauth/token. The checks and their messages are those of
@@ -87,10 +64,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	grant := f.Get("grant_type")
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenCalls[grant]++
+	s.calls.Add("token:" + grant)
 
 	id, secret, ok := r.BasicAuth()
 	if !ok && s.opts.AllowBodyCredentials {
@@ -126,58 +100,48 @@ func (s *Server) codeGrant(w http.ResponseWriter, f url.Values) {
 		oauthError(w, "invalid_request", "Invalid request: redirect_uri is invalid")
 		return
 	}
-	c, ok := s.codes[f.Get("code")]
-	if !ok {
+	c, state := s.tokens.Redeem(f.Get("code"))
+	switch state {
+	case emulator.Unknown:
 		// Unknown, or "already exchanged to ACCESS TOKEN".
 		oauthError(w, "invalid_grant", "Invalid grant: authorization code is invalid")
 		return
-	}
-	delete(s.codes, f.Get("code"))
-	if !s.now().Before(c.expires) {
+	case emulator.Expired:
 		oauthError(w, "invalid_grant", "Invalid grant: authorization code has expired")
 		return
 	}
-	rt := "pdr:" + randomHex(32)
-	s.refresh[rt] = &refreshToken{user: c.user, lastUsed: s.now()}
-	s.issue(w, c.user, rt)
+	s.issue(w, c.Grant, s.tokens.NewRefresh(c.Grant))
 }
 
 func (s *Server) refreshGrant(w http.ResponseWriter, f url.Values) {
-	rt, ok := s.refresh[f.Get("refresh_token")]
-	if !ok || rt.revoked || !s.now().Before(rt.lastUsed.Add(RefreshTokenIdle)) {
+	// "The same refresh token will be issued in the response with the
+	// expiry window extended by 60 days": UseRefresh starts the 60 days
+	// again.
+	u, ok := s.tokens.UseRefresh(f.Get("refresh_token"))
+	if !ok {
 		oauthError(w, "invalid_grant", "Invalid grant: refresh token is invalid")
 		return
 	}
-	// "The same refresh token will be issued in the response with the
-	// expiry window extended by 60 days."
-	rt.lastUsed = s.now()
-	s.issue(w, rt.user, f.Get("refresh_token"))
+	s.issue(w, u, f.Get("refresh_token"))
 }
 
 // issue answers a token response for u with a new access token.
 func (s *Server) issue(w http.ResponseWriter, u *user, refresh string) {
-	// The documented access tokens start with "v1u:".
-	at := "v1u:" + randomHex(48)
-	s.access[at] = &accessToken{user: u, expires: s.now().Add(s.opts.AccessTokenTTL)}
-	domain := s.opts.APIDomain
-	if domain == "" {
-		// ts.URL, not s.URL: it is set before the server starts serving.
-		domain = s.ts.URL
-	}
+	a := s.tokens.Issue(u, refresh)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token":  at,
+		"access_token":  a.Token,
 		"token_type":    "bearer",
 		"refresh_token": refresh,
 		// The documented example lists scopes comma separated, base last.
 		"scope":      strings.Join(s.opts.App.Scopes, ","),
 		"expires_in": int(s.opts.AccessTokenTTL / time.Second),
-		"api_domain": domain,
+		"api_domain": cmp.Or(s.opts.APIDomain, s.URL),
 	})
 }
 
-// session returns the live access token of an API request, or writes
-// Pipedrive's refusal.
-func (s *Server) session(w http.ResponseWriter, r *http.Request) (*accessToken, bool) {
+// session returns the user of an API request's live access token, or
+// writes Pipedrive's refusal.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) (*user, bool) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		apiError(w, http.StatusUnauthorized, "unauthorized access")
@@ -188,20 +152,12 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (*accessToken, 
 		apiError(w, http.StatusBadRequest, "Invalid request: malformed authorization header")
 		return nil, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.access[tok]
-	if !ok || a.expired || !s.now().Before(a.expires) {
+	a, state := s.tokens.Authenticate(r, tok)
+	if state != emulator.Live {
 		apiError(w, http.StatusUnauthorized, "Invalid token: access_token is invalid")
 		return nil, false
 	}
-	return a, true
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return a.Grant, true
 }
 
 // oauthError writes a token endpoint refusal. The documentation gives the
@@ -217,22 +173,4 @@ func errorPage(w http.ResponseWriter, message string) {
 	fmt.Fprintf(w, "<!doctype html><title>Pipedrive</title><p>%s</p>", message)
 }
 
-// redirect sends the browser to the registered callback with params added to
-// any query it already has.
-func redirect(w http.ResponseWriter, r *http.Request, to string, params url.Values) {
-	u, _ := url.Parse(to) // the registered callback parses
-	q := u.Query()
-	for k, v := range params {
-		q[k] = v
-	}
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { emulator.JSON(w, contentType, status, v) }

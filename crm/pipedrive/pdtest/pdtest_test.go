@@ -9,11 +9,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 )
 
@@ -21,19 +22,6 @@ import (
 // wire, without the pipedrive package's clients.
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// clock is a settable clock for the emulator.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func authorizeQuery() url.Values {
 	return url.Values{"client_id": {pdtest.DefaultClientID}, "redirect_uri": {pdtest.DefaultCallbackURL}, "state": {"st-1"}}
@@ -156,7 +144,7 @@ func TestAuthorize(t *testing.T) {
 }
 
 func TestTokenRefusals(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := emulator.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	srv := pdtest.New(t, pdtest.Options{Now: clk.Now})
 
 	t.Run("JSON body", func(t *testing.T) {
@@ -201,7 +189,7 @@ func TestTokenRefusals(t *testing.T) {
 	wantOAuthError(t, "code used twice", status, v, "invalid_grant", "Invalid grant: authorization code is invalid")
 
 	c2 := code(t, srv)
-	clk.Add(pdtest.CodeTTL)
+	clk.Advance(pdtest.CodeTTL)
 	status, v = tokenRequest(t, srv, app, exchangeForm(c2))
 	wantOAuthError(t, "code 5 minutes old", status, v, "invalid_grant", "Invalid grant: authorization code has expired")
 
@@ -221,7 +209,7 @@ func TestTokenBodyCredentialsWhenAllowed(t *testing.T) {
 }
 
 func TestTokenLifecycle(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	clk := emulator.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
 	srv := pdtest.New(t, pdtest.Options{Now: clk.Now})
 	status, v := tokenRequest(t, srv, app, exchangeForm(code(t, srv)))
 	if status != http.StatusOK {
@@ -251,7 +239,7 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// The hour passes: the access token dies, the refresh token gives a new
 	// one and comes back unchanged.
-	clk.Add(pdtest.AccessTokenTTL)
+	clk.Advance(pdtest.AccessTokenTTL)
 	status, v = me(access)
 	if status != http.StatusUnauthorized || v["error"] != "Invalid token: access_token is invalid" || v["success"] != false {
 		t.Errorf("users/me with an expired token = %d %v, want the documented 401", status, v)
@@ -272,12 +260,12 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// Each use resets the 60 days; 60 days unused kill the refresh token.
 	for range 2 {
-		clk.Add(59 * 24 * time.Hour)
+		clk.Advance(59 * 24 * time.Hour)
 		if status, v := tokenRequest(t, srv, app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}); status != http.StatusOK {
 			t.Fatalf("refresh 59 days after the last use = %d %v", status, v)
 		}
 	}
-	clk.Add(pdtest.RefreshTokenIdle)
+	clk.Advance(pdtest.RefreshTokenIdle)
 	status, v = tokenRequest(t, srv, app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
 	wantOAuthError(t, "refresh after 60 idle days", status, v, "invalid_grant", "Invalid grant: refresh token is invalid")
 	if got := srv.TokenCalls("refresh_token"); got != 4 {
@@ -494,5 +482,22 @@ func TestCustomUIURLAndSignedToken(t *testing.T) {
 	_, p = decodeToken(t, tok, "iframe-secret")
 	if p["userId"] != float64(pdtest.DefaultRepID) || p["exp"] != float64(now.Add(5*time.Minute).Unix()) {
 		t.Errorf("GET_SIGNED_TOKEN payload %v, want the rep for 5 minutes", p)
+	}
+}
+
+// The base's faults answer in Pipedrive's error envelope.
+func TestInjectedServerError(t *testing.T) {
+	srv := pdtest.New(t, pdtest.Options{})
+	tok := connect(t, srv)["access_token"].(string)
+	if err := srv.Inject(emulator.Fault{Route: "GET /api/v2/deals/{id}", Times: 1, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/v2/deals/" + strconv.Itoa(pdtest.DefaultDealID)
+	status, v := get(t, srv, "Bearer "+tok, path)
+	if status != 500 || v["success"] != false || v["error"] != "Internal Server Error" || v["errorCode"] != json.Number("500") {
+		t.Errorf("deal under a 500 fault: %d %v, want Pipedrive's error envelope", status, v)
+	}
+	if status, v := get(t, srv, "Bearer "+tok, path); status != http.StatusOK {
+		t.Errorf("the next read: %d %v, want 200", status, v)
 	}
 }

@@ -12,18 +12,22 @@
 // of the pipedrive package, so that the two are checked against each other
 // rather than against themselves.
 //
+// The listener, the token store, the fault hooks and the ledger of writes
+// are the emulator base's (crm/emulator): a Server has its Inject, Writes,
+// ExpireAccessToken and the rest.
+//
 // Tests call New; a dev server calls Start and Close.
 package pdtest
 
 import (
+	"cmp"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
+	"strconv"
 	"sync"
-	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/shopspring/decimal"
 )
 
@@ -152,22 +156,18 @@ type Options struct {
 // Server is a running emulator. Its URL serves as OAuth server and as the
 // api_domain of every company.
 type Server struct {
-	URL string
+	emulator.Base
 
-	ts   *httptest.Server
-	opts Options
-	now  func() time.Time
+	opts   Options
+	tokens *emulator.Tokens[*user]
+	// calls counts the calls of TokenCalls and APICalls.
+	calls emulator.Counter
 
-	mu         sync.Mutex
-	companies  map[int64]*company
-	users      map[int64]*user
-	loginAs    *user
-	deny       bool
-	codes      map[string]*authCode
-	access     map[string]*accessToken
-	refresh    map[string]*refreshToken
-	tokenCalls map[string]int
-	apiCalls   map[string]int
+	mu        sync.Mutex
+	companies map[int64]*company
+	users     map[int64]*user
+	loginAs   *user
+	deny      bool
 }
 
 type company struct {
@@ -182,61 +182,40 @@ type user struct {
 }
 
 // New starts a Server for a test and closes it when the test ends.
-func New(t testing.TB, opts Options) *Server {
+func New(t emulator.T, opts Options) *Server {
 	t.Helper()
-	s, err := Start(opts)
-	if err != nil {
-		t.Fatalf("pdtest: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return emulator.ForTest(t, func() (*Server, error) { return Start(opts) })
 }
 
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
-	s := &Server{
-		opts:       opts,
-		now:        opts.Now,
-		companies:  map[int64]*company{},
-		users:      map[int64]*user{},
-		codes:      map[string]*authCode{},
-		access:     map[string]*accessToken{},
-		refresh:    map[string]*refreshToken{},
-		tokenCalls: map[string]int{},
-		apiCalls:   map[string]int{},
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.opts.CodeTTL == 0 {
-		s.opts.CodeTTL = CodeTTL
-	}
-	if s.opts.AccessTokenTTL == 0 {
-		s.opts.AccessTokenTTL = AccessTokenTTL
-	}
-	if s.opts.ExtensionTokenTTL == 0 {
-		s.opts.ExtensionTokenTTL = ExtensionTokenTTL
-	}
+	s := &Server{opts: opts, companies: map[int64]*company{}, users: map[int64]*user{}}
+	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
+	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
+	s.opts.ExtensionTokenTTL = cmp.Or(s.opts.ExtensionTokenTTL, ExtensionTokenTTL)
 	if err := s.setup(); err != nil {
 		return nil, err
 	}
-	s.ts = httptest.NewUnstartedServer(s.routes())
-	if opts.Addr != "" {
-		l, err := net.Listen("tcp", opts.Addr)
-		if err != nil {
-			s.ts.Listener.Close()
-			return nil, fmt.Errorf("pdtest: listen on %s: %w", opts.Addr, err)
-		}
-		s.ts.Listener.Close()
-		s.ts.Listener = l
+	s.tokens = emulator.NewTokens(emulator.TokenConfig[*user]{
+		Now:         s.Now,
+		CodeTTL:     s.opts.CodeTTL,
+		AccessTTL:   s.opts.AccessTokenTTL,
+		RefreshIdle: RefreshTokenIdle,
+		Account:     func(u *user) string { return strconv.FormatInt(u.company.ID, 10) },
+		// The documented example is "123.456.2d73391055ca60cbf07f13aaaaf1207cfe33a4b605";
+		// reading its first two parts as company and user ids is assumed.
+		NewCode: func(u *user) string { return fmt.Sprintf("%d.%d.%s", u.company.ID, u.ID, emulator.RandomHex(21)) },
+		// The documented access tokens start with "v1u:".
+		NewAccess:  func(*user) string { return "v1u:" + emulator.RandomHex(48) },
+		NewRefresh: func(*user) string { return "pdr:" + emulator.RandomHex(32) },
+	})
+	err := emulator.Start(&s.Base, emulator.Config{Name: "pdtest", Addr: opts.Addr, Now: opts.Now,
+		Tokens: s.tokens, FaultAnswer: faultAnswer}, s.routes())
+	if err != nil {
+		return nil, err
 	}
-	s.ts.Start()
-	s.URL = s.ts.URL
 	return s, nil
 }
-
-// Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
 
 func (s *Server) setup() error {
 	app := &s.opts.App
@@ -345,49 +324,22 @@ func (s *Server) PutOrg(companyID int64, o Org) {
 	s.mustCompany(companyID).orgs[o.ID] = o
 }
 
-// ExpireAccessTokens ends every access token issued so far, as their hour
-// passing does; refresh tokens stay valid.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range s.access {
-		a.expired = true
-	}
-}
-
 // Uninstall revokes every token of a company's installations, as the app's
 // uninstallation does: API calls answer 401 and refreshes invalid_grant.
 func (s *Server) Uninstall(companyID int64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.mustCompany(companyID)
-	for _, r := range s.refresh {
-		if r.user.company == c {
-			r.revoked = true
-		}
-	}
-	for _, a := range s.access {
-		if a.user.company == c {
-			a.expired = true
-		}
-	}
+	s.mustCompany(companyID)
+	s.mu.Unlock()
+	s.tokens.RevokeAccount(strconv.FormatInt(companyID, 10))
 }
 
 // TokenCalls counts the token requests received with that grant_type,
 // answered or refused.
-func (s *Server) TokenCalls(grant string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCalls[grant]
-}
+func (s *Server) TokenCalls(grant string) int { return s.calls.Get("token:" + grant) }
 
 // APICalls counts the API requests received on that path
 // ("/api/v2/deals/3"), answered or refused.
-func (s *Server) APICalls(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.apiCalls[path]
-}
+func (s *Server) APICalls(path string) int { return s.calls.Get("api:" + path) }
 
 func (s *Server) mustCompany(id int64) *company {
 	c, ok := s.companies[id]
@@ -397,12 +349,18 @@ func (s *Server) mustCompany(id int64) *company {
 	return c
 }
 
+// routes lists every endpoint. The token endpoint, whose body carries codes
+// and tokens, is marked so that the ledger keeps no body of its.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /oauth/authorize", s.authorize)
-	mux.HandleFunc("POST /oauth/token", s.token)
+	mux.HandleFunc("POST /oauth/token", emulator.Credentials(s.token))
 	mux.HandleFunc("GET /api/v1/users/me", s.api(s.usersMe))
 	mux.HandleFunc("GET /api/v2/deals/{id}", s.api(s.deal))
 	mux.HandleFunc("GET /api/v2/organizations/{id}", s.api(s.organization))
 	return mux
 }
+
+// faultAnswer answers an injected error status in the documented error
+// envelope; the message, the status's name, is assumed.
+func faultAnswer(w http.ResponseWriter, status int) { apiError(w, status, http.StatusText(status)) }

@@ -22,9 +22,10 @@ func (s *Server) apexrest(w http.ResponseWriter, r *http.Request) {
 		sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
 		return
 	}
+	u := a.Grant.user
 	path := strings.TrimPrefix(r.URL.Path, "/services/apexrest")
 	s.mu.Lock()
-	installed := a.user.org.installed
+	installed := u.org.installed
 	s.mu.Unlock()
 
 	var class string
@@ -38,7 +39,7 @@ func (s *Server) apexrest(w http.ResponseWriter, r *http.Request) {
 		sfError(w, http.StatusNotFound, "NOT_FOUND", "Could not find a match for URL "+path)
 		return
 	}
-	if a.user.NoClassAccess {
+	if u.NoClassAccess {
 		// Assumed code and wording for a user without class access.
 		sfError(w, http.StatusForbidden, "FORBIDDEN", "You do not have access to the Apex class named: "+class)
 		return
@@ -49,10 +50,10 @@ func (s *Server) apexrest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if path == pingResource {
-		s.ping(w, r, a.user)
+		s.ping(w, r, u)
 		return
 	}
-	s.configResource(w, r, a.user)
+	s.configResource(w, r, u)
 }
 
 // sfError answers Salesforce's own error shape: an array of

@@ -24,15 +24,15 @@ func (s *Server) identity(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusForbidden, "Bad_OAuth_Token")
 		return
 	}
+	u := a.Grant.user
 	orgID, err1 := salesforce.NormalizeOrgID(r.PathValue("org"))
 	userID, err2 := salesforce.NormalizeID(r.PathValue("user"))
 	// A token reads its own user's identity only (assumed: other users need
 	// View All Data, which the emulator does not model).
-	if err1 != nil || err2 != nil || orgID != a.user.org.ID || userID != a.user.ID {
+	if err1 != nil || err2 != nil || orgID != u.org.ID || userID != u.ID {
 		plain(w, http.StatusNotFound, "Bad_Id")
 		return
 	}
-	u := a.user
 	first, last, _ := strings.Cut(u.Name, " ")
 	base := s.URL
 	writeJSON(w, http.StatusOK, map[string]any{

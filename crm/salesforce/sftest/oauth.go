@@ -2,38 +2,26 @@ package sftest
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/qwoty/companion/crm/emulator"
 )
 
-type authCode struct {
-	user        *user
-	redirectURI string
-	challenge   string
-	scope       string
-	expires     time.Time
-}
+// contentType is how Salesforce labels its JSON.
+const contentType = "application/json;charset=UTF-8"
 
-type accessToken struct {
-	user    *user
-	issued  time.Time
-	refresh string
-	expired bool
-}
-
-type refreshToken struct {
-	user    *user
-	scope   string
-	revoked bool
+// grant is what a code or a token of the emulator stands for: a user of an
+// org, and the scopes granted.
+type grant struct {
+	user  *user
+	scope string
 }
 
 // authorize is GET /services/oauth2/authorize. The browser is assumed logged
@@ -61,7 +49,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := q.Get("state")
-	fail := func(code, description string) { redirectError(w, r, redirectURI, state, code, description) }
+	fail := func(code, description string) { emulator.RedirectError(w, r, redirectURI, state, code, description) }
 
 	if q.Get("response_type") != "code" {
 		fail("unsupported_response_type", "response type not supported")
@@ -94,23 +82,19 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Lock()
-	if !u.org.installed {
-		s.mu.Unlock()
+	installed := u.org.installed
+	s.mu.Unlock()
+	if !installed {
 		// Observed after a successful login when the External Client App is
 		// not installed in the user's org; the description is assumed.
 		fail("OAUTH_EC_APP_NOT_FOUND", "External client app is not installed in this org")
 		return
 	}
-	code := "aPrx" + randomToken(48)
-	s.codes[code] = &authCode{user: u, redirectURI: redirectURI, challenge: challenge, scope: scope,
-		expires: s.now().Add(s.opts.CodeTTL)}
-	s.mu.Unlock()
-
-	params := url.Values{"code": {code}}
+	params := url.Values{"code": {s.tokens.NewCode(grant{user: u, scope: scope}, redirectURI, challenge)}}
 	if state != "" {
 		params.Set("state", state)
 	}
-	redirect(w, r, redirectURI, params)
+	emulator.Redirect(w, r, redirectURI, params)
 }
 
 // grantScope returns the scopes granted for a request: those asked for,
@@ -137,13 +121,6 @@ func validChallenge(c string) bool {
 
 // token is POST /services/oauth2/token.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if s.opts.TokenDelay > 0 {
-		select {
-		case <-time.After(s.opts.TokenDelay):
-		case <-r.Context().Done():
-			return
-		}
-	}
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, "invalid_request", "request body is not a form")
 		return
@@ -152,10 +129,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	// Salesforce's documentation of both grants.
 	f := r.PostForm
 	grant := f.Get("grant_type")
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenCalls[grant]++
+	s.tokenCalls.Add(grant)
 
 	if f.Get("client_id") != s.opts.App.ClientID {
 		oauthError(w, "invalid_client_id", "client identifier invalid")
@@ -176,19 +150,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) codeGrant(w http.ResponseWriter, f url.Values) {
-	c, ok := s.codes[f.Get("code")]
-	if !ok {
-		oauthError(w, "invalid_grant", "invalid authorization code")
-		return
-	}
 	// A code is spent by any attempt, failed or not (assumed; RFC 6749
 	// 10.5 asks that codes be single-use and short-lived).
-	delete(s.codes, f.Get("code"))
-	if !s.now().Before(c.expires) {
+	c, state := s.tokens.Redeem(f.Get("code"))
+	switch state {
+	case emulator.Unknown:
+		oauthError(w, "invalid_grant", "invalid authorization code")
+		return
+	case emulator.Expired:
 		oauthError(w, "invalid_grant", "expired authorization code")
 		return
 	}
-	if f.Get("redirect_uri") != c.redirectURI {
+	if f.Get("redirect_uri") != c.RedirectURI {
 		oauthError(w, "redirect_uri_mismatch", "redirect_uri must match configuration")
 		return
 	}
@@ -196,54 +169,57 @@ func (s *Server) codeGrant(w http.ResponseWriter, f url.Values) {
 	// a mismatch with invalid_request); Salesforce is observed answering
 	// invalid_grant "invalid code verifier" to a mismatch.
 	sum := sha256.Sum256([]byte(f.Get("code_verifier")))
-	if f.Get("code_verifier") == "" || base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+	if f.Get("code_verifier") == "" || base64.RawURLEncoding.EncodeToString(sum[:]) != c.Challenge {
 		oauthError(w, "invalid_grant", "invalid code verifier")
 		return
 	}
 	refresh := ""
 	// "refresh_token" must be granted for a refresh token to be issued.
-	if slices.Contains(strings.Fields(c.scope), "refresh_token") {
-		refresh = "5Aep861" + randomToken(64)
-		s.refresh[refresh] = &refreshToken{user: c.user, scope: c.scope}
+	if slices.Contains(strings.Fields(c.Grant.scope), "refresh_token") {
+		refresh = s.tokens.NewRefresh(c.Grant)
 	}
-	s.issue(w, c.user, c.scope, refresh, refresh)
+	s.issue(w, c.Grant, refresh, refresh)
 }
 
 func (s *Server) refreshGrant(w http.ResponseWriter, f url.Values) {
 	old := f.Get("refresh_token")
-	rt, ok := s.refresh[old]
-	if !ok || rt.revoked {
+	g, ok := s.tokens.UseRefresh(old)
+	if !ok {
 		oauthError(w, "invalid_grant", "expired access/refresh token")
 		return
 	}
-	if !rt.user.org.installed {
+	s.mu.Lock()
+	installed := g.user.org.installed
+	s.mu.Unlock()
+	if !installed {
 		// Observed when the External Client App was removed from the org.
 		oauthError(w, "app_not_found", "External client app is not installed in this org")
 		return
 	}
 	answer := ""
 	if s.opts.RotateRefreshTokens {
-		rt.revoked = true
-		old = "5Aep861" + randomToken(64)
-		s.refresh[old] = &refreshToken{user: rt.user, scope: rt.scope}
+		if old, ok = s.tokens.Rotate(old); !ok {
+			// A concurrent refresh rotated it first.
+			oauthError(w, "invalid_grant", "expired access/refresh token")
+			return
+		}
 		answer = old
 	}
-	s.issue(w, rt.user, rt.scope, old, answer)
+	s.issue(w, g, old, answer)
 }
 
-// issue answers a token response for u. refreshFor ties the access token to
+// issue answers a token response for g. refreshFor ties the access token to
 // its refresh token (revoking that one revokes this); refreshAnswer is the
 // refresh token sent back, empty when none is.
-func (s *Server) issue(w http.ResponseWriter, u *user, scope, refreshFor, refreshAnswer string) {
-	now := s.now()
-	at := u.org.ID[:15] + "!" + randomToken(96)
-	s.access[at] = &accessToken{user: u, issued: now, refresh: refreshFor}
+func (s *Server) issue(w http.ResponseWriter, g grant, refreshFor, refreshAnswer string) {
+	a := s.tokens.Issue(g, refreshFor)
+	u := g.user
 	id := s.URL + "/id/" + u.org.ID + "/" + u.ID
-	issuedAt := strconv.FormatInt(now.UnixMilli(), 10)
+	issuedAt := strconv.FormatInt(a.Issued.UnixMilli(), 10)
 	body := map[string]string{
-		"access_token": at,
+		"access_token": a.Token,
 		"signature":    s.signature(id, issuedAt),
-		"scope":        scope,
+		"scope":        g.scope,
 		"instance_url": s.URL,
 		"id":           id,
 		"token_type":   "Bearer",
@@ -275,21 +251,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "invalid_token", "invalid token")
 		return
 	}
-	tok := r.PostForm.Get("token")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rt, ok := s.refresh[tok]; ok && !rt.revoked {
-		rt.revoked = true
-		for _, a := range s.access {
-			if a.refresh == tok {
-				a.expired = true
-			}
-		}
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	if a, ok := s.access[tok]; ok && !a.expired {
-		a.expired = true
+	if s.tokens.Revoke(r.PostForm.Get("token")) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -300,29 +262,18 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 
 // session returns the live access token of an API request: a bearer (or
 // "OAuth") Authorization header.
-func (s *Server) session(r *http.Request) (*accessToken, bool) {
+func (s *Server) session(r *http.Request) (emulator.Access[grant], bool) {
 	h := r.Header.Get("Authorization")
 	scheme, tok, _ := strings.Cut(h, " ")
 	if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "OAuth") {
-		return nil, false
+		return emulator.Access[grant]{}, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.access[strings.TrimSpace(tok)]
-	if !ok || a.expired || !s.now().Before(a.issued.Add(s.opts.AccessTokenTTL)) {
-		return nil, false
-	}
-	return a, true
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n*3/4)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	a, state := s.tokens.Authenticate(r, strings.TrimSpace(tok))
+	return a, state == emulator.Live
 }
 
 func oauthError(w http.ResponseWriter, code, description string) {
-	writeJSON(w, http.StatusBadRequest, map[string]string{"error": code, "error_description": description})
+	emulator.OAuthError(w, contentType, code, description, nil)
 }
 
 func errorPage(w http.ResponseWriter, code, description string) {
@@ -331,30 +282,4 @@ func errorPage(w http.ResponseWriter, code, description string) {
 	w.Write([]byte("error=" + url.PathEscape(code) + "&error_description=" + url.PathEscape(description)))
 }
 
-func redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, code, description string) {
-	params := url.Values{"error": {code}, "error_description": {description}}
-	if state != "" {
-		params.Set("state", state)
-	}
-	redirect(w, r, redirectURI, params)
-}
-
-// redirect sends the browser to the registered callback with params added to
-// any query it already has.
-func redirect(w http.ResponseWriter, r *http.Request, to string, params url.Values) {
-	u, _ := url.Parse(to) // a registered callback parses
-	q := u.Query()
-	for k, v := range params {
-		q[k] = v
-	}
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { emulator.JSON(w, contentType, status, v) }

@@ -9,18 +9,22 @@
 // behaviour is undocumented the choice is marked "observed" (from public bug
 // reports) or "assumed" next to the code.
 //
+// The listener, the token store, the fault hooks and the ledger of writes
+// are the emulator base's (crm/emulator): a Server has its Inject, Writes,
+// ExpireAccessToken and the rest.
+//
 // Tests call New; a dev server calls Start and Close.
 package sftest
 
 import (
+	"cmp"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
+	"strings"
 	"sync"
-	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/salesforce"
 )
 
@@ -107,7 +111,8 @@ type Options struct {
 	CodeTTL        time.Duration
 	AccessTokenTTL time.Duration
 	// TokenDelay holds each token request this long before answering, outside
-	// any lock, so that tests can make requests overlap.
+	// any lock, so that tests can make requests overlap. It is a Fault of
+	// the base, armed at Start: ClearFaults disarms it.
 	TokenDelay time.Duration
 	// RotateRefreshTokens is the app's "Enable Refresh Token Rotation": every
 	// refresh answers a new refresh token and invalidates the old one.
@@ -128,21 +133,18 @@ type Options struct {
 // Server is a running emulator. Its URL serves as login URL, instance URL
 // and identity host of every org.
 type Server struct {
-	URL string
+	emulator.Base
 
-	ts      *httptest.Server
 	opts    Options
-	now     func() time.Time
 	callout *http.Client
+	tokens  *emulator.Tokens[grant]
+	// tokenCalls counts the token requests by grant_type.
+	tokenCalls emulator.Counter
 
-	mu         sync.Mutex
-	orgs       map[string]*org
-	users      map[string]*user // by 18-character id
-	loginAs    *user
-	codes      map[string]*authCode
-	access     map[string]*accessToken
-	refresh    map[string]*refreshToken
-	tokenCalls map[string]int
+	mu      sync.Mutex
+	orgs    map[string]*org
+	users   map[string]*user // by 18-character id
+	loginAs *user
 }
 
 type org struct {
@@ -165,31 +167,18 @@ type ConfigRecord struct {
 }
 
 // New starts a Server for a test and closes it when the test ends.
-func New(t testing.TB, opts Options) *Server {
+func New(t emulator.T, opts Options) *Server {
 	t.Helper()
-	s, err := Start(opts)
-	if err != nil {
-		t.Fatalf("sftest: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return emulator.ForTest(t, func() (*Server, error) { return Start(opts) })
 }
 
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
 	s := &Server{
-		opts:       opts,
-		now:        opts.Now,
-		callout:    opts.CalloutClient,
-		orgs:       map[string]*org{},
-		users:      map[string]*user{},
-		codes:      map[string]*authCode{},
-		access:     map[string]*accessToken{},
-		refresh:    map[string]*refreshToken{},
-		tokenCalls: map[string]int{},
-	}
-	if s.now == nil {
-		s.now = time.Now
+		opts:    opts,
+		callout: opts.CalloutClient,
+		orgs:    map[string]*org{},
+		users:   map[string]*user{},
 	}
 	if s.callout == nil {
 		s.callout = &http.Client{
@@ -198,33 +187,35 @@ func Start(opts Options) (*Server, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	if s.opts.CodeTTL == 0 {
-		s.opts.CodeTTL = CodeTTL
-	}
-	if s.opts.AccessTokenTTL == 0 {
-		s.opts.AccessTokenTTL = AccessTokenTTL
-	}
+	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
+	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
 	if err := s.setup(); err != nil {
 		return nil, err
 	}
-
-	s.ts = httptest.NewUnstartedServer(s.routes())
-	if opts.Addr != "" {
-		l, err := net.Listen("tcp", opts.Addr)
-		if err != nil {
-			s.ts.Listener.Close()
-			return nil, fmt.Errorf("sftest: listen on %s: %w", opts.Addr, err)
-		}
-		s.ts.Listener.Close()
-		s.ts.Listener = l
+	s.tokens = emulator.NewTokens(emulator.TokenConfig[grant]{
+		Now:       s.Now,
+		CodeTTL:   s.opts.CodeTTL,
+		AccessTTL: s.opts.AccessTokenTTL,
+		Account:   func(g grant) string { return g.user.org.ID },
+		// The shapes of Salesforce's codes and tokens: an access token is
+		// the session id, the 15-character org id first.
+		NewCode:    func(grant) string { return "aPrx" + emulator.RandomBase64(36) },
+		NewAccess:  func(g grant) string { return g.user.org.ID[:15] + "!" + emulator.RandomBase64(72) },
+		NewRefresh: func(grant) string { return "5Aep861" + emulator.RandomBase64(48) },
+	})
+	err := emulator.Start(&s.Base, emulator.Config{Name: "sftest", Addr: opts.Addr, Now: opts.Now,
+		Tokens: s.tokens, FaultAnswer: faultAnswer}, s.routes())
+	if err != nil {
+		return nil, err
 	}
-	s.ts.Start()
-	s.URL = s.ts.URL
+	if opts.TokenDelay > 0 {
+		if err := s.Inject(emulator.Fault{Route: "POST " + tokenPath, Delay: opts.TokenDelay}); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
-
-// Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
 
 func (s *Server) setup() error {
 	app := &s.opts.App
@@ -315,36 +306,9 @@ func (s *Server) Config(orgID string) ConfigRecord {
 	return s.mustOrg(orgID).config
 }
 
-// ExpireAccessTokens ends every access token issued so far, as a session
-// timeout does; refresh tokens stay valid.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range s.access {
-		a.expired = true
-	}
-}
-
-// RevokeAll revokes every refresh and access token, as an admin revoking the
-// app's OAuth usage does.
-func (s *Server) RevokeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.refresh {
-		r.revoked = true
-	}
-	for _, a := range s.access {
-		a.expired = true
-	}
-}
-
 // TokenCalls counts the token requests received with that grant_type,
 // answered or refused.
-func (s *Server) TokenCalls(grant string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCalls[grant]
-}
+func (s *Server) TokenCalls(grant string) int { return s.tokenCalls.Get(grant) }
 
 func (s *Server) mustOrg(orgID string) *org {
 	id, err := salesforce.NormalizeOrgID(orgID)
@@ -354,13 +318,31 @@ func (s *Server) mustOrg(orgID string) *org {
 	panic(fmt.Sprintf("sftest: no org %q", orgID))
 }
 
+const tokenPath = "/services/oauth2/token"
+
+// routes lists every endpoint. The OAuth endpoints that receive a password,
+// a secret or a token are marked so that the ledger keeps no body of theirs.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /services/oauth2/authorize", s.authorize)
-	mux.HandleFunc("POST /services/oauth2/authorize", s.authorize)
-	mux.HandleFunc("POST /services/oauth2/token", s.token)
-	mux.HandleFunc("POST /services/oauth2/revoke", s.revoke)
+	mux.HandleFunc("POST /services/oauth2/authorize", emulator.Credentials(s.authorize))
+	mux.HandleFunc("POST "+tokenPath, emulator.Credentials(s.token))
+	mux.HandleFunc("POST /services/oauth2/revoke", emulator.Credentials(s.revoke))
 	mux.HandleFunc("GET /id/{org}/{user}", s.identity)
 	mux.HandleFunc("/services/apexrest/", s.apexrest)
 	return mux
 }
+
+// faultAnswer answers an injected error status in the REST API's error
+// shape. SERVER_UNAVAILABLE is what Salesforce is observed to send with a
+// 503 during maintenance; the other codes and the messages are assumed.
+func faultAnswer(w http.ResponseWriter, status int) {
+	code := map[int]string{500: "UNKNOWN_EXCEPTION", 503: "SERVER_UNAVAILABLE"}[status]
+	if code == "" {
+		code = strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+	}
+	sfError(w, status, code, http.StatusText(status))
+}
+
+// now is Salesforce's clock, Options.Now.
+func (s *Server) now() time.Time { return s.Now() }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 )
 
@@ -186,17 +187,17 @@ func TestRotationAnswersNewRefreshToken(t *testing.T) {
 }
 
 func TestCodeGrantRefusals(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	srv := sftest.New(t, sftest.Options{Now: clock.now})
+	clock := emulator.NewClock(time.Now())
+	srv := sftest.New(t, sftest.Options{Now: clock.Now})
 
 	c := code(t, srv)
-	clock.add(sftest.CodeTTL - time.Second)
+	clock.Advance(sftest.CodeTTL - time.Second)
 	if status, v := post(t, srv, "/services/oauth2/token", exchangeForm(c)); status != http.StatusOK {
 		t.Errorf("exchange 1 s before the code expires: %d %v", status, v)
 	}
 
 	c = code(t, srv)
-	clock.add(sftest.CodeTTL)
+	clock.Advance(sftest.CodeTTL)
 	status, v := post(t, srv, "/services/oauth2/token", exchangeForm(c))
 	wantOAuthError(t, "expired code", status, v, "invalid_grant", "expired authorization code")
 
@@ -251,15 +252,15 @@ func TestCodeGrantRefusals(t *testing.T) {
 }
 
 func TestAccessTokenLifetimeAndRevocation(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	srv := sftest.New(t, sftest.Options{Now: clock.now})
+	clock := emulator.NewClock(time.Now())
+	srv := sftest.New(t, sftest.Options{Now: clock.Now})
 	_, v := post(t, srv, "/services/oauth2/token", exchangeForm(code(t, srv)))
 	at, rt := v["access_token"].(string), v["refresh_token"].(string)
 
 	if status, _ := apex(t, srv, at, "GET", "/Qwoty/qwoty/config", ""); status != http.StatusOK {
 		t.Fatalf("fresh token: %d", status)
 	}
-	clock.add(sftest.AccessTokenTTL)
+	clock.Advance(sftest.AccessTokenTTL)
 	if status, body := apex(t, srv, at, "GET", "/Qwoty/qwoty/config", ""); status != http.StatusUnauthorized ||
 		body != `[{"errorCode":"INVALID_SESSION_ID","message":"Session expired or invalid"}]` {
 		t.Errorf("token past the session timeout: %d %s", status, body)
@@ -496,23 +497,6 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // Start and Close, without a test, as the dev server runs it.
 func TestStartOnAddr(t *testing.T) {
 	s, err := sftest.Start(sftest.Options{Addr: "127.0.0.1:0"})
@@ -529,5 +513,48 @@ func TestStartOnAddr(t *testing.T) {
 	s.Close()
 	if _, err := http.Get(s.URL + "/id/x/y"); err == nil {
 		t.Errorf("%s still answers after Close", s.URL)
+	}
+}
+
+// The base's faults answer in Salesforce's error shape, and its ledger
+// names the org a write acted for; a dropped PUT is applied all the same.
+func TestFaultsAndLedger(t *testing.T) {
+	srv := sftest.New(t, sftest.Options{})
+	at := token(t, srv)
+	const config = `{"secret":"abcdefghijklmnopqrstuvwxyz_-0123456789","appUrl":"https://a.example"}`
+	if err := srv.Inject(emulator.Fault{Route: "PUT /services/apexrest/", Times: 1, Status: 503, RetryAfter: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := apex(t, srv, at, "PUT", "/Qwoty/qwoty/config", config); status != 503 ||
+		body != `[{"errorCode":"SERVER_UNAVAILABLE","message":"Service Unavailable"}]` {
+		t.Errorf("PUT under a 503 fault: %d %s", status, body)
+	}
+	if srv.Config(sftest.DefaultOrgID).Configured {
+		t.Error("the refused PUT wrote the config")
+	}
+	if err := srv.Inject(emulator.Fault{Route: "PUT /services/apexrest/", Times: 1, Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("PUT", srv.URL+"/services/apexrest/Qwoty/qwoty/config", strings.NewReader(config))
+	req.Header.Set("Authorization", "Bearer "+at)
+	if resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("dropped PUT answered %d", resp.StatusCode)
+	}
+	if !srv.Config(sftest.DefaultOrgID).Configured {
+		t.Error("the dropped PUT was not applied")
+	}
+	w := srv.Writes()
+	if len(w) != 3 {
+		t.Fatalf("ledger holds %d writes, want 3 (the token request and two PUTs)", len(w))
+	}
+	if w[0].Path != "/services/oauth2/token" || w[0].Body != nil {
+		t.Errorf("first write %s %q, want the token request without its body", w[0].Path, w[0].Body)
+	}
+	if w[1].Status != 503 || !w[1].Injected {
+		t.Errorf("second write: status %d injected %v, want the injected 503", w[1].Status, w[1].Injected)
+	}
+	if w[2].Status != 200 || !w[2].Dropped || w[2].Account != sftest.DefaultOrgID || string(w[2].Body) != config {
+		t.Errorf("third write: status %d dropped %v account %q body %q, want the org's dropped 200", w[2].Status, w[2].Dropped, w[2].Account, w[2].Body)
 	}
 }

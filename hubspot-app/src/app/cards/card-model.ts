@@ -235,7 +235,14 @@ interface ProblemText {
     fix: string;
 }
 
-const PROBLEMS: Record<string, ProblemText> = {
+// BEGIN generated from the error catalogue (qwoty/catalogue_texts.go) by make generate: edit the catalogue, not this table.
+/** Qwoty's error codes that the card explains in its own words. */
+const SERVER_PROBLEMS: Record<string, ProblemText> = {
+    bad_request: {
+        title: 'Qwoty rejected the request as malformed',
+        message: 'Something in the request is missing or malformed.',
+        fix: 'Reload the page. If it repeats, the HubSpot app and the Qwoty server may be of different versions: ask your Qwoty operator to upload the app again.'
+    },
     signature_missing: {
         title: "HubSpot's signature is missing",
         message: 'Qwoty received the request without the signature HubSpot adds to it.',
@@ -243,13 +250,18 @@ const PROBLEMS: Record<string, ProblemText> = {
     },
     signature_invalid: {
         title: "HubSpot's signature does not match",
-        message: "Qwoty could not verify that this request comes from the Qwoty HubSpot app.",
+        message: 'Qwoty could not verify that this request comes from the Qwoty HubSpot app.',
         fix: "The Qwoty server's HUBSPOT_CLIENT_SECRET must be the client secret of this HubSpot app (the app's Auth page in HubSpot). Ask your Qwoty operator to check it and that no proxy rewrites the request URL."
     },
     timestamp_out_of_range: {
         title: "Clocks don't agree",
-        message: "The Qwoty server's clock is more than 5 minutes away from HubSpot's, so it refused the request.",
-        fix: "Ask your Qwoty operator to synchronise the server's clock (NTP), then try again."
+        message: "The request was signed more than 5 minutes away from the Qwoty server's clock, so Qwoty refused it.",
+        fix: "Try again. If it keeps happening, ask your Qwoty operator to synchronise the server's clock (NTP)."
+    },
+    replayed_request: {
+        title: 'Qwoty received the same signed request twice',
+        message: 'Qwoty had already accepted this exact request, and each signed request is accepted once.',
+        fix: 'Try again: each attempt is signed anew. If it keeps happening, something between the CRM and Qwoty is resending requests.'
     },
     org_not_connected: {
         title: 'HubSpot is not connected to Qwoty',
@@ -258,29 +270,24 @@ const PROBLEMS: Record<string, ProblemText> = {
     },
     org_disconnected: {
         title: 'The HubSpot connection is disconnected',
-        message: 'A Qwoty admin disconnected this HubSpot account.',
+        message: 'A Qwoty admin disconnected this HubSpot account; its quotes are kept.',
         fix: 'Reconnect HubSpot in Qwoty → Settings → Integrations.'
     },
-    replayed_request: {
-        title: 'Request already used',
-        message: 'Qwoty had already received this exact request.',
-        fix: 'Try again. If it repeats, something between HubSpot and Qwoty is resending requests.'
-    },
-    bad_request: {
-        title: 'Qwoty refused the request',
-        message: 'Qwoty found something missing or malformed in the request.',
-        fix: 'Reload the page. If it repeats, the HubSpot app and the Qwoty server may be of different versions: ask your Qwoty operator to upload the app again.'
+    internal: {
+        title: 'Qwoty had a problem',
+        message: 'Something went wrong on our side.',
+        fix: 'Try again in a moment. If it persists, send the request id below to Qwoty support: it finds the error in the logs.'
     },
     unavailable: {
         title: 'Qwoty is temporarily unavailable',
         message: 'The Qwoty server could not reach its database for a moment.',
-        fix: 'Try again in a few seconds. If it keeps failing, ask your Qwoty operator to check the server and its database.'
-    },
-    internal: {
-        title: 'Qwoty had a problem',
-        message: 'Something went wrong on the Qwoty server.',
-        fix: 'Try again. If it keeps failing, give your Qwoty operator the request id below.'
-    },
+        fix: 'The card already tried again once. Try again in a few seconds; if it keeps failing, ask your Qwoty operator to check the Qwoty server and its database (PostgreSQL).'
+    }
+};
+// END generated from the error catalogue.
+
+/** The card's own problems, met before or instead of an answer from Qwoty. */
+const CARD_PROBLEMS: Record<string, ProblemText> = {
     unreachable: {
         title: 'Qwoty could not be reached',
         message: 'HubSpot could not get an answer from the Qwoty server.',
@@ -302,6 +309,8 @@ const PROBLEMS: Record<string, ProblemText> = {
         fix: 'Try again. If it keeps failing, give your Qwoty operator the details below.'
     }
 };
+
+const PROBLEMS: Record<string, ProblemText> = { ...SERVER_PROBLEMS, ...CARD_PROBLEMS };
 
 /** The card's codes and Qwoty's that have their own message. */
 export const KNOWN_PROBLEM_CODES = Object.freeze(Object.keys(PROBLEMS));

@@ -2,52 +2,56 @@
  * What the Qwoty card tells a user (and the admin they forward it to) for
  * every outcome that is not the card itself. Each entry names the cause in
  * the title and the fix an admin can act on; the server's own message, hint
- * and requestId are shown beside it by the component.
+ * and requestId are shown beside it by the component. The texts of the
+ * server's codes come from Qwoty's error catalogue, like the server's hints
+ * and docs/troubleshooting.md: change them there, then run make generate.
  */
 
+// BEGIN generated from the error catalogue (qwoty/catalogue_texts.go) by make generate: edit the catalogue, not this table.
 // Error codes of the signed callout contract (the server's error.code values).
 const SERVER_CODES = {
     bad_request: {
-        title: 'Qwoty rejected the request as malformed.',
-        fix: 'This usually means the Qwoty package is older than the Qwoty server. Upgrade the package from the install link in Qwoty (Settings → Integrations → Salesforce). If it persists, send the request id to Qwoty support.'
+        title: 'Qwoty rejected the request as malformed',
+        fix: 'This usually means the Qwoty package is older than the Qwoty server. Upgrade the package from the install links in Qwoty (Settings → Integrations → Salesforce → Reconnect, step 1). If it persists, send the request id to Qwoty support.'
     },
     payload_too_large: {
-        title: 'The opportunity data sent to Qwoty is too large (over 64 KiB).',
+        title: 'The opportunity data sent to Qwoty is too large',
         fix: 'Shorten unusually long values on this opportunity (name, account name), then retry. If it persists, send the request id to Qwoty support.'
     },
     signature_missing: {
-        title: 'The request reached Qwoty without its signature.',
+        title: 'The request reached Qwoty without its signature',
         fix: 'Something between Salesforce and Qwoty removed the X-Qwoty-Signature header. In Setup → Named Credentials, check that Qwoty_API is the one installed by the package and has no custom headers.'
     },
     signature_invalid: {
-        title: 'Qwoty could not verify the signature of this org.',
+        title: 'Qwoty could not verify the signature of this org',
         fix: 'The secret stored in this org no longer matches the one in Qwoty (for example after a sandbox refresh or a reconnection from another workspace). An admin reconnects the org in Qwoty (Settings → Integrations → Salesforce → Reconnect → Connect my Salesforce org), which writes a fresh secret.'
     },
     timestamp_out_of_range: {
-        title: 'The request was stamped more than 5 minutes away from the Qwoty clock.',
-        fix: 'Retry. If it keeps happening, the Qwoty server clock is wrong: send the request id to Qwoty support.'
+        title: "The request's time is too far from Qwoty's clock",
+        fix: "Try again. If it keeps happening, ask your Qwoty operator to synchronise the server's clock (NTP)."
     },
     replayed_request: {
-        title: 'Qwoty received the same signed request twice.',
-        fix: 'Retry. If it keeps happening, a proxy between Salesforce and Qwoty is replaying requests: send the request id to Qwoty support.'
+        title: 'Qwoty received the same signed request twice',
+        fix: 'Try again: each attempt is signed anew. If it keeps happening, something between the CRM and Qwoty is resending requests.'
     },
     org_not_connected: {
-        title: 'This Salesforce org is not connected to Qwoty.',
+        title: 'This Salesforce org is not connected to Qwoty',
         fix: 'An admin connects it in Qwoty (Settings → Integrations → Install the Salesforce integration → Connect my Salesforce org), signing in to this org. Sandboxes are connected separately from production.'
     },
     org_disconnected: {
-        title: 'An admin disconnected this org from Qwoty.',
+        title: 'An admin disconnected this org from Qwoty',
         fix: 'Reconnect it in Qwoty (Settings → Integrations → Install the Salesforce integration → Connect my Salesforce org), then retry.'
     },
-    unavailable: {
-        title: 'Qwoty is temporarily unavailable.',
-        fix: 'The Qwoty server could not reach its database for a moment; the card already tried again once. Retry in a few seconds. If it persists, tell your Qwoty admin: the Qwoty server or its database (PostgreSQL) may be down.'
-    },
     internal: {
-        title: 'Qwoty had an internal error.',
-        fix: 'Retry in a moment. If it persists, send the request id below to Qwoty support: it finds the error in the logs.'
+        title: 'Qwoty had an internal error',
+        fix: 'Try again in a moment. If it persists, send the request id below to Qwoty support: it finds the error in the logs.'
+    },
+    unavailable: {
+        title: 'Qwoty is temporarily unavailable',
+        fix: 'The card already tried again once. Try again in a few seconds; if it keeps failing, ask your Qwoty operator to check the Qwoty server and its database (PostgreSQL).'
     }
 };
+// END generated from the error catalogue.
 
 // Codes produced inside Salesforce, before or instead of a server answer.
 const PACKAGE_CODES = {

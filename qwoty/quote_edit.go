@@ -1,0 +1,200 @@
+package qwoty
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Every change a quote accepts is a method of Quote in this file, and each
+// one checks the rules that guard it: who stores the quote (store) loads
+// it under its row lock, calls one of these, and writes what changed. So a
+// rule is written once, here, and holds whoever changes a quote: the card,
+// a test or the load tool.
+
+// DefaultCurrency is a quote's currency when its CRM record names none (an
+// org without multi-currency); the rep can change it while the quote is a
+// draft.
+const DefaultCurrency = "USD"
+
+// CurrencyFrom is the currency a quote is prefilled with from its CRM
+// record's: that code in capitals when it is one, DefaultCurrency otherwise.
+func CurrencyFrom(recordCurrency string) string {
+	if cur := strings.ToUpper(recordCurrency); ValidCurrency(cur) {
+		return cur
+	}
+	return DefaultCurrency
+}
+
+// NewDraft is a new quote before it is stored: a draft with no lines, its
+// title trimmed. It refuses a currency that is not an ISO 4217 code, a
+// title too long or that no text column can hold, and a tax rate out of
+// 0..100 %: what SetTerms refuses later.
+func NewDraft(title, currency string, taxRate decimal.Decimal) (*Quote, error) {
+	if !ValidCurrency(currency) {
+		return nil, errCurrency(currency)
+	}
+	title, err := ParseTitle(title)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTaxRate(taxRate); err != nil {
+		return nil, err
+	}
+	return &Quote{Status: StatusDraft, Title: title, Currency: currency, TaxRate: taxRate}, nil
+}
+
+// CheckVersion refuses an edit made on a stale copy of the quote: edited is
+// the version the user's form was rendered with (0 when the caller accepts
+// last-write-wins). Two reps editing one quote never silently overwrite
+// each other; the second reloads and sees the first one's change.
+func (q *Quote) CheckVersion(edited int) error {
+	if edited != 0 && q.Version != edited {
+		return E(CodeVersionConflict, "quote %s was changed by someone else (version %d, you edited %d)", q.Number, q.Version, edited)
+	}
+	return nil
+}
+
+// CheckEditable refuses a change to the quote's lines or terms unless it is
+// a draft (see Status.CheckEditable).
+func (q *Quote) CheckEditable() error { return q.Status.CheckEditable(q.Number) }
+
+// Terms are a quote's editable header fields.
+type Terms struct {
+	Title string
+	// Currency is the ISO 4217 code to quote in; empty keeps the quote's,
+	// so that a form may leave it out.
+	Currency string
+	TaxRate  decimal.Decimal // percent, 0..100
+}
+
+// SetTerms changes a draft's title, currency and tax rate. The title is
+// trimmed; a currency that is not an ISO 4217 code, or a title or tax rate
+// NewDraft would refuse, is refused.
+func (q *Quote) SetTerms(t Terms) error {
+	if err := q.CheckEditable(); err != nil {
+		return err
+	}
+	currency := q.Currency
+	if t.Currency != "" {
+		if !ValidCurrency(t.Currency) {
+			return errCurrency(t.Currency)
+		}
+		currency = t.Currency
+	}
+	title, err := ParseTitle(t.Title)
+	if err != nil {
+		return err
+	}
+	if err := checkTaxRate(t.TaxRate); err != nil {
+		return err
+	}
+	q.Title, q.Currency, q.TaxRate = title, currency, t.TaxRate
+	return nil
+}
+
+// AddLine appends a line to a draft of fewer than MaxLines lines. The line
+// is checked as ParseLine checks what a user types; it is new (no id until
+// it is stored) and unpriced until Reprice.
+func (q *Quote) AddLine(l LineItem) error {
+	if err := q.CheckEditable(); err != nil {
+		return err
+	}
+	if err := checkLineCount(len(q.Lines) + 1); err != nil {
+		return err
+	}
+	if err := checkLine(l); err != nil {
+		return err
+	}
+	q.Lines = append(q.Lines, LineItem{QuoteID: q.ID, SKU: l.SKU, Description: l.Description,
+		Quantity: l.Quantity, UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent})
+	return nil
+}
+
+// UpdateLine replaces what a user edits of one line of a draft (SKU,
+// description, quantity, unit price, discount); the line keeps its id and
+// place. A line not on the quote is not_found.
+func (q *Quote) UpdateLine(lineID string, l LineItem) error {
+	if err := q.CheckEditable(); err != nil {
+		return err
+	}
+	i := q.lineIndex(lineID)
+	if i < 0 {
+		return lineNotFound(lineID)
+	}
+	if err := checkLine(l); err != nil {
+		return err
+	}
+	m := &q.Lines[i]
+	m.SKU, m.Description, m.Quantity, m.UnitPrice, m.DiscountPercent = l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent
+	return nil
+}
+
+// RemoveLine deletes one line of a draft. A line not on the quote is
+// not_found.
+func (q *Quote) RemoveLine(lineID string) error {
+	if err := q.CheckEditable(); err != nil {
+		return err
+	}
+	i := q.lineIndex(lineID)
+	if i < 0 {
+		return lineNotFound(lineID)
+	}
+	q.Lines = append(q.Lines[:i:i], q.Lines[i+1:]...)
+	return nil
+}
+
+// Transition moves the quote along an allowed edge of the status machine
+// (Status.CanMoveTo). A quote is sent with at least one line: a customer
+// is never sent an empty offer.
+func (q *Quote) Transition(to Status) error {
+	if !q.Status.CanMoveTo(to) {
+		return Errorf(CodeInvalidTransition, allowedHint(q.Status), "quote %s cannot move from %s to %s", q.Number, q.Status, to)
+	}
+	if to == StatusSent && len(q.Lines) == 0 {
+		return Errorf(CodeValidation, "Add at least one line before sending.", "quote %s has no lines", q.Number)
+	}
+	q.Status = to
+	return nil
+}
+
+// Reprice numbers the lines from 1 in their order, and computes each line's
+// figures and the quote's totals for its currency and tax rate: what is
+// stored after every change, so that totals are never taken from a client.
+func (q *Quote) Reprice() {
+	for i := range q.Lines {
+		q.Lines[i].Position = i + 1
+	}
+	q.Totals = ComputeTotals(q.Lines, q.TaxRate, q.Currency)
+}
+
+func (q *Quote) lineIndex(id string) int {
+	for i, l := range q.Lines {
+		if l.ID != "" && l.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// allowedHint says where a quote in status s can go from there.
+func allowedHint(s Status) string {
+	next := s.Next()
+	if len(next) == 0 {
+		return fmt.Sprintf("Quote status %s is final.", s)
+	}
+	h := "From " + string(s) + " it can move to "
+	for i, n := range next {
+		if i > 0 {
+			h += ", "
+		}
+		h += string(n)
+	}
+	return h + "."
+}
+
+func lineNotFound(id string) error {
+	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("line %s is not on this quote", id),
+		Hint: "It may have been removed; reload the quote.", Err: ErrNotFound}
+}
