@@ -44,7 +44,10 @@ type Adapter interface {
 	// Configure writes what the CRM account must hold for the card to work
 	// (Salesforce: the embed secret and this server's URL, into the
 	// package's protected setting), after connecting and after a rotation.
-	// It returns nil at once for a CRM that holds nothing.
+	// It returns nil at once for a CRM that holds nothing. Its error is
+	// explained (Problem.Err): a connection-health code such as
+	// package_not_installed, what happened and what to do, which the console
+	// records on the connection.
 	Configure(ctx context.Context, s Session, secret []byte, appURL string) error
 	// Unconfigure clears it on disconnection (best effort; nil when nothing).
 	Unconfigure(ctx context.Context, s Session) error
