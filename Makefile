@@ -39,10 +39,10 @@ test-go:
 
 ## test-fuzz: a short run of each fuzz target (longer: make test-fuzz FUZZTIME=2000000x)
 test-fuzz:
-	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzVerifyRefusesModifiedMessages$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzParseCalloutBody$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./crm/salesforce -run '^$$' -fuzz '^FuzzVerifyRefusesModifiedMessages$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./crm/salesforce -run '^$$' -fuzz '^FuzzParseCalloutBody$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cardview -run '^$$' -fuzz '^FuzzCheckSkew$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./crm/salesforce -run '^$$' -fuzz '^FuzzCheckSkew$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./qwoty -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server -run '^$$' -fuzz '^FuzzCardForm$$' -fuzztime $(FUZZTIME)
 
@@ -108,7 +108,7 @@ lint:
 
 ## bench: micro-benchmarks, then the load comparison of /api/crm/cardView against a bare gin handler
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./cardview ./server ./web
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./crm/salesforce ./cardview ./server ./web
 	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
 // Store is what the card core needs from storage.
 type Store interface {
-	ConnectionLookup
+	crm.ConnectionLookup
 	ConnectionByID(ctx context.Context, id string) (*qwoty.Connection, error)
 	ClaimAndList(ctx context.Context, r store.CardRequest) (store.CardResult, error)
 	ClaimNonce(ctx context.Context, connectionID, nonce string, expires time.Time) (qwoty.ConnectionStatus, bool, error)
@@ -21,18 +22,21 @@ type Store interface {
 // is read again (see connectionCache for why staleness is safe).
 const connectionCacheTTL = 30 * time.Second
 
-// Service runs the signed-embed flow for every CRM.
+// Service runs the signed-embed flow for every CRM, each through its
+// adapter.
 type Service struct {
 	store  Store
+	crms   *crm.Registry
 	conns  *connectionCache
 	tokens *Tokens
 	appURL string
 	now    func() time.Time
 }
 
-// NewService builds the card service. appURL is the public base URL.
-func NewService(st Store, tokens *Tokens, appURL string, now func() time.Time) *Service {
-	return &Service{store: st, conns: newConnectionCache(st, connectionCacheTTL, now), tokens: tokens, appURL: appURL, now: now}
+// NewService builds the card service for the CRMs of crms. appURL is the
+// public base URL.
+func NewService(st Store, crms *crm.Registry, tokens *Tokens, appURL string, now func() time.Time) *Service {
+	return &Service{store: st, crms: crms, conns: newConnectionCache(st, connectionCacheTTL, now), tokens: tokens, appURL: appURL, now: now}
 }
 
 // Tokens returns the token issuer the service uses.
@@ -107,43 +111,53 @@ type PingAnswer struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// SalesforcePing answers a v1 signed ping: the same authentication as a card
-// request (so it proves the secret, the clock and the callout path), with no
-// body to parse and nothing to list.
-func (s *Service) SalesforcePing(ctx context.Context, req SignedRequest) (*PingAnswer, error) {
-	now := s.now()
-	conn, h, err := AuthenticateSalesforce(ctx, s.conns, req, now)
+// Pinger is an adapter whose CRM checks the signed path with a ping
+// (Salesforce's QwotyPing): the same authentication as a card request, no
+// record. once is never "": a ping is claimed once, like a card request.
+type Pinger interface {
+	VerifyPing(ctx context.Context, conns crm.ConnectionLookup, req crm.SignedRequest, now time.Time) (conn *qwoty.Connection, once string, err error)
+}
+
+// Ping answers a signed ping of provider's CRM: it proves the secret, the
+// clock and the callout path, with no body to parse and nothing to list.
+func (s *Service) Ping(ctx context.Context, provider qwoty.Provider, req crm.SignedRequest) (*PingAnswer, error) {
+	a, err := s.adapter(provider)
 	if err != nil {
 		return nil, err
 	}
-	status, claimed, err := s.store.ClaimNonce(ctx, conn.ID, h.Nonce, now.Add(NonceTTL))
-	if err != nil {
-		return nil, fmt.Errorf("cardview: ping of org %s: %w", conn.ExternalID, err)
+	p, ok := a.(Pinger)
+	if !ok {
+		return nil, qwoty.Errorf(qwoty.CodeNotFound, "Only a CRM whose package pings Qwoty has this endpoint.", "%s sends no ping", provider.Title())
 	}
-	if err := s.claimResult(conn, status, claimed, h.Nonce); err != nil {
+	now := s.now()
+	conn, once, err := p.VerifyPing(ctx, s.conns, req, now)
+	if err != nil {
+		return nil, err
+	}
+	status, claimed, err := s.store.ClaimNonce(ctx, conn.ID, once, now.Add(crm.NonceTTL))
+	if err != nil {
+		return nil, fmt.Errorf("cardview: ping of %s account %s: %w", provider, conn.ExternalID, err)
+	}
+	if err := s.claimResult(a, conn, status, claimed, once); err != nil {
 		return nil, err
 	}
 	return &PingAnswer{OK: true, OrgID: conn.ExternalID, ConnectionID: conn.ID}, nil
 }
 
-// claimResult turns the authoritative status read with the nonce claim into
-// the request's outcome, and forgets a connection found disconnected.
-func (s *Service) claimResult(c *qwoty.Connection, status qwoty.ConnectionStatus, claimed bool, nonce string) error {
+// claimResult turns the authoritative status read with the request's claim
+// into its outcome, and forgets a connection found gone or disconnected.
+// A request that is not single-use (once "") is claimed whenever its
+// connection serves cards.
+func (s *Service) claimResult(a crm.Adapter, c *qwoty.Connection, status qwoty.ConnectionStatus, claimed bool, once string) error {
 	switch {
 	case status == qwoty.ConnectionDisconnected:
 		s.conns.Forget(c.Provider, c.ExternalID)
-		if c.Provider == qwoty.ProviderSalesforce {
-			return disconnected(c.ExternalID)
-		}
-		return accountDisconnected(c.Provider, c.ExternalID)
+		return crm.DisconnectedFor(a, c.ExternalID)
 	case status == "":
 		s.conns.Forget(c.Provider, c.ExternalID)
-		if c.Provider == qwoty.ProviderSalesforce {
-			return notConnected(c.ExternalID)
-		}
-		return accountNotConnected(c.Provider, c.ExternalID)
+		return crm.NotConnectedFor(a, c.ExternalID)
 	case !claimed:
-		return replayed(nonce)
+		return replayed(once)
 	}
 	return nil
 }
@@ -155,32 +169,32 @@ func replayed(nonce string) error {
 }
 
 // answer is the provider-independent half of a card request.
-func (s *Service) answer(ctx context.Context, ec *EmbedContext, nonce string, now time.Time) (*Answer, error) {
+func (s *Service) answer(ctx context.Context, a crm.Adapter, ec *crm.EmbedContext, once string, now time.Time) (*Answer, error) {
 	res, err := s.store.ClaimAndList(ctx, store.CardRequest{
 		ConnectionID: ec.ConnectionID, WorkspaceID: ec.WorkspaceID,
-		Nonce: nonce, NonceExpires: now.Add(NonceTTL),
+		Nonce: once, NonceExpires: now.Add(crm.NonceTTL),
 		AccountID: ec.Record.AccountID, AccountName: ec.Record.AccountName,
 		RecordID: ec.Record.ID, Limit: 50,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cardview: card for record %s: %w", ec.Record.ID, err)
 	}
-	if err := s.claimResult(&qwoty.Connection{Provider: ec.Provider, ExternalID: ec.AccountID}, res.Status, res.Claimed, nonce); err != nil {
+	if err := s.claimResult(a, &qwoty.Connection{Provider: ec.Provider, ExternalID: ec.AccountID}, res.Status, res.Claimed, once); err != nil {
 		return nil, err
 	}
 	quotes := res.Quotes
 	url, exp := s.tokens.appendToken(s.embedPrefix(ec.Provider), ec, AudienceEmbed, EmbedTTL)
 	embed := string(url)
-	a := &Answer{EmbedURL: embed, ExpiresAt: exp.UTC(), Record: AnswerRecord{ID: ec.Record.ID},
+	ans := &Answer{EmbedURL: embed, ExpiresAt: exp.UTC(), Record: AnswerRecord{ID: ec.Record.ID},
 		Quotes: make([]QuoteSummary, 0, len(quotes)), ConnectionID: ec.ConnectionID}
 	for _, q := range quotes {
-		a.Quotes = append(a.Quotes, QuoteSummary{
+		ans.Quotes = append(ans.Quotes, QuoteSummary{
 			ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,
 			Total: qwoty.FormatAmount(q.Total, q.Currency), Currency: q.Currency,
 			UpdatedAt: q.UpdatedAt.UTC(),
 		})
 	}
-	return a, nil
+	return ans, nil
 }
 
 // embedPrefix is the card page's URL up to its embed token, with room for

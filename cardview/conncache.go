@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -29,7 +30,7 @@ import (
 // used to open new pool connections and stall the card path for tens of
 // milliseconds).
 type connectionCache struct {
-	lookup ConnectionLookup
+	lookup crm.ConnectionLookup
 	ttl    time.Duration
 	max    int
 	now    func() time.Time
@@ -45,6 +46,8 @@ type connectionCache struct {
 	seq uint64
 	gen map[cacheKey]uint64
 }
+
+var _ crm.ConnectionRefresher = (*connectionCache)(nil)
 
 type cacheKey struct {
 	provider qwoty.Provider
@@ -62,7 +65,7 @@ type cacheEntry struct {
 // none (in the background), so it does not die with one caller's context.
 const cacheLookupTimeout = 5 * time.Second
 
-func newConnectionCache(lookup ConnectionLookup, ttl time.Duration, now func() time.Time) *connectionCache {
+func newConnectionCache(lookup crm.ConnectionLookup, ttl time.Duration, now func() time.Time) *connectionCache {
 	return &connectionCache{lookup: lookup, ttl: ttl, max: 10_000, now: now,
 		entries: map[cacheKey]cacheEntry{}, ahead: map[cacheKey]bool{}, gen: map[cacheKey]uint64{}}
 }
@@ -165,9 +168,4 @@ func (c *connectionCache) load(ctx context.Context, k cacheKey) (*qwoty.Connecti
 		c.entries[k] = cacheEntry{conn: conn, expires: c.now().Add(c.ttl)}
 	}
 	return conn, err
-}
-
-// refresher is a lookup that can be asked to look again.
-type refresher interface {
-	Refresh(ctx context.Context, p qwoty.Provider, id string) (*qwoty.Connection, error)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -89,11 +90,11 @@ func TestIssuedClaimsAreClaimsJSON(t *testing.T) {
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	tokens := testTokens(func() time.Time { return at })
 	for i, s := range awkward {
-		ec := EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c-" + s, WorkspaceID: "w", AccountID: "00D" + s,
-			User:   User{ID: "005" + s, Email: s, Name: s, Locale: s, TimeZone: s},
-			Record: Record{Type: "Opportunity", ID: "006" + s, Name: s, AccountID: s, AccountName: s, Currency: s}}
+		ec := crm.EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c-" + s, WorkspaceID: "w", AccountID: "00D" + s,
+			User:   crm.User{ID: "005" + s, Email: s, Name: s, Locale: s, TimeZone: s},
+			Record: crm.Record{Type: "Opportunity", ID: "006" + s, Name: s, AccountID: s, AccountName: s, Currency: s}}
 		if i == 0 {
-			ec.User = User{} // no subject, every optional field empty
+			ec.User = crm.User{} // no subject, every optional field empty
 		}
 		tok, exp := tokens.Issue(ec, AudiencePage, PageTTL)
 		if !exp.Equal(at.Add(PageTTL)) {
@@ -122,8 +123,8 @@ func TestIssuedClaimsAreClaimsJSON(t *testing.T) {
 			ConnectionID string         `json:"cid"`
 			WorkspaceID  string         `json:"wid"`
 			AccountID    string         `json:"acc"`
-			User         User           `json:"usr"`
-			Record       Record         `json:"rec"`
+			User         crm.User       `json:"usr"`
+			Record       crm.Record     `json:"rec"`
 		}{"qwoty", ec.User.ID, []string{AudiencePage}, exp.Unix(), at.Unix(), jti.ID, at.Unix(), ec.Provider, ec.ConnectionID, ec.WorkspaceID, ec.AccountID, ec.User, ec.Record})
 		if !bytes.Equal(payload, want) {
 			t.Fatalf("claims\n got %s\nwant %s", payload, want)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -20,8 +21,8 @@ func TestSessionEndsAtItsAbsoluteLifetime(t *testing.T) {
 	start := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	now := start
 	tk := testTokens(func() time.Time { return now })
-	ec := EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c1", WorkspaceID: "w1", AccountID: "00D",
-		User: User{ID: "005"}, Record: Record{Type: "Opportunity", ID: "006"}}
+	ec := crm.EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c1", WorkspaceID: "w1", AccountID: "00D",
+		User: crm.User{ID: "005"}, Record: crm.Record{Type: "Opportunity", ID: "006"}}
 
 	embed, _ := tk.Issue(ec, AudienceEmbed, EmbedTTL) // the callout's answer
 	now = now.Add(2 * time.Minute)                    // the iframe loads
@@ -83,8 +84,8 @@ func TestSessionStartCannotBeExtended(t *testing.T) {
 	end := start.Add(SessionMaxAge)
 	now := end.Add(-10 * time.Minute)
 	tk := testTokens(func() time.Time { return now })
-	ec := EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c1", WorkspaceID: "w1", AccountID: "00D",
-		Record: Record{Type: "Opportunity", ID: "006"}, SessionStart: start}
+	ec := crm.EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c1", WorkspaceID: "w1", AccountID: "00D",
+		Record: crm.Record{Type: "Opportunity", ID: "006"}, SessionStart: start}
 	page, exp := tk.Issue(ec, AudiencePage, PageTTL)
 	if !exp.Equal(end) {
 		t.Fatalf("page token 10 minutes before the end expires at %s; want the end, %s", exp, end)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -32,8 +33,8 @@ func flipUnusedBits(t *testing.T, s string) string {
 func TestTokensAreDecodedStrictly(t *testing.T) {
 	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	tk := testTokens(func() time.Time { return now })
-	ec := EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c1", WorkspaceID: "w1", AccountID: "00D",
-		User: User{ID: "005"}, Record: Record{Type: "Opportunity", ID: "006"}}
+	ec := crm.EmbedContext{Provider: qwoty.ProviderSalesforce, ConnectionID: "c1", WorkspaceID: "w1", AccountID: "00D",
+		User: crm.User{ID: "005"}, Record: crm.Record{Type: "Opportunity", ID: "006"}}
 	for _, aud := range []string{AudienceEmbed, AudiencePage} {
 		tok, _ := tk.Issue(ec, aud, PageTTL)
 		if _, err := tk.Parse(tok, aud); err != nil {

@@ -49,14 +49,14 @@ type Claims struct {
 	ConnectionID string           `json:"cid"`
 	WorkspaceID  string           `json:"wid"`
 	AccountID    string           `json:"acc"`
-	User         User             `json:"usr"`
-	Record       Record           `json:"rec"`
+	User         crm.User         `json:"usr"`
+	Record       crm.Record       `json:"rec"`
 }
 
 // Context returns the embed context the claims carry, with their session's
 // start.
-func (c *Claims) Context() EmbedContext {
-	ec := EmbedContext{Provider: c.Provider, ConnectionID: c.ConnectionID, WorkspaceID: c.WorkspaceID,
+func (c *Claims) Context() crm.EmbedContext {
+	ec := crm.EmbedContext{Provider: c.Provider, ConnectionID: c.ConnectionID, WorkspaceID: c.WorkspaceID,
 		AccountID: c.AccountID, User: c.User, Record: c.Record}
 	if c.AuthTime != nil {
 		ec.SessionStart = c.AuthTime.Time
@@ -111,7 +111,7 @@ func NewTokens(now func() time.Time, keys ...Key) *Tokens {
 // session: the token carries ec.SessionStart and expires by the session's
 // end at the latest. An ec without a start (a CRM request just verified)
 // begins a session now.
-func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (string, time.Time) {
+func (t *Tokens) Issue(ec crm.EmbedContext, audience string, ttl time.Duration) (string, time.Time) {
 	tok, exp := t.appendToken(nil, &ec, audience, ttl)
 	return string(tok), exp
 }
@@ -119,7 +119,7 @@ func (t *Tokens) Issue(ec EmbedContext, audience string, ttl time.Duration) (str
 // appendToken appends a signed token to dst. The claims are Claims' JSON
 // (Parse reads them back), written by hand. A token is base64url and dots:
 // it needs no escaping in a URL's query.
-func (t *Tokens) appendToken(dst []byte, ec *EmbedContext, audience string, ttl time.Duration) ([]byte, time.Time) {
+func (t *Tokens) appendToken(dst []byte, ec *crm.EmbedContext, audience string, ttl time.Duration) ([]byte, time.Time) {
 	now := t.now()
 	began := ec.SessionStart
 	if began.IsZero() {
@@ -148,8 +148,8 @@ func (t *Tokens) appendToken(dst []byte, ec *EmbedContext, audience string, ttl 
 	c = appendJSONField(c, false, "cid", ec.ConnectionID)
 	c = appendJSONField(c, false, "wid", ec.WorkspaceID)
 	c = appendJSONField(c, false, "acc", ec.AccountID)
-	c = ec.User.appendJSON(append(c, `,"usr":`...))
-	c = ec.Record.appendJSON(append(c, `,"rec":`...))
+	c = appendUserJSON(append(c, `,"usr":`...), &ec.User)
+	c = appendRecordJSON(append(c, `,"rec":`...), &ec.Record)
 	c = append(c, '}')
 	*cb = c
 
@@ -167,8 +167,8 @@ func (t *Tokens) appendToken(dst []byte, ec *EmbedContext, audience string, ttl 
 // claimsBuffers reuse the claims' scratch space between tokens.
 var claimsBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// appendJSON appends the user as Claims' "usr" (empty fields omitted).
-func (u *User) appendJSON(b []byte) []byte {
+// appendUserJSON appends the user as Claims' "usr" (empty fields omitted).
+func appendUserJSON(b []byte, u *crm.User) []byte {
 	b = appendJSONField(append(b, '{'), true, "id", u.ID)
 	for _, f := range [...]struct{ name, value string }{{"email", u.Email}, {"name", u.Name}, {"locale", u.Locale}, {"timeZone", u.TimeZone}} {
 		if f.value != "" {
@@ -178,8 +178,9 @@ func (u *User) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// appendJSON appends the record as Claims' "rec" (empty fields omitted).
-func (r *Record) appendJSON(b []byte) []byte {
+// appendRecordJSON appends the record as Claims' "rec" (empty fields
+// omitted).
+func appendRecordJSON(b []byte, r *crm.Record) []byte {
 	b = appendJSONField(append(b, '{'), true, "type", r.Type)
 	b = appendJSONField(b, false, "id", r.ID)
 	for _, f := range [...]struct{ name, value string }{{"name", r.Name}, {"accountId", r.AccountID}, {"accountName", r.AccountName}, {"currency", r.Currency}} {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/console"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
@@ -65,13 +66,14 @@ func newAppEnv(t *testing.T, emu *sftest.Options, adjust func(appURL string, d *
 	}
 	opts.App = sftest.App{ClientID: testClientID, ClientSecret: testClientSecret, CallbackURLs: []string{appURL + salesforceCallback}}
 	e.emu = sftest.New(t, opts)
-	e.cfg = &config.Config{Env: config.Production, AppURL: appURL, SalesforceLoginURL: e.emu.URL, SalesforcePackageVersionID: "04t000000000001AAA"}
-	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
-	d := server.Deps{Config: e.cfg, DB: db, Cards: cards, Version: "test", Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
-		SalesforceOAuth: &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: appURL + salesforceCallback}}
+	e.cfg = &config.Config{Env: config.Production, AppURL: appURL, SalesforceLoginURL: e.emu.URL, SalesforcePackageVersionID: "04t000000000001AAA",
+		Salesforce: config.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}}
+	d := server.Deps{Config: e.cfg, DB: db, Version: "test", Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	if adjust != nil {
 		adjust(appURL, &d)
 	}
+	d.CRMs = console.CRMsFor(e.cfg)
+	d.Cards = cardview.NewService(db, d.CRMs, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
 	e.http.Config.Handler = server.New(d).Handler()
 	e.http.Start()
 	t.Cleanup(e.http.Close)
@@ -102,7 +104,7 @@ func (e *appEnv) callout(t *testing.T, secret []byte) *http.Request {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header = cardview.SignedHeaders(e.org, secret, "/api/crm/cardView", body, time.Now(), cardview.NewNonce())
+	req.Header = salesforce.SignedHeaders(e.org, secret, "/api/crm/cardView", body, time.Now(), salesforce.NewNonce())
 	return req
 }
 

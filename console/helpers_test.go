@@ -11,8 +11,12 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
 	"github.com/qwoty/companion/web"
@@ -125,6 +129,27 @@ func (e *consoleEnv) connect(t *testing.T, b *webtest.Browser) {
 	t.Helper()
 	b.Get(e.url()+"/settings/integrations/salesforce/install").Want(200, "", "Step 1", "Step 2", "installPackage.apexp?p0=04t000000000001AAA")
 	b.Post(e.url()+"/settings/integrations/salesforce/connect", url.Values{"csrf": {b.CSRF()}, "env": {"production"}})
+}
+
+// CRMsFor registers the three CRMs' adapters from cfg as cmd/qwoty does,
+// with the adapters of replace (emulator-bound ones) in place of theirs.
+func CRMsFor(cfg *config.Config, replace ...crm.Adapter) *crm.Registry {
+	adapters := []crm.Adapter{
+		salesforce.NewAdapter(salesforce.Options{ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
+			RedirectURL: cfg.AppURL + salesforce.CallbackPath, LoginURL: cfg.SalesforceLoginURL, PackageVersionID: cfg.SalesforcePackageVersionID}),
+		hubspot.NewAdapter(hubspot.Options{ClientID: cfg.HubSpot.ClientID, ClientSecret: cfg.HubSpot.ClientSecret,
+			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderHubSpot)}),
+		pipedrive.NewAdapter(pipedrive.Options{ClientID: cfg.Pipedrive.ClientID, ClientSecret: cfg.Pipedrive.ClientSecret, JWTSecret: cfg.PipedriveJWTSecret,
+			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderPipedrive)}),
+	}
+	for _, r := range replace {
+		for i, a := range adapters {
+			if a.Info().Provider == r.Info().Provider {
+				adapters[i] = r
+			}
+		}
+	}
+	return crm.MustRegistry(adapters...)
 }
 
 // response is an answer as a test reads it.

@@ -44,7 +44,10 @@ type Adapter interface {
 	// Configure writes what the CRM account must hold for the card to work
 	// (Salesforce: the embed secret and this server's URL, into the
 	// package's protected setting), after connecting and after a rotation.
-	// It returns nil at once for a CRM that holds nothing.
+	// It returns nil at once for a CRM that holds nothing. Its error is
+	// explained (Problem.Err): a connection-health code such as
+	// package_not_installed, what happened and what to do, which the console
+	// records on the connection.
 	Configure(ctx context.Context, s Session, secret []byte, appURL string) error
 	// Unconfigure clears it on disconnection (best effort; nil when nothing).
 	Unconfigure(ctx context.Context, s Session) error
@@ -147,6 +150,11 @@ type OAuth interface {
 	// nil when the CRM has no revocation.
 	Revoke(ctx context.Context, loginURL, refreshToken string) error
 }
+
+// CallbackPath is where a CRM's OAuth sign-in comes back to this server
+// (the redirect URL registered with the CRM's app is APP_URL followed by
+// it): /oauth/{provider}/callback.
+func CallbackPath(p qwoty.Provider) string { return "/oauth/" + string(p) + "/callback" }
 
 // Begin is what the start of a sign-in keeps for its callback.
 type Begin struct {

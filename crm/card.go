@@ -6,8 +6,23 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qwoty/companion/qwoty"
+)
+
+// Limits every CRM's signed request shares.
+const (
+	// MaxBodyBytes caps a signed request's body.
+	MaxBodyBytes = 64 << 10
+	// MaxSkew is how far a signed request's own time may be from our clock:
+	// an adapter whose Verify returns a once value refuses a request dated
+	// further away, so a claimed once needs remembering no longer than
+	// NonceTTL.
+	MaxSkew = 300 * time.Second
+	// NonceTTL is how long a claimed once value is remembered: past the
+	// skew window on both sides, a replay is refused by its time instead.
+	NonceTTL = 2*MaxSkew + time.Minute
 )
 
 // SignedRequest is an incoming CRM request, as received.
@@ -59,6 +74,15 @@ type Record struct {
 	Currency    string `json:"currency,omitempty"`
 }
 
+// Clip bounds a free-text field of a signed request to n characters, so a
+// huge value cannot bloat tokens or rows.
+func Clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
 // ConnectionLookup finds a connection by CRM account id.
 type ConnectionLookup interface {
 	ConnectionByExternalID(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error)
@@ -87,6 +111,34 @@ func AccountConnection(ctx context.Context, conns ConnectionLookup, p qwoty.Prov
 		return nil, Disconnected(p, accountID)
 	}
 	return conn, nil
+}
+
+// AccountWording is implemented by an adapter whose CRM words the card's
+// not-connected and disconnected errors its own way (Salesforce speaks of
+// orgs and names the console's page): the card uses them instead of
+// NotConnected and Disconnected. Their codes must stay org_not_connected
+// and org_disconnected, which every CRM's card understands.
+type AccountWording interface {
+	NotConnected(accountID string) error
+	Disconnected(accountID string) error
+}
+
+// NotConnectedFor is a's not-connected error for accountID: its own wording
+// when it has one (AccountWording), else NotConnected.
+func NotConnectedFor(a Adapter, accountID string) error {
+	if w, ok := a.(AccountWording); ok {
+		return w.NotConnected(accountID)
+	}
+	return NotConnected(a.Info().Provider, accountID)
+}
+
+// DisconnectedFor is a's disconnected error for accountID, worded as
+// NotConnectedFor.
+func DisconnectedFor(a Adapter, accountID string) error {
+	if w, ok := a.(AccountWording); ok {
+		return w.Disconnected(accountID)
+	}
+	return Disconnected(a.Info().Provider, accountID)
 }
 
 // NotConnected is the error of a request from a CRM account no workspace

@@ -33,3 +33,19 @@ var (
 	// ErrAccessDenied: the user refused to authorise or install the app.
 	ErrAccessDenied = errors.New("crm: access denied by the user")
 )
+
+// Tag returns err made to match sentinel with errors.Is as well when it
+// matches match, its text unchanged: a CRM client's own "token expired"
+// becomes ErrUnauthorized for the session layer, its "grant refused"
+// ErrInvalidGrant. Any other error, nil included, is returned as it is.
+func Tag(err, match, sentinel error) error {
+	if err == nil || !errors.Is(err, match) || errors.Is(err, sentinel) {
+		return err
+	}
+	return tagged{err, sentinel}
+}
+
+type tagged struct{ err, sentinel error }
+
+func (t tagged) Error() string   { return t.err.Error() }
+func (t tagged) Unwrap() []error { return []error{t.err, t.sentinel} }

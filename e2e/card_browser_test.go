@@ -27,6 +27,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/server"
@@ -60,9 +61,10 @@ func start(t *testing.T) *env {
 	cfg := &config.Config{Env: config.Development, AppURL: appURL, PlaygroundPort: hostPort}
 	keys := storetest.Keys(t)
 	kid, key := keys.TokenKey()
-	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
+	reg := crms(cfg)
+	cards := cardview.NewService(db, reg, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, Logger: log, Version: "e2e"})
+	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: reg, Logger: log, Version: "e2e"})
 	if _, err := playground.EnsureDevConnection(context.Background(), db, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +330,7 @@ func TestForeignHostOriginIsRefused(t *testing.T) {
 	}
 	body := `{"recordId":"006000000000001AAA","objectType":"Opportunity","record":{"name":"Deal"}}`
 	req, _ := http.NewRequest(http.MethodPost, e.appURL+"/api/crm/cardView", strings.NewReader(body))
-	req.Header = cardview.SignedHeaders(playground.DevOrgID, conn.Secret, "/api/crm/cardView", []byte(body), time.Now(), cardview.NewNonce())
+	req.Header = salesforce.SignedHeaders(playground.DevOrgID, conn.Secret, "/api/crm/cardView", []byte(body), time.Now(), salesforce.NewNonce())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -28,13 +28,14 @@ func TestConsoleConnectTestDisconnect(t *testing.T) {
 	ln := listen(t)
 	appURL := "http://" + ln.Addr().String()
 	emu := sftest.New(t, sftest.Options{App: sftest.App{ClientID: "e2e-client", ClientSecret: "e2e-secret",
-		CallbackURLs: []string{appURL + server.SalesforceCallbackPath}}})
-	cfg := &config.Config{Env: config.Development, AppURL: appURL, SalesforceLoginURL: emu.URL, SalesforcePackageVersionID: "04t000000000001AAA"}
+		CallbackURLs: []string{appURL + salesforce.CallbackPath}}})
+	cfg := &config.Config{Env: config.Development, AppURL: appURL, SalesforceLoginURL: emu.URL, SalesforcePackageVersionID: "04t000000000001AAA",
+		Salesforce: config.OAuthApp{ClientID: "e2e-client", ClientSecret: "e2e-secret"}}
 	keys := storetest.Keys(t)
 	kid, key := keys.TokenKey()
-	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
-	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
-		SalesforceOAuth: &salesforce.OAuthApp{ClientID: "e2e-client", ClientSecret: "e2e-secret", RedirectURL: appURL + server.SalesforceCallbackPath}})
+	reg := crms(cfg)
+	cards := cardview.NewService(db, reg, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
+	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: reg, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

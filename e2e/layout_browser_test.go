@@ -21,7 +21,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -97,7 +96,7 @@ func (s *sidebar) embedURL(t *testing.T, locale, currency, quote string) string 
 		"record": map[string]any{"name": "Globex - 40 seats", "accountId": "001000000000777AAA", "accountName": "Globex", "currencyIsoCode": currency},
 	})
 	req, _ := http.NewRequest(http.MethodPost, s.appURL+"/api/crm/cardView", strings.NewReader(string(body)))
-	req.Header = cardview.SignedHeaders(s.org, s.conn.Secret, "/api/crm/cardView", body, time.Now(), cardview.NewNonce())
+	req.Header = salesforce.SignedHeaders(s.org, s.conn.Secret, "/api/crm/cardView", body, time.Now(), salesforce.NewNonce())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

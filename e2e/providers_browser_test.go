@@ -52,8 +52,9 @@ func TestCardFramedByHubSpotAndPipedriveHosts(t *testing.T) {
 		PipedriveJWTSecret: "pd-jwt"}
 	keys := storetest.Keys(t)
 	kid, key := keys.TokenKey()
-	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
-	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	reg := crms(cfg)
+	cards := cardview.NewService(db, reg, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
+	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: reg, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -199,9 +199,9 @@ func (p *Playground) page(c *gin.Context) {
 	case "org not connected":
 		org, _ = salesforce.NormalizeOrgID("00D000000000NOP")
 	}
-	hdr := cardview.SignedHeaders(org, secret, "/api/crm/cardView", raw, at, cardview.NewNonce())
+	hdr := salesforce.SignedHeaders(org, secret, "/api/crm/cardView", raw, at, salesforce.NewNonce())
 	if v.Scenario == "missing signature" {
-		hdr.Del(cardview.HeaderSignature)
+		hdr.Del(salesforce.HeaderSignature)
 	}
 	status, resp, err := p.call(c.Request.Context(), hdr, raw)
 	if err == nil && v.Scenario == "replayed nonce" {

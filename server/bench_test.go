@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/store"
 )
 
@@ -33,7 +33,7 @@ func BenchmarkCardView(b *testing.B) {
 	}
 	signed := func() *http.Request {
 		req := httptest.NewRequest(http.MethodPost, "/api/crm/cardView", bytes.NewReader(payload))
-		req.Header = cardview.SignedHeaders(org, conn.Secret, "/api/crm/cardView", payload, a.clock.Now(), cardview.NewNonce())
+		req.Header = salesforce.SignedHeaders(org, conn.Secret, "/api/crm/cardView", payload, a.clock.Now(), salesforce.NewNonce())
 		return req
 	}
 	rec := httptest.NewRecorder()

@@ -7,52 +7,58 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
 
-// salesforceCardView answers the package's signed callout (contract v1).
-func (s *Server) salesforceCardView(c *gin.Context) {
-	req, ok := s.readSigned(c)
-	if !ok {
-		return
+// cardView answers a CRM's signed card request posted with its record in
+// the body (the Salesforce package's callout, contract v1) with the card's
+// JSON. The CRM's adapter verifies it.
+func (s *Server) cardView(p qwoty.Provider) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		req, ok := s.readSigned(c)
+		if !ok {
+			return
+		}
+		answer, err := s.cards.Card(c.Request.Context(), p, req)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		web.SetConnectionID(c, answer.ConnectionID)
+		web.WriteJSON(c, http.StatusOK, answer)
 	}
-	answer, err := s.cards.Card(c.Request.Context(), cardview.Salesforce{}, req)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	web.SetConnectionID(c, answer.ConnectionID)
-	web.WriteJSON(c, http.StatusOK, answer)
 }
 
-// salesforcePing answers QwotyPing's signed round trip: same signature,
-// nothing to list.
-func (s *Server) salesforcePing(c *gin.Context) {
-	req, ok := s.readSigned(c)
-	if !ok {
-		return
+// cardPing answers a CRM's signed ping (QwotyPing's round trip): the same
+// signature as its card requests, nothing to list.
+func (s *Server) cardPing(p qwoty.Provider) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		req, ok := s.readSigned(c)
+		if !ok {
+			return
+		}
+		answer, err := s.cards.Ping(c.Request.Context(), p, req)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		web.SetConnectionID(c, answer.ConnectionID)
+		answer.RequestID = web.RequestID(c)
+		web.WriteJSON(c, http.StatusOK, answer)
 	}
-	answer, err := s.cards.SalesforcePing(c.Request.Context(), req)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	web.SetConnectionID(c, answer.ConnectionID)
-	answer.RequestID = web.RequestID(c)
-	web.WriteJSON(c, http.StatusOK, answer)
 }
 
-// readSigned reads a signed request's body, at most MaxBodyBytes.
-func (s *Server) readSigned(c *gin.Context) (cardview.SignedRequest, bool) {
+// readSigned reads a signed request's body, at most crm.MaxBodyBytes.
+func (s *Server) readSigned(c *gin.Context) (crm.SignedRequest, bool) {
 	tooLarge := qwoty.Errorf(qwoty.CodePayloadTooLarge, "The callout body is capped at 64 KiB; send less record data.",
-		"the request body is over %d bytes", cardview.MaxBodyBytes)
-	if c.Request.ContentLength > cardview.MaxBodyBytes {
+		"the request body is over %d bytes", crm.MaxBodyBytes)
+	if c.Request.ContentLength > crm.MaxBodyBytes {
 		s.fail(c, tooLarge)
-		return cardview.SignedRequest{}, false
+		return crm.SignedRequest{}, false
 	}
-	r := http.MaxBytesReader(c.Writer, c.Request.Body, cardview.MaxBodyBytes)
+	r := http.MaxBytesReader(c.Writer, c.Request.Body, crm.MaxBodyBytes)
 	var body []byte
 	var err error
 	if n := c.Request.ContentLength; n >= 0 {
@@ -68,8 +74,8 @@ func (s *Server) readSigned(c *gin.Context) (cardview.SignedRequest, bool) {
 		} else {
 			s.fail(c, qwoty.Errorf(qwoty.CodeBadRequest, "Send the whole body in one request.", "the request body could not be read"))
 		}
-		return cardview.SignedRequest{}, false
+		return crm.SignedRequest{}, false
 	}
 	// The signed path is the route's own (contract: no query, no mount prefix).
-	return cardview.SignedRequest{Method: c.Request.Method, Path: c.FullPath(), Header: c.Request.Header, Body: body}, true
+	return crm.SignedRequest{Method: c.Request.Method, Path: c.FullPath(), Header: c.Request.Header, Body: body}, true
 }

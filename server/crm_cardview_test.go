@@ -83,7 +83,7 @@ func TestCardViewErrorCodes(t *testing.T) {
 	good := body(recordA, accountA, "Acme", "USD")
 	now := a.clock.Now()
 
-	replayNonce := cardview.NewNonce()
+	replayNonce := salesforce.NewNonce()
 	do(t, a.request(callout{org: org, secret: conn.Secret, body: good, nonce: replayNonce})).answer(t)
 
 	cases := []struct {
@@ -94,7 +94,7 @@ func TestCardViewErrorCodes(t *testing.T) {
 	}{
 		{"no org header", func() *http.Request {
 			r := a.request(callout{org: org, secret: conn.Secret, body: good})
-			r.Header.Del(cardview.HeaderOrg)
+			r.Header.Del(salesforce.HeaderOrg)
 			return r
 		}, 400, qwoty.CodeBadRequest},
 		{"no recordId", func() *http.Request {
@@ -109,7 +109,7 @@ func TestCardViewErrorCodes(t *testing.T) {
 		}, 413, qwoty.CodePayloadTooLarge},
 		{"no signature", func() *http.Request {
 			r := a.request(callout{org: org, secret: conn.Secret, body: good})
-			r.Header.Del(cardview.HeaderSignature)
+			r.Header.Del(salesforce.HeaderSignature)
 			return r
 		}, 401, qwoty.CodeSignatureMissing},
 		{"wrong secret", func() *http.Request {
@@ -178,7 +178,7 @@ func TestReplayIsRefusedAcrossInstances(t *testing.T) {
 
 	org := orgID(t, "00D00000000000A")
 	conn := first.connect("Acme", org, "acme")
-	co := callout{org: org, secret: conn.Secret, body: body(recordA, accountA, "Acme", "USD"), nonce: cardview.NewNonce()}
+	co := callout{org: org, secret: conn.Secret, body: body(recordA, accountA, "Acme", "USD"), nonce: salesforce.NewNonce()}
 	do(t, first.request(co)).answer(t)
 	req := second.request(co)
 	do(t, req).wantError(t, 409, qwoty.CodeReplayedRequest)

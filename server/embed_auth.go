@@ -6,10 +6,14 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
 
-const ctxClaims = "qwoty.claims"
+const (
+	ctxClaims     = "qwoty.claims"
+	ctxConnection = "qwoty.connection"
+)
 
 // pageAuth authorises the card's actions with the page token sent as a
 // bearer header. No cookie is involved, so there is nothing for another
@@ -23,12 +27,14 @@ func (s *Server) pageAuth(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	if _, err := s.cards.Connection(c.Request.Context(), claims); err != nil {
+	conn, err := s.cards.Connection(c.Request.Context(), claims)
+	if err != nil {
 		s.fail(c, err)
 		c.Abort()
 		return
 	}
 	c.Set(ctxClaims, claims)
+	c.Set(ctxConnection, conn)
 	web.SetConnectionID(c, claims.ConnectionID)
 	c.Next()
 }
@@ -36,6 +42,12 @@ func (s *Server) pageAuth(c *gin.Context) {
 func claimsOf(c *gin.Context) *cardview.Claims {
 	v, _ := c.Get(ctxClaims)
 	return v.(*cardview.Claims)
+}
+
+// connectionOf is the card's connection, as pageAuth read it.
+func connectionOf(c *gin.Context) *qwoty.Connection {
+	v, _ := c.Get(ctxConnection)
+	return v.(*qwoty.Connection)
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header, or

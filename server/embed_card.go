@@ -14,19 +14,21 @@ import (
 	"github.com/qwoty/companion/web"
 )
 
-// cardShow renders the card page from an embed token: it exchanges the token
-// for a page token (kept in the page's memory, sent as a bearer header on
-// every action) and lets only the connection's own origins frame the page.
+// cardShow renders the card page of a registered CRM (/embed/{provider}/card)
+// from an embed token.
 func (s *Server) cardShow(c *gin.Context) {
-	provider, ok := qwoty.ParseProvider(c.Param("provider"))
-	if !ok {
+	provider := qwoty.Provider(c.Param("provider"))
+	if _, ok := s.cards.Adapter(provider); !ok {
 		s.noRoute(c)
 		return
 	}
-	if provider == qwoty.ProviderPipedrive && c.Query("resource") != "" {
-		s.pipedriveCardStart(c) // Pipedrive's own signed launch, not our embed token
-		return
-	}
+	s.card(c, provider)
+}
+
+// card renders the card page from an embed token: it exchanges the token
+// for a page token (kept in the page's memory, sent as a bearer header on
+// every action) and lets only the connection's own origins frame the page.
+func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 	token := c.Query("token")
 	claims, conn, err := s.cards.OpenCard(c.Request.Context(), provider, token)
 	if err != nil {
@@ -45,7 +47,7 @@ func (s *Server) cardShow(c *gin.Context) {
 		Provider:   string(provider),
 		RecordID:   ec.Record.ID,
 		RecordName: name, AccountName: ec.Record.AccountName,
-		PageToken: pageToken, ParentOrigins: cardview.FrameAncestors(conn), Money: qwoty.MoneyFor(ec.User.Locale),
+		PageToken: pageToken, ParentOrigins: s.cards.FrameAncestors(conn), Money: qwoty.MoneyFor(ec.User.Locale),
 	}
 	if id := c.Query("quote"); id != "" {
 		q, err := s.db.GetQuote(c.Request.Context(), scope, id)
@@ -75,7 +77,7 @@ func (s *Server) cardError(c *gin.Context, token string, err error) {
 	if token != "" {
 		if claims, perr := s.cards.Tokens().ParseExpired(token, cardview.AudienceEmbed); perr == nil {
 			if conn, cerr := s.db.ConnectionByID(c.Request.Context(), claims.ConnectionID); cerr == nil {
-				f.ParentOrigins = cardview.FrameAncestors(conn)
+				f.ParentOrigins = s.cards.FrameAncestors(conn)
 				f.FrameAncestors = cardview.FrameAncestorsDirective(f.ParentOrigins)
 			}
 		}

@@ -15,6 +15,10 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/crm/pipedrive"
+	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
@@ -74,14 +78,19 @@ func newAppOpts(t testing.TB, dbURL string, clk *clock, adjust func(appURL strin
 	a.http = httptest.NewUnstartedServer(nil)
 	appURL := "http://" + a.http.Listener.Addr().String()
 	cfg := &config.Config{Env: config.Production, AppURL: appURL}
-	cards := cardview.NewService(db, cardview.NewTokens(clk.Now, cardview.Key{ID: kid, Secret: key}), appURL, clk.Now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if tt, ok := t.(*testing.T); ok {
 		log = slog.New(slog.NewTextHandler(tt.Output(), nil)) // shown only when the test fails
 	}
-	deps := Deps{Config: cfg, DB: db, Cards: cards, Now: clk.Now, Version: "test", Logger: log}
+	deps := Deps{Config: cfg, DB: db, Now: clk.Now, Version: "test", Logger: log}
 	if adjust != nil {
 		adjust(appURL, &deps)
+	}
+	if deps.CRMs == nil {
+		deps.CRMs = testCRMs(deps.Config)
+	}
+	if deps.Cards == nil {
+		deps.Cards = cardview.NewService(db, deps.CRMs, cardview.NewTokens(clk.Now, cardview.Key{ID: kid, Secret: key}), appURL, clk.Now)
 	}
 	a.srv = New(deps)
 	a.http.Config.Handler = a.srv.Handler()
@@ -91,6 +100,27 @@ func newAppOpts(t testing.TB, dbURL string, clk *clock, adjust func(appURL strin
 }
 
 func (a *testApp) url() string { return a.http.URL }
+
+// testCRMs registers the three CRMs' adapters from cfg as cmd/qwoty does,
+// with the adapters of replace (emulator-bound ones) in place of theirs.
+func testCRMs(cfg *config.Config, replace ...crm.Adapter) *crm.Registry {
+	adapters := []crm.Adapter{
+		salesforce.NewAdapter(salesforce.Options{ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
+			RedirectURL: cfg.AppURL + salesforce.CallbackPath, LoginURL: cfg.SalesforceLoginURL, PackageVersionID: cfg.SalesforcePackageVersionID}),
+		hubspot.NewAdapter(hubspot.Options{ClientID: cfg.HubSpot.ClientID, ClientSecret: cfg.HubSpot.ClientSecret,
+			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderHubSpot)}),
+		pipedrive.NewAdapter(pipedrive.Options{ClientID: cfg.Pipedrive.ClientID, ClientSecret: cfg.Pipedrive.ClientSecret, JWTSecret: cfg.PipedriveJWTSecret,
+			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderPipedrive)}),
+	}
+	for _, r := range replace {
+		for i, a := range adapters {
+			if a.Info().Provider == r.Info().Provider {
+				adapters[i] = r
+			}
+		}
+	}
+	return crm.MustRegistry(adapters...)
+}
 
 // connect adds a Salesforce connection for org in workspace ws.
 func (a *testApp) connect(ws, org, myDomain string) *qwoty.Connection {
@@ -128,7 +158,7 @@ func (a *testApp) request(co callout) *http.Request {
 		co.at = a.clock.Now()
 	}
 	if co.nonce == "" {
-		co.nonce = cardview.NewNonce()
+		co.nonce = salesforce.NewNonce()
 	}
 	if co.path == "" {
 		co.path = "/api/crm/cardView"
@@ -137,7 +167,7 @@ func (a *testApp) request(co callout) *http.Request {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	req.Header = cardview.SignedHeaders(co.org, co.secret, co.path, []byte(co.body), co.at, co.nonce)
+	req.Header = salesforce.SignedHeaders(co.org, co.secret, co.path, []byte(co.body), co.at, co.nonce)
 	return req
 }
 

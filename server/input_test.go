@@ -311,8 +311,8 @@ func TestQuotePrefillFromTheCRMIsCleaned(t *testing.T) {
 		hs = hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURLs: []string{appURL + "/oauth/hubspot/callback"}},
 			LoginAs: hstest.DefaultAdminID})
 		d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
-		d.HubSpotOAuth = &hubspot.OAuthApp{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURL: appURL + "/oauth/hubspot/callback",
-			AuthURL: hs.URL, APIURL: hs.URL}
+		d.CRMs = testCRMs(d.Config, hubspot.NewAdapter(hubspot.Options{ClientID: "hs-client", ClientSecret: hsClientSecret,
+			RedirectURL: appURL + "/oauth/hubspot/callback", AuthURL: hs.URL, APIURL: hs.URL}))
 	})
 	e := app
 	b := webtest.SetupAdmin(t, e.db, e.url())
@@ -339,8 +339,8 @@ func TestHubSpotQuotePrefilledFromTheDeal(t *testing.T) {
 		hs = hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURLs: []string{appURL + "/oauth/hubspot/callback"}},
 			LoginAs: hstest.DefaultAdminID})
 		d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
-		d.HubSpotOAuth = &hubspot.OAuthApp{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURL: appURL + "/oauth/hubspot/callback",
-			AuthURL: hs.URL, APIURL: hs.URL}
+		d.CRMs = testCRMs(d.Config, hubspot.NewAdapter(hubspot.Options{ClientID: "hs-client", ClientSecret: hsClientSecret,
+			RedirectURL: appURL + "/oauth/hubspot/callback", AuthURL: hs.URL, APIURL: hs.URL}))
 	})
 	e := app
 	b := webtest.SetupAdmin(t, e.db, e.url())

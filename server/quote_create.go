@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/crm/session"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
@@ -17,13 +18,14 @@ func (s *Server) quoteCreate(c *gin.Context) {
 	claims := claimsOf(c)
 	ctx := c.Request.Context()
 	rec := claims.Record
-	if rec.Name == "" && claims.Provider != qwoty.ProviderSalesforce {
-		// HubSpot and Pipedrive name only the record: read it. A CRM that
-		// cannot be read still gets its quote, just not prefilled.
-		if d, err := s.dealDetails(ctx, claims); err != nil {
+	if a, ok := s.cards.Adapter(claims.Provider); ok && rec.Name == "" {
+		// A CRM whose card names only the record (HubSpot, Pipedrive) has
+		// it read through the connection's session. A CRM that cannot be
+		// read still gets its quote, just not prefilled.
+		if d, err := a.LookupRecord(ctx, session.New(s.db, a, connectionOf(c)), rec); err != nil {
 			s.log.WarnContext(ctx, "quote not prefilled: the CRM record could not be read", "request_id", web.RequestID(c),
 				"connection_id", claims.ConnectionID, "error", err.Error())
-		} else {
+		} else if d != rec {
 			rec = d
 			if rec.AccountID != "" {
 				// The CRM's text may hold what no text column can (a NUL):

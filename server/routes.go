@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
 
@@ -16,17 +17,21 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/readyz", s.readyz)
 	r.GET("/static/*path", web.StaticFiles())
 
-	// Signed calls from CRMs (contracts.md §1).
+	// Signed calls from CRMs (contracts.md §1, §2): each route is one CRM's
+	// contract, verified by that CRM's adapter.
 	crm := r.Group("/api/crm")
-	crm.POST("/cardView", s.salesforceCardView)
-	crm.POST("/ping", s.salesforcePing)
-	crm.GET("/pipedrive/panel", s.pipedrivePanel)
-	crm.GET("/hubspot/card", s.hubspotCard)
+	crm.POST("/cardView", s.cardView(qwoty.ProviderSalesforce))
+	crm.POST("/ping", s.cardPing(qwoty.ProviderSalesforce))
+	crm.GET("/pipedrive/panel", s.panelCard(qwoty.ProviderPipedrive))
+	crm.GET("/hubspot/card", s.fetchCard(qwoty.ProviderHubSpot))
 
 	// The card page each CRM frames, opened with an embed token: one page
-	// for every CRM (/embed/salesforce/card, /embed/hubspot/card, ...).
+	// for every registered CRM (/embed/salesforce/card, /embed/hubspot/card,
+	// ...). Pipedrive's custom panel opens its own with Pipedrive's signed
+	// launch, and recovers an expired card with the SDK's token.
 	r.GET("/embed/:provider/card", s.cardShow)
-	r.POST("/embed/pipedrive/session", s.pipedriveSession)
+	r.GET("/embed/pipedrive/card", s.launchCard(qwoty.ProviderPipedrive))
+	r.POST("/embed/pipedrive/session", s.panelSession(qwoty.ProviderPipedrive))
 
 	// The card's actions, authorised by the page token (bearer header).
 	api := r.Group("/embed/api", s.pageAuth, web.FormInput(s.fail))

@@ -18,9 +18,7 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/console"
-	"github.com/qwoty/companion/crm/hubspot"
-	"github.com/qwoty/companion/crm/pipedrive"
-	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/web"
@@ -35,13 +33,9 @@ type Deps struct {
 	Version string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// SalesforceOAuth is the External Client App (nil: Salesforce OAuth is
-	// not configured).
-	SalesforceOAuth *salesforce.OAuthApp
-	// HubSpotOAuth and PipedriveOAuth are those CRMs' apps (nil: not
-	// configured).
-	HubSpotOAuth   *hubspot.OAuthApp
-	PipedriveOAuth *pipedrive.OAuthApp
+	// CRMs are the CRMs this server serves, each by its adapter (cmd/qwoty
+	// registers them); the card service holds the same registry.
+	CRMs *crm.Registry
 	// Hasher bounds the console's password hashing (nil:
 	// password.NewHasher with its defaults). Tests pass one with small
 	// bounds.
@@ -63,16 +57,14 @@ type Server struct {
 	errs     *web.Errors
 	draining atomic.Bool
 	drain    time.Duration
-	sfOAuth  *salesforce.OAuthApp
-	hsOAuth  *hubspot.OAuthApp
-	pdOAuth  *pipedrive.OAuthApp
+	crms     *crm.Registry
 	console  *console.Console
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay,
-		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth}
+		crms: d.CRMs}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -80,8 +72,9 @@ func New(d Deps) *Server {
 		s.log = slog.Default()
 	}
 	s.errs = web.NewErrors(s.log, s.db.Unavailable)
+	sf, hs, pd := consoleOAuthApps(d.CRMs)
 	s.console = console.New(console.Deps{Config: d.Config, DB: d.DB, Logger: s.log, Now: s.now, Hasher: d.Hasher,
-		SalesforceOAuth: d.SalesforceOAuth, HubSpotOAuth: d.HubSpotOAuth, PipedriveOAuth: d.PipedriveOAuth})
+		SalesforceOAuth: sf, HubSpotOAuth: hs, PipedriveOAuth: pd})
 	s.engine = s.routes()
 	return s
 }
@@ -102,7 +95,3 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		}
 	}, s.log)
 }
-
-// SalesforceCallbackPath is the OAuth redirect path to register on the
-// External Client App: {APP_URL}/oauth/salesforce/callback.
-const SalesforceCallbackPath = "/oauth/salesforce/callback"

@@ -17,6 +17,9 @@ import (
 type CardRequest struct {
 	ConnectionID string
 	WorkspaceID  string
+	// Nonce is claimed once, until NonceExpires; "" for a request that is
+	// not single-use (HubSpot's, Pipedrive's), which writes no nonce and is
+	// claimed whenever its connection serves cards.
 	Nonce        string
 	NonceExpires time.Time
 	// AccountID and AccountName upsert the record's customer (both optional).
@@ -33,7 +36,7 @@ type CardResult struct {
 	// as the nonce claim, so a disconnect applies to the very next callout.
 	Status qwoty.ConnectionStatus
 	// Claimed is false when the nonce was used before (a replay) or the
-	// connection is disconnected; then nothing was written.
+	// connection is unknown or disconnected; then nothing was written.
 	Claimed bool
 	// Quotes are the record's live quotes made in this connection, newest
 	// first.

@@ -143,7 +143,8 @@ func (b *cardBatcher) work() {
 }
 
 // run executes one batch. Requests whose caller gave up are left out; a
-// nonce repeated within the batch is a replay for all but its first use.
+// nonce repeated within the batch is a replay for all but its first use (an
+// empty nonce, of a request that is not single-use, is never one).
 func (b *cardBatcher) run(batch []cardJob) {
 	type key struct{ conn, nonce string }
 	seen := make(map[key]bool, len(batch))
@@ -157,12 +158,13 @@ func (b *cardBatcher) run(batch []cardJob) {
 			j.done <- cardJobResult{err: err}
 			continue
 		}
-		k := key{j.req.ConnectionID, j.req.Nonce}
-		if seen[k] {
-			j.done <- cardJobResult{res: CardResult{Status: qwoty.ConnectionActive, Claimed: false}}
-			continue
+		if k := (key{j.req.ConnectionID, j.req.Nonce}); k.nonce != "" {
+			if seen[k] {
+				j.done <- cardJobResult{res: CardResult{Status: qwoty.ConnectionActive, Claimed: false}}
+				continue
+			}
+			seen[k] = true
 		}
-		seen[k] = true
 		live = append(live, j)
 	}
 	if len(live) == 0 {
@@ -205,6 +207,14 @@ func (r *CardRequest) check() error {
 // row with no quote, its id empty) per request, tagged with the request's
 // ordinal, with no NULLs to scan. Customers and quotes are those of the
 // request's connection (store.Scope says why).
+//
+// A request is claimed when its nonce is new (n returned it) or, for a
+// request that is not single-use (an empty nonce: HubSpot, Pipedrive),
+// when its connection serves cards: such a request writes no nonce, and
+// the status is still read in the same statement. The condition is written
+// out where it is used (the customer upsert, the claimed column, the
+// quotes' join) rather than kept in one more CTE, so the statement's plan
+// stays the one measured.
 const cardBatchSQL = `
 WITH input AS (
 	SELECT t.ord, t.connection_id::uuid AS connection_id, t.nonce, t.expires_at, t.workspace_id::uuid AS workspace_id,
@@ -212,18 +222,20 @@ WITH input AS (
 	FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])
 		AS t(ord, connection_id, nonce, expires_at, workspace_id, account_id, account_name, record_id, lim)
 ), st AS (
-	SELECT i.ord, c.status FROM input i LEFT JOIN connections c ON c.id = i.connection_id
+	SELECT i.ord, c.status, coalesce(c.status <> 'disconnected', false) AS serves
+	FROM input i LEFT JOIN connections c ON c.id = i.connection_id
 ), n AS (
 	INSERT INTO seen_nonces (connection_id, nonce, expires_at)
 	SELECT i.connection_id, i.nonce, i.expires_at FROM input i JOIN st ON st.ord = i.ord
-	WHERE st.status <> 'disconnected'
+	WHERE st.serves AND i.nonce <> ''
 	ON CONFLICT DO NOTHING
 	RETURNING connection_id, nonce
 ), c AS (
 	INSERT INTO customers (workspace_id, connection_id, crm_account_id, name)
 	SELECT DISTINCT ON (i.workspace_id, i.connection_id, i.account_id) i.workspace_id, i.connection_id, i.account_id, i.account_name
-	FROM input i JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
-	WHERE i.account_id <> ''
+	FROM input i JOIN st ON st.ord = i.ord
+	LEFT JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
+	WHERE (n.nonce IS NOT NULL OR i.nonce = '' AND st.serves) AND i.account_id <> ''
 	  AND NOT EXISTS (SELECT 1 FROM customers cu WHERE cu.workspace_id = i.workspace_id AND cu.connection_id = i.connection_id
 	                  AND cu.crm_account_id = i.account_id AND (cu.name = i.account_name OR i.account_name = ''))
 	ORDER BY i.workspace_id, i.connection_id, i.account_id, i.ord DESC
@@ -231,7 +243,7 @@ WITH input AS (
 	WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name
 	RETURNING 1
 )
-SELECT i.ord, coalesce(st.status, ''), n.nonce IS NOT NULL,
+SELECT i.ord, coalesce(st.status, ''), (n.nonce IS NOT NULL OR i.nonce = '' AND st.serves),
        coalesce(q.id::text, ''), coalesce(q.number, ''), coalesce(q.title, ''), coalesce(q.status, ''),
        coalesce(q.currency, ''), coalesce(q.total, 0), coalesce(q.updated_at, 'epoch')
 FROM input i
@@ -241,7 +253,7 @@ LEFT JOIN LATERAL (
 	SELECT id, number, title, status, currency, total, updated_at FROM quotes
 	WHERE workspace_id = i.workspace_id AND connection_id = i.connection_id AND crm_record_id = i.record_id AND deleted_at IS NULL
 	ORDER BY updated_at DESC LIMIT i.lim
-) q ON n.nonce IS NOT NULL
+) q ON (n.nonce IS NOT NULL OR i.nonce = '' AND st.serves)
 ORDER BY i.ord, q.updated_at DESC`
 
 func (db *DB) claimAndListBatch(ctx context.Context, jobs []cardJob) ([]CardResult, error) {

@@ -179,3 +179,69 @@ func TestCancelledCardRequestReturnsItsContextError(t *testing.T) {
 		t.Fatalf("the nonce of the cancelled request: %+v, %v; want it never claimed", res, err)
 	}
 }
+
+// A request that is not single-use (an empty nonce: HubSpot's, Pipedrive's)
+// writes nothing to seen_nonces, yet is answered as a claimed one: its
+// customer upserted, its quotes listed, and its connection's status read
+// in the same statement, so a disconnect still refuses it at once. Several
+// of them for one connection in one batch are not replays of each other.
+// A request with a nonce is still claimed once.
+func TestCardRequestsWithoutNonceWriteNoNonce(t *testing.T) {
+	db := storetest.New(t)
+	a := addOrg(t, db, "A", "00D00000000000AAAA")
+	q, err := db.CreateQuote(ctx, store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: "42"}, store.NewQuote{Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(nonce string) store.CardRequest {
+		return store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID, Nonce: nonce,
+			NonceExpires: time.Now().Add(time.Minute), RecordID: "42", AccountID: "7", AccountName: "Globex"}
+	}
+	nonces := func() int {
+		t.Helper()
+		var n int
+		if err := db.Pool().QueryRow(ctx, "SELECT count(*) FROM seen_nonces").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	var wg sync.WaitGroup
+	results := make([]store.CardResult, 20)
+	errs := make([]error, len(results))
+	for i := range results {
+		wg.Go(func() { results[i], errs[i] = db.ClaimAndList(ctx, req("")) })
+	}
+	wg.Wait()
+	for i, res := range results {
+		if errs[i] != nil || !res.Claimed || res.Status != qwoty.ConnectionActive || len(res.Quotes) != 1 || res.Quotes[0].ID != q.ID {
+			t.Fatalf("request %d without a nonce: %+v, %v; want it claimed with the record's quote", i, res, errs[i])
+		}
+	}
+	if n := nonces(); n != 0 {
+		t.Fatalf("requests without a nonce left %d rows in seen_nonces, want none", n)
+	}
+	var customer string
+	if err := db.Pool().QueryRow(ctx, "SELECT name FROM customers WHERE connection_id = $1 AND crm_account_id = '7'", a.ID).Scan(&customer); err != nil || customer != "Globex" {
+		t.Fatalf("customer %q, %v; want Globex upserted by a request without a nonce", customer, err)
+	}
+
+	// A nonce is still single-use.
+	if res, err := db.ClaimAndList(ctx, req("nonce-of-a-salesforce-callout")); err != nil || !res.Claimed {
+		t.Fatalf("a fresh nonce: %+v, %v", res, err)
+	}
+	if res, err := db.ClaimAndList(ctx, req("nonce-of-a-salesforce-callout")); err != nil || res.Claimed || len(res.Quotes) != 0 {
+		t.Fatalf("a replayed nonce: %+v, %v; want it refused with nothing listed", res, err)
+	}
+	if n := nonces(); n != 1 {
+		t.Fatalf("seen_nonces holds %d rows, want the one nonce", n)
+	}
+
+	// A disconnected connection refuses a request without a nonce too.
+	if err := db.Disconnect(ctx, a.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := db.ClaimAndList(ctx, req("")); err != nil || res.Claimed || res.Status != qwoty.ConnectionDisconnected || len(res.Quotes) != 0 {
+		t.Fatalf("a request without a nonce on a disconnected connection: %+v, %v; want it refused", res, err)
+	}
+}

@@ -284,7 +284,7 @@ func serveLogin() error {
 	}
 	appURL := "http://" + ln.Addr().String()
 	kid, tk := keys.TokenKey()
-	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: tk}), appURL, time.Now)
+	cards := cardview.NewService(db, nil, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: tk}), appURL, time.Now)
 	hasher := password.NewHasher(password.Options{})
 	cfg := &config.Config{Env: config.Production, AppURL: appURL, TrustedProxies: []string{"127.0.0.1/32"}}
 	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Hasher: hasher})

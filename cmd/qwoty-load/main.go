@@ -39,6 +39,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/gctune"
 	"github.com/qwoty/companion/keyring"
@@ -115,9 +116,11 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	}
 
 	kid, tk := keys.TokenKey()
-	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: tk}), appURL, time.Now)
+	// The callout path is Salesforce's: its adapter is the one needed.
+	crms := crm.MustRegistry(salesforce.NewAdapter(salesforce.Options{}))
+	cards := cardview.NewService(db, crms, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: tk}), appURL, time.Now)
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv := server.New(server.Deps{Config: &config.Config{Env: config.Production, AppURL: appURL}, DB: db, Cards: cards, Logger: quiet})
+	srv := server.New(server.Deps{Config: &config.Config{Env: config.Production, AppURL: appURL}, DB: db, Cards: cards, CRMs: crms, Logger: quiet})
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go srv.Serve(sctx, realLn, time.Second)
@@ -290,7 +293,7 @@ func newClient(conns int) *client {
 // call signs body as the Apex does (fresh nonce and timestamp) and posts it.
 func (c *client) call(base, org string, secret, body []byte) ([]byte, error) {
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/crm/cardView", bytes.NewReader(body))
-	req.Header = cardview.SignedHeaders(org, secret, "/api/crm/cardView", body, time.Now(), cardview.NewNonce())
+	req.Header = salesforce.SignedHeaders(org, secret, "/api/crm/cardView", body, time.Now(), salesforce.NewNonce())
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err

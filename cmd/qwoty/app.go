@@ -9,16 +9,16 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/store"
 )
 
 // app is what every command that touches the database shares.
 type app struct {
-	cfg   *config.Config
-	keys  *keyring.Keyring
-	db    *store.DB
-	cards *cardview.Service
+	cfg  *config.Config
+	keys *keyring.Keyring
+	db   *store.DB
 }
 
 // loadConfig reads the environment, printing the one-line problem on failure.
@@ -47,9 +47,15 @@ func open(ctx context.Context, cfg *config.Config) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	kid, key := keys.TokenKey()
+	return &app{cfg: cfg, keys: keys, db: db}, nil
+}
+
+// cards is the card service for the CRMs of crms, signing its tokens with
+// the keyring's token key.
+func (a *app) cards(crms *crm.Registry) *cardview.Service {
+	kid, key := a.keys.TokenKey()
 	tokens := cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key})
-	return &app{cfg: cfg, keys: keys, db: db, cards: cardview.NewService(db, tokens, cfg.AppURL, time.Now)}, nil
+	return cardview.NewService(a.db, crms, tokens, a.cfg.AppURL, time.Now)
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

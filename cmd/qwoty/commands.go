@@ -9,11 +9,13 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
@@ -39,32 +41,36 @@ func cmdMigrate(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// cmdConnection is `qwoty connection add <provider> ...` (contracts.md §3).
+// cmdConnection is `qwoty connection add <provider> ...` (contracts.md §3):
+// the CRM's adapter defines the flags that name its account.
 func cmdConnection(args []string, stdout, stderr io.Writer) int {
+	// Which CRMs there are, and their flags, do not depend on the
+	// configuration, which is read once the flags are known good.
+	var connectors []crm.Adapter
+	for _, a := range registry(&config.Config{}).All() {
+		if _, ok := a.(crm.ManualConnector); ok {
+			connectors = append(connectors, a)
+		}
+	}
+	names := make([]string, len(connectors))
+	for i, a := range connectors {
+		names[i] = string(a.Info().Provider)
+	}
 	if len(args) < 2 || args[0] != "add" {
-		fmt.Fprint(stderr, "usage: qwoty connection add salesforce|hubspot|pipedrive [flags]\n")
+		fmt.Fprintf(stderr, "usage: qwoty connection add %s [flags]\n", strings.Join(names, "|"))
 		return 2
 	}
 	provider := qwoty.Provider(args[1])
+	i := slices.Index(names, args[1])
+	if i < 0 {
+		fmt.Fprintf(stderr, "qwoty connection add: unknown CRM %q (%s)\n", args[1], orList(names))
+		return 2
+	}
+	adapter := connectors[i]
 	fs := flag.NewFlagSet("qwoty connection add "+args[1], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	workspace := fs.String("workspace", "", "workspace name (default: the connection's own, or \"Default\")")
-	var orgID, myDomain, portalID, companyID, apiDomain *string
-	var sandbox *bool
-	switch provider {
-	case qwoty.ProviderSalesforce:
-		orgID = fs.String("org-id", "", "Salesforce org id, 15 or 18 characters (required)")
-		myDomain = fs.String("my-domain", "", "My Domain name, such as acme or acme--uat (required)")
-		sandbox = fs.Bool("sandbox", false, "the org is a sandbox")
-	case qwoty.ProviderHubSpot:
-		portalID = fs.String("portal-id", "", "HubSpot portal (account) id (required)")
-	case qwoty.ProviderPipedrive:
-		companyID = fs.String("company-id", "", "Pipedrive company id (required)")
-		apiDomain = fs.String("api-domain", "", "the company's api_domain, such as https://acme.pipedrive.com (required)")
-	default:
-		fmt.Fprintf(stderr, "qwoty connection add: unknown CRM %q (salesforce, hubspot or pipedrive)\n", args[1])
-		return 2
-	}
+	account := adapter.(crm.ManualConnector).AccountFlags(fs)
 	if err := fs.Parse(args[2:]); err != nil {
 		return 2
 	}
@@ -72,38 +78,13 @@ func cmdConnection(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qwoty connection add: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	p := store.AddConnectionParams{Workspace: strings.TrimSpace(*workspace), Provider: provider, Actor: "qwoty connection add"}
-	switch provider {
-	case qwoty.ProviderSalesforce:
-		id, err := salesforce.NormalizeOrgID(strings.TrimSpace(*orgID))
-		if err != nil {
-			fmt.Fprintf(stderr, "qwoty connection add: --org-id: %v\n", err)
-			return 2
-		}
-		d, err := salesforce.ParseMyDomain(*myDomain, *sandbox)
-		if err != nil {
-			fmt.Fprintf(stderr, "qwoty connection add: --my-domain: %v\n", err)
-			return 2
-		}
-		p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL = id, d.String(), d.Sandbox(), d.InstanceURL()
-	case qwoty.ProviderHubSpot:
-		if !digits(*portalID) {
-			fmt.Fprintln(stderr, "qwoty connection add: --portal-id: required, digits only")
-			return 2
-		}
-		p.ExternalID = *portalID
-	case qwoty.ProviderPipedrive:
-		if !digits(*companyID) {
-			fmt.Fprintln(stderr, "qwoty connection add: --company-id: required, digits only")
-			return 2
-		}
-		u, err := url.Parse(strings.TrimRight(*apiDomain, "/"))
-		if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			fmt.Fprintln(stderr, "qwoty connection add: --api-domain: required, an https:// origin such as https://acme.pipedrive.com")
-			return 2
-		}
-		p.ExternalID, p.InstanceURL = *companyID, u.Scheme+"://"+u.Host
+	acct, err := account()
+	if err != nil {
+		fmt.Fprintf(stderr, "qwoty connection add: %v\n", err)
+		return 2
 	}
+	p := store.AddConnectionParams{Workspace: strings.TrimSpace(*workspace), Provider: provider, Actor: "qwoty connection add",
+		ExternalID: acct.ExternalID, MyDomain: acct.MyDomain, Sandbox: acct.Sandbox, InstanceURL: acct.InstanceURL}
 
 	cfg, ok := loadConfig(stderr)
 	if !ok {
@@ -146,7 +127,8 @@ func cmdConnection(args []string, stdout, stderr io.Writer) int {
 		WorkspaceID  string `json:"workspaceId"`
 		Secret       string `json:"secret,omitempty"`
 	}{ConnectionID: c.ID, WorkspaceID: c.WorkspaceID}
-	if provider == qwoty.ProviderSalesforce {
+	if adapter.Info().Rotates {
+		// The CRM holds the embed secret: the operator writes it there.
 		out.Secret = string(c.Secret)
 	}
 	enc := json.NewEncoder(stdout)
@@ -156,16 +138,12 @@ func cmdConnection(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func digits(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
+// orList writes names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // sampleBody is what `qwoty sign` signs without --body: the contract's
@@ -218,7 +196,7 @@ func cmdSign(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	h := cardview.SignedHeaders(*orgID, []byte(*secret), path, body, time.Now(), cardview.NewNonce())
+	h := salesforce.SignedHeaders(*orgID, []byte(*secret), path, body, time.Now(), salesforce.NewNonce())
 	names := make([]string, 0, len(h))
 	for k := range h {
 		names = append(names, k)
@@ -283,15 +261,12 @@ func cmdDoctor(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, "ok    every connection's secrets open with QWOTY_SECRET_KEY")
-	for _, app := range []struct {
-		name    string
-		enabled bool
-	}{{"Salesforce OAuth app", cfg.Salesforce.Enabled()}, {"HubSpot app", cfg.HubSpot.Enabled()}, {"Pipedrive app", cfg.Pipedrive.Enabled()}} {
+	for _, a := range registry(cfg).All() {
 		state := "not configured"
-		if app.enabled {
+		if a.Info().Configured {
 			state = "configured"
 		}
-		fmt.Fprintf(stdout, "info  %s: %s\n", app.name, state)
+		fmt.Fprintf(stdout, "info  %s app: %s\n", a.Info().Name, state)
 	}
 	return 0
 }

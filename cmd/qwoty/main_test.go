@@ -64,8 +64,9 @@ func TestConnectionAddThenSignedCalloutIsAccepted(t *testing.T) {
 	kid, key := keys.TokenKey()
 	ts := httptest.NewServer(nil)
 	defer ts.Close()
-	cards := cardview.NewService(db, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), ts.URL, time.Now)
-	ts.Config.Handler = server.New(server.Deps{Config: cfg, DB: db, Cards: cards}).Handler()
+	crms := registry(cfg)
+	cards := cardview.NewService(db, crms, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), ts.URL, time.Now)
+	ts.Config.Handler = server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: crms}).Handler()
 
 	// `qwoty sign` prints headers, a blank line and the body: send exactly that.
 	code, out, errs = runCLI("sign", "--org-id", "00D5g000004XyZaEAK", "--secret", added.Secret)

@@ -17,8 +17,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/hubspot"
-	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/gctune"
@@ -75,23 +73,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		defer emu.Close()
 		fmt.Fprintf(stderr, "  Salesforce emulator (no org needed to connect): %s\n", emu.URL)
 	}
-	var sfOAuth *salesforce.OAuthApp
-	if cfg.Salesforce.Enabled() {
-		sfOAuth = &salesforce.OAuthApp{ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
-			RedirectURL: cfg.AppURL + server.SalesforceCallbackPath}
-	}
-	var hsOAuth *hubspot.OAuthApp
-	if cfg.HubSpot.Enabled() {
-		hsOAuth = &hubspot.OAuthApp{ClientID: cfg.HubSpot.ClientID, ClientSecret: cfg.HubSpot.ClientSecret,
-			RedirectURL: cfg.AppURL + "/oauth/hubspot/callback"}
-	}
-	var pdOAuth *pipedrive.OAuthApp
-	if cfg.Pipedrive.Enabled() {
-		pdOAuth = &pipedrive.OAuthApp{ClientID: cfg.Pipedrive.ClientID, ClientSecret: cfg.Pipedrive.ClientSecret,
-			RedirectURL: cfg.AppURL + "/oauth/pipedrive/callback"}
-	}
-	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards, Logger: log, Version: version, DrainDelay: drain,
-		SalesforceOAuth: sfOAuth, HubSpotOAuth: hsOAuth, PipedriveOAuth: pdOAuth})
+	// After the emulator, which stands in for Salesforce's app in the
+	// configuration.
+	crms := registry(cfg)
+	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version, DrainDelay: drain})
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, ln, shutdownGrace) })
@@ -136,7 +121,7 @@ func startSalesforceEmulator(cfg *config.Config) (*sftest.Server, error) {
 	secret := make([]byte, 24)
 	_, _ = rand.Read(secret)
 	app := sftest.App{ClientID: "qwoty-dev-emulator", ClientSecret: hex.EncodeToString(secret),
-		CallbackURLs: []string{cfg.AppURL + server.SalesforceCallbackPath}}
+		CallbackURLs: []string{cfg.AppURL + salesforce.CallbackPath}}
 	// The emulator's org is the playground's: connecting it in the console
 	// takes over the connection the playground signs for, in the admin's
 	// workspace, so what the console does is what the playground's card

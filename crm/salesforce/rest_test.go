@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
@@ -162,9 +161,9 @@ func (p *qwotyPing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	body, _ := io.ReadAll(io.LimitReader(r.Body, cardview.MaxBodyBytes))
-	conn, h, err := cardview.AuthenticateSalesforce(r.Context(), p,
-		cardview.SignedRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header, Body: body}, time.Now())
+	body, _ := io.ReadAll(io.LimitReader(r.Body, salesforce.MaxBodyBytes))
+	conn, h, err := salesforce.Authenticate(r.Context(), p,
+		crm.SignedRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header, Body: body}, time.Now())
 	if err == nil {
 		p.mu.Lock()
 		if p.nonces[h.OrgID+h.Nonce] {

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/crm/salesforce"
 )
 
 // pingPath is what the package's QwotyCallout signs and posts to.
@@ -94,7 +94,7 @@ func (s *Server) post(ctx context.Context, endpoint, orgID, secret string) *call
 	if err != nil {
 		return &calloutAnswer{code: "CALLOUT_FAILED", message: err.Error()}
 	}
-	req.Header = cardview.SignedHeaders(orgID, []byte(secret), pingPath, body, s.now(), cardview.NewNonce())
+	req.Header = salesforce.SignedHeaders(orgID, []byte(secret), pingPath, body, s.now(), salesforce.NewNonce())
 	resp, err := s.callout.Do(req)
 	if err != nil {
 		return &calloutAnswer{code: "CALLOUT_FAILED", message: calloutMessage(err)}

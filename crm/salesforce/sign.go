@@ -1,4 +1,4 @@
-package cardview
+package salesforce
 
 import (
 	"crypto/rand"

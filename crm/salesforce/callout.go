@@ -1,4 +1,4 @@
-package cardview
+package salesforce
 
 import (
 	"bytes"
@@ -10,15 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/qwoty/companion/crm"
-	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -30,28 +27,15 @@ const (
 	HeaderSignature = "X-Qwoty-Signature"
 
 	// MaxBodyBytes caps a callout body.
-	MaxBodyBytes = 64 << 10
+	MaxBodyBytes = crm.MaxBodyBytes
 	// MaxSkew is how far a callout's timestamp may be from our clock.
-	MaxSkew = 300 * time.Second
+	MaxSkew = crm.MaxSkew
 	// NonceTTL is how long a nonce is remembered: past the skew window on
 	// both sides, a replay is refused by its timestamp instead.
-	NonceTTL = 2*MaxSkew + time.Minute
+	NonceTTL = crm.NonceTTL
 
 	signaturePrefix = "v1="
 )
-
-// SignedRequest is an incoming CRM request, as received.
-type SignedRequest struct {
-	Method string
-	// Path is the route's path, without the query or any mount prefix.
-	Path string
-	// URI is the full request URI as the CRM called it (scheme, host, path
-	// and query), for CRMs that sign it.
-	URI    string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
 
 // SignV1 computes the v1 signature header value of a callout. The Apex
 // QwotySigner, the CLI's `qwoty sign` and the playground all produce this.
@@ -79,8 +63,8 @@ func writeV1Message(w interface{ Write([]byte) (int, error) }, timestamp, nonce,
 	w.Write(body)
 }
 
-// SalesforceHeaders are the parsed, validated v1 headers.
-type SalesforceHeaders struct {
+// CalloutHeaders are the parsed, validated v1 headers.
+type CalloutHeaders struct {
 	// OrgHeader is the org id exactly as sent: it is what was signed.
 	OrgHeader string
 	// OrgID is the 18-character form used for lookup.
@@ -95,8 +79,8 @@ func badRequest(format string, args ...any) error {
 	return qwoty.Errorf(qwoty.CodeBadRequest, "Check the callout against docs/callout-contract.md; the Qwoty package sends it this way.", format, args...)
 }
 
-// ParseSalesforceHeaders validates the v1 headers without any lookup.
-func ParseSalesforceHeaders(h http.Header) (*SalesforceHeaders, error) {
+// ParseCalloutHeaders validates the v1 headers without any lookup.
+func ParseCalloutHeaders(h http.Header) (*CalloutHeaders, error) {
 	sig := h.Get(HeaderSignature)
 	if sig == "" {
 		return nil, qwoty.Errorf(qwoty.CodeSignatureMissing,
@@ -110,14 +94,14 @@ func ParseSalesforceHeaders(h http.Header) (*SalesforceHeaders, error) {
 	if !ok {
 		return nil, badRequest("%s must be %q followed by 64 lowercase hex digits", HeaderSignature, signaturePrefix)
 	}
-	out := &SalesforceHeaders{MAC: mac}
+	out := &CalloutHeaders{MAC: mac}
 
 	var err error
 	out.OrgHeader = h.Get(HeaderOrg)
 	if out.OrgHeader == "" {
 		return nil, badRequest("the %s header is missing", HeaderOrg)
 	}
-	if out.OrgID, err = salesforce.NormalizeOrgID(out.OrgHeader); err != nil {
+	if out.OrgID, err = NormalizeOrgID(out.OrgHeader); err != nil {
 		return nil, badRequest("%s: %v", HeaderOrg, err)
 	}
 
@@ -183,7 +167,7 @@ func CheckSkew(ts, now time.Time) error {
 
 // VerifyMAC checks h's MAC against each secret in constant time. Every secret
 // is tried, so timing does not reveal which one matched.
-func VerifyMAC(h *SalesforceHeaders, secrets [][]byte, method, path string, body []byte) error {
+func VerifyMAC(h *CalloutHeaders, secrets [][]byte, method, path string, body []byte) error {
 	ok := false
 	for _, s := range secrets {
 		if len(s) == 0 {
@@ -227,50 +211,50 @@ type CalloutBody struct {
 
 // ParseCalloutBody decodes and validates a callout body into the embed
 // context's user and record.
-func ParseCalloutBody(body []byte) (User, Record, error) {
+func ParseCalloutBody(body []byte) (crm.User, crm.Record, error) {
 	var b CalloutBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value"):
-			return User{}, Record{}, badRequest("the body holds more than one JSON value")
+			return crm.User{}, crm.Record{}, badRequest("the body holds more than one JSON value")
 		case errors.As(err, &se) && se.Offset >= int64(len(body)) &&
 			(strings.HasPrefix(se.Error(), "unexpected end") || strings.HasPrefix(se.Error(), "invalid character ' '")):
 			// The body stops inside a value (the scanner reports a cut
 			// literal as a space found where its next character should be).
-			return User{}, Record{}, badRequest("the body is not the JSON object of the contract: unexpected end of input")
+			return crm.User{}, crm.Record{}, badRequest("the body is not the JSON object of the contract: unexpected end of input")
 		}
-		return User{}, Record{}, badRequest("the body is not the JSON object of the contract: %v", jsonProblem(err))
+		return crm.User{}, crm.Record{}, badRequest("the body is not the JSON object of the contract: %v", jsonProblem(err))
 	}
 	if b.RecordID == "" {
-		return User{}, Record{}, badRequest("recordId is required")
+		return crm.User{}, crm.Record{}, badRequest("recordId is required")
 	}
-	rid, err := salesforce.NormalizeID(b.RecordID)
+	rid, err := NormalizeID(b.RecordID)
 	if err != nil {
-		return User{}, Record{}, badRequest("recordId is not a Salesforce id (15 or 18 letters and digits)")
+		return crm.User{}, crm.Record{}, badRequest("recordId is not a Salesforce id (15 or 18 letters and digits)")
 	}
 	if b.ObjectType == "" {
-		return User{}, Record{}, badRequest("objectType is required")
+		return crm.User{}, crm.Record{}, badRequest("objectType is required")
 	}
 	if !apiName(b.ObjectType) {
-		return User{}, Record{}, badRequest("objectType is not an object API name")
+		return crm.User{}, crm.Record{}, badRequest("objectType is not an object API name")
 	}
 	if b.Record.AccountID != "" {
-		if _, err := salesforce.NormalizeID(b.Record.AccountID); err != nil {
-			return User{}, Record{}, badRequest("record.accountId is not a Salesforce id")
+		if _, err := NormalizeID(b.Record.AccountID); err != nil {
+			return crm.User{}, crm.Record{}, badRequest("record.accountId is not a Salesforce id")
 		}
 	}
 	cur := b.Record.CurrencyIsoCode
 	if cur != "" && !qwoty.ValidCurrency(cur) {
-		return User{}, Record{}, badRequest("record.currencyIsoCode %q is not a three-letter ISO 4217 code", cur)
+		return crm.User{}, crm.Record{}, badRequest("record.currencyIsoCode %q is not a three-letter ISO 4217 code", cur)
 	}
 	if a := bytes.TrimSpace(b.Record.Amount); len(a) > 0 && string(a) != "null" {
 		var n json.Number
 		if a[0] == '"' || json.Unmarshal(a, &n) != nil {
-			return User{}, Record{}, badRequest("record.amount must be a JSON number")
+			return crm.User{}, crm.Record{}, badRequest("record.amount must be a JSON number")
 		}
 		if _, err := n.Float64(); err != nil {
-			return User{}, Record{}, badRequest("record.amount is out of range")
+			return crm.User{}, crm.Record{}, badRequest("record.amount is out of range")
 		}
 	}
 	// Text goes into the database, whose text type cannot hold NUL: refuse it
@@ -278,13 +262,13 @@ func ParseCalloutBody(body []byte) (User, Record, error) {
 	for _, f := range [...]struct{ name, value string }{{"user.id", b.User.ID}, {"user.email", b.User.Email}, {"user.name", b.User.Name},
 		{"user.locale", b.User.Locale}, {"user.timeZone", b.User.TimeZone}, {"record.name", b.Record.Name}, {"record.accountName", b.Record.AccountName}} {
 		if strings.IndexByte(f.value, 0) >= 0 {
-			return User{}, Record{}, badRequest("%s holds a NUL character (\\u0000)", f.name)
+			return crm.User{}, crm.Record{}, badRequest("%s holds a NUL character (\\u0000)", f.name)
 		}
 	}
-	u := User{ID: b.User.ID, Email: clip(b.User.Email, 254), Name: clip(b.User.Name, 200),
-		Locale: clip(b.User.Locale, 20), TimeZone: clip(b.User.TimeZone, 64)}
-	r := Record{Type: b.ObjectType, ID: rid, Name: clip(b.Record.Name, 255), AccountID: b.Record.AccountID,
-		AccountName: clip(b.Record.AccountName, 255), Currency: cur}
+	u := crm.User{ID: b.User.ID, Email: crm.Clip(b.User.Email, 254), Name: crm.Clip(b.User.Name, 200),
+		Locale: crm.Clip(b.User.Locale, 20), TimeZone: crm.Clip(b.User.TimeZone, 64)}
+	r := crm.Record{Type: b.ObjectType, ID: rid, Name: crm.Clip(b.Record.Name, 255), AccountID: b.Record.AccountID,
+		AccountName: crm.Clip(b.Record.AccountName, 255), Currency: cur}
 	return u, r, nil
 }
 
@@ -299,14 +283,6 @@ func apiName(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip bounds a free-text field so a huge value cannot bloat tokens or rows.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }
 
 // jsonKind names a Go kind the way the contract's readers think of JSON.
@@ -341,17 +317,12 @@ func jsonProblem(err error) string {
 	}
 }
 
-// ConnectionLookup finds a connection by CRM account id.
-type ConnectionLookup interface {
-	ConnectionByExternalID(ctx context.Context, provider qwoty.Provider, externalID string) (*qwoty.Connection, error)
-}
-
-// AuthenticateSalesforce checks a v1 signed request up to the body: headers,
+// Authenticate checks a v1 signed request up to the body: headers,
 // clock, the org's connection, the MAC against its current and previous
 // secret, and its status. The nonce is claimed later, with the request's
 // own queries, so that a replay costs one round trip.
-func AuthenticateSalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRequest, now time.Time) (*qwoty.Connection, *SalesforceHeaders, error) {
-	h, err := ParseSalesforceHeaders(req.Header)
+func Authenticate(ctx context.Context, lookup crm.ConnectionLookup, req crm.SignedRequest, now time.Time) (*qwoty.Connection, *CalloutHeaders, error) {
+	h, err := ParseCalloutHeaders(req.Header)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -368,7 +339,7 @@ func AuthenticateSalesforce(ctx context.Context, lookup ConnectionLookup, req Si
 	if err := VerifyMAC(h, conn.Secrets(now), req.Method, req.Path, req.Body); err != nil {
 		// A cached connection may predate a rotation or a reconnect: look
 		// again before refusing.
-		r, ok := lookup.(refresher)
+		r, ok := lookup.(crm.ConnectionRefresher)
 		if !ok {
 			return nil, nil, err
 		}
@@ -400,10 +371,10 @@ func disconnected(orgID string) error {
 		"org %s was disconnected from Qwoty", orgID)
 }
 
-// VerifySalesforce authenticates a v1 card-view callout and parses its body
+// VerifyCallout authenticates a v1 card-view callout and parses its body
 // into the embed context.
-func VerifySalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRequest, now time.Time) (*EmbedContext, *SalesforceHeaders, error) {
-	conn, h, err := AuthenticateSalesforce(ctx, lookup, req, now)
+func VerifyCallout(ctx context.Context, lookup crm.ConnectionLookup, req crm.SignedRequest, now time.Time) (*crm.EmbedContext, *CalloutHeaders, error) {
+	conn, h, err := Authenticate(ctx, lookup, req, now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -411,7 +382,7 @@ func VerifySalesforce(ctx context.Context, lookup ConnectionLookup, req SignedRe
 	if err != nil {
 		return nil, nil, err
 	}
-	return &EmbedContext{
+	return &crm.EmbedContext{
 		Provider: qwoty.ProviderSalesforce, ConnectionID: conn.ID, WorkspaceID: conn.WorkspaceID,
 		AccountID: conn.ExternalID, User: user, Record: record,
 	}, h, nil

@@ -1,4 +1,4 @@
-package cardview
+package salesforce
 
 import (
 	"net/http"
@@ -19,7 +19,7 @@ func FuzzVerifyRefusesModifiedMessages(f *testing.F) {
 		h.Set(HeaderTimestamp, ts)
 		h.Set(HeaderNonce, nonce)
 		h.Set(HeaderSignature, sig)
-		parsed, err := ParseSalesforceHeaders(h)
+		parsed, err := ParseCalloutHeaders(h)
 		if err != nil {
 			return // malformed headers are refused before any MAC work
 		}

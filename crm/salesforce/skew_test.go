@@ -1,4 +1,4 @@
-package cardview
+package salesforce
 
 import (
 	"regexp"
@@ -57,7 +57,7 @@ func TestSkewMessageForAnyTimestamp(t *testing.T) {
 		v := loadVectors(t)[0]
 		h := headersOf(v)
 		h.Set(HeaderTimestamp, c.header)
-		ph, err := ParseSalesforceHeaders(h)
+		ph, err := ParseCalloutHeaders(h)
 		if err != nil {
 			t.Fatalf("%s: %v", c.header, err)
 		}

@@ -1,0 +1,212 @@
+package pipedrive
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
+)
+
+// Options are what the Pipedrive adapter is built from: the app's settings.
+type Options struct {
+	// ClientID and ClientSecret are the app's ("" when this server has
+	// none: Pipedrive's panels and console are then not available).
+	ClientID     string
+	ClientSecret string
+	// JWTSecret is the app extensions' JWT secret ("": Pipedrive signs them
+	// with the client secret).
+	JWTSecret string
+	// RedirectURL is APP_URL followed by crm.CallbackPath.
+	RedirectURL string
+	// OAuthURL overrides Pipedrive's OAuth server ("" for Pipedrive's; the
+	// tests and the dev server point it at the emulator).
+	OAuthURL string
+	// HTTP makes every call to Pipedrive (nil: http.DefaultClient).
+	HTTP *http.Client
+}
+
+// RefreshMargin refreshes Pipedrive's hour-long tokens a little early.
+const RefreshMargin = 5 * time.Minute
+
+// Adapter is Pipedrive as the card, the console and sync see it: the app
+// extensions' signed tokens, the app's OAuth install, and its deals.
+type Adapter struct {
+	o       Options
+	app     *OAuthApp // nil when not configured
+	secrets [][]byte  // what extension tokens verify with
+}
+
+var _ crm.Adapter = (*Adapter)(nil)
+
+// NewAdapter builds the adapter.
+func NewAdapter(o Options) *Adapter {
+	a := &Adapter{o: o}
+	if o.ClientID != "" {
+		a.app = &OAuthApp{ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL, OAuthURL: o.OAuthURL, HTTP: o.HTTP}
+		a.secrets = PanelSecrets(o.JWTSecret, o.ClientSecret)
+	}
+	return a
+}
+
+// App is the OAuth app, nil when not configured.
+//
+// TODO(console): the console still calls it directly; once it goes through
+// OAuth, this goes.
+func (a *Adapter) App() *OAuthApp { return a.app }
+
+// Info describes Pipedrive for the console.
+func (a *Adapter) Info() crm.Info {
+	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil, RefreshMargin: RefreshMargin}
+	if !in.Configured {
+		in.Missing = "PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET"
+	}
+	return in
+}
+
+// FrameOrigins is the company's own origin, its api_domain
+// (https://acme.pipedrive.com): Pipedrive serves a company from it.
+func (a *Adapter) FrameOrigins(c *qwoty.Connection) []string {
+	u, err := url.Parse(c.InstanceURL)
+	if err != nil || u.Scheme != "https" || !strings.HasSuffix(u.Host, ".pipedrive.com") {
+		return nil
+	}
+	return []string{"https://" + u.Host}
+}
+
+// OAuth is the app's install flow, nil when not configured.
+func (a *Adapter) OAuth() crm.OAuth {
+	if a.app == nil {
+		return nil
+	}
+	return oauthFlow{a}
+}
+
+// LookupRecord reads the deal the card is on (Pipedrive sends its id only):
+// its title, currency and organization.
+func (a *Adapter) LookupRecord(ctx context.Context, s crm.Session, rec crm.Record) (crm.Record, error) {
+	id, err := strconv.ParseInt(rec.ID, 10, 64)
+	if err != nil {
+		return rec, fmt.Errorf("deal id %q: %w", rec.ID, err)
+	}
+	var d *Deal
+	err = s.Call(ctx, func(ctx context.Context, token string) error {
+		var err error
+		d, err = a.client(s.Connection(), token).Deal(ctx, id)
+		return err
+	})
+	if err != nil {
+		return rec, err
+	}
+	rec.Name, rec.Currency = d.Title, d.Currency
+	if d.OrgID != 0 {
+		rec.AccountID, rec.AccountName = strconv.FormatInt(d.OrgID, 10), d.OrgName
+	}
+	return rec, nil
+}
+
+// Configure does nothing: a company holds no settings of ours.
+func (a *Adapter) Configure(context.Context, crm.Session, []byte, string) error { return nil }
+
+// Unconfigure does nothing, as Configure.
+func (a *Adapter) Unconfigure(context.Context, crm.Session) error { return nil }
+
+// Test reads the token's user and company (refreshing an expired token)
+// and checks the company is the connected one.
+func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestReport {
+	conn := s.Connection()
+	token := crm.TestStep{Name: "token", Title: "Qwoty reaches your company"}
+	account := crm.TestStep{Name: "account", Title: "The access is to this company"}
+	var me *User
+	err := s.Call(ctx, func(ctx context.Context, tok string) error {
+		var err error
+		me, err = a.client(conn, tok).Me(ctx)
+		return err
+	})
+	if err != nil {
+		return crm.FailedReport(token, a.explain(conn.InstanceURL, err), account)
+	}
+	r := &crm.TestReport{OK: true}
+	token.OK, token.Message = true, "Pipedrive accepted Qwoty's access."
+	r.Steps = append(r.Steps, token)
+	if got := strconv.FormatInt(me.CompanyID, 10); got != conn.ExternalID {
+		r.Fail(account, crm.Problem{Code: qwoty.CodeTestFailed,
+			Message: "Pipedrive's access is to company " + got + ", not to the connected company " + conn.ExternalID + ".",
+			Fix:     "Reconnect, signing in to the company whose deals show the card.", Detail: fmt.Sprintf("company_id %d", me.CompanyID)})
+		return r
+	}
+	account.OK, account.Message = true, "The access is to company "+conn.ExternalID+"."
+	r.Steps = append(r.Steps, account)
+	return r
+}
+
+// explain explains why a call to Pipedrive failed: nothing is Pipedrive's
+// own.
+func (a *Adapter) explain(instanceURL string, err error) crm.Problem {
+	return crm.ExplainCall(a.Info(), instanceURL, err)
+}
+
+func (a *Adapter) client(conn *qwoty.Connection, token string) *Client {
+	return &Client{APIDomain: conn.InstanceURL, AccessToken: token, HTTP: a.o.HTTP}
+}
+
+// oauthFlow is the app's install flow: authorization code, no PKCE (Pipedrive
+// documents none), the company named by the token's user.
+type oauthFlow struct{ a *Adapter }
+
+// Begin has nothing to keep: one host, no verifier.
+func (f oauthFlow) Begin(url.Values) (crm.Begin, error) { return crm.Begin{}, nil }
+
+func (f oauthFlow) AuthURL(_ crm.Begin, state string) (string, error) {
+	return f.a.app.AuthCodeURL(state)
+}
+
+// FormHosts is the OAuth server the install page is on.
+func (f oauthFlow) FormHosts() []string {
+	base := f.a.o.OAuthURL
+	if base == "" {
+		base = DefaultOAuthURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
+}
+
+func (f oauthFlow) CallbackError(q url.Values) error { return CallbackError(q) }
+
+// Exchange names the company from the token's user (GET /users/me), and
+// keeps the company's api_domain as the connection's instance URL (its
+// origin is also where the card may be framed from).
+func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm.Grant, error) {
+	tok, err := f.a.app.Exchange(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	me, err := (&Client{APIDomain: tok.APIDomain, AccessToken: tok.AccessToken, HTTP: f.a.o.HTTP}).Me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &crm.Grant{Token: crm.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.Expiry},
+		ExternalID: strconv.FormatInt(me.CompanyID, 10), InstanceURL: tok.APIDomain, CRMUserID: strconv.FormatInt(me.ID, 10)}, nil
+}
+
+// Refresh gets a new access token; a dead grant (unused for 60 days, the
+// app uninstalled) matches crm.ErrInvalidGrant.
+func (f oauthFlow) Refresh(ctx context.Context, _, refreshToken string) (*crm.Token, error) {
+	t, err := f.a.app.Refresh(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return &crm.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.Expiry}, nil
+}
+
+// Revoke does nothing: Pipedrive documents no revocation; an admin
+// uninstalls the app in Pipedrive.
+func (f oauthFlow) Revoke(context.Context, string, string) error { return nil }
