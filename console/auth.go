@@ -140,10 +140,11 @@ func (con *Console) notice(done, provider string) string {
 	if done == "user-added" {
 		return "The user was added. Share their initial password privately."
 	}
-	in, ok := con.crmNamed(provider)
+	a, ok := con.crms.Lookup(provider)
 	if !ok {
 		return ""
 	}
+	in := a.Info()
 	switch done {
 	case "connected":
 		switch {

@@ -12,9 +12,7 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/hubspot"
-	"github.com/qwoty/companion/crm/pipedrive"
-	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/web"
@@ -30,27 +28,21 @@ type Deps struct {
 	// Hasher bounds password hashing (nil: password.NewHasher with its
 	// defaults). Tests pass one with small bounds.
 	Hasher *password.Hasher
-	// SalesforceOAuth is the External Client App (nil: Salesforce OAuth is
-	// not configured).
-	SalesforceOAuth *salesforce.OAuthApp
-	// HubSpotOAuth and PipedriveOAuth are those CRMs' apps (nil: not
-	// configured).
-	HubSpotOAuth   *hubspot.OAuthApp
-	PipedriveOAuth *pipedrive.OAuthApp
+	// CRMs are the CRMs the console connects, each by its adapter, in the
+	// order Integrations lists them.
+	CRMs *crm.Registry
 }
 
 // Console serves the admin console's routes.
 type Console struct {
-	cfg     *config.Config
-	db      *store.DB
-	log     *slog.Logger
-	now     func() time.Time
-	errs    *web.Errors
-	hasher  *password.Hasher
-	logins  *loginThrottle
-	sfOAuth *salesforce.OAuthApp
-	hsOAuth *hubspot.OAuthApp
-	pdOAuth *pipedrive.OAuthApp
+	cfg    *config.Config
+	db     *store.DB
+	log    *slog.Logger
+	now    func() time.Time
+	errs   *web.Errors
+	hasher *password.Hasher
+	logins *loginThrottle
+	crms   *crm.Registry
 	// sleep is the login's soft slowdown (tests record it instead).
 	sleep func(context.Context, time.Duration) bool
 }
@@ -58,7 +50,7 @@ type Console struct {
 // New builds the console.
 func New(d Deps) *Console {
 	con := &Console{cfg: d.Config, db: d.DB, log: d.Logger, now: d.Now, hasher: d.Hasher,
-		sfOAuth: d.SalesforceOAuth, hsOAuth: d.HubSpotOAuth, pdOAuth: d.PipedriveOAuth, sleep: sleep}
+		crms: d.CRMs, sleep: sleep}
 	if con.now == nil {
 		con.now = time.Now
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 	"github.com/qwoty/companion/crm/salesforce"
@@ -155,19 +156,21 @@ func TestTokenRefreshRacesMakeOneRefresh(t *testing.T) {
 	u, _ := url.Parse(storetest.Pool(t, e.db).Config().ConnString())
 	u.Path = "/" + shared
 	second := newAppWith(t, u.String(), func(appURL string, d *Deps) {
-		d.SalesforceOAuth = &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: e.url() + salesforceCallback}
+		d.Config.SalesforceLoginURL = e.emu.URL
+		d.Config.Salesforce = config.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}
 	})
 
 	e.emu.ExpireAccessTokens()
 	before := e.emu.TokenCalls("refresh_token")
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
-	for i, srv := range []*Console{e.con, e.con, second.con, second.con} {
+	for i, con := range []*Console{e.con, e.con, second.con, second.con} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = srv.withSalesforce(context.Background(), conn, func(cl *salesforce.Client) error {
-				_, err := cl.GetConfig(context.Background())
+			a, _ := con.crms.Get(qwoty.ProviderSalesforce)
+			errs[i] = con.sessionOfConn(a, conn).Call(context.Background(), func(ctx context.Context, token string) error {
+				_, err := (&salesforce.Client{InstanceURL: conn.InstanceURL, AccessToken: token}).GetConfig(ctx)
 				return err
 			})
 		}()
@@ -199,7 +202,8 @@ func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
 	var pd *pdtest.Server
 	app := newAppWith(t, "", func(appURL string, d *Deps) {
 		pd = pdtest.New(t, pdtest.Options{App: pdtest.App{ClientID: "pd-client", ClientSecret: "pd-secret", CallbackURL: appURL + "/oauth/pipedrive/callback"}})
-		d.PipedriveOAuth = &pipedrive.OAuthApp{ClientID: "pd-client", ClientSecret: "pd-secret", RedirectURL: appURL + "/oauth/pipedrive/callback", OAuthURL: pd.URL}
+		d.CRMs = CRMsFor(d.Config, pipedrive.NewAdapter(pipedrive.Options{ClientID: "pd-client", ClientSecret: "pd-secret",
+			RedirectURL: appURL + "/oauth/pipedrive/callback", OAuthURL: pd.URL}))
 	})
 	e := &consoleEnv{testApp: app}
 	b := e.setupAdmin(t)
@@ -216,6 +220,21 @@ func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
 	if tok, err := e.db.AccessToken(context.Background(), conn.ID); err != nil || tok == "" {
 		t.Fatalf("no access token stored: %v", err)
 	}
+	// Test connection runs for every CRM, through its adapter; the outcome
+	// is recorded on the connection and in the audit log.
+	b.Post(e.url()+"/settings/integrations/pipedrive/test", url.Values{"csrf": {b.CSRF()}}).
+		Want(200, "/settings/integrations/pipedrive/test", `data-ok="true"`, "Test passed: cards in this company can open")
+	if got, _ := e.db.ConnectionByID(context.Background(), conn.ID); got.LastCheckedAt.IsZero() || got.LastErrorCode != "" {
+		t.Fatalf("after a passed test: checked %v, last error %q", got.LastCheckedAt, got.LastErrorCode)
+	}
+	b.Get(e.url()+"/settings/audit").Want(200, "", "Connection tested: passed")
+	// Pipedrive holds no secret to rotate, nor anything to install first.
+	b.Get(e.url()+"/settings/integrations").Want(200, "", `id="test-connection"`, `id="disconnect"`)
+	if bytes.Contains(b.Body, []byte(`id="rotate-secret"`)) || bytes.Contains(b.Body, []byte(`id="reconnect"`)) {
+		t.Fatal("Pipedrive's card offers Rotate secret or Reconnect")
+	}
+	b.Post(e.url()+"/settings/integrations/pipedrive/rotate", url.Values{"csrf": {b.CSRF()}}).Want(404, "", "not_found")
+	b.Get(e.url()+"/settings/integrations/pipedrive/install").Want(404, "", "not_found")
 	b.Get(e.url() + "/settings/integrations")
 	b.Post(e.url()+"/settings/integrations/pipedrive/disconnect", url.Values{"csrf": {b.CSRF()}, "confirm": {"disconnect"}}).Want(200, "/settings/integrations", "Pipedrive was disconnected")
 }

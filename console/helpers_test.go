@@ -82,6 +82,9 @@ func newAppWith(t *testing.T, dbURL string, adjust func(appURL string, d *Deps))
 	if adjust != nil {
 		adjust(appURL, &deps)
 	}
+	if deps.CRMs == nil {
+		deps.CRMs = CRMsFor(deps.Config)
+	}
 	a.con = New(deps)
 	errs := web.NewErrors(log, db.Unavailable)
 	engine := web.NewEngine(log, errs, web.API, deps.Config.TrustedProxies)
@@ -113,7 +116,7 @@ func newConsoleEnv(t *testing.T, dbURL string, emuOpts *sftest.Options) *console
 		emu = sftest.New(t, opts)
 		d.Config.SalesforceLoginURL = emu.URL
 		d.Config.SalesforcePackageVersionID = "04t000000000001AAA"
-		d.SalesforceOAuth = &salesforce.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret, RedirectURL: appURL + salesforceCallback}
+		d.Config.Salesforce = config.OAuthApp{ClientID: testClientID, ClientSecret: testClientSecret}
 	})
 	return &consoleEnv{testApp: app, emu: emu, org: sftest.DefaultOrgID}
 }

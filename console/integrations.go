@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/templates"
 	"github.com/qwoty/companion/web"
@@ -17,9 +18,15 @@ func (con *Console) integrationsShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	if hosts := con.oauthHosts(); hosts != "" {
-		c.Header("Content-Security-Policy", web.PolicyFormTo(hosts, "frame-ancestors 'none'"))
+	// The cards' connect buttons lead to the sign-in of the CRMs connected
+	// from here (the others' is on their install page).
+	var here []crm.Adapter
+	for _, a := range con.crms.All() {
+		if a.Info().Guide.Package == "" {
+			here = append(here, a)
+		}
 	}
+	formTo(c, here...)
 	web.Render(c, http.StatusOK, templates.Integrations(v))
 }
 
@@ -36,8 +43,9 @@ func (con *Console) integrationsView(c *gin.Context) (templates.IntegrationsView
 		}
 	}
 	v := templates.IntegrationsView{ConsolePage: con.page(c)}
-	for _, in := range con.crms() {
-		card := templates.CRMCard{Info: in, Testable: in.Provider == qwoty.ProviderSalesforce}
+	for _, a := range con.crms.All() {
+		in := a.Info()
+		card := templates.CRMCard{Info: in}
 		for _, cn := range conns {
 			if cn.Provider == in.Provider {
 				card.Conn = cn
@@ -68,20 +76,20 @@ func (con *Console) activeConnection(c *gin.Context, provider qwoty.Provider) (*
 
 // disconnectConfirm asks before disconnecting: what stops, what is kept.
 func (con *Console) disconnectConfirm(c *gin.Context) {
-	p := providerOf(c)
-	conn, err := con.activeConnection(c, p)
+	in := adapterOf(c).Info()
+	conn, err := con.activeConnection(c, in.Provider)
 	if err != nil {
 		con.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{ConsolePage: con.page(c), CRM: con.crmInfo(p), Conn: conn}))
+	web.Render(c, http.StatusOK, templates.DisconnectConfirm(templates.DisconnectView{ConsolePage: con.page(c), CRM: in, Conn: conn}))
 }
 
 // confirmed lets a disconnection through only from the confirmation page
 // (its form carries confirm=disconnect); any other post is sent there.
 func (con *Console) confirmed(c *gin.Context) {
 	if c.PostForm("confirm") != "disconnect" {
-		c.Redirect(http.StatusSeeOther, "/settings/integrations/"+string(providerOf(c))+"/disconnect")
+		c.Redirect(http.StatusSeeOther, "/settings/integrations/"+c.Param("provider")+"/disconnect")
 		c.Abort()
 		return
 	}

@@ -27,9 +27,10 @@ func (con *Console) Register(r gin.IRouter) {
 	member.GET("/settings/audit", con.requireAdmin, con.auditShow)
 	member.POST("/settings/users", con.requireAdmin, con.userAdd)
 
-	// One CRM's connection, whichever CRM :provider names (404 for a CRM
-	// this server does not know).
-	crm := pages.Group("", con.provider, con.requireLogin, con.requireCSRF)
+	// One CRM's connection, whichever CRM :provider names: one handler per
+	// action for every CRM, through its adapter (404 for a CRM this server
+	// does not serve).
+	crm := pages.Group("", con.adapter, con.requireLogin, con.requireCSRF)
 	crm.GET("/settings/integrations/:provider/install", con.requireAdmin, con.install)
 	crm.POST("/settings/integrations/:provider/connect", con.requireAdmin, con.connect)
 	crm.GET("/oauth/:provider/callback", con.requireAdmin, con.callback)

@@ -72,9 +72,7 @@ func New(d Deps) *Server {
 		s.log = slog.Default()
 	}
 	s.errs = web.NewErrors(s.log, s.db.Unavailable)
-	sf, hs, pd := consoleOAuthApps(d.CRMs)
-	s.console = console.New(console.Deps{Config: d.Config, DB: d.DB, Logger: s.log, Now: s.now, Hasher: d.Hasher,
-		SalesforceOAuth: sf, HubSpotOAuth: hs, PipedriveOAuth: pd})
+	s.console = console.New(console.Deps{Config: d.Config, DB: d.DB, Logger: s.log, Now: s.now, Hasher: d.Hasher, CRMs: d.CRMs})
 	s.engine = s.routes()
 	return s
 }

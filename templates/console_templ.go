@@ -720,12 +720,12 @@ func Integrations(v IntegrationsView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if (v.CanTest() && c.Testable) || v.CanManage() {
+					if v.CanTest() {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<div class=\"actions\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						if v.CanTest() && c.Testable {
+						if v.CanTest() {
 							templ_7745c5c3_Err = postButton(crmPath(c.Provider, "test"), v.CSRF, "Test connection", "test-connection", "").Render(ctx, templ_7745c5c3_Buffer)
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err

@@ -31,9 +31,7 @@ func (p ConsolePage) CanTest() bool {
 // adapter's Info) and the workspace's connection of it.
 type CRMCard struct {
 	crm.Info
-	// Testable says whether Test connection runs for it.
-	Testable bool
-	Conn     *qwoty.Connection
+	Conn *qwoty.Connection
 	// Other is set when another CRM is the workspace's active connection.
 	Other *qwoty.Connection
 }

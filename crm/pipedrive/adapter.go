@@ -62,7 +62,8 @@ func (a *Adapter) App() *OAuthApp { return a.app }
 
 // Info describes Pipedrive for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil, RefreshMargin: RefreshMargin}
+	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil,
+		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty panels to the deal details in Pipedrive."}}
 	if !in.Configured {
 		in.Missing = "PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET"
 	}
