@@ -97,7 +97,7 @@ func (con *Console) renderInstall(c *gin.Context, status int, packageMissing boo
 }
 
 // formTo lets the page's connect forms lead to the sign-in hosts of the
-// CRMs adapters (the CSP's form-action: the form's answer redirects there).
+// CRMs of adapters (the CSP's form-action: the form's answer redirects there).
 func formTo(c *gin.Context, adapters ...crm.Adapter) {
 	var hosts []string
 	for _, a := range adapters {

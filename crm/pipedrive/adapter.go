@@ -54,12 +54,6 @@ func NewAdapter(o Options) *Adapter {
 	return a
 }
 
-// App is the OAuth app, nil when not configured.
-//
-// TODO(console): the console still calls it directly; once it goes through
-// OAuth, this goes.
-func (a *Adapter) App() *OAuthApp { return a.app }
-
 // Info describes Pipedrive for the console.
 func (a *Adapter) Info() crm.Info {
 	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil,

@@ -64,12 +64,6 @@ func NewAdapter(o Options) *Adapter {
 	return a
 }
 
-// App is the External Client App, nil when not configured.
-//
-// TODO(console): the console still calls it directly; once it goes through
-// OAuth and the session layer, this goes.
-func (a *Adapter) App() *OAuthApp { return a.app }
-
 // Info describes Salesforce for the console.
 func (a *Adapter) Info() crm.Info {
 	in := crm.Info{Provider: qwoty.ProviderSalesforce, Name: "Salesforce", Account: "org", Configured: a.app != nil,
