@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +15,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/salesforce"
-	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/gctune"
 	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/server"
@@ -62,19 +58,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if cfg.Dev() {
 		drain = 0 // a laptop has no load balancer to wait for
 	}
-	if cfg.Dev() && !cfg.Salesforce.Enabled() && cfg.PlaygroundPort > 0 {
-		// No Salesforce app configured in development: connect to the
-		// emulator instead, so the whole console flow can be clicked through.
-		emu, err := startSalesforceEmulator(cfg)
-		if err != nil {
-			log.Error("cannot start the Salesforce emulator (set SALESFORCE_CLIENT_ID to use a real org)", "error", err.Error())
-			return 1
-		}
-		defer emu.Close()
-		fmt.Fprintf(stderr, "  Salesforce emulator (no org needed to connect): %s\n", emu.URL)
+	stopEmulators, err := startDevEmulators(cfg, stderr)
+	if err != nil {
+		log.Error("cannot start the development emulators", "error", err.Error())
+		return 1
 	}
-	// After the emulator, which stands in for Salesforce's app in the
-	// configuration.
+	defer stopEmulators()
+	// After the emulators, which stand in for CRM apps in the configuration.
 	crms := registry(cfg)
 	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version, DrainDelay: drain})
 
@@ -113,31 +103,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
-}
-
-// startSalesforceEmulator runs the Salesforce emulator on PLAYGROUND_PORT+1
-// for development and points the configuration's Salesforce app at it.
-func startSalesforceEmulator(cfg *config.Config) (*sftest.Server, error) {
-	secret := make([]byte, 24)
-	_, _ = rand.Read(secret)
-	app := sftest.App{ClientID: "qwoty-dev-emulator", ClientSecret: hex.EncodeToString(secret),
-		CallbackURLs: []string{cfg.AppURL + salesforce.CallbackPath}}
-	// The emulator's org is the playground's: connecting it in the console
-	// takes over the connection the playground signs for, in the admin's
-	// workspace, so what the console does is what the playground's card
-	// meets. The admin logs in and allows access as with Salesforce.
-	org := sftest.Org{ID: playground.DevOrgID, MyDomain: "qwoty-dev", Users: []sftest.User{
-		{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Email: "admin@qwoty-dev.example", Name: "Ada Admin", Admin: true},
-		{ID: sftest.DefaultRepID, Username: "rep@qwoty-dev.example", Email: "rep@qwoty-dev.example", Name: "Dev Rep"},
-	}}
-	emu, err := sftest.Start(sftest.Options{App: app, Orgs: []sftest.Org{org}, ShowLogin: true,
-		Addr: "127.0.0.1:" + strconv.Itoa(cfg.PlaygroundPort+1)})
-	if err != nil {
-		return nil, err
-	}
-	cfg.Salesforce = config.OAuthApp{ClientID: app.ClientID, ClientSecret: app.ClientSecret}
-	cfg.SalesforceLoginURL = emu.URL
-	return emu, nil
 }
 
 // printSetupLink prints, when no user exists yet, the one-time link that
