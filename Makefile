@@ -20,7 +20,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -110,6 +110,11 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./crm/salesforce ./cardview ./server ./web
 	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
+
+## bench-hubspot: the store's card batch with a nonce and without, then the load comparison of HubSpot's card call (GET /api/crm/hubspot/card, signature v3, no nonce) against a bare gin handler
+bench-hubspot:
+	$(GO) test -run '^$$' -bench '^BenchmarkClaimAndList$$' -benchmem -benchtime $(BENCHTIME) ./store
+	$(GO) run ./cmd/qwoty-load -crm hubspot -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:

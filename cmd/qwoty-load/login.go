@@ -67,8 +67,8 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 		return err
 	}
 	defer ld.close()
-	db, dbURL, key, org, conn := ld.db, ld.dbURL, ld.key, ld.org, ld.conn
-	bodies, err := seed(ctx, db, conn, 50)
+	db, dbURL, key := ld.db, ld.dbURL, ld.key
+	t, err := salesforceCard(ctx, ld, 50)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 	defer child.stop()
 	appURL := child.url
 	c := newClient(64)
-	if _, err := c.call(appURL, org, conn.Secret, bodies[0]); err != nil {
+	if _, err := c.call(appURL, t, 0); err != nil {
 		return fmt.Errorf("sample call: %w", err)
 	}
 	fmt.Printf("qwoty-load -login: server in a child process (%s), %d CPUs; %d logins at once (%d%% for a known email), %s of logins in all; callouts at %d/s\n",
@@ -91,7 +91,7 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 
 	// Warm the card path at the same rate; idle is the server's memory
 	// after it, before any login.
-	fixedRate(c, appURL, org, conn.Secret, bodies, rate, 2*time.Second)
+	fixedRate(c, appURL, t, rate, 2*time.Second)
 	idle := child.rss()
 
 	var (
@@ -127,12 +127,12 @@ func runLogin(pgURL string, logins, rate int, d time.Duration, hammer bool, know
 	// machine weighs on both.
 	var quiet, flooded []result
 	for range 2 {
-		quiet = append(quiet, measured(func() result { return fixedRate(c, appURL, org, conn.Secret, bodies, rate, d/2) }))
+		quiet = append(quiet, measured(func() result { return fixedRate(c, appURL, t, rate, d/2) }))
 		var fr floodReport
 		var ferr error
 		flooded = append(flooded, measured(func() result {
 			return during(func() { fr, ferr = runFloodProcess(appURL, logins, knownPct, hammer, d/2) },
-				func() result { return fixedRate(c, appURL, org, conn.Secret, bodies, rate, d/2) })
+				func() result { return fixedRate(c, appURL, t, rate, d/2) })
 		}))
 		if ferr != nil {
 			return ferr

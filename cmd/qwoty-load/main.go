@@ -1,7 +1,9 @@
 // Command qwoty-load measures POST /api/crm/cardView under load, side by side
 // with a bare gin handler that returns a fixed JSON answer of the same size,
-// in one run on this machine (`make bench`). With -login it measures a login
-// flood instead (`make bench-login`, login.go).
+// in one run on this machine (`make bench`). With -crm hubspot it measures
+// HubSpot's card call, GET /api/crm/hubspot/card, the same way (`make
+// bench-hubspot`, hubspot.go). With -login it measures a login flood instead
+// (`make bench-login`, login.go).
 //
 // Both servers get the same freshly signed requests from the same client, so
 // the ratio isolates what our path costs: verify, nonce claim, customer
@@ -40,6 +42,7 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/gctune"
 	"github.com/qwoty/companion/keyring"
@@ -53,7 +56,8 @@ func main() {
 	concurrency := flag.Int("concurrency", 64, "requests in flight in the closed-loop phases")
 	rate := flag.Int("rate", 1000, "requests per second in the fixed-rate phase")
 	rateDuration := flag.Duration("rate-duration", 10*time.Second, "length of the fixed-rate phase")
-	records := flag.Int("records", 200, "opportunities seeded, each with quotes")
+	records := flag.Int("records", 200, "opportunities (or deals) seeded, each with quotes")
+	crmName := flag.String("crm", "salesforce", "the card call measured: salesforce (POST /api/crm/cardView) or hubspot (GET /api/crm/hubspot/card)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the closed-loop phases of the real path to this file")
 	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (a temporary database is made there)")
 	login := flag.Bool("login", false, "measure a login flood instead (make bench-login): memory and the callouts' latency while it runs")
@@ -87,14 +91,17 @@ func main() {
 		}
 		return
 	}
-	profilePath = *cpuProfile
-	if err := run(*pgURL, *duration, *concurrency, *rate, *rateDuration, *records); err != nil {
+	if *crmName != "salesforce" && *crmName != "hubspot" {
+		fmt.Fprintf(os.Stderr, "qwoty-load: -crm %q: want salesforce or hubspot\n", *crmName)
+		os.Exit(2)
+	}
+	if err := run(*pgURL, *crmName, *duration, *concurrency, *rate, *rateDuration, *records); err != nil {
 		fmt.Fprintln(os.Stderr, "qwoty-load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(pgURL string, duration time.Duration, concurrency, rate int, rateDuration time.Duration, records int) error {
+func run(pgURL, crmName string, duration time.Duration, concurrency, rate int, rateDuration time.Duration, records int) error {
 	ctx := context.Background()
 	// The collector as `qwoty serve` sets it (GOGC in the environment wins);
 	// one process, so the bare handler runs under the same setting.
@@ -105,19 +112,26 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 		return err
 	}
 	defer ld.close()
-	db, keys, org, conn := ld.db, ld.keys, ld.org, ld.conn
+	db, keys := ld.db, ld.keys
 
 	realLn, _ := net.Listen("tcp", "127.0.0.1:0")
 	bareLn, _ := net.Listen("tcp", "127.0.0.1:0")
 	appURL := "http://" + realLn.Addr().String()
-	bodies, err := seed(ctx, db, conn, records)
+	var t *target
+	if crmName == "hubspot" {
+		t, err = hubspotCard(ctx, db, records)
+	} else {
+		t, err = salesforceCard(ctx, ld, records)
+	}
 	if err != nil {
 		return err
 	}
 
 	kid, tk := keys.TokenKey()
-	// The callout path is Salesforce's: its adapter is the one needed.
-	crms := crm.MustRegistry(salesforce.NewAdapter(salesforce.Options{}))
+	// Salesforce's adapter needs no app for its callout; HubSpot's verifies
+	// with the app's client secret, the one hubspotCard signs with.
+	crms := crm.MustRegistry(salesforce.NewAdapter(salesforce.Options{}),
+		hubspot.NewAdapter(hubspot.Options{ClientID: "qwoty-load", ClientSecret: hubspotLoadSecret}))
 	cards := cardview.NewService(db, crms, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: tk}), appURL, time.Now)
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	srv := server.New(server.Deps{Config: &config.Config{Env: config.Production, AppURL: appURL}, DB: db, Cards: cards, CRMs: crms, Logger: quiet})
@@ -127,25 +141,25 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 
 	c := newClient(concurrency)
 	// One real answer fixes the size of the bare handler's answer.
-	sample, err := c.call(appURL, org, conn.Secret, bodies[0])
+	sample, err := c.call(appURL, t, 0)
 	if err != nil {
 		return fmt.Errorf("sample call: %w", err)
 	}
 	bareURL := "http://" + bareLn.Addr().String()
-	go serveBare(sctx, bareLn, sample)
+	go serveBare(sctx, bareLn, t, sample)
 
-	fmt.Printf("qwoty-load: GOMAXPROCS=%d, %d CPUs, GOGC=%d, answer %d bytes, %d records, concurrency %d\n",
-		runtime.GOMAXPROCS(0), runtime.NumCPU(), gogc, len(sample), records, concurrency)
+	fmt.Printf("qwoty-load: %s %s, GOMAXPROCS=%d, %d CPUs, GOGC=%d, answer %d bytes, %d records, concurrency %d\n",
+		t.method, t.path, runtime.GOMAXPROCS(0), runtime.NumCPU(), gogc, len(sample), records, concurrency)
 
 	// Warm both, then alternate phases so drift on a shared machine hits both.
-	closedLoop(c, bareURL, org, conn.Secret, bodies, concurrency, time.Second)
-	closedLoop(c, appURL, org, conn.Secret, bodies, concurrency, time.Second)
+	closedLoop(c, bareURL, t, concurrency, time.Second)
+	closedLoop(c, appURL, t, concurrency, time.Second)
 	var bare, real []result
 	for range 2 {
-		bare = append(bare, closedLoop(c, bareURL, org, conn.Secret, bodies, concurrency, duration/2))
+		bare = append(bare, closedLoop(c, bareURL, t, concurrency, duration/2))
 		stopProfile := startProfile()
 		b0, r0 := db.CardBatchStats()
-		real = append(real, closedLoop(c, appURL, org, conn.Secret, bodies, concurrency, duration/2))
+		real = append(real, closedLoop(c, appURL, t, concurrency, duration/2))
 		b1, r1 := db.CardBatchStats()
 		stopProfile()
 		batchSizes = append(batchSizes, float64(r1-r0)/float64(max(1, b1-b0)))
@@ -154,19 +168,19 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	fmt.Printf("\nclosed loop, %d in flight, %s per server:\n", concurrency, duration)
 	fmt.Printf("  %-28s %9s %9s %9s %9s %7s %10s %10s\n", "", "req/s", "p50", "p99", "max", "errors", "CPU/req", "PG CPU/req")
 	b.print("bare gin, fixed JSON")
-	r.print("qwoty /api/crm/cardView")
+	r.print("qwoty " + t.path)
 	fmt.Printf("  (requests per database batch on the real path: %.1f)\n", slices.Max(batchSizes))
 	ratio := r.rps / b.rps
 	fmt.Printf("  throughput ratio: %.1f%% of the bare handler (target ≥ 40%%)\n", 100*ratio)
 
 	// The same schedule against the bare handler first: its p99 is the
 	// floor this machine, this client and Go's runtime give any handler.
-	fb := fixedRate(c, bareURL, org, conn.Secret, bodies, rate, rateDuration/2)
-	fr := fixedRate(c, appURL, org, conn.Secret, bodies, rate, rateDuration)
+	fb := fixedRate(c, bareURL, t, rate, rateDuration/2)
+	fr := fixedRate(c, appURL, t, rate, rateDuration)
 	fmt.Printf("\nfixed rate, %d req/s offered (bare for %s, then qwoty for %s):\n", rate, rateDuration/2, rateDuration)
 	fmt.Printf("  %-28s %9s %9s %9s %9s %7s %10s %10s\n", "", "req/s", "p50", "p99", "max", "errors", "CPU/req", "PG CPU/req")
 	fb.print("bare gin, fixed JSON")
-	fr.print("qwoty /api/crm/cardView")
+	fr.print("qwoty " + t.path)
 	fmt.Printf("  p99 %s (target < 5ms)\n", fr.p99.Round(10*time.Microsecond))
 
 	verdict := "met"
@@ -199,8 +213,6 @@ func startProfile() func() {
 	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
-// seed makes the records and a few quotes on each, so the list query reads
-// real rows; it returns one signed-body template per record.
 // load is the temporary database both measurements run on, migrated, with
 // one Salesforce connection.
 type load struct {
@@ -246,35 +258,61 @@ func (l *load) close() {
 	l.drop()
 }
 
-func seed(ctx context.Context, db *store.DB, conn *qwoty.Connection, n int) ([][]byte, error) {
-	out := make([][]byte, 0, n)
+// target is the signed card call measured: its route, and the i-th request
+// to a server at base, signed afresh as the CRM signs each call. Both servers
+// get the same requests from the same client.
+type target struct {
+	method, path string
+	request      func(base string, i int) *http.Request
+}
+
+// salesforceCard seeds n opportunities of the load's Salesforce connection
+// and returns the Apex callout for them: a fresh nonce and timestamp each.
+func salesforceCard(ctx context.Context, ld *load, n int) (*target, error) {
+	bodies := make([][]byte, 0, n)
 	for i := range n {
 		rec, _ := salesforce.NormalizeID(fmt.Sprintf("006%012d", i))
 		acc, _ := salesforce.NormalizeID(fmt.Sprintf("001%012d", i%50))
-		s := store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID, RecordID: rec}
-		for j := range 3 {
-			q, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "USD", Title: fmt.Sprintf("Quote %d", j)})
-			if err != nil {
-				return nil, err
-			}
-			l, _ := qwoty.ParseLine(qwoty.LineInput{SKU: "LIC", Quantity: "10", UnitPrice: "99.5"})
-			if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "", func(q *qwoty.Quote) error { return q.AddLine(l) }); err != nil {
-				return nil, err
-			}
+		if err := seedQuotes(ctx, ld.db, ld.conn, rec); err != nil {
+			return nil, err
 		}
 		b, _ := json.Marshal(map[string]any{
 			"recordId": rec, "objectType": "Opportunity",
 			"user":   map[string]any{"id": "005000000000001AAA", "email": "rep@acme.com", "name": "Rep", "locale": "en_US", "timeZone": "Europe/Paris"},
 			"record": map[string]any{"name": fmt.Sprintf("Deal %d", i), "accountId": acc, "accountName": fmt.Sprintf("Account %d", i%50), "amount": 12000.5, "currencyIsoCode": "USD", "stageName": "Prospecting", "closeDate": "2026-12-31"},
 		})
-		out = append(out, b)
+		bodies = append(bodies, b)
 	}
-	return out, nil
+	org, secret := ld.org, ld.conn.Secret
+	return &target{method: http.MethodPost, path: "/api/crm/cardView", request: func(base string, i int) *http.Request {
+		body := bodies[i%len(bodies)]
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/crm/cardView", bytes.NewReader(body))
+		req.Header = salesforce.SignedHeaders(org, secret, "/api/crm/cardView", body, time.Now(), salesforce.NewNonce())
+		return req
+	}}, nil
 }
 
-func serveBare(ctx context.Context, ln net.Listener, answer []byte) {
+// seedQuotes gives a record of conn three quotes of one line each, so the
+// card's list query reads real rows.
+func seedQuotes(ctx context.Context, db *store.DB, conn *qwoty.Connection, record string) error {
+	s := store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID, RecordID: record}
+	for j := range 3 {
+		q, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "USD", Title: fmt.Sprintf("Quote %d", j)})
+		if err != nil {
+			return err
+		}
+		l, _ := qwoty.ParseLine(qwoty.LineInput{SKU: "LIC", Quantity: "10", UnitPrice: "99.5"})
+		if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "", func(q *qwoty.Quote) error { return q.AddLine(l) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serveBare answers t's route with a fixed answer.
+func serveBare(ctx context.Context, ln net.Listener, t *target, answer []byte) {
 	r := gin.New()
-	r.POST("/api/crm/cardView", func(c *gin.Context) {
+	r.Handle(t.method, t.path, func(c *gin.Context) {
 		_, _ = io.Copy(io.Discard, c.Request.Body)
 		c.Data(http.StatusOK, "application/json; charset=utf-8", answer)
 	})
@@ -290,11 +328,9 @@ func newClient(conns int) *client {
 	return &client{http: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 
-// call signs body as the Apex does (fresh nonce and timestamp) and posts it.
-func (c *client) call(base, org string, secret, body []byte) ([]byte, error) {
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/crm/cardView", bytes.NewReader(body))
-	req.Header = salesforce.SignedHeaders(org, secret, "/api/crm/cardView", body, time.Now(), salesforce.NewNonce())
-	resp, err := c.http.Do(req)
+// call sends t's i-th request to base.
+func (c *client) call(base string, t *target, i int) ([]byte, error) {
+	resp, err := c.http.Do(t.request(base, i))
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +405,7 @@ func (r result) print(name string) {
 }
 
 // closedLoop keeps n requests in flight for d.
-func closedLoop(c *client, base, org string, secret []byte, bodies [][]byte, n int, d time.Duration) result {
+func closedLoop(c *client, base string, t *target, n int, d time.Duration) result {
 	var mu sync.Mutex
 	res := result{}
 	var next atomic.Int64
@@ -385,9 +421,9 @@ func closedLoop(c *client, base, org string, secret []byte, bodies [][]byte, n i
 			var errs int
 			var first error
 			for time.Now().Before(deadline) {
-				body := bodies[int(next.Add(1))%len(bodies)]
+				i := int(next.Add(1))
 				t0 := time.Now()
-				_, err := c.call(base, org, secret, body)
+				_, err := c.call(base, t, i)
 				local = append(local, time.Since(t0))
 				if err != nil {
 					errs++
@@ -414,7 +450,7 @@ func closedLoop(c *client, base, org string, secret []byte, bodies [][]byte, n i
 
 // fixedRate sends rate requests per second for d on a fixed schedule, each
 // timed from when it was due, so a slow server cannot hide its queueing.
-func fixedRate(c *client, base, org string, secret []byte, bodies [][]byte, rate int, d time.Duration) result {
+func fixedRate(c *client, base string, t *target, rate int, d time.Duration) result {
 	total := int(d.Seconds() * float64(rate))
 	interval := time.Second / time.Duration(rate)
 	lat := make([]time.Duration, total)
@@ -430,7 +466,7 @@ func fixedRate(c *client, base, org string, secret []byte, bodies [][]byte, rate
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = c.call(base, org, secret, bodies[i%len(bodies)])
+			_, errs[i] = c.call(base, t, i)
 			lat[i] = time.Since(due)
 		}()
 	}
