@@ -10,13 +10,22 @@ import (
 )
 
 // cpuSample is the CPU time used so far by this process (the client and the
-// server under test) and by the machine's PostgreSQL processes. Dividing a
-// phase's difference by its requests gives the CPU each request costs on
-// either side, which the ratio of req/s alone does not show.
+// server under test) and by the machine's PostgreSQL processes, all of them
+// and those serving the load's own database. Dividing a phase's difference
+// by its requests gives the CPU each request costs on either side, which the
+// ratio of req/s alone does not show. The machine-wide figure includes the
+// WAL writer and autovacuum, but also other databases' work; the own one
+// counts only the backends connected to the load's database (the pools'
+// connections, which live through a phase), so other work on a shared
+// PostgreSQL server does not show in it.
 type cpuSample struct {
-	self, postgres time.Duration
-	postgresOK     bool
+	self, postgres, ownDB time.Duration
+	postgresOK            bool
 }
+
+// loadDatabase is the name of the load's temporary database, whose backends
+// are counted apart ("" until it is made).
+var loadDatabase string
 
 func sampleCPU() cpuSample {
 	var s cpuSample
@@ -24,7 +33,7 @@ func sampleCPU() cpuSample {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	s.postgres, s.postgresOK = postgresCPU()
+	s.postgres, s.ownDB, s.postgresOK = postgresCPU(loadDatabase)
 	return s
 }
 
@@ -33,11 +42,13 @@ func sampleCPU() cpuSample {
 const clockTick = 10 * time.Millisecond
 
 // postgresCPU sums user and system time of every process named postgres
-// (the backends, the WAL writer, autovacuum...). It reports false where
-// /proc cannot be read (not Linux, or another user's processes hidden).
-func postgresCPU() (time.Duration, bool) {
+// (the backends, the WAL writer, autovacuum...), and apart those of the
+// backends connected to database db (PostgreSQL titles a backend "postgres:
+// cluster: user database client state"). It reports false where /proc
+// cannot be read (not Linux, or another user's processes hidden).
+func postgresCPU(db string) (all, own time.Duration, ok bool) {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
+	var ticks, ownTicks int64
 	found := false
 	for _, p := range stats {
 		b, err := os.ReadFile(p)
@@ -61,6 +72,12 @@ func postgresCPU() (time.Duration, bool) {
 		}
 		ticks += u + s
 		found = true
+		if db != "" {
+			title, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+			if bytes.Contains(title, []byte(" "+db+" ")) {
+				ownTicks += u + s
+			}
+		}
 	}
-	return time.Duration(ticks) * clockTick, found
+	return time.Duration(ticks) * clockTick, time.Duration(ownTicks) * clockTick, found
 }

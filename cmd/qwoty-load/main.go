@@ -166,7 +166,7 @@ func run(pgURL, crmName string, duration time.Duration, concurrency, rate int, r
 	}
 	b, r := merge(bare), merge(real)
 	fmt.Printf("\nclosed loop, %d in flight, %s per server:\n", concurrency, duration)
-	fmt.Printf("  %-28s %9s %9s %9s %9s %7s %10s %10s\n", "", "req/s", "p50", "p99", "max", "errors", "CPU/req", "PG CPU/req")
+	printHeader()
 	b.print("bare gin, fixed JSON")
 	r.print("qwoty " + t.path)
 	fmt.Printf("  (requests per database batch on the real path: %.1f)\n", slices.Max(batchSizes))
@@ -178,7 +178,7 @@ func run(pgURL, crmName string, duration time.Duration, concurrency, rate int, r
 	fb := fixedRate(c, bareURL, t, rate, rateDuration/2)
 	fr := fixedRate(c, appURL, t, rate, rateDuration)
 	fmt.Printf("\nfixed rate, %d req/s offered (bare for %s, then qwoty for %s):\n", rate, rateDuration/2, rateDuration)
-	fmt.Printf("  %-28s %9s %9s %9s %9s %7s %10s %10s\n", "", "req/s", "p50", "p99", "max", "errors", "CPU/req", "PG CPU/req")
+	printHeader()
 	fb.print("bare gin, fixed JSON")
 	fr.print("qwoty " + t.path)
 	fmt.Printf("  p99 %s (target < 5ms)\n", fr.p99.Round(10*time.Microsecond))
@@ -351,8 +351,8 @@ type result struct {
 	max       time.Duration
 	firstErr  error
 	// CPU used in the phase by this process and by PostgreSQL (totals).
-	cpuSelf, cpuPG time.Duration
-	cpuPGOK        bool
+	cpuSelf, cpuPG, cpuDB time.Duration
+	cpuPGOK               bool
 }
 
 func merge(rs []result) result {
@@ -364,6 +364,7 @@ func merge(rs []result) result {
 		m.latencies = append(m.latencies, r.latencies...)
 		m.cpuSelf += r.cpuSelf
 		m.cpuPG += r.cpuPG
+		m.cpuDB += r.cpuDB
 		m.cpuPGOK = r.cpuPGOK
 		if m.firstErr == nil {
 			m.firstErr = r.firstErr
@@ -373,7 +374,7 @@ func merge(rs []result) result {
 }
 
 func (r *result) addCPU(a, b cpuSample) {
-	r.cpuSelf, r.cpuPG, r.cpuPGOK = b.self-a.self, b.postgres-a.postgres, a.postgresOK && b.postgresOK
+	r.cpuSelf, r.cpuPG, r.cpuDB, r.cpuPGOK = b.self-a.self, b.postgres-a.postgres, b.ownDB-a.ownDB, a.postgresOK && b.postgresOK
 }
 
 func (r result) finish() result {
@@ -389,16 +390,24 @@ func (r result) finish() result {
 	return r
 }
 
+// printHeader names the columns of print: CPU/req is this process's (client
+// and server), PG CPU/req the machine's PostgreSQL's, PG own/req that of the
+// backends serving the load's database alone (cpuSample).
+func printHeader() {
+	fmt.Printf("  %-28s %9s %9s %9s %9s %7s %10s %10s %10s\n", "", "req/s", "p50", "p99", "max", "errors", "CPU/req", "PG CPU/req", "PG own/req")
+}
+
 func (r result) print(name string) {
-	pg := "?"
+	pg, own := "?", "?"
 	if r.cpuPGOK && r.n > 0 {
 		pg = (r.cpuPG / time.Duration(r.n)).Round(time.Microsecond).String()
+		own = (r.cpuDB / time.Duration(r.n)).Round(time.Microsecond).String()
 	}
 	self := "?"
 	if r.n > 0 {
 		self = (r.cpuSelf / time.Duration(r.n)).Round(time.Microsecond).String()
 	}
-	fmt.Printf("  %-28s %9.0f %9s %9s %9s %7d %10s %10s\n", name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(10*time.Microsecond), r.errors, self, pg)
+	fmt.Printf("  %-28s %9.0f %9s %9s %9s %7d %10s %10s %10s\n", name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(10*time.Microsecond), r.errors, self, pg, own)
 	if r.firstErr != nil {
 		fmt.Printf("    first error: %v\n", r.firstErr)
 	}
@@ -490,6 +499,7 @@ func tempDatabase(ctx context.Context, serverURL string) (string, func(), error)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "qwoty_load_" + hex.EncodeToString(b[:])
+	loadDatabase = name
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to PostgreSQL: %w", err)
