@@ -46,7 +46,10 @@ type Adapter struct {
 	app *OAuthApp // nil when not configured
 }
 
-var _ crm.Adapter = (*Adapter)(nil)
+var (
+	_ crm.Adapter     = (*Adapter)(nil)
+	_ crm.CardFetcher = (*Adapter)(nil)
+)
 
 // NewAdapter builds the adapter.
 func NewAdapter(o Options) *Adapter {
@@ -72,6 +75,10 @@ func (a *Adapter) Info() crm.Info {
 	}
 	return in
 }
+
+// FetchTimeout bounds the answer to the app card's hubspot.fetch: it stays
+// under the 15 s HubSpot gives the call (crm.CardFetcher).
+func (a *Adapter) FetchTimeout() time.Duration { return 10 * time.Second }
 
 // FrameOrigins are HubSpot's app hosts, whichever the portal's data centre.
 func (a *Adapter) FrameOrigins(*qwoty.Connection) []string { return AppOrigins }
