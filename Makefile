@@ -108,7 +108,7 @@ lint:
 
 ## bench: micro-benchmarks, then the load comparison of /api/crm/cardView against a bare gin handler
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./crm/salesforce ./cardview ./server
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./crm/salesforce ./cardview ./server ./web
 	$(GO) run ./cmd/qwoty-load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak

@@ -76,6 +76,8 @@ type Info struct {
 	// Install lists where the admin installs what the CRM needs before
 	// connecting (the Salesforce package's install links); empty for none.
 	Install []Link
+	// Guide is how the console's pages word the CRM's set-up.
+	Guide Guide
 	// RefreshMargin is how long before its expiry an access token is
 	// refreshed; tokens without an expiry are refreshed after a 401 only.
 	RefreshMargin time.Duration
@@ -83,8 +85,44 @@ type Info struct {
 
 // Link is a labelled URL.
 type Link struct {
+	// Name is the link's short name, unique in its list ("production"):
+	// pages name their elements by it.
+	Name  string
 	Label string
 	URL   string
+}
+
+// Guide is how the console words a CRM's set-up beyond its name: what the
+// admin installs in the account before connecting, where the sign-in may
+// run, and what to do once connected. The zero Guide is a CRM connected in
+// one click with nothing to install.
+type Guide struct {
+	// Package names what is installed in the account before connecting
+	// ("the Qwoty package"); "" when nothing is. A CRM with one is
+	// connected from its install page: Install's links, then the sign-in.
+	Package string
+	// InstallNote is what to do once it is installed; NoInstall says why
+	// Install is empty (the setting this server lacks).
+	InstallNote string
+	NoInstall   string
+	// SignIn are the connect form's fields when the admin chooses where
+	// the sign-in runs (Salesforce: production, a sandbox or a My Domain);
+	// OAuth().Begin reads them back.
+	SignIn []Field
+	// Next is what to do in the CRM once it is connected ("add the Qwoty
+	// card to the deal record in HubSpot."); "" when nothing is.
+	Next string
+}
+
+// Field is one input of a console form that an adapter reads back.
+type Field struct {
+	Name  string // the form field's name
+	Label string
+	// Value is a radio button's value (Checked: chosen at first); a field
+	// without one is a line of text, Placeholder its example.
+	Value       string
+	Checked     bool
+	Placeholder string
 }
 
 // OAuth is a CRM's OAuth app: authorisation-code flow, refresh, revoke.

@@ -28,6 +28,7 @@ import (
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/server"
 	"github.com/qwoty/companion/store"
@@ -40,7 +41,7 @@ type env struct {
 	db         *store.DB
 	appURL     string
 	hostURL    string
-	playground *server.Playground
+	playground *playground.Playground
 }
 
 func listen(t *testing.T) net.Listener {
@@ -64,17 +65,17 @@ func start(t *testing.T) *env {
 	cards := cardview.NewService(db, reg, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: reg, Logger: log, Version: "e2e"})
-	if _, err := server.EnsureDevConnection(context.Background(), db, cfg); err != nil {
+	if _, err := playground.EnsureDevConnection(context.Background(), db, cfg); err != nil {
 		t.Fatal(err)
 	}
-	pg := server.NewPlayground(appURL, db, log)
+	pg := playground.New(appURL, db, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); srv.Serve(ctx, appLn, time.Second) }()
 	go func() { defer wg.Done(); pg.Serve(ctx, hostLn, time.Second) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	return &env{db: db, appURL: appURL, hostURL: server.PlaygroundOrigin(cfg), playground: pg}
+	return &env{db: db, appURL: appURL, hostURL: playground.Origin(cfg), playground: pg}
 }
 
 func chromiumPath(t *testing.T) string {
@@ -300,7 +301,7 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 	screenshot(ctx, t, "card-sent")
 
 	// What the browser did is what the database holds.
-	conn, err := e.db.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, server.DevOrgID)
+	conn, err := e.db.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, playground.DevOrgID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,13 +324,13 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 func TestForeignHostOriginIsRefused(t *testing.T) {
 	e := start(t)
 	// A callout for the dev org, answered with an embed URL...
-	conn, err := e.db.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, server.DevOrgID)
+	conn, err := e.db.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, playground.DevOrgID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := `{"recordId":"006000000000001AAA","objectType":"Opportunity","record":{"name":"Deal"}}`
 	req, _ := http.NewRequest(http.MethodPost, e.appURL+"/api/crm/cardView", strings.NewReader(body))
-	req.Header = salesforce.SignedHeaders(server.DevOrgID, conn.Secret, "/api/crm/cardView", []byte(body), time.Now(), salesforce.NewNonce())
+	req.Header = salesforce.SignedHeaders(playground.DevOrgID, conn.Secret, "/api/crm/cardView", []byte(body), time.Now(), salesforce.NewNonce())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

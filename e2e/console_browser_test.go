@@ -14,6 +14,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/server"
 	"github.com/qwoty/companion/store/storetest"
@@ -27,7 +28,7 @@ func TestConsoleConnectTestDisconnect(t *testing.T) {
 	ln := listen(t)
 	appURL := "http://" + ln.Addr().String()
 	emu := sftest.New(t, sftest.Options{App: sftest.App{ClientID: "e2e-client", ClientSecret: "e2e-secret",
-		CallbackURLs: []string{appURL + server.SalesforceCallbackPath}}})
+		CallbackURLs: []string{appURL + salesforce.CallbackPath}}})
 	cfg := &config.Config{Env: config.Development, AppURL: appURL, SalesforceLoginURL: emu.URL, SalesforcePackageVersionID: "04t000000000001AAA",
 		Salesforce: config.OAuthApp{ClientID: "e2e-client", ClientSecret: "e2e-secret"}}
 	keys := storetest.Keys(t)

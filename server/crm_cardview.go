@@ -1,19 +1,15 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/web"
 )
 
 // cardView answers a CRM's signed card request posted with its record in
@@ -30,8 +26,8 @@ func (s *Server) cardView(p qwoty.Provider) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		c.Set(ctxConnectionID, answer.ConnectionID)
-		s.writeJSON(c, http.StatusOK, answer)
+		web.SetConnectionID(c, answer.ConnectionID)
+		web.WriteJSON(c, http.StatusOK, answer)
 	}
 }
 
@@ -48,40 +44,10 @@ func (s *Server) cardPing(p qwoty.Provider) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		c.Set(ctxConnectionID, answer.ConnectionID)
-		answer.RequestID = requestIDOf(c)
-		s.writeJSON(c, http.StatusOK, answer)
+		web.SetConnectionID(c, answer.ConnectionID)
+		answer.RequestID = web.RequestID(c)
+		web.WriteJSON(c, http.StatusOK, answer)
 	}
-}
-
-var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// jsonAppender is a value that writes its own JSON (the card answer).
-type jsonAppender interface{ AppendJSON([]byte) []byte }
-
-// writeJSON answers v as JSON in one write with its length, never cached:
-// the answers of signed calls are for one caller, once.
-func (s *Server) writeJSON(c *gin.Context, status int, v any) {
-	buf := jsonBuffers.Get().(*bytes.Buffer)
-	defer jsonBuffers.Put(buf)
-	buf.Reset()
-	if a, ok := v.(jsonAppender); ok {
-		buf.Write(append(a.AppendJSON(buf.AvailableBuffer()), '\n'))
-	} else {
-		enc := json.NewEncoder(buf)
-		enc.SetEscapeHTML(false) // an API answer, never inlined in HTML: keep URLs' & as is
-		if err := enc.Encode(v); err != nil {
-			s.fail(c, fmt.Errorf("server: encode answer: %w", err))
-			return
-		}
-	}
-	b := buf.Bytes()
-	h := c.Writer.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("Cache-Control", "no-store")
-	c.Writer.WriteHeader(status)
-	_, _ = c.Writer.Write(b)
 }
 
 // readSigned reads a signed request's body, at most crm.MaxBodyBytes.

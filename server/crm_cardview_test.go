@@ -14,6 +14,7 @@ import (
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store/storetest"
+	"github.com/qwoty/companion/web"
 )
 
 func orgIDB(t testing.TB, id15 string) string { return orgID(t, id15) }
@@ -45,7 +46,7 @@ func TestCardViewAnswersWithQuotesAndEmbedURL(t *testing.T) {
 	if d := ans.ExpiresAt.Sub(a.clock.Now()); d > cardview.EmbedTTL || d < cardview.EmbedTTL-2*time.Second {
 		t.Fatalf("expiresAt is %s from now, want 5m", d)
 	}
-	if r.header.Get("Cache-Control") != "no-store" || r.header.Get(HeaderRequestID) == "" {
+	if r.header.Get("Cache-Control") != "no-store" || r.header.Get(web.HeaderRequestID) == "" {
 		t.Fatalf("headers = %v", r.header)
 	}
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/web"
 )
 
 // fetchCard answers a CRM card's signed fetch, GET /api/crm/{provider}/card
@@ -40,6 +41,6 @@ func (s *Server) fetchCard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Set(ctxConnectionID, answer.ConnectionID)
-	s.writeJSON(c, http.StatusOK, answer)
+	web.SetConnectionID(c, answer.ConnectionID)
+	web.WriteJSON(c, http.StatusOK, answer)
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/qwoty"
-	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // Pipedrive's app extensions call us with a signed token in the query: its
@@ -29,7 +29,7 @@ func (s *Server) panelCard(p qwoty.Provider) gin.HandlerFunc {
 			s.pipedrivePanelError(c, err)
 			return
 		}
-		c.Set(ctxConnectionID, ans.ConnectionID)
+		web.SetConnectionID(c, ans.ConnectionID)
 		quotes := make([]pipedrive.PanelQuote, 0, len(ans.Quotes))
 		for _, q := range ans.Quotes {
 			quotes = append(quotes, pipedrive.PanelQuote{Number: q.Number, Title: q.Title, Status: q.Status,
@@ -44,15 +44,14 @@ func (s *Server) panelCard(p qwoty.Provider) gin.HandlerFunc {
 			s.pipedrivePanelError(c, err)
 			return
 		}
-		s.writeJSON(c, http.StatusOK, resp)
+		web.WriteJSON(c, http.StatusOK, resp)
 	}
 }
 
 // pipedrivePanelError answers in the shape Pipedrive renders as the panel's
 // error state, which also carries our error fields.
 func (s *Server) pipedrivePanelError(c *gin.Context, err error) {
-	e, status := s.problem(c, err, "Reload the deal.")
-	s.writeJSON(c, status, pipedrive.NewPanelError(e, requestIDOf(c), nil))
+	s.errs.Answer(c, err, web.JSON("Reload the deal.", func(p web.Problem) any { return pipedrive.NewPanelError(p.Error, p.RequestID, nil) }))
 }
 
 // panelSession exchanges a token the custom panel's page got from
@@ -66,8 +65,8 @@ func (s *Server) panelSession(p qwoty.Provider) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		c.Set(ctxConnectionID, ans.ConnectionID)
-		s.writeJSON(c, http.StatusOK, gin.H{"embedUrl": ans.EmbedURL, "expiresAt": ans.ExpiresAt})
+		web.SetConnectionID(c, ans.ConnectionID)
+		web.WriteJSON(c, http.StatusOK, gin.H{"embedUrl": ans.EmbedURL, "expiresAt": ans.ExpiresAt})
 	}
 }
 
@@ -102,8 +101,5 @@ func (s *Server) launchCard(p qwoty.Provider) gin.HandlerFunc {
 // and holds no data) and greets the SDK, or Pipedrive would hide the panel
 // after 10 s and the rep would never see the code and the fix.
 func (s *Server) pipedriveLaunchError(c *gin.Context, p qwoty.Provider, err error) {
-	e, status := s.problem(c, err, "Reload the deal.")
-	c.Header("Content-Security-Policy", policy("frame-ancestors https://*.pipedrive.com"))
-	render(c, status, templates.ErrorPage(templates.ErrorView{Title: cardErrorTitle(e.Code), Code: string(e.Code),
-		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), Provider: string(p)}))
+	s.errs.Answer(c, err, web.Page("Reload the deal.", web.Framing{FrameAncestors: "frame-ancestors https://*.pipedrive.com", Provider: string(p)}))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/web"
 )
 
 const (
@@ -34,7 +35,7 @@ func (s *Server) pageAuth(c *gin.Context) {
 	}
 	c.Set(ctxClaims, claims)
 	c.Set(ctxConnection, conn)
-	c.Set(ctxConnectionID, claims.ConnectionID)
+	web.SetConnectionID(c, claims.ConnectionID)
 	c.Next()
 }
 

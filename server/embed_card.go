@@ -11,6 +11,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // cardShow renders the card page of a registered CRM (/embed/{provider}/card)
@@ -34,7 +35,7 @@ func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 		s.cardError(c, token, err)
 		return
 	}
-	c.Set(ctxConnectionID, conn.ID)
+	web.SetConnectionID(c, conn.ID)
 	ec := claims.Context()
 	pageToken, _ := s.cards.Tokens().Issue(ec, cardview.AudiencePage, cardview.PageTTL)
 	scope := scopeOf(claims)
@@ -62,8 +63,8 @@ func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 			return
 		}
 	}
-	c.Header("Content-Security-Policy", policy(cardview.FrameAncestorsDirective(v.ParentOrigins)))
-	render(c, http.StatusOK, templates.CardPage(v))
+	c.Header("Content-Security-Policy", web.Policy(cardview.FrameAncestorsDirective(v.ParentOrigins)))
+	web.Render(c, http.StatusOK, templates.CardPage(v))
 }
 
 // cardError renders a full-page state for a card that cannot open. When the
@@ -72,33 +73,16 @@ func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 // code and request id, and tells the CRM to fetch a fresh card; a forged or
 // missing token gets frame-ancestors 'none'.
 func (s *Server) cardError(c *gin.Context, token string, err error) {
-	e, status := s.problem(c, err, "Reload the record.")
-	var parents []string
+	var f web.Framing
 	if token != "" {
 		if claims, perr := s.cards.Tokens().ParseExpired(token, cardview.AudienceEmbed); perr == nil {
 			if conn, cerr := s.db.ConnectionByID(c.Request.Context(), claims.ConnectionID); cerr == nil {
-				parents = s.cards.FrameAncestors(conn)
-				c.Header("Content-Security-Policy", policy(cardview.FrameAncestorsDirective(parents)))
+				f.ParentOrigins = s.cards.FrameAncestors(conn)
+				f.FrameAncestors = cardview.FrameAncestorsDirective(f.ParentOrigins)
 			}
 		}
 	}
-	render(c, status, templates.ErrorPage(templates.ErrorView{Title: cardErrorTitle(e.Code), Code: string(e.Code),
-		Message: sentenceEnd(e.Message), Hint: e.Hint, RequestID: requestIDOf(c), ParentOrigins: parents}))
-}
-
-// cardErrorTitle is the heading of a card's full-page error state.
-func cardErrorTitle(code qwoty.Code) string {
-	switch code {
-	case qwoty.CodeTokenExpired:
-		return "Session expired"
-	case qwoty.CodeTokenInvalid, qwoty.CodeTokenMissing:
-		return "This card link is not valid"
-	case qwoty.CodeOrgDisconnected:
-		return "Disconnected from Qwoty"
-	case qwoty.CodeUnavailable:
-		return "Temporarily unavailable"
-	}
-	return "This card cannot open"
+	s.errs.Answer(c, err, web.Page("Reload the record.", f))
 }
 
 // scopeOf is what a card session may touch: its record's quotes made in its

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/web"
 )
 
 // FuzzCardForm feeds any body to the card's form handling (the form read
@@ -23,7 +24,7 @@ func FuzzCardForm(f *testing.F) {
 	f.Add([]byte("quantity=100000&unit_price=1000000000000&version=99999999999999999999"), false)
 	f.Add([]byte("sku=%zz;x=1"), false)
 	f.Add([]byte("--b\r\nContent-Disposition: form-data; name=\"sku\"\r\n\r\nA\x00\r\n--b--\r\n"), true)
-	f.Add(bytes.Repeat([]byte("a"), maxFormBytes+1), false)
+	f.Add(bytes.Repeat([]byte("a"), web.MaxFormBytes+1), false)
 	gin.SetMode(gin.ReleaseMode)
 	f.Fuzz(func(t *testing.T, body []byte, multipart bool) {
 		req := httptest.NewRequest(http.MethodPut, "/embed/api/quotes/q/terms?version=1", bytes.NewReader(body))
@@ -38,12 +39,14 @@ func FuzzCardForm(f *testing.F) {
 				return true
 			}
 			var e *qwoty.Error
-			if !errors.As(err, &e) || statusFor(e.Code) >= 500 || e.Message == "" || e.Hint == "" {
+			if !errors.As(err, &e) || qwoty.HTTPStatus(e.Code) >= 500 || e.Message == "" || e.Hint == "" {
 				t.Fatalf("%s: %#v; want a client error with a message and a hint", step, err)
 			}
 			return false
 		}
-		if !check("read", readForm(c)) {
+		var read error
+		web.FormInput(func(_ *gin.Context, err error) { read = err })(c)
+		if !check("read", read) {
 			return
 		}
 		_, err := qwoty.ParseVersion(c.Request.FormValue("version"))

@@ -22,6 +22,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
+	"github.com/qwoty/companion/web"
 )
 
 // clock is a settable test clock, safe across goroutines.
@@ -228,9 +229,9 @@ func (r response) answer(t *testing.T) wireAnswer {
 
 // wantError checks the JSON error shape: status, code, a message, a hint, and
 // the request id that the X-Request-Id header carries.
-func (r response) wantError(t *testing.T, status int, code qwoty.Code) ErrorDetail {
+func (r response) wantError(t *testing.T, status int, code qwoty.Code) web.ErrorDetail {
 	t.Helper()
-	var eb ErrorBody
+	var eb web.ErrorBody
 	if err := json.Unmarshal(r.body, &eb); err != nil {
 		t.Fatalf("want %d %s, got %d with a non-JSON body: %s", status, code, r.status, r.body)
 	}
@@ -241,8 +242,8 @@ func (r response) wantError(t *testing.T, status int, code qwoty.Code) ErrorDeta
 	if e.Message == "" || e.Hint == "" {
 		t.Fatalf("%s: message %q, hint %q: both are required", code, e.Message, e.Hint)
 	}
-	if e.RequestID == "" || e.RequestID != r.header.Get(HeaderRequestID) {
-		t.Fatalf("%s: requestId %q, X-Request-Id %q: want the same, non-empty", code, e.RequestID, r.header.Get(HeaderRequestID))
+	if e.RequestID == "" || e.RequestID != r.header.Get(web.HeaderRequestID) {
+		t.Fatalf("%s: requestId %q, X-Request-Id %q: want the same, non-empty", code, e.RequestID, r.header.Get(web.HeaderRequestID))
 	}
 	return e
 }

@@ -5,20 +5,18 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/console"
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
-
-// devSetupPath is, in development only, the way to the first-run page from
-// the home and login pages: it makes a one-time setup link and follows it.
-// In production the link is only in the server's log.
-const devSetupPath = "/setup"
 
 // home is the landing page: the way into the console, and in development
 // the playground and, while no admin exists, the first-run page.
 func (s *Server) home(c *gin.Context) {
 	v := templates.HomeView{Dev: s.cfg.Dev(), Version: s.version}
 	if s.cfg.Dev() && s.cfg.PlaygroundPort > 0 {
-		v.PlaygroundURL = PlaygroundOrigin(s.cfg)
+		v.PlaygroundURL = playground.Origin(s.cfg)
 	}
 	if s.cfg.Dev() {
 		n, err := s.db.CountUsers(c.Request.Context())
@@ -27,14 +25,8 @@ func (s *Server) home(c *gin.Context) {
 			return
 		}
 		if n == 0 {
-			v.SetupURL = devSetupPath
+			v.SetupURL = console.SetupPath
 		}
 	}
-	render(c, http.StatusOK, templates.Home(v))
-}
-
-// consoleEntry is /console: the console's front door, Integrations (which
-// sends a visitor without a session to the login page).
-func (s *Server) consoleEntry(c *gin.Context) {
-	c.Redirect(http.StatusSeeOther, "/settings/integrations")
+	web.Render(c, http.StatusOK, templates.Home(v))
 }

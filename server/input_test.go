@@ -15,6 +15,8 @@ import (
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/web"
+	"github.com/qwoty/companion/web/webtest"
 )
 
 // send calls a card action with a URL-encoded form (every byte escaped, as a
@@ -102,7 +104,7 @@ func TestCardActionsRefuseBadInputNamingTheField(t *testing.T) {
 	for _, c := range cases {
 		// An API client gets the JSON error.
 		e := a.send(c.method, base+c.path, tok, c.form, false).wantError(t, http.StatusUnprocessableEntity, qwoty.CodeValidation)
-		if !strings.Contains(sentence(e.Message), c.says) {
+		if !strings.Contains(web.Sentence(e.Message), c.says) {
 			t.Errorf("%s: message %q, want it to say %q", c.name, e.Message, c.says)
 		}
 		// The card gets the message marked with its field, for card.js to
@@ -110,8 +112,8 @@ func TestCardActionsRefuseBadInputNamingTheField(t *testing.T) {
 		r := a.send(c.method, base+c.path, tok, c.form, true)
 		want := `<strong data-field="` + c.field + `">`
 		if r.status != http.StatusUnprocessableEntity || r.header.Get("HX-Retarget") != "#flash" ||
-			!bytes.Contains(r.body, []byte(want)) || !bytes.Contains(r.body, []byte(htmlText(c.says))) {
-			t.Errorf("%s (htmx): %d, retarget %q, body %s; want 422 and %s…%s", c.name, r.status, r.header.Get("HX-Retarget"), r.body, want, htmlText(c.says))
+			!bytes.Contains(r.body, []byte(want)) || !bytes.Contains(r.body, []byte(webtest.Escaped(c.says))) {
+			t.Errorf("%s (htmx): %d, retarget %q, body %s; want 422 and %s…%s", c.name, r.status, r.header.Get("HX-Retarget"), r.body, want, webtest.Escaped(c.says))
 		}
 	}
 
@@ -128,11 +130,6 @@ func TestCardActionsRefuseBadInputNamingTheField(t *testing.T) {
 	if r := a.send(http.MethodPost, base+"/lines", tok, lineForm("sku", "SUP"), false); r.status != 200 {
 		t.Fatalf("a good edit after the refusals: %d %s", r.status, r.body)
 	}
-}
-
-// htmlText is s as templ escapes it in an element's text.
-func htmlText(s string) string {
-	return strings.NewReplacer(`"`, "&#34;", "&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&#39;").Replace(s)
 }
 
 // Ids and versions that are not ours answer 4xx, never 500.
@@ -166,8 +163,8 @@ func TestCardActionsRefuseIdsThatAreNotOurs(t *testing.T) {
 // A form body is capped at 64 KiB on every surface that reads forms; one
 // that does not parse is a bad request.
 func TestFormBodiesAreCapped(t *testing.T) {
-	e := newConsoleEnv(t, "", nil)
-	_, tok, base, editor := cardQuote(t, e.testApp)
+	e := newApp(t, "", nil)
+	_, tok, base, editor := cardQuote(t, e)
 	v := editorVersion(t, editor)
 
 	big := url.Values{"version": {v}, "sku": {"X"}, "quantity": {"1"}, "unit_price": {"1"}, "description": {strings.Repeat("é", 40<<10)}}
@@ -199,72 +196,14 @@ func TestFormBodiesAreCapped(t *testing.T) {
 	}
 
 	// The console's forms too: login, and an admin's.
-	anon := newBrowser(t)
-	anon.post(e.url()+"/login", url.Values{"email": {adminEmail}, "password": {strings.Repeat("p", 70<<10)}})
-	anon.want(413, "/login", "payload_too_large", "64 KiB")
-	b := e.setupAdmin(t)
-	b.get(e.url() + "/settings/users")
-	b.post(e.url()+"/settings/users", url.Values{"csrf": {b.csrf()}, "email": {"big@acme.example"}, "role": {"member"},
+	anon := webtest.NewBrowser(t)
+	anon.Post(e.url()+"/login", url.Values{"email": {webtest.AdminEmail}, "password": {strings.Repeat("p", 70<<10)}})
+	anon.Want(413, "/login", "payload_too_large", "64 KiB")
+	b := webtest.SetupAdmin(t, e.db, e.url())
+	b.Get(e.url() + "/settings/users")
+	b.Post(e.url()+"/settings/users", url.Values{"csrf": {b.CSRF()}, "email": {"big@acme.example"}, "role": {"member"},
 		"password": {"correct horse battery 2"}, "name": {strings.Repeat("n", 70<<10)}})
-	b.want(413, "/settings/users", "payload_too_large")
-}
-
-// The console's forms refuse what the database cannot hold, naming the
-// field, and store nothing.
-func TestConsoleFormsRefuseTextTheDatabaseCannotHold(t *testing.T) {
-	e := newConsoleEnv(t, "", nil)
-	anon := newBrowser(t)
-	// Before any admin: setup with a NUL keeps the setup link usable.
-	token, err := e.db.NewSetupToken(context.Background(), 3600e9)
-	if err != nil {
-		t.Fatal(err)
-	}
-	anon.post(e.url()+"/setup", url.Values{"token": {token}, "workspace": {"Ac\x00me"}, "name": {"Ada"}, "email": {adminEmail}, "password": {adminPassword}})
-	anon.want(422, "/setup", "validation_failed", "Workspace name holds a NUL character")
-	anon.post(e.url()+"/setup", url.Values{"token": {token}, "workspace": {"Acme"}, "name": {"Ada\xff"}, "email": {adminEmail}, "password": {adminPassword}})
-	anon.want(422, "/setup", "Name is not valid UTF-8 text")
-	anon.get(e.url()+"/setup?token=%00").want(422, "/setup", "Token holds a NUL character")
-	if ok, err := e.db.SetupTokenValid(context.Background(), token); err != nil || !ok {
-		t.Fatalf("refused setups used the link: %v %v", ok, err)
-	}
-	b := e.setupAdmin(t)
-
-	anon.post(e.url()+"/login", url.Values{"email": {"admin\x00@acme.example"}, "password": {adminPassword}})
-	anon.want(422, "/login", "Email holds a NUL character")
-	anon.post(e.url()+"/login", url.Values{"email": {"\xff@acme.example"}, "password": {adminPassword}})
-	anon.want(422, "/login", "Email is not valid UTF-8 text")
-
-	for _, c := range []struct {
-		form url.Values
-		says string
-	}{
-		{url.Values{"email": {"new\x00@acme.example"}, "name": {"New"}}, "Email holds a NUL character"},
-		{url.Values{"email": {"\xff@acme.example"}, "name": {"New"}}, "Email is not valid UTF-8 text"},
-		{url.Values{"email": {"new@acme.example"}, "name": {"N\x00"}}, "Name holds a NUL character"},
-		{url.Values{"email": {"new@acme.example"}, "name": {"N\xe2\x82"}}, "Name is not valid UTF-8 text"},
-		{url.Values{"email": {"new@acme.example"}, "name": {strings.Repeat("n", 201)}}, "Name is longer than 200 characters"},
-		{url.Values{"email": {"new.acme.example"}, "name": {"New"}}, `Email "new.acme.example" is not valid`},
-	} {
-		b.get(e.url() + "/settings/users")
-		c.form.Set("csrf", b.csrf())
-		c.form.Set("role", "member")
-		c.form.Set("password", "correct horse battery 2")
-		b.post(e.url()+"/settings/users", c.form)
-		b.want(422, "/settings/users", "validation_failed", htmlText(c.says))
-	}
-	users, err := e.db.ListUsers(context.Background(), adminWorkspace(t, e))
-	if err != nil || len(users) != 1 {
-		t.Fatalf("users after refused adds: %+v, %v; want the admin only", users, err)
-	}
-}
-
-func adminWorkspace(t *testing.T, e *consoleEnv) string {
-	t.Helper()
-	u, _, err := e.db.UserForLogin(context.Background(), adminEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.WorkspaceID
+	b.Want(413, "/settings/users", "payload_too_large")
 }
 
 var lineAmountPattern = regexp.MustCompile(`<span class="amount"[^>]*>([^<]+)</span>`)
@@ -375,9 +314,9 @@ func TestQuotePrefillFromTheCRMIsCleaned(t *testing.T) {
 		d.CRMs = testCRMs(d.Config, hubspot.NewAdapter(hubspot.Options{ClientID: "hs-client", ClientSecret: hsClientSecret,
 			RedirectURL: appURL + "/oauth/hubspot/callback", AuthURL: hs.URL, APIURL: hs.URL}))
 	})
-	e := &consoleEnv{testApp: app}
-	b := e.setupAdmin(t)
-	b.post(e.url()+"/settings/integrations/hubspot/connect", url.Values{"csrf": {b.csrf()}}).want(200, "/settings/integrations", "HubSpot is connected")
+	e := app
+	b := webtest.SetupAdmin(t, e.db, e.url())
+	b.Post(e.url()+"/settings/integrations/hubspot/connect", url.Values{"csrf": {b.CSRF()}}).Want(200, "/settings/integrations", "HubSpot is connected")
 	hs.PutDeal(hstest.DefaultPortalID, hstest.Deal{ID: hstest.DefaultDealID, Name: "Acme\x00 - " + strings.Repeat("x", 300), Currency: "U\x00D",
 		CompanyIDs: []string{hstest.DefaultCompanyID}})
 	hs.PutCompany(hstest.DefaultPortalID, hstest.Company{ID: hstest.DefaultCompanyID, Name: "Ac\x00me"})
@@ -393,3 +332,40 @@ func TestQuotePrefillFromTheCRMIsCleaned(t *testing.T) {
 		t.Fatalf("quote not prefilled with the cleaned title %q, customer Acme and USD:\n%s", title, r.body)
 	}
 }
+
+func TestHubSpotQuotePrefilledFromTheDeal(t *testing.T) {
+	var hs *hstest.Server
+	app := newAppWith(t, "", func(appURL string, d *Deps) {
+		hs = hstest.New(t, hstest.Options{App: hstest.App{ClientID: "hs-client", ClientSecret: hsClientSecret, RedirectURLs: []string{appURL + "/oauth/hubspot/callback"}},
+			LoginAs: hstest.DefaultAdminID})
+		d.Config.HubSpot.ClientID, d.Config.HubSpot.ClientSecret = "hs-client", hsClientSecret
+		d.CRMs = testCRMs(d.Config, hubspot.NewAdapter(hubspot.Options{ClientID: "hs-client", ClientSecret: hsClientSecret,
+			RedirectURL: appURL + "/oauth/hubspot/callback", AuthURL: hs.URL, APIURL: hs.URL}))
+	})
+	e := app
+	b := webtest.SetupAdmin(t, e.db, e.url())
+	b.Post(e.url()+"/settings/integrations/hubspot/connect", url.Values{"csrf": {b.CSRF()}}).
+		Want(200, "/settings/integrations", "HubSpot is connected", `id="health-hubspot">Connected`)
+
+	ans := do(t, hs.SignedCardRequest(e.url(), hstest.DefaultPortalID, hstest.DefaultRepID, hstest.DefaultDealID)).answer(t)
+	_, tok := e.page(ans.EmbedURL)
+	r := e.action(http.MethodPost, "/embed/api/quotes", tok, nil)
+	if r.status != 201 || !bytes.Contains(r.body, []byte(hubspotDealName)) {
+		t.Fatalf("quote not prefilled with the deal's name %q: %d\n%s", hubspotDealName, r.status, r.body)
+	}
+	if hs.Reads("deals") == 0 {
+		t.Fatal("the deal was not read through HubSpot's API")
+	}
+	// An expired access token is refreshed once, then the deal read again.
+	hs.ExpireAccessTokens()
+	before := hs.TokenCalls("refresh_token")
+	if r := e.action(http.MethodPost, "/embed/api/quotes", tok, nil); r.status != 201 || !bytes.Contains(r.body, []byte(hubspotDealName)) {
+		t.Fatalf("after expiry: %d", r.status)
+	}
+	if n := hs.TokenCalls("refresh_token") - before; n != 1 {
+		t.Fatalf("%d refreshes after the token expired, want 1", n)
+	}
+}
+
+// hubspotDealName is the name hstest gives DefaultDealID.
+const hubspotDealName = "Acme - 200 licences"

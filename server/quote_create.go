@@ -9,6 +9,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // quoteCreate creates a draft on the record, prefilled from the record:
@@ -22,7 +23,7 @@ func (s *Server) quoteCreate(c *gin.Context) {
 		// it read through the connection's session. A CRM that cannot be
 		// read still gets its quote, just not prefilled.
 		if d, err := a.LookupRecord(ctx, session.New(s.db, a, connectionOf(c)), rec); err != nil {
-			s.log.WarnContext(ctx, "quote not prefilled: the CRM record could not be read", "request_id", requestIDOf(c),
+			s.log.WarnContext(ctx, "quote not prefilled: the CRM record could not be read", "request_id", web.RequestID(c),
 				"connection_id", claims.ConnectionID, "error", err.Error())
 		} else if d != rec {
 			rec = d
@@ -43,5 +44,5 @@ func (s *Server) quoteCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusCreated, templates.QuoteEditor(q, moneyOf(c)))
+	web.Render(c, http.StatusCreated, templates.QuoteEditor(q, moneyOf(c)))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // moneyOf is how the card writes amounts for the rep of this request: in
@@ -20,5 +21,5 @@ func (s *Server) quoteList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.QuoteList(qs, moneyOf(c)))
+	web.Render(c, http.StatusOK, templates.QuoteList(qs, moneyOf(c)))
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // quoteShow opens one quote of the record in the editor.
@@ -15,5 +16,5 @@ func (s *Server) quoteShow(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
+	web.Render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // Every edit reads and checks its whole form first, before any transaction:
@@ -24,7 +25,7 @@ func (s *Server) updateQuote(c *gin.Context, version int, change store.Change) {
 		s.fail(c, err)
 		return
 	}
-	render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
+	web.Render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
 }
 
 // formVersion is the quote version the form was rendered with.

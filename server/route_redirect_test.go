@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/qwoty/companion/web"
 )
 
 // TestTrailingSlashRedirectsPassTheMiddleware: a path that differs from a
@@ -41,7 +43,7 @@ func TestTrailingSlashRedirectsPassTheMiddleware(t *testing.T) {
 			if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.location {
 				t.Fatalf("%d to %q, want %d to %q", resp.StatusCode, resp.Header.Get("Location"), tc.status, tc.location)
 			}
-			rid := resp.Header.Get(HeaderRequestID)
+			rid := resp.Header.Get(web.HeaderRequestID)
 			if rid == "" {
 				t.Fatal("no X-Request-Id")
 			}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -10,11 +9,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
-	"github.com/qwoty/companion/store/storetest"
+	"github.com/qwoty/companion/web"
 )
 
 func scopeFor(c *qwoty.Connection, record string) store.Scope {
@@ -31,12 +28,12 @@ func TestPanicBecomesJSONError(t *testing.T) {
 func TestRequestIDIsKeptOrMade(t *testing.T) {
 	a := newApp(t, "", nil)
 	req := mustGet(t, a.url()+"/healthz")
-	req.Header.Set(HeaderRequestID, "lb-0123456789")
-	if got := do(t, req).header.Get(HeaderRequestID); got != "lb-0123456789" {
+	req.Header.Set(web.HeaderRequestID, "lb-0123456789")
+	if got := do(t, req).header.Get(web.HeaderRequestID); got != "lb-0123456789" {
 		t.Fatalf("incoming request id replaced: %q", got)
 	}
-	req.Header.Set(HeaderRequestID, "bad id <script>")
-	if got := do(t, req).header.Get(HeaderRequestID); got == "" || got == "bad id <script>" {
+	req.Header.Set(web.HeaderRequestID, "bad id <script>")
+	if got := do(t, req).header.Get(web.HeaderRequestID); got == "" || got == "bad id <script>" {
 		t.Fatalf("malformed request id kept: %q", got)
 	}
 }
@@ -111,28 +108,5 @@ func TestShutdownDrainsBeforeClosing(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestDevConnectionSurvivesAChangedDevKey(t *testing.T) {
-	dbURL := storetest.NewDatabase(t)
-	cfg := &config.Config{Env: config.Development, AppURL: "http://localhost:18080", PlaygroundPort: 18081}
-	first := storetest.Open(t, dbURL, store.Options{})
-	if _, err := EnsureDevConnection(context.Background(), first, cfg); err != nil {
-		t.Fatal(err)
-	}
-	// Another checkout: the same database, a different key.
-	otherKeys, _ := keyring.New(bytes.Repeat([]byte{42}, keyring.MasterKeySize))
-	second, err := store.Open(context.Background(), dbURL, otherKeys, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	c, err := EnsureDevConnection(context.Background(), second, cfg)
-	if err != nil {
-		t.Fatalf("a changed dev key stops the start: %v", err)
-	}
-	if got, err := second.ConnectionByID(context.Background(), c.ID); err != nil || !bytes.Equal(got.Secret, c.Secret) {
-		t.Fatalf("the dev connection does not open with the new key: %v", err)
 	}
 }

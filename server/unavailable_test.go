@@ -211,20 +211,3 @@ func TestDatabaseOutageAnswersUnavailableThenRecovers(t *testing.T) {
 		t.Errorf("warnings without an access line: %v", warned)
 	}
 }
-
-// TestConsoleSessionUnreadableIsNotALogout: a logged-in admin whose session
-// cannot be read because the database is down gets the console's 503 page,
-// not the login page; the session works again when the database is back.
-func TestConsoleSessionUnreadableIsNotALogout(t *testing.T) {
-	proxy := storetest.NewProxy(t, storetest.NewDatabase(t))
-	e := newConsoleEnv(t, proxy.URL(), nil)
-	b := e.setupAdmin(t)
-	proxy.Cut()
-	b.get(e.url()+"/settings/integrations").want(http.StatusServiceUnavailable, "/settings/integrations",
-		"temporarily unavailable", "Code unavailable")
-	if got := b.last.Header.Get("Retry-After"); got != "2" {
-		t.Fatalf("Retry-After = %q, want 2", got)
-	}
-	restore(proxy)
-	b.get(e.url()+"/settings/integrations").want(http.StatusOK, "/settings/integrations", "<h1>Integrations</h1>")
-}

@@ -312,13 +312,14 @@ func (db *DB) RefreshAccessToken(ctx context.Context, connectionID, stale string
 }
 
 // RecordCheck stores the outcome of a check of the connection (a test, a
-// config write): an empty code clears the last error.
-func (db *DB) RecordCheck(ctx context.Context, connectionID, code, message, actor, action string, detail map[string]any) error {
+// config write): a connection-health code (qwoty.CodeTestFailed, ...) and
+// what to do, or an empty code, which clears the last error.
+func (db *DB) RecordCheck(ctx context.Context, connectionID string, code qwoty.Code, message, actor, action string, detail map[string]any) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var wsID string
 		err := tx.QueryRow(ctx, `UPDATE connections SET last_checked_at = $2::timestamptz,
 				last_error_code = $3::text, last_error = $4, last_error_at = CASE WHEN $3::text = '' THEN NULL ELSE $2::timestamptz END
-			WHERE id = $1 RETURNING workspace_id`, connectionID, db.now(), code, message).Scan(&wsID)
+			WHERE id = $1 RETURNING workspace_id`, connectionID, db.now(), string(code), message).Scan(&wsID)
 		if err != nil {
 			return err
 		}

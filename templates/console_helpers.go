@@ -3,7 +3,15 @@ package templates
 import (
 	"fmt"
 	"sort"
+
+	"github.com/qwoty/companion/qwoty"
 )
+
+// crmPath is the console's path of an action on a CRM's connection
+// (/settings/integrations/{provider}/{action}).
+func crmPath(p qwoty.Provider, action string) string {
+	return "/settings/integrations/" + string(p) + "/" + action
+}
 
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -26,16 +27,17 @@ func (p ConsolePage) CanTest() bool {
 	return p.User != nil && (p.User.Role.CanManageIntegrations() || p.User.Role == qwoty.RoleMember)
 }
 
-// CRMCard is one CRM on the Integrations page.
+// CRMCard is one CRM on the Integrations page: what the CRM is (its
+// adapter's Info) and the workspace's connection of it.
 type CRMCard struct {
-	Provider  qwoty.Provider
-	Name      string
-	Available bool   // the server is configured for it
-	Why       string // why it is not available
-	Conn      *qwoty.Connection
+	crm.Info
+	Conn *qwoty.Connection
 	// Other is set when another CRM is the workspace's active connection.
 	Other *qwoty.Connection
 }
+
+// Installs says whether connecting the CRM starts on its install page.
+func (c CRMCard) Installs() bool { return c.Guide.Package != "" }
 
 // Health is the card's health.
 func (c CRMCard) Health() qwoty.Health {
@@ -55,6 +57,8 @@ type IntegrationsView struct {
 
 // PingView is the outcome of Test connection, step by step.
 type PingView struct {
+	// Account is what the tested CRM calls an account ("org").
+	Account   string
 	OK        bool
 	Steps     []PingStepView
 	Fix       string
@@ -64,7 +68,7 @@ type PingView struct {
 // PingStepView is one step of a test: in plain words, with the fix and
 // the technical detail of a failure.
 type PingStepView struct {
-	Name    string // token, config, callout, signature
+	Name    string // the step's name (token, config, callout, signature)
 	Title   string
 	OK      bool
 	Skipped bool
@@ -76,19 +80,17 @@ type PingStepView struct {
 // DisconnectView asks an admin to confirm a disconnection.
 type DisconnectView struct {
 	ConsolePage
-	Provider qwoty.Provider
-	Name     string
-	Conn     *qwoty.Connection
+	CRM  crm.Info
+	Conn *qwoty.Connection
 }
 
-// InstallView is the "Install the Salesforce Integration" page.
+// InstallView is a CRM's install page ("Install the Salesforce
+// Integration"): what to install in the account, then the sign-in.
 type InstallView struct {
 	ConsolePage
-	ProductionURL string
-	SandboxURL    string
-	Configured    bool // the OAuth app is configured on this server
-	Conn          *qwoty.Connection
-	Other         *qwoty.Connection
+	CRM   crm.Info
+	Conn  *qwoty.Connection
+	Other *qwoty.Connection
 	// PackageMissing is set when the last attempt found no package.
 	PackageMissing bool
 }
@@ -142,15 +144,27 @@ func healthLabel(h qwoty.Health) string {
 	return "Not connected"
 }
 
-// checkProblems word the codes a failed check leaves in the audit log.
-var checkProblems = map[string]string{
-	"package_not_installed": "the Qwoty package is not installed in the org",
-	"insufficient_access":   "the Salesforce user may not change Qwoty's settings",
-	"refresh_rejected":      "Salesforce no longer accepts Qwoty's access",
-	"no_oauth_token":        "the connection was made with the command line",
-	"crm_unreachable":       "Qwoty could not reach the org",
-	"crm_error":             "Salesforce answered with an error",
-	"test_failed":           "a step of the org's round trip failed",
+// checkProblem words the code a failed check of a connection leaves in the
+// audit log, with the CRM's name and its word for an account as the check
+// recorded them (entries from before they were recorded are Salesforce's).
+func checkProblem(code qwoty.Code, name, account string) string {
+	switch code {
+	case qwoty.CodePackageNotInstalled:
+		return "the Qwoty package is not installed in the " + account
+	case qwoty.CodeInsufficientAccess:
+		return "the " + name + " user may not change Qwoty's settings"
+	case qwoty.CodeRefreshRejected:
+		return name + " no longer accepts Qwoty's access"
+	case qwoty.CodeNoOAuthToken:
+		return "the connection was made with the command line"
+	case qwoty.CodeCRMUnreachable:
+		return "Qwoty could not reach the " + account
+	case qwoty.CodeCRMError:
+		return name + " answered with an error"
+	case qwoty.CodeTestFailed:
+		return "a step of the " + account + "'s round trip failed"
+	}
+	return string(code)
 }
 
 // auditText says what an audit entry records, for a person reading the log.
@@ -166,11 +180,14 @@ func auditText(e store.AuditEntry) string {
 		if ok, _ := e.Detail["ok"].(bool); ok {
 			return what + ": passed"
 		}
-		why := checkProblems[d("code")]
-		if why == "" {
-			why = d("code")
+		name, account := "Salesforce", "org"
+		if p := qwoty.Provider(d("provider")); p != "" {
+			name = p.Title()
 		}
-		return what + ": failed, " + why
+		if a := d("account"); a != "" {
+			account = a
+		}
+		return what + ": failed, " + checkProblem(qwoty.Code(d("code")), name, account)
 	}
 	switch e.Action {
 	case "connection.added":
@@ -182,7 +199,7 @@ func auditText(e store.AuditEntry) string {
 		}
 		return out
 	case "connection.config_written":
-		return failed("Secret and app URL written into the org")
+		return failed("Secret and app URL written into the " + orDefault(d("account"), "org"))
 	case "connection.tested":
 		return failed("Connection tested")
 	case "connection.secret_rotated":
@@ -201,6 +218,13 @@ func auditText(e store.AuditEntry) string {
 	return e.Action
 }
 
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 func graceText(v any) string {
 	n, ok := v.(float64)
 	if !ok || n <= 0 {
@@ -217,7 +241,7 @@ func graceText(v any) string {
 }
 
 // roleDescriptions say what each role can do, as the role checks in
-// server/console_auth.go allow it.
+// console/auth.go allow it.
 var roleDescriptions = []struct{ Role, Text string }{
 	{"member", "member: sees integrations and users, and can run Test connection"},
 	{"viewer", "viewer: sees integrations and users; can change or test nothing"},

@@ -27,6 +27,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/gctune"
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/server"
@@ -262,8 +263,8 @@ func (ls *loginServer) cpu() time.Duration {
 // closes; then it prints its hasher's counters.
 func serveLogin() error {
 	ctx := context.Background()
-	gogc := server.TuneGC()
-	limit := server.TuneMemoryLimit()
+	gogc := gctune.GC()
+	limit := gctune.MemoryLimit()
 	key, err := base64.StdEncoding.DecodeString(os.Getenv(envLoginKey))
 	if err != nil {
 		return err

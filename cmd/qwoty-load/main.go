@@ -41,6 +41,7 @@ import (
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/gctune"
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/server"
@@ -97,8 +98,8 @@ func run(pgURL string, duration time.Duration, concurrency, rate int, rateDurati
 	ctx := context.Background()
 	// The collector as `qwoty serve` sets it (GOGC in the environment wins);
 	// one process, so the bare handler runs under the same setting.
-	gogc := server.TuneGC()
-	server.TuneMemoryLimit()
+	gogc := gctune.GC()
+	gctune.MemoryLimit()
 	ld, err := openLoad(ctx, pgURL)
 	if err != nil {
 		return err

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +15,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/salesforce"
-	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/gctune"
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/server"
 )
 
@@ -40,7 +38,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(stdout, cfg.LogLevel)
 	slog.SetDefault(log)
-	log.Debug("garbage collector", "gogc", server.TuneGC(), "memory_limit", server.TuneMemoryLimit())
+	log.Debug("garbage collector", "gogc", gctune.GC(), "memory_limit", gctune.MemoryLimit())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -60,19 +58,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if cfg.Dev() {
 		drain = 0 // a laptop has no load balancer to wait for
 	}
-	if cfg.Dev() && !cfg.Salesforce.Enabled() && cfg.PlaygroundPort > 0 {
-		// No Salesforce app configured in development: connect to the
-		// emulator instead, so the whole console flow can be clicked through.
-		emu, err := startSalesforceEmulator(cfg)
-		if err != nil {
-			log.Error("cannot start the Salesforce emulator (set SALESFORCE_CLIENT_ID to use a real org)", "error", err.Error())
-			return 1
-		}
-		defer emu.Close()
-		fmt.Fprintf(stderr, "  Salesforce emulator (no org needed to connect): %s\n", emu.URL)
+	stopEmulators, err := startDevEmulators(cfg, stderr)
+	if err != nil {
+		log.Error("cannot start the development emulators", "error", err.Error())
+		return 1
 	}
-	// After the emulator, which stands in for Salesforce's app in the
-	// configuration.
+	defer stopEmulators()
+	// After the emulators, which stand in for CRM apps in the configuration.
 	crms := registry(cfg)
 	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version, DrainDelay: drain})
 
@@ -81,7 +73,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	g.Go(func() error { sweepNonces(gctx, a, log); return nil })
 
 	if cfg.Dev() && cfg.PlaygroundPort > 0 {
-		if _, err := server.EnsureDevConnection(ctx, a.db, cfg); err != nil {
+		if _, err := playground.EnsureDevConnection(ctx, a.db, cfg); err != nil {
 			log.Error("cannot create the development connection", "error", err.Error())
 			return 1
 		}
@@ -90,7 +82,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			log.Error("cannot listen for the playground (set PLAYGROUND_PORT, or 0 to disable it)", "port", cfg.PlaygroundPort, "error", err.Error())
 			return 1
 		}
-		pg := server.NewPlayground(cfg.AppURL, a.db, log)
+		pg := playground.New(cfg.AppURL, a.db, log)
 		g.Go(func() error { return pg.Serve(gctx, pln, shutdownGrace) })
 	}
 
@@ -102,7 +94,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if cfg.Dev() {
 		fmt.Fprintf(stderr, "\n  Qwoty companion is running: open %s\n", cfg.AppURL)
 		if cfg.PlaygroundPort > 0 {
-			fmt.Fprintf(stderr, "  Playground (an Opportunity page on a second origin): %s\n\n", server.PlaygroundOrigin(cfg))
+			fmt.Fprintf(stderr, "  Playground (an Opportunity page on a second origin): %s\n\n", playground.Origin(cfg))
 		}
 	}
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
@@ -111,31 +103,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
-}
-
-// startSalesforceEmulator runs the Salesforce emulator on PLAYGROUND_PORT+1
-// for development and points the configuration's Salesforce app at it.
-func startSalesforceEmulator(cfg *config.Config) (*sftest.Server, error) {
-	secret := make([]byte, 24)
-	_, _ = rand.Read(secret)
-	app := sftest.App{ClientID: "qwoty-dev-emulator", ClientSecret: hex.EncodeToString(secret),
-		CallbackURLs: []string{cfg.AppURL + salesforce.CallbackPath}}
-	// The emulator's org is the playground's: connecting it in the console
-	// takes over the connection the playground signs for, in the admin's
-	// workspace, so what the console does is what the playground's card
-	// meets. The admin logs in and allows access as with Salesforce.
-	org := sftest.Org{ID: server.DevOrgID, MyDomain: "qwoty-dev", Users: []sftest.User{
-		{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Email: "admin@qwoty-dev.example", Name: "Ada Admin", Admin: true},
-		{ID: sftest.DefaultRepID, Username: "rep@qwoty-dev.example", Email: "rep@qwoty-dev.example", Name: "Dev Rep"},
-	}}
-	emu, err := sftest.Start(sftest.Options{App: app, Orgs: []sftest.Org{org}, ShowLogin: true,
-		Addr: "127.0.0.1:" + strconv.Itoa(cfg.PlaygroundPort+1)})
-	if err != nil {
-		return nil, err
-	}
-	cfg.Salesforce = config.OAuthApp{ClientID: app.ClientID, ClientSecret: app.ClientSecret}
-	cfg.SalesforceLoginURL = emu.URL
-	return emu, nil
 }
 
 // printSetupLink prints, when no user exists yet, the one-time link that

@@ -61,15 +61,10 @@ func NewAdapter(o Options) *Adapter {
 	return a
 }
 
-// App is the OAuth app, nil when not configured.
-//
-// TODO(console): the console still calls it directly; once it goes through
-// OAuth, this goes.
-func (a *Adapter) App() *OAuthApp { return a.app }
-
 // Info describes HubSpot for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderHubSpot, Name: "HubSpot", Account: "portal", Configured: a.app != nil, RefreshMargin: RefreshMargin}
+	in := crm.Info{Provider: qwoty.ProviderHubSpot, Name: "HubSpot", Account: "portal", Configured: a.app != nil,
+		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty card to the deal record in HubSpot."}}
 	if !in.Configured {
 		in.Missing = "HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET"
 	}

@@ -54,15 +54,10 @@ func NewAdapter(o Options) *Adapter {
 	return a
 }
 
-// App is the OAuth app, nil when not configured.
-//
-// TODO(console): the console still calls it directly; once it goes through
-// OAuth, this goes.
-func (a *Adapter) App() *OAuthApp { return a.app }
-
 // Info describes Pipedrive for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil, RefreshMargin: RefreshMargin}
+	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil,
+		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty panels to the deal details in Pipedrive."}}
 	if !in.Configured {
 		in.Missing = "PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET"
 	}

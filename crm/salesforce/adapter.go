@@ -64,16 +64,10 @@ func NewAdapter(o Options) *Adapter {
 	return a
 }
 
-// App is the External Client App, nil when not configured.
-//
-// TODO(console): the console still calls it directly; once it goes through
-// OAuth and the session layer, this goes.
-func (a *Adapter) App() *OAuthApp { return a.app }
-
 // Info describes Salesforce for the console.
 func (a *Adapter) Info() crm.Info {
 	in := crm.Info{Provider: qwoty.ProviderSalesforce, Name: "Salesforce", Account: "org", Configured: a.app != nil,
-		Rotates: true, Install: InstallLinks(a.o.PackageVersionID)}
+		Rotates: true, Install: InstallLinks(a.o.PackageVersionID), Guide: guide}
 	if !in.Configured {
 		in.Missing = "SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET"
 	}
@@ -87,7 +81,23 @@ func InstallLinks(versionID string) []crm.Link {
 		return nil
 	}
 	q := "/packaging/installPackage.apexp?p0=" + url.QueryEscape(versionID)
-	return []crm.Link{{Label: "Install on a production org", URL: ProductionLoginURL + q}, {Label: "Install on a sandbox", URL: SandboxLoginURL + q}}
+	return []crm.Link{{Name: "production", Label: "Install on a production org", URL: ProductionLoginURL + q},
+		{Name: "sandbox", Label: "Install on a sandbox", URL: SandboxLoginURL + q}}
+}
+
+// guide is how the console words connecting an org: the package first,
+// then a sign-in at production, a sandbox or a My Domain (Begin reads the
+// form's env and my_domain).
+var guide = crm.Guide{
+	Package:     "the Qwoty package",
+	InstallNote: `Choose "Install for All Users", then give yourself the Qwoty Admin permission set.`,
+	NoInstall:   "The install links need SALESFORCE_PACKAGE_VERSION_ID on this server (docs/salesforce-package.md).",
+	SignIn: []crm.Field{
+		{Name: "env", Value: "production", Label: "Production or Developer Edition", Checked: true},
+		{Name: "env", Value: "sandbox", Label: "Sandbox"},
+		{Name: "env", Value: "mydomain", Label: "My Domain:"},
+		{Name: "my_domain", Label: "My Domain", Placeholder: "acme.my.salesforce.com"},
+	},
 }
 
 // Verify checks a v1 callout (VerifyCallout); its nonce is what the card

@@ -26,11 +26,31 @@ func TestAdapterInfo(t *testing.T) {
 	}
 	on := NewAdapter(Options{ClientID: "id", ClientSecret: "secret", PackageVersionID: "04t000000000001AAA"}).Info()
 	want := []crm.Link{
-		{Label: "Install on a production org", URL: "https://login.salesforce.com/packaging/installPackage.apexp?p0=04t000000000001AAA"},
-		{Label: "Install on a sandbox", URL: "https://test.salesforce.com/packaging/installPackage.apexp?p0=04t000000000001AAA"},
+		{Name: "production", Label: "Install on a production org", URL: "https://login.salesforce.com/packaging/installPackage.apexp?p0=04t000000000001AAA"},
+		{Name: "sandbox", Label: "Install on a sandbox", URL: "https://test.salesforce.com/packaging/installPackage.apexp?p0=04t000000000001AAA"},
 	}
 	if !on.Configured || on.Missing != "" || !slices.Equal(on.Install, want) {
 		t.Fatalf("configured: %+v", on)
+	}
+	// The console's connect form is the guide's sign-in fields; each choice
+	// it offers is one Begin reads.
+	if on.Guide.Package == "" || len(on.Guide.SignIn) == 0 {
+		t.Fatalf("the console has no install page or sign-in choice for Salesforce: %+v", on.Guide)
+	}
+	o := NewAdapter(Options{ClientID: "id", ClientSecret: "secret"}).OAuth()
+	for _, f := range on.Guide.SignIn {
+		if f.Value == "" {
+			continue
+		}
+		form := url.Values{f.Name: {f.Value}}
+		for _, g := range on.Guide.SignIn {
+			if g.Value == "" {
+				form.Set(g.Name, "acme.my.salesforce.com")
+			}
+		}
+		if b, err := o.Begin(form); err != nil || b.LoginURL == "" {
+			t.Errorf("the form's choice %s=%s: Begin %+v, %v", f.Name, f.Value, b, err)
+		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/web/webtest"
 )
 
 // loginApp is a server behind a trusted proxy at 127.0.0.1, so a test
@@ -36,7 +37,7 @@ func newLoginApp(t *testing.T, hasher *password.Hasher) *loginApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := a.srv.hasher.Hash(ctx, adminPassword)
+	hash, err := a.con.hasher.Hash(ctx, adminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func newLoginApp(t *testing.T, hasher *password.Hasher) *loginApp {
 // how long it would have been.
 func (a *loginApp) recordDelays() {
 	a.delays = make(chan time.Duration, 1000)
-	a.srv.sleep = func(_ context.Context, d time.Duration) bool { a.delays <- d; return true }
+	a.con.sleep = func(_ context.Context, d time.Duration) bool { a.delays <- d; return true }
 }
 
 // login posts the login form from client address from.
@@ -169,7 +170,7 @@ func TestLoginSprayingManyEmailsFromOneAddressIsRefused(t *testing.T) {
 }
 
 func TestLoginIgnoresForwardedForWithoutATrustedProxy(t *testing.T) {
-	a := newApp(t, "", nil)
+	a := newApp(t, "")
 	l := &loginApp{testApp: a}
 	// Every request claims another address; none is believed.
 	var last response
@@ -184,13 +185,13 @@ func TestLoginCapsLoginsInFlightPerAddress(t *testing.T) {
 	// Slow the account down, and hold its slowdown open: the logins that
 	// reach it stay in flight.
 	for range accountFree + 1 {
-		a.srv.logins.fail("192.0.2.200", adminEmail)
+		a.con.logins.fail("192.0.2.200", adminEmail)
 	}
 	hold := make(chan struct{})
 	release := sync.OnceFunc(func() { close(hold) })
 	t.Cleanup(release) // before the server closes, should the test fail
 	entered := make(chan struct{}, 10)
-	a.srv.sleep = func(ctx context.Context, _ time.Duration) bool {
+	a.con.sleep = func(ctx context.Context, _ time.Duration) bool {
 		entered <- struct{}{}
 		select {
 		case <-hold:
@@ -232,7 +233,7 @@ func TestLoginCapsLoginsInFlightPerAddress(t *testing.T) {
 		}
 	}
 	// Once they ended, the address may log in again.
-	a.srv.sleep = func(context.Context, time.Duration) bool { return true }
+	a.con.sleep = func(context.Context, time.Duration) bool { return true }
 	a.login(t, client, adminEmail, adminPassword).wantLogin(t, 303, "")
 }
 
@@ -310,7 +311,7 @@ func TestLoginUnknownEmailTakesAsLongWithoutHashing(t *testing.T) {
 				after.Computed-before.Computed, after.Simulated-before.Simulated)
 		}
 	}
-	a.srv.logins.succeed("198.51.100.77", adminEmail)
+	a.con.logins.succeed("198.51.100.77", adminEmail)
 	ratio := float64(unknown) / float64(known)
 	if ratio < 0.5 || ratio > 2 {
 		t.Fatalf("an unknown email's login took %s on average, a known one's %s: want about the same", unknown/n, known/n)
@@ -324,29 +325,29 @@ func TestNewPasswordsRefuseCommonOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t)
-	b.post(e.url()+"/setup", url.Values{"token": {token}, "workspace": {"Acme"}, "name": {"Ada"}, "email": {adminEmail}, "password": {"Password2024!"}}).
-		want(422, "/setup", "This password is one of the most commonly used")
-	b.post(e.url()+"/setup", url.Values{"token": {token}, "workspace": {"Acme"}, "name": {"Ada"}, "email": {adminEmail}, "password": {"qwertyuiop12"}}).
-		want(422, "/setup", "simple sequence or keyboard pattern")
+	b := webtest.NewBrowser(t)
+	b.Post(e.url()+"/setup", url.Values{"token": {token}, "workspace": {"Acme"}, "name": {"Ada"}, "email": {adminEmail}, "password": {"Password2024!"}}).
+		Want(422, "/setup", "This password is one of the most commonly used")
+	b.Post(e.url()+"/setup", url.Values{"token": {token}, "workspace": {"Acme"}, "name": {"Ada"}, "email": {adminEmail}, "password": {"qwertyuiop12"}}).
+		Want(422, "/setup", "simple sequence or keyboard pattern")
 	// A wrong link costs no hash.
-	before := e.srv.hasher.Stats().Computed
-	b.post(e.url()+"/setup", url.Values{"token": {"not-a-token"}, "workspace": {"Acme"}, "email": {adminEmail}, "password": {adminPassword}}).
-		want(403, "", "setup link is used, expired, or not valid")
-	if c := e.srv.hasher.Stats().Computed; c != before {
+	before := e.con.hasher.Stats().Computed
+	b.Post(e.url()+"/setup", url.Values{"token": {"not-a-token"}, "workspace": {"Acme"}, "email": {adminEmail}, "password": {adminPassword}}).
+		Want(403, "", "setup link is used, expired, or not valid")
+	if c := e.con.hasher.Stats().Computed; c != before {
 		t.Fatalf("a setup form with a wrong link computed %d hashes, want 0", c-before)
 	}
 
 	admin := e.setupAdmin(t)
-	admin.get(e.url() + "/settings/users")
-	admin.post(e.url()+"/settings/users", url.Values{"csrf": {admin.csrf()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"iloveyou2023!"}}).
-		want(422, "", "This password is one of the most commonly used", "a few unrelated words")
-	admin.get(e.url() + "/settings/users")
-	admin.post(e.url()+"/settings/users", url.Values{"csrf": {admin.csrf()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"builder of bridges"}}).
-		want(422, "", "contains the email address")
-	admin.get(e.url() + "/settings/users")
-	admin.post(e.url()+"/settings/users", url.Values{"csrf": {admin.csrf()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"purple lantern ferry"}}).
-		want(200, "/settings/users", "bob.builder@acme.example")
+	admin.Get(e.url() + "/settings/users")
+	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"iloveyou2023!"}}).
+		Want(422, "", "This password is one of the most commonly used", "a few unrelated words")
+	admin.Get(e.url() + "/settings/users")
+	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"builder of bridges"}}).
+		Want(422, "", "contains the email address")
+	admin.Get(e.url() + "/settings/users")
+	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"purple lantern ferry"}}).
+		Want(200, "/settings/users", "bob.builder@acme.example")
 }
 
 func TestLoginThrottleIsBoundedAndBacksOff(t *testing.T) {

@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"context"
@@ -15,10 +15,10 @@ import (
 func TestCSRFTokenIsMaskedPerPage(t *testing.T) {
 	e := newConsoleEnv(t, "", nil)
 	admin := e.setupAdmin(t)
-	admin.get(e.url() + "/settings/users")
-	first := admin.csrf()
-	admin.get(e.url() + "/settings/users")
-	second := admin.csrf()
+	admin.Get(e.url() + "/settings/users")
+	first := admin.CSRF()
+	admin.Get(e.url() + "/settings/users")
+	second := admin.CSRF()
 	if first == second {
 		t.Fatalf("two pages carried the same CSRF value %q, want a fresh masking per page", first)
 	}
@@ -26,18 +26,18 @@ func TestCSRFTokenIsMaskedPerPage(t *testing.T) {
 	if err := storetest.Pool(t, e.db).QueryRow(context.Background(), `SELECT csrf_token FROM sessions`).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
-	admin.post(e.url()+"/settings/users", url.Values{"csrf": {raw}, "email": {"raw@acme.example"}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
-		want(403, "", "csrf_failed")
+	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {raw}, "email": {"raw@acme.example"}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
+		Want(403, "", "csrf_failed")
 	tampered := []byte(first)
 	tampered[len(tampered)/2] ^= 1
 	if tampered[len(tampered)/2] == '.' {
 		tampered[len(tampered)/2] = 'A'
 	}
-	admin.post(e.url()+"/settings/users", url.Values{"csrf": {string(tampered)}, "email": {"t@acme.example"}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
-		want(403, "", "csrf_failed")
+	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {string(tampered)}, "email": {"t@acme.example"}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
+		Want(403, "", "csrf_failed")
 	for i, tok := range []string{first, second} {
 		email := []string{"one@acme.example", "two@acme.example"}[i]
-		admin.post(e.url()+"/settings/users", url.Values{"csrf": {tok}, "email": {email}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
-			want(200, "/settings/users", email)
+		admin.Post(e.url()+"/settings/users", url.Values{"csrf": {tok}, "email": {email}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
+			Want(200, "/settings/users", email)
 	}
 }

@@ -1,4 +1,9 @@
-package server
+// Package playground is the development host page: laid out like a
+// Salesforce Opportunity page on a second origin, its server side signs a
+// callout exactly as the package's Apex does and frames the card it gets
+// back, one error scenario at a time. It also makes the development
+// connection it signs for. It runs only in development (make run).
+package playground
 
 import (
 	"bytes"
@@ -25,21 +30,23 @@ import (
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // The development connection: a made-up org the playground signs for.
 const (
 	devOrgID15   = "00D000000000DEV"
-	devMyDomain  = "qwoty-dev"
 	devWorkspace = "Development"
+	// DevMyDomain is the development org's My Domain.
+	DevMyDomain = "qwoty-dev"
 )
 
 // DevOrgID is the 18-character id of the development org.
 var DevOrgID, _ = salesforce.NormalizeOrgID(devOrgID15)
 
-// PlaygroundOrigin is the playground's origin: APP_URL's host on the
-// playground port, so that it is a second origin, as Salesforce is.
-func PlaygroundOrigin(cfg *config.Config) string {
+// Origin is the playground's origin: APP_URL's host on the playground port,
+// so that it is a second origin, as Salesforce is.
+func Origin(cfg *config.Config) string {
 	u, err := url.Parse(cfg.AppURL)
 	if err != nil {
 		return ""
@@ -56,7 +63,7 @@ func PlaygroundOrigin(cfg *config.Config) string {
 // Otherwise it is re-enabled, which issues a new secret: the playground
 // reads the secret from the database on every page, so nothing else holds it.
 func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) (*qwoty.Connection, error) {
-	origin := PlaygroundOrigin(cfg)
+	origin := Origin(cfg)
 	c, err := db.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, DevOrgID)
 	if err == nil && c.Status == qwoty.ConnectionDisconnected {
 		return c, nil
@@ -76,7 +83,7 @@ func EnsureDevConnection(ctx context.Context, db *store.DB, cfg *config.Config) 
 	}
 	return db.AddConnection(ctx, store.AddConnectionParams{
 		Workspace: ws, Provider: qwoty.ProviderSalesforce, ExternalID: DevOrgID,
-		MyDomain: devMyDomain, FrameOrigins: []string{origin}, Actor: "qwoty serve (development)",
+		MyDomain: DevMyDomain, FrameOrigins: []string{origin}, Actor: "qwoty serve (development)",
 	})
 }
 
@@ -100,8 +107,8 @@ type Playground struct {
 	engine *gin.Engine
 }
 
-// Playground scenarios: each but "ok" produces one error code on purpose.
-var playgroundScenarios = map[string]string{
+// scenarios: each but "ok" produces one error code on purpose.
+var scenarios = map[string]string{
 	"ok":                      "",
 	"wrong secret":            "signature_invalid",
 	"stale timestamp":         "timestamp_out_of_range",
@@ -111,19 +118,19 @@ var playgroundScenarios = map[string]string{
 	"body without a recordId": "bad_request",
 }
 
-// NewPlayground builds the playground for the app at appURL.
-func NewPlayground(appURL string, db *store.DB, log *slog.Logger) *Playground {
+// New builds the playground for the app at appURL.
+func New(appURL string, db *store.DB, log *slog.Logger) *Playground {
 	p := &Playground{appURL: appURL, db: db, log: log, now: time.Now, client: &http.Client{Timeout: 10 * time.Second}}
 	r := gin.New()
 	r.Use(gin.Recovery(), func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", basePolicy+"; frame-src "+appOrigin(appURL)+"; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", web.BasePolicy+"; frame-src "+web.Origin(appURL)+"; frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		c.Next()
 	})
 	r.GET("/", p.page)
-	r.GET("/static/*path", staticFiles())
+	r.GET("/static/*path", web.StaticFiles())
 	p.engine = r
 	return p
 }
@@ -133,11 +140,11 @@ func (p *Playground) Handler() http.Handler { return p.engine }
 
 // Serve answers on ln until ctx is done.
 func (p *Playground) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	return serveGracefully(ctx, ln, p.engine, grace, nil, p.log)
+	return web.Serve(ctx, ln, p.engine, grace, nil, p.log)
 }
 
-// playgroundBody mirrors what the Apex controller builds with JSON.serialize.
-type playgroundBody struct {
+// calloutBody mirrors what the Apex controller builds with JSON.serialize.
+type calloutBody struct {
 	RecordID   string         `json:"recordId,omitempty"`
 	ObjectType string         `json:"objectType"`
 	User       map[string]any `json:"user"`
@@ -157,21 +164,21 @@ func (p *Playground) page(c *gin.Context) {
 		Amount: "12000.50", Currency: q("currency", "USD"), Stage: "Prospecting", CloseDate: "2026-12-31",
 		Scenario: q("scenario", "ok"),
 	}
-	for name := range playgroundScenarios {
+	for name := range scenarios {
 		v.Scenarios = append(v.Scenarios, name)
 	}
 	sort.Strings(v.Scenarios)
-	if _, ok := playgroundScenarios[v.Scenario]; !ok {
+	if _, ok := scenarios[v.Scenario]; !ok {
 		v.Scenario = "ok"
 	}
 
 	conn, err := p.db.ConnectionByExternalID(c.Request.Context(), qwoty.ProviderSalesforce, DevOrgID)
 	if err != nil {
 		v.CallError = "The development connection is missing: restart `make run`, which creates it. (" + err.Error() + ")"
-		render(c, http.StatusOK, templates.Playground(v))
+		web.Render(c, http.StatusOK, templates.Playground(v))
 		return
 	}
-	body := playgroundBody{RecordID: v.RecordID, ObjectType: "Opportunity",
+	body := calloutBody{RecordID: v.RecordID, ObjectType: "Opportunity",
 		User: map[string]any{"id": "005000000000001AAA", "email": "rep@example.com", "name": "Dev Rep", "locale": "en_US", "timeZone": "Europe/Paris"},
 		Record: map[string]any{"name": v.RecordName, "accountId": v.AccountID, "accountName": v.AccountName,
 			"amount": json.Number("12000.50"), "stageName": v.Stage, "closeDate": v.CloseDate}}
@@ -206,7 +213,7 @@ func (p *Playground) page(c *gin.Context) {
 	case err != nil:
 		v.CallError = "The callout did not reach the app: " + err.Error()
 	case status != http.StatusOK:
-		var eb ErrorBody
+		var eb web.ErrorBody
 		if json.Unmarshal(resp, &eb) == nil && eb.Error.Code != "" {
 			v.CallError = fmt.Sprintf("%s: %s. %s (request %s)", eb.Error.Code, eb.Error.Message, eb.Error.Hint, eb.Error.RequestID)
 		} else {
@@ -220,7 +227,7 @@ func (p *Playground) page(c *gin.Context) {
 			v.EmbedURL = a.EmbedURL
 		}
 	}
-	render(c, http.StatusOK, templates.Playground(v))
+	web.Render(c, http.StatusOK, templates.Playground(v))
 }
 
 func (p *Playground) call(ctx context.Context, hdr http.Header, body []byte) (int, []byte, error) {

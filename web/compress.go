@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -207,11 +207,11 @@ func warmAssets() {
 	})
 }
 
-// staticFiles serves the embedded static files; versioned URLs (?v=) are
+// StaticFiles serves the embedded static files; versioned URLs (?v=) are
 // cached for a year, since their content never changes under that URL.
 // Each coding of a file has its own strong ETag, and If-None-Match answers
 // 304 (http.ServeContent), as does Range, on the coding sent.
-func staticFiles() gin.HandlerFunc {
+func StaticFiles() gin.HandlerFunc {
 	warmAssets()
 	return func(c *gin.Context) {
 		name := strings.TrimPrefix(path.Clean("/"+c.Param("path")), "/")

@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"net/http"
@@ -8,51 +8,53 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/password"
+	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // setupShow opens the first-run page from the one-time link in the log.
-func (s *Server) setupShow(c *gin.Context) {
+func (con *Console) setupShow(c *gin.Context) {
 	token := c.Query("token")
-	if token == "" && s.cfg.Dev() {
+	if token == "" && con.cfg.Dev() {
 		// Development only: the home page's link. A new one-time link
 		// replaces the one printed at start, and works only while no
 		// user exists.
-		n, err := s.db.CountUsers(c.Request.Context())
+		n, err := con.db.CountUsers(c.Request.Context())
 		if err != nil {
-			s.consoleFail(c, err)
+			con.fail(c, err)
 			return
 		}
 		if n == 0 {
-			fresh, err := s.db.NewSetupToken(c.Request.Context(), devSetupLinkTTL)
+			fresh, err := con.db.NewSetupToken(c.Request.Context(), devSetupLinkTTL)
 			if err != nil {
-				s.consoleFail(c, err)
+				con.fail(c, err)
 				return
 			}
 			c.Redirect(http.StatusSeeOther, "/setup?token="+fresh)
 			return
 		}
 	}
-	ok, err := s.db.SetupTokenValid(c.Request.Context(), token)
+	ok, err := con.db.SetupTokenValid(c.Request.Context(), token)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	if !ok {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
 			"this setup link is used, expired, or not valid"))
 		return
 	}
-	render(c, http.StatusOK, templates.Setup(templates.SetupView{Token: token}))
+	web.Render(c, http.StatusOK, templates.Setup(templates.SetupView{Token: token}))
 }
 
 // devSetupLinkTTL bounds a setup link made from the home page in development.
 const devSetupLinkTTL = time.Hour
 
 // setupSubmit creates the first workspace and its admin, and logs them in.
-func (s *Server) setupSubmit(c *gin.Context) {
+func (con *Console) setupSubmit(c *gin.Context) {
 	v := templates.SetupView{Token: c.PostForm("token"), Email: strings.TrimSpace(c.PostForm("email")),
 		Name: strings.TrimSpace(c.PostForm("name")), Workspace: strings.TrimSpace(c.PostForm("workspace"))}
 	pw := c.PostForm("password")
@@ -64,49 +66,49 @@ func (s *Server) setupSubmit(c *gin.Context) {
 		problem = "Give a valid email address."
 	default:
 		if err := password.Check(pw, v.Email); err != nil {
-			problem = sentence(err.Error()) + "."
+			problem = web.Sentence(err.Error()) + "."
 		}
 	}
 	if problem != "" {
-		c.Set(ctxErrorCode, string(qwoty.CodeValidation))
+		web.SetErrorCode(c, qwoty.CodeValidation)
 		v.Error = problem
-		render(c, http.StatusUnprocessableEntity, templates.Setup(v))
+		web.Render(c, http.StatusUnprocessableEntity, templates.Setup(v))
 		return
 	}
 	// The link is checked before the hash: an unauthenticated form must not
 	// cost an argon2 computation. CreateFirstAdmin checks it again, atomically.
-	ok, err := s.db.SetupTokenValid(c.Request.Context(), v.Token)
+	ok, err := con.db.SetupTokenValid(c.Request.Context(), v.Token)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	if !ok {
-		s.consoleFail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
 			"this setup link is used, expired, or not valid"))
 		return
 	}
-	hash, err := s.hasher.Hash(c.Request.Context(), pw)
+	hash, err := con.hasher.Hash(c.Request.Context(), pw)
 	if err != nil {
-		s.hashFail(c, err)
+		con.hashFail(c, err)
 		return
 	}
-	if s.cfg.Dev() {
+	if con.cfg.Dev() {
 		// One story in development: the admin's workspace is the one
 		// whose connection the playground signs for.
-		if err := AdoptDevWorkspace(c.Request.Context(), s.db, v.Workspace); err != nil {
-			s.log.WarnContext(c.Request.Context(), "development workspace not adopted", "error", err.Error())
+		if err := playground.AdoptDevWorkspace(c.Request.Context(), con.db, v.Workspace); err != nil {
+			con.log.WarnContext(c.Request.Context(), "development workspace not adopted", "error", err.Error())
 		}
 	}
-	u, err := s.db.CreateFirstAdmin(c.Request.Context(), v.Token, v.Workspace, store.NewUser{Email: v.Email, Name: v.Name, PasswordHash: hash})
+	u, err := con.db.CreateFirstAdmin(c.Request.Context(), v.Token, v.Workspace, store.NewUser{Email: v.Email, Name: v.Name, PasswordHash: hash})
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
-	token, _, err := s.db.CreateSession(c.Request.Context(), u.ID, sessionTTL)
+	token, _, err := con.db.CreateSession(c.Request.Context(), u.ID, sessionTTL)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, token, int(sessionTTL.Seconds()))
+	con.setSessionCookie(c, token, int(sessionTTL.Seconds()))
 	c.Redirect(http.StatusSeeOther, "/settings/integrations")
 }

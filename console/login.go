@@ -1,4 +1,4 @@
-package server
+package console
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/qwoty/companion/password"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
 )
 
 // Retry-After of the login's refusals: the per-address cap lifts when the
@@ -24,21 +25,21 @@ const (
 	retryBusy       = 5 * time.Second
 )
 
-func (s *Server) loginShow(c *gin.Context) {
+func (con *Console) loginShow(c *gin.Context) {
 	if sessionOf(c) != nil {
 		c.Redirect(http.StatusSeeOther, "/settings/integrations")
 		return
 	}
-	n, err := s.db.CountUsers(c.Request.Context())
+	n, err := con.db.CountUsers(c.Request.Context())
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	v := templates.LoginView{NoUsers: n == 0}
-	if v.NoUsers && s.cfg.Dev() {
-		v.SetupURL = devSetupPath
+	if v.NoUsers && con.cfg.Dev() {
+		v.SetupURL = SetupPath
 	}
-	render(c, http.StatusOK, templates.Login(v))
+	web.Render(c, http.StatusOK, templates.Login(v))
 }
 
 // loginSubmit checks an email and password. In order: the throttle (the
@@ -46,38 +47,38 @@ func (s *Server) loginShow(c *gin.Context) {
 // flight per address, the account's soft slowdown, then the password check
 // under the Hasher's bounds. An unknown email goes the same way and takes
 // as long as a known one.
-func (s *Server) loginSubmit(c *gin.Context) {
+func (con *Console) loginSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	email := strings.TrimSpace(c.PostForm("email"))
 	pw := c.PostForm("password")
 	addr := clientKey(c.ClientIP())
 
-	v := s.logins.check(addr, email)
+	v := con.logins.check(addr, email)
 	if v.wait > 0 {
 		msg := "Too many failed attempts for this email from your network: wait %s, then try again. The account is not locked: its owner can still log in from elsewhere."
 		if v.address {
 			msg = "Too many failed logins from your network: wait %s, then try again."
 		}
-		s.loginRefused(c, email, qwoty.CodeRateLimited, v.wait, fmt.Sprintf(msg, waitText(v.wait)))
+		con.loginRefused(c, email, qwoty.CodeRateLimited, v.wait, fmt.Sprintf(msg, waitText(v.wait)))
 		return
 	}
-	leave, err := s.hasher.Admit(addr)
+	leave, err := con.hasher.Admit(addr)
 	if err != nil {
-		s.loginRefused(c, email, qwoty.CodeRateLimited, retryClientBusy,
+		con.loginRefused(c, email, qwoty.CodeRateLimited, retryClientBusy,
 			"Another login from your network is still being checked: wait a moment, then try again.")
 		return
 	}
 	defer leave()
-	if v.delay > 0 && !s.sleep(ctx, v.delay) {
+	if v.delay > 0 && !con.sleep(ctx, v.delay) {
 		return // the client left
 	}
 
 	// The turn comes before the account lookup: when the queue is full the
 	// refusal costs no database work, and known and unknown emails wait
 	// alike.
-	turn, err := s.hasher.Wait(ctx)
+	turn, err := con.hasher.Wait(ctx)
 	if errors.Is(err, password.ErrBusy) {
-		s.loginRefused(c, email, qwoty.CodeUnavailable, retryBusy,
+		con.loginRefused(c, email, qwoty.CodeUnavailable, retryBusy,
 			"The server is busy checking other logins: wait a few seconds, then try again.")
 		return
 	}
@@ -85,9 +86,9 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		return // the client left while waiting
 	}
 	defer turn.Done()
-	u, hash, err := s.db.UserForLogin(ctx, email)
+	u, hash, err := con.db.UserForLogin(ctx, email)
 	if err != nil && !errors.Is(err, qwoty.ErrNotFound) {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
 	if u == nil {
@@ -100,30 +101,31 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		return // the client left; nothing was decided
 	case verr != nil || u == nil:
 		if u != nil && verr != nil && !errors.Is(verr, password.ErrMismatch) {
-			s.log.WarnContext(ctx, "stored password hash unreadable", "request_id", requestIDOf(c), "user_id", u.ID, "error", verr.Error())
+			con.log.WarnContext(ctx, "stored password hash unreadable", "request_id", web.RequestID(c), "user_id", u.ID, "error", verr.Error())
 		}
-		s.logins.fail(addr, email)
-		c.Set(ctxErrorCode, string(qwoty.CodeUnauthenticated))
-		render(c, http.StatusUnauthorized, templates.Login(templates.LoginView{Email: email, Error: "That email and password do not match an account."}))
+		con.logins.fail(addr, email)
+		web.SetErrorCode(c, qwoty.CodeUnauthenticated)
+		web.Render(c, http.StatusUnauthorized, templates.Login(templates.LoginView{Email: email, Error: "That email and password do not match an account."}))
 		return
 	}
-	s.logins.succeed(addr, email)
-	token, _, err := s.db.CreateSession(ctx, u.ID, sessionTTL)
+	con.logins.succeed(addr, email)
+	token, _, err := con.db.CreateSession(ctx, u.ID, sessionTTL)
 	if err != nil {
-		s.consoleFail(c, err)
+		con.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, token, int(sessionTTL.Seconds()))
+	con.setSessionCookie(c, token, int(sessionTTL.Seconds()))
 	c.Redirect(http.StatusSeeOther, "/settings/integrations")
 }
 
 // loginRefused answers the login page with msg, code's status (429 or 503)
-// and Retry-After, through the one error prologue (problem: the code for
-// the access log, a warning for a busy server).
-func (s *Server) loginRefused(c *gin.Context, email string, code qwoty.Code, retry time.Duration, msg string) {
+// and Retry-After, through the one error path (the code for the access log,
+// a warning for a busy server) in the login page's own shape.
+func (con *Console) loginRefused(c *gin.Context, email string, code qwoty.Code, retry time.Duration, msg string) {
 	c.Header("Retry-After", strconv.Itoa(retrySeconds(retry)))
-	_, status := s.problem(c, &qwoty.Error{Code: code, Message: msg, Hint: "Wait, then log in again."}, "")
-	render(c, status, templates.Login(templates.LoginView{Email: email, Error: msg}))
+	con.errs.Answer(c, &qwoty.Error{Code: code, Message: msg, Hint: "Wait, then log in again."}, web.Shape{Write: func(c *gin.Context, p web.Problem) {
+		web.Render(c, p.Status, templates.Login(templates.LoginView{Email: email, Error: msg}))
+	}})
 }
 
 // sleep waits d, or until ctx is done (false).
@@ -140,13 +142,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // hashFail answers a console form whose new password could not be hashed:
 // 503 with Retry-After when the Hasher is busy.
-func (s *Server) hashFail(c *gin.Context, err error) {
+func (con *Console) hashFail(c *gin.Context, err error) {
 	if errors.Is(err, password.ErrBusy) {
 		c.Header("Retry-After", strconv.Itoa(retrySeconds(retryBusy)))
 		err = &qwoty.Error{Code: qwoty.CodeUnavailable, Message: "the server is busy checking other passwords",
 			Hint: "Wait a few seconds, then send the form again.", Err: err}
 	}
-	s.consoleFail(c, err)
+	con.fail(c, err)
 }
 
 // retrySeconds rounds up to whole seconds, at least 1.
@@ -167,13 +169,13 @@ func waitText(d time.Duration) string {
 	}
 }
 
-func (s *Server) logout(c *gin.Context) {
+func (con *Console) logout(c *gin.Context) {
 	if tok := c.GetString(ctxSessionTok); tok != "" {
-		if err := s.db.DeleteSession(c.Request.Context(), tok); err != nil {
-			s.consoleFail(c, err)
+		if err := con.db.DeleteSession(c.Request.Context(), tok); err != nil {
+			con.fail(c, err)
 			return
 		}
 	}
-	s.setSessionCookie(c, "", -1)
+	con.setSessionCookie(c, "", -1)
 	c.Redirect(http.StatusSeeOther, "/login")
 }

@@ -1,4 +1,7 @@
-package server
+// Package gctune sets the garbage collector's targets for a server process:
+// GOGC and GOMEMLIMIT defaults measured on the card path (docs/performance.md),
+// each applied only when the operator set none.
+package gctune
 
 import (
 	"os"
@@ -17,9 +20,9 @@ import (
 // of megabytes. GOMEMLIMIT caps it where memory is tight.
 const DefaultGCPercent = 400
 
-// TuneGC applies DefaultGCPercent unless GOGC is set, and returns the
-// percent in force (negative: collection off).
-func TuneGC() int {
+// GC applies DefaultGCPercent unless GOGC is set, and returns the percent
+// in force (negative: collection off).
+func GC() int {
 	if _, set := os.LookupEnv("GOGC"); set {
 		p := debug.SetGCPercent(100)
 		debug.SetGCPercent(p)
@@ -43,9 +46,9 @@ func DefaultMemoryLimit() int64 {
 	return 128<<20 + 2*int64(password.DefaultConcurrency())*password.MemoryPerCheck
 }
 
-// TuneMemoryLimit applies DefaultMemoryLimit unless GOMEMLIMIT is set, and
+// MemoryLimit applies DefaultMemoryLimit unless GOMEMLIMIT is set, and
 // returns the limit in force in bytes (math.MaxInt64: none).
-func TuneMemoryLimit() int64 {
+func MemoryLimit() int64 {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
 		return debug.SetMemoryLimit(-1)
 	}

@@ -1,0 +1,187 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
+)
+
+// The console's session is a first-party cookie: HttpOnly, Secure outside
+// development, SameSite=Lax (the OAuth callback is a top-level GET from the
+// CRM, which Lax lets through; cross-site posts are not).
+const (
+	sessionCookie = "qwoty_session"
+	sessionTTL    = 12 * time.Hour
+	ctxSession    = "qwoty.session"
+	ctxSessionTok = "qwoty.session_token"
+)
+
+func (con *Console) setSessionCookie(c *gin.Context, token string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: maxAge,
+		// Secure whenever the console is served over https (always outside
+		// development: APP_URL must be https there).
+		HttpOnly: true, Secure: strings.HasPrefix(con.cfg.AppURL, "https://"), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// session loads the session of the cookie, if any and alive.
+func (con *Console) session(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	// Console forms must carry their Origin (checked against CSRF); under
+	// no-referrer browsers send "Origin: null". Same-origin still sends
+	// nothing to other sites.
+	c.Header("Referrer-Policy", "same-origin")
+	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		sess, err := con.db.SessionByToken(c.Request.Context(), ck.Value)
+		switch {
+		case err == nil:
+			c.Set(ctxSession, sess)
+			c.Set(ctxSessionTok, ck.Value)
+		case !errors.Is(err, qwoty.ErrNotFound):
+			// The session could not be read (the database is down): say
+			// so, rather than treat the user as logged out.
+			con.fail(c, err)
+			c.Abort()
+			return
+		}
+	}
+	c.Next()
+}
+
+func sessionOf(c *gin.Context) *store.Session {
+	v, ok := c.Get(ctxSession)
+	if !ok {
+		return nil
+	}
+	return v.(*store.Session)
+}
+
+// requireLogin sends visitors without a session to the login page.
+func (con *Console) requireLogin(c *gin.Context) {
+	if sessionOf(c) == nil {
+		if c.Request.Method == http.MethodGet {
+			c.Redirect(http.StatusSeeOther, "/login")
+			c.Abort()
+			return
+		}
+		con.fail(c, qwoty.Errorf(qwoty.CodeUnauthenticated, "Log in again; sessions last 12 hours.", "you are not logged in"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireCSRF checks every state-changing request: the form's token must be
+// the session's (constant-time), and a browser-sent Origin must be ours.
+func (con *Console) requireCSRF(c *gin.Context) {
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		c.Next()
+		return
+	}
+	sess := sessionOf(c)
+	got := c.Request.PostFormValue("csrf")
+	originOK := true
+	if o := c.GetHeader("Origin"); o != "" {
+		originOK = o == web.Origin(con.cfg.AppURL)
+	}
+	if sess == nil || !originOK || !csrfMatches(got, sess.CSRFToken) {
+		con.fail(c, qwoty.Errorf(qwoty.CodeCSRF, "Reload the page and submit the form again.", "this form is stale or was not sent from the Qwoty console"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireAdmin lets only workspace admins change integrations and users.
+func (con *Console) requireAdmin(c *gin.Context) {
+	if sess := sessionOf(c); sess == nil || !sess.User.Role.CanManageIntegrations() {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin of your workspace.", "only admins can do this: change integrations and users, or read the audit log"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// requireTester lets admins and members run Test connection: it reads the
+// org and records the outcome, but changes nothing in it.
+func (con *Console) requireTester(c *gin.Context) {
+	if sess := sessionOf(c); sess == nil || !(sess.User.Role.CanManageIntegrations() || sess.User.Role == qwoty.RoleMember) {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin or a member of your workspace.", "viewers cannot run Test connection"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// page builds the shared part of a console page.
+func (con *Console) page(c *gin.Context) templates.ConsolePage {
+	sess := sessionOf(c)
+	p := templates.ConsolePage{}
+	if sess != nil {
+		p.User, p.CSRF = sess.User, maskCSRF(sess.CSRFToken)
+	}
+	p.Notice = con.notice(c.Query("done"), c.Query("crm"))
+	return p
+}
+
+// notice is the one-line confirmation a redirect asks for (done, and the
+// CRM it is about): only these fixed texts are shown, with the CRM's own
+// words, never text from the URL.
+func (con *Console) notice(done, provider string) string {
+	if done == "user-added" {
+		return "The user was added. Share their initial password privately."
+	}
+	a, ok := con.crms.Lookup(provider)
+	if !ok {
+		return ""
+	}
+	in := a.Info()
+	switch done {
+	case "connected":
+		switch {
+		case in.Rotates:
+			return in.Name + " is connected and its configuration was written into the " + in.Account + "."
+		case in.Guide.Next != "":
+			return in.Name + " is connected: " + in.Guide.Next
+		}
+		return in.Name + " is connected."
+	case "connected-warning":
+		return in.Name + " is connected, but writing its configuration into the " + in.Account + " failed: see the card for the fix."
+	case "rotated":
+		return "The secret was rotated and written into the " + in.Account + "; the previous one works for 10 more minutes."
+	case "disconnected":
+		return in.Name + " was disconnected. Quotes and history are kept; reconnecting the same " + in.Account + " restores them."
+	}
+	return ""
+}
+
+// done is where an action on a CRM's connection sends the admin: the
+// Integrations page, with its notice.
+func done(c *gin.Context, what string, p qwoty.Provider) {
+	c.Redirect(http.StatusSeeOther, "/settings/integrations?done="+what+"&crm="+string(p))
+}
+
+// fail answers err inside the console's layout (web.Console).
+func (con *Console) fail(c *gin.Context, err error) {
+	con.errs.Answer(c, err, web.Console(con.page(c)))
+}
+
+// SetupPath is, in development only, the way to the first-run page from the
+// home and login pages: it makes a one-time setup link and follows it. In
+// production the link is only in the server's log.
+const SetupPath = "/setup"
+
+// entry is /console: the console's front door, Integrations (which sends a
+// visitor without a session to the login page).
+func (con *Console) entry(c *gin.Context) {
+	c.Redirect(http.StatusSeeOther, "/settings/integrations")
+}

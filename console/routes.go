@@ -1,0 +1,41 @@
+package console
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/web"
+)
+
+// Register adds every route of the console to r, one a line.
+func (con *Console) Register(r gin.IRouter) {
+	sameOrigin := web.SameOrigin(con.cfg.AppURL, con.fail)
+	r.GET("/console", con.entry)
+
+	// The session cookie is read for every page; every form is read and
+	// checked once (web.FormInput) before its handler.
+	pages := r.Group("", con.session, web.FormInput(con.fail))
+	pages.GET("/login", con.loginShow)
+	pages.POST("/login", sameOrigin, con.loginSubmit)
+	pages.GET("/setup", con.setupShow)
+	pages.POST("/setup", sameOrigin, con.setupSubmit)
+
+	// Logged in, with the CSRF token on every form.
+	member := pages.Group("", con.requireLogin, con.requireCSRF)
+	member.POST("/logout", con.logout)
+	member.GET("/settings/integrations", con.integrationsShow)
+	member.GET("/settings/users", con.usersShow)
+	member.GET("/settings/audit", con.requireAdmin, con.auditShow)
+	member.POST("/settings/users", con.requireAdmin, con.userAdd)
+
+	// One CRM's connection, whichever CRM :provider names: one handler per
+	// action for every CRM, through its adapter (404 for a CRM this server
+	// does not serve).
+	crm := pages.Group("", con.adapter, con.requireLogin, con.requireCSRF)
+	crm.GET("/settings/integrations/:provider/install", con.requireAdmin, con.install)
+	crm.POST("/settings/integrations/:provider/connect", con.requireAdmin, con.connect)
+	crm.GET("/oauth/:provider/callback", con.requireAdmin, con.callback)
+	crm.POST("/settings/integrations/:provider/test", con.requireTester, con.test)
+	crm.POST("/settings/integrations/:provider/rotate", con.requireAdmin, con.rotate)
+	crm.GET("/settings/integrations/:provider/disconnect", con.requireAdmin, con.disconnectConfirm)
+	crm.POST("/settings/integrations/:provider/disconnect", con.requireAdmin, con.confirmed, con.disconnect)
+}
