@@ -133,8 +133,8 @@ func withFourthCRM(cfg *config.Config, emu *tctest.Server) *crm.Registry {
 
 // connectFourthCRM connects the emulator's account as the console does
 // (the adapter's OAuth flow, the grant saved by a workspace admin), then
-// gives it an extra frame origin as `qwoty connection add --frame-origin`
-// does.
+// gives it an extra frame origin (connections.frame_origins, which the
+// store's AddConnection sets and keeps the tokens).
 func connectFourthCRM(t *testing.T, a *testApp, emu *tctest.Server, extraOrigin string) *qwoty.Connection {
 	t.Helper()
 	ctx := context.Background()
