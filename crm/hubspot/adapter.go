@@ -111,30 +111,13 @@ func (a *Adapter) Unconfigure(context.Context, crm.Session) error { return nil }
 // Test asks HubSpot about the connection's token (refreshed if it expired)
 // and checks it acts in the connected portal.
 func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestReport {
-	conn := s.Connection()
-	token := crm.TestStep{Name: "token", Title: "Qwoty reaches your portal"}
-	account := crm.TestStep{Name: "account", Title: "The access is to this portal"}
-	var info *TokenInfo
-	err := s.Call(ctx, func(ctx context.Context, tok string) error {
-		var err error
-		info, err = a.app.TokenInfo(ctx, tok)
-		return crm.Tag(err, ErrTokenInactive, crm.ErrUnauthorized)
-	})
-	if err != nil {
-		return crm.FailedReport(token, a.explain(err), account)
-	}
-	r := &crm.TestReport{OK: true}
-	token.OK, token.Message = true, "HubSpot accepted Qwoty's access."
-	r.Steps = append(r.Steps, token)
-	if got := strconv.FormatInt(info.HubID, 10); got != conn.ExternalID {
-		r.Fail(account, crm.Problem{Code: qwoty.CodeTestFailed,
-			Message: "HubSpot's access is to portal " + got + ", not to the connected portal " + conn.ExternalID + ".",
-			Fix:     "Reconnect, signing in to the portal whose deals show the card.", Detail: fmt.Sprintf("hub_id %d", info.HubID)})
-		return r
-	}
-	account.OK, account.Message = true, "The access is to portal "+conn.ExternalID+"."
-	r.Steps = append(r.Steps, account)
-	return r
+	return crm.TestAccount(ctx, s, a.Info(), func(ctx context.Context, tok string) (string, string, error) {
+		info, err := a.app.TokenInfo(ctx, tok)
+		if err != nil {
+			return "", "", crm.Tag(err, ErrTokenInactive, crm.ErrUnauthorized)
+		}
+		return strconv.FormatInt(info.HubID, 10), fmt.Sprintf("hub_id %d", info.HubID), nil
+	}, a.explain)
 }
 
 // explain explains why a call to HubSpot failed: nothing is HubSpot's own.

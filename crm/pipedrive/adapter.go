@@ -114,30 +114,13 @@ func (a *Adapter) Unconfigure(context.Context, crm.Session) error { return nil }
 // Test reads the token's user and company (refreshing an expired token)
 // and checks the company is the connected one.
 func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestReport {
-	conn := s.Connection()
-	token := crm.TestStep{Name: "token", Title: "Qwoty reaches your company"}
-	account := crm.TestStep{Name: "account", Title: "The access is to this company"}
-	var me *User
-	err := s.Call(ctx, func(ctx context.Context, tok string) error {
-		var err error
-		me, err = a.client(conn, tok).Me(ctx)
-		return err
-	})
-	if err != nil {
-		return crm.FailedReport(token, a.explain(conn.InstanceURL, err), account)
-	}
-	r := &crm.TestReport{OK: true}
-	token.OK, token.Message = true, "Pipedrive accepted Qwoty's access."
-	r.Steps = append(r.Steps, token)
-	if got := strconv.FormatInt(me.CompanyID, 10); got != conn.ExternalID {
-		r.Fail(account, crm.Problem{Code: qwoty.CodeTestFailed,
-			Message: "Pipedrive's access is to company " + got + ", not to the connected company " + conn.ExternalID + ".",
-			Fix:     "Reconnect, signing in to the company whose deals show the card.", Detail: fmt.Sprintf("company_id %d", me.CompanyID)})
-		return r
-	}
-	account.OK, account.Message = true, "The access is to company "+conn.ExternalID+"."
-	r.Steps = append(r.Steps, account)
-	return r
+	return crm.TestAccount(ctx, s, a.Info(), func(ctx context.Context, tok string) (string, string, error) {
+		me, err := a.client(s.Connection(), tok).Me(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		return strconv.FormatInt(me.CompanyID, 10), fmt.Sprintf("company_id %d", me.CompanyID), nil
+	}, func(err error) crm.Problem { return a.explain(s.Connection().InstanceURL, err) })
 }
 
 // explain explains why a call to Pipedrive failed: nothing is Pipedrive's
