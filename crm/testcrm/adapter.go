@@ -140,30 +140,15 @@ func (a *Adapter) Configure(context.Context, crm.Session, []byte, string) error 
 func (a *Adapter) Unconfigure(context.Context, crm.Session) error { return nil }
 
 // Test asks the CRM whose the connection's token is (refreshed if it died)
-// and checks that it acts in the connected account.
+// and checks that it acts in the connected account (crm.TestAccount).
 func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestReport {
-	conn := s.Connection()
-	token := crm.TestStep{Name: "token", Title: "Qwoty reaches your account"}
-	account := crm.TestStep{Name: "account", Title: "The access is to this account"}
-	var m me
-	err := s.Call(ctx, func(ctx context.Context, tok string) error {
-		return a.api(ctx, conn.InstanceURL, tok, "/api/me", &m)
-	})
-	if err != nil {
-		return crm.FailedReport(token, crm.ExplainCall(a.Info(), conn.InstanceURL, err), account)
+	instance := s.Connection().InstanceURL
+	whoami := func(ctx context.Context, token string) (string, string, error) {
+		var m me
+		err := a.api(ctx, instance, token, "/api/me", &m)
+		return m.Account.ID, "account " + m.Account.ID, err
 	}
-	r := &crm.TestReport{OK: true}
-	token.OK, token.Message = true, "TestCRM accepted Qwoty's access."
-	r.Steps = append(r.Steps, token)
-	if m.Account.ID != conn.ExternalID {
-		r.Fail(account, crm.Problem{Code: qwoty.CodeTestFailed,
-			Message: "TestCRM's access is to account " + m.Account.ID + ", not to the connected account " + conn.ExternalID + ".",
-			Fix:     "Reconnect, signing in to the account whose deals show the card.", Detail: "account " + m.Account.ID})
-		return r
-	}
-	account.OK, account.Message = true, "The access is to account "+conn.ExternalID+" ("+m.Account.Name+")."
-	r.Steps = append(r.Steps, account)
-	return r
+	return crm.TestAccount(ctx, s, a.Info(), whoami, func(err error) crm.Problem { return crm.ExplainCall(a.Info(), instance, err) })
 }
 
 // me is GET /api/me: the token's account and user.
