@@ -51,6 +51,12 @@ var (
 	_ crm.CardFetcher = (*Adapter)(nil)
 )
 
+// Name is how people write the CRM's name; errors and pages outside this
+// package read it through qwoty.Provider.Title.
+const Name = "HubSpot"
+
+func init() { qwoty.NameProvider(qwoty.ProviderHubSpot, Name) }
+
 // NewAdapter builds the adapter.
 func NewAdapter(o Options) *Adapter {
 	a := &Adapter{o: o}
@@ -63,7 +69,7 @@ func NewAdapter(o Options) *Adapter {
 
 // Info describes HubSpot for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderHubSpot, Name: "HubSpot", Account: "portal", Configured: a.app != nil,
+	in := crm.Info{Provider: qwoty.ProviderHubSpot, Name: Name, Account: "portal", Configured: a.app != nil,
 		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty card to the deal record in HubSpot."}}
 	if !in.Configured {
 		in.Missing = "HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET"

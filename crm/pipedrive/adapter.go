@@ -44,6 +44,12 @@ type Adapter struct {
 
 var _ crm.Adapter = (*Adapter)(nil)
 
+// Name is how people write the CRM's name; errors and pages outside this
+// package read it through qwoty.Provider.Title.
+const Name = "Pipedrive"
+
+func init() { qwoty.NameProvider(qwoty.ProviderPipedrive, Name) }
+
 // NewAdapter builds the adapter.
 func NewAdapter(o Options) *Adapter {
 	a := &Adapter{o: o}
@@ -56,7 +62,7 @@ func NewAdapter(o Options) *Adapter {
 
 // Info describes Pipedrive for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil,
+	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: Name, Account: "company", Configured: a.app != nil,
 		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty panels to the deal details in Pipedrive."}}
 	if !in.Configured {
 		in.Missing = "PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET"

@@ -78,6 +78,12 @@ var (
 	_ crm.CardFetcher = (*Adapter)(nil)
 )
 
+// Name is how people write the CRM's name; errors and pages outside this
+// package read it through qwoty.Provider.Title.
+const Name = "TestCRM"
+
+func init() { qwoty.NameProvider(Provider, Name) }
+
 // NewAdapter builds the adapter.
 func NewAdapter(o Options) *Adapter { return &Adapter{o: o} }
 
@@ -85,7 +91,7 @@ func (a *Adapter) configured() bool { return a.o.ClientID != "" && a.o.ClientSec
 
 // Info describes the CRM for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: Provider, Name: "TestCRM", Account: "account", Configured: a.configured(), RefreshMargin: RefreshMargin}
+	in := crm.Info{Provider: Provider, Name: Name, Account: "account", Configured: a.configured(), RefreshMargin: RefreshMargin}
 	if !in.Configured {
 		in.Missing = "the test CRM's client id and secret"
 	}
