@@ -31,6 +31,11 @@ type Options struct {
 	HTTP *http.Client
 }
 
+// LaunchFrameAncestors may frame a refused launch of the custom panel: the
+// page names no connection (the launch was not verified) and holds no data,
+// and any company's host must show it, or Pipedrive hides the panel.
+const LaunchFrameAncestors = "frame-ancestors https://*.pipedrive.com"
+
 // RefreshMargin refreshes Pipedrive's hour-long tokens a little early.
 const RefreshMargin = 5 * time.Minute
 
