@@ -37,14 +37,7 @@ func (con *Console) setupShow(c *gin.Context) {
 			return
 		}
 	}
-	ok, err := con.db.SetupTokenValid(c.Request.Context(), token)
-	if err != nil {
-		con.fail(c, err)
-		return
-	}
-	if !ok {
-		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
-			"this setup link is used, expired, or not valid"))
+	if !con.setupLinkValid(c, token) {
 		return
 	}
 	web.Render(c, http.StatusOK, templates.Setup(templates.SetupView{Token: token}))
@@ -77,14 +70,7 @@ func (con *Console) setupSubmit(c *gin.Context) {
 	}
 	// The link is checked before the hash: an unauthenticated form must not
 	// cost an argon2 computation. CreateFirstAdmin checks it again, atomically.
-	ok, err := con.db.SetupTokenValid(c.Request.Context(), v.Token)
-	if err != nil {
-		con.fail(c, err)
-		return
-	}
-	if !ok {
-		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
-			"this setup link is used, expired, or not valid"))
+	if !con.setupLinkValid(c, v.Token) {
 		return
 	}
 	hash, err := con.hasher.Hash(c.Request.Context(), pw)
@@ -111,4 +97,19 @@ func (con *Console) setupSubmit(c *gin.Context) {
 	}
 	con.setSessionCookie(c, token, int(sessionTTL.Seconds()))
 	c.Redirect(http.StatusSeeOther, "/settings/integrations")
+}
+
+// setupLinkValid checks a first-run link, and answers the request itself
+// when the link is used, expired or unknown.
+func (con *Console) setupLinkValid(c *gin.Context, token string) bool {
+	ok, err := con.db.SetupTokenValid(c.Request.Context(), token)
+	if err != nil {
+		con.fail(c, err)
+		return false
+	}
+	if !ok {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Restart the server to print a new setup link, or log in if an admin exists.",
+			"this setup link is used, expired, or not valid"))
+	}
+	return ok
 }

@@ -62,5 +62,10 @@ func (con *Console) auditShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: con.page(c), Entries: entries}))
+	accounts := map[qwoty.Provider]string{}
+	for _, a := range con.crms.All() {
+		in := a.Info()
+		accounts[in.Provider] = in.Account
+	}
+	web.Render(c, http.StatusOK, templates.Audit(templates.AuditView{ConsolePage: con.page(c), Entries: entries, Accounts: accounts}))
 }

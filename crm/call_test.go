@@ -17,6 +17,10 @@ import (
 
 // The request as a CRM sees it: method, path and query, bearer token,
 // Accept, and a JSON or form body with its content type.
+// Each CRM's package names its provider when loaded; these tests run
+// without them, and the errors they read say "Salesforce".
+func init() { qwoty.NameProvider(qwoty.ProviderSalesforce, "Salesforce") }
+
 func TestCallSendsTheRequest(t *testing.T) {
 	type seen struct{ method, uri, auth, accept, ctype, body string }
 	var got seen

@@ -156,3 +156,22 @@ func Disconnected(p qwoty.Provider, accountID string) error {
 		"An admin disconnected this account; reconnect it from the Qwoty admin console (no data was lost).",
 		"%s account %s was disconnected from Qwoty", p.Title(), accountID)
 }
+
+// CardPath is where a CRM's card fetches its data with a signed GET when
+// the CRM has no contract of its own for it: /api/crm/{provider}/card
+// (HubSpot's hubspot.fetch calls /api/crm/hubspot/card). The server answers
+// it for the adapters that are CardFetchers.
+func CardPath(p qwoty.Provider) string { return "/api/crm/" + string(p) + "/card" }
+
+// CardFetcher is implemented by an adapter whose CRM's card fetches its data
+// with a signed GET to CardPath, the full URI it called under the
+// signature. The server answers that route for these adapters only: a CRM
+// whose signed request is a contract of its own (Salesforce's callout,
+// Pipedrive's panel) has its own route, and its requests are not answered
+// at a second URL.
+type CardFetcher interface {
+	// FetchTimeout bounds the server's answer to one fetch: under the time
+	// the CRM gives its card's call (HubSpot gives 15 s), so that a slow
+	// CRM read ends in our error rather than the CRM's.
+	FetchTimeout() time.Duration
+}

@@ -1,6 +1,9 @@
 package qwoty
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Provider names a CRM.
 type Provider string
@@ -12,26 +15,21 @@ const (
 	ProviderPipedrive  Provider = "pipedrive"
 )
 
-// Title is the CRM's name as people write it ("HubSpot").
+// titles holds each CRM's name as people write it, set by the CRM's own
+// package (NameProvider) when it is loaded: the domain knows no CRM by name.
+var titles sync.Map // Provider → string
+
+// NameProvider records how people write p's name ("HubSpot"); each CRM's
+// package calls it once, from an init function.
+func NameProvider(p Provider, title string) { titles.Store(p, title) }
+
+// Title is the CRM's name as people write it ("HubSpot"), or its provider
+// name when no package named it.
 func (p Provider) Title() string {
-	switch p {
-	case ProviderSalesforce:
-		return "Salesforce"
-	case ProviderHubSpot:
-		return "HubSpot"
-	case ProviderPipedrive:
-		return "Pipedrive"
+	if t, ok := titles.Load(p); ok {
+		return t.(string)
 	}
 	return string(p)
-}
-
-// ParseProvider returns the CRM named s, or false.
-func ParseProvider(s string) (Provider, bool) {
-	switch p := Provider(s); p {
-	case ProviderSalesforce, ProviderHubSpot, ProviderPipedrive:
-		return p, true
-	}
-	return "", false
 }
 
 // ConnectionStatus is whether a connection serves requests.

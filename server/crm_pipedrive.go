@@ -101,5 +101,5 @@ func (s *Server) launchCard(p qwoty.Provider) gin.HandlerFunc {
 // and holds no data) and greets the SDK, or Pipedrive would hide the panel
 // after 10 s and the rep would never see the code and the fix.
 func (s *Server) pipedriveLaunchError(c *gin.Context, p qwoty.Provider, err error) {
-	s.errs.Answer(c, err, web.Page("Reload the deal.", web.Framing{FrameAncestors: "frame-ancestors https://*.pipedrive.com", Provider: string(p)}))
+	s.errs.Answer(c, err, web.Page("Reload the deal.", web.Framing{FrameAncestors: pipedrive.LaunchFrameAncestors, Provider: string(p)}))
 }

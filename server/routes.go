@@ -17,13 +17,16 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/readyz", s.readyz)
 	r.GET("/static/*path", web.StaticFiles())
 
-	// Signed calls from CRMs (contracts.md §1, §2): each route is one CRM's
-	// contract, verified by that CRM's adapter.
+	// Signed calls from CRMs (contracts.md §1, §2), each verified by its
+	// CRM's adapter: a CRM with a contract of its own has its own route; a
+	// card that fetches with a signed GET calls /api/crm/{provider}/card
+	// (HubSpot's hubspot.fetch: /api/crm/hubspot/card), answered for the
+	// adapters that are crm.CardFetchers and 404 for any other provider.
 	crm := r.Group("/api/crm")
 	crm.POST("/cardView", s.cardView(qwoty.ProviderSalesforce))
 	crm.POST("/ping", s.cardPing(qwoty.ProviderSalesforce))
 	crm.GET("/pipedrive/panel", s.panelCard(qwoty.ProviderPipedrive))
-	crm.GET("/hubspot/card", s.fetchCard(qwoty.ProviderHubSpot))
+	crm.GET("/:provider/card", s.fetchCard)
 
 	// The card page each CRM frames, opened with an embed token: one page
 	// for every registered CRM (/embed/salesforce/card, /embed/hubspot/card,

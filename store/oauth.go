@@ -246,10 +246,10 @@ func (db *DB) RefreshAccessToken(ctx context.Context, connectionID, stale string
 	var access string
 	var rejected error
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var wsID, loginURL string
+		var wsID, loginURL, provider string
 		var accessEnc, refreshEnc []byte
-		err := tx.QueryRow(ctx, `SELECT workspace_id, login_url, access_token_enc, refresh_token_enc FROM connections
-			WHERE id = $1 AND status <> 'disconnected' FOR UPDATE`, connectionID).Scan(&wsID, &loginURL, &accessEnc, &refreshEnc)
+		err := tx.QueryRow(ctx, `SELECT workspace_id, provider, login_url, access_token_enc, refresh_token_enc FROM connections
+			WHERE id = $1 AND status <> 'disconnected' FOR UPDATE`, connectionID).Scan(&wsID, &provider, &loginURL, &accessEnc, &refreshEnc)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return qwoty.Errorf(qwoty.CodeOrgDisconnected, "Connect the CRM again.", "the connection is disconnected")
 		}
@@ -275,12 +275,12 @@ func (db *DB) RefreshAccessToken(ctx context.Context, connectionID, stale string
 		if errors.Is(err, ErrRefreshRejected) {
 			rejected = err
 			_, uerr := tx.Exec(ctx, `UPDATE connections SET status = 'error', last_error_code = 'refresh_rejected',
-				last_error = 'The CRM refused the refresh token: reconnect the org.', last_error_at = $2, updated_at = now() WHERE id = $1`,
+				last_error = 'The CRM refused the refresh token: reconnect it.', last_error_at = $2, updated_at = now() WHERE id = $1`,
 				connectionID, db.now())
 			if uerr != nil {
 				return uerr
 			}
-			return audit(ctx, tx, wsID, connectionID, "qwoty", "connection.token_refresh_failed", map[string]any{"reason": "invalid_grant"})
+			return audit(ctx, tx, wsID, connectionID, "qwoty", "connection.token_refresh_failed", map[string]any{"provider": provider, "reason": "invalid_grant"})
 		}
 		if err != nil {
 			return err

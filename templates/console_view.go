@@ -105,6 +105,8 @@ type UsersView struct {
 type AuditView struct {
 	ConsolePage
 	Entries []store.AuditEntry
+	// Accounts is what each CRM calls an account ("org", "portal").
+	Accounts map[qwoty.Provider]string
 }
 
 // LoginView is the login page.
@@ -168,7 +170,7 @@ func checkProblem(code qwoty.Code, name, account string) string {
 }
 
 // auditText says what an audit entry records, for a person reading the log.
-func auditText(e store.AuditEntry) string {
+func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 	d := func(k string) string { return toString(e.Detail[k]) }
 	crm := func() string {
 		if p := qwoty.Provider(d("provider")); p != "" {
@@ -176,14 +178,12 @@ func auditText(e store.AuditEntry) string {
 		}
 		return "The CRM"
 	}
+	accountOf := func() string { return orDefault(accounts[qwoty.Provider(d("provider"))], "account") }
 	failed := func(what string) string {
 		if ok, _ := e.Detail["ok"].(bool); ok {
 			return what + ": passed"
 		}
-		name, account := "Salesforce", "org"
-		if p := qwoty.Provider(d("provider")); p != "" {
-			name = p.Title()
-		}
+		name, account := crm(), accountOf()
 		if a := d("account"); a != "" {
 			account = a
 		}
@@ -193,7 +193,7 @@ func auditText(e store.AuditEntry) string {
 	case "connection.added":
 		return crm() + " account " + d("externalId") + " connected with the command line (a new secret was issued)"
 	case "connection.connected":
-		out := crm() + " org " + d("externalId") + " connected"
+		out := crm() + " " + accountOf() + " " + d("externalId") + " connected"
 		if u := d("crmUser"); u != "" {
 			out += " as " + u
 		}
@@ -207,7 +207,7 @@ func auditText(e store.AuditEntry) string {
 	case "connection.disconnected":
 		return "Connection disconnected; its quotes are kept"
 	case "connection.token_refresh_failed":
-		return "Salesforce refused to renew Qwoty's access: the org must be reconnected"
+		return crm() + " refused to renew Qwoty's access: the connection must be reconnected"
 	case "user.first_admin_created":
 		return "First admin " + d("email") + " created"
 	case "user.created":

@@ -46,7 +46,16 @@ type Adapter struct {
 	app *OAuthApp // nil when not configured
 }
 
-var _ crm.Adapter = (*Adapter)(nil)
+var (
+	_ crm.Adapter     = (*Adapter)(nil)
+	_ crm.CardFetcher = (*Adapter)(nil)
+)
+
+// Name is how people write the CRM's name; errors and pages outside this
+// package read it through qwoty.Provider.Title.
+const Name = "HubSpot"
+
+func init() { qwoty.NameProvider(qwoty.ProviderHubSpot, Name) }
 
 // NewAdapter builds the adapter.
 func NewAdapter(o Options) *Adapter {
@@ -60,13 +69,17 @@ func NewAdapter(o Options) *Adapter {
 
 // Info describes HubSpot for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderHubSpot, Name: "HubSpot", Account: "portal", Configured: a.app != nil,
+	in := crm.Info{Provider: qwoty.ProviderHubSpot, Name: Name, Account: "portal", Configured: a.app != nil,
 		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty card to the deal record in HubSpot."}}
 	if !in.Configured {
 		in.Missing = "HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET"
 	}
 	return in
 }
+
+// FetchTimeout bounds the answer to the app card's hubspot.fetch: it stays
+// under the 15 s HubSpot gives the call (crm.CardFetcher).
+func (a *Adapter) FetchTimeout() time.Duration { return 10 * time.Second }
 
 // FrameOrigins are HubSpot's app hosts, whichever the portal's data centre.
 func (a *Adapter) FrameOrigins(*qwoty.Connection) []string { return AppOrigins }
@@ -104,30 +117,13 @@ func (a *Adapter) Unconfigure(context.Context, crm.Session) error { return nil }
 // Test asks HubSpot about the connection's token (refreshed if it expired)
 // and checks it acts in the connected portal.
 func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestReport {
-	conn := s.Connection()
-	token := crm.TestStep{Name: "token", Title: "Qwoty reaches your portal"}
-	account := crm.TestStep{Name: "account", Title: "The access is to this portal"}
-	var info *TokenInfo
-	err := s.Call(ctx, func(ctx context.Context, tok string) error {
-		var err error
-		info, err = a.app.TokenInfo(ctx, tok)
-		return crm.Tag(err, ErrTokenInactive, crm.ErrUnauthorized)
-	})
-	if err != nil {
-		return crm.FailedReport(token, a.explain(err), account)
-	}
-	r := &crm.TestReport{OK: true}
-	token.OK, token.Message = true, "HubSpot accepted Qwoty's access."
-	r.Steps = append(r.Steps, token)
-	if got := strconv.FormatInt(info.HubID, 10); got != conn.ExternalID {
-		r.Fail(account, crm.Problem{Code: qwoty.CodeTestFailed,
-			Message: "HubSpot's access is to portal " + got + ", not to the connected portal " + conn.ExternalID + ".",
-			Fix:     "Reconnect, signing in to the portal whose deals show the card.", Detail: fmt.Sprintf("hub_id %d", info.HubID)})
-		return r
-	}
-	account.OK, account.Message = true, "The access is to portal "+conn.ExternalID+"."
-	r.Steps = append(r.Steps, account)
-	return r
+	return crm.TestAccount(ctx, s, a.Info(), func(ctx context.Context, tok string) (string, string, error) {
+		info, err := a.app.TokenInfo(ctx, tok)
+		if err != nil {
+			return "", "", crm.Tag(err, ErrTokenInactive, crm.ErrUnauthorized)
+		}
+		return strconv.FormatInt(info.HubID, 10), fmt.Sprintf("hub_id %d", info.HubID), nil
+	}, a.explain)
 }
 
 // explain explains why a call to HubSpot failed: nothing is HubSpot's own.

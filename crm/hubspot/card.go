@@ -1,6 +1,7 @@
 package hubspot
 
-// CardPath is where the app card's hubspot.fetch calls us (contracts.md §2).
+// CardPath is where the app card's hubspot.fetch calls us (contracts.md §2):
+// crm.CardPath of HubSpot, the route of every crm.CardFetcher's card.
 const CardPath = "/api/crm/hubspot/card"
 
 // Query parameters of a card request, named as HubSpot names them.

@@ -31,6 +31,11 @@ type Options struct {
 	HTTP *http.Client
 }
 
+// LaunchFrameAncestors may frame a refused launch of the custom panel: the
+// page names no connection (the launch was not verified) and holds no data,
+// and any company's host must show it, or Pipedrive hides the panel.
+const LaunchFrameAncestors = "frame-ancestors https://*.pipedrive.com"
+
 // RefreshMargin refreshes Pipedrive's hour-long tokens a little early.
 const RefreshMargin = 5 * time.Minute
 
@@ -44,6 +49,12 @@ type Adapter struct {
 
 var _ crm.Adapter = (*Adapter)(nil)
 
+// Name is how people write the CRM's name; errors and pages outside this
+// package read it through qwoty.Provider.Title.
+const Name = "Pipedrive"
+
+func init() { qwoty.NameProvider(qwoty.ProviderPipedrive, Name) }
+
 // NewAdapter builds the adapter.
 func NewAdapter(o Options) *Adapter {
 	a := &Adapter{o: o}
@@ -56,7 +67,7 @@ func NewAdapter(o Options) *Adapter {
 
 // Info describes Pipedrive for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: "Pipedrive", Account: "company", Configured: a.app != nil,
+	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: Name, Account: "company", Configured: a.app != nil,
 		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty panels to the deal details in Pipedrive."}}
 	if !in.Configured {
 		in.Missing = "PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET"
@@ -114,30 +125,13 @@ func (a *Adapter) Unconfigure(context.Context, crm.Session) error { return nil }
 // Test reads the token's user and company (refreshing an expired token)
 // and checks the company is the connected one.
 func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestReport {
-	conn := s.Connection()
-	token := crm.TestStep{Name: "token", Title: "Qwoty reaches your company"}
-	account := crm.TestStep{Name: "account", Title: "The access is to this company"}
-	var me *User
-	err := s.Call(ctx, func(ctx context.Context, tok string) error {
-		var err error
-		me, err = a.client(conn, tok).Me(ctx)
-		return err
-	})
-	if err != nil {
-		return crm.FailedReport(token, a.explain(conn.InstanceURL, err), account)
-	}
-	r := &crm.TestReport{OK: true}
-	token.OK, token.Message = true, "Pipedrive accepted Qwoty's access."
-	r.Steps = append(r.Steps, token)
-	if got := strconv.FormatInt(me.CompanyID, 10); got != conn.ExternalID {
-		r.Fail(account, crm.Problem{Code: qwoty.CodeTestFailed,
-			Message: "Pipedrive's access is to company " + got + ", not to the connected company " + conn.ExternalID + ".",
-			Fix:     "Reconnect, signing in to the company whose deals show the card.", Detail: fmt.Sprintf("company_id %d", me.CompanyID)})
-		return r
-	}
-	account.OK, account.Message = true, "The access is to company "+conn.ExternalID+"."
-	r.Steps = append(r.Steps, account)
-	return r
+	return crm.TestAccount(ctx, s, a.Info(), func(ctx context.Context, tok string) (string, string, error) {
+		me, err := a.client(s.Connection(), tok).Me(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		return strconv.FormatInt(me.CompanyID, 10), fmt.Sprintf("company_id %d", me.CompanyID), nil
+	}, func(err error) crm.Problem { return a.explain(s.Connection().InstanceURL, err) })
 }
 
 // explain explains why a call to Pipedrive failed: nothing is Pipedrive's

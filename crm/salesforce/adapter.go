@@ -52,6 +52,12 @@ var (
 	_ crm.AccountWording = (*Adapter)(nil)
 )
 
+// Name is how people write the CRM's name; errors and pages outside this
+// package read it through qwoty.Provider.Title.
+const Name = "Salesforce"
+
+func init() { qwoty.NameProvider(qwoty.ProviderSalesforce, Name) }
+
 // NewAdapter builds the adapter.
 func NewAdapter(o Options) *Adapter {
 	if o.LoginURL == "" {
@@ -66,7 +72,7 @@ func NewAdapter(o Options) *Adapter {
 
 // Info describes Salesforce for the console.
 func (a *Adapter) Info() crm.Info {
-	in := crm.Info{Provider: qwoty.ProviderSalesforce, Name: "Salesforce", Account: "org", Configured: a.app != nil,
+	in := crm.Info{Provider: qwoty.ProviderSalesforce, Name: Name, Account: "org", Configured: a.app != nil,
 		Rotates: true, Install: InstallLinks(a.o.PackageVersionID), Guide: guide}
 	if !in.Configured {
 		in.Missing = "SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET"
