@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
@@ -91,7 +92,7 @@ func (con *Console) requireCSRF(c *gin.Context) {
 	got := c.Request.PostFormValue("csrf")
 	originOK := true
 	if o := c.GetHeader("Origin"); o != "" {
-		originOK = o == web.Origin(con.cfg.AppURL)
+		originOK = o == crm.Origin(con.cfg.AppURL)
 	}
 	if sess == nil || !originOK || !csrfMatches(got, sess.CSRFToken) {
 		con.fail(c, qwoty.Errorf(qwoty.CodeCSRF, "Reload the page and submit the form again.", "this form is stale or was not sent from the Qwoty console"))

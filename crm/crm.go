@@ -65,3 +65,22 @@ func Snippet(b []byte) string {
 	}
 	return s
 }
+
+// Origin is the origin (scheme://host) of a URL, or "" when it names no
+// host: what a CSP source list or an origin check compares.
+func Origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// Origins is the origin of raw as a one-element list, or nil when it has
+// none: a CRM's FormHosts when its sign-in is on one host.
+func Origins(raw string) []string {
+	if o := Origin(raw); o != "" {
+		return []string{o}
+	}
+	return nil
+}

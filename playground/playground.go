@@ -25,6 +25,7 @@ import (
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/qwoty"
@@ -124,7 +125,7 @@ func New(appURL string, db *store.DB, log *slog.Logger) *Playground {
 	r := gin.New()
 	r.Use(gin.Recovery(), func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", web.BasePolicy+"; frame-src "+web.Origin(appURL)+"; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", web.BasePolicy+"; frame-src "+crm.Origin(appURL)+"; frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		c.Next()

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -152,20 +152,11 @@ func PolicyFormTo(hosts, frameAncestors string) string {
 	return strings.Replace(BasePolicy, "form-action 'self'", "form-action 'self' "+hosts, 1) + "; " + frameAncestors
 }
 
-// Origin is the origin (scheme://host) of a URL, "" if it has none.
-func Origin(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
-}
-
 // SameOrigin refuses a form posted from another site than appURL's
 // (login CSRF: being logged in to someone else's account) when the browser
 // says where from; fail answers the refusal in the surface's shape.
 func SameOrigin(appURL string, fail func(*gin.Context, error)) gin.HandlerFunc {
-	origin := Origin(appURL)
+	origin := crm.Origin(appURL)
 	return func(c *gin.Context) {
 		if o := c.GetHeader("Origin"); o != "" && o != origin {
 			fail(c, qwoty.Errorf(qwoty.CodeCSRF, "Open the Qwoty console at its own address and try again.", "this form was sent from another site"))

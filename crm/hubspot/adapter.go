@@ -148,11 +148,7 @@ func (f oauthFlow) AuthURL(_ crm.Begin, state string) (string, error) {
 
 // FormHosts is the app host the install page is on.
 func (f oauthFlow) FormHosts() []string {
-	u, err := url.Parse(cmp.Or(f.a.o.AuthURL, AppBaseURL))
-	if err != nil || u.Host == "" {
-		return nil
-	}
-	return []string{u.Scheme + "://" + u.Host}
+	return crm.Origins(cmp.Or(f.a.o.AuthURL, AppBaseURL))
 }
 
 func (f oauthFlow) CallbackError(q url.Values) error { return CallbackError(q) }

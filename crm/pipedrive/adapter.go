@@ -1,6 +1,7 @@
 package pipedrive
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -157,15 +158,7 @@ func (f oauthFlow) AuthURL(_ crm.Begin, state string) (string, error) {
 
 // FormHosts is the OAuth server the install page is on.
 func (f oauthFlow) FormHosts() []string {
-	base := f.a.o.OAuthURL
-	if base == "" {
-		base = DefaultOAuthURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return nil
-	}
-	return []string{u.Scheme + "://" + u.Host}
+	return crm.Origins(cmp.Or(f.a.o.OAuthURL, DefaultOAuthURL))
 }
 
 func (f oauthFlow) CallbackError(q url.Values) error { return CallbackError(q) }

@@ -259,10 +259,8 @@ func (f oauthFlow) AuthURL(b crm.Begin, state string) (string, error) {
 // and sandbox login hosts, any My Domain, and the configured login host.
 func (f oauthFlow) FormHosts() []string {
 	hosts := []string{ProductionLoginURL, SandboxLoginURL, "https://*.my.salesforce.com"}
-	if u, err := url.Parse(f.a.o.LoginURL); err == nil && u.Host != "" {
-		if o := u.Scheme + "://" + u.Host; !slices.Contains(hosts, o) {
-			hosts = append(hosts, o)
-		}
+	if o := crm.Origin(f.a.o.LoginURL); o != "" && !slices.Contains(hosts, o) {
+		hosts = append(hosts, o)
 	}
 	return hosts
 }

@@ -49,11 +49,7 @@ func (f oauthFlow) AuthURL(_ crm.Begin, state string) (string, error) {
 
 // FormHosts is the login host, where the connect form leads.
 func (f oauthFlow) FormHosts() []string {
-	u, err := url.Parse(f.a.o.BaseURL)
-	if err != nil || u.Host == "" {
-		return nil
-	}
-	return []string{u.Scheme + "://" + u.Host}
+	return crm.Origins(f.a.o.BaseURL)
 }
 
 func (f oauthFlow) CallbackError(q url.Values) error { return oauthErrors.Callback(q) }
