@@ -149,7 +149,8 @@ func (b *Base) Close() {
 			}
 		}
 		b.mu.Unlock()
-		for deadline := time.Now().Add(closeWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		deadline := time.Now().Add(closeWait)
+		for ; time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 			b.mu.Lock()
 			n := b.inflight
 			b.mu.Unlock()
@@ -157,6 +158,13 @@ func (b *Base) Close() {
 				break
 			}
 		}
+		// A handler that returned may not have written its answer to the
+		// connection yet: Shutdown waits for the connections to go idle
+		// (the ones still new were closed above, so it does not wait for
+		// those), then Close ends whatever is left at the deadline.
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		_ = b.srv.Shutdown(ctx)
+		cancel()
 		b.srv.Close()
 	})
 }

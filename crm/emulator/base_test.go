@@ -23,11 +23,13 @@ type toy struct {
 
 	mu      sync.Mutex
 	applied []string // bodies, in the order applied
+
+	slowEntered chan struct{} // GET /slow says here that its handler runs
 }
 
 func startToy(t *testing.T, cfg emulator.Config) *toy {
 	t.Helper()
-	c := &toy{}
+	c := &toy{slowEntered: make(chan struct{}, 1)}
 	c.tokens = emulator.NewTokens(emulator.TokenConfig[string]{
 		Now: c.Now, CodeTTL: time.Minute, AccessTTL: time.Hour,
 		Account: func(account string) string { return account },
@@ -36,6 +38,11 @@ func startToy(t *testing.T, cfg emulator.Config) *toy {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /items", c.create)
 	mux.HandleFunc("GET /items", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "[]") })
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
+		c.slowEntered <- struct{}{}
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "[]")
+	})
 	mux.HandleFunc("POST /oauth/token", emulator.Credentials(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		emulator.JSON(w, "application/json", http.StatusOK, map[string]string{"access_token": "x"})
@@ -117,12 +124,9 @@ func TestStartServesOnTheLoopbackAndClosePrevailsOverKeepAlive(t *testing.T) {
 
 func TestCloseWaitsForTheRequestsBeingAnswered(t *testing.T) {
 	c := startToy(t, emulator.Config{})
-	if err := c.Inject(emulator.Fault{Route: "GET /items", Delay: 300 * time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
 	got := make(chan error, 1)
 	go func() {
-		resp, err := http.Get(c.URL + "/items")
+		resp, err := http.Get(c.URL + "/slow")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
@@ -131,7 +135,14 @@ func TestCloseWaitsForTheRequestsBeingAnswered(t *testing.T) {
 		}
 		got <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// Close once the handler runs, not after a guess at how long that takes:
+	// on a busy machine the request may not have been read yet, and a
+	// connection with no request under way is closed at once, by design.
+	select {
+	case <-c.slowEntered:
+	case err := <-got:
+		t.Fatalf("the request ended before its handler ran: %v", err)
+	}
 	c.Close()
 	if err := <-got; err != nil {
 		t.Errorf("the request under way when Close was called: %v, want its answer", err)
