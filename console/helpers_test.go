@@ -12,11 +12,8 @@ import (
 
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm"
-	"github.com/qwoty/companion/crm/hubspot"
-	"github.com/qwoty/companion/crm/pipedrive"
-	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/crm/crms"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
-	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
 	"github.com/qwoty/companion/web"
@@ -134,25 +131,9 @@ func (e *consoleEnv) connect(t *testing.T, b *webtest.Browser) {
 	b.Post(e.url()+"/settings/integrations/salesforce/connect", url.Values{"csrf": {b.CSRF()}, "env": {"production"}})
 }
 
-// CRMsFor registers the three CRMs' adapters from cfg as cmd/qwoty does,
-// with the adapters of replace (emulator-bound ones) in place of theirs.
+// CRMsFor registers the CRMs as `qwoty serve` does (crms.Registry).
 func CRMsFor(cfg *config.Config, replace ...crm.Adapter) *crm.Registry {
-	adapters := []crm.Adapter{
-		salesforce.NewAdapter(salesforce.Options{ClientID: cfg.Salesforce.ClientID, ClientSecret: cfg.Salesforce.ClientSecret,
-			RedirectURL: cfg.AppURL + salesforce.CallbackPath, LoginURL: cfg.SalesforceLoginURL, PackageVersionID: cfg.SalesforcePackageVersionID}),
-		hubspot.NewAdapter(hubspot.Options{ClientID: cfg.HubSpot.ClientID, ClientSecret: cfg.HubSpot.ClientSecret,
-			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderHubSpot)}),
-		pipedrive.NewAdapter(pipedrive.Options{ClientID: cfg.Pipedrive.ClientID, ClientSecret: cfg.Pipedrive.ClientSecret, JWTSecret: cfg.PipedriveJWTSecret,
-			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderPipedrive)}),
-	}
-	for _, r := range replace {
-		for i, a := range adapters {
-			if a.Info().Provider == r.Info().Provider {
-				adapters[i] = r
-			}
-		}
-	}
-	return crm.MustRegistry(adapters...)
+	return crms.Registry(cfg, replace...)
 }
 
 // response is an answer as a test reads it.

@@ -50,12 +50,15 @@ func (s *Server) cardPing(p qwoty.Provider) gin.HandlerFunc {
 	}
 }
 
+// errBodyTooLarge refuses a signed request's body over crm.MaxBodyBytes;
+// made once, not on every callout.
+var errBodyTooLarge = qwoty.Errorf(qwoty.CodePayloadTooLarge, "The callout body is capped at 64 KiB; send less record data.",
+	"the request body is over %d bytes", crm.MaxBodyBytes)
+
 // readSigned reads a signed request's body, at most crm.MaxBodyBytes.
 func (s *Server) readSigned(c *gin.Context) (crm.SignedRequest, bool) {
-	tooLarge := qwoty.Errorf(qwoty.CodePayloadTooLarge, "The callout body is capped at 64 KiB; send less record data.",
-		"the request body is over %d bytes", crm.MaxBodyBytes)
 	if c.Request.ContentLength > crm.MaxBodyBytes {
-		s.fail(c, tooLarge)
+		s.fail(c, errBodyTooLarge)
 		return crm.SignedRequest{}, false
 	}
 	r := http.MaxBytesReader(c.Writer, c.Request.Body, crm.MaxBodyBytes)
@@ -70,7 +73,7 @@ func (s *Server) readSigned(c *gin.Context) (crm.SignedRequest, bool) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(c, tooLarge)
+			s.fail(c, errBodyTooLarge)
 		} else {
 			s.fail(c, qwoty.Errorf(qwoty.CodeBadRequest, "Send the whole body in one request.", "the request body could not be read"))
 		}

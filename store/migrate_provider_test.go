@@ -2,12 +2,6 @@ package store_test
 
 import (
 	"testing"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
-
-	"github.com/qwoty/companion/migrations"
-	"github.com/qwoty/companion/store/storetest"
 )
 
 // Migration 006 lets a connection name any CRM whose name has the form the
@@ -15,21 +9,7 @@ import (
 // refused before it and accepted after it, the existing connections stay,
 // and a name that could not be a provider is still refused.
 func TestMigrationAcceptsAnyWellFormedProvider(t *testing.T) {
-	conn, err := pgx.Connect(ctx, storetest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	m, err := migrate.NewMigrator(ctx, conn, "public.schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(migrations.FS); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.MigrateTo(ctx, 5); err != nil {
-		t.Fatal(err)
-	}
+	conn, m := migratedTo(t, 5)
 	const ws = "00000000-0000-4000-8000-000000000001"
 	if _, err := conn.Exec(ctx, `
 		INSERT INTO workspaces (id, name) VALUES ('`+ws+`', 'Acme');

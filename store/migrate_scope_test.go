@@ -4,10 +4,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/tern/v2/migrate"
-
-	"github.com/qwoty/companion/migrations"
-	"github.com/qwoty/companion/store/storetest"
 )
 
 // Migration 005 gives customers a connection: a customer row that quotes of
@@ -15,22 +11,8 @@ import (
 // each quote keeping its customer's name; a customer no quote uses is
 // dropped (the next card request writes it again, under its connection).
 func TestMigrationSplitsCustomersSharedAcrossConnections(t *testing.T) {
-	conn, err := pgx.Connect(ctx, storetest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	m, err := migrate.NewMigrator(ctx, conn, "public.schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(migrations.FS); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.MigrateTo(ctx, 4); err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(ctx, `
+	conn, m := migratedTo(t, 4)
+	_, err := conn.Exec(ctx, `
 		INSERT INTO workspaces (id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'Acme');
 		INSERT INTO connections (id, workspace_id, provider, external_id, status) VALUES
 			('00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-000000000001', 'hubspot', '62515', 'disconnected'),

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/qwoty/companion/qwoty"
 )
@@ -11,15 +10,6 @@ import (
 // (/settings/integrations/{provider}/{action}).
 func crmPath(p qwoty.Provider, action string) string {
 	return "/settings/integrations/" + string(p) + "/" + action
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func toString(v any) string {

@@ -143,9 +143,6 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// ClientSecret is the app's secret, which keys the card's signatures.
-func (s *Server) ClientSecret() string { return s.opts.ClientSecret }
-
 // TokenCalls counts the token endpoint's calls for a grant type, failed
 // ones included.
 func (s *Server) TokenCalls(grantType string) int { return s.calls.Get("token:" + grantType) }
