@@ -182,7 +182,7 @@ func (con *Console) callback(c *gin.Context) {
 	}
 	oc := store.OAuthConnection{WorkspaceID: st.WorkspaceID, UserID: st.UserID, Provider: in.Provider, ExternalID: g.ExternalID,
 		MyDomain: g.MyDomain, Sandbox: g.Sandbox, InstanceURL: g.InstanceURL, LoginURL: g.LoginURL, CRMUserID: g.CRMUserID,
-		AccessToken: g.AccessToken, RefreshToken: g.RefreshToken, TokenExpiresAt: g.ExpiresAt}
+		AccessToken: g.AccessToken, RefreshToken: g.RefreshToken, TokenExpiresAt: g.ExpiresAt, Scopes: g.Scopes}
 	if in.Rotates {
 		oc.Grace = rotationGrace
 	}

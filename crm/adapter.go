@@ -56,6 +56,10 @@ type Adapter interface {
 	// with what to do. When the test cannot run at all (no token, the CRM
 	// unreachable), its first step says why and the others are skipped.
 	Test(ctx context.Context, s Session, appURL string) *TestReport
+
+	// Sync is the CRM's outbound sync (Syncer), or nil for a CRM Qwoty
+	// does not push to.
+	Sync() Syncer
 }
 
 // Info describes a CRM for the console.
@@ -188,6 +192,10 @@ type Grant struct {
 	Sandbox  bool
 	// CRMUserID names who signed in (a username or a user id).
 	CRMUserID string
+	// Scopes are the scopes the CRM granted, as it names them (nil when
+	// it does not say): a Syncer's Ready reads them back from the
+	// connection.
+	Scopes []string
 }
 
 // Session is one connection's authenticated access to its CRM: the session

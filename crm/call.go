@@ -39,6 +39,10 @@ type Request struct {
 	// APIErrors.Answer or OAuthErrors.Answer of the CRM. nil makes a bare
 	// *APIError.
 	Refused func(status int, header http.Header, body []byte) error
+	// Seen, when set, is shown every answer's status and header before it
+	// is decoded, refusals included: sync reads the CRM's rate-limit
+	// headers (Sforce-Limit-Info, X-HubSpot-RateLimit-Remaining) there.
+	Seen func(status int, header http.Header)
 }
 
 // Call sends r and decodes a 2xx answer's JSON into out (a nil out reads
@@ -85,6 +89,9 @@ func Call(ctx context.Context, r Request, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if r.Seen != nil {
+		r.Seen(resp.StatusCode, resp.Header)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer))
 	if err != nil {
 		return fmt.Errorf("read the answer: %w", err)

@@ -139,6 +139,7 @@ func TestHTTPStatus(t *testing.T) {
 		// Never an answer of their own: our fault if one becomes one.
 		CodePackageNotInstalled: 500, CodeInsufficientAccess: 500, CodeRefreshRejected: 500, CodeNoOAuthToken: 500,
 		CodeCRMUnreachable: 500, CodeCRMError: 500, CodeTestFailed: 500,
+		CodeSyncReconnect: 500, CodeSyncRejected: 500, CodeSyncFailed: 500,
 		"no_such_code": 500,
 	}
 	for code, status := range want {

@@ -516,4 +516,36 @@ var catalogue = []Entry{
 			"`callout` failed: in Setup → Named Credentials, `Qwoty_API` must point at `APP_URL`, and the connecting admin needs Qwoty " +
 			"Admin (reps need Qwoty User). `signature` failed: **Rotate secret** (or Reconnect) to write the current secret. Then test again.",
 	},
+	{
+		Code:    CodeSyncReconnect,
+		Who:     Admin,
+		Title:   "Reconnect to enable sync",
+		Message: "This connection was made before Qwoty wrote to the CRM, so it lacks the permissions sync needs; quotes are kept and will be pushed once it is reconnected.",
+		Hint:    "Reconnect the CRM from Integrations and approve the new permissions: pending quotes are pushed then.",
+		Cause: "HubSpot and Pipedrive connections made before sync were granted read scopes only. Sync needs the write scopes " +
+			"(deals, line items and products); nothing is pushed, and nothing is lost, until the admin connects again.",
+		Fix: "**Reconnect** (Integrations), approve the permissions the CRM lists, and watch the pending count on Integrations fall to zero.",
+	},
+	{
+		Code:    CodeSyncRejected,
+		Who:     Rep | Admin,
+		Title:   "The CRM refused the quote's data",
+		Message: "The CRM refused what Qwoty sent for this quote; the message says which field or rule.",
+		Hint:    "Fix what the CRM's message names (a required field, a validation rule, a product or a price book), then Retry.",
+		Cause: "The CRM answered a push with a validation error (a required field, a validation rule, a picklist value, a missing " +
+			"price book entry, a field of the Qwoty package missing or hidden by field-level security). Sending it again cannot help, " +
+			"so the push failed at once; the sync log has the CRM's own message.",
+		Fix: "Read the CRM's message in the sync log, fix the rule, field or access it names (in the CRM or in Qwoty's stage map), then " +
+			"**Retry** from the card or Integrations → Sync log.",
+	},
+	{
+		Code:    CodeSyncFailed,
+		Who:     Rep | Admin,
+		Title:   "The quote could not be pushed to the CRM",
+		Message: "Qwoty could not push this quote to the CRM after several tries.",
+		Hint:    "Retry; if it fails again, look at the sync log on Integrations for the CRM's answer.",
+		Cause: "The CRM failed the push three more times after the first try (a server error, a time-out, the CRM unreachable). " +
+			"Workspace admins were alerted once.",
+		Fix: "Check the CRM's status page and the sync log's error, then **Retry** (card or Integrations → Sync log).",
+	},
 }

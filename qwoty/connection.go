@@ -83,6 +83,10 @@ type Connection struct {
 	LastError     string
 	LastErrorAt   time.Time
 	LastCheckedAt time.Time
+	// Scopes are what the CRM granted at the last sign-in, nil for a
+	// connection made before sync (its CRM's Syncer says whether they
+	// suffice).
+	Scopes []string
 }
 
 // Health is the console's summary of a connection.

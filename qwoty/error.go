@@ -53,6 +53,12 @@ const (
 	CodeCRMUnreachable      Code = "crm_unreachable"
 	CodeCRMError            Code = "crm_error"
 	CodeTestFailed          Code = "test_failed"
+
+	// Sync's outcomes, as a record's sync state and the sync log keep them
+	// and the card, the console and alerts show them.
+	CodeSyncReconnect Code = "sync_reconnect"
+	CodeSyncRejected  Code = "sync_rejected"
+	CodeSyncFailed    Code = "sync_failed"
 )
 
 // Error is an application error a user can meet: a stable code, a message

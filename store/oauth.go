@@ -73,6 +73,9 @@ type OAuthConnection struct {
 	CRMUserID    string
 	AccessToken  string
 	RefreshToken string
+	// Scopes are what the CRM granted (crm.Grant.Scopes); nil when it
+	// did not say.
+	Scopes []string
 	// TokenExpiresAt is when the access token dies (zero: unknown, only a
 	// 401 says so).
 	TokenExpiresAt time.Time
@@ -131,17 +134,17 @@ func (db *DB) SaveOAuthConnection(ctx context.Context, p OAuthConnection, actor 
 		_, err = tx.Exec(ctx, `
 			INSERT INTO connections (id, workspace_id, provider, external_id, my_domain, sandbox, instance_url, status,
 				secret_enc, previous_secret_enc, previous_expires_at, access_token_enc, refresh_token_enc,
-				connected_by, connected_at, crm_user_id, login_url, token_refreshed_at, token_expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, $16, $14, $17)
+				connected_by, connected_at, crm_user_id, login_url, token_refreshed_at, token_expires_at, scopes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $15, $16, $14, $17, $18)
 			ON CONFLICT (id) DO UPDATE SET
 				my_domain = EXCLUDED.my_domain, sandbox = EXCLUDED.sandbox, instance_url = EXCLUDED.instance_url, status = 'active',
 				secret_enc = EXCLUDED.secret_enc, previous_secret_enc = EXCLUDED.previous_secret_enc, previous_expires_at = EXCLUDED.previous_expires_at,
 				access_token_enc = EXCLUDED.access_token_enc, refresh_token_enc = EXCLUDED.refresh_token_enc,
 				connected_by = EXCLUDED.connected_by, connected_at = EXCLUDED.connected_at, crm_user_id = EXCLUDED.crm_user_id,
-				login_url = EXCLUDED.login_url, token_refreshed_at = EXCLUDED.token_refreshed_at, token_expires_at = EXCLUDED.token_expires_at,
+				login_url = EXCLUDED.login_url, token_refreshed_at = EXCLUDED.token_refreshed_at, token_expires_at = EXCLUDED.token_expires_at, scopes = EXCLUDED.scopes,
 				last_error_code = '', last_error = '', last_error_at = NULL, updated_at = now()`,
 			id, p.WorkspaceID, p.Provider, p.ExternalID, p.MyDomain, p.Sandbox, p.InstanceURL,
-			secretEnc, prevEnc, prevExp, accessEnc, refreshEnc, p.UserID, db.now(), p.CRMUserID, p.LoginURL, nullTime(p.TokenExpiresAt))
+			secretEnc, prevEnc, prevExp, accessEnc, refreshEnc, p.UserID, db.now(), p.CRMUserID, p.LoginURL, nullTime(p.TokenExpiresAt), p.Scopes)
 		if err := oneActive(err); err != nil {
 			return err
 		}
