@@ -63,12 +63,14 @@ func TestPushCreateEditStatus(t *testing.T) {
 	q = w.Edit(q, func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusDraft) })
 	q = w.Edit(q, func(q *qwoty.Quote) error { return q.RemoveLine(q.Lines[1].ID) })
 	w.WaitFor("the line removal", 10*time.Second, func() bool { d, _ := emu.Synced(deal); return d.Amount == "100.00" })
+	w.WaitState(q, qwoty.SyncSynced, 5*time.Second)
 	d, _ = emu.Synced(deal)
 	if len(d.Lines) != 2 || d.Lines[0].SKU != "HAND" || d.Lines[1].SKU != "A-1" {
 		t.Fatalf("lines after the removal: %+v", d.Lines)
 	}
 	log, err := w.DB.SyncLog(ctx, w.Admin.WorkspaceID, w.Conn.ID, store.SyncLogFilter{})
-	if err != nil || len(log) < 3 || log[0].Outcome != store.SyncedOutcome || log[0].Calls < 1 || log[0].CRMObject != "deal" {
+	if err != nil || len(log) < 3 || log[0].Outcome != store.SyncedOutcome || log[0].Calls < 1 || log[0].CRMObject != "deal" ||
+		!strings.Contains(string(log[0].Written), `"object": "deal"`) {
 		t.Fatalf("sync log: %+v, %v", log, err)
 	}
 }
