@@ -38,6 +38,9 @@ type Options struct {
 	// Auth, when set, offers AUTH PLAIN and requires it before MAIL; it
 	// says whether a user and password are right.
 	Auth func(user, password string) bool
+	// RejectRcpt, when set, refuses the recipients it names with 550, as
+	// a server refuses an unknown mailbox.
+	RejectRcpt func(to string) bool
 	// MaxMessages and MaxMessageBytes bound what is kept (0: the defaults).
 	// A longer message is refused with SMTP's 552.
 	MaxMessages     int
@@ -226,6 +229,9 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.mb.opts.RejectRcpt != nil && s.mb.opts.RejectRcpt(to) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox"}
+	}
 	s.to = append(s.to, to)
 	return nil
 }

@@ -18,9 +18,9 @@ import (
 // sendEmail sends one message to each address over one SMTP session. An
 // address the server refuses does not stop the others; the error names
 // the addresses not sent to.
-func (s *Sender) sendEmail(ctx context.Context, a Alert) error {
+func (s *Sender) sendEmail(ctx context.Context, a Alert) (sent int, _ error) {
 	if !s.smtp.Enabled() {
-		return ErrNoSMTP
+		return 0, ErrNoSMTP
 	}
 	var msgs []*gomail.Msg
 	var to []string
@@ -45,9 +45,11 @@ func (s *Sender) sendEmail(ctx context.Context, a Alert) error {
 		msgs, to = append(msgs, m), append(to, addr.Address)
 	}
 	if len(msgs) > 0 {
-		errs = append(errs, s.deliver(ctx, msgs, to)...)
+		var failed []error
+		sent, failed = s.deliver(ctx, msgs, to)
+		errs = append(errs, failed...)
 	}
-	return errors.Join(errs...)
+	return sent, errors.Join(errs...)
 }
 
 // message builds the email to one admin: plain text with a simple HTML
@@ -73,34 +75,35 @@ func (s *Sender) message(a Alert, to *mail.Address) (*gomail.Msg, error) {
 	return m, nil
 }
 
-// deliver sends the messages over one session and returns an error per
-// message not sent (or one for the session).
-func (s *Sender) deliver(ctx context.Context, msgs []*gomail.Msg, to []string) []error {
+// deliver sends the messages over one session: how many went out, and an
+// error per message not sent (or one for the session).
+func (s *Sender) deliver(ctx context.Context, msgs []*gomail.Msg, to []string) (sent int, errs []error) {
 	c, err := s.client()
 	if err != nil {
-		return []error{err}
+		return 0, []error{err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.emailTO)
 	defer cancel()
 	sc, err := c.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return []error{fmt.Errorf("connect to %s:%d: %w", s.smtp.Host, s.smtp.Port, err)}
+		return 0, []error{fmt.Errorf("connect to %s:%d: %w", s.smtp.Host, s.smtp.Port, err)}
 	}
 	// The context ends the session too: closing the connection fails the
 	// command under way.
 	stop := context.AfterFunc(ctx, func() { _ = sc.Close() })
 	defer stop()
-	var errs []error
 	for i, m := range msgs {
 		if err := c.SendWithSMTPClient(sc, m); err != nil {
 			if ctx.Err() != nil {
 				err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 			}
 			errs = append(errs, fmt.Errorf("to %s: %w", to[i], err))
+			continue
 		}
+		sent++
 	}
 	_ = c.CloseWithSMTPClient(sc)
-	return errs
+	return sent, errs
 }
 
 // client is a go-mail client for the configured server: TLS from the
@@ -139,8 +142,11 @@ func (s *Sender) client() (*gomail.Client, error) {
 
 // footer says why the reader gets this, in both bodies.
 func footer(a Alert) string {
-	return fmt.Sprintf("You receive this because you are an admin of the Qwoty workspace “%s”. "+
-		"Qwoty sends at most one alert of this kind per connection per hour.", a.WorkspaceName)
+	who := "You receive this because you are an admin of this Qwoty workspace. "
+	if a.WorkspaceName != "" {
+		who = fmt.Sprintf("You receive this because you are an admin of the Qwoty workspace “%s”. ", a.WorkspaceName)
+	}
+	return who + "Qwoty sends at most one alert of this kind per connection per hour."
 }
 
 func plainBody(a Alert) string {

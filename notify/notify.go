@@ -26,17 +26,16 @@ import (
 // and kind, and sync_alerts.kind stores it.
 type Kind string
 
-// The alerts sync raises.
+// The alerts sync raises; the values are the engine's (jobs.AlertPushFailed,
+// jobs.AlertConnection).
 const (
-	// KindPushFailed: a quote's push failed for good (retries used up,
-	// or a permanent error from the CRM).
+	// KindPushFailed: quotes' pushes failed for good (retries used up, or
+	// a permanent error from the CRM).
 	KindPushFailed Kind = "push_failed"
-	// KindConnectionError: the connection is in error (its token was
-	// revoked: invalid_grant), so nothing is pushed until it is reconnected.
-	KindConnectionError Kind = "connection_error"
-	// KindReconnect: a connection made before sync lacks the write scopes;
-	// reconnecting enables sync.
-	KindReconnect Kind = "reconnect_required"
+	// KindConnection: sync cannot run on the connection: it is in error
+	// (its token was revoked: invalid_grant), or it was made before sync
+	// and must be reconnected to grant the write scopes.
+	KindConnection Kind = "connection"
 )
 
 // Alert is one alert, composed by the caller. Its texts must hold no
@@ -69,11 +68,16 @@ const (
 )
 
 // DeliveryError says which channel failed and why; the other channel was
-// still tried, and a nil field means that channel was sent (or had nothing
-// to send). Its texts hold no secret.
+// still tried. Its texts hold no secret.
 type DeliveryError struct {
+	// Email and Slack are each channel's failure, nil for a channel that
+	// was sent or had nothing to send.
 	Email error
 	Slack error
+	// Sent lists the channels that reached someone (email: at least one
+	// admin), so that a caller that retries can tell a partial delivery,
+	// whose retry would repeat what went out, from nothing delivered.
+	Sent []Channel
 }
 
 func (e *DeliveryError) Error() string {
@@ -112,7 +116,33 @@ func (e *DeliveryError) Failed() []Channel {
 
 // ErrNoSMTP is the email channel's error when an alert has addresses but
 // the server has no SMTP_URL.
-var ErrNoSMTP = errors.New("not sent: no mail server is configured (SMTP_URL)")
+var ErrNoSMTP = &permanentError{errors.New("not sent: no mail server is configured (SMTP_URL)")}
+
+// permanentError is a failure that sending again cannot change (no mail
+// server, a webhook Slack refuses).
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Retry reports whether the whole alert is worth sending again after Send
+// returned err: only when it reached no one and a failed channel may work
+// on another try. A partial delivery is not (a retry would repeat what
+// went out), nor a malformed alert, nor failures that stay (no mail
+// server, Slack refusing the webhook or its channel).
+func Retry(err error) bool {
+	var de *DeliveryError
+	if !errors.As(err, &de) || len(de.Sent) > 0 {
+		return false
+	}
+	var p *permanentError
+	for _, e := range []error{de.Email, de.Slack} {
+		if e != nil && !errors.As(e, &p) {
+			return true
+		}
+	}
+	return false
+}
 
 // Options build a Sender.
 type Options struct {
@@ -188,27 +218,34 @@ func (s *Sender) EmailEnabled() bool { return s.smtp.Enabled() }
 // Send delivers an alert by email and to Slack, each independently and at
 // the same time: one failing does not stop the other. It returns nil when
 // every channel with a recipient was sent, a *DeliveryError naming the
-// failed ones otherwise, or another error for an alert that is not well
-// formed (nothing sent). An alert without emails and Slack URL sends
-// nothing.
+// failed ones (and those sent) otherwise, or another error for an alert
+// that is not well formed (nothing sent). An alert without emails and
+// Slack URL sends nothing.
 func (s *Sender) Send(ctx context.Context, a Alert) error {
 	a, err := clean(a)
 	if err != nil {
 		return err
 	}
 	var de DeliveryError
+	var emailed int
 	var wg sync.WaitGroup
 	if len(a.Emails) > 0 {
-		wg.Go(func() { de.Email = s.sendEmail(ctx, a) })
+		wg.Go(func() { emailed, de.Email = s.sendEmail(ctx, a) })
 	}
 	if a.SlackURL != "" {
 		wg.Go(func() { de.Slack = s.postSlack(ctx, a) })
 	}
 	wg.Wait()
-	if de.Email != nil || de.Slack != nil {
-		return &de
+	if de.Email == nil && de.Slack == nil {
+		return nil
 	}
-	return nil
+	if emailed > 0 {
+		de.Sent = append(de.Sent, ChannelEmail)
+	}
+	if a.SlackURL != "" && de.Slack == nil {
+		de.Sent = append(de.Sent, ChannelSlack)
+	}
+	return &de
 }
 
 var kindForm = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)

@@ -191,8 +191,8 @@ func TestStartTLSWithAuthentication(t *testing.T) {
 	s = newSender(t, Options{SMTP: smtp, TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}})
 	err := s.Send(context.Background(), alert())
 	var de *DeliveryError
-	if !errors.As(err, &de) || de.Email == nil || de.Slack != nil || len(mb.Messages()) != 1 {
-		t.Fatalf("wrong password: %v, %d messages", err, len(mb.Messages()))
+	if !errors.As(err, &de) || de.Email == nil || de.Slack != nil || len(de.Sent) != 0 || len(mb.Messages()) != 1 {
+		t.Fatalf("wrong password: %v, sent %v, %d messages", err, de.Sent, len(mb.Messages()))
 	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("the error shows the password: %v", err)
@@ -240,8 +240,8 @@ func TestStartTLSRequiredAndSlackStillPosted(t *testing.T) {
 	if !strings.Contains(de.Email.Error(), "STARTTLS") || len(mb.Messages()) != 0 || len(slack.Posts()) != 1 {
 		t.Fatalf("email error %q, %d messages, %d Slack posts", de.Email, len(mb.Messages()), len(slack.Posts()))
 	}
-	if f := de.Failed(); len(f) != 1 || f[0] != ChannelEmail {
-		t.Fatalf("failed channels %v", f)
+	if f := de.Failed(); len(f) != 1 || f[0] != ChannelEmail || len(de.Sent) != 1 || de.Sent[0] != ChannelSlack {
+		t.Fatalf("failed channels %v, sent %v", f, de.Sent)
 	}
 }
 
@@ -270,8 +270,29 @@ func TestOneBadAddressDoesNotStopTheOthers(t *testing.T) {
 	a.Emails = []string{"not an address", "ana@acme.example"}
 	err := s.Send(context.Background(), a)
 	var de *DeliveryError
-	if !errors.As(err, &de) || !strings.Contains(de.Email.Error(), `"not an address"`) || len(mb.Messages()) != 1 {
-		t.Fatalf("err = %v, %d messages; want the bad address named and the good one sent", err, len(mb.Messages()))
+	if !errors.As(err, &de) || !strings.Contains(de.Email.Error(), `"not an address"`) || len(mb.Messages()) != 1 || len(de.Sent) != 1 {
+		t.Fatalf("err = %v, %d messages, sent %v; want the bad address named and the good one sent", err, len(mb.Messages()), de.Sent)
+	}
+}
+
+// The server refuses one admin's mailbox: the others still get theirs,
+// and the error names the refused one.
+func TestRefusedRecipientDoesNotStopTheOthers(t *testing.T) {
+	mb := startMailbox(t, devmail.Options{RejectRcpt: func(to string) bool { return to == "gone@acme.example" }})
+	s := newSender(t, Options{SMTP: mb.SMTP()})
+	a := alert()
+	a.Emails = []string{"ana@acme.example", "gone@acme.example", "bo@acme.example"}
+	err := s.Send(context.Background(), a)
+	var de *DeliveryError
+	if !errors.As(err, &de) || de.Email == nil || !strings.Contains(de.Email.Error(), "to gone@acme.example") || !strings.Contains(de.Email.Error(), "550") {
+		t.Fatalf("err = %v; want the refused address and the server's 550", err)
+	}
+	if len(de.Sent) != 1 || de.Sent[0] != ChannelEmail || len(mb.Messages()) != 2 {
+		t.Fatalf("sent %v, %d messages; want the two others delivered", de.Sent, len(mb.Messages()))
+	}
+	a.Emails = []string{"gone@acme.example"}
+	if err := s.Send(context.Background(), a); !errors.As(err, &de) || len(de.Sent) != 0 {
+		t.Fatalf("only a refused address: %v, sent %v; want nothing sent", err, de.Sent)
 	}
 }
 
@@ -335,8 +356,8 @@ func TestSlackFailureIsReportedWithoutTheURL(t *testing.T) {
 	a.SlackURL = slack.URL + hookPath
 	err := s.Send(context.Background(), a)
 	var de *DeliveryError
-	if !errors.As(err, &de) || de.Email != nil || de.Slack == nil || len(mb.Messages()) != 1 {
-		t.Fatalf("err = %v, %d messages; want Slack failed, email sent", err, len(mb.Messages()))
+	if !errors.As(err, &de) || de.Email != nil || de.Slack == nil || len(mb.Messages()) != 1 || len(de.Sent) != 1 || de.Sent[0] != ChannelEmail {
+		t.Fatalf("err = %v, %d messages, sent %v; want Slack failed, email sent", err, len(mb.Messages()), de.Sent)
 	}
 	if !strings.Contains(de.Slack.Error(), "404: channel_not_found") {
 		t.Errorf("Slack error %q, want Slack's status and answer", de.Slack)
@@ -473,4 +494,62 @@ func testCert(t *testing.T) (*tls.Config, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool
+}
+
+func TestRetry(t *testing.T) {
+	mb := startMailbox(t, devmail.Options{})
+	slack := newSlack(t)
+	send := func(o Options, a Alert) error {
+		t.Helper()
+		o.CheckSlackURL = AllowLoopbackSlack
+		return newSender(t, o).Send(context.Background(), a)
+	}
+	withSlack := alert()
+	withSlack.SlackURL = slack.URL + hookPath
+	slackOnly := withSlack
+	slackOnly.Emails = nil
+	down := config.SMTP{Host: "127.0.0.1", Port: closedPort(t), Security: config.SMTPLoopback}
+
+	cases := []struct {
+		name   string
+		status int
+		o      Options
+		a      Alert
+		want   bool
+	}{
+		{"all sent", 200, Options{SMTP: mb.SMTP()}, withSlack, false},
+		{"email sent, Slack down", 503, Options{SMTP: mb.SMTP()}, withSlack, false},
+		{"mail server down, Slack sent", 200, Options{SMTP: down}, withSlack, false},
+		{"mail server down, no Slack", 200, Options{SMTP: down}, alert(), true},
+		{"mail server down, Slack down", 503, Options{SMTP: down}, withSlack, true},
+		{"Slack rate limit", 429, Options{}, slackOnly, true},
+		{"Slack channel archived", 410, Options{}, slackOnly, false},
+		{"no mail server, no Slack", 200, Options{}, alert(), false},
+		{"no mail server, Slack channel gone", 404, Options{}, withSlack, false},
+		{"no mail server, Slack down", 500, Options{}, withSlack, true},
+		{"malformed", 200, Options{SMTP: mb.SMTP()}, Alert{Kind: KindPushFailed}, false},
+	}
+	for _, c := range cases {
+		slack.mu.Lock()
+		slack.status = c.status
+		slack.mu.Unlock()
+		err := send(c.o, c.a)
+		if got := Retry(err); got != c.want {
+			t.Errorf("%s: Retry(%v) = %v, want %v", c.name, err, got, c.want)
+		}
+	}
+	if Retry(send(Options{SMTP: mb.SMTP()}, alert())) || Retry(nil) {
+		t.Error("Retry of a success")
+	}
+}
+
+// closedPort is a port where nothing listens.
+func closedPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
 }

@@ -66,7 +66,7 @@ func AllowLoopbackSlack(raw string) error {
 // https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks
 func (s *Sender) postSlack(ctx context.Context, a Alert) error {
 	if err := s.checkSlack(a.SlackURL); err != nil {
-		return err
+		return &permanentError{err}
 	}
 	body, err := json.Marshal(struct {
 		Text string `json:"text"`
@@ -94,10 +94,16 @@ func (s *Sender) postSlack(ctx context.Context, a Alert) error {
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode != http.StatusOK {
+		err := fmt.Errorf("Slack answered %d", resp.StatusCode)
 		if a := oneLine(string(answer), 120); a != "" {
-			return fmt.Errorf("Slack answered %d: %s", resp.StatusCode, a)
+			err = fmt.Errorf("Slack answered %d: %s", resp.StatusCode, a)
 		}
-		return fmt.Errorf("Slack answered %d", resp.StatusCode)
+		// 4xx: the payload, the channel or the webhook is wrong, and
+		// stays so; 429 and 5xx may pass.
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			return &permanentError{err}
+		}
+		return err
 	}
 	return nil
 }
