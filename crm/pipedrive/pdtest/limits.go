@@ -149,13 +149,7 @@ func (s *Server) admit(w http.ResponseWriter, u *user, tok string, cost int, sea
 			return refuse(limit-len(win), "Request over limit: too many search requests in the burst window")
 		}
 	}
-	zone := s.opts.BudgetZone
-	if zone == nil {
-		zone = time.UTC
-	}
-	if day := now.In(zone).Format(time.DateOnly); c.day != day {
-		c.day, c.spent = day, 0
-	}
+	s.today(c, now)
 	if !s.opts.NoDailyBudget && c.spent >= DailyBudget(c.Plan, c.Seats, c.TopUpTokens) {
 		return refuse(limit-len(win), "Request over limit: the company's daily API token budget is spent")
 	}
@@ -183,15 +177,20 @@ func (s *Server) TokensLeft(companyID int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.mustCompany(companyID)
+	s.today(c, s.Now())
+	return DailyBudget(c.Plan, c.Seats, c.TopUpTokens) - c.spent
+}
+
+// today starts a company's new day of budget when the day changed at its
+// midnight. s.mu is held.
+func (s *Server) today(c *company, now time.Time) {
 	zone := s.opts.BudgetZone
 	if zone == nil {
 		zone = time.UTC
 	}
-	spent := c.spent
-	if c.day != s.Now().In(zone).Format(time.DateOnly) {
-		spent = 0
+	if day := now.In(zone).Format(time.DateOnly); c.day != day {
+		c.day, c.spent = day, 0
 	}
-	return DailyBudget(c.Plan, c.Seats, c.TopUpTokens) - spent
 }
 
 // TooManyRequests is how many requests the limits refused with 429.
@@ -199,4 +198,14 @@ func (s *Server) TooManyRequests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.limits.tooMany
+}
+
+// SpendTokens charges n tokens to a company's budget today, as the other
+// apps and integrations that share it do.
+func (s *Server) SpendTokens(companyID int64, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mustCompany(companyID)
+	s.today(c, s.Now())
+	c.spent += n
 }
