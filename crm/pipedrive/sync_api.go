@@ -56,9 +56,11 @@ type request struct {
 }
 
 // pusher is one Push: the session, budget and links it writes through, and
-// what it counted. A limit reached, a connection that gives no token or a
-// missing scope stops it: every call after that fails with the same error
-// at once, so the deals not yet written get it without a call.
+// what it counted. A limit reached or a connection that gives no token
+// stops it: every call after that fails with the same error at once, so the
+// deals not yet written get it without a call. A 403 does not: Pipedrive
+// may refuse one deal (its visibility) and not the others, and a missing
+// scope is Ready's to catch.
 type pusher struct {
 	y     *Syncer
 	s     crm.Session
@@ -82,7 +84,7 @@ func (p *pusher) stopped() error {
 func (p *pusher) stop(err error) {
 	var wait *crm.WaitError
 	var coded *qwoty.Error
-	if !errors.As(err, &wait) && !errors.As(err, &coded) && !errors.Is(err, crm.ErrForbidden) {
+	if !errors.As(err, &wait) && !errors.As(err, &coded) {
 		return
 	}
 	p.mu.Lock()

@@ -430,6 +430,27 @@ func TestPushAdoptsAfterDropAfterCommit(t *testing.T) {
 	}
 }
 
+// A catalog product created but whose answer was lost is found by the
+// next push's search: one product per SKU.
+func TestPushFindsAProductCreatedUnseen(t *testing.T) {
+	e := newSyncEnv(t, pdtest.Options{})
+	l := line(1, "A-1", "A", "1", "10", "0")
+	if err := e.pd.Inject(emulator.Fault{Route: "POST /api/v2/products", Times: 1, Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.push(dealOf(pdtest.DefaultDealID, pquote("q1", l), "")); r.Outcomes[0].Err == nil || r.Calls != 2 {
+		t.Fatalf("push whose product's answer was dropped: %v after %d calls, want an error after the search and the create", r.Outcomes[0].Err, r.Calls)
+	}
+	r := e.pushOK(t, dealOf(pdtest.DefaultDealID, pquote("q1", l), ""))
+	e.wantLines(t, pdtest.DefaultDealID, l)
+	if ps := e.pd.Products(company); len(ps) != 1 || ps[0].Code != "A-1" {
+		t.Errorf("catalog %+v, want one product A-1", ps)
+	}
+	if w := r.Outcomes[0].Written[0]; w.Object != "product" || w.Action != crm.ActionAdopted {
+		t.Errorf("first write %+v, want the product adopted", w)
+	}
+}
+
 // A retry that finds an intent whose create never reached Pipedrive
 // creates it, and an intent of a line since removed is forgotten.
 func TestPushIntentNeverCommitted(t *testing.T) {
