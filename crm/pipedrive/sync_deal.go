@@ -94,12 +94,14 @@ func bodyOf(l crm.LineState, productID int64) dealProductBody {
 
 // dealWrite is one deal's push.
 type dealWrite struct {
-	p       *pusher
-	d       crm.Deal
-	id      int64
-	path    string
-	written []crm.Written
-	warning string
+	p    *pusher
+	d    crm.Deal
+	id   int64
+	path string
+	// products are the catalog products' links of the lines.
+	products []string
+	written  []crm.Written
+	warning  string
 }
 
 func (w *dealWrite) note(wr crm.Written) { w.written = append(w.written, wr) }
@@ -143,6 +145,7 @@ func (w *dealWrite) run(ctx context.Context, cat *catalog) error {
 			}
 			ref := lineRef(l)
 			want[ref] = bodyOf(l, cat.ids[k.ref])
+			w.products = append(w.products, k.ref)
 			order = append(order, ref)
 		}
 	}
@@ -172,7 +175,7 @@ func (w *dealWrite) run(ctx context.Context, cat *catalog) error {
 			creates = append(creates, ref)
 		case l.Hash != want[ref].hash():
 			err := w.update(ctx, l, want[ref])
-			if status(err) == http.StatusNotFound {
+			if status(err) == http.StatusNotFound && !missing(err, "Deal not found", "Product not found") {
 				// Deleted in Pipedrive by a person: the line is Qwoty's, so
 				// it is added again.
 				if err := w.p.links.Drop(ctx, objDealProduct, []string{ref}); err != nil {
@@ -278,7 +281,7 @@ func (w *dealWrite) list(ctx context.Context) ([]listedDealProduct, error) {
 		var next string
 		err := w.p.do(ctx, request{method: http.MethodGet, path: w.path + "/products", query: q, cost: costListDealProducts, next: &next}, &page)
 		if err != nil {
-			return nil, w.dealError(err)
+			return nil, w.dealError(ctx, err)
 		}
 		all = append(all, page...)
 		if next == "" {
@@ -292,10 +295,10 @@ func (w *dealWrite) list(ctx context.Context) ([]listedDealProduct, error) {
 func (w *dealWrite) update(ctx context.Context, l crm.RefLink, b dealProductBody) error {
 	err := w.p.do(ctx, request{method: http.MethodPatch, path: w.path + "/products/" + l.CRMID, body: b, cost: costUpdate}, nil)
 	if err != nil {
-		if status(err) == http.StatusNotFound {
-			return err
+		if status(err) == http.StatusNotFound && !missing(err, "Deal not found", "Product not found") {
+			return err // the deal product is gone: the caller adds it again
 		}
-		return classify(err)
+		return w.dealError(ctx, err)
 	}
 	l.Hash = b.hash()
 	if err := w.p.links.Save(ctx, []crm.RefLink{l}); err != nil {
@@ -324,7 +327,7 @@ func (w *dealWrite) create(ctx context.Context, refs []string, want map[string]d
 		err := w.p.do(ctx, request{method: http.MethodPost, path: w.path + "/products/bulk",
 			body: map[string]any{"data": bodies}, cost: costBulkAddProducts}, &made)
 		if err != nil {
-			return w.dealError(err)
+			return w.dealError(ctx, err)
 		}
 		save := make([]crm.RefLink, 0, len(chunk))
 		for i, ref := range chunk {
@@ -386,7 +389,7 @@ func (w *dealWrite) remove(ctx context.Context, gone []crm.RefLink, extra []int6
 		for _, t := range all {
 			err := w.p.do(ctx, request{method: http.MethodDelete, path: w.path + "/products/" + t.id, cost: costDeleteDealProduct}, nil)
 			if err != nil && status(err) != http.StatusNotFound { // already gone is gone
-				return w.dealError(err)
+				return w.dealError(ctx, err)
 			}
 			if err := done([]target{t}); err != nil {
 				return err
@@ -402,7 +405,7 @@ func (w *dealWrite) remove(ctx context.Context, gone []crm.RefLink, extra []int6
 		q := url.Values{"ids": {strings.Join(ids, ",")}}
 		err := w.p.do(ctx, request{method: http.MethodDelete, path: w.path + "/products", query: q, cost: costDeleteDealProducts}, nil)
 		if err != nil {
-			return w.dealError(err)
+			return w.dealError(ctx, err)
 		}
 		if err := done(chunk); err != nil {
 			return err
@@ -447,7 +450,7 @@ func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, produc
 		Currency string      `json:"currency"`
 	}
 	if err := w.p.do(ctx, request{method: http.MethodPatch, path: w.path, body: fields, cost: costUpdate}, &got); err != nil {
-		return w.dealError(err)
+		return w.dealError(ctx, err)
 	}
 	if err := w.p.links.Save(ctx, []crm.RefLink{{Object: objDeal, Ref: ref, CRMID: w.d.RecordID, Hash: hash}}); err != nil {
 		return err
@@ -460,12 +463,25 @@ func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, produc
 	return nil
 }
 
-// dealError classifies a call's error; a deal Pipedrive does not have (or
-// no longer has) is permanent.
-func (w *dealWrite) dealError(err error) error {
-	var ae *crm.APIError
-	if status(err) == http.StatusNotFound && errors.As(err, &ae) && ae.Message == "Deal not found" {
+// dealError classifies a call's error. A deal Pipedrive does not have (or
+// no longer has) is permanent. A catalog product gone from Pipedrive
+// (deleted by a person) is forgotten, so that the next push finds or
+// creates it again: transient.
+func (w *dealWrite) dealError(ctx context.Context, err error) error {
+	switch {
+	case missing(err, "Deal not found"):
 		return crm.Rejected(fmt.Errorf("deal %d is not in Pipedrive (deleted, or hidden from the connected user): %w", w.id, err))
+	case missing(err, "Product not found") && len(w.products) > 0:
+		if derr := w.p.links.Drop(ctx, objProduct, w.products); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return fmt.Errorf("a catalog product of the quote's lines is gone from Pipedrive, and is found or created again on the next push: %w", err)
 	}
 	return classify(err)
+}
+
+// missing reports whether err is Pipedrive's 404 with one of messages.
+func missing(err error, messages ...string) bool {
+	var ae *crm.APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound && slices.Contains(messages, ae.Message)
 }

@@ -451,6 +451,27 @@ func TestPushFindsAProductCreatedUnseen(t *testing.T) {
 	}
 }
 
+// A catalog product deleted in Pipedrive since it was remembered: the push
+// fails for now (transient), forgets it, and the next one makes it again.
+func TestPushAfterAProductWasDeleted(t *testing.T) {
+	e := newSyncEnv(t, pdtest.Options{})
+	a := line(1, "A-1", "A", "1", "10", "0")
+	e.pushOK(t, dealOf(pdtest.DefaultDealID, pquote("q1", a), ""))
+	p := e.pd.Products(company)[0]
+	p.Deleted = true
+	e.pd.PutProduct(company, p)
+	b := line(2, "A-1", "A again", "2", "10", "0")
+	r := e.push(dealOf(pdtest.DefaultDealID, pquote("q1", a, b), ""))
+	if err := r.Outcomes[0].Err; err == nil || errors.Is(err, crm.ErrRejected) || !strings.Contains(err.Error(), "Product not found") {
+		t.Fatalf("push with a deleted product: %v, want a transient error with Pipedrive's message", err)
+	}
+	e.pushOK(t, dealOf(pdtest.DefaultDealID, pquote("q1", a, b), ""))
+	e.wantLines(t, pdtest.DefaultDealID, a, b)
+	if ps := e.pd.Products(company); len(ps) != 2 || ps[1].Deleted || ps[1].Code != "A-1" {
+		t.Errorf("catalog %+v, want A-1 made again", ps)
+	}
+}
+
 // A retry that finds an intent whose create never reached Pipedrive
 // creates it, and an intent of a line since removed is forgotten.
 func TestPushIntentNeverCommitted(t *testing.T) {
