@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/gctune"
 	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/server"
@@ -68,8 +69,25 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	crms := registry(cfg)
 	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version, DrainDelay: drain})
 
+	// Sync's job engine: every instance works jobs, the elected leader
+	// runs the periodic ones.
+	engine, err := crmsync.New(a.db, crms, crmsync.Options{AppURL: cfg.AppURL, Logger: log})
+	if err != nil {
+		log.Error("cannot start sync", "error", err.Error())
+		return 1
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, ln, shutdownGrace) })
+	g.Go(func() error {
+		if err := engine.Start(gctx); err != nil {
+			return err
+		}
+		<-gctx.Done()
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), shutdownGrace)
+		defer cancel()
+		return engine.Stop(stopCtx)
+	})
 	g.Go(func() error { sweepNonces(gctx, a, log); return nil })
 
 	if cfg.Dev() && cfg.PlaygroundPort > 0 {
