@@ -475,7 +475,9 @@ func (w *dealWrite) dealError(ctx context.Context, err error) error {
 		if derr := w.p.links.Drop(ctx, objProduct, w.products); derr != nil {
 			return errors.Join(err, derr)
 		}
-		return fmt.Errorf("a catalog product of the quote's lines is gone from Pipedrive, and is found or created again on the next push: %w", err)
+		// Not wrapped: the 404 would make the engine take it for a
+		// permanent crm.ErrNotFound, and the next push mends it.
+		return fmt.Errorf("a catalog product of the quote's lines is gone from Pipedrive, and is found or created again on the next push: %v", err)
 	}
 	return classify(err)
 }

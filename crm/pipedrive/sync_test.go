@@ -462,7 +462,7 @@ func TestPushAfterAProductWasDeleted(t *testing.T) {
 	e.pd.PutProduct(company, p)
 	b := line(2, "A-1", "A again", "2", "10", "0")
 	r := e.push(dealOf(pdtest.DefaultDealID, pquote("q1", a, b), ""))
-	if err := r.Outcomes[0].Err; err == nil || errors.Is(err, crm.ErrRejected) || !strings.Contains(err.Error(), "Product not found") {
+	if err := r.Outcomes[0].Err; err == nil || errors.Is(err, crm.ErrRejected) || errors.Is(err, crm.ErrNotFound) || !strings.Contains(err.Error(), "Product not found") {
 		t.Fatalf("push with a deleted product: %v, want a transient error with Pipedrive's message", err)
 	}
 	e.pushOK(t, dealOf(pdtest.DefaultDealID, pquote("q1", a, b), ""))
