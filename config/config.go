@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qwoty/companion/keyring"
 )
@@ -55,6 +56,16 @@ type Config struct {
 	PipedriveJWTSecret string
 	// SalesforceLoginURL is the OAuth host; tests point it at the emulator.
 	SalesforceLoginURL string
+	// HubSpotAuthURL, HubSpotAPIURL and PipedriveOAuthURL replace those
+	// CRMs' hosts ("" for the CRM's own): tests and the crash test point
+	// them at the emulators.
+	HubSpotAuthURL    string
+	HubSpotAPIURL     string
+	PipedriveOAuthURL string
+	// SyncLease is how long a sync worker holds the records it pushes
+	// (SYNC_LEASE, default 2 min): a crashed instance's records are pushed
+	// again by another once it ends.
+	SyncLease time.Duration
 	// SalesforcePackageVersionID builds the package install links.
 	SalesforcePackageVersionID string
 	// TrustedProxies are the CIDRs of the load balancers in front, whose
@@ -182,6 +193,26 @@ func Load(lookup Lookup, devDir string) (*Config, error) {
 	}
 	if err := checkBaseURL(c.SalesforceLoginURL, c.Dev()); err != nil {
 		return nil, fmt.Errorf("SALESFORCE_LOGIN_URL: %w", err)
+	}
+	for _, h := range []struct {
+		name string
+		dst  *string
+	}{{"HUBSPOT_AUTH_URL", &c.HubSpotAuthURL}, {"HUBSPOT_API_URL", &c.HubSpotAPIURL}, {"PIPEDRIVE_OAUTH_URL", &c.PipedriveOAuthURL}} {
+		*h.dst = strings.TrimRight(get(h.name), "/")
+		if *h.dst == "" {
+			continue
+		}
+		if err := checkBaseURL(*h.dst, c.Dev()); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.name, err)
+		}
+	}
+	c.SyncLease = DefaultSyncLease
+	if v := get("SYNC_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinSyncLease || d > MaxSyncLease {
+			return nil, fmt.Errorf("SYNC_LEASE: %q is not a duration between %s and %s (like 2m)", v, MinSyncLease, MaxSyncLease)
+		}
+		c.SyncLease = d
 	}
 	proxies, err := trustedProxies(get("QWOTY_TRUSTED_PROXIES"))
 	if err != nil {
@@ -325,6 +356,15 @@ func (s SMTP) LogValue() slog.Value { return slog.StringValue(s.String()) }
 // MarshalJSON keeps JSON (slog's JSON handler printing a struct that holds
 // an SMTP) from printing the password.
 func (s SMTP) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// SYNC_LEASE's default and bounds: a lease shorter than a CRM call could
+// be taken over while the call runs; a longer one delays the records of a
+// crashed instance.
+const (
+	DefaultSyncLease = 2 * time.Minute
+	MinSyncLease     = 2 * time.Second
+	MaxSyncLease     = 30 * time.Minute
+)
 
 // DefaultDevMailPort is the development mailbox's SMTP port.
 const DefaultDevMailPort = 2525

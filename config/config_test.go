@@ -57,6 +57,10 @@ func TestMalformedValuesAreNamed(t *testing.T) {
 		{"HUBSPOT_CLIENT_SECRET", ""},
 		{"QWOTY_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"QWOTY_TRUSTED_PROXIES", "10.0.0.0/8, lb.internal"},
+		{"HUBSPOT_API_URL", "http://api.hubapi.example"},
+		{"PIPEDRIVE_OAUTH_URL", "oauth.pipedrive.example"},
+		{"SYNC_LEASE", "1s"},
+		{"SYNC_LEASE", "an hour"},
 	}
 	for _, c := range cases {
 		m := map[string]string{}
@@ -244,5 +248,19 @@ func TestDevMailbox(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "DEV_MAIL_PORT: ") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("DEV_MAIL_PORT=%q: err = %v, want one line naming DEV_MAIL_PORT", v, err)
 		}
+	}
+}
+
+func TestSyncSettings(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://u@db/q", "APP_URL": "https://app.example", "QWOTY_SECRET_KEY": goodKey}
+	c, err := Load(lookupMap(base), t.TempDir())
+	if err != nil || c.SyncLease != DefaultSyncLease || c.HubSpotAPIURL != "" {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	m := maps.Clone(base)
+	m["SYNC_LEASE"], m["HUBSPOT_API_URL"], m["HUBSPOT_AUTH_URL"] = "45s", "https://api.example/", "https://auth.example"
+	if c, err = Load(lookupMap(m), t.TempDir()); err != nil || c.SyncLease.Seconds() != 45 || c.HubSpotAPIURL != "https://api.example" ||
+		c.HubSpotAuthURL != "https://auth.example" {
+		t.Fatalf("set: %+v, %v", c, err)
 	}
 }
