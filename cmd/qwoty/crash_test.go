@@ -10,13 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/crmsync/crmsynctest"
 	"github.com/qwoty/companion/qwoty"
@@ -34,28 +34,6 @@ import (
 // Qwoty owns, with the latest values.
 //
 // It runs with QWOTY_CRASH_TEST=1 (make test-crash, part of make test).
-
-// crashCRM is one CRM under the crash test.
-type crashCRM struct {
-	adapter  crm.Adapter
-	redirect string // the callback the emulator accepts
-	// env points the child's CRM app at the emulator.
-	env []string
-	// records are the CRM records (deals) quotes are made on.
-	records []string
-	// drop arms the emulator to drop the answer of its next write after
-	// committing it.
-	drop func()
-	// verify compares the emulator's records with want, one deal per
-	// record, and says what differs.
-	verify func(t *testing.T, want []store.SyncSnapshot)
-	// stages are the CRM's default stage map (the child uses the defaults).
-	stages map[qwoty.Status]string
-}
-
-// crashCases are the CRMs under the crash test; each starts its emulator
-// for a child serving at appURL.
-var crashCases = map[string]func(t *testing.T, appURL string) crashCRM{}
 
 const (
 	crashKills   = 20
@@ -76,28 +54,31 @@ func TestCrashRecovery(t *testing.T) {
 	if err := build.Run(); err != nil {
 		t.Fatalf("build qwoty: %v", err)
 	}
-	if len(crashCases) == 0 {
+	if len(crmsynctest.CRMs) == 0 {
 		t.Fatal("no CRM is under the crash test")
 	}
-	for name, setup := range crashCases {
-		t.Run(name, func(t *testing.T) { runCrash(t, bin, setup) })
+	for name, newCRM := range crmsynctest.CRMs {
+		t.Run(name, func(t *testing.T) { runCrash(t, bin, newCRM) })
 	}
 }
 
-func runCrash(t *testing.T, bin string, setup func(t *testing.T, appURL string) crashCRM) {
+func runCrash(t *testing.T, bin string, newCRM func(testing.TB, crmsynctest.Options) *crmsynctest.CRM) {
 	dbURL := storetest.NewDatabase(t)
 	db := storetest.Open(t, dbURL, store.Options{})
 	port := freePort(t)
 	appURL := "http://127.0.0.1:" + strconv.Itoa(port)
-	c := setup(t, appURL)
-	w := crmsynctest.NewOn(t, db, c.adapter, c.redirect, crmsync.Options{Workers: -1})
+	c := newCRM(t, crmsynctest.Options{AppURL: appURL, Records: crashRecords, Unlimited: true})
+	w := crmsynctest.NewOn(t, db, c.Adapter, c.Redirect, crmsync.Options{Workers: -1})
+	if c.Prepare != nil {
+		c.Prepare(db, w.Conn.ID)
+	}
 	env := append(os.Environ(), "QWOTY_ENV=development", "PLAYGROUND_PORT=0", "DEV_MAIL_PORT=0", "LOG_LEVEL=warn",
 		"DATABASE_URL="+dbURL, "QWOTY_SECRET_KEY="+crashKey, "APP_URL="+appURL, "SYNC_LEASE=3s")
-	env = append(env, c.env...)
+	env = append(env, c.Env...)
 
 	// Two instances, each killed and restarted at random.
-	children := []*child{{bin: bin, env: append(env, "PORT="+strconv.Itoa(port))},
-		{bin: bin, env: append(env, "PORT="+strconv.Itoa(freePort(t)))}}
+	children := []*child{{bin: bin, env: append(slices.Clone(env), "PORT="+strconv.Itoa(port))},
+		{bin: bin, env: append(slices.Clone(env), "PORT="+strconv.Itoa(freePort(t)))}}
 	for _, ch := range children {
 		ch.start(t)
 	}
@@ -108,7 +89,7 @@ func runCrash(t *testing.T, bin string, setup func(t *testing.T, appURL string) 
 	})
 
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
-	work := newWorkload(w, c.records, rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano()))))
+	work := newWorkload(w, c.Records, rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano()))))
 	done := make(chan error, 1)
 	go func() { done <- work.run(crashQuotes) }()
 
@@ -116,7 +97,7 @@ func runCrash(t *testing.T, bin string, setup func(t *testing.T, appURL string) 
 	for kills < crashKills {
 		time.Sleep(time.Duration(200+rng.IntN(1300)) * time.Millisecond)
 		if rng.IntN(3) == 0 {
-			c.drop()
+			c.Drop()
 		}
 		ch := children[rng.IntN(len(children))]
 		ch.kill()
@@ -129,15 +110,32 @@ func runCrash(t *testing.T, bin string, setup func(t *testing.T, appURL string) 
 	t.Logf("%d kills, %d quotes, %d operations", kills, work.quotes, work.ops)
 
 	// Everything ends synced, whatever the kills did.
-	w.WaitFor("every record synced", 3*time.Minute, func() bool {
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
 		h, err := db.SyncHealthOf(context.Background(), w.Admin.WorkspaceID, w.Conn.ID)
-		return err == nil && h.Pending == 0 && h.InFlight == 0 && h.Failed == 0
-	})
-	snaps, err := db.SyncSnapshots(context.Background(), w.Conn.ID, c.records)
+		if err == nil && h.Pending == 0 && h.InFlight == 0 && h.Failed == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Logf("health: %+v, %v", h, err)
+			log, _ := db.SyncLog(context.Background(), w.Admin.WorkspaceID, w.Conn.ID, store.SyncLogFilter{Limit: 10})
+			for _, e := range log {
+				t.Logf("log: %s %s %s %s", e.RecordID, e.Outcome, e.Code, e.Message)
+			}
+			for i, ch := range children {
+				t.Logf("instance %d said:\n%s", i, tail(ch.output(), 3000))
+			}
+			t.Fatal("not every record was synced in 3 minutes")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	snaps, err := db.SyncSnapshots(context.Background(), w.Conn.ID, c.Records)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.verify(t, snaps)
+	for _, d := range c.Verify(snaps) {
+		t.Error(d)
+	}
 }
 
 // child is one `qwoty serve` process.
@@ -147,6 +145,19 @@ type child struct {
 	mu  sync.Mutex
 	cmd *exec.Cmd
 	out bytes.Buffer
+}
+
+func (c *child) output() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.out.String()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
 
 func (c *child) start(t *testing.T) {
