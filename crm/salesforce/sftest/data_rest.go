@@ -61,7 +61,9 @@ func dmlAnswer(status int, e *dmlError) answer {
 	return answer{status: status, body: []map[string]any{body}, failed: true}
 }
 
-var notFound = func() answer { return errAnswer(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist") }
+var notFound = func() answer {
+	return errAnswer(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+}
 
 var versionPath = regexp.MustCompile(`^/services/data/v([0-9]{2})\.0(?:/(.*))?$`)
 
