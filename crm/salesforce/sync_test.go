@@ -585,3 +585,97 @@ func TestBatchOfAHundredDealsCallCount(t *testing.T) {
 		t.Errorf("%d calls for a status change of 100 deals; want 2", r.Calls)
 	}
 }
+
+// An opportunity with its own price book gets the products' standard
+// prices first, then prices in its price book, which its lines use.
+func TestCustomPriceBookGetsTheStandardPriceFirst(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	book, err := e.emu.Insert(org, "Pricebook2", map[string]any{"Name": "Partners", "IsActive": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opp := e.opportunity("Acme")
+	if err := e.emu.Update(org, "Opportunity", opp, map[string]any{"Pricebook2Id": book}); err != nil {
+		t.Fatal(err)
+	}
+	e.pushOK(deal(opp, "", 0, quote("q1", qwoty.StatusDraft, line("l1", "A", "1", "10", "0"))))
+	entries := e.emu.Records(org, "PricebookEntry", "", "")
+	if len(entries) != 2 || entries[0].String("Pricebook2Id") != e.emu.StandardPricebook(org) || entries[1].String("Pricebook2Id") != book {
+		t.Fatalf("entries %v; want the standard price, then the Partners price", entries)
+	}
+	if l := e.emu.LineItems(org, opp)[0]; l.String("PricebookEntryId") != entries[1].String("Id") {
+		t.Fatalf("the product uses entry %s; want the opportunity's price book's %s", l.String("PricebookEntryId"), entries[1].String("Id"))
+	}
+}
+
+// In a multi-currency org, an opportunity without products takes the
+// quote's currency and the prices are made in it; one with products added
+// by hand cannot change currency, and the push says so.
+func TestMultiCurrency(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{Currencies: []string{"USD", "EUR"}})
+	opp := e.opportunity("Acme")
+	q := quote("q1", qwoty.StatusSent, line("l1", "A", "1", "10", "0"))
+	q.Currency = "EUR"
+	e.pushOK(deal(opp, "", 0, q))
+	if c := e.emu.Record(org, "Opportunity", opp).String("CurrencyIsoCode"); c != "EUR" {
+		t.Fatalf("opportunity currency %s; want EUR", c)
+	}
+	if l := e.emu.LineItems(org, opp); len(l) != 1 || l[0].String("CurrencyIsoCode") != "EUR" {
+		t.Fatalf("products %v; want one in EUR", l)
+	}
+	other := e.opportunity("Globex")
+	e.handMadeLine(other, "Services", "100")
+	q2 := quote("q2", qwoty.StatusSent, line("l2", "A", "1", "10", "0"))
+	q2.Currency = "EUR"
+	r := e.push(deal(other, "", 0, q2))
+	if err := r.Outcomes[0].Err; !errors.Is(err, crm.ErrRejected) || !strings.Contains(err.Error(), "EUR") {
+		t.Fatalf("an EUR quote on a USD opportunity with products: %v; want it refused, saying why", err)
+	}
+}
+
+// A price Qwoty remembered, deactivated in Salesforce since: the push that
+// meets it fails for now and forgets it; the next finds it again and turns
+// it back on.
+func TestDeactivatedPriceIsFoundAgain(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	first, second := e.opportunity("Acme"), e.opportunity("Globex")
+	e.pushOK(deal(first, "", 0, quote("q1", qwoty.StatusDraft, line("l1", "A", "1", "10", "0"))))
+	entry := e.emu.Records(org, "PricebookEntry", "", "")[0]
+	if err := e.emu.Update(org, "PricebookEntry", entry.String("Id"), map[string]any{"IsActive": false}); err != nil {
+		t.Fatal(err)
+	}
+	d := deal(second, "", 0, quote("q2", qwoty.StatusDraft, line("l2", "A", "1", "10", "0")))
+	r := e.push(d)
+	if err := r.Outcomes[0].Err; err == nil || errors.Is(err, crm.ErrRejected) {
+		t.Fatalf("a line on a deactivated price: %v; want a transient error", err)
+	}
+	e.pushOK(d)
+	if !e.emu.Record(org, "PricebookEntry", entry.String("Id")).Bool("IsActive") || len(e.emu.LineItems(org, second)) != 1 {
+		t.Fatal("the price was not turned on again, or the line not written")
+	}
+	if n := len(e.emu.Records(org, "PricebookEntry", "", "")); n != 1 {
+		t.Errorf("%d entries; want the one, reused", n)
+	}
+}
+
+// A deal whose opportunity is gone fails alone.
+func TestMissingOpportunity(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	gone := e.opportunity("Gone")
+	if err := e.emu.Delete(org, "Opportunity", gone); err != nil {
+		t.Fatal(err)
+	}
+	ok := e.opportunity("Acme")
+	r := e.push(deal(gone, "", 0, quote("q1", qwoty.StatusDraft, line("l1", "A", "1", "10", "0"))),
+		deal(ok, "", 0, quote("q2", qwoty.StatusDraft, line("l2", "A", "1", "10", "0"))),
+		crm.Deal{RecordID: "not an id"})
+	if err := r.Outcomes[0].Err; !errors.Is(err, crm.ErrRejected) || !strings.Contains(err.Error(), "not in Salesforce") {
+		t.Errorf("deleted opportunity: %v", err)
+	}
+	if r.Outcomes[1].Err != nil || len(e.emu.LineItems(org, ok)) != 1 {
+		t.Errorf("the other deal: %v", r.Outcomes[1].Err)
+	}
+	if !errors.Is(r.Outcomes[2].Err, crm.ErrRejected) {
+		t.Errorf("a record id that is no opportunity's: %v", r.Outcomes[2].Err)
+	}
+}
