@@ -61,7 +61,7 @@ func dmlAnswer(status int, e *dmlError) answer {
 	return answer{status: status, body: []map[string]any{body}, failed: true}
 }
 
-var notFound = func() answer {
+func notFound() answer {
 	return errAnswer(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 }
 

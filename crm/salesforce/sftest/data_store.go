@@ -2,10 +2,13 @@ package sftest
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -133,7 +136,7 @@ func (t *tables) where(o *object, field, value string) []Record {
 	return out
 }
 
-func newOrgDB(o Org, id string) *orgDB {
+func newOrgDB(o Org, id string) (*orgDB, error) {
 	d := &orgDB{orgID: id, name: cmp.Or(o.Name, "Acme"), currency: cmp.Or(o.Currency, "USD"),
 		quotes: !o.NoQuotes, syncFields: !o.NoSyncFields, refUnique: true,
 		apiLimit: cmp.Or(o.APILimit, DefaultAPILimit), apiUsed: o.APIUsed, cursors: map[string][]map[string]any{}}
@@ -159,7 +162,20 @@ func newOrgDB(o Org, id string) *orgDB {
 			d.data.table(ct)[cid] = Record{"Id": cid, "IsoCode": c, "IsActive": true, "IsCorporate": i == 0}
 		}
 	}
-	return d
+	opp := lookupObject("Opportunity")
+	for _, seed := range o.Opportunities {
+		oid, err := salesforce.NormalizeID(seed.ID)
+		if err != nil || !strings.HasPrefix(oid, opp.Prefix) {
+			return nil, fmt.Errorf("sftest: org %s: %q is not an opportunity id", id, seed.ID)
+		}
+		rec := Record{"Id": oid, "Name": cmp.Or(seed.Name, "Opportunity"), "StageName": cmp.Or(seed.StageName, "Prospecting"),
+			"CloseDate": cmp.Or(seed.CloseDate, strconv.Itoa(time.Now().Year()+1)+"-12-31"), "HasOpportunityLineItem": false}
+		if d.multi() {
+			rec["CurrencyIsoCode"] = d.currency
+		}
+		d.data.table(opp)[oid] = rec
+	}
+	return d, nil
 }
 
 func (d *orgDB) multi() bool { return len(d.currencies) > 0 }

@@ -356,3 +356,16 @@ func TestQueryPages(t *testing.T) {
 		t.Fatalf("a locator read twice = %d, want 400", status)
 	}
 }
+
+// An org may start with opportunities of given ids (the playground's).
+func TestSeededOpportunity(t *testing.T) {
+	r := newREST(t, sftest.Org{Opportunities: []sftest.Opportunity{{ID: "006000000000001AAA", Name: "Acme - 200 licences"}}})
+	rows := r.query("SELECT Id, Name, StageName FROM Opportunity WHERE Id = '006000000000001'")
+	if len(rows) != 1 || rows[0].(map[string]any)["Name"] != "Acme - 200 licences" {
+		t.Fatalf("rows %v", rows)
+	}
+	if _, err := sftest.Start(sftest.Options{Orgs: []sftest.Org{{ID: sftest.DefaultOrgID, Users: []sftest.User{{ID: sftest.DefaultAdminID}},
+		Opportunities: []sftest.Opportunity{{ID: "001000000000001AAA"}}}}}); err == nil {
+		t.Fatal("an account id was taken for an opportunity's")
+	}
+}

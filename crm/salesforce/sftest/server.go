@@ -104,6 +104,18 @@ type Org struct {
 	// APIUsed the calls already made in the last 24 hours.
 	APILimit int
 	APIUsed  int
+	// Opportunities are in the org from the start, with the ids given (the
+	// development server's playground card is on one).
+	Opportunities []Opportunity
+}
+
+// Opportunity is an opportunity an org starts with. StageName is
+// "Prospecting" and CloseDate the end of next year when empty.
+type Opportunity struct {
+	ID        string
+	Name      string
+	StageName string
+	CloseDate string
 }
 
 // App is the Qwoty External Client App: its global OAuth settings.
@@ -270,7 +282,11 @@ func (s *Server) setup() error {
 		if s.orgs[id] != nil {
 			return fmt.Errorf("sftest: org %s is listed twice", id)
 		}
-		stored := &org{Org: o, installed: !o.NoPackage, db: newOrgDB(o, id)}
+		db, err := newOrgDB(o, id)
+		if err != nil {
+			return err
+		}
+		stored := &org{Org: o, installed: !o.NoPackage, db: db}
 		stored.ID = id
 		s.orgs[id] = stored
 		for _, u := range o.Users {
