@@ -230,6 +230,10 @@ func (p *push) recordError(ctx context.Context, e sfError, it *item) error {
 		return fmt.Errorf("%w (the price book entry Qwoty remembered changed in Salesforce: it is looked up again on the next try)", err)
 	case transientCodes[e.code()]:
 		return err
+	case (it.object == objEntry || it.object == objProduct) && (e.code() == "DUPLICATE_VALUE" || e.code() == "DUPLICATE_EXTERNAL_ID"):
+		// Another push of the connection (another instance) made the same
+		// product or price since the read: the next read finds it.
+		return fmt.Errorf("%w (made meanwhile by another push: it is used on the next try)", err)
 	}
 	return crm.Rejected(err)
 }

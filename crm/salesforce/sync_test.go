@@ -679,3 +679,35 @@ func TestMissingOpportunity(t *testing.T) {
 		t.Errorf("a record id that is no opportunity's: %v", r.Outcomes[2].Err)
 	}
 }
+
+// Another push of the connection (another instance) makes the same price
+// between this push's read and its write: this push fails for now, the
+// next uses the price, and there is one of it.
+func TestPriceMadeMeanwhileByAnotherPush(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	opp := e.opportunity("Acme")
+	done := false
+	e.beforeSend = func(_ *http.Request, body []byte) {
+		if done || !strings.Contains(string(body), `"allOrNone":true`) {
+			return
+		}
+		done = true
+		p, err := e.emu.Insert(org, "Product2", map[string]any{"Name": "A", "Qwoty__Ref__c": "qwoty:product:A", "IsActive": true})
+		if err == nil {
+			_, err = e.emu.Insert(org, "PricebookEntry", map[string]any{"Pricebook2Id": e.emu.StandardPricebook(org), "Product2Id": p,
+				"UnitPrice": 10, "IsActive": true})
+		}
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	d := deal(opp, "", 0, quote("q1", qwoty.StatusDraft, line("l1", "A", "1", "10", "0")))
+	r := e.push(d)
+	if err := r.Outcomes[0].Err; err == nil || errors.Is(err, crm.ErrRejected) {
+		t.Fatalf("a price made meanwhile: %v; want a transient error", err)
+	}
+	e.pushOK(d)
+	if n := len(e.emu.Records(org, "PricebookEntry", "", "")); n != 1 || len(e.emu.LineItems(org, opp)) != 1 {
+		t.Fatalf("%d entries, %d products; want 1 and 1", n, len(e.emu.LineItems(org, opp)))
+	}
+}
