@@ -232,6 +232,7 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 		p.stop = err
 	case errors.Is(err, crm.ErrRateLimited):
 		p.stop = p.block(ctx, err)
+		return p.stop
 	}
 	return err
 }

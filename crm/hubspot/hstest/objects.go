@@ -160,10 +160,11 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Multi-status (207) with per-input errors is what HubSpot answers when
-	// every input carries an objectWriteTraceId; without them one bad input
-	// fails the request and nothing is written (assumed for the update and
-	// upsert endpoints, whose inputs take the same field).
-	multi := true
+	// every input carries an objectWriteTraceId (documented for batch
+	// create; assumed for update and upsert, whose inputs take the same
+	// field, unless MultiStatusCreateOnly); otherwise one bad input fails
+	// the request and nothing is written.
+	multi := op == "create" || !s.opts.MultiStatusCreateOnly
 	for _, in := range body.Inputs {
 		multi = multi && in.ObjectWriteTraceID != ""
 	}

@@ -137,6 +137,12 @@ type Options struct {
 	// RateLimit is the per-account limit of the CRM API; the zero value is
 	// HubSpot's 110 calls per 10 seconds, on Now's clock.
 	RateLimit RateLimit
+	// MultiStatusCreateOnly answers multi-status (207, refused inputs
+	// listed) on batch create only, as HubSpot's error-handling guide
+	// documents it; batch update and upsert then refuse a request with one
+	// bad input as a whole. By default they answer per input too, as their
+	// inputs' objectWriteTraceId suggests (assumed).
+	MultiStatusCreateOnly bool
 }
 
 // Server is a running emulator. Its URL serves as both HubSpot hosts: the
