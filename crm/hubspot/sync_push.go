@@ -27,7 +27,8 @@ type push struct {
 
 	deals []*dealPush
 	calls int
-	// stop, once set (a *crm.WaitError), fails every call not yet made.
+	// stop, once set (a *crm.WaitError, or the session's coded error),
+	// fails every call not yet made.
 	stop error
 	// interval is the limit's window as HubSpot last stated it.
 	interval time.Duration
@@ -225,6 +226,7 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 			Seen: func(_ int, h http.Header) { p.observe(ctx, h) }}, out)
 	})
 	var wait *crm.WaitError
+	var coded *qwoty.Error
 	switch {
 	case err == nil:
 		return nil
@@ -233,6 +235,10 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 	case errors.Is(err, crm.ErrRateLimited):
 		p.stop = p.block(ctx, err)
 		return p.stop
+	case errors.As(err, &coded):
+		// The session gave no token (the grant refused, the connection
+		// gone): no other call can do better.
+		p.stop = err
 	}
 	return err
 }

@@ -472,3 +472,43 @@ func TestSync100DealsOf5Lines(t *testing.T) {
 		t.Errorf("stage %s, want closedwon", p["dealstage"])
 	}
 }
+
+// A server error is transient (retried by the engine) and the next push
+// converges; a grant HubSpot no longer honours stops the push with the
+// session's refresh_rejected after the one call that met the dead token.
+func TestSyncServerErrorAndDeadGrant(t *testing.T) {
+	e := newSyncEnv(t, hstest.Options{})
+	a, b := e.deal(1), e.deal(2)
+	deals := []crm.Deal{
+		e.dealOf(a, quote("qa", qwoty.StatusSent, line("a1", "A", "Alpha", "1", "10", "0"))),
+		e.dealOf(b, quote("qb", qwoty.StatusSent, line("b1", "B", "Beta", "1", "20", "0"))),
+	}
+	if err := e.hs.Inject(emulator.Fault{Route: "POST /crm/objects/2026-03/deals/batch/update", Times: 1, Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.push(deals...)
+	for _, o := range r.Outcomes {
+		var wait *crm.WaitError
+		if o.Err == nil || errors.Is(o.Err, crm.ErrRejected) || errors.Is(o.Err, crm.ErrForbidden) || errors.As(o.Err, &wait) {
+			t.Errorf("deal %s under a 503: %v, want a transient error", o.RecordID, o.Err)
+		}
+	}
+	r = e.pushOK(deals...)
+	if r.Calls != 1 {
+		t.Errorf("after the 503: %d calls, want the deals' update alone", r.Calls)
+	}
+
+	e.hs.Uninstall(hstest.DefaultPortalID)
+	e.hs.ExpireAccessTokens()
+	deals[0].Primary.Status, deals[0].Stage = qwoty.StatusAccepted, "closedwon"
+	deals[1].Primary.Lines[0] = line("b1", "B", "Beta", "2", "20", "0")
+	r = e.push(deals...)
+	for _, o := range r.Outcomes {
+		if qwoty.ErrorCode(o.Err) != qwoty.CodeRefreshRejected {
+			t.Errorf("deal %s after the uninstall: %v, want refresh_rejected", o.RecordID, o.Err)
+		}
+	}
+	if r.Calls != 1 || e.hs.TokenCalls("refresh_token") != 1 {
+		t.Errorf("%d calls, %d refreshes; want one of each (the 401, the refused refresh), then nothing", r.Calls, e.hs.TokenCalls("refresh_token"))
+	}
+}
