@@ -28,8 +28,12 @@ type Options struct {
 	APIURL  string
 	// HTTP makes every call to HubSpot (nil: http.DefaultClient).
 	HTTP *http.Client
-	// Now is the clock that dates token expiries (nil: time.Now).
+	// Now is the clock that dates token expiries and sync's waits (nil:
+	// time.Now).
 	Now func() time.Time
+	// Sleep waits d or until ctx ends, for sync's short waits on its budget
+	// (nil: a timer). Tests move their clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // AppOrigins are HubSpot's app hosts, one per data centre: HubSpot serves an
@@ -130,6 +134,21 @@ func (a *Adapter) Test(ctx context.Context, s crm.Session, _ string) *crm.TestRe
 // explain explains why a call to HubSpot failed: nothing is HubSpot's own.
 func (a *Adapter) explain(err error) crm.Problem {
 	return crm.ExplainCall(a.Info(), cmp.Or(a.o.APIURL, APIBaseURL), err)
+}
+
+// sleep waits d on the adapter's clock.
+func (a *Adapter) sleep(ctx context.Context, d time.Duration) error {
+	if a.o.Sleep != nil {
+		return a.o.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // now is the adapter's clock.

@@ -20,13 +20,31 @@ func (a *Adapter) Sync() crm.Syncer { return &syncer{a: a} }
 // HubSpot's limit for a public app is 110 requests every 10 seconds per
 // installing account, the CRM Search API excepted, with no daily cap for
 // OAuth calls (developer docs, "API usage guidelines and limits"; changelog
-// "Rate limit headers will now appear for OAuth authenticated calls"). Sync
-// keeps 10 of them for the card's look-ups, which take no budget.
+// "Rate limit headers will now appear for OAuth authenticated calls").
+//
+// HubSpot counts over a rolling 10 seconds; the budget is a token bucket,
+// which allows its capacity plus 10 seconds of refill in any 10 seconds. A
+// bucket of 100 refilled over 10 s would allow 200, and a backlog pushed
+// flat out meets 429s. 5 refilled every half second has the same mean rate,
+// 100 per 10 s (91% of HubSpot's bound), and never more than 105 in any 10
+// seconds: the 5 left over, and the window's reserve below, are the card's
+// look-ups (which take no budget).
 const (
 	burstBucket   = "burst"
-	burstCapacity = 100
-	burstPer      = 10 * time.Second
+	burstCapacity = 5
+	burstPer      = 500 * time.Millisecond
+	// windowShare is the part of HubSpot's window sync counts on: what the
+	// headers say is left beyond it is the card's.
+	windowShare = 100
+	// hubspotWindow is HubSpot's interval when its answers do not say.
+	hubspotWindow = 10 * time.Second
 )
+
+// A push waits for its budget in place when the wait is short (a push of
+// more calls than the bucket holds waits a tenth of a second per call
+// beyond it), up to maxInlineWait in all; past that it stops, and the
+// engine snoozes its deals.
+const maxInlineWait = 2 * time.Second
 
 // maxInputs: HubSpot's batch endpoints take up to 100 inputs a request.
 const maxInputs = 100
@@ -77,7 +95,7 @@ func (s *syncer) DefaultStages() map[qwoty.Status]string {
 }
 
 // Buckets: one burst bucket, whatever the share (HubSpot has no daily cap
-// for OAuth apps).
+// for OAuth apps): 5 every half second (above).
 func (s *syncer) Buckets(*qwoty.Connection, float64) []crm.Bucket {
 	return []crm.Bucket{{Name: burstBucket, Capacity: burstCapacity, Per: burstPer}}
 }

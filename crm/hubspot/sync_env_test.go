@@ -44,8 +44,10 @@ func newSyncEnv(t *testing.T, opts hstest.Options, installScopes ...string) *syn
 	e := &syncEnv{t: t, clk: newClock(), links: &synctest.Links{}}
 	opts.Now = e.clk.Now
 	e.hs = hstest.New(t, opts)
+	// Sync's short waits for its budget move the test's clock.
+	sleep := func(_ context.Context, d time.Duration) error { e.clk.Advance(d); return nil }
 	e.a = hubspot.NewAdapter(hubspot.Options{ClientID: hstest.DefaultClientID, ClientSecret: hstest.DefaultClientSecret,
-		RedirectURL: hstest.DefaultRedirectURL, AuthURL: e.hs.URL, APIURL: e.hs.URL, Now: e.clk.Now})
+		RedirectURL: hstest.DefaultRedirectURL, AuthURL: e.hs.URL, APIURL: e.hs.URL, Now: e.clk.Now, Sleep: sleep})
 	e.db = storetest.Open(t, storetest.NewDatabase(t), store.Options{Now: e.clk.Now})
 	if installScopes != nil {
 		e.conn = e.connectWith(installScopes)

@@ -32,6 +32,8 @@ type push struct {
 	stop error
 	// interval is the limit's window as HubSpot last stated it.
 	interval time.Duration
+	// waited is how long the push waited for its budget in place.
+	waited time.Duration
 }
 
 // dealPush is one deal of a push.
@@ -217,7 +219,7 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 		return p.stop
 	}
 	err := p.sess.Call(ctx, func(ctx context.Context, token string) error {
-		if err := p.budget.Take(ctx, burstBucket, 1); err != nil {
+		if err := p.take(ctx); err != nil {
 			return err
 		}
 		p.calls++
@@ -243,8 +245,32 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 	return err
 }
 
-// observe corrects the budget from X-HubSpot-RateLimit-Remaining and -Max:
-// what is left of HubSpot's window, less the part sync leaves to the card.
+// take takes a unit of the budget before a call, waiting in place for a
+// short wait (see maxInlineWait).
+func (p *push) take(ctx context.Context) error {
+	for {
+		err := p.budget.Take(ctx, burstBucket, 1)
+		var wait *crm.WaitError
+		if !errors.As(err, &wait) {
+			return err
+		}
+		d := max(wait.Until.Sub(p.s.a.now()), time.Millisecond)
+		if p.waited+d > maxInlineWait {
+			return err
+		}
+		if serr := p.s.a.sleep(ctx, d); serr != nil {
+			return err
+		}
+		p.waited += d
+	}
+}
+
+// observe corrects the budget from X-HubSpot-RateLimit-Remaining and -Max
+// when HubSpot's window is the tighter limit: what is left of it beyond the
+// card's part is less than the bucket holds (others called: the card, an
+// instance with a stale bucket). A correction at every answer would refill
+// the bucket from HubSpot's count faster than HubSpot's window empties after
+// a burst, and meet the 429s the bucket's shape avoids.
 func (p *push) observe(ctx context.Context, h http.Header) {
 	if ms, err := strconv.ParseInt(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"), 10, 64); err == nil && ms > 0 {
 		p.interval = time.Duration(ms) * time.Millisecond
@@ -254,7 +280,10 @@ func (p *push) observe(ctx context.Context, h http.Header) {
 	if err1 != nil || err2 != nil {
 		return
 	}
-	ours := max(left-max(most-burstCapacity, 0), 0)
+	ours := max(left-max(most-windowShare, 0), 0)
+	if ours >= burstCapacity {
+		return
+	}
 	// A failed correction leaves the bucket as it was: the next answer
 	// corrects it again, and a 429 still blocks.
 	_ = p.budget.Observe(ctx, burstBucket, float64(ours), 0)
@@ -263,7 +292,7 @@ func (p *push) observe(ctx context.Context, h http.Header) {
 // block stops the connection's calls until HubSpot's Retry-After has passed
 // (or, without one, the limit's window), and returns the wait.
 func (p *push) block(ctx context.Context, err error) error {
-	wait := cmp.Or(p.interval, burstPer)
+	wait := cmp.Or(p.interval, hubspotWindow)
 	var ae *crm.APIError
 	if errors.As(err, &ae) && ae.RetryAfter > 0 {
 		wait = ae.RetryAfter
