@@ -147,10 +147,10 @@ type Outcome struct {
 
 // Written is one CRM record a push wrote.
 type Written struct {
-	Object string // the CRM's object: "Opportunity", "line_items", "deal_product"
-	ID     string // the CRM's id, "" when unknown
-	Ref    string // the Qwoty reference, "" for a record Qwoty does not own (a deal)
-	Action string // "created", "updated", "deleted", "marked deleted", "adopted"
+	Object string `json:"object"`        // the CRM's object: "Opportunity", "line_items", "deal_product"
+	ID     string `json:"id,omitempty"`  // the CRM's id, "" when unknown
+	Ref    string `json:"ref,omitempty"` // the Qwoty reference, "" for a record Qwoty does not own (a deal)
+	Action string `json:"action"`        // "created", "updated", "deleted", "marked deleted", "adopted"
 }
 
 // Written actions.
@@ -182,12 +182,31 @@ func (e *WaitError) Error() string {
 	return fmt.Sprintf("rate limited until %s: %s", e.Until.UTC().Format(time.RFC3339), e.Reason)
 }
 
-// Bucket is one rate limit of a connection, kept in PostgreSQL and shared
-// by every instance: Capacity units, refilled evenly over Per.
+// Bucket is one rate limit of a connection: at most Capacity units in any
+// window of Per (HubSpot: 110 requests per 10 s; Pipedrive: its daily
+// tokens per 24 h). The engine keeps it in PostgreSQL, shared by every
+// instance, as a token bucket that never exceeds it in any window: a small
+// burst (BurstShare of Capacity) and the rest spread evenly over Per.
+// Declare the CRM's documented limit less a margin for the time a request
+// takes to reach the CRM.
 type Bucket struct {
 	Name     string // "burst", "daily"
 	Capacity float64
 	Per      time.Duration
+}
+
+// BurstShare is the part of a Bucket's capacity that may go at once.
+const BurstShare = 0.05
+
+// TokenBucket is the token bucket that keeps within b in every window of
+// b.Per: a burst of BurstShare of its capacity (one unit at least), and a
+// refill such that the burst and one window's refill make the capacity.
+func (b Bucket) TokenBucket() (burst, refillPerSecond float64) {
+	burst = max(1, b.Capacity*BurstShare)
+	if b.Per > 0 && b.Capacity > burst {
+		refillPerSecond = (b.Capacity - burst) / b.Per.Seconds()
+	}
+	return burst, refillPerSecond
 }
 
 // Budget is a connection's API budget, shared by every instance (the sync
@@ -198,8 +217,11 @@ type Budget interface {
 	// until when: the caller stops and reports it as the deals' Err.
 	Take(ctx context.Context, bucket string, cost float64) error
 	// Observe corrects bucket from what the CRM said of its own count
-	// (Sforce-Limit-Info, X-HubSpot-RateLimit-Remaining): left units are
-	// left of capacity. A capacity of 0 keeps the bucket's.
+	// (Sforce-Limit-Info, X-HubSpot-RateLimit-Remaining): the bucket never
+	// holds more than left units (other integrations spend the same
+	// allocation: a negative left makes calls wait until it is paid back),
+	// and when capacity is not 0 it becomes the bucket's Capacity (an
+	// allocation learnt from the CRM's answer).
 	Observe(ctx context.Context, bucket string, left, capacity float64) error
 	// Block stops every call of the connection until until (a 429's
 	// Retry-After, a daily reset).

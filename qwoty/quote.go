@@ -105,10 +105,17 @@ type Quote struct {
 	TaxRate      decimal.Decimal // percent, 0..100
 	Totals       Totals
 	Version      int
-	CreatedBy    string // CRM user id
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Lines        []LineItem
+	// Primary marks the record's primary quote: its total, status and
+	// lines are the CRM record's amount, stage and products.
+	Primary bool
+	// Deleted is set on a deleted quote (sync still marks its CRM mirror).
+	Deleted bool
+	// Sync is where the quote stands with the CRM.
+	Sync      SyncView
+	CreatedBy string // CRM user id
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Lines     []LineItem
 }
 
 // LineItem is one priced line of a quote.

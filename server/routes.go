@@ -48,6 +48,13 @@ func (s *Server) routes() *gin.Engine {
 	api.PUT("/quotes/:quote/lines/:line", s.lineUpdate)
 	api.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
 
+	// The development mailbox: the alert email `make run` sends.
+	if s.devMail != nil {
+		h := gin.WrapH(s.devMail)
+		r.GET("/dev/mail", h)
+		r.GET("/dev/mail/*id", h)
+	}
+
 	// The admin console (console/routes.go lists its routes).
 	s.console.Register(r)
 

@@ -148,8 +148,12 @@ func (db *DB) SaveOAuthConnection(ctx context.Context, p OAuthConnection, actor 
 		if err := oneActive(err); err != nil {
 			return err
 		}
-		return audit(ctx, tx, p.WorkspaceID, id, actor, "connection.connected", map[string]any{
-			"provider": p.Provider, "externalId": p.ExternalID, "instanceUrl": p.InstanceURL, "crmUser": p.CRMUserID})
+		if err := audit(ctx, tx, p.WorkspaceID, id, actor, "connection.connected", map[string]any{
+			"provider": p.Provider, "externalId": p.ExternalID, "instanceUrl": p.InstanceURL, "crmUser": p.CRMUserID}); err != nil {
+			return err
+		}
+		// A reconnected account resumes the pushes it kept waiting.
+		return db.kickIfWaiting(ctx, tx, id)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: save %s connection %s: %w", p.Provider, p.ExternalID, err)

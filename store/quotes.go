@@ -27,13 +27,20 @@ type Scope struct {
 
 const quoteColumns = `q.id, q.workspace_id, q.connection_id, coalesce(q.customer_id::text, ''), coalesce(cu.name, ''),
 	q.crm_record_id, q.number, q.title, q.status, q.currency, q.tax_rate,
-	q.subtotal, q.discount, q.tax, q.total, q.version, q.created_by, q.created_at, q.updated_at`
+	q.subtotal, q.discount, q.tax, q.total, q.version, q.created_by, q.created_at, q.updated_at,
+	q.is_primary, q.deleted_at IS NOT NULL, ` + syncViewColumns
+
+// quoteFrom joins what a quote is shown with: its customer, and its
+// record's outbox row (its sync state).
+const quoteFrom = ` FROM quotes q LEFT JOIN customers cu ON cu.id = q.customer_id
+	LEFT JOIN sync_records sr ON sr.connection_id = q.connection_id AND sr.crm_record_id = q.crm_record_id`
 
 func scanQuote(row pgx.CollectableRow) (qwoty.Quote, error) {
 	var q qwoty.Quote
 	err := row.Scan(&q.ID, &q.WorkspaceID, &q.ConnectionID, &q.CustomerID, &q.CustomerName,
 		&q.CRMRecordID, &q.Number, &q.Title, &q.Status, &q.Currency, &q.TaxRate,
-		&q.Totals.Subtotal, &q.Totals.Discount, &q.Totals.Tax, &q.Totals.Total, &q.Version, &q.CreatedBy, &q.CreatedAt, &q.UpdatedAt)
+		&q.Totals.Subtotal, &q.Totals.Discount, &q.Totals.Tax, &q.Totals.Total, &q.Version, &q.CreatedBy, &q.CreatedAt, &q.UpdatedAt,
+		&q.Primary, &q.Deleted, &q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning)
 	return q, err
 }
 
@@ -44,7 +51,7 @@ func notFound(id string) error {
 
 // ListQuotes returns the live quotes of the scope's record, newest first.
 func (db *DB) ListQuotes(ctx context.Context, s Scope) ([]qwoty.Quote, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+quoteColumns+` FROM quotes q LEFT JOIN customers cu ON cu.id = q.customer_id
+	rows, err := db.pool.Query(ctx, `SELECT `+quoteColumns+quoteFrom+`
 		WHERE q.workspace_id = $1 AND q.connection_id = $2 AND q.crm_record_id = $3 AND q.deleted_at IS NULL
 		ORDER BY q.updated_at DESC LIMIT 200`, s.WorkspaceID, s.ConnectionID, s.RecordID)
 	if err != nil {
@@ -75,7 +82,7 @@ func getQuote(ctx context.Context, db querier, s Scope, id string, forUpdate boo
 	if !validID(id) {
 		return nil, notFound(id)
 	}
-	sql := `SELECT ` + quoteColumns + ` FROM quotes q LEFT JOIN customers cu ON cu.id = q.customer_id
+	sql := `SELECT ` + quoteColumns + quoteFrom + `
 		WHERE q.id = $1 AND q.workspace_id = $2 AND q.connection_id = $3 AND q.crm_record_id = $4 AND q.deleted_at IS NULL`
 	if forUpdate {
 		sql += ` FOR UPDATE OF q`
@@ -91,22 +98,25 @@ func getQuote(ctx context.Context, db querier, s Scope, id string, forUpdate boo
 	if err != nil {
 		return nil, err
 	}
-	rows, err = db.Query(ctx, `SELECT id, quote_id, coalesce(parent_id::text, ''), position, sku, description,
-		quantity, unit_price, discount_percent, amount, discount, net
-		FROM quote_line_items WHERE quote_id = $1 ORDER BY position, created_at`, id)
+	rows, err = db.Query(ctx, `SELECT `+lineColumns+` FROM quote_line_items WHERE quote_id = $1 ORDER BY position, created_at`, id)
 	if err != nil {
 		return nil, err
 	}
-	q.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (qwoty.LineItem, error) {
-		var l qwoty.LineItem
-		err := r.Scan(&l.ID, &l.QuoteID, &l.ParentID, &l.Position, &l.SKU, &l.Description,
-			&l.Quantity, &l.UnitPrice, &l.DiscountPercent, &l.Amount, &l.Discount, &l.Net)
-		return l, err
-	})
+	q.Lines, err = pgx.CollectRows(rows, scanLine)
 	if err != nil {
 		return nil, err
 	}
 	return &q, nil
+}
+
+const lineColumns = `id, quote_id, coalesce(parent_id::text, ''), position, sku, description,
+	quantity, unit_price, discount_percent, amount, discount, net`
+
+func scanLine(r pgx.CollectableRow) (qwoty.LineItem, error) {
+	var l qwoty.LineItem
+	err := r.Scan(&l.ID, &l.QuoteID, &l.ParentID, &l.Position, &l.SKU, &l.Description,
+		&l.Quantity, &l.UnitPrice, &l.DiscountPercent, &l.Amount, &l.Discount, &l.Net)
+	return l, err
 }
 
 // NewQuote is a quote created from the card, prefilled from the CRM record.
@@ -136,11 +146,16 @@ func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quot
 			return fmt.Errorf("next quote number: %w", err)
 		}
 		id := newID()
-		_, err := tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, status, currency, tax_rate, created_by)
-			VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10, $11)`,
+		// The record's first live quote is its primary one.
+		_, err := tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, status, currency, tax_rate, created_by, is_primary)
+			VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10, $11,
+				NOT EXISTS (SELECT 1 FROM quotes WHERE workspace_id = $2 AND connection_id = $3 AND crm_record_id = $5 AND is_primary AND deleted_at IS NULL))`,
 			id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), d.Title, d.Status, d.Currency, d.TaxRate, n.CreatedBy)
 		if err != nil {
 			return fmt.Errorf("insert quote: %w", err)
+		}
+		if err := db.captureSync(ctx, tx, s, qwoty.TriggerCreated, id); err != nil {
+			return err
 		}
 		q, err = getQuote(ctx, tx, s, id, false)
 		return err
@@ -184,6 +199,13 @@ func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, 
 		q.Reprice()
 		if err := writeQuote(ctx, tx, s, &was, q, by); err != nil {
 			return fmt.Errorf("write: %w", err)
+		}
+		trigger := qwoty.TriggerEdit
+		if q.Status != was.Status {
+			trigger = qwoty.TriggerStatus
+		}
+		if err := db.captureSync(ctx, tx, s, trigger, id); err != nil {
+			return err
 		}
 		out, err = getQuote(ctx, tx, s, id, false)
 		return err

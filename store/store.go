@@ -24,6 +24,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/migrations"
@@ -37,6 +40,9 @@ type DB struct {
 	keys     *keyring.Keyring
 	now      func() time.Time
 	cards    *cardBatcher
+	// jobs inserts background jobs (package jobs) in the transaction of
+	// the change that causes them; it works none (crmsync does).
+	jobs *river.Client[pgx.Tx]
 	// dialFailedAt is when dialling PostgreSQL last failed (Unix ns), 0
 	// once a connection has been made since (see Unavailable).
 	dialFailedAt atomic.Int64
@@ -105,6 +111,10 @@ func Open(ctx context.Context, url string, keys *keyring.Keyring, opt Options) (
 	}
 	db.pool, db.cardPool = pool, cardPool
 	db.cards = newCardBatcher(db)
+	if db.jobs, err = river.NewClient(riverpgxv5.New(pool), &river.Config{}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: job client: %w", err)
+	}
 	return db, nil
 }
 
@@ -206,7 +216,31 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
+	// River's tables, by River's own migrator. It takes no lock of its own,
+	// so instances starting together take turns on an advisory lock, held
+	// by the connection tern used.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('qwoty.river_migrate'))`); err != nil {
+		return fmt.Errorf("store: migrate the job tables: lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext('qwoty.river_migrate'))`)
+	}()
+	rm, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Logger: slog.Default().With("component", "river")})
+	if err != nil {
+		return fmt.Errorf("store: migrate the job tables: %w", err)
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: migrate the job tables: %w", err)
+	}
 	return nil
+}
+
+// NewJobClient returns a River client over the main pool that works jobs
+// as cfg says (package crmsync builds it): the one place outside this
+// package that holds the database driver, kept here so that the store's
+// API stays free of pgx for everything else.
+func (db *DB) NewJobClient(cfg *river.Config) (*river.Client[pgx.Tx], error) {
+	return river.NewClient(riverpgxv5.New(db.pool), cfg)
 }
 
 // newID returns a random (version 4) UUID. IDs are made here rather than by
@@ -361,3 +395,4 @@ func (e *linkError) Temporary() bool {
 	var ne interface{ Temporary() bool }
 	return errors.As(e.err, &ne) && ne.Temporary()
 }
+

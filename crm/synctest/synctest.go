@@ -120,8 +120,9 @@ func compare(a, b string) int {
 	return 0
 }
 
-// Budget is an in-memory crm.Budget: Unlimited takes anything; otherwise
-// each bucket refills as the engine's does, on Now (time.Now when nil).
+// Budget is an in-memory crm.Budget shaped as the engine's
+// (crm.Bucket.TokenBucket), on Now (time.Now when nil). A bucket it was
+// not made with is unlimited.
 type Budget struct {
 	mu      sync.Mutex
 	Now     func() time.Time
@@ -136,6 +137,7 @@ type Budget struct {
 type bucket struct {
 	tokens, capacity, perSecond float64
 	at                          time.Time
+	def                         crm.Bucket
 }
 
 var _ crm.Budget = (*Budget)(nil)
@@ -144,7 +146,8 @@ var _ crm.Budget = (*Budget)(nil)
 func NewBudget(buckets ...crm.Bucket) *Budget {
 	b := &Budget{buckets: map[string]*bucket{}, Taken: map[string]float64{}, Observed: map[string][2]float64{}}
 	for _, k := range buckets {
-		b.buckets[k.Name] = &bucket{tokens: k.Capacity, capacity: k.Capacity, perSecond: k.Capacity / k.Per.Seconds()}
+		burst, refill := k.TokenBucket()
+		b.buckets[k.Name] = &bucket{tokens: burst, capacity: burst, perSecond: refill, def: k}
 	}
 	return b
 }
@@ -194,11 +197,16 @@ func (b *Budget) Observe(_ context.Context, name string, left, capacity float64)
 	}
 	b.Observed[name] = [2]float64{left, capacity}
 	if k := b.buckets[name]; k != nil {
-		if capacity > 0 {
-			k.capacity = capacity
+		now := b.now()
+		if !k.at.IsZero() {
+			k.tokens = min(k.capacity, k.tokens+now.Sub(k.at).Seconds()*k.perSecond)
 		}
-		k.tokens = min(k.capacity, left)
-		k.at = b.now()
+		if capacity > 0 {
+			k.def.Capacity = capacity
+			k.capacity, k.perSecond = k.def.TokenBucket()
+		}
+		k.tokens = min(k.tokens, k.capacity, left)
+		k.at = now
 	}
 	return nil
 }

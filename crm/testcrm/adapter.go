@@ -66,6 +66,8 @@ type Options struct {
 	HTTP *http.Client
 	// Now dates token expiries (nil: time.Now).
 	Now func() time.Time
+	// SyncCalls is the sync budget, calls per second (0: SyncCalls).
+	SyncCalls int
 }
 
 // Adapter is the test CRM as the card, the console and sync see it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -72,7 +73,8 @@ func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm
 	if m.Account.ID == "" {
 		return nil, errors.New("testcrm: the token's account has no id")
 	}
-	return &crm.Grant{Token: *tok, ExternalID: m.Account.ID, InstanceURL: instance, CRMUserID: m.User.Email}, nil
+	return &crm.Grant{Token: *tok, ExternalID: m.Account.ID, InstanceURL: instance, CRMUserID: m.User.Email,
+		Scopes: strings.Fields(t.Text("scope"))}, nil
 }
 
 // Refresh trades a refresh token for new tokens; the CRM rotates refresh

@@ -60,7 +60,16 @@ type Options struct {
 	Now func() time.Time
 	// Addr is the address to listen on ("127.0.0.1:0" when empty).
 	Addr string
+	// Scope is what tokens are granted, space separated (DefaultScope
+	// when empty).
+	Scope string
+	// AnyDeal makes every deal id exist for sync (empty, in the first
+	// account), so that a test pushes as many records as it likes.
+	AnyDeal bool
 }
+
+// DefaultScope is what the app is granted: reading and writing deals.
+const DefaultScope = "deals:read deals:write"
 
 // Account is a CRM account. The first user of the first account is the one
 // logged in to the browser, who authorises. Accounts are fixed once the
@@ -87,6 +96,7 @@ type Server struct {
 	opts   Options
 	tokens *emulator.Tokens[grant]
 	calls  emulator.Counter
+	sync   syncState
 }
 
 // grant is what a code or token stands for: a user of an account.
@@ -105,6 +115,7 @@ func New(t emulator.T, opts Options) *Server {
 func Start(opts Options) (*Server, error) {
 	opts.ClientID = cmp.Or(opts.ClientID, DefaultClientID)
 	opts.ClientSecret = cmp.Or(opts.ClientSecret, DefaultClientSecret)
+	opts.Scope = cmp.Or(opts.Scope, DefaultScope)
 	if len(opts.RedirectURLs) == 0 {
 		opts.RedirectURLs = []string{DefaultRedirectURL}
 	}
@@ -140,6 +151,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+testcrm.RevokePath, emulator.Credentials(s.revoke))
 	mux.HandleFunc("GET /api/me", s.me)
 	mux.HandleFunc("GET /api/deals/{id}", s.deal)
+	mux.HandleFunc("PUT /api/deals/{id}/sync", s.syncDeal)
 	return mux
 }
 
@@ -212,7 +224,7 @@ func (s *Server) issue(w http.ResponseWriter, g grant, refresh string) {
 	w.Header().Set("Cache-Control", "no-store")
 	emulator.JSON(w, contentType, http.StatusOK, map[string]any{
 		"access_token": a.Token, "refresh_token": refresh, "token_type": "Bearer",
-		"expires_in": int64(AccessTokenTTL / time.Second), "instance_url": s.URL,
+		"expires_in": int64(AccessTokenTTL / time.Second), "instance_url": s.URL, "scope": s.opts.Scope,
 	})
 }
 

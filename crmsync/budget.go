@@ -1,0 +1,139 @@
+package crmsync
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/store"
+)
+
+// budget is a connection's crm.Budget, kept in PostgreSQL (store's
+// api_budget) so that every instance spends the same one.
+type budget struct {
+	db     *store.DB
+	conn   string
+	defs   map[string]crm.Bucket
+	shapes map[string]store.BudgetBucket
+}
+
+var _ crm.Budget = (*budget)(nil)
+
+func newBudget(db *store.DB, conn string, buckets []crm.Bucket) *budget {
+	b := &budget{db: db, conn: conn, defs: map[string]crm.Bucket{}, shapes: map[string]store.BudgetBucket{}}
+	for _, k := range buckets {
+		b.defs[k.Name], b.shapes[k.Name] = k, shape(k)
+	}
+	return b
+}
+
+// shape is k as the store keeps it (crm.Bucket.TokenBucket).
+func shape(k crm.Bucket) store.BudgetBucket {
+	burst, refill := k.TokenBucket()
+	return store.BudgetBucket{Name: k.Name, Capacity: burst, RefillPerSec: refill}
+}
+
+func (b *budget) shape(name string) (store.BudgetBucket, error) {
+	s, ok := b.shapes[name]
+	if !ok {
+		return s, fmt.Errorf("crmsync: no budget bucket %q for this CRM (its Syncer's Buckets lacks it)", name)
+	}
+	return s, nil
+}
+
+// Take implements crm.Budget.
+func (b *budget) Take(ctx context.Context, name string, cost float64) error {
+	s, err := b.shape(name)
+	if err != nil {
+		return err
+	}
+	wait, err := b.db.TakeBudget(ctx, b.conn, s, cost)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent"}
+	}
+	return nil
+}
+
+// Observe implements crm.Budget.
+func (b *budget) Observe(ctx context.Context, name string, left, capacity float64) error {
+	s, err := b.shape(name)
+	if err != nil {
+		return err
+	}
+	if d := b.defs[name]; capacity > 0 && capacity != d.Capacity {
+		d.Capacity = capacity
+		b.defs[name], s = d, shape(d)
+		b.shapes[name] = s
+	}
+	return b.db.ObserveBudget(ctx, b.conn, s, left)
+}
+
+// Block implements crm.Budget.
+func (b *budget) Block(ctx context.Context, until time.Time) error {
+	return b.db.BlockBudget(ctx, b.conn, until)
+}
+
+// links is a connection's crm.Links, kept in PostgreSQL (crm_links).
+type links struct {
+	db   *store.DB
+	conn string
+}
+
+var _ crm.Links = (*links)(nil)
+
+func toRef(l store.Link) crm.RefLink {
+	return crm.RefLink{Object: l.Object, Ref: l.Ref, Parent: l.Parent, CRMID: l.CRMID, Hash: l.Hash}
+}
+
+func fromRefs(ls []crm.RefLink) []store.Link {
+	out := make([]store.Link, len(ls))
+	for i, l := range ls {
+		out[i] = store.Link{Object: l.Object, Ref: l.Ref, Parent: l.Parent, CRMID: l.CRMID, Hash: l.Hash}
+	}
+	return out
+}
+
+// Find implements crm.Links.
+func (l *links) Find(ctx context.Context, object string, refs []string) (map[string]crm.RefLink, error) {
+	found, err := l.db.FindLinks(ctx, l.conn, object, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]crm.RefLink, len(found))
+	for _, f := range found {
+		out[f.Ref] = toRef(f)
+	}
+	return out, nil
+}
+
+// Owned implements crm.Links.
+func (l *links) Owned(ctx context.Context, object, parent string) ([]crm.RefLink, error) {
+	found, err := l.db.OwnedLinks(ctx, l.conn, object, parent)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]crm.RefLink, len(found))
+	for i, f := range found {
+		out[i] = toRef(f)
+	}
+	return out, nil
+}
+
+// Intend implements crm.Links.
+func (l *links) Intend(ctx context.Context, ls []crm.RefLink) error {
+	return l.db.IntendLinks(ctx, l.conn, fromRefs(ls))
+}
+
+// Save implements crm.Links.
+func (l *links) Save(ctx context.Context, ls []crm.RefLink) error {
+	return l.db.SaveLinks(ctx, l.conn, fromRefs(ls))
+}
+
+// Drop implements crm.Links.
+func (l *links) Drop(ctx context.Context, object string, refs []string) error {
+	return l.db.DropLinks(ctx, l.conn, object, refs)
+}

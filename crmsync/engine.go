@@ -1,0 +1,170 @@
+// Package crmsync is sync's engine: River workers that push the
+// transactional outbox (store's sync_records, written in the transaction of
+// each quote change) to the CRMs through their adapters' Syncers and the
+// session layer. It decides what is due, holds each record's lease while it
+// is pushed, spends each connection's API budget (kept in PostgreSQL, shared
+// by every instance), classifies failures (retried three times with
+// backoff, failed at once when permanent, snoozed without using a retry
+// when a limit says wait), records every push in the sync log and alerts
+// workspace admins once an hour at most. docs/sync.md explains it as an
+// admin sees it.
+package crmsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/store"
+)
+
+// Options tune the engine; the zero value gives the production defaults.
+type Options struct {
+	// Workers is how many sync jobs one instance works at once (4).
+	Workers int
+	// Lease is how long a worker holds the records it pushes (2 min). A
+	// push is cut off well before its lease ends (LeaseMargin), so that a
+	// record is never pushed by two workers at once.
+	Lease time.Duration
+	// Backoff are the waits after the first, second and third transient
+	// failure of a record (30 s, 2 min, 10 min); one failure more fails it
+	// for good. Its length is the number of retries.
+	Backoff []time.Duration
+	// MaxSnooze is the longest a push job snoozes for records due soon
+	// (30 s); records due later are left to the sweep.
+	MaxSnooze time.Duration
+	// SweepEvery is how often the leader looks for due records without a
+	// job (15 s).
+	SweepEvery time.Duration
+	// RunFor bounds one run of a push job (1 min); a connection with more
+	// work snoozes and runs again, so a backlog does not hold a worker.
+	RunFor time.Duration
+	// PollInterval is how often River looks for jobs besides its
+	// notifications (River's default, 1 s).
+	PollInterval time.Duration
+	// Alerts sends alerts; nil logs them only.
+	Alerts Alerter
+	// AppURL is the console's base URL, for the alerts' links.
+	AppURL string
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
+	if o.Backoff == nil {
+		o.Backoff = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute}
+	}
+	if o.MaxSnooze <= 0 {
+		o.MaxSnooze = 30 * time.Second
+	}
+	if o.SweepEvery <= 0 {
+		o.SweepEvery = 15 * time.Second
+	}
+	if o.RunFor <= 0 {
+		o.RunFor = time.Minute
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = river.FetchPollIntervalDefault
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// leaseMargin is how much earlier than its lease's end a push is cut off.
+func (o *Options) leaseMargin() time.Duration { return o.Lease / 4 }
+
+// Engine works sync's jobs.
+type Engine struct {
+	db     *store.DB
+	crms   *crm.Registry
+	opt    Options
+	log    *slog.Logger
+	client *river.Client[pgx.Tx]
+}
+
+// New builds the engine over db (migrated) and the registered CRMs. It
+// works nothing until Start.
+func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
+	opt.defaults()
+	e := &Engine{db: db, crms: crms, opt: opt, log: opt.Logger}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &pushWorker{e: e})
+	river.AddWorker(workers, &alertWorker{e: e})
+	river.AddWorker(workers, &sweepWorker{e: e})
+	river.AddWorker(workers, &pruneWorker{e: e})
+	cfg := &river.Config{
+		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}},
+		Workers: workers,
+		// Periodic jobs run on the elected leader only.
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncSweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncPrune{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		},
+		// A run is bounded by RunFor and each push by the lease; this is
+		// River's backstop above both. A job left running by a crashed
+		// instance is rescued a lease later (its records' leases have run
+		// out by then, and the sweep has given them a new job).
+		JobTimeout:           opt.RunFor + opt.Lease,
+		RescueStuckJobsAfter: opt.RunFor + 2*opt.Lease,
+		FetchPollInterval:    opt.PollInterval,
+		FetchCooldown:        min(opt.PollInterval, river.FetchCooldownDefault),
+		Logger:               slog.New(levelFloor{opt.Logger.Handler(), slog.LevelWarn}),
+	}
+	client, err := db.NewJobClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("crmsync: %w", err)
+	}
+	e.client = client
+	return e, nil
+}
+
+// Start starts working jobs until ctx ends or Stop.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.client.Start(ctx); err != nil {
+		return fmt.Errorf("crmsync: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for those running (until ctx ends,
+// then cancels them: a cancelled push hands its records back).
+func (e *Engine) Stop(ctx context.Context) error {
+	err := e.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return e.client.StopAndCancel(context.WithoutCancel(ctx))
+	}
+	return err
+}
+
+// levelFloor passes on River's log records at min and above.
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(name), h.min}
+}

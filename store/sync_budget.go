@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// BudgetBucket is the shape of one of a connection's rate-limit buckets: a
+// token bucket holding at most Capacity units, refilled RefillPerSec.
+type BudgetBucket struct {
+	Name         string
+	Capacity     float64
+	RefillPerSec float64
+}
+
+// blockBucket is the api_budget row that only carries a connection-wide
+// block (blocked_until), whatever its buckets.
+const blockBucket = "_block"
+
+// TakeBudget takes cost units of a connection's bucket, creating the bucket
+// full (with b's shape) on first use. It is one statement on the database's
+// clock, so every instance shares the budget and no two take the same
+// units. It returns 0 when taken, or how long to wait before the bucket
+// holds cost units again, or the connection's block ends.
+func (db *DB) TakeBudget(ctx context.Context, connectionID string, b BudgetBucket, cost float64) (time.Duration, error) {
+	for range 2 {
+		var waitS *float64
+		err := db.pool.QueryRow(ctx, `
+			WITH blocked AS (
+				SELECT max(blocked_until) AS until FROM api_budget WHERE connection_id = $1 AND blocked_until > now()
+			), taken AS (
+				UPDATE api_budget a SET
+					tokens = least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) - $3,
+					refilled_at = now()
+				WHERE a.connection_id = $1 AND a.bucket = $2 AND (SELECT until FROM blocked) IS NULL
+					AND least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) >= $3
+				RETURNING 1
+			)
+			SELECT CASE
+				WHEN EXISTS (SELECT 1 FROM taken) THEN -1
+				WHEN (SELECT until FROM blocked) IS NOT NULL THEN extract(epoch FROM (SELECT until FROM blocked) - now())
+				ELSE (SELECT CASE WHEN a.refill_per_s > 0 AND $3 <= a.capacity
+					THEN ($3 - least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s)) / a.refill_per_s
+					ELSE 86400 END
+					FROM api_budget a WHERE a.connection_id = $1 AND a.bucket = $2)
+			END::float8`,
+			connectionID, b.Name, cost).Scan(&waitS)
+		if err != nil {
+			return 0, fmt.Errorf("store: take budget %s: %w", b.Name, err)
+		}
+		if waitS == nil {
+			// The bucket's first use: make it full, and take again.
+			if _, err := db.pool.Exec(ctx, `INSERT INTO api_budget (connection_id, bucket, tokens, capacity, refill_per_s)
+				VALUES ($1, $2, $3, $3, $4) ON CONFLICT DO NOTHING`, connectionID, b.Name, b.Capacity, b.RefillPerSec); err != nil {
+				return 0, fmt.Errorf("store: make budget %s: %w", b.Name, err)
+			}
+			continue
+		}
+		if *waitS < 0 {
+			return 0, nil
+		}
+		// At least a millisecond: a wait that rounds to nothing would spin.
+		return max(time.Millisecond, time.Duration(*waitS*float64(time.Second))), nil
+	}
+	return 0, fmt.Errorf("store: take budget %s: the bucket could not be made", b.Name)
+}
+
+// ObserveBudget corrects a bucket from the CRM's own count: it never holds
+// more than left units (other integrations spend the same allocation), and
+// takes shape's capacity and refill when the CRM's allocation changed. A
+// bucket not made yet is made.
+func (db *DB) ObserveBudget(ctx context.Context, connectionID string, shape BudgetBucket, left float64) error {
+	_, err := db.pool.Exec(ctx, `
+		INSERT INTO api_budget AS a (connection_id, bucket, tokens, capacity, refill_per_s)
+		VALUES ($1, $2, least($3, $4), $4, $5)
+		ON CONFLICT (connection_id, bucket) DO UPDATE SET
+			tokens = least($3, a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s),
+			capacity = $4, refill_per_s = $5, refilled_at = now()`,
+		connectionID, shape.Name, left, shape.Capacity, shape.RefillPerSec)
+	if err != nil {
+		return fmt.Errorf("store: observe budget %s: %w", shape.Name, err)
+	}
+	return nil
+}
+
+// BlockBudget stops every call of the connection until until (a later
+// block wins).
+func (db *DB) BlockBudget(ctx context.Context, connectionID string, until time.Time) error {
+	_, err := db.pool.Exec(ctx, `
+		INSERT INTO api_budget AS a (connection_id, bucket, tokens, capacity, refill_per_s, blocked_until)
+		VALUES ($1, $2, 0, 0, 0, $3)
+		ON CONFLICT (connection_id, bucket) DO UPDATE SET blocked_until = greatest(coalesce(a.blocked_until, '-infinity'), $3)`,
+		connectionID, blockBucket, until)
+	if err != nil {
+		return fmt.Errorf("store: block budget: %w", err)
+	}
+	return nil
+}
+
+// BudgetState is a bucket as it stands, for health and tests.
+type BudgetState struct {
+	Bucket       string
+	Tokens       float64
+	Capacity     float64
+	BlockedUntil time.Time
+}
+
+// Budget returns the connection's buckets now (tokens refilled to now).
+func (db *DB) Budget(ctx context.Context, connectionID string) ([]BudgetState, error) {
+	rows, err := db.pool.Query(ctx, `SELECT bucket,
+		least(capacity, tokens + extract(epoch FROM now() - refilled_at) * refill_per_s)::float8, capacity, coalesce(blocked_until, 'epoch')
+		FROM api_budget WHERE connection_id = $1 ORDER BY bucket`, connectionID)
+	if err != nil {
+		return nil, fmt.Errorf("store: budget: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (BudgetState, error) {
+		var s BudgetState
+		return s, r.Scan(&s.Bucket, &s.Tokens, &s.Capacity, &s.BlockedUntil)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: budget: %w", err)
+	}
+	return out, nil
+}
