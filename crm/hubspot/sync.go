@@ -18,32 +18,25 @@ import (
 func (a *Adapter) Sync() crm.Syncer { return &syncer{a: a} }
 
 // HubSpot's limit for a public app is 110 requests every 10 seconds per
-// installing account, the CRM Search API excepted, with no daily cap for
-// OAuth calls (developer docs, "API usage guidelines and limits"; changelog
-// "Rate limit headers will now appear for OAuth authenticated calls").
-//
-// HubSpot counts over a rolling 10 seconds; the budget is a token bucket,
-// which allows its capacity plus 10 seconds of refill in any 10 seconds. A
-// bucket of 100 refilled over 10 s would allow 200, and a backlog pushed
-// flat out meets 429s. 5 refilled every half second has the same mean rate,
-// 100 per 10 s (91% of HubSpot's bound), and never more than 105 in any 10
-// seconds: the 5 left over, and the window's reserve below, are the card's
-// look-ups (which take no budget).
+// installing account, counted over a rolling 10 seconds, the CRM Search API
+// excepted, with no daily cap for OAuth calls (developer docs, "API usage
+// guidelines and limits"; changelog "Rate limit headers will now appear for
+// OAuth authenticated calls"). Sync declares 105 of them (crm.Bucket: at
+// most that many in any 10 seconds): the other 5 are the card's look-ups,
+// which take no budget, and the margin for a request's way to HubSpot.
 const (
 	burstBucket   = "burst"
-	burstCapacity = 5
-	burstPer      = 500 * time.Millisecond
-	// windowShare is the part of HubSpot's window sync counts on: what the
-	// headers say is left beyond it is the card's.
-	windowShare = 100
+	burstCapacity = 105
+	burstPer      = 10 * time.Second
 	// hubspotWindow is HubSpot's interval when its answers do not say.
 	hubspotWindow = 10 * time.Second
 )
 
-// A push waits for its budget in place when the wait is short (a push of
-// more calls than the bucket holds waits a tenth of a second per call
-// beyond it), up to maxInlineWait in all; past that it stops, and the
-// engine snoozes its deals.
+// The engine lets a small part of the bucket go at once and spreads the
+// rest (crm.Bucket.TokenBucket): a push of more calls than that waits a
+// tenth of a second per call beyond it. It waits in place, up to
+// maxInlineWait in all; past that it stops, and the engine snoozes its
+// deals.
 const maxInlineWait = 2 * time.Second
 
 // maxInputs: HubSpot's batch endpoints take up to 100 inputs a request.
@@ -94,8 +87,8 @@ func (s *syncer) DefaultStages() map[qwoty.Status]string {
 	}
 }
 
-// Buckets: one burst bucket, whatever the share (HubSpot has no daily cap
-// for OAuth apps): 5 every half second (above).
+// Buckets: one burst bucket, 105 calls in any 10 seconds, whatever the
+// share (HubSpot has no daily cap for OAuth apps).
 func (s *syncer) Buckets(*qwoty.Connection, float64) []crm.Bucket {
 	return []crm.Bucket{{Name: burstBucket, Capacity: burstCapacity, Per: burstPer}}
 }

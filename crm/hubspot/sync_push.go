@@ -265,12 +265,11 @@ func (p *push) take(ctx context.Context) error {
 	}
 }
 
-// observe corrects the budget from X-HubSpot-RateLimit-Remaining and -Max
-// when HubSpot's window is the tighter limit: what is left of it beyond the
-// card's part is less than the bucket holds (others called: the card, an
-// instance with a stale bucket). A correction at every answer would refill
-// the bucket from HubSpot's count faster than HubSpot's window empties after
-// a burst, and meet the 429s the bucket's shape avoids.
+// observe corrects the budget from every answer's
+// X-HubSpot-RateLimit-Remaining: the bucket holds no more than what is left
+// of HubSpot's window beyond the part sync does not declare (the card's
+// look-ups, any other call with the app's token). Left may be negative:
+// the budget then waits until it is paid back.
 func (p *push) observe(ctx context.Context, h http.Header) {
 	if ms, err := strconv.ParseInt(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds"), 10, 64); err == nil && ms > 0 {
 		p.interval = time.Duration(ms) * time.Millisecond
@@ -280,13 +279,9 @@ func (p *push) observe(ctx context.Context, h http.Header) {
 	if err1 != nil || err2 != nil {
 		return
 	}
-	ours := max(left-max(most-windowShare, 0), 0)
-	if ours >= burstCapacity {
-		return
-	}
 	// A failed correction leaves the bucket as it was: the next answer
 	// corrects it again, and a 429 still blocks.
-	_ = p.budget.Observe(ctx, burstBucket, float64(ours), 0)
+	_ = p.budget.Observe(ctx, burstBucket, float64(left-max(most-burstCapacity, 0)), 0)
 }
 
 // block stops the connection's calls until HubSpot's Retry-After has passed
