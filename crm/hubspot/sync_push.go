@@ -79,7 +79,7 @@ type linePush struct {
 	action    string
 }
 
-// refPropertyOf is the qwoty_ref value of a line item in an answer.
+// refOf is the qwoty_ref value of a line item in an answer.
 func refOf(props map[string]*string) string {
 	if v := props[RefProperty]; v != nil {
 		return *v
@@ -87,8 +87,10 @@ func refOf(props map[string]*string) string {
 	return ""
 }
 
-// plan reads the links and decides, per deal, what to write.
+// plan reads the links (the lines' and the deals' in one look-up each, the
+// line items each deal owns) and decides, per deal, what to write.
 func (p *push) plan(ctx context.Context, deals []crm.Deal) {
+	var lineRefs, dealRefs []string
 	for _, deal := range deals {
 		d := &dealPush{deal: deal}
 		p.deals = append(p.deals, d)
@@ -96,37 +98,49 @@ func (p *push) plan(ctx context.Context, deals []crm.Deal) {
 			d.fail(crm.Rejected(fmt.Errorf("%q is not a HubSpot deal id", deal.RecordID)))
 			continue
 		}
-		if err := p.planLines(ctx, d); err != nil {
-			d.fail(err)
-			continue
+		dealRefs = append(dealRefs, deal.RecordID)
+		for _, l := range primaryLines(deal) {
+			lineRefs = append(lineRefs, l.Ref)
 		}
-		if err := p.planDeal(ctx, d); err != nil {
-			d.fail(err)
+	}
+	lines, err := p.links.Find(ctx, linkLineItem, lineRefs)
+	if err == nil {
+		var dealLinks map[string]crm.RefLink
+		if dealLinks, err = p.links.Find(ctx, linkDeal, dealRefs); err == nil {
+			for _, d := range p.deals {
+				if d.ok() {
+					p.planDeal(d, dealLinks)
+					d.fail(p.planLines(ctx, d, lines))
+				}
+			}
+			return
 		}
+	}
+	for _, d := range p.deals {
+		d.fail(fmt.Errorf("read the links of what was written to HubSpot: %w", err))
 	}
 }
 
-func (p *push) planLines(ctx context.Context, d *dealPush) error {
-	var want []crm.LineState
-	if q := d.deal.Primary; q != nil && !q.Deleted {
-		want = q.Lines
+// primaryLines are the lines a deal's line items must be: its primary
+// quote's, none without one.
+func primaryLines(d crm.Deal) []crm.LineState {
+	if q := d.Primary; q != nil && !q.Deleted {
+		return q.Lines
 	}
-	refs := make([]string, 0, len(want))
+	return nil
+}
+
+// planLines lists the deal's lines to write (those written as they are
+// left out) and Qwoty's line items the deal no longer has.
+func (p *push) planLines(ctx context.Context, d *dealPush, known map[string]crm.RefLink) error {
 	keep := map[string]bool{}
-	for _, l := range want {
-		refs = append(refs, l.Ref)
+	for _, l := range primaryLines(d.deal) {
 		keep[l.Ref] = true
-	}
-	known, err := p.links.Find(ctx, linkLineItem, refs)
-	if err != nil {
-		return fmt.Errorf("read the deal's line item links: %w", err)
-	}
-	for _, l := range want {
 		lp := &linePush{d: d, line: l, props: lineProperties(l)}
 		lp.hash = hashOf(d.deal.RecordID, lp.props)
 		link, ok := known[l.Ref]
 		if ok && link.CRMID != "" && link.Parent == d.deal.RecordID && link.Hash == lp.hash {
-			continue // written as it is
+			continue
 		}
 		lp.linked = ok && link.CRMID != ""
 		d.lines = append(d.lines, lp)
@@ -144,26 +158,22 @@ func (p *push) planLines(ctx context.Context, d *dealPush) error {
 }
 
 // planDeal: a deal with a primary quote gets its total as amount and, when
-// the status maps to one, its stage; without one it is left as it is.
-func (p *push) planDeal(ctx context.Context, d *dealPush) error {
+// the status maps to one, its stage; without one it is left as it is. A
+// deal whose link holds the same values is not written.
+func (p *push) planDeal(d *dealPush, known map[string]crm.RefLink) {
 	q := d.deal.Primary
 	if q == nil {
-		return nil
+		return
 	}
 	props := map[string]string{"amount": q.Totals.Total.String()}
 	if d.deal.Stage != "" {
 		props["dealstage"] = d.deal.Stage
 	}
 	hash := hashOf(d.deal.RecordID, props)
-	known, err := p.links.Find(ctx, linkDeal, []string{d.deal.RecordID})
-	if err != nil {
-		return fmt.Errorf("read the deal's link: %w", err)
-	}
 	if l, ok := known[d.deal.RecordID]; ok && l.Hash == hash {
-		return nil
+		return
 	}
 	d.props, d.hash = props, hash
-	return nil
 }
 
 func (p *push) hasLines() bool {
