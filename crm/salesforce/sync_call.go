@@ -33,6 +33,11 @@ var syncErrors = crm.APIErrors{Provider: qwoty.ProviderSalesforce, Read: func(e 
 	}
 }}
 
+// callOptions names our calls in the org's API usage and event logs
+// (Sforce-Call-Options' client): admins see which integration spends
+// their allocation. It changes no limit.
+var callOptions = http.Header{"Sforce-Call-Options": {"client=qwoty-sync"}}
+
 // limitInfo reads Sforce-Limit-Info's "api-usage=used/limit" (and not the
 // per-app usage that may follow it).
 var limitInfo = regexp.MustCompile(`(?:^|[;,]\s*)api-usage=(\d+)/(\d+)`)
@@ -48,7 +53,7 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 		}
 		p.calls++
 		return crm.Call(ctx, crm.Request{Provider: qwoty.ProviderSalesforce, Method: method, Base: p.conn.InstanceURL, Path: path,
-			Token: token, JSON: body, Timeout: syncTimeout, HTTP: p.s.a.o.HTTP, Refused: syncErrors.Answer,
+			Token: token, JSON: body, Timeout: syncTimeout, HTTP: p.s.a.o.HTTP, Refused: syncErrors.Answer, Header: callOptions,
 			Seen: func(_ int, h http.Header) { p.seen(ctx, h) }}, out)
 	})
 	var apiErr *crm.APIError
