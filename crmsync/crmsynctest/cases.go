@@ -25,8 +25,10 @@ type CRM struct {
 	// Env are a child qwoty serve's settings that point its app at the
 	// emulator.
 	Env []string
-	// Records are the CRM records (deals) quotes may be made on.
-	Records []string
+	// Records are the CRM records (deals) quotes may be made on, in
+	// Currency.
+	Records  []string
+	Currency string
 	// Drop makes the emulator drop the answer of its next sync write after
 	// committing it.
 	Drop func()

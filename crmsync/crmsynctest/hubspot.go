@@ -1,0 +1,66 @@
+package crmsynctest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/emulator"
+	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/crm/hubspot/hstest"
+	"github.com/qwoty/companion/store"
+)
+
+func init() { CRMs["hubspot"] = HubSpot }
+
+// HubSpot is HubSpot's emulator: one portal with o.Records deals, at
+// HubSpot's real rate limit (110 calls per 10 s) unless o.Unlimited.
+func HubSpot(t testing.TB, o Options) *CRM {
+	t.Helper()
+	callback := strings.TrimRight(o.AppURL, "/") + crm.CallbackPath("hubspot")
+	portal := hstest.Portal{ID: hstest.DefaultPortalID, Domain: hstest.DefaultPortalDomain, Users: []hstest.User{{ID: hstest.DefaultAdminID, Email: hstest.DefaultAdminEmail, Installer: true}}}
+	var records []string
+	for i := range o.Records {
+		id := fmt.Sprintf("%d", 9000+i)
+		portal.Deals = append(portal.Deals, hstest.Deal{ID: id, Name: fmt.Sprintf("Deal %d", i), Currency: "EUR"})
+		records = append(records, id)
+	}
+	emu := hstest.New(t, hstest.Options{App: hstest.App{RedirectURLs: []string{callback}}, Portals: []hstest.Portal{portal},
+		RateLimit: hstest.RateLimit{Off: o.Unlimited}})
+	c := &CRM{Name: "hubspot", Currency: "EUR", Redirect: callback, Records: records,
+		Adapter: hubspot.NewAdapter(hubspot.Options{ClientID: hstest.DefaultClientID, ClientSecret: hstest.DefaultClientSecret,
+			RedirectURL: callback, AuthURL: emu.URL, APIURL: emu.URL}),
+		Env: []string{"HUBSPOT_CLIENT_ID=" + hstest.DefaultClientID, "HUBSPOT_CLIENT_SECRET=" + hstest.DefaultClientSecret,
+			"HUBSPOT_AUTH_URL=" + emu.URL, "HUBSPOT_API_URL=" + emu.URL},
+		Calls: func() int { return int(emu.Requests()) },
+	}
+	c.Drop = func() {
+		_ = emu.Inject(emulator.Fault{Route: "POST /crm/v3/objects/{type}/batch/{op}", Times: 1, Drop: true})
+	}
+	c.Verify = func(snaps []store.SyncSnapshot) []string {
+		var diffs []string
+		for _, w := range Wants(snaps) {
+			var got []LineWant
+			for _, li := range emu.LineItems(hstest.DefaultPortalID, w.RecordID) {
+				if ref := li.Properties[hubspot.RefProperty]; ref != "" {
+					q, _ := decimal.NewFromString(li.Properties["quantity"])
+					p, _ := decimal.NewFromString(li.Properties["price"])
+					got = append(got, LineWant{Ref: ref, Quantity: q, Price: p})
+				}
+			}
+			diffs = append(diffs, CompareLines(w.RecordID, got, LinesOf(w.Primary))...)
+			if w.Primary == nil {
+				continue
+			}
+			amount, err := decimal.NewFromString(emu.DealProperties(hstest.DefaultPortalID, w.RecordID)["amount"])
+			if err != nil || !amount.Equal(w.Primary.Totals.Total.Round(2)) {
+				diffs = append(diffs, fmt.Sprintf("%s: deal amount %s, want the primary quote's total %s", w.RecordID, amount, w.Primary.Totals.Total))
+			}
+		}
+		return diffs
+	}
+	return c
+}

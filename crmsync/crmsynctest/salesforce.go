@@ -1,0 +1,89 @@
+package crmsynctest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/emulator"
+	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/store"
+)
+
+func init() { CRMs["salesforce"] = Salesforce }
+
+// Salesforce is Salesforce's emulator: one org with Quotes on and
+// o.Records opportunities, its daily allocation beyond what a test spends
+// unless limits are the subject.
+func Salesforce(t testing.TB, o Options) *CRM {
+	t.Helper()
+	callback := strings.TrimRight(o.AppURL, "/") + salesforce.CallbackPath
+	org := sftest.Org{ID: sftest.DefaultOrgID, MyDomain: sftest.DefaultMyDomain, Users: []sftest.User{
+		{ID: sftest.DefaultAdminID, Username: "admin@acme.example", Email: "admin@acme.example", Name: "Ada Admin", Admin: true}}}
+	if o.Unlimited {
+		org.APILimit = 100_000_000
+	}
+	var records []string
+	for i := range o.Records {
+		id := fmt.Sprintf("006%012dAAA", i+1)
+		org.Opportunities = append(org.Opportunities, sftest.Opportunity{ID: id, Name: fmt.Sprintf("Opportunity %d", i+1)})
+		records = append(records, id)
+	}
+	emu := sftest.New(t, sftest.Options{App: sftest.App{CallbackURLs: []string{callback}}, Orgs: []sftest.Org{org}})
+	orgID := sftest.DefaultOrgID
+	c := &CRM{Name: "salesforce", Currency: "USD", Redirect: callback, Records: records,
+		Adapter: salesforce.NewAdapter(salesforce.Options{ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret,
+			RedirectURL: callback, LoginURL: emu.URL}),
+		Env: []string{"SALESFORCE_CLIENT_ID=" + sftest.DefaultClientID, "SALESFORCE_CLIENT_SECRET=" + sftest.DefaultClientSecret,
+			"SALESFORCE_LOGIN_URL=" + emu.URL},
+		Calls: func() int { return int(emu.Requests()) },
+	}
+	c.Drop = func() {
+		_ = emu.Inject(emulator.Fault{Route: "POST /services/data/{v}/composite", Times: 1, Drop: true})
+	}
+	c.Verify = func(snaps []store.SyncSnapshot) []string {
+		var diffs []string
+		for _, w := range Wants(snaps) {
+			var got []LineWant
+			for _, li := range emu.LineItems(orgID, w.RecordID) {
+				if ref := li.String("Qwoty__Ref__c"); ref != "" {
+					got = append(got, LineWant{Ref: ref, Quantity: li.Decimal("Quantity"), Price: li.Decimal("UnitPrice")})
+				}
+			}
+			diffs = append(diffs, CompareLines(w.RecordID, got, LinesOf(w.Primary))...)
+			// Every quote is mirrored once, marked when deleted, with its
+			// lines; a quote deleted before it was ever pushed may have no
+			// mirror.
+			mirrors := map[string][]map[string]any{}
+			for _, m := range emu.Quotes(orgID, w.RecordID) {
+				mirrors[m.String("Qwoty__Ref__c")] = append(mirrors[m.String("Qwoty__Ref__c")], m)
+			}
+			for i := range w.Quotes {
+				q := &w.Quotes[i]
+				ms := mirrors[crm.Ref(crm.RefQuote, q.ID)]
+				switch {
+				case len(ms) == 0 && !q.Deleted:
+					diffs = append(diffs, fmt.Sprintf("%s: quote %s has no mirror", w.RecordID, q.Number))
+				case len(ms) > 1:
+					diffs = append(diffs, fmt.Sprintf("%s: quote %s is mirrored %d times", w.RecordID, q.Number, len(ms)))
+				case len(ms) == 1:
+					m := sftest.Record(ms[0])
+					if m.Bool("Qwoty__Deleted__c") != q.Deleted {
+						diffs = append(diffs, fmt.Sprintf("%s: quote %s's mirror deleted=%v, want %v", w.RecordID, q.Number, m.Bool("Qwoty__Deleted__c"), q.Deleted))
+					}
+					var lines []LineWant
+					for _, li := range emu.QuoteLineItems(orgID, m.String("Id")) {
+						if ref := li.String("Qwoty__Ref__c"); ref != "" {
+							lines = append(lines, LineWant{Ref: ref, Quantity: li.Decimal("Quantity"), Price: li.Decimal("UnitPrice")})
+						}
+					}
+					diffs = append(diffs, CompareLines(w.RecordID+" quote "+q.Number, lines, LinesOf(q))...)
+				}
+			}
+		}
+		return diffs
+	}
+	return c
+}
