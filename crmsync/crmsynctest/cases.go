@@ -8,6 +8,9 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/hubspot/hstest"
+	"github.com/qwoty/companion/crm/pipedrive/pdtest"
+	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -18,6 +21,10 @@ import (
 // and the check of what the emulator holds.
 type CRM struct {
 	Name string
+	// The emulator, by CRM: one of these is set.
+	Salesforce *sftest.Server
+	HubSpot    *hstest.Server
+	Pipedrive  *pdtest.Server
 	// Adapter is bound to the emulator; Redirect is the callback its app
 	// accepts.
 	Adapter  crm.Adapter

@@ -30,7 +30,7 @@ func HubSpot(t testing.TB, o Options) *CRM {
 	}
 	emu := hstest.New(t, hstest.Options{App: hstest.App{RedirectURLs: []string{callback}}, Portals: []hstest.Portal{portal},
 		RateLimit: hstest.RateLimit{Off: o.Unlimited}})
-	c := &CRM{Name: "hubspot", Currency: "EUR", Redirect: callback, Records: records,
+	c := &CRM{Name: "hubspot", HubSpot: emu, Currency: "EUR", Redirect: callback, Records: records,
 		Adapter: hubspot.NewAdapter(hubspot.Options{ClientID: hstest.DefaultClientID, ClientSecret: hstest.DefaultClientSecret,
 			RedirectURL: callback, AuthURL: emu.URL, APIURL: emu.URL}),
 		Env: []string{"HUBSPOT_CLIENT_ID=" + hstest.DefaultClientID, "HUBSPOT_CLIENT_SECRET=" + hstest.DefaultClientSecret,

@@ -25,7 +25,7 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited, App: pdtest.App{ClientID: pdtest.DefaultClientID,
 		ClientSecret: pdtest.DefaultClientSecret, CallbackURL: callback, Scopes: pdtest.SyncScopes}})
 	const company = pdtest.DefaultCompanyID
-	c := &CRM{Name: "pipedrive", Currency: "EUR", Redirect: callback,
+	c := &CRM{Name: "pipedrive", Pipedrive: emu, Currency: "EUR", Redirect: callback,
 		Adapter: pipedrive.NewAdapter(pipedrive.Options{ClientID: pdtest.DefaultClientID, ClientSecret: pdtest.DefaultClientSecret,
 			RedirectURL: callback, OAuthURL: emu.URL}),
 		Env: []string{"PIPEDRIVE_CLIENT_ID=" + pdtest.DefaultClientID, "PIPEDRIVE_CLIENT_SECRET=" + pdtest.DefaultClientSecret,

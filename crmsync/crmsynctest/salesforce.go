@@ -33,7 +33,7 @@ func Salesforce(t testing.TB, o Options) *CRM {
 	}
 	emu := sftest.New(t, sftest.Options{App: sftest.App{CallbackURLs: []string{callback}}, Orgs: []sftest.Org{org}})
 	orgID := sftest.DefaultOrgID
-	c := &CRM{Name: "salesforce", Currency: "USD", Redirect: callback, Records: records,
+	c := &CRM{Name: "salesforce", Salesforce: emu, Currency: "USD", Redirect: callback, Records: records,
 		Adapter: salesforce.NewAdapter(salesforce.Options{ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret,
 			RedirectURL: callback, LoginURL: emu.URL}),
 		Env: []string{"SALESFORCE_CLIENT_ID=" + sftest.DefaultClientID, "SALESFORCE_CLIENT_SECRET=" + sftest.DefaultClientSecret,
