@@ -296,8 +296,8 @@ func TestSyncLogPage(t *testing.T) {
 	if rows := logRows(e.b.Body); len(rows) != 1 || rows[0][1] != "synced" {
 		t.Fatalf("record r-08's synced entries: %v", rows)
 	}
-	e.b.Get(logURL + "?outcome=deleted").Want(http.StatusBadRequest, "")
-	e.b.Get(logURL + "?before=x").Want(http.StatusBadRequest, "")
+	e.b.Get(logURL+"?outcome=deleted").Want(http.StatusBadRequest, "")
+	e.b.Get(logURL+"?before=x").Want(http.StatusBadRequest, "")
 
 	// Retry one record: queued again, audited under the admin's email; the
 	// other stays failed.
@@ -311,7 +311,7 @@ func TestSyncLogPage(t *testing.T) {
 	if err != nil || entries[0].Action != "sync.retried" || entries[0].Actor != adminEmail || entries[0].Detail["record"] != "r-07" {
 		t.Fatalf("the audit log's newest entry: %+v %v", entries[0], err)
 	}
-	e.b.Get(e.url() + "/settings/audit").Want(200, "", "Sync retried for record r-07")
+	e.b.Get(e.url()+"/settings/audit").Want(200, "", "Sync retried for record r-07")
 	// A post without the form's token changes nothing.
 	e.b.Post(logURL+"/retry", url.Values{"all": {"true"}}).Want(http.StatusForbidden, "")
 	e.b.Post(logURL+"/retry", url.Values{"csrf": {e.b.CSRF()}, "all": {"true"}}).
