@@ -52,14 +52,14 @@ func (con *Console) syncHealth(ctx context.Context, a crm.Adapter, conn *qwoty.C
 		reconnect = qwoty.ErrorCode(syncer.Ready(conn)) == qwoty.CodeSyncReconnect
 	}
 	failed := func() string {
+		if h.LastError != "" && h.LastErrorCode != qwoty.CodeSyncReconnect {
+			v.Detail = "Latest: " + h.LastError
+		}
 		s := strconv.Itoa(h.Failed) + " records failed to sync"
 		if h.Failed == 1 {
 			s = "1 record failed to sync"
 		}
-		if h.LastError != "" && h.LastErrorCode != qwoty.CodeSyncReconnect {
-			s += "; the latest: " + strings.TrimSuffix(h.LastError, ".")
-		}
-		return s + ". Fix what the CRM's message names, then Retry."
+		return s + ": fix what " + in.Name + "'s message names, then retry from the sync log."
 	}
 	switch {
 	case conn.Status == qwoty.ConnectionError:

@@ -163,7 +163,7 @@ func TestIntegrationsSyncHealth(t *testing.T) {
 	if health != "warning" {
 		t.Fatalf("with one failed record: %s", health)
 	}
-	wantAll(t, page, "1 record failed to sync; the latest: amount: must be positive", `id="sync-failed-testcrm">1`,
+	wantAll(t, page, "1 record failed to sync: fix what TestCRM&#39;s message names", "Latest: amount: must be positive", `id="sync-failed-testcrm">1`,
 		`href="/settings/integrations/testcrm/sync-log?outcome=failed"`)
 
 	// The CRM named a time to come back: a warning until then.
@@ -190,7 +190,7 @@ func TestIntegrationsSyncHealth(t *testing.T) {
 	if health != "error" {
 		t.Fatalf("with 21 failed records: %s", health)
 	}
-	wantAll(t, page, "21 records failed to sync; the latest: the CRM answered 503")
+	wantAll(t, page, "21 records failed to sync", "Latest: the CRM answered 503")
 
 	// The CRM refuses Qwoty's grant: the connection is in error, and sync
 	// says nothing is pushed until it is reconnected.

@@ -115,7 +115,11 @@ func syncID(q *qwoty.Quote, view string) string {
 }
 
 // deleteNote says what deleting does in the CRM.
-func deleteNote(ctx context.Context) string {
+func deleteNote(ctx context.Context, q *qwoty.Quote) string {
 	env := cardEnv(ctx)
-	return "What Qwoty wrote in " + env.CRM + " stays there, marked deleted; if this is the primary quote, the most recently changed other quote takes its place."
+	s := "Qwoty deletes nothing in " + env.CRM + ": where it keeps a copy of the quote there, the copy is marked deleted."
+	if q.Primary {
+		s += " The most recently changed other quote becomes the primary quote."
+	}
+	return s
 }

@@ -42,8 +42,9 @@ type CRMCard struct {
 // the reason, and its outbox counted.
 type SyncHealthView struct {
 	Health qwoty.Health
-	// Reason says what is wrong and what to do ("" when healthy).
-	Reason string
+	// Reason says what is wrong and what to do ("" when healthy); Detail
+	// is the CRM's latest message behind it, when there is one.
+	Reason, Detail string
 	// Reconnect is set when connecting the CRM again is the fix (a
 	// connection in error, or made before sync: "reconnect to enable sync").
 	Reconnect bool
