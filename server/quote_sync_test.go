@@ -204,6 +204,10 @@ func TestCardSyncStateAndRetry(t *testing.T) {
 	if got[synced] != "synced: Synced to Salesforce 2 min ago" || got[failed] != "failed: Sync failed: "+htmlText(reason) {
 		t.Fatalf("after a failed push of the edit: %v", got)
 	}
+	// The list cuts a long message to two lines; all of it is in the title.
+	if !bytes.Contains(list.body, []byte(`id="sync-`+failed+`" title="Sync failed: `+htmlText(reason)+`"`)) {
+		t.Fatalf("the failed quote's line does not carry the whole message:\n%s", list.body)
+	}
 	if !bytes.Contains(list.body, []byte(`id="retry-`+failed+`"`)) || bytes.Contains(list.body, []byte(`id="retry-`+synced+`"`)) {
 		t.Fatalf("Retry is not offered on the failed quote alone:\n%s", list.body)
 	}
