@@ -256,7 +256,10 @@ SELECT i.ord, coalesce(st.status, ''), (n.nonce IS NOT NULL OR i.nonce = '' AND 
 FROM input i
 JOIN st ON st.ord = i.ord
 LEFT JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
-LEFT JOIN sync_records sr ON sr.connection_id = i.connection_id AND sr.crm_record_id = i.record_id
+LEFT JOIN LATERAL (
+	SELECT connection_id, synced_seq, state, synced_at, last_error_code, last_error, warning FROM sync_records
+	WHERE connection_id = i.connection_id AND crm_record_id = i.record_id
+) sr ON true
 LEFT JOIN LATERAL (
 	SELECT id, number, title, status, currency, total, updated_at, is_primary, sync_seq FROM quotes
 	WHERE workspace_id = i.workspace_id AND connection_id = i.connection_id AND crm_record_id = i.record_id AND deleted_at IS NULL
