@@ -5,15 +5,19 @@ package config
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qwoty/companion/keyring"
 )
@@ -52,12 +56,32 @@ type Config struct {
 	PipedriveJWTSecret string
 	// SalesforceLoginURL is the OAuth host; tests point it at the emulator.
 	SalesforceLoginURL string
+	// HubSpotAuthURL, HubSpotAPIURL and PipedriveOAuthURL replace those
+	// CRMs' hosts ("" for the CRM's own): tests and the crash test point
+	// them at the emulators.
+	HubSpotAuthURL    string
+	HubSpotAPIURL     string
+	PipedriveOAuthURL string
+	// SyncLease is how long a sync worker holds the records it pushes
+	// (SYNC_LEASE, default 2 min): a crashed instance's records are pushed
+	// again by another once it ends.
+	SyncLease time.Duration
 	// SalesforcePackageVersionID builds the package install links.
 	SalesforcePackageVersionID string
 	// TrustedProxies are the CIDRs of the load balancers in front, whose
 	// X-Forwarded-For the server believes for the client address (login
 	// throttle, logs). Empty: the client is the TCP peer.
 	TrustedProxies []string
+
+	// SMTP is the mail server alerts are sent through (SMTP_URL); zero
+	// means no alert email. In development it defaults to the development
+	// mailbox on DevMailPort.
+	SMTP SMTP
+	// MailFrom is the From of alert email, an RFC 5322 address.
+	MailFrom string
+	// DevMailPort is the development mailbox's SMTP port on 127.0.0.1
+	// (development only; 0 disables it).
+	DevMailPort int
 }
 
 // OAuthApp is a CRM app's client credentials; zero means the CRM is disabled.
@@ -170,6 +194,26 @@ func Load(lookup Lookup, devDir string) (*Config, error) {
 	if err := checkBaseURL(c.SalesforceLoginURL, c.Dev()); err != nil {
 		return nil, fmt.Errorf("SALESFORCE_LOGIN_URL: %w", err)
 	}
+	for _, h := range []struct {
+		name string
+		dst  *string
+	}{{"HUBSPOT_AUTH_URL", &c.HubSpotAuthURL}, {"HUBSPOT_API_URL", &c.HubSpotAPIURL}, {"PIPEDRIVE_OAUTH_URL", &c.PipedriveOAuthURL}} {
+		*h.dst = strings.TrimRight(get(h.name), "/")
+		if *h.dst == "" {
+			continue
+		}
+		if err := checkBaseURL(*h.dst, c.Dev()); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.name, err)
+		}
+	}
+	c.SyncLease = DefaultSyncLease
+	if v := get("SYNC_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinSyncLease || d > MaxSyncLease {
+			return nil, fmt.Errorf("SYNC_LEASE: %q is not a duration between %s and %s (like 2m)", v, MinSyncLease, MaxSyncLease)
+		}
+		c.SyncLease = d
+	}
 	proxies, err := trustedProxies(get("QWOTY_TRUSTED_PROXIES"))
 	if err != nil {
 		return nil, fmt.Errorf("QWOTY_TRUSTED_PROXIES: %w", err)
@@ -178,6 +222,9 @@ func Load(lookup Lookup, devDir string) (*Config, error) {
 	c.SalesforcePackageVersionID = get("SALESFORCE_PACKAGE_VERSION_ID")
 	if v := c.SalesforcePackageVersionID; v != "" && !(strings.HasPrefix(v, "04t") && (len(v) == 15 || len(v) == 18)) {
 		return nil, fmt.Errorf("SALESFORCE_PACKAGE_VERSION_ID: %q is not a package version id (04t…, 15 or 18 characters)", v)
+	}
+	if err := c.loadMail(get); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -255,4 +302,184 @@ func devMasterKey(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("QWOTY_SECRET_KEY: unset, and the development key file %s cannot be written: %w", devKeyFile, err)
 	}
 	return key, nil
+}
+
+// SMTP is an SMTP server's address, credentials and how the connection is
+// protected, read from SMTP_URL. Its String, GoString, LogValue and
+// MarshalJSON hide the password, so printing or logging it never shows it.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	Security SMTPSecurity
+}
+
+// SMTPSecurity is how an SMTP connection is protected.
+type SMTPSecurity string
+
+// The protections: smtps:// is TLS from the first byte; smtp:// must
+// upgrade with STARTTLS, except to a loopback host (a local relay, the
+// development mailbox), where traffic never leaves the machine and
+// STARTTLS is used only if the server offers it.
+const (
+	SMTPImplicitTLS SMTPSecurity = "tls"
+	SMTPStartTLS    SMTPSecurity = "starttls"
+	SMTPLoopback    SMTPSecurity = "loopback"
+)
+
+// Enabled reports whether a mail server is configured.
+func (s SMTP) Enabled() bool { return s.Host != "" }
+
+// String is the SMTP URL with the password replaced, for logs and `qwoty
+// doctor`.
+func (s SMTP) String() string {
+	if !s.Enabled() {
+		return "none"
+	}
+	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(s.Host, strconv.Itoa(s.Port))}
+	if s.Security == SMTPImplicitTLS {
+		u.Scheme = "smtps"
+	}
+	if s.Username != "" {
+		u.User = url.UserPassword(s.Username, "xxxxx")
+	}
+	return u.String()
+}
+
+// GoString keeps %#v of a Config from printing the password.
+func (s SMTP) GoString() string { return "config.SMTP(" + s.String() + ")" }
+
+// LogValue keeps slog from printing the password.
+func (s SMTP) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON keeps JSON (slog's JSON handler printing a struct that holds
+// an SMTP) from printing the password.
+func (s SMTP) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// SYNC_LEASE's default and bounds: a lease shorter than a CRM call could
+// be taken over while the call runs; a longer one delays the records of a
+// crashed instance.
+const (
+	DefaultSyncLease = 2 * time.Minute
+	MinSyncLease     = 2 * time.Second
+	MaxSyncLease     = 30 * time.Minute
+)
+
+// DefaultDevMailPort is the development mailbox's SMTP port.
+const DefaultDevMailPort = 2525
+
+// smtpURLForm is the shape SMTP_URL's errors show; they never repeat the
+// value, which may hold a password.
+const smtpURLForm = "smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS), special characters in user and password percent-encoded"
+
+// loadMail reads SMTP_URL, MAIL_FROM and DEV_MAIL_PORT; APP_URL and the
+// ports are already read.
+func (c *Config) loadMail(get func(string) string) error {
+	if c.Dev() {
+		c.DevMailPort = DefaultDevMailPort
+		if v := get("DEV_MAIL_PORT"); v != "" {
+			p, err := strconv.Atoi(v)
+			if err != nil || p < 0 || p > 65535 {
+				return fmt.Errorf("DEV_MAIL_PORT: %q is not a port number (0 disables the development mailbox)", v)
+			}
+			c.DevMailPort = p
+		}
+		if p := c.DevMailPort; p > 0 {
+			switch {
+			case p == c.Port:
+				return fmt.Errorf("DEV_MAIL_PORT: %d is already PORT; choose another port (0 disables the development mailbox)", p)
+			case c.PlaygroundPort > 0 && (p == c.PlaygroundPort || p == c.PlaygroundPort+1):
+				return fmt.Errorf("DEV_MAIL_PORT: %d is taken by the playground or its Salesforce emulator (PLAYGROUND_PORT and the next port); choose another", p)
+			}
+		}
+	}
+
+	if v := get("SMTP_URL"); v != "" {
+		s, err := parseSMTPURL(v)
+		if err != nil {
+			return fmt.Errorf("SMTP_URL: %w", err)
+		}
+		c.SMTP = s
+	} else if c.Dev() && c.DevMailPort > 0 {
+		c.SMTP = SMTP{Host: "127.0.0.1", Port: c.DevMailPort, Security: SMTPLoopback}
+	}
+
+	c.MailFrom = get("MAIL_FROM")
+	if c.MailFrom == "" {
+		u, _ := url.Parse(c.AppURL) // checked by checkBaseURL
+		host := u.Hostname()
+		if strings.Contains(host, ":") { // an IPv6 literal: an address literal in mail
+			host = "[" + host + "]"
+		}
+		c.MailFrom = "Qwoty <no-reply@" + host + ">"
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			return fmt.Errorf("MAIL_FROM: the default %q made from APP_URL is not a mail address; set MAIL_FROM", c.MailFrom)
+		}
+		return nil
+	}
+	a, err := mail.ParseAddress(c.MailFrom)
+	if err != nil {
+		return fmt.Errorf("MAIL_FROM: %q is not a mail address (Name <address@example.com> or address@example.com)", c.MailFrom)
+	}
+	if at := strings.LastIndexByte(a.Address, '@'); at <= 0 || at == len(a.Address)-1 {
+		return fmt.Errorf("MAIL_FROM: %q has no domain", c.MailFrom)
+	}
+	return nil
+}
+
+// parseSMTPURL reads smtp://[user:password@]host[:port] or smtps://…. Its
+// errors never contain the URL: a password may be in it.
+func parseSMTPURL(v string) (SMTP, error) {
+	u, err := url.Parse(v)
+	if err != nil || u.Opaque != "" {
+		return SMTP{}, fmt.Errorf("not a URL; expected %s", smtpURLForm)
+	}
+	var s SMTP
+	switch u.Scheme {
+	case "smtps":
+		s.Security, s.Port = SMTPImplicitTLS, 465
+	case "smtp":
+		s.Security, s.Port = SMTPStartTLS, 587
+	default:
+		return SMTP{}, fmt.Errorf("scheme %q is not smtp or smtps; expected %s", u.Scheme, smtpURLForm)
+	}
+	s.Host = u.Hostname()
+	if s.Host == "" {
+		return SMTP{}, fmt.Errorf("no host; expected %s", smtpURLForm)
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return SMTP{}, fmt.Errorf("port %q is not a port number (1-65535)", p)
+		}
+		s.Port = n
+	} else if strings.HasSuffix(u.Host, ":") {
+		return SMTP{}, errors.New("empty port after the host; remove the colon or give a port")
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return SMTP{}, fmt.Errorf("must not have a path, query or fragment (a / ? or # in the password must be percent-encoded); expected %s", smtpURLForm)
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+		if s.Username == "" || s.Password == "" {
+			return SMTP{}, errors.New("give both a user and a password (user:password@host), or neither")
+		}
+	}
+	if s.Security == SMTPStartTLS && isLoopbackHost(s.Host) {
+		s.Security = SMTPLoopback
+	}
+	return s, nil
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback address:
+// by name only, never resolved, so DNS cannot turn a remote server into a
+// "local" one that skips STARTTLS.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }

@@ -27,6 +27,8 @@ type Request struct {
 	Query url.Values
 	// Token, when set, goes as a bearer token.
 	Token string
+	// Header are more request headers (Salesforce's Sforce-Call-Options).
+	Header http.Header
 	// JSON, when not nil, is encoded as the body; Form, when not nil, is
 	// the body, form-encoded. One at most.
 	JSON any
@@ -76,6 +78,11 @@ func Call(ctx context.Context, r Request, out any) error {
 	req, err := http.NewRequestWithContext(ctx, r.Method, target, body)
 	if err != nil {
 		return err
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	if r.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Token)

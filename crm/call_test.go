@@ -214,3 +214,34 @@ func TestOAuthErrorsAnswer(t *testing.T) {
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Header's entries go with the request (the bearer token is ours alone),
+// and Seen is shown each answer's status and header, a refusal's too.
+func TestCallHeaderAndSeen(t *testing.T) {
+	var opts, auth string
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		opts, auth = r.Header.Get("Sforce-Call-Options"), r.Header.Get("Authorization")
+		w.Header().Set("Sforce-Limit-Info", "api-usage=18/15000")
+		w.WriteHeader(status)
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	var seen []string
+	r := Request{Provider: qwoty.ProviderSalesforce, Method: http.MethodGet, Base: srv.URL, Path: "/x", Token: "tok",
+		Header: http.Header{"Sforce-Call-Options": {"client=qwoty-sync"}, "Authorization": {"Bearer not-this"}},
+		Seen:   func(st int, h http.Header) { seen = append(seen, h.Get("Sforce-Limit-Info")+" "+http.StatusText(st)) }}
+	if err := Call(context.Background(), r, nil); err != nil {
+		t.Fatal(err)
+	}
+	status = http.StatusServiceUnavailable
+	if err := Call(context.Background(), r, nil); err == nil {
+		t.Fatal("a 503 was not an error")
+	}
+	if opts != "client=qwoty-sync" || auth != "Bearer tok" {
+		t.Fatalf("sent Sforce-Call-Options %q, Authorization %q", opts, auth)
+	}
+	if len(seen) != 2 || seen[0] != "api-usage=18/15000 OK" || seen[1] != "api-usage=18/15000 Service Unavailable" {
+		t.Fatalf("seen %q", seen)
+	}
+}

@@ -147,10 +147,10 @@ type Outcome struct {
 
 // Written is one CRM record a push wrote.
 type Written struct {
-	Object string // the CRM's object: "Opportunity", "line_items", "deal_product"
-	ID     string // the CRM's id, "" when unknown
-	Ref    string // the Qwoty reference, "" for a record Qwoty does not own (a deal)
-	Action string // "created", "updated", "deleted", "marked deleted", "adopted"
+	Object string `json:"object"`        // the CRM's object: "Opportunity", "line_items", "deal_product"
+	ID     string `json:"id,omitempty"`  // the CRM's id, "" when unknown
+	Ref    string `json:"ref,omitempty"` // the Qwoty reference, "" for a record Qwoty does not own (a deal)
+	Action string `json:"action"`        // "created", "updated", "deleted", "marked deleted", "adopted"
 }
 
 // Written actions.

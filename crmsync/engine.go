@@ -116,11 +116,14 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncPrune{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 		// A run is bounded by RunFor and each push by the lease; this is
-		// River's backstop above both.
-		JobTimeout:        opt.RunFor + opt.Lease,
-		FetchPollInterval: opt.PollInterval,
-		FetchCooldown:     min(opt.PollInterval, river.FetchCooldownDefault),
-		Logger:            slog.New(levelFloor{opt.Logger.Handler(), slog.LevelWarn}),
+		// River's backstop above both. A job left running by a crashed
+		// instance is rescued a lease later (its records' leases have run
+		// out by then, and the sweep has given them a new job).
+		JobTimeout:           opt.RunFor + opt.Lease,
+		RescueStuckJobsAfter: opt.RunFor + 2*opt.Lease,
+		FetchPollInterval:    opt.PollInterval,
+		FetchCooldown:        min(opt.PollInterval, river.FetchCooldownDefault),
+		Logger:               slog.New(levelFloor{opt.Logger.Handler(), slog.LevelWarn}),
 	}
 	client, err := db.NewJobClient(cfg)
 	if err != nil {

@@ -50,7 +50,14 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[jobs.SyncPush]) er
 		return err
 	}
 	began := time.Now()
-	for time.Since(began) < e.opt.RunFor {
+	for i := 0; time.Since(began) < e.opt.RunFor; i++ {
+		if i > 0 {
+			// Disconnecting stops pushes at once: the batch under way
+			// ends, the next one is not started.
+			if c, err := e.db.ConnectionByID(ctx, conn.ID); err != nil || c.Status != qwoty.ConnectionActive {
+				return err
+			}
+		}
 		n, stop, err := p.pushBatch(ctx)
 		if err != nil {
 			return err

@@ -22,12 +22,20 @@ const MaxAttempts = 4
 
 // uniqueWhileQueued makes a job unique by its arguments while one is
 // queued or running. Completed jobs are left out (River's default keeps
-// them in), so that the next change of a connection is not held until the
-// completed job is cleaned; retryable is left out too, so that a job
-// waiting out its backoff does not hold back new work.
+// them in), so that the next alert is not held until the completed job is
+// cleaned; retryable is left out too.
 var uniqueWhileQueued = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled,
 }}
+
+// uniquePerSecond makes a push job unique by its arguments per second (of
+// its scheduled time) instead: River cannot leave running jobs out of a
+// uniqueness by state, and a job left running by a crashed instance would
+// then hold back its connection's pushes until River rescues it (an hour by
+// default). Per second, a busy connection gets one job a second at most;
+// they share the work through the records' leases, and one that finds
+// nothing due ends at once.
+var uniquePerSecond = river.UniqueOpts{ByArgs: true, ByPeriod: time.Second}
 
 // SyncPush pushes a connection's due outbox records (sync_records) to its
 // CRM. Now is set for a change that goes out in real time (a status or
@@ -46,7 +54,7 @@ func (a SyncPush) InsertOpts() river.InsertOpts {
 	if a.Now {
 		prio = 1
 	}
-	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: prio, UniqueOpts: uniqueWhileQueued}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: prio, UniqueOpts: uniquePerSecond}
 }
 
 // SyncAlert tells a connection's admins that a push failed for good (Kind
@@ -72,8 +80,10 @@ func (SyncAlert) InsertOpts() river.InsertOpts {
 }
 
 // SyncSweep is the leader's periodic look for due outbox records that have
-// no job (a retry's backoff over, a budget refilled, a lost insert): it
-// inserts their connections' push jobs.
+// no job (a retry's backoff over, a budget refilled, a lost insert, a
+// crashed instance's leases run out): it inserts their connections' push
+// jobs. Periodic jobs are not unique: a sweep left running by a crash must
+// not stop the next ones, and two sweeps do no harm.
 type SyncSweep struct{}
 
 // Kind implements river.JobArgs.
@@ -81,7 +91,7 @@ func (SyncSweep) Kind() string { return "sync_sweep" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (SyncSweep) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, MaxAttempts: 1, Priority: 3, UniqueOpts: uniqueWhileQueued}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: 1, Priority: 3}
 }
 
 // SyncPrune deletes sync log rows older than the retention.
@@ -92,7 +102,7 @@ func (SyncPrune) Kind() string { return "sync_prune" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (SyncPrune) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 4, UniqueOpts: uniqueWhileQueued}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 4}
 }
 
 // LogRetention is how long the sync log keeps a push.

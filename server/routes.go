@@ -51,6 +51,13 @@ func (s *Server) routes() *gin.Engine {
 	api.POST("/quotes/:quote/primary", s.quotePrimary)
 	api.POST("/quotes/:quote/sync/retry", s.quoteRetry)
 
+	// The development mailbox: the alert email `make run` sends.
+	if s.devMail != nil {
+		h := gin.WrapH(s.devMail)
+		r.GET("/dev/mail", h)
+		r.GET("/dev/mail/*id", h)
+	}
+
 	// The admin console (console/routes.go lists its routes).
 	s.console.Register(r)
 

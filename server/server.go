@@ -43,6 +43,9 @@ type Deps struct {
 	// DrainDelay is how long /readyz answers 503 before the listener closes
 	// on shutdown, so load balancers stop sending first (0: close at once).
 	DrainDelay time.Duration
+	// DevMail is the development mailbox's pages (devmail), served at
+	// /dev/mail in development; nil serves none.
+	DevMail http.Handler
 }
 
 // Server serves the application's routes.
@@ -59,12 +62,13 @@ type Server struct {
 	drain    time.Duration
 	crms     *crm.Registry
 	console  *console.Console
+	devMail  http.Handler
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay,
-		crms: d.CRMs}
+		crms: d.CRMs, devMail: d.DevMail}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -27,14 +27,14 @@ const blockBucket = "_block"
 // units. It returns 0 when taken, or how long to wait before the bucket
 // holds cost units again, or the connection's block ends.
 func (db *DB) TakeBudget(ctx context.Context, connectionID string, b BudgetBucket, cost float64) (time.Duration, error) {
-	for range 2 {
+	for range 5 {
 		var waitS *float64
 		err := db.pool.QueryRow(ctx, `
 			WITH blocked AS (
 				SELECT max(blocked_until) AS until FROM api_budget WHERE connection_id = $1 AND blocked_until > now()
 			), taken AS (
 				UPDATE api_budget a SET
-					tokens = least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) - $3,
+					tokens = least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) - $3::float8,
 					refilled_at = now()
 				WHERE a.connection_id = $1 AND a.bucket = $2 AND (SELECT until FROM blocked) IS NULL
 					AND least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) >= $3
@@ -43,9 +43,12 @@ func (db *DB) TakeBudget(ctx context.Context, connectionID string, b BudgetBucke
 			SELECT CASE
 				WHEN EXISTS (SELECT 1 FROM taken) THEN -1
 				WHEN (SELECT until FROM blocked) IS NOT NULL THEN extract(epoch FROM (SELECT until FROM blocked) - now())
-				ELSE (SELECT CASE WHEN a.refill_per_s > 0 AND $3 <= a.capacity
-					THEN ($3 - least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s)) / a.refill_per_s
-					ELSE 86400 END
+				-- Refused: the wait until the bucket holds cost. The row read
+				-- here is the statement's snapshot, which a concurrent take may
+				-- have changed since: when it still shows enough tokens, -2
+				-- asks the caller to look again.
+				ELSE (SELECT CASE WHEN a.refill_per_s <= 0 OR $3 > a.capacity THEN 86400
+					ELSE coalesce(nullif(greatest(0, ($3 - least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s)) / a.refill_per_s), 0), -2) END
 					FROM api_budget a WHERE a.connection_id = $1 AND a.bucket = $2)
 			END::float8`,
 			connectionID, b.Name, cost).Scan(&waitS)
@@ -60,13 +63,17 @@ func (db *DB) TakeBudget(ctx context.Context, connectionID string, b BudgetBucke
 			}
 			continue
 		}
-		if *waitS < 0 {
+		switch {
+		case *waitS == -2:
+			continue // refused on a stale view: look again
+		case *waitS < 0:
 			return 0, nil
 		}
 		// At least a millisecond: a wait that rounds to nothing would spin.
 		return max(time.Millisecond, time.Duration(*waitS*float64(time.Second))), nil
 	}
-	return 0, fmt.Errorf("store: take budget %s: the bucket could not be made", b.Name)
+	// Still contended after five looks: come back in a moment.
+	return 10 * time.Millisecond, nil
 }
 
 // ObserveBudget corrects a bucket from the CRM's own count: it never holds
@@ -76,10 +83,10 @@ func (db *DB) TakeBudget(ctx context.Context, connectionID string, b BudgetBucke
 func (db *DB) ObserveBudget(ctx context.Context, connectionID string, shape BudgetBucket, left float64) error {
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO api_budget AS a (connection_id, bucket, tokens, capacity, refill_per_s)
-		VALUES ($1, $2, least($3, $4), $4, $5)
+		VALUES ($1, $2, least($3::float8, $4::float8), $4::float8, $5::float8)
 		ON CONFLICT (connection_id, bucket) DO UPDATE SET
-			tokens = least($3, a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s),
-			capacity = $4, refill_per_s = $5, refilled_at = now()`,
+			tokens = least($3::float8, a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s),
+			capacity = $4::float8, refill_per_s = $5::float8, refilled_at = now()`,
 		connectionID, shape.Name, left, shape.Capacity, shape.RefillPerSec)
 	if err != nil {
 		return fmt.Errorf("store: observe budget %s: %w", shape.Name, err)

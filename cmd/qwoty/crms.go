@@ -48,7 +48,9 @@ func startSalesforceEmulator(cfg *config.Config) (*sftest.Server, error) {
 	org := sftest.Org{ID: playground.DevOrgID, MyDomain: "qwoty-dev", Users: []sftest.User{
 		{ID: sftest.DefaultAdminID, Username: "admin@qwoty-dev.example", Email: "admin@qwoty-dev.example", Name: "Ada Admin", Admin: true},
 		{ID: sftest.DefaultRepID, Username: "rep@qwoty-dev.example", Email: "rep@qwoty-dev.example", Name: "Dev Rep"},
-	}}
+	}, Opportunities: []sftest.Opportunity{{ID: "006000000000001AAA", Name: "Acme - 200 licences"}}}
+	// The playground's card is on that opportunity: quotes made there are
+	// pushed to it.
 	emu, err := sftest.Start(sftest.Options{App: app, Orgs: []sftest.Org{org}, ShowLogin: true,
 		Addr: "127.0.0.1:" + strconv.Itoa(cfg.PlaygroundPort+1)})
 	if err != nil {

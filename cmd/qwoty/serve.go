@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os/signal"
 	"strconv"
 	"syscall"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crmsync"
+	"github.com/qwoty/companion/devmail"
 	"github.com/qwoty/companion/gctune"
+	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/server"
 )
@@ -67,11 +70,34 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	defer stopEmulators()
 	// After the emulators, which stand in for CRM apps in the configuration.
 	crms := registry(cfg)
-	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version, DrainDelay: drain})
+
+	sender, err := notify.FromConfig(cfg)
+	if err != nil {
+		log.Error("cannot set up alert delivery", "error", err.Error())
+		return 1
+	}
+	if sender.EmailEnabled() {
+		log.Info("alert email", "smtp", cfg.SMTP, "from", cfg.MailFrom)
+	} else {
+		log.Warn("SMTP_URL is not set: sync alerts go to Slack only, where a connection has a webhook")
+	}
+	var devMail http.Handler
+	if cfg.Dev() && cfg.DevMailPort > 0 {
+		mb, err := devmail.Start("127.0.0.1:" + strconv.Itoa(cfg.DevMailPort))
+		if err != nil {
+			log.Error("cannot start the development mailbox (set DEV_MAIL_PORT, or 0 to disable it)", "port", cfg.DevMailPort, "error", err.Error())
+			return 1
+		}
+		defer mb.Close()
+		devMail = mb.Handler("/dev/mail")
+	}
+	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version,
+		DrainDelay: drain, DevMail: devMail})
 
 	// Sync's job engine: every instance works jobs, the elected leader
 	// runs the periodic ones.
-	engine, err := crmsync.New(a.db, crms, crmsync.Options{AppURL: cfg.AppURL, Logger: log})
+	engine, err := crmsync.New(a.db, crms, crmsync.Options{AppURL: cfg.AppURL, Logger: log, Lease: cfg.SyncLease,
+		Alerts: syncAlerter{s: sender, log: log}})
 	if err != nil {
 		log.Error("cannot start sync", "error", err.Error())
 		return 1
@@ -113,6 +139,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "\n  Qwoty companion is running: open %s\n", cfg.AppURL)
 		if cfg.PlaygroundPort > 0 {
 			fmt.Fprintf(stderr, "  Playground (an Opportunity page on a second origin): %s\n\n", playground.Origin(cfg))
+		}
+		if devMail != nil {
+			fmt.Fprintf(stderr, "  Development mailbox (alert email): %s/dev/mail\n\n", cfg.AppURL)
 		}
 	}
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {

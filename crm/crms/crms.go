@@ -28,10 +28,12 @@ func Registry(cfg *config.Config, replace ...crm.Adapter) *crm.Registry {
 		hubspot.NewAdapter(hubspot.Options{
 			ClientID: cfg.HubSpot.ClientID, ClientSecret: cfg.HubSpot.ClientSecret,
 			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderHubSpot),
+			AuthURL:     cfg.HubSpotAuthURL, APIURL: cfg.HubSpotAPIURL,
 		}),
 		pipedrive.NewAdapter(pipedrive.Options{
 			ClientID: cfg.Pipedrive.ClientID, ClientSecret: cfg.Pipedrive.ClientSecret, JWTSecret: cfg.PipedriveJWTSecret,
 			RedirectURL: cfg.AppURL + crm.CallbackPath(qwoty.ProviderPipedrive),
+			OAuthURL:    cfg.PipedriveOAuthURL,
 		}),
 	}
 	for _, r := range replace {

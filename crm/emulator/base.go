@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,6 +75,8 @@ type Base struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]http.ConnState
 	inflight int
+	// requests counts the requests received (Requests).
+	requests atomic.Int64
 	closing  bool
 }
 
@@ -192,6 +195,7 @@ func (b *Base) serve(h http.Handler) http.Handler {
 		b.mu.Lock()
 		b.inflight++
 		b.mu.Unlock()
+		b.requests.Add(1)
 		defer func() {
 			b.mu.Lock()
 			b.inflight--
@@ -237,6 +241,10 @@ func (b *Base) serve(h http.Handler) http.Handler {
 		}
 	})
 }
+
+// Requests counts every request the emulator received, of any method and
+// route, faults included: what a client's calls cost, seen from the CRM.
+func (b *Base) Requests() int64 { return b.requests.Load() }
 
 // hangUp closes the connection without a byte of answer: the client sees
 // the connection end (io.EOF) after its request was applied.

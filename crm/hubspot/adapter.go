@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,8 +28,12 @@ type Options struct {
 	APIURL  string
 	// HTTP makes every call to HubSpot (nil: http.DefaultClient).
 	HTTP *http.Client
-	// Now is the clock that dates token expiries (nil: time.Now).
+	// Now is the clock that dates token expiries and sync's waits (nil:
+	// time.Now).
 	Now func() time.Time
+	// Sleep waits d or until ctx ends, for sync's short waits on its budget
+	// (nil: a timer). Tests move their clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // AppOrigins are HubSpot's app hosts, one per data centre: HubSpot serves an
@@ -131,6 +136,29 @@ func (a *Adapter) explain(err error) crm.Problem {
 	return crm.ExplainCall(a.Info(), cmp.Or(a.o.APIURL, APIBaseURL), err)
 }
 
+// sleep waits d on the adapter's clock.
+func (a *Adapter) sleep(ctx context.Context, d time.Duration) error {
+	if a.o.Sleep != nil {
+		return a.o.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// now is the adapter's clock.
+func (a *Adapter) now() time.Time {
+	if a.o.Now != nil {
+		return a.o.Now()
+	}
+	return time.Now()
+}
+
 func (a *Adapter) client(token string) *Client {
 	return &Client{BaseURL: a.o.APIURL, AccessToken: token, HTTP: a.o.HTTP}
 }
@@ -154,7 +182,8 @@ func (f oauthFlow) FormHosts() []string {
 func (f oauthFlow) CallbackError(q url.Values) error { return CallbackError(q) }
 
 // Exchange keys the connection by the portal the token acts in, as
-// HubSpot's token metadata states it.
+// HubSpot's token metadata states it, and keeps the scopes the metadata
+// says were granted (sync's Ready reads them).
 func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm.Grant, error) {
 	tok, err := f.a.app.Exchange(ctx, code)
 	if err != nil {
@@ -164,8 +193,15 @@ func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm
 	if err != nil {
 		return nil, err
 	}
+	// The introspection's scopes are authoritative; an answer without them
+	// falls back to the token answer's, and then to none (nil: Ready asks
+	// for a reconnection rather than guess).
+	scopes := info.Scopes
+	if len(scopes) == 0 {
+		scopes = tok.Scopes
+	}
 	return &crm.Grant{Token: crm.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt},
-		ExternalID: strconv.FormatInt(info.HubID, 10), CRMUserID: info.User}, nil
+		ExternalID: strconv.FormatInt(info.HubID, 10), CRMUserID: info.User, Scopes: slices.Clone(scopes)}, nil
 }
 
 // Refresh gets a new access token; an uninstalled app's dead grant matches

@@ -25,11 +25,30 @@ const (
 	IntrospectPath = "/oauth/2026-03/token/introspect"
 )
 
-// DefaultScopes are what the card needs: read deals, and the companies
-// associated with them. "oauth" is the basic scope HubSpot adds to every app;
-// it is asked for explicitly because the install URL's scope list must match
-// the app's required scopes.
-var DefaultScopes = []string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}
+// DefaultScopes are what the app needs: the card reads deals and the
+// companies associated with them; sync (SyncScopes) writes deals and line
+// items. "oauth" is the basic scope HubSpot adds to every app; it is asked
+// for explicitly because the install URL's scope list must match the app's
+// required scopes (hubspot-app's requiredScopes hold the same list).
+var DefaultScopes = append([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes...)
+
+// SyncScopes are the scopes sync writes with (each named in the reference
+// of the endpoint it opens):
+//   - crm.objects.deals.write: the deals' batch update (amount, dealstage);
+//   - crm.objects.line_items.read and .write: line items' batch create,
+//     upsert and archive, and their associations to deals;
+//   - crm.schemas.line_items.read: read the qwoty_ref property back;
+//   - crm.schemas.deals.write: create the qwoty_ref line item property.
+//     HubSpot has no crm.schemas.line_items.write: its create-property
+//     endpoint takes one of several schema scopes, and which one covers line
+//     items is an assumption to check in a real portal (docs/sync-hubspot.md).
+//
+// A connection made before sync lacks them; Syncer.Ready then asks for a
+// reconnection.
+var SyncScopes = []string{
+	"crm.objects.deals.write", "crm.objects.line_items.read", "crm.objects.line_items.write",
+	"crm.schemas.line_items.read", "crm.schemas.deals.write",
+}
 
 // AccessTokenTTL is the lifetime HubSpot documents for an access token; the
 // token answer's expires_in is what counts.

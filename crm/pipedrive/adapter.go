@@ -165,7 +165,8 @@ func (f oauthFlow) CallbackError(q url.Values) error { return CallbackError(q) }
 
 // Exchange names the company from the token's user (GET /users/me), and
 // keeps the company's api_domain as the connection's instance URL (its
-// origin is also where the card may be framed from).
+// origin is also where the card may be framed from) and the scopes granted,
+// which say whether sync may write (Syncer.Ready).
 func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm.Grant, error) {
 	tok, err := f.a.app.Exchange(ctx, code)
 	if err != nil {
@@ -176,7 +177,8 @@ func (f oauthFlow) Exchange(ctx context.Context, _ crm.Begin, code string) (*crm
 		return nil, err
 	}
 	return &crm.Grant{Token: crm.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.Expiry},
-		ExternalID: strconv.FormatInt(me.CompanyID, 10), InstanceURL: tok.APIDomain, CRMUserID: strconv.FormatInt(me.ID, 10)}, nil
+		ExternalID: strconv.FormatInt(me.CompanyID, 10), InstanceURL: tok.APIDomain, CRMUserID: strconv.FormatInt(me.ID, 10),
+		Scopes: tok.Scopes()}, nil
 }
 
 // Refresh gets a new access token; a dead grant (unused for 60 days, the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -45,6 +46,16 @@ type Token struct {
 	// APIDomain is the company's API base URL ("https://acme.pipedrive.com"),
 	// checked: store it as the connection's instance URL.
 	APIDomain string
+}
+
+// Scopes are the scopes granted, one by one; nil when the answer named
+// none.
+func (t *Token) Scopes() []string {
+	var out []string
+	for _, s := range strings.FieldsFunc(t.Scope, func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, s)
+	}
+	return out
 }
 
 // oauth is the app's OAuth client: the authorization code flow on the

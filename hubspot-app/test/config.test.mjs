@@ -48,6 +48,9 @@ describe('the committed configuration', () => {
         assert.equal(app.config.auth.type, 'oauth');
         assert.deepEqual(app.config.auth.redirectUrls, [`${PLACEHOLDER_APP_URL}/oauth/hubspot/callback`]);
         assert.ok(app.config.auth.requiredScopes.includes('crm.objects.deals.read'), 'the app cannot read deals');
+        for (const scope of ['crm.objects.deals.write', 'crm.objects.line_items.write', 'crm.schemas.deals.write']) {
+            assert.ok(app.config.auth.requiredScopes.includes(scope), `sync cannot write without ${scope}`);
+        }
     });
 
     test('puts the card on deals, with an entry point that registers it', () => {

@@ -20,6 +20,30 @@ const NAMESPACE = 'Qwoty';
 const PACKAGE_DIR = 'force-app';
 const MIN_API_VERSION = 62;
 
+/**
+ * Standard objects the package may add fields to. A standard object has no
+ * .object-meta.xml of the package's: its folder holds only fields.
+ */
+const STANDARD_OBJECTS = new Set([
+    'Account',
+    'Opportunity',
+    'OpportunityLineItem',
+    'Order',
+    'OrderItem',
+    'PricebookEntry',
+    'Product2',
+    'Quote',
+    'QuoteLineItem'
+]);
+
+/**
+ * The fields Qwoty's sync writes (docs/sync-salesforce.md): an External ID
+ * on every object it upserts, and the deleted marker of a mirrored quote.
+ * The server names them with the namespace (Qwoty__Ref__c).
+ */
+const SYNC_REF_OBJECTS = ['OpportunityLineItem', 'Product2', 'Quote', 'QuoteLineItem'];
+const SYNC_FIELDS = [...SYNC_REF_OBJECTS.map((o) => `${o}.Ref__c`), 'Quote.Deleted__c'];
+
 const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@',
@@ -208,6 +232,7 @@ export function checkProject(root, { appUrl, oauthLink } = {}) {
 
     // Custom objects and fields.
     const objects = new Map(); // name -> { body, fields:Set }
+    const fieldDocs = new Map(); // "Object.Field" -> { file, body }
     for (const [file, doc] of byType('CustomObject')) {
         objects.set(nameOf(file, '.object-meta.xml'), { file, body: doc.body, fields: new Set() });
     }
@@ -217,11 +242,48 @@ export function checkProject(root, { appUrl, oauthLink } = {}) {
         if (doc.body.fullName !== fieldName) {
             problem(file, `fullName ${doc.body.fullName} does not match the file name ${fieldName}`);
         }
-        const object = objects.get(objectName);
+        let object = objects.get(objectName);
+        if (!object && STANDARD_OBJECTS.has(objectName)) {
+            object = { file: null, body: null, standard: true, fields: new Set() };
+            objects.set(objectName, object);
+        }
         if (!object) {
             problem(file, `field of unknown object ${objectName}`);
         } else {
             object.fields.add(fieldName);
+            fieldDocs.set(`${objectName}.${fieldName}`, { file, body: doc.body });
+        }
+    }
+    // Sync's fields: an External ID on each object it upserts, unique and
+    // case-sensitive (the server matches refs exactly and upserts without
+    // "View All Data", which a non-unique External ID would need), and the
+    // deleted marker, a checkbox that starts false.
+    for (const name of SYNC_FIELDS) {
+        const f = fieldDocs.get(name);
+        if (!f) {
+            problem(null, `missing the sync field ${name} (objects/${name.replace('.', '/fields/')}.field-meta.xml)`);
+            continue;
+        }
+        const b = f.body;
+        if (name.endsWith('.Ref__c')) {
+            const want = {
+                type: 'Text',
+                externalId: 'true',
+                unique: 'true',
+                caseSensitive: 'true',
+                length: '255',
+                required: 'false'
+            };
+            for (const [k, v] of Object.entries(want)) {
+                if (String(b[k]) !== v) {
+                    problem(
+                        f.file,
+                        `${name} must have <${k}>${v}</${k}> (got ${JSON.stringify(b[k])}): sync upserts by it`
+                    );
+                }
+            }
+        } else if (b.type !== 'Checkbox' || b.defaultValue !== 'false') {
+            problem(f.file, `${name} must be a Checkbox with <defaultValue>false</defaultValue>`);
         }
     }
     const config = objects.get('Qwoty_Config__c');
@@ -507,8 +569,36 @@ export function checkProject(root, { appUrl, oauthLink } = {}) {
                 );
             }
         }
+        // Field permissions name fields of the package; only the admin's
+        // set may edit them (sync runs as the admin who connected), and it
+        // must edit every field sync writes.
+        const setName = nameOf(file, '.permissionset-meta.xml');
+        const editable = new Set();
+        for (const fp of asArray(doc.body.fieldPermissions)) {
+            if (!fieldDocs.has(fp.field)) {
+                problem(file, `grants field ${fp.field}, which is not a field of the package`);
+            } else if (fp.editable === 'true' && fp.readable !== 'true') {
+                problem(file, `grants edit on ${fp.field} without read`);
+            }
+            if (fp.editable === 'true') {
+                editable.add(fp.field);
+            }
+        }
+        if (setName === 'Qwoty_Admin') {
+            for (const name of SYNC_FIELDS) {
+                if (!editable.has(name)) {
+                    problem(file, `does not let the admin edit ${name}, which sync writes as the connected admin`);
+                }
+            }
+        }
+        if (setName !== 'Qwoty_Admin' && editable.size > 0) {
+            problem(
+                file,
+                `lets its users edit ${[...editable].join(', ')}: only sync (Qwoty_Admin) writes the package's fields`
+            );
+        }
         // Least privilege: card users get what the card calls, nothing else.
-        if (nameOf(file, '.permissionset-meta.xml') === 'Qwoty_User') {
+        if (setName === 'Qwoty_User') {
             for (const access of asArray(doc.body.classAccesses)) {
                 if (access.enabled === 'true' && !lwcApexClasses.has(access.apexClass)) {
                     problem(

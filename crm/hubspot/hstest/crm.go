@@ -2,6 +2,7 @@ package hstest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -17,8 +18,9 @@ var objectTypes = map[string]struct {
 	scope    string
 	defaults []string
 }{
-	"deals":     {"crm.objects.deals.read", []string{"amount", "closedate", "dealname", "dealstage", "pipeline"}},
-	"companies": {"crm.objects.companies.read", []string{"domain", "name"}},
+	"deals":      {"crm.objects.deals.read", []string{"amount", "closedate", "dealname", "dealstage", "pipeline"}},
+	"companies":  {"crm.objects.companies.read", []string{"domain", "name"}},
+	"line_items": {"crm.objects.line_items.read", []string{"name", "quantity", "price", "amount", "hs_sku"}},
 }
 
 // createdStamp dates every record, in HubSpot's millisecond form: the
@@ -34,21 +36,15 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !s.limit(w, a.Grant.user.portal) {
+		return
+	}
 	if !known {
 		apiError(w, http.StatusNotFound, "", "Unable to infer object type from: "+typ)
 		return
 	}
 	if !slices.Contains(a.Grant.scopes, ot.scope) {
-		writeJSON(w, http.StatusForbidden, map[string]any{
-			"status":        "error",
-			"message":       "This app hasn't been granted all required scopes to make this call.",
-			"correlationId": emulator.UUID(),
-			"errors": []any{map[string]any{
-				"message": "One or more of the following scopes are required.",
-				"context": map[string][]string{"requiredGranularScopes": {ot.scope}},
-			}},
-			"category": "MISSING_SCOPES",
-		})
+		missingScopes(w, ot.scope)
 		return
 	}
 	s.mu.Lock()
@@ -88,14 +84,31 @@ func (s *Server) record(p *portal, typ, id string) (map[string]string, map[strin
 		if !ok {
 			return nil, nil, false
 		}
-		props := map[string]string{"dealname": d.Name, "amount": d.Amount, "deal_currency_code": d.Currency}
-		return props, map[string][]map[string]string{"companies": companyAssociations(d.CompanyIDs)}, true
+		props := map[string]string{"dealname": d.Name, "amount": d.Amount, "deal_currency_code": d.Currency,
+			"dealstage": d.Stage, "pipeline": "default"}
+		maps.Copy(props, p.dealExtra[id])
+		return props, map[string][]map[string]string{"companies": companyAssociations(d.CompanyIDs), "line_items": p.dealLineItems(id)}, true
 	case "companies":
 		c, ok := p.companies[id]
 		if !ok {
 			return nil, nil, false
 		}
 		return map[string]string{"name": c.Name}, nil, true
+	case "line_items":
+		li := p.lineItems[id]
+		if li == nil || li.archived {
+			return nil, nil, false
+		}
+		props := li.json(nil)["properties"].(map[string]any)
+		out := map[string]string{}
+		for k, v := range props {
+			out[k], _ = v.(string)
+		}
+		var assoc map[string][]map[string]string
+		if li.deal != "" {
+			assoc = map[string][]map[string]string{"deals": {{"id": li.deal, "type": "line_item_to_deal"}}}
+		}
+		return out, assoc, true
 	}
 	return nil, nil, false
 }

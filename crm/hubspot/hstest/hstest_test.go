@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/crm/emulator"
+	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 )
 
@@ -26,7 +27,7 @@ func newClock() *emulator.Clock {
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-const installScopes = "crm.objects.deals.read crm.objects.companies.read oauth"
+var installScopes = strings.Join(hubspot.DefaultScopes, " ")
 
 func authorizeQuery() url.Values {
 	return url.Values{"client_id": {hstest.DefaultClientID}, "redirect_uri": {hstest.DefaultRedirectURL},

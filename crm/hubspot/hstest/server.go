@@ -1,9 +1,11 @@
 // Package hstest is an in-process emulator of the parts of HubSpot that Qwoty
 // uses, written from HubSpot's developer documentation: the OAuth install
-// (authorize, the versioned token and introspection endpoints), the CRM v3
-// objects API for deals and companies, and, most important, the signed
-// request HubSpot sends to our backend when the app card calls hubspot.fetch
-// (SignedCardRequest).
+// (authorize, the versioned token and introspection endpoints), the CRM
+// objects API for deals and companies, what sync writes (line items in
+// batches, upserted by a unique property; the properties API; associations;
+// deals' batch update) under HubSpot's per-account rate limit, and, most
+// important, the signed request HubSpot sends to our backend when the app
+// card calls hubspot.fetch (SignedCardRequest).
 //
 // It answers as HubSpot does, errors included, so that a client tested
 // against it meets the same failures in a real portal. Where HubSpot's
@@ -19,6 +21,7 @@ package hstest
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -101,6 +104,8 @@ type Deal struct {
 	Name     string
 	Amount   string
 	Currency string
+	// Stage is dealstage, one of DealStages ("" for none).
+	Stage string
 	// CompanyIDs are the associated companies, the first one primary.
 	CompanyIDs []string
 }
@@ -129,6 +134,15 @@ type Options struct {
 	Now func() time.Time
 	// Addr is the address to listen on ("127.0.0.1:0" when empty).
 	Addr string
+	// RateLimit is the per-account limit of the CRM API; the zero value is
+	// HubSpot's 110 calls per 10 seconds, on Now's clock.
+	RateLimit RateLimit
+	// MultiStatusCreateOnly answers multi-status (207, refused inputs
+	// listed) on batch create only, as HubSpot's error-handling guide
+	// documents it; batch update and upsert then refuse a request with one
+	// bad input as a whole. By default they answer per input too, as their
+	// inputs' objectWriteTraceId suggests (assumed).
+	MultiStatusCreateOnly bool
 }
 
 // Server is a running emulator. Its URL serves as both HubSpot hosts: the
@@ -145,12 +159,37 @@ type Server struct {
 	portals map[int64]*portal
 	users   map[int64]*user
 	loginAs *user
+	windows map[int64]*rolling
 }
 
 type portal struct {
 	Portal
 	deals     map[string]Deal
 	companies map[string]Company
+	// dealExtra holds the deal properties Deal has no field for.
+	dealExtra map[string]map[string]string
+	lineItems map[string]*lineItem
+	// properties are the custom properties, by object type and name.
+	properties map[string]map[string]Property
+	lastID     int64
+}
+
+// objects is what a batch request changes in a portal, kept to put back
+// when the request is refused as a whole. Records are replaced, never
+// changed in place, so copying the maps is enough.
+type objects struct {
+	deals     map[string]Deal
+	dealExtra map[string]map[string]string
+	lineItems map[string]*lineItem
+	lastID    int64
+}
+
+func (p *portal) snapshot() objects {
+	return objects{maps.Clone(p.deals), maps.Clone(p.dealExtra), maps.Clone(p.lineItems), p.lastID}
+}
+
+func (p *portal) restore(o objects) {
+	p.deals, p.dealExtra, p.lineItems, p.lastID = o.deals, o.dealExtra, o.lineItems, o.lastID
 }
 
 type user struct {
@@ -166,8 +205,10 @@ func New(t emulator.T, opts Options) *Server {
 
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
-	s := &Server{opts: opts, portals: map[int64]*portal{}, users: map[int64]*user{}}
+	s := &Server{opts: opts, portals: map[int64]*portal{}, users: map[int64]*user{}, windows: map[int64]*rolling{}}
 	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
+	s.opts.RateLimit.Max = cmp.Or(s.opts.RateLimit.Max, DefaultRateLimitMax)
+	s.opts.RateLimit.Interval = cmp.Or(s.opts.RateLimit.Interval, DefaultRateLimitInterval)
 	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
 	if err := s.setup(); err != nil {
 		return nil, err
@@ -205,7 +246,18 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /oauth/v3/token", emulator.Credentials(s.token))
 	mux.HandleFunc("POST /oauth/2026-03/token/introspect", emulator.Credentials(s.introspect))
 	mux.HandleFunc("POST /oauth/v3/token/introspect", emulator.Credentials(s.introspect))
+	// The CRM API answers under its date-versioned paths (2026-03) and the
+	// v3/v4 ones, the same operations.
 	mux.HandleFunc("GET /crm/v3/objects/{type}/{id}", s.readObject)
+	mux.HandleFunc("GET /crm/objects/2026-03/{type}/{id}", s.readObject)
+	mux.HandleFunc("POST /crm/v3/objects/{type}/batch/{op}", s.batch)
+	mux.HandleFunc("POST /crm/objects/2026-03/{type}/batch/{op}", s.batch)
+	mux.HandleFunc("POST /crm/v3/properties/{type}", s.createProperty)
+	mux.HandleFunc("POST /crm/properties/2026-03/{type}", s.createProperty)
+	mux.HandleFunc("GET /crm/v3/properties/{type}/{name}", s.readProperty)
+	mux.HandleFunc("GET /crm/properties/2026-03/{type}/{name}", s.readProperty)
+	mux.HandleFunc("POST /crm/v4/associations/{from}/{to}/batch/associate/default", s.associateDefault)
+	mux.HandleFunc("POST /crm/associations/2026-03/{from}/{to}/batch/associate/default", s.associateDefault)
 	return mux
 }
 
@@ -245,7 +297,8 @@ func (s *Server) setup() error {
 		if p.ID <= 0 || s.portals[p.ID] != nil {
 			return fmt.Errorf("hstest: portal id %d is not positive or is listed twice", p.ID)
 		}
-		stored := &portal{Portal: p, deals: map[string]Deal{}, companies: map[string]Company{}}
+		stored := &portal{Portal: p, deals: map[string]Deal{}, companies: map[string]Company{},
+			dealExtra: map[string]map[string]string{}, lineItems: map[string]*lineItem{}, properties: map[string]map[string]Property{}}
 		for _, d := range p.Deals {
 			stored.deals[d.ID] = d
 		}
@@ -278,7 +331,7 @@ func defaultPortal() Portal {
 			{ID: DefaultRepID, Email: DefaultRepEmail},
 		},
 		Deals: []Deal{
-			{ID: DefaultDealID, Name: "Acme - 200 licences", Amount: "12000.50", Currency: "USD",
+			{ID: DefaultDealID, Name: "Acme - 200 licences", Amount: "12000.50", Currency: "USD", Stage: "qualifiedtobuy",
 				CompanyIDs: []string{DefaultCompanyID, DefaultOtherCompanyID}},
 			{ID: DefaultBareDealID, Name: "Acme - renewal"},
 		},

@@ -1,7 +1,6 @@
 package pdtest
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,12 +14,18 @@ const errorInfo = "Please check developers.pipedrive.com for more information ab
 // created is the add_time and update_time every emulated entity shows.
 var created = time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC)
 
-// api wraps an API handler: count the call, check the bearer token.
-func (s *Server) api(h func(http.ResponseWriter, *http.Request, *user)) http.HandlerFunc {
+// api wraps an API handler: count the call, check the bearer token, then
+// the token's burst window and the company's daily budget, which the call
+// is charged cost tokens of (search: the Search API's own burst limit
+// applies too).
+func (s *Server) api(cost int, search bool, h func(http.ResponseWriter, *http.Request, *user)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.calls.Add("api:" + r.URL.Path)
-		u, ok := s.session(w, r)
+		u, tok, ok := s.session(w, r)
 		if !ok {
+			return
+		}
+		if !s.admit(w, u, tok, cost, search) {
 			return
 		}
 		h(w, r, u)
@@ -83,53 +88,6 @@ func (s *Server) usersMe(w http.ResponseWriter, _ *http.Request, u *user) {
 		"company_country":       "EE",
 		"company_industry":      "Software, App Development",
 		"language":              lang,
-	})
-}
-
-// deal is GET /api/v2/deals/{id}: ids are the v2 way (org_id a number, or
-// null), the value a number.
-func (s *Server) deal(w http.ResponseWriter, r *http.Request, u *user) {
-	if !s.granted(w, "deals:read", "deals:full") {
-		return
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	s.mu.Lock()
-	d, ok := u.company.deals[id]
-	s.mu.Unlock()
-	// Another company's deal is as unknown as no deal.
-	if err != nil || !ok {
-		apiError(w, http.StatusNotFound, "Deal not found")
-		return
-	}
-	value := json.Number("0")
-	if d.Value != "" {
-		value = json.Number(d.Value)
-	}
-	status := d.Status
-	if status == "" {
-		status = "open"
-	}
-	var org any
-	if d.OrgID != 0 {
-		org = d.OrgID
-	}
-	success(w, map[string]any{
-		"id":              d.ID,
-		"title":           d.Title,
-		"creator_user_id": u.ID,
-		"owner_id":        u.ID,
-		"value":           value,
-		"person_id":       nil,
-		"org_id":          org,
-		"stage_id":        1,
-		"pipeline_id":     1,
-		"currency":        d.Currency,
-		"add_time":        created.Format(time.RFC3339),
-		"update_time":     created.Format(time.RFC3339),
-		"status":          status,
-		"is_deleted":      status == "deleted",
-		"probability":     nil,
-		"visible_to":      3,
 	})
 }
 

@@ -139,25 +139,25 @@ func (s *Server) issue(w http.ResponseWriter, u *user, refresh string) {
 	})
 }
 
-// session returns the user of an API request's live access token, or
-// writes Pipedrive's refusal.
-func (s *Server) session(w http.ResponseWriter, r *http.Request) (*user, bool) {
+// session returns the user of an API request's live access token and the
+// token, or writes Pipedrive's refusal.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) (*user, string, bool) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		apiError(w, http.StatusUnauthorized, "unauthorized access")
-		return nil, false
+		return nil, "", false
 	}
 	scheme, tok, found := strings.Cut(h, " ")
 	if !found || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		apiError(w, http.StatusBadRequest, "Invalid request: malformed authorization header")
-		return nil, false
+		return nil, "", false
 	}
 	a, state := s.tokens.Authenticate(r, tok)
 	if state != emulator.Live {
 		apiError(w, http.StatusUnauthorized, "Invalid token: access_token is invalid")
-		return nil, false
+		return nil, "", false
 	}
-	return a.Grant, true
+	return a.Grant, tok, true
 }
 
 // oauthError writes a token endpoint refusal. The documentation gives the

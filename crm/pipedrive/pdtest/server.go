@@ -1,7 +1,10 @@
 // Package pdtest is an in-process emulator of the parts of Pipedrive that
 // Qwoty meets, written from Pipedrive's developer documentation: the OAuth
 // server (authorize, token with the authorization_code and refresh_token
-// grants), a company's REST API (users/me, deals, organizations), and the
+// grants), a company's REST API (users/me, deals read and updated, deal
+// products one by one and in bulk, the product catalog, organizations), the
+// API's limits (a daily token budget per company charged per endpoint, a
+// 2-second burst window per token, with their headers and 429s), and the
 // requests Pipedrive's app extensions make to the app: the JSON panel's GET
 // (PanelRequest) and the custom panel's iframe URL (CustomUIURL), each with
 // its signed token, and the SDK's GET_SIGNED_TOKEN (SignedToken).
@@ -24,6 +27,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +53,20 @@ const (
 	DefaultDealID  = 3
 	// DefaultNoOrgDealID is a deal without organization.
 	DefaultNoOrgDealID = 4
+	// DefaultPipelineID is the default company's pipeline; its stages are
+	// DefaultStageID (a deal's stage unless it names one) to
+	// DefaultStageID+4.
+	DefaultPipelineID = 1
+	DefaultStageID    = 1
+)
+
+// DefaultScopes are the app's scopes when App leaves them empty: what the
+// card needed before sync (an installation made then). SyncScopes are the
+// app's scopes once it writes deals and products (Developer Hub's "Deals:
+// Full access" and "Products: Full access").
+var (
+	DefaultScopes = []string{"base", "deals:read", "contacts:read"}
+	SyncScopes    = []string{"base", "deals:full", "products:full", "contacts:read"}
 )
 
 // Pipedrive's documented lifetimes.
@@ -93,6 +111,22 @@ type Deal struct {
 	OrgID int64
 	// Status is open (when empty), won, lost or deleted.
 	Status string
+	// StageID is the deal's stage; 0 means the first stage of the
+	// company's first pipeline.
+	StageID int64
+}
+
+// Pipeline is a sales pipeline of a company: its stages, in order.
+type Pipeline struct {
+	ID     int64
+	Name   string
+	Stages []Stage
+}
+
+// Stage is a stage of a pipeline; its id is unique in the company.
+type Stage struct {
+	ID   int64
+	Name string
 }
 
 // Company is a Pipedrive company (account): its users and data.
@@ -103,6 +137,17 @@ type Company struct {
 	Users  []User
 	Orgs   []Org
 	Deals  []Deal
+	// Pipelines are the company's pipelines; empty means one pipeline
+	// (DefaultPipelineID) of five stages from DefaultStageID.
+	Pipelines []Pipeline
+	// Products are the company's product catalog.
+	Products []Product
+	// Plan and Seats set the daily token budget (30,000 × the plan's
+	// multiplier × seats + TopUpTokens) and the OAuth burst limit; the zero
+	// values are Lite and one seat.
+	Plan        Plan
+	Seats       int
+	TopUpTokens int
 }
 
 // App is the Qwoty app as registered in Developer Hub.
@@ -112,7 +157,7 @@ type App struct {
 	// CallbackURL is the one registered callback; redirect_uri must equal it.
 	CallbackURL string
 	// Scopes are the app's scopes, granted on install; empty means
-	// base, deals:read and contacts:read.
+	// DefaultScopes.
 	Scopes []string
 	// PanelJWTSecret and CustomPanelJWTSecret are the extensions' "JWT
 	// secret" fields; empty means the client secret signs, as in Pipedrive.
@@ -146,9 +191,24 @@ type Options struct {
 	CodeTTL           time.Duration
 	AccessTokenTTL    time.Duration
 	ExtensionTokenTTL time.Duration
-	// Now is Pipedrive's clock (codes, tokens, extension tokens); nil means
-	// time.Now.
+	// Now is Pipedrive's clock (codes, tokens, extension tokens, the burst
+	// window and the day of the token budget); nil means time.Now.
 	Now func() time.Time
+	// NoBurst turns the 2-second burst limit off (its headers are still
+	// sent), for a test that sends many requests on a frozen clock;
+	// NoDailyBudget turns the daily token budget off (tokens are still
+	// counted).
+	NoBurst       bool
+	NoDailyBudget bool
+	// BudgetZone is the time zone whose midnight resets the daily token
+	// budget ("the server's timezone", which the documentation does not
+	// name); nil means UTC.
+	BudgetZone *time.Location
+	// LockValueWithProducts makes a deal's value follow its products only:
+	// while a deal has products, an update of its value is ignored (its
+	// answer shows the value kept). The default accepts the value and lets
+	// the next change of the deal's products compute it again.
+	LockValueWithProducts bool
 	// Addr is the address to listen on ("127.0.0.1:0" when empty).
 	Addr string
 }
@@ -168,12 +228,26 @@ type Server struct {
 	users     map[int64]*user
 	loginAs   *user
 	deny      bool
+	// nextID numbers the products and deal products created, over all
+	// companies, as Pipedrive's ids are.
+	nextID int64
+	// limits are the burst windows of the tokens and the 429s answered;
+	// tokensSpent the tokens charged to each company, all days together.
+	limits      limiter
+	tokensSpent map[int64]int
 }
 
 type company struct {
 	Company
-	orgs  map[int64]Org
-	deals map[int64]Deal
+	orgs     map[int64]Org
+	deals    map[int64]Deal
+	stages   map[int64]int64 // stage id → pipeline id
+	products map[int64]*Product
+	// dealProducts are each deal's attached products, in the order added.
+	dealProducts map[int64][]*DealProduct
+	// spent is the tokens charged on day.
+	spent int
+	day   string
 }
 
 type user struct {
@@ -189,7 +263,7 @@ func New(t emulator.T, opts Options) *Server {
 
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
-	s := &Server{opts: opts, companies: map[int64]*company{}, users: map[int64]*user{}}
+	s := &Server{opts: opts, companies: map[int64]*company{}, users: map[int64]*user{}, tokensSpent: map[int64]int{}}
 	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
 	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
 	s.opts.ExtensionTokenTTL = cmp.Or(s.opts.ExtensionTokenTTL, ExtensionTokenTTL)
@@ -226,7 +300,7 @@ func (s *Server) setup() error {
 		app.CallbackURL = DefaultCallbackURL
 	}
 	if len(app.Scopes) == 0 {
-		app.Scopes = []string{"base", "deals:read", "contacts:read"}
+		app.Scopes = DefaultScopes
 	}
 	companies := s.opts.Companies
 	if len(companies) == 0 {
@@ -247,16 +321,40 @@ func (s *Server) setup() error {
 		if c.ID <= 0 || s.companies[c.ID] != nil {
 			return fmt.Errorf("pdtest: company id %d is not positive or listed twice", c.ID)
 		}
-		stored := &company{Company: c, orgs: map[int64]Org{}, deals: map[int64]Deal{}}
+		if c.Plan == "" {
+			c.Plan = Lite
+		}
+		if _, ok := plans[c.Plan]; !ok {
+			return fmt.Errorf("pdtest: company %d has an unknown plan %q", c.ID, c.Plan)
+		}
+		if c.Seats == 0 {
+			c.Seats = 1
+		}
+		if len(c.Pipelines) == 0 {
+			c.Pipelines = []Pipeline{{ID: DefaultPipelineID, Name: "Pipeline", Stages: []Stage{
+				{DefaultStageID, "Qualified"}, {DefaultStageID + 1, "Contact made"}, {DefaultStageID + 2, "Proposal made"},
+				{DefaultStageID + 3, "Negotiations started"}, {DefaultStageID + 4, "Closing"}}}}
+		}
+		stored := &company{Company: c, orgs: map[int64]Org{}, deals: map[int64]Deal{}, stages: map[int64]int64{},
+			products: map[int64]*Product{}, dealProducts: map[int64][]*DealProduct{}}
 		s.companies[c.ID] = stored
 		for _, o := range c.Orgs {
 			stored.orgs[o.ID] = o
 		}
+		for _, p := range c.Pipelines {
+			for _, st := range p.Stages {
+				stored.stages[st.ID] = p.ID
+			}
+		}
 		for _, d := range c.Deals {
-			if err := checkDeal(d); err != nil {
+			if err := s.putDeal(stored, d); err != nil {
 				return err
 			}
-			stored.deals[d.ID] = d
+		}
+		for _, p := range c.Products {
+			if err := s.putProduct(stored, p); err != nil {
+				return err
+			}
 		}
 		for _, u := range c.Users {
 			if u.ID <= 0 || s.users[u.ID] != nil {
@@ -307,14 +405,37 @@ func (s *Server) SetDenyInstall(deny bool) {
 	s.deny = deny
 }
 
-// PutDeal adds or replaces a deal of a company.
+// PutDeal adds or replaces a deal of a company (its products stay).
 func (s *Server) PutDeal(companyID int64, d Deal) {
-	if err := checkDeal(d); err != nil {
-		panic(err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustCompany(companyID).deals[d.ID] = d
+	if err := s.putDeal(s.mustCompany(companyID), d); err != nil {
+		panic(err)
+	}
+}
+
+// putDeal checks d and stores it; its stage defaults to the first of the
+// first pipeline.
+func (s *Server) putDeal(c *company, d Deal) error {
+	if err := checkDeal(d); err != nil {
+		return err
+	}
+	if d.StageID == 0 {
+		d.StageID = c.Pipelines[0].Stages[0].ID
+	}
+	if _, ok := c.stages[d.StageID]; !ok {
+		return fmt.Errorf("pdtest: deal %d is in stage %d, which company %d has not", d.ID, d.StageID, c.ID)
+	}
+	c.deals[d.ID] = d
+	return nil
+}
+
+// Deal returns a deal of a company as it is now.
+func (s *Server) Deal(companyID, id int64) (Deal, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.mustCompany(companyID).deals[id]
+	return d, ok
 }
 
 // PutOrg adds or replaces an organization of a company.
@@ -355,9 +476,24 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /oauth/authorize", s.authorize)
 	mux.HandleFunc("POST /oauth/token", emulator.Credentials(s.token))
-	mux.HandleFunc("GET /api/v1/users/me", s.api(s.usersMe))
-	mux.HandleFunc("GET /api/v2/deals/{id}", s.api(s.deal))
-	mux.HandleFunc("GET /api/v2/organizations/{id}", s.api(s.organization))
+	// Token costs are the API reference's "Cost" of each endpoint (see
+	// limits.go for where each comes from).
+	api := func(pattern string, cost int, h func(http.ResponseWriter, *http.Request, *user)) {
+		mux.HandleFunc(pattern, s.api(cost, strings.HasSuffix(pattern, "/search"), h))
+	}
+	api("GET /api/v1/users/me", costGetV1, s.usersMe)
+	api("GET /api/v2/deals/{id}", costGet, s.deal)
+	api("PATCH /api/v2/deals/{id}", costUpdate, s.updateDeal)
+	api("GET /api/v2/deals/{id}/products", costList, s.listDealProducts)
+	api("POST /api/v2/deals/{id}/products", costAdd, s.addDealProduct)
+	api("POST /api/v2/deals/{id}/products/bulk", costBulkAdd, s.addDealProducts)
+	api("PATCH /api/v2/deals/{id}/products/{attachment}", costUpdate, s.updateDealProduct)
+	api("DELETE /api/v2/deals/{id}/products/{attachment}", costDelete, s.deleteDealProduct)
+	api("DELETE /api/v2/deals/{id}/products", costBulkDelete, s.deleteDealProducts)
+	api("GET /api/v2/organizations/{id}", costGet, s.organization)
+	api("POST /api/v2/products", costAdd, s.addProduct)
+	api("GET /api/v2/products/{id}", costList, s.product)
+	api("GET /api/v2/products/search", costSearch, s.searchProducts)
 	return mux
 }
 

@@ -1,8 +1,11 @@
 // Package sftest is an in-process emulator of the parts of Salesforce's HTTP
 // API that Qwoty uses, written from Salesforce's documentation: the OAuth 2.0
 // web server flow with PKCE, token refresh and revocation, the identity URL,
-// and the Qwoty package's Apex REST resources (config and ping), including
-// the ping's real signed callout back to the Qwoty server.
+// the Qwoty package's Apex REST resources (config and ping), including
+// the ping's real signed callout back to the Qwoty server, and the REST
+// data resources sync writes with (Composite, sObject Collections, upsert
+// by External ID, a SOQL subset) over an org's opportunities, products,
+// price books and quotes, with the org's API allocation.
 //
 // It answers as Salesforce does, errors included, so that a client tested
 // against it meets the same failures in a real org. Where Salesforce's
@@ -81,6 +84,38 @@ type Org struct {
 	// NoPackage: the Qwoty package, and with it the Qwoty External Client
 	// App, is not installed in the org.
 	NoPackage bool
+
+	// The org's data settings (data_*.go). Name is the organization's name
+	// ("Acme" when empty).
+	Name string
+	// Currency is a single-currency org's currency ("USD" when empty).
+	// Currencies, when set, make the org multi-currency with these active
+	// currencies, the first the corporate one (CurrencyType, and a
+	// CurrencyIsoCode field on records).
+	Currency   string
+	Currencies []string
+	// NoQuotes: Quotes are not enabled (Setup → Quote Settings): Quote and
+	// QuoteLineItem do not exist.
+	NoQuotes bool
+	// NoSyncFields: the org runs a package version from before sync, whose
+	// objects lack Qwoty__Ref__c and Qwoty__Deleted__c.
+	NoSyncFields bool
+	// APILimit is the org's daily API allocation (DefaultAPILimit when 0);
+	// APIUsed the calls already made in the last 24 hours.
+	APILimit int
+	APIUsed  int
+	// Opportunities are in the org from the start, with the ids given (the
+	// development server's playground card is on one).
+	Opportunities []Opportunity
+}
+
+// Opportunity is an opportunity an org starts with. StageName is
+// "Prospecting" and CloseDate the end of next year when empty.
+type Opportunity struct {
+	ID        string
+	Name      string
+	StageName string
+	CloseDate string
 }
 
 // App is the Qwoty External Client App: its global OAuth settings.
@@ -151,6 +186,7 @@ type org struct {
 	Org
 	installed bool
 	config    ConfigRecord
+	db        *orgDB
 }
 
 type user struct {
@@ -246,7 +282,11 @@ func (s *Server) setup() error {
 		if s.orgs[id] != nil {
 			return fmt.Errorf("sftest: org %s is listed twice", id)
 		}
-		stored := &org{Org: o, installed: !o.NoPackage}
+		db, err := newOrgDB(o, id)
+		if err != nil {
+			return err
+		}
+		stored := &org{Org: o, installed: !o.NoPackage, db: db}
 		stored.ID = id
 		s.orgs[id] = stored
 		for _, u := range o.Users {
@@ -330,6 +370,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /services/oauth2/revoke", emulator.Credentials(s.revoke))
 	mux.HandleFunc("GET /id/{org}/{user}", s.identity)
 	mux.HandleFunc("/services/apexrest/", s.apexrest)
+	mux.HandleFunc("/services/data/", s.dataAPI)
 	return mux
 }
 

@@ -16,10 +16,21 @@ export const PLATFORM_VERSION = '2026.03';
 
 /**
  * Scopes the app requires: read deals and their companies (the card's data),
- * and HubSpot's basic oauth scope. The server's install URL must ask for
- * exactly these (crm/hubspot DefaultScopes), or HubSpot refuses the install.
+ * HubSpot's basic oauth scope, and what sync writes with: deals, line items,
+ * and the line item property qwoty_ref (docs/sync-hubspot.md). The server's
+ * install URL must ask for exactly these (crm/hubspot DefaultScopes, whose
+ * test reads this project's app-hsmeta.json), or HubSpot refuses the install.
  */
-export const REQUIRED_SCOPES = Object.freeze(['oauth', 'crm.objects.deals.read', 'crm.objects.companies.read']);
+export const REQUIRED_SCOPES = Object.freeze([
+    'oauth',
+    'crm.objects.deals.read',
+    'crm.objects.companies.read',
+    'crm.objects.deals.write',
+    'crm.objects.line_items.read',
+    'crm.objects.line_items.write',
+    'crm.schemas.line_items.read',
+    'crm.schemas.deals.write'
+]);
 
 /**
  * Returns the origin of url when it is an https URL with no path, query,

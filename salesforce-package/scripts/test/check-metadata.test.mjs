@@ -3,7 +3,7 @@
 // thing, and expects a problem that names it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -306,7 +306,7 @@ const cases = [
                 d,
                 `${D}/permissionsets/Qwoty_Admin.permissionset-meta.xml`,
                 '</description>',
-                ' Also'.repeat(6) + '</description>'
+                ' Also'.repeat(10) + '</description>'
             )
     },
     {
@@ -392,6 +392,83 @@ const cases = [
             writeFileSync(
                 join(d, `${D}/classes/Qwoty.flow-meta.xml`),
                 '<?xml version="1.0" encoding="UTF-8"?>\n<Flow/>\n'
+            )
+    },
+    {
+        name: 'a sync External ID without a unique index',
+        expect: /QuoteLineItem\/fields\/Ref__c\.field-meta\.xml: QuoteLineItem\.Ref__c must have <unique>true<\/unique>/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/objects/QuoteLineItem/fields/Ref__c.field-meta.xml`,
+                '<unique>true</unique>',
+                '<unique>false</unique>'
+            )
+    },
+    {
+        name: 'a sync field that is not case-sensitive',
+        expect: /Product2\.Ref__c must have <caseSensitive>true<\/caseSensitive>/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/objects/Product2/fields/Ref__c.field-meta.xml`,
+                '<caseSensitive>true</caseSensitive>',
+                '<caseSensitive>false</caseSensitive>'
+            )
+    },
+    {
+        name: 'a sync field missing',
+        expect: /missing the sync field OpportunityLineItem\.Ref__c/,
+        breakIt: (d) => unlinkSync(join(d, `${D}/objects/OpportunityLineItem/fields/Ref__c.field-meta.xml`))
+    },
+    {
+        name: 'the deleted marker that is not a checkbox',
+        expect: /Quote\.Deleted__c must be a Checkbox/,
+        breakIt: (d) =>
+            edit(d, `${D}/objects/Quote/fields/Deleted__c.field-meta.xml`, '<type>Checkbox</type>', '<type>Text</type>')
+    },
+    {
+        name: 'a field on an object the package does not know',
+        expect: /Contract\/fields\/Ref__c\.field-meta\.xml: field of unknown object Contract/,
+        breakIt: (d) => {
+            mkdirSync(join(d, `${D}/objects/Contract/fields`), { recursive: true });
+            cpSync(
+                join(d, `${D}/objects/Quote/fields/Ref__c.field-meta.xml`),
+                join(d, `${D}/objects/Contract/fields/Ref__c.field-meta.xml`)
+            );
+        }
+    },
+    {
+        name: 'the admin unable to edit a field sync writes',
+        expect: /Qwoty_Admin\.permissionset-meta\.xml: does not let the admin edit Quote\.Deleted__c/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/permissionsets/Qwoty_Admin.permissionset-meta.xml`,
+                '<editable>true</editable>\n        <field>Quote.Deleted__c</field>',
+                '<editable>false</editable>\n        <field>Quote.Deleted__c</field>'
+            )
+    },
+    {
+        name: 'card users allowed to edit a field of the package',
+        expect: /Qwoty_User\.permissionset-meta\.xml: lets its users edit Quote\.Deleted__c/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/permissionsets/Qwoty_User.permissionset-meta.xml`,
+                '<editable>false</editable>\n        <field>Quote.Deleted__c</field>',
+                '<editable>true</editable>\n        <field>Quote.Deleted__c</field>'
+            )
+    },
+    {
+        name: 'a permission on a field that does not exist',
+        expect: /grants field Quote\.Reff__c, which is not a field of the package/,
+        breakIt: (d) =>
+            edit(
+                d,
+                `${D}/permissionsets/Qwoty_Admin.permissionset-meta.xml`,
+                '<field>Quote.Ref__c</field>',
+                '<field>Quote.Reff__c</field>'
             )
     },
     {

@@ -1,0 +1,205 @@
+package sftest
+
+import "strings"
+
+// The objects of an org that sync writes and reads, with the fields and
+// properties Salesforce's object reference gives them (Opportunity,
+// OpportunityLineItem, Product2, Pricebook2, PricebookEntry, Quote,
+// QuoteLineItem, Organization, CurrencyType), cut to what Qwoty touches.
+// The package's fields (Qwoty__Ref__c, Qwoty__Deleted__c) are there when the
+// org's package version has them (Org.NoSyncFields says it does not).
+
+type fieldType int
+
+const (
+	tID fieldType = iota
+	tRef
+	tString
+	tBool
+	tCurrency
+	tDouble
+	tPercent
+	tPicklist
+	tDate
+	tInt
+)
+
+// field is one field of an object. Create and Update say whether the API
+// may set it on insert and on update ("createable", "updateable" in
+// describe); a field that is neither is read-only (calculated, system).
+type field struct {
+	Name string
+	Type fieldType
+	// Ref is the object a reference points at, Rel the relationship name
+	// a query or a body uses for it ("Product2Id" → "Product2").
+	Ref, Rel string
+	// Length caps a string; Scale is the decimal places a number is
+	// rounded to on save.
+	Length int
+	Scale  int32
+	Create bool
+	Update bool
+	// Required: an insert must set it (REQUIRED_FIELD_MISSING otherwise).
+	Required bool
+	// Values are a restricted picklist's values.
+	Values []string
+	// ExtID marks an External ID field; Unique one with a unique index,
+	// case-sensitive or not.
+	ExtID, Unique, CaseSensitive bool
+	// Multi: the field exists only in a multi-currency org
+	// (CurrencyIsoCode); Package: it is the Qwoty package's.
+	Multi, Package bool
+}
+
+// object is an sObject type.
+type object struct {
+	Name   string
+	Label  string
+	Prefix string // the ids' key prefix
+	// Quotes: the object exists only when the org has Quotes enabled.
+	Quotes bool
+	// Multi: the object exists only in a multi-currency org.
+	Multi bool
+	// Createable and friends: what describe says of the object.
+	Createable, Updateable, Deletable bool
+	fields                            []*field
+}
+
+func (o *object) field(name string) *field {
+	for _, f := range o.fields {
+		if strings.EqualFold(f.Name, name) {
+			return f
+		}
+	}
+	return nil
+}
+
+// relation finds the reference field whose relationship name is rel.
+func (o *object) relation(rel string) *field {
+	for _, f := range o.fields {
+		if f.Type == tRef && strings.EqualFold(f.Rel, rel) {
+			return f
+		}
+	}
+	return nil
+}
+
+// The standard picklists' values in a new org.
+var (
+	// Opportunity.StageName, restricted (Salesforce's default sales process).
+	opportunityStages = []string{"Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+		"Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"}
+	// Quote.Status (Salesforce Help, "Quotes Fields").
+	quoteStatuses = []string{"Draft", "Needs Review", "In Review", "Approved", "Rejected", "Presented", "Accepted", "Denied"}
+)
+
+// Field shorthands.
+func idField() *field { return &field{Name: "Id", Type: tID} }
+
+func ref(name, to, rel string, create, update, required bool) *field {
+	return &field{Name: name, Type: tRef, Ref: to, Rel: rel, Create: create, Update: update, Required: required}
+}
+
+func text(name string, length int, create, update, required bool) *field {
+	return &field{Name: name, Type: tString, Length: length, Create: create, Update: update, Required: required}
+}
+
+func money(name string, create, update bool) *field {
+	return &field{Name: name, Type: tCurrency, Scale: 2, Create: create, Update: update}
+}
+
+func flag(name string, create, update bool) *field {
+	return &field{Name: name, Type: tBool, Create: create, Update: update}
+}
+
+func readOnly(f *field) *field { f.Create, f.Update = false, false; return f }
+
+// currencyField is CurrencyIsoCode, present in multi-currency orgs only.
+func currencyField(create, update bool) *field {
+	return &field{Name: "CurrencyIsoCode", Type: tPicklist, Create: create, Update: update, Multi: true}
+}
+
+// refField is the package's Qwoty__Ref__c: Text(255), External ID, Unique,
+// case-sensitive (salesforce-package/.../fields/Ref__c.field-meta.xml).
+func refField() *field {
+	return &field{Name: "Qwoty__Ref__c", Type: tString, Length: 255, Create: true, Update: true,
+		ExtID: true, Unique: true, CaseSensitive: true, Package: true}
+}
+
+// schema is every object the emulator knows, by name.
+var schema = func() map[string]*object {
+	objs := []*object{
+		{Name: "Organization", Label: "Organization", Prefix: "00D", fields: []*field{
+			idField(), readOnly(text("Name", 80, false, false, false)),
+			{Name: "DefaultCurrencyIsoCode", Type: tPicklist},
+		}},
+		{Name: "CurrencyType", Label: "Currency", Prefix: "01L", Multi: true, fields: []*field{
+			idField(), {Name: "IsoCode", Type: tPicklist}, flag("IsActive", false, false), flag("IsCorporate", false, false),
+		}},
+		{Name: "Pricebook2", Label: "Price Book", Prefix: "01s", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), text("Name", 255, true, true, true), flag("IsActive", true, true), readOnly(flag("IsStandard", false, false)),
+		}},
+		{Name: "Product2", Label: "Product", Prefix: "01t", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), text("Name", 255, true, true, true), text("ProductCode", 255, true, true, false),
+			text("Description", 4000, true, true, false), flag("IsActive", true, true), currencyField(true, true), refField(),
+		}},
+		// PricebookEntry: Pricebook2Id and Product2Id are required and not
+		// updatable (object reference, PricebookEntry).
+		{Name: "PricebookEntry", Label: "Price Book Entry", Prefix: "01u", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), ref("Pricebook2Id", "Pricebook2", "Pricebook2", true, false, true),
+			ref("Product2Id", "Product2", "Product2", true, false, true),
+			{Name: "UnitPrice", Type: tCurrency, Scale: 2, Create: true, Update: true, Required: true},
+			flag("IsActive", true, true), flag("UseStandardPrice", true, true), currencyField(true, false),
+			readOnly(text("Name", 255, false, false, false)), readOnly(text("ProductCode", 255, false, false, false)),
+		}},
+		{Name: "Opportunity", Label: "Opportunity", Prefix: "006", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), text("Name", 120, true, true, true),
+			{Name: "StageName", Type: tPicklist, Values: opportunityStages, Create: true, Update: true, Required: true},
+			money("Amount", true, true), {Name: "CloseDate", Type: tDate, Create: true, Update: true, Required: true},
+			ref("Pricebook2Id", "Pricebook2", "Pricebook2", true, true, false), currencyField(true, true),
+			readOnly(flag("HasOpportunityLineItem", false, false)),
+		}},
+		// OpportunityLineItem: OpportunityId and PricebookEntryId are set
+		// on insert only; TotalPrice is writable instead of UnitPrice, never
+		// with it (object reference, OpportunityLineItem).
+		{Name: "OpportunityLineItem", Label: "Opportunity Product", Prefix: "00k", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), ref("OpportunityId", "Opportunity", "Opportunity", true, false, true),
+			ref("PricebookEntryId", "PricebookEntry", "PricebookEntry", true, false, true),
+			readOnly(ref("Product2Id", "Product2", "Product2", false, false, false)),
+			{Name: "Quantity", Type: tDouble, Scale: 2, Create: true, Update: true, Required: true},
+			money("UnitPrice", true, true), money("TotalPrice", true, true), readOnly(money("ListPrice", false, false)),
+			readOnly(money("Subtotal", false, false)), {Name: "Discount", Type: tPercent, Scale: 2, Create: true, Update: true},
+			text("Description", 255, true, true, false), readOnly(text("Name", 376, false, false, false)),
+			readOnly(currencyField(false, false)), refField(),
+		}},
+		{Name: "Quote", Label: "Quote", Prefix: "0Q0", Quotes: true, Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), text("Name", 255, true, true, true), readOnly(text("QuoteNumber", 30, false, false, false)),
+			ref("OpportunityId", "Opportunity", "Opportunity", true, false, true),
+			ref("Pricebook2Id", "Pricebook2", "Pricebook2", true, true, false),
+			{Name: "Status", Type: tPicklist, Values: quoteStatuses, Create: true, Update: true},
+			money("Tax", true, true), money("ShippingHandling", true, true), readOnly(money("Subtotal", false, false)),
+			readOnly(money("TotalPrice", false, false)), readOnly(money("GrandTotal", false, false)),
+			readOnly(currencyField(false, false)), refField(),
+			{Name: "Qwoty__Deleted__c", Type: tBool, Create: true, Update: true, Package: true},
+		}},
+		{Name: "QuoteLineItem", Label: "Quote Line Item", Prefix: "0QL", Quotes: true, Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), ref("QuoteId", "Quote", "Quote", true, false, true),
+			ref("PricebookEntryId", "PricebookEntry", "PricebookEntry", true, false, true),
+			readOnly(ref("Product2Id", "Product2", "Product2", false, false, false)),
+			{Name: "Quantity", Type: tDouble, Scale: 2, Create: true, Update: true, Required: true},
+			{Name: "UnitPrice", Type: tCurrency, Scale: 2, Create: true, Update: true, Required: true},
+			readOnly(money("ListPrice", false, false)), readOnly(money("Subtotal", false, false)),
+			readOnly(money("TotalPrice", false, false)), {Name: "Discount", Type: tPercent, Scale: 2, Create: true, Update: true},
+			text("Description", 255, true, true, false), readOnly(text("LineNumber", 30, false, false, false)),
+			readOnly(currencyField(false, false)), refField(),
+		}},
+	}
+	m := map[string]*object{}
+	for _, o := range objs {
+		m[strings.ToLower(o.Name)] = o
+	}
+	return m
+}()
+
+// lookupObject finds an object by name, case-insensitively.
+func lookupObject(name string) *object { return schema[strings.ToLower(name)] }

@@ -1,0 +1,512 @@
+package sftest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/shopspring/decimal"
+)
+
+// A SOQL subset, enough for what Qwoty's sync sends and honest about the
+// rest: a query outside it is refused as malformed, never answered wrongly.
+//
+//	SELECT path [, path]... FROM Object
+//	  [WHERE cond [AND cond]...] [ORDER BY path [ASC|DESC] [, ...]] [LIMIT n]
+//	path: Field | Relationship.Field (one level, through a lookup)
+//	cond: path (= | != | < | <= | > | >=) literal | path [NOT] IN (literal, ...)
+//	literal: 'text' (with \' \\ \n \t escapes) | number | true | false | null
+//
+// Names are case-insensitive, as in Salesforce.
+
+type soqlQuery struct {
+	object *object
+	fields []soqlPath
+	where  []soqlCond
+	order  []soqlOrder
+	limit  int
+}
+
+type soqlPath struct {
+	rel   *field // the lookup, nil for a field of the object itself
+	field *field
+}
+
+type soqlCond struct {
+	path   soqlPath
+	op     string // =, !=, <, <=, >, >=, IN, NOT IN
+	values []any  // string, bool, decimal.Decimal, nil
+}
+
+type soqlOrder struct {
+	path soqlPath
+	desc bool
+}
+
+// soqlError is a query's refusal: MALFORMED_QUERY, INVALID_TYPE or
+// INVALID_FIELD.
+func soqlError(code, format string, args ...any) *dmlError {
+	return dmlErr(code, fmt.Sprintf(format, args...))
+}
+
+type tokenizer struct {
+	s   string
+	pos int
+}
+
+type token struct {
+	kind string // ident, string, number, punct, eof
+	text string
+}
+
+func (t *tokenizer) next() (token, *dmlError) {
+	for t.pos < len(t.s) && unicode.IsSpace(rune(t.s[t.pos])) {
+		t.pos++
+	}
+	if t.pos >= len(t.s) {
+		return token{kind: "eof"}, nil
+	}
+	c := t.s[t.pos]
+	switch {
+	case c == '\'':
+		var b strings.Builder
+		for i := t.pos + 1; i < len(t.s); i++ {
+			switch t.s[i] {
+			case '\\':
+				if i+1 >= len(t.s) {
+					return token{}, soqlError("MALFORMED_QUERY", "unterminated string")
+				}
+				i++
+				switch e := t.s[i]; e {
+				case 'n':
+					b.WriteByte('\n')
+				case 't':
+					b.WriteByte('\t')
+				case 'r':
+					b.WriteByte('\r')
+				case '\'', '\\', '"':
+					b.WriteByte(e)
+				default:
+					return token{}, soqlError("MALFORMED_QUERY", "Invalid string literal: illegal escape sequence \\%c", e)
+				}
+			case '\'':
+				t.pos = i + 1
+				return token{kind: "string", text: b.String()}, nil
+			default:
+				b.WriteByte(t.s[i])
+			}
+		}
+		return token{}, soqlError("MALFORMED_QUERY", "unterminated string")
+	case c == '_' || unicode.IsLetter(rune(c)):
+		start := t.pos
+		for t.pos < len(t.s) && (t.s[t.pos] == '_' || t.s[t.pos] == '.' || unicode.IsLetter(rune(t.s[t.pos])) || unicode.IsDigit(rune(t.s[t.pos]))) {
+			t.pos++
+		}
+		return token{kind: "ident", text: t.s[start:t.pos]}, nil
+	case c == '-' || c >= '0' && c <= '9':
+		start := t.pos
+		t.pos++
+		for t.pos < len(t.s) && (t.s[t.pos] == '.' || t.s[t.pos] >= '0' && t.s[t.pos] <= '9') {
+			t.pos++
+		}
+		return token{kind: "number", text: t.s[start:t.pos]}, nil
+	}
+	for _, p := range []string{"!=", "<>", "<=", ">=", "=", "<", ">", "(", ")", ","} {
+		if strings.HasPrefix(t.s[t.pos:], p) {
+			t.pos += len(p)
+			return token{kind: "punct", text: p}, nil
+		}
+	}
+	return token{}, soqlError("MALFORMED_QUERY", "unexpected character %q", c)
+}
+
+// parseSOQL parses q against the org's objects and fields.
+func (d *orgDB) parseSOQL(q string) (*soqlQuery, *dmlError) {
+	var toks []token
+	tz := &tokenizer{s: q}
+	for {
+		tk, err := tz.next()
+		if err != nil {
+			return nil, err
+		}
+		toks = append(toks, tk)
+		if tk.kind == "eof" {
+			break
+		}
+	}
+	p := &parser{toks: toks}
+	if !p.keyword("SELECT") {
+		return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", p.peek().text)
+	}
+	var names []string
+	for {
+		tk := p.take()
+		if tk.kind != "ident" {
+			return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", tk.text)
+		}
+		names = append(names, tk.text)
+		if p.peek().text != "," {
+			break
+		}
+		p.take()
+	}
+	if !p.keyword("FROM") {
+		return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", p.peek().text)
+	}
+	objName := p.take()
+	o := lookupObject(objName.text)
+	if objName.kind != "ident" || !d.visible(o) {
+		return nil, soqlError("INVALID_TYPE", "sObject type '%s' is not supported. If you are attempting to use a custom object, "+
+			"be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", objName.text)
+	}
+	sq := &soqlQuery{object: o}
+	for _, n := range names {
+		path, err := d.path(o, n)
+		if err != nil {
+			return nil, err
+		}
+		sq.fields = append(sq.fields, path)
+	}
+	if p.keyword("WHERE") {
+		for {
+			c, err := d.cond(p, o)
+			if err != nil {
+				return nil, err
+			}
+			sq.where = append(sq.where, c)
+			if !p.keyword("AND") {
+				break
+			}
+		}
+	}
+	if p.keyword("ORDER") {
+		if !p.keyword("BY") {
+			return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", p.peek().text)
+		}
+		for {
+			tk := p.take()
+			path, err := d.path(o, tk.text)
+			if err != nil {
+				return nil, err
+			}
+			ord := soqlOrder{path: path}
+			if p.keyword("DESC") {
+				ord.desc = true
+			} else {
+				p.keyword("ASC")
+			}
+			sq.order = append(sq.order, ord)
+			if p.peek().text != "," {
+				break
+			}
+			p.take()
+		}
+	}
+	if p.keyword("LIMIT") {
+		tk := p.take()
+		n, err := decimal.NewFromString(tk.text)
+		if tk.kind != "number" || err != nil || !n.IsInteger() || n.IsNegative() {
+			return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", tk.text)
+		}
+		sq.limit = int(n.IntPart())
+	}
+	if tk := p.peek(); tk.kind != "eof" {
+		// Real SOQL has more (OR, sub-queries, functions): outside the
+		// emulator's subset, and so refused rather than misread.
+		return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s' (the emulator's SOQL subset ends here)", tk.text)
+	}
+	return sq, nil
+}
+
+type parser struct {
+	toks []token
+	i    int
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+
+func (p *parser) take() token {
+	t := p.toks[p.i]
+	if t.kind != "eof" {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) keyword(k string) bool {
+	if t := p.peek(); t.kind == "ident" && strings.EqualFold(t.text, k) {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (d *orgDB) path(o *object, name string) (soqlPath, *dmlError) {
+	relName, fieldName, dotted := strings.Cut(name, ".")
+	noColumn := func(entity, col string) *dmlError {
+		return soqlError("INVALID_FIELD", "No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to "+
+			"append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", col, entity)
+	}
+	if !dotted {
+		f := o.field(name)
+		if !d.has(f) {
+			return soqlPath{}, noColumn(o.Name, name)
+		}
+		return soqlPath{field: f}, nil
+	}
+	rel := o.relation(relName)
+	if rel == nil || !d.has(rel) || strings.Contains(fieldName, ".") {
+		return soqlPath{}, soqlError("INVALID_FIELD", "Didn't understand relationship '%s' in field path. If you are attempting to use a "+
+			"custom relationship, be sure to append the '__r' after the custom relationship name.", relName)
+	}
+	target := lookupObject(rel.Ref)
+	f := target.field(fieldName)
+	if !d.visible(target) || !d.has(f) {
+		return soqlPath{}, noColumn(target.Name, fieldName)
+	}
+	return soqlPath{rel: rel, field: f}, nil
+}
+
+func (d *orgDB) cond(p *parser, o *object) (soqlCond, *dmlError) {
+	tk := p.take()
+	if tk.kind != "ident" {
+		return soqlCond{}, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", tk.text)
+	}
+	path, err := d.path(o, tk.text)
+	if err != nil {
+		return soqlCond{}, err
+	}
+	c := soqlCond{path: path}
+	switch {
+	case p.keyword("NOT"):
+		if !p.keyword("IN") {
+			return soqlCond{}, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", p.peek().text)
+		}
+		c.op = "NOT IN"
+	case p.keyword("IN"):
+		c.op = "IN"
+	default:
+		op := p.take()
+		if op.kind != "punct" || op.text == "(" || op.text == ")" || op.text == "," {
+			return soqlCond{}, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", op.text)
+		}
+		c.op = op.text
+		if c.op == "<>" {
+			c.op = "!="
+		}
+		v, err := literal(p.take(), path.field)
+		if err != nil {
+			return soqlCond{}, err
+		}
+		c.values = []any{v}
+		return c, nil
+	}
+	if p.take().text != "(" {
+		return soqlCond{}, soqlError("MALFORMED_QUERY", "IN needs a list in parentheses")
+	}
+	for {
+		v, err := literal(p.take(), path.field)
+		if err != nil {
+			return soqlCond{}, err
+		}
+		c.values = append(c.values, v)
+		sep := p.take()
+		if sep.text == ")" {
+			return c, nil
+		}
+		if sep.text != "," {
+			return soqlCond{}, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", sep.text)
+		}
+	}
+}
+
+func literal(tk token, f *field) (any, *dmlError) {
+	switch {
+	case tk.kind == "string":
+		if f.Type == tBool || f.Type == tCurrency || f.Type == tDouble || f.Type == tPercent {
+			return nil, soqlError("INVALID_FIELD", "value of filter criterion for field '%s' must be of type %s and should not be enclosed in quotes", f.Name, typeName(f))
+		}
+		return tk.text, nil
+	case tk.kind == "number":
+		n, err := decimal.NewFromString(tk.text)
+		if err != nil {
+			return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", tk.text)
+		}
+		return n, nil
+	case tk.kind == "ident" && strings.EqualFold(tk.text, "true"):
+		return true, nil
+	case tk.kind == "ident" && strings.EqualFold(tk.text, "false"):
+		return false, nil
+	case tk.kind == "ident" && strings.EqualFold(tk.text, "null"):
+		return nil, nil
+	}
+	return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", tk.text)
+}
+
+func typeName(f *field) string {
+	switch f.Type {
+	case tBool:
+		return "boolean"
+	case tCurrency, tDouble, tPercent:
+		return "double"
+	}
+	return "string"
+}
+
+// get reads a path on a record: nil when the lookup is empty.
+func (p soqlPath) get(t *tables, r Record) any {
+	if p.rel == nil {
+		return r[p.field.Name]
+	}
+	target := t.get(lookupObject(p.rel.Ref), r.String(p.rel.Name))
+	if target == nil {
+		return nil
+	}
+	return target[p.field.Name]
+}
+
+// compare orders two field values: nil first, then by type.
+func compare(a, b any) int {
+	switch x := a.(type) {
+	case nil:
+		if b == nil {
+			return 0
+		}
+		return -1
+	case string:
+		y, ok := b.(string)
+		if !ok {
+			return 1
+		}
+		return strings.Compare(x, y)
+	case bool:
+		y, ok := b.(bool)
+		switch {
+		case !ok:
+			return 1
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	case decimal.Decimal:
+		y, ok := b.(decimal.Decimal)
+		if !ok {
+			return 1
+		}
+		return x.Cmp(y)
+	}
+	return 0
+}
+
+// equal compares as SOQL's = does: text case-insensitively, except for a
+// case-sensitive unique External ID, which is matched exactly.
+func equal(f *field, a, b any) bool {
+	x, ok1 := a.(string)
+	y, ok2 := b.(string)
+	if ok1 && ok2 && !f.CaseSensitive && f.Type != tID && f.Type != tRef {
+		return strings.EqualFold(x, y)
+	}
+	if f.Type == tID || f.Type == tRef {
+		// Ids compare in their 18-character form; a 15-character one in a
+		// filter names the same record.
+		if ok1 && ok2 && len(y) == 15 && len(x) == 18 {
+			return x[:15] == y
+		}
+	}
+	return compare(a, b) == 0
+}
+
+func (c soqlCond) match(t *tables, r Record) bool {
+	v := c.path.get(t, r)
+	if v == "" {
+		v = nil
+	}
+	switch c.op {
+	case "=":
+		return equal(c.path.field, v, c.values[0])
+	case "!=":
+		return !equal(c.path.field, v, c.values[0])
+	case "IN", "NOT IN":
+		in := slices.ContainsFunc(c.values, func(x any) bool { return equal(c.path.field, v, x) })
+		return in == (c.op == "IN")
+	}
+	if v == nil || c.values[0] == nil {
+		return false
+	}
+	n := compare(v, c.values[0])
+	switch c.op {
+	case "<":
+		return n < 0
+	case "<=":
+		return n <= 0
+	case ">":
+		return n > 0
+	}
+	return n >= 0
+}
+
+// run evaluates the query and returns its rows as the REST API writes
+// them, with their attributes.
+func (sq *soqlQuery) run(t *tables, version string) []map[string]any {
+	var matched []Record
+	for _, r := range t.all(sq.object) {
+		ok := true
+		for _, c := range sq.where {
+			if !c.match(t, r) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			matched = append(matched, r)
+		}
+	}
+	if len(sq.order) > 0 {
+		slices.SortStableFunc(matched, func(a, b Record) int {
+			for _, o := range sq.order {
+				n := compare(o.path.get(t, a), o.path.get(t, b))
+				if o.desc {
+					n = -n
+				}
+				if n != 0 {
+					return n
+				}
+			}
+			return 0
+		})
+	}
+	if sq.limit > 0 && len(matched) > sq.limit {
+		matched = matched[:sq.limit]
+	}
+	rows := make([]map[string]any, 0, len(matched))
+	for _, r := range matched {
+		row := map[string]any{"attributes": attributes(sq.object.Name, r.String("Id"), version)}
+		for _, p := range sq.fields {
+			if p.rel == nil {
+				row[p.field.Name] = jsonValue(r[p.field.Name])
+				continue
+			}
+			target := lookupObject(p.rel.Ref)
+			parent := t.get(target, r.String(p.rel.Name))
+			if parent == nil {
+				row[p.rel.Rel] = nil
+				continue
+			}
+			sub, _ := row[p.rel.Rel].(map[string]any)
+			if sub == nil {
+				sub = map[string]any{"attributes": attributes(target.Name, parent.String("Id"), version)}
+				row[p.rel.Rel] = sub
+			}
+			sub[p.field.Name] = jsonValue(parent[p.field.Name])
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func attributes(object, id, version string) map[string]any {
+	return map[string]any{"type": object, "url": "/services/data/" + version + "/sobjects/" + object + "/" + id}
+}

@@ -1,0 +1,201 @@
+package sftest
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/qwoty/companion/crm/salesforce"
+)
+
+// Record is one sObject record as the emulator keeps it: field name →
+// value, a string, a bool, a decimal.Decimal or nil. The maps the accessors
+// return are copies.
+type Record map[string]any
+
+// String returns a field's text ("" when empty or not text).
+func (r Record) String(field string) string { s, _ := r[field].(string); return s }
+
+// Decimal returns a number field (zero when empty).
+func (r Record) Decimal(field string) decimal.Decimal { d, _ := r[field].(decimal.Decimal); return d }
+
+// Bool returns a checkbox.
+func (r Record) Bool(field string) bool { b, _ := r[field].(bool); return b }
+
+// ValidationRule is a validation rule an admin added to an object: it fails
+// a save whose record (as it would be saved) matches Fails, with Message,
+// as FIELD_CUSTOM_VALIDATION_EXCEPTION.
+type ValidationRule struct {
+	Object  string
+	Message string
+	// Field is the field the error is shown on ("" for the top of the page).
+	Field string
+	Fails func(r Record) bool
+}
+
+// orgDB is an org's data and its data settings. mu is held for a whole API
+// request, so that requests apply one after another as transactions.
+type orgDB struct {
+	mu sync.Mutex
+	// data is the committed state; a request works on a copy (tx) and
+	// swaps it in when it commits.
+	data *tables
+
+	orgID string
+	name  string
+	// currencies are the active currencies of a multi-currency org, the
+	// corporate one first; empty in a single-currency org, whose currency
+	// is currency.
+	currencies []string
+	currency   string
+	quotes     bool
+	syncFields bool
+	refUnique  bool
+	rules      []ValidationRule
+
+	apiLimit, apiUsed int
+	cursors           map[string][]map[string]any // query locators → rows left
+	cursorOrder       []string
+	cursorSeq         int
+}
+
+// tables holds every record of an org by object and id, and the ids that
+// were deleted (ENTITY_IS_DELETED).
+type tables struct {
+	seq     int
+	records map[string]map[string]Record // object name → id → record
+	deleted map[string]bool
+}
+
+func (t *tables) clone() *tables {
+	c := &tables{seq: t.seq, records: make(map[string]map[string]Record, len(t.records)), deleted: maps.Clone(t.deleted)}
+	for obj, recs := range t.records {
+		m := make(map[string]Record, len(recs))
+		for id, r := range recs {
+			m[id] = maps.Clone(r)
+		}
+		c.records[obj] = m
+	}
+	return c
+}
+
+// base62 digits in ASCII order, so that ids sort in creation order.
+const idDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newID makes the next 18-character id of o: its key prefix, a pod-like
+// "5g", a counter.
+func (t *tables) newID(o *object) string {
+	t.seq++
+	n := t.seq
+	var digits [10]byte
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = idDigits[n%62]
+		n /= 62
+	}
+	id, _ := salesforce.NormalizeID(o.Prefix + "5g" + string(digits[:]))
+	return id
+}
+
+func (t *tables) table(o *object) map[string]Record {
+	m := t.records[o.Name]
+	if m == nil {
+		m = map[string]Record{}
+		t.records[o.Name] = m
+	}
+	return m
+}
+
+func (t *tables) get(o *object, id string) Record { return t.records[o.Name][id] }
+
+// all returns o's records in id order (creation order).
+func (t *tables) all(o *object) []Record {
+	m := t.records[o.Name]
+	ids := slices.Sorted(maps.Keys(m))
+	out := make([]Record, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, m[id])
+	}
+	return out
+}
+
+// where returns o's records whose field equals value, in id order.
+func (t *tables) where(o *object, field, value string) []Record {
+	var out []Record
+	for _, r := range t.all(o) {
+		if r.String(field) == value {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func newOrgDB(o Org, id string) (*orgDB, error) {
+	d := &orgDB{orgID: id, name: cmp.Or(o.Name, "Acme"), currency: cmp.Or(o.Currency, "USD"),
+		quotes: !o.NoQuotes, syncFields: !o.NoSyncFields, refUnique: true,
+		apiLimit: cmp.Or(o.APILimit, DefaultAPILimit), apiUsed: o.APIUsed, cursors: map[string][]map[string]any{}}
+	for _, c := range o.Currencies {
+		d.currencies = append(d.currencies, strings.ToUpper(c))
+	}
+	if len(d.currencies) > 0 {
+		d.currency = d.currencies[0]
+	}
+	d.data = &tables{records: map[string]map[string]Record{}, deleted: map[string]bool{}}
+	// Every org has its organization record and the standard price book,
+	// active (Salesforce creates it inactive in some editions; the sync
+	// tests need it usable, as an org that sells products has it).
+	org := lookupObject("Organization")
+	d.data.table(org)[id] = Record{"Id": id, "Name": d.name, "DefaultCurrencyIsoCode": d.currency}
+	pb := lookupObject("Pricebook2")
+	pbID := d.data.newID(pb)
+	d.data.table(pb)[pbID] = Record{"Id": pbID, "Name": "Standard Price Book", "IsActive": true, "IsStandard": true}
+	if d.multi() {
+		ct := lookupObject("CurrencyType")
+		for i, c := range d.currencies {
+			cid := d.data.newID(ct)
+			d.data.table(ct)[cid] = Record{"Id": cid, "IsoCode": c, "IsActive": true, "IsCorporate": i == 0}
+		}
+	}
+	opp := lookupObject("Opportunity")
+	for _, seed := range o.Opportunities {
+		oid, err := salesforce.NormalizeID(seed.ID)
+		if err != nil || !strings.HasPrefix(oid, opp.Prefix) {
+			return nil, fmt.Errorf("sftest: org %s: %q is not an opportunity id", id, seed.ID)
+		}
+		rec := Record{"Id": oid, "Name": cmp.Or(seed.Name, "Opportunity"), "StageName": cmp.Or(seed.StageName, "Prospecting"),
+			"CloseDate": cmp.Or(seed.CloseDate, strconv.Itoa(time.Now().Year()+1)+"-12-31"), "HasOpportunityLineItem": false}
+		if d.multi() {
+			rec["CurrencyIsoCode"] = d.currency
+		}
+		d.data.table(opp)[oid] = rec
+	}
+	return d, nil
+}
+
+func (d *orgDB) multi() bool { return len(d.currencies) > 0 }
+
+// visible says whether o exists in this org (Quotes enabled, multi-currency).
+func (d *orgDB) visible(o *object) bool {
+	return o != nil && (!o.Quotes || d.quotes) && (!o.Multi || d.multi())
+}
+
+// has says whether f exists on its object in this org.
+func (d *orgDB) has(f *field) bool {
+	return f != nil && (!f.Multi || d.multi()) && (!f.Package || d.syncFields)
+}
+
+// standardPricebook is the id of the org's standard price book.
+func (t *tables) standardPricebook() string {
+	for _, r := range t.all(lookupObject("Pricebook2")) {
+		if r.Bool("IsStandard") {
+			return r.String("Id")
+		}
+	}
+	return ""
+}

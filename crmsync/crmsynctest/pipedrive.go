@@ -1,0 +1,74 @@
+package crmsynctest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/qwoty/companion/crm/emulator"
+	"github.com/qwoty/companion/crm/pipedrive"
+	"github.com/qwoty/companion/crm/pipedrive/pdtest"
+	"github.com/qwoty/companion/store"
+)
+
+func init() { CRMs["pipedrive"] = Pipedrive }
+
+// Pipedrive is Pipedrive's emulator with o.Records deals, its company on a
+// plan whose daily tokens a backlog of a thousand quotes does not exhaust.
+func Pipedrive(t testing.TB, o Options) *CRM {
+	t.Helper()
+	callback := strings.TrimRight(o.AppURL, "/") + "/oauth/pipedrive/callback"
+	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited, App: pdtest.App{ClientID: pdtest.DefaultClientID,
+		ClientSecret: pdtest.DefaultClientSecret, CallbackURL: callback, Scopes: pdtest.SyncScopes}})
+	const company = pdtest.DefaultCompanyID
+	c := &CRM{Name: "pipedrive", Redirect: callback,
+		Adapter: pipedrive.NewAdapter(pipedrive.Options{ClientID: pdtest.DefaultClientID, ClientSecret: pdtest.DefaultClientSecret,
+			RedirectURL: callback, OAuthURL: emu.URL}),
+		Env: []string{"PIPEDRIVE_CLIENT_ID=" + pdtest.DefaultClientID, "PIPEDRIVE_CLIENT_SECRET=" + pdtest.DefaultClientSecret,
+			"PIPEDRIVE_OAUTH_URL=" + emu.URL},
+		Calls: func() int { return int(emu.Requests()) },
+	}
+	for i := range o.Records {
+		id := int64(1000 + i)
+		emu.PutDeal(company, pdtest.Deal{ID: id, Title: "Deal " + strconv.Itoa(i), Currency: "EUR"})
+		c.Records = append(c.Records, strconv.FormatInt(id, 10))
+	}
+	if o.Unlimited {
+		// A company on a plan whose daily tokens no test spends: the
+		// budget's bucket as the admin's plan and seats would make it.
+		c.Prepare = func(db *store.DB, conn string) {
+			if err := db.ObserveBudget(context.Background(), conn, store.BudgetBucket{Name: "daily", Capacity: 1e9, RefillPerSec: 1e4}, 1e9); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c.Drop = func() {
+		_ = emu.Inject(emulator.Fault{Route: "POST /api/v2/deals/{id}/products/bulk", Times: 1, Drop: true})
+	}
+	c.Verify = func(snaps []store.SyncSnapshot) []string {
+		var diffs []string
+		for _, w := range Wants(snaps) {
+			id, _ := strconv.ParseInt(w.RecordID, 10, 64)
+			var got []LineWant
+			for _, p := range emu.DealProducts(company, id) {
+				if i := strings.Index(p.Comments, "qwoty:"); i >= 0 {
+					got = append(got, LineWant{Ref: p.Comments[i:], Quantity: p.Quantity, Price: p.ItemPrice})
+				}
+			}
+			diffs = append(diffs, CompareLines(w.RecordID, got, LinesOf(w.Primary))...)
+			if w.Primary == nil {
+				continue
+			}
+			d, _ := emu.Deal(company, id)
+			if v, err := decimal.NewFromString(d.Value); err != nil || !v.Equal(w.Primary.Totals.Total.Round(2)) {
+				diffs = append(diffs, fmt.Sprintf("%s: deal value %s, want the primary quote's total %s", w.RecordID, d.Value, w.Primary.Totals.Total))
+			}
+		}
+		return diffs
+	}
+	return c
+}
