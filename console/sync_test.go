@@ -376,3 +376,86 @@ func TestSyncLogRetryIsScopedToTheWorkspace(t *testing.T) {
 		t.Fatalf("Acme's log shows Globex's entries: %v", rows)
 	}
 }
+
+// Sync settings: the form shows the connection's settings; a value out of
+// range, an unknown trigger, an address that is not one or a webhook that
+// is not Slack's is refused naming the field, with nothing saved and the
+// webhook never repeated; a valid form is saved, audited, and keeps the
+// webhook unless it is replaced or removed. Admins only.
+func TestSyncSettingsForm(t *testing.T) {
+	e := newSyncEnv(t, "")
+	ctx := context.Background()
+	formURL := e.url() + "/settings/integrations/testcrm/sync-settings"
+	e.b.Get(formURL).Want(200, "/settings/integrations/testcrm/sync-settings", `id="trigger-created" checked`, `id="trigger-edit" checked`,
+		`id="coalesce" name="coalesce" class="num short" value="0"`, `id="share" name="share" class="num short" value="50"`)
+	if strings.Contains(string(e.b.Body), `id="slack-set"`) {
+		t.Fatal("a webhook is said to be set before any was")
+	}
+	const hook = "https://hooks.slack.com/services/T0AAA/B0BBB/abcdefSECRET123"
+	form := func(kv ...string) url.Values {
+		f := url.Values{"csrf": {e.b.CSRF()}, "trigger": {"status", "primary"}, "coalesce": {"10"}, "share": {"30"},
+			"alert_emails": {"ops@acme.example\nsales-lead@acme.example, ops@acme.example"}, "slack": {hook}}
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				f.Del(kv[i])
+			} else {
+				f.Set(kv[i], kv[i+1])
+			}
+		}
+		return f
+	}
+	for _, c := range []struct {
+		kv   []string
+		want string
+	}{
+		{[]string{"coalesce", "-1"}, "a whole number of seconds from 0 to 3600"},
+		{[]string{"coalesce", "3601"}, "a whole number of seconds from 0 to 3600"},
+		{[]string{"share", "0"}, "a whole percentage from 1 to 100"},
+		{[]string{"share", "fifty"}, "a whole percentage from 1 to 100"},
+		{[]string{"alert_emails", "ops.acme.example"}, "is not valid"},
+		{[]string{"slack", "http://hooks.slack.com/services/T0AAA/B0BBB/leaky"}, "must start with https://"},
+		{[]string{"slack", "https://evil.example/services/T0AAA/B0BBB/leaky"}, "must be on hooks.slack.com"},
+	} {
+		e.b.Post(formURL, form(c.kv...)).Want(http.StatusUnprocessableEntity, "/settings/integrations/testcrm/sync-settings", c.want)
+		if strings.Contains(string(e.b.Body), "leaky") {
+			t.Fatalf("the refusal repeats the webhook URL:\n%s", e.b.Body)
+		}
+	}
+	e.b.Post(formURL, form("trigger", "deleted")).Want(http.StatusBadRequest, "")
+	if set, err := e.db.SyncSettingsOf(ctx, e.conn.ID); err != nil || set.SlackWebhook != "" || len(set.Triggers) != 4 {
+		t.Fatalf("a refused form changed the settings: %+v %v", set, err)
+	}
+
+	e.b.Get(formURL)
+	e.b.Post(formURL, form()).Want(200, "/settings/integrations", "TestCRM&#39;s sync settings are saved.")
+	set, err := e.db.SyncSettingsOf(ctx, e.conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(set.Triggers, ",") != "status,primary" || set.Coalesce != 10*time.Second || set.BudgetShare != 0.3 ||
+		strings.Join(set.AlertEmails, ",") != "ops@acme.example,sales-lead@acme.example" || set.SlackWebhook != hook {
+		t.Fatalf("saved settings: %+v", set)
+	}
+	entries, err := e.db.AuditLog(ctx, e.conn.WorkspaceID, 5)
+	if err != nil || entries[0].Action != "sync.settings_changed" || entries[0].Actor != adminEmail {
+		t.Fatalf("the audit log's newest entry: %+v %v", entries[0], err)
+	}
+	e.b.Get(formURL).Want(200, "", `id="slack-set"`, `id="slack-remove"`, `id="trigger-status" checked`, `value="10"`, `value="30"`)
+	if strings.Contains(string(e.b.Body), hook) || strings.Contains(string(e.b.Body), `id="trigger-created" checked`) {
+		t.Fatalf("the form shows the webhook, or a trigger turned off:\n%s", e.b.Body)
+	}
+	// An empty webhook field keeps the webhook; Remove drops it.
+	e.b.Post(formURL, form("slack", "")).Want(200, "/settings/integrations")
+	if set, _ := e.db.SyncSettingsOf(ctx, e.conn.ID); set.SlackWebhook != hook {
+		t.Fatal("saving without a webhook URL dropped the webhook")
+	}
+	e.b.Get(formURL)
+	e.b.Post(formURL, form("slack", "", "slack_remove", "true")).Want(200, "/settings/integrations")
+	if set, _ := e.db.SyncSettingsOf(ctx, e.conn.ID); set.SlackWebhook != "" {
+		t.Fatal("Remove kept the webhook")
+	}
+
+	member := e.user(t, "member")
+	member.Get(formURL).Want(http.StatusForbidden, "")
+	member.Post(formURL, url.Values{"csrf": {member.CSRF()}, "coalesce": {"1"}, "share": {"1"}}).Want(http.StatusForbidden, "")
+}

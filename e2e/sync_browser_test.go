@@ -259,4 +259,26 @@ func TestConsoleSyncHealthAndLog(t *testing.T) {
 	if h, err := db.SyncHealthOf(context.Background(), conn.WorkspaceID, conn.ID); err != nil || h.Failed != 0 {
 		t.Fatalf("after Retry: %+v %v", h, err)
 	}
+	step("sync settings", chromedp.Navigate(appURL+"/settings/integrations/salesforce/sync-settings"), chromedp.WaitVisible(chromedp.CSS("#sync-settings")))
+	screenshot(b, t, "console-sync-settings")
+	step("sync settings at 360 px", chromedp.EmulateViewport(360, 800), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#sync-settings")))
+	screenshot(b, t, "console-sync-settings-360")
+	step("integrations at 360 px", chromedp.Navigate(appURL+"/settings/integrations"), chromedp.WaitVisible(chromedp.CSS("#sync-salesforce")))
+	screenshot(b, t, "console-sync-health-360")
+	step("sync log at 360 px", chromedp.Navigate(appURL+"/settings/integrations/salesforce/sync-log"), chromedp.WaitVisible(chromedp.CSS("#sync-log")))
+	screenshot(b, t, "console-sync-log-360")
+	// The log's table scrolls inside its box; the page itself never does.
+	wide, err := chromedp.Run(b, chromedp.Evaluate[string](`(() => {
+	  const de = document.documentElement;
+	  if (de.scrollWidth <= de.clientWidth) return "";
+	  const out = [];
+	  for (const el of document.querySelectorAll("body *")) {
+	    const r = el.getBoundingClientRect();
+	    if (r.right > de.clientWidth + 0.5 && !el.parentElement.closest(".table-scroll")) out.push(el.tagName + "#" + el.id + "." + el.className + " " + Math.round(r.right));
+	  }
+	  return de.scrollWidth + " > " + de.clientWidth + ": " + out.slice(0, 8).join(", ");
+	})()`))
+	if err != nil || wide != "" {
+		t.Fatalf("the sync log scrolls sideways at 360 px: %s %v", wide, err)
+	}
 }

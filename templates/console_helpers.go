@@ -121,3 +121,20 @@ func syncLogFirst(v SyncLogView) string {
 	}
 	return u
 }
+
+// triggerOptions are the sync triggers as the settings form words them.
+var triggerOptions = []struct{ Value, Label string }{
+	{"created", "a quote is made"},
+	{"status", "a quote's status changes (at once)"},
+	{"primary", "the record's primary quote changes (at once)"},
+	{"edit", "anything else changes: title, lines, a deletion"},
+}
+
+func hasString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

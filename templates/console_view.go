@@ -135,6 +135,18 @@ type SyncLogView struct {
 	Paged bool
 }
 
+// SyncSettingsView is a connection's sync settings form. The Slack
+// webhook is a secret: the form says whether one is set, never what it is.
+type SyncSettingsView struct {
+	ConsolePage
+	CRMName  string
+	Provider qwoty.Provider
+	Triggers []string
+	// The form's fields as text: as saved, or as typed when refused.
+	CoalesceSeconds, SharePercent, AlertEmails string
+	SlackSet                                   bool
+}
+
 // UsersView is Settings → Users.
 type UsersView struct {
 	ConsolePage
