@@ -13,22 +13,25 @@ import (
 )
 
 // Two instances pushing a backlog to HubSpot's emulator at its real limit
-// (110 calls per 10 s per account): 2,000 quotes of 5 lines need more calls
-// than ten seconds allow, and the shared budget keeps every call under the
-// limit while running near it.
+// (110 calls per 10 s per account). Batched, a backlog costs HubSpot few
+// calls (2,000 quotes of 5 lines take about 50); pushed one record at a
+// time, 300 quotes take 600 calls, which ten seconds cannot let out, and
+// the shared budget keeps every call under the limit while running near
+// it.
 func TestBudgetTwoInstancesAtHubSpotsLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for about a minute")
 	}
-	const quotes = 2000
+	const quotes = 300
 	c := crmsynctest.HubSpot(t, crmsynctest.Options{AppURL: "http://127.0.0.1:8080", Records: quotes})
 	opt := crmsynctest.FastOptions()
 	opt.Workers = -1
 	w := crmsynctest.New(t, c.Adapter, c.Redirect, opt)
+	w.Currency = c.Currency
 	qs := seed(t, w, c, 5)
 	calls := c.Calls()
 	began := time.Now()
-	opt.Workers = 4
+	opt.Workers, opt.MaxBatch = 4, 1
 	w.Start(opt)
 	w.Start(opt) // the second instance
 	for _, q := range qs {
@@ -40,8 +43,12 @@ func TestBudgetTwoInstancesAtHubSpotsLimit(t *testing.T) {
 	if n := c.HubSpot.RateLimited(); n != 0 {
 		t.Fatalf("HubSpot answered 429 %d times under the shared budget", n)
 	}
-	if made <= 110 {
-		t.Fatalf("the backlog took %d calls: not enough to meet the limit, the test tests nothing", made)
+	snaps, _ := w.DB.SyncSnapshots(ctx, w.Conn.ID, c.Records)
+	for _, d := range c.Verify(snaps) {
+		t.Error(d)
+	}
+	if made <= 220 {
+		t.Fatalf("the backlog took %d calls: not enough to meet the limit twice over, the test tests nothing", made)
 	}
 }
 
@@ -79,6 +86,7 @@ func TestBudgetSalesforceStopsAtTheShare(t *testing.T) {
 	const limit, share = 1000, 0.5
 	c.Salesforce.SetAPIUsage(sftest.DefaultOrgID, 470, limit)
 	w := crmsynctest.New(t, c.Adapter, c.Redirect, crmsynctest.FastOptions())
+	w.Currency = c.Currency
 	set, _ := w.DB.SyncSettingsOf(ctx, w.Conn.ID)
 	set.BudgetShare = share
 	if err := w.DB.SaveSyncSettings(ctx, w.Admin.WorkspaceID, w.Conn.ID, set, "test"); err != nil {
