@@ -21,7 +21,8 @@ func extensionRequest(c *gin.Context) crm.SignedRequest {
 }
 
 // panelCard answers Pipedrive's JSON panel on a deal: the deal's quotes in
-// the panel's shape, and a link that opens the card.
+// the panel's shape (the primary one marked, each with its sync state), and
+// a link that opens the card.
 func (s *Server) panelCard(p qwoty.Provider) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ans, err := s.cards.Card(c.Request.Context(), p, extensionRequest(c))
@@ -33,13 +34,15 @@ func (s *Server) panelCard(p qwoty.Provider) gin.HandlerFunc {
 		quotes := make([]pipedrive.PanelQuote, 0, len(ans.Quotes))
 		for _, q := range ans.Quotes {
 			quotes = append(quotes, pipedrive.PanelQuote{Number: q.Number, Title: q.Title, Status: q.Status,
-				Total: q.Total, Currency: q.Currency, UpdatedAt: q.UpdatedAt, URL: ans.QuoteURL(q.ID)})
+				Total: q.Total, Currency: q.Currency, UpdatedAt: q.UpdatedAt, URL: ans.QuoteURL(q.ID), Primary: q.Primary,
+				Sync: pipedrive.PanelSync{State: q.Sync.State, At: q.Sync.At, Code: q.Sync.Code, Message: q.Sync.Message}})
 		}
 		label := "Open quotes"
 		if len(quotes) == 0 {
 			label = "Create a quote"
 		}
-		resp, err := pipedrive.NewPanelResponse(quotes, pipedrive.ExternalLink{URL: ans.EmbedURL, Label: label}, "")
+		// "Synced 2 min ago" is read against the server's clock, as in the card.
+		resp, err := pipedrive.NewPanelResponseAt(s.now(), quotes, pipedrive.ExternalLink{URL: ans.EmbedURL, Label: label}, "")
 		if err != nil {
 			s.pipedrivePanelError(c, err)
 			return

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -109,9 +110,15 @@ type QuoteObject struct {
 	// the panel, from 1, since quote ids are not numbers.
 	ID int `json:"id"`
 	// Header is the object's title: the quote number and title.
-	Header string        `json:"header"`
-	Status LabelValue    `json:"status"`
-	Total  CurrencyValue `json:"total"`
+	Header string `json:"header"`
+	// Primary is set on the deal's primary quote only (the one sync writes
+	// to the deal), and omitted on the others.
+	Primary *LabelValue `json:"primary,omitempty"`
+	Status  LabelValue  `json:"status"`
+	// Sync is where the quote stands with Pipedrive, omitted for a quote
+	// never bound for it (made before sync, or its triggers off).
+	Sync  *LabelValue   `json:"sync,omitempty"`
+	Total CurrencyValue `json:"total"`
 	// Updated is a date-time field, YYYY-MM-DDThh:mm:ssZ.
 	Updated string    `json:"updated"`
 	Open    LinkValue `json:"open"`
@@ -166,6 +173,23 @@ type PanelQuote struct {
 	// URL opens the quote (in a new tab: the iframe card lives in the
 	// custom panel, a JSON panel cannot frame it).
 	URL string
+	// Primary marks the deal's primary quote: its total, status and lines
+	// are what sync writes to the deal.
+	Primary bool
+	// Sync is where the quote stands with Pipedrive, as the card answer
+	// carries it.
+	Sync PanelSync
+}
+
+// PanelSync is a quote's sync state as the card answer carries it
+// (cardview.QuoteSync): State synced, pending, failed or "" (never bound
+// for the CRM); At, when its deal was last pushed (zero when never); Code
+// and Message, why it failed or waits.
+type PanelSync struct {
+	State   qwoty.SyncState
+	At      time.Time
+	Code    qwoty.Code
+	Message string
 }
 
 // statusColors maps quote statuses to label colors.
@@ -178,12 +202,18 @@ var statusColors = map[qwoty.Status]LabelColor{
 	qwoty.StatusExpired:  LabelYellow,
 }
 
-// NewPanelResponse builds the panel of a deal's quotes: the first
+// NewPanelResponse is NewPanelResponseAt on the wall clock.
+func NewPanelResponse(quotes []PanelQuote, open ExternalLink, settingsURL string) (*PanelResponse, error) {
+	return NewPanelResponseAt(time.Now(), quotes, open, settingsURL)
+}
+
+// NewPanelResponseAt builds the panel of a deal's quotes: the first
 // MaxPanelObjects quotes, an external link (open, required: it is how the
 // user reaches the card, e.g. "Open quotes" or "Create a quote") and, when
 // settingsURL is set, the settings link. Every URL must be absolute https
-// (http on loopback hosts, for the dev server).
-func NewPanelResponse(quotes []PanelQuote, open ExternalLink, settingsURL string) (*PanelResponse, error) {
+// (http on loopback hosts, for the dev server). now is what "Synced 2 min
+// ago" is read against.
+func NewPanelResponseAt(now time.Time, quotes []PanelQuote, open ExternalLink, settingsURL string) (*PanelResponse, error) {
 	if err := checkLinkURL(open.URL); err != nil {
 		return nil, fmt.Errorf("pipedrive: panel external link: %w", err)
 	}
@@ -204,7 +234,7 @@ func NewPanelResponse(quotes []PanelQuote, open ExternalLink, settingsURL string
 		if i == MaxPanelObjects {
 			break
 		}
-		obj, err := quoteObject(i+1, q)
+		obj, err := quoteObject(now, i+1, q)
 		if err != nil {
 			return nil, fmt.Errorf("pipedrive: panel quote %s: %w", q.Number, err)
 		}
@@ -213,7 +243,7 @@ func NewPanelResponse(quotes []PanelQuote, open ExternalLink, settingsURL string
 	return r, nil
 }
 
-func quoteObject(id int, q PanelQuote) (QuoteObject, error) {
+func quoteObject(now time.Time, id int, q PanelQuote) (QuoteObject, error) {
 	color, ok := statusColors[q.Status]
 	if !ok {
 		return QuoteObject{}, fmt.Errorf("unknown status %q", q.Status)
@@ -232,14 +262,83 @@ func quoteObject(id int, q PanelQuote) (QuoteObject, error) {
 	if q.Title != "" {
 		header += " · " + q.Title
 	}
-	return QuoteObject{
+	obj := QuoteObject{
 		ID:      id,
 		Header:  header,
 		Status:  LabelValue{Color: color, Label: truncate(q.Status.Label(), maxLabel)},
+		Sync:    syncLabel(now, q.Sync),
 		Total:   CurrencyValue{Code: q.Currency, Value: json.Number(total.StringFixed(qwoty.CurrencyExponent(q.Currency)))},
 		Updated: q.UpdatedAt.UTC().Format(time.RFC3339),
 		Open:    LinkValue{Label: "Open", Value: q.URL, External: true},
-	}, nil
+	}
+	if q.Primary {
+		obj.Primary = &LabelValue{Color: LabelGreen, Label: "Yes"}
+	}
+	return obj, nil
+}
+
+// waitsForAdmin are the connection codes a quote waits on until an admin
+// connects Pipedrive again: nothing a rep does helps (the card's own list,
+// templates.waitsForAdmin, reads them the same way).
+var waitsForAdmin = map[qwoty.Code]bool{
+	qwoty.CodeRefreshRejected: true, qwoty.CodeNoOAuthToken: true, qwoty.CodeOrgDisconnected: true, qwoty.CodeNotConfigured: true,
+}
+
+// syncLabel is the card's sync line in a label's 40 characters, under the
+// field label "Sync": "Synced 2 min ago" (green), "Syncing…" (blue),
+// "Failed: <Pipedrive's message>" (red, cut: the whole message and Retry
+// are in the card behind Open) and "Waiting: …" when an admin must
+// reconnect (yellow, no Retry). A quote never bound for Pipedrive, or a
+// state this server does not know, has no label.
+func syncLabel(now time.Time, s PanelSync) *LabelValue {
+	var l LabelValue
+	switch s.State {
+	case qwoty.SyncSynced:
+		l = LabelValue{Color: LabelGreen, Label: "Synced" + ago(now, s.At)}
+	case qwoty.SyncFailed:
+		reason := s.Message
+		if reason == "" {
+			reason = "Pipedrive gave no reason"
+		}
+		l = LabelValue{Color: LabelRed, Label: "Failed: " + reason}
+	case qwoty.SyncPending:
+		switch {
+		case s.Code == qwoty.CodeSyncReconnect:
+			l = LabelValue{Color: LabelYellow, Label: "Waiting: reconnect to enable sync"}
+		case waitsForAdmin[s.Code]:
+			l = LabelValue{Color: LabelYellow, Label: "Waiting: Pipedrive must be reconnected"}
+		case s.Code == qwoty.CodeSyncFailed:
+			l = LabelValue{Color: LabelBlue, Label: "Syncing… (trying again after an error)"}
+		default:
+			l = LabelValue{Color: LabelBlue, Label: "Syncing…"}
+		}
+	default:
+		return nil
+	}
+	l.Label = truncate(l.Label, maxLabel)
+	return &l
+}
+
+// ago is " 2 min ago" (with its leading space), or "" for a time not
+// known: the card's wording (templates.ago), read against now.
+func ago(now, t time.Time) string {
+	if t.Unix() <= 0 { // zero, or the store's epoch for "never"
+		return ""
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return " just now"
+	case d < time.Hour:
+		return " " + strconv.Itoa(int(d/time.Minute)) + " min ago"
+	case d < 24*time.Hour:
+		return " " + strconv.Itoa(int(d/time.Hour)) + " h ago"
+	case d < 48*time.Hour:
+		return " yesterday"
+	case d < 30*24*time.Hour:
+		return " " + strconv.Itoa(int(d/(24*time.Hour))) + " days ago"
+	}
+	return " on " + t.UTC().Format("2 Jan 2006")
 }
 
 // checkLinkURL accepts the absolute URLs Pipedrive can open for a user.
@@ -297,6 +396,8 @@ func NewPanelError(e *qwoty.Error, requestID string, action *ExternalLink) *Pane
 // PanelSchema is the JSON data structure to paste into the JSON panel's form
 // in Developer Hub: a multiple-object panel of QuoteObject. Pipedrive
 // checks every answer against it, so it and QuoteObject change together.
+// primary and sync came with sync (issue 13): a panel whose pasted
+// structure lacks them fails until this one is pasted again.
 const PanelSchema = `{
   "type": "array",
   "items": {
@@ -305,7 +406,9 @@ const PanelSchema = `{
     "properties": {
       "id": {"$ref": "#/definitions/numerical"},
       "header": {"$ref": "#/definitions/header"},
+      "primary": {"$ref": "#/definitions/label", "label": "Primary"},
       "status": {"$ref": "#/definitions/label", "label": "Status"},
+      "sync": {"$ref": "#/definitions/label", "label": "Sync"},
       "total": {"$ref": "#/definitions/currency", "label": "Total"},
       "updated": {"$ref": "#/definitions/date-time", "label": "Updated"},
       "open": {"$ref": "#/definitions/link", "label": "Quote"}

@@ -76,7 +76,12 @@ func TestPanelMatchesSchema(t *testing.T) {
 	for i, st := range qwoty.Statuses {
 		quotes = append(quotes, quote(i, st))
 	}
-	r, err := pipedrive.NewPanelResponse(quotes, open, "")
+	// The primary quote and every sync state, each answered with its keys.
+	quotes[0].Primary = true
+	for i, s := range syncCases {
+		quotes[(i+1)%len(quotes)].Sync = s.sync
+	}
+	r, err := pipedrive.NewPanelResponseAt(syncNow, quotes, open, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,5 +222,82 @@ func TestPanelError(t *testing.T) {
 	}
 	if v.Error["code"] != "org_not_connected" || v.Error["message"] != e.Message || v.Error["requestId"] != "req-1" {
 		t.Errorf("error %s, want our code, message and request id too", raw)
+	}
+}
+
+var syncNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// syncCases are the card answer's sync states and the label the panel
+// shows for each, under "Sync" (the card's wording, cut to a label).
+var syncCases = []struct {
+	name  string
+	sync  pipedrive.PanelSync
+	color pipedrive.LabelColor
+	label string
+}{
+	{"synced 2 min ago", pipedrive.PanelSync{State: qwoty.SyncSynced, At: syncNow.Add(-2*time.Minute - 10*time.Second)}, pipedrive.LabelGreen, "Synced 2 min ago"},
+	{"synced yesterday", pipedrive.PanelSync{State: qwoty.SyncSynced, At: syncNow.Add(-30 * time.Hour)}, pipedrive.LabelGreen, "Synced yesterday"},
+	{"synced long ago", pipedrive.PanelSync{State: qwoty.SyncSynced, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, pipedrive.LabelGreen, "Synced on 2 Jan 2026"},
+	{"pending", pipedrive.PanelSync{State: qwoty.SyncPending}, pipedrive.LabelBlue, "Syncing…"},
+	{"rate limited", pipedrive.PanelSync{State: qwoty.SyncPending, Code: qwoty.CodeRateLimited}, pipedrive.LabelBlue, "Syncing…"},
+	{"retrying", pipedrive.PanelSync{State: qwoty.SyncPending, Code: qwoty.CodeSyncFailed, Message: "502"}, pipedrive.LabelBlue, "Syncing… (trying again after an error)"},
+	{"failed", pipedrive.PanelSync{State: qwoty.SyncFailed, At: syncNow.Add(-time.Hour), Code: qwoty.CodeSyncRejected, Message: "Deal not found"},
+		pipedrive.LabelRed, "Failed: Deal not found"},
+	{"failed, long message", pipedrive.PanelSync{State: qwoty.SyncFailed, Code: qwoty.CodeSyncRejected,
+		Message: "The product price must be a number with at most 2 decimals"}, pipedrive.LabelRed, "Failed: The product price must be a num…"},
+	{"failed without a message", pipedrive.PanelSync{State: qwoty.SyncFailed, Code: qwoty.CodeSyncFailed}, pipedrive.LabelRed, "Failed: Pipedrive gave no reason"},
+	{"made before sync", pipedrive.PanelSync{State: qwoty.SyncPending, Code: qwoty.CodeSyncReconnect,
+		Message: "this connection lacks the write permissions sync needs"}, pipedrive.LabelYellow, "Waiting: reconnect to enable sync"},
+	{"connection in error", pipedrive.PanelSync{State: qwoty.SyncPending, Code: qwoty.CodeRefreshRejected}, pipedrive.LabelYellow, "Waiting: Pipedrive must be reconnected"},
+}
+
+// Each quote says where it stands with Pipedrive, in a label under "Sync"
+// (Retry is the card's: behind Open); a quote never bound for Pipedrive,
+// or in a state this server does not know, has no sync key at all. The
+// primary quote alone carries "Primary: Yes".
+func TestPanelPrimaryAndSync(t *testing.T) {
+	for _, c := range syncCases {
+		q := quote(1, qwoty.StatusSent)
+		q.Sync = c.sync
+		r, err := pipedrive.NewPanelResponseAt(syncNow, []pipedrive.PanelQuote{q}, open, "")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := r.Data[0].Sync
+		if got == nil || got.Color != c.color || got.Label != c.label {
+			t.Errorf("%s: sync %+v, want %s %q", c.name, got, c.color, c.label)
+		}
+		if n := len([]rune(c.label)); n > 40 {
+			t.Errorf("%s: label of %d characters, more than Pipedrive shows", c.name, n)
+		}
+	}
+
+	primary, other, never, unknown := quote(1, qwoty.StatusSent), quote(2, qwoty.StatusDraft), quote(3, qwoty.StatusDraft), quote(4, qwoty.StatusDraft)
+	primary.Primary = true
+	primary.Sync = pipedrive.PanelSync{State: qwoty.SyncSynced, At: syncNow.Add(-20 * time.Second)}
+	other.Sync = pipedrive.PanelSync{State: qwoty.SyncPending}
+	unknown.Sync = pipedrive.PanelSync{State: "archived"}
+	r, err := pipedrive.NewPanelResponseAt(syncNow, []pipedrive.PanelQuote{primary, other, never, unknown}, open, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(r.Data)
+	var objs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &objs); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ primary, sync string }{
+		{`{"color":"green","label":"Yes"}`, `{"color":"green","label":"Synced just now"}`},
+		{"", `{"color":"blue","label":"Syncing…"}`},
+		{"", ""},
+		{"", ""},
+	}
+	for i, w := range want {
+		if got := string(objs[i]["primary"]); got != w.primary {
+			t.Errorf("quote %d: primary %s, want %q", i+1, got, w.primary)
+		}
+		if got := string(objs[i]["sync"]); got != w.sync {
+			t.Errorf("quote %d: sync %s, want %q", i+1, got, w.sync)
+		}
 	}
 }
