@@ -1,6 +1,7 @@
 import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+    ago,
     appOrigin,
     buildCardUrl,
     CARD_PATH,
@@ -13,7 +14,9 @@ import {
     parseCardAnswer,
     retryDelayMs,
     statusTag,
-    type LoadResult
+    syncLine,
+    type LoadResult,
+    type QuoteSync
 } from '../src/app/cards/card-model';
 import { APP, EMBED, answer, quote, qwotyError } from './fixtures';
 
@@ -70,6 +73,36 @@ describe('parseCardAnswer', () => {
         );
     });
 
+    test("reads the primary flag and each quote's sync", () => {
+        const [first, second] = parseCardAnswer(answer(), APP).quotes;
+        assert.equal(first.primary, true);
+        assert.deepEqual(first.sync, { state: 'synced', atMs: Date.parse('2026-11-22T09:58:14.1032Z'), code: '', message: '' });
+        assert.equal(second.primary, false);
+        assert.deepEqual(second.sync, {
+            state: 'failed',
+            atMs: Date.parse('2026-11-21T15:40:02Z'),
+            code: 'sync_rejected',
+            message: 'PROPERTY_DOESNT_EXIST: Property "qwoty_ref" does not exist'
+        });
+    });
+
+    test('reads an answer from before sync, or odd sync values, as nothing to show', () => {
+        const none = { state: '', atMs: 0, code: '', message: '' };
+        const old = quote();
+        delete old.primary;
+        delete old.sync;
+        const odd = [
+            old,
+            quote({ primary: 'yes', sync: 'synced' }),
+            quote({ primary: 1, sync: null }),
+            quote({ primary: null, sync: { state: 7, at: 'yesterday', code: null } })
+        ];
+        for (const q of parseCardAnswer(answer({ quotes: odd }), APP).quotes) {
+            assert.equal(q.primary, false);
+            assert.deepEqual(q.sync, none);
+        }
+    });
+
     test('accepts an empty list', () => {
         assert.deepEqual(parseCardAnswer(answer({ quotes: [] }), APP).quotes, []);
     });
@@ -114,6 +147,45 @@ describe('formatAmount and statusTag', () => {
             assert.deepEqual(statusTag(status), { label, variant }, status);
         }
         assert.deepEqual(statusTag('archived'), { label: 'archived', variant: 'default' });
+    });
+});
+
+describe('syncLine', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    const sync = (s: Partial<QuoteSync>): QuoteSync => ({ state: '', atMs: 0, code: '', message: '', ...s });
+    const cases: Array<[string, Partial<QuoteSync>, string | null, string]> = [
+        ['synced', { state: 'synced', atMs: now - 130_000 }, 'synced', 'Synced to HubSpot 2 min ago'],
+        ['synced, time unknown', { state: 'synced' }, 'synced', 'Synced to HubSpot'],
+        ['pending', { state: 'pending' }, 'pending', 'Syncing…'],
+        ['rate limited', { state: 'pending', code: 'rate_limited' }, 'pending', 'Syncing…'],
+        ['retrying', { state: 'pending', code: 'sync_failed', message: '502' }, 'pending', 'Syncing… (trying again after an error)'],
+        ['failed', { state: 'failed', code: 'sync_rejected', message: 'Deal not found' }, 'failed', 'Sync failed: Deal not found'],
+        ['failed, no message', { state: 'failed', code: 'sync_failed' }, 'failed', 'Sync failed: HubSpot gave no reason'],
+        ['made before sync', { state: 'pending', code: 'sync_reconnect', message: 'lacks write scopes' }, 'waiting', 'Waiting: reconnect to enable sync'],
+        ['connection in error', { state: 'pending', code: 'refresh_rejected' }, 'waiting', 'Waiting: HubSpot must be reconnected'],
+        ['never bound for the CRM', {}, null, ''],
+        ['a state this card does not know', { state: 'archived' }, null, '']
+    ];
+    for (const [name, s, kind, text] of cases) {
+        test(`words ${name} as the Qwoty card does`, () => {
+            assert.deepEqual(syncLine(sync(s), now), kind === null ? null : { kind, text });
+        });
+    }
+
+    test('says how long ago, like the Qwoty card', () => {
+        const at = (ms: number) => ago(now, now - ms);
+        assert.deepEqual(
+            [at(-5_000), at(59_999), at(60_000), at(59 * 60_000 + 59_999), at(3_600_000), at(23.9 * 3_600_000)],
+            [' just now', ' just now', ' 1 min ago', ' 59 min ago', ' 1 h ago', ' 23 h ago']
+        );
+        assert.deepEqual([at(24 * 3_600_000), at(47 * 3_600_000), at(48 * 3_600_000), at(29.9 * 86_400_000)], [
+            ' yesterday',
+            ' yesterday',
+            ' 2 days ago',
+            ' 29 days ago'
+        ]);
+        assert.equal(ago(now, Date.parse('2026-01-02T03:04:05Z')), ' on 2 Jan 2026');
+        assert.equal(ago(now, 0), '');
     });
 });
 

@@ -13,6 +13,8 @@ export function quote(overrides: Record<string, unknown> = {}): Record<string, u
         currency: 'USD',
         updatedAt: '2026-11-22T09:58:12.482913Z',
         url: `${EMBED}&quote=9eaca397-bd8c-4fb1-9ffb-4388643538bb`,
+        primary: true,
+        sync: { state: 'synced', at: '2026-11-22T09:58:14.1032Z', code: '', message: '' },
         ...overrides
     };
 }
@@ -31,7 +33,14 @@ export function answer(overrides: Record<string, unknown> = {}): Record<string, 
                 status: 'accepted',
                 total: '1500',
                 currency: 'JPY',
-                url: `${EMBED}&quote=5b7e1c0a-0000-4000-8000-000000000001`
+                url: `${EMBED}&quote=5b7e1c0a-0000-4000-8000-000000000001`,
+                primary: false,
+                sync: {
+                    state: 'failed',
+                    at: '2026-11-21T15:40:02Z',
+                    code: 'sync_rejected',
+                    message: 'PROPERTY_DOESNT_EXIST: Property "qwoty_ref" does not exist'
+                }
             })
         ],
         ...overrides

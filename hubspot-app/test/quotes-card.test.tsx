@@ -3,9 +3,9 @@
 import test, { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
-import { Button, EmptyState, ErrorState, LoadingSpinner, StatusTag, Table, TableRow } from '@hubspot/ui-extensions';
+import { Button, EmptyState, ErrorState, LoadingSpinner, StatusTag, Table, TableRow, Tag, Text } from '@hubspot/ui-extensions';
 import { QuotesCard, IFRAME_MODAL, type CardFetcher, type FetchAnswer } from '../src/app/cards/QuotesCardView';
-import { APP, EMBED, answer, qwotyError } from './fixtures';
+import { APP, EMBED, answer, quote, qwotyError } from './fixtures';
 
 const DEAL_ID = 987654321;
 const BEFORE_EXPIRY = Date.parse('2026-11-22T10:00:00Z'); // 5 minutes before the fixtures' expiresAt
@@ -91,19 +91,83 @@ describe('QuotesCard', () => {
         assert.equal(r.maybeFind(LoadingSpinner), null);
     });
 
-    test("lists the deal's quotes: number, title, status, total with currency", async () => {
+    test("lists the deal's quotes: number (Primary on the primary one), title and sync line, status, total with currency", async () => {
         const r = setup(fakeFetch(reply(200, JSON.stringify(answer()))).fetcher);
         await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
         const rows = r.findAll(TableRow).slice(1); // the first row is the header
         assert.equal(rows.length, 2);
         assert.deepEqual(
             rows.map((row) => textOf(row)),
-            ['Q-00042Acme - 200 licencesDraft1,234.50 USD', 'Q-00041—Accepted1,500 JPY']
+            [
+                'Q-00042PrimaryAcme - 200 licencesSynced to HubSpot 1 min agoDraft1,234.50 USD',
+                'Q-00041—Sync failed: PROPERTY_DOESNT_EXIST: Property "qwoty_ref" does not existAccepted1,500 JPY'
+            ]
         );
         assert.deepEqual(
             r.findAll(StatusTag).map((t) => t.props.variant),
             ['default', 'success']
         );
+    });
+
+    test('tags the primary quote alone, and gives each quote its one-line sync state', async () => {
+        const id = (n: number) => `5b7e1c0a-0000-4000-8000-00000000000${n}`;
+        const q = (n: number, extra: Record<string, unknown>) =>
+            quote({ id: id(n), number: `Q-0000${n}`, url: `${EMBED}&quote=${id(n)}`, primary: false, ...extra });
+        const reason = 'PROPERTY_DOESNT_EXIST: Property "qwoty_ref" does not exist on object type deals';
+        const quotes = [
+            q(1, { primary: true, sync: { state: 'synced', at: '2026-11-22T09:57:50Z', code: '', message: '' } }),
+            q(2, { sync: { state: 'pending', code: '', message: '' } }),
+            q(3, { sync: { state: 'failed', at: '2026-11-22T09:00:00Z', code: 'sync_rejected', message: reason } }),
+            q(4, { sync: { state: 'pending', code: 'sync_reconnect', message: 'this connection lacks the write scopes sync needs' } }),
+            q(5, { sync: { state: '', code: '', message: '' } }),
+            q(6, { sync: { state: 'archived', code: '', message: '' } })
+        ];
+        const r = setup(fakeFetch(reply(200, JSON.stringify(answer({ quotes })))).fetcher);
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+
+        assert.deepEqual(
+            r.findAll(Tag).map((t) => [t.props.testId, t.text]),
+            [[`qwoty-primary-${id(1)}`, 'Primary']]
+        );
+        const lines = quotes.map((x) => r.maybeFind(Text, { testId: `qwoty-sync-${x.id}` }));
+        assert.deepEqual(
+            lines.map((l) => l?.text ?? null),
+            [
+                'Synced to HubSpot 2 min ago',
+                'Syncing…',
+                `Sync failed: ${reason}`,
+                'Waiting: reconnect to enable sync',
+                null, // never bound for HubSpot
+                null // a state this card does not know
+            ]
+        );
+        // One line each, the whole text in the tooltip; what needs someone stands out.
+        for (const l of lines.slice(0, 4)) {
+            assert.equal(l!.props.variant, 'microcopy');
+            assert.deepEqual(l!.props.truncate, { tooltipText: l!.text });
+        }
+        assert.deepEqual(
+            lines.slice(0, 4).map((l) => l!.props.format?.fontWeight ?? 'regular'),
+            ['regular', 'regular', 'demibold', 'demibold']
+        );
+        // Retry needs the card's session: it is in the quote's page, not here.
+        assert.equal(r.maybeFind(Button, { testId: `qwoty-retry-${id(3)}` }), null);
+        assert.doesNotMatch(textOf(r.find(Table)), /Retry/);
+    });
+
+    test("shows an answer from before sync as it was: no Primary, no sync line", async () => {
+        const old = answer();
+        for (const q of old.quotes as Array<Record<string, unknown>>) {
+            delete q.primary;
+            delete q.sync;
+        }
+        const r = setup(fakeFetch(reply(200, JSON.stringify(old))).fetcher);
+        await r.waitFor(() => found(r.maybeFind(Table), 'Table'));
+        assert.deepEqual(
+            r.findAll(TableRow).slice(1).map((row) => textOf(row)),
+            ['Q-00042Acme - 200 licencesDraft1,234.50 USD', 'Q-00041—Accepted1,500 JPY']
+        );
+        assert.equal(r.maybeFind(Tag), null);
     });
 
     test('opens the embed URL in the iframe modal and reloads when it closes', async () => {

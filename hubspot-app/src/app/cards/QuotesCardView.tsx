@@ -1,7 +1,8 @@
 // The Qwoty card on a HubSpot deal: loads the deal's quotes from Qwoty through
-// hubspot.fetch (which signs the request), shows them, and opens Qwoty's card
-// page in HubSpot's iframe modal. Kept apart from the entry point so tests can
-// render it with HubSpot's test renderer and a fake fetch.
+// hubspot.fetch (which signs the request), shows them (the primary one
+// tagged, each with its sync line), and opens Qwoty's card page in
+// HubSpot's iframe modal. Kept apart from the entry point so tests can render
+// it with HubSpot's test renderer and a fake fetch.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import {
     Button,
@@ -17,6 +18,7 @@ import {
     TableHead,
     TableHeader,
     TableRow,
+    Tag,
     Text,
     hubspot,
     useExtensionActions,
@@ -29,6 +31,7 @@ import {
     fetchFailure,
     interpretResponse,
     isExpired,
+    syncLine,
     type CardData,
     type CardProblem,
     type LoadResult
@@ -202,29 +205,51 @@ export function QuotesCard({ appUrl = APP_URL, fetcher = hubspotFetcher, now = D
                     </TableRow>
                 </TableHead>
                 <TableBody>
-                    {data.quotes.map((q) => (
-                        <TableRow key={q.id}>
-                            <TableCell>
-                                <Button
-                                    testId={`qwoty-quote-${q.id}`}
-                                    variant="transparent"
-                                    size="xs"
-                                    onClick={() => void open(data, q.id)}
-                                >
-                                    {q.number}
-                                </Button>
-                            </TableCell>
-                            <TableCell>
-                                <Text>{q.title || '—'}</Text>
-                            </TableCell>
-                            <TableCell>
-                                <StatusTag variant={q.statusVariant}>{q.statusLabel}</StatusTag>
-                            </TableCell>
-                            <TableCell align="right">
-                                <Text>{q.amount}</Text>
-                            </TableCell>
-                        </TableRow>
-                    ))}
+                    {data.quotes.map((q) => {
+                        const sync = syncLine(q.sync, now());
+                        const needsSomeone = sync?.kind === 'failed' || sync?.kind === 'waiting';
+                        return (
+                            <TableRow key={q.id}>
+                                <TableCell>
+                                    <Flex direction="row" gap="xs" align="center" wrap>
+                                        <Button
+                                            testId={`qwoty-quote-${q.id}`}
+                                            variant="transparent"
+                                            size="xs"
+                                            onClick={() => void open(data, q.id)}
+                                        >
+                                            {q.number}
+                                        </Button>
+                                        {q.primary ? (
+                                            <Tag testId={`qwoty-primary-${q.id}`} variant="info" inline>
+                                                Primary
+                                            </Tag>
+                                        ) : null}
+                                    </Flex>
+                                </TableCell>
+                                <TableCell>
+                                    <Text>{q.title || '—'}</Text>
+                                    {sync ? (
+                                        // One line in the narrow card; the whole message is in the tooltip.
+                                        <Text
+                                            testId={`qwoty-sync-${q.id}`}
+                                            variant="microcopy"
+                                            format={needsSomeone ? { fontWeight: 'demibold' } : undefined}
+                                            truncate={{ tooltipText: sync.text }}
+                                        >
+                                            {sync.text}
+                                        </Text>
+                                    ) : null}
+                                </TableCell>
+                                <TableCell>
+                                    <StatusTag variant={q.statusVariant}>{q.statusLabel}</StatusTag>
+                                </TableCell>
+                                <TableCell align="right">
+                                    <Text>{q.amount}</Text>
+                                </TableCell>
+                            </TableRow>
+                        );
+                    })}
                 </TableBody>
             </Table>
             <ButtonRow>

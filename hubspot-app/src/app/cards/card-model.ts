@@ -38,6 +38,31 @@ export interface QuoteRow {
     amount: string;
     updatedAt: string;
     url: string;
+    /** The deal's primary quote: its total, status and lines are what sync writes to the deal. */
+    primary: boolean;
+    /** Where the quote stands with HubSpot, as Qwoty's answer says. */
+    sync: QuoteSync;
+}
+
+/**
+ * A quote's `sync` in Qwoty's answer (docs/callout-contract.md): state
+ * `synced`, `pending`, `failed` or `""` (never bound for the CRM); when it
+ * was last pushed (atMs 0 when never); why it failed or waits.
+ */
+export interface QuoteSync {
+    state: string;
+    /** `at` in milliseconds since the epoch, 0 when absent. */
+    atMs: number;
+    code: string;
+    message: string;
+}
+
+export type SyncKind = 'synced' | 'pending' | 'failed' | 'waiting';
+
+/** A quote's sync state as the card words it, in one line. */
+export interface SyncLine {
+    kind: SyncKind;
+    text: string;
 }
 
 export interface CardData {
@@ -142,6 +167,82 @@ export function formatAmount(total: string, currency: string): string {
     return `${sign}${grouped}${fraction} ${currency}`;
 }
 
+/** The CRM this card is in, as the sync line names it. */
+export const CRM_NAME = 'HubSpot';
+
+/**
+ * Connection codes a quote waits on until an admin connects the CRM again:
+ * nothing a rep does helps (the Qwoty card reads them the same way).
+ */
+const WAITS_FOR_ADMIN = new Set(['refresh_rejected', 'no_oauth_token', 'org_disconnected', 'not_configured']);
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * " 2 min ago" (with its leading space), or "" for a time not known: the
+ * Qwoty card's wording, read against nowMs.
+ */
+export function ago(nowMs: number, atMs: number): string {
+    if (!(atMs > 0)) {
+        return '';
+    }
+    const d = nowMs - atMs;
+    if (d < MINUTE_MS) return ' just now';
+    if (d < HOUR_MS) return ` ${Math.floor(d / MINUTE_MS)} min ago`;
+    if (d < DAY_MS) return ` ${Math.floor(d / HOUR_MS)} h ago`;
+    if (d < 2 * DAY_MS) return ' yesterday';
+    if (d < 30 * DAY_MS) return ` ${Math.floor(d / DAY_MS)} days ago`;
+    const at = new Date(atMs);
+    return ` on ${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]} ${at.getUTCFullYear()}`;
+}
+
+/**
+ * The quote's sync line, as the Qwoty card says it: "Synced to HubSpot 2
+ * min ago", "Syncing…", "Sync failed: <HubSpot's message>" (Retry is in
+ * the quote's page, which has the session), "Waiting: reconnect to enable
+ * sync" when an admin must reconnect. null for a quote never bound for the
+ * CRM, or a state this card does not know.
+ */
+export function syncLine(sync: QuoteSync, nowMs: number, crm: string = CRM_NAME): SyncLine | null {
+    switch (sync.state) {
+        case 'synced':
+            return { kind: 'synced', text: `Synced to ${crm}${ago(nowMs, sync.atMs)}` };
+        case 'failed':
+            return { kind: 'failed', text: `Sync failed: ${sync.message || `${crm} gave no reason`}` };
+        case 'pending':
+            if (sync.code === 'sync_reconnect') {
+                return { kind: 'waiting', text: 'Waiting: reconnect to enable sync' };
+            }
+            if (WAITS_FOR_ADMIN.has(sync.code)) {
+                return { kind: 'waiting', text: `Waiting: ${crm} must be reconnected` };
+            }
+            if (sync.code === 'sync_failed') {
+                return { kind: 'pending', text: 'Syncing… (trying again after an error)' };
+            }
+            return { kind: 'pending', text: 'Syncing…' };
+        default:
+            return null;
+    }
+}
+
+/**
+ * Reads a quote's `sync`. It came with sync (issue 13), so an older
+ * server's answer has none, and it only says what to show: anything
+ * missing or malformed reads as "nothing to show" rather than failing the
+ * card.
+ */
+function readSync(v: unknown): QuoteSync {
+    if (!isObject(v)) {
+        return { state: '', atMs: 0, code: '', message: '' };
+    }
+    const text = (x: unknown) => (typeof x === 'string' ? x : '');
+    const atMs = Date.parse(text(v.at));
+    return { state: text(v.state), atMs: Number.isNaN(atMs) ? 0 : atMs, code: text(v.code), message: text(v.message) };
+}
+
 /** True when the embed token expires within marginMs of nowMs. */
 export function isExpired(expiresAtMs: number, nowMs: number, marginMs: number = EXPIRY_MARGIN_MS): boolean {
     return !(expiresAtMs - marginMs > nowMs);
@@ -223,7 +324,9 @@ export function parseCardAnswer(body: unknown, appUrl: string): CardData {
             currency,
             amount: formatAmount(total, currency),
             updatedAt: typeof q.updatedAt === 'string' ? q.updatedAt : '',
-            url: requireSameOrigin(requireString(q, 'url', path), origin, `${path}url`)
+            url: requireSameOrigin(requireString(q, 'url', path), origin, `${path}url`),
+            primary: q.primary === true,
+            sync: readSync(q.sync)
         };
     });
     return { embedUrl, expiresAt, expiresAtMs, recordId, quotes };
