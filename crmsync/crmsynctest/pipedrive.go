@@ -46,6 +46,22 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 			}
 		}
 	}
+	c.Base, c.BadStage = &emu.Base, "stage:99999"
+	c.AddHandLine = func(record string) {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		prod := emu.PutProduct(company, pdtest.Product{Name: "Installation (added by hand)", Code: "HAND"})
+		emu.PutDealProduct(company, id, pdtest.DealProduct{ProductID: prod, ItemPrice: decimal.NewFromInt(100), Quantity: decimal.NewFromInt(1)})
+	}
+	c.HandLines = func(record string) int {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		n := 0
+		for _, p := range emu.DealProducts(company, id) {
+			if !IsQwotyRef(p.Comments) {
+				n++
+			}
+		}
+		return n
+	}
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /api/v2/deals/{id}/products/bulk", Times: 1, Drop: true})
 	}
