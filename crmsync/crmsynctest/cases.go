@@ -68,6 +68,9 @@ type Options struct {
 	// Unlimited turns the emulator's rate limits off (the crash test:
 	// limits are the budget test's and the benchmark's subject).
 	Unlimited bool
+	// BigPlan gives an account whose daily allocation a thousand quotes do
+	// not exhaust, its short-window limits on (the benchmark).
+	BigPlan bool
 }
 
 // CRMs are the three shipped CRMs' constructors, by name.

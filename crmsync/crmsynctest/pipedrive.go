@@ -22,7 +22,7 @@ func init() { CRMs["pipedrive"] = Pipedrive }
 func Pipedrive(t testing.TB, o Options) *CRM {
 	t.Helper()
 	callback := strings.TrimRight(o.AppURL, "/") + "/oauth/pipedrive/callback"
-	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited, App: pdtest.App{ClientID: pdtest.DefaultClientID,
+	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited || o.BigPlan, App: pdtest.App{ClientID: pdtest.DefaultClientID,
 		ClientSecret: pdtest.DefaultClientSecret, CallbackURL: callback, Scopes: pdtest.SyncScopes}})
 	const company = pdtest.DefaultCompanyID
 	c := &CRM{Name: "pipedrive", Pipedrive: emu, Currency: "EUR", Redirect: callback,
@@ -37,7 +37,7 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 		emu.PutDeal(company, pdtest.Deal{ID: id, Title: "Deal " + strconv.Itoa(i), Currency: "EUR"})
 		c.Records = append(c.Records, strconv.FormatInt(id, 10))
 	}
-	if o.Unlimited {
+	if o.Unlimited || o.BigPlan {
 		// A company on a plan whose daily tokens no test spends: the
 		// budget's bucket as the admin's plan and seats would make it.
 		c.Prepare = func(db *store.DB, conn string) {

@@ -22,7 +22,7 @@ func Salesforce(t testing.TB, o Options) *CRM {
 	callback := strings.TrimRight(o.AppURL, "/") + salesforce.CallbackPath
 	org := sftest.Org{ID: sftest.DefaultOrgID, MyDomain: sftest.DefaultMyDomain, Users: []sftest.User{
 		{ID: sftest.DefaultAdminID, Username: "admin@acme.example", Email: "admin@acme.example", Name: "Ada Admin", Admin: true}}}
-	if o.Unlimited {
+	if o.Unlimited || o.BigPlan {
 		org.APILimit = 100_000_000
 	}
 	var records []string
