@@ -20,7 +20,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -31,11 +31,15 @@ build:
 	$(GO) build -o bin/qwoty ./cmd/qwoty
 
 ## test: everything CI checks
-test: check-generated lint test-go test-fuzz test-package test-hubspot test-browser
+test: check-generated lint test-go test-crash test-fuzz test-package test-hubspot test-browser
 
 ## test-go: Go tests with the race detector, against the local PostgreSQL
 test-go:
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+## test-crash: qwoty serve, two instances, killed with SIGKILL 20 times per CRM while pushing 300 quotes to each emulator; every record ends synced, each CRM record once, with the latest values
+test-crash:
+	QWOTY_CRASH_TEST=1 $(GO) test -count=1 -timeout 30m -run '^TestCrashRecovery$$' ./cmd/qwoty
 
 ## test-fuzz: a short run of each fuzz target (longer: make test-fuzz FUZZTIME=2000000x)
 test-fuzz:
@@ -115,6 +119,11 @@ bench:
 bench-hubspot:
 	$(GO) test -run '^$$' -bench '^BenchmarkClaimAndList$$' -benchmem -benchtime $(BENCHTIME) ./store
 	$(GO) run ./cmd/qwoty-load -crm hubspot -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
+
+## bench-sync: 1,000 quotes of 5 lines pushed to each CRM's emulator with its rate limits on (calls per 100 quotes, share of the limit), status-change latency p50/p95 on an idle emulator, then the card path's p99 without and with sync running beside it
+bench-sync:
+	$(GO) test -run '^$$' -bench '^BenchmarkSync$$' -benchtime 1x -timeout 30m ./crmsync
+	$(GO) run ./cmd/qwoty-load -sync -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:

@@ -54,7 +54,7 @@ func TestBudgetTwoInstancesAtHubSpotsLimit(t *testing.T) {
 
 // seed makes one quote of n lines on each of c's records, concurrently,
 // before any engine runs.
-func seed(t *testing.T, w *crmsynctest.World, c *crmsynctest.CRM, n int) []*qwoty.Quote {
+func seed(t testing.TB, w *crmsynctest.World, c *crmsynctest.CRM, n int) []*qwoty.Quote {
 	t.Helper()
 	qs := make([]*qwoty.Quote, len(c.Records))
 	var wg sync.WaitGroup

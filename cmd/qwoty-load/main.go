@@ -66,6 +66,8 @@ func main() {
 	calloutRate := flag.Int("callout-rate", 200, "-login: signed callouts per second during the flood")
 	knownPct := flag.Int("known", 5, "-login: percentage of logins for the known email (the others are random unknown emails)")
 	hammer := flag.Bool("hammer", false, "-login: each worker sends its next login as soon as it has an answer, instead of waves")
+	withSync := flag.Bool("sync", false, "also compare the fixed-rate phase's p99 without and with sync working beside it (make bench-sync)")
+	syncEdits := flag.Int("sync-edits", 20, "-sync: quote edits a second in the sync workspace, each pushed to HubSpot's emulator")
 	loginServer := flag.Bool("login-server", false, "internal: the server process of -login")
 	loginFlood := flag.String("login-flood", "", "internal: a login phase of -login against this server URL")
 	flag.Parse()
@@ -94,6 +96,10 @@ func main() {
 	if *crmName != "salesforce" && *crmName != "hubspot" {
 		fmt.Fprintf(os.Stderr, "qwoty-load: -crm %q: want salesforce or hubspot\n", *crmName)
 		os.Exit(2)
+	}
+	syncRate = 0
+	if *withSync {
+		syncRate = *syncEdits
 	}
 	if err := run(*pgURL, *crmName, *duration, *concurrency, *rate, *rateDuration, *records); err != nil {
 		fmt.Fprintln(os.Stderr, "qwoty-load:", err)
@@ -187,6 +193,11 @@ func run(pgURL, crmName string, duration time.Duration, concurrency, rate int, r
 	if ratio < 0.40 || fr.p99 >= 5*time.Millisecond || r.errors > 0 || fr.errors > 0 {
 		verdict = "NOT met"
 	}
+	if syncRate > 0 {
+		if !compareWithSync(ctx, db, c, appURL, t, rate, rateDuration, quiet) {
+			verdict = "NOT met"
+		}
+	}
 	fmt.Printf("\ntargets %s\n", verdict)
 	return nil
 }
@@ -194,7 +205,42 @@ func run(pgURL, crmName string, duration time.Duration, concurrency, rate int, r
 var (
 	profilePath string
 	batchSizes  []float64
+	// syncRate is -sync's edits a second (0: no sync comparison).
+	syncRate int
 )
+
+// compareWithSync alternates fixed-rate phases without and with sync
+// working beside the card path (startSync), twice each so that drift on a
+// shared machine hits both, and compares their p99.
+func compareWithSync(ctx context.Context, db *store.DB, c *client, appURL string, t *target, rate int, d time.Duration, log *slog.Logger) bool {
+	var without, with []result
+	var said string
+	sw, err := newSyncWorld(ctx, db, log)
+	if err != nil {
+		fmt.Println("  sync could not start:", err)
+		return false
+	}
+	defer sw.emu.Close()
+	for range 2 {
+		without = append(without, fixedRate(c, appURL, t, rate, d/2))
+		stop, err := sw.start(ctx, syncRate)
+		if err != nil {
+			fmt.Println("  sync could not start:", err)
+			return false
+		}
+		time.Sleep(time.Second) // the engine up, the first pushes out
+		with = append(with, fixedRate(c, appURL, t, rate, d/2))
+		said = stop()
+	}
+	w0, w1 := merge(without), merge(with)
+	fmt.Printf("\nfixed rate, %d req/s offered, without and with sync (%d edits/s pushed to HubSpot's emulator):\n", rate, syncRate)
+	printHeader()
+	w0.print("without sync")
+	w1.print("with sync")
+	ratio := float64(w1.p99) / float64(w0.p99)
+	fmt.Printf("  p99 with sync: %.0f%% of without (target ≤ 110%%); last sync phase: %s\n", ratio*100, said)
+	return ratio <= 1.10 && w1.errors == 0
+}
 
 // startProfile profiles the real path's phases when -cpuprofile is set.
 func startProfile() func() {

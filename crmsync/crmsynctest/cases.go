@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
@@ -41,6 +42,15 @@ type CRM struct {
 	Drop func()
 	// Calls counts the API requests the emulator answered so far.
 	Calls func() int
+	// Base is the emulator's base: faults, ledger, request count.
+	Base *emulator.Base
+	// BadStage is a stage value the CRM refuses (a stage map set to it
+	// makes a status change fail with the CRM's own message).
+	BadStage string
+	// AddHandLine adds a line to record as a person does in the CRM;
+	// HandLines counts the record's lines Qwoty does not own.
+	AddHandLine func(record string)
+	HandLines   func(record string) int
 	// Prepare, when set, readies the connection once it is made (a
 	// company's plan, which no API tells).
 	Prepare func(db *store.DB, connectionID string)
@@ -58,6 +68,9 @@ type Options struct {
 	// Unlimited turns the emulator's rate limits off (the crash test:
 	// limits are the budget test's and the benchmark's subject).
 	Unlimited bool
+	// BigPlan gives an account whose daily allocation a thousand quotes do
+	// not exhaust, its short-window limits on (the benchmark).
+	BigPlan bool
 }
 
 // CRMs are the three shipped CRMs' constructors, by name.

@@ -22,7 +22,7 @@ func init() { CRMs["pipedrive"] = Pipedrive }
 func Pipedrive(t testing.TB, o Options) *CRM {
 	t.Helper()
 	callback := strings.TrimRight(o.AppURL, "/") + "/oauth/pipedrive/callback"
-	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited, App: pdtest.App{ClientID: pdtest.DefaultClientID,
+	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited || o.BigPlan, App: pdtest.App{ClientID: pdtest.DefaultClientID,
 		ClientSecret: pdtest.DefaultClientSecret, CallbackURL: callback, Scopes: pdtest.SyncScopes}})
 	const company = pdtest.DefaultCompanyID
 	c := &CRM{Name: "pipedrive", Pipedrive: emu, Currency: "EUR", Redirect: callback,
@@ -37,7 +37,7 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 		emu.PutDeal(company, pdtest.Deal{ID: id, Title: "Deal " + strconv.Itoa(i), Currency: "EUR"})
 		c.Records = append(c.Records, strconv.FormatInt(id, 10))
 	}
-	if o.Unlimited {
+	if o.Unlimited || o.BigPlan {
 		// A company on a plan whose daily tokens no test spends: the
 		// budget's bucket as the admin's plan and seats would make it.
 		c.Prepare = func(db *store.DB, conn string) {
@@ -45,6 +45,22 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 				t.Fatal(err)
 			}
 		}
+	}
+	c.Base, c.BadStage = &emu.Base, "stage:99999"
+	c.AddHandLine = func(record string) {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		prod := emu.PutProduct(company, pdtest.Product{Name: "Installation (added by hand)", Code: "HAND"})
+		emu.PutDealProduct(company, id, pdtest.DealProduct{ProductID: prod, ItemPrice: decimal.NewFromInt(100), Quantity: decimal.NewFromInt(1)})
+	}
+	c.HandLines = func(record string) int {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		n := 0
+		for _, p := range emu.DealProducts(company, id) {
+			if !IsQwotyRef(p.Comments) {
+				n++
+			}
+		}
+		return n
 	}
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /api/v2/deals/{id}/products/bulk", Times: 1, Drop: true})

@@ -22,7 +22,7 @@ func Salesforce(t testing.TB, o Options) *CRM {
 	callback := strings.TrimRight(o.AppURL, "/") + salesforce.CallbackPath
 	org := sftest.Org{ID: sftest.DefaultOrgID, MyDomain: sftest.DefaultMyDomain, Users: []sftest.User{
 		{ID: sftest.DefaultAdminID, Username: "admin@acme.example", Email: "admin@acme.example", Name: "Ada Admin", Admin: true}}}
-	if o.Unlimited {
+	if o.Unlimited || o.BigPlan {
 		org.APILimit = 100_000_000
 	}
 	var records []string
@@ -39,6 +39,31 @@ func Salesforce(t testing.TB, o Options) *CRM {
 		Env: []string{"SALESFORCE_CLIENT_ID=" + sftest.DefaultClientID, "SALESFORCE_CLIENT_SECRET=" + sftest.DefaultClientSecret,
 			"SALESFORCE_LOGIN_URL=" + emu.URL},
 		Calls: func() int { return int(emu.Requests()) },
+	}
+	c.Base, c.BadStage = &emu.Base, "Closed Maybe"
+	c.AddHandLine = func(record string) {
+		prod, err := emu.Insert(orgID, "Product2", map[string]any{"Name": "Installation (added by hand)", "IsActive": true})
+		if err == nil {
+			var pbe string
+			pbe, err = emu.Insert(orgID, "PricebookEntry", map[string]any{"Pricebook2Id": emu.StandardPricebook(orgID), "Product2Id": prod,
+				"UnitPrice": 100, "IsActive": true})
+			if err == nil {
+				_, err = emu.Insert(orgID, "OpportunityLineItem", map[string]any{"OpportunityId": record, "PricebookEntryId": pbe,
+					"Quantity": 1, "UnitPrice": 100})
+			}
+		}
+		if err != nil {
+			t.Fatalf("add a hand-made opportunity product: %v", err)
+		}
+	}
+	c.HandLines = func(record string) int {
+		n := 0
+		for _, li := range emu.LineItems(orgID, record) {
+			if li.String("Qwoty__Ref__c") == "" {
+				n++
+			}
+		}
+		return n
 	}
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /services/data/{v}/composite", Times: 1, Drop: true})
