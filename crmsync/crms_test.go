@@ -179,7 +179,9 @@ func TestEveryCRMDisconnectReconnect(t *testing.T) {
 			t.Fatal(err)
 		}
 		calls := c.Calls()
-		q = w.Edit(q, func(q *qwoty.Quote) error { return q.AddLine(crmsynctest.Line{SKU: "SUP", Quantity: 1, Price: "99"}.Item()) })
+		q = w.Edit(q, func(q *qwoty.Quote) error {
+			return q.AddLine(crmsynctest.Line{SKU: "SUP", Quantity: 1, Price: "99"}.Item())
+		})
 		q = w.Edit(q, func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusSent) })
 		time.Sleep(1500 * time.Millisecond)
 		if n := c.Calls() - calls; n != 0 {

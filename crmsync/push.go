@@ -248,11 +248,7 @@ func (p *pusher) classify(r store.LeasedRecord, o crm.Outcome) store.SyncResult 
 // connectionLost reports whether err says the connection itself cannot be
 // used until an admin acts.
 func connectionLost(err error) bool {
-	switch qwoty.ErrorCode(err) {
-	case qwoty.CodeRefreshRejected, qwoty.CodeNoOAuthToken, qwoty.CodeOrgDisconnected, qwoty.CodeNotConfigured, qwoty.CodeSyncReconnect:
-		return true
-	}
-	return errors.Is(err, crm.ErrInvalidGrant)
+	return qwoty.WaitsForAdmin(qwoty.ErrorCode(err)) || errors.Is(err, crm.ErrInvalidGrant)
 }
 
 // message is err as the log and the card show it: a coded error's own

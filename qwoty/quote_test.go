@@ -1,6 +1,7 @@
 package qwoty
 
 import (
+	"time"
 	"strings"
 	"testing"
 
@@ -105,5 +106,24 @@ func TestCheckEditableHintFitsTheStatus(t *testing.T) {
 	e := AsError(StatusAccepted.CheckEditable("Q-1"))
 	if e.Code != CodeQuoteLocked || strings.Contains(e.Hint, "back to draft") || !strings.Contains(e.Hint, "final") {
 		t.Errorf("accepted: %s %q, want quote_locked saying the quote is final", e.Code, e.Hint)
+	}
+}
+
+func TestSyncAgoAndAdminWaits(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Time{}, ""}, {time.Unix(0, 0), ""}, {now.Add(-30 * time.Second), "just now"}, {now.Add(-2 * time.Minute), "2 min ago"},
+		{now.Add(-3 * time.Hour), "3 h ago"}, {now.Add(-30 * time.Hour), "yesterday"}, {now.Add(-4 * 24 * time.Hour), "4 days ago"},
+		{now.Add(-60 * 24 * time.Hour), "on 29 Sep 2026"},
+	} {
+		if got := Ago(now, c.t); got != c.want {
+			t.Errorf("Ago(%s) = %q, want %q", now.Sub(c.t), got, c.want)
+		}
+	}
+	if !WaitsForAdmin(CodeSyncReconnect) || !WaitsForAdmin(CodeRefreshRejected) || WaitsForAdmin(CodeSyncFailed) || WaitsForAdmin(CodeRateLimited) {
+		t.Fatal("WaitsForAdmin: wrong codes")
 	}
 }

@@ -1,6 +1,9 @@
 package qwoty
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // SyncState is where a quote stands with its CRM: what the card and the
 // CRM answer show ("Synced to Salesforce 2 min ago", "Sync failed").
@@ -43,4 +46,42 @@ type SyncView struct {
 	Error string
 	// Warning is a difference the CRM made that the quote does not show.
 	Warning string
+}
+
+// AdminWaitCodes are the codes of a record that waits until an admin acts
+// on the connection (reconnects it): the engine parks such records, a
+// reconnect makes them due at once, and the cards say an admin must act.
+var AdminWaitCodes = []Code{CodeSyncReconnect, CodeRefreshRejected, CodeNoOAuthToken, CodeOrgDisconnected, CodeNotConfigured}
+
+// WaitsForAdmin reports whether c is one of AdminWaitCodes.
+func WaitsForAdmin(c Code) bool {
+	for _, w := range AdminWaitCodes {
+		if c == w {
+			return true
+		}
+	}
+	return false
+}
+
+// Ago says how long before now t was, as the cards show a sync time:
+// "just now", "2 min ago", "3 h ago", "yesterday", "4 days ago", "on 2 Jan
+// 2026"; "" for a time not known (zero, or the store's epoch for never).
+func Ago(now, t time.Time) string {
+	if t.Unix() <= 0 {
+		return ""
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min ago"
+	case d < 24*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " h ago"
+	case d < 48*time.Hour:
+		return "yesterday"
+	case d < 30*24*time.Hour:
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days ago"
+	}
+	return "on " + t.UTC().Format("2 Jan 2006")
 }

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/qwoty/companion/qwoty"
@@ -48,17 +47,11 @@ type syncLine struct {
 	Retry bool
 }
 
-// waitsForAdmin are the codes a record waits on until an admin connects
-// the CRM again (crmsync parks it; nothing a rep does helps).
-var waitsForAdmin = map[qwoty.Code]bool{
-	qwoty.CodeRefreshRejected: true, qwoty.CodeNoOAuthToken: true, qwoty.CodeOrgDisconnected: true, qwoty.CodeNotConfigured: true,
-}
-
 func syncLineOf(ctx context.Context, v qwoty.SyncView) syncLine {
 	env := cardEnv(ctx)
 	switch v.State {
 	case qwoty.SyncSynced:
-		return syncLine{Class: "synced", Text: "Synced to " + env.CRM + ago(env.Now, v.At)}
+		return syncLine{Class: "synced", Text: "Synced to " + env.CRM + spaced(qwoty.Ago(env.Now, v.At))}
 	case qwoty.SyncFailed:
 		reason := v.Error
 		if reason == "" {
@@ -70,7 +63,7 @@ func syncLineOf(ctx context.Context, v qwoty.SyncView) syncLine {
 		case v.Code == qwoty.CodeSyncReconnect:
 			return syncLine{Class: "waiting", Text: "Waiting: reconnect to enable sync",
 				Hint: "A Qwoty admin must reconnect " + env.CRM + " (Settings → Integrations); the quote is kept and pushed then."}
-		case waitsForAdmin[v.Code]:
+		case qwoty.WaitsForAdmin(v.Code):
 			return syncLine{Class: "waiting", Text: "Waiting: " + env.CRM + " must be reconnected",
 				Hint: "A Qwoty admin must reconnect " + env.CRM + " (Settings → Integrations); the quote is kept and pushed then."}
 		case v.Code == qwoty.CodeSyncFailed:
@@ -79,27 +72,6 @@ func syncLineOf(ctx context.Context, v qwoty.SyncView) syncLine {
 		return syncLine{Class: "pending", Text: "Syncing…"}
 	}
 	return syncLine{}
-}
-
-// ago is " 2 min ago" (with its leading space), or "" for a time not known.
-func ago(now, t time.Time) string {
-	if t.Unix() <= 0 { // the store reads "never" as the epoch
-		return ""
-	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return " just now"
-	case d < time.Hour:
-		return " " + strconv.Itoa(int(d/time.Minute)) + " min ago"
-	case d < 24*time.Hour:
-		return " " + strconv.Itoa(int(d/time.Hour)) + " h ago"
-	case d < 48*time.Hour:
-		return " yesterday"
-	case d < 30*24*time.Hour:
-		return " " + strconv.Itoa(int(d/(24*time.Hour))) + " days ago"
-	}
-	return " on " + t.UTC().Format("2 Jan 2006")
 }
 
 // listVals are the values a list action sends: answer with the list.
@@ -122,4 +94,12 @@ func deleteNote(ctx context.Context, q *qwoty.Quote) string {
 		s += " The most recently changed other quote becomes the primary quote."
 	}
 	return s
+}
+
+// spaced is s after a space, or "" for "".
+func spaced(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
 }

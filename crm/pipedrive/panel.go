@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -277,13 +276,6 @@ func quoteObject(now time.Time, id int, q PanelQuote) (QuoteObject, error) {
 	return obj, nil
 }
 
-// waitsForAdmin are the connection codes a quote waits on until an admin
-// connects Pipedrive again: nothing a rep does helps (the card's own list,
-// templates.waitsForAdmin, reads them the same way).
-var waitsForAdmin = map[qwoty.Code]bool{
-	qwoty.CodeRefreshRejected: true, qwoty.CodeNoOAuthToken: true, qwoty.CodeOrgDisconnected: true, qwoty.CodeNotConfigured: true,
-}
-
 // syncLabel is the card's sync line in a label's 40 characters, under the
 // field label "Sync": "Synced 2 min ago" (green), "Syncing…" (blue),
 // "Failed: <Pipedrive's message>" (red, cut: the whole message and Retry
@@ -294,7 +286,7 @@ func syncLabel(now time.Time, s PanelSync) *LabelValue {
 	var l LabelValue
 	switch s.State {
 	case qwoty.SyncSynced:
-		l = LabelValue{Color: LabelGreen, Label: "Synced" + ago(now, s.At)}
+		l = LabelValue{Color: LabelGreen, Label: "Synced" + spaced(qwoty.Ago(now, s.At))}
 	case qwoty.SyncFailed:
 		reason := s.Message
 		if reason == "" {
@@ -305,7 +297,7 @@ func syncLabel(now time.Time, s PanelSync) *LabelValue {
 		switch {
 		case s.Code == qwoty.CodeSyncReconnect:
 			l = LabelValue{Color: LabelYellow, Label: "Waiting: reconnect to enable sync"}
-		case waitsForAdmin[s.Code]:
+		case qwoty.WaitsForAdmin(s.Code):
 			l = LabelValue{Color: LabelYellow, Label: "Waiting: Pipedrive must be reconnected"}
 		case s.Code == qwoty.CodeSyncFailed:
 			l = LabelValue{Color: LabelBlue, Label: "Syncing… (trying again after an error)"}
@@ -317,28 +309,6 @@ func syncLabel(now time.Time, s PanelSync) *LabelValue {
 	}
 	l.Label = truncate(l.Label, maxLabel)
 	return &l
-}
-
-// ago is " 2 min ago" (with its leading space), or "" for a time not
-// known: the card's wording (templates.ago), read against now.
-func ago(now, t time.Time) string {
-	if t.Unix() <= 0 { // zero, or the store's epoch for "never"
-		return ""
-	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return " just now"
-	case d < time.Hour:
-		return " " + strconv.Itoa(int(d/time.Minute)) + " min ago"
-	case d < 24*time.Hour:
-		return " " + strconv.Itoa(int(d/time.Hour)) + " h ago"
-	case d < 48*time.Hour:
-		return " yesterday"
-	case d < 30*24*time.Hour:
-		return " " + strconv.Itoa(int(d/(24*time.Hour))) + " days ago"
-	}
-	return " on " + t.UTC().Format("2 Jan 2006")
 }
 
 // checkLinkURL accepts the absolute URLs Pipedrive can open for a user.
@@ -415,3 +385,11 @@ const PanelSchema = `{
     }
   }
 }`
+
+// spaced is s after a space, or "" for "".
+func spaced(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
+}
