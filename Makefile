@@ -35,7 +35,7 @@ test: check-generated lint test-go test-crash test-fuzz test-package test-hubspo
 
 ## test-go: Go tests with the race detector, against the local PostgreSQL
 test-go:
-	$(GO) test -race -count=1 -timeout 10m ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 ## test-crash: qwoty serve, two instances, killed with SIGKILL 20 times per CRM while pushing 300 quotes to each emulator; every record ends synced, each CRM record once, with the latest values
 test-crash:
