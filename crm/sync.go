@@ -176,6 +176,9 @@ func Rejected(err error) error { return tagged{err, ErrRejected} }
 type WaitError struct {
 	Until  time.Time
 	Reason string // "budget", or the CRM's words
+	// Budget is set when the connection's own budget said wait (Budget.Take),
+	// not the CRM: the sync log does not list such waits.
+	Budget bool
 }
 
 func (e *WaitError) Error() string {

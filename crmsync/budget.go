@@ -53,7 +53,7 @@ func (b *budget) Take(ctx context.Context, name string, cost float64) error {
 		return err
 	}
 	if wait > 0 {
-		return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent"}
+		return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent", Budget: true}
 	}
 	return nil
 }

@@ -22,6 +22,10 @@ type pushWorker struct {
 	e *Engine
 }
 
+// shortWait is the longest wait for a limit a push job sleeps rather than
+// snoozes.
+const shortWait = time.Second
+
 // waitConnection is how long records wait for a connection that cannot be
 // pushed to (in error, to reconnect) before the sweep looks again; a
 // reconnect queues them at once.
@@ -58,12 +62,25 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[jobs.SyncPush]) er
 				return err
 			}
 		}
-		n, stop, err := p.pushBatch(ctx)
+		n, wait, stop, err := p.pushBatch(ctx)
 		if err != nil {
 			return err
 		}
 		if n == 0 || stop {
 			break
+		}
+		if wait > 0 {
+			// A limit said wait: a short wait is slept here (a backlog
+			// draining at the limit waits a few milliseconds between
+			// calls); a longer one ends the run and the job snoozes below.
+			if wait > shortWait {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return river.JobSnooze(0)
+			case <-time.After(wait):
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -115,7 +132,7 @@ func (p *pusher) prepare(ctx context.Context) error {
 // pushBatch leases and pushes one batch. It returns how many records it
 // leased, and stop when the connection cannot go on (its grant refused,
 // its scopes short).
-func (p *pusher) pushBatch(ctx context.Context) (n int, stop bool, err error) {
+func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop bool, err error) {
 	e := p.e
 	batch := p.syncer.MaxBatch()
 	if e.opt.MaxBatch > 0 {
@@ -123,7 +140,7 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, stop bool, err error) {
 	}
 	token, recs, err := e.db.LeaseSync(ctx, p.conn.ID, batch, e.opt.Lease)
 	if err != nil || len(recs) == 0 {
-		return 0, false, err
+		return 0, 0, false, err
 	}
 	// Whatever happens below, what is still leased goes back at once
 	// (RecordSync clears the lease of what it records).
@@ -138,7 +155,7 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, stop bool, err error) {
 			res[i] = store.SyncResult{RecordID: r.RecordID, Outcome: store.WaitingOutcome, Attempts: r.Attempts,
 				Due: time.Now().Add(waitConnection), Code: qwoty.ErrorCode(rerr), Message: message(rerr)}
 		}
-		return len(recs), true, e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res)
+		return len(recs), 0, true, e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res)
 	}
 	ids := make([]string, len(recs))
 	for i, r := range recs {
@@ -146,7 +163,7 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, stop bool, err error) {
 	}
 	snaps, err := e.db.SyncSnapshots(ctx, p.conn.ID, ids)
 	if err != nil {
-		return len(recs), false, err
+		return len(recs), 0, false, err
 	}
 	deals := make([]crm.Deal, len(snaps))
 	for i, s := range snaps {
@@ -158,16 +175,21 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, stop bool, err error) {
 	if ctx.Err() != nil {
 		// Stopping: hand the records back untouched (the deferred release)
 		// rather than count a failure that is ours.
-		return len(recs), true, nil
+		return len(recs), 0, true, nil
 	}
 	res, stop := p.results(recs, snaps, rep)
 	if err := e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res); err != nil {
-		return len(recs), false, err
+		return len(recs), 0, false, err
 	}
 	for _, r := range res {
 		e.log.Debug("sync push", "connection", p.conn.ID, "record", r.RecordID, "outcome", r.Outcome, "code", string(r.Code), "calls", r.Calls)
+		if r.Outcome == store.WaitingOutcome && r.Code == qwoty.CodeRateLimited {
+			if w := time.Until(r.Due); wait == 0 || w < wait {
+				wait = max(w, time.Millisecond)
+			}
+		}
 	}
-	return len(recs), stop, nil
+	return len(recs), wait, stop, nil
 }
 
 // results turns a push's report into the records' outcomes.
@@ -223,7 +245,7 @@ func (p *pusher) classify(r store.LeasedRecord, o crm.Outcome) store.SyncResult 
 		res.Outcome = store.SyncedOutcome
 		res.Attempts = 0
 	case errors.As(err, &wait):
-		res.Outcome, res.Due = store.WaitingOutcome, wait.Until
+		res.Outcome, res.Due, res.Quiet = store.WaitingOutcome, wait.Until, wait.Budget
 		res.Code, res.Message = qwoty.CodeRateLimited, err.Error()
 	case connectionLost(err):
 		// The grant was refused (the session put the connection in

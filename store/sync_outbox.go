@@ -173,6 +173,10 @@ type SyncResult struct {
 	CRMObject string
 	CRMID     string
 	Calls     int
+	// Quiet keeps the push out of the log: a wait the connection's own
+	// budget asked for, which says nothing an admin acts on and may
+	// repeat every few milliseconds while a backlog drains.
+	Quiet bool
 }
 
 // RecordSync writes, in one transaction, what a push did to the records
@@ -210,6 +214,9 @@ func (db *DB) RecordSync(ctx context.Context, workspaceID, connectionID, token s
 					lease_token = NULL, lease_until = NULL, last_error_code = $6, last_error = $7, updated_at = now()
 					WHERE connection_id = $1 AND crm_record_id = $2 AND lease_token = $3`,
 					connectionID, r.RecordID, token, r.Attempts, r.Due, string(r.Code), r.Message)
+			}
+			if r.Quiet {
+				continue
 			}
 			b.Queue(`INSERT INTO sync_log (workspace_id, connection_id, crm_record_id, crm_object, crm_id, outcome, error_code, message, written, api_calls, seq)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,

@@ -181,7 +181,7 @@ func (b *Budget) Take(_ context.Context, name string, cost float64) error {
 	k.at = now
 	if k.tokens < cost {
 		wait := time.Duration((cost - k.tokens) / k.perSecond * float64(time.Second))
-		return &crm.WaitError{Until: now.Add(wait), Reason: "budget"}
+		return &crm.WaitError{Until: now.Add(wait), Reason: "budget", Budget: true}
 	}
 	k.tokens -= cost
 	b.Taken[name] += cost
