@@ -42,20 +42,32 @@ func (b *budget) shape(name string) (store.BudgetBucket, error) {
 	return s, nil
 }
 
-// Take implements crm.Budget.
+// Take implements crm.Budget: it waits a short wait out, and answers a
+// *crm.WaitError for a longer one.
 func (b *budget) Take(ctx context.Context, name string, cost float64) error {
 	s, err := b.shape(name)
 	if err != nil {
 		return err
 	}
-	wait, err := b.db.TakeBudget(ctx, b.conn, s, cost)
-	if err != nil {
-		return err
+	for {
+		wait, err := b.db.TakeBudget(ctx, b.conn, s, cost)
+		if err != nil || wait == 0 {
+			return err
+		}
+		if wait > shortWait {
+			return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent", Budget: true}
+		}
+		// A short wait (a bucket refilling between calls, as a backlog
+		// drains at the limit) is waited here, so that a push goes on
+		// rather than giving its whole batch back; a longer one snoozes.
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
-	if wait > 0 {
-		return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent", Budget: true}
-	}
-	return nil
 }
 
 // Observe implements crm.Budget.
