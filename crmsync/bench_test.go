@@ -25,7 +25,9 @@ func BenchmarkSync(b *testing.B) {
 			for range b.N {
 				c := crmsynctest.CRMs[name](b, crmsynctest.Options{AppURL: "http://127.0.0.1:8080", Records: quotes, BigPlan: true})
 				opt := crmsynctest.FastOptions()
-				opt.Workers = -1
+				// Production's lease: a 100-deal Composite against the
+				// emulator on a busy machine takes seconds.
+				opt.Workers, opt.Lease = -1, 2*time.Minute
 				w := crmsynctest.New(b, c.Adapter, c.Redirect, opt)
 				w.Currency = c.Currency
 				if c.Prepare != nil {
