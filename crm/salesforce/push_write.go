@@ -93,6 +93,12 @@ func (p *push) write(ctx context.Context, ready []int) {
 			p.commit(ctx, pl, nil)
 			continue
 		}
+		if err := p.unconfirm(ctx, pl); err != nil {
+			for _, i := range deals {
+				p.finish(i, err)
+			}
+			continue
+		}
 		subs, _ := pl.subrequests()
 		res, err := p.composite(ctx, true, subs)
 		if err != nil {
@@ -135,6 +141,33 @@ func (p *push) write(ctx context.Context, ready []int) {
 			p.finish(deals[0], cmp.Or(general, error(errors.New("salesforce: the write failed without an error"))))
 		}
 	}
+}
+
+// unconfirm forgets the hashes of the linked records a plan is about to
+// write, before it is sent: until its answer is read, Salesforce may hold
+// the new values (the answer lost after the save) or the old ones. A hash
+// kept through a lost answer would make a later push that comes back to
+// the last confirmed values (a status back to what it was, a line edited
+// back) skip the record as unchanged, while Salesforce holds the lost
+// write's values. The answer's commit saves the new hashes.
+func (p *push) unconfirm(ctx context.Context, pl *plan) error {
+	var clear []crm.RefLink
+	for _, c := range pl.chunks() {
+		for _, it := range c.items {
+			if it.hash == "" {
+				continue
+			}
+			if l, ok := p.linkMap[it.object][it.ref]; ok && l.Hash != "" {
+				l.Hash = ""
+				p.linkMap[it.object][it.ref] = l
+				clear = append(clear, l)
+			}
+		}
+	}
+	if len(clear) == 0 {
+		return nil
+	}
+	return p.links.Save(ctx, clear)
 }
 
 // succeeded says whether every subrequest and record of a plan's answer

@@ -1,10 +1,13 @@
 package salesforce_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
 )
@@ -55,5 +58,92 @@ func TestDeletedQuoteMirrorHoldsItsLastLines(t *testing.T) {
 	}
 	if again := e.pushOK(deal(opp, "", 0, a, b, never)); len(again.Outcomes[0].Written) != 0 {
 		t.Errorf("an unchanged push wrote %s", actions(again.Outcomes[0].Written))
+	}
+}
+
+// dropNextWrite makes Salesforce lose its answer to the next write (the
+// all-or-none Composite request) after saving it.
+func (e *syncEnv) dropNextWrite() {
+	armed := false
+	e.beforeSend = func(_ *http.Request, body []byte) {
+		if !armed && strings.Contains(string(body), `"allOrNone":true`) {
+			armed = true
+			if err := e.emu.Inject(emulator.Fault{Route: "POST /services/data/v63.0/composite", Times: 1, Drop: true}); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+	}
+}
+
+// A write whose answer was lost is not taken as written: when the deal
+// then comes back to what was last confirmed (a line's quantity, a status
+// and its stage), the records are written again, not skipped as unchanged
+// while Salesforce holds the lost write's values.
+func TestLostWriteThenBackToTheConfirmedState(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	opp := e.opportunity("Acme")
+	v1 := deal(opp, "Proposal/Price Quote", 0, quote("q1", qwoty.StatusSent, line("l1", "A", "1", "10", "0")))
+	e.pushOK(v1)
+
+	e.dropNextWrite()
+	v2 := deal(opp, "Closed Lost", 0, quote("q1", qwoty.StatusRejected, line("l1", "A", "2", "10", "0")))
+	if r := e.push(v2); r.Outcomes[0].Err == nil {
+		t.Fatal("a write whose answer was lost succeeded")
+	}
+	e.beforeSend = nil
+
+	v1 = deal(opp, "Proposal/Price Quote", 0, quote("q1", qwoty.StatusSent, line("l1", "A", "1", "10", "0")))
+	e.pushOK(v1)
+	if s := e.emu.Record(org, "Opportunity", opp).String("StageName"); s != "Proposal/Price Quote" {
+		t.Errorf("stage %s; want Proposal/Price Quote", s)
+	}
+	q := e.emu.Quotes(org, opp)[0]
+	if s := q.String("Status"); s != "Presented" {
+		t.Errorf("quote status %s; want Presented", s)
+	}
+	if l := e.emu.LineItems(org, opp); len(l) != 1 || !l[0].Decimal("Quantity").Equal(dec("1")) {
+		t.Errorf("products %v; want l1 × 1", l)
+	}
+	if l := e.emu.QuoteLineItems(org, q.String("Id")); len(l) != 1 || !l[0].Decimal("Quantity").Equal(dec("1")) {
+		t.Errorf("quote lines %v; want l1 × 1", l)
+	}
+}
+
+// The write's answer is lost after Salesforce saved it, so the links know
+// none of its records; then a line is removed from the quote. The next
+// push finds the removed line on the opportunity and on the mirror from
+// what Salesforce holds, and deletes it from both.
+func TestLostWriteThenLineRemoved(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	opp := e.opportunity("Acme")
+	a := quote("qa", qwoty.StatusDraft, line("a1", "A", "1", "10", "0"), line("a2", "B", "2", "20", "0"))
+	b := quote("qb", qwoty.StatusDraft, line("b1", "C", "1", "30", "0"), line("b2", "D", "4", "40", "0"))
+	e.dropNextWrite()
+	if r := e.push(deal(opp, "", 0, a, b)); r.Outcomes[0].Err == nil {
+		t.Fatal("a write whose answer was lost succeeded")
+	}
+	e.beforeSend = nil
+	for _, l := range e.links.All() {
+		if l.Object == "QuoteLineItem" || l.Object == "OpportunityLineItem" {
+			t.Fatalf("the links know %s %s after a lost answer", l.Object, l.Ref)
+		}
+	}
+	if n := len(e.emu.LineItems(org, opp)); n != 2 {
+		t.Fatalf("the lost write saved %d products; want 2", n)
+	}
+
+	a = quote("qa", qwoty.StatusDraft, line("a1", "A", "1", "10", "0"))
+	b = quote("qb", qwoty.StatusDraft, line("b2", "D", "4", "40", "0"))
+	e.pushOK(deal(opp, "", 0, a, b))
+	if got := strings.Join(refs(e.emu.LineItems(org, opp)), " "); got != "qwoty:line:a1" {
+		t.Errorf("products %s; want a1", got)
+	}
+	for _, c := range []struct {
+		q    crm.QuoteState
+		want string
+	}{{a, "qwoty:line:a1"}, {b, "qwoty:line:b2"}} {
+		if got, _ := e.mirrorLines(opp, c.q.Ref); got != c.want {
+			t.Errorf("mirror of %s: lines %s; want %s", c.q.Ref, got, c.want)
+		}
 	}
 }
