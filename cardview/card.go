@@ -68,6 +68,29 @@ type QuoteSummary struct {
 	Currency  string       `json:"currency"`
 	UpdatedAt time.Time    `json:"updatedAt"`
 	// The quote's URL is the answer's (QuoteURL), built as it is written.
+	// Primary and Sync were added with sync (issue 13), after url.
+	Primary bool      `json:"primary"`
+	Sync    QuoteSync `json:"sync"`
+}
+
+// QuoteSync is where a quote stands with the CRM, as the CRM's own UI
+// shows it: State "synced", "pending", "failed" or "" (never bound for the
+// CRM); At, when its record was last pushed (omitted when never); Code and
+// Message, why it failed or waits (sync_reconnect: an admin must reconnect).
+type QuoteSync struct {
+	State   qwoty.SyncState `json:"state"`
+	At      time.Time       `json:"at,omitzero"`
+	Code    qwoty.Code      `json:"code"`
+	Message string          `json:"message"`
+}
+
+// quoteSync is a quote's sync view as the answer carries it.
+func quoteSync(v qwoty.SyncView) QuoteSync {
+	s := QuoteSync{State: v.State, Code: v.Code, Message: v.Error}
+	if v.At.Unix() > 0 { // the store reads "never" as the epoch
+		s.At = v.At.UTC()
+	}
+	return s
 }
 
 // QuoteURL is the card page opened on one quote.
@@ -94,7 +117,18 @@ func (a *Answer) AppendJSON(b []byte) []byte {
 		b = appendJSONTime(b, q.UpdatedAt)
 		b = appendJSONChars(append(b, `,"url":"`...), a.EmbedURL) // QuoteURL, unjoined
 		b = appendJSONChars(append(b, "&quote="...), q.ID)
-		b = append(b, '"', '}')
+		if q.Primary {
+			b = append(b, `","primary":true,"sync":{`...)
+		} else {
+			b = append(b, `","primary":false,"sync":{`...)
+		}
+		b = appendJSONField(b, true, "state", string(q.Sync.State))
+		if !q.Sync.At.IsZero() {
+			b = appendJSONTime(append(b, `,"at":`...), q.Sync.At)
+		}
+		b = appendJSONField(b, false, "code", string(q.Sync.Code))
+		b = appendJSONField(b, false, "message", q.Sync.Message)
+		b = append(b, '}', '}')
 	}
 	return append(b, ']', '}')
 }
@@ -191,7 +225,7 @@ func (s *Service) answer(ctx context.Context, a crm.Adapter, ec *crm.EmbedContex
 		ans.Quotes = append(ans.Quotes, QuoteSummary{
 			ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,
 			Total: qwoty.FormatAmount(q.Total, q.Currency), Currency: q.Currency,
-			UpdatedAt: q.UpdatedAt.UTC(),
+			UpdatedAt: q.UpdatedAt.UTC(), Primary: q.Primary, Sync: quoteSync(q.Sync),
 		})
 	}
 	return ans, nil

@@ -55,6 +55,13 @@ func TestAnswerJSONIsTheContractsShape(t *testing.T) {
 		Currency  string       `json:"currency"`
 		UpdatedAt time.Time    `json:"updatedAt"`
 		URL       string       `json:"url"`
+		Primary   bool         `json:"primary"`
+		Sync      struct {
+			State   qwoty.SyncState `json:"state"`
+			At      time.Time       `json:"at,omitzero"`
+			Code    qwoty.Code      `json:"code"`
+			Message string          `json:"message"`
+		} `json:"sync"`
 	}
 	type answer struct {
 		EmbedURL  string    `json:"embedUrl"`
@@ -73,9 +80,18 @@ func TestAnswerJSONIsTheContractsShape(t *testing.T) {
 		for i := range n {
 			s := awkward[i]
 			q := QuoteSummary{ID: "id-" + s, Number: "Q-0000" + s, Title: s, Status: qwoty.Status(s), Total: "1234.50",
-				Currency: "USD", UpdatedAt: at.Add(time.Duration(i) * time.Hour).In(time.FixedZone("x", 3600))}
+				Currency: "USD", UpdatedAt: at.Add(time.Duration(i) * time.Hour).In(time.FixedZone("x", 3600)),
+				// Every other quote is primary and was pushed (its sync time
+				// written); the others never were (no "at").
+				Primary: i%2 == 0, Sync: QuoteSync{State: qwoty.SyncState(s), Code: qwoty.Code(s), Message: s}}
+			if q.Primary {
+				q.Sync.At = at.Add(-time.Duration(i) * time.Minute)
+			}
 			a.Quotes = append(a.Quotes, q)
-			want.Quotes = append(want.Quotes, quote{q.ID, q.Number, q.Title, q.Status, q.Total, q.Currency, q.UpdatedAt, a.QuoteURL(q.ID)})
+			w := quote{ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status, Total: q.Total, Currency: q.Currency,
+				UpdatedAt: q.UpdatedAt, URL: a.QuoteURL(q.ID), Primary: q.Primary}
+			w.Sync.State, w.Sync.At, w.Sync.Code, w.Sync.Message = q.Sync.State, q.Sync.At, q.Sync.Code, q.Sync.Message
+			want.Quotes = append(want.Quotes, w)
 		}
 		got := a.AppendJSON(nil)
 		if w := marshalPlain(t, want); !bytes.Equal(got, w) {

@@ -159,6 +159,8 @@ func (con *Console) notice(done, provider string) string {
 		return in.Name + " is connected, but writing its configuration into the " + in.Account + " failed: see the card for the fix."
 	case "rotated":
 		return "The secret was rotated and written into the " + in.Account + "; the previous one works for 10 more minutes."
+	case "sync-settings":
+		return in.Name + "'s sync settings are saved."
 	case "disconnected":
 		return in.Name + " was disconnected. Quotes and history are kept; reconnecting the same " + in.Account + " restores them."
 	}

@@ -52,6 +52,11 @@ func (con *Console) integrationsView(c *gin.Context) (templates.IntegrationsView
 				break
 			}
 		}
+		if card.Conn != nil && card.Conn.Status != qwoty.ConnectionDisconnected {
+			if card.Sync, err = con.syncHealth(c.Request.Context(), a, card.Conn); err != nil {
+				return templates.IntegrationsView{}, err
+			}
+		}
 		if active != nil && active.Provider != in.Provider {
 			card.Other = active
 		}

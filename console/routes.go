@@ -38,4 +38,8 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/rotate", con.requireAdmin, con.rotate)
 	crm.GET("/settings/integrations/:provider/disconnect", con.requireAdmin, con.disconnectConfirm)
 	crm.POST("/settings/integrations/:provider/disconnect", con.requireAdmin, con.confirmed, con.disconnect)
+	crm.GET("/settings/integrations/:provider/sync-log", con.requireAdmin, con.syncLogShow)
+	crm.POST("/settings/integrations/:provider/sync-log/retry", con.requireAdmin, con.syncRetry)
+	crm.GET("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsShow)
+	crm.POST("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsSave)
 }

@@ -29,6 +29,10 @@ import (
 type Options struct {
 	// Workers is how many sync jobs one instance works at once (4).
 	Workers int
+	// MaxBatch caps the records one push carries below the CRM's own
+	// batch size (0: the CRM's): smaller all-or-none batches, at more
+	// calls.
+	MaxBatch int
 	// Lease is how long a worker holds the records it pushes (2 min). A
 	// push is cut off well before its lease ends (LeaseMargin), so that a
 	// record is never pushed by two workers at once.

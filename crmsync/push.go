@@ -117,7 +117,11 @@ func (p *pusher) prepare(ctx context.Context) error {
 // its scopes short).
 func (p *pusher) pushBatch(ctx context.Context) (n int, stop bool, err error) {
 	e := p.e
-	token, recs, err := e.db.LeaseSync(ctx, p.conn.ID, p.syncer.MaxBatch(), e.opt.Lease)
+	batch := p.syncer.MaxBatch()
+	if e.opt.MaxBatch > 0 {
+		batch = min(batch, e.opt.MaxBatch)
+	}
+	token, recs, err := e.db.LeaseSync(ctx, p.conn.ID, batch, e.opt.Lease)
 	if err != nil || len(recs) == 0 {
 		return 0, false, err
 	}

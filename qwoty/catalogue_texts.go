@@ -518,12 +518,14 @@ var catalogue = []Entry{
 	},
 	{
 		Code:    CodeSyncReconnect,
-		Who:     Admin,
+		Who:     Rep | Admin,
 		Title:   "Reconnect to enable sync",
 		Message: "This connection was made before Qwoty wrote to the CRM, so it lacks the permissions sync needs; quotes are kept and will be pushed once it is reconnected.",
 		Hint:    "Reconnect the CRM from Integrations and approve the new permissions: pending quotes are pushed then.",
 		Cause: "HubSpot and Pipedrive connections made before sync were granted read scopes only. Sync needs the write scopes " +
-			"(deals, line items and products); nothing is pushed, and nothing is lost, until the admin connects again.",
+			"(deals, line items and products); nothing is pushed, and nothing is lost, until the admin connects again. " +
+			"The card says \"Waiting: reconnect to enable sync\" on the record's quotes (reps cannot fix it: no Retry); " +
+			"Integrations shows sync's warning with a **Reconnect** button.",
 		Fix: "**Reconnect** (Integrations), approve the permissions the CRM lists, and watch the pending count on Integrations fall to zero.",
 	},
 	{
@@ -534,7 +536,7 @@ var catalogue = []Entry{
 		Hint:    "Fix what the CRM's message names (a required field, a validation rule, a product or a price book), then Retry.",
 		Cause: "The CRM answered a push with a validation error (a required field, a validation rule, a picklist value, a missing " +
 			"price book entry, a field of the Qwoty package missing or hidden by field-level security). Sending it again cannot help, " +
-			"so the push failed at once; the sync log has the CRM's own message.",
+			"so the push failed at once; the sync log has the CRM's own message, and the card shows it as \"Sync failed: \" followed by it, with a **Retry** button.",
 		Fix: "Read the CRM's message in the sync log, fix the rule, field or access it names (in the CRM or in Qwoty's stage map), then " +
 			"**Retry** from the card or Integrations → Sync log.",
 	},

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/cardview"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/templates"
 	"github.com/qwoty/companion/web"
 )
 
@@ -35,6 +37,7 @@ func (s *Server) pageAuth(c *gin.Context) {
 	}
 	c.Set(ctxClaims, claims)
 	c.Set(ctxConnection, conn)
+	c.Request = c.Request.WithContext(s.cardEnv(c, claims.Provider))
 	web.SetConnectionID(c, claims.ConnectionID)
 	c.Next()
 }
@@ -48,6 +51,12 @@ func claimsOf(c *gin.Context) *cardview.Claims {
 func connectionOf(c *gin.Context) *qwoty.Connection {
 	v, _ := c.Get(ctxConnection)
 	return v.(*qwoty.Connection)
+}
+
+// cardEnv is the request's context carrying what the card's fragments
+// say beyond the quotes: the CRM's name and the server's clock.
+func (s *Server) cardEnv(c *gin.Context, p qwoty.Provider) context.Context {
+	return templates.WithCardEnv(c.Request.Context(), templates.CardEnv{CRM: p.Title(), Now: s.now()})
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header, or

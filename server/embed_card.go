@@ -36,6 +36,7 @@ func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 		return
 	}
 	web.SetConnectionID(c, conn.ID)
+	c.Request = c.Request.WithContext(s.cardEnv(c, provider))
 	ec := claims.Context()
 	pageToken, _ := s.cards.Tokens().Issue(ec, cardview.AudiencePage, cardview.PageTTL)
 	scope := scopeOf(claims)

@@ -190,6 +190,16 @@ type wireQuote struct {
 	Currency  string       `json:"currency"`
 	UpdatedAt time.Time    `json:"updatedAt"`
 	URL       string       `json:"url"`
+	Primary   bool         `json:"primary"`
+	Sync      wireSync     `json:"sync"`
+}
+
+// wireSync is a quote's sync state in the card answer.
+type wireSync struct {
+	State   string     `json:"state"`
+	At      time.Time  `json:"at"`
+	Code    qwoty.Code `json:"code"`
+	Message string     `json:"message"`
 }
 
 // answer decodes a card answer, refusing fields the contract does not name.

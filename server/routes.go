@@ -47,6 +47,9 @@ func (s *Server) routes() *gin.Engine {
 	api.POST("/quotes/:quote/lines", s.lineAdd)
 	api.PUT("/quotes/:quote/lines/:line", s.lineUpdate)
 	api.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
+	api.DELETE("/quotes/:quote", s.quoteDelete)
+	api.POST("/quotes/:quote/primary", s.quotePrimary)
+	api.POST("/quotes/:quote/sync/retry", s.quoteRetry)
 
 	// The development mailbox: the alert email `make run` sends.
 	if s.devMail != nil {

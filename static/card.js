@@ -223,6 +223,10 @@
     } else if (c.verb === "get" && c.elt && c.elt.id === "back" && c.elt.closest) {
       var ed = c.elt.closest("#editor");
       then = ed ? byId("open-" + ed.dataset.quoteId) : null;
+    } else if (c.elt && c.elt.dataset && c.elt.dataset.then && byId(c.elt.dataset.then)) {
+      // A list action whose button goes away (Make primary, Retry) leaves
+      // the rep on its quote.
+      then = byId(c.elt.dataset.then);
     } else if (focusEl) then = focusEl;
     if (!then || then.disabled) then = byId("quote-heading") || byId("list-heading") || byId("new-quote");
     if (then) {

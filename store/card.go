@@ -50,6 +50,11 @@ type ListedQuote struct {
 	Currency          string
 	Total             decimal.Decimal
 	UpdatedAt         time.Time
+	// Primary marks the record's primary quote (its total, status and
+	// lines are the CRM record's).
+	Primary bool
+	// Sync is where the quote stands with the CRM.
+	Sync qwoty.SyncView
 }
 
 // claimSQL claims a nonce for an active connection; $1 connection, $2 nonce,

@@ -208,6 +208,12 @@ func (r *CardRequest) check() error {
 // ordinal, with no NULLs to scan. Customers and quotes are those of the
 // request's connection (store.Scope says why).
 //
+// Each quote carries its sync state (syncViewColumns, the same rule as the
+// quote's page): the record's outbox row is one primary-key lookup per
+// request, joined before the quotes so that it is read once per record,
+// not once per quote. A row without a quote reads whatever that row holds;
+// its values are never used.
+//
 // A request is claimed when its nonce is new (n returned it) or, for a
 // request that is not single-use (an empty nonce: HubSpot, Pipedrive),
 // when its connection serves cards: such a request writes no nonce, and
@@ -245,12 +251,17 @@ WITH input AS (
 )
 SELECT i.ord, coalesce(st.status, ''), (n.nonce IS NOT NULL OR i.nonce = '' AND st.serves),
        coalesce(q.id::text, ''), coalesce(q.number, ''), coalesce(q.title, ''), coalesce(q.status, ''),
-       coalesce(q.currency, ''), coalesce(q.total, 0), coalesce(q.updated_at, 'epoch')
+       coalesce(q.currency, ''), coalesce(q.total, 0), coalesce(q.updated_at, 'epoch'),
+       coalesce(q.is_primary, false), ` + syncViewColumns + `
 FROM input i
 JOIN st ON st.ord = i.ord
 LEFT JOIN n ON n.connection_id = i.connection_id AND n.nonce = i.nonce
 LEFT JOIN LATERAL (
-	SELECT id, number, title, status, currency, total, updated_at FROM quotes
+	SELECT connection_id, synced_seq, state, synced_at, last_error_code, last_error, warning FROM sync_records
+	WHERE connection_id = i.connection_id AND crm_record_id = i.record_id
+) sr ON true
+LEFT JOIN LATERAL (
+	SELECT id, number, title, status, currency, total, updated_at, is_primary, sync_seq FROM quotes
 	WHERE workspace_id = i.workspace_id AND connection_id = i.connection_id AND crm_record_id = i.record_id AND deleted_at IS NULL
 	ORDER BY updated_at DESC LIMIT i.lim
 ) q ON (n.nonce IS NOT NULL OR i.nonce = '' AND st.serves)
@@ -287,7 +298,8 @@ func (db *DB) claimAndListBatch(ctx context.Context, jobs []cardJob) ([]CardResu
 		claimed         bool
 		q               ListedQuote
 	)
-	dest := []any{&i, &status, &claimed, &q.ID, &q.Number, &q.Title, &qstatus, &q.Currency, &q.Total, &q.UpdatedAt}
+	dest := []any{&i, &status, &claimed, &q.ID, &q.Number, &q.Title, &qstatus, &q.Currency, &q.Total, &q.UpdatedAt,
+		&q.Primary, &q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("store: card batch of %d: %w", n, err)

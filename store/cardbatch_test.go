@@ -245,3 +245,89 @@ func TestCardRequestsWithoutNonceWriteNoNonce(t *testing.T) {
 		t.Fatalf("a request without a nonce on a disconnected connection: %+v, %v; want it refused", res, err)
 	}
 }
+
+// A card request's quotes carry what the quote's own page shows of them:
+// which one is primary and where each stands with the CRM (the same rule,
+// syncViewColumns), read in the batch's one statement. Quotes of a record
+// with no outbox row, and a record without quotes, read as nothing to say.
+func TestCardBatchCarriesPrimaryAndSyncState(t *testing.T) {
+	db := storetest.New(t)
+	a := addOrg(t, db, "A", "00D00000000000AAAA")
+	set, err := db.SyncSettingsOf(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Coalesce = 0
+	if err := db.SaveSyncSettings(ctx, a.WorkspaceID, a.ID, set, "test"); err != nil {
+		t.Fatal(err)
+	}
+	scope := func(rec string) store.Scope {
+		return store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: rec}
+	}
+	mk := func(rec string) *qwoty.Quote {
+		q, err := db.CreateQuote(ctx, scope(rec), store.NewQuote{Currency: "USD"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	// Record 1: two quotes pushed, then a third whose push fails.
+	mk("r1")
+	mk("r1")
+	record := func(res store.SyncResult) {
+		token, recs, err := db.LeaseSync(ctx, a.ID, 10, time.Minute)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("lease: %v %+v", err, recs)
+		}
+		snaps, err := db.SyncSnapshots(ctx, a.ID, []string{"r1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.RecordID, res.Seq = "r1", snaps[0].Seq
+		if err := db.RecordSync(ctx, a.WorkspaceID, a.ID, token, []store.SyncResult{res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(store.SyncResult{Outcome: store.SyncedOutcome})
+	mk("r1")
+	record(store.SyncResult{Outcome: store.FailedOutcome, Code: qwoty.CodeSyncRejected, Message: "no"})
+	// Record 2: its sync off (no outbox row), one quote.
+	set.Triggers = []string{}
+	if err := db.SaveSyncSettings(ctx, a.WorkspaceID, a.ID, set, "test"); err != nil {
+		t.Fatal(err)
+	}
+	mk("r2")
+
+	for _, rec := range []string{"r1", "r2", "r3"} {
+		res, err := db.ClaimAndList(ctx, store.CardRequest{ConnectionID: a.ID, WorkspaceID: a.WorkspaceID, RecordID: rec, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := db.ListQuotes(ctx, scope(rec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Quotes) != len(page) {
+			t.Fatalf("%s: the card lists %d quotes, the page %d", rec, len(res.Quotes), len(page))
+		}
+		for i, q := range res.Quotes {
+			p := page[i]
+			if q.ID != p.ID || q.Primary != p.Primary || q.Sync.State != p.Sync.State || !q.Sync.At.Equal(p.Sync.At) ||
+				q.Sync.Code != p.Sync.Code || q.Sync.Error != p.Sync.Error {
+				t.Fatalf("%s quote %d: card %+v %v %+v, page %+v %v %+v", rec, i, q.ID, q.Primary, q.Sync, p.ID, p.Primary, p.Sync)
+			}
+		}
+		var states []string
+		primaries := 0
+		for _, q := range res.Quotes {
+			states = append(states, string(q.Sync.State))
+			if q.Primary {
+				primaries++
+			}
+		}
+		want := map[string][]string{"r1": {"failed", "synced", "synced"}, "r2": {""}, "r3": nil}[rec]
+		if !slices.Equal(states, want) || (len(want) > 0 && primaries != 1) {
+			t.Fatalf("%s: states %q with %d primary, want %q with one", rec, states, primaries, want)
+		}
+	}
+}

@@ -395,4 +395,3 @@ func (e *linkError) Temporary() bool {
 	var ne interface{ Temporary() bool }
 	return errors.As(e.err, &ne) && ne.Temporary()
 }
-

@@ -89,6 +89,11 @@ func (db *DB) insertPush(ctx context.Context, tx pgx.Tx, connectionID string, no
 	return nil
 }
 
+// waitsForAdmin are the codes of records parked until an admin reconnects
+// (crmsync's connectionLost).
+var waitsForAdmin = []string{string(qwoty.CodeSyncReconnect), string(qwoty.CodeRefreshRejected), string(qwoty.CodeNoOAuthToken),
+	string(qwoty.CodeOrgDisconnected), string(qwoty.CodeNotConfigured)}
+
 // SetPrimary makes quote id the primary quote of scope s's record: its
 // total, status and lines become the CRM record's. The previous primary
 // stops being one in the same transaction.
@@ -210,6 +215,13 @@ func (db *DB) KickSync(ctx context.Context, connectionID string) error {
 }
 
 func (db *DB) kickIfWaiting(ctx context.Context, tx pgx.Tx, connectionID string) error {
+	// Records parked until an admin acted (a refused grant, scopes to
+	// reconnect for) are due now.
+	if _, err := tx.Exec(ctx, `UPDATE sync_records SET due_at = now()
+		WHERE connection_id = $1 AND state = 'pending' AND due_at > now() AND last_error_code = ANY($2)`,
+		connectionID, waitsForAdmin); err != nil {
+		return err
+	}
 	var waiting bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_records WHERE connection_id = $1 AND state IN ('pending', 'in_flight'))`,
 		connectionID).Scan(&waiting); err != nil || !waiting {

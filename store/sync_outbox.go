@@ -27,11 +27,17 @@ type LeasedRecord struct {
 // CRM is called.
 func (db *DB) LeaseSync(ctx context.Context, connectionID string, max int, lease time.Duration) (token string, recs []LeasedRecord, err error) {
 	token = newID()
+	// The due rows are picked once, in a materialised CTE: a LIMIT ... SKIP
+	// LOCKED subquery joined to the UPDATE may be scanned again by the
+	// plan, and each scan skips what the last one locked, so it would
+	// lease more rows than max.
 	rows, err := db.pool.Query(ctx, `
+		WITH due AS MATERIALIZED (
+			SELECT crm_record_id FROM sync_records
+			WHERE connection_id = $1 AND due_at <= now() AND (state = 'pending' OR state = 'in_flight' AND lease_until < now())
+			ORDER BY due_at, crm_record_id LIMIT $2 FOR UPDATE SKIP LOCKED)
 		UPDATE sync_records r SET state = 'in_flight', lease_token = $3, lease_until = now() + $4 * interval '1 millisecond'
-		FROM (SELECT crm_record_id FROM sync_records
-		      WHERE connection_id = $1 AND due_at <= now() AND (state = 'pending' OR state = 'in_flight' AND lease_until < now())
-		      ORDER BY due_at, crm_record_id LIMIT $2 FOR UPDATE SKIP LOCKED) due
+		FROM due
 		WHERE r.connection_id = $1 AND r.crm_record_id = due.crm_record_id
 		RETURNING r.crm_record_id, r.attempts`, connectionID, max, token, lease.Milliseconds())
 	if err != nil {

@@ -69,7 +69,7 @@ func (db *DB) SaveSyncSettings(ctx context.Context, workspaceID, connectionID st
 	}
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO sync_settings (connection_id, triggers, stage_map, budget_share, coalesce_ms, alert_emails, slack_webhook_enc)
-			SELECT $1, $3, $4, $5, $6, coalesce($7::text[], '{}'), $8 FROM connections WHERE id = $1 AND workspace_id = $2
+			SELECT $1, coalesce($3::text[], '{}'), $4, $5, $6, coalesce($7::text[], '{}'), $8 FROM connections WHERE id = $1 AND workspace_id = $2
 			ON CONFLICT (connection_id) DO UPDATE SET triggers = EXCLUDED.triggers, stage_map = EXCLUDED.stage_map,
 				budget_share = EXCLUDED.budget_share, coalesce_ms = EXCLUDED.coalesce_ms, alert_emails = EXCLUDED.alert_emails,
 				slack_webhook_enc = EXCLUDED.slack_webhook_enc, updated_at = now()`,

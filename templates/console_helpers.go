@@ -1,7 +1,11 @@
 package templates
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/url"
+	"strconv"
 
 	"github.com/qwoty/companion/qwoty"
 )
@@ -48,4 +52,89 @@ func stepStatus(s PingStepView) string {
 		return "passed"
 	}
 	return "failed"
+}
+
+func syncHealthLabel(h qwoty.Health) string {
+	switch h {
+	case qwoty.HealthWarning:
+		return "Warning"
+	case qwoty.HealthError:
+		return "Error"
+	}
+	return "Healthy"
+}
+
+// syncOutcomeOptions are the sync log's outcome filter, in the order a
+// push goes.
+var syncOutcomeOptions = []string{"synced", "retrying", "waiting", "failed", "skipped"}
+
+func outcomeLabel(o string) string {
+	switch o {
+	case "synced":
+		return "Synced"
+	case "retrying":
+		return "Retrying"
+	case "waiting":
+		return "Waiting"
+	case "failed":
+		return "Failed"
+	case "skipped":
+		return "Skipped"
+	}
+	return o
+}
+
+func failedCount(n int) string {
+	if n == 1 {
+		return "1 record failed"
+	}
+	return strconv.Itoa(n) + " records failed"
+}
+
+func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// writtenText is what a push wrote, as the log keeps it (JSON), indented
+// for reading; "" when it wrote nothing.
+func writtenText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "[]" || string(raw) == "null" {
+		return ""
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return out.String()
+}
+
+// syncLogFirst is the log's first page under the same filter.
+func syncLogFirst(v SyncLogView) string {
+	q := url.Values{}
+	if v.Outcome != "" {
+		q.Set("outcome", v.Outcome)
+	}
+	if v.Record != "" {
+		q.Set("record", v.Record)
+	}
+	u := crmPath(v.CRM.Provider, "sync-log")
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+// triggerOptions are the sync triggers as the settings form words them.
+var triggerOptions = []struct{ Value, Label string }{
+	{"created", "a quote is made"},
+	{"status", "a quote's status changes (at once)"},
+	{"primary", "the record's primary quote changes (at once)"},
+	{"edit", "anything else changes: title, lines, a deletion"},
+}
+
+func hasString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

@@ -34,6 +34,26 @@ type CRMCard struct {
 	Conn *qwoty.Connection
 	// Other is set when another CRM is the workspace's active connection.
 	Other *qwoty.Connection
+	// Sync is the connection's sync, nil when it has none to show.
+	Sync *SyncHealthView
+}
+
+// SyncHealthView is a connection's sync on Integrations: its health with
+// the reason, and its outbox counted.
+type SyncHealthView struct {
+	Health qwoty.Health
+	// Reason says what is wrong and what to do ("" when healthy); Detail
+	// is the CRM's latest message behind it, when there is one.
+	Reason, Detail string
+	// Reconnect is set when connecting the CRM again is the fix (a
+	// connection in error, or made before sync: "reconnect to enable sync").
+	Reconnect bool
+	// Pending counts the records waiting to be pushed (in flight included).
+	Pending, Failed, Synced int
+	OldestPending           time.Time
+	LastSyncedAt            time.Time
+	LastErrorCode           qwoty.Code
+	LastError               string
 }
 
 // Installs says whether connecting the CRM starts on its install page.
@@ -93,6 +113,38 @@ type InstallView struct {
 	Other *qwoty.Connection
 	// PackageMissing is set when the last attempt found no package.
 	PackageMissing bool
+}
+
+// SyncLogView is a connection's sync log: a page of entries, newest
+// first, under a filter.
+type SyncLogView struct {
+	ConsolePage
+	CRM  crm.Info
+	Conn *qwoty.Connection
+	// Outcome and Record are the filter ("" for any).
+	Outcome, Record string
+	Entries         []store.SyncLogEntry
+	// Failed are the records whose push failed for good now; Retry marks
+	// the entries that offer Retry (each such record's newest failed entry
+	// on the page).
+	Failed map[string]bool
+	Retry  map[int64]bool
+	// Older is the next page's address ("" on the last page); Paged is set
+	// on any page but the first.
+	Older string
+	Paged bool
+}
+
+// SyncSettingsView is a connection's sync settings form. The Slack
+// webhook is a secret: the form says whether one is set, never what it is.
+type SyncSettingsView struct {
+	ConsolePage
+	CRMName  string
+	Provider qwoty.Provider
+	Triggers []string
+	// The form's fields as text: as saved, or as typed when refused.
+	CoalesceSeconds, SharePercent, AlertEmails string
+	SlackSet                                   bool
 }
 
 // UsersView is Settings → Users.
@@ -214,6 +266,17 @@ func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 		return "User " + d("email") + " added as " + d("role")
 	case "quote.status_changed":
 		return "Quote " + d("quote") + " moved from " + d("from") + " to " + d("to")
+	case "quote.primary_set":
+		return "Quote " + d("quote") + " made the primary quote of its record"
+	case "quote.deleted":
+		return "Quote " + d("quote") + " deleted (its CRM copy is marked deleted)"
+	case "sync.retried":
+		if r := d("record"); r != "" {
+			return "Sync retried for record " + r
+		}
+		return "Sync retried for every failed record (" + d("records") + ")"
+	case "sync.settings_changed":
+		return "Sync settings changed"
 	}
 	return e.Action
 }

@@ -8,6 +8,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/emulator"
+	"github.com/qwoty/companion/crm/hubspot/hstest"
+	"github.com/qwoty/companion/crm/pipedrive/pdtest"
+	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -18,6 +22,10 @@ import (
 // and the check of what the emulator holds.
 type CRM struct {
 	Name string
+	// The emulator, by CRM: one of these is set.
+	Salesforce *sftest.Server
+	HubSpot    *hstest.Server
+	Pipedrive  *pdtest.Server
 	// Adapter is bound to the emulator; Redirect is the callback its app
 	// accepts.
 	Adapter  crm.Adapter
@@ -34,6 +42,15 @@ type CRM struct {
 	Drop func()
 	// Calls counts the API requests the emulator answered so far.
 	Calls func() int
+	// Base is the emulator's base: faults, ledger, request count.
+	Base *emulator.Base
+	// BadStage is a stage value the CRM refuses (a stage map set to it
+	// makes a status change fail with the CRM's own message).
+	BadStage string
+	// AddHandLine adds a line to record as a person does in the CRM;
+	// HandLines counts the record's lines Qwoty does not own.
+	AddHandLine func(record string)
+	HandLines   func(record string) int
 	// Prepare, when set, readies the connection once it is made (a
 	// company's plan, which no API tells).
 	Prepare func(db *store.DB, connectionID string)

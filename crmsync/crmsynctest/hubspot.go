@@ -30,12 +30,25 @@ func HubSpot(t testing.TB, o Options) *CRM {
 	}
 	emu := hstest.New(t, hstest.Options{App: hstest.App{RedirectURLs: []string{callback}}, Portals: []hstest.Portal{portal},
 		RateLimit: hstest.RateLimit{Off: o.Unlimited}})
-	c := &CRM{Name: "hubspot", Currency: "EUR", Redirect: callback, Records: records,
+	c := &CRM{Name: "hubspot", HubSpot: emu, Currency: "EUR", Redirect: callback, Records: records,
 		Adapter: hubspot.NewAdapter(hubspot.Options{ClientID: hstest.DefaultClientID, ClientSecret: hstest.DefaultClientSecret,
 			RedirectURL: callback, AuthURL: emu.URL, APIURL: emu.URL}),
 		Env: []string{"HUBSPOT_CLIENT_ID=" + hstest.DefaultClientID, "HUBSPOT_CLIENT_SECRET=" + hstest.DefaultClientSecret,
 			"HUBSPOT_AUTH_URL=" + emu.URL, "HUBSPOT_API_URL=" + emu.URL},
 		Calls: func() int { return int(emu.Requests()) },
+	}
+	c.Base, c.BadStage = &emu.Base, "no_such_stage"
+	c.AddHandLine = func(record string) {
+		emu.PutLineItem(hstest.DefaultPortalID, record, map[string]string{"name": "Installation (added by hand)", "quantity": "1", "price": "100"})
+	}
+	c.HandLines = func(record string) int {
+		n := 0
+		for _, li := range emu.LineItems(hstest.DefaultPortalID, record) {
+			if li.Properties[hubspot.RefProperty] == "" {
+				n++
+			}
+		}
+		return n
 	}
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /crm/v3/objects/{type}/batch/{op}", Times: 1, Drop: true})

@@ -25,7 +25,7 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited, App: pdtest.App{ClientID: pdtest.DefaultClientID,
 		ClientSecret: pdtest.DefaultClientSecret, CallbackURL: callback, Scopes: pdtest.SyncScopes}})
 	const company = pdtest.DefaultCompanyID
-	c := &CRM{Name: "pipedrive", Currency: "EUR", Redirect: callback,
+	c := &CRM{Name: "pipedrive", Pipedrive: emu, Currency: "EUR", Redirect: callback,
 		Adapter: pipedrive.NewAdapter(pipedrive.Options{ClientID: pdtest.DefaultClientID, ClientSecret: pdtest.DefaultClientSecret,
 			RedirectURL: callback, OAuthURL: emu.URL}),
 		Env: []string{"PIPEDRIVE_CLIENT_ID=" + pdtest.DefaultClientID, "PIPEDRIVE_CLIENT_SECRET=" + pdtest.DefaultClientSecret,
@@ -45,6 +45,22 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 				t.Fatal(err)
 			}
 		}
+	}
+	c.Base, c.BadStage = &emu.Base, "stage:99999"
+	c.AddHandLine = func(record string) {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		prod := emu.PutProduct(company, pdtest.Product{Name: "Installation (added by hand)", Code: "HAND"})
+		emu.PutDealProduct(company, id, pdtest.DealProduct{ProductID: prod, ItemPrice: decimal.NewFromInt(100), Quantity: decimal.NewFromInt(1)})
+	}
+	c.HandLines = func(record string) int {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		n := 0
+		for _, p := range emu.DealProducts(company, id) {
+			if !IsQwotyRef(p.Comments) {
+				n++
+			}
+		}
+		return n
 	}
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /api/v2/deals/{id}/products/bulk", Times: 1, Drop: true})

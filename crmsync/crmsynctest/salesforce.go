@@ -33,12 +33,37 @@ func Salesforce(t testing.TB, o Options) *CRM {
 	}
 	emu := sftest.New(t, sftest.Options{App: sftest.App{CallbackURLs: []string{callback}}, Orgs: []sftest.Org{org}})
 	orgID := sftest.DefaultOrgID
-	c := &CRM{Name: "salesforce", Currency: "USD", Redirect: callback, Records: records,
+	c := &CRM{Name: "salesforce", Salesforce: emu, Currency: "USD", Redirect: callback, Records: records,
 		Adapter: salesforce.NewAdapter(salesforce.Options{ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret,
 			RedirectURL: callback, LoginURL: emu.URL}),
 		Env: []string{"SALESFORCE_CLIENT_ID=" + sftest.DefaultClientID, "SALESFORCE_CLIENT_SECRET=" + sftest.DefaultClientSecret,
 			"SALESFORCE_LOGIN_URL=" + emu.URL},
 		Calls: func() int { return int(emu.Requests()) },
+	}
+	c.Base, c.BadStage = &emu.Base, "Closed Maybe"
+	c.AddHandLine = func(record string) {
+		prod, err := emu.Insert(orgID, "Product2", map[string]any{"Name": "Installation (added by hand)", "IsActive": true})
+		if err == nil {
+			var pbe string
+			pbe, err = emu.Insert(orgID, "PricebookEntry", map[string]any{"Pricebook2Id": emu.StandardPricebook(orgID), "Product2Id": prod,
+				"UnitPrice": 100, "IsActive": true})
+			if err == nil {
+				_, err = emu.Insert(orgID, "OpportunityLineItem", map[string]any{"OpportunityId": record, "PricebookEntryId": pbe,
+					"Quantity": 1, "UnitPrice": 100})
+			}
+		}
+		if err != nil {
+			t.Fatalf("add a hand-made opportunity product: %v", err)
+		}
+	}
+	c.HandLines = func(record string) int {
+		n := 0
+		for _, li := range emu.LineItems(orgID, record) {
+			if li.String("Qwoty__Ref__c") == "" {
+				n++
+			}
+		}
+		return n
 	}
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /services/data/{v}/composite", Times: 1, Drop: true})

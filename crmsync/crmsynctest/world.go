@@ -6,6 +6,7 @@
 package crmsynctest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -44,6 +45,8 @@ type World struct {
 	Conn   *qwoty.Connection
 	Engine *crmsync.Engine
 	Alerts *AlertLog
+	// Currency is what Quote quotes in ("EUR" when empty).
+	Currency string
 }
 
 // New makes a database, its first admin and a connection to a's CRM
@@ -67,10 +70,9 @@ func NewOn(t testing.TB, db *store.DB, a crm.Adapter, redirectURL string, opt cr
 		t.Fatal(err)
 	}
 	w.Conn = w.Connect(a, redirectURL)
-	if opt.Alerts == nil {
-		opt.Alerts = w.Alerts
+	if opt.Workers >= 0 {
+		w.Engine = w.Start(opt)
 	}
-	w.Engine = w.Start(opt)
 	return w
 }
 
@@ -134,7 +136,7 @@ func (w *World) Scope(record string) store.Scope {
 // Quote creates a quote on record with lines (sku, quantity, price).
 func (w *World) Quote(record string, lines ...Line) *qwoty.Quote {
 	w.t.Helper()
-	q, err := w.DB.CreateQuote(ctx, w.Scope(record), store.NewQuote{Title: "Q on " + record, Currency: "EUR", CreatedBy: "u1"})
+	q, err := w.DB.CreateQuote(ctx, w.Scope(record), store.NewQuote{Title: "Q on " + record, Currency: cmp.Or(w.Currency, "EUR"), CreatedBy: "u1"})
 	if err != nil {
 		w.t.Fatal(err)
 	}
