@@ -41,6 +41,9 @@ type item struct {
 	key entryKey
 	// cachedEntry: the line uses an entry id the links remembered.
 	cachedEntry bool
+	// create: the upsert makes a record the read did not find, with the
+	// fields only a create sets (its parent, its entry).
+	create bool
 }
 
 // group is one kind of write: its records, or the ids it deletes.
@@ -335,6 +338,7 @@ func (p *push) planLine(pl *plan, i int, delGroup, group, object, parent string,
 		// after.
 		parentField(rec)
 		rec["PricebookEntryId"] = entryID
+		it.create = true
 	} else if !linked {
 		it.action = crm.ActionAdopted
 	}
@@ -425,6 +429,7 @@ func (p *push) planQuote(pl *plan, i int, q *crm.QuoteState, ex record, exists b
 	switch {
 	case !exists:
 		rec["OpportunityId"], rec["Pricebook2Id"] = oppID, pb
+		it.create = true
 	case ex.pricebook == "":
 		rec["Pricebook2Id"] = pb
 	}

@@ -1,6 +1,8 @@
 package salesforce_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/crm/synctest"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -144,6 +147,43 @@ func TestLostWriteThenLineRemoved(t *testing.T) {
 	}{{a, "qwoty:line:a1"}, {b, "qwoty:line:b2"}} {
 		if got, _ := e.mirrorLines(opp, c.q.Ref); got != c.want {
 			t.Errorf("mirror of %s: lines %s; want %s", c.q.Ref, got, c.want)
+		}
+	}
+}
+
+// Another push of the same deal (a worker whose lease ran out while its
+// write was on its way) saves the deal's records between this push's read
+// and its write: Salesforce refuses the fields only a create sets
+// (PricebookEntryId, the parent). The push fails for now, not for good,
+// and the next one updates what is there: one record each.
+func TestRecordsMadeMeanwhileByAnotherPush(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	opp := e.opportunity("Acme")
+	d := deal(opp, "", 0, quote("q1", qwoty.StatusDraft, line("l1", "A", "1", "10", "0")))
+	// Product A and its price exist: only the deal's own records are made
+	// meanwhile.
+	e.pushOK(deal(e.opportunity("Globex"), "", 0, quote("q0", qwoty.StatusDraft, line("l0", "A", "1", "10", "0"))))
+	other := e.sy
+	done := false
+	e.beforeSend = func(_ *http.Request, body []byte) {
+		if done || !strings.Contains(string(body), `"allOrNone":true`) {
+			return
+		}
+		done = true
+		// The other push: the same deal, written in full.
+		if r := other.Push(context.Background(), e.sess, e.budget, &synctest.Links{}, []crm.Deal{d}); r.Outcomes[0].Err != nil {
+			e.t.Fatalf("the other push: %v", r.Outcomes[0].Err)
+		}
+	}
+	r := e.push(d)
+	if err := r.Outcomes[0].Err; err == nil || errors.Is(err, crm.ErrRejected) {
+		t.Fatalf("records made meanwhile: %v; want a transient error", err)
+	}
+	e.pushOK(d)
+	for _, c := range []struct{ object, ref string }{{"OpportunityLineItem", "qwoty:line:l1"}, {"Quote", "qwoty:quote:q1"},
+		{"QuoteLineItem", "qwoty:line:l1"}} {
+		if n := e.emu.CountByRef(org, c.object, c.ref); n != 1 {
+			t.Errorf("%d %s %s; want 1", n, c.object, c.ref)
 		}
 	}
 }
