@@ -151,7 +151,7 @@ func (p *push) write(ctx context.Context, ready []int) {
 // back) skip the record as unchanged, while Salesforce holds the lost
 // write's values. The answer's commit saves the new hashes.
 func (p *push) unconfirm(ctx context.Context, pl *plan) error {
-	var clear []crm.RefLink
+	var stale []crm.RefLink
 	for _, c := range pl.chunks() {
 		for _, it := range c.items {
 			if it.hash == "" {
@@ -160,14 +160,14 @@ func (p *push) unconfirm(ctx context.Context, pl *plan) error {
 			if l, ok := p.linkMap[it.object][it.ref]; ok && l.Hash != "" {
 				l.Hash = ""
 				p.linkMap[it.object][it.ref] = l
-				clear = append(clear, l)
+				stale = append(stale, l)
 			}
 		}
 	}
-	if len(clear) == 0 {
+	if len(stale) == 0 {
 		return nil
 	}
-	return p.links.Save(ctx, clear)
+	return p.links.Save(ctx, stale)
 }
 
 // succeeded says whether every subrequest and record of a plan's answer
