@@ -64,13 +64,12 @@ func TestDeletedQuoteMirrorHoldsItsLastLines(t *testing.T) {
 	}
 }
 
-// dropNextWrite makes Salesforce lose its answer to the next write (the
-// all-or-none Composite request) after saving it.
-func (e *syncEnv) dropNextWrite() {
-	armed := false
+// loseWrites makes Salesforce lose its answer to every write (the
+// all-or-none Composite request) after saving it, until beforeSend is
+// unset: the push tries again at once, and fails.
+func (e *syncEnv) loseWrites() {
 	e.beforeSend = func(_ *http.Request, body []byte) {
-		if !armed && strings.Contains(string(body), `"allOrNone":true`) {
-			armed = true
+		if strings.Contains(string(body), `"allOrNone":true`) {
 			if err := e.emu.Inject(emulator.Fault{Route: "POST /services/data/v63.0/composite", Times: 1, Drop: true}); err != nil {
 				e.t.Fatal(err)
 			}
@@ -88,7 +87,7 @@ func TestLostWriteThenBackToTheConfirmedState(t *testing.T) {
 	v1 := deal(opp, "Proposal/Price Quote", 0, quote("q1", qwoty.StatusSent, line("l1", "A", "1", "10", "0")))
 	e.pushOK(v1)
 
-	e.dropNextWrite()
+	e.loseWrites()
 	v2 := deal(opp, "Closed Lost", 0, quote("q1", qwoty.StatusRejected, line("l1", "A", "2", "10", "0")))
 	if r := e.push(v2); r.Outcomes[0].Err == nil {
 		t.Fatal("a write whose answer was lost succeeded")
@@ -121,7 +120,7 @@ func TestLostWriteThenLineRemoved(t *testing.T) {
 	opp := e.opportunity("Acme")
 	a := quote("qa", qwoty.StatusDraft, line("a1", "A", "1", "10", "0"), line("a2", "B", "2", "20", "0"))
 	b := quote("qb", qwoty.StatusDraft, line("b1", "C", "1", "30", "0"), line("b2", "D", "4", "40", "0"))
-	e.dropNextWrite()
+	e.loseWrites()
 	if r := e.push(deal(opp, "", 0, a, b)); r.Outcomes[0].Err == nil {
 		t.Fatal("a write whose answer was lost succeeded")
 	}
@@ -185,5 +184,45 @@ func TestRecordsMadeMeanwhileByAnotherPush(t *testing.T) {
 		if n := e.emu.CountByRef(org, c.object, c.ref); n != 1 {
 			t.Errorf("%d %s %s; want 1", n, c.object, c.ref)
 		}
+	}
+}
+
+// An answer lost on the way back, of the read and then of the write: the
+// push pushes the deal again at once, and it is written once, without
+// waiting for the engine's next try.
+func TestLostAnswersArePushedAgainAtOnce(t *testing.T) {
+	e := newSyncEnv(t, sftest.Org{})
+	opp := e.opportunity("Acme")
+	d := deal(opp, "Proposal/Price Quote", 0, quote("q1", qwoty.StatusSent, line("l1", "A", "1", "10", "0"), line("l2", "B", "1", "20", "0")))
+	e.pushOK(deal(e.opportunity("Globex"), "", -1)) // the org's facts
+	lost := map[string]bool{}
+	e.beforeSend = func(_ *http.Request, body []byte) {
+		kind := "read"
+		if strings.Contains(string(body), `"allOrNone":true`) {
+			kind = "write"
+		}
+		if !strings.Contains(string(body), "compositeRequest") || lost[kind] {
+			return
+		}
+		lost[kind] = true
+		if err := e.emu.Inject(emulator.Fault{Route: "POST /services/data/v63.0/composite", Times: 1, Drop: true}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	r := e.pushOK(d)
+	if !lost["read"] || !lost["write"] {
+		t.Fatalf("answers lost: %v; want the read's and the write's", lost)
+	}
+	if r.Calls != 5 {
+		t.Errorf("%d calls; want 5 (a read lost, a read and a write lost, a read and a write)", r.Calls)
+	}
+	for _, c := range []struct{ object, ref string }{{"OpportunityLineItem", "qwoty:line:l1"}, {"OpportunityLineItem", "qwoty:line:l2"},
+		{"Quote", "qwoty:quote:q1"}, {"QuoteLineItem", "qwoty:line:l1"}, {"QuoteLineItem", "qwoty:line:l2"}} {
+		if n := e.emu.CountByRef(org, c.object, c.ref); n != 1 {
+			t.Errorf("%d %s %s; want 1", n, c.object, c.ref)
+		}
+	}
+	if got := actions(r.Outcomes[0].Written); strings.Contains(got, "created") {
+		t.Errorf("written %s; want what the lost write saved adopted, nothing created", got)
 	}
 }
