@@ -67,7 +67,8 @@ func (c *catalog) addEntries(rows []row, f facts) {
 }
 
 // dealLines lists the lines a deal may write: its primary quote's and, with
-// Quotes, those of every quote it mirrors.
+// Quotes, those of every quote it mirrors (a deleted quote's too: its
+// mirror keeps them, which only the read tells).
 func (p *push) dealLines(i int) []crm.LineState {
 	var out []crm.LineState
 	d := p.deals[i]
@@ -76,9 +77,7 @@ func (p *push) dealLines(i int) []crm.LineState {
 	}
 	if p.facts.quotes {
 		for _, q := range d.Quotes {
-			if !q.Deleted {
-				out = append(out, q.Lines...)
-			}
+			out = append(out, q.Lines...)
 		}
 	}
 	return out

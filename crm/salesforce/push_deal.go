@@ -94,6 +94,19 @@ func (p *push) quotePricebook(dc *dealCtx, q *crm.QuoteState) string {
 	return dc.pricebook
 }
 
+// writesLines says whether a mirrored quote's lines are written: a live
+// quote's always; a deleted one's while its mirror is in Salesforce (kept,
+// marked, with the quote's last lines) and in the opportunity's currency
+// (Salesforce keeps a quote in its opportunity's: the lines of a quote in
+// another are not written, as for a live one).
+func (p *push) writesLines(dc *dealCtx, q *crm.QuoteState) bool {
+	if !q.Deleted {
+		return true
+	}
+	_, mirrored := p.state.quotes[q.Ref]
+	return mirrored && (q.Currency == "" || strings.EqualFold(q.Currency, dc.currency))
+}
+
 // keys are the price book entries a deal's lines use.
 func (dc *dealCtx) keys(p *push) []entryKey {
 	var out []entryKey
@@ -103,7 +116,7 @@ func (dc *dealCtx) keys(p *push) []entryKey {
 		}
 	}
 	for _, q := range dc.quotes {
-		if q.Deleted {
+		if !p.writesLines(dc, q) {
 			continue
 		}
 		pb := p.quotePricebook(dc, q)

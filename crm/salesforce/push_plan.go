@@ -41,6 +41,9 @@ type item struct {
 	key entryKey
 	// cachedEntry: the line uses an entry id the links remembered.
 	cachedEntry bool
+	// create: the upsert makes a record the read did not find, with the
+	// fields only a create sets (its parent, its entry).
+	create bool
 }
 
 // group is one kind of write: its records, or the ids it deletes.
@@ -335,6 +338,7 @@ func (p *push) planLine(pl *plan, i int, delGroup, group, object, parent string,
 		// after.
 		parentField(rec)
 		rec["PricebookEntryId"] = entryID
+		it.create = true
 	} else if !linked {
 		it.action = crm.ActionAdopted
 	}
@@ -381,63 +385,88 @@ func (p *push) planOpportunity(pl *plan, i int) {
 
 // planQuotes mirrors the deal's quotes as Salesforce quotes with their
 // lines; a quote deleted in Qwoty is marked Qwoty__Deleted__c, never
-// deleted.
+// deleted, and its mirror keeps the quote's last lines (an edit pushed
+// together with the deletion included). A quote deleted before it was ever
+// mirrored gets no mirror.
 func (p *push) planQuotes(pl *plan, i int) {
 	dc, oppID := p.ctxs[i], p.ids[i]
 	for _, q := range dc.quotes {
 		ex, exists := p.state.quotes[q.Ref]
 		link, linked := p.link(objQuote, q.Ref)
 		if q.Deleted {
-			h := hashOf("deleted")
-			if !exists || ex.deleted && linked && link.Hash == h {
+			if !exists {
 				continue
 			}
-			action := crm.ActionMarked
-			if ex.deleted {
-				action = crm.ActionUpdated
+			if h := hashOf("deleted"); !ex.deleted || !linked || link.Hash != h {
+				action := crm.ActionMarked
+				if ex.deleted {
+					action = crm.ActionUpdated
+				}
+				pl.add("quote", objQuote, map[string]any{refField: q.Ref, deletedField: true},
+					&item{deals: []int{i}, object: objQuote, ref: q.Ref, parent: oppID, hash: h, action: action})
 			}
-			pl.add("quote", objQuote, map[string]any{refField: q.Ref, deletedField: true},
-				&item{deals: []int{i}, object: objQuote, ref: q.Ref, parent: oppID, hash: h, action: action})
-			continue
+		} else {
+			p.planQuote(pl, i, q, ex, exists, link, linked)
 		}
-		pb := p.quotePricebook(dc, q)
-		h := hashOf(quoteName(q), quoteStatuses[q.Status], q.Totals.Tax.Round(2).String(), pb)
-		if !exists || ex.deleted || !linked || link.Hash != h {
-			rec := map[string]any{refField: q.Ref, "Name": quoteName(q), "Status": quoteStatuses[q.Status],
-				"Tax": number(q.Totals.Tax, 2), deletedField: false}
-			it := &item{deals: []int{i}, object: objQuote, ref: q.Ref, parent: oppID, hash: h}
-			switch {
-			case !exists:
-				rec["OpportunityId"], rec["Pricebook2Id"] = oppID, pb
-			case ex.pricebook == "":
-				rec["Pricebook2Id"] = pb
-			}
-			if exists && !linked {
-				it.action = crm.ActionAdopted
-			}
-			pl.add("quote", objQuote, rec, it)
+		if p.writesLines(dc, q) {
+			p.planQuoteLines(pl, i, q, ex, exists)
 		}
-		lines := map[string]record{}
-		if exists {
-			for _, r := range p.state.quoteLines[ex.id] {
-				lines[r.ref] = r
-			}
+	}
+}
+
+// planQuote writes a live quote's mirror unless Salesforce holds it as it
+// was last written.
+func (p *push) planQuote(pl *plan, i int, q *crm.QuoteState, ex record, exists bool, link crm.RefLink, linked bool) {
+	oppID := p.ids[i]
+	pb := p.quotePricebook(p.ctxs[i], q)
+	h := hashOf(quoteName(q), quoteStatuses[q.Status], q.Totals.Tax.Round(2).String(), pb)
+	if exists && !ex.deleted && linked && link.Hash == h {
+		return
+	}
+	rec := map[string]any{refField: q.Ref, "Name": quoteName(q), "Status": quoteStatuses[q.Status],
+		"Tax": number(q.Totals.Tax, 2), deletedField: false}
+	it := &item{deals: []int{i}, object: objQuote, ref: q.Ref, parent: oppID, hash: h}
+	switch {
+	case !exists:
+		rec["OpportunityId"], rec["Pricebook2Id"] = oppID, pb
+		it.create = true
+	case ex.pricebook == "":
+		rec["Pricebook2Id"] = pb
+	}
+	if exists && !linked {
+		it.action = crm.ActionAdopted
+	}
+	pl.add("quote", objQuote, rec, it)
+}
+
+// planQuoteLines makes a mirror's lines its quote's: each line written
+// unless Salesforce holds it as it was last written, and every line of
+// Qwoty's that Salesforce holds on the mirror and the quote no longer has
+// deleted (found by the read, not the links: a write whose answer was lost
+// left lines the links do not know).
+func (p *push) planQuoteLines(pl *plan, i int, q *crm.QuoteState, ex record, exists bool) {
+	dc := p.ctxs[i]
+	pb := p.quotePricebook(dc, q)
+	lines := map[string]record{}
+	if exists {
+		for _, r := range p.state.quoteLines[ex.id] {
+			lines[r.ref] = r
 		}
-		want := map[string]bool{}
-		for _, l := range q.Lines {
-			want[l.Ref] = true
-			key := entryKey{pb, dc.currency, productRef(l.SKU)}
-			entryID, cached := pl.entry(p, key, l, i)
-			p.planLine(pl, i, "qdel", "qli", objQuoteLine, q.Ref, lines, key, entryID, cached, l, func(rec map[string]any) {
-				// The quote by its External ID: it may be made by this
-				// same request.
-				rec["Quote"] = map[string]any{refField: q.Ref}
-			})
-		}
-		for _, ref := range slices.Sorted(maps.Keys(lines)) {
-			if !want[ref] {
-				pl.del("qdel", &item{deals: []int{i}, object: objQuoteLine, ref: ref, id: lines[ref].id, action: crm.ActionDeleted})
-			}
+	}
+	want := map[string]bool{}
+	for _, l := range q.Lines {
+		want[l.Ref] = true
+		key := entryKey{pb, dc.currency, productRef(l.SKU)}
+		entryID, cached := pl.entry(p, key, l, i)
+		p.planLine(pl, i, "qdel", "qli", objQuoteLine, q.Ref, lines, key, entryID, cached, l, func(rec map[string]any) {
+			// The quote by its External ID: it may be made by this
+			// same request.
+			rec["Quote"] = map[string]any{refField: q.Ref}
+		})
+	}
+	for _, ref := range slices.Sorted(maps.Keys(lines)) {
+		if !want[ref] {
+			pl.del("qdel", &item{deals: []int{i}, object: objQuoteLine, ref: ref, id: lines[ref].id, action: crm.ActionDeleted})
 		}
 	}
 }

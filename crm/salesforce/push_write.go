@@ -93,6 +93,12 @@ func (p *push) write(ctx context.Context, ready []int) {
 			p.commit(ctx, pl, nil)
 			continue
 		}
+		if err := p.unconfirm(ctx, pl); err != nil {
+			for _, i := range deals {
+				p.finish(i, err)
+			}
+			continue
+		}
 		subs, _ := pl.subrequests()
 		res, err := p.composite(ctx, true, subs)
 		if err != nil {
@@ -135,6 +141,33 @@ func (p *push) write(ctx context.Context, ready []int) {
 			p.finish(deals[0], cmp.Or(general, error(errors.New("salesforce: the write failed without an error"))))
 		}
 	}
+}
+
+// unconfirm forgets the hashes of the linked records a plan is about to
+// write, before it is sent: until its answer is read, Salesforce may hold
+// the new values (the answer lost after the save) or the old ones. A hash
+// kept through a lost answer would make a later push that comes back to
+// the last confirmed values (a status back to what it was, a line edited
+// back) skip the record as unchanged, while Salesforce holds the lost
+// write's values. The answer's commit saves the new hashes.
+func (p *push) unconfirm(ctx context.Context, pl *plan) error {
+	var stale []crm.RefLink
+	for _, c := range pl.chunks() {
+		for _, it := range c.items {
+			if it.hash == "" {
+				continue
+			}
+			if l, ok := p.linkMap[it.object][it.ref]; ok && l.Hash != "" {
+				l.Hash = ""
+				p.linkMap[it.object][it.ref] = l
+				stale = append(stale, l)
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	return p.links.Save(ctx, stale)
 }
 
 // succeeded says whether every subrequest and record of a plan's answer
@@ -230,12 +263,36 @@ func (p *push) recordError(ctx context.Context, e sfError, it *item) error {
 		return fmt.Errorf("%w (the price book entry Qwoty remembered changed in Salesforce: it is looked up again on the next try)", err)
 	case transientCodes[e.code()]:
 		return err
+	case it.create && e.code() == "INVALID_FIELD_FOR_INSERT_UPDATE" && createOnly(e):
+		// The upsert found the record it was to make: another push of the
+		// deal (a worker whose lease ran out while its write was on its
+		// way) saved it since the read, and Salesforce refuses to change
+		// the fields only a create sets. The next read finds it.
+		return fmt.Errorf("%w (made meanwhile by another push: it is updated on the next try)", err)
 	case (it.object == objEntry || it.object == objProduct) && (e.code() == "DUPLICATE_VALUE" || e.code() == "DUPLICATE_EXTERNAL_ID"):
 		// Another push of the connection (another instance) made the same
 		// product or price since the read: the next read finds it.
 		return fmt.Errorf("%w (made meanwhile by another push: it is used on the next try)", err)
 	}
 	return crm.Rejected(err)
+}
+
+// createOnlyFields are the fields of the records sync makes that a create
+// sets and an update may not change: the Object Reference gives them the
+// Create property, not Update (OpportunityLineItem's OpportunityId and
+// PricebookEntryId, QuoteLineItem's QuoteId, Quote's OpportunityId;
+// developer.salesforce.com/docs/platform/object-reference, standard
+// objects).
+var createOnlyFields = []string{"OpportunityId", "QuoteId", "PricebookEntryId", "Product2Id"}
+
+// createOnly says whether a refusal names a field only a create sets.
+func createOnly(e sfError) bool {
+	for _, f := range createOnlyFields {
+		if slices.Contains(e.Fields, f) || strings.Contains(e.Message, "fields: "+f) {
+			return true
+		}
+	}
+	return false
 }
 
 // requestError classifies a subrequest's refusal that names no record.

@@ -2,7 +2,10 @@ package salesforce
 
 import (
 	"context"
+	"errors"
+	"io"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/qwoty/companion/crm"
@@ -127,9 +130,47 @@ func (s *syncer) Buckets(conn *qwoty.Connection, share float64) []crm.Bucket {
 // MaxBatch is how many deals one Push writes in one Composite request.
 func (s *syncer) MaxBatch() int { return maxDeals }
 
-// Push writes deals: see push.go.
+// maxLostRetries is how many times one Push pushes again, at once, the
+// deals whose call lost its answer.
+const maxLostRetries = 2
+
+// Push writes deals: see push.go. A push puts every deal of the batch in
+// one read and one write, so one answer lost on the way back (the
+// connection closed after Salesforce saved the write) would send every
+// deal of the batch to the engine's backoff, together, to meet the next
+// loss together. Those deals are pushed again at once instead: a read is
+// safe to repeat, and a write converges on what the new read finds (the
+// upserts by Qwoty__Ref__c find what the lost write saved).
 func (s *syncer) Push(ctx context.Context, sess crm.Session, b crm.Budget, links crm.Links, deals []crm.Deal) crm.Report {
 	p := newPush(s, sess, b, links, deals)
 	p.run(ctx)
-	return p.report()
+	rep := p.report()
+	for range maxLostRetries {
+		// The outcomes are in the deals' order (newPush).
+		var again []crm.Deal
+		var at []int
+		for k, o := range rep.Outcomes {
+			if lostAnswer(o.Err) {
+				again, at = append(again, deals[k]), append(at, k)
+			}
+		}
+		if len(again) == 0 || ctx.Err() != nil {
+			break
+		}
+		p := newPush(s, sess, b, links, again)
+		p.run(ctx)
+		r := p.report()
+		rep.Calls += r.Calls
+		for j, o := range r.Outcomes {
+			rep.Outcomes[at[j]] = o
+		}
+	}
+	return rep
+}
+
+// lostAnswer says whether err is a call's answer lost on the way: the
+// connection closed before the whole answer came, when Salesforce may
+// have done what was asked.
+func lostAnswer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }

@@ -444,18 +444,16 @@ func TestValidationErrorFailsOnlyThatDeal(t *testing.T) {
 	}
 }
 
-// The answer to the write is lost after Salesforce saved it: the push
-// fails (to be tried again), and the next push adopts what is there
-// instead of making it twice.
+// The answers to the writes are lost after Salesforce saved them, every
+// time the push tries: the push fails (to be tried again), and the next
+// push adopts what is there instead of making it twice.
 func TestDroppedAnswerThenPushAgainMakesNoDuplicate(t *testing.T) {
 	e := newSyncEnv(t, sftest.Org{})
 	opp := e.opportunity("Acme")
 	d := deal(opp, "Proposal/Price Quote", 0, quote("q1", qwoty.StatusSent, line("l1", "A", "1", "10", "0"), line("l2", "B", "1", "20", "0")))
-	armed := false
 	e.beforeSend = func(r *http.Request, body []byte) {
 		// The write is the all-or-none Composite request.
-		if !armed && strings.Contains(string(body), `"allOrNone":true`) {
-			armed = true
+		if strings.Contains(string(body), `"allOrNone":true`) {
 			if err := e.emu.Inject(emulator.Fault{Route: "POST /services/data/v63.0/composite", Times: 1, Drop: true}); err != nil {
 				e.t.Fatal(err)
 			}
@@ -465,6 +463,7 @@ func TestDroppedAnswerThenPushAgainMakesNoDuplicate(t *testing.T) {
 	if r.Outcomes[0].Err == nil || errors.Is(r.Outcomes[0].Err, crm.ErrRejected) {
 		t.Fatalf("a write whose answer was lost: %v; want a transient error", r.Outcomes[0].Err)
 	}
+	e.beforeSend = nil
 	if n := len(e.emu.LineItems(org, opp)); n != 2 {
 		t.Fatalf("%d products after the dropped answer; want the 2 Salesforce saved", n)
 	}

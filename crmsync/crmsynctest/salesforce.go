@@ -104,7 +104,15 @@ func Salesforce(t testing.TB, o Options) *CRM {
 							lines = append(lines, LineWant{Ref: ref, Quantity: li.Decimal("Quantity"), Price: li.Decimal("UnitPrice")})
 						}
 					}
-					diffs = append(diffs, CompareLines(w.RecordID+" quote "+q.Number, lines, LinesOf(q))...)
+					// CompareLines speaks of the primary quote; a mirror's
+					// lines are its own quote's.
+					label := w.RecordID + " quote " + q.Number + "'s mirror"
+					if q.Deleted {
+						label = w.RecordID + " deleted quote " + q.Number + "'s mirror"
+					}
+					for _, d := range CompareLines(label, lines, LinesOf(q)) {
+						diffs = append(diffs, strings.ReplaceAll(d, "the primary quote", "the quote"))
+					}
 				}
 			}
 		}
