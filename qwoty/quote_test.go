@@ -1,9 +1,9 @@
 package qwoty
 
 import (
-	"time"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
