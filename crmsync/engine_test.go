@@ -246,3 +246,25 @@ func writes(ws []emulator.Write, path string, injected bool) int {
 }
 
 var ctx = context.Background()
+
+// A refused grant puts the connection in error, parks its records (not
+// failed) and alerts admins once with kind "connection".
+func TestRefusedGrantAlertsOnce(t *testing.T) {
+	emu, a := testCRM(t, tctest.Options{}, 0)
+	w := crmsynctest.New(t, a, tctest.DefaultRedirectURL, crmsynctest.FastOptions())
+	emu.ExpireAccessTokens()
+	emu.RevokeAll()
+	q := w.Quote("d-grant", crmsynctest.Line{SKU: "A", Quantity: 1, Price: "10"})
+	w.WaitFor("the connection alert", 10*time.Second, func() bool { return w.Alerts.Sent.Load() == 1 })
+	if al := w.Alerts.Last.Load(); al.Kind != "connection" {
+		t.Fatalf("alert kind %q, want connection", al.Kind)
+	}
+	if got := w.Get(q); got.Sync.State != qwoty.SyncPending || got.Sync.Code != qwoty.CodeRefreshRejected {
+		t.Fatalf("sync: %+v; want pending, refresh_rejected", got.Sync)
+	}
+	q2 := w.Quote("d-grant2", crmsynctest.Line{SKU: "A", Quantity: 1, Price: "10"})
+	time.Sleep(time.Second)
+	if n := w.Alerts.Sent.Load(); n != 1 || w.Get(q2).Sync.State != qwoty.SyncPending {
+		t.Fatalf("%d alerts after a second record, want still 1", n)
+	}
+}

@@ -181,6 +181,13 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 	if err := e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res); err != nil {
 		return len(recs), 0, false, err
 	}
+	if stop {
+		// The connection itself failed (its grant refused, no token): one
+		// alert, whatever the records; a reconnect queues them again.
+		if err := e.db.QueueAlert(context.WithoutCancel(ctx), p.conn.ID, jobs.AlertConnection); err != nil {
+			return len(recs), 0, true, err
+		}
+	}
 	for _, r := range res {
 		e.log.Debug("sync push", "connection", p.conn.ID, "record", r.RecordID, "outcome", r.Outcome, "code", string(r.Code), "calls", r.Calls)
 		if r.Outcome == store.WaitingOutcome && r.Code == qwoty.CodeRateLimited {

@@ -291,3 +291,12 @@ func (db *DB) InsertPushJobs(ctx context.Context, connectionIDs []string) error 
 		return nil
 	})
 }
+
+// QueueAlert inserts a connection's alert job of kind (jobs.AlertPushFailed,
+// jobs.AlertConnection); the alert worker sends it at most once an hour.
+func (db *DB) QueueAlert(ctx context.Context, connectionID, kind string) error {
+	if _, err := db.jobs.Insert(ctx, jobs.SyncAlert{ConnectionID: connectionID, Alert: kind}, nil); err != nil {
+		return fmt.Errorf("store: queue alert: %w", err)
+	}
+	return nil
+}
