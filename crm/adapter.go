@@ -60,6 +60,10 @@ type Adapter interface {
 	// Sync is the CRM's outbound sync (Syncer), or nil for a CRM Qwoty
 	// does not push to.
 	Sync() Syncer
+
+	// Pull is the CRM's inbound sync (Puller), or nil for a CRM Qwoty
+	// does not read changes from.
+	Pull() Puller
 }
 
 // Info describes a CRM for the console.

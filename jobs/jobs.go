@@ -107,3 +107,30 @@ func (SyncPrune) InsertOpts() river.InsertOpts {
 
 // LogRetention is how long the sync log keeps a push.
 const LogRetention = 90 * 24 * time.Hour
+
+// SyncPull reads a connection's changes from its CRM. Without IDs it runs
+// every stream of the connection's Puller from its high-water mark (the
+// 15-minute poll, a "Sync now"); with IDs it fetches those records of RecordKind
+// (a webhook said they changed, a rep synced one record).
+type SyncPull struct {
+	ConnectionID string   `json:"connection_id"`
+	RecordKind   string   `json:"record_kind,omitempty"` // crm.KindDeal, ...
+	IDs          []string `json:"ids,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (SyncPull) Kind() string { return "sync_pull" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: a poll is unique
+// while queued (one at a time per connection), a targeted fetch per
+// second (a webhook's duplicates are dropped before, by event id).
+func (a SyncPull) InsertOpts() river.InsertOpts {
+	if len(a.IDs) == 0 {
+		return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 3, UniqueOpts: uniqueWhileQueued}
+	}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 1, UniqueOpts: uniquePerSecond}
+}
+
+// PullEvery is how often every connection is polled (the safety net under
+// the webhooks of the CRMs that have them).
+const PullEvery = 15 * time.Minute
