@@ -93,9 +93,12 @@ type QuoteState struct {
 
 // LineState is one line of a quote as it is written to the CRM.
 type LineState struct {
-	ID          string
-	Ref         string // Ref(RefLine, ID)
-	Position    int
+	ID       string
+	Ref      string // Ref(RefLine, ID)
+	Position int
+	// ProductID is the CRM product the line was taken from (the
+	// catalogue), "" for a free line: a Syncer links the CRM line to it.
+	ProductID   string
 	SKU         string
 	Description string
 	Quantity    decimal.Decimal

@@ -131,3 +131,8 @@ CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at);
 -- sealed like every secret) and the CRM's ids of the webhooks made.
 ALTER TABLE connections ADD COLUMN webhook_secret_enc bytea;
 ALTER TABLE connections ADD COLUMN webhook_ids text[] NOT NULL DEFAULT '{}';
+
+-- The sync log holds pulls as well as pushes, and the run (a back-fill, a
+-- "Sync now") a row belongs to.
+ALTER TABLE sync_log ADD COLUMN direction text NOT NULL DEFAULT 'push' CHECK (direction IN ('push', 'pull'));
+ALTER TABLE sync_log ADD COLUMN run_id uuid;
