@@ -37,9 +37,9 @@ type Direction string
 
 // Directions.
 const (
-	ToCRM     Direction = "push" // Qwoty → CRM
-	FromCRM   Direction = "pull" // CRM → Qwoty
-	BothWays  Direction = "both"
+	ToCRM    Direction = "push" // Qwoty → CRM
+	FromCRM  Direction = "pull" // CRM → Qwoty
+	BothWays Direction = "both"
 )
 
 // Pushes reports whether d writes to the CRM.
