@@ -109,6 +109,7 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &alertWorker{e: e})
 	river.AddWorker(workers, &sweepWorker{e: e})
 	river.AddWorker(workers, &pruneWorker{e: e})
+	river.AddWorker(workers, &checkMappingsWorker{e: e})
 	cfg := &river.Config{
 		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}},
 		Workers: workers,
@@ -118,6 +119,8 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncSweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncPrune{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncCheckMappings{}, nil }, nil),
 		},
 		// A run is bounded by RunFor and each push by the lease; this is
 		// River's backstop above both. A job left running by a crashed

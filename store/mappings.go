@@ -293,3 +293,18 @@ func (db *DB) BaseOf(ctx context.Context, connectionID, object, crmID string) (m
 	}
 	return out, rows.Err()
 }
+
+// MappedConnections lists the active connections that have field
+// mappings, for the daily check.
+func (db *DB) MappedConnections(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT c.id::text FROM connections c WHERE c.status = 'active'
+		AND EXISTS (SELECT 1 FROM field_mappings m WHERE m.connection_id = c.id) ORDER BY c.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: mapped connections: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("store: mapped connections: %w", err)
+	}
+	return ids, nil
+}
