@@ -42,4 +42,7 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/sync-log/retry", con.requireAdmin, con.syncRetry)
 	crm.GET("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsShow)
 	crm.POST("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsSave)
+	crm.GET("/settings/integrations/:provider/mappings", con.requireAdmin, con.mappingsShow)
+	crm.POST("/settings/integrations/:provider/mappings", con.requireAdmin, con.mappingAdd)
+	crm.POST("/settings/integrations/:provider/mappings/:id/delete", con.requireAdmin, con.mappingDelete)
 }

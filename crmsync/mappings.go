@@ -10,6 +10,7 @@ import (
 	"github.com/qwoty/companion/crm/session"
 	"github.com/qwoty/companion/jobs"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
 )
 
 // checkMappingsWorker is the daily check of saved field mappings against
@@ -84,4 +85,21 @@ func (e *Engine) CheckMappings(ctx context.Context, connectionID string) error {
 		}
 	}
 	return nil
+}
+
+// DescribeFields lists the fields of object in conn's CRM for the
+// console's mapping form, from the connection's shared API budget; nil
+// fields (and no error) when the CRM does not describe its fields.
+func DescribeFields(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwoty.Connection, object string) ([]qwoty.CRMField, bool, error) {
+	d, ok := a.(crm.Describer)
+	if !ok || a.Sync() == nil {
+		return nil, false, nil
+	}
+	set, err := db.SyncSettingsOf(ctx, conn.ID)
+	if err != nil {
+		return nil, true, err
+	}
+	b := newBudget(db, conn.ID, a.Sync().Buckets(conn, set.BudgetShare))
+	fs, err := d.Fields(ctx, session.New(db, a, conn), b, object)
+	return fs, true, err
 }

@@ -97,6 +97,8 @@ type Server struct {
 	tokens *emulator.Tokens[grant]
 	calls  emulator.Counter
 	sync   syncState
+	// fieldSet is the fields tests changed (fields.go).
+	fieldSet fieldState
 }
 
 // grant is what a code or token stands for: a user of an account.
@@ -152,6 +154,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/me", s.me)
 	mux.HandleFunc("GET /api/deals/{id}", s.deal)
 	mux.HandleFunc("PUT /api/deals/{id}/sync", s.syncDeal)
+	mux.HandleFunc("GET /api/fields/{object}", s.fields)
 	return mux
 }
 

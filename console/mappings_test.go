@@ -1,0 +1,88 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/qwoty/companion/crm/testcrm/tctest"
+	"github.com/qwoty/companion/crmsync"
+	"github.com/qwoty/companion/qwoty"
+)
+
+// An admin adds a custom mapping picked from the CRM's real fields; one
+// that names a field the CRM lacks, a read-only field or a type that cannot
+// carry the value is refused with the reason and the form as typed; a
+// member may not see the page; a field deleted in the CRM later is found
+// broken by the check and the page says so.
+func TestMappingsFromTheCRMsFields(t *testing.T) {
+	e := newSyncEnv(t, "")
+	ctx := context.Background()
+	page := e.url() + "/settings/integrations/testcrm/mappings"
+	e.b.Get(page).Want(200, "/settings/integrations/testcrm/mappings", "Field mappings", `value="deal:quote_number"`, "Quote number (quote_number)")
+
+	add := func(qf, field, dir, pol, vm string) {
+		e.b.Post(page, url.Values{"csrf": {e.b.CSRF()}, "qwoty_field": {qf}, "crm_field": {field}, "direction": {dir}, "policy": {pol}, "value_map": {vm}})
+	}
+	add("quote.number", "deal:quote_number", "push", "qwoty_wins", "")
+	e.b.Want(200, "/settings/integrations/testcrm/mappings", `data-mapping="quote.number=quote_number"`)
+
+	refused := []struct{ qf, field, dir, vm, want string }{
+		{"quote.total", "deal:gone", "push", "", "has no field &#34;gone&#34;"},
+		{"quote.total", "deal:weighted", "push", "", "is read-only"},
+		{"quote.total", "deal:quote_date", "push", "", "cannot be written into quote_date"},
+		{"quote.status", "deal:stage", "both", "accepted = closed", "has no value"},
+		{"quote.status", "deal:stage", "both", "accepted", "each line of the value map"},
+		{"quote.number", "deal:quote_number", "push", "", "is mapped already"},
+	}
+	for _, r := range refused {
+		add(r.qf, r.field, r.dir, "last_write_wins", r.vm)
+		if e.b.Last.StatusCode != http.StatusUnprocessableEntity && e.b.Last.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s → %s: status %d, want a 4xx\n%s", r.qf, r.field, e.b.Last.StatusCode, e.b.Body)
+		}
+		if body := string(e.b.Body); !strings.Contains(body, r.want) || !strings.Contains(body, `data-field=`) {
+			t.Fatalf("%s → %s: the page lacks %q:\n%s", r.qf, r.field, r.want, body)
+		}
+	}
+	ms, err := e.db.Mappings(ctx, e.conn.WorkspaceID, e.conn.ID)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("mappings after the refusals: %+v, %v", ms, err)
+	}
+
+	// Members do not see mappings.
+	member := e.user(t, "member")
+	member.Get(page).Want(http.StatusForbidden, "")
+
+	// The field is deleted in the CRM: the check marks the mapping broken.
+	var kept []tctest.Field
+	for _, f := range tctest.DefaultFields["deal"] {
+		if f.Name != "quote_number" {
+			kept = append(kept, f)
+		}
+	}
+	e.emu.SetFields("deal", kept)
+	fields, _, err := crmsyncFields(ctx, e, "deal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if broken := qwoty.Recheck(ms[0], fields); !strings.Contains(broken, "quote_number") {
+		t.Fatalf("recheck after the field went: %q", broken)
+	}
+	if err := e.db.MarkMapping(ctx, e.conn.ID, ms[0].ID, qwoty.Recheck(ms[0], fields)); err != nil {
+		t.Fatal(err)
+	}
+	e.b.Get(page).Want(200, "", "Broken", "has no field &#34;quote_number&#34;")
+
+	// A custom mapping can be removed.
+	e.b.Post(page+"/"+ms[0].ID+"/delete", url.Values{"csrf": {e.b.CSRF()}}).Want(200, "/settings/integrations/testcrm/mappings")
+	if ms, _ := e.db.Mappings(ctx, e.conn.WorkspaceID, e.conn.ID); len(ms) != 0 {
+		t.Fatalf("after removing: %+v", ms)
+	}
+}
+
+func crmsyncFields(ctx context.Context, e *syncEnv, object string) ([]qwoty.CRMField, bool, error) {
+	a, _ := e.con.crms.Get(e.conn.Provider)
+	return crmsync.DescribeFields(ctx, e.db, a, e.conn, object)
+}

@@ -1,0 +1,80 @@
+package templates
+
+import (
+	"github.com/qwoty/companion/qwoty"
+)
+
+// MappingsView is a connection's field mappings page.
+type MappingsView struct {
+	ConsolePage
+	CRMName  string
+	Provider qwoty.Provider
+	Mappings []qwoty.Mapping
+	// Fields are the CRM's fields by object ("deal", "customer"), for the
+	// form; Describes is false for a CRM that does not list its fields,
+	// FieldsError says why they could not be read now.
+	Fields      map[string][]qwoty.CRMField
+	Describes   bool
+	FieldsError string
+	// Form is the add form as typed (after a refusal) or empty.
+	Form MappingForm
+}
+
+// MappingForm is the add form's fields as text.
+type MappingForm struct {
+	QwotyField, CRMField, Direction, Policy, ValueMap string
+}
+
+// MappingObjects are the CRM objects mappings go on, in the form's order.
+var MappingObjects = []struct{ Key, Label string }{{"deal", "Deal fields"}, {"customer", "Customer (account) fields"}}
+
+func qwotyFieldLabel(key string) string {
+	if f, ok := qwoty.QwotyFieldByKey(key); ok {
+		return f.Label
+	}
+	return key
+}
+
+func directionLabel(d qwoty.Direction) string {
+	switch d {
+	case qwoty.ToCRM:
+		return "Qwoty → CRM"
+	case qwoty.FromCRM:
+		return "CRM → Qwoty"
+	case qwoty.BothWays:
+		return "Both ways"
+	}
+	return string(d)
+}
+
+func policyLabel(p qwoty.Policy) string {
+	switch p {
+	case qwoty.CRMWins:
+		return "CRM wins"
+	case qwoty.QwotyWins:
+		return "Qwoty wins"
+	case qwoty.LastWriteWins:
+		return "Last write wins"
+	case qwoty.Manual:
+		return "Manual review"
+	}
+	return string(p)
+}
+
+func fieldOption(object string, f qwoty.CRMField) string { return object + ":" + f.Name }
+
+func fieldOptionLabel(f qwoty.CRMField) string {
+	l := f.Label
+	if l == "" || l == f.Name {
+		l = f.Name
+	} else {
+		l += " (" + f.Name + ")"
+	}
+	l += " · " + string(f.Type)
+	if !f.Writable {
+		l += ", read-only"
+	}
+	return l
+}
+
+func mappingPath(p qwoty.Provider, rest string) string { return crmPath(p, "mappings") + rest }
