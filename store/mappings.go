@@ -183,6 +183,15 @@ type Conflict struct {
 // OpenConflict records a conflict, or refreshes the open one of the same
 // record and mapping with the latest values.
 func (db *DB) OpenConflict(ctx context.Context, workspaceID, connectionID string, c Conflict) (string, error) {
+	return openConflict(ctx, db.pool, workspaceID, connectionID, c)
+}
+
+// rowQuerier is a pool or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func openConflict(ctx context.Context, q rowQuerier, workspaceID, connectionID string, c Conflict) (string, error) {
 	var id string
 	var quote, mapping *string
 	if c.QuoteID != "" {
@@ -191,7 +200,7 @@ func (db *DB) OpenConflict(ctx context.Context, workspaceID, connectionID string
 	if c.MappingID != "" {
 		mapping = &c.MappingID
 	}
-	err := db.pool.QueryRow(ctx, `INSERT INTO sync_conflicts (connection_id, workspace_id, crm_object, crm_id, quote_id, mapping_id,
+	err := q.QueryRow(ctx, `INSERT INTO sync_conflicts (connection_id, workspace_id, crm_object, crm_id, quote_id, mapping_id,
 			field_label, base_value, qwoty_value, crm_value, reason)
 		VALUES ($1, $2, $3, $4, $5::uuid, $6::uuid, $7, $8, $9, $10, $11)
 		ON CONFLICT (connection_id, crm_object, crm_id, coalesce(mapping_id::text, field_label)) WHERE resolved_at IS NULL

@@ -102,6 +102,9 @@ type PullApplied struct {
 	// Deleted counts the records marked deleted; Echoes the changes that
 	// were Qwoty's own writes.
 	Deleted, Echoes int
+	// Moved counts the quotes whose status followed a stage changed in the
+	// CRM; Conflicts the stages that wait for an admin instead.
+	Moved, Conflicts int
 }
 
 func (a *PullApplied) add(b PullApplied) {
@@ -109,6 +112,8 @@ func (a *PullApplied) add(b PullApplied) {
 	a.Skipped += b.Skipped
 	a.Deleted += b.Deleted
 	a.Echoes += b.Echoes
+	a.Moved += b.Moved
+	a.Conflicts += b.Conflicts
 }
 
 // StorePullPage stores one page of stream's listing that started at since
@@ -127,7 +132,7 @@ func (db *DB) StorePullPage(ctx context.Context, workspaceID, connectionID, stre
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if got, err = applyPulled(ctx, tx, workspaceID, connectionID, recs); err != nil {
+		if got, err = db.applyPulled(ctx, tx, workspaceID, connectionID, recs); err != nil {
 			return err
 		}
 		if next != "" {
@@ -192,7 +197,7 @@ func (db *DB) StorePulled(ctx context.Context, workspaceID, connectionID string,
 	var got PullApplied
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		got, err = applyPulled(ctx, tx, workspaceID, connectionID, recs)
+		got, err = db.applyPulled(ctx, tx, workspaceID, connectionID, recs)
 		return err
 	})
 	if err != nil {
@@ -203,10 +208,10 @@ func (db *DB) StorePulled(ctx context.Context, workspaceID, connectionID string,
 
 // applyPulled writes recs in tx, each only when it is newer than the copy
 // stored (strictly: the same version again is skipped).
-func applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectionID string, recs []crm.Pulled) (PullApplied, error) {
+func (db *DB) applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectionID string, recs []crm.Pulled) (PullApplied, error) {
 	var got PullApplied
 	for _, r := range recs {
-		n, err := applyOne(ctx, tx, workspaceID, connectionID, r)
+		n, err := db.applyOne(ctx, tx, workspaceID, connectionID, r)
 		if err != nil {
 			return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
 		}
@@ -223,7 +228,7 @@ func fieldsJSON(f map[string]string) []byte {
 	return b
 }
 
-func applyOne(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled) (PullApplied, error) {
+func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled) (PullApplied, error) {
 	var n PullApplied
 	var tag interface{ RowsAffected() int64 }
 	var err error
@@ -270,6 +275,14 @@ func applyOne(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled) (Pu
 		if d.CloseDate != "" {
 			closeDate = &d.CloseDate
 		}
+		// The stage stored before, to tell a stage changed in the CRM.
+		old, known := "", true
+		if err := tx.QueryRow(ctx, `SELECT stage FROM crm_deals WHERE connection_id = $1 AND crm_id = $2 FOR UPDATE`,
+			conn, r.ID).Scan(&old); errors.Is(err, pgx.ErrNoRows) {
+			known = false
+		} else if err != nil {
+			return n, err
+		}
 		tag, err = tx.Exec(ctx, `
 			INSERT INTO crm_deals AS d (connection_id, crm_id, workspace_id, name, amount, currency, stage, close_date,
 				account_crm_id, crm_modified, echo, fields)
@@ -284,6 +297,17 @@ func applyOne(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled) (Pu
 			r.Modified, r.Echo, fieldsJSON(r.Fields))
 		if err == nil && tag.RowsAffected() > 0 {
 			err = applyContacts(ctx, tx, ws, conn, r.ID, d.Contacts)
+			// A stage changed by someone in the CRM moves the quote (a
+			// deal seen for the first time has no change to apply; Qwoty's
+			// own write coming back is not an edit).
+			if err == nil && known && !r.Echo {
+				var out StageOutcome
+				if out, err = db.applyStage(ctx, tx, ws, conn, r.ID, old, d.Stage, r.Modified); out == StageConflict {
+					n.Conflicts++
+				} else if out == StageMoved {
+					n.Moved++
+				}
+			}
 		}
 	case r.Kind == crm.KindProduct && r.Product != nil:
 		p := r.Product
