@@ -10,6 +10,7 @@ import (
 	"github.com/qwoty/companion/crm/testcrm/tctest"
 	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
 )
 
 // An admin adds a custom mapping picked from the CRM's real fields; one
@@ -85,4 +86,35 @@ func TestMappingsFromTheCRMsFields(t *testing.T) {
 func crmsyncFields(ctx context.Context, e *syncEnv, object string) ([]qwoty.CRMField, bool, error) {
 	a, _ := e.con.crms.Get(e.conn.Provider)
 	return crmsync.DescribeFields(ctx, e.db, a, e.conn, object)
+}
+
+// A conflict shows both values; the admin keeps one. Taking a stage the
+// quote's lifecycle refuses is answered with the reason and leaves the
+// conflict open; a member may not see or resolve conflicts.
+func TestConflictsPage(t *testing.T) {
+	e := newSyncEnv(t, "")
+	ctx := context.Background()
+	page := e.url() + "/settings/integrations/testcrm/conflicts"
+	e.b.Get(page).Want(200, "/settings/integrations/testcrm/conflicts", "No conflict waits")
+
+	id, err := e.db.OpenConflict(ctx, e.conn.WorkspaceID, e.conn.ID, store.Conflict{Object: "customer", CRMID: "acc-1",
+		Field: "Customer email", QwotyValue: "ap@acme.example", CRMValue: "billing@acme.example", Reason: "both sides changed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.b.Get(page).Want(200, "", "ap@acme.example", "billing@acme.example", `id="keep-crm-`+id+`"`)
+
+	member := e.user(t, "member")
+	member.Get(page).Want(http.StatusForbidden, "")
+
+	e.b.Post(page+"/"+id, url.Values{"csrf": {e.b.CSRF()}, "side": {"neither"}})
+	if e.b.Last.StatusCode < 400 || e.b.Last.StatusCode >= 500 {
+		t.Fatalf("a bad side: %d", e.b.Last.StatusCode)
+	}
+	e.b.Get(page)
+	e.b.Post(page+"/"+id, url.Values{"csrf": {e.b.CSRF()}, "side": {"crm"}}).Want(200, "/settings/integrations/testcrm/conflicts", "No conflict waits")
+	e.b.Post(page+"/"+id, url.Values{"csrf": {e.b.CSRF()}, "side": {"crm"}})
+	if e.b.Last.StatusCode != http.StatusNotFound {
+		t.Fatalf("resolving twice: %d", e.b.Last.StatusCode)
+	}
 }

@@ -45,4 +45,6 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.GET("/settings/integrations/:provider/mappings", con.requireAdmin, con.mappingsShow)
 	crm.POST("/settings/integrations/:provider/mappings", con.requireAdmin, con.mappingAdd)
 	crm.POST("/settings/integrations/:provider/mappings/:id/delete", con.requireAdmin, con.mappingDelete)
+	crm.GET("/settings/integrations/:provider/conflicts", con.requireAdmin, con.conflictsShow)
+	crm.POST("/settings/integrations/:provider/conflicts/:id", con.requireAdmin, con.conflictResolve)
 }

@@ -111,4 +111,16 @@ func TestStageFromCRM(t *testing.T) {
 	if st != "sent" || !pending {
 		t.Fatalf("an older CRM stage: status %s, push pending %v; want sent, and Qwoty's status pushed back", st, pending)
 	}
+
+	// The admin picks: the CRM's "Closed Lost" cannot be taken (accepted is
+	// final) and the conflict stays open; Qwoty's value resolves it.
+	if _, err := db.ResolveConflict(ctx, c.WorkspaceID, c.ID, open[0].ID, qwoty.SideCRM, "admin"); qwoty.ErrorCode(err) != qwoty.CodeInvalidTransition {
+		t.Fatalf("taking a stage the lifecycle refuses: %v", err)
+	}
+	if still, _ := db.Conflicts(ctx, c.WorkspaceID, c.ID, true, 10); len(still) != 1 {
+		t.Fatalf("a refused pick closed the conflict: %+v", still)
+	}
+	if got, err := db.ResolveConflict(ctx, c.WorkspaceID, c.ID, open[0].ID, qwoty.SideQwoty, "admin"); err != nil || got.Chosen != qwoty.SideQwoty {
+		t.Fatalf("keeping Qwoty's value: %+v, %v", got, err)
+	}
 }

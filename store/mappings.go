@@ -240,29 +240,72 @@ func (db *DB) Conflicts(ctx context.Context, workspaceID, connectionID string, o
 	return out, rows.Err()
 }
 
-// ResolveConflict records the admin's pick of an open conflict and
-// returns it (the caller applies the chosen value to the other side). A
-// conflict already resolved, or of another connection, is not found.
+// ResolveConflict applies the admin's pick of an open conflict and
+// records it, in one transaction: the CRM's value is taken into Qwoty (a
+// stage becomes the quote's status, if its lifecycle allows it: otherwise
+// the pick is refused with invalid_status_transition and the conflict
+// stays open), or Qwoty's value is pushed to the CRM (the record's push is
+// queued). A conflict already resolved, or of another connection, is not
+// found.
 func (db *DB) ResolveConflict(ctx context.Context, workspaceID, connectionID, id string, chosen qwoty.Side, by string) (*Conflict, error) {
 	if chosen != qwoty.SideQwoty && chosen != qwoty.SideCRM {
 		return nil, qwoty.Errorf(qwoty.CodeValidation, "Pick Qwoty's value or the CRM's.", "%q is not a side", string(chosen))
 	}
 	c := &Conflict{}
-	var resolved *time.Time
-	var ch string
-	err := db.pool.QueryRow(ctx, `UPDATE sync_conflicts SET resolved_at = now(), resolved_by = $5, chosen = $4
-		WHERE workspace_id = $1 AND connection_id = $2 AND id::text = $3 AND resolved_at IS NULL
-		RETURNING id::text, crm_object, crm_id, coalesce(quote_id::text, ''), coalesce(mapping_id::text, ''),
-			field_label, base_value, qwoty_value, crm_value, reason, detected_at, resolved_at, resolved_by, chosen`,
-		workspaceID, connectionID, id, string(chosen), by).Scan(&c.ID, &c.Object, &c.CRMID, &c.QuoteID, &c.MappingID, &c.Field,
-		&c.Base, &c.QwotyValue, &c.CRMValue, &c.Reason, &c.DetectedAt, &resolved, &c.ResolvedBy, &ch)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, qwoty.ErrNotFound
-	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var resolved *time.Time
+		var ch, qwotyField string
+		var vm []byte
+		err := tx.QueryRow(ctx, `UPDATE sync_conflicts sc SET resolved_at = now(), resolved_by = $5, chosen = $4
+			WHERE sc.workspace_id = $1 AND sc.connection_id = $2 AND sc.id::text = $3 AND sc.resolved_at IS NULL
+			RETURNING sc.id::text, sc.crm_object, sc.crm_id, coalesce(sc.quote_id::text, ''), coalesce(sc.mapping_id::text, ''),
+				sc.field_label, sc.base_value, sc.qwoty_value, sc.crm_value, sc.reason, sc.detected_at, sc.resolved_at, sc.resolved_by, sc.chosen,
+				coalesce((SELECT m.qwoty_field FROM field_mappings m WHERE m.id = sc.mapping_id), ''),
+				coalesce((SELECT m.value_map FROM field_mappings m WHERE m.id = sc.mapping_id), '{}')`,
+			workspaceID, connectionID, id, string(chosen), by).Scan(&c.ID, &c.Object, &c.CRMID, &c.QuoteID, &c.MappingID, &c.Field,
+			&c.Base, &c.QwotyValue, &c.CRMValue, &c.Reason, &c.DetectedAt, &resolved, &c.ResolvedBy, &ch, &qwotyField, &vm)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return qwoty.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: resolve conflict: %w", err)
+		}
+		c.ResolvedAt, c.Chosen = tv(resolved), qwoty.Side(ch)
+		if c.QuoteID == "" || c.Object != "deal" {
+			return nil // customer data: the CRM's copy is what Qwoty holds
+		}
+		s := Scope{WorkspaceID: workspaceID, ConnectionID: connectionID, RecordID: c.CRMID}
+		if chosen == qwoty.SideQwoty {
+			return db.captureSync(ctx, tx, s, qwoty.TriggerStatus, c.QuoteID)
+		}
+		if qwotyField != "quote.status" {
+			return nil
+		}
+		var valueMap map[string]string
+		if err := json.Unmarshal(vm, &valueMap); err != nil {
+			return fmt.Errorf("store: resolve conflict: %w", err)
+		}
+		to, ok := qwoty.StatusFromStage(valueMap, c.CRMValue)
+		if !ok {
+			return qwoty.Errorf(qwoty.CodeValidation, "Map the stage to a status in the field mappings, or keep Qwoty's value.",
+				"the stage %q maps to no quote status", c.CRMValue)
+		}
+		q, err := getQuote(ctx, tx, s, c.QuoteID, true)
+		if err != nil {
+			return err
+		}
+		was := q.Status
+		if err := q.Transition(to); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE quotes SET status = $2, version = version + 1, updated_at = now() WHERE id = $1`, q.ID, to); err != nil {
+			return fmt.Errorf("store: resolve conflict: %w", err)
+		}
+		return audit(ctx, tx, workspaceID, connectionID, by, "quote.status_from_crm", map[string]any{"quote": q.Number, "from": was, "to": to, "stage": c.CRMValue})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("store: resolve conflict: %w", err)
+		return nil, err
 	}
-	c.ResolvedAt, c.Chosen = tv(resolved), qwoty.Side(ch)
 	return c, nil
 }
 

@@ -1,7 +1,10 @@
 package templates
 
 import (
+	"time"
+
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
 )
 
 // MappingsView is a connection's field mappings page.
@@ -78,3 +81,14 @@ func fieldOptionLabel(f qwoty.CRMField) string {
 }
 
 func mappingPath(p qwoty.Provider, rest string) string { return crmPath(p, "mappings") + rest }
+
+// ConflictsView is a connection's open conflicts page.
+type ConflictsView struct {
+	ConsolePage
+	CRMName  string
+	Provider qwoty.Provider
+	Open     []store.Conflict
+	Now      time.Time
+}
+
+func conflictAge(v ConflictsView, c store.Conflict) string { return qwoty.Ago(v.Now, c.DetectedAt) }
