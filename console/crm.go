@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/crm/session"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -193,6 +194,10 @@ func (con *Console) callback(c *gin.Context) {
 		return
 	}
 	web.SetConnectionID(c, conn.ID)
+	if err := crmsync.PresetMappings(ctx, con.db, a, conn); err != nil {
+		// The mappings page presets them again when it is opened.
+		con.log.WarnContext(ctx, "presetting the standard mappings failed", "connection_id", conn.ID, "error", err.Error())
+	}
 	if !in.Rotates {
 		done(c, "connected", in.Provider)
 		return

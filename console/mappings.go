@@ -32,6 +32,10 @@ func (con *Console) mappingsView(c *gin.Context) (templates.MappingsView, *qwoty
 	if err != nil {
 		return v, nil, err
 	}
+	// A connection made before mappings existed gets the standard ones now.
+	if err := crmsync.PresetMappings(ctx, con.db, a, conn); err != nil {
+		return v, nil, err
+	}
 	if v.Mappings, err = con.db.Mappings(ctx, conn.WorkspaceID, conn.ID); err != nil {
 		return v, nil, err
 	}

@@ -103,3 +103,27 @@ func DescribeFields(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwot
 	fs, err := d.Fields(ctx, session.New(db, a, conn), b, object)
 	return fs, true, err
 }
+
+// PresetMappings gives conn the standard mappings (qwoty.StandardMappings,
+// with the CRM's own field names and its stage map: the CRM's defaults
+// and the admin's sync settings) when it has no mapping yet. A CRM that
+// does not describe its fields gets none.
+func PresetMappings(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwoty.Connection) error {
+	d, ok := a.(crm.Describer)
+	sy := a.Sync()
+	if !ok || sy == nil {
+		return nil
+	}
+	set, err := db.SyncSettingsOf(ctx, conn.ID)
+	if err != nil {
+		return err
+	}
+	stages := map[qwoty.Status]string{}
+	for st, v := range sy.DefaultStages() {
+		stages[st] = v
+	}
+	for st, v := range set.StageMap {
+		stages[st] = v
+	}
+	return db.PresetMappings(ctx, conn.WorkspaceID, conn.ID, qwoty.StandardMappings(d.StandardField, stages))
+}
