@@ -17,7 +17,7 @@ import (
 
 // Pull is Pipedrive's inbound sync: organizations, deals (with their
 // contact person) and the product catalogue, read through API v2's lists.
-func (a *Adapter) Pull() crm.Puller { return &Puller{http: a.o.HTTP} }
+func (a *Adapter) Pull() crm.Puller { return &Puller{http: a.o.HTTP, PageSize: a.o.PullPageSize} }
 
 // Puller is Pipedrive's crm.Puller. docs/sync-pipedrive.md ("Pulling")
 // says what is read from where.
