@@ -220,3 +220,30 @@ func TestPullDeletesMark(t *testing.T) {
 		t.Errorf("the deleted product is not marked")
 	}
 }
+
+// Products have no updated_since: they are listed newest first, and a
+// product updated while the listing is read moves to the part already
+// read: no other product is skipped, and the next pull reads the one that
+// moved (its time is past the mark).
+func TestPullProductsMidListing(t *testing.T) {
+	var ps []pdtest.Product
+	for i := range 6 {
+		ps = append(ps, pdtest.Product{ID: int64(500 + i), Name: "P" + strconv.Itoa(i), Code: "P-" + strconv.Itoa(i),
+			Updated: tPull.Add(time.Duration(i) * time.Minute)})
+	}
+	e := newPullEnv(t, pdtest.Company{Products: ps}, 2)
+	e.pd.AfterPage(func(path string, page int) {
+		if path == "/api/v2/products" && page == 1 {
+			e.pd.PutProduct(company, pdtest.Product{ID: 500, Name: "P0 renamed", Code: "P-0", Updated: tPull.Add(time.Hour)})
+		}
+	})
+	e.pull(t)
+	if n := e.count(t, `SELECT count(*) FROM catalog_products WHERE connection_id = $1 AND crm_id <> '500'`, e.conn.ID); n != 5 {
+		t.Errorf("%d of the 5 products that did not change pulled", n)
+	}
+	e.pd.AfterPage(nil)
+	e.pull(t)
+	if n := e.count(t, `SELECT count(*) FROM catalog_products WHERE connection_id = $1 AND crm_id = '500' AND name = 'P0 renamed'`, e.conn.ID); n != 1 {
+		t.Errorf("the product renamed during the first pull is not renamed after the second")
+	}
+}

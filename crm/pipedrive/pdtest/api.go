@@ -37,6 +37,9 @@ func (s *Server) api(cost int, search bool, h func(http.ResponseWriter, *http.Re
 		if !s.admit(w, u, tok, cost, search) {
 			return
 		}
+		s.mu.Lock()
+		s.tokensByRoute[r.Pattern] += cost
+		s.mu.Unlock()
 		h(w, r, u)
 	}
 }

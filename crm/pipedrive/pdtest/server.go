@@ -266,6 +266,8 @@ type Server struct {
 	// afterPage and pages are AfterPage's hook and ListPages' counts.
 	afterPage func(path string, page int)
 	pages     map[string]int
+	// tokensByRoute is the tokens charged per endpoint (TokensByRoute).
+	tokensByRoute map[string]int
 	// webhooks are the webhooks apps made, by id (webhooks.go).
 	webhooks map[int64]*Webhook
 }
@@ -298,7 +300,7 @@ func New(t emulator.T, opts Options) *Server {
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
 	s := &Server{opts: opts, companies: map[int64]*company{}, users: map[int64]*user{}, tokensSpent: map[int64]int{},
-		pages: map[string]int{}, webhooks: map[int64]*Webhook{}}
+		pages: map[string]int{}, tokensByRoute: map[string]int{}, webhooks: map[int64]*Webhook{}}
 	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
 	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
 	s.opts.ExtensionTokenTTL = cmp.Or(s.opts.ExtensionTokenTTL, ExtensionTokenTTL)
