@@ -247,3 +247,22 @@ func TestPullProductsMidListing(t *testing.T) {
 		t.Errorf("the product renamed during the first pull is not renamed after the second")
 	}
 }
+
+// A full pull of the catalogue costs one list page (10 tokens) per 500
+// products: 1,500 products are 3 pages, 30 tokens; 50,000 would be 100
+// pages, 1,000 tokens, a thirtieth of the smallest daily budget (Lite, one
+// seat: 30,000), as docs/sync-pipedrive.md says.
+func TestPullProductTokens(t *testing.T) {
+	var ps []pdtest.Product
+	for i := range 1500 {
+		ps = append(ps, pdtest.Product{ID: int64(1000 + i), Name: "P" + strconv.Itoa(i), Updated: tPull.Add(time.Duration(i) * time.Second)})
+	}
+	e := newPullEnv(t, pdtest.Company{Products: ps}, 0)
+	e.pull(t)
+	if n := e.pd.TokensByRoute()["GET /api/v2/products"]; n != 30 {
+		t.Errorf("a full pull of 1,500 products cost %d tokens, want 30", n)
+	}
+	if n := e.count(t, `SELECT count(*) FROM catalog_products WHERE connection_id = $1`, e.conn.ID); n != 1500 {
+		t.Errorf("%d products stored", n)
+	}
+}
