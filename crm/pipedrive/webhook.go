@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,9 @@ import (
 
 // WebhookPath is the receiver's path for a connection.
 func WebhookPath(connectionID string) string { return "/webhooks/pipedrive/" + connectionID }
+
+// WebhookScope is the scope an app needs to make webhooks through the API.
+const WebhookScope = "admin"
 
 // WebhookUser is the basic-auth user name of Qwoty's webhooks.
 const WebhookUser = "qwoty"
@@ -63,6 +67,9 @@ type WebhookStore interface {
 // connection is polled only.
 func (a *Adapter) InstallWebhooks(ctx context.Context, s crm.Session, st WebhookStore, b crm.Budget, appURL string) error {
 	conn := s.Connection()
+	if !slices.Contains(conn.Scopes, WebhookScope) {
+		return fmt.Errorf("pipedrive: the connection was not granted the %s scope, which app-specific webhooks need: it is polled only", WebhookScope)
+	}
 	c := (&Puller{http: a.o.HTTP}).caller(s, b)
 	if old, err := st.WebhookAuthOf(ctx, qwoty.ProviderPipedrive, conn.ID); err == nil {
 		for _, id := range old.IDs {
