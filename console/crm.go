@@ -198,6 +198,14 @@ func (con *Console) callback(c *gin.Context) {
 		// The mappings page presets them again when it is opened.
 		con.log.WarnContext(ctx, "presetting the standard mappings failed", "connection_id", conn.ID, "error", err.Error())
 	}
+	// A CRM that notifies changes (Pipedrive's webhooks) subscribes now.
+	if h, ok := a.(interface {
+		Connected(context.Context, *store.DB, *qwoty.Connection, string) error
+	}); ok {
+		if err := h.Connected(ctx, con.db, conn, con.cfg.AppURL); err != nil {
+			con.log.WarnContext(ctx, "making the CRM's webhooks failed: the connection is polled only", "connection_id", conn.ID, "error", err.Error())
+		}
+	}
 	if !in.Rotates {
 		done(c, "connected", in.Provider)
 		return
@@ -337,6 +345,13 @@ func (con *Console) disconnect(c *gin.Context) {
 		return
 	}
 	if o := a.OAuth(); o != nil {
+		if h, ok := a.(interface {
+			Disconnecting(context.Context, *store.DB, *qwoty.Connection) error
+		}); ok {
+			if err := h.Disconnecting(ctx, con.db, conn); err != nil {
+				con.log.WarnContext(ctx, "deleting the CRM's webhooks failed", "connection_id", conn.ID, "error", err.Error())
+			}
+		}
 		if err := a.Unconfigure(ctx, con.sessionOfConn(a, conn)); err != nil {
 			con.log.WarnContext(ctx, "clearing the CRM account's configuration failed", "connection_id", conn.ID, "error", err.Error())
 		}

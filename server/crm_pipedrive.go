@@ -106,3 +106,15 @@ func (s *Server) launchCard(p qwoty.Provider) gin.HandlerFunc {
 func (s *Server) pipedriveLaunchError(c *gin.Context, p qwoty.Provider, err error) {
 	s.errs.Answer(c, err, web.Page("Reload the deal.", web.Framing{FrameAncestors: pipedrive.LaunchFrameAncestors, Provider: string(p)}))
 }
+
+// pipedriveWebhook takes a Pipedrive webhooks v2 delivery for a connection
+// (pipedrive.ReceiveWebhook checks its credentials and queues the fetch).
+func (s *Server) pipedriveWebhook(c *gin.Context) {
+	res, err := pipedrive.ReceiveWebhook(c.Request.Context(), s.db, c.Param("connection"), c.Request)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	web.SetConnectionID(c, c.Param("connection"))
+	web.WriteJSON(c, http.StatusOK, map[string]any{"queued": res.Queued})
+}

@@ -36,6 +36,9 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/embed/pipedrive/card", s.launchCard(qwoty.ProviderPipedrive))
 	r.POST("/embed/pipedrive/session", s.panelSession(qwoty.ProviderPipedrive))
 
+	// CRMs' change notifications, authenticated per connection.
+	r.POST("/webhooks/pipedrive/:connection", s.pipedriveWebhook)
+
 	// The card's actions, authorised by the page token (bearer header).
 	api := r.Group("/embed/api", s.pageAuth, web.FormInput(s.fail))
 	api.POST("/session/refresh", s.sessionRefresh)

@@ -30,6 +30,9 @@ type Options struct {
 	OAuthURL string
 	// HTTP makes every call to Pipedrive (nil: http.DefaultClient).
 	HTTP *http.Client
+	// PullPageSize is a pull's list page length (0: 500, v2's largest);
+	// tests make it small to read a listing over several pages.
+	PullPageSize int
 }
 
 // LaunchFrameAncestors may frame a refused launch of the custom panel: the

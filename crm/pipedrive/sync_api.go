@@ -32,6 +32,9 @@ const (
 	costDeleteDealProducts = 25
 	costAddProduct         = 5
 	costSearchProducts     = 20
+	// costList is a v2 list's page ("Get all deals", "... organizations",
+	// "... persons", "... products": Cost 10 each).
+	costList = 10
 )
 
 // The buckets of Buckets, which every call takes from.

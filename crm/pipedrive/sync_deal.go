@@ -136,6 +136,13 @@ func (w *dealWrite) run(ctx context.Context, cat *catalog) error {
 		lines := slices.Clone(q.Lines)
 		slices.SortStableFunc(lines, func(a, b crm.LineState) int { return a.Position - b.Position })
 		for _, l := range lines {
+			ref := lineRef(l)
+			if id, ok := catalogProduct(l); ok {
+				// A line taken from Pipedrive's catalogue names its product.
+				want[ref] = bodyOf(l, id)
+				order = append(order, ref)
+				continue
+			}
 			k := keyOf(l, q.Currency)
 			if err := cat.errs[k.ref]; err != nil {
 				return err
@@ -143,7 +150,6 @@ func (w *dealWrite) run(ctx context.Context, cat *catalog) error {
 			if wr, ok := cat.claim(k.ref); ok {
 				w.note(wr)
 			}
-			ref := lineRef(l)
 			want[ref] = bodyOf(l, cat.ids[k.ref])
 			w.products = append(w.products, k.ref)
 			order = append(order, ref)

@@ -43,6 +43,14 @@ type productKey struct {
 	cur   string
 }
 
+// catalogProduct is the Pipedrive product a line was taken from (a pulled
+// catalogue product, crm.LineState.ProductID), which its deal product uses
+// as it is: no search, no product of Qwoty's own.
+func catalogProduct(l crm.LineState) (int64, bool) {
+	id, err := strconv.ParseInt(l.ProductID, 10, 64)
+	return id, err == nil && id > 0
+}
+
 // keyOf is the catalog product of a line of a quote in currency.
 func keyOf(l crm.LineState, currency string) productKey {
 	name := strings.TrimSpace(l.Description)
@@ -74,6 +82,9 @@ func (p *pusher) catalog(ctx context.Context, deals []crm.Deal) *catalog {
 			continue
 		}
 		for _, l := range d.Primary.Lines {
+			if _, ok := catalogProduct(l); ok {
+				continue
+			}
 			k := keyOf(l, d.Primary.Currency)
 			if _, ok := keys[k.ref]; !ok {
 				keys[k.ref] = k

@@ -14,6 +14,15 @@ const errorInfo = "Please check developers.pipedrive.com for more information ab
 // created is the add_time and update_time every emulated entity shows.
 var created = time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC)
 
+// stamp is an entity's update_time as v2 shows it (RFC 3339, whole
+// seconds): the creation time when it never changed.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		t = created
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // api wraps an API handler: count the call, check the bearer token, then
 // the token's burst window and the company's daily budget, which the call
 // is charged cost tokens of (search: the Search API's own burst limit
@@ -28,6 +37,9 @@ func (s *Server) api(cost int, search bool, h func(http.ResponseWriter, *http.Re
 		if !s.admit(w, u, tok, cost, search) {
 			return
 		}
+		s.mu.Lock()
+		s.tokensByRoute[r.Pattern] += cost
+		s.mu.Unlock()
 		h(w, r, u)
 	}
 }
@@ -104,15 +116,49 @@ func (s *Server) organization(w http.ResponseWriter, r *http.Request, u *user) {
 		apiError(w, http.StatusNotFound, "Organization not found")
 		return
 	}
-	success(w, map[string]any{
-		"id":          o.ID,
-		"name":        o.Name,
-		"owner_id":    u.ID,
-		"add_time":    created.Format(time.RFC3339),
-		"update_time": created.Format(time.RFC3339),
-		"is_deleted":  false,
-		"visible_to":  3,
-	})
+	success(w, orgJSON(u, o))
+}
+
+// orgJSON is an organization as v2 shows it, its address as v2's address
+// object (the Google-geocoded parts; value is the address as typed).
+func orgJSON(u *user, o Org) map[string]any {
+	var addr any
+	if o.Street+o.City+o.PostalCode+o.Region+o.Country != "" {
+		addr = map[string]any{"value": strings.Join([]string{o.Street, o.PostalCode, o.City, o.Country}, ", "),
+			"street_number": "", "route": o.Street, "sublocality": "", "locality": o.City,
+			"admin_area_level_1": o.Region, "admin_area_level_2": "", "country": o.Country, "postal_code": o.PostalCode,
+			"formatted_address": strings.Join([]string{o.Street, o.PostalCode + " " + o.City, o.Country}, ", ")}
+	}
+	return map[string]any{
+		"id":            o.ID,
+		"name":          o.Name,
+		"owner_id":      u.ID,
+		"address":       addr,
+		"add_time":      created.Format(time.RFC3339),
+		"update_time":   stamp(o.Updated),
+		"is_deleted":    false,
+		"visible_to":    3,
+		"custom_fields": map[string]any{},
+	}
+}
+
+// personJSON is a person as v2 shows them: emails and phones as arrays of
+// {value, primary, label}.
+func personJSON(u *user, p Person) map[string]any {
+	list := func(vs []string) []any {
+		out := []any{}
+		for i, v := range vs {
+			out = append(out, map[string]any{"value": v, "primary": i == 0, "label": "work"})
+		}
+		return out
+	}
+	var org any
+	if p.OrgID != 0 {
+		org = p.OrgID
+	}
+	return map[string]any{"id": p.ID, "name": p.Name, "owner_id": u.ID, "org_id": org, "emails": list(p.Emails),
+		"phones": list(p.Phones), "add_time": created.Format(time.RFC3339), "update_time": created.Format(time.RFC3339),
+		"is_deleted": false, "visible_to": 3, "custom_fields": map[string]any{}}
 }
 
 // success writes the documented success envelope.

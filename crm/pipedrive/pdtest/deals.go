@@ -83,6 +83,7 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, u *user) {
 	if hasStatus {
 		d.Status = status
 	}
+	d.Updated = s.Now().UTC().Truncate(time.Second)
 	comp.deals[d.ID] = d
 	success(w, s.dealJSON(u, d))
 }
@@ -108,26 +109,33 @@ func (s *Server) dealJSON(u *user, d Deal) map[string]any {
 	if status == "" {
 		status = "open"
 	}
-	var org any
+	var org, person, closeDate any
 	if d.OrgID != 0 {
 		org = d.OrgID
 	}
+	if d.PersonID != 0 {
+		person = d.PersonID
+	}
+	if d.CloseDate != "" {
+		closeDate = d.CloseDate
+	}
 	return map[string]any{
-		"id":              d.ID,
-		"title":           d.Title,
-		"creator_user_id": u.ID,
-		"owner_id":        u.ID,
-		"value":           value,
-		"person_id":       nil,
-		"org_id":          org,
-		"stage_id":        d.StageID,
-		"pipeline_id":     u.company.stages[d.StageID],
-		"currency":        d.Currency,
-		"add_time":        created.Format(time.RFC3339),
-		"update_time":     created.Format(time.RFC3339),
-		"status":          status,
-		"is_deleted":      status == "deleted",
-		"probability":     nil,
-		"visible_to":      3,
+		"id":                  d.ID,
+		"title":               d.Title,
+		"creator_user_id":     u.ID,
+		"owner_id":            u.ID,
+		"value":               value,
+		"person_id":           person,
+		"org_id":              org,
+		"stage_id":            d.StageID,
+		"pipeline_id":         u.company.stages[d.StageID],
+		"currency":            d.Currency,
+		"add_time":            created.Format(time.RFC3339),
+		"update_time":         stamp(d.Updated),
+		"expected_close_date": closeDate,
+		"status":              status,
+		"is_deleted":          status == "deleted",
+		"probability":         nil,
+		"visible_to":          3,
 	}
 }

@@ -209,3 +209,15 @@ func (s *Server) SpendTokens(companyID int64, n int) {
 	s.today(c, s.Now())
 	c.spent += n
 }
+
+// TokensByRoute is the tokens charged per endpoint, by its route pattern
+// ("GET /api/v2/deals"), all companies and days together.
+func (s *Server) TokensByRoute() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.tokensByRoute))
+	for k, v := range s.tokensByRoute {
+		out[k] = v
+	}
+	return out
+}

@@ -28,9 +28,12 @@ import (
 
 // Product is a product of a company's catalog.
 type Product struct {
-	ID   int64
-	Name string
-	Code string
+	ID          int64
+	Name        string
+	Code        string
+	Description string
+	// Updated is its update_time; zero shows the emulator's creation time.
+	Updated time.Time
 	// Prices are the product's price in each currency.
 	Prices map[string]decimal.Decimal
 	// Deleted products are not found, listed nor attached to deals.
@@ -242,9 +245,9 @@ func productJSON(u *user, p *Product) map[string]any {
 			"cost": 0, "direct_cost": nil, "notes": ""})
 	}
 	return map[string]any{
-		"id": p.ID, "name": p.Name, "code": p.Code, "description": "", "unit": "", "tax": 0, "category": nil,
+		"id": p.ID, "name": p.Name, "code": p.Code, "description": p.Description, "unit": "", "tax": 0, "category": nil,
 		"is_linkable": true, "is_deleted": p.Deleted, "visible_to": 3, "owner_id": u.ID,
-		"add_time": created.Format(time.RFC3339), "update_time": created.Format(time.RFC3339),
+		"add_time": created.Format(time.RFC3339), "update_time": stamp(p.Updated),
 		"billing_frequency": "one-time", "billing_frequency_cycles": nil, "prices": prices, "custom_fields": map[string]any{},
 	}
 }

@@ -94,10 +94,29 @@ type User struct {
 	TimeZone string // "Europe/Tallinn" when empty
 }
 
-// Org is an organization (a customer of the company).
+// Org is an organization (a customer of the company). Its address is
+// v2's address object's parts; an organization has no email or phone field
+// of its own (persons have them).
 type Org struct {
-	ID   int64
-	Name string
+	ID         int64
+	Name       string
+	Street     string
+	City       string
+	PostalCode string
+	Region     string
+	Country    string
+	// Updated is its update_time; zero shows the emulator's creation time.
+	Updated time.Time
+}
+
+// Person is a contact person of the company, with their emails and phones
+// (the first of each is the primary one).
+type Person struct {
+	ID     int64
+	Name   string
+	OrgID  int64
+	Emails []string
+	Phones []string
 }
 
 // Deal is a deal of a company.
@@ -114,6 +133,14 @@ type Deal struct {
 	// StageID is the deal's stage; 0 means the first stage of the
 	// company's first pipeline.
 	StageID int64
+	// PersonID is the deal's contact person, 0 for none.
+	PersonID int64
+	// CloseDate is the expected close date, "YYYY-MM-DD" or "".
+	CloseDate string
+	// Updated is its update_time (a deleted deal's: when it was deleted);
+	// zero shows the emulator's creation time. An update through the API
+	// sets it to the clock's second.
+	Updated time.Time
 }
 
 // Pipeline is a sales pipeline of a company: its stages, in order.
@@ -131,12 +158,13 @@ type Stage struct {
 
 // Company is a Pipedrive company (account): its users and data.
 type Company struct {
-	ID     int64
-	Name   string
-	Domain string // the subdomain of {domain}.pipedrive.com
-	Users  []User
-	Orgs   []Org
-	Deals  []Deal
+	ID      int64
+	Name    string
+	Domain  string // the subdomain of {domain}.pipedrive.com
+	Users   []User
+	Orgs    []Org
+	Persons []Person
+	Deals   []Deal
 	// Pipelines are the company's pipelines; empty means one pipeline
 	// (DefaultPipelineID) of five stages from DefaultStageID.
 	Pipelines []Pipeline
@@ -235,11 +263,19 @@ type Server struct {
 	// tokensSpent the tokens charged to each company, all days together.
 	limits      limiter
 	tokensSpent map[int64]int
+	// afterPage and pages are AfterPage's hook and ListPages' counts.
+	afterPage func(path string, page int)
+	pages     map[string]int
+	// tokensByRoute is the tokens charged per endpoint (TokensByRoute).
+	tokensByRoute map[string]int
+	// webhooks are the webhooks apps made, by id (webhooks.go).
+	webhooks map[int64]*Webhook
 }
 
 type company struct {
 	Company
 	orgs     map[int64]Org
+	persons  map[int64]Person
 	deals    map[int64]Deal
 	stages   map[int64]int64 // stage id → pipeline id
 	products map[int64]*Product
@@ -263,7 +299,8 @@ func New(t emulator.T, opts Options) *Server {
 
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
-	s := &Server{opts: opts, companies: map[int64]*company{}, users: map[int64]*user{}, tokensSpent: map[int64]int{}}
+	s := &Server{opts: opts, companies: map[int64]*company{}, users: map[int64]*user{}, tokensSpent: map[int64]int{},
+		pages: map[string]int{}, tokensByRoute: map[string]int{}, webhooks: map[int64]*Webhook{}}
 	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
 	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
 	s.opts.ExtensionTokenTTL = cmp.Or(s.opts.ExtensionTokenTTL, ExtensionTokenTTL)
@@ -335,11 +372,14 @@ func (s *Server) setup() error {
 				{DefaultStageID, "Qualified"}, {DefaultStageID + 1, "Contact made"}, {DefaultStageID + 2, "Proposal made"},
 				{DefaultStageID + 3, "Negotiations started"}, {DefaultStageID + 4, "Closing"}}}}
 		}
-		stored := &company{Company: c, orgs: map[int64]Org{}, deals: map[int64]Deal{}, stages: map[int64]int64{},
+		stored := &company{Company: c, orgs: map[int64]Org{}, persons: map[int64]Person{}, deals: map[int64]Deal{}, stages: map[int64]int64{},
 			products: map[int64]*Product{}, dealProducts: map[int64][]*DealProduct{}}
 		s.companies[c.ID] = stored
 		for _, o := range c.Orgs {
 			stored.orgs[o.ID] = o
+		}
+		for _, p := range c.Persons {
+			stored.persons[p.ID] = p
 		}
 		for _, p := range c.Pipelines {
 			for _, st := range p.Stages {
@@ -445,6 +485,20 @@ func (s *Server) PutOrg(companyID int64, o Org) {
 	s.mustCompany(companyID).orgs[o.ID] = o
 }
 
+// PutPerson adds or replaces a person of a company.
+func (s *Server) PutPerson(companyID int64, p Person) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustCompany(companyID).persons[p.ID] = p
+}
+
+// DeleteOrg deletes an organization: it is listed and found no more.
+func (s *Server) DeleteOrg(companyID, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.mustCompany(companyID).orgs, id)
+}
+
 // Uninstall revokes every token of a company's installations, as the app's
 // uninstallation does: API calls answer 401 and refreshes invalid_grant.
 func (s *Server) Uninstall(companyID int64) {
@@ -494,6 +548,13 @@ func (s *Server) routes() http.Handler {
 	api("POST /api/v2/products", costAdd, s.addProduct)
 	api("GET /api/v2/products/{id}", costList, s.product)
 	api("GET /api/v2/products/search", costSearch, s.searchProducts)
+	api("GET /api/v2/deals", costList, s.listDeals)
+	api("GET /api/v2/organizations", costList, s.listOrgs)
+	api("GET /api/v2/persons", costList, s.listPersons)
+	api("GET /api/v2/products", costList, s.listProducts)
+	api("POST /v1/webhooks", costWebhookAdd, s.addWebhook)
+	api("GET /v1/webhooks", costListV1, s.listWebhooks)
+	api("DELETE /v1/webhooks/{id}", costDeleteV1, s.deleteWebhook)
 	return mux
 }
 
