@@ -208,3 +208,13 @@ func IsDMLError(err error, code string) (string, bool) {
 	}
 	return "", false
 }
+
+// BeforeQuery sets fn to run before each Query or QueryAll request of the
+// org is answered, with the request's number (from 1), outside the org's
+// lock: it may change records, as a user would between the pages of a
+// listing. nil removes it.
+func (s *Server) BeforeQuery(orgID string, fn func(n int)) {
+	d := s.db(orgID)
+	defer d.mu.Unlock()
+	d.beforeQuery, d.queries = fn, 0
+}

@@ -246,6 +246,7 @@ func (d *orgDB) insertValues(t *tables, o *object, vals Record) (string, *dmlErr
 		}
 	}
 	maps.Copy(rec, vals)
+	d.saved(o, rec)
 	if err := d.beforeSave(t, o, nil, rec); err != nil {
 		return "", err
 	}
@@ -275,6 +276,7 @@ func (d *orgDB) update(t *tables, o *object, id string, in map[string]any) *dmlE
 	}
 	rec := maps.Clone(old)
 	maps.Copy(rec, vals)
+	d.saved(o, rec)
 	if err := d.beforeSave(t, o, old, rec); err != nil {
 		return err
 	}
@@ -357,8 +359,27 @@ func (d *orgDB) delete(t *tables, o *object, id string) *dmlError {
 	}
 	delete(t.table(o), id)
 	t.deleted[id] = true
+	// The record goes to the recycle bin, where queryAll finds it
+	// (assumed: the deletion moves SystemModstamp and LastModifiedById,
+	// as getDeleted's deletedDate says when it happened).
+	binned := maps.Clone(rec)
+	d.stamp(binned)
+	binned["IsDeleted"] = true
+	if t.bin[o.Name] == nil {
+		t.bin[o.Name] = map[string]Record{}
+	}
+	t.bin[o.Name][id] = binned
 	d.afterSave(t, o, rec)
 	return nil
+}
+
+// saved sets what Salesforce sets on every save: the modification stamp,
+// and a contact's compound Name.
+func (d *orgDB) saved(o *object, rec Record) {
+	d.stamp(rec)
+	if o.Name == "Contact" {
+		rec["Name"] = strings.TrimSpace(rec.String("FirstName") + " " + rec.String("LastName"))
+	}
 }
 
 // beforeSave applies the object's own rules to a record about to be saved
@@ -585,6 +606,10 @@ func (d *orgDB) recomputeOpportunity(t *tables, id string) {
 	for _, l := range lines {
 		sum = sum.Add(l.Decimal("TotalPrice"))
 	}
+	if !opp.Decimal("Amount").Equal(sum) {
+		// The roll-up is a save of the opportunity's.
+		d.stamp(opp)
+	}
 	opp["Amount"] = sum
 }
 
@@ -604,6 +629,10 @@ func (d *orgDB) recomputeQuote(t *tables, id string) {
 
 // jsonValue is a field value as the REST API writes it.
 func jsonValue(v any) any {
+	if tm, ok := v.(time.Time); ok {
+		// The REST API's dateTime: "2026-01-02T03:04:05.000+0000".
+		return tm.UTC().Format("2006-01-02T15:04:05.000-0700")
+	}
 	if n, ok := v.(decimal.Decimal); ok {
 		if n.IsInteger() {
 			return json.Number(n.StringFixed(1))
