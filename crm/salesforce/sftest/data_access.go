@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/qwoty/companion/crm/salesforce"
 )
 
 // What tests do to an org's data and read back from it, as an admin or a
@@ -217,4 +219,24 @@ func (s *Server) BeforeQuery(orgID string, fn func(n int)) {
 	d := s.db(orgID)
 	defer d.mu.Unlock()
 	d.beforeQuery, d.queries = fn, 0
+}
+
+// UpdateAs changes a record as the user userID saves it (through the API
+// or a page): LastModifiedById names them. An integration's own writes,
+// made with its token, are saved as its user.
+func (s *Server) UpdateAs(orgID, userID, object, id string, fields map[string]any) error {
+	d := s.db(orgID)
+	defer d.mu.Unlock()
+	uid, err := salesforce.NormalizeID(userID)
+	if err != nil {
+		return err
+	}
+	d.actor = uid
+	defer func() { d.actor = HandUser }()
+	tx := d.data.clone()
+	if err := d.update(tx, lookupObject(object), id, jsonFields(fields)); err != nil {
+		return err
+	}
+	d.data = tx
+	return nil
 }
