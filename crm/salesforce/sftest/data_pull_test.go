@@ -69,6 +69,10 @@ func TestSystemModstampKeysetAndDateTime(t *testing.T) {
 	if got := ids(r.query("SELECT Id FROM Account WHERE SystemModstamp >= 2026-03-01T12:00:01.500Z")); len(got) != 1 {
 		t.Errorf("stamp at or after 12:00:01.500 = %v", got)
 	}
+	// AND and OR without parentheses are refused, as Salesforce does.
+	if status, _, _ := r.do("GET", api+"/query/?q="+url.QueryEscape("SELECT Id FROM Account WHERE Name = 'A' AND Phone = '1' OR Name = 'B'"), nil); status != 400 {
+		t.Errorf("AND and OR mixed: %d, want 400", status)
+	}
 	// A dateTime in quotes is refused, as Salesforce does.
 	if status, _, _ := r.do("GET", api+"/query/?q="+url.QueryEscape("SELECT Id FROM Account WHERE SystemModstamp > '2026-03-01T12:00:00Z'"), nil); status != 400 {
 		t.Errorf("quoted dateTime: %d, want 400", status)

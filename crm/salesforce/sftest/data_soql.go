@@ -326,10 +326,9 @@ func (d *orgDB) selectQuery(p *parser, parent *object) (*soqlQuery, *dmlError) {
 	return sq, nil
 }
 
-// expr parses conditions joined by OR of terms joined by AND. SOQL asks
-// for parentheses when AND and OR are mixed; the emulator reads the
-// usual precedence instead of refusing (assumed harmless: Qwoty's
-// queries always group).
+// expr parses conditions joined by AND, or by OR, grouped by parentheses.
+// SOQL wants parentheses where AND and OR meet ("a AND b OR c" is
+// refused), and so does the emulator.
 func (d *orgDB) expr(p *parser, o *object) (soqlExpr, *dmlError) {
 	var or soqlOr
 	for {
@@ -361,6 +360,13 @@ func (d *orgDB) expr(p *parser, o *object) (soqlExpr, *dmlError) {
 		or = append(or, and)
 		if !p.keyword("OR") {
 			break
+		}
+	}
+	if len(or) > 1 {
+		for _, a := range or {
+			if len(a.(soqlAnd)) > 1 {
+				return nil, soqlError("MALFORMED_QUERY", "unexpected token: 'OR' (AND and OR together need parentheses)")
+			}
 		}
 	}
 	return or, nil
