@@ -251,6 +251,9 @@ func (d *orgDB) insertValues(t *tables, o *object, vals Record) (string, *dmlErr
 		return "", err
 	}
 	t.table(o)[id] = rec
+	if o.Name == "PricebookEntry" {
+		t.entries[rec.String("Product2Id")] = append(t.entries[rec.String("Product2Id")], id)
+	}
 	d.afterSave(t, o, rec)
 	return id, nil
 }
@@ -353,11 +356,15 @@ func (d *orgDB) delete(t *tables, o *object, id string) *dmlError {
 			}
 		}
 	case "Product2":
-		if len(t.where(lookupObject("PricebookEntry"), "Product2Id", id)) > 0 {
+		if len(t.productEntries(id)) > 0 {
 			return dmlErr("DELETE_FAILED", "Your attempt to delete "+rec.String("Name")+" could not be completed because it has price book entries")
 		}
 	}
 	delete(t.table(o), id)
+	if o.Name == "PricebookEntry" {
+		product := rec.String("Product2Id")
+		t.entries[product] = slices.DeleteFunc(slices.Clone(t.entries[product]), func(e string) bool { return e == id })
+	}
 	t.deleted[id] = true
 	// The record goes to the recycle bin, where queryAll finds it
 	// (assumed: the deletion moves SystemModstamp and LastModifiedById,
@@ -451,7 +458,6 @@ func (d *orgDB) opportunityRules(t *tables, old, rec Record) *dmlError {
 // custom price book's entry needs the product's standard price in that
 // currency first (Salesforce's price book rules).
 func (d *orgDB) pricebookEntryRules(t *tables, insert bool, rec Record) *dmlError {
-	pbe := lookupObject("PricebookEntry")
 	if d.multi() && rec["CurrencyIsoCode"] == nil {
 		rec["CurrencyIsoCode"] = d.currency
 	}
@@ -462,7 +468,7 @@ func (d *orgDB) pricebookEntryRules(t *tables, insert bool, rec Record) *dmlErro
 		return nil
 	}
 	std := t.standardPricebook()
-	for _, e := range t.where(pbe, "Product2Id", rec.String("Product2Id")) {
+	for _, e := range t.productEntries(rec.String("Product2Id")) {
 		if e.String("Pricebook2Id") == rec.String("Pricebook2Id") && e.String("CurrencyIsoCode") == rec.String("CurrencyIsoCode") {
 			return dmlErr("DUPLICATE_VALUE", "This price definition already exists in this price book")
 		}
@@ -470,7 +476,7 @@ func (d *orgDB) pricebookEntryRules(t *tables, insert bool, rec Record) *dmlErro
 	if rec.String("Pricebook2Id") == std {
 		return nil
 	}
-	for _, e := range t.where(pbe, "Product2Id", rec.String("Product2Id")) {
+	for _, e := range t.productEntries(rec.String("Product2Id")) {
 		if e.String("Pricebook2Id") == std && e.String("CurrencyIsoCode") == rec.String("CurrencyIsoCode") {
 			return nil
 		}

@@ -85,6 +85,22 @@ type tables struct {
 	records map[string]map[string]Record // object name → id → record
 	deleted map[string]bool
 	bin     map[string]map[string]Record
+	// entries indexes the live price book entries by product id: a price
+	// book rule looks a product's up on every insert, which a large
+	// catalogue makes a scan of every entry otherwise.
+	entries map[string][]string
+}
+
+// productEntries returns a product's live price book entries.
+func (t *tables) productEntries(product string) []Record {
+	pbe := t.records["PricebookEntry"]
+	out := make([]Record, 0, len(t.entries[product]))
+	for _, id := range t.entries[product] {
+		if r := pbe[id]; r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // RecycleBinRetention is how long a deleted record stays in the recycle
@@ -105,7 +121,11 @@ func cloneTable(src map[string]map[string]Record) map[string]map[string]Record {
 }
 
 func (t *tables) clone() *tables {
-	return &tables{seq: t.seq, records: cloneTable(t.records), deleted: maps.Clone(t.deleted), bin: cloneTable(t.bin)}
+	entries := make(map[string][]string, len(t.entries))
+	for k, v := range t.entries {
+		entries[k] = slices.Clone(v)
+	}
+	return &tables{seq: t.seq, records: cloneTable(t.records), deleted: maps.Clone(t.deleted), bin: cloneTable(t.bin), entries: entries}
 }
 
 // binned returns o's records in the recycle bin deleted at or after since,
@@ -170,11 +190,13 @@ func (t *tables) all(o *object) []Record {
 // where returns o's records whose field equals value, in id order.
 func (t *tables) where(o *object, field, value string) []Record {
 	var out []Record
-	for _, r := range t.all(o) {
+	// Only the matches are sorted: a large table is scanned, not sorted.
+	for _, r := range t.records[o.Name] {
 		if r.String(field) == value {
 			out = append(out, r)
 		}
 	}
+	slices.SortFunc(out, func(a, b Record) int { return strings.Compare(a.String("Id"), b.String("Id")) })
 	return out
 }
 
@@ -192,7 +214,8 @@ func newOrgDB(o Org, id string, now func() time.Time) (*orgDB, error) {
 	if len(d.currencies) > 0 {
 		d.currency = d.currencies[0]
 	}
-	d.data = &tables{records: map[string]map[string]Record{}, deleted: map[string]bool{}, bin: map[string]map[string]Record{}}
+	d.data = &tables{records: map[string]map[string]Record{}, deleted: map[string]bool{}, bin: map[string]map[string]Record{},
+		entries: map[string][]string{}}
 	// Every org has its organization record and the standard price book,
 	// active (Salesforce creates it inactive in some editions; the sync
 	// tests need it usable, as an org that sells products has it).
