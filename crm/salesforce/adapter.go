@@ -33,6 +33,9 @@ type Options struct {
 	PackageVersionID string
 	// HTTP makes every call to Salesforce (nil: http.DefaultClient).
 	HTTP *http.Client
+	// PullPageSize is the rows a pull's page asks for (0: 2,000, the
+	// most a query answer holds; tests make it small).
+	PullPageSize int
 }
 
 // CallbackPath is the OAuth redirect path to register on the External

@@ -41,6 +41,23 @@ type catalog struct {
 // product, qwoty:product: (its ref with an empty SKU).
 func productRef(sku string) string { return crm.Ref(crm.RefProduct, sku) }
 
+// catalogPrefix marks the key of a product of the org's own catalogue (a
+// line taken from it: crm.LineState.ProductID), by its Product2 id: it is
+// used as it is, never upserted.
+const catalogPrefix = "sfid:"
+
+// lineProduct is the product key of a line: the catalogue's product it was
+// taken from, else Qwoty's product for its SKU. A catalogue product's
+// entry in the deal's price book and currency is found like any other,
+// and made (the standard price first) or reactivated when missing, as
+// Salesforce requires for a line.
+func lineProduct(l crm.LineState) string {
+	if id, err := NormalizeID(l.ProductID); err == nil && strings.HasPrefix(id, "01t") {
+		return catalogPrefix + id
+	}
+	return productRef(l.SKU)
+}
+
 // entrySelect is the query of entries, and the products they are of.
 func (p *push) entrySelect() string {
 	fields := "Id, Pricebook2Id, Product2Id, Product2." + refField + ", IsActive"
@@ -53,16 +70,21 @@ func (p *push) entrySelect() string {
 // addEntries records the entries a query found.
 func (c *catalog) addEntries(rows []row, f facts) {
 	for _, r := range rows {
+		currency := f.currency
+		if f.multi {
+			currency = r.str("CurrencyIsoCode")
+		}
+		e := entry{id: r.str("Id"), active: r.boolean("IsActive")}
+		if id, err := NormalizeID(r.str("Product2Id")); err == nil {
+			// Every entry also serves lines taken from the catalogue.
+			c.entries[entryKey{r.str("Pricebook2Id"), currency, catalogPrefix + id}] = e
+		}
 		prod := r.sub("Product2").str(refField)
 		if prod == "" || !strings.HasPrefix(prod, "qwoty:") {
 			continue
 		}
 		c.products[prod] = r.str("Product2Id")
-		currency := f.currency
-		if f.multi {
-			currency = r.str("CurrencyIsoCode")
-		}
-		c.entries[entryKey{r.str("Pricebook2Id"), currency, prod}] = entry{id: r.str("Id"), active: r.boolean("IsActive")}
+		c.entries[entryKey{r.str("Pricebook2Id"), currency, prod}] = e
 	}
 }
 
@@ -112,9 +134,15 @@ func chunkList(values []string) []string {
 // push whose answer was lost.
 func (p *push) unknownProductQueries(ctx context.Context, todo []int) ([]namedQuery, error) {
 	refs := map[string]bool{}
+	p.knownProducts = map[string]string{}
 	for _, i := range todo {
 		for _, l := range p.dealLines(i) {
-			refs[productRef(l.SKU)] = true
+			if k := lineProduct(l); strings.HasPrefix(k, catalogPrefix) {
+				// The catalogue's product: its id is its key.
+				p.knownProducts[k] = strings.TrimPrefix(k, catalogPrefix)
+			} else {
+				refs[k] = true
+			}
 		}
 	}
 	all := slices.Sorted(maps.Keys(refs))
@@ -122,7 +150,6 @@ func (p *push) unknownProductQueries(ctx context.Context, todo []int) ([]namedQu
 	if err != nil {
 		return nil, err
 	}
-	p.knownProducts = map[string]string{}
 	var unknown []string
 	for _, r := range all {
 		if l, ok := known[r]; ok && l.CRMID != "" {

@@ -112,7 +112,7 @@ func (dc *dealCtx) keys(p *push) []entryKey {
 	var out []entryKey
 	if dc.primary != nil {
 		for _, l := range dc.primary.Lines {
-			out = append(out, entryKey{dc.pricebook, dc.currency, productRef(l.SKU)})
+			out = append(out, entryKey{dc.pricebook, dc.currency, lineProduct(l)})
 		}
 	}
 	for _, q := range dc.quotes {
@@ -121,7 +121,7 @@ func (dc *dealCtx) keys(p *push) []entryKey {
 		}
 		pb := p.quotePricebook(dc, q)
 		for _, l := range q.Lines {
-			out = append(out, entryKey{pb, dc.currency, productRef(l.SKU)})
+			out = append(out, entryKey{pb, dc.currency, lineProduct(l)})
 		}
 	}
 	return out

@@ -302,7 +302,7 @@ func (p *push) planLines(pl *plan, i int) {
 	if dc.primary != nil {
 		for _, l := range dc.primary.Lines {
 			want[l.Ref] = true
-			key := entryKey{dc.pricebook, dc.currency, productRef(l.SKU)}
+			key := entryKey{dc.pricebook, dc.currency, lineProduct(l)}
 			entryID, cached := pl.entry(p, key, l, i)
 			p.planLine(pl, i, "odel", "oli", objLine, oppID, ours, key, entryID, cached, l, func(rec map[string]any) {
 				rec["OpportunityId"] = oppID
@@ -456,7 +456,7 @@ func (p *push) planQuoteLines(pl *plan, i int, q *crm.QuoteState, ex record, exi
 	want := map[string]bool{}
 	for _, l := range q.Lines {
 		want[l.Ref] = true
-		key := entryKey{pb, dc.currency, productRef(l.SKU)}
+		key := entryKey{pb, dc.currency, lineProduct(l)}
 		entryID, cached := pl.entry(p, key, l, i)
 		p.planLine(pl, i, "qdel", "qli", objQuoteLine, q.Ref, lines, key, entryID, cached, l, func(rec map[string]any) {
 			// The quote by its External ID: it may be made by this

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/qwoty/companion/crm/salesforce"
 )
 
 // What tests do to an org's data and read back from it, as an admin or a
@@ -207,4 +209,56 @@ func IsDMLError(err error, code string) (string, bool) {
 		return e.Message, true
 	}
 	return "", false
+}
+
+// BeforeQuery sets fn to run before each Query or QueryAll request of the
+// org is answered, with the request's number (from 1), outside the org's
+// lock: it may change records, as a user would between the pages of a
+// listing. nil removes it.
+func (s *Server) BeforeQuery(orgID string, fn func(n int)) {
+	d := s.db(orgID)
+	defer d.mu.Unlock()
+	d.beforeQuery, d.queries = fn, 0
+}
+
+// UpdateAs changes a record as the user userID saves it (through the API
+// or a page): LastModifiedById names them. An integration's own writes,
+// made with its token, are saved as its user.
+func (s *Server) UpdateAs(orgID, userID, object, id string, fields map[string]any) error {
+	d := s.db(orgID)
+	defer d.mu.Unlock()
+	uid, err := salesforce.NormalizeID(userID)
+	if err != nil {
+		return err
+	}
+	d.actor = uid
+	defer func() { d.actor = HandUser }()
+	tx := d.data.clone()
+	if err := d.update(tx, lookupObject(object), id, jsonFields(fields)); err != nil {
+		return err
+	}
+	d.data = tx
+	return nil
+}
+
+// InsertMany creates records of one object as Insert does, in one
+// transaction (a data import): a test seeds a large catalogue with it.
+func (s *Server) InsertMany(orgID, object string, records []map[string]any) ([]string, error) {
+	d := s.db(orgID)
+	defer d.mu.Unlock()
+	o := lookupObject(object)
+	if !d.visible(o) {
+		return nil, fmt.Errorf("sftest: no object %s in org %s", object, orgID)
+	}
+	tx := d.data.clone()
+	ids := make([]string, 0, len(records))
+	for _, fields := range records {
+		id, err := d.insert(tx, o, jsonFields(fields))
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	d.data = tx
+	return ids, nil
 }

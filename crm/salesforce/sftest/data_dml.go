@@ -246,10 +246,14 @@ func (d *orgDB) insertValues(t *tables, o *object, vals Record) (string, *dmlErr
 		}
 	}
 	maps.Copy(rec, vals)
+	d.saved(o, rec)
 	if err := d.beforeSave(t, o, nil, rec); err != nil {
 		return "", err
 	}
 	t.table(o)[id] = rec
+	if o.Name == "PricebookEntry" {
+		t.entries[rec.String("Product2Id")] = append(t.entries[rec.String("Product2Id")], id)
+	}
 	d.afterSave(t, o, rec)
 	return id, nil
 }
@@ -275,6 +279,7 @@ func (d *orgDB) update(t *tables, o *object, id string, in map[string]any) *dmlE
 	}
 	rec := maps.Clone(old)
 	maps.Copy(rec, vals)
+	d.saved(o, rec)
 	if err := d.beforeSave(t, o, old, rec); err != nil {
 		return err
 	}
@@ -351,14 +356,37 @@ func (d *orgDB) delete(t *tables, o *object, id string) *dmlError {
 			}
 		}
 	case "Product2":
-		if len(t.where(lookupObject("PricebookEntry"), "Product2Id", id)) > 0 {
+		if len(t.productEntries(id)) > 0 {
 			return dmlErr("DELETE_FAILED", "Your attempt to delete "+rec.String("Name")+" could not be completed because it has price book entries")
 		}
 	}
 	delete(t.table(o), id)
+	if o.Name == "PricebookEntry" {
+		product := rec.String("Product2Id")
+		t.entries[product] = slices.DeleteFunc(slices.Clone(t.entries[product]), func(e string) bool { return e == id })
+	}
 	t.deleted[id] = true
+	// The record goes to the recycle bin, where queryAll finds it
+	// (assumed: the deletion moves SystemModstamp and LastModifiedById,
+	// as getDeleted's deletedDate says when it happened).
+	binned := maps.Clone(rec)
+	d.stamp(binned)
+	binned["IsDeleted"] = true
+	if t.bin[o.Name] == nil {
+		t.bin[o.Name] = map[string]Record{}
+	}
+	t.bin[o.Name][id] = binned
 	d.afterSave(t, o, rec)
 	return nil
+}
+
+// saved sets what Salesforce sets on every save: the modification stamp,
+// and a contact's compound Name.
+func (d *orgDB) saved(o *object, rec Record) {
+	d.stamp(rec)
+	if o.Name == "Contact" {
+		rec["Name"] = strings.TrimSpace(rec.String("FirstName") + " " + rec.String("LastName"))
+	}
 }
 
 // beforeSave applies the object's own rules to a record about to be saved
@@ -430,7 +458,6 @@ func (d *orgDB) opportunityRules(t *tables, old, rec Record) *dmlError {
 // custom price book's entry needs the product's standard price in that
 // currency first (Salesforce's price book rules).
 func (d *orgDB) pricebookEntryRules(t *tables, insert bool, rec Record) *dmlError {
-	pbe := lookupObject("PricebookEntry")
 	if d.multi() && rec["CurrencyIsoCode"] == nil {
 		rec["CurrencyIsoCode"] = d.currency
 	}
@@ -441,7 +468,7 @@ func (d *orgDB) pricebookEntryRules(t *tables, insert bool, rec Record) *dmlErro
 		return nil
 	}
 	std := t.standardPricebook()
-	for _, e := range t.where(pbe, "Product2Id", rec.String("Product2Id")) {
+	for _, e := range t.productEntries(rec.String("Product2Id")) {
 		if e.String("Pricebook2Id") == rec.String("Pricebook2Id") && e.String("CurrencyIsoCode") == rec.String("CurrencyIsoCode") {
 			return dmlErr("DUPLICATE_VALUE", "This price definition already exists in this price book")
 		}
@@ -449,7 +476,7 @@ func (d *orgDB) pricebookEntryRules(t *tables, insert bool, rec Record) *dmlErro
 	if rec.String("Pricebook2Id") == std {
 		return nil
 	}
-	for _, e := range t.where(pbe, "Product2Id", rec.String("Product2Id")) {
+	for _, e := range t.productEntries(rec.String("Product2Id")) {
 		if e.String("Pricebook2Id") == std && e.String("CurrencyIsoCode") == rec.String("CurrencyIsoCode") {
 			return nil
 		}
@@ -585,6 +612,10 @@ func (d *orgDB) recomputeOpportunity(t *tables, id string) {
 	for _, l := range lines {
 		sum = sum.Add(l.Decimal("TotalPrice"))
 	}
+	if !opp.Decimal("Amount").Equal(sum) {
+		// The roll-up is a save of the opportunity's.
+		d.stamp(opp)
+	}
 	opp["Amount"] = sum
 }
 
@@ -604,6 +635,10 @@ func (d *orgDB) recomputeQuote(t *tables, id string) {
 
 // jsonValue is a field value as the REST API writes it.
 func jsonValue(v any) any {
+	if tm, ok := v.(time.Time); ok {
+		// The REST API's dateTime: "2026-01-02T03:04:05.000+0000".
+		return tm.UTC().Format("2006-01-02T15:04:05.000-0700")
+	}
 	if n, ok := v.(decimal.Decimal); ok {
 		if n.IsInteger() {
 			return json.Number(n.StringFixed(1))

@@ -65,6 +65,9 @@ func notFound() answer {
 	return errAnswer(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 }
 
+// queryPath is a Query or QueryAll request, a first page or a next one.
+var queryPath = regexp.MustCompile(`^/services/data/v[0-9]{2}\.0/query(?:All)?/`)
+
 var versionPath = regexp.MustCompile(`^/services/data/v([0-9]{2})\.0(?:/(.*))?$`)
 
 // dataAPI is /services/data/...: the session, the org's allocation, then
@@ -77,8 +80,19 @@ func (s *Server) dataAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	db := a.Grant.user.org.db
+	if r.Method == http.MethodGet && queryPath.MatchString(r.URL.Path) {
+		db.mu.Lock()
+		db.queries++
+		n, hook := db.queries, db.beforeQuery
+		db.mu.Unlock()
+		if hook != nil {
+			hook(n)
+		}
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	db.actor = a.Grant.user.ID
+	defer func() { db.actor = HandUser }()
 	if db.apiUsed >= db.apiLimit {
 		// The refused call is not counted (assumed); the body is the one
 		// observed in public reports.
@@ -140,11 +154,11 @@ func (d *orgDB) dispatch(t *tables, version int, method, escapedPath, rawQuery s
 	}
 	query, _ := url.ParseQuery(rawQuery)
 	switch {
-	case len(seg) >= 1 && seg[0] == "query" && method == http.MethodGet:
-		if len(seg) == 2 {
-			return d.queryMore(version, seg[1])
+	case len(seg) >= 1 && (seg[0] == "query" || seg[0] == "queryAll") && method == http.MethodGet:
+		if len(seg) == 2 && seg[1] != "" {
+			return d.queryMore(version, seg[0], seg[1])
 		}
-		return d.query(t, version, query.Get("q"))
+		return d.query(t, version, query.Get("q"), seg[0] == "queryAll")
 	case len(seg) >= 2 && seg[0] == "composite" && seg[1] == "sobjects":
 		if version < 42 {
 			return notFound()
@@ -163,7 +177,10 @@ func decodeBody(body []byte, v any) bool {
 	return dec.Decode(v) == nil
 }
 
-func (d *orgDB) query(t *tables, version int, q string) answer {
+// query answers Query, or QueryAll (all), which also returns the records
+// in the recycle bin, IsDeleted true, for RecycleBinRetention after their
+// deletion.
+func (d *orgDB) query(t *tables, version int, q string, all bool) answer {
 	if q == "" {
 		return errAnswer(http.StatusBadRequest, "MALFORMED_QUERY", "A query string has to be specified")
 	}
@@ -171,13 +188,18 @@ func (d *orgDB) query(t *tables, version int, q string) answer {
 	if err != nil {
 		return dmlAnswer(http.StatusBadRequest, err)
 	}
-	rows := sq.run(t, "v"+strconv.Itoa(version)+".0")
-	return d.page(version, rows, len(rows), 0)
+	sq.all = all
+	rows := sq.run(t, "v"+strconv.Itoa(version)+".0", d.now().Add(-RecycleBinRetention))
+	resource := "query"
+	if all {
+		resource = "queryAll"
+	}
+	return d.page(version, resource, rows, len(rows), 0)
 }
 
 // page answers rows a batch at a time; the rows left wait under a query
 // locator that nextRecordsUrl names ("01g...-2000").
-func (d *orgDB) page(version int, rows []map[string]any, total, offset int) answer {
+func (d *orgDB) page(version int, resource string, rows []map[string]any, total, offset int) answer {
 	body := map[string]any{"totalSize": total, "done": true, "records": rows}
 	if len(rows) > queryBatch {
 		d.cursorSeq++
@@ -189,13 +211,13 @@ func (d *orgDB) page(version int, rows []map[string]any, total, offset int) answ
 			d.cursorOrder = d.cursorOrder[1:]
 		}
 		body["records"], body["done"] = rows[:queryBatch], false
-		body["nextRecordsUrl"] = "/services/data/v" + strconv.Itoa(version) + ".0/query/" + locator
+		body["nextRecordsUrl"] = "/services/data/v" + strconv.Itoa(version) + ".0/" + resource + "/" + locator
 	}
 	return answer{status: http.StatusOK, body: body}
 }
 
 // queryMore answers the next page of a query locator, once.
-func (d *orgDB) queryMore(version int, locator string) answer {
+func (d *orgDB) queryMore(version int, resource, locator string) answer {
 	rows, ok := d.cursors[locator]
 	if !ok {
 		return errAnswer(http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
@@ -203,7 +225,7 @@ func (d *orgDB) queryMore(version int, locator string) answer {
 	delete(d.cursors, locator)
 	_, after, _ := strings.Cut(locator, "-")
 	offset, _ := strconv.Atoi(after)
-	return d.page(version, rows, offset+len(rows), offset)
+	return d.page(version, resource, rows, offset+len(rows), offset)
 }
 
 // sobjects serves /sobjects/{T}, /sobjects/{T}/{id} and

@@ -22,6 +22,8 @@ const (
 	tPicklist
 	tDate
 	tInt
+	// tDateTime values are time.Time, in UTC to the millisecond.
+	tDateTime
 )
 
 // field is one field of an object. Create and Update say whether the API
@@ -63,6 +65,22 @@ type object struct {
 	// Createable and friends: what describe says of the object.
 	Createable, Updateable, Deletable bool
 	fields                            []*field
+	// children are the child relationships a query may select from in a
+	// sub-query ("OpportunityContactRoles"), by name.
+	children []child
+}
+
+// child is a child relationship: the records of Object whose Field is the
+// parent's id.
+type child struct{ Name, Object, Field string }
+
+func (o *object) child(name string) *child {
+	for i := range o.children {
+		if strings.EqualFold(o.children[i].Name, name) {
+			return &o.children[i]
+		}
+	}
+	return nil
 }
 
 func (o *object) field(name string) *field {
@@ -152,13 +170,34 @@ var schema = func() map[string]*object {
 			flag("IsActive", true, true), flag("UseStandardPrice", true, true), currencyField(true, false),
 			readOnly(text("Name", 255, false, false, false)), readOnly(text("ProductCode", 255, false, false, false)),
 		}},
-		{Name: "Opportunity", Label: "Opportunity", Prefix: "006", Createable: true, Updateable: true, Deletable: true, fields: []*field{
-			idField(), text("Name", 120, true, true, true),
-			{Name: "StageName", Type: tPicklist, Values: opportunityStages, Create: true, Update: true, Required: true},
-			money("Amount", true, true), {Name: "CloseDate", Type: tDate, Create: true, Update: true, Required: true},
-			ref("Pricebook2Id", "Pricebook2", "Pricebook2", true, true, false), currencyField(true, true),
-			readOnly(flag("HasOpportunityLineItem", false, false)),
+		// Account: no standard email field (object reference, Account).
+		{Name: "Account", Label: "Account", Prefix: "001", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), text("Name", 255, true, true, true), text("BillingStreet", 255, true, true, false),
+			text("BillingCity", 40, true, true, false), text("BillingPostalCode", 20, true, true, false),
+			text("BillingState", 80, true, true, false), text("BillingCountry", 80, true, true, false),
+			text("Phone", 40, true, true, false), currencyField(true, true),
 		}},
+		// Contact: Name is compound, read-only, from FirstName and LastName.
+		{Name: "Contact", Label: "Contact", Prefix: "003", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), text("FirstName", 40, true, true, false), text("LastName", 80, true, true, true),
+			readOnly(text("Name", 121, false, false, false)), text("Email", 80, true, true, false), text("Phone", 40, true, true, false),
+			ref("AccountId", "Account", "Account", true, true, false),
+		}},
+		// OpportunityContactRole: a contact's role on an opportunity;
+		// OpportunityId is set on insert only.
+		{Name: "OpportunityContactRole", Label: "Opportunity Contact Role", Prefix: "00K", Createable: true, Updateable: true, Deletable: true, fields: []*field{
+			idField(), ref("OpportunityId", "Opportunity", "Opportunity", true, false, true),
+			ref("ContactId", "Contact", "Contact", true, true, true), text("Role", 40, true, true, false),
+			flag("IsPrimary", true, true),
+		}},
+		{Name: "Opportunity", Label: "Opportunity", Prefix: "006", Createable: true, Updateable: true, Deletable: true,
+			children: []child{{Name: "OpportunityContactRoles", Object: "OpportunityContactRole", Field: "OpportunityId"}}, fields: []*field{
+				idField(), text("Name", 120, true, true, true), ref("AccountId", "Account", "Account", true, true, false),
+				{Name: "StageName", Type: tPicklist, Values: opportunityStages, Create: true, Update: true, Required: true},
+				money("Amount", true, true), {Name: "CloseDate", Type: tDate, Create: true, Update: true, Required: true},
+				ref("Pricebook2Id", "Pricebook2", "Pricebook2", true, true, false), currencyField(true, true),
+				readOnly(flag("HasOpportunityLineItem", false, false)),
+			}},
 		// OpportunityLineItem: OpportunityId and PricebookEntryId are set
 		// on insert only; TotalPrice is writable instead of UnitPrice, never
 		// with it (object reference, OpportunityLineItem).
@@ -196,6 +235,11 @@ var schema = func() map[string]*object {
 	}
 	m := map[string]*object{}
 	for _, o := range objs {
+		// Every object's system fields: SystemModstamp moves on every save
+		// by a user or by the system; LastModifiedById is who saved last;
+		// IsDeleted is true only in the recycle bin (queryAll).
+		o.fields = append(o.fields, readOnly(&field{Name: "SystemModstamp", Type: tDateTime}),
+			readOnly(&field{Name: "LastModifiedById", Type: tRef, Ref: "User"}), readOnly(flag("IsDeleted", false, false)))
 		m[strings.ToLower(o.Name)] = o
 	}
 	return m

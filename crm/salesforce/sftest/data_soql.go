@@ -2,8 +2,10 @@ package sftest
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/shopspring/decimal"
@@ -12,20 +14,68 @@ import (
 // A SOQL subset, enough for what Qwoty's sync sends and honest about the
 // rest: a query outside it is refused as malformed, never answered wrongly.
 //
-//	SELECT path [, path]... FROM Object
-//	  [WHERE cond [AND cond]...] [ORDER BY path [ASC|DESC] [, ...]] [LIMIT n]
+//	SELECT item [, item]... FROM Object
+//	  [WHERE expr] [ORDER BY path [ASC|DESC] [, ...]] [LIMIT n]
+//	item: path | (SELECT path [, path]... FROM ChildRelationship)
 //	path: Field | Relationship.Field (one level, through a lookup)
+//	expr: term [OR term]...; term: factor [AND factor]...; factor: cond | (expr)
 //	cond: path (= | != | < | <= | > | >=) literal | path [NOT] IN (literal, ...)
 //	literal: 'text' (with \' \\ \n \t escapes) | number | true | false | null
+//	  | dateTime (YYYY-MM-DDThh:mm:ss[.sss](Z|+hh:mm|-hh:mm), unquoted)
+//
+// SOQL's documentation lists dateTime literals without fractions of a
+// second; queries with them are observed to run (a public IDE bug
+// report), and SystemModstamp keeps milliseconds, so the emulator takes
+// them.
 //
 // Names are case-insensitive, as in Salesforce.
 
 type soqlQuery struct {
 	object *object
 	fields []soqlPath
-	where  []soqlCond
-	order  []soqlOrder
-	limit  int
+	// subRel is the child relationship a sub-query selects from.
+	subRel *child
+	// subs are the sub-queries of child relationships in the SELECT list.
+	subs  []soqlSub
+	where soqlExpr
+	order []soqlOrder
+	limit int
+	// all: queryAll, which returns the recycle bin's records too.
+	all bool
+}
+
+// soqlSub is "(SELECT path, ... FROM ChildRelationship)".
+type soqlSub struct {
+	rel   *child
+	query *soqlQuery
+}
+
+// soqlExpr is a WHERE clause: conditions joined by AND and OR, grouped by
+// parentheses.
+type soqlExpr interface {
+	match(t *tables, r Record) bool
+}
+
+type soqlAnd []soqlExpr
+
+func (a soqlAnd) match(t *tables, r Record) bool {
+	for _, e := range a {
+		if !e.match(t, r) {
+			return false
+		}
+	}
+	return true
+}
+
+type soqlOr []soqlExpr
+
+func (o soqlOr) match(t *tables, r Record) bool {
+	for _, e := range o {
+		if e.match(t, r) {
+			return true
+		}
+	}
+	return false
 }
 
 type soqlPath struct {
@@ -104,6 +154,10 @@ func (t *tokenizer) next() (token, *dmlError) {
 			t.pos++
 		}
 		return token{kind: "ident", text: t.s[start:t.pos]}, nil
+	case c >= '0' && c <= '9' && dateTimeLiteral.MatchString(t.s[t.pos:]):
+		m := dateTimeLiteral.FindString(t.s[t.pos:])
+		t.pos += len(m)
+		return token{kind: "datetime", text: m}, nil
 	case c == '-' || c >= '0' && c <= '9':
 		start := t.pos
 		t.pos++
@@ -121,6 +175,9 @@ func (t *tokenizer) next() (token, *dmlError) {
 	return token{}, soqlError("MALFORMED_QUERY", "unexpected character %q", c)
 }
 
+// dateTimeLiteral is an unquoted dateTime at the start of the text.
+var dateTimeLiteral = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,3})?(?:Z|[+-][0-9]{2}:[0-9]{2})`)
+
 // parseSOQL parses q against the org's objects and fields.
 func (d *orgDB) parseSOQL(q string) (*soqlQuery, *dmlError) {
 	var toks []token
@@ -136,16 +193,51 @@ func (d *orgDB) parseSOQL(q string) (*soqlQuery, *dmlError) {
 		}
 	}
 	p := &parser{toks: toks}
+	sq, err := d.selectQuery(p, nil)
+	if err != nil {
+		return nil, err
+	}
+	if tk := p.peek(); tk.kind != "eof" {
+		// Real SOQL has more (functions, GROUP BY, semi-joins): outside
+		// the emulator's subset, and so refused rather than misread.
+		return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s' (the emulator's SOQL subset ends here)", tk.text)
+	}
+	return sq, nil
+}
+
+// selectQuery parses a SELECT; parent is the object whose child
+// relationship a sub-query's FROM names (nil for the query itself).
+func (d *orgDB) selectQuery(p *parser, parent *object) (*soqlQuery, *dmlError) {
 	if !p.keyword("SELECT") {
 		return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", p.peek().text)
 	}
 	var names []string
+	var subs []*parser
 	for {
 		tk := p.take()
-		if tk.kind != "ident" {
+		switch {
+		case tk.kind == "punct" && tk.text == "(" && parent == nil:
+			// A sub-query: parsed once FROM names the parent object.
+			start := p.i
+			depth := 1
+			for depth > 0 {
+				t := p.take()
+				switch {
+				case t.kind == "eof":
+					return nil, soqlError("MALFORMED_QUERY", "unterminated sub-query")
+				case t.text == "(" && t.kind == "punct":
+					depth++
+				case t.text == ")" && t.kind == "punct":
+					depth--
+				}
+			}
+			sub := append(append([]token{}, p.toks[start:p.i-1]...), token{kind: "eof"})
+			subs = append(subs, &parser{toks: sub})
+		case tk.kind == "ident":
+			names = append(names, tk.text)
+		default:
 			return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", tk.text)
 		}
-		names = append(names, tk.text)
 		if p.peek().text != "," {
 			break
 		}
@@ -155,10 +247,22 @@ func (d *orgDB) parseSOQL(q string) (*soqlQuery, *dmlError) {
 		return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s'", p.peek().text)
 	}
 	objName := p.take()
-	o := lookupObject(objName.text)
-	if objName.kind != "ident" || !d.visible(o) {
-		return nil, soqlError("INVALID_TYPE", "sObject type '%s' is not supported. If you are attempting to use a custom object, "+
-			"be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", objName.text)
+	var o *object
+	var rel *child
+	if parent != nil {
+		if rel = parent.child(objName.text); rel != nil {
+			o = lookupObject(rel.Object)
+		}
+		if o == nil || !d.visible(o) {
+			return nil, soqlError("INVALID_TYPE", "Didn't understand relationship '%s' in FROM part of query call. If you are attempting to use a "+
+				"custom relationship, be sure to append the '__r' after the custom relationship name.", objName.text)
+		}
+	} else {
+		o = lookupObject(objName.text)
+		if objName.kind != "ident" || !d.visible(o) {
+			return nil, soqlError("INVALID_TYPE", "sObject type '%s' is not supported. If you are attempting to use a custom object, "+
+				"be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", objName.text)
+		}
 	}
 	sq := &soqlQuery{object: o}
 	for _, n := range names {
@@ -168,17 +272,22 @@ func (d *orgDB) parseSOQL(q string) (*soqlQuery, *dmlError) {
 		}
 		sq.fields = append(sq.fields, path)
 	}
-	if p.keyword("WHERE") {
-		for {
-			c, err := d.cond(p, o)
-			if err != nil {
-				return nil, err
-			}
-			sq.where = append(sq.where, c)
-			if !p.keyword("AND") {
-				break
-			}
+	for _, sp := range subs {
+		sub, err := d.selectQuery(sp, o)
+		if err != nil {
+			return nil, err
 		}
+		if tk := sp.peek(); tk.kind != "eof" {
+			return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s' (the emulator's SOQL subset ends here)", tk.text)
+		}
+		sq.subs = append(sq.subs, soqlSub{rel: sub.subRel, query: sub})
+	}
+	if p.keyword("WHERE") {
+		e, err := d.expr(p, o)
+		if err != nil {
+			return nil, err
+		}
+		sq.where = e
 	}
 	if p.keyword("ORDER") {
 		if !p.keyword("BY") {
@@ -211,12 +320,56 @@ func (d *orgDB) parseSOQL(q string) (*soqlQuery, *dmlError) {
 		}
 		sq.limit = int(n.IntPart())
 	}
-	if tk := p.peek(); tk.kind != "eof" {
-		// Real SOQL has more (OR, sub-queries, functions): outside the
-		// emulator's subset, and so refused rather than misread.
-		return nil, soqlError("MALFORMED_QUERY", "unexpected token: '%s' (the emulator's SOQL subset ends here)", tk.text)
+	if rel != nil {
+		sq.subRel = rel
 	}
 	return sq, nil
+}
+
+// expr parses conditions joined by AND, or by OR, grouped by parentheses.
+// SOQL wants parentheses where AND and OR meet ("a AND b OR c" is
+// refused), and so does the emulator.
+func (d *orgDB) expr(p *parser, o *object) (soqlExpr, *dmlError) {
+	var or soqlOr
+	for {
+		var and soqlAnd
+		for {
+			var f soqlExpr
+			if tk := p.peek(); tk.kind == "punct" && tk.text == "(" {
+				p.take()
+				e, err := d.expr(p, o)
+				if err != nil {
+					return nil, err
+				}
+				if p.take().text != ")" {
+					return nil, soqlError("MALFORMED_QUERY", "unbalanced parentheses")
+				}
+				f = e
+			} else {
+				c, err := d.cond(p, o)
+				if err != nil {
+					return nil, err
+				}
+				f = c
+			}
+			and = append(and, f)
+			if !p.keyword("AND") {
+				break
+			}
+		}
+		or = append(or, and)
+		if !p.keyword("OR") {
+			break
+		}
+	}
+	if len(or) > 1 {
+		for _, a := range or {
+			if len(a.(soqlAnd)) > 1 {
+				return nil, soqlError("MALFORMED_QUERY", "unexpected token: 'OR' (AND and OR together need parentheses)")
+			}
+		}
+	}
+	return or, nil
 }
 
 type parser struct {
@@ -322,6 +475,19 @@ func (d *orgDB) cond(p *parser, o *object) (soqlCond, *dmlError) {
 }
 
 func literal(tk token, f *field) (any, *dmlError) {
+	if f.Type == tDateTime && !(tk.kind == "ident" && strings.EqualFold(tk.text, "null")) {
+		if tk.kind != "datetime" {
+			return nil, soqlError("INVALID_FIELD", "value of filter criterion for field '%s' must be of type dateTime and should not be enclosed in quotes", f.Name)
+		}
+		tm, err := time.Parse("2006-01-02T15:04:05.999Z07:00", tk.text)
+		if err != nil {
+			return nil, soqlError("MALFORMED_QUERY", "line 1:%d no viable alternative at character '%s'", 0, tk.text)
+		}
+		return tm.UTC(), nil
+	}
+	if tk.kind == "datetime" {
+		return nil, soqlError("INVALID_FIELD", "value of filter criterion for field '%s' must be of type %s", f.Name, typeName(f))
+	}
 	switch {
 	case tk.kind == "string":
 		if f.Type == tBool || f.Type == tCurrency || f.Type == tDouble || f.Type == tPercent {
@@ -397,6 +563,12 @@ func compare(a, b any) int {
 			return 1
 		}
 		return x.Cmp(y)
+	case time.Time:
+		y, ok := b.(time.Time)
+		if !ok {
+			return 1
+		}
+		return x.Compare(y)
 	}
 	return 0
 }
@@ -450,17 +622,20 @@ func (c soqlCond) match(t *tables, r Record) bool {
 
 // run evaluates the query and returns its rows as the REST API writes
 // them, with their attributes.
-func (sq *soqlQuery) run(t *tables, version string) []map[string]any {
+func (sq *soqlQuery) run(t *tables, version string, binSince time.Time) []map[string]any {
+	return sq.runOn(t, version, binSince, t.all(sq.object))
+}
+
+// runOn evaluates the query on the records given (a sub-query's: the
+// parent's children); queryAll adds the recycle bin's, deleted at or
+// after binSince.
+func (sq *soqlQuery) runOn(t *tables, version string, binSince time.Time, records []Record) []map[string]any {
+	if sq.all && sq.subRel == nil {
+		records = append(slices.Clone(records), t.binned(sq.object, binSince)...)
+	}
 	var matched []Record
-	for _, r := range t.all(sq.object) {
-		ok := true
-		for _, c := range sq.where {
-			if !c.match(t, r) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+	for _, r := range records {
+		if sq.where == nil || sq.where.match(t, r) {
 			matched = append(matched, r)
 		}
 	}
@@ -501,6 +676,16 @@ func (sq *soqlQuery) run(t *tables, version string) []map[string]any {
 				row[p.rel.Rel] = sub
 			}
 			sub[p.field.Name] = jsonValue(parent[p.field.Name])
+		}
+		for _, sub := range sq.subs {
+			// A child relationship's records: null when there are none,
+			// else a query answer of their own.
+			kids := sub.query.runOn(t, version, binSince, t.where(sub.query.object, sub.rel.Field, r.String("Id")))
+			if len(kids) == 0 {
+				row[sub.rel.Name] = nil
+				continue
+			}
+			row[sub.rel.Name] = map[string]any{"totalSize": len(kids), "done": true, "records": kids}
 		}
 		rows = append(rows, row)
 	}

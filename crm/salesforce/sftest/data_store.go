@@ -61,29 +61,91 @@ type orgDB struct {
 	rules      []ValidationRule
 
 	apiLimit, apiUsed int
-	cursors           map[string][]map[string]any // query locators → rows left
-	cursorOrder       []string
-	cursorSeq         int
+	// now is the org's clock (Options.Now); actor is the user a save is
+	// made as: the session's user for an API request, HandUser for what a
+	// test does through Insert, Update and Delete.
+	now   func() time.Time
+	actor string
+	// beforeQuery, when set, runs before the n-th query request (counted
+	// from 1) is answered, outside the org's lock: a test changes records
+	// between the pages of a listing with it.
+	beforeQuery func(n int)
+	queries     int
+	cursors     map[string][]map[string]any // query locators → rows left
+	cursorOrder []string
+	cursorSeq   int
 }
 
 // tables holds every record of an org by object and id, and the ids that
-// were deleted (ENTITY_IS_DELETED).
+// were deleted (ENTITY_IS_DELETED). bin is the recycle bin: deleted
+// records, IsDeleted true, SystemModstamp the deletion's time, which
+// queryAll returns for RecycleBinRetention.
 type tables struct {
 	seq     int
 	records map[string]map[string]Record // object name → id → record
 	deleted map[string]bool
+	bin     map[string]map[string]Record
+	// entries indexes the live price book entries by product id: a price
+	// book rule looks a product's up on every insert, which a large
+	// catalogue makes a scan of every entry otherwise.
+	entries map[string][]string
 }
 
-func (t *tables) clone() *tables {
-	c := &tables{seq: t.seq, records: make(map[string]map[string]Record, len(t.records)), deleted: maps.Clone(t.deleted)}
-	for obj, recs := range t.records {
+// productEntries returns a product's live price book entries.
+func (t *tables) productEntries(product string) []Record {
+	pbe := t.records["PricebookEntry"]
+	out := make([]Record, 0, len(t.entries[product]))
+	for _, id := range t.entries[product] {
+		if r := pbe[id]; r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RecycleBinRetention is how long a deleted record stays in the recycle
+// bin, and so in queryAll's answers: 15 days (Salesforce Help, "Recycle
+// Bin"; getDeleted's 15-day window is the same bin).
+const RecycleBinRetention = 15 * 24 * time.Hour
+
+func cloneTable(src map[string]map[string]Record) map[string]map[string]Record {
+	out := make(map[string]map[string]Record, len(src))
+	for obj, recs := range src {
 		m := make(map[string]Record, len(recs))
 		for id, r := range recs {
 			m[id] = maps.Clone(r)
 		}
-		c.records[obj] = m
+		out[obj] = m
 	}
-	return c
+	return out
+}
+
+func (t *tables) clone() *tables {
+	entries := make(map[string][]string, len(t.entries))
+	for k, v := range t.entries {
+		entries[k] = slices.Clone(v)
+	}
+	return &tables{seq: t.seq, records: cloneTable(t.records), deleted: maps.Clone(t.deleted), bin: cloneTable(t.bin), entries: entries}
+}
+
+// binned returns o's records in the recycle bin deleted at or after since,
+// in id order.
+func (t *tables) binned(o *object, since time.Time) []Record {
+	m := t.bin[o.Name]
+	var out []Record
+	for _, id := range slices.Sorted(maps.Keys(m)) {
+		if at, _ := m[id]["SystemModstamp"].(time.Time); !at.Before(since) {
+			out = append(out, m[id])
+		}
+	}
+	return out
+}
+
+// stamp is what a save sets on a record: the time, to the millisecond as
+// Salesforce keeps it, and who saved.
+func (d *orgDB) stamp(rec Record) {
+	rec["SystemModstamp"] = d.now().UTC().Truncate(time.Millisecond)
+	rec["LastModifiedById"] = d.actor
 }
 
 // base62 digits in ASCII order, so that ids sort in creation order.
@@ -128,16 +190,22 @@ func (t *tables) all(o *object) []Record {
 // where returns o's records whose field equals value, in id order.
 func (t *tables) where(o *object, field, value string) []Record {
 	var out []Record
-	for _, r := range t.all(o) {
+	// Only the matches are sorted: a large table is scanned, not sorted.
+	for _, r := range t.records[o.Name] {
 		if r.String(field) == value {
 			out = append(out, r)
 		}
 	}
+	slices.SortFunc(out, func(a, b Record) int { return strings.Compare(a.String("Id"), b.String("Id")) })
 	return out
 }
 
-func newOrgDB(o Org, id string) (*orgDB, error) {
-	d := &orgDB{orgID: id, name: cmp.Or(o.Name, "Acme"), currency: cmp.Or(o.Currency, "USD"),
+// HandUser is who the test helpers (Insert, Update, Delete) save as: a
+// person in the org, not the integration user.
+var HandUser = func() string { id, _ := salesforce.NormalizeID("0055g00000HaNdz"); return id }()
+
+func newOrgDB(o Org, id string, now func() time.Time) (*orgDB, error) {
+	d := &orgDB{orgID: id, now: now, actor: HandUser, name: cmp.Or(o.Name, "Acme"), currency: cmp.Or(o.Currency, "USD"),
 		quotes: !o.NoQuotes, syncFields: !o.NoSyncFields, refUnique: true,
 		apiLimit: cmp.Or(o.APILimit, DefaultAPILimit), apiUsed: o.APIUsed, cursors: map[string][]map[string]any{}}
 	for _, c := range o.Currencies {
@@ -146,7 +214,8 @@ func newOrgDB(o Org, id string) (*orgDB, error) {
 	if len(d.currencies) > 0 {
 		d.currency = d.currencies[0]
 	}
-	d.data = &tables{records: map[string]map[string]Record{}, deleted: map[string]bool{}}
+	d.data = &tables{records: map[string]map[string]Record{}, deleted: map[string]bool{}, bin: map[string]map[string]Record{},
+		entries: map[string][]string{}}
 	// Every org has its organization record and the standard price book,
 	// active (Salesforce creates it inactive in some editions; the sync
 	// tests need it usable, as an org that sells products has it).
@@ -173,6 +242,8 @@ func newOrgDB(o Org, id string) (*orgDB, error) {
 		if d.multi() {
 			rec["CurrencyIsoCode"] = d.currency
 		}
+		d.stamp(rec)
+		rec["IsDeleted"] = false
 		d.data.table(opp)[oid] = rec
 	}
 	return d, nil

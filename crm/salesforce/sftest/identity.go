@@ -72,3 +72,25 @@ func plain(w http.ResponseWriter, status int, body string) {
 	w.WriteHeader(status)
 	w.Write([]byte(body))
 }
+
+// userinfo is the OpenID Connect UserInfo endpoint, on the login host and
+// on the org's own (My Domain, instance) URL: who the access token is
+// for, user_id and organization_id included. Like the identity URL it is
+// not part of the REST API, so it is not counted against the org's
+// allocation (assumed).
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.session(r)
+	if !ok {
+		plain(w, http.StatusForbidden, "Bad_OAuth_Token")
+		return
+	}
+	u := a.Grant.user
+	writeJSON(w, http.StatusOK, map[string]any{
+		"sub":                s.URL + "/id/" + u.org.ID + "/" + u.ID,
+		"user_id":            u.ID,
+		"organization_id":    u.org.ID,
+		"preferred_username": u.Username,
+		"email":              u.Email,
+		"name":               u.Name,
+	})
+}

@@ -282,7 +282,11 @@ func (s *Server) setup() error {
 		if s.orgs[id] != nil {
 			return fmt.Errorf("sftest: org %s is listed twice", id)
 		}
-		db, err := newOrgDB(o, id)
+		clock := s.opts.Now
+		if clock == nil {
+			clock = time.Now
+		}
+		db, err := newOrgDB(o, id, clock)
 		if err != nil {
 			return err
 		}
@@ -369,6 +373,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+tokenPath, emulator.Credentials(s.token))
 	mux.HandleFunc("POST /services/oauth2/revoke", emulator.Credentials(s.revoke))
 	mux.HandleFunc("GET /id/{org}/{user}", s.identity)
+	mux.HandleFunc("GET /services/oauth2/userinfo", s.userinfo)
 	mux.HandleFunc("/services/apexrest/", s.apexrest)
 	mux.HandleFunc("/services/data/", s.dataAPI)
 	return mux
