@@ -426,6 +426,8 @@ func (s *Server) readAssociations(w http.ResponseWriter, r *http.Request) {
 				n, _ := strconv.ParseInt(id, 10, 64)
 				list = append(list, map[string]any{"toObjectId": n, "associationTypes": types})
 			}
+			// Listed in id order: the primary one need not come first.
+			slices.SortFunc(list, func(x, y map[string]any) int { return cmpInt(x["toObjectId"].(int64), y["toObjectId"].(int64)) })
 		} else {
 			for _, id := range d.ContactIDs {
 				if _, live := p.contacts[id]; !live {
@@ -494,4 +496,14 @@ func (s *Server) ProductOf(portalID int64, lineItemID string) string {
 		return li.props["hs_product_id"]
 	}
 	return ""
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
