@@ -159,4 +159,3 @@ func tooLarge() error {
 	return qwoty.Errorf(qwoty.CodePayloadTooLarge, "HubSpot sends at most 100 events a request.",
 		"the webhook's body is larger than %d KiB", MaxWebhookBody>>10)
 }
-

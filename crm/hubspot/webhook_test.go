@@ -122,8 +122,12 @@ func TestWebhookRefusals(t *testing.T) {
 	}
 	for name, send := range map[string]func() (int, error){
 		"wrong secret": func() (int, error) { return e.hs.SendSigned(e.url, body, e.clk.Now(), "not-the-secret") },
-		"stale":        func() (int, error) { return e.hs.SendSigned(e.url, body, e.clk.Now().Add(-6*time.Minute), hstest.DefaultClientSecret) },
-		"other URL":    func() (int, error) { return e.hs.SendSigned(e.url+"?x=1", body, e.clk.Now(), hstest.DefaultClientSecret) },
+		"stale": func() (int, error) {
+			return e.hs.SendSigned(e.url, body, e.clk.Now().Add(-6*time.Minute), hstest.DefaultClientSecret)
+		},
+		"other URL": func() (int, error) {
+			return e.hs.SendSigned(e.url+"?x=1", body, e.clk.Now(), hstest.DefaultClientSecret)
+		},
 	} {
 		s, err := send()
 		if err != nil {
