@@ -94,6 +94,9 @@ func (e *webhookEvent) echo() bool {
 // connection, or a disconnected one, are answered 200 and dropped:
 // HubSpot would retry a refusal for hours to no end.
 func (h *Webhooks) Serve(w http.ResponseWriter, r *http.Request) error {
+	if h.A == nil || h.A.app == nil {
+		return notConfigured()
+	}
 	if r.ContentLength > MaxWebhookBody {
 		return tooLarge()
 	}
@@ -105,15 +108,17 @@ func (h *Webhooks) Serve(w http.ResponseWriter, r *http.Request) error {
 		}
 		return qwoty.Errorf(qwoty.CodeBadRequest, "Send the whole body in one request.", "the webhook's body could not be read")
 	}
-	if h.A == nil || h.A.app == nil {
-		return errors.New("hubspot: webhook: the HubSpot app is not configured")
-	}
 	err = VerifyV3(h.A.app.ClientSecret, r.Method, h.URL, body, r.Header.Get(HeaderSignatureV3), r.Header.Get(HeaderRequestTimestamp), h.A.now())
 	if err != nil {
+		// The card's hints do not fit a webhook: say who signs, and what.
 		var coded *qwoty.Error
-		if errors.As(err, &coded) && coded.Code == qwoty.CodeSignatureMissing {
-			// The card's hint does not fit a webhook: say who signs.
-			coded.Hint = "HubSpot signs every webhook delivery with the app's client secret; a request without the header did not come from HubSpot."
+		if errors.As(err, &coded) {
+			switch coded.Code {
+			case qwoty.CodeSignatureMissing:
+				coded.Hint = "HubSpot signs every webhook delivery with the app's client secret; a request without the header did not come from HubSpot."
+			case qwoty.CodeSignatureInvalid:
+				coded.Hint = "Check that HUBSPOT_CLIENT_SECRET is the client secret of the app whose webhooks these are, and that the app's webhook targetUrl is exactly APP_URL followed by " + WebhookPath + ": the signature covers that URL."
+			}
 		}
 		return err
 	}
