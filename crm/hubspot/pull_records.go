@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -220,7 +221,13 @@ func (p *puller) dealLinks(ctx context.Context, c *caller, deals []crm.Pulled) e
 	if err != nil {
 		return err
 	}
+	// A connection made before pulling was not granted contacts' read
+	// scope: its deals are pulled without their contact people until an
+	// admin reconnects.
 	contacts, err := c.associations(ctx, "deals", "contacts", ids, 0)
+	if errors.Is(err, crm.ErrForbidden) {
+		contacts, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -235,6 +242,9 @@ func (p *puller) dealLinks(ctx context.Context, c *caller, deals []crm.Pulled) e
 	byID := map[string]crm.PulledContact{}
 	for _, batch := range chunks(people) {
 		objs, err := c.batchRead(ctx, "contacts", batch, contactProperties, false)
+		if errors.Is(err, crm.ErrForbidden) {
+			break
+		}
 		if err != nil {
 			return err
 		}

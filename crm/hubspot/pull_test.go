@@ -319,3 +319,36 @@ func TestPullFetch(t *testing.T) {
 		t.Errorf("%d batch reads, want 2 (the live ones, then the missing ones among the archived)", n)
 	}
 }
+
+// A connection made before pulling (without contacts' and products' read
+// scopes) pulls its companies and deals, the deals without their contact
+// people, and has no product streams.
+func TestPullWithAnOlderConnection(t *testing.T) {
+	older := slices.DeleteFunc(slices.Clone(hubspot.DefaultScopes), func(s string) bool { return slices.Contains(hubspot.PullScopes, s) })
+	e := newSyncEnv(t, hstest.Options{App: hstest.App{RequiredScopes: older}}, older...)
+	e.hs.PutContact(hstest.DefaultPortalID, hstest.Contact{ID: "201", Properties: map[string]string{"email": "a@acme.example"}})
+	e.hs.PutDeal(hstest.DefaultPortalID, hstest.Deal{ID: "301", Name: "With a contact", ContactIDs: []string{"201"}})
+	rep, err := crmsync.PullOnce(context.Background(), e.db, e.a, e.conn, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range rep.Streams {
+		names = append(names, s.Stream)
+		if s.Err != nil || !s.Complete {
+			t.Errorf("stream %s: complete %v, %v", s.Stream, s.Complete, s.Err)
+		}
+	}
+	if want := []string{"customer", "deal", "customer_archived", "deal_archived"}; !slices.Equal(names, want) {
+		t.Errorf("streams %v, want %v", names, want)
+	}
+	var deals, contacts int
+	pool := storetest.Pool(t, e.db)
+	if err := pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM crm_deals WHERE crm_id = '301'),
+		(SELECT count(*) FROM crm_deal_contacts)`).Scan(&deals, &contacts); err != nil {
+		t.Fatal(err)
+	}
+	if deals != 1 || contacts != 0 {
+		t.Errorf("%d deals 301, %d deal contacts; want the deal without contacts", deals, contacts)
+	}
+}

@@ -238,25 +238,25 @@ func (a *archivedRecord) json() map[string]any {
 
 // pulledAccess authenticates a read of typ and counts it against the
 // account's limit; it answers and returns nil when refused.
-func (s *Server) pulledAccess(w http.ResponseWriter, r *http.Request, typ string) *portal {
+func (s *Server) pulledAccess(w http.ResponseWriter, r *http.Request, typ string) (*portal, []string) {
 	a, ok := s.bearer(w, r)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	p := a.Grant.user.portal
 	if !s.limit(w, p) {
-		return nil
+		return nil, nil
 	}
 	scope, known := pulledTypes[typ]
 	if !known {
 		apiError(w, http.StatusNotFound, "", "Unable to infer object type from: "+typ)
-		return nil
+		return nil, nil
 	}
 	if !slices.Contains(a.Grant.scopes, scope) {
 		missingScopes(w, scope)
-		return nil
+		return nil, nil
 	}
-	return p
+	return p, a.Grant.scopes
 }
 
 // batchRead is POST /crm/objects/{version}/{type}/batch/read: up to 100
@@ -265,7 +265,7 @@ func (s *Server) pulledAccess(w http.ResponseWriter, r *http.Request, typ string
 // answer then being a 207.
 func (s *Server) batchRead(w http.ResponseWriter, r *http.Request, typ string) {
 	s.calls.Add("batch:" + typ + ":read")
-	p := s.pulledAccess(w, r, typ)
+	p, _ := s.pulledAccess(w, r, typ)
 	if p == nil {
 		return
 	}
@@ -319,7 +319,7 @@ func (s *Server) batchRead(w http.ResponseWriter, r *http.Request, typ string) {
 func (s *Server) listObjects(w http.ResponseWriter, r *http.Request) {
 	typ := r.PathValue("type")
 	s.calls.Add("list:" + typ)
-	p := s.pulledAccess(w, r, typ)
+	p, _ := s.pulledAccess(w, r, typ)
 	if p == nil {
 		return
 	}
@@ -385,12 +385,17 @@ const (
 func (s *Server) readAssociations(w http.ResponseWriter, r *http.Request) {
 	from, to := r.PathValue("from"), r.PathValue("to")
 	s.calls.Add("associations:read:" + from + ":" + to)
-	p := s.pulledAccess(w, r, from)
+	p, scopes := s.pulledAccess(w, r, from)
 	if p == nil {
 		return
 	}
 	if from != "deals" || (to != "companies" && to != "contacts") {
 		apiError(w, http.StatusBadRequest, "VALIDATION_ERROR", fmt.Sprintf("associations from %s to %s are not served by this emulator", from, to))
+		return
+	}
+	// Reading associations needs read access to both types (assumed).
+	if !slices.Contains(scopes, pulledTypes[to]) {
+		missingScopes(w, pulledTypes[to])
 		return
 	}
 	var body struct {
