@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
@@ -43,4 +44,20 @@ func (s *Server) fetchCard(c *gin.Context) {
 	}
 	web.SetConnectionID(c, answer.ConnectionID)
 	web.WriteJSON(c, http.StatusOK, answer)
+}
+
+// hubspotWebhooks answers HubSpot's webhook deliveries: 404 when HubSpot
+// is not registered, else crm/hubspot's Webhooks, whose refusals are
+// written here.
+func (s *Server) hubspotWebhooks(c *gin.Context) {
+	a, _ := s.cards.Adapter(qwoty.ProviderHubSpot)
+	h, ok := a.(*hubspot.Adapter)
+	if !ok {
+		s.noRoute(c)
+		return
+	}
+	wh := hubspot.Webhooks{A: h, Store: s.db, URL: s.cfg.AppURL + hubspot.WebhookPath}
+	if err := wh.Serve(c.Writer, c.Request); err != nil {
+		s.fail(c, err)
+	}
 }

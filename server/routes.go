@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
@@ -27,6 +28,9 @@ func (s *Server) routes() *gin.Engine {
 	crm.POST("/ping", s.cardPing(qwoty.ProviderSalesforce))
 	crm.GET("/pipedrive/panel", s.panelCard(qwoty.ProviderPipedrive))
 	crm.GET("/:provider/card", s.fetchCard)
+
+	// HubSpot's app webhooks, signed like its card (crm/hubspot/webhook.go).
+	r.POST(hubspot.WebhookPath, s.hubspotWebhooks)
 
 	// The card page each CRM frames, opened with an embed token: one page
 	// for every registered CRM (/embed/salesforce/card, /embed/hubspot/card,

@@ -34,6 +34,9 @@ type Options struct {
 	// Sleep waits d or until ctx ends, for sync's short waits on its budget
 	// (nil: a timer). Tests move their clock instead.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// PullPage is the pull's search page size (0: HubSpot's maximum, 200);
+	// tests make it small to page a few records.
+	PullPage int
 }
 
 // AppOrigins are HubSpot's app hosts, one per data centre: HubSpot serves an

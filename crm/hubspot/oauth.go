@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -30,7 +31,9 @@ const (
 // items. "oauth" is the basic scope HubSpot adds to every app; it is asked
 // for explicitly because the install URL's scope list must match the app's
 // required scopes (hubspot-app's requiredScopes hold the same list).
-var DefaultScopes = append([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes...)
+//
+// Pulling (PullScopes) also reads the deals' contacts and the products.
+var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes)
 
 // SyncScopes are the scopes sync writes with (each named in the reference
 // of the endpoint it opens):

@@ -88,9 +88,12 @@ func (s *syncer) DefaultStages() map[qwoty.Status]string {
 }
 
 // Buckets: one burst bucket, 105 calls in any 10 seconds, whatever the
-// share (HubSpot has no daily cap for OAuth apps).
+// share (HubSpot has no daily cap for OAuth apps); and the CRM Search
+// API's own, 4 a second, which pulling's listings take from
+// (pull_call.go).
 func (s *syncer) Buckets(*qwoty.Connection, float64) []crm.Bucket {
-	return []crm.Bucket{{Name: burstBucket, Capacity: burstCapacity, Per: burstPer}}
+	return []crm.Bucket{{Name: burstBucket, Capacity: burstCapacity, Per: burstPer},
+		{Name: searchBucket, Capacity: searchCapacity, Per: searchPer}}
 }
 
 // MaxBatch: a push of 100 deals fits the deals' batch update in one call.

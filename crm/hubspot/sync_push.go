@@ -191,7 +191,7 @@ func (p *push) hasLines() bool {
 func lineProperties(l crm.LineState) map[string]string {
 	name, _, _ := strings.Cut(strings.TrimSpace(l.Description), "\n")
 	name = cmp.Or(strings.TrimSpace(name), l.SKU, "Line "+strconv.Itoa(l.Position))
-	return map[string]string{
+	props := map[string]string{
 		"name":                   crm.Clip(name, 255),
 		"description":            l.Description,
 		"quantity":               l.Quantity.String(),
@@ -200,6 +200,14 @@ func lineProperties(l crm.LineState) map[string]string {
 		"hs_sku":                 l.SKU,
 		RefProperty:              l.Ref,
 	}
+	// A line taken from the catalogue is linked to its HubSpot product
+	// (the line items guide: hs_product_id bases a line item on a
+	// product); the line's own name, price and SKU, written with it, win
+	// over the product's.
+	if objectID(l.ProductID) {
+		props["hs_product_id"] = l.ProductID
+	}
+	return props
 }
 
 // hashOf hashes what is written to a record (its parent included).

@@ -101,6 +101,32 @@ function checkCard(card, file, srcDir, problems) {
 }
 
 /**
+ * Checks the webhooks' component: HubSpot delivers to the server's
+ * /webhooks/hubspot (crm/hubspot WebhookPath), whose v3 signature covers
+ * that URL, and every subscription is active.
+ */
+function checkWebhooks(meta, where, appUrl, problems) {
+    const c = meta.config ?? {};
+    const target = `${appUrl}/webhooks/hubspot`;
+    if (c.settings?.targetUrl !== target) {
+        problems.push(`${where}: config.settings.targetUrl must be ${JSON.stringify(target)}, got ${JSON.stringify(c.settings?.targetUrl)}`);
+    }
+    const subs = c.subscriptions?.legacyCrmObjects;
+    if (!Array.isArray(subs) || subs.length === 0) {
+        problems.push(`${where}: config.subscriptions.legacyCrmObjects must list the subscriptions`);
+        return;
+    }
+    for (const sub of subs) {
+        if (typeof sub.subscriptionType !== 'string' || sub.active !== true) {
+            problems.push(`${where}: ${JSON.stringify(sub)} must name a subscriptionType and be active`);
+        }
+        if (sub.subscriptionType?.endsWith('.propertyChange') && typeof sub.propertyName !== 'string') {
+            problems.push(`${where}: ${sub.subscriptionType} needs a propertyName`);
+        }
+    }
+}
+
+/**
  * Checks the HubSpot project in dir against appUrl and returns a list of
  * problems (empty when all is well).
  */
@@ -148,6 +174,9 @@ export function checkProject(dir, { appUrl }) {
             if (meta.type !== 'card') problems.push(`${rel}: type must be "card", got ${JSON.stringify(meta.type)}`);
             cards++;
             checkCard(meta, rel, srcDir, problems);
+        } else if (folder === 'webhooks') {
+            if (meta.type !== 'webhooks') problems.push(`${rel}: type must be "webhooks", got ${JSON.stringify(meta.type)}`);
+            checkWebhooks(meta, rel, appUrl, problems);
         } else {
             problems.push(`${rel}: unexpected feature folder ${folder}`);
         }

@@ -40,12 +40,14 @@ describe('retarget.mjs', () => {
         const out = join(tempDir(), 'hubspot-app');
         try {
             const result = retarget({ appUrl: APP_URL, out });
-            assert.equal(result.replaced, 5, 'config.ts APP_URL, redirectUrls, fetch, iframe and img');
+            assert.equal(result.replaced, 6, 'config.ts APP_URL, redirectUrls, fetch, iframe, img and the webhooks\' targetUrl');
             const app = JSON.parse(readFileSync(join(out, 'src/app/app-hsmeta.json'), 'utf8'));
             assert.deepEqual(app.config.permittedUrls.fetch, [APP_URL]);
             assert.deepEqual(app.config.permittedUrls.iframe, [APP_URL]);
             assert.deepEqual(app.config.auth.redirectUrls, [`${APP_URL}/oauth/hubspot/callback`]);
             assert.match(readFileSync(join(out, 'src/app/cards/config.ts'), 'utf8'), /APP_URL = 'https:\/\/quotes\.example\.com';/);
+            const hooks = JSON.parse(readFileSync(join(out, 'src/app/webhooks/webhooks-hsmeta.json'), 'utf8'));
+            assert.equal(hooks.config.settings.targetUrl, `${APP_URL}/webhooks/hubspot`);
             for (const f of filesUnder(out)) {
                 assert.equal(readFileSync(f, 'utf8').includes(PLACEHOLDER_APP_URL), false, `${f} still has the placeholder`);
             }
@@ -98,7 +100,7 @@ describe('retarget.mjs', () => {
         try {
             const out = join(dir, 'hs');
             const stdout = execFileSync(process.execPath, [SCRIPT, '--app-url', APP_URL, '--out', out], { encoding: 'utf8' });
-            assert.match(stdout, /app URL https:\/\/quotes\.example\.com written in 5 places/);
+            assert.match(stdout, /app URL https:\/\/quotes\.example\.com written in 6 places/);
             const bad = spawnSync(process.execPath, [SCRIPT, '--app-url', 'http://x.example', '--out', join(dir, 'bad')], {
                 encoding: 'utf8'
             });

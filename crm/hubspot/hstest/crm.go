@@ -85,7 +85,7 @@ func (s *Server) record(p *portal, typ, id string) (map[string]string, map[strin
 			return nil, nil, false
 		}
 		props := map[string]string{"dealname": d.Name, "amount": d.Amount, "deal_currency_code": d.Currency,
-			"dealstage": d.Stage, "pipeline": "default"}
+			"dealstage": d.Stage, "pipeline": "default", "closedate": d.CloseDate}
 		maps.Copy(props, p.dealExtra[id])
 		return props, map[string][]map[string]string{"companies": companyAssociations(d.CompanyIDs), "line_items": p.dealLineItems(id)}, true
 	case "companies":
@@ -93,7 +93,24 @@ func (s *Server) record(p *portal, typ, id string) (map[string]string, map[strin
 		if !ok {
 			return nil, nil, false
 		}
-		return map[string]string{"name": c.Name}, nil, true
+		props := maps.Clone(c.Properties)
+		if props == nil {
+			props = map[string]string{}
+		}
+		props["name"] = c.Name
+		return props, nil, true
+	case "products":
+		pr, ok := p.products[id]
+		if !ok {
+			return nil, nil, false
+		}
+		return maps.Clone(pr.Properties), nil, true
+	case "contacts":
+		c, ok := p.contacts[id]
+		if !ok {
+			return nil, nil, false
+		}
+		return maps.Clone(c.Properties), nil, true
 	case "line_items":
 		li := p.lineItems[id]
 		if li == nil || li.archived {

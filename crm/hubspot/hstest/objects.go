@@ -117,6 +117,10 @@ func propertyError(name, code, msg string) *inputError {
 // batch is POST /crm/objects/{version}/{objectType}/batch/{operation}.
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	typ, op := r.PathValue("type"), r.PathValue("op")
+	if _, ok := pulledTypes[typ]; ok && op == "read" {
+		s.batchRead(w, r, typ)
+		return
+	}
 	s.calls.Add("batch:" + typ + ":" + op)
 	a, ok := s.bearer(w, r)
 	if !ok {
@@ -278,6 +282,11 @@ func (s *Server) checkLineItemProps(p *portal, values map[string]string) *inputE
 		case builtin && !writable:
 			// Assumed wording: calculated properties are read-only.
 			return propertyError(name, "READ_ONLY_VALUE", fmt.Sprintf("%s is a read only property; its value cannot be set.", name))
+		case name == "hs_product_id" && v != "":
+			if _, ok := p.products[v]; !ok {
+				// Assumed wording: a line item is based on a live product.
+				return propertyError(name, "INVALID_OBJECT_ID", fmt.Sprintf("No product with ID %s exists", v))
+			}
 		case numberProps[name] && v != "":
 			d, err := decimal.NewFromString(v)
 			if err != nil {
@@ -360,6 +369,7 @@ func (s *Server) createLineItem(p *portal, in batchInput, now time.Time) (map[st
 	if ie != nil {
 		return nil, ie
 	}
+	p.baseOnProduct(values)
 	li := &lineItem{id: p.newID(), props: values, deal: deal, created: now, updated: now}
 	p.lineItems[li.id] = li
 	return li.json(nil), nil
@@ -549,6 +559,7 @@ func (s *Server) updateDeal(p *portal, in batchInput, now time.Time) (map[string
 		}
 	}
 	p.deals[d.ID], p.dealExtra[d.ID] = d, extra
+	p.touch("deals", d.ID, now)
 	stored, _, _ := s.record(p, "deals", d.ID)
 	return map[string]any{"id": d.ID, "properties": stored, "archived": false, "updatedAt": stamp(now)}, nil
 }

@@ -86,6 +86,12 @@ type Portal struct {
 	Users     []User
 	Deals     []Deal
 	Companies []Company
+	Products  []Product
+	Contacts  []Contact
+	// Currencies are the account's currencies, the company currency first
+	// (nil: USD alone). With more than one, the account is multi-currency
+	// and products hold hs_price_<code> properties.
+	Currencies []string
 }
 
 // User is a user of a portal.
@@ -108,12 +114,19 @@ type Deal struct {
 	Stage string
 	// CompanyIDs are the associated companies, the first one primary.
 	CompanyIDs []string
+	// ContactIDs are the associated contacts.
+	ContactIDs []string
+	// CloseDate is closedate as HubSpot stores it ("" for none).
+	CloseDate string
 }
 
 // Company is a company record.
 type Company struct {
 	ID   string
 	Name string
+	// Properties are its other properties (domain, phone, address, city,
+	// zip, state, country, ...).
+	Properties map[string]string
 }
 
 // Options configure a Server. The zero value gives the default app and one
@@ -137,6 +150,9 @@ type Options struct {
 	// RateLimit is the per-account limit of the CRM API; the zero value is
 	// HubSpot's 110 calls per 10 seconds, on Now's clock.
 	RateLimit RateLimit
+	// SearchRateLimit is the Search API's own limit; the zero value is
+	// HubSpot's 5 a second. RateLimit.Off lifts it too.
+	SearchRateLimit RateLimit
 	// MultiStatusCreateOnly answers multi-status (207, refused inputs
 	// listed) on batch create only, as HubSpot's error-handling guide
 	// documents it; batch update and upsert then refuse a request with one
@@ -160,12 +176,23 @@ type Server struct {
 	users   map[int64]*user
 	loginAs *user
 	windows map[int64]*rolling
+	// searchWindows are the Search API's own limit's; searchHook is
+	// SetSearchHook's; hooks are webhooks.go's.
+	searchWindows map[int64]*rolling
+	searchHook    func(n int)
 }
 
 type portal struct {
 	Portal
 	deals     map[string]Deal
 	companies map[string]Company
+	// products, contacts, the records' times and the archived ones are
+	// pulling's (pull.go).
+	products   map[string]Product
+	contacts   map[string]Contact
+	modified   map[string]time.Time
+	archived   map[string]*archivedRecord
+	currencies []string
 	// dealExtra holds the deal properties Deal has no field for.
 	dealExtra map[string]map[string]string
 	lineItems map[string]*lineItem
@@ -181,15 +208,16 @@ type objects struct {
 	deals     map[string]Deal
 	dealExtra map[string]map[string]string
 	lineItems map[string]*lineItem
+	modified  map[string]time.Time
 	lastID    int64
 }
 
 func (p *portal) snapshot() objects {
-	return objects{maps.Clone(p.deals), maps.Clone(p.dealExtra), maps.Clone(p.lineItems), p.lastID}
+	return objects{maps.Clone(p.deals), maps.Clone(p.dealExtra), maps.Clone(p.lineItems), maps.Clone(p.modified), p.lastID}
 }
 
 func (p *portal) restore(o objects) {
-	p.deals, p.dealExtra, p.lineItems, p.lastID = o.deals, o.dealExtra, o.lineItems, o.lastID
+	p.deals, p.dealExtra, p.lineItems, p.modified, p.lastID = o.deals, o.dealExtra, o.lineItems, o.modified, o.lastID
 }
 
 type user struct {
@@ -205,11 +233,13 @@ func New(t emulator.T, opts Options) *Server {
 
 // Start starts a Server; Close stops it.
 func Start(opts Options) (*Server, error) {
-	s := &Server{opts: opts, portals: map[int64]*portal{}, users: map[int64]*user{}, windows: map[int64]*rolling{}}
+	s := &Server{opts: opts, portals: map[int64]*portal{}, users: map[int64]*user{}, windows: map[int64]*rolling{}, searchWindows: map[int64]*rolling{}}
 	s.opts.CodeTTL = cmp.Or(s.opts.CodeTTL, CodeTTL)
 	s.opts.RateLimit.Max = cmp.Or(s.opts.RateLimit.Max, DefaultRateLimitMax)
 	s.opts.RateLimit.Interval = cmp.Or(s.opts.RateLimit.Interval, DefaultRateLimitInterval)
 	s.opts.AccessTokenTTL = cmp.Or(s.opts.AccessTokenTTL, AccessTokenTTL)
+	s.opts.SearchRateLimit.Max = cmp.Or(s.opts.SearchRateLimit.Max, DefaultSearchMax)
+	s.opts.SearchRateLimit.Interval = cmp.Or(s.opts.SearchRateLimit.Interval, DefaultSearchPeriod)
 	if err := s.setup(); err != nil {
 		return nil, err
 	}
@@ -256,6 +286,14 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /crm/properties/2026-03/{type}", s.createProperty)
 	mux.HandleFunc("GET /crm/v3/properties/{type}/{name}", s.readProperty)
 	mux.HandleFunc("GET /crm/properties/2026-03/{type}/{name}", s.readProperty)
+	// Pulling's reads (pull.go, search.go).
+	mux.HandleFunc("POST /crm/v3/objects/{type}/search", s.search)
+	mux.HandleFunc("POST /crm/objects/2026-03/{type}/search", s.search)
+	mux.HandleFunc("GET /crm/v3/objects/{type}", s.listObjects)
+	mux.HandleFunc("GET /crm/objects/2026-03/{type}", s.listObjects)
+	mux.HandleFunc("POST /crm/v4/associations/{from}/{to}/batch/read", s.readAssociations)
+	mux.HandleFunc("POST /crm/associations/2026-03/{from}/{to}/batch/read", s.readAssociations)
+	mux.HandleFunc("GET /account-info/v3/details", s.accountDetails)
 	mux.HandleFunc("POST /crm/v4/associations/{from}/{to}/batch/associate/default", s.associateDefault)
 	mux.HandleFunc("POST /crm/associations/2026-03/{from}/{to}/batch/associate/default", s.associateDefault)
 	return mux
@@ -298,7 +336,18 @@ func (s *Server) setup() error {
 			return fmt.Errorf("hstest: portal id %d is not positive or is listed twice", p.ID)
 		}
 		stored := &portal{Portal: p, deals: map[string]Deal{}, companies: map[string]Company{},
-			dealExtra: map[string]map[string]string{}, lineItems: map[string]*lineItem{}, properties: map[string]map[string]Property{}}
+			dealExtra: map[string]map[string]string{}, lineItems: map[string]*lineItem{}, properties: map[string]map[string]Property{},
+			products: map[string]Product{}, contacts: map[string]Contact{}, modified: map[string]time.Time{},
+			archived: map[string]*archivedRecord{}, currencies: slices.Clone(p.Currencies)}
+		if len(stored.currencies) == 0 {
+			stored.currencies = []string{"USD"}
+		}
+		for _, pr := range p.Products {
+			stored.products[pr.ID] = pr
+		}
+		for _, c := range p.Contacts {
+			stored.contacts[c.ID] = c
+		}
 		for _, d := range p.Deals {
 			stored.deals[d.ID] = d
 		}
@@ -358,14 +407,18 @@ func (s *Server) SetLoginUser(userID int64) error {
 func (s *Server) PutDeal(portalID int64, d Deal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustPortal(portalID).deals[d.ID] = d
+	p := s.mustPortal(portalID)
+	p.deals[d.ID] = d
+	p.touch("deals", d.ID, s.Now())
 }
 
 // PutCompany adds or replaces a company of a portal.
 func (s *Server) PutCompany(portalID int64, c Company) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustPortal(portalID).companies[c.ID] = c
+	p := s.mustPortal(portalID)
+	p.companies[c.ID] = c
+	p.touch("companies", c.ID, s.Now())
 }
 
 // Uninstall removes the app from a portal: its refresh and access tokens

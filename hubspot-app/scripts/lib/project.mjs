@@ -29,7 +29,9 @@ export const REQUIRED_SCOPES = Object.freeze([
     'crm.objects.line_items.read',
     'crm.objects.line_items.write',
     'crm.schemas.line_items.read',
-    'crm.schemas.deals.write'
+    'crm.schemas.deals.write',
+    'crm.objects.contacts.read',
+    'crm.objects.products.read'
 ]);
 
 /**
