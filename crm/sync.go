@@ -75,6 +75,13 @@ type Deal struct {
 	// Quotes are all the record's quotes, the primary among them, deleted
 	// ones included (Deleted set) so that their mirror is marked.
 	Quotes []QuoteState
+	// Fields are the admin's field mappings that push (qwoty.Mapping), as
+	// the values to write on the deal record by the CRM field's API name,
+	// already formatted for the field's type (a date "2026-11-29", a
+	// number "1200.50", a picklist value through the mapping's value map).
+	// A Syncer writes them with the deal's own update; none when the
+	// record has no primary quote.
+	Fields map[string]string
 }
 
 // QuoteState is one quote as it is written to the CRM.
