@@ -236,8 +236,8 @@ func CatalogResults(items []qwoty.CatalogItem, query, currency string, m qwoty.M
 	})
 }
 
-// SyncRequested is the editor after the rep's "Sync now", with a note in
-// the card's flash saying what was asked.
+// SyncRequested is the editor after the rep's "Sync now", with a notice in
+// the card's flash (swapped into it out of band) saying what was asked.
 func SyncRequested(q *qwoty.Quote, pushed bool, m qwoty.Money) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -263,7 +263,7 @@ func SyncRequested(q *qwoty.Quote, pushed bool, m qwoty.Money) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div id=\"flash\" class=\"flash notice\" role=\"status\" hx-swap-oob=\"true\"><strong id=\"sync-requested\">Sync requested.</strong> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div id=\"flash\" hx-swap-oob=\"innerHTML\"><strong class=\"notice\" id=\"sync-requested\">Sync requested.</strong> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
