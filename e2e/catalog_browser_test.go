@@ -44,6 +44,9 @@ func TestCardCatalogueLine(t *testing.T) {
 			t.Fatalf("type in the search at %d px: %v", w, err)
 		}
 		waitFrame(ctx, t, "two matches", `document.querySelectorAll("#catalog-results .cat-item").length === 2`)
+		if shown := mustFrameEval[bool](ctx, t, `document.getElementById("catalog-picked").getClientRects().length > 0`); shown && i == 0 {
+			t.Fatalf("at %d px the picked product's note shows before anything was picked", w)
+		}
 		first := mustFrameEval[string](ctx, t, `document.querySelector("#catalog-results .cat-item").textContent.replace(/\s+/g, " ").trim()`)
 		if first != "HW-GW-100 Gateway appliance USD 499.00" {
 			t.Fatalf("the first match at %d px reads %q", w, first)
