@@ -263,7 +263,7 @@ func SyncRequested(q *qwoty.Quote, pushed bool, m qwoty.Money) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div id=\"flash\" hx-swap-oob=\"innerHTML\"><strong class=\"notice\" id=\"sync-requested\">Sync requested.</strong> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div id=\"flash\" hx-swap-oob=\"innerHTML\"><strong class=\"sync-notice\" id=\"sync-requested\">Sync requested.</strong> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
