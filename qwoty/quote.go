@@ -120,10 +120,13 @@ type Quote struct {
 
 // LineItem is one priced line of a quote.
 type LineItem struct {
-	ID              string
-	QuoteID         string
-	ParentID        string // bundle parent, empty for top-level lines
-	Position        int
+	ID       string
+	QuoteID  string
+	ParentID string // bundle parent, empty for top-level lines
+	Position int
+	// ProductID is the CRM product the line was picked from (the
+	// connection's catalogue), "" for a free line.
+	ProductID       string
 	SKU             string
 	Description     string
 	Quantity        decimal.Decimal

@@ -107,13 +107,13 @@ func (q *Quote) AddLine(l LineItem) error {
 	if err := checkLine(l); err != nil {
 		return err
 	}
-	q.Lines = append(q.Lines, LineItem{QuoteID: q.ID, SKU: l.SKU, Description: l.Description,
+	q.Lines = append(q.Lines, LineItem{QuoteID: q.ID, ProductID: l.ProductID, SKU: l.SKU, Description: l.Description,
 		Quantity: l.Quantity, UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent})
 	return nil
 }
 
 // UpdateLine replaces what a user edits of one line of a draft (SKU,
-// description, quantity, unit price, discount); the line keeps its id and
+// description, quantity, unit price, discount, catalogue product); the line keeps its id and
 // place. A line not on the quote is not_found.
 func (q *Quote) UpdateLine(lineID string, l LineItem) error {
 	if err := q.CheckEditable(); err != nil {
@@ -128,6 +128,7 @@ func (q *Quote) UpdateLine(lineID string, l LineItem) error {
 	}
 	m := &q.Lines[i]
 	m.SKU, m.Description, m.Quantity, m.UnitPrice, m.DiscountPercent = l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent
+	m.ProductID = l.ProductID
 	return nil
 }
 

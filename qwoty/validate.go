@@ -20,6 +20,9 @@ type LineInput struct {
 	Quantity        string
 	UnitPrice       string
 	DiscountPercent string
+	// ProductID is the CRM product the line was picked from in the
+	// catalogue, "" for a free line.
+	ProductID string
 }
 
 // The limits follow from the columns (migrations/001_init.sql), so that
@@ -38,6 +41,9 @@ const (
 	maxDescriptionLen = 1000
 	maxEmailLen       = 254
 	maxNameLen        = 200
+	// maxProductIDLen bounds a CRM product id (Salesforce's are 18
+	// characters, HubSpot's and Pipedrive's numbers).
+	maxProductIDLen = 64
 )
 
 var (
@@ -56,6 +62,7 @@ var fieldLabels = map[string]string{
 	"discount_percent": "discount", "title": "title", "tax_rate": "tax rate", "currency": "currency",
 	"version": "version", "status": "status", "email": "email", "name": "name", "password": "password",
 	"workspace": "workspace name", "token": "token",
+	"product_id": "product", "q": "search", "limit": "limit",
 }
 
 // label is how a message names the field: its label, or for a field no
@@ -166,12 +173,16 @@ func ParseLine(in LineInput) (LineItem, error) {
 	if l.DiscountPercent, err = ParsePercent("discount_percent", in.DiscountPercent); err != nil {
 		return l, err
 	}
+	if l.ProductID, err = parseText("product_id", in.ProductID, maxProductIDLen, productHint); err != nil {
+		return l, err
+	}
 	return l, nil
 }
 
 const (
 	skuHint         = "Shorten the SKU."
 	descriptionHint = "Shorten the description."
+	productHint     = "Pick the product from the catalogue search, or clear it for a free line."
 )
 
 // checkLine holds a line as a quote stores it, however it was made, to the
@@ -205,7 +216,10 @@ func checkLine(l LineItem) error {
 			return err
 		}
 	}
-	return nil
+	if err := CheckText("product_id", l.ProductID); err != nil {
+		return err
+	}
+	return checkLength("product_id", l.ProductID, maxProductIDLen, productHint)
 }
 
 // checkNamed refuses a line with neither a SKU nor a description: nobody

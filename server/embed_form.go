@@ -18,6 +18,7 @@ func formLine(c *gin.Context) (qwoty.LineItem, error) {
 		Quantity:        c.Request.FormValue("quantity"),
 		UnitPrice:       c.Request.FormValue("unit_price"),
 		DiscountPercent: c.Request.FormValue("discount_percent"),
+		ProductID:       c.Request.FormValue("product_id"),
 	})
 }
 

@@ -57,6 +57,8 @@ func (s *Server) routes() *gin.Engine {
 	api.DELETE("/quotes/:quote", s.quoteDelete)
 	api.POST("/quotes/:quote/primary", s.quotePrimary)
 	api.POST("/quotes/:quote/sync/retry", s.quoteRetry)
+	api.GET("/quotes/:quote/catalog", s.catalogSearch)
+	api.POST("/quotes/:quote/sync/now", s.quoteSyncNow)
 
 	// The development mailbox: the alert email `make run` sends.
 	if s.devMail != nil {

@@ -121,8 +121,14 @@
   // which carries the new version.
   var inFlight = false;
   var queue = [];
+  // The catalogue search is a read that changes nothing and swaps only its
+  // own list: it neither waits for a save nor holds one up.
+  function isSearch(e) {
+    var elt = e.detail && (e.detail.elt || (e.detail.requestConfig && e.detail.requestConfig.elt));
+    return !!elt && elt.id === "catalog-q";
+  }
   document.body.addEventListener("htmx:confirm", function (e) {
-    if (!inFlight) return;
+    if (!inFlight || isSearch(e)) return;
     e.preventDefault();
     var elt = e.detail.elt;
     var ev = e.detail.triggeringEvent;
@@ -137,11 +143,13 @@
     queue.push(item);
   });
   document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (isSearch(e)) return;
     inFlight = true;
     if (flash) flash.textContent = "";
     clearFieldErrors(formOf(e));
   });
-  document.body.addEventListener("htmx:afterRequest", function () {
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    if (isSearch(e)) return;
     inFlight = false;
     setTimeout(next, 0);
   });
@@ -188,7 +196,9 @@
     }
     if (cfg.verb === "get") return; // another view, or a reload: what it shows wins
     main.querySelectorAll("input[id]").forEach(function (inp) {
-      if (inp.value === inp.defaultValue) return; // as saved
+      // A hidden input's value is its default: the catalogue product
+      // picked for the new line is carried whatever it is.
+      if (inp.type !== "hidden" && inp.value === inp.defaultValue) return; // as saved
       if (sentForm && inp.form === sentForm && String(params[inp.name]) === inp.value) return; // just saved
       carried.values[inp.id] = inp.value;
     });
@@ -250,6 +260,97 @@
     if (!el || !el.dataset || !el.dataset.unsaved) return;
     delete el.dataset.unsaved;
     if (el.value !== el.defaultValue) el.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // The catalogue search of the add-line form. Picking a product fills the
+  // line (SKU, description, unit price in the quote's currency) and keeps
+  // its CRM id in the form; the rep may still change the quantity, the
+  // price or the discount before adding it, or make it a free line. Keys:
+  // ↓ from the search goes into the list, ↑/↓ move in it, Enter picks
+  // (the first product, from the search box), Escape closes the list.
+  function catalogItems() {
+    return Array.prototype.slice.call(main.querySelectorAll("#catalog-results .cat-item"));
+  }
+  function closeCatalog(focusSearch) {
+    var box = byId("catalog-results");
+    if (box) box.textContent = "";
+    var q = byId("catalog-q");
+    if (q) {
+      q.setAttribute("aria-expanded", "false");
+      if (focusSearch) q.focus();
+    }
+  }
+  function pick(btn) {
+    var set = function (id, v) {
+      var el = byId(id);
+      if (el) el.value = v;
+    };
+    set("new-sku", btn.dataset.sku || "");
+    set("new-description", btn.dataset.name || "");
+    set("new-unit_price", btn.dataset.price || "");
+    set("new-product_id", btn.dataset.product || "");
+    var q = byId("catalog-q");
+    if (q) q.value = "";
+    var picked = byId("catalog-picked");
+    var text = byId("catalog-picked-text");
+    if (text) text.textContent = "From the catalogue: " + (btn.dataset.sku ? btn.dataset.sku + " · " : "") + (btn.dataset.name || "");
+    if (picked) picked.hidden = false;
+    closeCatalog(false);
+    var qty = byId("new-quantity");
+    if (qty) {
+      qty.focus();
+      if (qty.select) qty.select();
+    }
+  }
+  main.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest(".cat-item");
+    if (btn) {
+      pick(btn);
+      return;
+    }
+    if (e.target.id === "catalog-unpick") {
+      var pid = byId("new-product_id");
+      if (pid) pid.value = "";
+      var picked = byId("catalog-picked");
+      if (picked) picked.hidden = true;
+      var sku = byId("new-sku");
+      if (sku) sku.focus();
+    }
+  });
+  main.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (t.id === "catalog-q") {
+      var items = catalogItems();
+      if (e.key === "ArrowDown" && items.length > 0) {
+        e.preventDefault();
+        items[0].focus();
+      } else if (e.key === "Enter") {
+        // Enter in the search picks; it never submits the line half-filled.
+        e.preventDefault();
+        if (items.length > 0) pick(items[0]);
+      } else if (e.key === "Escape") {
+        closeCatalog(true);
+      }
+      return;
+    }
+    if (!t.classList || !t.classList.contains("cat-item")) return;
+    var list = catalogItems();
+    var i = list.indexOf(t);
+    if (e.key === "ArrowDown") {
+      e.preventDefault();
+      if (i + 1 < list.length) list[i + 1].focus();
+    } else if (e.key === "ArrowUp") {
+      e.preventDefault();
+      if (i > 0) list[i - 1].focus();
+      else byId("catalog-q").focus();
+    } else if (e.key === "Escape") {
+      closeCatalog(true);
+    }
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "catalog-results") return;
+    var q = byId("catalog-q");
+    if (q) q.setAttribute("aria-expanded", catalogItems().length > 0 ? "true" : "false");
   });
 
   // Field errors: an error about one field comes back in the flash marked

@@ -109,12 +109,12 @@ func getQuote(ctx context.Context, db querier, s Scope, id string, forUpdate boo
 	return &q, nil
 }
 
-const lineColumns = `id, quote_id, coalesce(parent_id::text, ''), position, sku, description,
+const lineColumns = `id, quote_id, coalesce(parent_id::text, ''), position, product_crm_id, sku, description,
 	quantity, unit_price, discount_percent, amount, discount, net`
 
 func scanLine(r pgx.CollectableRow) (qwoty.LineItem, error) {
 	var l qwoty.LineItem
-	err := r.Scan(&l.ID, &l.QuoteID, &l.ParentID, &l.Position, &l.SKU, &l.Description,
+	err := r.Scan(&l.ID, &l.QuoteID, &l.ParentID, &l.Position, &l.ProductID, &l.SKU, &l.Description,
 		&l.Quantity, &l.UnitPrice, &l.DiscountPercent, &l.Amount, &l.Discount, &l.Net)
 	return l, err
 }
@@ -197,6 +197,9 @@ func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, 
 			return err
 		}
 		q.Reprice()
+		if err := checkProducts(ctx, tx, s, &was, q); err != nil {
+			return err
+		}
 		if err := writeQuote(ctx, tx, s, &was, q, by); err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
@@ -232,9 +235,9 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 		l := &q.Lines[i]
 		if l.ID == "" {
 			l.ID = newID()
-			b.Queue(`INSERT INTO quote_line_items (id, quote_id, position, sku, description, quantity, unit_price, discount_percent, amount, discount, net)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-				l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net)
+			b.Queue(`INSERT INTO quote_line_items (id, quote_id, position, sku, description, quantity, unit_price, discount_percent, amount, discount, net, product_crm_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+				l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID)
 			kept[l.ID] = true
 			continue
 		}
@@ -247,8 +250,8 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 			continue
 		}
 		b.Queue(`UPDATE quote_line_items SET position = $3, sku = $4, description = $5, quantity = $6, unit_price = $7, discount_percent = $8,
-			amount = $9, discount = $10, net = $11 WHERE id = $1 AND quote_id = $2`,
-			l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net)
+			amount = $9, discount = $10, net = $11, product_crm_id = $12 WHERE id = $1 AND quote_id = $2`,
+			l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID)
 	}
 	var gone []string
 	for _, l := range was.Lines {
@@ -276,7 +279,7 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 
 // sameLine reports whether a line's stored columns are unchanged.
 func sameLine(a, b qwoty.LineItem) bool {
-	return a.Position == b.Position && a.SKU == b.SKU && a.Description == b.Description &&
+	return a.Position == b.Position && a.ProductID == b.ProductID && a.SKU == b.SKU && a.Description == b.Description &&
 		a.Quantity.Equal(b.Quantity) && a.UnitPrice.Equal(b.UnitPrice) && a.DiscountPercent.Equal(b.DiscountPercent) &&
 		a.Amount.Equal(b.Amount) && a.Discount.Equal(b.Discount) && a.Net.Equal(b.Net)
 }
