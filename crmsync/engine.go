@@ -122,7 +122,7 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &pruneWorker{e: e})
 	river.AddWorker(workers, &backfillWorker{e: e})
 	cfg := &river.Config{
-		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}},
+		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}},
 		Workers: workers,
 		// Periodic jobs run on the elected leader only.
 		PeriodicJobs: []*river.PeriodicJob{
