@@ -42,4 +42,9 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/sync-log/retry", con.requireAdmin, con.syncRetry)
 	crm.GET("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsShow)
 	crm.POST("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsSave)
+	crm.GET("/settings/integrations/:provider/backfill", con.requireAdmin, con.backfillConfirm)
+	crm.POST("/settings/integrations/:provider/backfill", con.requireAdmin, con.backfillStart)
+	crm.POST("/settings/integrations/:provider/backfill/cancel", con.requireAdmin, con.backfillCancel)
+	crm.GET("/settings/integrations/:provider/backfill/progress", con.backfillProgress)
+	crm.POST("/settings/integrations/:provider/sync-now", con.requireAdmin, con.syncNow)
 }
