@@ -164,6 +164,10 @@ func (l *links) Drop(ctx context.Context, object string, refs []string) error {
 // pushes: it takes tokens only while the bucket is more than half full.
 const backfillFloor = 0.5
 
+// backfillReserve bounds the reserve a back-fill leaves: ten seconds of the
+// bucket's refill.
+const backfillReserve = 10 * time.Second
+
 // aboveFloor waits until the bucket would still hold its floor after cost
 // is taken, as Take waits: a short wait here, a longer one answered with a
 // *crm.WaitError (the records wait, quietly, and the real-time ones go on).
@@ -179,7 +183,16 @@ func (b *budget) aboveFloor(ctx context.Context, name string, s store.BudgetBuck
 		for _, st := range states {
 			if st.Bucket == name {
 				capacity = st.Capacity
-				need = b.floor*st.Capacity + cost - st.Tokens
+				// The reserve is half the bucket, at most backfillReserve
+				// of its refill: a daily allocation's bucket (Salesforce)
+				// holds hours of refill, and half of it would keep a
+				// back-fill waiting for hours while a few seconds' worth
+				// is all a rep's change needs.
+				reserve := b.floor * st.Capacity
+				if s.RefillPerSec > 0 {
+					reserve = min(reserve, s.RefillPerSec*backfillReserve.Seconds())
+				}
+				need = reserve + cost - st.Tokens
 			}
 		}
 		if need <= 0 || capacity == 0 {
