@@ -20,7 +20,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -124,6 +124,10 @@ bench-hubspot:
 bench-sync:
 	$(GO) test -run '^$$' -bench '^BenchmarkSync$$' -benchtime 1x -timeout 30m ./crmsync
 	$(GO) run ./cmd/qwoty-load -sync -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
+
+## bench-backfill: a back-fill of 10,000 quotes to the test CRM's emulator at its limit (throughput as a share of the limit, 429s, longest gap between progress updates), then 2,000 to each real CRM's emulator
+bench-backfill:
+	$(GO) test -run '^$$' -bench '^BenchmarkBackfill$$' -benchtime 1x -timeout 60m ./crmsync
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:

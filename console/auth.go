@@ -161,6 +161,12 @@ func (con *Console) notice(done, provider string) string {
 		return "The secret was rotated and written into the " + in.Account + "; the previous one works for 10 more minutes."
 	case "sync-settings":
 		return in.Name + "'s sync settings are saved."
+	case "backfill":
+		return "Syncing existing quotes to " + in.Name + " has started: its progress is below."
+	case "backfill-cancelled":
+		return "The sync of existing quotes is being cancelled: what was not pushed yet stays out of " + in.Name + "."
+	case "sync-now":
+		return "Sync now: " + in.Name + " is being read for changes, and every pending quote is pushed now."
 	case "disconnected":
 		return in.Name + " was disconnected. Quotes and history are kept; reconnecting the same " + in.Account + " restores them."
 	}

@@ -56,6 +56,9 @@ func (con *Console) integrationsView(c *gin.Context) (templates.IntegrationsView
 			if card.Sync, err = con.syncHealth(c.Request.Context(), a, card.Conn); err != nil {
 				return templates.IntegrationsView{}, err
 			}
+			if card.Runs, err = con.syncRuns(c, a, card.Conn); err != nil {
+				return templates.IntegrationsView{}, err
+			}
 		}
 		if active != nil && active.Provider != in.Provider {
 			card.Other = active

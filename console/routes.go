@@ -47,4 +47,9 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/mappings/:id/delete", con.requireAdmin, con.mappingDelete)
 	crm.GET("/settings/integrations/:provider/conflicts", con.requireAdmin, con.conflictsShow)
 	crm.POST("/settings/integrations/:provider/conflicts/:id", con.requireAdmin, con.conflictResolve)
+	crm.GET("/settings/integrations/:provider/backfill", con.requireAdmin, con.backfillConfirm)
+	crm.POST("/settings/integrations/:provider/backfill", con.requireAdmin, con.backfillStart)
+	crm.POST("/settings/integrations/:provider/backfill/cancel", con.requireAdmin, con.backfillCancel)
+	crm.GET("/settings/integrations/:provider/backfill/progress", con.backfillProgress)
+	crm.POST("/settings/integrations/:provider/sync-now", con.requireAdmin, con.syncNow)
 }

@@ -16,6 +16,11 @@ type budget struct {
 	conn   string
 	defs   map[string]crm.Bucket
 	shapes map[string]store.BudgetBucket
+	// floor is the share of each bucket's capacity a take must leave in it
+	// (0 for real-time pushes; backfillFloor for a batch of back-fill
+	// records only, so that a back-fill spends only the upper half and a
+	// rep's change always finds the lower half there).
+	floor float64
 }
 
 var _ crm.Budget = (*budget)(nil)
@@ -48,6 +53,11 @@ func (b *budget) Take(ctx context.Context, name string, cost float64) error {
 	s, err := b.shape(name)
 	if err != nil {
 		return err
+	}
+	if b.floor > 0 {
+		if err := b.aboveFloor(ctx, name, s, cost); err != nil {
+			return err
+		}
 	}
 	for {
 		wait, err := b.db.TakeBudget(ctx, b.conn, s, cost)
@@ -148,4 +158,59 @@ func (l *links) Save(ctx context.Context, ls []crm.RefLink) error {
 // Drop implements crm.Links.
 func (l *links) Drop(ctx context.Context, object string, refs []string) error {
 	return l.db.DropLinks(ctx, l.conn, object, refs)
+}
+
+// backfillFloor is the share of a bucket a back-fill leaves to real-time
+// pushes: it takes tokens only while the bucket is more than half full.
+const backfillFloor = 0.5
+
+// backfillReserve bounds the reserve a back-fill leaves: ten seconds of the
+// bucket's refill.
+const backfillReserve = 10 * time.Second
+
+// aboveFloor waits until the bucket would still hold its floor after cost
+// is taken, as Take waits: a short wait here, a longer one answered with a
+// *crm.WaitError (the records wait, quietly, and the real-time ones go on).
+// It reads the bucket, then Take takes atomically: two instances may both
+// see it just above the floor and dip a call or two below, never more.
+func (b *budget) aboveFloor(ctx context.Context, name string, s store.BudgetBucket, cost float64) error {
+	for {
+		states, err := b.db.Budget(ctx, b.conn)
+		if err != nil {
+			return err
+		}
+		var need, capacity float64
+		for _, st := range states {
+			if st.Bucket == name {
+				capacity = st.Capacity
+				// The reserve is half the bucket, at most backfillReserve
+				// of its refill: a daily allocation's bucket (Salesforce)
+				// holds hours of refill, and half of it would keep a
+				// back-fill waiting for hours while a few seconds' worth
+				// is all a rep's change needs.
+				reserve := b.floor * st.Capacity
+				if s.RefillPerSec > 0 {
+					reserve = min(reserve, s.RefillPerSec*backfillReserve.Seconds())
+				}
+				need = reserve + cost - st.Tokens
+			}
+		}
+		if need <= 0 || capacity == 0 {
+			return nil // above the floor, or the bucket's first use (full)
+		}
+		wait := 24 * time.Hour
+		if s.RefillPerSec > 0 {
+			wait = max(time.Millisecond, time.Duration(need/s.RefillPerSec*float64(time.Second)))
+		}
+		if wait > shortWait {
+			return &crm.WaitError{Until: time.Now().Add(wait), Reason: "a back-fill waits while the " + name + " API budget is under half", Budget: true}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }

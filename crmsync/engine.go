@@ -53,6 +53,11 @@ type Options struct {
 	// PollInterval is how often River looks for jobs besides its
 	// notifications (River's default, 1 s).
 	PollInterval time.Duration
+	// BackfillChunk is how many quotes a back-fill captures into the
+	// outbox at a time (200); BackfillTick how often its job counts its
+	// progress and looks whether the next chunk is due (1 s).
+	BackfillChunk int
+	BackfillTick  time.Duration
 	// Alerts sends alerts; nil logs them only.
 	Alerts Alerter
 	// AppURL is the console's base URL, for the alerts' links.
@@ -85,6 +90,12 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.BackfillChunk <= 0 {
+		o.BackfillChunk = defaultBackfillChunk
+	}
+	if o.BackfillTick <= 0 {
+		o.BackfillTick = defaultBackfillTick
+	}
 }
 
 // leaseMargin is how much earlier than its lease's end a push is cut off.
@@ -110,8 +121,9 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &sweepWorker{e: e})
 	river.AddWorker(workers, &pruneWorker{e: e})
 	river.AddWorker(workers, &checkMappingsWorker{e: e})
+	river.AddWorker(workers, &backfillWorker{e: e})
 	cfg := &river.Config{
-		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}},
+		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}},
 		Workers: workers,
 		// Periodic jobs run on the elected leader only.
 		PeriodicJobs: []*river.PeriodicJob{

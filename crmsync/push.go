@@ -158,8 +158,17 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 		return len(recs), 0, true, e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res)
 	}
 	ids := make([]string, len(recs))
+	backfill := true
 	for i, r := range recs {
 		ids[i] = r.RecordID
+		backfill = backfill && r.Backfill
+	}
+	// A batch of back-fill records only (they are leased after real-time
+	// ones, so a batch with any real-time record in it is a real-time
+	// push) spends only the budget's upper half.
+	p.budget.floor = 0
+	if backfill {
+		p.budget.floor = backfillFloor
 	}
 	snaps, err := e.db.SyncSnapshots(ctx, p.conn.ID, ids)
 	if err != nil {

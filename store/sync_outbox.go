@@ -17,6 +17,10 @@ type LeasedRecord struct {
 	RecordID string
 	// Attempts are the transient failures since its last success.
 	Attempts int
+	// Backfill is set for a record a back-fill run queued and no real-time
+	// change touched since: it is leased after real-time records, and
+	// pushed only while the budget is more than half full.
+	Backfill bool
 }
 
 // LeaseSync takes up to max due records of a connection for one worker,
@@ -24,7 +28,9 @@ type LeasedRecord struct {
 // and in-flight ones whose lease ran out (a worker that died). Records
 // another worker holds are skipped, not waited for. The token names the
 // lease in RecordSync and ReleaseSync; no transaction stays open while the
-// CRM is called.
+// CRM is called. Back-fill records come after real-time ones, at most
+// backfillLeaseMax of them, so that a back-fill never holds back a rep's
+// change for longer than a short batch.
 func (db *DB) LeaseSync(ctx context.Context, connectionID string, max int, lease time.Duration) (token string, recs []LeasedRecord, err error) {
 	token = newID()
 	// The due rows are picked once, in a materialised CTE: a LIMIT ... SKIP
@@ -32,26 +38,38 @@ func (db *DB) LeaseSync(ctx context.Context, connectionID string, max int, lease
 	// plan, and each scan skips what the last one locked, so it would
 	// lease more rows than max.
 	rows, err := db.pool.Query(ctx, `
-		WITH due AS MATERIALIZED (
+		WITH rt AS MATERIALIZED (
 			SELECT crm_record_id FROM sync_records
 			WHERE connection_id = $1 AND due_at <= now() AND (state = 'pending' OR state = 'in_flight' AND lease_until < now())
-			ORDER BY due_at, crm_record_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+				AND NOT (run_id IS NOT NULL AND desired_seq = run_seq)
+			ORDER BY due_at, crm_record_id LIMIT $2 FOR UPDATE SKIP LOCKED
+		), bf AS MATERIALIZED (
+			SELECT crm_record_id FROM sync_records
+			WHERE connection_id = $1 AND due_at <= now() AND (state = 'pending' OR state = 'in_flight' AND lease_until < now())
+				AND run_id IS NOT NULL AND desired_seq = run_seq
+			ORDER BY due_at, crm_record_id LIMIT least($5, greatest(0, $2 - (SELECT count(*) FROM rt))) FOR UPDATE SKIP LOCKED
+		), due AS (SELECT crm_record_id FROM rt UNION ALL SELECT crm_record_id FROM bf)
 		UPDATE sync_records r SET state = 'in_flight', lease_token = $3, lease_until = now() + $4 * interval '1 millisecond'
 		FROM due
 		WHERE r.connection_id = $1 AND r.crm_record_id = due.crm_record_id
-		RETURNING r.crm_record_id, r.attempts`, connectionID, max, token, lease.Milliseconds())
+		RETURNING r.crm_record_id, r.attempts, (r.run_id IS NOT NULL AND r.desired_seq = r.run_seq)`, connectionID, max, token, lease.Milliseconds(), backfillLeaseMax)
 	if err != nil {
 		return "", nil, fmt.Errorf("store: lease sync records: %w", err)
 	}
 	recs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (LeasedRecord, error) {
 		var l LeasedRecord
-		return l, r.Scan(&l.RecordID, &l.Attempts)
+		return l, r.Scan(&l.RecordID, &l.Attempts, &l.Backfill)
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("store: lease sync records: %w", err)
 	}
 	return token, recs, nil
 }
+
+// backfillLeaseMax bounds the back-fill records one lease takes: a batch
+// of them at the CRM's limit is pushed in well under a second, after which
+// the worker leases again and a real-time change made meanwhile goes first.
+const backfillLeaseMax = 20
 
 // NextDue is when the connection's next waiting record is due (zero when
 // none waits).
@@ -218,8 +236,10 @@ func (db *DB) RecordSync(ctx context.Context, workspaceID, connectionID, token s
 			if r.Quiet {
 				continue
 			}
-			b.Queue(`INSERT INTO sync_log (workspace_id, connection_id, crm_record_id, crm_object, crm_id, outcome, error_code, message, written, api_calls, seq)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			// A push of the version a back-fill run captured is the run's.
+			b.Queue(`INSERT INTO sync_log (workspace_id, connection_id, crm_record_id, crm_object, crm_id, outcome, error_code, message, written, api_calls, seq, run_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, (SELECT run_id FROM sync_records
+					WHERE connection_id = $2 AND crm_record_id = $3 AND run_seq = $11 AND run_seq > 0))`,
 				workspaceID, connectionID, r.RecordID, r.CRMObject, r.CRMID, r.Outcome, string(r.Code), r.Message, written, r.Calls, r.Seq)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {

@@ -36,6 +36,8 @@ type CRMCard struct {
 	Other *qwoty.Connection
 	// Sync is the connection's sync, nil when it has none to show.
 	Sync *SyncHealthView
+	// Runs are its back-fill and "Sync now", nil when it does not sync.
+	Runs *SyncRunsView
 }
 
 // SyncHealthView is a connection's sync on Integrations: its health with

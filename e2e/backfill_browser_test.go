@@ -1,0 +1,188 @@
+//go:build browser
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/config"
+	"github.com/qwoty/companion/crm/salesforce"
+	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/server"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
+)
+
+// An admin starts "Sync existing quotes" from Integrations (the
+// confirmation counts the quotes) and watches the progress bar, polled by
+// the page, reach 100% without reloading; "Sync now" is recorded. The test
+// runs no engine: what the back-fill job and the pushes do is done here
+// through the store's API, a chunk at a time.
+func TestConsoleBackfillProgress(t *testing.T) {
+	const quotes = 60
+	db := storetest.New(t)
+	ln := listen(t)
+	appURL := "http://" + ln.Addr().String()
+	emu := sftest.New(t, sftest.Options{App: sftest.App{ClientID: "e2e-client", ClientSecret: "e2e-secret",
+		CallbackURLs: []string{appURL + salesforce.CallbackPath}}})
+	cfg := &config.Config{Env: config.Development, AppURL: appURL, SalesforceLoginURL: emu.URL, SalesforcePackageVersionID: "04t000000000001AAA",
+		Salesforce: config.OAuthApp{ClientID: "e2e-client", ClientSecret: "e2e-secret"}}
+	kid, key := storetest.Keys(t).TokenKey()
+	reg := crms(cfg)
+	cards := cardview.NewService(db, reg, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
+	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: reg, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	sctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.Serve(sctx, ln, time.Second) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	token, err := db.NewSetupToken(context.Background(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, logs := browser(t)
+	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := bounded(b, steps...); err != nil {
+			screenshot(b, t, "backfill-failed-"+strings.ReplaceAll(name, " ", "-"))
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("setup and connect",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(appURL+"/setup?token="+token),
+		chromedp.SendKeys(chromedp.CSS("#workspace"), "Acme"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "ada@acme.example"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS("form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#connect-salesforce")),
+		chromedp.Click(chromedp.CSS("#connect-salesforce")),
+		chromedp.WaitVisible(chromedp.CSS("#connect-org")),
+		chromedp.Click(chromedp.CSS("#connect-org")),
+		chromedp.WaitVisible(chromedp.CSS("#notice")),
+	)
+	ctx := context.Background()
+	conn, err := db.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, sftest.DefaultOrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Quotes made before sync: never captured, no outbox row.
+	for i := range quotes {
+		s := store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID, RecordID: fmt.Sprintf("0065g00000Opp%03dAA", i)}
+		if _, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "USD", Title: "Before sync"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool := storetest.Pool(t, db)
+	if _, err := pool.Exec(ctx, `UPDATE quotes SET sync_seq = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM sync_records`); err != nil {
+		t.Fatal(err)
+	}
+
+	step("integrations", chromedp.Navigate(appURL+"/settings/integrations"), chromedp.WaitVisible(chromedp.CSS("#backfill-salesforce")))
+	step("confirm", chromedp.Click(chromedp.CSS("#backfill-salesforce")), chromedp.WaitVisible(chromedp.CSS("#backfill-start")))
+	count, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("#backfill-count")))
+	if !strings.Contains(count, "60 quotes") {
+		t.Fatalf("the confirmation reads %q, want the 60 quotes", count)
+	}
+	step("start", chromedp.Click(chromedp.CSS("#backfill-start")), chromedp.WaitVisible(chromedp.CSS("#backfill-bar-salesforce")))
+	run, err := db.LatestSyncRun(ctx, conn.WorkspaceID, conn.ID, store.RunBackfill)
+	if err != nil || run == nil || run.Total != quotes {
+		t.Fatalf("the run: %+v, %v", run, err)
+	}
+
+	// The engine's part: a chunk of 10 captured and pushed every 600 ms.
+	pushed := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := db.CaptureBackfill(ctx, run.ID, 10); err != nil {
+				pushed <- err
+				return
+			}
+			pushAs(t, db, conn, store.SyncResult{Outcome: store.SyncedOutcome, CRMObject: "Opportunity", Calls: 2})
+			r, err := db.UpdateRunProgress(ctx, run.ID, 0)
+			if err != nil || r.Status == store.RunDone {
+				pushed <- err
+				return
+			}
+			time.Sleep(600 * time.Millisecond)
+		}
+	}()
+
+	// The page polls: the bar moves, then reads 100% and stops polling.
+	seen := map[string]bool{}
+	shot := false
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, err := chromedp.Run(b, chromedp.Evaluate[string](`(() => {
+		  const bar = document.querySelector("#backfill-bar-salesforce");
+		  const box = document.querySelector("#backfill-progress-salesforce");
+		  return bar ? bar.getAttribute("value") + "|" + box.dataset.status + "|" + bar.getAttribute("aria-valuetext") : "";
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.SplitN(v, "|", 3)
+		if len(parts) == 3 {
+			seen[parts[0]] = true
+			if !shot && parts[0] != "0" && parts[1] == "running" {
+				screenshot(b, t, "console-backfill-running")
+				shot = true
+			}
+			if parts[0] == "100" && parts[1] == "done" {
+				if !strings.Contains(parts[2], "60 of 60 quotes") {
+					t.Fatalf("the bar's aria-valuetext at the end: %q", parts[2])
+				}
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bar never reached 100%%: last %q, seen %v", v, seen)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if err := <-pushed; err != nil {
+		t.Fatal(err)
+	}
+	between := 0
+	for v := range seen {
+		if v != "0" && v != "100" {
+			between++
+		}
+	}
+	if between < 2 {
+		t.Fatalf("the bar jumped without showing progress: %v", seen)
+	}
+	text, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("#backfill-count-salesforce")))
+	if !strings.Contains(text, "60 / 60 quotes") {
+		t.Fatalf("the figures read %q", text)
+	}
+	screenshot(b, t, "console-backfill-done")
+
+	step("sync now", chromedp.Click(chromedp.CSS("#sync-now-salesforce")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	notice, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("#notice")))
+	if !strings.Contains(notice, "Sync now") {
+		t.Fatalf("after Sync now: %q", notice)
+	}
+	if r, _ := db.LatestSyncRun(ctx, conn.WorkspaceID, conn.ID, store.RunSyncNow); r == nil {
+		t.Fatal("Sync now left no run")
+	}
+	screenshot(b, t, "console-integrations-sync-runs")
+	for _, bad := range []string{"Content Security Policy", "Refused", "htmx:"} {
+		if logs.has(bad) {
+			t.Fatalf("the console has %q: %v", bad, logs.lines)
+		}
+	}
+}
