@@ -123,6 +123,18 @@ func (con *Console) requireTester(c *gin.Context) {
 	c.Next()
 }
 
+// requireMember lets admins and members read a connection's sync log (and
+// export it); viewers see sync's health on Integrations only.
+func (con *Console) requireMember(c *gin.Context) {
+	if sess := sessionOf(c); sess == nil || !(sess.User.Role.CanManageIntegrations() || sess.User.Role == qwoty.RoleMember) {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin or a member of your workspace.",
+			"viewers see sync's health on Integrations; the sync log is for admins and members"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // page builds the shared part of a console page.
 func (con *Console) page(c *gin.Context) templates.ConsolePage {
 	sess := sessionOf(c)

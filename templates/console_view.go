@@ -121,18 +121,22 @@ type SyncLogView struct {
 	ConsolePage
 	CRM  crm.Info
 	Conn *qwoty.Connection
-	// Outcome and Record are the filter ("" for any).
-	Outcome, Record string
-	Entries         []store.SyncLogEntry
+	// The filter as the query wrote it ("" for any); Filtered is set when
+	// any is.
+	Outcome, Record, Object, Direction, Run, From, To string
+	Filtered                                          bool
+	Entries                                           []store.SyncLogEntry
 	// Failed are the records whose push failed for good now; Retry marks
 	// the entries that offer Retry (each such record's newest failed entry
-	// on the page).
-	Failed map[string]bool
-	Retry  map[int64]bool
-	// Older is the next page's address ("" on the last page); Paged is set
-	// on any page but the first.
-	Older string
-	Paged bool
+	// on the page). Both are empty unless CanRetry (admins).
+	Failed   map[string]bool
+	Retry    map[int64]bool
+	CanRetry bool
+	// Older and Newer are the next pages' addresses ("" when there is
+	// none), Newest the first page's on any other; Paged is set on any
+	// page but the first. Export is the CSV of the filter's rows.
+	Older, Newer, Newest, Export string
+	Paged                        bool
 }
 
 // SyncSettingsView is a connection's sync settings form. The Slack
