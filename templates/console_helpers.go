@@ -106,7 +106,6 @@ func writtenText(raw json.RawMessage) string {
 	return out.String()
 }
 
-
 // triggerOptions are the sync triggers as the settings form words them.
 var triggerOptions = []struct{ Value, Label string }{
 	{"created", "a quote is made"},
