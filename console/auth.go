@@ -150,8 +150,17 @@ func (con *Console) page(c *gin.Context) templates.ConsolePage {
 // CRM it is about): only these fixed texts are shown, with the CRM's own
 // words, never text from the URL.
 func (con *Console) notice(done, provider string) string {
-	if done == "user-added" {
+	switch done {
+	case "user-added":
 		return "The user was added. Share their initial password privately."
+	case "invited":
+		return "The invitation is sent: its link works once, for 7 days."
+	case "invitation-unsent":
+		return "The invitation is saved but its email could not be sent (is a mail server configured?): Resend it once mail works."
+	case "invitation-revoked":
+		return "The invitation is revoked: its link no longer works."
+	case "welcome":
+		return "Welcome to Qwoty: your account is ready."
 	}
 	a, ok := con.crms.Lookup(provider)
 	if !ok {

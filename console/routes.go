@@ -18,6 +18,9 @@ func (con *Console) Register(r gin.IRouter) {
 	pages.POST("/login", sameOrigin, con.loginSubmit)
 	pages.GET("/setup", con.setupShow)
 	pages.POST("/setup", sameOrigin, con.setupSubmit)
+	// An invitation's link: unauthenticated, throttled per address.
+	pages.GET(invitePath, con.inviteShow)
+	pages.POST(invitePath, sameOrigin, con.inviteAccept)
 
 	// Logged in, with the CSRF token on every form.
 	member := pages.Group("", con.requireLogin, con.requireCSRF)
@@ -26,6 +29,9 @@ func (con *Console) Register(r gin.IRouter) {
 	member.GET("/settings/users", con.usersShow)
 	member.GET("/settings/audit", con.requireAdmin, con.auditShow)
 	member.POST("/settings/users", con.requireAdmin, con.userAdd)
+	member.POST("/settings/invitations", con.requireAdmin, con.inviteAdd)
+	member.POST("/settings/invitations/:id/resend", con.requireAdmin, con.inviteResend)
+	member.POST("/settings/invitations/:id/revoke", con.requireAdmin, con.inviteRevoke)
 
 	// One CRM's connection, whichever CRM :provider names: one handler per
 	// action for every CRM, through its adapter (404 for a CRM this server
