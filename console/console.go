@@ -48,7 +48,7 @@ type Console struct {
 	// invites bounds wrong invitation links per address.
 	invites *loginThrottle
 	mail    Mailer
-	crms   *crm.Registry
+	crms    *crm.Registry
 	// sleep is the login's soft slowdown (tests record it instead).
 	sleep func(context.Context, time.Duration) bool
 }
