@@ -100,7 +100,9 @@ func TestSyncLogFiltersAndPaging(t *testing.T) {
 		"from":      {store.SyncLogFilter{From: day}, func(e store.SyncLogEntry) bool { return !e.At.Before(day) }},
 		"to":        {store.SyncLogFilter{To: day}, func(e store.SyncLogEntry) bool { return e.At.Before(day) }},
 		"combined": {store.SyncLogFilter{Outcome: "failed", CRMObject: "Opportunity", To: day},
-			func(e store.SyncLogEntry) bool { return e.Outcome == "failed" && e.CRMObject == "Opportunity" && e.At.Before(day) }},
+			func(e store.SyncLogEntry) bool {
+				return e.Outcome == "failed" && e.CRMObject == "Opportunity" && e.At.Before(day)
+			}},
 	} {
 		want := count(c.keep)
 		if want == 0 || want == 120 {
