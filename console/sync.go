@@ -303,16 +303,20 @@ func (con *Console) syncRetry(c *gin.Context) {
 	}
 	by := sessionOf(c).User.Email
 	var n int
-	var q logQuery
+	// The form carries the log's filter, to go back to the same view (and,
+	// for all, to choose the records).
+	q, f, err := syncLogFilter(c)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
 	if c.PostForm("all") == "true" {
-		var f store.SyncLogFilter
-		if q, f, err = syncLogFilter(c); err != nil {
-			con.fail(c, err)
-			return
-		}
 		n, err = con.db.RetryMatching(c.Request.Context(), conn.WorkspaceID, conn.ID, f, retryMatchingMax, by)
 	} else {
-		record := strings.TrimSpace(c.PostForm("record"))
+		// One record (a row's Retry names it in "record"; the other filter
+		// fields bring the admin back to the same view).
+		record := f.RecordID
+		q.Record = ""
 		if record == "" || len(record) > 255 {
 			con.fail(c, qwoty.Errorf(qwoty.CodeBadRequest, "Use a Retry button of the sync log.", "name the record to retry, or all"))
 			return
