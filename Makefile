@@ -20,7 +20,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -128,6 +128,10 @@ bench-sync:
 ## bench-backfill: a back-fill of 10,000 quotes to the test CRM's emulator at its limit (throughput as a share of the limit, 429s, longest gap between progress updates), then 2,000 to each real CRM's emulator
 bench-backfill:
 	$(GO) test -run '^$$' -bench '^BenchmarkBackfill$$' -benchtime 1x -timeout 60m ./crmsync
+
+## bench-synclog: the console's sync log with 1,000,000 rows: a page of each filter at the store and through the handler, p50/p99 against 50 ms, and each filter's plan an index read
+bench-synclog:
+	QWOTY_BENCH_SYNCLOG=1 $(GO) test -run '^TestSyncLogAt1M$$' -count 1 -v -timeout 20m ./console
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:

@@ -123,6 +123,18 @@ func (con *Console) requireTester(c *gin.Context) {
 	c.Next()
 }
 
+// requireMember lets admins and members read a connection's sync log (and
+// export it); viewers see sync's health on Integrations only.
+func (con *Console) requireMember(c *gin.Context) {
+	if sess := sessionOf(c); sess == nil || !(sess.User.Role.CanManageIntegrations() || sess.User.Role == qwoty.RoleMember) {
+		con.fail(c, qwoty.Errorf(qwoty.CodeForbidden, "Ask an admin or a member of your workspace.",
+			"viewers see sync's health on Integrations; the sync log is for admins and members"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // page builds the shared part of a console page.
 func (con *Console) page(c *gin.Context) templates.ConsolePage {
 	sess := sessionOf(c)
@@ -138,8 +150,17 @@ func (con *Console) page(c *gin.Context) templates.ConsolePage {
 // CRM it is about): only these fixed texts are shown, with the CRM's own
 // words, never text from the URL.
 func (con *Console) notice(done, provider string) string {
-	if done == "user-added" {
+	switch done {
+	case "user-added":
 		return "The user was added. Share their initial password privately."
+	case "invited":
+		return "The invitation is sent: its link works once, for 7 days."
+	case "invitation-unsent":
+		return "The invitation is saved but its email could not be sent (is a mail server configured?): Resend it once mail works."
+	case "invitation-revoked":
+		return "The invitation is revoked: its link no longer works."
+	case "welcome":
+		return "Welcome to Qwoty: your account is ready."
 	}
 	a, ok := con.crms.Lookup(provider)
 	if !ok {

@@ -31,6 +31,9 @@ type Deps struct {
 	// CRMs are the CRMs the console connects, each by its adapter, in the
 	// order Integrations lists them.
 	CRMs *crm.Registry
+	// Mail sends invitations (nil: they are saved, not sent; the admin
+	// is told so and resends once mail works).
+	Mail Mailer
 }
 
 // Console serves the admin console's routes.
@@ -42,7 +45,10 @@ type Console struct {
 	errs   *web.Errors
 	hasher *password.Hasher
 	logins *loginThrottle
-	crms   *crm.Registry
+	// invites bounds wrong invitation links per address.
+	invites *loginThrottle
+	mail    Mailer
+	crms    *crm.Registry
 	// sleep is the login's soft slowdown (tests record it instead).
 	sleep func(context.Context, time.Duration) bool
 }
@@ -50,7 +56,7 @@ type Console struct {
 // New builds the console.
 func New(d Deps) *Console {
 	con := &Console{cfg: d.Config, db: d.DB, log: d.Logger, now: d.Now, hasher: d.Hasher,
-		crms: d.CRMs, sleep: sleep}
+		crms: d.CRMs, sleep: sleep, mail: d.Mail}
 	if con.now == nil {
 		con.now = time.Now
 	}
@@ -62,5 +68,6 @@ func New(d Deps) *Console {
 	}
 	con.errs = web.NewErrors(con.log, con.db.Unavailable)
 	con.logins = newLoginThrottle(con.now)
+	con.invites = newLoginThrottle(con.now)
 	return con
 }

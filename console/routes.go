@@ -18,6 +18,9 @@ func (con *Console) Register(r gin.IRouter) {
 	pages.POST("/login", sameOrigin, con.loginSubmit)
 	pages.GET("/setup", con.setupShow)
 	pages.POST("/setup", sameOrigin, con.setupSubmit)
+	// An invitation's link: unauthenticated, throttled per address.
+	pages.GET(invitePath, con.inviteShow)
+	pages.POST(invitePath, sameOrigin, con.inviteAccept)
 
 	// Logged in, with the CSRF token on every form.
 	member := pages.Group("", con.requireLogin, con.requireCSRF)
@@ -26,6 +29,9 @@ func (con *Console) Register(r gin.IRouter) {
 	member.GET("/settings/users", con.usersShow)
 	member.GET("/settings/audit", con.requireAdmin, con.auditShow)
 	member.POST("/settings/users", con.requireAdmin, con.userAdd)
+	member.POST("/settings/invitations", con.requireAdmin, con.inviteAdd)
+	member.POST("/settings/invitations/:id/resend", con.requireAdmin, con.inviteResend)
+	member.POST("/settings/invitations/:id/revoke", con.requireAdmin, con.inviteRevoke)
 
 	// One CRM's connection, whichever CRM :provider names: one handler per
 	// action for every CRM, through its adapter (404 for a CRM this server
@@ -38,7 +44,8 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/rotate", con.requireAdmin, con.rotate)
 	crm.GET("/settings/integrations/:provider/disconnect", con.requireAdmin, con.disconnectConfirm)
 	crm.POST("/settings/integrations/:provider/disconnect", con.requireAdmin, con.confirmed, con.disconnect)
-	crm.GET("/settings/integrations/:provider/sync-log", con.requireAdmin, con.syncLogShow)
+	crm.GET("/settings/integrations/:provider/sync-log", con.requireMember, con.syncLogShow)
+	crm.GET("/settings/integrations/:provider/sync-log/export.csv", con.requireMember, con.syncLogExport)
 	crm.POST("/settings/integrations/:provider/sync-log/retry", con.requireAdmin, con.syncRetry)
 	crm.GET("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsShow)
 	crm.POST("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsSave)

@@ -140,6 +140,7 @@ func TestHTTPStatus(t *testing.T) {
 		CodePackageNotInstalled: 500, CodeInsufficientAccess: 500, CodeRefreshRejected: 500, CodeNoOAuthToken: 500,
 		CodeCRMUnreachable: 500, CodeCRMError: 500, CodeTestFailed: 500,
 		CodeSyncReconnect: 500, CodeSyncRejected: 500, CodeSyncFailed: 500,
+		CodeFilterInvalid: 400, CodeExportTooLarge: 422, CodeInvitationInvalid: 410, CodeAlreadyMember: 409,
 		"no_such_code": 500,
 	}
 	for code, status := range want {

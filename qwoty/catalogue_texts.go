@@ -550,4 +550,49 @@ var catalogue = []Entry{
 			"Workspace admins were alerted once.",
 		Fix: "Check the CRM's status page and the sync log's error, then **Retry** (card or Integrations → Sync log).",
 	},
+	{
+		Code:    CodeFilterInvalid,
+		Status:  http.StatusBadRequest,
+		Who:     Admin,
+		Title:   "The sync log's filter is not valid",
+		Message: "A value of the sync log's filter is not one the log accepts.",
+		Hint:    "Use the filter form of the sync log; the message names the field.",
+		Cause: "The sync log (or its export or bulk Retry) was asked for with a filter value no form of the console writes: an outcome or " +
+			"direction not in the list, a date not in YYYY-MM-DD form or a *to* date before the *from* date, a run id that is not a UUID, a " +
+			"record id or object over 255 characters, or a page link (`before`, `after`) that is not a log entry's number.",
+		Fix: "Choose the values from the filter form, or fix the link; docs/sync.md lists the filters.",
+	},
+	{
+		Code:    CodeExportTooLarge,
+		Status:  http.StatusUnprocessableEntity,
+		Who:     Admin,
+		Title:   "Too many sync log rows to export",
+		Message: "The filter matches more rows than one export holds (100,000).",
+		Hint:    "Narrow the filter (a shorter date range, an outcome, an object) and export each part.",
+		Cause:   "A CSV export of the sync log holds at most 100,000 rows; the filter matched more, so nothing was exported rather than a silently cut file.",
+		Fix:     "Export in parts: one date range at a time (the log keeps 90 days), or by outcome or object.",
+	},
+	{
+		Code:    CodeInvitationInvalid,
+		Status:  http.StatusGone,
+		Who:     Admin,
+		Title:   "The invitation link does not work",
+		Message: "This invitation link is used, revoked, expired, or not valid.",
+		Hint:    "Ask the admin who invited you to resend the invitation.",
+		Cause: "An invitation link works once, for 7 days. The message says which: it was used already (the account exists: log in), " +
+			"an admin revoked it or resent the invitation (which makes a new link and kills the old one), it expired, or the link " +
+			"was cut or mistyped.",
+		Fix: "An admin resends the invitation from Settings → Users; the new email has a fresh link.",
+	},
+	{
+		Code:    CodeAlreadyMember,
+		Status:  http.StatusConflict,
+		Who:     Admin,
+		Title:   "That person has an account already",
+		Message: "This email address belongs to an account already.",
+		Hint:    "They can log in already; an address has one account.",
+		Cause: "An admin invited an email address that has an account (in this workspace or another: an address has one account), " +
+			"or an invitee accepted after an account was made for the same address.",
+		Fix: "Nothing to do if they are in this workspace: change nothing, they log in. Use another address otherwise.",
+	},
 }

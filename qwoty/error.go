@@ -59,6 +59,12 @@ const (
 	CodeSyncReconnect Code = "sync_reconnect"
 	CodeSyncRejected  Code = "sync_rejected"
 	CodeSyncFailed    Code = "sync_failed"
+
+	// The console's sync log and team (issue 14).
+	CodeFilterInvalid     Code = "filter_invalid"
+	CodeExportTooLarge    Code = "export_too_large"
+	CodeInvitationInvalid Code = "invitation_invalid"
+	CodeAlreadyMember     Code = "already_member"
 )
 
 // Error is an application error a user can meet: a stable code, a message

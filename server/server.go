@@ -46,6 +46,8 @@ type Deps struct {
 	// DevMail is the development mailbox's pages (devmail), served at
 	// /dev/mail in development; nil serves none.
 	DevMail http.Handler
+	// Mail sends the console's invitations (nil: saved, not sent).
+	Mail console.Mailer
 }
 
 // Server serves the application's routes.
@@ -76,7 +78,7 @@ func New(d Deps) *Server {
 		s.log = slog.Default()
 	}
 	s.errs = web.NewErrors(s.log, s.db.Unavailable)
-	s.console = console.New(console.Deps{Config: d.Config, DB: d.DB, Logger: s.log, Now: s.now, Hasher: d.Hasher, CRMs: d.CRMs})
+	s.console = console.New(console.Deps{Config: d.Config, DB: d.DB, Logger: s.log, Now: s.now, Hasher: d.Hasher, CRMs: d.CRMs, Mail: d.Mail})
 	s.engine = s.routes()
 	return s
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -126,6 +129,8 @@ func (db *DB) SyncHealthOf(ctx context.Context, workspaceID, connectionID string
 type SyncLogEntry struct {
 	ID        int64
 	At        time.Time
+	Direction string // push or pull
+	RunID     string // "" when the row belongs to no run
 	RecordID  string
 	CRMObject string
 	CRMID     string
@@ -137,33 +142,243 @@ type SyncLogEntry struct {
 }
 
 // SyncLogFilter selects log rows; the zero value is the newest of all.
+// Every field is ANDed; the caller has checked the values (the console
+// refuses what no link of its writes).
 type SyncLogFilter struct {
-	Outcome  string // "" for any
-	RecordID string // "" for any
-	Before   int64  // rows older than this id (paging); 0 for the newest
-	Limit    int    // 1..500, default 100
+	Outcome   string    // "" for any
+	RecordID  string    // "" for any
+	CRMObject string    // "" for any
+	Direction string    // push, pull, or "" for both
+	RunID     string    // a sync run's id, or "" for any
+	From      time.Time // created at or after (zero: no bound)
+	To        time.Time // created before (zero: no bound)
+	// Paging, by a row's id (keyset on created_at, id; never OFFSET):
+	// Before lists rows older than that row, After rows newer than it
+	// (still returned newest first). 0 for the newest page.
+	Before int64
+	After  int64
+	Limit  int // 1..500, default 100
 }
 
-// SyncLog lists a connection's sync log, newest first.
+// where is the filter as SQL conditions on sync_log l, with their
+// arguments after the workspace's and connection's ($1, $2); every value
+// is a parameter.
+func (f SyncLogFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args)+2)))
+	}
+	if f.Outcome != "" {
+		add("l.outcome = $?", f.Outcome)
+	}
+	if f.RecordID != "" {
+		add("l.crm_record_id = $?", f.RecordID)
+	}
+	if f.CRMObject != "" {
+		add("l.crm_object = $?", f.CRMObject)
+	}
+	if f.Direction != "" {
+		add("l.direction = $?", f.Direction)
+	}
+	if f.RunID != "" {
+		add("l.run_id = $?::uuid", f.RunID)
+	}
+	if !f.From.IsZero() {
+		add("l.created_at >= $?", f.From)
+	}
+	if !f.To.IsZero() {
+		add("l.created_at < $?", f.To)
+	}
+	if f.Before != 0 {
+		add("(l.created_at, l.id) < (SELECT created_at, id FROM sync_log WHERE id = $? AND connection_id = $2)", f.Before)
+	}
+	if f.After != 0 {
+		add("(l.created_at, l.id) > (SELECT created_at, id FROM sync_log WHERE id = $? AND connection_id = $2)", f.After)
+	}
+	w := "l.workspace_id = $1 AND l.connection_id = $2"
+	for _, c := range conds {
+		w += " AND " + c
+	}
+	return w, args
+}
+
+const syncLogColumns = `l.id, l.created_at, l.direction, coalesce(l.run_id::text, ''), l.crm_record_id, l.crm_object, l.crm_id,
+	l.outcome, l.error_code, l.message, l.written, l.api_calls`
+
+func scanSyncLog(r pgx.Row) (SyncLogEntry, error) {
+	var e SyncLogEntry
+	return e, r.Scan(&e.ID, &e.At, &e.Direction, &e.RunID, &e.RecordID, &e.CRMObject, &e.CRMID, &e.Outcome, &e.Code, &e.Message, &e.Written, &e.Calls)
+}
+
+// SyncLog lists a connection's sync log, newest first: f.Limit rows
+// before f.Before (or after f.After, the newest-first order kept).
 func (db *DB) SyncLog(ctx context.Context, workspaceID, connectionID string, f SyncLogFilter) ([]SyncLogEntry, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, created_at, crm_record_id, crm_object, crm_id, outcome, error_code, message, written, api_calls
-		FROM sync_log WHERE workspace_id = $1 AND connection_id = $2 AND ($3 = '' OR outcome = $3) AND ($4 = '' OR crm_record_id = $4)
-			AND ($5 = 0 OR id < $5)
-		ORDER BY created_at DESC, id DESC LIMIT $6`, workspaceID, connectionID, f.Outcome, f.RecordID, f.Before, f.Limit)
+	if !validID(workspaceID) || !validID(connectionID) || (f.RunID != "" && !validID(f.RunID)) {
+		return nil, nil
+	}
+	where, args := f.where()
+	// A page after a row reads upwards from it, then is turned over.
+	order := "l.created_at DESC, l.id DESC"
+	if f.After != 0 && f.Before == 0 {
+		order = "l.created_at, l.id"
+	}
+	args = append([]any{workspaceID, connectionID}, args...)
+	rows, err := db.pool.Query(ctx, `SELECT `+syncLogColumns+` FROM sync_log l WHERE `+where+
+		` ORDER BY `+order+` LIMIT `+strconv.Itoa(f.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: sync log: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SyncLogEntry, error) {
-		var e SyncLogEntry
-		return e, r.Scan(&e.ID, &e.At, &e.RecordID, &e.CRMObject, &e.CRMID, &e.Outcome, &e.Code, &e.Message, &e.Written, &e.Calls)
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SyncLogEntry, error) { return scanSyncLog(r) })
 	if err != nil {
 		return nil, fmt.Errorf("store: sync log: %w", err)
+	}
+	if f.After != 0 && f.Before == 0 {
+		slices.Reverse(out)
 	}
 	return out, nil
+}
+
+// SyncLogPage is one page of the log and whether pages lie either side.
+type SyncLogPage struct {
+	Entries      []SyncLogEntry
+	Older, Newer bool
+}
+
+// SyncLogPaged lists a page of size rows under f (f.Limit is ignored),
+// and says whether older and newer rows match too (one row more is read
+// on the side the page moves to; the other side is known from the
+// cursor).
+func (db *DB) SyncLogPaged(ctx context.Context, workspaceID, connectionID string, f SyncLogFilter, size int) (*SyncLogPage, error) {
+	f.Limit = size + 1
+	rows, err := db.SyncLog(ctx, workspaceID, connectionID, f)
+	if err != nil {
+		return nil, err
+	}
+	p := &SyncLogPage{}
+	if f.After != 0 && f.Before == 0 {
+		p.Older = true
+		if len(rows) > size {
+			p.Newer, rows = true, rows[1:]
+		}
+	} else {
+		p.Newer = f.Before != 0
+		if len(rows) > size {
+			p.Older, rows = true, rows[:size]
+		}
+	}
+	p.Entries = rows
+	return p, nil
+}
+
+// CountSyncLog counts the rows under f (paging ignored), up to max: it
+// stops reading at max+1, so that an export can refuse a filter that
+// matches too many rows without counting them all.
+func (db *DB) CountSyncLog(ctx context.Context, workspaceID, connectionID string, f SyncLogFilter, max int) (int, error) {
+	if !validID(workspaceID) || !validID(connectionID) || (f.RunID != "" && !validID(f.RunID)) {
+		return 0, nil
+	}
+	f.Before, f.After = 0, 0
+	where, args := f.where()
+	args = append([]any{workspaceID, connectionID}, args...)
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM sync_log l WHERE `+where+` LIMIT `+strconv.Itoa(max+1)+`) x`,
+		args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count sync log: %w", err)
+	}
+	return n, nil
+}
+
+// EachSyncLog calls fn with every row under f (paging ignored), newest
+// first, at most max of them, streaming from the database (the export):
+// rows are never all held in memory.
+func (db *DB) EachSyncLog(ctx context.Context, workspaceID, connectionID string, f SyncLogFilter, max int, fn func(SyncLogEntry) error) error {
+	if !validID(workspaceID) || !validID(connectionID) || (f.RunID != "" && !validID(f.RunID)) {
+		return nil
+	}
+	f.Before, f.After = 0, 0
+	where, args := f.where()
+	args = append([]any{workspaceID, connectionID}, args...)
+	rows, err := db.pool.Query(ctx, `SELECT `+syncLogColumns+` FROM sync_log l WHERE `+where+
+		` ORDER BY l.created_at DESC, l.id DESC LIMIT `+strconv.Itoa(max), args...)
+	if err != nil {
+		return fmt.Errorf("store: export sync log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanSyncLog(rows)
+		if err != nil {
+			return fmt.Errorf("store: export sync log: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: export sync log: %w", err)
+	}
+	return nil
+}
+
+// RetryMatching queues again the connection's records that failed for
+// good and have a log row under f (paging ignored): at most max records
+// per call, newest failures first, in one statement, audited under by.
+// A record of another connection or workspace is never touched, nor one
+// that is not failed now.
+func (db *DB) RetryMatching(ctx context.Context, workspaceID, connectionID string, f SyncLogFilter, max int, by string) (int, error) {
+	if !validID(workspaceID) || !validID(connectionID) || (f.RunID != "" && !validID(f.RunID)) {
+		return 0, nil
+	}
+	f.Before, f.After = 0, 0
+	where, args := f.where()
+	args = append([]any{workspaceID, connectionID}, args...)
+	var n int
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `WITH pick AS (
+				SELECT r.crm_record_id FROM sync_records r
+				WHERE r.workspace_id = $1 AND r.connection_id = $2 AND r.state = 'failed'
+					AND EXISTS (SELECT 1 FROM sync_log l WHERE `+where+` AND l.crm_record_id = r.crm_record_id)
+				ORDER BY r.updated_at DESC LIMIT `+strconv.Itoa(max)+` FOR UPDATE SKIP LOCKED)
+			UPDATE sync_records s SET state = 'pending', attempts = 0, due_at = now(), updated_at = now()
+			FROM pick WHERE s.connection_id = $2 AND s.crm_record_id = pick.crm_record_id AND s.state = 'failed'`, args...)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		if n == 0 {
+			return nil
+		}
+		if err := audit(ctx, tx, workspaceID, connectionID, by, "sync.retried", map[string]any{"filter": f.describe(), "records": n}); err != nil {
+			return err
+		}
+		return db.insertPush(ctx, tx, connectionID, true, time.Time{})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: retry matching: %w", err)
+	}
+	return n, nil
+}
+
+// describe is the filter for the audit log.
+func (f SyncLogFilter) describe() map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"outcome": f.Outcome, "record": f.RecordID, "object": f.CRMObject, "direction": f.Direction, "run": f.RunID} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if !f.From.IsZero() {
+		m["from"] = f.From.UTC().Format(time.RFC3339)
+	}
+	if !f.To.IsZero() {
+		m["to"] = f.To.UTC().Format(time.RFC3339)
+	}
+	return m
 }
 
 // ClaimAlert claims the right to send a connection's alert of kind: true

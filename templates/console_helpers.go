@@ -106,22 +106,6 @@ func writtenText(raw json.RawMessage) string {
 	return out.String()
 }
 
-// syncLogFirst is the log's first page under the same filter.
-func syncLogFirst(v SyncLogView) string {
-	q := url.Values{}
-	if v.Outcome != "" {
-		q.Set("outcome", v.Outcome)
-	}
-	if v.Record != "" {
-		q.Set("record", v.Record)
-	}
-	u := crmPath(v.CRM.Provider, "sync-log")
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	return u
-}
-
 // triggerOptions are the sync triggers as the settings form words them.
 var triggerOptions = []struct{ Value, Label string }{
 	{"created", "a quote is made"},

@@ -123,18 +123,22 @@ type SyncLogView struct {
 	ConsolePage
 	CRM  crm.Info
 	Conn *qwoty.Connection
-	// Outcome and Record are the filter ("" for any).
-	Outcome, Record string
-	Entries         []store.SyncLogEntry
+	// The filter as the query wrote it ("" for any); Filtered is set when
+	// any is.
+	Outcome, Record, Object, Direction, Run, From, To string
+	Filtered                                          bool
+	Entries                                           []store.SyncLogEntry
 	// Failed are the records whose push failed for good now; Retry marks
 	// the entries that offer Retry (each such record's newest failed entry
-	// on the page).
-	Failed map[string]bool
-	Retry  map[int64]bool
-	// Older is the next page's address ("" on the last page); Paged is set
-	// on any page but the first.
-	Older string
-	Paged bool
+	// on the page). Both are empty unless CanRetry (admins).
+	Failed   map[string]bool
+	Retry    map[int64]bool
+	CanRetry bool
+	// Older and Newer are the next pages' addresses ("" when there is
+	// none), Newest the first page's on any other; Paged is set on any
+	// page but the first. Export is the CSV of the filter's rows.
+	Older, Newer, Newest, Export string
+	Paged                        bool
 }
 
 // SyncSettingsView is a connection's sync settings form. The Slack
@@ -153,6 +157,17 @@ type SyncSettingsView struct {
 type UsersView struct {
 	ConsolePage
 	Users []qwoty.User
+	// Invitations are the open invitations (admins only).
+	Invitations []store.Invitation
+	Now         time.Time
+}
+
+// InvitationView is the page an invitation's link opens.
+type InvitationView struct {
+	Token      string
+	Invitation store.Invitation
+	Name       string
+	Error      string
 }
 
 // AuditView is Settings → Audit log.
@@ -264,6 +279,14 @@ func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 		return crm() + " refused to renew Qwoty's access: the connection must be reconnected"
 	case "user.first_admin_created":
 		return "First admin " + d("email") + " created"
+	case "user.invited":
+		return "User " + d("email") + " invited as " + d("role")
+	case "user.invitation_resent":
+		return "Invitation to " + d("email") + " sent again"
+	case "user.invitation_revoked":
+		return "Invitation to " + d("email") + " revoked"
+	case "user.invitation_accepted":
+		return "User " + d("email") + " joined as " + d("role") + " (invitation accepted)"
 	case "user.created":
 		return "User " + d("email") + " added as " + d("role")
 	case "quote.status_changed":
@@ -308,7 +331,7 @@ func graceText(v any) string {
 // roleDescriptions say what each role can do, as the role checks in
 // console/auth.go allow it.
 var roleDescriptions = []struct{ Role, Text string }{
-	{"member", "member: sees integrations and users, and can run Test connection"},
-	{"viewer", "viewer: sees integrations and users; can change or test nothing"},
-	{"admin", "admin: also connects, rotates and disconnects CRMs, adds users, reads the audit log"},
+	{"member", "member: sees integrations and users, runs Test connection, reads and exports the sync log"},
+	{"viewer", "viewer: sees integrations (sync's health) and users; can change or test nothing"},
+	{"admin", "admin: also connects and disconnects CRMs, changes sync settings, retries sync, invites users, reads the audit log"},
 }

@@ -92,7 +92,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		devMail = mb.Handler("/dev/mail")
 	}
 	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version,
-		DrainDelay: drain, DevMail: devMail})
+		DrainDelay: drain, DevMail: devMail, Mail: sender})
 
 	// Sync's job engine: every instance works jobs, the elected leader
 	// runs the periodic ones.
