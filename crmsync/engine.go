@@ -53,6 +53,9 @@ type Options struct {
 	// PollInterval is how often River looks for jobs besides its
 	// notifications (River's default, 1 s).
 	PollInterval time.Duration
+	// PullEvery is how often every connection is polled for its CRM's
+	// changes (jobs.PullEvery, 15 min): the safety net under webhooks.
+	PullEvery time.Duration
 	// Alerts sends alerts; nil logs them only.
 	Alerts Alerter
 	// AppURL is the console's base URL, for the alerts' links.
@@ -82,6 +85,9 @@ func (o *Options) defaults() {
 	if o.PollInterval <= 0 {
 		o.PollInterval = river.FetchPollIntervalDefault
 	}
+	if o.PullEvery <= 0 {
+		o.PullEvery = jobs.PullEvery
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -109,6 +115,7 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &alertWorker{e: e})
 	river.AddWorker(workers, &sweepWorker{e: e})
 	river.AddWorker(workers, &pruneWorker{e: e})
+	river.AddWorker(workers, &pullWorker{e: e})
 	cfg := &river.Config{
 		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}},
 		Workers: workers,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // Pulling: what the sync engine reads from a CRM is stored here, record by
@@ -448,12 +449,21 @@ func (db *DB) QueuePull(ctx context.Context, connectionID, kind string, ids []st
 	return nil
 }
 
-// PullDueConnections lists the active connections whose last poll began
-// before every (or that never polled), for the leader to queue their poll.
-func (db *DB) PullDueConnections(ctx context.Context, every time.Duration) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT c.id::text FROM connections c WHERE c.status = 'active'
+// PullDueConnections lists the active connections of providers (the CRMs
+// that pull) whose last poll began, completed or failed before every ago,
+// or that never polled, for the leader to queue their poll. A poll's time
+// is the newest of its streams' listing starts, completions and failures:
+// not the time of its pages, which a long listing writes for a while.
+func (db *DB) PullDueConnections(ctx context.Context, every time.Duration, providers []qwoty.Provider) ([]string, error) {
+	names := make([]string, len(providers))
+	for i, p := range providers {
+		names[i] = string(p)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT c.id::text FROM connections c WHERE c.status = 'active' AND c.provider = ANY($2)
 		AND NOT EXISTS (SELECT 1 FROM pull_cursors p WHERE p.connection_id = c.id
-			AND p.updated_at > now() - $1 * interval '1 millisecond')`, every.Milliseconds())
+			AND greatest(p.last_complete_at, p.listing_started, CASE WHEN p.last_error <> '' THEN p.updated_at END)
+				> now() - $1 * interval '1 millisecond')
+		ORDER BY c.id`, every.Milliseconds(), names)
 	if err != nil {
 		return nil, fmt.Errorf("store: pull due: %w", err)
 	}
