@@ -20,7 +20,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-pull test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -124,6 +124,10 @@ bench-hubspot:
 bench-sync:
 	$(GO) test -run '^$$' -bench '^BenchmarkSync$$' -benchtime 1x -timeout 30m ./crmsync
 	$(GO) run ./cmd/qwoty-load -sync -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
+
+## bench-pull: a full pull of 50,000 catalogue products from the test CRM's emulator at its rate limit (calls, time, share of the limit; fails on a 429)
+bench-pull:
+	$(GO) test -run '^$$' -bench '^BenchmarkPullCatalogue$$' -benchtime 1x -timeout 30m ./crmsync
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:
