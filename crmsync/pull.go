@@ -63,8 +63,9 @@ func PullOnce(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwoty.Conn
 			return rep, err
 		}
 		var wait *crm.WaitError
-		if errors.As(sr.Err, &wait) || ctx.Err() != nil {
-			// The budget is spent for every stream alike.
+		if errors.As(sr.Err, &wait) || ctx.Err() != nil || connectionLost(sr.Err) {
+			// The budget is spent, or the connection lost, for every
+			// stream alike.
 			break
 		}
 	}

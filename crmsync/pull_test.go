@@ -428,3 +428,16 @@ func TestPullPolls(t *testing.T) {
 		t.Fatalf("a disconnected connection was polled %d times", n-before)
 	}
 }
+
+// A poll that meets a refused grant alerts admins once, as a push does.
+func TestPullRefusedGrantAlerts(t *testing.T) {
+	emu, a, _ := pullCRM(t, tctest.Options{})
+	w := crmsynctest.New(t, a, tctest.DefaultRedirectURL, noEngine())
+	emu.ExpireAccessTokens()
+	emu.RevokeAll()
+	w.Start(crmsynctest.FastOptions())
+	w.WaitFor("the connection alert", 10*time.Second, func() bool { return w.Alerts.Sent.Load() == 1 })
+	if al := w.Alerts.Last.Load(); al.Kind != "connection" {
+		t.Fatalf("alert kind %q, want connection", al.Kind)
+	}
+}

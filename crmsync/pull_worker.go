@@ -67,6 +67,13 @@ func (w *pullWorker) poll(ctx context.Context, a crm.Adapter, conn *qwoty.Connec
 	if ctx.Err() != nil {
 		return river.JobSnooze(0)
 	}
+	for _, sr := range rep.Streams {
+		if connectionLost(sr.Err) {
+			// The grant was refused (the session put the connection in
+			// error): one alert, as a push's; a reconnect polls again.
+			return e.db.QueueAlert(context.WithoutCancel(ctx), conn.ID, jobs.AlertConnection)
+		}
+	}
 	var wait time.Time
 	more := false
 	for _, sr := range rep.Streams {
@@ -139,6 +146,9 @@ func (w *pullWorker) fetch(ctx context.Context, a crm.Adapter, conn *qwoty.Conne
 		return river.JobSnooze(0)
 	}
 	entry := store.PullLog{Object: kind, CRMID: strings.Join(ids, ","), Outcome: store.SyncedOutcome}
+	if connectionLost(err) {
+		return e.db.QueueAlert(context.WithoutCancel(ctx), conn.ID, jobs.AlertConnection)
+	}
 	if err != nil {
 		// River retries it with backoff; the next poll reads the same
 		// records anyway.
