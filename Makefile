@@ -20,7 +20,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -132,6 +132,10 @@ bench-backfill:
 ## bench-synclog: the console's sync log with 1,000,000 rows: a page of each filter at the store and through the handler, p50/p99 against 50 ms, and each filter's plan an index read
 bench-synclog:
 	QWOTY_BENCH_SYNCLOG=1 $(GO) test -run '^TestSyncLogAt1M$$' -count 1 -v -timeout 20m ./console
+
+## bench-pull: a full pull of 50,000 catalogue products from the test CRM's emulator at its rate limit (calls, time, share of the limit; fails on a 429)
+bench-pull:
+	$(GO) test -run '^$$' -bench '^BenchmarkPullCatalogue$$' -benchtime 1x -timeout 30m ./crmsync
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:

@@ -79,6 +79,9 @@ func (con *Console) syncHealth(ctx context.Context, a crm.Adapter, conn *qwoty.C
 		v.Health = qwoty.HealthWarning
 		v.Reason = in.Name + "'s API limit is reached: sync waits until " + h.BlockedUntil.UTC().Format("15:04 UTC") + " and resumes on its own."
 	}
+	if a.Pull() != nil {
+		pullHealth(v, h.Pull, conn, in.Name, con.now())
+	}
 	return v, nil
 }
 

@@ -58,6 +58,9 @@ type Options struct {
 	// progress and looks whether the next chunk is due (1 s).
 	BackfillChunk int
 	BackfillTick  time.Duration
+	// PullEvery is how often every connection is polled for its CRM's
+	// changes (jobs.PullEvery, 15 min): the safety net under webhooks.
+	PullEvery time.Duration
 	// Alerts sends alerts; nil logs them only.
 	Alerts Alerter
 	// AppURL is the console's base URL, for the alerts' links.
@@ -86,6 +89,9 @@ func (o *Options) defaults() {
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = river.FetchPollIntervalDefault
+	}
+	if o.PullEvery <= 0 {
+		o.PullEvery = jobs.PullEvery
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -122,6 +128,7 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &pruneWorker{e: e})
 	river.AddWorker(workers, &checkMappingsWorker{e: e})
 	river.AddWorker(workers, &backfillWorker{e: e})
+	river.AddWorker(workers, &pullWorker{e: e})
 	cfg := &river.Config{
 		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}},
 		Workers: workers,

@@ -252,6 +252,9 @@ var ctx = context.Background()
 func TestRefusedGrantAlertsOnce(t *testing.T) {
 	emu, a := testCRM(t, tctest.Options{}, 0)
 	w := crmsynctest.New(t, a, tctest.DefaultRedirectURL, crmsynctest.FastOptions())
+	// The first poll, queued at connect, runs before the grant is refused:
+	// this is the push meeting it (a poll meeting it alerts the same).
+	waitPulls(t, w)
 	emu.ExpireAccessTokens()
 	emu.RevokeAll()
 	q := w.Quote("d-grant", crmsynctest.Line{SKU: "A", Quantity: 1, Price: "10"})

@@ -7,6 +7,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // sweepWorker gives a push job to every connection with due records and
@@ -23,7 +24,24 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[jobs.SyncSweep]) er
 	if err != nil {
 		return err
 	}
-	return w.e.db.InsertPushJobs(ctx, ids)
+	if err := w.e.db.InsertPushJobs(ctx, ids); err != nil {
+		return err
+	}
+	// Every connection of a CRM that pulls is polled every PullEvery.
+	var pulling []qwoty.Provider
+	for _, a := range w.e.crms.All() {
+		if a.Pull() != nil {
+			pulling = append(pulling, a.Info().Provider)
+		}
+	}
+	if len(pulling) == 0 {
+		return nil
+	}
+	due, err := w.e.db.PullDueConnections(ctx, w.e.opt.PullEvery, pulling)
+	if err != nil {
+		return err
+	}
+	return w.e.db.InsertPullJobs(ctx, due)
 }
 
 // pruneWorker deletes sync log rows past their retention, in batches so
@@ -39,8 +57,18 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[jobs.SyncPrune]) er
 	before := time.Now().Add(-jobs.LogRetention)
 	for {
 		n, err := w.e.db.PruneSyncLog(ctx, before, pruneBatch)
-		if err != nil || n < pruneBatch {
+		if err != nil {
 			return err
 		}
+		if n < pruneBatch {
+			break
+		}
 	}
+	// Webhook deliveries are kept to drop a CRM's redeliveries, which
+	// come within hours.
+	_, err := w.e.db.PruneWebhookDeliveries(ctx, time.Now().Add(-webhookRetention))
+	return err
 }
+
+// webhookRetention is how long a webhook delivery's event id is kept.
+const webhookRetention = 7 * 24 * time.Hour

@@ -29,6 +29,8 @@ type PullReport struct {
 type StreamReport struct {
 	Stream string
 	Pages  int
+	// Calls are the API calls its pages made.
+	Calls int
 	store.PullApplied
 	// Complete is set when the listing reached its end (the mark moved).
 	Complete bool
@@ -61,8 +63,9 @@ func PullOnce(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwoty.Conn
 			return rep, err
 		}
 		var wait *crm.WaitError
-		if errors.As(sr.Err, &wait) || ctx.Err() != nil {
-			// The budget is spent for every stream alike.
+		if errors.As(sr.Err, &wait) || ctx.Err() != nil || connectionLost(sr.Err) {
+			// The budget is spent, or the connection lost, for every
+			// stream alike.
 			break
 		}
 	}
@@ -89,10 +92,13 @@ func pullStream(ctx context.Context, db *store.DB, p crm.Puller, s crm.Session, 
 		page, err := p.Pull(ctx, s, b, st.Name, from)
 		rep.Calls += page.Calls
 		rep.Tokens += page.Tokens
+		sr.Calls += page.Calls
 		if err != nil {
 			sr.Err = err
 			var wait *crm.WaitError
-			if !errors.As(err, &wait) || !wait.Budget {
+			// Stopping (ctx's end) is ours, and a budget's wait is no
+			// failure: neither is the stream's last error.
+			if ctx.Err() == nil && (!errors.As(err, &wait) || !wait.Budget) {
 				if ferr := db.FailPull(context.WithoutCancel(ctx), conn.ID, st.Name, err.Error()); ferr != nil {
 					return sr, ferr
 				}

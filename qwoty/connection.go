@@ -87,6 +87,10 @@ type Connection struct {
 	// connection made before sync (its CRM's Syncer says whether they
 	// suffice).
 	Scopes []string
+	// CRMUserID is the CRM user whose grant the connection holds (as the
+	// CRM's adapter names it at sign-in): a pulled change made by this
+	// user is Qwoty's own write coming back.
+	CRMUserID string
 }
 
 // Health is the console's summary of a connection.

@@ -136,7 +136,8 @@ func (db *DB) AddConnection(ctx context.Context, p AddConnectionParams) (*qwoty.
 const connectionColumns = `c.id, c.workspace_id, c.provider, c.external_id, c.my_domain, c.sandbox, c.instance_url, c.frame_origins, c.status,
 	c.secret_enc, c.previous_secret_enc, c.previous_expires_at, c.created_at, c.updated_at,
 	coalesce((SELECT email FROM users WHERE id = c.connected_by), ''), coalesce(c.connected_at, 'epoch'), c.login_url,
-	c.last_error_code, c.last_error, coalesce(c.last_error_at, 'epoch'), coalesce(c.last_checked_at, 'epoch'), c.scopes`
+	c.last_error_code, c.last_error, coalesce(c.last_error_at, 'epoch'), coalesce(c.last_checked_at, 'epoch'), c.scopes,
+	c.crm_user_id`
 
 // ConnectionByExternalID finds the connection of a CRM account, whatever its
 // status, with its secrets opened. It returns qwoty.ErrNotFound when none.
@@ -168,7 +169,8 @@ func (db *DB) scanConnection(row pgx.Row) (*qwoty.Connection, error) {
 	var prevExp *time.Time
 	err := row.Scan(&c.ID, &c.WorkspaceID, &c.Provider, &c.ExternalID, &c.MyDomain, &c.Sandbox, &c.InstanceURL, &c.FrameOrigins, &c.Status,
 		&secret, &prev, &prevExp, &c.CreatedAt, &c.UpdatedAt,
-		&c.ConnectedBy, &c.ConnectedAt, &c.LoginURL, &c.LastErrorCode, &c.LastError, &c.LastErrorAt, &c.LastCheckedAt, &c.Scopes)
+		&c.ConnectedBy, &c.ConnectedAt, &c.LoginURL, &c.LastErrorCode, &c.LastError, &c.LastErrorAt, &c.LastCheckedAt, &c.Scopes,
+		&c.CRMUserID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, qwoty.ErrNotFound
 	}

@@ -152,8 +152,13 @@ func (db *DB) SaveOAuthConnection(ctx context.Context, p OAuthConnection, actor 
 			"provider": p.Provider, "externalId": p.ExternalID, "instanceUrl": p.InstanceURL, "crmUser": p.CRMUserID}); err != nil {
 			return err
 		}
-		// A reconnected account resumes the pushes it kept waiting.
-		return db.kickIfWaiting(ctx, tx, id)
+		// A reconnected account resumes the pushes it kept waiting, and
+		// reads its CRM at once (a first, full pull; after a reconnect,
+		// what changed meanwhile).
+		if err := db.kickIfWaiting(ctx, tx, id); err != nil {
+			return err
+		}
+		return db.queuePollTx(ctx, tx, id)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: save %s connection %s: %w", p.Provider, p.ExternalID, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // Pulling: what the sync engine reads from a CRM is stored here, record by
@@ -207,17 +208,83 @@ func (db *DB) StorePulled(ctx context.Context, workspaceID, connectionID string,
 }
 
 // applyPulled writes recs in tx, each only when it is newer than the copy
-// stored (strictly: the same version again is skipped).
+// stored (strictly: the same version again is skipped). The records
+// without writes that depend on their own (all but a live deal, whose
+// contacts follow it) go to the database in one round trip: a page of a
+// catalogue is one batch, not hundreds of statements one after another.
 func (db *DB) applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectionID string, recs []crm.Pulled) (PullApplied, error) {
 	var got PullApplied
+	batch := &pgx.Batch{}
+	var queued []crm.Pulled
+	var follows []int // the price statements queued after each record's own
 	for _, r := range recs {
-		n, err := db.applyOne(ctx, tx, workspaceID, connectionID, r)
+		if r.Kind == crm.KindDeal && !r.Deleted {
+			continue
+		}
+		sql, args, err := applySQL(workspaceID, connectionID, r)
+		if err != nil {
+			return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
+		}
+		batch.Queue(sql, args...)
+		n := 0
+		if r.Kind == crm.KindProduct && !r.Deleted {
+			// A price carries its product's time, so it is written only
+			// over an older one, as its product is.
+			for _, pr := range r.Product.Prices {
+				if pr.ProductID == "" {
+					pr.ProductID = r.ID
+				}
+				batch.Queue(priceSQL, priceArgs(connectionID, pr, r.Modified)...)
+				n++
+			}
+		}
+		queued, follows = append(queued, r), append(follows, n)
+	}
+	if batch.Len() > 0 {
+		br := tx.SendBatch(ctx, batch)
+		for i, r := range queued {
+			tag, err := br.Exec()
+			for j := 0; err == nil && j < follows[i]; j++ {
+				_, err = br.Exec()
+			}
+			if err != nil {
+				_ = br.Close()
+				return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
+			}
+			got.add(counted(r, tag.RowsAffected() > 0))
+		}
+		if err := br.Close(); err != nil {
+			return PullApplied{}, err
+		}
+	}
+	for _, r := range recs {
+		if r.Kind != crm.KindDeal || r.Deleted {
+			continue
+		}
+		n, err := db.applyDeal(ctx, tx, workspaceID, connectionID, r)
 		if err != nil {
 			return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
 		}
 		got.add(n)
 	}
 	return got, nil
+}
+
+// counted is what writing r did: applied or not.
+func counted(r crm.Pulled, applied bool) PullApplied {
+	var n PullApplied
+	switch {
+	case !applied:
+		n.Skipped++
+		return n
+	case r.Deleted && r.Kind != crm.KindPrice:
+		n.Deleted++
+	}
+	n.Applied++
+	if r.Echo {
+		n.Echoes++
+	}
+	return n
 }
 
 func fieldsJSON(f map[string]string) []byte {
@@ -228,15 +295,14 @@ func fieldsJSON(f map[string]string) []byte {
 	return b
 }
 
-func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled) (PullApplied, error) {
-	var n PullApplied
-	var tag interface{ RowsAffected() int64 }
-	var err error
+// applySQL is the statement that writes r (all but a live deal), guarded
+// so that it changes nothing unless r is newer than the copy stored.
+func applySQL(ws, conn string, r crm.Pulled) (string, []any, error) {
 	switch {
 	case r.Deleted && r.Kind == crm.KindPrice:
-		tag, err = tx.Exec(ctx, `UPDATE catalog_prices SET active = false, crm_modified = $3
+		return `UPDATE catalog_prices SET active = false, crm_modified = $3
 			WHERE connection_id = $1 AND (entry_id = $2 OR entry_id = '' AND product_crm_id = $2) AND crm_modified < $3`,
-			conn, r.ID, r.Modified)
+			[]any{conn, r.ID, r.Modified}, nil
 	case r.Deleted:
 		table, key := "", "crm_id"
 		switch r.Kind {
@@ -247,17 +313,14 @@ func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pu
 		case crm.KindProduct:
 			table = "catalog_products"
 		default:
-			return n, fmt.Errorf("unknown kind %q", r.Kind)
+			return "", nil, fmt.Errorf("unknown kind %q", r.Kind)
 		}
-		tag, err = tx.Exec(ctx, `UPDATE `+table+` SET crm_deleted_at = $3, crm_modified = $3
-			WHERE connection_id = $1 AND `+key+` = $2 AND (crm_modified IS NULL OR crm_modified < $3)`,
-			conn, r.ID, r.Modified)
-		if err == nil && tag.RowsAffected() > 0 {
-			n.Deleted++
-		}
+		return `UPDATE ` + table + ` SET crm_deleted_at = $3, crm_modified = $3
+			WHERE connection_id = $1 AND ` + key + ` = $2 AND (crm_modified IS NULL OR crm_modified < $3)`,
+			[]any{conn, r.ID, r.Modified}, nil
 	case r.Kind == crm.KindCustomer && r.Customer != nil:
 		c := r.Customer
-		tag, err = tx.Exec(ctx, `
+		return `
 			INSERT INTO customers AS cu (workspace_id, connection_id, crm_account_id, name, email, phone, street, city,
 				postal_code, region, country, crm_modified, fields)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
@@ -267,111 +330,93 @@ func (db *DB) applyOne(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pu
 				country = EXCLUDED.country, crm_modified = EXCLUDED.crm_modified, crm_deleted_at = NULL,
 				fields = EXCLUDED.fields, updated_at = now()
 			WHERE cu.crm_modified IS NULL OR cu.crm_modified < EXCLUDED.crm_modified`,
-			ws, conn, r.ID, c.Name, c.Email, c.Phone, c.Street, c.City, c.PostalCode, c.Region, c.Country,
-			r.Modified, fieldsJSON(r.Fields))
-	case r.Kind == crm.KindDeal && r.Deal != nil:
-		d := r.Deal
-		var closeDate *string
-		if d.CloseDate != "" {
-			closeDate = &d.CloseDate
-		}
-		// The stage stored before, to tell a stage changed in the CRM.
-		old, known := "", true
-		if err := tx.QueryRow(ctx, `SELECT stage FROM crm_deals WHERE connection_id = $1 AND crm_id = $2 FOR UPDATE`,
-			conn, r.ID).Scan(&old); errors.Is(err, pgx.ErrNoRows) {
-			known = false
-		} else if err != nil {
-			return n, err
-		}
-		tag, err = tx.Exec(ctx, `
-			INSERT INTO crm_deals AS d (connection_id, crm_id, workspace_id, name, amount, currency, stage, close_date,
-				account_crm_id, crm_modified, echo, fields)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9, $10, $11, $12)
-			ON CONFLICT (connection_id, crm_id) DO UPDATE SET
-				name = EXCLUDED.name, amount = EXCLUDED.amount, currency = EXCLUDED.currency, stage = EXCLUDED.stage,
-				close_date = EXCLUDED.close_date, account_crm_id = EXCLUDED.account_crm_id,
-				crm_modified = EXCLUDED.crm_modified, crm_deleted_at = NULL, echo = EXCLUDED.echo,
-				fields = EXCLUDED.fields, pulled_at = now()
-			WHERE d.crm_modified < EXCLUDED.crm_modified`,
-			conn, r.ID, ws, d.Name, d.Amount, strings.ToUpper(d.Currency), d.Stage, closeDate, d.AccountID,
-			r.Modified, r.Echo, fieldsJSON(r.Fields))
-		if err == nil && tag.RowsAffected() > 0 {
-			err = applyContacts(ctx, tx, ws, conn, r.ID, d.Contacts)
-			// A stage changed by someone in the CRM moves the quote (a
-			// deal seen for the first time has no change to apply; Qwoty's
-			// own write coming back is not an edit).
-			if err == nil && known && !r.Echo {
-				var out StageOutcome
-				if out, err = db.applyStage(ctx, tx, ws, conn, r.ID, old, d.Stage, r.Modified); out == StageConflict {
-					n.Conflicts++
-				} else if out == StageMoved {
-					n.Moved++
-				}
-			}
-		}
+			[]any{ws, conn, r.ID, c.Name, c.Email, c.Phone, c.Street, c.City, c.PostalCode, c.Region, c.Country,
+				r.Modified, fieldsJSON(r.Fields)}, nil
 	case r.Kind == crm.KindProduct && r.Product != nil:
 		p := r.Product
-		tag, err = tx.Exec(ctx, `
+		return `
 			INSERT INTO catalog_products AS p (connection_id, crm_id, workspace_id, sku, name, description, active, crm_modified)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (connection_id, crm_id) DO UPDATE SET
 				sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description, active = EXCLUDED.active,
 				crm_modified = EXCLUDED.crm_modified, crm_deleted_at = NULL
 			WHERE p.crm_modified < EXCLUDED.crm_modified`,
-			conn, r.ID, ws, p.SKU, p.Name, p.Description, p.Active, r.Modified)
-		if err == nil && tag.RowsAffected() > 0 {
-			for _, pr := range p.Prices {
-				if pr.ProductID == "" {
-					pr.ProductID = r.ID
-				}
-				if _, err = applyPrice(ctx, tx, conn, pr, r.Modified); err != nil {
-					break
-				}
-			}
-		}
+			[]any{conn, r.ID, ws, p.SKU, p.Name, p.Description, p.Active, r.Modified}, nil
 	case r.Kind == crm.KindPrice && r.Price != nil:
-		var applied bool
-		applied, err = applyPrice(ctx, tx, conn, *r.Price, r.Modified)
-		tag = rowsTag(applied)
-	default:
-		return n, fmt.Errorf("kind %q without its data", r.Kind)
+		return priceSQL, priceArgs(conn, *r.Price, r.Modified), nil
 	}
+	return "", nil, fmt.Errorf("kind %q without its data", r.Kind)
+}
+
+// applyDeal writes a live deal and, when it was newer, its contacts.
+func (db *DB) applyDeal(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled) (PullApplied, error) {
+	d := r.Deal
+	if d == nil {
+		return PullApplied{}, fmt.Errorf("kind %q without its data", r.Kind)
+	}
+	var closeDate *string
+	if d.CloseDate != "" {
+		closeDate = &d.CloseDate
+	}
+	// The stage stored before, to tell a stage changed in the CRM.
+	old, known := "", true
+	if err := tx.QueryRow(ctx, `SELECT stage FROM crm_deals WHERE connection_id = $1 AND crm_id = $2 FOR UPDATE`,
+		conn, r.ID).Scan(&old); errors.Is(err, pgx.ErrNoRows) {
+		known = false
+	} else if err != nil {
+		return PullApplied{}, err
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO crm_deals AS d (connection_id, crm_id, workspace_id, name, amount, currency, stage, close_date,
+			account_crm_id, crm_modified, echo, fields)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9, $10, $11, $12)
+		ON CONFLICT (connection_id, crm_id) DO UPDATE SET
+			name = EXCLUDED.name, amount = EXCLUDED.amount, currency = EXCLUDED.currency, stage = EXCLUDED.stage,
+			close_date = EXCLUDED.close_date, account_crm_id = EXCLUDED.account_crm_id,
+			crm_modified = EXCLUDED.crm_modified, crm_deleted_at = NULL, echo = EXCLUDED.echo,
+			fields = EXCLUDED.fields, pulled_at = now()
+		WHERE d.crm_modified < EXCLUDED.crm_modified`,
+		conn, r.ID, ws, d.Name, d.Amount, strings.ToUpper(d.Currency), d.Stage, closeDate, d.AccountID,
+		r.Modified, r.Echo, fieldsJSON(r.Fields))
 	if err != nil {
-		return n, err
+		return PullApplied{}, err
 	}
-	if tag.RowsAffected() > 0 {
-		n.Applied++
-		if r.Echo {
-			n.Echoes++
+	applied := tag.RowsAffected() > 0
+	n := counted(r, applied)
+	if !applied {
+		return n, nil
+	}
+	if err := applyContacts(ctx, tx, ws, conn, r.ID, d.Contacts); err != nil {
+		return PullApplied{}, err
+	}
+	// A stage changed by someone in the CRM moves the quote (a deal seen
+	// for the first time has no change to apply; Qwoty's own write coming
+	// back is not an edit).
+	if known && !r.Echo {
+		out, err := db.applyStage(ctx, tx, ws, conn, r.ID, old, d.Stage, r.Modified)
+		if err != nil {
+			return PullApplied{}, err
 		}
-	} else {
-		n.Skipped++
+		switch out {
+		case StageConflict:
+			n.Conflicts++
+		case StageMoved:
+			n.Moved++
+		}
 	}
 	return n, nil
 }
 
-type rowsTag bool
+const priceSQL = `
+	INSERT INTO catalog_prices AS pr (connection_id, product_crm_id, currency, unit_price, entry_id, active, crm_modified)
+	VALUES ($1, $2, $3, $4, $5, $6, $7)
+	ON CONFLICT (connection_id, product_crm_id, currency) DO UPDATE SET
+		unit_price = EXCLUDED.unit_price, entry_id = EXCLUDED.entry_id, active = EXCLUDED.active,
+		crm_modified = EXCLUDED.crm_modified
+	WHERE pr.crm_modified < EXCLUDED.crm_modified`
 
-func (t rowsTag) RowsAffected() int64 {
-	if t {
-		return 1
-	}
-	return 0
-}
-
-func applyPrice(ctx context.Context, tx pgx.Tx, conn string, p crm.PulledPrice, modified time.Time) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO catalog_prices AS pr (connection_id, product_crm_id, currency, unit_price, entry_id, active, crm_modified)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (connection_id, product_crm_id, currency) DO UPDATE SET
-			unit_price = EXCLUDED.unit_price, entry_id = EXCLUDED.entry_id, active = EXCLUDED.active,
-			crm_modified = EXCLUDED.crm_modified
-		WHERE pr.crm_modified < EXCLUDED.crm_modified`,
-		conn, p.ProductID, strings.ToUpper(p.Currency), p.UnitPrice, p.EntryID, p.Active, modified)
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() > 0, nil
+func priceArgs(conn string, p crm.PulledPrice, modified time.Time) []any {
+	return []any{conn, p.ProductID, strings.ToUpper(p.Currency), p.UnitPrice, p.EntryID, p.Active, modified}
 }
 
 // applyContacts upserts a deal's contact people by email and makes them
@@ -472,12 +517,21 @@ func (db *DB) QueuePull(ctx context.Context, connectionID, kind string, ids []st
 	return nil
 }
 
-// PullDueConnections lists the active connections whose last poll began
-// before every (or that never polled), for the leader to queue their poll.
-func (db *DB) PullDueConnections(ctx context.Context, every time.Duration) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT c.id::text FROM connections c WHERE c.status = 'active'
+// PullDueConnections lists the active connections of providers (the CRMs
+// that pull) whose last poll began, completed or failed before every ago,
+// or that never polled, for the leader to queue their poll. A poll's time
+// is the newest of its streams' listing starts, completions and failures:
+// not the time of its pages, which a long listing writes for a while.
+func (db *DB) PullDueConnections(ctx context.Context, every time.Duration, providers []qwoty.Provider) ([]string, error) {
+	names := make([]string, len(providers))
+	for i, p := range providers {
+		names[i] = string(p)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT c.id::text FROM connections c WHERE c.status = 'active' AND c.provider = ANY($2)
 		AND NOT EXISTS (SELECT 1 FROM pull_cursors p WHERE p.connection_id = c.id
-			AND p.updated_at > now() - $1 * interval '1 millisecond')`, every.Milliseconds())
+			AND greatest(p.last_complete_at, p.listing_started, CASE WHEN p.last_error <> '' THEN p.updated_at END)
+				> now() - $1 * interval '1 millisecond')
+		ORDER BY c.id`, every.Milliseconds(), names)
 	if err != nil {
 		return nil, fmt.Errorf("store: pull due: %w", err)
 	}

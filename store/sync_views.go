@@ -102,6 +102,8 @@ type SyncHealth struct {
 	LastErrorCode qwoty.Code
 	LastError     string
 	BlockedUntil  time.Time
+	// Pull is how the connection's pulls stand (store/pull_log.go).
+	Pull PullHealth
 }
 
 // SyncHealthOf sums up a connection's outbox.
@@ -121,6 +123,9 @@ func (db *DB) SyncHealthOf(ctx context.Context, workspaceID, connectionID string
 		&h.Pending, &h.InFlight, &h.Failed, &h.Synced, &h.OldestPending, &h.LastSyncedAt, &h.LastErrorCode, &h.LastError, &h.BlockedUntil)
 	if err != nil {
 		return nil, fmt.Errorf("store: sync health: %w", err)
+	}
+	if h.Pull, err = db.pullHealth(ctx, workspaceID, connectionID); err != nil {
+		return nil, err
 	}
 	return &h, nil
 }

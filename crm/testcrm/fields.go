@@ -13,8 +13,8 @@ import (
 
 var _ crm.Describer = (*Adapter)(nil)
 
-// objects maps Qwoty's mapping objects to the test CRM's.
-var objects = map[string]string{"deal": "deal", "customer": "company"}
+// mappingObjects maps Qwoty's mapping mappingObjects to the test CRM's.
+var mappingObjects = map[string]string{"deal": "deal", "customer": "company"}
 
 // fieldTypes translates the test CRM's field types into Qwoty's.
 var fieldTypes = map[string]qwoty.FieldType{
@@ -24,7 +24,7 @@ var fieldTypes = map[string]qwoty.FieldType{
 
 // Fields implements crm.Describer.
 func (a *Adapter) Fields(ctx context.Context, s crm.Session, b crm.Budget, object string) ([]qwoty.CRMField, error) {
-	o, ok := objects[object]
+	o, ok := mappingObjects[object]
 	if !ok {
 		return nil, qwoty.Errorf(qwoty.CodeValidation, "Map deal or customer fields.", "no object %q", object)
 	}

@@ -1,7 +1,8 @@
 // Package tctest is the emulator of the test CRM (crm/testcrm), built on
 // the emulator base (crm/emulator): its OAuth server (authorize, token with
 // code and refresh grants, revoke), its API (GET /api/me, GET
-// /api/deals/{id}) and the signed fetch its card sends to our backend
+// /api/deals/{id}, the sync write of sync.go, the change listings of
+// pull.go) and the signed fetch its card sends to our backend
 // (SignedCardRequest). Its URL is both the CRM's login host and every
 // account's instance, whose origin frames the card.
 //
@@ -66,6 +67,12 @@ type Options struct {
 	// AnyDeal makes every deal id exist for sync (empty, in the first
 	// account), so that a test pushes as many records as it likes.
 	AnyDeal bool
+	// RecordClock dates the changes of pulled records (pull.go), to the
+	// millisecond; nil means time.Now. It is apart from Now, so that a
+	// test moves records' times without expiring tokens.
+	RecordClock func() time.Time
+	// PageSize caps the listings' pages below their limit (0: MaxPage).
+	PageSize int
 }
 
 // DefaultScope is what the app is granted: reading and writing deals.
@@ -99,6 +106,7 @@ type Server struct {
 	sync   syncState
 	// fieldSet is the fields tests changed (fields.go).
 	fieldSet fieldState
+	pull     pullState
 }
 
 // grant is what a code or token stands for: a user of an account.
@@ -155,6 +163,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/deals/{id}", s.deal)
 	mux.HandleFunc("PUT /api/deals/{id}/sync", s.syncDeal)
 	mux.HandleFunc("GET /api/fields/{object}", s.fields)
+	mux.HandleFunc("GET /api/changes/{object}", s.changes)
+	mux.HandleFunc("GET /api/batch/{object}", s.batch)
 	return mux
 }
 

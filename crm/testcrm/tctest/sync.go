@@ -67,15 +67,15 @@ func (s *Server) Reject(id, message string) {
 	s.sync.reject[id] = message
 }
 
-// RateLimit lets n sync writes through per window and answers 429 to the
-// others (0 lifts it).
+// RateLimit lets n API calls (sync writes, listings, batch reads) through
+// per window and answers 429 to the others (0 lifts it).
 func (s *Server) RateLimit(n int, window time.Duration) {
 	s.sync.mu.Lock()
 	defer s.sync.mu.Unlock()
 	s.sync.limit, s.sync.window, s.sync.winAt, s.sync.inWin = n, window, time.Time{}, 0
 }
 
-// Limited counts the 429s the sync endpoint answered.
+// Limited counts the 429s the API answered.
 func (s *Server) Limited() int {
 	s.sync.mu.Lock()
 	defer s.sync.mu.Unlock()
@@ -124,6 +124,30 @@ func (s *Server) syncedDeal(id string) *SyncedDeal {
 	return d
 }
 
+// overLimit answers 429 with Retry-After, and says so, when the call is
+// past the rate limit (RateLimit): every API call counts, syncs and
+// listings alike.
+func (s *Server) overLimit(w http.ResponseWriter) bool {
+	s.sync.mu.Lock()
+	defer s.sync.mu.Unlock()
+	st := &s.sync
+	if st.limit <= 0 {
+		return false
+	}
+	now := s.Now()
+	if st.winAt.IsZero() || now.Sub(st.winAt) >= st.window {
+		st.winAt, st.inWin = now, 0
+	}
+	if st.inWin >= st.limit {
+		st.limited++
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(st.window-now.Sub(st.winAt))/int(time.Second))))
+		apiError(w, http.StatusTooManyRequests, "rate_limited", "too many requests")
+		return true
+	}
+	st.inWin++
+	return false
+}
+
 // syncDeal is PUT /api/deals/{id}/sync.
 func (s *Server) syncDeal(w http.ResponseWriter, r *http.Request) {
 	g, ok := s.bearer(w, r)
@@ -131,7 +155,7 @@ func (s *Server) syncDeal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	exists := s.opts.AnyDeal && g.account == &s.opts.Accounts[0]
+	exists := s.opts.AnyDeal && g.account == &s.opts.Accounts[0] || s.listed(id)
 	for _, d := range g.account.Deals {
 		exists = exists || d.ID == id
 	}
@@ -148,21 +172,11 @@ func (s *Server) syncDeal(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "bad_request", "the body is not the expected JSON: "+err.Error())
 		return
 	}
+	if s.overLimit(w) {
+		return
+	}
 	s.sync.mu.Lock()
 	defer s.sync.mu.Unlock()
-	if st := &s.sync; st.limit > 0 {
-		now := s.Now()
-		if st.winAt.IsZero() || now.Sub(st.winAt) >= st.window {
-			st.winAt, st.inWin = now, 0
-		}
-		if st.inWin >= st.limit {
-			st.limited++
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(st.window-now.Sub(st.winAt))/int(time.Second))))
-			apiError(w, http.StatusTooManyRequests, "rate_limited", "too many requests")
-			return
-		}
-		st.inWin++
-	}
 	if msg, ok := s.sync.reject[id]; ok {
 		apiError(w, http.StatusUnprocessableEntity, "validation_failed", msg)
 		return
@@ -173,6 +187,7 @@ func (s *Server) syncDeal(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.syncedByApp(id, g.user.Email, body.Amount, body.Stage)
 	d := s.syncedDeal(id)
 	kept := slices.DeleteFunc(d.Lines, func(l SyncLine) bool { return l.Ref != "" })
 	d.Lines = append(kept, body.Lines...)
