@@ -10,8 +10,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/crm"
-	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/crm/session"
+	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
