@@ -86,6 +86,8 @@ func TestMappingsFromTheCRMsFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.Get(page).Want(200, "", "Broken", "has no field &#34;quote_number&#34;")
+	// Health names it on Integrations.
+	e.b.Get(e.url()+"/settings/integrations").Want(200, "", "A field mapping stopped working (quote_number: ", `id="mappings-testcrm"`)
 
 	// A custom mapping can be removed.
 	e.b.Post(page+"/"+ms[0].ID+"/delete", url.Values{"csrf": {e.b.CSRF()}}).Want(200, "/settings/integrations/testcrm/mappings")
@@ -114,6 +116,8 @@ func TestConflictsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.Get(page).Want(200, "", "ap@acme.example", "billing@acme.example", `id="keep-crm-`+id+`"`)
+	e.b.Get(e.url()+"/settings/integrations").Want(200, "", "1 conflict waits for an admin", `id="conflicts-testcrm"`)
+	e.b.Get(page)
 
 	member := e.user(t, "member")
 	member.Get(page).Want(http.StatusForbidden, "")

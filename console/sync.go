@@ -82,6 +82,19 @@ func (con *Console) syncHealth(ctx context.Context, a crm.Adapter, conn *qwoty.C
 	if a.Pull() != nil {
 		pullHealth(v, h.Pull, conn, in.Name, con.now())
 	}
+	if v.Health == qwoty.HealthHealthy {
+		switch {
+		case h.BrokenMapping != "":
+			v.Health = qwoty.HealthWarning
+			v.Reason = "A field mapping stopped working (" + h.BrokenMapping + "): fix it in the field mappings."
+		case h.OpenConflicts > 0:
+			v.Health = qwoty.HealthWarning
+			v.Reason = strconv.Itoa(h.OpenConflicts) + " conflicts wait for an admin to pick a value, under Conflicts."
+			if h.OpenConflicts == 1 {
+				v.Reason = "1 conflict waits for an admin to pick a value, under Conflicts."
+			}
+		}
+	}
 	return v, nil
 }
 

@@ -104,6 +104,11 @@ type SyncHealth struct {
 	BlockedUntil  time.Time
 	// Pull is how the connection's pulls stand (store/pull_log.go).
 	Pull PullHealth
+	// BrokenMapping names a field mapping that stopped working ("CRM
+	// field: why"), "" when none; OpenConflicts counts the conflicts
+	// waiting for an admin.
+	BrokenMapping string
+	OpenConflicts int
 }
 
 // SyncHealthOf sums up a connection's outbox.
@@ -126,6 +131,14 @@ func (db *DB) SyncHealthOf(ctx context.Context, workspaceID, connectionID string
 	}
 	if h.Pull, err = db.pullHealth(ctx, workspaceID, connectionID); err != nil {
 		return nil, err
+	}
+	err = db.pool.QueryRow(ctx, `SELECT
+			coalesce((SELECT crm_field || ': ' || broken FROM field_mappings WHERE workspace_id = $1 AND connection_id = $2 AND broken <> ''
+				ORDER BY standard DESC, crm_field LIMIT 1), ''),
+			(SELECT count(*) FROM sync_conflicts WHERE workspace_id = $1 AND connection_id = $2 AND resolved_at IS NULL)`,
+		workspaceID, connectionID).Scan(&h.BrokenMapping, &h.OpenConflicts)
+	if err != nil {
+		return nil, fmt.Errorf("store: sync health: %w", err)
 	}
 	return &h, nil
 }
