@@ -107,6 +107,10 @@ type pusher struct {
 	sess   crm.Session
 	set    *store.SyncSettings
 	stages map[qwoty.Status]string
+	// fields are the admin's mappings whose values go with each deal
+	// (crm.Deal.Fields): every pushing deal mapping but the standard
+	// total and status, which the Syncer writes as the amount and stage.
+	fields []qwoty.Mapping
 	budget *budget
 	links  *links
 }
@@ -123,6 +127,25 @@ func (p *pusher) prepare(ctx context.Context) error {
 	}
 	for st, v := range set.StageMap {
 		p.stages[st] = v
+	}
+	ms, err := p.e.db.Mappings(ctx, p.conn.WorkspaceID, p.conn.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		switch {
+		case m.Standard && m.QwotyField == "quote.status":
+			// The status mapping's value map is the stage map the admin
+			// keeps: it wins over the CRM's defaults and the settings'.
+			for st, v := range m.ValueMap {
+				if s, ok := qwoty.ParseStatus(st); ok {
+					p.stages[s] = v
+				}
+			}
+		case m.Standard && m.QwotyField == "quote.total":
+		case m.Object == "deal" && m.Direction.Pushes() && m.Broken == "":
+			p.fields = append(p.fields, m)
+		}
 	}
 	p.budget = newBudget(p.e.db, p.conn.ID, p.syncer.Buckets(p.conn, set.BudgetShare))
 	p.links = &links{db: p.e.db, conn: p.conn.ID}
@@ -176,7 +199,7 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 	}
 	deals := make([]crm.Deal, len(snaps))
 	for i, s := range snaps {
-		deals[i] = toDeal(s, p.stages)
+		deals[i] = toDeal(s, p.stages, p.fields)
 	}
 	pctx, cancel := context.WithTimeout(ctx, e.opt.Lease-e.opt.leaseMargin())
 	rep := p.syncer.Push(pctx, p.sess, p.budget, p.links, deals)
@@ -300,7 +323,7 @@ func message(err error) string {
 }
 
 // toDeal is a record's snapshot as its CRM's Syncer takes it.
-func toDeal(s store.SyncSnapshot, stages map[qwoty.Status]string) crm.Deal {
+func toDeal(s store.SyncSnapshot, stages map[qwoty.Status]string, fields []qwoty.Mapping) crm.Deal {
 	d := crm.Deal{RecordID: s.RecordID, Version: s.Seq, Quotes: make([]crm.QuoteState, 0, len(s.Quotes))}
 	primary := -1
 	for _, q := range s.Quotes {
@@ -318,6 +341,19 @@ func toDeal(s store.SyncSnapshot, stages map[qwoty.Status]string) crm.Deal {
 	if primary >= 0 {
 		d.Primary = &d.Quotes[primary]
 		d.Stage = stages[d.Primary.Status]
+		for _, q := range s.Quotes {
+			if q.ID != d.Primary.ID {
+				continue
+			}
+			for _, m := range fields {
+				if v, ok := qwoty.PushValue(m, &q); ok {
+					if d.Fields == nil {
+						d.Fields = map[string]string{}
+					}
+					d.Fields[m.CRMField] = v
+				}
+			}
+		}
 	}
 	return d
 }

@@ -95,7 +95,6 @@ var QwotyFields = []QwotyField{
 	{Key: "quote.created", Label: "Quote created date", Object: "deal", Type: TypeDate, Ways: ToCRM, Policy: QwotyWins},
 	{Key: "quote.number", Label: "Quote number", Object: "deal", Type: TypeText, Ways: ToCRM, Policy: QwotyWins},
 	{Key: "quote.title", Label: "Quote title", Object: "deal", Type: TypeText, Ways: BothWays, Policy: QwotyWins},
-	{Key: "quote.valid_until", Label: "Quote valid until", Object: "deal", Type: TypeDate, Ways: ToCRM, Policy: QwotyWins},
 }
 
 // QwotyFieldByKey returns the field named key.
@@ -340,4 +339,30 @@ func StandardMappings(fieldOf func(key string) string, stages map[Status]string)
 		out = append(out, m)
 	}
 	return out
+}
+
+// PushValue is the value mapping m writes on the CRM's deal for quote q
+// (the record's primary quote), as text for the field's type: a total
+// with two decimals (the CRMs' currency scale), a date as YYYY-MM-DD, a
+// status through the value map. It is false when m writes nothing: it
+// does not push, it is broken, it is not a deal's, or the status has no
+// value in its map (the field is left as it is).
+func PushValue(m Mapping, q *Quote) (string, bool) {
+	if !m.Direction.Pushes() || m.Broken != "" || m.Object != "deal" || q == nil {
+		return "", false
+	}
+	switch m.QwotyField {
+	case "quote.total":
+		return q.Totals.Total.StringFixed(2), true
+	case "quote.status":
+		v := m.ValueMap[string(q.Status)]
+		return v, v != ""
+	case "quote.created":
+		return q.CreatedAt.UTC().Format(time.DateOnly), true
+	case "quote.number":
+		return q.Number, true
+	case "quote.title":
+		return q.Title, true
+	}
+	return "", false
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 var dealFields = []CRMField{
@@ -118,5 +120,29 @@ func TestStandardMappings(t *testing.T) {
 	ms := StandardMappings(func(k string) string { return names[k] }, map[Status]string{StatusAccepted: "Closed Won"})
 	if len(ms) != 3 || ms[2].ValueMap["accepted"] != "Closed Won" || ms[0].Policy != CRMWins || ms[1].Policy != QwotyWins || ms[2].Policy != LastWriteWins {
 		t.Fatalf("standard mappings: %+v", ms)
+	}
+}
+
+func TestPushValue(t *testing.T) {
+	q := &Quote{Number: "Q-00042", Title: "Gadgets", Status: StatusSent, CreatedAt: time.Date(2026, 11, 29, 23, 30, 0, 0, time.FixedZone("x", -5*3600))}
+	q.Totals.Total = decimal.RequireFromString("1200.5")
+	cases := []struct {
+		m    Mapping
+		want string
+		ok   bool
+	}{
+		{Mapping{QwotyField: "quote.total", Object: "deal", Direction: ToCRM}, "1200.50", true},
+		{Mapping{QwotyField: "quote.created", Object: "deal", Direction: ToCRM}, "2026-11-30", true},
+		{Mapping{QwotyField: "quote.number", Object: "deal", Direction: BothWays}, "Q-00042", true},
+		{Mapping{QwotyField: "quote.status", Object: "deal", Direction: BothWays, ValueMap: map[string]string{"sent": "Proposal"}}, "Proposal", true},
+		{Mapping{QwotyField: "quote.status", Object: "deal", Direction: BothWays, ValueMap: map[string]string{"accepted": "Won"}}, "", false},
+		{Mapping{QwotyField: "quote.title", Object: "deal", Direction: FromCRM}, "", false},
+		{Mapping{QwotyField: "quote.title", Object: "deal", Direction: ToCRM, Broken: "gone"}, "", false},
+		{Mapping{QwotyField: "customer.name", Object: "customer", Direction: ToCRM}, "", false},
+	}
+	for _, c := range cases {
+		if got, ok := PushValue(c.m, q); got != c.want || ok != c.ok {
+			t.Errorf("%s %s: %q %v, want %q %v", c.m.QwotyField, c.m.Direction, got, ok, c.want, c.ok)
+		}
 	}
 }

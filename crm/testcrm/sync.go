@@ -80,6 +80,9 @@ func (s syncer) Push(ctx context.Context, sess crm.Session, b crm.Budget, _ crm.
 					Price: l.UnitPrice.StringFixed(2), Net: l.Net.StringFixed(2)})
 			}
 			body = map[string]any{"amount": d.Primary.Totals.Total.StringFixed(2), "stage": d.Stage, "lines": lines}
+			if len(d.Fields) > 0 {
+				body["fields"] = d.Fields
+			}
 		}
 		rep.Calls++
 		err := sess.Call(ctx, func(ctx context.Context, token string) error {

@@ -77,3 +77,23 @@ func (s *Server) fields(w http.ResponseWriter, r *http.Request) {
 	}
 	emulator.JSON(w, contentType, http.StatusOK, map[string]any{"fields": fs})
 }
+
+// writable says why object's field name cannot be written ("" when it
+// can): it does not exist, or it is read-only.
+func (s *Server) writable(object, name string) string {
+	s.fieldSet.mu.Lock()
+	fs, ok := s.fieldSet.fields[object]
+	s.fieldSet.mu.Unlock()
+	if !ok {
+		fs = DefaultFields[object]
+	}
+	for _, f := range fs {
+		if f.Name == name {
+			if f.ReadOnly {
+				return "the field " + name + " is read-only"
+			}
+			return ""
+		}
+	}
+	return "no field " + name + " on a " + object
+}

@@ -37,6 +37,8 @@ type SyncedDeal struct {
 	Amount string
 	Stage  string
 	Lines  []SyncLine
+	// Fields are the other fields written (the admin's mappings).
+	Fields map[string]string
 	// Writes counts the sync writes the deal received.
 	Writes int
 }
@@ -164,9 +166,10 @@ func (s *Server) syncDeal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		Amount string     `json:"amount"`
-		Stage  string     `json:"stage"`
-		Lines  []SyncLine `json:"lines"`
+		Amount string            `json:"amount"`
+		Stage  string            `json:"stage"`
+		Lines  []SyncLine        `json:"lines"`
+		Fields map[string]string `json:"fields"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
 		apiError(w, http.StatusBadRequest, "bad_request", "the body is not the expected JSON: "+err.Error())
@@ -187,11 +190,23 @@ func (s *Server) syncDeal(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	for name := range body.Fields {
+		if msg := s.writable("deal", name); msg != "" {
+			apiError(w, http.StatusUnprocessableEntity, "validation_failed", msg)
+			return
+		}
+	}
 	s.syncedByApp(id, g.user.Email, body.Amount, body.Stage)
 	d := s.syncedDeal(id)
 	kept := slices.DeleteFunc(d.Lines, func(l SyncLine) bool { return l.Ref != "" })
 	d.Lines = append(kept, body.Lines...)
 	d.Amount = body.Amount
+	for name, v := range body.Fields {
+		if d.Fields == nil {
+			d.Fields = map[string]string{}
+		}
+		d.Fields[name] = v
+	}
 	if body.Stage != "" {
 		d.Stage = body.Stage
 	}
