@@ -114,6 +114,8 @@ func pullStream(ctx context.Context, db *store.DB, p crm.Puller, s crm.Session, 
 		sr.Skipped += got.Skipped
 		sr.Deleted += got.Deleted
 		sr.Echoes += got.Echoes
+		sr.Moved += got.Moved
+		sr.Conflicts += got.Conflicts
 		if page.Next == "" {
 			sr.Complete = true
 			return sr, nil

@@ -126,6 +126,12 @@ func counts(sr StreamReport) string {
 	if sr.Pages > 0 {
 		s += fmt.Sprintf(" in %d pages", sr.Pages)
 	}
+	if sr.Moved > 0 {
+		s += fmt.Sprintf("; %d quotes took the CRM's stage", sr.Moved)
+	}
+	if sr.Conflicts > 0 {
+		s += fmt.Sprintf("; %d stages wait for an admin under Conflicts", sr.Conflicts)
+	}
 	return s
 }
 
