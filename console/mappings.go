@@ -63,10 +63,38 @@ func (con *Console) mappingsShow(c *gin.Context) {
 	web.Render(c, http.StatusOK, templates.Mappings(v))
 }
 
+// editing finds mapping id among v's, for the edit form.
+func editing(v *templates.MappingsView, id string) error {
+	for i := range v.Mappings {
+		if v.Mappings[i].ID == id {
+			v.Editing = &v.Mappings[i]
+			return nil
+		}
+	}
+	return qwoty.Errorf(qwoty.CodeNotFound, "Pick a mapping from the list.", "this connection has no mapping %s", id)
+}
+
+// mappingEdit is the form of one mapping, filled with it.
+func (con *Console) mappingEdit(c *gin.Context) {
+	v, _, err := con.mappingsView(c)
+	if err == nil {
+		err = editing(&v, c.Param("id"))
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	v.Form = templates.FormOf(*v.Editing)
+	web.Render(c, http.StatusOK, templates.Mappings(v))
+}
+
 // mappingAdd checks the form against the CRM's fields and saves it; a
 // refusal shows the page again with the form as typed and the reason.
 func (con *Console) mappingAdd(c *gin.Context) {
 	v, conn, err := con.mappingsView(c)
+	if err == nil && c.Param("id") != "" {
+		err = editing(&v, c.Param("id"))
+	}
 	if err != nil {
 		con.fail(c, err)
 		return
@@ -74,6 +102,13 @@ func (con *Console) mappingAdd(c *gin.Context) {
 	v.Form = templates.MappingForm{QwotyField: c.PostForm("qwoty_field"), CRMField: c.PostForm("crm_field"),
 		Direction: c.PostForm("direction"), Policy: c.PostForm("policy"), ValueMap: c.PostForm("value_map")}
 	m, err := readMapping(v.Form)
+	if v.Editing != nil {
+		m.ID, m.Standard = v.Editing.ID, v.Editing.Standard
+		if m.Standard && m.QwotyField != v.Editing.QwotyField {
+			err = &qwoty.Error{Code: qwoty.CodeValidation, Field: "qwoty_field", Message: "a standard mapping keeps its Qwoty value",
+				Hint: "Add a custom mapping for another value."}
+		}
+	}
 	if err == nil {
 		if v.FieldsError != "" || !v.Describes {
 			err = qwoty.Errorf(qwoty.CodeCRMUnavailable, "Try again in a minute.", "the CRM's fields could not be read to check the mapping")

@@ -51,6 +51,8 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/sync-settings", con.requireAdmin, con.syncSettingsSave)
 	crm.GET("/settings/integrations/:provider/mappings", con.requireAdmin, con.mappingsShow)
 	crm.POST("/settings/integrations/:provider/mappings", con.requireAdmin, con.mappingAdd)
+	crm.GET("/settings/integrations/:provider/mappings/:id", con.requireAdmin, con.mappingEdit)
+	crm.POST("/settings/integrations/:provider/mappings/:id", con.requireAdmin, con.mappingAdd)
 	crm.POST("/settings/integrations/:provider/mappings/:id/delete", con.requireAdmin, con.mappingDelete)
 	crm.GET("/settings/integrations/:provider/conflicts", con.requireAdmin, con.conflictsShow)
 	crm.POST("/settings/integrations/:provider/conflicts/:id", con.requireAdmin, con.conflictResolve)

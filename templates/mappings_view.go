@@ -19,8 +19,10 @@ type MappingsView struct {
 	Fields      map[string][]qwoty.CRMField
 	Describes   bool
 	FieldsError string
-	// Form is the add form as typed (after a refusal) or empty.
-	Form MappingForm
+	// Form is the add form as typed (after a refusal) or empty; when
+	// Editing is set it is that mapping's form instead.
+	Form    MappingForm
+	Editing *qwoty.Mapping
 }
 
 // MappingForm is the add form's fields as text.
@@ -92,3 +94,26 @@ type ConflictsView struct {
 }
 
 func conflictAge(v ConflictsView, c store.Conflict) string { return qwoty.Ago(v.Now, c.DetectedAt) }
+
+// FormOf is m as the form shows it.
+func FormOf(m qwoty.Mapping) MappingForm {
+	f := MappingForm{QwotyField: m.QwotyField, CRMField: m.Object + ":" + m.CRMField, Direction: string(m.Direction), Policy: string(m.Policy)}
+	for _, st := range qwoty.Statuses {
+		if v := m.ValueMap[string(st)]; v != "" {
+			f.ValueMap += string(st) + " = " + v + "\n"
+		}
+	}
+	for k, v := range m.ValueMap {
+		if _, ok := qwoty.ParseStatus(k); !ok {
+			f.ValueMap += k + " = " + v + "\n"
+		}
+	}
+	return f
+}
+
+func mappingFormAction(v MappingsView) string {
+	if v.Editing != nil {
+		return mappingPath(v.Provider, "/"+v.Editing.ID)
+	}
+	return mappingPath(v.Provider, "")
+}
