@@ -116,6 +116,7 @@ func (p *push) run(ctx context.Context) {
 		p.ctxs[i] = dc
 		ready = append(ready, i)
 	}
+	ready = p.prepareFields(ctx, ready)
 	if err := p.loadCatalog(ctx, ready); err != nil {
 		for _, i := range ready {
 			p.finish(i, p.callError(ctx, err))

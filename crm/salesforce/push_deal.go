@@ -30,6 +30,9 @@ type dealCtx struct {
 	// handMade counts the products people added to the opportunity.
 	handMade int
 	warnings []string
+	// fields are the mapped fields written with the opportunity
+	// (push_fields.go), as JSON values.
+	fields map[string]any
 }
 
 // owned says whether a line's ref is one Qwoty wrote.

@@ -356,10 +356,12 @@ func (p *push) planOpportunity(pl *plan, i int) {
 	if writable {
 		amount = dc.primary.Totals.Total.Round(2).String()
 	}
-	h := hashOf(d.Stage, amount)
+	h := hashOf(append([]string{d.Stage, amount}, fieldsHash(d)...)...)
 	link, _ := p.link(objOpportunity, oppID)
 	fields := map[string]any{}
 	if link.Hash != h {
+		// The mapped fields, with the deal's update (push_fields.go).
+		maps.Copy(fields, dc.fields)
 		if d.Stage != "" && d.Stage != dc.opp.stage {
 			fields["StageName"] = d.Stage
 		}

@@ -251,8 +251,15 @@ func (p *push) attribute(ctx context.Context, pl *plan, res map[string]subresult
 // permanent unless the code says otherwise.
 func (p *push) recordError(ctx context.Context, e sfError, it *item) error {
 	err := fmt.Errorf("Salesforce refused %s %s: %s", it.object, cmp.Or(it.ref, it.id), e)
+	if it.object == objOpportunity && fieldRefusals[e.code()] {
+		// A mapped field is not what the cached describe said: read it
+		// again on the next try.
+		forgetTypes(p.conn.ID)
+	}
 	switch {
-	case missingField(e.code(), e.Message):
+	// Sync writes no package field on an opportunity: a refused one there
+	// is a mapped field, whose error says so itself.
+	case missingField(e.code(), e.Message) && it.object != objOpportunity:
 		return crm.Rejected(fmt.Errorf("%s (Salesforce: %s)", upgradeHint, e))
 	case it.cachedEntry && (slices.Contains(e.Fields, "PricebookEntryId") || e.code() == "INVALID_CROSS_REFERENCE_KEY"):
 		// The entry Qwoty remembered was deleted or deactivated: forget

@@ -70,7 +70,7 @@ func (d *orgDB) coerce(t *tables, o *object, in map[string]any, insert bool) (Re
 			out[f.Name] = id
 			continue
 		}
-		f := o.field(key)
+		f := d.field(o, key)
 		if f == nil || !d.has(f) {
 			return nil, noSuchField(o, key)
 		}
@@ -207,6 +207,18 @@ func (d *orgDB) value(t *tables, f *field, v any) (any, *dmlError) {
 			return nil, dmlErr("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", label+": bad value for restricted picklist field: "+s, f.Name)
 		}
 		return s, nil
+	case tMultiPicklist:
+		// Values joined by ";", each one of the field's.
+		s, ok := v.(string)
+		if !ok {
+			return bad()
+		}
+		for _, part := range strings.Split(s, ";") {
+			if s != "" && !slices.Contains(f.Values, part) {
+				return nil, dmlErr("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f.label()+": bad value for restricted picklist field: "+part, f.Name)
+			}
+		}
+		return s, nil
 	default:
 		s, ok := v.(string)
 		if !ok {
@@ -240,7 +252,7 @@ func (d *orgDB) insertValues(t *tables, o *object, vals Record) (string, *dmlErr
 	}
 	id := t.newID(o)
 	rec := Record{"Id": id}
-	for _, f := range o.fields {
+	for _, f := range d.fields(o) {
 		if d.has(f) && f.Type == tBool {
 			rec[f.Name] = false
 		}

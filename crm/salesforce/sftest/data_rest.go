@@ -255,6 +255,11 @@ func (d *orgDB) sobjects(t *tables, version int, method string, seg []string, bo
 			return dmlAnswer(http.StatusBadRequest, err)
 		}
 		return answer{status: http.StatusCreated, body: map[string]any{"id": id, "success": true, "errors": []any{}}}
+	case len(seg) == 2 && seg[1] == "describe":
+		if method != http.MethodGet {
+			return errAnswer(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '"+method+"' not allowed. Allowed are GET,HEAD")
+		}
+		return d.describe(o, version)
 	case len(seg) == 2:
 		switch method {
 		case http.MethodGet:
@@ -331,7 +336,7 @@ func multiple(o *object, rs []Record, version int) answer {
 // row is a whole record as GET returns it.
 func (d *orgDB) row(o *object, r Record, version int) map[string]any {
 	out := map[string]any{"attributes": attributes(o.Name, r.String("Id"), "v"+strconv.Itoa(version)+".0")}
-	for _, f := range o.fields {
+	for _, f := range d.fields(o) {
 		if d.has(f) {
 			out[f.Name] = jsonValue(r[f.Name])
 		}

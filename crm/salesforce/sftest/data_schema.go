@@ -24,6 +24,14 @@ const (
 	tInt
 	// tDateTime values are time.Time, in UTC to the millisecond.
 	tDateTime
+	// Text kinds describe names apart (data_describe.go); their values are
+	// strings, as tString's.
+	tTextArea
+	tEmail
+	tPhone
+	tURL
+	// tMultiPicklist values are strings of values joined by ";".
+	tMultiPicklist
 )
 
 // field is one field of an object. Create and Update say whether the API
@@ -51,6 +59,14 @@ type field struct {
 	// Multi: the field exists only in a multi-currency org
 	// (CurrencyIsoCode); Package: it is the Qwoty package's.
 	Multi, Package bool
+	// Label is what describe calls it ("" derives one from Name); Custom
+	// marks a field an admin added (data_describe.go); Formula one
+	// Salesforce computes (describe's "calculated"), never writable;
+	// Inactive are picklist values kept on records but no longer offered.
+	Label    string
+	Custom   bool
+	Formula  bool
+	Inactive []string
 }
 
 // object is an sObject type.

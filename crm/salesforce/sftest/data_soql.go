@@ -402,7 +402,7 @@ func (d *orgDB) path(o *object, name string) (soqlPath, *dmlError) {
 			"append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", col, entity)
 	}
 	if !dotted {
-		f := o.field(name)
+		f := d.field(o, name)
 		if !d.has(f) {
 			return soqlPath{}, noColumn(o.Name, name)
 		}

@@ -59,6 +59,9 @@ type orgDB struct {
 	syncFields bool
 	refUnique  bool
 	rules      []ValidationRule
+	// custom are the fields the org's admin added, by object name in
+	// lower case (data_describe.go); nil until first used.
+	custom map[string][]*field
 
 	apiLimit, apiUsed int
 	// now is the org's clock (Options.Now); actor is the user a save is
