@@ -63,6 +63,32 @@ func TestMappingsFromTheCRMsFields(t *testing.T) {
 		t.Fatalf("mappings after the refusals: %+v, %v", all, err)
 	}
 
+	// The standard status mapping is edited: its value map is the stage
+	// map, checked against the field's values; its Qwoty value stays.
+	var status qwoty.Mapping
+	for _, m := range all {
+		if m.QwotyField == "quote.status" {
+			status = m
+		}
+	}
+	edit := page + "/" + status.ID
+	e.b.Get(edit).Want(200, "", "Change the mapping of Quote status", "sent = proposal")
+	post := func(qf, vm, pol string) {
+		e.b.Post(edit, url.Values{"csrf": {e.b.CSRF()}, "qwoty_field": {qf}, "crm_field": {"deal:stage"}, "direction": {"both"}, "policy": {pol}, "value_map": {vm}})
+	}
+	post("quote.status", "accepted = champagne", "manual")
+	e.b.Want(http.StatusUnprocessableEntity, "", "has no value &#34;champagne&#34;")
+	post("quote.title", "", "manual")
+	e.b.Want(http.StatusUnprocessableEntity, "", "a standard mapping keeps its Qwoty value")
+	e.b.Get(edit)
+	post("quote.status", "sent = proposal\naccepted = won\nrejected = lost", "manual")
+	e.b.Want(200, "/settings/integrations/testcrm/mappings")
+	if ms, _ := e.db.Mappings(ctx, e.conn.WorkspaceID, e.conn.ID); !hasMapping(ms, func(m qwoty.Mapping) bool {
+		return m.ID == status.ID && m.Policy == qwoty.Manual && m.ValueMap["accepted"] == "won" && m.Standard
+	}) {
+		t.Fatalf("the edited status mapping: %+v", ms)
+	}
+
 	// Members do not see mappings.
 	member := e.user(t, "member")
 	member.Get(page).Want(http.StatusForbidden, "")
@@ -132,4 +158,13 @@ func TestConflictsPage(t *testing.T) {
 	if e.b.Last.StatusCode != http.StatusNotFound {
 		t.Fatalf("resolving twice: %d", e.b.Last.StatusCode)
 	}
+}
+
+func hasMapping(ms []qwoty.Mapping, f func(qwoty.Mapping) bool) bool {
+	for _, m := range ms {
+		if f(m) {
+			return true
+		}
+	}
+	return false
 }
