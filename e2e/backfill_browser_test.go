@@ -5,20 +5,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/qwoty/companion/cardview"
-	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/salesforce"
-	"github.com/qwoty/companion/crm/salesforce/sftest"
-	"github.com/qwoty/companion/qwoty"
-	"github.com/qwoty/companion/server"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
 )
@@ -30,52 +22,9 @@ import (
 // through the store's API, a chunk at a time.
 func TestConsoleBackfillProgress(t *testing.T) {
 	const quotes = 60
-	db := storetest.New(t)
-	ln := listen(t)
-	appURL := "http://" + ln.Addr().String()
-	emu := sftest.New(t, sftest.Options{App: sftest.App{ClientID: "e2e-client", ClientSecret: "e2e-secret",
-		CallbackURLs: []string{appURL + salesforce.CallbackPath}}})
-	cfg := &config.Config{Env: config.Development, AppURL: appURL, SalesforceLoginURL: emu.URL, SalesforcePackageVersionID: "04t000000000001AAA",
-		Salesforce: config.OAuthApp{ClientID: "e2e-client", ClientSecret: "e2e-secret"}}
-	kid, key := storetest.Keys(t).TokenKey()
-	reg := crms(cfg)
-	cards := cardview.NewService(db, reg, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
-	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: reg, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	sctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); srv.Serve(sctx, ln, time.Second) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	token, err := db.NewSetupToken(context.Background(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, logs := browser(t)
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := bounded(b, steps...); err != nil {
-			screenshot(b, t, "backfill-failed-"+strings.ReplaceAll(name, " ", "-"))
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	step("setup and connect",
-		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(appURL+"/setup?token="+token),
-		chromedp.SendKeys(chromedp.CSS("#workspace"), "Acme"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "ada@acme.example"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#connect-salesforce")),
-		chromedp.Click(chromedp.CSS("#connect-salesforce")),
-		chromedp.WaitVisible(chromedp.CSS("#connect-org")),
-		chromedp.Click(chromedp.CSS("#connect-org")),
-		chromedp.WaitVisible(chromedp.CSS("#notice")),
-	)
+	e := startConsole(t, "backfill", nil)
+	db, conn, appURL, b, step, logs := e.db, e.conn, e.appURL, e.b, e.step, e.logs
 	ctx := context.Background()
-	conn, err := db.ConnectionByExternalID(ctx, qwoty.ProviderSalesforce, sftest.DefaultOrgID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Quotes made before sync: never captured, no outbox row.
 	for i := range quotes {
 		s := store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID, RecordID: fmt.Sprintf("0065g00000Opp%03dAA", i)}

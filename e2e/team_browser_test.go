@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -13,15 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/qwoty/companion/cardview"
-	"github.com/qwoty/companion/config"
-	"github.com/qwoty/companion/crm/salesforce"
-	"github.com/qwoty/companion/crm/salesforce/sftest"
 	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/qwoty"
-	"github.com/qwoty/companion/server"
 	"github.com/qwoty/companion/store"
-	"github.com/qwoty/companion/store/storetest"
 )
 
 // sentMail keeps the invitations the server sends.
@@ -43,52 +36,9 @@ func (m *sentMail) SendInvitation(_ context.Context, inv notify.Invitation) erro
 // at 1280 px: the filtered log, Users with the pending invitation, the
 // invitation's page.
 func TestConsoleSyncLogFilterRetryAndInvite(t *testing.T) {
-	db := storetest.New(t)
-	ln := listen(t)
-	appURL := "http://" + ln.Addr().String()
-	emu := sftest.New(t, sftest.Options{App: sftest.App{ClientID: "e2e-client", ClientSecret: "e2e-secret",
-		CallbackURLs: []string{appURL + salesforce.CallbackPath}}})
-	cfg := &config.Config{Env: config.Development, AppURL: appURL, SalesforceLoginURL: emu.URL, SalesforcePackageVersionID: "04t000000000001AAA",
-		Salesforce: config.OAuthApp{ClientID: "e2e-client", ClientSecret: "e2e-secret"}}
-	kid, key := storetest.Keys(t).TokenKey()
-	reg := crms(cfg)
-	cards := cardview.NewService(db, reg, cardview.NewTokens(time.Now, cardview.Key{ID: kid, Secret: key}), appURL, time.Now)
 	mail := &sentMail{}
-	srv := server.New(server.Deps{Config: cfg, DB: db, Cards: cards, CRMs: reg, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)), Mail: mail})
-	sctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); srv.Serve(sctx, ln, time.Second) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	token, err := db.NewSetupToken(context.Background(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := browser(t)
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := bounded(b, steps...); err != nil {
-			screenshot(b, t, "team-failed-"+strings.ReplaceAll(name, " ", "-"))
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	step("setup and connect",
-		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(appURL+"/setup?token="+token),
-		chromedp.SendKeys(chromedp.CSS("#workspace"), "Acme"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "ada@acme.example"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#connect-salesforce")),
-		chromedp.Click(chromedp.CSS("#connect-salesforce")),
-		chromedp.WaitVisible(chromedp.CSS("#connect-org")),
-		chromedp.Click(chromedp.CSS("#connect-org")),
-		chromedp.WaitVisible(chromedp.CSS("#notice")),
-	)
-	conn, err := db.ConnectionByExternalID(context.Background(), qwoty.ProviderSalesforce, sftest.DefaultOrgID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := startConsole(t, "team", mail)
+	db, conn, appURL, b, step := e.db, e.conn, e.appURL, e.b, e.step
 	// Twelve opportunities pushed; then four fail: three refused on the
 	// Opportunity, one on a line item.
 	syncAtOnce(t, db, conn)
