@@ -420,8 +420,8 @@ func (w *dealWrite) remove(ctx context.Context, gone []crm.RefLink, extra []int6
 	return nil
 }
 
-// updateDeal writes the primary quote's total, currency and stage to the
-// deal, unless the links say it holds them already and none of its
+// updateDeal writes the primary quote's total, currency and stage, and
+// the mapped fields (sync_fields.go), to the deal, unless the links say it holds them already and none of its
 // products changed (which makes Pipedrive compute the value again). The
 // answer shows the value Pipedrive kept; a value other than the total is
 // the outcome's warning.
@@ -434,6 +434,9 @@ func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, produc
 	}
 	for k, v := range stage {
 		fields[k] = v
+	}
+	if err := w.mappedFields(ctx, fields); err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
