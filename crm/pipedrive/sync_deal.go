@@ -435,12 +435,12 @@ func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, produc
 	for k, v := range stage {
 		fields[k] = v
 	}
-	if err := w.mappedFields(ctx, fields); err != nil {
-		return err
-	}
-	keys := make([]string, 0, len(fields))
+	keys := make([]string, 0, len(fields)+len(w.d.Fields))
 	for k := range fields {
 		keys = append(keys, k+"="+fmt.Sprint(fields[k]))
+	}
+	for k, v := range w.d.Fields {
+		keys = append(keys, "field:"+k+"="+v)
 	}
 	slices.Sort(keys)
 	hash := digest(keys...)
@@ -453,6 +453,11 @@ func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, produc
 		if l, ok := known[ref]; ok && l.Hash == hash {
 			return nil
 		}
+	}
+	// The mapped fields are formatted only now: a custom field's needs the
+	// company's deal fields, read once a push.
+	if err := w.mappedFields(ctx, fields); err != nil {
+		return err
 	}
 	var got struct {
 		Value    json.Number `json:"value"`
