@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -116,8 +115,6 @@ func defaultCustomOrgFields() []Field {
 	return []Field{{Code: FieldSegment, Name: "Segment", Type: "enum", Custom: true,
 		Options: []FieldOption{{31, "SMB"}, {32, "Enterprise"}}}}
 }
-
-var hashCode = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // fieldsOf returns a company's fields of an object, the defaults made on
 // first use. s.mu is held.
