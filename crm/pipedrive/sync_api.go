@@ -35,6 +35,9 @@ const (
 	// costList is a v2 list's page ("Get all deals", "... organizations",
 	// "... persons", "... products": Cost 10 each).
 	costList = 10
+	// costStages is "Get all stages" (v2), from the same third-party
+	// copies: assumed.
+	costStages = 5
 )
 
 // The buckets of Buckets, which every call takes from.
@@ -75,6 +78,10 @@ type pusher struct {
 
 	mu   sync.Mutex
 	halt error
+	// dealFields are the company's deal fields by code, read once a push
+	// when a deal carries a mapped custom field (sync_fields.go).
+	dealFields map[string]apiField
+	fieldsMu   sync.Mutex // one read of them at a time
 }
 
 func (p *pusher) stopped() error {

@@ -420,8 +420,8 @@ func (w *dealWrite) remove(ctx context.Context, gone []crm.RefLink, extra []int6
 	return nil
 }
 
-// updateDeal writes the primary quote's total, currency and stage to the
-// deal, unless the links say it holds them already and none of its
+// updateDeal writes the primary quote's total, currency and stage, and
+// the mapped fields (sync_fields.go), to the deal, unless the links say it holds them already and none of its
 // products changed (which makes Pipedrive compute the value again). The
 // answer shows the value Pipedrive kept; a value other than the total is
 // the outcome's warning.
@@ -435,9 +435,12 @@ func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, produc
 	for k, v := range stage {
 		fields[k] = v
 	}
-	keys := make([]string, 0, len(fields))
+	keys := make([]string, 0, len(fields)+len(w.d.Fields))
 	for k := range fields {
 		keys = append(keys, k+"="+fmt.Sprint(fields[k]))
+	}
+	for k, v := range w.d.Fields {
+		keys = append(keys, "field:"+k+"="+v)
 	}
 	slices.Sort(keys)
 	hash := digest(keys...)
@@ -450,6 +453,11 @@ func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, produc
 		if l, ok := known[ref]; ok && l.Hash == hash {
 			return nil
 		}
+	}
+	// The mapped fields are formatted only now: a custom field's needs the
+	// company's deal fields, read once a push.
+	if err := w.mappedFields(ctx, fields); err != nil {
+		return err
 	}
 	var got struct {
 		Value    json.Number `json:"value"`

@@ -10,7 +10,8 @@ import (
 // Deals through API v2 (developers.pipedrive.com/docs/api/v1/Deals, the v2
 // endpoints): GET /api/v2/deals/{id} and PATCH /api/v2/deals/{id}, whose
 // body may carry value, currency, stage_id and status among the deal's
-// fields (DealRequestBody). A stage_id moves the deal into that stage's
+// fields (DealRequestBody), and custom_fields, checked against the
+// company's deal fields (fields.go). A stage_id moves the deal into that stage's
 // pipeline. Unknown fields are ignored (assumed).
 //
 // A deal's value and its products: a deal product "contributes to the total
@@ -54,6 +55,7 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, u *user) {
 	if c.refused(w) {
 		return
 	}
+	customRaw, hasCustom := obj["custom_fields"]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.findDeal(u, r.PathValue("id"))
@@ -62,6 +64,14 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	comp := u.company
+	var custom map[string]json.RawMessage
+	if hasCustom {
+		var msg string
+		if custom, msg = comp.checkCustom(customRaw); msg != "" {
+			apiError(w, http.StatusBadRequest, msg)
+			return
+		}
+	}
 	if hasStage {
 		if _, ok := comp.stages[stage]; !ok {
 			// Assumed wording: the reference names no message.
@@ -82,6 +92,16 @@ func (s *Server) updateDeal(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	if hasStatus {
 		d.Status = status
+	}
+	for code, v := range custom {
+		if comp.custom[d.ID] == nil {
+			comp.custom[d.ID] = map[string]json.RawMessage{}
+		}
+		if v == nil {
+			delete(comp.custom[d.ID], code)
+		} else {
+			comp.custom[d.ID][code] = v
+		}
 	}
 	d.Updated = s.Now().UTC().Truncate(time.Second)
 	comp.deals[d.ID] = d
@@ -137,5 +157,6 @@ func (s *Server) dealJSON(u *user, d Deal) map[string]any {
 		"is_deleted":          status == "deleted",
 		"probability":         nil,
 		"visible_to":          3,
+		"custom_fields":       u.company.customJSON(d.ID),
 	}
 }

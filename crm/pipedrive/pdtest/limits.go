@@ -66,6 +66,8 @@ const (
 	costBulkAdd    = 25
 	costBulkDelete = 25
 	costSearch     = 20
+	// costStages is "Get all stages" (v2), assumed from the same copies.
+	costStages = 5
 )
 
 // DailyBudget is a company's daily token budget by the documented formula.

@@ -24,6 +24,7 @@ package pdtest
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -284,6 +285,10 @@ type company struct {
 	// spent is the tokens charged on day.
 	spent int
 	day   string
+	// fields are the deal and organization fields by object, custom the
+	// deals' custom field values (fields.go); both made on first use.
+	fields map[string][]Field
+	custom map[int64]map[string]json.RawMessage
 }
 
 type user struct {
@@ -552,6 +557,9 @@ func (s *Server) routes() http.Handler {
 	api("GET /api/v2/organizations", costList, s.listOrgs)
 	api("GET /api/v2/persons", costList, s.listPersons)
 	api("GET /api/v2/products", costList, s.listProducts)
+	api("GET /api/v2/dealFields", costList, s.listFields(DealFields, "deals:read", "deals:full"))
+	api("GET /api/v2/organizationFields", costList, s.listFields(OrgFields, "contacts:read", "contacts:full"))
+	api("GET /api/v2/stages", costStages, s.listStages)
 	api("POST /v1/webhooks", costWebhookAdd, s.addWebhook)
 	api("GET /v1/webhooks", costListV1, s.listWebhooks)
 	api("DELETE /v1/webhooks/{id}", costDeleteV1, s.deleteWebhook)
