@@ -54,7 +54,7 @@ func (e *webhookEnv) count(sql string) int {
 
 func (e *webhookEnv) deliveries() int { return e.count(`SELECT count(*) FROM webhook_deliveries`) }
 func (e *webhookEnv) pullJobs() int {
-	return e.count(`SELECT count(*) FROM river_job WHERE kind = 'sync_pull'`)
+	return e.count(`SELECT count(*) FROM river_job WHERE kind = 'sync_pull' AND args ? 'ids'`)
 }
 
 func (e *webhookEnv) send(events ...hstest.WebhookEvent) int {

@@ -141,7 +141,7 @@ func TestWebhookDeliveries(t *testing.T) {
 	if n := e.count(t, `SELECT count(*) FROM webhook_deliveries WHERE provider = 'pipedrive' AND connection_id = $1`, e.conn.ID); n != 1 {
 		t.Errorf("%d deliveries recorded, want 1", n)
 	}
-	if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'sync_pull' AND args->>'connection_id' = $1`, e.conn.ID); n != 1 {
+	if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'sync_pull' AND args ? 'ids' AND args->>'connection_id' = $1`, e.conn.ID); n != 1 {
 		t.Errorf("%d sync_pull jobs queued, want 1", n)
 	}
 
@@ -151,7 +151,7 @@ func TestWebhookDeliveries(t *testing.T) {
 	if st, _ := pdtest.Send(ctx, echo); st != http.StatusOK {
 		t.Errorf("echo: status %d", st)
 	}
-	if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'sync_pull'`); n != 1 {
+	if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'sync_pull' AND args ? 'ids'`); n != 1 {
 		t.Errorf("%d sync_pull jobs after an echo, want 1", n)
 	}
 
