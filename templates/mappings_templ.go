@@ -71,7 +71,7 @@ func Mappings(v MappingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " field, which way, and who wins when both sides changed it since the last sync.</p><table class=\"log\" id=\"mappings\"><thead><tr><th scope=\"col\">Qwoty</th><th scope=\"col\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " field, which way, and who wins when both sides changed it since the last sync.</p><table class=\"quotes sync-log\" id=\"mappings\"><thead><tr><th scope=\"col\">Qwoty</th><th scope=\"col\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -462,7 +462,7 @@ func Mappings(v MappingsView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					for _, f := range v.Fields[o.Key] {
+					for _, f := range mappable(v.Fields[o.Key]) {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<option value=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err

@@ -117,3 +117,15 @@ func mappingFormAction(v MappingsView) string {
 	}
 	return mappingPath(v.Provider, "")
 }
+
+// mappable leaves out the fields no mapping can carry (references,
+// compound addresses, formulas of no simple type).
+func mappable(fs []qwoty.CRMField) []qwoty.CRMField {
+	out := make([]qwoty.CRMField, 0, len(fs))
+	for _, f := range fs {
+		if f.Type != qwoty.TypeOther {
+			out = append(out, f)
+		}
+	}
+	return out
+}
