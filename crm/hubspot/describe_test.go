@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -138,15 +139,7 @@ func TestFieldsWithoutTheirScopes(t *testing.T) {
 func TestMappingsCheckedAgainstHubSpot(t *testing.T) {
 	e := withCustomProperties(t)
 	deal, customer := e.fields("deal"), e.fields("customer")
-	list := func(m map[string]qwoty.CRMField) []qwoty.CRMField {
-		return slices.Collect(func(yield func(qwoty.CRMField) bool) {
-			for _, f := range m {
-				if !yield(f) {
-					return
-				}
-			}
-		})
-	}
+	list := func(m map[string]qwoty.CRMField) []qwoty.CRMField { return slices.Collect(maps.Values(m)) }
 	fieldsOf := map[string][]qwoty.CRMField{"deal": list(deal), "customer": list(customer)}
 	std := qwoty.StandardMappings(e.a.StandardField, e.sy.DefaultStages())
 	var names []string
