@@ -32,8 +32,9 @@ const (
 // for explicitly because the install URL's scope list must match the app's
 // required scopes (hubspot-app's requiredScopes hold the same list).
 //
-// Pulling (PullScopes) also reads the deals' contacts and the products.
-var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes)
+// Pulling (PullScopes) also reads the deals' contacts and the products;
+// field mappings (MappingScopes) read the deals' and companies' properties.
+var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes, MappingScopes)
 
 // SyncScopes are the scopes sync writes with (each named in the reference
 // of the endpoint it opens):

@@ -157,15 +157,19 @@ func (p *push) planLines(ctx context.Context, d *dealPush, known map[string]crm.
 	return nil
 }
 
-// planDeal: a deal with a primary quote gets its total as amount and, when
-// the status maps to one, its stage; without one it is left as it is. A
-// deal whose link holds the same values is not written.
+// planDeal: a deal with a primary quote gets its total as amount, when the
+// status maps to one its stage, and the admin's mapped fields; without one
+// it is left as it is. A deal whose link holds the same values is not
+// written.
 func (p *push) planDeal(d *dealPush, known map[string]crm.RefLink) {
 	q := d.deal.Primary
 	if q == nil {
 		return
 	}
-	props := map[string]string{"amount": q.Totals.Total.String()}
+	// The mapped fields go with the same update; the amount and stage the
+	// push itself writes win over a mapping of the same property.
+	props := mappedProperties(d.deal.Fields)
+	props["amount"] = q.Totals.Total.String()
 	if d.deal.Stage != "" {
 		props["dealstage"] = d.deal.Stage
 	}

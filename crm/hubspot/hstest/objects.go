@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -56,11 +55,6 @@ var lineItemProps = map[string]bool{
 
 // numberProps must hold numbers.
 var numberProps = map[string]bool{"quantity": true, "price": true, "hs_discount_percentage": true, "discount": true, "amount": true}
-
-// dealProps are the deal properties a batch update may set.
-var dealProps = map[string]bool{
-	"dealname": true, "amount": true, "dealstage": true, "pipeline": true, "deal_currency_code": true, "closedate": true,
-}
 
 // lineItem is a stored line item. s.mu guards it.
 type lineItem struct {
@@ -526,18 +520,8 @@ func (s *Server) updateDeal(p *portal, in batchInput, now time.Time) (map[string
 	}
 	values := props(in.Properties)
 	for _, name := range slices.Sorted(maps.Keys(values)) {
-		v := values[name]
-		switch {
-		case !dealProps[name]:
-			return nil, propertyError(name, "PROPERTY_DOESNT_EXIST", fmt.Sprintf("Property \"%s\" does not exist", name))
-		case name == "amount" && v != "":
-			if _, err := decimal.NewFromString(v); err != nil {
-				return nil, propertyError(name, "INVALID_FLOAT", fmt.Sprintf("%s was not a valid number", v))
-			}
-		case name == "dealstage" && !slices.Contains(DealStages, v):
-			// Assumed wording of an enumeration's refusal.
-			return nil, propertyError(name, "INVALID_OPTION",
-				fmt.Sprintf("%s was not one of the allowed options: [%s]", v, strings.Join(DealStages, ", ")))
+		if ie := p.checkValue("deals", name, values[name]); ie != nil {
+			return nil, ie
 		}
 	}
 	extra := maps.Clone(p.dealExtra[d.ID])

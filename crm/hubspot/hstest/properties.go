@@ -13,15 +13,37 @@ import (
 // created with hasUniqueValue holds values no two records share, which makes
 // it usable as an upsert's idProperty.
 
-// Property is a custom property's definition.
+// Property is a property's definition: a custom one, or (in
+// builtinProperties) one of HubSpot's own.
 type Property struct {
-	Name           string `json:"name"`
-	Label          string `json:"label"`
-	Type           string `json:"type"`
-	FieldType      string `json:"fieldType"`
-	GroupName      string `json:"groupName"`
-	Description    string `json:"description,omitempty"`
-	HasUniqueValue bool   `json:"hasUniqueValue"`
+	Name           string           `json:"name"`
+	Label          string           `json:"label"`
+	Type           string           `json:"type"`
+	FieldType      string           `json:"fieldType"`
+	GroupName      string           `json:"groupName"`
+	Description    string           `json:"description,omitempty"`
+	HasUniqueValue bool             `json:"hasUniqueValue"`
+	Options        []PropertyOption `json:"options,omitempty"`
+	// Calculated: HubSpot computes its value (a calculation, a rollup);
+	// it is read-only.
+	Calculated bool `json:"calculated,omitempty"`
+	// ReadOnly is modificationMetadata.readOnlyValue.
+	ReadOnly bool `json:"-"`
+	// Hidden properties are not shown in HubSpot's UI.
+	Hidden bool `json:"hidden,omitempty"`
+	// ShowCurrencySymbol: a number shown as money.
+	ShowCurrencySymbol bool `json:"showCurrencySymbol,omitempty"`
+	// HubSpotDefined: one of HubSpot's default properties.
+	HubSpotDefined bool `json:"-"`
+	// Archived: deleted in HubSpot's settings; archived properties are
+	// listed only with archived=true and take no values.
+	Archived bool `json:"-"`
+}
+
+// PropertyOption is one option of an enumeration property.
+type PropertyOption struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
 }
 
 // propertyScopes are the scopes, any one of which lets an app create
@@ -39,6 +61,7 @@ var propertyScopes = map[string][]string{
 var propertyReadScopes = map[string][]string{
 	"line_items": {"crm.schemas.line_items.read", "e-commerce"},
 	"deals":      {"crm.schemas.deals.read"},
+	"companies":  {"crm.schemas.companies.read"},
 }
 
 // propertyName: internal names are lower-case letters, digits and
@@ -87,7 +110,7 @@ func (s *Server) createProperty(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, builtin := lineItemProps[def.Name]
-	if _, exists := p.properties[typ][def.Name]; exists || typ == "line_items" && builtin {
+	if _, exists := p.property(typ, def.Name); exists || typ == "line_items" && builtin {
 		// The status is documented for a duplicate; the wording is assumed.
 		apiError(w, http.StatusConflict, "OBJECT_ALREADY_EXISTS", fmt.Sprintf("A property named '%s' already exists.", def.Name))
 		return
@@ -121,9 +144,9 @@ func (s *Server) readProperty(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	def, ok := p.properties[typ][name]
+	def, ok := p.property(typ, name)
 	s.mu.Unlock()
-	if !ok {
+	if !ok || def.Archived {
 		apiError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", fmt.Sprintf("Unable to find property %s", name))
 		return
 	}
@@ -131,13 +154,25 @@ func (s *Server) readProperty(w http.ResponseWriter, r *http.Request) {
 }
 
 func propertyJSON(def Property) map[string]any {
-	return map[string]any{
-		"name": def.Name, "label": def.Label, "type": def.Type, "fieldType": def.FieldType, "groupName": def.GroupName,
-		"description": def.Description, "hasUniqueValue": def.HasUniqueValue, "hidden": false, "formField": false,
-		"calculated": false, "externalOptions": false, "hubspotDefined": false, "archived": false,
-		"createdAt": createdStamp, "updatedAt": createdStamp, "options": []any{},
-		"modificationMetadata": map[string]any{"archivable": true, "readOnlyDefinition": false, "readOnlyValue": false},
+	options := make([]map[string]any, 0, len(def.Options))
+	for i, o := range def.Options {
+		options = append(options, map[string]any{"label": o.Label, "value": o.Value, "displayOrder": i, "hidden": false})
 	}
+	out := map[string]any{
+		"name": def.Name, "label": def.Label, "type": def.Type, "fieldType": def.FieldType, "groupName": def.GroupName,
+		"description": def.Description, "hasUniqueValue": def.HasUniqueValue, "hidden": def.Hidden, "formField": false,
+		"calculated": def.Calculated, "externalOptions": false, "hubspotDefined": def.HubSpotDefined, "archived": def.Archived,
+		"createdAt": createdStamp, "updatedAt": createdStamp, "options": options,
+		"modificationMetadata": map[string]any{"archivable": !def.HubSpotDefined, "readOnlyDefinition": def.HubSpotDefined,
+			"readOnlyValue": def.ReadOnly || def.Calculated},
+	}
+	if def.Type == "number" {
+		out["showCurrencySymbol"] = def.ShowCurrencySymbol
+	}
+	if def.Archived {
+		out["archivedAt"] = createdStamp
+	}
+	return out
 }
 
 // PutProperty defines a custom property of a portal's object type, as an

@@ -285,6 +285,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /crm/v3/properties/{type}", s.createProperty)
 	mux.HandleFunc("POST /crm/properties/2026-03/{type}", s.createProperty)
 	mux.HandleFunc("GET /crm/v3/properties/{type}/{name}", s.readProperty)
+	mux.HandleFunc("GET /crm/v3/properties/{type}", s.listProperties)
+	mux.HandleFunc("GET /crm/properties/2026-03/{type}", s.listProperties)
 	mux.HandleFunc("GET /crm/properties/2026-03/{type}/{name}", s.readProperty)
 	// Pulling's reads (pull.go, search.go).
 	mux.HandleFunc("POST /crm/v3/objects/{type}/search", s.search)

@@ -31,7 +31,9 @@ export const REQUIRED_SCOPES = Object.freeze([
     'crm.schemas.line_items.read',
     'crm.schemas.deals.write',
     'crm.objects.contacts.read',
-    'crm.objects.products.read'
+    'crm.objects.products.read',
+    'crm.schemas.deals.read',
+    'crm.schemas.companies.read'
 ]);
 
 /**
