@@ -29,19 +29,32 @@ func (a *Adapter) Connected(ctx context.Context, db *store.DB, conn *qwoty.Conne
 }
 
 // dbBudget is the connection's budget in the database for a few calls made
-// outside sync: a bucket that would make them wait answers the wait.
+// outside sync: a short wait (a bucket refilling between two calls) is
+// waited, a longer one is answered.
 type dbBudget struct {
 	db     *store.DB
 	conn   string
 	shapes map[string]store.BudgetBucket
 }
 
+// shortBudgetWait is the longest wait Take sleeps.
+const shortBudgetWait = 2 * time.Second
+
 func (b *dbBudget) Take(ctx context.Context, name string, cost float64) error {
-	wait, err := b.db.TakeBudget(ctx, b.conn, b.shapes[name], cost)
-	if err != nil || wait == 0 {
-		return err
+	for {
+		wait, err := b.db.TakeBudget(ctx, b.conn, b.shapes[name], cost)
+		if err != nil || wait == 0 {
+			return err
+		}
+		if wait > shortBudgetWait {
+			return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent", Budget: true}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
-	return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent", Budget: true}
 }
 
 func (b *dbBudget) Observe(ctx context.Context, name string, left, _ float64) error {
