@@ -228,6 +228,31 @@ func TestConsoleConnectsPipedriveWithOAuth(t *testing.T) {
 		t.Fatalf("after a passed test: checked %v, last error %q", got.LastCheckedAt, got.LastErrorCode)
 	}
 	b.Get(e.url()+"/settings/audit").Want(200, "", "Connection tested: passed")
+
+	// Pipedrive's API tells neither the plan nor the seats, which set the
+	// daily token budget: the admin says them in the sync settings, checked,
+	// and the sync's daily bucket follows.
+	settings := e.url() + "/settings/integrations/pipedrive/sync-settings"
+	b.Get(settings).Want(200, "", `id="account-plan"`, "Growth (60,000 tokens a day per seat)")
+	form := func(plan, seats string) url.Values {
+		return url.Values{"csrf": {b.CSRF()}, "trigger": {"status"}, "coalesce": {"5"}, "share": {"50"}, "plan": {plan}, "seats": {seats}}
+	}
+	b.Post(settings, form("platinum", "5")).Want(http.StatusUnprocessableEntity, "", "pick a plan from the list")
+	b.Post(settings, form("growth", "0")).Want(http.StatusUnprocessableEntity, "", "the seats must be a whole number")
+	b.Post(settings, form("growth", "5")).Want(200, "/settings/integrations")
+	got, _ := e.db.ConnectionByID(context.Background(), conn.ID)
+	a, _ := e.con.crms.Get(qwoty.ProviderPipedrive)
+	daily := 0.0
+	for _, k := range a.Sync().Buckets(got, 0.5) {
+		if k.Name == "daily" {
+			daily = k.Capacity
+		}
+	}
+	if got.Plan != "growth" || got.Seats != 5 || daily != 0.5*30000*2*5 {
+		t.Fatalf("after saying Growth × 5: plan %q seats %d, daily bucket %v", got.Plan, got.Seats, daily)
+	}
+	b.Get(settings).Want(200, "", `<option value="growth" selected>`, `value="5"`)
+
 	// Pipedrive holds no secret to rotate, nor anything to install first.
 	b.Get(e.url()+"/settings/integrations").Want(200, "", `id="test-connection"`, `id="disconnect"`)
 	if bytes.Contains(b.Body, []byte(`id="rotate-secret"`)) || bytes.Contains(b.Body, []byte(`id="reconnect"`)) {

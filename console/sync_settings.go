@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -40,7 +41,33 @@ func (con *Console) syncSettingsShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.SyncSettings(settingsView(con.page(c), in.Name, in.Provider, set)))
+	v := settingsView(con.page(c), in.Name, in.Provider, set)
+	v.Plans, v.Plan, v.Seats = in.Plans, conn.Plan, ""
+	if conn.Seats > 0 {
+		v.Seats = strconv.Itoa(conn.Seats)
+	}
+	web.Render(c, http.StatusOK, templates.SyncSettings(v))
+}
+
+// maxSeats bounds the seats an admin says (connections.crm_seats).
+const maxSeats = 100000
+
+// readPlan reads the plan and seats of a CRM that asks for them: a plan
+// of in.Plans (or none) and, with a plan, 1 to maxSeats seats.
+func readPlan(c *gin.Context, plans []crm.Link) (string, int, error) {
+	plan := c.PostForm("plan")
+	if plan == "" {
+		return "", 0, nil
+	}
+	if !slices.ContainsFunc(plans, func(l crm.Link) bool { return l.Name == plan }) {
+		return "", 0, &qwoty.Error{Code: qwoty.CodeValidation, Field: "plan", Message: "pick a plan from the list", Hint: "The plan is on the CRM's billing page."}
+	}
+	seats, err := strconv.Atoi(strings.TrimSpace(c.PostForm("seats")))
+	if err != nil || seats < 1 || seats > maxSeats {
+		return "", 0, &qwoty.Error{Code: qwoty.CodeValidation, Field: "seats", Message: "the seats must be a whole number from 1 to 100000",
+			Hint: "Count the paid seats on the CRM's billing page."}
+	}
+	return plan, seats, nil
 }
 
 func settingsView(p templates.ConsolePage, name string, provider qwoty.Provider, set *store.SyncSettings) templates.SyncSettingsView {
@@ -64,19 +91,32 @@ func (con *Console) syncSettingsSave(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	if err := readSyncSettings(c, set); err != nil {
+	err = readSyncSettings(c, set)
+	var plan string
+	var seats int
+	if err == nil && len(in.Plans) > 0 {
+		plan, seats, err = readPlan(c, in.Plans)
+	}
+	if err != nil {
 		p := con.page(c)
 		e := qwoty.AsError(err)
 		p.Error = &templates.ErrorView{Code: string(e.Code), Message: e.Message, Hint: e.Hint, Field: e.Field}
 		v := settingsView(p, in.Name, in.Provider, set)
 		// What the admin typed comes back as typed (never the webhook).
 		v.Triggers, v.CoalesceSeconds, v.SharePercent, v.AlertEmails = c.PostFormArray("trigger"), c.PostForm("coalesce"), c.PostForm("share"), c.PostForm("alert_emails")
+		v.Plans, v.Plan, v.Seats = in.Plans, c.PostForm("plan"), c.PostForm("seats")
 		web.Render(c, qwoty.HTTPStatus(e.Code), templates.SyncSettings(v))
 		return
 	}
 	if err := con.db.SaveSyncSettings(ctx, conn.WorkspaceID, conn.ID, set, sessionOf(c).User.Email); err != nil {
 		con.fail(c, err)
 		return
+	}
+	if len(in.Plans) > 0 && (plan != conn.Plan || seats != conn.Seats) {
+		if err := con.db.SetAccountPlan(ctx, conn.WorkspaceID, conn.ID, plan, seats, sessionOf(c).User.Email); err != nil {
+			con.fail(c, err)
+			return
+		}
 	}
 	if err := con.db.KickSync(ctx, conn.ID); err != nil {
 		con.log.WarnContext(ctx, "queueing waiting records after a settings change failed", "connection_id", conn.ID, "error", err.Error())

@@ -89,6 +89,11 @@ type Info struct {
 	// RefreshMargin is how long before its expiry an access token is
 	// refreshed; tokens without an expiry are refreshed after a 401 only.
 	RefreshMargin time.Duration
+	// Plans are the CRM's subscription plans when its API allowance
+	// depends on the plan and seats and its API tells neither (Pipedrive):
+	// the sync settings ask the admin for them (qwoty.Connection's Plan
+	// and Seats). Empty for a CRM that needs neither.
+	Plans []Link
 }
 
 // Link is a labelled URL.

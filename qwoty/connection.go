@@ -91,6 +91,11 @@ type Connection struct {
 	// CRM's adapter names it at sign-in): a pulled change made by this
 	// user is Qwoty's own write coming back.
 	CRMUserID string
+	// Plan and Seats are what the admin says of the CRM account's
+	// subscription, for a CRM whose API allowance depends on them and
+	// whose API does not tell them (Pipedrive); "" and 0 when not said.
+	Plan  string
+	Seats int
 }
 
 // Health is the console's summary of a connection.

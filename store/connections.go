@@ -137,7 +137,7 @@ const connectionColumns = `c.id, c.workspace_id, c.provider, c.external_id, c.my
 	c.secret_enc, c.previous_secret_enc, c.previous_expires_at, c.created_at, c.updated_at,
 	coalesce((SELECT email FROM users WHERE id = c.connected_by), ''), coalesce(c.connected_at, 'epoch'), c.login_url,
 	c.last_error_code, c.last_error, coalesce(c.last_error_at, 'epoch'), coalesce(c.last_checked_at, 'epoch'), c.scopes,
-	c.crm_user_id`
+	c.crm_user_id, c.crm_plan, c.crm_seats`
 
 // ConnectionByExternalID finds the connection of a CRM account, whatever its
 // status, with its secrets opened. It returns qwoty.ErrNotFound when none.
@@ -170,7 +170,7 @@ func (db *DB) scanConnection(row pgx.Row) (*qwoty.Connection, error) {
 	err := row.Scan(&c.ID, &c.WorkspaceID, &c.Provider, &c.ExternalID, &c.MyDomain, &c.Sandbox, &c.InstanceURL, &c.FrameOrigins, &c.Status,
 		&secret, &prev, &prevExp, &c.CreatedAt, &c.UpdatedAt,
 		&c.ConnectedBy, &c.ConnectedAt, &c.LoginURL, &c.LastErrorCode, &c.LastError, &c.LastErrorAt, &c.LastCheckedAt, &c.Scopes,
-		&c.CRMUserID)
+		&c.CRMUserID, &c.Plan, &c.Seats)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, qwoty.ErrNotFound
 	}
@@ -282,4 +282,25 @@ func (db *DB) AdoptWorkspace(ctx context.Context, provider qwoty.Provider, exter
 		return fmt.Errorf("store: adopt the workspace of %s connection %s as %q: %w", provider, externalID, name, err)
 	}
 	return nil
+}
+
+// SetAccountPlan records what the admin says of the CRM account's plan and
+// seats (connections.crm_plan, crm_seats): the allowance a CRM whose API
+// does not tell it is budgeted by. The caller checked them against the
+// CRM's plans.
+func (db *DB) SetAccountPlan(ctx context.Context, workspaceID, connectionID, plan string, seats int, by string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE connections SET crm_plan = $3, crm_seats = $4, updated_at = now()
+			WHERE workspace_id = $1 AND id = $2`, workspaceID, connectionID, plan, seats)
+		if err != nil {
+			return fmt.Errorf("store: account plan: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return qwoty.ErrNotFound
+		}
+		if err := reshapeBudget(ctx, tx, connectionID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, workspaceID, connectionID, by, "connection.plan_set", map[string]any{"plan": plan, "seats": seats})
+	})
 }

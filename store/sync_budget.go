@@ -136,3 +136,15 @@ func (db *DB) Budget(ctx context.Context, connectionID string) ([]BudgetState, e
 	}
 	return out, nil
 }
+
+// reshapeBudget forgets a connection's buckets (not its block) when the
+// allowance they were made from changed (the budget share, the plan and
+// seats): a bucket keeps the shape it was made with, so the next take
+// makes it again with the new one.
+func reshapeBudget(ctx context.Context, tx pgx.Tx, connectionID string) error {
+	_, err := tx.Exec(ctx, `DELETE FROM api_budget WHERE connection_id = $1 AND bucket <> $2`, connectionID, blockBucket)
+	if err != nil {
+		return fmt.Errorf("reshape budget: %w", err)
+	}
+	return nil
+}

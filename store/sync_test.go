@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -191,5 +192,52 @@ func TestLeaseAndRecord(t *testing.T) {
 	}
 	if got, _ = db.GetQuote(ctx, s, q.ID); got.Sync.State != qwoty.SyncSynced || got.Sync.At.IsZero() {
 		t.Fatalf("after pushing the latest version: %+v", got.Sync)
+	}
+}
+
+// A bucket keeps the shape it was made with: changing the budget share (or
+// the plan and seats) forgets the connection's buckets, not its block, so
+// the next take makes them with the new allowance.
+func TestBudgetReshapedWhenTheAllowanceChanges(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	if _, err := db.TakeBudget(ctx, c.ID, store.BudgetBucket{Name: "daily", Capacity: 10, RefillPerSec: 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	capacity := func() float64 {
+		st, err := db.Budget(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range st {
+			if b.Bucket == "daily" {
+				return b.Capacity
+			}
+		}
+		return 0
+	}
+	set, _ := db.SyncSettingsOf(ctx, c.ID)
+	set.AlertEmails = []string{"ops@a.example"}
+	if err := db.SaveSyncSettings(ctx, c.WorkspaceID, c.ID, set, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if capacity() != 10 {
+		t.Fatal("a settings change that left the share as it was reshaped the budget")
+	}
+	set.BudgetShare = 0.2
+	if err := db.SaveSyncSettings(ctx, c.WorkspaceID, c.ID, set, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if got := capacity(); got != 0 {
+		t.Fatalf("after the share changed the bucket still has capacity %v", got)
+	}
+	if _, err := db.TakeBudget(ctx, c.ID, store.BudgetBucket{Name: "daily", Capacity: 4, RefillPerSec: 1}, 1); err != nil || capacity() != 4 {
+		t.Fatalf("the bucket made again: capacity %v, %v", capacity(), err)
+	}
+	if err := db.SetAccountPlan(ctx, c.WorkspaceID, c.ID, "growth", 5, "admin"); err != nil || capacity() != 0 {
+		t.Fatalf("after the plan changed: capacity %v, %v", capacity(), err)
+	}
+	if err := db.SetAccountPlan(ctx, "00000000-0000-0000-0000-000000000000", c.ID, "growth", 5, "eve"); !errors.Is(err, qwoty.ErrNotFound) {
+		t.Fatalf("another workspace set the plan: %v", err)
 	}
 }

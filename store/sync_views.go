@@ -28,10 +28,14 @@ type SyncSettings struct {
 	SlackWebhook string
 }
 
+// DefaultBudgetShare is the share of a daily API allocation sync uses
+// until the admin says otherwise (sync_settings.budget_share's default).
+const DefaultBudgetShare = 0.5
+
 // SyncSettingsOf returns a connection's sync settings.
 func (db *DB) SyncSettingsOf(ctx context.Context, connectionID string) (*SyncSettings, error) {
 	s := &SyncSettings{Triggers: append([]string(nil), qwoty.SyncTriggers...), StageMap: map[qwoty.Status]string{},
-		BudgetShare: 0.5, Coalesce: defaultCoalesceMS * time.Millisecond}
+		BudgetShare: DefaultBudgetShare, Coalesce: defaultCoalesceMS * time.Millisecond}
 	var stages []byte
 	var ms int
 	var slack []byte
@@ -71,6 +75,16 @@ func (db *DB) SaveSyncSettings(ctx context.Context, workspaceID, connectionID st
 		}
 	}
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var was float64
+		if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT budget_share::float8 FROM sync_settings WHERE connection_id = $1), $2)`,
+			connectionID, DefaultBudgetShare).Scan(&was); err != nil {
+			return err
+		}
+		if was != s.BudgetShare {
+			if err := reshapeBudget(ctx, tx, connectionID); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO sync_settings (connection_id, triggers, stage_map, budget_share, coalesce_ms, alert_emails, slack_webhook_enc)
 			SELECT $1, coalesce($3::text[], '{}'), $4, $5, $6, coalesce($7::text[], '{}'), $8 FROM connections WHERE id = $1 AND workspace_id = $2
 			ON CONFLICT (connection_id) DO UPDATE SET triggers = EXCLUDED.triggers, stage_map = EXCLUDED.stage_map,

@@ -151,6 +151,10 @@ type SyncSettingsView struct {
 	// The form's fields as text: as saved, or as typed when refused.
 	CoalesceSeconds, SharePercent, AlertEmails string
 	SlackSet                                   bool
+	// Plans are the CRM's plans when the admin says which (crm.Info's
+	// Plans); Plan and Seats are what was said, as text.
+	Plans       []crm.Link
+	Plan, Seats string
 }
 
 // UsersView is Settings → Users.

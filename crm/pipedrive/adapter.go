@@ -73,6 +73,9 @@ func NewAdapter(o Options) *Adapter {
 func (a *Adapter) Info() crm.Info {
 	in := crm.Info{Provider: qwoty.ProviderPipedrive, Name: Name, Account: "company", Configured: a.app != nil,
 		RefreshMargin: RefreshMargin, Guide: crm.Guide{Next: "add the Qwoty panels to the deal details in Pipedrive."}}
+	for _, p := range Plans {
+		in.Plans = append(in.Plans, crm.Link{Name: string(p), Label: fmt.Sprintf("%s (%s tokens a day per seat)", planLabel(p), thousands(DailyTokens(p, 1)))})
+	}
 	if !in.Configured {
 		in.Missing = "PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET"
 	}
@@ -197,3 +200,14 @@ func (f oauthFlow) Refresh(ctx context.Context, _, refreshToken string) (*crm.To
 // Revoke does nothing: Pipedrive documents no revocation; an admin
 // uninstalls the app in Pipedrive.
 func (f oauthFlow) Revoke(context.Context, string, string) error { return nil }
+
+func planLabel(p Plan) string { return strings.ToUpper(string(p[:1])) + string(p[1:]) }
+
+// thousands writes n with a comma between thousands (30,000).
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -31,8 +31,9 @@ func (a *Adapter) Sync() crm.Syncer { return &Syncer{http: a.o.HTTP} }
 type Syncer struct {
 	http *http.Client
 	// Account says a connection's plan and seats, which set its daily token
-	// budget; nil (or a zero answer) means Lite and one seat, the smallest
-	// budget: Pipedrive's API tells neither.
+	// budget, over what the admin entered (qwoty.Connection's Plan and
+	// Seats); with neither, Lite and one seat, the smallest budget:
+	// Pipedrive's API tells neither.
 	Account func(conn *qwoty.Connection) (Plan, int)
 	// Now is the clock of the waits after a 429; nil means time.Now.
 	Now func() time.Time
@@ -136,6 +137,9 @@ func DailyTokens(p Plan, seats int) int {
 // over 24 hours, its OAuth burst limit and the Search API's.
 func (y *Syncer) Buckets(conn *qwoty.Connection, share float64) []crm.Bucket {
 	plan, seats := Lite, 1
+	if _, ok := plans[Plan(conn.Plan)]; ok && conn.Seats > 0 {
+		plan, seats = Plan(conn.Plan), conn.Seats
+	}
 	if y.Account != nil {
 		if p, n := y.Account(conn); p != "" {
 			plan, seats = p, n
@@ -192,4 +196,13 @@ func (y *Syncer) Push(ctx context.Context, s crm.Session, b crm.Budget, links cr
 	close(next)
 	wg.Wait()
 	return crm.Report{Outcomes: out, Calls: int(p.calls.Load()), Tokens: int(p.tokens.Load())}
+}
+
+// Plans lists Pipedrive's plans in the order the console offers them.
+var Plans = []Plan{Lite, Growth, Premium, Ultimate}
+
+// ParsePlan returns the plan named s.
+func ParsePlan(s string) (Plan, bool) {
+	_, ok := plans[Plan(s)]
+	return Plan(s), ok
 }
