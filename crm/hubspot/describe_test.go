@@ -157,7 +157,7 @@ func TestMappingsCheckedAgainstHubSpot(t *testing.T) {
 		return qwoty.Mapping{QwotyField: key, Object: q.Object, CRMField: field, Direction: qwoty.ToCRM, Policy: qwoty.QwotyWins}
 	}
 	for _, m := range []qwoty.Mapping{push("quote.created", "quote_created"), push("quote.number", "quote_number"),
-		push("quote.total", "quote_total"), push("quote.valid_until", "closedate")} {
+		push("quote.total", "quote_total"), push("quote.created", "closedate")} {
 		if err := qwoty.CheckMapping(m, fieldsOf["deal"]); err != nil {
 			t.Errorf("%s → %s: %v", m.QwotyField, m.CRMField, err)
 		}

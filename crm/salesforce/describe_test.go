@@ -142,7 +142,7 @@ func TestMappingsCheckedAgainstTheDescribe(t *testing.T) {
 		q, _ := qwoty.QwotyFieldByKey(key)
 		return qwoty.Mapping{QwotyField: key, Object: q.Object, CRMField: field, Direction: qwoty.ToCRM, Policy: qwoty.QwotyWins}
 	}
-	ok := []qwoty.Mapping{push("quote.number", "Quote_Number__c"), push("quote.valid_until", "Valid_Until__c"),
+	ok := []qwoty.Mapping{push("quote.number", "Quote_Number__c"), push("quote.created", "Valid_Until__c"),
 		push("quote.total", "Contract_Value__c"), push("quote.total", "Win_Score__c"), push("customer.email", "Billing_Email__c")}
 	for _, m := range ok {
 		if err := qwoty.CheckMapping(m, objects[m.Object]); err != nil {
@@ -155,7 +155,7 @@ func TestMappingsCheckedAgainstTheDescribe(t *testing.T) {
 		"no field":  push("quote.number", "Gone__c"),
 		"has no":    status,
 		"read-only": push("quote.total", "Margin__c"),
-		"cannot be": push("quote.valid_until", "Win_Score__c"),
+		"cannot be": push("quote.created", "Win_Score__c"),
 	}
 	for why, m := range bad {
 		err := qwoty.CheckMapping(m, objects[m.Object])
