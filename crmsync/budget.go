@@ -48,34 +48,47 @@ func (b *budget) shape(name string) (store.BudgetBucket, error) {
 }
 
 // Take implements crm.Budget: it waits a short wait out, and answers a
-// *crm.WaitError for a longer one.
+// *crm.WaitError for a longer one. A short wait is a reservation
+// (store.ReserveBudget): the units are taken at once and the call waits
+// until the bucket would have held them, so a backlog draining at the
+// limit asks the database once per call. A back-fill's batch (floor) takes
+// only what leaves the reserve for real-time pushes: half the bucket, at
+// most backfillReserve of its refill.
 func (b *budget) Take(ctx context.Context, name string, cost float64) error {
 	s, err := b.shape(name)
 	if err != nil {
 		return err
 	}
+	var keepShare, keepMax float64
 	if b.floor > 0 {
-		if err := b.aboveFloor(ctx, name, s, cost); err != nil {
-			return err
+		keepShare, keepMax = b.floor, s.RefillPerSec*backfillReserve.Seconds()
+		if s.RefillPerSec <= 0 {
+			keepMax = b.floor * s.Capacity
 		}
 	}
 	for {
-		wait, err := b.db.TakeBudget(ctx, b.conn, s, cost)
-		if err != nil || wait == 0 {
+		wait, taken, err := b.db.ReserveBudget(ctx, b.conn, s, cost, keepShare, keepMax, shortWait)
+		if err != nil {
 			return err
 		}
-		if wait > shortWait {
-			return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent", Budget: true}
+		if !taken && wait > shortWait {
+			reason := "the " + name + " API budget is spent"
+			if b.floor > 0 {
+				reason = "a back-fill waits while the " + name + " API budget is under its reserve for real-time pushes"
+			}
+			return &crm.WaitError{Until: time.Now().Add(wait), Reason: reason, Budget: true}
 		}
-		// A short wait (a bucket refilling between calls, as a backlog
-		// drains at the limit) is waited here, so that a push goes on
-		// rather than giving its whole batch back; a longer one snoozes.
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		if taken {
+			return nil
 		}
 	}
 }
@@ -168,49 +181,3 @@ const backfillFloor = 0.5
 // bucket's refill.
 const backfillReserve = 10 * time.Second
 
-// aboveFloor waits until the bucket would still hold its floor after cost
-// is taken, as Take waits: a short wait here, a longer one answered with a
-// *crm.WaitError (the records wait, quietly, and the real-time ones go on).
-// It reads the bucket, then Take takes atomically: two instances may both
-// see it just above the floor and dip a call or two below, never more.
-func (b *budget) aboveFloor(ctx context.Context, name string, s store.BudgetBucket, cost float64) error {
-	for {
-		states, err := b.db.Budget(ctx, b.conn)
-		if err != nil {
-			return err
-		}
-		var need, capacity float64
-		for _, st := range states {
-			if st.Bucket == name {
-				capacity = st.Capacity
-				// The reserve is half the bucket, at most backfillReserve
-				// of its refill: a daily allocation's bucket (Salesforce)
-				// holds hours of refill, and half of it would keep a
-				// back-fill waiting for hours while a few seconds' worth
-				// is all a rep's change needs.
-				reserve := b.floor * st.Capacity
-				if s.RefillPerSec > 0 {
-					reserve = min(reserve, s.RefillPerSec*backfillReserve.Seconds())
-				}
-				need = reserve + cost - st.Tokens
-			}
-		}
-		if need <= 0 || capacity == 0 {
-			return nil // above the floor, or the bucket's first use (full)
-		}
-		wait := 24 * time.Hour
-		if s.RefillPerSec > 0 {
-			wait = max(time.Millisecond, time.Duration(need/s.RefillPerSec*float64(time.Second)))
-		}
-		if wait > shortWait {
-			return &crm.WaitError{Until: time.Now().Add(wait), Reason: "a back-fill waits while the " + name + " API budget is under half", Budget: true}
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}

@@ -148,3 +148,73 @@ func reshapeBudget(ctx context.Context, tx pgx.Tx, connectionID string) error {
 	}
 	return nil
 }
+
+// ReserveBudget takes cost units of a connection's bucket now or, when the
+// bucket will hold them within ahead, reserves them: the bucket goes below
+// what it holds and pays the units back as it refills, and the answer says
+// how long the caller waits before its call. A reserved call starts no
+// earlier than a take at that moment would have, so the limit holds; the
+// caller sleeps once instead of asking again (a backlog draining at the
+// limit then spends its round trips while the bucket refills, not after).
+//
+// keepShare and keepMax are a reserve the take must leave in the bucket
+// (least(keepShare × capacity, keepMax)): a back-fill leaves room for
+// real-time pushes, and reserves no further ahead than that room, so that a
+// real-time push never finds the bucket below zero because of it.
+//
+// It answers (wait, true) when taken (wait 0: at once), and (wait, false)
+// when the bucket will not hold the units within ahead, or the connection
+// is blocked: wait is then how long until it will (or the block ends).
+func (db *DB) ReserveBudget(ctx context.Context, connectionID string, b BudgetBucket, cost, keepShare, keepMax float64, ahead time.Duration) (time.Duration, bool, error) {
+	for range 5 {
+		var waitS *float64
+		var taken bool
+		err := db.pool.QueryRow(ctx, `
+			WITH blocked AS (
+				SELECT max(blocked_until) AS until FROM api_budget WHERE connection_id = $1 AND blocked_until > now()
+			), cur AS (
+				SELECT a.connection_id, a.bucket, a.refill_per_s AS refill,
+					least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) AS level,
+					least($4::float8 * a.capacity, $5::float8) AS keep
+				FROM api_budget a WHERE a.connection_id = $1 AND a.bucket = $2
+			), lim AS (
+				SELECT cur.*, CASE WHEN cur.refill <= 0 THEN 0
+					WHEN cur.keep > 0 THEN least($6::float8, cur.keep / cur.refill) ELSE $6::float8 END AS ahead
+				FROM cur
+			), taken AS (
+				UPDATE api_budget a SET
+					tokens = least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) - $3::float8,
+					refilled_at = now()
+				FROM lim
+				WHERE a.connection_id = lim.connection_id AND a.bucket = lim.bucket AND (SELECT until FROM blocked) IS NULL
+					AND least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) + lim.ahead * lim.refill
+						>= $3::float8 + lim.keep
+				RETURNING greatest(0, ($3::float8 + lim.keep - least(a.capacity, a.tokens + $3::float8)) / nullif(lim.refill, 0)) AS wait
+			)
+			SELECT CASE
+				WHEN EXISTS (SELECT 1 FROM taken) THEN coalesce((SELECT wait FROM taken), 0)
+				WHEN (SELECT until FROM blocked) IS NOT NULL THEN extract(epoch FROM (SELECT until FROM blocked) - now())
+				ELSE (SELECT CASE WHEN lim.refill <= 0 OR $3 + lim.keep > (SELECT capacity FROM api_budget WHERE connection_id = $1 AND bucket = $2) THEN 86400
+					ELSE coalesce(nullif(greatest(0, ($3 + lim.keep - lim.level) / lim.refill - lim.ahead), 0), -2) END FROM lim)
+			END::float8, EXISTS (SELECT 1 FROM taken)`,
+			connectionID, b.Name, cost, keepShare, keepMax, ahead.Seconds()).Scan(&waitS, &taken)
+		if err != nil {
+			return 0, false, fmt.Errorf("store: reserve budget %s: %w", b.Name, err)
+		}
+		if waitS == nil {
+			if _, err := db.pool.Exec(ctx, `INSERT INTO api_budget (connection_id, bucket, tokens, capacity, refill_per_s)
+				VALUES ($1, $2, $3, $3, $4) ON CONFLICT DO NOTHING`, connectionID, b.Name, b.Capacity, b.RefillPerSec); err != nil {
+				return 0, false, fmt.Errorf("store: make budget %s: %w", b.Name, err)
+			}
+			continue
+		}
+		if taken {
+			return time.Duration(*waitS * float64(time.Second)), true, nil
+		}
+		if *waitS == -2 {
+			continue // refused on a stale view: look again
+		}
+		return max(time.Millisecond, time.Duration(*waitS*float64(time.Second))), false, nil
+	}
+	return 10 * time.Millisecond, false, nil
+}
