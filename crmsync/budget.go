@@ -180,4 +180,3 @@ const backfillFloor = 0.5
 // backfillReserve bounds the reserve a back-fill leaves: ten seconds of the
 // bucket's refill.
 const backfillReserve = 10 * time.Second
-
