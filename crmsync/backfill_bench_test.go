@@ -75,6 +75,14 @@ func BenchmarkBackfill(b *testing.B) {
 				took := run.FinishedAt.Sub(run.StartedAt)
 				b.ReportMetric(float64(n)/took.Seconds(), "quotes/s")
 				b.ReportMetric(float64(c.Calls()-calls)/took.Seconds(), "calls/s")
+				// A CRM's 429 (or REQUEST_LIMIT_EXCEEDED) leaves a waiting row
+				// in the sync log; the budget's own waits leave none.
+				var limited int
+				if err := storetest.Pool(b, w.DB).QueryRow(ctx, `SELECT count(*) FROM sync_log WHERE connection_id = $1 AND outcome = 'waiting'`,
+					w.Conn.ID).Scan(&limited); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(limited), "429s")
 			}
 		})
 	}
