@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -239,5 +240,61 @@ func TestBudgetReshapedWhenTheAllowanceChanges(t *testing.T) {
 	}
 	if err := db.SetAccountPlan(ctx, "00000000-0000-0000-0000-000000000000", c.ID, "growth", 5, "eve"); !errors.Is(err, qwoty.ErrNotFound) {
 		t.Fatalf("another workspace set the plan: %v", err)
+	}
+}
+
+// A reservation takes the units at once and says how long the call waits:
+// never more than the bucket would have held by then, whoever asks at the
+// same time; a reserve is left; beyond ahead, nothing is taken.
+func TestReserveBudget(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	b := store.BudgetBucket{Name: "calls", Capacity: 10, RefillPerSec: 10}
+	// 40 at once with a second ahead: the 10 units held and the 10 refilled
+	// within the second are reserved, each with its own wait; 20 are not.
+	var mu sync.Mutex
+	var waits []time.Duration
+	refused := 0
+	var wg sync.WaitGroup
+	began := time.Now()
+	for range 40 {
+		wg.Go(func() {
+			wait, taken, err := db.ReserveBudget(ctx, c.ID, b, 1, 0, 0, time.Second)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Error(err)
+			case taken:
+				waits = append(waits, wait)
+			default:
+				refused++
+			}
+		})
+	}
+	wg.Wait()
+	// What refilled while the 40 asked counts too.
+	most := 21 + int(time.Since(began).Seconds()*10)
+	if len(waits) < 19 || len(waits) > most || refused != 40-len(waits) {
+		t.Fatalf("%d reserved, %d refused; want 20 (at most %d with what refilled meanwhile)", len(waits), refused, most)
+	}
+	slices.Sort(waits)
+	// The k-th reservation past the 10 held waits about (k-10)/10 s.
+	if waits[9] > 50*time.Millisecond || waits[len(waits)-1] < 800*time.Millisecond || waits[len(waits)-1] > 1100*time.Millisecond {
+		t.Fatalf("waits %v: the held units at once, the last about a second out", waits)
+	}
+	// A reserve: with 5 of 10 kept back, a take that would leave less waits
+	// (and reserves no further ahead than the reserve's refill).
+	c2 := addOrg(t, db, "B", "00D00000000000BBBB")
+	taken := 0
+	for range 10 {
+		if _, ok, err := db.ReserveBudget(ctx, c2.ID, store.BudgetBucket{Name: "calls", Capacity: 10, RefillPerSec: 0.01}, 1, 0.5, 100, 0); err != nil {
+			t.Fatal(err)
+		} else if ok {
+			taken++
+		}
+	}
+	if taken != 5 {
+		t.Fatalf("%d taken with half the bucket kept back, want 5", taken)
 	}
 }
