@@ -120,8 +120,13 @@ func TestConsoleBackfillProgress(t *testing.T) {
 	}
 	screenshot(b, t, "console-backfill-done")
 
-	step("sync now", chromedp.Click(chromedp.CSS("#sync-now-salesforce")), chromedp.WaitVisible(chromedp.CSS("#notice")))
-	notice, _ := chromedp.Run(b, chromedp.Text(chromedp.CSS("#notice")))
+	step("sync now", chromedp.Click(chromedp.CSS("#sync-now-salesforce")))
+	// The page still shows the back-fill's notice until Sync now's answer
+	// replaces it: wait for the new one.
+	var notice string
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(notice, "Sync now") && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		notice, _ = chromedp.Run(b, chromedp.Text(chromedp.CSS("#notice")))
+	}
 	if !strings.Contains(notice, "Sync now") {
 		t.Fatalf("after Sync now: %q", notice)
 	}
