@@ -21,61 +21,6 @@ type BudgetBucket struct {
 // block (blocked_until), whatever its buckets.
 const blockBucket = "_block"
 
-// TakeBudget takes cost units of a connection's bucket, creating the bucket
-// full (with b's shape) on first use. It is one statement on the database's
-// clock, so every instance shares the budget and no two take the same
-// units. It returns 0 when taken, or how long to wait before the bucket
-// holds cost units again, or the connection's block ends.
-func (db *DB) TakeBudget(ctx context.Context, connectionID string, b BudgetBucket, cost float64) (time.Duration, error) {
-	for range 5 {
-		var waitS *float64
-		err := db.pool.QueryRow(ctx, `
-			WITH blocked AS (
-				SELECT max(blocked_until) AS until FROM api_budget WHERE connection_id = $1 AND blocked_until > now()
-			), taken AS (
-				UPDATE api_budget a SET
-					tokens = least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) - $3::float8,
-					refilled_at = now()
-				WHERE a.connection_id = $1 AND a.bucket = $2 AND (SELECT until FROM blocked) IS NULL
-					AND least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s) >= $3
-				RETURNING 1
-			)
-			SELECT CASE
-				WHEN EXISTS (SELECT 1 FROM taken) THEN -1
-				WHEN (SELECT until FROM blocked) IS NOT NULL THEN extract(epoch FROM (SELECT until FROM blocked) - now())
-				-- Refused: the wait until the bucket holds cost. The row read
-				-- here is the statement's snapshot, which a concurrent take may
-				-- have changed since: when it still shows enough tokens, -2
-				-- asks the caller to look again.
-				ELSE (SELECT CASE WHEN a.refill_per_s <= 0 OR $3 > a.capacity THEN 86400
-					ELSE coalesce(nullif(greatest(0, ($3 - least(a.capacity, a.tokens + extract(epoch FROM now() - a.refilled_at) * a.refill_per_s)) / a.refill_per_s), 0), -2) END
-					FROM api_budget a WHERE a.connection_id = $1 AND a.bucket = $2)
-			END::float8`,
-			connectionID, b.Name, cost).Scan(&waitS)
-		if err != nil {
-			return 0, fmt.Errorf("store: take budget %s: %w", b.Name, err)
-		}
-		if waitS == nil {
-			// The bucket's first use: make it full, and take again.
-			if _, err := db.pool.Exec(ctx, `INSERT INTO api_budget (connection_id, bucket, tokens, capacity, refill_per_s)
-				VALUES ($1, $2, $3, $3, $4) ON CONFLICT DO NOTHING`, connectionID, b.Name, b.Capacity, b.RefillPerSec); err != nil {
-				return 0, fmt.Errorf("store: make budget %s: %w", b.Name, err)
-			}
-			continue
-		}
-		switch {
-		case *waitS == -2:
-			continue // refused on a stale view: look again
-		case *waitS < 0:
-			return 0, nil
-		}
-		// At least a millisecond: a wait that rounds to nothing would spin.
-		return max(time.Millisecond, time.Duration(*waitS*float64(time.Second))), nil
-	}
-	// Still contended after five looks: come back in a moment.
-	return 10 * time.Millisecond, nil
-}
-
 // ObserveBudget corrects a bucket from the CRM's own count: it never holds
 // more than left units (other integrations spend the same allocation), and
 // takes shape's capacity and refill when the CRM's allocation changed. A

@@ -25,7 +25,7 @@ func TestBudgetIsSharedAndExact(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 40 {
 		wg.Go(func() {
-			wait, err := db.TakeBudget(ctx, c.ID, b, 1)
+			wait, err := takeNow(db, c.ID, b, 1)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -63,7 +63,7 @@ func TestBudgetIsSharedAndExact(t *testing.T) {
 	if err := db.BlockBudget(ctx, c.ID, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	wait, err := db.TakeBudget(ctx, c.ID, store.BudgetBucket{Name: "other", Capacity: 5, RefillPerSec: 5}, 1)
+	wait, err := takeNow(db, c.ID, store.BudgetBucket{Name: "other", Capacity: 5, RefillPerSec: 5}, 1)
 	if err != nil || wait < 59*time.Minute {
 		t.Fatalf("take while blocked: wait %s, %v", wait, err)
 	}
@@ -202,7 +202,7 @@ func TestLeaseAndRecord(t *testing.T) {
 func TestBudgetReshapedWhenTheAllowanceChanges(t *testing.T) {
 	db := storetest.New(t)
 	c := addOrg(t, db, "A", "00D00000000000AAAA")
-	if _, err := db.TakeBudget(ctx, c.ID, store.BudgetBucket{Name: "daily", Capacity: 10, RefillPerSec: 1}, 1); err != nil {
+	if _, err := takeNow(db, c.ID, store.BudgetBucket{Name: "daily", Capacity: 10, RefillPerSec: 1}, 1); err != nil {
 		t.Fatal(err)
 	}
 	capacity := func() float64 {
@@ -232,7 +232,7 @@ func TestBudgetReshapedWhenTheAllowanceChanges(t *testing.T) {
 	if got := capacity(); got != 0 {
 		t.Fatalf("after the share changed the bucket still has capacity %v", got)
 	}
-	if _, err := db.TakeBudget(ctx, c.ID, store.BudgetBucket{Name: "daily", Capacity: 4, RefillPerSec: 1}, 1); err != nil || capacity() != 4 {
+	if _, err := takeNow(db, c.ID, store.BudgetBucket{Name: "daily", Capacity: 4, RefillPerSec: 1}, 1); err != nil || capacity() != 4 {
 		t.Fatalf("the bucket made again: capacity %v, %v", capacity(), err)
 	}
 	if err := db.SetAccountPlan(ctx, c.WorkspaceID, c.ID, "growth", 5, "admin"); err != nil || capacity() != 0 {
@@ -297,4 +297,14 @@ func TestReserveBudget(t *testing.T) {
 	if taken != 5 {
 		t.Fatalf("%d taken with half the bucket kept back, want 5", taken)
 	}
+}
+
+// takeNow takes cost units of a bucket without reserving ahead: 0 when
+// taken, else how long until the bucket holds them.
+func takeNow(db *store.DB, conn string, b store.BudgetBucket, cost float64) (time.Duration, error) {
+	wait, taken, err := db.ReserveBudget(ctx, conn, b, cost, 0, 0, 0)
+	if taken {
+		return 0, err
+	}
+	return wait, err
 }

@@ -29,8 +29,9 @@ func (a *Adapter) Connected(ctx context.Context, db *store.DB, conn *qwoty.Conne
 }
 
 // dbBudget is the connection's budget in the database for a few calls made
-// outside sync: a short wait (a bucket refilling between two calls) is
-// waited, a longer one is answered.
+// outside sync, taken as the sync engine takes it (store.ReserveBudget): a
+// short wait is a reservation the call sleeps out, a longer one is
+// answered.
 type dbBudget struct {
 	db     *store.DB
 	conn   string
@@ -42,17 +43,20 @@ const shortBudgetWait = 2 * time.Second
 
 func (b *dbBudget) Take(ctx context.Context, name string, cost float64) error {
 	for {
-		wait, err := b.db.TakeBudget(ctx, b.conn, b.shapes[name], cost)
-		if err != nil || wait == 0 {
+		wait, taken, err := b.db.ReserveBudget(ctx, b.conn, b.shapes[name], cost, 0, 0, shortBudgetWait)
+		if err != nil {
 			return err
 		}
-		if wait > shortBudgetWait {
+		if !taken && wait > shortBudgetWait {
 			return &crm.WaitError{Until: time.Now().Add(wait), Reason: "the " + name + " API budget is spent", Budget: true}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(wait):
+		}
+		if taken {
+			return nil
 		}
 	}
 }
