@@ -65,6 +65,12 @@ const (
 	CodeExportTooLarge    Code = "export_too_large"
 	CodeInvitationInvalid Code = "invitation_invalid"
 	CodeAlreadyMember     Code = "already_member"
+
+	// The public REST API's keys (issue 15, docs/api.md).
+	CodeAPIKeyInvalid Code = "api_key_invalid"
+	CodeAPIKeyExpired Code = "api_key_expired"
+	CodeAPIKeyRevoked Code = "api_key_revoked"
+	CodeScopeMissing  Code = "scope_missing"
 )
 
 // Error is an application error a user can meet: a stable code, a message

@@ -3,6 +3,8 @@ package server
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/api"
+	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
@@ -44,21 +46,21 @@ func (s *Server) routes() *gin.Engine {
 	r.POST("/webhooks/pipedrive/:connection", s.pipedriveWebhook)
 
 	// The card's actions, authorised by the page token (bearer header).
-	api := r.Group("/embed/api", s.pageAuth, web.FormInput(s.fail))
-	api.POST("/session/refresh", s.sessionRefresh)
-	api.GET("/quotes", s.quoteList)
-	api.POST("/quotes", s.quoteCreate)
-	api.GET("/quotes/:quote", s.quoteShow)
-	api.PUT("/quotes/:quote/terms", s.quoteTerms)
-	api.POST("/quotes/:quote/status", s.quoteStatus)
-	api.POST("/quotes/:quote/lines", s.lineAdd)
-	api.PUT("/quotes/:quote/lines/:line", s.lineUpdate)
-	api.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
-	api.DELETE("/quotes/:quote", s.quoteDelete)
-	api.POST("/quotes/:quote/primary", s.quotePrimary)
-	api.POST("/quotes/:quote/sync/retry", s.quoteRetry)
-	api.GET("/quotes/:quote/catalog", s.catalogSearch)
-	api.POST("/quotes/:quote/sync/now", s.quoteSyncNow)
+	card := r.Group("/embed/api", s.pageAuth, web.FormInput(s.fail))
+	card.POST("/session/refresh", s.sessionRefresh)
+	card.GET("/quotes", s.quoteList)
+	card.POST("/quotes", s.quoteCreate)
+	card.GET("/quotes/:quote", s.quoteShow)
+	card.PUT("/quotes/:quote/terms", s.quoteTerms)
+	card.POST("/quotes/:quote/status", s.quoteStatus)
+	card.POST("/quotes/:quote/lines", s.lineAdd)
+	card.PUT("/quotes/:quote/lines/:line", s.lineUpdate)
+	card.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
+	card.DELETE("/quotes/:quote", s.quoteDelete)
+	card.POST("/quotes/:quote/primary", s.quotePrimary)
+	card.POST("/quotes/:quote/sync/retry", s.quoteRetry)
+	card.GET("/quotes/:quote/catalog", s.catalogSearch)
+	card.POST("/quotes/:quote/sync/now", s.quoteSyncNow)
 
 	// The development mailbox: the alert email `make run` sends.
 	if s.devMail != nil {
@@ -66,6 +68,9 @@ func (s *Server) routes() *gin.Engine {
 		r.GET("/dev/mail", h)
 		r.GET("/dev/mail/*id", h)
 	}
+
+	// The public REST API, authorised by API keys (api/api.go).
+	api.Mount(r, api.Deps{DB: s.db, Errors: s.errs, Logger: s.log, Now: s.now, Production: s.cfg.Env == config.Production})
 
 	// The admin console (console/routes.go lists its routes).
 	s.console.Register(r)

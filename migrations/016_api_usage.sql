@@ -1,0 +1,2 @@
+-- Reserved for API keys' rate limits and daily usage: filled in by that work.
+SELECT 1;
