@@ -1,0 +1,23 @@
+package qwoty
+
+// EventType is the type of an event sent to webhook subscriptions
+// (docs/api.md, "Webhooks").
+type EventType string
+
+// Event types.
+const (
+	EventQuoteCreated    EventType = "quote.created"
+	EventQuoteUpdated    EventType = "quote.updated"
+	EventQuoteSent       EventType = "quote.sent"
+	EventQuoteViewed     EventType = "quote.viewed"
+	EventQuoteAccepted   EventType = "quote.accepted"
+	EventQuoteRejected   EventType = "quote.rejected"
+	EventQuoteExpired    EventType = "quote.expired"
+	EventCustomerCreated EventType = "customer.created"
+	EventCustomerUpdated EventType = "customer.updated"
+	EventSyncFailed      EventType = "sync.failed"
+)
+
+// EventTypes lists every event type, in the order the console shows them.
+var EventTypes = []EventType{EventQuoteCreated, EventQuoteUpdated, EventQuoteSent, EventQuoteViewed, EventQuoteAccepted,
+	EventQuoteRejected, EventQuoteExpired, EventCustomerCreated, EventCustomerUpdated, EventSyncFailed}
