@@ -125,7 +125,7 @@ bench-sync:
 	$(GO) test -run '^$$' -bench '^BenchmarkSync$$' -benchtime 1x -timeout 30m ./crmsync
 	$(GO) run ./cmd/qwoty-load -sync -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY)
 
-## bench-backfill: a back-fill of 10,000 quotes to the test CRM's emulator at its limit (throughput as a share of the limit, 429s, longest gap between progress updates), then 2,000 to each real CRM's emulator
+## bench-backfill: a back-fill of 10,000 quotes to the test CRM's emulator at its limit (throughput as a share of the limit, 429s, longest gap between progress updates), then 10,000 to each real CRM's emulator
 bench-backfill:
 	$(GO) test -run '^$$' -bench '^BenchmarkBackfill$$' -benchtime 1x -timeout 60m ./crmsync
 

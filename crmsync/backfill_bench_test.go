@@ -19,7 +19,7 @@ import (
 // the same limit: the throughput as a share of that bound, the 429s the
 // emulator answered (none is the aim: the budget keeps within the limit),
 // and the longest gap between two updates of the run's progress. Then the
-// same for each real CRM's emulator (its own limits; 2,000 quotes, or
+// same for each real CRM's emulator (its own limits; 10,000 quotes, or
 // QWOTY_BACKFILL_CRM_QUOTES; QWOTY_BACKFILL_CRMS=0 skips them). Run it once
 // (-benchtime 1x): each run is a whole measurement.
 func BenchmarkBackfill(b *testing.B) {
@@ -47,7 +47,7 @@ func BenchmarkBackfill(b *testing.B) {
 	if os.Getenv("QWOTY_BACKFILL_CRMS") == "0" {
 		return
 	}
-	n := 2000
+	n := 10000
 	if v, err := strconv.Atoi(os.Getenv("QWOTY_BACKFILL_CRM_QUOTES")); err == nil && v > 0 {
 		n = v
 	}
@@ -119,6 +119,12 @@ func backfill(b *testing.B, w *crmsynctest.World, quotes int) *store.SyncRun {
 	if run.Done != quotes || run.Failed != 0 {
 		b.Fatalf("the run at its end: %+v", run)
 	}
+	var first, lastLog time.Time
+	if err := storetest.Pool(b, w.DB).QueryRow(ctx, `SELECT min(created_at), max(created_at) FROM sync_log WHERE run_id = $1`, run.ID).Scan(&first, &lastLog); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(first.Sub(run.StartedAt).Seconds(), "first-push-s")
+	b.ReportMetric(run.FinishedAt.Sub(lastLog).Seconds(), "done-after-last-s")
 	b.ReportMetric(gap.Seconds(), "max-progress-gap-s")
 	b.ReportMetric(run.FinishedAt.Sub(run.StartedAt).Seconds(), "run-s")
 	return run
