@@ -3,6 +3,7 @@ package crmsync_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -440,4 +441,43 @@ func TestPullRefusedGrantAlerts(t *testing.T) {
 	if al := w.Alerts.Last.Load(); al.Kind != "connection" {
 		t.Fatalf("alert kind %q, want connection", al.Kind)
 	}
+}
+
+// An admin's "Sync now" pressed while a poll runs is folded into it (a
+// poll is unique while one is queued or running): the poll then goes
+// round once more, so a change made after its last page is read now, not
+// at the next poll (here: never, the poll interval being an hour).
+func TestPullSyncNowDuringPoll(t *testing.T) {
+	emu, a, clock := pullCRM(t, tctest.Options{})
+	emu.PutCompany(tctest.Company{ID: "c1", Name: "Acme"})
+	opt := crmsynctest.FastOptions()
+	opt.PullEvery = time.Hour
+	var once sync.Once
+	var w *crmsynctest.World
+	ready := make(chan struct{})
+	emu.OnPage(func(object string, page int) {
+		<-ready
+		if object != tctest.Products {
+			return
+		}
+		// The poll's last listing is being read: the customers' listing
+		// is done. A person renames the customer and an admin presses
+		// Sync now.
+		once.Do(func() {
+			clock.Advance(time.Minute)
+			go func() {
+				emu.PutCompany(tctest.Company{ID: "c1", Name: "Acme renamed"})
+				if _, err := w.DB.SyncNow(bg, w.Admin.WorkspaceID, w.Conn.ID, w.Admin.Email); err != nil {
+					t.Error(err)
+				}
+			}()
+			time.Sleep(200 * time.Millisecond)
+		})
+	})
+	w = crmsynctest.New(t, a, tctest.DefaultRedirectURL, opt)
+	close(ready)
+	w.WaitFor("the rename", 10*time.Second, func() bool {
+		return one[string](t, w, `SELECT coalesce((SELECT name FROM customers WHERE connection_id = $1 AND crm_account_id = 'c1'), '')`,
+			w.Conn.ID) == "Acme renamed"
+	})
 }

@@ -48,12 +48,20 @@ func (w *pullWorker) Work(ctx context.Context, job *river.Job[jobs.SyncPull]) er
 	if len(job.Args.IDs) > 0 {
 		return w.fetch(ctx, a, conn, job.Args.RecordKind, job.Args.IDs)
 	}
-	return w.poll(ctx, a, conn)
+	var started time.Time
+	if job.AttemptedAt != nil {
+		started = *job.AttemptedAt
+	}
+	return w.poll(ctx, a, conn, started)
 }
 
 // poll runs the connection's streams until they are complete or the run's
-// time is up.
-func (w *pullWorker) poll(ctx context.Context, a crm.Adapter, conn *qwoty.Connection) error {
+// time is up. started is when this run of the job began: an admin's "Sync
+// now" pressed since then found this poll queued or running (a poll is
+// unique while it is) and was folded into it, so a poll that ends goes
+// round once more rather than leave a change made after its last page to
+// the next poll, 15 minutes later.
+func (w *pullWorker) poll(ctx context.Context, a crm.Adapter, conn *qwoty.Connection, started time.Time) error {
 	e := w.e
 	rep, err := PullOnce(ctx, e.db, a, conn, time.Now().Add(e.opt.RunFor))
 	if err != nil {
@@ -94,6 +102,15 @@ func (w *pullWorker) poll(ctx context.Context, a crm.Adapter, conn *qwoty.Connec
 	}
 	// Done, or a stream failed (its cursor keeps why, for health; the
 	// next poll tries again).
+	if !started.IsZero() {
+		run, err := e.db.LatestSyncRun(ctx, conn.WorkspaceID, conn.ID, store.RunSyncNow)
+		if err != nil {
+			return err
+		}
+		if run != nil && run.StartedAt.After(started) {
+			return river.JobSnooze(0)
+		}
+	}
 	return nil
 }
 
