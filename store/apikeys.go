@@ -42,7 +42,9 @@ func (k *APIKey) Has(scope qwoty.Scope) bool {
 
 // Scope is what the key may touch: its workspace and CRM account (no one
 // record: an API call names its records).
-func (k *APIKey) Scope() Scope { return Scope{WorkspaceID: k.WorkspaceID, ConnectionID: k.ConnectionID} }
+func (k *APIKey) Scope() Scope {
+	return Scope{WorkspaceID: k.WorkspaceID, ConnectionID: k.ConnectionID}
+}
 
 const apiKeyColumns = `id::text, workspace_id::text, connection_id::text, name, prefix, scopes, created_by, created_at,
 	expires_at, revoked_at, revoked_by, last_used_at`
