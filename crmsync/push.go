@@ -23,8 +23,8 @@ type pushWorker struct {
 }
 
 // shortWait is the longest wait for a limit a push job sleeps rather than
-// snoozes.
-const shortWait = time.Second
+// snoozes: the budget's own.
+const shortWait = session.ShortWait
 
 // waitConnection is how long records wait for a connection that cannot be
 // pushed to (in error, to reconnect) before the sweep looks again; a
@@ -111,7 +111,7 @@ type pusher struct {
 	// (crm.Deal.Fields): every pushing deal mapping but the standard
 	// total and status, which the Syncer writes as the amount and stage.
 	fields []qwoty.Mapping
-	budget *budget
+	budget *session.Budget
 	links  *links
 }
 
@@ -189,9 +189,9 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 	// A batch of back-fill records only (they are leased after real-time
 	// ones, so a batch with any real-time record in it is a real-time
 	// push) spends only the budget's upper half.
-	p.budget.floor = 0
+	p.budget.Keep(0, 0)
 	if backfill {
-		p.budget.floor = backfillFloor
+		p.budget.Keep(backfillFloor, backfillReserve)
 	}
 	snaps, err := e.db.SyncSnapshots(ctx, p.conn.ID, ids)
 	if err != nil {
