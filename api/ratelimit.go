@@ -33,9 +33,7 @@ const ratePolicy = `"per-key"`
 // request authenticated by a key (after authenticate; open operations are
 // not limited).
 func (a *API) limitRate(rl config.APIRateLimit) func(huma.Context, func(huma.Context)) {
-	if rl.Requests <= 0 || rl.Window <= 0 || rl.Burst <= 0 {
-		rl = config.DefaultAPIRateLimit
-	}
+	rl = rl.OrDefault()
 	rate := store.APIRate{Burst: float64(rl.Burst), PerSecond: rl.PerSecond()}
 	policy := ratePolicy + ";q=" + strconv.Itoa(rl.Requests) + ";w=" + strconv.Itoa(int(rl.Window.Seconds()))
 	return func(ctx huma.Context, next func(huma.Context)) {

@@ -20,6 +20,24 @@ type APIRateLimit struct {
 // of up to 100.
 var DefaultAPIRateLimit = APIRateLimit{Requests: 600, Window: time.Minute, Burst: 100}
 
+// OrDefault is l, or DefaultAPIRateLimit when l is not set (zero).
+func (l APIRateLimit) OrDefault() APIRateLimit {
+	if l.Requests <= 0 || l.Window <= 0 || l.Burst <= 0 {
+		return DefaultAPIRateLimit
+	}
+	return l
+}
+
+// Text is the limit as a person reads it: "600 requests a minute, up to
+// 100 at once".
+func (l APIRateLimit) Text() string {
+	per := map[time.Duration]string{time.Second: "a second", time.Minute: "a minute", time.Hour: "an hour"}[l.Window]
+	if per == "" {
+		per = "per " + l.Window.String()
+	}
+	return fmt.Sprintf("%d requests %s, up to %d at once", l.Requests, per, l.Burst)
+}
+
 // PerSecond is the bucket's refill rate.
 func (l APIRateLimit) PerSecond() float64 { return float64(l.Requests) / l.Window.Seconds() }
 
