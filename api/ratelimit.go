@@ -56,7 +56,7 @@ func (a *API) limitRate(rl config.APIRateLimit) func(huma.Context, func(huma.Con
 			ctx.SetHeader("Retry-After", strconv.Itoa(wait))
 			a.fail(ctx, qwoty.Errorf(qwoty.CodeRateLimited, "Wait "+strconv.Itoa(wait)+" s (Retry-After), then send it again; "+
 				"spread the calls, or ask the server's operator for a higher QWOTY_API_RATE_LIMIT.",
-				"this API key sent more than its limit of %d requests per %s (bursts of up to %d)", rl.Requests, rl.Window, rl.Burst))
+				"this API key is over its rate limit: %s", rl.Text()))
 			return
 		}
 		next(ctx)
