@@ -34,6 +34,8 @@ const ratePolicy = `"per-key"`
 // not limited).
 func (a *API) limitRate(rl config.APIRateLimit) func(huma.Context, func(huma.Context)) {
 	rl = rl.OrDefault()
+	oapi := a.h.OpenAPI()
+	oapi.OnAddOperation = append(oapi.OnAddOperation, documentRateLimit)
 	rate := store.APIRate{Burst: float64(rl.Burst), PerSecond: rl.PerSecond()}
 	policy := ratePolicy + ";q=" + strconv.Itoa(rl.Requests) + ";w=" + strconv.Itoa(int(rl.Window.Seconds()))
 	return func(ctx huma.Context, next func(huma.Context)) {
@@ -62,3 +64,47 @@ func (a *API) limitRate(rl config.APIRateLimit) func(huma.Context, func(huma.Con
 		next(ctx)
 	}
 }
+
+// documentRateLimit puts the limit into the OpenAPI document of every
+// secured operation as it is registered: the RateLimit fields on its
+// answers (all but the key's refusals, 401 and 403, which come before the
+// limit), and its 429 answer with Retry-After (in the operation's error
+// shape).
+func documentRateLimit(_ *huma.OpenAPI, op *huma.Operation) {
+	if scopeOf(op) == "" {
+		return
+	}
+	fields := func() map[string]*huma.Param {
+		return map[string]*huma.Param{
+			"RateLimit-Policy": {Description: `The key's rate limit (IETF httpapi ratelimit-headers draft 10): "per-key";q=<requests>;w=<seconds>.`,
+				Schema: &huma.Schema{Type: huma.TypeString}},
+			"RateLimit": {Description: `What is left of it: "per-key";r=<requests that may be sent at once now>;t=<seconds until the bucket is full>.`,
+				Schema: &huma.Schema{Type: huma.TypeString}},
+		}
+	}
+	var errContent map[string]*huma.MediaType
+	for status, r := range op.Responses {
+		if status == "default" || status[0] == '4' || status[0] == '5' {
+			errContent = r.Content
+		}
+		if status == "401" || status == "403" {
+			continue
+		}
+		if r.Headers == nil {
+			r.Headers = map[string]*huma.Param{}
+		}
+		for name, h := range fields() {
+			r.Headers[name] = h
+		}
+	}
+	if d := op.Responses["default"]; d != nil {
+		errContent = d.Content
+	}
+	h := fields()
+	h["Retry-After"] = &huma.Param{Description: "Seconds until the key's bucket holds a request again (at least 1).",
+		Schema: &huma.Schema{Type: huma.TypeInteger, Minimum: ptr(1.0)}}
+	op.Responses["429"] = &huma.Response{Description: "Too Many Requests: the key is over its rate limit (rate_limited).",
+		Headers: h, Content: errContent}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -203,6 +203,34 @@ func TestRateLimitHeadersAndRetryAfter(t *testing.T) {
 	if w := a.call(tok); w.Code != http.StatusOK {
 		t.Fatalf("after Retry-After: %d %s", w.Code, w.Body)
 	}
+
+	// The document says so: the fields on the operation's answers, and
+	// its 429 with Retry-After.
+	w = httptest.NewRecorder()
+	a.r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, Base+"/openapi.json", nil))
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Headers map[string]struct {
+					Schema struct {
+						Type string `json:"type"`
+					} `json:"schema"`
+				} `json:"headers"`
+				Content map[string]any `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	op := doc.Paths["/test/key"]["get"]
+	if h := op.Responses["200"].Headers; h["RateLimit"].Schema.Type != "string" || h["RateLimit-Policy"].Schema.Type != "string" {
+		t.Errorf("200's headers in the document: %+v", h)
+	}
+	if r := op.Responses["429"]; r.Headers["Retry-After"].Schema.Type != "integer" || r.Headers["RateLimit"].Schema.Type != "string" ||
+		len(r.Content) == 0 {
+		t.Errorf("429 in the document: %+v", r)
+	}
 }
 
 // Revocation and expiry hold at once on both instances: each reads the key
