@@ -33,7 +33,7 @@ type instance struct {
 
 // twoInstances starts two instances on one fresh database with the limit
 // rl, each with a test route (quotes:read) that answers the key's id.
-func twoInstances(t *testing.T, rl config.APIRateLimit) (*instance, *instance) {
+func twoInstances(t testing.TB, rl config.APIRateLimit) (*instance, *instance) {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	url := storetest.NewDatabase(t)
@@ -54,7 +54,7 @@ func twoInstances(t *testing.T, rl config.APIRateLimit) (*instance, *instance) {
 
 // key makes a key (quotes:read) on a fresh connection of the instance's
 // database.
-func (in *instance) key(t *testing.T, expires *time.Time) (string, *store.APIKey) {
+func (in *instance) key(t testing.TB, expires *time.Time) (string, *store.APIKey) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := in.db.AddConnection(ctx, store.AddConnectionParams{Workspace: "Acme " + strconv.Itoa(int(time.Now().UnixNano()%1e6)),
