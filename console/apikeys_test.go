@@ -153,6 +153,16 @@ func TestAPIKeysPage(t *testing.T) {
 		t.Error("a revoked key offers Revoke")
 	}
 	e.b.Get(page+"/"+k.ID+"/revoke").Want(http.StatusNotFound, "")
+
+	// A key past its expiry is listed expired.
+	soon := e.clock.Now().Add(time.Hour)
+	_, exp, err := e.db.CreateAPIKey(ctx, e.conn.WorkspaceID, e.conn.ID, "Trial", []string{"quotes:read"}, &soon, adminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.b.Get(page).Want(200, "", `data-key="`+exp.ID+`" data-state="active"`)
+	e.clock.Add(2 * time.Hour)
+	e.b.Get(page).Want(200, "", `data-key="`+exp.ID+`" data-state="expired"`, "Expired")
 }
 
 func scopeList(s []qwoty.Scope) string {
