@@ -20,7 +20,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -140,6 +140,10 @@ bench-pull:
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:
 	$(GO) test -run '^$$' -bench '^BenchmarkNonceSweep$$' -benchtime 1x -count $(NONCE_RUNS) ./store -args -nonce.duration=$(NONCE_DURATION)
+
+## bench-apikeys: the cost of an API key on a request (key read + the rate limit's one statement), parallel requests of one key: p50 and p99 server time
+bench-apikeys:
+	$(GO) test -run '^$$' -bench '^BenchmarkKeyedRequest$$' -benchtime 3s ./api
 
 ## bench-login: LOGIN_CONCURRENCY logins in flight against the real server while signed callouts run: RSS above idle and callout p99 against the targets
 bench-login:

@@ -26,6 +26,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humagin"
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/web"
@@ -46,6 +47,8 @@ type Deps struct {
 	// Production refuses what development allows (webhook targets on
 	// loopback).
 	Production bool
+	// RateLimit is each key's rate limit (zero: config.DefaultAPIRateLimit).
+	RateLimit config.APIRateLimit
 }
 
 // API is the mounted API.
@@ -85,6 +88,7 @@ func Mount(r *gin.Engine, d Deps) *API {
 	}
 	a.h = humagin.NewWithGroup(r, g, cfg)
 	a.h.UseMiddleware(a.authenticate)
+	a.h.UseMiddleware(a.limitRate(d.RateLimit))
 	huma.NewErrorWithContext = problem
 	a.register()
 	return a

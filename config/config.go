@@ -66,6 +66,9 @@ type Config struct {
 	// (SYNC_LEASE, default 2 min): a crashed instance's records are pushed
 	// again by another once it ends.
 	SyncLease time.Duration
+	// APIRateLimit is each API key's rate limit (QWOTY_API_RATE_LIMIT,
+	// default DefaultAPIRateLimit), shared by every instance.
+	APIRateLimit APIRateLimit
 	// SalesforcePackageVersionID builds the package install links.
 	SalesforcePackageVersionID string
 	// TrustedProxies are the CIDRs of the load balancers in front, whose
@@ -213,6 +216,14 @@ func Load(lookup Lookup, devDir string) (*Config, error) {
 			return nil, fmt.Errorf("SYNC_LEASE: %q is not a duration between %s and %s (like 2m)", v, MinSyncLease, MaxSyncLease)
 		}
 		c.SyncLease = d
+	}
+	c.APIRateLimit = DefaultAPIRateLimit
+	if v := get("QWOTY_API_RATE_LIMIT"); v != "" {
+		l, err := ParseAPIRateLimit(v)
+		if err != nil {
+			return nil, fmt.Errorf("QWOTY_API_RATE_LIMIT: %w", err)
+		}
+		c.APIRateLimit = l
 	}
 	proxies, err := trustedProxies(get("QWOTY_TRUSTED_PROXIES"))
 	if err != nil {

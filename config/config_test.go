@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func lookupMap(m map[string]string) Lookup {
@@ -61,6 +62,11 @@ func TestMalformedValuesAreNamed(t *testing.T) {
 		{"PIPEDRIVE_OAUTH_URL", "oauth.pipedrive.example"},
 		{"SYNC_LEASE", "1s"},
 		{"SYNC_LEASE", "an hour"},
+		{"QWOTY_API_RATE_LIMIT", "600"},
+		{"QWOTY_API_RATE_LIMIT", "600/day"},
+		{"QWOTY_API_RATE_LIMIT", "0/min"},
+		{"QWOTY_API_RATE_LIMIT", "600/min,burst=601"},
+		{"QWOTY_API_RATE_LIMIT", "600/min,100"},
 	}
 	for _, c := range cases {
 		m := map[string]string{}
@@ -262,5 +268,25 @@ func TestSyncSettings(t *testing.T) {
 	if c, err = Load(lookupMap(m), t.TempDir()); err != nil || c.SyncLease.Seconds() != 45 || c.HubSpotAPIURL != "https://api.example" ||
 		c.HubSpotAuthURL != "https://auth.example" {
 		t.Fatalf("set: %+v, %v", c, err)
+	}
+}
+
+func TestAPIRateLimit(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://u@db/q", "APP_URL": "https://app.example", "QWOTY_SECRET_KEY": goodKey}
+	c, err := Load(lookupMap(base), t.TempDir())
+	if err != nil || c.APIRateLimit != DefaultAPIRateLimit || c.APIRateLimit.String() != "600/min,burst=100" || c.APIRateLimit.PerSecond() != 10 {
+		t.Fatalf("default: %v, %v", c.APIRateLimit, err)
+	}
+	for v, want := range map[string]APIRateLimit{
+		"120/min":            {Requests: 120, Window: time.Minute, Burst: 120},
+		"5/s, burst=2":       {Requests: 5, Window: time.Second, Burst: 2},
+		"3600/h,burst=60":    {Requests: 3600, Window: time.Hour, Burst: 60},
+		"600/minute,burst=1": {Requests: 600, Window: time.Minute, Burst: 1},
+	} {
+		m := maps.Clone(base)
+		m["QWOTY_API_RATE_LIMIT"] = v
+		if c, err = Load(lookupMap(m), t.TempDir()); err != nil || c.APIRateLimit != want {
+			t.Errorf("%q: %+v, %v; want %+v", v, c.APIRateLimit, err, want)
+		}
 	}
 }

@@ -188,6 +188,8 @@ func (con *Console) notice(done, provider string) string {
 		return "The sync of existing quotes is being cancelled: what was not pushed yet stays out of " + in.Name + "."
 	case "sync-now":
 		return "Sync now: " + in.Name + " is being read for changes, and every pending quote is pushed now."
+	case "api-key-revoked":
+		return "The API key is revoked: every request made with it is refused from now on."
 	case "disconnected":
 		return in.Name + " was disconnected. Quotes and history are kept; reconnecting the same " + in.Account + " restores them."
 	}

@@ -61,4 +61,8 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/backfill/cancel", con.requireAdmin, con.backfillCancel)
 	crm.GET("/settings/integrations/:provider/backfill/progress", con.backfillProgress)
 	crm.POST("/settings/integrations/:provider/sync-now", con.requireAdmin, con.syncNow)
+	crm.GET("/settings/integrations/:provider/api-keys", con.requireAdmin, con.apiKeysShow)
+	crm.POST("/settings/integrations/:provider/api-keys", con.requireAdmin, con.apiKeyCreate)
+	crm.GET("/settings/integrations/:provider/api-keys/:id/revoke", con.requireAdmin, con.apiKeyRevokeConfirm)
+	crm.POST("/settings/integrations/:provider/api-keys/:id/revoke", con.requireAdmin, con.apiKeyRevoke)
 }

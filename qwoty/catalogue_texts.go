@@ -434,9 +434,13 @@ var catalogue = []Entry{
 			"\"Another login from your network is still being checked\": the address has 2 logins in flight already. The account itself " +
 			"is never locked: from another address its owner logs in (up to 3 s slower while the account is under attack). A login can " +
 			"also answer 503 `unavailable`, \"The server is busy checking other logins\", when 32 logins already wait for a password check. " +
-			"The message says how long to wait.",
+			"The message says how long to wait. The public API (`/api/v1`) answers the same code to a key over its rate limit " +
+			"(docs/api.md, *Limits*): \"this API key is over its rate limit: 600 requests a minute, up to 100 at once\", with " +
+			"`Retry-After` (seconds until the key's bucket holds a request again) and the `RateLimit` fields; the limit is per key, " +
+			"shared by every instance.",
 		Fix: "Wait, then log in. If all users behind one load balancer get this together, the server sees the balancer's address for " +
-			"everyone: set `QWOTY_TRUSTED_PROXIES` to it.",
+			"everyone: set `QWOTY_TRUSTED_PROXIES` to it. An API client waits `Retry-After` and sends the request again, and spreads " +
+			"its calls; the server's operator can raise `QWOTY_API_RATE_LIMIT`.",
 	},
 
 	// Connection health: recorded on a connection by a check, shown by the
@@ -601,7 +605,7 @@ var catalogue = []Entry{
 		Who:     Developer,
 		Title:   "No valid API key",
 		Message: "This request has no valid API key.",
-		Hint:    "Send the key as \"Authorization: Bearer qwk_…\"; an admin creates keys in the console under Settings → API keys.",
+		Hint:    "Send the key as \"Authorization: Bearer qwk_…\"; an admin creates keys in the console under Settings → Integrations → API keys.",
 		Cause: "A call to `/api/v1` without an `Authorization: Bearer` header, with a token that is not shaped like a Qwoty key " +
 			"(`qwk_` and 46 characters, the last six a checksum: a key copied in part fails here), or with a key that does not exist.",
 		Fix: "Copy the whole key from where you kept it when it was created (the console shows it once); if it is lost, create a new one.",
@@ -614,7 +618,7 @@ var catalogue = []Entry{
 		Message: "This API key has expired.",
 		Hint:    "Ask an admin for a new key; a key's expiry cannot be extended.",
 		Cause:   "The key was created with an expiry date, and it has passed.",
-		Fix:     "Create a new key in the console (Settings → API keys) and replace the old one where it is used.",
+		Fix:     "Create a new key in the console (Settings → Integrations → API keys) and replace the old one where it is used.",
 	},
 	{
 		Code:    CodeAPIKeyRevoked,
@@ -624,7 +628,7 @@ var catalogue = []Entry{
 		Message: "This API key was revoked.",
 		Hint:    "Ask an admin for a new key.",
 		Cause:   "An admin revoked the key in the console. Revocation takes effect at once, on every instance of the server.",
-		Fix:     "Create a new key in the console (Settings → API keys) and replace the old one where it is used.",
+		Fix:     "Create a new key in the console (Settings → Integrations → API keys) and replace the old one where it is used.",
 	},
 	{
 		Code:    CodeScopeMissing,

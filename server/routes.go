@@ -70,7 +70,8 @@ func (s *Server) routes() *gin.Engine {
 	}
 
 	// The public REST API, authorised by API keys (api/api.go).
-	api.Mount(r, api.Deps{DB: s.db, Errors: s.errs, Logger: s.log, Now: s.now, Production: s.cfg.Env == config.Production})
+	api.Mount(r, api.Deps{DB: s.db, Errors: s.errs, Logger: s.log, Now: s.now, Production: s.cfg.Env == config.Production,
+		RateLimit: s.cfg.APIRateLimit})
 
 	// The admin console (console/routes.go lists its routes).
 	s.console.Register(r)
