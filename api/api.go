@@ -174,7 +174,9 @@ type Problem struct {
 }
 
 // Error implements error.
-func (p *Problem) Error() string { return string(p.ErrorBody.Error.Code) + ": " + p.ErrorBody.Error.Message }
+func (p *Problem) Error() string {
+	return string(p.ErrorBody.Error.Code) + ": " + p.ErrorBody.Error.Message
+}
 
 // GetStatus implements huma.StatusError.
 func (p *Problem) GetStatus() int { return p.status }
