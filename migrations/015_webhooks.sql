@@ -39,7 +39,7 @@ CREATE TABLE webhook_events (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE webhook_deliveries (
+CREATE TABLE event_deliveries (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     event_id        uuid NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
     subscription_id uuid NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
@@ -59,13 +59,13 @@ CREATE TABLE webhook_deliveries (
     updated_at      timestamptz NOT NULL DEFAULT now(),
     delivered_at    timestamptz
 );
-CREATE INDEX webhook_deliveries_list ON webhook_deliveries (workspace_id, connection_id, created_at DESC, id DESC);
-CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, state);
+CREATE INDEX event_deliveries_list ON event_deliveries (workspace_id, connection_id, created_at DESC, id DESC);
+CREATE INDEX event_deliveries_subscription ON event_deliveries (subscription_id, state);
 
 -- Every attempt of a delivery: the log an admin reads.
-CREATE TABLE webhook_attempts (
+CREATE TABLE event_delivery_attempts (
     id           bigserial PRIMARY KEY,
-    delivery_id  uuid NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+    delivery_id  uuid NOT NULL REFERENCES event_deliveries(id) ON DELETE CASCADE,
     attempt      integer NOT NULL,
     status_code  integer NOT NULL DEFAULT 0,
     response     text NOT NULL DEFAULT '',
@@ -73,4 +73,4 @@ CREATE TABLE webhook_attempts (
     error        text NOT NULL DEFAULT '',
     at           timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+CREATE INDEX event_delivery_attempts_delivery ON event_delivery_attempts (delivery_id, id);

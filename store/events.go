@@ -75,7 +75,7 @@ func (db *DB) emitEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 	for i := range ids {
 		ids[i] = newID()
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (id, event_id, subscription_id, workspace_id, connection_id, event_type)
+	if _, err := tx.Exec(ctx, `INSERT INTO event_deliveries (id, event_id, subscription_id, workspace_id, connection_id, event_type)
 		SELECT d, $2, s, $3, $4, $5 FROM unnest($1::uuid[], $6::uuid[]) AS x(d, s)`,
 		ids, eventID, e.WorkspaceID, e.ConnectionID, string(e.Type), subs); err != nil {
 		return fmt.Errorf("event %s: deliveries: %w", e.Type, err)

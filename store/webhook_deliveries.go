@@ -39,7 +39,7 @@ func (db *DB) WebhookToSend(ctx context.Context, id string) (*WebhookSend, error
 	var cur, prev []byte
 	err := db.pool.QueryRow(ctx, `SELECT d.id, d.subscription_id, d.workspace_id, d.connection_id, d.event_type, d.state,
 			s.url, s.enabled, s.secret, CASE WHEN s.previous_expires_at > now() THEN s.previous_secret END, e.payload
-		FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN webhook_events e ON e.id = d.event_id
+		FROM event_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN webhook_events e ON e.id = d.event_id
 		WHERE d.id = $1`, id).Scan(&s.DeliveryID, &s.SubscriptionID, &s.WorkspaceID, &s.ConnectionID, &s.EventType, &s.State,
 		&s.URL, &s.Enabled, &cur, &prev, &s.Body)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -107,7 +107,7 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, id string, o WebhookOutc
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var subID string
 		var attempt int
-		err := tx.QueryRow(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, state = $2, status_code = $3, response = $4,
+		err := tx.QueryRow(ctx, `UPDATE event_deliveries SET attempts = attempts + 1, state = $2, status_code = $3, response = $4,
 				duration_ms = $5, error = $6, next_attempt_at = $7, updated_at = now(),
 				delivered_at = CASE WHEN $2 = 'succeeded' THEN now() ELSE delivered_at END
 			WHERE id = $1 RETURNING subscription_id, attempts`,
@@ -118,7 +118,7 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, id string, o WebhookOutc
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO webhook_attempts (delivery_id, attempt, status_code, response, duration_ms, error)
+		if _, err := tx.Exec(ctx, `INSERT INTO event_delivery_attempts (delivery_id, attempt, status_code, response, duration_ms, error)
 			VALUES ($1, $2, $3, $4, $5, $6)`, id, attempt, o.StatusCode, o.Response, o.DurationMS, o.Error); err != nil {
 			return err
 		}
@@ -210,12 +210,12 @@ func (db *DB) WebhookDeliveries(ctx context.Context, workspaceID, connectionID s
 	if !f.Since.IsZero() {
 		since = &f.Since
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries d
+	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM event_deliveries d
 		WHERE workspace_id = $1 AND connection_id = $2
 			AND ($3 = '' OR subscription_id = nullif($3, '')::uuid)
 			AND ($4 = '' OR state = $4) AND ($5 = '' OR event_type = $5)
 			AND ($6::timestamptz IS NULL OR created_at >= $6)
-			AND ($7 = '' OR (created_at, id) < (SELECT created_at, id FROM webhook_deliveries
+			AND ($7 = '' OR (created_at, id) < (SELECT created_at, id FROM event_deliveries
 				WHERE id = nullif($7, '')::uuid AND workspace_id = $1 AND connection_id = $2))
 		ORDER BY created_at DESC, id DESC LIMIT $8`,
 		workspaceID, connectionID, f.SubscriptionID, string(f.State), string(f.EventType), since, f.After, f.Limit+1)
@@ -238,7 +238,7 @@ func (db *DB) WebhookDelivery(ctx context.Context, workspaceID, connectionID, id
 	if !validID(id) {
 		return nil, nil, deliveryNotFound(id)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
+	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM event_deliveries
 		WHERE id = $1 AND workspace_id = $2 AND connection_id = $3`, id, workspaceID, connectionID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
@@ -250,7 +250,7 @@ func (db *DB) WebhookDelivery(ctx context.Context, workspaceID, connectionID, id
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
 	}
-	rows, err = db.pool.Query(ctx, `SELECT attempt, status_code, response, duration_ms, error, at FROM webhook_attempts
+	rows, err = db.pool.Query(ctx, `SELECT attempt, status_code, response, duration_ms, error, at FROM event_delivery_attempts
 		WHERE delivery_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
@@ -275,7 +275,7 @@ func (db *DB) RedeliverWebhook(ctx context.Context, workspaceID, connectionID, i
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var state string
-		err := tx.QueryRow(ctx, `SELECT state FROM webhook_deliveries WHERE id = $1 AND workspace_id = $2 AND connection_id = $3 FOR UPDATE`,
+		err := tx.QueryRow(ctx, `SELECT state FROM event_deliveries WHERE id = $1 AND workspace_id = $2 AND connection_id = $3 FOR UPDATE`,
 			id, workspaceID, connectionID).Scan(&state)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return deliveryNotFound(id)
@@ -287,7 +287,7 @@ func (db *DB) RedeliverWebhook(ctx context.Context, workspaceID, connectionID, i
 			return &qwoty.Error{Code: qwoty.CodeDeliveryPending, Message: fmt.Sprintf("webhook delivery %s is still being tried", id),
 				Hint: "Wait for its retries to end, or for it to succeed; the log shows when the next attempt runs."}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1`, id); err != nil {
 			return err
 		}
 		return db.insertDeliveries(ctx, tx, []string{id})
@@ -311,8 +311,8 @@ func (db *DB) RedeliverFailedWebhooks(ctx context.Context, workspaceID, connecti
 	}
 	var n int
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
-			WHERE id IN (SELECT id FROM webhook_deliveries WHERE workspace_id = $1 AND connection_id = $2 AND state = 'failed'
+		rows, err := tx.Query(ctx, `UPDATE event_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
+			WHERE id IN (SELECT id FROM event_deliveries WHERE workspace_id = $1 AND connection_id = $2 AND state = 'failed'
 				AND ($3 = '' OR subscription_id = nullif($3, '')::uuid) ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED)
 			RETURNING id`, workspaceID, connectionID, subscriptionID, MaxRedeliver)
 		if err != nil {
