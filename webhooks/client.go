@@ -81,37 +81,46 @@ type Policy struct {
 	Development bool
 }
 
-// CheckURL checks a subscription's target URL as it is saved: absolute,
-// https (http in development), no user information, and, when the host is
-// an IP address, an allowed one. A host name is checked at every
-// connection, on the address actually dialled (see Client).
+// CheckURL checks a subscription's target URL as it is saved (CheckScheme)
+// and, when its host is an IP address or localhost, refuses one that is
+// not public. A host name is checked at every connection, on the address
+// actually dialled (see Client).
 func (p Policy) CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || !u.IsAbs() {
-		return errors.New("the URL must be absolute, like https://example.com/hooks/qwoty")
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && p.Development:
-	default:
-		return errors.New("the URL must use https")
-	}
-	if u.User != nil {
-		return errors.New("the URL must not carry a user name or password")
-	}
-	if u.Fragment != "" {
-		return errors.New("the URL must not have a #fragment")
+	u, err := p.CheckScheme(raw)
+	if err != nil {
+		return err
 	}
 	host := u.Hostname()
 	if a, err := netip.ParseAddr(host); err == nil && !Allowed(a, p.Development) {
 		return fmt.Errorf("%s is not a public address", host)
 	}
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		if !p.Development {
-			return fmt.Errorf("%s is this server", host)
-		}
+	if !p.Development && (strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost")) {
+		return fmt.Errorf("%s is this server", host)
 	}
 	return nil
+}
+
+// CheckScheme checks what a delivery checks of its URL before it dials:
+// absolute, https (http in development), no user information, no
+// fragment.
+func (p Policy) CheckScheme(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || !u.IsAbs() {
+		return nil, errors.New("the URL must be absolute, like https://example.com/hooks/qwoty")
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && p.Development:
+	default:
+		return nil, errors.New("the URL must use https")
+	}
+	if u.User != nil {
+		return nil, errors.New("the URL must not carry a user name or password")
+	}
+	if u.Fragment != "" {
+		return nil, errors.New("the URL must not have a #fragment")
+	}
+	return u, nil
 }
 
 // Timeouts of one delivery.

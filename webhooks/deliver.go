@@ -204,10 +204,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[jobs.WebhookDeliver]) 
 	final := job.Attempt >= job.MaxAttempts
 	if !s.Enabled {
 		r, final = Result{Err: errors.New("not sent: the subscription is disabled")}, true
-	} else if err := d.opt.Policy.CheckURL(s.URL); err != nil {
+	} else if _, err := d.opt.Policy.CheckScheme(s.URL); err != nil {
 		r, final = Result{Err: fmt.Errorf("not sent: %w", err)}, true
 	} else {
 		r = d.Post(ctx, s.URL, s.DeliveryID, s.Body, s.Secrets)
+		// An address refused is the subscription's to fix, not a fault
+		// of the moment: no retry (a redelivery, once fixed).
+		final = final || errors.Is(r.Err, ErrForbiddenAddress)
 	}
 	o := store.WebhookOutcome{OK: r.OK(), Final: final,
 		NextAt:         w.NextRetry(job),
