@@ -143,7 +143,7 @@ func TestHTTPStatus(t *testing.T) {
 		CodeFilterInvalid: 400, CodeExportTooLarge: 422, CodeInvitationInvalid: 410, CodeAlreadyMember: 409,
 		CodeAPIKeyInvalid: 401, CodeAPIKeyExpired: 401, CodeAPIKeyRevoked: 401, CodeScopeMissing: 403,
 		CodeDeliveryPending: 409,
-		"no_such_code": 500,
+		"no_such_code":      500,
 	}
 	for code, status := range want {
 		if got := HTTPStatus(code); got != status {
