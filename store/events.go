@@ -45,40 +45,35 @@ type eventBody struct {
 // An event that no enabled subscription of its connection wants costs one
 // indexed query and writes nothing. Otherwise the event row holds the body
 // to send, and each subscription that wants it gets a delivery (its id is
-// the webhook-id of every attempt) and a River job, inserted in tx.
+// the webhook-id of every attempt) and a River job, inserted in tx: two
+// statements in all.
 func (db *DB) emitEvent(ctx context.Context, tx pgx.Tx, e Event) error {
-	rows, err := tx.Query(ctx, `SELECT id FROM webhook_subscriptions
-		WHERE workspace_id = $1 AND connection_id = $2 AND enabled AND $3 = ANY(event_types)
-			AND (cardinality(filter_statuses) = 0 OR $4 = '' OR $4 = ANY(filter_statuses))
-			AND (filter_customer_id = '' OR filter_customer_id = $5)`,
-		e.WorkspaceID, e.ConnectionID, string(e.Type), string(e.Status), e.CustomerID)
-	if err != nil {
-		return fmt.Errorf("event %s: subscriptions: %w", e.Type, err)
-	}
-	subs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("event %s: subscriptions: %w", e.Type, err)
-	}
-	if len(subs) == 0 {
-		return nil
-	}
 	body, err := json.Marshal(eventBody{Type: e.Type, Timestamp: db.now().UTC().Truncate(time.Millisecond), Data: e.Data})
 	if err != nil {
 		return fmt.Errorf("event %s: payload: %w", e.Type, err)
 	}
-	eventID := newID()
-	if _, err := tx.Exec(ctx, `INSERT INTO webhook_events (id, workspace_id, connection_id, type, subject, payload)
-		VALUES ($1, $2, $3, $4, $5, $6)`, eventID, e.WorkspaceID, e.ConnectionID, string(e.Type), e.Subject, body); err != nil {
-		return fmt.Errorf("event %s: insert: %w", e.Type, err)
+	// One statement: the subscriptions that want the event, the event row
+	// when there is one, and a delivery for each.
+	rows, err := tx.Query(ctx, `WITH s AS (
+			SELECT id FROM webhook_subscriptions
+			WHERE workspace_id = $1 AND connection_id = $2 AND enabled AND $3 = ANY(event_types)
+				AND (cardinality(filter_statuses) = 0 OR $4 = '' OR $4 = ANY(filter_statuses))
+				AND (filter_customer_id = '' OR filter_customer_id = $5)),
+		e AS (
+			INSERT INTO webhook_events (workspace_id, connection_id, type, subject, payload)
+			SELECT $1, $2, $3, $6, $7 WHERE EXISTS (SELECT 1 FROM s) RETURNING id)
+		INSERT INTO event_deliveries (event_id, subscription_id, workspace_id, connection_id, event_type)
+		SELECT e.id, s.id, $1, $2, $3 FROM e, s RETURNING id`,
+		e.WorkspaceID, e.ConnectionID, string(e.Type), string(e.Status), e.CustomerID, e.Subject, body)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.Type, err)
 	}
-	ids := make([]string, len(subs))
-	for i := range ids {
-		ids[i] = newID()
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.Type, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO event_deliveries (id, event_id, subscription_id, workspace_id, connection_id, event_type)
-		SELECT d, $2, s, $3, $4, $5 FROM unnest($1::uuid[], $6::uuid[]) AS x(d, s)`,
-		ids, eventID, e.WorkspaceID, e.ConnectionID, string(e.Type), subs); err != nil {
-		return fmt.Errorf("event %s: deliveries: %w", e.Type, err)
+	if len(ids) == 0 {
+		return nil
 	}
 	return db.insertDeliveries(ctx, tx, ids)
 }

@@ -103,6 +103,24 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, id string, o WebhookOutc
 	default:
 		next = &o.NextAt
 	}
+	if o.OK {
+		// The common case in one statement: the delivery, its attempt,
+		// and the end of its subscription's failing streak.
+		_, err := db.pool.Exec(ctx, `WITH d AS (
+				UPDATE event_deliveries SET attempts = attempts + 1, state = 'succeeded', status_code = $2, response = $3,
+					duration_ms = $4, error = '', next_attempt_at = NULL, updated_at = now(), delivered_at = now()
+				WHERE id = $1 RETURNING subscription_id, attempts),
+			a AS (
+				INSERT INTO event_delivery_attempts (delivery_id, attempt, status_code, response, duration_ms)
+				SELECT $1, attempts, $2, $3, $4 FROM d)
+			UPDATE webhook_subscriptions SET failing_since = NULL
+			WHERE id = (SELECT subscription_id FROM d) AND failing_since IS NOT NULL`,
+			id, o.StatusCode, o.Response, o.DurationMS)
+		if err != nil {
+			return nil, fmt.Errorf("store: record webhook attempt of %s: %w", id, err)
+		}
+		return nil, nil
+	}
 	var dis *WebhookDisabled
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var subID string
@@ -120,10 +138,6 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, id string, o WebhookOutc
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO event_delivery_attempts (delivery_id, attempt, status_code, response, duration_ms, error)
 			VALUES ($1, $2, $3, $4, $5, $6)`, id, attempt, o.StatusCode, o.Response, o.DurationMS, o.Error); err != nil {
-			return err
-		}
-		if o.OK {
-			_, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, subID)
 			return err
 		}
 		d := WebhookDisabled{SubscriptionID: subID}
