@@ -61,4 +61,12 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/backfill/cancel", con.requireAdmin, con.backfillCancel)
 	crm.GET("/settings/integrations/:provider/backfill/progress", con.backfillProgress)
 	crm.POST("/settings/integrations/:provider/sync-now", con.requireAdmin, con.syncNow)
+	crm.GET("/settings/integrations/:provider/webhooks", con.requireAdmin, con.webhooksShow)
+	crm.POST("/settings/integrations/:provider/webhooks", con.requireAdmin, con.webhookSave)
+	crm.POST("/settings/integrations/:provider/webhooks/redeliver-failed", con.requireAdmin, con.webhookRedeliverFailed)
+	crm.POST("/settings/integrations/:provider/webhooks/deliveries/:id/redeliver", con.requireAdmin, con.webhookRedeliver)
+	crm.GET("/settings/integrations/:provider/webhooks/:id", con.requireAdmin, con.webhookEdit)
+	crm.POST("/settings/integrations/:provider/webhooks/:id", con.requireAdmin, con.webhookSave)
+	crm.POST("/settings/integrations/:provider/webhooks/:id/rotate", con.requireAdmin, con.webhookRotate)
+	crm.POST("/settings/integrations/:provider/webhooks/:id/delete", con.requireAdmin, con.webhookDelete)
 }
