@@ -68,7 +68,7 @@ func TestWebhooksPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.Get(page).Want(200, "", `data-event="quote.created"`, `data-state="pending"`)
-	e.b.Get(page + "?state=failed").Want(200, "", "No delivery yet.")
+	e.b.Get(page+"?state=failed").Want(200, "", "No delivery yet.")
 	e.b.Post(page+"/redeliver-failed", url.Values{"csrf": {e.b.CSRF()}}).Want(200, "/settings/integrations/testcrm/webhooks", "No failed delivery")
 	ds, _, _ := e.db.WebhookDeliveries(ctx, e.conn.WorkspaceID, e.conn.ID, store.WebhookDeliveryFilter{})
 	if len(ds) != 1 {
