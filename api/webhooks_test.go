@@ -197,3 +197,36 @@ func TestProductionRefusesLoopbackTargets(t *testing.T) {
 		t.Errorf("production, a public https URL: %d %+v; want 201", code, e)
 	}
 }
+
+// Every webhooks operation is in the served document, under the
+// webhooks:manage scope.
+func TestWebhookOperationsAreDocumented(t *testing.T) {
+	_, r := apiEnv(t, true)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, Base+"/openapi.json", nil))
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Security []map[string][]string `json:"security"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"/webhooks/subscriptions":                    {"get", "post"},
+		"/webhooks/subscriptions/{id}":               {"get", "put", "delete"},
+		"/webhooks/subscriptions/{id}/rotate-secret": {"post"},
+		"/webhooks/deliveries":                       {"get"},
+		"/webhooks/deliveries/{id}":                  {"get"},
+		"/webhooks/deliveries/{id}/redeliver":        {"post"},
+		"/webhooks/deliveries/redeliver-failed":      {"post"},
+	}
+	for path, methods := range want {
+		for _, m := range methods {
+			op, ok := doc.Paths[path][m]
+			if !ok || len(op.Security) != 1 || op.Security[0]["apiKey"][0] != string(qwoty.ScopeWebhooksManage) {
+				t.Errorf("%s %s: %+v (documented %v); want it, secured by webhooks:manage", m, path, op, ok)
+			}
+		}
+	}
+}
