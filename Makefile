@@ -15,12 +15,14 @@ NONCE_RUNS     ?= 3
 # The login flood of `make bench-login`: logins in flight, and how long.
 LOGIN_CONCURRENCY ?= 500
 LOGIN_DURATION    ?= 10s
+# `make bench-webhooks`: events a second (the target: 1,000).
+WEBHOOKS_RATE ?= 1000
 # `make lighthouse`: Lighthouse runs per page (the median one is reported).
 LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -136,6 +138,10 @@ bench-synclog:
 ## bench-pull: a full pull of 50,000 catalogue products from the test CRM's emulator at its rate limit (calls, time, share of the limit; fails on a 429)
 bench-pull:
 	$(GO) test -run '^$$' -bench '^BenchmarkPullCatalogue$$' -benchtime 1x -timeout 30m ./crmsync
+
+## bench-webhooks: quote edits at WEBHOOKS_RATE (1,000) a second for 10 s, each a quote.updated event enqueued in its transaction and delivered to a local receiver that verifies every signature (rates reached, delivery latency p50/p95/max; fails when p95 is 2 s or more)
+bench-webhooks:
+	$(GO) test -run '^$$' -bench '^BenchmarkWebhooks$$' -benchtime 1x -timeout 15m ./webhooks -args -webhooks.rate=$(WEBHOOKS_RATE)
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:

@@ -96,6 +96,7 @@ func Mount(r *gin.Engine, d Deps) *API {
 
 // register registers every operation; each area has its file.
 func (a *API) register() {
+	a.registerWebhooks()
 }
 
 // Huma is the underlying huma API (for tests and each area's registration).

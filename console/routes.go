@@ -65,4 +65,12 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.POST("/settings/integrations/:provider/api-keys", con.requireAdmin, con.apiKeyCreate)
 	crm.GET("/settings/integrations/:provider/api-keys/:id/revoke", con.requireAdmin, con.apiKeyRevokeConfirm)
 	crm.POST("/settings/integrations/:provider/api-keys/:id/revoke", con.requireAdmin, con.apiKeyRevoke)
+	crm.GET("/settings/integrations/:provider/webhooks", con.requireAdmin, con.webhooksShow)
+	crm.POST("/settings/integrations/:provider/webhooks", con.requireAdmin, con.webhookSave)
+	crm.POST("/settings/integrations/:provider/webhooks/redeliver-failed", con.requireAdmin, con.webhookRedeliverFailed)
+	crm.POST("/settings/integrations/:provider/webhooks/deliveries/:id/redeliver", con.requireAdmin, con.webhookRedeliver)
+	crm.GET("/settings/integrations/:provider/webhooks/:id", con.requireAdmin, con.webhookEdit)
+	crm.POST("/settings/integrations/:provider/webhooks/:id", con.requireAdmin, con.webhookSave)
+	crm.POST("/settings/integrations/:provider/webhooks/:id/rotate", con.requireAdmin, con.webhookRotate)
+	crm.POST("/settings/integrations/:provider/webhooks/:id/delete", con.requireAdmin, con.webhookDelete)
 }

@@ -61,6 +61,9 @@ type Options struct {
 	// PullEvery is how often every connection is polled for its CRM's
 	// changes (jobs.PullEvery, 15 min): the safety net under webhooks.
 	PullEvery time.Duration
+	// Plugins are other parts' jobs (webhook deliveries) worked by the
+	// same River client, each on queues of its own.
+	Plugins []Plugin
 	// Alerts sends alerts; nil logs them only.
 	Alerts Alerter
 	// AppURL is the console's base URL, for the alerts' links.
@@ -107,6 +110,15 @@ func (o *Options) defaults() {
 // leaseMargin is how much earlier than its lease's end a push is cut off.
 func (o *Options) leaseMargin() time.Duration { return o.Lease / 4 }
 
+// Plugin is another part's River jobs, worked by the engine's client (one
+// client per instance, one leader) on queues of the plugin's own.
+type Plugin interface {
+	// AddWorkers adds the plugin's workers.
+	AddWorkers(w *river.Workers)
+	// Queues are the plugin's queues.
+	Queues() map[string]river.QueueConfig
+}
+
 // Engine works sync's jobs.
 type Engine struct {
 	db     *store.DB
@@ -129,8 +141,18 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &checkMappingsWorker{e: e})
 	river.AddWorker(workers, &backfillWorker{e: e})
 	river.AddWorker(workers, &pullWorker{e: e})
+	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
+	for _, p := range opt.Plugins {
+		p.AddWorkers(workers)
+		for name, q := range p.Queues() {
+			if _, dup := queues[name]; dup {
+				return nil, fmt.Errorf("crmsync: queue %s is the engine's", name)
+			}
+			queues[name] = q
+		}
+	}
 	cfg := &river.Config{
-		Queues:  map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}},
+		Queues:  queues,
 		Workers: workers,
 		// Periodic jobs run on the elected leader only.
 		PeriodicJobs: []*river.PeriodicJob{

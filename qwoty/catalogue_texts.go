@@ -641,4 +641,15 @@ var catalogue = []Entry{
 			"A key's scopes are fixed when it is created; the read-only preset has every `:read` scope and nothing else.",
 		Fix: "Create a key with the scopes the integration needs, or use another key.",
 	},
+	{
+		Code:    CodeDeliveryPending,
+		Status:  http.StatusConflict,
+		Who:     Developer | Admin,
+		Title:   "The webhook delivery is still being tried",
+		Message: "This delivery is pending: Qwoty is still trying it.",
+		Hint:    "Wait for it to succeed or for its retries to end; the delivery log shows the next attempt.",
+		Cause: "Redeliver sends again a delivery that succeeded or failed for good. A pending one has a retry scheduled " +
+			"(retries go on with growing waits for more than a day), so a second send now would be a duplicate.",
+		Fix: "Wait for the retry (its time is in the delivery log), or, once it has failed for good, redeliver it.",
+	},
 }

@@ -71,6 +71,9 @@ const (
 	CodeAPIKeyExpired Code = "api_key_expired"
 	CodeAPIKeyRevoked Code = "api_key_revoked"
 	CodeScopeMissing  Code = "scope_missing"
+
+	// Webhooks (issue 15, docs/api.md).
+	CodeDeliveryPending Code = "webhook_delivery_pending"
 )
 
 // Error is an application error a user can meet: a stable code, a message

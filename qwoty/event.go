@@ -21,3 +21,21 @@ const (
 // EventTypes lists every event type, in the order the console shows them.
 var EventTypes = []EventType{EventQuoteCreated, EventQuoteUpdated, EventQuoteSent, EventQuoteViewed, EventQuoteAccepted,
 	EventQuoteRejected, EventQuoteExpired, EventCustomerCreated, EventCustomerUpdated, EventSyncFailed}
+
+// StatusEvent is the event of a quote's new status, "" for a status that
+// has none (draft).
+func StatusEvent(s Status) EventType {
+	switch s {
+	case StatusSent:
+		return EventQuoteSent
+	case StatusViewed:
+		return EventQuoteViewed
+	case StatusAccepted:
+		return EventQuoteAccepted
+	case StatusRejected:
+		return EventQuoteRejected
+	case StatusExpired:
+		return EventQuoteExpired
+	}
+	return ""
+}

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,3 +18,19 @@ const NonceSweepLockKey = nonceSweepLockKey
 
 // SetDialFailedAt records a failed dial at t, as the pools' dialer does.
 func (db *DB) SetDialFailedAt(t time.Time) { db.dialFailedAt.Store(t.UnixNano()) }
+
+// EmitAndRollBack emits e in a transaction that is then rolled back, as a
+// change that fails after its event does.
+func (db *DB) EmitAndRollBack(ctx context.Context, e Event) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	return db.emitEvent(ctx, tx, e)
+}
+
+// Emit emits e in a transaction of its own, committed.
+func (db *DB) Emit(ctx context.Context, e Event) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error { return db.emitEvent(ctx, tx, e) })
+}

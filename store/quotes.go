@@ -157,8 +157,10 @@ func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quot
 		if err := db.captureSync(ctx, tx, s, qwoty.TriggerCreated, id); err != nil {
 			return err
 		}
-		q, err = getQuote(ctx, tx, s, id, false)
-		return err
+		if q, err = getQuote(ctx, tx, s, id, false); err != nil {
+			return err
+		}
+		return db.emitQuoteEvents(ctx, tx, nil, q)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: create quote on record %s: %w", s.RecordID, err)
@@ -210,8 +212,10 @@ func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, 
 		if err := db.captureSync(ctx, tx, s, trigger, id); err != nil {
 			return err
 		}
-		out, err = getQuote(ctx, tx, s, id, false)
-		return err
+		if out, err = getQuote(ctx, tx, s, id, false); err != nil {
+			return err
+		}
+		return db.emitQuoteEvents(ctx, tx, &was, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: update quote %s: %w", id, err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -222,11 +223,22 @@ func (db *DB) RecordSync(ctx context.Context, workspaceID, connectionID, token s
 					connectionID, r.RecordID, token, r.Seq, r.Warning)
 			case FailedOutcome:
 				failed = true
-				b.Queue(`UPDATE sync_records SET state = CASE WHEN desired_seq > $4 THEN 'pending' ELSE 'failed' END,
+				// Not batched: whether the record failed for good (and
+				// makes a sync.failed event) is known from its row.
+				var state string
+				err := tx.QueryRow(ctx, `UPDATE sync_records SET state = CASE WHEN desired_seq > $4 THEN 'pending' ELSE 'failed' END,
 					attempts = CASE WHEN desired_seq > $4 THEN 0 ELSE $5 END, due_at = now(),
 					lease_token = NULL, lease_until = NULL, last_error_code = $6, last_error = $7, updated_at = now()
-					WHERE connection_id = $1 AND crm_record_id = $2 AND lease_token = $3`,
-					connectionID, r.RecordID, token, r.Seq, r.Attempts, string(r.Code), r.Message)
+					WHERE connection_id = $1 AND crm_record_id = $2 AND lease_token = $3 RETURNING state`,
+					connectionID, r.RecordID, token, r.Seq, r.Attempts, string(r.Code), r.Message).Scan(&state)
+				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				if state == "failed" {
+					if err := db.emitEvent(ctx, tx, syncFailedEvent(workspaceID, connectionID, r)); err != nil {
+						return err
+					}
+				}
 			default: // retrying, waiting
 				b.Queue(`UPDATE sync_records SET state = 'pending', attempts = $4, due_at = greatest($5, now()),
 					lease_token = NULL, lease_until = NULL, last_error_code = $6, last_error = $7, updated_at = now()
@@ -319,4 +331,21 @@ func (db *DB) QueueAlert(ctx context.Context, connectionID, kind string) error {
 		return fmt.Errorf("store: queue alert: %w", err)
 	}
 	return nil
+}
+
+// SyncFailedData is the data of a sync.failed event: a CRM record whose
+// quotes could not be pushed, and will not be tried again until someone
+// retries them.
+type SyncFailedData struct {
+	CRMRecordID string     `json:"crmRecordId"`
+	CRMObject   string     `json:"crmObject,omitempty"`
+	CRMID       string     `json:"crmId,omitempty"`
+	Code        qwoty.Code `json:"code"`
+	Message     string     `json:"message"`
+	Attempts    int        `json:"attempts"`
+}
+
+func syncFailedEvent(workspaceID, connectionID string, r SyncResult) Event {
+	return Event{WorkspaceID: workspaceID, ConnectionID: connectionID, Type: qwoty.EventSyncFailed, Subject: r.RecordID,
+		Data: SyncFailedData{CRMRecordID: r.RecordID, CRMObject: r.CRMObject, CRMID: r.CRMID, Code: r.Code, Message: r.Message, Attempts: r.Attempts}}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/notify"
+	"github.com/qwoty/companion/webhooks"
 )
 
 // syncAlerter sends sync's alerts by email and Slack (package notify). An
@@ -25,4 +26,16 @@ func (a syncAlerter) Send(ctx context.Context, al crmsync.Alert) error {
 		return nil
 	}
 	return err
+}
+
+// webhookKind is the notify kind of a disabled webhook subscription.
+const webhookKind notify.Kind = "webhook_disabled"
+
+// webhookAlerter tells admins by email that Qwoty disabled a webhook
+// subscription.
+type webhookAlerter struct{ s *notify.Sender }
+
+func (a webhookAlerter) Send(ctx context.Context, al webhooks.Alert) error {
+	return a.s.Send(ctx, notify.Alert{Kind: webhookKind, ConnectionName: al.CRM, Subject: al.Subject,
+		Text: al.Text, Link: al.Link, Emails: al.Emails})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/server"
+	"github.com/qwoty/companion/webhooks"
 )
 
 // On SIGTERM: /readyz answers 503 for drainDelay (load balancers probe every
@@ -96,8 +97,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 
 	// Sync's job engine: every instance works jobs, the elected leader
 	// runs the periodic ones.
+	// Webhook deliveries are worked by the same engine, on their queue.
+	hooks := webhooks.New(a.db, webhooks.Options{Policy: webhooks.Policy{Development: cfg.Dev()}, AppURL: cfg.AppURL,
+		Logger: log, Alerts: webhookAlerter{s: sender}})
 	engine, err := crmsync.New(a.db, crms, crmsync.Options{AppURL: cfg.AppURL, Logger: log, Lease: cfg.SyncLease,
-		Alerts: syncAlerter{s: sender, log: log}})
+		Alerts: syncAlerter{s: sender, log: log}, Plugins: []crmsync.Plugin{hooks}})
 	if err != nil {
 		log.Error("cannot start sync", "error", err.Error())
 		return 1

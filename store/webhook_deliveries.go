@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qwoty/companion/qwoty"
+)
+
+// Webhook deliveries: what the delivery worker reads and records, and the
+// delivery log an admin reads, filters and redelivers from.
+
+// WebhookSend is what one attempt of a delivery needs.
+type WebhookSend struct {
+	DeliveryID     string
+	SubscriptionID string
+	WorkspaceID    string
+	ConnectionID   string
+	EventType      qwoty.EventType
+	State          qwoty.WebhookDeliveryState
+	// URL and Enabled are the subscription's as they are now.
+	URL     string
+	Enabled bool
+	// Secrets sign the request: the current one, and the previous one
+	// during a rotation's overlap.
+	Secrets []string
+	// Body is the event's body, sent as it is.
+	Body []byte
+}
+
+// WebhookToSend reads delivery id with its subscription and event; a
+// delivery deleted with its subscription is not found (qwoty.ErrNotFound).
+func (db *DB) WebhookToSend(ctx context.Context, id string) (*WebhookSend, error) {
+	var s WebhookSend
+	var cur, prev []byte
+	err := db.pool.QueryRow(ctx, `SELECT d.id, d.subscription_id, d.workspace_id, d.connection_id, d.event_type, d.state,
+			s.url, s.enabled, s.secret, CASE WHEN s.previous_expires_at > now() THEN s.previous_secret END, e.payload
+		FROM event_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN webhook_events e ON e.id = d.event_id
+		WHERE d.id = $1`, id).Scan(&s.DeliveryID, &s.SubscriptionID, &s.WorkspaceID, &s.ConnectionID, &s.EventType, &s.State,
+		&s.URL, &s.Enabled, &cur, &prev, &s.Body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("store: webhook delivery %s: %w", id, qwoty.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
+	}
+	plain, err := db.keys.Open(cur, subscriptionAAD(s.SubscriptionID))
+	if err != nil {
+		return nil, fmt.Errorf("store: webhook delivery %s: secret: %w", id, err)
+	}
+	s.Secrets = append(s.Secrets, string(plain))
+	if prev != nil {
+		old, err := db.keys.Open(prev, previousAAD(s.SubscriptionID))
+		if err != nil {
+			return nil, fmt.Errorf("store: webhook delivery %s: previous secret: %w", id, err)
+		}
+		s.Secrets = append(s.Secrets, string(old))
+	}
+	return &s, nil
+}
+
+// WebhookOutcome is how an attempt ended.
+type WebhookOutcome struct {
+	qwoty.WebhookAttempt
+	// OK: the receiver answered 2xx.
+	OK bool
+	// Final: no attempt follows (the last one failed, or the subscription
+	// is disabled); NextAt is when the next one runs otherwise.
+	Final  bool
+	NextAt time.Time
+}
+
+// disabledReason is why Qwoty disables a subscription.
+const disabledReason = "Every delivery failed for 3 days; Qwoty disabled it."
+
+// WebhookDisabled is a subscription that Qwoty has just disabled, failing
+// every delivery for qwoty.WebhookDisableAfter.
+type WebhookDisabled struct {
+	SubscriptionID string
+	WorkspaceID    string
+	ConnectionID   string
+	URL            string
+	FailingSince   time.Time
+}
+
+// RecordWebhookAttempt writes an attempt of delivery id in the log, the
+// delivery's state, and its subscription's failing streak: a success ends
+// it; a failure starts it, and one that finds it older than
+// qwoty.WebhookDisableAfter disables the subscription (returned, so that
+// its admins are told, once).
+func (db *DB) RecordWebhookAttempt(ctx context.Context, id string, o WebhookOutcome) (*WebhookDisabled, error) {
+	state := qwoty.DeliveryPending
+	var next *time.Time
+	switch {
+	case o.OK:
+		state = qwoty.DeliverySucceeded
+	case o.Final:
+		state = qwoty.DeliveryFailed
+	default:
+		next = &o.NextAt
+	}
+	if o.OK {
+		// The common case in one statement: the delivery, its attempt,
+		// and the end of its subscription's failing streak.
+		_, err := db.pool.Exec(ctx, `WITH d AS (
+				UPDATE event_deliveries SET attempts = attempts + 1, state = 'succeeded', status_code = $2, response = $3,
+					duration_ms = $4, error = '', next_attempt_at = NULL, updated_at = now(), delivered_at = now()
+				WHERE id = $1 RETURNING subscription_id, attempts),
+			a AS (
+				INSERT INTO event_delivery_attempts (delivery_id, attempt, status_code, response, duration_ms)
+				SELECT $1, attempts, $2, $3, $4 FROM d)
+			UPDATE webhook_subscriptions SET failing_since = NULL
+			WHERE id = (SELECT subscription_id FROM d) AND failing_since IS NOT NULL`,
+			id, o.StatusCode, o.Response, o.DurationMS)
+		if err != nil {
+			return nil, fmt.Errorf("store: record webhook attempt of %s: %w", id, err)
+		}
+		return nil, nil
+	}
+	var dis *WebhookDisabled
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var subID string
+		var attempt int
+		err := tx.QueryRow(ctx, `UPDATE event_deliveries SET attempts = attempts + 1, state = $2, status_code = $3, response = $4,
+				duration_ms = $5, error = $6, next_attempt_at = $7, updated_at = now(),
+				delivered_at = CASE WHEN $2 = 'succeeded' THEN now() ELSE delivered_at END
+			WHERE id = $1 RETURNING subscription_id, attempts`,
+			id, string(state), o.StatusCode, o.Response, o.DurationMS, o.Error, next).Scan(&subID, &attempt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // deleted with its subscription meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO event_delivery_attempts (delivery_id, attempt, status_code, response, duration_ms, error)
+			VALUES ($1, $2, $3, $4, $5, $6)`, id, attempt, o.StatusCode, o.Response, o.DurationMS, o.Error); err != nil {
+			return err
+		}
+		d := WebhookDisabled{SubscriptionID: subID}
+		var enabled bool
+		var since *time.Time
+		if err := tx.QueryRow(ctx, `SELECT workspace_id, connection_id, url, enabled, failing_since FROM webhook_subscriptions
+			WHERE id = $1 FOR UPDATE`, subID).Scan(&d.WorkspaceID, &d.ConnectionID, &d.URL, &enabled, &since); err != nil {
+			return err
+		}
+		now := db.now()
+		if since == nil {
+			_, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET failing_since = $2 WHERE id = $1`, subID, now)
+			return err
+		}
+		if !enabled || now.Sub(*since) < qwoty.WebhookDisableAfter {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET enabled = false, disabled_reason = $2, updated_at = now()
+			WHERE id = $1`, subID, disabledReason); err != nil {
+			return err
+		}
+		d.FailingSince = *since
+		dis = &d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: record webhook attempt of %s: %w", id, err)
+	}
+	return dis, nil
+}
+
+// WebhookDeliveryFilter selects deliveries of the log; the zero value
+// selects the latest of every subscription.
+type WebhookDeliveryFilter struct {
+	SubscriptionID string
+	State          qwoty.WebhookDeliveryState
+	EventType      qwoty.EventType
+	// Since keeps deliveries made at or after it.
+	Since time.Time
+	// After is a cursor: deliveries older than the one it names (the
+	// last of the previous page).
+	After string
+	// Limit caps the page (MaxDeliveryPage).
+	Limit int
+}
+
+// MaxDeliveryPage is the most deliveries a page lists.
+const MaxDeliveryPage = 100
+
+const deliveryColumns = `id, subscription_id, event_id, event_type, state, attempts, status_code, response, duration_ms, error,
+	coalesce(next_attempt_at, 'epoch'), created_at, updated_at, coalesce(delivered_at, 'epoch')`
+
+func scanDelivery(row pgx.CollectableRow) (qwoty.WebhookDelivery, error) {
+	var d qwoty.WebhookDelivery
+	err := row.Scan(&d.ID, &d.SubscriptionID, &d.EventID, &d.EventType, &d.State, &d.Attempts, &d.StatusCode, &d.Response,
+		&d.DurationMS, &d.Error, &d.NextAttempt, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt)
+	if d.NextAttempt.Unix() == 0 || d.State != qwoty.DeliveryPending {
+		d.NextAttempt = time.Time{}
+	}
+	if d.DeliveredAt.Unix() == 0 {
+		d.DeliveredAt = time.Time{}
+	}
+	return d, err
+}
+
+func deliveryNotFound(id string) error {
+	return &qwoty.Error{Code: qwoty.CodeNotFound, Message: fmt.Sprintf("webhook delivery %s was not found", id),
+		Hint: "List the deliveries to find its id.", Err: qwoty.ErrNotFound}
+}
+
+// WebhookDeliveries lists the connection's deliveries that f selects,
+// newest first; more says whether another page follows.
+func (db *DB) WebhookDeliveries(ctx context.Context, workspaceID, connectionID string, f WebhookDeliveryFilter) (out []qwoty.WebhookDelivery, more bool, err error) {
+	if f.Limit <= 0 || f.Limit > MaxDeliveryPage {
+		f.Limit = MaxDeliveryPage
+	}
+	for _, id := range []string{f.SubscriptionID, f.After} {
+		if id != "" && !validID(id) {
+			return nil, false, &qwoty.Error{Code: qwoty.CodeValidation, Message: fmt.Sprintf("%q is not an id", id),
+				Hint: "Give an id as the API or the console shows it."}
+		}
+	}
+	var since *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM event_deliveries d
+		WHERE workspace_id = $1 AND connection_id = $2
+			AND ($3 = '' OR subscription_id = nullif($3, '')::uuid)
+			AND ($4 = '' OR state = $4) AND ($5 = '' OR event_type = $5)
+			AND ($6::timestamptz IS NULL OR created_at >= $6)
+			AND ($7 = '' OR (created_at, id) < (SELECT created_at, id FROM event_deliveries
+				WHERE id = nullif($7, '')::uuid AND workspace_id = $1 AND connection_id = $2))
+		ORDER BY created_at DESC, id DESC LIMIT $8`,
+		workspaceID, connectionID, f.SubscriptionID, string(f.State), string(f.EventType), since, f.After, f.Limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: webhook deliveries: %w", err)
+	}
+	out, err = pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: webhook deliveries: %w", err)
+	}
+	if len(out) > f.Limit {
+		return out[:f.Limit], true, nil
+	}
+	return out, false, nil
+}
+
+// WebhookDelivery returns one delivery of the connection with its
+// attempts, oldest first.
+func (db *DB) WebhookDelivery(ctx context.Context, workspaceID, connectionID, id string) (*qwoty.WebhookDelivery, []qwoty.WebhookAttempt, error) {
+	if !validID(id) {
+		return nil, nil, deliveryNotFound(id)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM event_deliveries
+		WHERE id = $1 AND workspace_id = $2 AND connection_id = $3`, id, workspaceID, connectionID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
+	}
+	d, err := pgx.CollectExactlyOneRow(rows, scanDelivery)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, deliveryNotFound(id)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
+	}
+	rows, err = db.pool.Query(ctx, `SELECT attempt, status_code, response, duration_ms, error, at FROM event_delivery_attempts
+		WHERE delivery_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
+	}
+	as, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (qwoty.WebhookAttempt, error) {
+		var a qwoty.WebhookAttempt
+		err := r.Scan(&a.Attempt, &a.StatusCode, &a.Response, &a.DurationMS, &a.Error, &a.At)
+		return a, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
+	}
+	return &d, as, nil
+}
+
+// RedeliverWebhook sends a delivery again, with the same webhook-id (the
+// receiver deduplicates by it): one still pending is refused (its retries
+// go on).
+func (db *DB) RedeliverWebhook(ctx context.Context, workspaceID, connectionID, id string) error {
+	if !validID(id) {
+		return deliveryNotFound(id)
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var state string
+		err := tx.QueryRow(ctx, `SELECT state FROM event_deliveries WHERE id = $1 AND workspace_id = $2 AND connection_id = $3 FOR UPDATE`,
+			id, workspaceID, connectionID).Scan(&state)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return deliveryNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		if state == string(qwoty.DeliveryPending) {
+			return &qwoty.Error{Code: qwoty.CodeDeliveryPending, Message: fmt.Sprintf("webhook delivery %s is still being tried", id),
+				Hint: "Wait for its retries to end, or for it to succeed; the log shows when the next attempt runs."}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return db.insertDeliveries(ctx, tx, []string{id})
+	})
+	if err != nil {
+		return fmt.Errorf("store: redeliver webhook %s: %w", id, err)
+	}
+	return nil
+}
+
+// MaxRedeliver is the most failed deliveries one "redeliver all failed"
+// sends again (the oldest first); more calls send the rest.
+const MaxRedeliver = 1000
+
+// RedeliverFailedWebhooks sends again the connection's failed deliveries
+// (of one subscription when subscriptionID is set), MaxRedeliver at most,
+// and returns how many.
+func (db *DB) RedeliverFailedWebhooks(ctx context.Context, workspaceID, connectionID, subscriptionID string) (int, error) {
+	if subscriptionID != "" && !validID(subscriptionID) {
+		return 0, subscriptionNotFound(subscriptionID)
+	}
+	var n int
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE event_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
+			WHERE id IN (SELECT id FROM event_deliveries WHERE workspace_id = $1 AND connection_id = $2 AND state = 'failed'
+				AND ($3 = '' OR subscription_id = nullif($3, '')::uuid) ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+			RETURNING id`, workspaceID, connectionID, subscriptionID, MaxRedeliver)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		if n == 0 {
+			return nil
+		}
+		return db.insertDeliveries(ctx, tx, ids)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: redeliver failed webhooks: %w", err)
+	}
+	return n, nil
+}

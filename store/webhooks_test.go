@@ -1,0 +1,174 @@
+package store_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
+)
+
+const whsecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+func subscribe(t *testing.T, db *store.DB, c *qwoty.Connection, f qwoty.WebhookFilter) *qwoty.WebhookSubscription {
+	t.Helper()
+	s, err := db.CreateWebhookSubscription(ctx, c.WorkspaceID, c.ID, "admin@a.example",
+		store.WebhookSubscriptionInput{WebhookFilter: f, URL: "https://hooks.example/q", Enabled: true}, whsecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// counts returns the connection's deliveries and River's delivery jobs.
+func counts(t *testing.T, db *store.DB, c *qwoty.Connection) (deliveries, jobs int) {
+	t.Helper()
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM event_deliveries WHERE connection_id = $1`, c.ID).Scan(&deliveries); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'webhook_deliver'
+		AND args->>'delivery_id' IN (SELECT id::text FROM event_deliveries WHERE connection_id = $1)`, c.ID).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	return deliveries, jobs
+}
+
+// An event is delivered if and only if its change commits: a rolled back
+// transaction leaves no event, no delivery and no job.
+func TestEventsAreEmittedOnlyWithTheirChange(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventQuoteCreated, qwoty.EventSyncFailed}})
+	e := store.Event{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, Type: qwoty.EventSyncFailed, Subject: "r1", Data: map[string]string{"a": "b"}}
+	if err := db.EmitAndRollBack(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if d, j := counts(t, db, c); d != 0 || j != 0 {
+		t.Fatalf("after a rollback: %d deliveries, %d jobs; want none", d, j)
+	}
+	var events int
+	_ = db.Pool().QueryRow(ctx, `SELECT count(*) FROM webhook_events`).Scan(&events)
+	if events != 0 {
+		t.Fatalf("after a rollback: %d events; want none", events)
+	}
+	if err := db.Emit(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if d, j := counts(t, db, c); d != 1 || j != 1 {
+		t.Fatalf("after a commit: %d deliveries, %d jobs; want 1 and 1", d, j)
+	}
+	// The card's failed change (a refused transition) emits nothing
+	// either; its creation did.
+	s := store.Scope{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, RecordID: "006000000000001AAA"}
+	q, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateQuote(ctx, s, q.ID, 0, "u", moveTo(qwoty.StatusAccepted)); err == nil {
+		t.Fatal("draft → accepted was allowed")
+	}
+	if d, j := counts(t, db, c); d != 2 || j != 2 {
+		t.Fatalf("after a create and a refused change: %d deliveries, %d jobs; want 2 and 2", d, j)
+	}
+	var body []byte
+	if err := db.Pool().QueryRow(ctx, `SELECT payload FROM webhook_events WHERE type = 'quote.created'`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Type string               `json:"type"`
+		Data store.QuoteEventData `json:"data"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.Type != "quote.created" || got.Data.ID != q.ID || got.Data.Number != q.Number {
+		t.Fatalf("quote.created body %s (%v); want the quote %s", body, err, q.ID)
+	}
+}
+
+// Only the subscriptions that want an event get it: by type, status and
+// customer filter, enabled, and of the event's own connection.
+func TestEventsReachOnlyMatchingSubscriptions(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	other := addOrg(t, db, "B", "00D00000000000BBBB")
+	all := subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: qwoty.EventTypes})
+	sentOnly := subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventQuoteUpdated}, Statuses: []qwoty.Status{qwoty.StatusSent}})
+	cust := subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventQuoteUpdated}, CustomerID: "c-1"})
+	off := subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: qwoty.EventTypes})
+	in := store.WebhookSubscriptionInput{WebhookFilter: qwoty.WebhookFilter{EventTypes: qwoty.EventTypes}, URL: "https://hooks.example/q"}
+	if _, err := db.UpdateWebhookSubscription(ctx, c.WorkspaceID, c.ID, off.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := subscribe(t, db, other, qwoty.WebhookFilter{EventTypes: qwoty.EventTypes})
+
+	emit := func(status qwoty.Status, customer string) {
+		t.Helper()
+		if err := db.Emit(ctx, store.Event{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, Type: qwoty.EventQuoteUpdated,
+			Status: status, CustomerID: customer, Data: map[string]any{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emit(qwoty.StatusDraft, "")
+	emit(qwoty.StatusSent, "c-2")
+	emit(qwoty.StatusSent, "c-1")
+	want := map[string]int{all.ID: 3, sentOnly.ID: 2, cust.ID: 1, off.ID: 0, elsewhere.ID: 0}
+	for id, n := range want {
+		var got int
+		if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM event_deliveries WHERE subscription_id = $1`, id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != n {
+			t.Errorf("subscription %s got %d deliveries, want %d", id, got, n)
+		}
+	}
+	// The other workspace's key sees none of them.
+	if ds, _, err := db.WebhookDeliveries(ctx, other.WorkspaceID, other.ID, store.WebhookDeliveryFilter{}); err != nil || len(ds) != 0 {
+		t.Fatalf("the other connection lists %d deliveries (%v); want none", len(ds), err)
+	}
+	if _, err := db.WebhookSubscription(ctx, other.WorkspaceID, other.ID, all.ID); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
+		t.Fatalf("the other connection reads a subscription: %v", err)
+	}
+	if err := db.DeleteWebhookSubscription(ctx, other.WorkspaceID, other.ID, all.ID); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
+		t.Fatalf("the other connection deletes a subscription: %v", err)
+	}
+	if ds, _, err := db.WebhookDeliveries(ctx, c.WorkspaceID, c.ID, store.WebhookDeliveryFilter{SubscriptionID: sentOnly.ID}); err != nil || len(ds) != 2 {
+		t.Fatalf("filtered by subscription: %d deliveries (%v); want 2", len(ds), err)
+	}
+}
+
+// Signing secrets are sealed at rest; the current and, during a
+// rotation's overlap, the previous one are given to the sender.
+func TestWebhookSecretsAreSealedAndRotated(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	s := subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: qwoty.EventTypes})
+	var sealed []byte
+	if err := db.Pool().QueryRow(ctx, `SELECT secret FROM webhook_subscriptions WHERE id = $1`, s.ID).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")) {
+		t.Fatal("the secret is stored in clear")
+	}
+	const next = "whsec_bmV4dCBzZWNyZXQgb2YgdGhlIHN1YnNjcmlwdGlvbg=="
+	r, err := db.RotateWebhookSecret(ctx, c.WorkspaceID, c.ID, s.ID, next)
+	if err != nil || r.RotationEndsAt.IsZero() {
+		t.Fatalf("rotate: %+v, %v; want a rotation under way", r, err)
+	}
+	if err := db.Emit(ctx, store.Event{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, Type: qwoty.EventSyncFailed, Data: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := db.WebhookDeliveries(ctx, c.WorkspaceID, c.ID, store.WebhookDeliveryFilter{})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries: %v, %v", ds, err)
+	}
+	send, err := db.WebhookToSend(ctx, ds[0].ID)
+	if err != nil || len(send.Secrets) != 2 || send.Secrets[0] != next || send.Secrets[1] != whsecret {
+		t.Fatalf("secrets during the overlap: %v (%v); want the new one then the old one", send.Secrets, err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE webhook_subscriptions SET previous_expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	if send, err = db.WebhookToSend(ctx, ds[0].ID); err != nil || len(send.Secrets) != 1 || send.Secrets[0] != next {
+		t.Fatalf("secrets after the overlap: %v (%v); want the new one alone", send.Secrets, err)
+	}
+}

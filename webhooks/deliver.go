@@ -1,0 +1,276 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// Alert tells a workspace's admins that Qwoty disabled a subscription.
+type Alert struct {
+	WorkspaceID  string
+	ConnectionID string
+	// CRM names the CRM account ("Salesforce 00D…").
+	CRM     string
+	Subject string
+	Text    string
+	// Link is the console's webhooks page.
+	Link   string
+	Emails []string
+}
+
+// Alerter sends alerts (by email, through package notify).
+type Alerter interface {
+	Send(ctx context.Context, a Alert) error
+}
+
+// Options tune delivery; the zero value gives the production defaults.
+type Options struct {
+	Policy Policy
+	// Workers is how many deliveries one instance sends at once (50).
+	Workers int
+	// BackoffBase and BackoffMax shape the waits between attempts
+	// (jobs.WebhookBackoff: 10 s doubling to 4 h).
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// Client sends the requests (default Policy.Client()).
+	Client *http.Client
+	// Alerts tells admins of a disabled subscription; nil logs only.
+	Alerts Alerter
+	// AppURL is the console's base URL, for the alert's link.
+	AppURL string
+	Logger *slog.Logger
+	// Now is the clock of the timestamps (default time.Now).
+	Now func() time.Time
+}
+
+// Deliverer sends webhook deliveries: a River worker on its own queue,
+// added to the job engine as a crmsync.Plugin.
+type Deliverer struct {
+	db  *store.DB
+	opt Options
+}
+
+// New returns the deliverer over db.
+func New(db *store.DB, opt Options) *Deliverer {
+	if opt.Workers <= 0 {
+		opt.Workers = 50
+	}
+	if opt.BackoffBase <= 0 {
+		opt.BackoffBase = jobs.WebhookBackoffBase
+	}
+	if opt.BackoffMax <= 0 {
+		opt.BackoffMax = jobs.WebhookBackoffMax
+	}
+	if opt.Client == nil {
+		opt.Client = opt.Policy.Client()
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Deliverer{db: db, opt: opt}
+}
+
+// AddWorkers implements crmsync.Plugin.
+func (d *Deliverer) AddWorkers(w *river.Workers) { river.AddWorker(w, &worker{d: d}) }
+
+// Queues implements crmsync.Plugin.
+func (d *Deliverer) Queues() map[string]river.QueueConfig {
+	return map[string]river.QueueConfig{jobs.WebhooksQueue: {MaxWorkers: d.opt.Workers}}
+}
+
+// Limits of what a delivery keeps of an answer.
+const (
+	// SnippetBytes is how much of the receiver's answer the log keeps.
+	SnippetBytes = 1024
+	// drainBytes is how much more of it is read (so that the connection
+	// can be reused); the rest is dropped with the connection.
+	drainBytes = 64 << 10
+)
+
+// UserAgent identifies deliveries.
+const UserAgent = "Qwoty-Webhooks/1"
+
+// Result is one attempt's outcome.
+type Result struct {
+	StatusCode int
+	Snippet    string
+	Duration   time.Duration
+	Err        error
+}
+
+// OK says whether the receiver took the delivery (any 2xx).
+func (r Result) OK() bool { return r.Err == nil && r.StatusCode >= 200 && r.StatusCode < 300 }
+
+// Post sends one signed request of body to url and reads a bounded part
+// of the answer.
+func (d *Deliverer) Post(ctx context.Context, url, id string, body []byte, secrets []string) Result {
+	began := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Result{Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	if err := SetHeaders(req.Header, id, d.opt.Now(), body, secrets...); err != nil {
+		return Result{Err: err}
+	}
+	resp, err := d.opt.Client.Do(req)
+	if err != nil {
+		return Result{Err: err, Duration: time.Since(began)}
+	}
+	defer resp.Body.Close()
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, SnippetBytes))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
+	return Result{StatusCode: resp.StatusCode, Snippet: snippet(head), Duration: time.Since(began)}
+}
+
+// snippet is an answer's start as text: valid UTF-8, control characters
+// but newlines and tabs dropped.
+func snippet(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// describe says what went wrong with an attempt, for the log; it names
+// no secret (the URL's path and query are the admin's own).
+func describe(r Result) string {
+	switch {
+	case r.Err != nil && errors.Is(r.Err, ErrForbiddenAddress):
+		return "refused: the URL resolves to an address that is not public (loopback, private, link-local or metadata)"
+	case r.Err != nil && errors.Is(r.Err, context.DeadlineExceeded):
+		return "timed out"
+	case r.Err != nil:
+		return r.Err.Error()
+	case r.StatusCode >= 300 && r.StatusCode < 400:
+		return fmt.Sprintf("answered %d: redirects are not followed; give the final URL", r.StatusCode)
+	case !r.OK():
+		return fmt.Sprintf("answered %d", r.StatusCode)
+	}
+	return ""
+}
+
+type worker struct {
+	river.WorkerDefaults[jobs.WebhookDeliver]
+	d *Deliverer
+}
+
+// Timeout bounds one attempt above the client's own timeout.
+func (w *worker) Timeout(*river.Job[jobs.WebhookDeliver]) time.Duration { return 2 * requestTimeout }
+
+// NextRetry is exponential (jobs.WebhookBackoff); job.Attempt counts the
+// attempt that just failed.
+func (w *worker) NextRetry(job *river.Job[jobs.WebhookDeliver]) time.Time {
+	return time.Now().Add(jobs.WebhookBackoff(job.Attempt, w.d.opt.BackoffBase, w.d.opt.BackoffMax))
+}
+
+// errRetry makes River retry a failed attempt (its details are in the
+// delivery log, not in River's).
+var errRetry = errors.New("webhooks: the receiver did not take the delivery")
+
+func (w *worker) Work(ctx context.Context, job *river.Job[jobs.WebhookDeliver]) error {
+	d := w.d
+	s, err := d.db.WebhookToSend(ctx, job.Args.DeliveryID)
+	if errors.Is(err, qwoty.ErrNotFound) {
+		return nil // deleted with its subscription
+	}
+	if err != nil {
+		return err
+	}
+	if s.State != qwoty.DeliveryPending {
+		return nil // done already (a job inserted twice)
+	}
+	var r Result
+	final := job.Attempt >= job.MaxAttempts
+	if !s.Enabled {
+		r, final = Result{Err: errors.New("not sent: the subscription is disabled")}, true
+	} else if _, err := d.opt.Policy.CheckScheme(s.URL); err != nil {
+		r, final = Result{Err: fmt.Errorf("not sent: %w", err)}, true
+	} else {
+		r = d.Post(ctx, s.URL, s.DeliveryID, s.Body, s.Secrets)
+		// An address refused is the subscription's to fix, not a fault
+		// of the moment: no retry (a redelivery, once fixed).
+		final = final || errors.Is(r.Err, ErrForbiddenAddress)
+	}
+	o := store.WebhookOutcome{OK: r.OK(), Final: final,
+		NextAt:         w.NextRetry(job),
+		WebhookAttempt: qwoty.WebhookAttempt{StatusCode: r.StatusCode, Response: r.Snippet, DurationMS: int(r.Duration.Milliseconds()), Error: describe(r)}}
+	dis, err := d.db.RecordWebhookAttempt(context.WithoutCancel(ctx), s.DeliveryID, o)
+	if err != nil {
+		return err
+	}
+	if dis != nil {
+		d.alert(ctx, dis)
+	}
+	if o.OK || final {
+		return nil
+	}
+	return errRetry
+}
+
+// alert tells the workspace's admins that Qwoty disabled a subscription.
+// A failure to send is logged: the console shows the subscription
+// disabled, with its reason, all the same.
+func (d *Deliverer) alert(ctx context.Context, dis *store.WebhookDisabled) {
+	log := d.opt.Logger.With("subscription", dis.SubscriptionID, "connection", dis.ConnectionID)
+	conn, err := d.db.ConnectionByID(ctx, dis.ConnectionID)
+	if err != nil {
+		log.Error("webhook disabled: cannot read its connection", "error", err.Error())
+		return
+	}
+	emails, err := d.db.AdminEmails(ctx, dis.WorkspaceID)
+	if err != nil {
+		log.Error("webhook disabled: cannot read the admins", "error", err.Error())
+		return
+	}
+	link := strings.TrimSuffix(d.opt.AppURL, "/") + "/settings/integrations/" + string(conn.Provider) + "/webhooks"
+	a := Alert{WorkspaceID: dis.WorkspaceID, ConnectionID: dis.ConnectionID, Link: link, Emails: emails,
+		CRM:     conn.Provider.Title() + " " + conn.ExternalID,
+		Subject: "Qwoty disabled a webhook subscription",
+		Text: fmt.Sprintf("Every delivery to %s has failed since %s, so Qwoty disabled this webhook subscription of %s %s. "+
+			"Nothing more is sent to it.\n\nFix the receiver (the delivery log shows its answers), enable the subscription again, "+
+			"then redeliver the failed deliveries: %s\n", hostOf(dis.URL), dis.FailingSince.UTC().Format(time.RFC1123),
+			conn.Provider.Title(), conn.ExternalID, link)}
+	if d.opt.Alerts == nil {
+		log.Warn("webhook subscription disabled (no alert sender configured)", "emails", len(emails))
+		return
+	}
+	if err := d.opt.Alerts.Send(ctx, a); err != nil {
+		log.Error("webhook disabled: alert not sent", "error", err.Error())
+		return
+	}
+	log.Info("webhook subscription disabled; admins told", "emails", len(emails))
+}
+
+// hostOf is a URL's scheme and host: an alert names the receiver without
+// its path or query, which may carry a token of the receiver's.
+func hostOf(raw string) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+			rest = rest[:j]
+		}
+		return raw[:i+3] + rest
+	}
+	return raw
+}
