@@ -114,6 +114,12 @@ func (r *renderer) draw(b *block) {
 	}
 	for start := 0; start < b.n; {
 		k := int((bottom - r.y - b.padTop - b.padBot) / b.lh)
+		// A block split at all leaves at least two lines behind (one
+		// line alone at the foot of a page reads as lost).
+		if start == 0 && k < min(2, b.n) && !r.atTop {
+			r.newPage()
+			continue
+		}
 		if k < 1 {
 			if !r.atTop {
 				r.newPage()

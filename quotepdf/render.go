@@ -283,11 +283,11 @@ var tableCols = []struct {
 	align string
 }{
 	{24, "L"}, // SKU
-	{70, "L"}, // item: name and description
+	{66, "L"}, // item: name and description
 	{16, "R"}, // quantity
-	{26, "R"}, // unit price
+	{28, "R"}, // unit price
 	{18, "R"}, // discount
-	{26, "R"}, // amount
+	{28, "R"}, // amount
 }
 
 // table measures the header row and one block per line.
@@ -371,8 +371,7 @@ func (r *renderer) totals() {
 // closingText is what follows the totals: validity, rounding policy, terms.
 func (r *renderer) closingText() {
 	d, c := r.d, r.c
-	para := func(s string, bold bool, size, lh float64, color [3]int, space float64) {
-		lines := r.wrap(s, contentW, bold, size, color)
+	para := func(lh, space float64, lines []textLine) {
 		if len(lines) == 0 {
 			return
 		}
@@ -381,12 +380,14 @@ func (r *renderer) closingText() {
 		r.closing = append(r.closing, b)
 	}
 	if !d.ValidUntil.IsZero() {
-		para("This quote is valid until "+date(d.ValidUntil)+".", true, sizeBody, lineBody, colText, 6)
+		para(lineBody, 6, r.wrap("This quote is valid until "+date(d.ValidUntil)+".", contentW, true, sizeBody, colText))
 	}
-	para(c.line(d.RoundingPolicy), false, sizeSmall, lineSmall, colMuted, 2)
+	para(lineSmall, 2, r.wrap(c.line(d.RoundingPolicy), contentW, false, sizeSmall, colMuted))
 	if terms := c.text(d.Terms); terms != "" {
-		para("Terms", true, 10, 5, colBrand, 6)
-		para(terms, false, sizeBody, lineBody, colText, 1)
+		// The heading is the block's first line, so that it never stands
+		// alone at the foot of a page.
+		heading := textLine{s: "Terms", bold: true, size: 10, color: colBrand}
+		para(lineBody+0.4, 6, append([]textLine{heading}, r.wrap(terms, contentW, false, sizeBody, colText)...))
 	}
 }
 
