@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 )
@@ -28,18 +29,37 @@ var (
 // JPEG of at most MaxLogoBytes bytes and MaxLogoSide pixels a side that
 // decodes whole.
 func CheckLogo(b []byte) error {
-	kind, _, err := logoHeader(b)
+	_, _, _, err := readLogo(b)
+	return err
+}
+
+// readLogo checks a logo and returns what the document embeds: a JPEG as
+// it is, a PNG decoded and encoded again as 8 bits a channel without
+// interlacing (the PNGs fpdf reads whole, whatever the original's depth,
+// palette or interlacing), with fpdf's name of its kind and its size.
+func readLogo(b []byte) (data []byte, kind string, size image.Point, err error) {
+	kind, cfg, err := logoHeader(b)
 	if err != nil {
-		return err
+		return nil, "", size, err
 	}
-	decode := png.Decode
+	size = image.Pt(cfg.Width, cfg.Height)
 	if kind == "JPG" {
-		decode = jpeg.Decode
+		if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil {
+			return nil, "", size, fmt.Errorf("%w: %v", ErrLogoFormat, err)
+		}
+		return b, kind, size, nil
 	}
-	if _, err := decode(bytes.NewReader(b)); err != nil {
-		return fmt.Errorf("%w: %v", ErrLogoFormat, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, "", size, fmt.Errorf("%w: %v", ErrLogoFormat, err)
 	}
-	return nil
+	rgba := image.NewNRGBA(img.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
+	var out bytes.Buffer
+	if err := png.Encode(&out, rgba); err != nil {
+		return nil, "", size, fmt.Errorf("quotepdf: encoding the logo: %w", err)
+	}
+	return out.Bytes(), kind, size, nil
 }
 
 // logoHeader checks the size limits and reads the image's kind (as fpdf
@@ -65,18 +85,4 @@ func logoHeader(b []byte) (kind string, cfg image.Config, err error) {
 		return "", cfg, fmt.Errorf("%w: %d×%d pixels, at most %d a side", ErrLogoTooLarge, cfg.Width, cfg.Height, MaxLogoSide)
 	}
 	return kind, cfg, nil
-}
-
-// asPNG decodes a logo and encodes it again as a plain PNG: the form fpdf
-// takes when it cannot read the original (an interlaced PNG, say).
-func asPNG(b []byte) ([]byte, error) {
-	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	if err := png.Encode(&out, img); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
 }

@@ -391,38 +391,28 @@ func (r *renderer) closingText() {
 	}
 }
 
-// loadLogo registers the logo with fpdf: as given, or else decoded and
-// encoded again as a plain PNG; a logo neither way can read is left out.
+// loadLogo registers the logo with fpdf; a logo that fails CheckLogo, or
+// that fpdf cannot read after all, is left out.
 func (r *renderer) loadLogo(b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	kind, cfg, err := logoHeader(b)
+	data, kind, size, err := readLogo(b)
 	if err != nil {
 		return
 	}
 	f := r.f
-	f.RegisterImageOptionsReader("logo", fpdf.ImageOptions{ImageType: kind}, bytes.NewReader(b))
+	f.RegisterImageOptionsReader("logo", fpdf.ImageOptions{ImageType: kind}, bytes.NewReader(data))
 	if f.Err() {
 		f.ClearError()
-		p, err := asPNG(b)
-		if err != nil {
-			return
-		}
-		f.RegisterImageOptionsReader("logo2", fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(p))
-		if f.Err() {
-			f.ClearError()
-			return
-		}
-		r.logo = "logo2"
-	} else {
-		r.logo = "logo"
+		return
 	}
+	r.logo = "logo"
 	// Fit in 45 × 18 mm, keeping the proportions.
 	const maxW, maxH = 45.0, 18.0
-	w, h := maxW, maxW*float64(cfg.Height)/float64(cfg.Width)
+	w, h := maxW, maxW*float64(size.Y)/float64(size.X)
 	if h > maxH {
-		w, h = maxH*float64(cfg.Width)/float64(cfg.Height), maxH
+		w, h = maxH*float64(size.X)/float64(size.Y), maxH
 	}
 	r.logoW, r.logoH = w, h
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"os/exec"
@@ -138,17 +139,12 @@ func TestRenderShowsTheQuote(t *testing.T) {
 		t.Fatalf("a 3-line quote has %d pages, want 1", len(p))
 	}
 	text := p[0]
-	for _, l := range q.Lines {
-		disc := ""
+	for i, l := range q.Lines {
+		row := []string{l.SKU, "Product", fmt.Sprint(i + 1), l.Quantity.String(), qwoty.FormatAmount(l.UnitPrice, "EUR")}
 		if !l.DiscountPercent.IsZero() {
-			disc = l.DiscountPercent.String() + "%"
+			row = append(row, l.DiscountPercent.String()+"%")
 		}
-		want := words(l.SKU, "Product", strings.TrimPrefix(l.SKU, "SKU-000"), l.Quantity.String(),
-			qwoty.FormatAmount(l.UnitPrice, "EUR"), disc, qwoty.FormatAmount(l.Net, "EUR"))
-		if disc == "" {
-			want = words(l.SKU, "Product", strings.TrimPrefix(l.SKU, "SKU-000"), l.Quantity.String(),
-				qwoty.FormatAmount(l.UnitPrice, "EUR"), qwoty.FormatAmount(l.Net, "EUR"))
-		}
+		want := words(append(row, qwoty.FormatAmount(l.Net, "EUR"))...)
 		if !want.MatchString(text) {
 			t.Errorf("no row %q in the text:\n%s", want, text)
 		}
@@ -266,25 +262,53 @@ func logoPNG(t testing.TB, w, h int) []byte {
 // imagesRE reads a row of pdfimages -list: page, number, type, width, height.
 var imagesRE = regexp.MustCompile(`(?m)^\s*(\d+)\s+\d+\s+(\w+)\s+(\d+)\s+(\d+)\s`)
 
+// encodeLogo writes img as PNG, or JPEG when jpg.
+func encodeLogo(t testing.TB, img image.Image, jpg bool) []byte {
+	var buf bytes.Buffer
+	var err error
+	if jpg {
+		err = jpeg.Encode(&buf, img, nil)
+	} else {
+		err = png.Encode(&buf, img)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func TestRenderShowsTheLogo(t *testing.T) {
-	d := documentOf(sampleQuote(2))
-	d.Logo = logoPNG(t, 240, 80)
-	list := poppler(t, render(t, d), "pdfimages", "-list")
-	var got []string
-	for _, m := range imagesRE.FindAllStringSubmatch(list, -1) {
-		if m[2] == "image" {
-			got = append(got, fmt.Sprintf("page %s %sx%s", m[1], m[3], m[4]))
+	// A 16-bit PNG with transparency, which fpdf cannot read as it is.
+	deep := image.NewNRGBA64(image.Rect(0, 0, 100, 50))
+	for y := range 50 {
+		for x := range 100 {
+			deep.Set(x, y, color.NRGBA64{R: 0x1f1f, G: 0x4040, B: 0x7a7a, A: uint16(x * 650)})
 		}
 	}
-	if len(got) != 1 || got[0] != "page 1 240x80" {
-		t.Fatalf("images %v, want the 240x80 logo once on page 1:\n%s", got, list)
-	}
-
-	// A logo that is not an image is left out; the document still renders.
-	d.Logo = []byte("GIF89a not a logo we take")
-	list = poppler(t, render(t, d), "pdfimages", "-list")
-	if m := imagesRE.FindAllStringSubmatch(list, -1); len(m) != 0 {
-		t.Fatalf("a bad logo gave images:\n%s", list)
+	paletted := image.NewPaletted(image.Rect(0, 0, 60, 20), color.Palette{color.White, color.RGBA{31, 64, 122, 255}})
+	paletted.SetColorIndex(5, 5, 1)
+	for _, tc := range []struct {
+		name string
+		logo []byte
+		want string // pdfimages' page, type and size of each image
+	}{
+		{"png", logoPNG(t, 240, 80), "page 1 image 240x80"},
+		{"16-bit png with alpha", encodeLogo(t, deep, false), "page 1 image 100x50, page 1 smask 100x50"},
+		{"paletted png", encodeLogo(t, paletted, false), "page 1 image 60x20"},
+		{"jpeg", encodeLogo(t, deep, true), "page 1 image 100x50"},
+		{"gif", []byte("GIF89a not a logo we take"), ""},
+		{"truncated png", logoPNG(t, 240, 80)[:100], ""},
+	} {
+		d := documentOf(sampleQuote(2))
+		d.Logo = tc.logo
+		list := poppler(t, render(t, d), "pdfimages", "-list")
+		var got []string
+		for _, m := range imagesRE.FindAllStringSubmatch(list, -1) {
+			got = append(got, fmt.Sprintf("page %s %s %sx%s", m[1], m[2], m[3], m[4]))
+		}
+		if g := strings.Join(got, ", "); g != tc.want {
+			t.Errorf("%s: images %q, want %q:\n%s", tc.name, g, tc.want, list)
+		}
 	}
 }
 
@@ -394,5 +418,26 @@ func TestRenderIsReproducible(t *testing.T) {
 	a, b := render(t, d), render(t, d)
 	if !bytes.Equal(a, b) {
 		t.Fatalf("two renders of one version differ (%d and %d bytes)", len(a), len(b))
+	}
+}
+
+func TestRenderEmbedsItsFontsOnA4(t *testing.T) {
+	pdf := render(t, documentOf(sampleQuote(3)))
+	fonts := poppler(t, pdf, "pdffonts")
+	rows := regexp.MustCompile(`(?m)^(\S+)\s+CID TrueType\s+Identity-H\s+(yes|no)\s+(?:yes|no)\s+(yes|no)\s`).FindAllStringSubmatch(fonts, -1)
+	if len(rows) != 2 {
+		t.Fatalf("fonts %q, want the regular and the bold DejaVu Sans:\n%s", rows, fonts)
+	}
+	for _, r := range rows {
+		if !strings.Contains(strings.ToLower(r[1]), "dejavusans") || r[2] != "yes" || r[3] != "yes" {
+			t.Errorf("font %s: embedded %s, Unicode map %s; want DejaVu Sans, embedded, mapped", r[1], r[2], r[3])
+		}
+	}
+	info := poppler(t, pdf, "pdfinfo")
+	for _, want := range []*regexp.Regexp{words("Page", "size:", "595.28", "x", "841.89", "pts", "(A4)"),
+		words("Title:", "Quote", "Q-00042", "–", "Office", "fit-out", greekWord), words("Pages:", "1")} {
+		if !want.MatchString(info) {
+			t.Errorf("no %q in pdfinfo:\n%s", want, info)
+		}
 	}
 }
