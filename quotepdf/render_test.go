@@ -441,3 +441,25 @@ func TestRenderEmbedsItsFontsOnA4(t *testing.T) {
 		}
 	}
 }
+
+// The server renders many quotes at once: the embedded fonts are shared.
+func TestRenderConcurrently(t *testing.T) {
+	d := documentOf(sampleQuote(30))
+	want := render(t, d)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var buf bytes.Buffer
+			err := Render(&buf, d)
+			if err == nil && !bytes.Equal(buf.Bytes(), want) {
+				err = fmt.Errorf("a concurrent render differs from a lone one")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
