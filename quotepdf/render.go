@@ -35,7 +35,6 @@ const (
 	lineBody   = 4.4
 	lineTable  = 3.9
 	lineSmall  = 3.4
-	ptPerMM    = 72 / 25.4
 	headerRule = 0.5
 )
 
@@ -138,7 +137,7 @@ type block struct {
 	padBot  float64
 	fill    *[3]int // background, nil for none
 	rule    bool    // a hairline under it
-	keep    bool    // never split (totals): moved whole to the next page
+	keep    bool    // kept whole (a row, the totals): moved to the next page when it fits there
 	n       int     // lines of its tallest cell
 	spaceAt float64 // space above it
 }
@@ -315,7 +314,7 @@ func (r *renderer) table() {
 	// Regular text first, then bold, so that measuring switches fonts
 	// twice a line rather than once a cell.
 	for _, l := range r.d.Lines {
-		b := &block{lh: lineTable, padTop: 1.3, padBot: 1.3, rule: true}
+		b := &block{lh: lineTable, padTop: 1.3, padBot: 1.3, rule: true, keep: true}
 		discount := ""
 		switch {
 		case !l.DiscountPercent.IsZero():

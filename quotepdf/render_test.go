@@ -182,7 +182,12 @@ var rowRE = regexp.MustCompile(`SKU-\d{4}`)
 func TestRenderBreaksTheTableAcrossPages(t *testing.T) {
 	const n = 150
 	q := sampleQuote(n)
-	p := pages(t, render(t, documentOf(q)))
+	d := documentOf(q)
+	for i := range d.Lines {
+		// Rows of five lines, which could be cut at a page's foot.
+		d.Lines[i].Description = fmt.Sprintf("Item %d\nmade of parts\nassembled\nend of row %d.", i+1, i+1)
+	}
+	p := pages(t, render(t, d))
 	if len(p) < 3 {
 		t.Fatalf("a %d-line quote has %d pages, want at least 3", n, len(p))
 	}
@@ -202,6 +207,11 @@ func TestRenderBreaksTheTableAcrossPages(t *testing.T) {
 				t.Errorf("page %d: the header row comes after the first row", i+1)
 			}
 		}
+		for _, sku := range rows {
+			if end := fmt.Sprintf("end of row %s.", strings.TrimLeft(sku[4:], "0")); !strings.Contains(page, end) {
+				t.Errorf("page %d: row %s is cut, its %q is not on the page", i+1, sku, end)
+			}
+		}
 		if i > 0 && !words("Acme", "Supplies", "GmbH", "Q-00042", "·", "version", "3").MatchString(page) {
 			t.Errorf("page %d has no running header", i+1)
 		}
@@ -215,9 +225,10 @@ func TestRenderBreaksTheTableAcrossPages(t *testing.T) {
 			t.Fatalf("row %d is %s, want %s (each line once, in order)", i+1, s, want)
 		}
 	}
-	last := p[len(p)-1]
-	if !words("Total", "EUR", qwoty.FormatAmount(q.Totals.Total, "EUR")).MatchString(last) {
-		t.Errorf("the last page has no total:\n%s", last)
+	all := strings.Join(p, "\f")
+	total := words("Total", "EUR", qwoty.FormatAmount(q.Totals.Total, "EUR")).FindStringIndex(all)
+	if total == nil || total[0] < strings.Index(all, fmt.Sprintf("SKU-%04d", n)) {
+		t.Errorf("no total after the last row:\n%s", all)
 	}
 }
 
