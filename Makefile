@@ -22,7 +22,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks bench-pdf poppler
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -35,9 +35,12 @@ build:
 ## test: everything CI checks
 test: check-generated lint test-go test-crash test-fuzz test-package test-hubspot test-browser
 
-## test-go: Go tests with the race detector, against the local PostgreSQL
-test-go:
+## test-go: Go tests with the race detector, against the local PostgreSQL (the PDF's tests read it with poppler-utils)
+test-go: poppler
 	$(GO) test -race -count=1 -timeout 25m ./...
+
+# The PDF's tests fail, rather than skip, when pdftotext is missing.
+test-go: export QWOTY_REQUIRE_PDFTOTEXT = 1
 
 ## test-crash: qwoty serve, two instances, killed with SIGKILL 20 times per CRM while pushing 300 quotes to each emulator; every record ends synced, each CRM record once, with the latest values
 test-crash:
@@ -79,6 +82,13 @@ chromium:
 		echo "installing chromium (Debian package)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## poppler: install Debian's poppler-utils (pdftotext, pdfimages: the PDF's tests read it) when pdftotext is missing
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+		echo "installing poppler-utils (Debian package)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
 
 ## java: install Debian's Java 17 runtime when java is missing (apex-ls, PMD and the graph engine run on it)
 java:
@@ -142,6 +152,10 @@ bench-pull:
 ## bench-webhooks: quote edits at WEBHOOKS_RATE (1,000) a second for 10 s, each a quote.updated event enqueued in its transaction and delivered to a local receiver that verifies every signature (rates reached, delivery latency p50/p95/max; fails when p95 is 2 s or more)
 bench-webhooks:
 	$(GO) test -run '^$$' -bench '^BenchmarkWebhooks$$' -benchtime 1x -timeout 15m ./webhooks -args -webhooks.rate=$(WEBHOOKS_RATE)
+
+## bench-pdf: the PDF of a 2,000-line quote (names, two-line descriptions, a logo): time per render against 2 s, bytes and pages
+bench-pdf:
+	$(GO) test -run '^$$' -bench '^BenchmarkRender2000Lines$$' -benchmem -benchtime 10x -count 3 ./quotepdf
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:
