@@ -142,8 +142,12 @@ func (w *pullWorker) fetch(ctx context.Context, a crm.Adapter, conn *qwoty.Conne
 	if err != nil {
 		return err
 	}
+	fields, err := pulledFields(ctx, e.db, conn)
+	if err != nil {
+		return err
+	}
 	b := newBudget(e.db, conn.ID, a.Sync().Buckets(conn, set.BudgetShare))
-	recs, err := a.Pull().Fetch(ctx, session.New(e.db, a, conn), b, kind, ids)
+	recs, err := a.Pull().Fetch(ctx, session.New(e.db, a, conn), b, kind, ids, fields[kind])
 	var wait *crm.WaitError
 	if errors.As(err, &wait) {
 		return river.JobSnooze(max(time.Until(wait.Until), 0))
