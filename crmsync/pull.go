@@ -129,6 +129,7 @@ func pullStream(ctx context.Context, db *store.DB, p crm.Puller, s crm.Session, 
 		sr.Deleted += got.Deleted
 		sr.Echoes += got.Echoes
 		sr.Moved += got.Moved
+		sr.Taken += got.Taken
 		sr.Conflicts += got.Conflicts
 		if page.Next == "" {
 			sr.Complete = true

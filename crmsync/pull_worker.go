@@ -129,8 +129,11 @@ func counts(sr StreamReport) string {
 	if sr.Moved > 0 {
 		s += fmt.Sprintf("; %d quotes took the CRM's stage", sr.Moved)
 	}
+	if sr.Taken > 0 {
+		s += fmt.Sprintf("; %d mapped values taken from the CRM", sr.Taken)
+	}
 	if sr.Conflicts > 0 {
-		s += fmt.Sprintf("; %d stages wait for an admin under Conflicts", sr.Conflicts)
+		s += fmt.Sprintf("; %d conflicts wait for an admin under Conflicts", sr.Conflicts)
 	}
 	return s
 }
