@@ -160,6 +160,27 @@ func (s *Server) DeleteField(companyID int64, object, code string) {
 	}
 }
 
+// SetDealCustomField sets a deal's custom field value as a person would
+// in Pipedrive (value as its JSON, "null" clearing it) and dates the
+// deal's change at.
+func (s *Server) SetDealCustomField(companyID, dealID int64, code, value string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mustCompany(companyID)
+	c.fieldsOf(DealFields)
+	if c.custom == nil {
+		c.custom = map[int64]map[string]json.RawMessage{}
+	}
+	if c.custom[dealID] == nil {
+		c.custom[dealID] = map[string]json.RawMessage{}
+	}
+	c.custom[dealID][code] = json.RawMessage(value)
+	if d, ok := c.deals[dealID]; ok {
+		d.Updated = at
+		c.deals[dealID] = d
+	}
+}
+
 // DealCustomFields returns a deal's custom field values as its JSON shows
 // them (a number as json.Number).
 func (s *Server) DealCustomFields(companyID, dealID int64) map[string]any {
