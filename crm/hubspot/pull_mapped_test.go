@@ -81,14 +81,21 @@ func TestPollIgnoresPushedStage(t *testing.T) {
 	if err := crmsync.PresetMappings(ctx, w.DB, a, w.Conn); err != nil {
 		t.Fatal(err)
 	}
+	hs.PutProperty(hstest.DefaultPortalID, "deals", hstest.Property{Name: "qwoty_title", Label: "Quote title", Type: "string",
+		FieldType: "text", GroupName: "dealinformation"})
+	title, err := w.DB.SaveMapping(ctx, w.Conn.WorkspaceID, w.Conn.ID, qwoty.Mapping{QwotyField: "quote.title", Object: "deal",
+		CRMField: "qwoty_title", Direction: qwoty.BothWays, Policy: qwoty.Manual})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ms, err := w.DB.Mappings(ctx, w.Conn.WorkspaceID, w.Conn.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sentStage := ""
+	sentStage, status := "", ""
 	for _, m := range ms {
 		if m.QwotyField == "quote.status" {
-			sentStage = m.ValueMap[string(qwoty.StatusSent)]
+			sentStage, status = m.ValueMap[string(qwoty.StatusSent)], m.ID
 		}
 	}
 	if sentStage == "" || sentStage == "qualifiedtobuy" {
@@ -122,6 +129,11 @@ func TestPollIgnoresPushedStage(t *testing.T) {
 	w.WaitState(q, qwoty.SyncSynced, 10*time.Second)
 	if err := e.Stop(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// The push recorded what both sides now hold, per mapping that pulls.
+	base, err := w.DB.BaseOf(ctx, w.Conn.ID, "deal", hstest.DefaultDealID)
+	if err != nil || base[status] != sentStage || base[title.ID] != q.Title {
+		t.Fatalf("bases after the push %v (%v); want the status's %q and the title's %q", base, err, sentStage, q.Title)
 	}
 	// Accepted before the acceptance is pushed (the engine is stopped).
 	q = w.Edit(q, func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusAccepted) })
