@@ -22,10 +22,12 @@ import (
 // fields, strings for built-in ones). v2 says nothing of a field's
 // writability: the v1 edit_flag became is_custom_field.
 //
-// A v2 deal carries its custom fields' values in its custom_fields object,
-// keyed by those hashes; a PATCH writes them there: a single option
-// (enum) by its option id, a multiple option field (set) as an array of
-// ids, a monetary field as {value, currency}, null clearing any. The
+// A v2 deal (and organization) carries its custom fields' values in its
+// custom_fields object, keyed by those hashes, every custom field of the
+// company there (null without a value); a PATCH writes them there: a
+// single option (enum) by its option id, a multiple option field (set) as
+// an array of ids, a monetary field as {value, currency}, null clearing
+// any. The
 // migration guide: "For multi-option fields (field type set), use null to
 // clear the selection — sending an empty array [] is not supported".
 //
