@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/crm/testcrm/tctest"
+	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/crmsync/crmsynctest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -16,6 +17,11 @@ import (
 func TestPullMappedFieldsTestCRM(t *testing.T) {
 	emu, a, clock := pullCRM(t, tctest.Options{})
 	w := crmsynctest.New(t, a, tctest.DefaultRedirectURL, noEngine())
+	// The standard mappings too: the custom email mapping is read rather
+	// than the standard one, the standard name as ever.
+	if err := crmsync.PresetMappings(bg, w.DB, a, w.Conn); err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range []qwoty.Mapping{
 		{QwotyField: "customer.email", Object: "customer", CRMField: "billing_email", Direction: qwoty.FromCRM, Policy: qwoty.CRMWins},
 		{QwotyField: "quote.title", Object: "deal", CRMField: "quote_title", Direction: qwoty.BothWays, Policy: qwoty.CRMWins},
@@ -32,6 +38,9 @@ func TestPullMappedFieldsTestCRM(t *testing.T) {
 	}
 	if got := email(); got != "ap@acme.test" {
 		t.Fatalf("customer email %q, want the billing_email field's", got)
+	}
+	if got := one[string](t, w, `SELECT name FROM customers WHERE connection_id = $1 AND crm_account_id = 'c1'`, w.Conn.ID); got != "Acme Inc." {
+		t.Fatalf("customer name %q, want the company's name", got)
 	}
 	q, err := w.DB.CreateQuote(bg, w.Scope("d1"), store.NewQuote{Title: "Draft", Currency: "EUR"})
 	if err != nil {

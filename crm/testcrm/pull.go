@@ -185,7 +185,11 @@ func toPulled(kind string, w wireRecord, user string) (crm.Pulled, error) {
 		c := w.Company
 		r.Customer = &crm.PulledCustomer{Name: c.Name, Email: c.Email, Phone: c.Phone, Street: c.Street, City: c.City,
 			PostalCode: c.PostalCode, Region: c.Region, Country: c.Country}
-		r.Fields = c.Fields
+		// The company's own fields by their API names too, as the other
+		// CRMs keep every field they read: the standard mappings name them.
+		r.Fields = map[string]string{}
+		maps.Copy(r.Fields, c.Fields)
+		r.Fields["name"], r.Fields["email"] = c.Name, c.Email
 	case kind == crm.KindDeal && w.Deal != nil:
 		d := w.Deal
 		pd := &crm.PulledDeal{Name: d.Name, Currency: d.Currency, Stage: d.Stage, CloseDate: d.CloseDate, AccountID: d.CompanyID}
