@@ -60,3 +60,19 @@ func TestPullMappedFieldsTestCRM(t *testing.T) {
 		t.Fatalf("customer email %q after the field was emptied, want none", got)
 	}
 }
+
+// The standard mappings read the company's own name and email: the pull
+// asks for them, and a CRM answers them among the record's fields.
+func TestPullStandardMappingsTestCRM(t *testing.T) {
+	emu, a, _ := pullCRM(t, tctest.Options{})
+	w := crmsynctest.New(t, a, tctest.DefaultRedirectURL, noEngine())
+	if err := crmsync.PresetMappings(bg, w.DB, a, w.Conn); err != nil {
+		t.Fatal(err)
+	}
+	emu.PutCompany(tctest.Company{ID: "c1", Name: "Acme Inc.", Email: "info@acme.test"})
+	pullOnce(t, w, a)
+	if got := one[string](t, w, `SELECT name || ' <' || email || '>' FROM customers WHERE connection_id = $1 AND crm_account_id = 'c1'`,
+		w.Conn.ID); got != "Acme Inc. <info@acme.test>" {
+		t.Fatalf("customer %q, want the company's name and email", got)
+	}
+}
