@@ -43,9 +43,10 @@ type Puller interface {
 	Pull(ctx context.Context, s Session, b Budget, stream string, from PullFrom) (PullPage, error)
 
 	// Fetch reads the given records of kind now (a webhook said they
-	// changed, the rep pressed "Sync now" on a record). Records that no
-	// longer exist come back with Deleted set.
-	Fetch(ctx context.Context, s Session, b Budget, kind string, ids []string) ([]Pulled, error)
+	// changed, the rep pressed "Sync now" on a record), with the extra
+	// fields as PullFrom.Fields. Records that no longer exist come back
+	// with Deleted set.
+	Fetch(ctx context.Context, s Session, b Budget, kind string, ids []string, fields []string) ([]Pulled, error)
 }
 
 // PullOverlap is how far before a stream's mark the next listing starts.
@@ -79,6 +80,13 @@ type PullFrom struct {
 	Since time.Time
 	// Cursor is the previous page's Next, "" for the first page.
 	Cursor string
+	// Fields are CRM fields of the stream's kind (customer or deal) to
+	// read besides the Puller's own, by API name: the fields the admin's
+	// mappings pull from. Each comes back in every live record's Fields,
+	// "" when the record has no value; a name the CRM could not have is
+	// refused (an error), never put into a query. A stream of another
+	// kind ignores them.
+	Fields []string
 }
 
 // PullPage is one page of a listing.
@@ -175,4 +183,27 @@ type PulledPrice struct {
 	// field of the product.
 	EntryID string
 	Active  bool
+}
+
+// Asked gives every live record of kind customer or deal in recs each
+// of names (PullFrom.Fields) among its Fields, "" when the CRM returned
+// no value, so that an emptied field reads as empty rather than unread.
+func Asked(recs []Pulled, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.Deleted || (r.Kind != KindCustomer && r.Kind != KindDeal) {
+			continue
+		}
+		if r.Fields == nil {
+			r.Fields = map[string]string{}
+		}
+		for _, n := range names {
+			if _, ok := r.Fields[n]; !ok {
+				r.Fields[n] = ""
+			}
+		}
+	}
 }

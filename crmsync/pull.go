@@ -54,10 +54,14 @@ func PullOnce(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwoty.Conn
 	if err != nil {
 		return rep, err
 	}
+	fields, err := pulledFields(ctx, db, conn)
+	if err != nil {
+		return rep, err
+	}
 	b := newBudget(db, conn.ID, sy.Buckets(conn, set.BudgetShare))
 	s := session.New(db, a, conn)
 	for _, st := range p.Streams(conn) {
-		sr, err := pullStream(ctx, db, p, s, b, conn, st, until, &rep)
+		sr, err := pullStream(ctx, db, p, s, b, conn, st, fields[st.Kind], until, &rep)
 		rep.Streams = append(rep.Streams, sr)
 		if err != nil {
 			return rep, err
@@ -72,16 +76,26 @@ func PullOnce(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwoty.Conn
 	return rep, nil
 }
 
+// pulledFields are the CRM fields the connection's mappings read, by kind
+// of record (qwoty.PulledFields: a mapping's object is its kind).
+func pulledFields(ctx context.Context, db *store.DB, conn *qwoty.Connection) (map[string][]string, error) {
+	ms, err := db.Mappings(ctx, conn.WorkspaceID, conn.ID)
+	if err != nil {
+		return nil, err
+	}
+	return qwoty.PulledFields(ms), nil
+}
+
 func pullStream(ctx context.Context, db *store.DB, p crm.Puller, s crm.Session, b crm.Budget, conn *qwoty.Connection,
-	st crm.Stream, until time.Time, rep *PullReport) (StreamReport, error) {
+	st crm.Stream, fields []string, until time.Time, rep *PullReport) (StreamReport, error) {
 	sr := StreamReport{Stream: st.Name}
 	cur, err := db.PullCursorOf(ctx, conn.ID, st.Name)
 	if err != nil {
 		return sr, err
 	}
-	from := crm.PullFrom{}
+	from := crm.PullFrom{Fields: fields}
 	if cur.Listing {
-		from = crm.PullFrom{Since: cur.Since, Cursor: cur.Cursor}
+		from.Since, from.Cursor = cur.Since, cur.Cursor
 	} else if !cur.HWM.IsZero() {
 		from.Since = cur.HWM.Add(-crm.PullOverlap)
 	}
@@ -115,6 +129,7 @@ func pullStream(ctx context.Context, db *store.DB, p crm.Puller, s crm.Session, 
 		sr.Deleted += got.Deleted
 		sr.Echoes += got.Echoes
 		sr.Moved += got.Moved
+		sr.Taken += got.Taken
 		sr.Conflicts += got.Conflicts
 		if page.Next == "" {
 			sr.Complete = true

@@ -146,8 +146,11 @@ func counts(sr StreamReport) string {
 	if sr.Moved > 0 {
 		s += fmt.Sprintf("; %d quotes took the CRM's stage", sr.Moved)
 	}
+	if sr.Taken > 0 {
+		s += fmt.Sprintf("; %d mapped values taken from the CRM", sr.Taken)
+	}
 	if sr.Conflicts > 0 {
-		s += fmt.Sprintf("; %d stages wait for an admin under Conflicts", sr.Conflicts)
+		s += fmt.Sprintf("; %d conflicts wait for an admin under Conflicts", sr.Conflicts)
 	}
 	return s
 }
@@ -159,8 +162,12 @@ func (w *pullWorker) fetch(ctx context.Context, a crm.Adapter, conn *qwoty.Conne
 	if err != nil {
 		return err
 	}
+	fields, err := pulledFields(ctx, e.db, conn)
+	if err != nil {
+		return err
+	}
 	b := newBudget(e.db, conn.ID, a.Sync().Buckets(conn, set.BudgetShare))
-	recs, err := a.Pull().Fetch(ctx, session.New(e.db, a, conn), b, kind, ids)
+	recs, err := a.Pull().Fetch(ctx, session.New(e.db, a, conn), b, kind, ids, fields[kind])
 	var wait *crm.WaitError
 	if errors.As(err, &wait) {
 		return river.JobSnooze(max(time.Until(wait.Until), 0))

@@ -111,6 +111,9 @@ type pusher struct {
 	// (crm.Deal.Fields): every pushing deal mapping but the standard
 	// total and status, which the Syncer writes as the amount and stage.
 	fields []qwoty.Mapping
+	// status is the status mapping's id when it also pulls: the stage a
+	// push writes is its base.
+	status string
 	budget *session.Budget
 	links  *links
 }
@@ -137,6 +140,9 @@ func (p *pusher) prepare(ctx context.Context) error {
 		case m.Standard && m.QwotyField == "quote.status":
 			// The status mapping's value map is the stage map the admin
 			// keeps: it wins over the CRM's defaults and the settings'.
+			if m.Direction.Pulls() && m.Broken == "" {
+				p.status = m.ID
+			}
 			for st, v := range m.ValueMap {
 				if s, ok := qwoty.ParseStatus(st); ok {
 					p.stages[s] = v
@@ -213,6 +219,9 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 	if err := e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res); err != nil {
 		return len(recs), 0, false, err
 	}
+	if err := e.db.SetBases(context.WithoutCancel(ctx), p.conn.ID, p.bases(deals, res)); err != nil {
+		return len(recs), 0, false, err
+	}
 	if stop {
 		// The connection itself failed (its grant refused, no token): one
 		// alert, whatever the records; a reconnect queues them again.
@@ -261,6 +270,33 @@ func (p *pusher) results(recs []store.LeasedRecord, snaps []store.SyncSnapshot, 
 		out = append(out, res)
 	}
 	return out, stop
+}
+
+// bases are what both sides hold after the synced deals' push, for the
+// mappings that also pull: the stage written for the status, and each
+// mapped field's value. A pull that reads them back sees no CRM edit.
+func (p *pusher) bases(deals []crm.Deal, res []store.SyncResult) []store.Base {
+	synced := map[string]bool{}
+	for _, r := range res {
+		if r.Outcome == store.SyncedOutcome {
+			synced[r.RecordID] = true
+		}
+	}
+	var out []store.Base
+	for _, d := range deals {
+		if !synced[d.RecordID] || d.Primary == nil {
+			continue
+		}
+		if p.status != "" && d.Stage != "" {
+			out = append(out, store.Base{Object: "deal", CRMID: d.RecordID, MappingID: p.status, Value: d.Stage})
+		}
+		for _, m := range p.fields {
+			if v, ok := d.Fields[m.CRMField]; ok && m.Direction.Pulls() {
+				out = append(out, store.Base{Object: "deal", CRMID: d.RecordID, MappingID: m.ID, Value: v})
+			}
+		}
+	}
+	return out
 }
 
 // share is the i-th of n parts of calls (the remainder on the first ones).

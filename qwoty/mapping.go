@@ -366,3 +366,28 @@ func PushValue(m Mapping, q *Quote) (string, bool) {
 	}
 	return "", false
 }
+
+// pulledKeys are the Qwoty values a pull takes from a CRM field of the
+// mapping's own (the status follows the deal's stage, which every CRM's
+// pull reads anyway).
+var pulledKeys = []string{"customer.name", "customer.email", "quote.title"}
+
+// PullsField reports whether a pull takes m's value from its CRM field:
+// m works, pulls, and carries a customer's name or email or a quote's
+// title.
+func PullsField(m Mapping) bool {
+	return m.Broken == "" && m.Direction.Pulls() && slices.Contains(pulledKeys, m.QwotyField)
+}
+
+// PulledFields are the CRM fields ms read, by object ("customer",
+// "deal"), each once, in the mappings' order: what a pull asks its CRM
+// for besides the fields it always reads.
+func PulledFields(ms []Mapping) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range ms {
+		if PullsField(m) && !slices.Contains(out[m.Object], m.CRMField) {
+			out[m.Object] = append(out[m.Object], m.CRMField)
+		}
+	}
+	return out
+}

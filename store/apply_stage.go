@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +17,9 @@ import (
 // back): its primary quote's status follows it through the connection's
 // status mapping (field_mappings, qwoty_field quote.status, pulling), by
 // the mapping's policy. A move the quote's lifecycle refuses becomes a
-// conflict for an admin, never a forced change. Without a status mapping
+// conflict for an admin, never a forced change. A stage equal to the
+// mapping's base (what Qwoty last pushed or took) is not a change made in
+// the CRM and changes nothing. Without a status mapping
 // that pulls, stages change nothing in Qwoty.
 
 // StageOutcome is what a pulled stage did.
@@ -39,7 +42,8 @@ func (db *DB) applyStage(ctx context.Context, tx pgx.Tx, ws, conn, deal, old, st
 	var mappingID, policy string
 	var vm []byte
 	err := tx.QueryRow(ctx, `SELECT id::text, policy, value_map FROM field_mappings
-		WHERE connection_id = $1 AND workspace_id = $2 AND qwoty_field = 'quote.status' AND direction IN ('pull', 'both') AND broken = ''`,
+		WHERE connection_id = $1 AND workspace_id = $2 AND qwoty_field = 'quote.status' AND direction IN ('pull', 'both') AND broken = ''
+		ORDER BY standard DESC, created_at LIMIT 1`,
 		conn, ws).Scan(&mappingID, &policy, &vm)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return StageIgnored, nil
@@ -50,6 +54,16 @@ func (db *DB) applyStage(ctx context.Context, tx pgx.Tx, ws, conn, deal, old, st
 	var valueMap map[string]string
 	if err := json.Unmarshal(vm, &valueMap); err != nil {
 		return "", fmt.Errorf("status mapping: %w", err)
+	}
+	// The stage Qwoty last pushed (or took) is no edit made in the CRM,
+	// whoever the CRM says saved it: a poll that reads the stage pushed
+	// for "sent" after the quote was accepted must not move it back.
+	base, hasBase, err := baseOf(ctx, tx, conn, "deal", deal, mappingID)
+	if err != nil {
+		return "", err
+	}
+	if hasBase && strings.EqualFold(base, stage) {
+		return StageIgnored, nil
 	}
 	s := Scope{WorkspaceID: ws, ConnectionID: conn, RecordID: deal}
 	var id, number string
@@ -88,6 +102,9 @@ func (db *DB) applyStage(ctx context.Context, tx pgx.Tx, ws, conn, deal, old, st
 	}
 	if _, err := tx.Exec(ctx, `UPDATE quotes SET status = $2, version = version + 1, updated_at = now() WHERE id = $1`, id, move.To); err != nil {
 		return "", fmt.Errorf("move quote: %w", err)
+	}
+	if _, err := tx.Exec(ctx, setBaseSQL, conn, "deal", deal, mappingID, stage); err != nil {
+		return "", fmt.Errorf("base: %w", err)
 	}
 	err = audit(ctx, tx, ws, conn, "crm", "quote.status_from_crm", map[string]any{"quote": number, "from": status, "to": move.To, "stage": stage})
 	return StageMoved, err

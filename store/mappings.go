@@ -271,6 +271,12 @@ func (db *DB) ResolveConflict(ctx context.Context, workspaceID, connectionID, id
 			return fmt.Errorf("store: resolve conflict: %w", err)
 		}
 		c.ResolvedAt, c.Chosen = tv(resolved), qwoty.Side(ch)
+		switch qwotyField {
+		case "customer.name", "customer.email":
+			return resolveCustomer(ctx, tx, workspaceID, connectionID, c, qwotyField, by)
+		case "quote.title":
+			return db.resolveTitle(ctx, tx, workspaceID, connectionID, c, by)
+		}
 		if c.QuoteID == "" || c.Object != "deal" {
 			return nil // customer data: the CRM's copy is what Qwoty holds
 		}
@@ -309,20 +315,71 @@ func (db *DB) ResolveConflict(ctx context.Context, workspaceID, connectionID, id
 	return c, nil
 }
 
-// SetBase records the values both sides hold after a sync (the base of
-// the next three-way merge), by mapping id.
-func (db *DB) SetBase(ctx context.Context, connectionID, object, crmID string, values map[string]string) error {
-	if len(values) == 0 {
+// resolveCustomer applies the pick of a customer value's conflict: the
+// CRM's value becomes the customer's and the base; Qwoty's stays (Qwoty
+// does not write customers to the CRM).
+func resolveCustomer(ctx context.Context, tx pgx.Tx, ws, conn string, c *Conflict, field, by string) error {
+	if c.Chosen != qwoty.SideCRM {
+		return nil
+	}
+	column := "name"
+	if field == "customer.email" {
+		column = "email"
+	}
+	if _, err := tx.Exec(ctx, `UPDATE customers SET `+column+` = $4, updated_at = now()
+		WHERE workspace_id = $1 AND connection_id = $2 AND crm_account_id = $3`, ws, conn, c.CRMID, c.CRMValue); err != nil {
+		return fmt.Errorf("store: resolve conflict: %w", err)
+	}
+	if _, err := tx.Exec(ctx, setBaseSQL, conn, c.Object, c.CRMID, c.MappingID, c.CRMValue); err != nil {
+		return fmt.Errorf("store: resolve conflict: %w", err)
+	}
+	return audit(ctx, tx, ws, conn, by, "customer."+column+"_from_crm", map[string]any{"customer": c.CRMID, "to": c.CRMValue})
+}
+
+// resolveTitle applies the pick of a quote title's conflict: the CRM's
+// title becomes the quote's (and the base), or Qwoty's is pushed.
+func (db *DB) resolveTitle(ctx context.Context, tx pgx.Tx, ws, conn string, c *Conflict, by string) error {
+	if c.QuoteID == "" {
+		return nil
+	}
+	s := Scope{WorkspaceID: ws, ConnectionID: conn, RecordID: c.CRMID}
+	q, err := getQuote(ctx, tx, s, c.QuoteID, true)
+	if err != nil {
+		return err
+	}
+	if c.Chosen == qwoty.SideQwoty {
+		return db.captureSync(ctx, tx, s, qwoty.TriggerEdit, q.ID)
+	}
+	if err := takeTitle(ctx, tx, ws, conn, by, q.ID, q.Number, q.Title, c.CRMValue); err != nil {
+		return fmt.Errorf("store: resolve conflict: %w", err)
+	}
+	if _, err := tx.Exec(ctx, setBaseSQL, conn, c.Object, c.CRMID, c.MappingID, c.CRMValue); err != nil {
+		return fmt.Errorf("store: resolve conflict: %w", err)
+	}
+	return nil
+}
+
+// Base is what both sides hold for one record's mapped value after a
+// sync: the base of the next three-way merge.
+type Base struct {
+	Object    string // "customer" or "deal"
+	CRMID     string
+	MappingID string
+	Value     string
+}
+
+// SetBases records bases (a push's, of the values it wrote), in one round
+// trip.
+func (db *DB) SetBases(ctx context.Context, connectionID string, bases []Base) error {
+	if len(bases) == 0 {
 		return nil
 	}
 	b := &pgx.Batch{}
-	for id, v := range values {
-		b.Queue(`INSERT INTO sync_base (connection_id, crm_object, crm_id, mapping_id, value) VALUES ($1, $2, $3, $4::uuid, $5)
-			ON CONFLICT (connection_id, crm_object, crm_id, mapping_id) DO UPDATE SET value = EXCLUDED.value, synced_at = now()`,
-			connectionID, object, crmID, id, v)
+	for _, x := range bases {
+		b.Queue(setBaseSQL, connectionID, x.Object, x.CRMID, x.MappingID, x.Value)
 	}
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("store: set base: %w", err)
+		return fmt.Errorf("store: set bases: %w", err)
 	}
 	return nil
 }

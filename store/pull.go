@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
@@ -104,8 +105,10 @@ type PullApplied struct {
 	// were Qwoty's own writes.
 	Deleted, Echoes int
 	// Moved counts the quotes whose status followed a stage changed in the
-	// CRM; Conflicts the stages that wait for an admin instead.
-	Moved, Conflicts int
+	// CRM; Taken the mapped values taken from the CRM (a customer's name
+	// or email, a quote's title); Conflicts the stages and values that
+	// wait for an admin instead.
+	Moved, Taken, Conflicts int
 }
 
 func (a *PullApplied) add(b PullApplied) {
@@ -114,6 +117,7 @@ func (a *PullApplied) add(b PullApplied) {
 	a.Deleted += b.Deleted
 	a.Echoes += b.Echoes
 	a.Moved += b.Moved
+	a.Taken += b.Taken
 	a.Conflicts += b.Conflicts
 }
 
@@ -214,10 +218,27 @@ func (db *DB) StorePulled(ctx context.Context, workspaceID, connectionID string,
 // catalogue is one batch, not hundreds of statements one after another.
 func (db *DB) applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectionID string, recs []crm.Pulled) (PullApplied, error) {
 	var got PullApplied
+	// The mapped values (pull_mapped.go) are merged into copies of the
+	// customers before their rows are written.
+	recs = slices.Clone(recs)
+	var pm pullMappings
+	if slices.ContainsFunc(recs, func(r crm.Pulled) bool {
+		return !r.Deleted && (r.Kind == crm.KindCustomer || r.Kind == crm.KindDeal)
+	}) {
+		var err error
+		if pm, err = loadPullMappings(ctx, tx, workspaceID, connectionID); err != nil {
+			return PullApplied{}, err
+		}
+	}
+	plans, err := planCustomers(ctx, tx, workspaceID, connectionID, recs, pm.customer)
+	if err != nil {
+		return PullApplied{}, err
+	}
 	batch := &pgx.Batch{}
 	var queued []crm.Pulled
+	var plan []*customerPlan
 	var follows []int // the price statements queued after each record's own
-	for _, r := range recs {
+	for i, r := range recs {
 		if r.Kind == crm.KindDeal && !r.Deleted {
 			continue
 		}
@@ -238,12 +259,34 @@ func (db *DB) applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectio
 				n++
 			}
 		}
-		queued, follows = append(queued, r), append(follows, n)
+		queued, plan, follows = append(queued, r), append(plan, plans[i]), append(follows, n)
 	}
+	// A written customer's own follow-ups (bases, conflicts, its event)
+	// wait for the batch's end: a batch's statements are read in order.
+	type written struct {
+		i        int
+		id       string
+		inserted bool
+	}
+	var customers []written
 	if batch.Len() > 0 {
 		br := tx.SendBatch(ctx, batch)
 		for i, r := range queued {
-			tag, err := br.Exec()
+			var applied bool
+			var err error
+			if liveCustomer(r) {
+				w := written{i: i}
+				err = br.QueryRow().Scan(&w.id, &w.inserted)
+				if applied = err == nil; applied {
+					customers = append(customers, w)
+				} else if errors.Is(err, pgx.ErrNoRows) {
+					err = nil
+				}
+			} else {
+				var tag pgconn.CommandTag
+				tag, err = br.Exec()
+				applied = err == nil && tag.RowsAffected() > 0
+			}
 			for j := 0; err == nil && j < follows[i]; j++ {
 				_, err = br.Exec()
 			}
@@ -251,23 +294,34 @@ func (db *DB) applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectio
 				_ = br.Close()
 				return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
 			}
-			got.add(counted(r, tag.RowsAffected() > 0))
+			got.add(counted(r, applied))
 		}
 		if err := br.Close(); err != nil {
 			return PullApplied{}, err
 		}
 	}
+	for _, w := range customers {
+		n, err := db.customerWritten(ctx, tx, workspaceID, connectionID, queued[w.i], w.id, w.inserted, plan[w.i])
+		if err != nil {
+			return PullApplied{}, fmt.Errorf("customer %s: %w", queued[w.i].ID, err)
+		}
+		got.add(n)
+	}
 	for _, r := range recs {
 		if r.Kind != crm.KindDeal || r.Deleted {
 			continue
 		}
-		n, err := db.applyDeal(ctx, tx, workspaceID, connectionID, r)
+		n, err := db.applyDeal(ctx, tx, workspaceID, connectionID, r, pm.deal)
 		if err != nil {
 			return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
 		}
 		got.add(n)
 	}
 	return got, nil
+}
+
+func liveCustomer(r crm.Pulled) bool {
+	return r.Kind == crm.KindCustomer && !r.Deleted && r.Customer != nil
 }
 
 // counted is what writing r did: applied or not.
@@ -329,7 +383,8 @@ func applySQL(ws, conn string, r crm.Pulled) (string, []any, error) {
 				city = EXCLUDED.city, postal_code = EXCLUDED.postal_code, region = EXCLUDED.region,
 				country = EXCLUDED.country, crm_modified = EXCLUDED.crm_modified, crm_deleted_at = NULL,
 				fields = EXCLUDED.fields, updated_at = now()
-			WHERE cu.crm_modified IS NULL OR cu.crm_modified < EXCLUDED.crm_modified`,
+			WHERE cu.crm_modified IS NULL OR cu.crm_modified < EXCLUDED.crm_modified
+			RETURNING cu.id::text, (cu.xmax = 0)`,
 			[]any{ws, conn, r.ID, c.Name, c.Email, c.Phone, c.Street, c.City, c.PostalCode, c.Region, c.Country,
 				r.Modified, fieldsJSON(r.Fields)}, nil
 	case r.Kind == crm.KindProduct && r.Product != nil:
@@ -349,7 +404,7 @@ func applySQL(ws, conn string, r crm.Pulled) (string, []any, error) {
 }
 
 // applyDeal writes a live deal and, when it was newer, its contacts.
-func (db *DB) applyDeal(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled) (PullApplied, error) {
+func (db *DB) applyDeal(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.Pulled, mapped []qwoty.Mapping) (PullApplied, error) {
 	d := r.Deal
 	if d == nil {
 		return PullApplied{}, fmt.Errorf("kind %q without its data", r.Kind)
@@ -404,6 +459,11 @@ func (db *DB) applyDeal(ctx context.Context, tx pgx.Tx, ws, conn string, r crm.P
 			n.Moved++
 		}
 	}
+	m, err := db.applyDealMapped(ctx, tx, ws, conn, r, mapped)
+	if err != nil {
+		return PullApplied{}, err
+	}
+	n.add(m)
 	return n, nil
 }
 

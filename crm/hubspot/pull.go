@@ -85,10 +85,14 @@ func (p *puller) Pull(ctx context.Context, s crm.Session, b crm.Budget, stream s
 // a call). An id HubSpot does not return live is looked for among the
 // archived records, which gives its archivedAt; one it has forgotten (past
 // the 90 days, or purged) comes back Deleted as of now.
-func (p *puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind string, ids []string) ([]crm.Pulled, error) {
+func (p *puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind string, ids []string, fields []string) ([]crm.Pulled, error) {
 	object, ok := objectOf[kind]
 	if !ok {
 		return nil, fmt.Errorf("hubspot: cannot fetch records of kind %q", kind)
+	}
+	extra, err := extraProperties(kind, fields)
+	if err != nil {
+		return nil, err
 	}
 	var valid []string
 	for _, id := range ids {
@@ -106,7 +110,7 @@ func (p *puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind st
 	}
 	var out []crm.Pulled
 	for _, batch := range chunks(valid) {
-		live, err := c.batchRead(ctx, object, batch, propertiesOf(kind, cur), false)
+		live, err := c.batchRead(ctx, object, batch, propertiesOf(kind, cur, extra), false)
 		if err != nil {
 			return nil, err
 		}
@@ -114,6 +118,7 @@ func (p *puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind st
 		if err != nil {
 			return nil, err
 		}
+		crm.Asked(recs, extra)
 		out = append(out, recs...)
 		var missing []string
 		for _, id := range batch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -28,14 +29,43 @@ var (
 	contactProperties = []string{"email", "firstname", "lastname", "phone"}
 )
 
-// propertiesOf lists what a listing or a fetch of kind reads; a product's
-// prices are read from one property per currency (see productPrices).
-func propertiesOf(kind string, currencies []string) []string {
+// propertyName is what a property's internal name can be: lower-case
+// letters, digits and underscores (HubSpot's rule for a custom property's
+// name; built-in ones follow it too).
+var propertyName = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
+
+// extraProperties checks the properties the admin's mappings read besides
+// kind's own (crm.PullFrom.Fields): only companies and deals read them.
+func extraProperties(kind string, names []string) ([]string, error) {
+	if kind != crm.KindCustomer && kind != crm.KindDeal {
+		return nil, nil
+	}
+	for _, n := range names {
+		if !propertyName.MatchString(n) {
+			return nil, crm.Rejected(fmt.Errorf("hubspot: %q is not a property's internal name", n))
+		}
+	}
+	return names, nil
+}
+
+// propertiesOf lists what a listing or a fetch of kind reads, with the
+// extra properties of the admin's mappings; a product's prices are read
+// from one property per currency (see productPrices).
+func propertiesOf(kind string, currencies, extra []string) []string {
+	add := func(own []string) []string {
+		out := slices.Clone(own)
+		for _, n := range extra {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
 	switch kind {
 	case crm.KindCustomer:
-		return companyProperties
+		return add(companyProperties)
 	case crm.KindDeal:
-		return dealProperties
+		return add(dealProperties)
 	}
 	out := slices.Clone(productProperties)
 	for _, c := range currencies {

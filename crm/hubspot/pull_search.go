@@ -137,9 +137,13 @@ func (p *puller) searchPage(ctx context.Context, c *caller, kind string, from cr
 			return page, err
 		}
 	}
+	extra, err := extraProperties(kind, from.Fields)
+	if err != nil {
+		return page, err
+	}
 	limit := p.pageSize()
 	t := strconv.FormatInt(cur.T, 10)
-	req := searchRequest{Properties: propertiesOf(kind, cur.Currencies), Limit: limit}
+	req := searchRequest{Properties: propertiesOf(kind, cur.Currencies, extra), Limit: limit}
 	switch {
 	case cur.Tie != "":
 		req.FilterGroups = []filterGroup{{Filters: []searchFilter{
@@ -169,6 +173,7 @@ func (p *puller) searchPage(ctx context.Context, c *caller, kind string, from cr
 	if err != nil {
 		return page, err
 	}
+	crm.Asked(recs, extra)
 	page.Records = recs
 	next := cur
 	n := len(ans.Results)

@@ -295,7 +295,7 @@ func TestPullFetch(t *testing.T) {
 	archivedAt := e.clk.Now()
 	sy := e.a.Sync()
 	b := synctest.NewBudget(sy.Buckets(e.w.Conn, 1)...)
-	got, err := e.a.Pull().Fetch(context.Background(), session.New(e.w.DB, e.a, e.w.Conn), b, crm.KindDeal, []string{"301", "302", "999", "not-an-id"})
+	got, err := e.a.Pull().Fetch(context.Background(), session.New(e.w.DB, e.a, e.w.Conn), b, crm.KindDeal, []string{"301", "302", "999", "not-an-id"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,17 +86,26 @@ func (p *Puller) caller(s crm.Session, b crm.Budget) *pusher {
 func (p *Puller) Pull(ctx context.Context, s crm.Session, b crm.Budget, stream string, from crm.PullFrom) (crm.PullPage, error) {
 	c := p.caller(s, b)
 	var page crm.PullPage
-	var err error
+	kind := ""
+	for _, st := range p.Streams(nil) {
+		if st.Name == stream {
+			kind = st.Kind
+		}
+	}
+	extra, err := extraFields(kind, from.Fields)
+	if err != nil {
+		return page, err
+	}
 	switch stream {
 	case StreamCustomer:
-		page, err = p.keyset(ctx, c, "/api/v2/organizations", nil, from, customerOf)
+		page, err = p.keyset(ctx, c, "/api/v2/organizations", nil, from, withFields(customerOf, extra))
 	case StreamDeal, StreamDealDeleted:
-		var extra url.Values
+		var query url.Values
 		if stream == StreamDealDeleted {
 			// Deals deleted in the last 30 days; the others' lists leave them out.
-			extra = url.Values{"status": {"deleted"}}
+			query = url.Values{"status": {"deleted"}}
 		}
-		page, err = p.keyset(ctx, c, "/api/v2/deals", extra, from, dealOf)
+		page, err = p.keyset(ctx, c, "/api/v2/deals", query, from, withFields(dealOf, extra))
 		if err == nil {
 			err = p.contacts(ctx, c, page.Records)
 		}
@@ -109,6 +118,7 @@ func (p *Puller) Pull(ctx context.Context, s crm.Session, b crm.Budget, stream s
 	if err != nil {
 		return page, err
 	}
+	crm.Asked(page.Records, extra)
 	return page, nil
 }
 
@@ -292,7 +302,7 @@ func joinIDs(ids []string) string {
 // are not included"), so a record missing from the answer comes back
 // Deleted. A deal's list without status leaves deleted deals out, which
 // is the same answer.
-func (p *Puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind string, ids []string) ([]crm.Pulled, error) {
+func (p *Puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind string, ids []string, fields []string) ([]crm.Pulled, error) {
 	c := p.caller(s, b)
 	var path string
 	var mapOne func(json.RawMessage) (crm.Pulled, error)
@@ -306,6 +316,11 @@ func (p *Puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind st
 	default:
 		return nil, fmt.Errorf("pipedrive: no records of kind %q", kind)
 	}
+	extra, err := extraFields(kind, fields)
+	if err != nil {
+		return nil, err
+	}
+	mapOne = withFields(mapOne, extra)
 	var valid []string
 	for _, id := range ids {
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 && !slices.Contains(valid, id) {
@@ -344,5 +359,6 @@ func (p *Puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind st
 			}
 		}
 	}
+	crm.Asked(out, extra)
 	return out, nil
 }

@@ -3,6 +3,7 @@ package pipedrive
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -166,4 +167,77 @@ func productOf(m json.RawMessage) (crm.Pulled, error) {
 			UnitPrice: pr.Price, Active: !p.Deleted})
 	}
 	return crm.Pulled{Kind: crm.KindProduct, ID: id, Modified: p.modified(), Deleted: p.Deleted, Product: pp}, nil
+}
+
+// fieldCode is what a field's code can be: a built-in field's name
+// ("title") or a custom field's 40-character hash.
+var fieldCode = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+// extraFields checks the fields the admin's mappings read besides kind's
+// own (crm.PullFrom.Fields): only organizations and deals read them.
+func extraFields(kind string, names []string) ([]string, error) {
+	if kind != crm.KindCustomer && kind != crm.KindDeal {
+		return nil, nil
+	}
+	for _, n := range names {
+		if !fieldCode.MatchString(n) {
+			return nil, crm.Rejected(fmt.Errorf("pipedrive: %q is not a field's code", n))
+		}
+	}
+	return names, nil
+}
+
+// withFields maps an entity with mapOne and adds the extra fields to its
+// Fields, as text. API v2 answers every custom field of the entity in its
+// custom_fields object, keyed by the field's code (its custom_fields query
+// parameter only narrows that to some), and built-in ones at the top
+// level: a text value is itself, a number its decimal text, an object
+// (monetary, address) its "value", an option field its option id; null
+// is "".
+func withFields(mapOne func(json.RawMessage) (crm.Pulled, error), names []string) func(json.RawMessage) (crm.Pulled, error) {
+	if len(names) == 0 {
+		return mapOne
+	}
+	return func(m json.RawMessage) (crm.Pulled, error) {
+		rec, err := mapOne(m)
+		if err != nil || rec.Deleted {
+			return rec, err
+		}
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(m, &top); err != nil {
+			return rec, fmt.Errorf("pipedrive: a %s: %w", rec.Kind, err)
+		}
+		var custom map[string]json.RawMessage
+		if raw, ok := top["custom_fields"]; ok {
+			_ = json.Unmarshal(raw, &custom) // null: none
+		}
+		if rec.Fields == nil {
+			rec.Fields = map[string]string{}
+		}
+		for _, n := range names {
+			v, ok := custom[n]
+			if !ok {
+				v = top[n]
+			}
+			rec.Fields[n] = fieldText(v)
+		}
+		return rec, nil
+	}
+}
+
+// fieldText is a field's JSON value as text.
+func fieldText(v json.RawMessage) string {
+	v = json.RawMessage(strings.TrimSpace(string(v)))
+	if len(v) == 0 || string(v) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(v, &obj) == nil {
+		return fieldText(obj["value"])
+	}
+	return string(v) // a number, a boolean, an array of option ids
 }

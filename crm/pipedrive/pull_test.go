@@ -202,7 +202,7 @@ func TestPullDeletesMark(t *testing.T) {
 	s := sessionOf(e)
 	b := budgetOf()
 	for kind, id := range map[string]string{crm.KindCustomer: "7", crm.KindProduct: "500"} {
-		recs, err := p.Fetch(ctx, s, b, kind, []string{id})
+		recs, err := p.Fetch(ctx, s, b, kind, []string{id}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -72,7 +72,11 @@ func (pl *puller) Pull(ctx context.Context, sess crm.Session, b crm.Budget, stre
 	if err != nil {
 		return crm.PullPage{}, err
 	}
-	rows, err := queryAll(ctx, p, q.listing(of, from.Since, after, pl.page))
+	extra, err := pullFields(stream, from.Fields)
+	if err != nil {
+		return crm.PullPage{Calls: p.calls}, err
+	}
+	rows, err := queryAll(ctx, p, q.listing(of, from.Since, after, pl.page, extra))
 	if err != nil {
 		return crm.PullPage{Calls: p.calls}, err
 	}
@@ -84,6 +88,7 @@ func (pl *puller) Pull(ctx context.Context, sess crm.Session, b crm.Budget, stre
 		}
 		page.Records = append(page.Records, rec)
 	}
+	crm.Asked(page.Records, extra)
 	if len(rows) >= pl.page {
 		// A full page: there may be more. The next asks for what comes
 		// after its last row in (SystemModstamp, Id) order.
@@ -96,10 +101,14 @@ func (pl *puller) Pull(ctx context.Context, sess crm.Session, b crm.Budget, stre
 // Fetch reads the given records of kind with one QueryAll per IN list of
 // ids: a record in the recycle bin comes back Deleted, and so does an id
 // the org no longer knows (emptied from the bin, or never there).
-func (pl *puller) Fetch(ctx context.Context, sess crm.Session, b crm.Budget, kind string, ids []string) ([]crm.Pulled, error) {
+func (pl *puller) Fetch(ctx context.Context, sess crm.Session, b crm.Budget, kind string, ids []string, fields []string) ([]crm.Pulled, error) {
 	q, ok := queries[kind]
 	if !ok {
 		return nil, fmt.Errorf("salesforce: no records of kind %q", kind)
+	}
+	extra, err := pullFields(kind, fields)
+	if err != nil {
+		return nil, err
 	}
 	var norm []string
 	for _, id := range ids {
@@ -122,7 +131,7 @@ func (pl *puller) Fetch(ctx context.Context, sess crm.Session, b crm.Budget, kin
 	found := map[string]bool{}
 	var out []crm.Pulled
 	for _, list := range chunkList(norm) {
-		rows, err := queryAll(ctx, p, q.byIDs(of, list))
+		rows, err := queryAll(ctx, p, q.byIDs(of, list, extra))
 		if err != nil {
 			return nil, err
 		}
@@ -142,5 +151,6 @@ func (pl *puller) Fetch(ctx context.Context, sess crm.Session, b crm.Budget, kin
 			out = append(out, crm.Pulled{Kind: kind, ID: id, Modified: now, Deleted: true})
 		}
 	}
+	crm.Asked(out, extra)
 	return out, nil
 }

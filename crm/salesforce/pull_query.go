@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,12 +64,20 @@ var queries = map[string]*objectQuery{
 		record: priceRecord},
 }
 
-func (q *objectQuery) selectList(of orgFacts) string {
+// selectList is the query's SELECT … FROM, with the extra fields the
+// admin's mappings read (checked by pullFields) that it does not select
+// already.
+func (q *objectQuery) selectList(of orgFacts, extra []string) string {
 	cols := append([]string{"Id"}, q.columns...)
 	if of.multi {
 		cols = append(cols, q.multiCols...)
 	}
 	cols = append(cols, systemColumns...)
+	for _, f := range extra {
+		if !slices.ContainsFunc(cols, func(c string) bool { return strings.EqualFold(c, f) }) {
+			cols = append(cols, f)
+		}
+	}
 	if q.sub != "" {
 		cols = append(cols, q.sub)
 	}
@@ -79,7 +89,7 @@ func soqlTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0
 
 // listing is a page's query: changes at or after since, after the keyset
 // position after (none on a listing's first page).
-func (q *objectQuery) listing(of orgFacts, since time.Time, after *keyset, limit int) string {
+func (q *objectQuery) listing(of orgFacts, since time.Time, after *keyset, limit int, extra []string) string {
 	var conds []string
 	if q.where != nil {
 		conds = append(conds, q.where(of))
@@ -91,7 +101,7 @@ func (q *objectQuery) listing(of orgFacts, since time.Time, after *keyset, limit
 		t := soqlTime(after.at)
 		conds = append(conds, "(SystemModstamp > "+t+" OR (SystemModstamp = "+t+" AND Id > "+soqlString(after.id)+"))")
 	}
-	s := q.selectList(of)
+	s := q.selectList(of, extra)
 	if len(conds) > 0 {
 		s += " WHERE " + strings.Join(conds, " AND ")
 	}
@@ -99,8 +109,27 @@ func (q *objectQuery) listing(of orgFacts, since time.Time, after *keyset, limit
 }
 
 // byIDs is Fetch's query of an IN list.
-func (q *objectQuery) byIDs(of orgFacts, list string) string {
-	return q.selectList(of) + " WHERE Id IN " + list
+func (q *objectQuery) byIDs(of orgFacts, list string, extra []string) string {
+	return q.selectList(of, extra) + " WHERE Id IN " + list
+}
+
+// fieldName is what a field's API name can be (letters, digits and
+// underscores, from a letter, at most 80 with a namespace and __c): the
+// only names put into a query's SELECT list.
+var fieldName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
+
+// pullFields checks the extra fields of a listing or fetch of kind: only
+// customers and deals read them.
+func pullFields(kind string, names []string) ([]string, error) {
+	if kind != crm.KindCustomer && kind != crm.KindDeal {
+		return nil, nil
+	}
+	for _, n := range names {
+		if !fieldName.MatchString(n) {
+			return nil, crm.Rejected(fmt.Errorf("salesforce: %q is not a field's API name", n))
+		}
+	}
+	return names, nil
 }
 
 // keyset is a listing's position: the last row's stamp and id.

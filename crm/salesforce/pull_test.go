@@ -246,7 +246,7 @@ func TestPullFetch(t *testing.T) {
 	p := w.a.Pull()
 	s := session.New(w.DB, w.a, w.Conn)
 	b := &synctest.Budget{}
-	got, err := p.Fetch(context.Background(), s, b, crm.KindProduct, []string{live, binned, unknown})
+	got, err := p.Fetch(context.Background(), s, b, crm.KindProduct, []string{live, binned, unknown}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestPullFetch(t *testing.T) {
 	if r, ok := byID[unknown]; !ok || !r.Deleted {
 		t.Errorf("unknown product: %+v, want deleted", r)
 	}
-	if _, err := p.Fetch(context.Background(), s, b, crm.KindProduct, []string{"006000000000001"}); err == nil ||
+	if _, err := p.Fetch(context.Background(), s, b, crm.KindProduct, []string{"006000000000001"}, nil); err == nil ||
 		!strings.Contains(err.Error(), "not the id") {
 		t.Errorf("an opportunity id fetched as a product: %v", err)
 	}

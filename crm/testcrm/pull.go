@@ -117,12 +117,15 @@ func (p puller) Pull(ctx context.Context, s crm.Session, b crm.Budget, stream st
 		}
 		out.Records = append(out.Records, r)
 	}
+	// The API answers every field of a record: the extra ones need no
+	// asking.
+	crm.Asked(out.Records, from.Fields)
 	return out, nil
 }
 
 // Fetch reads ids of kind, a hundred a call; an id the CRM does not know
 // comes back deleted as of the CRM's time of the answer.
-func (p puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind string, ids []string) ([]crm.Pulled, error) {
+func (p puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind string, ids []string, fields []string) ([]crm.Pulled, error) {
 	object, ok := objects[kind]
 	if !ok {
 		return nil, fmt.Errorf("%s has no records of kind %q", Name, kind)
@@ -153,6 +156,7 @@ func (p puller) Fetch(ctx context.Context, s crm.Session, b crm.Budget, kind str
 			}
 		}
 	}
+	crm.Asked(out, fields)
 	return out, nil
 }
 
@@ -181,7 +185,11 @@ func toPulled(kind string, w wireRecord, user string) (crm.Pulled, error) {
 		c := w.Company
 		r.Customer = &crm.PulledCustomer{Name: c.Name, Email: c.Email, Phone: c.Phone, Street: c.Street, City: c.City,
 			PostalCode: c.PostalCode, Region: c.Region, Country: c.Country}
-		r.Fields = c.Fields
+		// The company's own fields by their API names too, as the other
+		// CRMs keep every field they read: the standard mappings name them.
+		r.Fields = map[string]string{}
+		maps.Copy(r.Fields, c.Fields)
+		r.Fields["name"], r.Fields["email"] = c.Name, c.Email
 	case kind == crm.KindDeal && w.Deal != nil:
 		d := w.Deal
 		pd := &crm.PulledDeal{Name: d.Name, Currency: d.Currency, Stage: d.Stage, CloseDate: d.CloseDate, AccountID: d.CompanyID}

@@ -115,3 +115,20 @@ func sortedIDs(m map[string]*lineItem) []string {
 	})
 	return ids
 }
+
+// SetDealProperty sets a deal's property as a person would in HubSpot
+// (a custom property, or a built-in one Deal has no field for); the deal
+// is modified now.
+func (s *Server) SetDealProperty(portalID int64, dealID, name, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPortal(portalID)
+	if p.dealExtra == nil {
+		p.dealExtra = map[string]map[string]string{}
+	}
+	if p.dealExtra[dealID] == nil {
+		p.dealExtra[dealID] = map[string]string{}
+	}
+	p.dealExtra[dealID][name] = value
+	p.touch("deals", dealID, s.Now())
+}

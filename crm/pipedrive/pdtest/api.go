@@ -111,12 +111,16 @@ func (s *Server) organization(w http.ResponseWriter, r *http.Request, u *user) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	s.mu.Lock()
 	o, ok := u.company.orgs[id]
+	var body map[string]any
+	if ok {
+		body = orgJSON(u, o)
+	}
 	s.mu.Unlock()
 	if err != nil || !ok {
 		apiError(w, http.StatusNotFound, "Organization not found")
 		return
 	}
-	success(w, orgJSON(u, o))
+	success(w, body)
 }
 
 // orgJSON is an organization as v2 shows it, its address as v2's address
@@ -138,8 +142,21 @@ func orgJSON(u *user, o Org) map[string]any {
 		"update_time":   stamp(o.Updated),
 		"is_deleted":    false,
 		"visible_to":    3,
-		"custom_fields": map[string]any{},
+		"custom_fields": orgCustom(u.company, o),
 	}
+}
+
+// orgCustom is an organization's custom_fields object: every custom
+// organization field of the company, null when it has no value. s.mu is
+// held.
+func orgCustom(c *company, o Org) map[string]any {
+	out := map[string]any{}
+	for _, f := range c.fieldsOf(OrgFields) {
+		if f.Custom {
+			out[f.Code] = o.Custom[f.Code]
+		}
+	}
+	return out
 }
 
 // personJSON is a person as v2 shows them: emails and phones as arrays of

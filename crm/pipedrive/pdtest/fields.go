@@ -22,10 +22,12 @@ import (
 // fields, strings for built-in ones). v2 says nothing of a field's
 // writability: the v1 edit_flag became is_custom_field.
 //
-// A v2 deal carries its custom fields' values in its custom_fields object,
-// keyed by those hashes; a PATCH writes them there: a single option
-// (enum) by its option id, a multiple option field (set) as an array of
-// ids, a monetary field as {value, currency}, null clearing any. The
+// A v2 deal (and organization) carries its custom fields' values in its
+// custom_fields object, keyed by those hashes, every custom field of the
+// company there (null without a value); a PATCH writes them there: a
+// single option (enum) by its option id, a multiple option field (set) as
+// an array of ids, a monetary field as {value, currency}, null clearing
+// any. The
 // migration guide: "For multi-option fields (field type set), use null to
 // clear the selection — sending an empty array [] is not supported".
 //
@@ -157,6 +159,27 @@ func (s *Server) DeleteField(companyID int64, object, code string) {
 		for _, vs := range c.custom {
 			delete(vs, code)
 		}
+	}
+}
+
+// SetDealCustomField sets a deal's custom field value as a person would
+// in Pipedrive (value as its JSON, "null" clearing it) and dates the
+// deal's change at.
+func (s *Server) SetDealCustomField(companyID, dealID int64, code, value string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mustCompany(companyID)
+	c.fieldsOf(DealFields)
+	if c.custom == nil {
+		c.custom = map[int64]map[string]json.RawMessage{}
+	}
+	if c.custom[dealID] == nil {
+		c.custom[dealID] = map[string]json.RawMessage{}
+	}
+	c.custom[dealID][code] = json.RawMessage(value)
+	if d, ok := c.deals[dealID]; ok {
+		d.Updated = at
+		c.deals[dealID] = d
 	}
 }
 

@@ -106,6 +106,10 @@ type Org struct {
 	PostalCode string
 	Region     string
 	Country    string
+	// Custom are its custom fields' values by field code, as v2 shows
+	// them in custom_fields (a text as a string); the company's other
+	// organization custom fields show null.
+	Custom map[string]any
 	// Updated is its update_time; zero shows the emulator's creation time.
 	Updated time.Time
 }
