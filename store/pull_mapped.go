@@ -236,7 +236,7 @@ func (db *DB) customerWritten(ctx context.Context, tx pgx.Tx, ws, conn string, r
 	if inserted {
 		typ = qwoty.EventCustomerCreated
 	}
-	err := db.emitEvent(ctx, tx, Event{WorkspaceID: ws, ConnectionID: conn, Type: typ, Subject: id,
+	err := db.emitEvent(ctx, tx, Event{WorkspaceID: ws, ConnectionID: conn, Type: typ, Subject: id, CustomerID: id,
 		Data: map[string]any{"id": id, "crmId": r.ID, "name": r.Customer.Name, "email": r.Customer.Email}})
 	return n, err
 }
