@@ -3,8 +3,13 @@ package store_test
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
@@ -170,5 +175,56 @@ func TestWebhookSecretsAreSealedAndRotated(t *testing.T) {
 	}
 	if send, err = db.WebhookToSend(ctx, ds[0].ID); err != nil || len(send.Secrets) != 1 || send.Secrets[0] != next {
 		t.Fatalf("secrets after the overlap: %v (%v); want the new one alone", send.Secrets, err)
+	}
+}
+
+// A customer pulled from the CRM makes customer.created the first time and
+// customer.updated when a newer version changes it; a version already
+// stored (the same again) makes none. The event names its customer, so a
+// subscription filtered by customer gets it.
+func TestPulledCustomersMakeEvents(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventCustomerCreated, qwoty.EventCustomerUpdated}})
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	pull := func(name string, modified time.Time) {
+		t.Helper()
+		if _, err := db.StorePulled(ctx, c.WorkspaceID, c.ID, []crm.Pulled{{Kind: crm.KindCustomer, ID: "001000000000001AAA", Modified: modified,
+			Customer: &crm.PulledCustomer{Name: name}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	types := func() []string {
+		t.Helper()
+		rows, err := db.Pool().Query(ctx, `SELECT type FROM webhook_events WHERE connection_id = $1 ORDER BY created_at, id`, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	pull("Acme", at)
+	var id string
+	if err := db.Pool().QueryRow(ctx, `SELECT id::text FROM customers WHERE connection_id = $1`, c.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	mine := subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventCustomerUpdated}, CustomerID: id})
+	others := subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventCustomerUpdated}, CustomerID: "another"})
+	pull("Acme", at) // the same version again
+	pull("Acme Inc.", at.Add(time.Minute))
+	if got := types(); !slices.Equal(got, []string{"customer.created", "customer.updated"}) {
+		t.Fatalf("events %v; want customer.created then customer.updated", got)
+	}
+	for sub, want := range map[string]int{mine.ID: 1, others.ID: 0} {
+		var n int
+		if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM event_deliveries WHERE subscription_id = $1`, sub).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("subscription %s filtered by customer got %d deliveries, want %d", sub, n, want)
+		}
 	}
 }
