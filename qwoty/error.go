@@ -71,6 +71,10 @@ const (
 	CodeAPIKeyExpired Code = "api_key_expired"
 	CodeAPIKeyRevoked Code = "api_key_revoked"
 	CodeScopeMissing  Code = "scope_missing"
+
+	// The public REST API's idempotent writes (docs/api.md, Idempotency).
+	CodeIdempotencyKeyReused     Code = "idempotency_key_reused"
+	CodeIdempotencyKeyInProgress Code = "idempotency_key_in_progress"
 )
 
 // Error is an application error a user can meet: a stable code, a message
