@@ -1,6 +1,8 @@
 package qwoty
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -63,3 +65,19 @@ type CatalogPrice struct {
 	UnitPrice decimal.Decimal
 	Active    bool
 }
+
+// ParseField checks and trims a free-text field an API client sends: text
+// a column can hold (CheckText), at most max characters. field is the
+// field's name in the API ("name", "street").
+func ParseField(field, s string, max int) (string, error) {
+	return parseText(field, s, max, "Shorten it to at most "+itoa(max)+" characters.")
+}
+
+// ParseContactEmail reads a contact's email: trimmed, lower case (the key
+// contacts are upserted by), of an address's form.
+func ParseContactEmail(s string) (string, error) {
+	e, err := ParseEmail(s)
+	return strings.ToLower(e), err
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
