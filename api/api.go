@@ -92,6 +92,19 @@ func Mount(r *gin.Engine, d Deps) *API {
 
 // register registers every operation; each area has its file.
 func (a *API) register() {
+	// Resources (docs/api.md, "Resources"); every write is idempotent
+	// with an Idempotency-Key (idempotency.go).
+	a.h.UseMiddleware(a.idempotent)
+	a.organizationGet()
+	a.quoteList()
+	a.quoteGet()
+	a.quoteCreate()
+	a.quoteUpdate()
+	a.quoteLines()
+	a.quoteStatus()
+	a.customers()
+	a.contacts()
+	a.catalog()
 }
 
 // Huma is the underlying huma API (for tests and each area's registration).
@@ -170,7 +183,9 @@ type Problem struct {
 }
 
 // Error implements error.
-func (p *Problem) Error() string { return string(p.ErrorBody.Error.Code) + ": " + p.ErrorBody.Error.Message }
+func (p *Problem) Error() string {
+	return string(p.ErrorBody.Error.Code) + ": " + p.ErrorBody.Error.Message
+}
 
 // GetStatus implements huma.StatusError.
 func (p *Problem) GetStatus() int { return p.status }
