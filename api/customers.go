@@ -90,6 +90,15 @@ func (a *API) customers() {
 		Description: "Idempotent: fields left out keep their value; a call that changes nothing writes nothing and makes no event, " +
 			"so it is safe on every CRM change. 201 when created (customer.created), 200 otherwise (customer.updated when changed).",
 		Security: Secured(qwoty.ScopeCustomersWrite)}, a.upsertCustomer)
+	documentCreated(a.h, "/customers")
+}
+
+// documentCreated adds to an upsert at path (PUT) its other answer, 201
+// Created, with the same body as its 200.
+func documentCreated(h huma.API, path string) {
+	op := h.OpenAPI().Paths[path].Put
+	ok := op.Responses["200"]
+	op.Responses["201"] = &huma.Response{Description: "Created", Content: ok.Content, Headers: ok.Headers}
 }
 
 func (a *API) listCustomers(ctx context.Context, in *customerListInput) (*customerListOutput, error) {

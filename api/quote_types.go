@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -100,11 +101,15 @@ func parseLines(in []LineInput) ([]qwoty.LineItem, error) {
 // figure renders a quantity, price or percentage: at least the currency's
 // decimals, and every decimal it has.
 func figure(d decimal.Decimal, currency string) string {
-	exp := qwoty.CurrencyExponent(currency)
-	if -d.Exponent() > exp {
-		return d.String()
+	s := d.String() // no trailing zeros
+	places := 0
+	if _, frac, ok := strings.Cut(s, "."); ok {
+		places = len(frac)
 	}
-	return d.StringFixed(exp)
+	if exp := qwoty.CurrencyExponent(currency); int32(places) < exp {
+		return d.StringFixed(exp)
+	}
+	return s
 }
 
 func quoteOut(q *qwoty.Quote, withLines bool) Quote {
