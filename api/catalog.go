@@ -85,8 +85,13 @@ type itemFields struct {
 type itemCreateInput struct {
 	IdempotencyHeader
 	Body struct {
-		ID string `json:"id,omitempty" maxLength:"64" doc:"The CRM's product id when the product exists in the CRM; default a new qw-… id (lines taken from such an item are pushed to the CRM without a product link)."`
-		itemFields
+		ID          string       `json:"id,omitempty" maxLength:"64" doc:"The CRM's product id when the product exists in the CRM; default a new qw-… id (lines taken from such an item are pushed to the CRM without a product link)."`
+		SKU         *string      `json:"sku,omitempty" maxLength:"64"`
+		Name        *string      `json:"name,omitempty" maxLength:"255"`
+		Description *string      `json:"description,omitempty" maxLength:"4000"`
+		Active      *bool        `json:"active,omitempty"`
+		ExternalRef *string      `json:"externalRef,omitempty" maxLength:"255"`
+		Prices      []PriceInput `json:"prices,omitempty" maxItems:"50"`
 	}
 }
 
@@ -198,7 +203,9 @@ func parseItem(f itemFields) (store.CatalogInput, error) {
 }
 
 func (a *API) createItem(ctx context.Context, in *itemCreateInput) (*itemOutput, error) {
-	u, err := parseItem(in.Body.itemFields)
+	b := in.Body
+	u, err := parseItem(itemFields{SKU: b.SKU, Name: b.Name, Description: b.Description, Active: b.Active,
+		ExternalRef: b.ExternalRef, Prices: b.Prices})
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,7 @@ func (a *API) contacts() {
 		Summary: "Create or update a contact by email", MaxBodyBytes: MaxBodyBytes,
 		Description: "Idempotent: fields left out keep their value; a call that changes nothing writes nothing. 201 when created, 200 otherwise.",
 		Security:    Secured(qwoty.ScopeCustomersWrite)}, a.upsertContact)
+	documentCreated(a.h, "/contacts")
 }
 
 func (a *API) listContacts(ctx context.Context, in *contactListInput) (*contactListOutput, error) {

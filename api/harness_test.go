@@ -33,6 +33,7 @@ type env struct {
 	db     *store.DB
 	r      *gin.Engine
 	router routers.Router
+	doc    *openapi3.T
 	a1, a2 *qwoty.Connection
 	b      *qwoty.Connection
 }
@@ -83,6 +84,7 @@ func newEnv(t *testing.T) *env {
 	// Requests are matched against the document's paths under its
 	// server, /api/v1.
 	doc.Servers = openapi3.Servers{{URL: "http://api.test" + Base}}
+	e.doc = doc
 	if e.router, err = gorillamux.NewRouter(doc); err != nil {
 		t.Fatal(err)
 	}
