@@ -29,7 +29,7 @@ import (
 // OpenAPI document the API serves (kin-openapi), so the document cannot
 // drift from the code.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	r      *gin.Engine
 	router routers.Router
@@ -38,7 +38,7 @@ type env struct {
 	b      *qwoty.Connection
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	ctx := context.Background()
@@ -115,7 +115,7 @@ type resp struct {
 	Body   []byte
 }
 
-func (r *resp) decode(t *testing.T, v any) {
+func (r *resp) decode(t testing.TB, v any) {
 	t.Helper()
 	if r.Status >= 400 {
 		t.Fatalf("answer %d, want a success: %s", r.Status, r.Body)
