@@ -1,7 +1,11 @@
 package api
 
 import (
+	"context"
+	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/qwoty/companion/qwoty"
 )
@@ -180,5 +184,22 @@ func TestOrganization(t *testing.T) {
 		o.Rounding.Mode != "half_away_from_zero" || o.Rounding.CurrencyExceptions["JPY"] != 0 || o.Rounding.CurrencyExceptions["KWD"] != 3 ||
 		o.Tax.Mode != "exclusive" || o.Locale != nil {
 		t.Fatalf("organization: %+v", o)
+	}
+}
+
+// The 3.0 copy of the document is served for tools that read only 3.0,
+// and loads as valid OpenAPI 3.0.
+func TestOpenAPI30Copy(t *testing.T) {
+	e := newEnv(t)
+	w := serve(e, "", "/openapi-3.0.json")
+	if w.Code != 200 {
+		t.Fatalf("openapi-3.0.json: %d", w.Code)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(w.Body.Bytes())
+	if err != nil || !strings.HasPrefix(doc.OpenAPI, "3.0") {
+		t.Fatalf("3.0 copy: %v (version %q)", err, doc.OpenAPI)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("3.0 copy is not valid: %v", err)
 	}
 }
