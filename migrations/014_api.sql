@@ -20,10 +20,13 @@ ALTER TABLE crm_contacts ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(
 
 -- The API lists a connection's live quotes by (created_at, id), which
 -- quotes_connection_created (009) serves, or by (updated_at, id) for
--- updatedAfter; and a customer's quotes.
+-- updatedAfter; and a customer's quotes. Customers and contacts page the
+-- same way.
 CREATE INDEX quotes_connection_updated ON quotes (connection_id, updated_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX quotes_connection_customer ON quotes (connection_id, customer_id, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX customers_connection_created ON customers (connection_id, created_at, id);
 CREATE INDEX customers_connection_updated ON customers (connection_id, updated_at, id);
+CREATE INDEX crm_contacts_connection_updated ON crm_contacts (connection_id, updated_at, email);
 
 -- Idempotency-Key: the answer to a write, kept 24 hours per API key and
 -- key, with the hash of the request it answered (method, path, body). A
