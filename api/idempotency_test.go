@@ -111,3 +111,47 @@ func TestIdempotencyConcurrent(t *testing.T) {
 		t.Fatalf("after the burst: %d %v", r.Status, r.Header)
 	}
 }
+
+// A key's answer is kept 24 hours: past them the key is free again (the
+// other body is a new write, not a 422). A claim whose request never
+// answered (its instance died) is taken over by a retry of the same
+// request once its lease is over, and that retry runs the write.
+func TestIdempotencyExpiryAndTakeover(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pool := storetest.Pool(t, e.db)
+	k := e.all(e.a1)
+	if r := e.do(k, "POST", "/quotes", map[string]any{"crmRecordId": "deal-e"}, "Idempotency-Key", "day-1"); r.Status != 201 {
+		t.Fatalf("first: %d %s", r.Status, r.Body)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE api_idempotency SET expires_at = now() - interval '1 second' WHERE key = 'day-1'`); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do(k, "POST", "/quotes", map[string]any{"crmRecordId": "deal-f"}, "Idempotency-Key", "day-1"); r.Status != 201 || r.Header.Get(ReplayedHeader) != "" {
+		t.Fatalf("the same key after 24 hours, another body: %d %v %s, want a new quote", r.Status, r.Header, r.Body)
+	}
+	// A claim left unanswered: the retry waits while its lease holds,
+	// then takes it over.
+	body := map[string]any{"crmRecordId": "deal-g"}
+	if r := e.do(k, "POST", "/quotes", body, "Idempotency-Key", "crash-1"); r.Status != 201 {
+		t.Fatalf("crash-1: %d", r.Status)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE api_idempotency SET done = false, status = 0, body = '', locked_until = now() + interval '1 second' WHERE key = 'crash-1'`); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(k, "POST", "/quotes", body, "Idempotency-Key", "crash-1")
+	if r.Status != 201 || r.Header.Get(ReplayedHeader) != "" {
+		t.Fatalf("retry of an unanswered claim: %d %v %s, want the write run again", r.Status, r.Header, r.Body)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM quotes WHERE crm_record_id = 'deal-g'`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("quotes on deal-g: %d (%v), want 2 (the lost answer's and the retry's)", n, err)
+	}
+	// The expired answers are pruned.
+	if _, err := pool.Exec(ctx, `UPDATE api_idempotency SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.db.PruneIdempotency(ctx, 1000); err != nil || got != 2 {
+		t.Fatalf("pruned %d (%v), want the 2 keys", got, err)
+	}
+}
