@@ -22,7 +22,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks bench-pdf poppler
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks bench-pdf poppler bench-api
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -183,3 +183,7 @@ hubspot-project:
 
 clean:
 	rm -rf bin salesforce-package/build hubspot-app/build
+
+## bench-api: GET /api/v1/quotes?limit=100 with 100,000 quotes in the database (first page, deep cursors, createdAfter, updatedAfter, status, record), server-side p50/p99 against the 20 ms target
+bench-api:
+	$(GO) test -run '^$$' -bench '^BenchmarkQuoteList$$' -benchtime $(BENCHTIME) -count 1 -timeout 20m ./api

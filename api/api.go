@@ -96,6 +96,27 @@ func Mount(r *gin.Engine, d Deps) *API {
 
 // register registers every operation; each area has its file.
 func (a *API) register() {
+	// The document's error answers are the shape Problem writes (huma
+	// takes an operation's error schema from what NewError returns), so
+	// that clients, and the tests that check answers against the
+	// document, see the shape the API sends.
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		e := qwoty.AsError(inputError(status, msg, errs))
+		return &Problem{status: status, ErrorBody: web.ErrorBody{Error: web.ErrorDetail{Code: e.Code, Message: e.Message, Hint: e.Hint}}}
+	}
+	// Resources (docs/api.md, "Resources"); every write is idempotent
+	// with an Idempotency-Key (idempotency.go).
+	a.h.UseMiddleware(a.idempotent)
+	a.organizationGet()
+	a.quoteList()
+	a.quoteGet()
+	a.quoteCreate()
+	a.quoteUpdate()
+	a.quoteLines()
+	a.quoteStatus()
+	a.customers()
+	a.contacts()
+	a.catalog()
 	a.registerWebhooks()
 }
 

@@ -64,6 +64,16 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[jobs.SyncPrune]) er
 			break
 		}
 	}
+	// The API's idempotent answers are kept 24 hours.
+	for {
+		n, err := w.e.db.PruneIdempotency(ctx, pruneBatch)
+		if err != nil {
+			return err
+		}
+		if n < pruneBatch {
+			break
+		}
+	}
 	// Webhook deliveries are kept to drop a CRM's redeliveries, which
 	// come within hours.
 	_, err := w.e.db.PruneWebhookDeliveries(ctx, time.Now().Add(-webhookRetention))

@@ -142,8 +142,9 @@ func TestHTTPStatus(t *testing.T) {
 		CodeSyncReconnect: 500, CodeSyncRejected: 500, CodeSyncFailed: 500,
 		CodeFilterInvalid: 400, CodeExportTooLarge: 422, CodeInvitationInvalid: 410, CodeAlreadyMember: 409,
 		CodeAPIKeyInvalid: 401, CodeAPIKeyExpired: 401, CodeAPIKeyRevoked: 401, CodeScopeMissing: 403,
-		CodeDeliveryPending: 409,
-		"no_such_code":      500,
+		CodeDeliveryPending:      409,
+		CodeIdempotencyKeyReused: 422, CodeIdempotencyKeyInProgress: 409,
+		"no_such_code": 500,
 	}
 	for code, status := range want {
 		if got := HTTPStatus(code); got != status {

@@ -652,4 +652,26 @@ var catalogue = []Entry{
 			"(retries go on with growing waits for more than a day), so a second send now would be a duplicate.",
 		Fix: "Wait for the retry (its time is in the delivery log), or, once it has failed for good, redeliver it.",
 	},
+	{
+		Code:    CodeIdempotencyKeyReused,
+		Status:  http.StatusUnprocessableEntity,
+		Who:     Developer,
+		Title:   "Idempotency key reused",
+		Message: "This Idempotency-Key was used with another request.",
+		Hint:    "Use a new key for a new request; resend the same request (method, path, body) to get its answer again.",
+		Cause: "A write carried an `Idempotency-Key` that the same API key used within 24 hours for a request with another method, " +
+			"path or body. Qwoty keeps the first answer per key and replays it only for the same request.",
+		Fix: "Make a fresh key (a UUID) for every distinct write; reuse a key only to retry the very same request.",
+	},
+	{
+		Code:    CodeIdempotencyKeyInProgress,
+		Status:  http.StatusConflict,
+		Who:     Developer,
+		Title:   "Idempotent request still running",
+		Message: "A request with this Idempotency-Key is still being processed.",
+		Hint:    "Retry in a few seconds with the same key: you will get its answer.",
+		Cause: "The same `Idempotency-Key` was sent again while the first request with it was still running, and it did not " +
+			"finish within the 10 seconds a duplicate waits for it.",
+		Fix: "Retry later with the same key and body; the first request's answer is replayed once it is done.",
+	},
 }

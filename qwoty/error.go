@@ -74,6 +74,9 @@ const (
 
 	// Webhooks (issue 15, docs/api.md).
 	CodeDeliveryPending Code = "webhook_delivery_pending"
+	// The public REST API's idempotent writes (docs/api.md, Idempotency).
+	CodeIdempotencyKeyReused     Code = "idempotency_key_reused"
+	CodeIdempotencyKeyInProgress Code = "idempotency_key_in_progress"
 )
 
 // Error is an application error a user can meet: a stable code, a message

@@ -29,6 +29,16 @@ func CurrencyExponent(currency string) int32 {
 	return 2
 }
 
+// MinorUnitExceptions returns the currencies whose amounts do not carry 2
+// decimals, with their number of decimals.
+func MinorUnitExceptions() map[string]int32 {
+	out := make(map[string]int32, len(minorUnits))
+	for c, e := range minorUnits {
+		out[c] = e
+	}
+	return out
+}
+
 // ValidCurrency reports whether s looks like an ISO 4217 code (three capitals).
 func ValidCurrency(s string) bool {
 	if len(s) != 3 {

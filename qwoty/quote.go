@@ -82,14 +82,6 @@ func (s Status) Label() string {
 	return strings.ToUpper(string(s[:1])) + string(s[1:])
 }
 
-// Customer is the CRM account a quote is for.
-type Customer struct {
-	ID           string
-	WorkspaceID  string
-	CRMAccountID string
-	Name         string
-}
-
 // Quote is a priced offer attached to one CRM record.
 type Quote struct {
 	ID           string
@@ -111,11 +103,14 @@ type Quote struct {
 	// Deleted is set on a deleted quote (sync still marks its CRM mirror).
 	Deleted bool
 	// Sync is where the quote stands with the CRM.
-	Sync      SyncView
-	CreatedBy string // CRM user id
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Lines     []LineItem
+	Sync SyncView
+	// ExternalRef links the quote to another system's record
+	// (ParseExternalRef); "" for none.
+	ExternalRef string
+	CreatedBy   string // CRM user id
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Lines       []LineItem
 }
 
 // LineItem is one priced line of a quote.

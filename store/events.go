@@ -103,6 +103,7 @@ type QuoteEventData struct {
 	Total       string       `json:"total"`
 	CustomerID  string       `json:"customerId,omitempty"`
 	CRMRecordID string       `json:"crmRecordId"`
+	ExternalRef string       `json:"externalRef,omitempty"`
 	Version     int          `json:"version"`
 	CreatedAt   time.Time    `json:"createdAt"`
 	UpdatedAt   time.Time    `json:"updatedAt"`
@@ -114,7 +115,7 @@ func quoteEvent(t qwoty.EventType, q *qwoty.Quote) Event {
 		CustomerID: q.CustomerID, Data: QuoteEventData{ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,
 			Currency: q.Currency, Subtotal: q.Totals.Subtotal.String(), Discount: q.Totals.Discount.String(),
 			Tax: q.Totals.Tax.String(), Total: q.Totals.Total.String(), CustomerID: q.CustomerID,
-			CRMRecordID: q.CRMRecordID, Version: q.Version, CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}}
+			CRMRecordID: q.CRMRecordID, ExternalRef: q.ExternalRef, Version: q.Version, CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}}
 }
 
 // emitQuoteEvents emits the events of a quote's change: created (was

@@ -28,7 +28,7 @@ type Scope struct {
 const quoteColumns = `q.id, q.workspace_id, q.connection_id, coalesce(q.customer_id::text, ''), coalesce(cu.name, ''),
 	q.crm_record_id, q.number, q.title, q.status, q.currency, q.tax_rate,
 	q.subtotal, q.discount, q.tax, q.total, q.version, q.created_by, q.created_at, q.updated_at,
-	q.is_primary, q.deleted_at IS NOT NULL, ` + syncViewColumns
+	q.is_primary, q.deleted_at IS NOT NULL, q.external_ref, ` + syncViewColumns
 
 // quoteFrom joins what a quote is shown with: its customer, and its
 // record's outbox row (its sync state).
@@ -40,7 +40,7 @@ func scanQuote(row pgx.CollectableRow) (qwoty.Quote, error) {
 	err := row.Scan(&q.ID, &q.WorkspaceID, &q.ConnectionID, &q.CustomerID, &q.CustomerName,
 		&q.CRMRecordID, &q.Number, &q.Title, &q.Status, &q.Currency, &q.TaxRate,
 		&q.Totals.Subtotal, &q.Totals.Discount, &q.Totals.Tax, &q.Totals.Total, &q.Version, &q.CreatedBy, &q.CreatedAt, &q.UpdatedAt,
-		&q.Primary, &q.Deleted, &q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning)
+		&q.Primary, &q.Deleted, &q.ExternalRef, &q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning)
 	return q, err
 }
 
@@ -119,13 +119,20 @@ func scanLine(r pgx.CollectableRow) (qwoty.LineItem, error) {
 	return l, err
 }
 
-// NewQuote is a quote created from the card, prefilled from the CRM record.
+// NewQuote is a new quote: from the card, prefilled from the CRM record,
+// or from the API, perhaps with its lines.
 type NewQuote struct {
 	AccountID string // the record's account: the quote's customer, when known
 	Title     string
 	Currency  string
 	TaxRate   decimal.Decimal
-	CreatedBy string // CRM user id
+	CreatedBy string // CRM user id, or the API key's name
+	// Lines are the quote's first lines (the API creates a quote with its
+	// lines in one call), as the domain takes them (qwoty.Quote.AddLine).
+	Lines []qwoty.LineItem
+	// ExternalRef is another system's reference of the quote
+	// (qwoty.ParseExternalRef), "" for none.
+	ExternalRef string
 }
 
 // CreateQuote creates a draft quote on the scope's record, in the scope's
@@ -134,38 +141,77 @@ type NewQuote struct {
 // account as this connection knows it. What a new quote may be is the
 // domain's to say (qwoty.NewDraft).
 func (db *DB) CreateQuote(ctx context.Context, s Scope, n NewQuote) (*qwoty.Quote, error) {
-	d, err := qwoty.NewDraft(n.Title, n.Currency, n.TaxRate)
-	if err != nil {
-		return nil, err
-	}
 	var q *qwoty.Quote
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		var seq int64
-		if err := tx.QueryRow(ctx, `UPDATE workspaces SET next_quote_number = next_quote_number + 1 WHERE id = $1
-			RETURNING next_quote_number - 1`, s.WorkspaceID).Scan(&seq); err != nil {
-			return fmt.Errorf("next quote number: %w", err)
-		}
-		id := newID()
-		// The record's first live quote is its primary one.
-		_, err := tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, status, currency, tax_rate, created_by, is_primary)
-			VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10, $11,
-				NOT EXISTS (SELECT 1 FROM quotes WHERE workspace_id = $2 AND connection_id = $3 AND crm_record_id = $5 AND is_primary AND deleted_at IS NULL))`,
-			id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), d.Title, d.Status, d.Currency, d.TaxRate, n.CreatedBy)
-		if err != nil {
-			return fmt.Errorf("insert quote: %w", err)
-		}
-		if err := db.captureSync(ctx, tx, s, qwoty.TriggerCreated, id); err != nil {
-			return err
-		}
-		if q, err = getQuote(ctx, tx, s, id, false); err != nil {
-			return err
-		}
-		return db.emitQuoteEvents(ctx, tx, nil, q)
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		q, err = db.createQuote(ctx, tx, s, n)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: create quote on record %s: %w", s.RecordID, err)
 	}
 	return q, nil
+}
+
+// createQuote is CreateQuote in tx, with the quote.created event (every
+// way a quote is made, the card's and the API's, passes here).
+func (db *DB) createQuote(ctx context.Context, tx pgx.Tx, s Scope, n NewQuote) (*qwoty.Quote, error) {
+	d, err := qwoty.NewDraft(n.Title, n.Currency, n.TaxRate)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range n.Lines {
+		if err := d.AddLine(l); err != nil {
+			return nil, err
+		}
+	}
+	d.Reprice()
+	if err := checkProducts(ctx, tx, s, &qwoty.Quote{}, d); err != nil {
+		return nil, err
+	}
+	var seq int64
+	if err := tx.QueryRow(ctx, `UPDATE workspaces SET next_quote_number = next_quote_number + 1 WHERE id = $1
+		RETURNING next_quote_number - 1`, s.WorkspaceID).Scan(&seq); err != nil {
+		return nil, fmt.Errorf("next quote number: %w", err)
+	}
+	id := newID()
+	// The record's first live quote is its primary one.
+	_, err = tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, status, currency, tax_rate, created_by, is_primary,
+			subtotal, discount, tax, total, external_ref)
+		VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10, $11,
+			NOT EXISTS (SELECT 1 FROM quotes WHERE workspace_id = $2 AND connection_id = $3 AND crm_record_id = $5 AND is_primary AND deleted_at IS NULL),
+			$12, $13, $14, $15, $16)`,
+		id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), d.Title, d.Status, d.Currency, d.TaxRate, n.CreatedBy,
+		d.Totals.Subtotal, d.Totals.Discount, d.Totals.Tax, d.Totals.Total, n.ExternalRef)
+	if err != nil {
+		return nil, fmt.Errorf("insert quote: %w", err)
+	}
+	if len(d.Lines) > 0 {
+		b := &pgx.Batch{}
+		for i := range d.Lines {
+			queueLineInsert(b, id, &d.Lines[i])
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, fmt.Errorf("insert lines: %w", err)
+		}
+	}
+	if err := db.captureSync(ctx, tx, s, qwoty.TriggerCreated, id); err != nil {
+		return nil, err
+	}
+	q, err := getQuote(ctx, tx, s, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return q, db.emitQuoteEvents(ctx, tx, nil, q)
+}
+
+// queueLineInsert queues the insert of l, a new line of quote quoteID,
+// giving it its id.
+func queueLineInsert(b *pgx.Batch, quoteID string, l *qwoty.LineItem) {
+	l.ID = newID()
+	b.Queue(`INSERT INTO quote_line_items (id, quote_id, position, sku, description, quantity, unit_price, discount_percent, amount, discount, net, product_crm_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		l.ID, quoteID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID)
 }
 
 // Change is one edit of a quote, made through the domain's methods
@@ -186,41 +232,49 @@ type Change func(q *qwoty.Quote) error
 func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, by string, change Change) (*qwoty.Quote, error) {
 	var out *qwoty.Quote
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		q, err := getQuote(ctx, tx, s, id, true)
-		if err != nil {
-			return err
-		}
-		if err := q.CheckVersion(version); err != nil {
-			return err
-		}
-		was := *q
-		was.Lines = slices.Clone(q.Lines)
-		if err := change(q); err != nil {
-			return err
-		}
-		q.Reprice()
-		if err := checkProducts(ctx, tx, s, &was, q); err != nil {
-			return err
-		}
-		if err := writeQuote(ctx, tx, s, &was, q, by); err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-		trigger := qwoty.TriggerEdit
-		if q.Status != was.Status {
-			trigger = qwoty.TriggerStatus
-		}
-		if err := db.captureSync(ctx, tx, s, trigger, id); err != nil {
-			return err
-		}
-		if out, err = getQuote(ctx, tx, s, id, false); err != nil {
-			return err
-		}
-		return db.emitQuoteEvents(ctx, tx, &was, out)
+		var err error
+		_, out, err = db.updateQuote(ctx, tx, s, id, version, by, change)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: update quote %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// updateQuote is UpdateQuote in tx, with the change's events; it returns
+// the quote as it was before the change too.
+func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, version int, by string, change Change) (was, out *qwoty.Quote, err error) {
+	q, err := getQuote(ctx, tx, s, id, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := q.CheckVersion(version); err != nil {
+		return nil, nil, err
+	}
+	before := *q
+	before.Lines = slices.Clone(q.Lines)
+	if err := change(q); err != nil {
+		return nil, nil, err
+	}
+	q.Reprice()
+	if err := checkProducts(ctx, tx, s, &before, q); err != nil {
+		return nil, nil, err
+	}
+	if err := writeQuote(ctx, tx, s, &before, q, by); err != nil {
+		return nil, nil, fmt.Errorf("write: %w", err)
+	}
+	trigger := qwoty.TriggerEdit
+	if q.Status != before.Status {
+		trigger = qwoty.TriggerStatus
+	}
+	if err := db.captureSync(ctx, tx, s, trigger, id); err != nil {
+		return nil, nil, err
+	}
+	if out, err = getQuote(ctx, tx, s, id, false); err != nil {
+		return nil, nil, err
+	}
+	return &before, out, db.emitQuoteEvents(ctx, tx, &before, out)
 }
 
 // writeQuote stores q, the quote was after a change: its lines inserted,
@@ -238,10 +292,7 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 	for i := range q.Lines {
 		l := &q.Lines[i]
 		if l.ID == "" {
-			l.ID = newID()
-			b.Queue(`INSERT INTO quote_line_items (id, quote_id, position, sku, description, quantity, unit_price, discount_percent, amount, discount, net, product_crm_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-				l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID)
+			queueLineInsert(b, was.ID, l)
 			kept[l.ID] = true
 			continue
 		}

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// IdempotencyHeader is every write's Idempotency-Key (see idempotency.go).
+type IdempotencyHeader struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes the write safe to retry: the same key and body within 24 hours get the first answer again (Idempotent-Replayed: true); the same key with another body is 422 idempotency_key_reused."`
+}
+
+type quoteCreateInput struct {
+	IdempotencyHeader
+	Body struct {
+		CRMRecordID string      `json:"crmRecordId" minLength:"1" maxLength:"64" doc:"The CRM record (Opportunity, deal) to make the quote on."`
+		Title       *string     `json:"title,omitempty" maxLength:"200" doc:"Default: the record's name, when Qwoty has pulled the record."`
+		Currency    string      `json:"currency,omitempty" pattern:"^[A-Z]{3}$" doc:"ISO 4217. Default: the record's currency, else the organization's default currency."`
+		TaxRate     string      `json:"taxRate,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Percent, 0 to 100, default 0."`
+		CustomerID  string      `json:"customerId,omitempty" maxLength:"36" doc:"Default: the record's account, when Qwoty knows it."`
+		ExternalRef string      `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id."`
+		Lines       []LineInput `json:"lines,omitempty" maxItems:"500" doc:"The quote's lines; none makes an empty draft."`
+	}
+}
+
+func (a *API) quoteCreate() {
+	huma.Register(a.h, huma.Operation{OperationID: "createQuote", Method: http.MethodPost, Path: "/quotes", Tags: []string{"Quotes"},
+		Summary: "Create a quote", DefaultStatus: http.StatusCreated, MaxBodyBytes: MaxBodyBytes,
+		Description: "A draft quote on a CRM record, with its lines in the same call, or empty and prefilled from the record. " +
+			"Makes a quote.created event.",
+		Security: Secured(qwoty.ScopeQuotesWrite)}, a.createQuote)
+}
+
+func (a *API) createQuote(ctx context.Context, in *quoteCreateInput) (*QuoteOutput, error) {
+	k := KeyOf(ctx)
+	s := scope(ctx)
+	b := in.Body
+	var err error
+	if s.RecordID, err = qwoty.ParseField("crmRecordId", b.CRMRecordID, 64); err != nil {
+		return nil, err
+	}
+	ref, err := qwoty.ParseExternalRef(b.ExternalRef)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := parseLines(b.Lines)
+	if err != nil {
+		return nil, err
+	}
+	tax, err := qwoty.ParsePercent("tax_rate", b.TaxRate)
+	if err != nil {
+		return nil, err
+	}
+	// The record's defaults, as the card prefills a quote.
+	rec, _, err := a.db.RecordDefaultsOf(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	n := store.NewQuote{AccountID: rec.AccountID, Title: qwoty.TitleFrom(rec.Name), Currency: qwoty.CurrencyFrom(rec.Currency),
+		TaxRate: tax, CreatedBy: actor(k), Lines: lines}
+	if b.Title != nil {
+		n.Title = *b.Title
+	}
+	if b.Currency != "" {
+		n.Currency = b.Currency
+	}
+	if b.CustomerID != "" {
+		if n.AccountID, err = a.db.CustomerAccount(ctx, s, b.CustomerID); err != nil {
+			return nil, err
+		}
+	}
+	q, err := a.db.CreateAPIQuote(ctx, s, n, ref)
+	if err != nil {
+		return nil, err
+	}
+	return &QuoteOutput{Location: Base + "/quotes/" + q.ID, Body: quoteOut(q, true)}, nil
+}

@@ -1,0 +1,158 @@
+package api
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// Money is a decimal string ("1234.50"): amounts carry their currency's
+// decimals, quantities, prices and percentages up to 4.
+const decimalPattern = `^-?[0-9]+(\.[0-9]+)?$`
+
+// Quote is a quote as the API shows it.
+type Quote struct {
+	ID          string    `json:"id" doc:"The quote's id."`
+	Number      string    `json:"number" doc:"Its number in the workspace, like Q-00042."`
+	Title       string    `json:"title"`
+	Status      string    `json:"status" enum:"draft,sent,viewed,accepted,rejected,expired"`
+	Version     int       `json:"version" doc:"Goes up by one with every change of its lines, terms or status."`
+	CRMRecordID string    `json:"crmRecordId" doc:"The CRM record (Opportunity, deal) the quote is made on."`
+	CustomerID  string    `json:"customerId,omitempty" doc:"Its customer (the record's account), when known."`
+	Currency    string    `json:"currency" doc:"ISO 4217 code."`
+	TaxRate     string    `json:"taxRate" doc:"Percent, applied to the subtotal after discounts."`
+	Totals      Totals    `json:"totals"`
+	Primary     bool      `json:"primary" doc:"The record's primary quote: its total, status and lines are the CRM record's."`
+	ExternalRef string    `json:"externalRef,omitempty" doc:"system:type:id, when set."`
+	Sync        SyncState `json:"sync"`
+	CreatedBy   string    `json:"createdBy" doc:"The CRM user, or api-key:<name> for a quote made through the API."`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	Lines       []Line    `json:"lines,omitempty" doc:"Its lines, in order (a single quote's answer only; listings leave them out)."`
+	Links       Links     `json:"links"`
+}
+
+// Totals are a quote's amounts, computed by Qwoty from its lines.
+type Totals struct {
+	Subtotal string `json:"subtotal" doc:"Sum of line amounts (quantity × unit price)."`
+	Discount string `json:"discount" doc:"Sum of line discounts."`
+	Tax      string `json:"tax" doc:"(subtotal − discount) × taxRate, rounded."`
+	Total    string `json:"total" doc:"subtotal − discount + tax."`
+}
+
+// SyncState is where a quote stands with the CRM.
+type SyncState struct {
+	State string     `json:"state" enum:"none,pending,synced,failed" doc:"none: not bound for the CRM."`
+	At    *time.Time `json:"at,omitempty" doc:"When the record was last pushed."`
+	Code  string     `json:"code,omitempty" doc:"The error code of a failed push."`
+	Error string     `json:"error,omitempty"`
+}
+
+// Links are a resource's related URLs.
+type Links struct {
+	Self     string `json:"self"`
+	Customer string `json:"customer,omitempty"`
+}
+
+// Line is a line of a quote.
+type Line struct {
+	ID              string `json:"id"`
+	Position        int    `json:"position"`
+	ProductID       string `json:"productId,omitempty" doc:"The catalogue item the line was taken from."`
+	SKU             string `json:"sku"`
+	Description     string `json:"description"`
+	Quantity        string `json:"quantity"`
+	UnitPrice       string `json:"unitPrice"`
+	DiscountPercent string `json:"discountPercent"`
+	Amount          string `json:"amount" doc:"quantity × unitPrice, rounded to the currency."`
+	Discount        string `json:"discount"`
+	Net             string `json:"net" doc:"amount − discount."`
+}
+
+// LineInput is a line a client sends.
+type LineInput struct {
+	ProductID       string `json:"productId,omitempty" maxLength:"64" doc:"A catalogue item's id; the line is pushed linked to that CRM product."`
+	SKU             string `json:"sku,omitempty" maxLength:"64" doc:"A line needs a SKU or a description."`
+	Description     string `json:"description,omitempty" maxLength:"1000"`
+	Quantity        string `json:"quantity,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Default 1; above 0, at most 4 decimals."`
+	UnitPrice       string `json:"unitPrice,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Default 0; at most 4 decimals."`
+	DiscountPercent string `json:"discountPercent,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"0 to 100, default 0."`
+}
+
+// parseLines reads lines through the domain's own check of a line.
+func parseLines(in []LineInput) ([]qwoty.LineItem, error) {
+	out := make([]qwoty.LineItem, 0, len(in))
+	for _, l := range in {
+		li, err := qwoty.ParseLine(qwoty.LineInput{SKU: l.SKU, Description: l.Description, Quantity: l.Quantity,
+			UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent, ProductID: l.ProductID})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, li)
+	}
+	return out, nil
+}
+
+// figure renders a quantity, price or percentage: at least the currency's
+// decimals, and every decimal it has.
+func figure(d decimal.Decimal, currency string) string {
+	s := d.String() // no trailing zeros
+	places := 0
+	if _, frac, ok := strings.Cut(s, "."); ok {
+		places = len(frac)
+	}
+	if exp := qwoty.CurrencyExponent(currency); int32(places) < exp {
+		return d.StringFixed(exp)
+	}
+	return s
+}
+
+func quoteOut(q *qwoty.Quote, withLines bool) Quote {
+	cur := q.Currency
+	out := Quote{ID: q.ID, Number: q.Number, Title: q.Title, Status: string(q.Status), Version: q.Version,
+		CRMRecordID: q.CRMRecordID, CustomerID: q.CustomerID, Currency: cur, TaxRate: q.TaxRate.String(),
+		Totals: Totals{Subtotal: qwoty.FormatAmount(q.Totals.Subtotal, cur), Discount: qwoty.FormatAmount(q.Totals.Discount, cur),
+			Tax: qwoty.FormatAmount(q.Totals.Tax, cur), Total: qwoty.FormatAmount(q.Totals.Total, cur)},
+		Primary: q.Primary, ExternalRef: q.ExternalRef, CreatedBy: q.CreatedBy,
+		CreatedAt: q.CreatedAt.UTC(), UpdatedAt: q.UpdatedAt.UTC(),
+		Sync:  SyncState{State: string(q.Sync.State), Code: string(q.Sync.Code), Error: q.Sync.Error},
+		Links: Links{Self: Base + "/quotes/" + q.ID},
+	}
+	if out.Sync.State == "" {
+		out.Sync.State = "none"
+	}
+	if !q.Sync.At.IsZero() && q.Sync.At.Unix() > 0 {
+		at := q.Sync.At.UTC()
+		out.Sync.At = &at
+	}
+	if q.CustomerID != "" {
+		out.Links.Customer = Base + "/customers/" + q.CustomerID
+	}
+	if withLines {
+		out.Lines = make([]Line, len(q.Lines))
+		for i, l := range q.Lines {
+			out.Lines[i] = Line{ID: l.ID, Position: l.Position, ProductID: l.ProductID, SKU: l.SKU, Description: l.Description,
+				Quantity: l.Quantity.String(), UnitPrice: figure(l.UnitPrice, cur), DiscountPercent: l.DiscountPercent.String(),
+				Amount: qwoty.FormatAmount(l.Amount, cur), Discount: qwoty.FormatAmount(l.Discount, cur), Net: qwoty.FormatAmount(l.Net, cur)}
+		}
+	}
+	return out
+}
+
+// QuoteOutput is the answer of an operation on one quote.
+type QuoteOutput struct {
+	Location string `header:"Location"`
+	Body     Quote
+}
+
+// scope is the scope every read and write of the request is limited
+// to: its key's workspace and CRM account.
+func scope(ctx context.Context) store.Scope { return KeyOf(ctx).Scope() }
+
+// actor is who the audit log and a new quote name for a key's writes.
+func actor(k *store.APIKey) string { return "api-key:" + k.Name }

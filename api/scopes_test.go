@@ -1,0 +1,185 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// route is one operation with a request that passes its checks.
+type route struct {
+	method, path string
+	scope        qwoty.Scope
+	body         any
+}
+
+// routes are every operation of the resources, each with a valid request
+// on fixtures made by the caller (a quote id, a customer id, an item id).
+func routes(quoteID, customerID, itemID string) []route {
+	return []route{
+		{"GET", "/organization", qwoty.ScopeQuotesRead, nil},
+		{"GET", "/quotes", qwoty.ScopeQuotesRead, nil},
+		{"GET", "/quotes/" + quoteID, qwoty.ScopeQuotesRead, nil},
+		{"POST", "/quotes", qwoty.ScopeQuotesWrite, map[string]any{"crmRecordId": "deal-s"}},
+		{"PATCH", "/quotes/" + quoteID, qwoty.ScopeQuotesWrite, map[string]any{"title": "T"}},
+		{"PUT", "/quotes/" + quoteID + "/lines", qwoty.ScopeQuotesWrite, map[string]any{"lines": []map[string]any{{"sku": "S"}}}},
+		{"POST", "/quotes/" + quoteID + "/status", qwoty.ScopeQuotesWrite, map[string]any{"status": "sent"}},
+		{"GET", "/customers", qwoty.ScopeCustomersRead, nil},
+		{"GET", "/customers/" + customerID, qwoty.ScopeCustomersRead, nil},
+		{"PUT", "/customers", qwoty.ScopeCustomersWrite, map[string]any{"crmAccountId": "acct-s"}},
+		{"GET", "/contacts?email=a@b.example", qwoty.ScopeCustomersRead, nil},
+		{"PUT", "/contacts", qwoty.ScopeCustomersWrite, map[string]any{"email": "s@b.example"}},
+		{"GET", "/catalog/items", qwoty.ScopeCatalogRead, nil},
+		{"GET", "/catalog/items/" + itemID, qwoty.ScopeCatalogRead, nil},
+		{"POST", "/catalog/items", qwoty.ScopeCatalogWrite, map[string]any{"name": "N"}},
+		{"PATCH", "/catalog/items/" + itemID, qwoty.ScopeCatalogWrite, map[string]any{"name": "M"}},
+	}
+}
+
+// fixtures makes, with a key of every scope of conn, a quote, a customer
+// and a catalogue item, and returns their ids.
+func (e *env) fixtures(token string) (quoteID, customerID, itemID string) {
+	e.t.Helper()
+	var q Quote
+	e.do(token, "POST", "/quotes", map[string]any{"crmRecordId": "deal-f", "lines": []map[string]any{{"sku": "F"}}}).decode(e.t, &q)
+	var c Customer
+	e.do(token, "PUT", "/customers", map[string]any{"crmAccountId": "acct-f", "name": "F"}).decode(e.t, &c)
+	var it CatalogItem
+	e.do(token, "POST", "/catalog/items", map[string]any{"id": "prod-f", "name": "F",
+		"prices": []map[string]any{{"currency": "USD", "unitPrice": "1"}}}).decode(e.t, &it)
+	return q.ID, c.ID, it.ID
+}
+
+// Every route × every scope: a key with only that scope passes exactly
+// the routes that need it, and is refused the others with 403
+// scope_missing; no key at all is 401. The table covers every operation
+// the document lists (a new route without a row fails the test).
+func TestEveryRouteNeedsItsScope(t *testing.T) {
+	e := newEnv(t)
+	qid, cid, iid := e.fixtures(e.all(e.a1))
+	rs := routes(qid, cid, iid)
+	covered := map[string]bool{}
+	for _, r := range rs {
+		p, _, _ := strings.Cut(r.path, "?")
+		p = strings.NewReplacer(qid, "{id}", cid, "{id}", iid, "{id}").Replace(p)
+		covered[r.method+" "+p] = true
+	}
+	for path, item := range e.docPaths() {
+		for _, m := range item {
+			if !covered[m+" "+path] {
+				t.Errorf("%s %s is in the document but not in this table", m, path)
+			}
+		}
+	}
+	keys := map[qwoty.Scope]string{}
+	for _, s := range qwoty.Scopes {
+		keys[s] = e.key(e.a1, s)
+	}
+	for _, r := range rs {
+		if res := e.do("", r.method, r.path, r.body); res.Status != http.StatusUnauthorized || res.code() != qwoty.CodeAPIKeyInvalid {
+			t.Errorf("%s %s without a key: %d %s, want 401", r.method, r.path, res.Status, res.Body)
+		}
+		for _, s := range qwoty.Scopes {
+			res := e.do(keys[s], r.method, r.path, r.body)
+			switch {
+			case s == r.scope && res.Status >= 300:
+				t.Errorf("%s %s with %s: %d %s, want success", r.method, r.path, s, res.Status, res.Body)
+			case s != r.scope && (res.Status != http.StatusForbidden || res.code() != qwoty.CodeScopeMissing):
+				t.Errorf("%s %s with %s: %d %s, want 403 scope_missing", r.method, r.path, s, res.Status, res.Body)
+			}
+		}
+	}
+}
+
+// docPaths lists the document's operations: path → methods.
+func (e *env) docPaths() map[string][]string {
+	out := map[string][]string{}
+	for path, item := range e.doc.Paths.Map() {
+		for m := range item.Operations() {
+			out[path] = append(out[path], m)
+		}
+	}
+	return out
+}
+
+// A key of workspace A's current CRM account reads and writes nothing of
+// workspace B, nor of A's other CRM account: every route, given the other
+// tenant's ids, answers not found (or an empty listing), and changes
+// nothing there.
+func TestTenantIsolation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// The other tenants' data: B's, and A2's (made while A2 was A's
+	// account: its key still reads it; keys of a disconnected account
+	// keep working for its data).
+	for _, other := range []*qwoty.Connection{e.b, e.a2} {
+		theirs := e.all(other)
+		qid, cid, iid := e.fixtures(theirs)
+		if _, _, err := e.db.UpsertAPIContact(ctx, store.Scope{WorkspaceID: other.WorkspaceID, ConnectionID: other.ID}, store.ContactInput{Email: "them@other.example"}); err != nil {
+			t.Fatal(err)
+		}
+		mine := e.all(e.a1)
+		for _, r := range routes(qid, cid, iid) {
+			res := e.do(mine, r.method, r.path, r.body)
+			switch {
+			case r.method == "GET" && strings.Contains(r.path, "/"+qid), strings.Contains(r.path, "/"+cid), strings.Contains(r.path, "/"+iid):
+				if res.Status != http.StatusNotFound {
+					t.Errorf("%s %s of %s with A1's key: %d %s, want 404", r.method, r.path, other.ExternalID, res.Status, res.Body)
+				}
+			case strings.Contains(r.path, "/"+qid):
+				if res.Status != http.StatusNotFound {
+					t.Errorf("%s %s of %s with A1's key: %d %s, want 404", r.method, r.path, other.ExternalID, res.Status, res.Body)
+				}
+			case r.method == "GET" && r.path != "/organization":
+				var page struct {
+					Data []map[string]any `json:"data"`
+				}
+				res.decode(t, &page)
+				for _, d := range page.Data {
+					if d["id"] == qid || d["id"] == cid || d["id"] == iid || d["email"] == "them@other.example" {
+						t.Errorf("%s %s with A1's key lists %s's %v", r.method, r.path, other.ExternalID, d["id"])
+					}
+				}
+			}
+		}
+		// Filters naming the other tenant's things find nothing.
+		for _, p := range []string{"/quotes?customerId=" + cid, "/quotes?crmRecordId=deal-f", "/contacts?email=them@other.example",
+			"/customers?crmAccountId=acct-f&updatedAfter=2000-01-01T00:00:00Z", "/catalog/items?sku=&externalRef=x:y:z"} {
+			var page struct {
+				Data []map[string]any `json:"data"`
+			}
+			e.do(mine, "GET", p, nil).decode(t, &page)
+			for _, d := range page.Data {
+				if d["id"] == qid || d["id"] == cid || d["id"] == iid || d["email"] == "them@other.example" {
+					t.Errorf("GET %s with A1's key finds %s's %v", p, other.ExternalID, d)
+				}
+			}
+		}
+		// What A1 wrote by the same keys (acct-f, prod-f, the email) is
+		// A1's own: theirs is unchanged.
+		var c Customer
+		e.do(theirs, "GET", "/customers/"+cid, nil).decode(t, &c)
+		if c.Name != "F" {
+			t.Errorf("%s's customer changed by A1's writes: %+v", other.ExternalID, c)
+		}
+		var q Quote
+		e.do(theirs, "GET", "/quotes/"+qid, nil).decode(t, &q)
+		if q.Version != 1 || q.Title != "" {
+			t.Errorf("%s's quote changed by A1's writes: %+v", other.ExternalID, q)
+		}
+		var it CatalogItem
+		e.do(theirs, "GET", "/catalog/items/"+iid, nil).decode(t, &it)
+		if it.Name != "F" {
+			t.Errorf("%s's item changed by A1's writes: %+v", other.ExternalID, it)
+		}
+		var org Organization
+		e.do(mine, "GET", "/organization", nil).decode(t, &org)
+		if org.CRM.AccountID != e.a1.ExternalID || org.Name != "Acme" {
+			t.Errorf("A1's organization: %+v", org)
+		}
+	}
+}
