@@ -2,12 +2,15 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
 )
 
 // route is one operation with a request that passes its checks.
@@ -17,41 +20,75 @@ type route struct {
 	body         any
 }
 
-// routes are every operation of the resources, each with a valid request
-// on fixtures made by the caller (a quote id, a customer id, an item id).
-func routes(quoteID, customerID, itemID string) []route {
+// ids are a tenant's fixtures: a quote, a customer, a catalogue item, a
+// webhook subscription and one of its deliveries (failed, so that it may
+// be redelivered).
+type ids struct{ quote, customer, item, sub, delivery string }
+
+// all lists them.
+func (f ids) all() []string { return []string{f.quote, f.customer, f.item, f.sub, f.delivery} }
+
+// routes are every operation, each with a valid request on fixtures made
+// by the caller. The subscription's delete comes last: it takes the
+// delivery with it.
+func routes(f ids) []route {
+	sub := map[string]any{"url": "https://hooks.example/q", "eventTypes": []string{"quote.created"}}
 	return []route{
 		{"GET", "/organization", qwoty.ScopeQuotesRead, nil},
 		{"GET", "/quotes", qwoty.ScopeQuotesRead, nil},
-		{"GET", "/quotes/" + quoteID, qwoty.ScopeQuotesRead, nil},
+		{"GET", "/quotes/" + f.quote, qwoty.ScopeQuotesRead, nil},
 		{"POST", "/quotes", qwoty.ScopeQuotesWrite, map[string]any{"crmRecordId": "deal-s"}},
-		{"PATCH", "/quotes/" + quoteID, qwoty.ScopeQuotesWrite, map[string]any{"title": "T"}},
-		{"PUT", "/quotes/" + quoteID + "/lines", qwoty.ScopeQuotesWrite, map[string]any{"lines": []map[string]any{{"sku": "S"}}}},
-		{"POST", "/quotes/" + quoteID + "/status", qwoty.ScopeQuotesWrite, map[string]any{"status": "sent"}},
+		{"PATCH", "/quotes/" + f.quote, qwoty.ScopeQuotesWrite, map[string]any{"title": "T"}},
+		{"PUT", "/quotes/" + f.quote + "/lines", qwoty.ScopeQuotesWrite, map[string]any{"lines": []map[string]any{{"sku": "S"}}}},
+		{"POST", "/quotes/" + f.quote + "/status", qwoty.ScopeQuotesWrite, map[string]any{"status": "sent"}},
 		{"GET", "/customers", qwoty.ScopeCustomersRead, nil},
-		{"GET", "/customers/" + customerID, qwoty.ScopeCustomersRead, nil},
+		{"GET", "/customers/" + f.customer, qwoty.ScopeCustomersRead, nil},
 		{"PUT", "/customers", qwoty.ScopeCustomersWrite, map[string]any{"crmAccountId": "acct-s"}},
 		{"GET", "/contacts?email=a@b.example", qwoty.ScopeCustomersRead, nil},
 		{"PUT", "/contacts", qwoty.ScopeCustomersWrite, map[string]any{"email": "s@b.example"}},
 		{"GET", "/catalog/items", qwoty.ScopeCatalogRead, nil},
-		{"GET", "/catalog/items/" + itemID, qwoty.ScopeCatalogRead, nil},
+		{"GET", "/catalog/items/" + f.item, qwoty.ScopeCatalogRead, nil},
 		{"POST", "/catalog/items", qwoty.ScopeCatalogWrite, map[string]any{"name": "N"}},
-		{"PATCH", "/catalog/items/" + itemID, qwoty.ScopeCatalogWrite, map[string]any{"name": "M"}},
+		{"PATCH", "/catalog/items/" + f.item, qwoty.ScopeCatalogWrite, map[string]any{"name": "M"}},
+		{"GET", "/webhooks/subscriptions", qwoty.ScopeWebhooksManage, nil},
+		{"POST", "/webhooks/subscriptions", qwoty.ScopeWebhooksManage, sub},
+		{"GET", "/webhooks/subscriptions/" + f.sub, qwoty.ScopeWebhooksManage, nil},
+		{"PUT", "/webhooks/subscriptions/" + f.sub, qwoty.ScopeWebhooksManage, sub},
+		{"POST", "/webhooks/subscriptions/" + f.sub + "/rotate-secret", qwoty.ScopeWebhooksManage, nil},
+		{"GET", "/webhooks/deliveries", qwoty.ScopeWebhooksManage, nil},
+		{"GET", "/webhooks/deliveries/" + f.delivery, qwoty.ScopeWebhooksManage, nil},
+		{"POST", "/webhooks/deliveries/" + f.delivery + "/redeliver", qwoty.ScopeWebhooksManage, nil},
+		{"POST", "/webhooks/deliveries/redeliver-failed", qwoty.ScopeWebhooksManage, nil},
+		{"DELETE", "/webhooks/subscriptions/" + f.sub, qwoty.ScopeWebhooksManage, nil},
 	}
 }
 
-// fixtures makes, with a key of every scope of conn, a quote, a customer
-// and a catalogue item, and returns their ids.
-func (e *env) fixtures(token string) (quoteID, customerID, itemID string) {
+// fixtures makes, with a key of every scope of conn, a webhook
+// subscription, a quote (whose quote.created is the subscription's
+// delivery, marked failed), a customer and a catalogue item.
+func (e *env) fixtures(token string) ids {
 	e.t.Helper()
+	var f ids
+	var sub struct {
+		ID string `json:"id"`
+	}
+	e.do(token, "POST", "/webhooks/subscriptions", map[string]any{"url": "https://hooks.example/f", "eventTypes": []string{"quote.created"}}).decode(e.t, &sub)
+	f.sub = sub.ID
 	var q Quote
 	e.do(token, "POST", "/quotes", map[string]any{"crmRecordId": "deal-f", "lines": []map[string]any{{"sku": "F"}}}).decode(e.t, &q)
+	f.quote = q.ID
 	var c Customer
 	e.do(token, "PUT", "/customers", map[string]any{"crmAccountId": "acct-f", "name": "F"}).decode(e.t, &c)
+	f.customer = c.ID
 	var it CatalogItem
 	e.do(token, "POST", "/catalog/items", map[string]any{"id": "prod-f", "name": "F",
 		"prices": []map[string]any{{"currency": "USD", "unitPrice": "1"}}}).decode(e.t, &it)
-	return q.ID, c.ID, it.ID
+	f.item = it.ID
+	if err := storetest.Pool(e.t, e.db).QueryRow(context.Background(), `UPDATE event_deliveries SET state = 'failed'
+		WHERE subscription_id = $1 RETURNING id::text`, f.sub).Scan(&f.delivery); err != nil {
+		e.t.Fatalf("the fixture's delivery: %v", err)
+	}
+	return f
 }
 
 // Every route × every scope: a key with only that scope passes exactly
@@ -60,12 +97,12 @@ func (e *env) fixtures(token string) (quoteID, customerID, itemID string) {
 // the document lists (a new route without a row fails the test).
 func TestEveryRouteNeedsItsScope(t *testing.T) {
 	e := newEnv(t)
-	qid, cid, iid := e.fixtures(e.all(e.a1))
-	rs := routes(qid, cid, iid)
+	f := e.fixtures(e.all(e.a1))
+	rs := routes(f)
 	covered := map[string]bool{}
 	for _, r := range rs {
 		p, _, _ := strings.Cut(r.path, "?")
-		p = strings.NewReplacer(qid, "{id}", cid, "{id}", iid, "{id}").Replace(p)
+		p = strings.NewReplacer(f.quote, "{id}", f.customer, "{id}", f.item, "{id}", f.sub, "{id}", f.delivery, "{id}").Replace(p)
 		covered[r.method+" "+p] = true
 	}
 	for path, item := range e.docPaths() {
@@ -118,15 +155,17 @@ func TestTenantIsolation(t *testing.T) {
 	// keep working for its data).
 	for _, other := range []*qwoty.Connection{e.b, e.a2} {
 		theirs := e.all(other)
-		qid, cid, iid := e.fixtures(theirs)
+		f := e.fixtures(theirs)
+		qid, cid, iid := f.quote, f.customer, f.item
 		if _, _, err := e.db.UpsertAPIContact(ctx, store.Scope{WorkspaceID: other.WorkspaceID, ConnectionID: other.ID}, store.ContactInput{Email: "them@other.example"}); err != nil {
 			t.Fatal(err)
 		}
 		mine := e.all(e.a1)
-		for _, r := range routes(qid, cid, iid) {
+		for _, r := range routes(f) {
 			res := e.do(mine, r.method, r.path, r.body)
 			switch {
-			case r.method == "GET" && strings.Contains(r.path, "/"+qid), strings.Contains(r.path, "/"+cid), strings.Contains(r.path, "/"+iid):
+			case r.method == "GET" && strings.Contains(r.path, "/"+qid), strings.Contains(r.path, "/"+cid), strings.Contains(r.path, "/"+iid),
+				strings.Contains(r.path, "/"+f.sub), strings.Contains(r.path, "/"+f.delivery):
 				if res.Status != http.StatusNotFound {
 					t.Errorf("%s %s of %s with A1's key: %d %s, want 404", r.method, r.path, other.ExternalID, res.Status, res.Body)
 				}
@@ -140,7 +179,7 @@ func TestTenantIsolation(t *testing.T) {
 				}
 				res.decode(t, &page)
 				for _, d := range page.Data {
-					if d["id"] == qid || d["id"] == cid || d["id"] == iid || d["email"] == "them@other.example" {
+					if slices.Contains(f.all(), fmt.Sprint(d["id"])) || d["email"] == "them@other.example" {
 						t.Errorf("%s %s with A1's key lists %s's %v", r.method, r.path, other.ExternalID, d["id"])
 					}
 				}
