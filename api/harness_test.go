@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/gin-gonic/gin"
 
+	"github.com/qwoty/companion/config"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
@@ -38,7 +39,10 @@ type env struct {
 	b      *qwoty.Connection
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, config.APIRateLimit{}) }
+
+// newEnvWith is newEnv with keys limited to limit (zero: the default).
+func newEnvWith(t testing.TB, limit config.APIRateLimit) *env {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	ctx := context.Background()
@@ -64,7 +68,7 @@ func newEnv(t testing.TB) *env {
 	}
 	errs := web.NewErrors(slog.New(slog.DiscardHandler), nil)
 	e.r = web.NewEngine(slog.New(slog.DiscardHandler), errs, web.API, nil)
-	Mount(e.r, Deps{DB: db, Errors: errs, Logger: slog.New(slog.DiscardHandler)})
+	Mount(e.r, Deps{DB: db, Errors: errs, Logger: slog.New(slog.DiscardHandler), RateLimit: limit})
 	w := httptest.NewRecorder()
 	e.r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, Base+"/openapi.json", nil))
 	if w.Code != 200 {
