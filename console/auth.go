@@ -151,8 +151,6 @@ func (con *Console) page(c *gin.Context) templates.ConsolePage {
 // words, never text from the URL.
 func (con *Console) notice(done, provider string) string {
 	switch done {
-	case "user-added":
-		return "The user was added. Share their initial password privately."
 	case "invited":
 		return "The invitation is sent: its link works once, for 7 days."
 	case "invitation-unsent":

@@ -48,10 +48,8 @@ func TestConsoleFirstRunLoginAndRoles(t *testing.T) {
 	webtest.NewBrowser(t).Get(e.url()+"/setup?token="+token).Want(403, "", "setup link is used, expired, or not valid")
 
 	// Add a viewer and a member; they see Integrations but cannot change them.
-	admin.Get(e.url() + "/settings/users")
 	for _, r := range []string{"viewer", "member"} {
-		admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {r + "@acme.example"}, "role": {r}, "password": {"a long enough password"}}).
-			Want(200, "/settings/users", r+"@acme.example")
+		webtest.Join(t, e.db, e.url(), r+"@acme.example", qwoty.Role(r))
 	}
 	for _, r := range []string{"viewer", "member"} {
 		b := webtest.NewBrowser(t)
@@ -76,8 +74,8 @@ func TestConsoleFirstRunLoginAndRoles(t *testing.T) {
 	}
 
 	// CSRF: a form without the token, or posted from another site, is refused.
-	admin.Post(e.url()+"/settings/users", url.Values{"email": {"x@acme.example"}, "role": {"viewer"}, "password": {"a long enough password"}}).Want(403, "", "csrf_failed")
-	req, _ := http.NewRequest(http.MethodPost, e.url()+"/settings/users", strings.NewReader(url.Values{"csrf": {admin.CSRF()}, "email": {"y@acme.example"}, "role": {"viewer"}, "password": {"a long enough password"}}.Encode()))
+	admin.Post(e.url()+"/settings/invitations", url.Values{"email": {"x@acme.example"}, "role": {"viewer"}}).Want(403, "", "csrf_failed")
+	req, _ := http.NewRequest(http.MethodPost, e.url()+"/settings/invitations", strings.NewReader(url.Values{"csrf": {admin.CSRF()}, "email": {"y@acme.example"}, "role": {"viewer"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
 	admin.Do(req).Want(403, "", "csrf_failed")

@@ -26,18 +26,18 @@ func TestCSRFTokenIsMaskedPerPage(t *testing.T) {
 	if err := storetest.Pool(t, e.db).QueryRow(context.Background(), `SELECT csrf_token FROM sessions`).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
-	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {raw}, "email": {"raw@acme.example"}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
+	admin.Post(e.url()+"/settings/invitations", url.Values{"csrf": {raw}, "email": {"raw@acme.example"}, "role": {"viewer"}}).
 		Want(403, "", "csrf_failed")
 	tampered := []byte(first)
 	tampered[len(tampered)/2] ^= 1
 	if tampered[len(tampered)/2] == '.' {
 		tampered[len(tampered)/2] = 'A'
 	}
-	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {string(tampered)}, "email": {"t@acme.example"}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
+	admin.Post(e.url()+"/settings/invitations", url.Values{"csrf": {string(tampered)}, "email": {"t@acme.example"}, "role": {"viewer"}}).
 		Want(403, "", "csrf_failed")
 	for i, tok := range []string{first, second} {
 		email := []string{"one@acme.example", "two@acme.example"}[i]
-		admin.Post(e.url()+"/settings/users", url.Values{"csrf": {tok}, "email": {email}, "role": {"viewer"}, "password": {"purple lantern ferry"}}).
+		admin.Post(e.url()+"/settings/invitations", url.Values{"csrf": {tok}, "email": {email}, "role": {"viewer"}}).
 			Want(200, "/settings/users", email)
 	}
 }

@@ -142,3 +142,4 @@ type response struct {
 	header http.Header
 	body   []byte
 }
+

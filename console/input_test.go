@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store/storetest"
 	"github.com/qwoty/companion/web/webtest"
 )
@@ -37,23 +38,29 @@ func TestConsoleFormsRefuseTextTheDatabaseCannotHold(t *testing.T) {
 	anon.Post(e.url()+"/login", url.Values{"email": {"\xff@acme.example"}, "password": {adminPassword}})
 	anon.Want(422, "/login", "Email is not valid UTF-8 text")
 
-	for _, c := range []struct {
-		form url.Values
-		says string
-	}{
-		{url.Values{"email": {"new\x00@acme.example"}, "name": {"New"}}, "Email holds a NUL character"},
-		{url.Values{"email": {"\xff@acme.example"}, "name": {"New"}}, "Email is not valid UTF-8 text"},
-		{url.Values{"email": {"new@acme.example"}, "name": {"N\x00"}}, "Name holds a NUL character"},
-		{url.Values{"email": {"new@acme.example"}, "name": {"N\xe2\x82"}}, "Name is not valid UTF-8 text"},
-		{url.Values{"email": {"new@acme.example"}, "name": {strings.Repeat("n", 201)}}, "Name is longer than 200 characters"},
-		{url.Values{"email": {"new.acme.example"}, "name": {"New"}}, `Email "new.acme.example" is not valid`},
+	// An invitation's address, on the admin's form.
+	for _, c := range []struct{ email, says string }{
+		{"new\x00@acme.example", "Email holds a NUL character"},
+		{"\xff@acme.example", "Email is not valid UTF-8 text"},
+		{"new.acme.example", `Email "new.acme.example" is not valid`},
 	} {
 		b.Get(e.url() + "/settings/users")
-		c.form.Set("csrf", b.CSRF())
-		c.form.Set("role", "member")
-		c.form.Set("password", "correct horse battery 2")
-		b.Post(e.url()+"/settings/users", c.form)
-		b.Want(422, "/settings/users", "validation_failed", webtest.Escaped(c.says))
+		b.Post(e.url()+"/settings/invitations", url.Values{"csrf": {b.CSRF()}, "role": {"member"}, "email": {c.email}})
+		b.Want(422, "", "validation_failed", webtest.Escaped(c.says))
+	}
+	// The invitee's name, on the invitation's page.
+	inv, _, err := e.db.Invite(context.Background(), adminWorkspace(t, e), "new@acme.example", qwoty.RoleMember, adminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, says string }{
+		{"N\x00", "holds a NUL character"},
+		{"N\xe2\x82", "is not valid UTF-8 text"},
+		{strings.Repeat("n", 201), "is longer than 200 characters"},
+	} {
+		webtest.NewBrowser(t).Post(e.url()+"/invitation", url.Values{"token": {inv}, "name": {c.name},
+			"password": {"correct horse battery 2"}, "password2": {"correct horse battery 2"}}).
+			Want(422, "", webtest.Escaped(c.says))
 	}
 	users, err := e.db.ListUsers(context.Background(), adminWorkspace(t, e))
 	if err != nil || len(users) != 1 {

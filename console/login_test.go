@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/password"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
 	"github.com/qwoty/companion/web/webtest"
 )
 
@@ -338,16 +340,22 @@ func TestNewPasswordsRefuseCommonOnes(t *testing.T) {
 		t.Fatalf("a setup form with a wrong link computed %d hashes, want 0", c-before)
 	}
 
-	admin := e.setupAdmin(t)
-	admin.Get(e.url() + "/settings/users")
-	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"iloveyou2023!"}}).
-		Want(422, "", "This password is one of the most commonly used", "a few unrelated words")
-	admin.Get(e.url() + "/settings/users")
-	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"builder of bridges"}}).
-		Want(422, "", "contains the email address")
-	admin.Get(e.url() + "/settings/users")
-	admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {"bob.builder@acme.example"}, "role": {"member"}, "password": {"purple lantern ferry"}}).
-		Want(200, "/settings/users", "bob.builder@acme.example")
+	// An invitee chooses their password under the same rules.
+	e.setupAdmin(t)
+	var ws string
+	if err := storetest.Pool(t, e.db).QueryRow(context.Background(), `SELECT workspace_id::text FROM users WHERE email = $1`, adminEmail).Scan(&ws); err != nil {
+		t.Fatal(err)
+	}
+	inv, _, err := e.db.Invite(context.Background(), ws, "bob.builder@acme.example", qwoty.RoleMember, adminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept := func(pw string) *webtest.Browser {
+		return webtest.NewBrowser(t).Post(e.url()+"/invitation", url.Values{"token": {inv}, "name": {"Bob"}, "password": {pw}, "password2": {pw}})
+	}
+	accept("iloveyou2023!").Want(422, "", "This password is one of the most commonly used")
+	accept("builder of bridges").Want(422, "", "contains the email address")
+	accept("purple lantern ferry").Want(200, "/settings/integrations", "bob.builder@acme.example")
 }
 
 func TestLoginThrottleIsBoundedAndBacksOff(t *testing.T) {

@@ -28,7 +28,6 @@ func (con *Console) Register(r gin.IRouter) {
 	member.GET("/settings/integrations", con.integrationsShow)
 	member.GET("/settings/users", con.usersShow)
 	member.GET("/settings/audit", con.requireAdmin, con.auditShow)
-	member.POST("/settings/users", con.requireAdmin, con.userAdd)
 	member.POST("/settings/invitations", con.requireAdmin, con.inviteAdd)
 	member.POST("/settings/invitations/:id/resend", con.requireAdmin, con.inviteResend)
 	member.POST("/settings/invitations/:id/revoke", con.requireAdmin, con.inviteRevoke)

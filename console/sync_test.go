@@ -100,9 +100,7 @@ func (e *syncEnv) push(t *testing.T, res store.SyncResult) int {
 // logged in.
 func (e *syncEnv) user(t *testing.T, role string) *webtest.Browser {
 	t.Helper()
-	e.b.Get(e.url() + "/settings/users")
-	e.b.Post(e.url()+"/settings/users", url.Values{"csrf": {e.b.CSRF()}, "email": {role + "@acme.example"}, "role": {role},
-		"password": {"a long enough password"}}).Want(200, "/settings/users", role+"@acme.example")
+	webtest.Join(t, e.db, e.url(), role+"@acme.example", qwoty.Role(role))
 	b := webtest.NewBrowser(t)
 	b.Post(e.url()+"/login", url.Values{"email": {role + "@acme.example"}, "password": {"a long enough password"}}).Want(200, "/settings/integrations")
 	return b

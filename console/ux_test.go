@@ -152,7 +152,7 @@ func TestMemberMayTestViewerMayNotAndTheirRolesReadDifferently(t *testing.T) {
 		t.Fatalf("member and viewer options %q: want two different descriptions", opts)
 	}
 	for _, r := range []string{"viewer", "member"} {
-		admin.Post(e.url()+"/settings/users", url.Values{"csrf": {admin.CSRF()}, "email": {r + "@acme.example"}, "role": {r}, "password": {"a long enough password"}}).Want(200, "/settings/users")
+		webtest.Join(t, e.db, e.url(), r+"@acme.example", qwoty.Role(r))
 	}
 	member := webtest.NewBrowser(t)
 	member.Post(e.url()+"/login", url.Values{"email": {"member@acme.example"}, "password": {"a long enough password"}}).Want(200, "/settings/integrations", `id="test-connection"`)

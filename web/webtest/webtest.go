@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
@@ -104,6 +105,27 @@ func SetupAdmin(t *testing.T, db *store.DB, appURL string) *Browser {
 	b.Post(appURL+"/setup", url.Values{"token": {token}, "workspace": {"Acme"}, "name": {"Ada"}, "email": {AdminEmail}, "password": {AdminPassword}}).
 		Want(200, "/settings/integrations", "<h1>Integrations</h1>")
 	return b
+}
+
+// MemberPassword is the password Join gives a new member.
+const MemberPassword = "a long enough password"
+
+// Join adds email to the admin's (AdminEmail's) workspace with role the
+// way a person joins: an invitation (made in the store, as the admin's
+// form makes it) accepted on its page with MemberPassword. The member
+// then logs in like anyone.
+func Join(t *testing.T, db *store.DB, appURL, email string, role qwoty.Role) {
+	t.Helper()
+	u, _, err := db.UserForLogin(context.Background(), AdminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := db.Invite(context.Background(), u.WorkspaceID, email, role, AdminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	NewBrowser(t).Post(appURL+"/invitation", url.Values{"token": {token}, "name": {"Test " + string(role)},
+		"password": {MemberPassword}, "password2": {MemberPassword}}).Want(200, "/settings/integrations")
 }
 
 // Escaped is s as a page writes it in HTML text: what Want looks for when
