@@ -142,4 +142,3 @@ type response struct {
 	header http.Header
 	body   []byte
 }
-

@@ -201,9 +201,9 @@ func TestFormBodiesAreCapped(t *testing.T) {
 	anon.Want(413, "/login", "payload_too_large", "64 KiB")
 	b := webtest.SetupAdmin(t, e.db, e.url())
 	b.Get(e.url() + "/settings/users")
-	b.Post(e.url()+"/settings/users", url.Values{"csrf": {b.CSRF()}, "email": {"big@acme.example"}, "role": {"member"},
-		"password": {"correct horse battery 2"}, "name": {strings.Repeat("n", 70<<10)}})
-	b.Want(413, "/settings/users", "payload_too_large")
+	b.Post(e.url()+"/settings/invitations", url.Values{"csrf": {b.CSRF()}, "email": {"big@acme.example"}, "role": {"member"},
+		"note": {strings.Repeat("n", 70<<10)}})
+	b.Want(413, "/settings/invitations", "payload_too_large")
 }
 
 var lineAmountPattern = regexp.MustCompile(`<span class="amount"[^>]*>([^<]+)</span>`)
