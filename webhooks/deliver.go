@@ -89,16 +89,9 @@ func New(db *store.DB, opt Options) *Deliverer {
 // AddWorkers implements crmsync.Plugin.
 func (d *Deliverer) AddWorkers(w *river.Workers) { river.AddWorker(w, &worker{d: d}) }
 
-// fetchCooldown is the least time between two fetches of the webhooks
-// queue's jobs. River's default (100 ms) caps a queue at ten fetches a
-// second, so at Workers jobs a fetch: 500 deliveries a second with 50
-// workers, whatever the machine could do. Deliveries are short jobs that
-// wait on the network, so the queue fetches more often.
-const fetchCooldown = 10 * time.Millisecond
-
 // Queues implements crmsync.Plugin.
 func (d *Deliverer) Queues() map[string]river.QueueConfig {
-	return map[string]river.QueueConfig{jobs.WebhooksQueue: {MaxWorkers: d.opt.Workers, FetchCooldown: fetchCooldown}}
+	return map[string]river.QueueConfig{jobs.WebhooksQueue: {MaxWorkers: d.opt.Workers}}
 }
 
 // Limits of what a delivery keeps of an answer.
