@@ -74,7 +74,8 @@ func (a *API) createQuote(ctx context.Context, in *quoteCreateInput) (*QuoteOutp
 			return nil, err
 		}
 	}
-	q, err := a.db.CreateAPIQuote(ctx, s, n, ref)
+	n.ExternalRef = ref
+	q, err := a.db.CreateQuote(ctx, s, n)
 	if err != nil {
 		return nil, err
 	}

@@ -180,23 +180,6 @@ func errNoCustomer(id string) error {
 		Hint: "Give the id of a customer of this CRM account (GET /api/v1/customers), or leave it out to take the record's account."}
 }
 
-// CreateAPIQuote creates a quote on scope s's record as CreateQuote does
-// (with n's lines, if any, and its external reference), with its
-// quote.created event, in one transaction.
-func (db *DB) CreateAPIQuote(ctx context.Context, s Scope, n NewQuote, externalRef string) (*qwoty.Quote, error) {
-	n.ExternalRef = externalRef
-	var q *qwoty.Quote
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		q, err = db.createQuote(ctx, tx, s, n)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: api create quote on record %s: %w", s.RecordID, err)
-	}
-	return q, nil
-}
-
 // UpdateAPIQuote changes quote id of scope s's connection (any record):
 // externalRef, when not nil, is set first; then change, when not nil, goes
 // through the card's updateQuote (the domain's rules, the version check,
