@@ -69,6 +69,16 @@ func newEnvWith(t testing.TB, limit config.APIRateLimit) *env {
 	errs := web.NewErrors(slog.New(slog.DiscardHandler), nil)
 	e.r = web.NewEngine(slog.New(slog.DiscardHandler), errs, web.API, nil)
 	Mount(e.r, Deps{DB: db, Errors: errs, Logger: slog.New(slog.DiscardHandler), RateLimit: limit})
+	e.loadDoc()
+	return e
+}
+
+// loadDoc reads the served document that every request and answer of
+// e.do is checked against.
+func (e *env) loadDoc() {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
 	w := httptest.NewRecorder()
 	e.r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, Base+"/openapi.json", nil))
 	if w.Code != 200 {
@@ -92,7 +102,6 @@ func newEnvWith(t testing.TB, limit config.APIRateLimit) *env {
 	if e.router, err = gorillamux.NewRouter(doc); err != nil {
 		t.Fatal(err)
 	}
-	return e
 }
 
 // key makes an API key of conn with scopes.
