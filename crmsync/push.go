@@ -186,22 +186,50 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 		}
 		return len(recs), 0, true, e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res)
 	}
+	// Real-time records go first, as a push of their own: a rep's change
+	// leased beside back-fill records waits for none of them, and the
+	// back-fill's records that fill the rest of the lease keep to the
+	// budget's upper part.
+	var rt, bf []store.LeasedRecord
+	for _, r := range recs {
+		if r.Backfill {
+			bf = append(bf, r)
+		} else {
+			rt = append(rt, r)
+		}
+	}
+	for i, group := range [][]store.LeasedRecord{rt, bf} {
+		if len(group) == 0 {
+			continue
+		}
+		w, stop, err := p.pushGroup(ctx, token, group, i == 1)
+		if w > 0 && (wait == 0 || w < wait) {
+			wait = w
+		}
+		if err != nil || stop {
+			return len(recs), wait, stop, err
+		}
+	}
+	return len(recs), wait, false, nil
+}
+
+// pushGroup pushes leased records of one kind: real-time ones, or a
+// back-fill's (backfill), which spend only the budget's upper part. It
+// answers the shortest rate-limit wait its records were given, and stop
+// when the connection cannot go on or the job is stopping.
+func (p *pusher) pushGroup(ctx context.Context, token string, recs []store.LeasedRecord, backfill bool) (wait time.Duration, stop bool, err error) {
+	e := p.e
 	ids := make([]string, len(recs))
-	backfill := true
 	for i, r := range recs {
 		ids[i] = r.RecordID
-		backfill = backfill && r.Backfill
 	}
-	// A batch of back-fill records only (they are leased after real-time
-	// ones, so a batch with any real-time record in it is a real-time
-	// push) spends only the budget's upper half.
 	p.budget.Keep(0, 0)
 	if backfill {
 		p.budget.Keep(backfillFloor, backfillReserve)
 	}
 	snaps, err := e.db.SyncSnapshots(ctx, p.conn.ID, ids)
 	if err != nil {
-		return len(recs), 0, false, err
+		return 0, false, err
 	}
 	deals := make([]crm.Deal, len(snaps))
 	for i, s := range snaps {
@@ -213,20 +241,20 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 	if ctx.Err() != nil {
 		// Stopping: hand the records back untouched (the deferred release)
 		// rather than count a failure that is ours.
-		return len(recs), 0, true, nil
+		return 0, true, nil
 	}
 	res, stop := p.results(recs, snaps, rep)
 	if err := e.db.RecordSync(context.WithoutCancel(ctx), p.conn.WorkspaceID, p.conn.ID, token, res); err != nil {
-		return len(recs), 0, false, err
+		return 0, false, err
 	}
 	if err := e.db.SetBases(context.WithoutCancel(ctx), p.conn.ID, p.bases(deals, res)); err != nil {
-		return len(recs), 0, false, err
+		return 0, false, err
 	}
 	if stop {
 		// The connection itself failed (its grant refused, no token): one
 		// alert, whatever the records; a reconnect queues them again.
 		if err := e.db.QueueAlert(context.WithoutCancel(ctx), p.conn.ID, jobs.AlertConnection); err != nil {
-			return len(recs), 0, true, err
+			return 0, true, err
 		}
 	}
 	for _, r := range res {
@@ -237,7 +265,7 @@ func (p *pusher) pushBatch(ctx context.Context) (n int, wait time.Duration, stop
 			}
 		}
 	}
-	return len(recs), wait, stop, nil
+	return wait, stop, nil
 }
 
 // results turns a push's report into the records' outcomes.

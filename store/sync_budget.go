@@ -104,12 +104,21 @@ func reshapeBudget(ctx context.Context, tx pgx.Tx, connectionID string) error {
 //
 // keepShare and keepMax are a reserve the take must leave in the bucket
 // (least(keepShare × capacity, keepMax)): a back-fill leaves room for
-// real-time pushes, and reserves no further ahead than that room, so that a
-// real-time push never finds the bucket below zero because of it.
+// real-time pushes, and reserves no further ahead than that room or
+// ReserveLead, whichever is longer (and never more than ahead), so that a
+// real-time push waits at most ReserveLead for a back-fill.
 //
 // It answers (wait, true) when taken (wait 0: at once), and (wait, false)
 // when the bucket will not hold the units within ahead, or the connection
 // is blocked: wait is then how long until it will (or the block ends).
+// ReserveLead is how far ahead a take that keeps a reserve may reserve
+// even past the reserve. A bucket whose burst is small (5% of a one-second
+// limit is 26 ms of refill) overflows, and its refill is lost, whenever
+// every caller is busy between calls for longer than the burst lasts; a
+// lead lets the callers' reservations run ahead of such a stall. It is also
+// the longest a real-time push may wait behind a back-fill.
+const ReserveLead = 250 * time.Millisecond
+
 func (db *DB) ReserveBudget(ctx context.Context, connectionID string, b BudgetBucket, cost, keepShare, keepMax float64, ahead time.Duration) (time.Duration, bool, error) {
 	for range 5 {
 		var waitS *float64
@@ -124,7 +133,7 @@ func (db *DB) ReserveBudget(ctx context.Context, connectionID string, b BudgetBu
 				FROM api_budget a WHERE a.connection_id = $1 AND a.bucket = $2
 			), lim AS (
 				SELECT cur.*, CASE WHEN cur.refill <= 0 THEN 0
-					WHEN cur.keep > 0 THEN least($6::float8, cur.keep / cur.refill) ELSE $6::float8 END AS ahead
+					WHEN cur.keep > 0 THEN least($6::float8, greatest(cur.keep / cur.refill, $7::float8)) ELSE $6::float8 END AS ahead
 				FROM cur
 			), taken AS (
 				UPDATE api_budget a SET
@@ -142,7 +151,7 @@ func (db *DB) ReserveBudget(ctx context.Context, connectionID string, b BudgetBu
 				ELSE (SELECT CASE WHEN lim.refill <= 0 OR $3 + lim.keep > (SELECT capacity FROM api_budget WHERE connection_id = $1 AND bucket = $2) THEN 86400
 					ELSE coalesce(nullif(greatest(0, ($3 + lim.keep - lim.level) / lim.refill - lim.ahead), 0), -2) END FROM lim)
 			END::float8, EXISTS (SELECT 1 FROM taken)`,
-			connectionID, b.Name, cost, keepShare, keepMax, ahead.Seconds()).Scan(&waitS, &taken)
+			connectionID, b.Name, cost, keepShare, keepMax, ahead.Seconds(), ReserveLead.Seconds()).Scan(&waitS, &taken)
 		if err != nil {
 			return 0, false, fmt.Errorf("store: reserve budget %s: %w", b.Name, err)
 		}

@@ -297,6 +297,34 @@ func TestReserveBudget(t *testing.T) {
 	if taken != 5 {
 		t.Fatalf("%d taken with half the bucket kept back, want 5", taken)
 	}
+	// A lead: a take that keeps a reserve may still reserve up to
+	// ReserveLead ahead (a small burst would otherwise overflow whenever
+	// its callers pause), and no further; a real-time take then waits at
+	// most that long behind it.
+	c3 := addOrg(t, db, "C", "00D00000000000CCCC")
+	const refill = 40.0 // the reserve (5) is 125 ms of it, less than the lead
+	fast := store.BudgetBucket{Name: "calls", Capacity: 10, RefillPerSec: refill}
+	lead := 0
+	start := time.Now()
+	for range 200 {
+		_, ok, err := db.ReserveBudget(ctx, c3.ID, fast, 1, 0.5, 5, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		lead++
+	}
+	// The 5 held beyond the reserve, ReserveLead of refill, and what
+	// refilled while the loop ran.
+	want := 5 + (store.ReserveLead.Seconds()+time.Since(start).Seconds())*refill
+	if float64(lead) < want-3 || float64(lead) > want+1 {
+		t.Fatalf("%d reserved ahead with a reserve of 5 and a lead of %s, want about %.1f", lead, store.ReserveLead, want)
+	}
+	if wait, err := takeNow(db, c3.ID, fast, 1); err != nil || wait > store.ReserveLead+50*time.Millisecond {
+		t.Fatalf("a real-time take waits %s behind the back-fill (%v), want at most the lead", wait, err)
+	}
 }
 
 // takeNow takes cost units of a bucket without reserving ahead: 0 when
