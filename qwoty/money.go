@@ -10,8 +10,10 @@ import (
 type Totals struct {
 	Subtotal decimal.Decimal // sum of line amounts before discounts
 	Discount decimal.Decimal // sum of line discounts
-	Tax      decimal.Decimal // (subtotal − discount) × tax rate
-	Total    decimal.Decimal // subtotal − discount + tax
+	// QuoteDiscount is what the quote-level discount came to.
+	QuoteDiscount decimal.Decimal
+	Tax           decimal.Decimal // (subtotal − discount) × tax rate
+	Total         decimal.Decimal // subtotal − discount + tax
 }
 
 // minorUnits lists the ISO 4217 currencies whose minor unit is not 2 digits.

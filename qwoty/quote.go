@@ -96,7 +96,19 @@ type Quote struct {
 	Currency     string
 	TaxRate      decimal.Decimal // percent, 0..100
 	Totals       Totals
-	Version      int
+	Version      int // the row's version, one more per write (optimistic locking)
+	// Revision is the quote's version as the customer knows it: a sent
+	// revision is frozen, revising makes the next one a draft.
+	Revision int
+	// ValidUntil is the last day the quote can be accepted (nil: not set).
+	ValidUntil *time.Time
+	// Terms are the terms the customer reads on the page and the PDF.
+	Terms string
+	// Discount is the quote-level discount (Totals.QuoteDiscount is what
+	// it came to).
+	Discount QuoteDiscount
+	TaxMode  TaxMode
+	Rounding Rounding
 	// Primary marks the record's primary quote: its total, status and
 	// lines are the CRM record's amount, stage and products.
 	Primary bool
@@ -130,6 +142,10 @@ type LineItem struct {
 	Amount          decimal.Decimal // quantity × unit price, rounded to the currency
 	Discount        decimal.Decimal // amount × discount percent, rounded
 	Net             decimal.Decimal // amount − discount
+	// TaxRate is the line's own rate, percent (TaxPerLine; not Valid: the
+	// quote's); Tax is the tax it came to.
+	TaxRate decimal.NullDecimal
+	Tax     decimal.Decimal
 }
 
 // FormatNumber formats a per-workspace sequence number as a quote number.

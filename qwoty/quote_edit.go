@@ -42,7 +42,8 @@ func NewDraft(title, currency string, taxRate decimal.Decimal) (*Quote, error) {
 	if err := checkTaxRate(taxRate); err != nil {
 		return nil, err
 	}
-	return &Quote{Status: StatusDraft, Title: title, Currency: currency, TaxRate: taxRate}, nil
+	return &Quote{Status: StatusDraft, Title: title, Currency: currency, TaxRate: taxRate, Revision: 1,
+		Discount: QuoteDiscount{Kind: DiscountNone}, TaxMode: TaxPerQuote, Rounding: RoundLineHalfUp}, nil
 }
 
 // CheckVersion refuses an edit made on a stale copy of the quote: edited is

@@ -28,7 +28,8 @@ type Scope struct {
 const quoteColumns = `q.id, q.workspace_id, q.connection_id, coalesce(q.customer_id::text, ''), coalesce(cu.name, ''),
 	q.crm_record_id, q.number, q.title, q.status, q.currency, q.tax_rate,
 	q.subtotal, q.discount, q.tax, q.total, q.version, q.created_by, q.created_at, q.updated_at,
-	q.is_primary, q.deleted_at IS NOT NULL, q.external_ref, ` + syncViewColumns
+	q.is_primary, q.deleted_at IS NOT NULL, q.external_ref,
+	q.revision, q.valid_until, q.terms, q.quote_discount_kind, q.quote_discount_value, q.quote_discount, q.tax_mode, q.rounding, ` + syncViewColumns
 
 // quoteFrom joins what a quote is shown with: its customer, and its
 // record's outbox row (its sync state).
@@ -40,7 +41,8 @@ func scanQuote(row pgx.CollectableRow) (qwoty.Quote, error) {
 	err := row.Scan(&q.ID, &q.WorkspaceID, &q.ConnectionID, &q.CustomerID, &q.CustomerName,
 		&q.CRMRecordID, &q.Number, &q.Title, &q.Status, &q.Currency, &q.TaxRate,
 		&q.Totals.Subtotal, &q.Totals.Discount, &q.Totals.Tax, &q.Totals.Total, &q.Version, &q.CreatedBy, &q.CreatedAt, &q.UpdatedAt,
-		&q.Primary, &q.Deleted, &q.ExternalRef, &q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning)
+		&q.Primary, &q.Deleted, &q.ExternalRef,
+		&q.Revision, &q.ValidUntil, &q.Terms, &q.Discount.Kind, &q.Discount.Value, &q.Totals.QuoteDiscount, &q.TaxMode, &q.Rounding, &q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning)
 	return q, err
 }
 
@@ -110,12 +112,12 @@ func getQuote(ctx context.Context, db querier, s Scope, id string, forUpdate boo
 }
 
 const lineColumns = `id, quote_id, coalesce(parent_id::text, ''), position, product_crm_id, sku, description,
-	quantity, unit_price, discount_percent, amount, discount, net`
+	quantity, unit_price, discount_percent, amount, discount, net, tax_rate, tax`
 
 func scanLine(r pgx.CollectableRow) (qwoty.LineItem, error) {
 	var l qwoty.LineItem
 	err := r.Scan(&l.ID, &l.QuoteID, &l.ParentID, &l.Position, &l.ProductID, &l.SKU, &l.Description,
-		&l.Quantity, &l.UnitPrice, &l.DiscountPercent, &l.Amount, &l.Discount, &l.Net)
+		&l.Quantity, &l.UnitPrice, &l.DiscountPercent, &l.Amount, &l.Discount, &l.Net, &l.TaxRate, &l.Tax)
 	return l, err
 }
 
@@ -177,12 +179,15 @@ func (db *DB) createQuote(ctx context.Context, tx pgx.Tx, s Scope, n NewQuote) (
 	id := newID()
 	// The record's first live quote is its primary one.
 	_, err = tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, status, currency, tax_rate, created_by, is_primary,
-			subtotal, discount, tax, total, external_ref)
+			subtotal, discount, tax, total, external_ref,
+			revision, valid_until, terms, quote_discount_kind, quote_discount_value, quote_discount, tax_mode, rounding)
 		VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10, $11,
 			NOT EXISTS (SELECT 1 FROM quotes WHERE workspace_id = $2 AND connection_id = $3 AND crm_record_id = $5 AND is_primary AND deleted_at IS NULL),
-			$12, $13, $14, $15, $16)`,
+			$12, $13, $14, $15, $16,
+			$17, $18, $19, $20, $21, $22, $23, $24)`,
 		id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), d.Title, d.Status, d.Currency, d.TaxRate, n.CreatedBy,
-		d.Totals.Subtotal, d.Totals.Discount, d.Totals.Tax, d.Totals.Total, n.ExternalRef)
+		d.Totals.Subtotal, d.Totals.Discount, d.Totals.Tax, d.Totals.Total, n.ExternalRef,
+		d.Revision, d.ValidUntil, d.Terms, d.Discount.Kind, d.Discount.Value, d.Totals.QuoteDiscount, d.TaxMode, d.Rounding)
 	if err != nil {
 		return nil, fmt.Errorf("insert quote: %w", err)
 	}
@@ -209,9 +214,11 @@ func (db *DB) createQuote(ctx context.Context, tx pgx.Tx, s Scope, n NewQuote) (
 // giving it its id.
 func queueLineInsert(b *pgx.Batch, quoteID string, l *qwoty.LineItem) {
 	l.ID = newID()
-	b.Queue(`INSERT INTO quote_line_items (id, quote_id, position, sku, description, quantity, unit_price, discount_percent, amount, discount, net, product_crm_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		l.ID, quoteID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID)
+	b.Queue(`INSERT INTO quote_line_items (id, quote_id, position, sku, description, quantity, unit_price, discount_percent, amount, discount, net, product_crm_id,
+			tax_rate, tax)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		l.ID, quoteID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID,
+		l.TaxRate, l.Tax)
 }
 
 // Change is one edit of a quote, made through the domain's methods
@@ -305,8 +312,9 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 			continue
 		}
 		b.Queue(`UPDATE quote_line_items SET position = $3, sku = $4, description = $5, quantity = $6, unit_price = $7, discount_percent = $8,
-			amount = $9, discount = $10, net = $11, product_crm_id = $12 WHERE id = $1 AND quote_id = $2`,
-			l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID)
+			amount = $9, discount = $10, net = $11, product_crm_id = $12, tax_rate = $13, tax = $14 WHERE id = $1 AND quote_id = $2`,
+			l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID,
+			l.TaxRate, l.Tax)
 	}
 	var gone []string
 	for _, l := range was.Lines {
@@ -318,10 +326,13 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 		b.Queue(`DELETE FROM quote_line_items WHERE quote_id = $1 AND id = ANY($2::uuid[])`, was.ID, gone)
 	}
 	b.Queue(`UPDATE quotes SET title = $5, currency = $6, tax_rate = $7, status = $8,
-		subtotal = $9, discount = $10, tax = $11, total = $12, version = version + 1, updated_at = now()
+		subtotal = $9, discount = $10, tax = $11, total = $12, version = version + 1, updated_at = now(),
+		revision = $13, valid_until = $14, terms = $15, quote_discount_kind = $16, quote_discount_value = $17, quote_discount = $18,
+		tax_mode = $19, rounding = $20
 		WHERE id = $1 AND workspace_id = $2 AND connection_id = $3 AND crm_record_id = $4`,
 		was.ID, s.WorkspaceID, s.ConnectionID, s.RecordID, q.Title, q.Currency, q.TaxRate, q.Status,
-		q.Totals.Subtotal, q.Totals.Discount, q.Totals.Tax, q.Totals.Total)
+		q.Totals.Subtotal, q.Totals.Discount, q.Totals.Tax, q.Totals.Total,
+		q.Revision, q.ValidUntil, q.Terms, q.Discount.Kind, q.Discount.Value, q.Totals.QuoteDiscount, q.TaxMode, q.Rounding)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
@@ -336,5 +347,6 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 func sameLine(a, b qwoty.LineItem) bool {
 	return a.Position == b.Position && a.ProductID == b.ProductID && a.SKU == b.SKU && a.Description == b.Description &&
 		a.Quantity.Equal(b.Quantity) && a.UnitPrice.Equal(b.UnitPrice) && a.DiscountPercent.Equal(b.DiscountPercent) &&
-		a.Amount.Equal(b.Amount) && a.Discount.Equal(b.Discount) && a.Net.Equal(b.Net)
+		a.Amount.Equal(b.Amount) && a.Discount.Equal(b.Discount) && a.Net.Equal(b.Net) &&
+		a.TaxRate.Valid == b.TaxRate.Valid && a.TaxRate.Decimal.Equal(b.TaxRate.Decimal) && a.Tax.Equal(b.Tax)
 }
