@@ -55,6 +55,7 @@ func routes(f ids) []route {
 		{"GET", "/webhooks/subscriptions/" + f.sub, qwoty.ScopeWebhooksManage, nil},
 		{"PUT", "/webhooks/subscriptions/" + f.sub, qwoty.ScopeWebhooksManage, sub},
 		{"POST", "/webhooks/subscriptions/" + f.sub + "/rotate-secret", qwoty.ScopeWebhooksManage, nil},
+		{"POST", "/webhooks/subscriptions/" + f.sub + "/test", qwoty.ScopeWebhooksManage, nil},
 		{"GET", "/webhooks/deliveries", qwoty.ScopeWebhooksManage, nil},
 		{"GET", "/webhooks/deliveries/" + f.delivery, qwoty.ScopeWebhooksManage, nil},
 		{"POST", "/webhooks/deliveries/" + f.delivery + "/redeliver", qwoty.ScopeWebhooksManage, nil},

@@ -132,7 +132,7 @@ type subscriptionUpdateIn struct {
 type deliveriesIn struct {
 	SubscriptionID string    `query:"subscriptionId" format:"uuid" doc:"Only this subscription's."`
 	State          string    `query:"state" enum:"pending,succeeded,failed"`
-	EventType      string    `query:"eventType" enum:"quote.created,quote.updated,quote.sent,quote.viewed,quote.accepted,quote.rejected,quote.expired,customer.created,customer.updated,sync.failed"`
+	EventType      string    `query:"eventType" enum:"quote.created,quote.updated,quote.sent,quote.viewed,quote.accepted,quote.rejected,quote.expired,customer.created,customer.updated,sync.failed,webhook.test"`
 	CreatedAfter   time.Time `query:"createdAfter" doc:"Only deliveries made at or after this time (RFC 3339)."`
 	Cursor         string    `query:"cursor" format:"uuid" doc:"nextCursor of the previous page."`
 	Limit          int       `query:"limit" minimum:"1" maximum:"100" default:"50"`
@@ -146,6 +146,12 @@ type deliveriesOut struct {
 }
 
 type deliveryOut struct{ Body Delivery }
+
+type testEventOut struct {
+	Body struct {
+		DeliveryID string `json:"deliveryId" format:"uuid" doc:"The test event's delivery: its webhook-id, and its entry in the delivery log."`
+	}
+}
 
 type redeliverFailedIn struct {
 	Body *struct {
@@ -230,6 +236,21 @@ func (a *API) registerWebhooks() {
 				return nil, err
 			}
 			return &secretOut{Body: SubscriptionWithSecret{Subscription: subscriptionOf(s), Secret: secret}}, nil
+		})
+	huma.Register(a.h, huma.Operation{OperationID: "send-webhook-test-event", Method: http.MethodPost, Path: "/webhooks/subscriptions/{id}/test",
+		Summary: "Send a test event to a subscription",
+		Description: "A webhook.test event, whatever the subscription's filters, sent as every event is: signed, retried, " +
+			"in the delivery log. A disabled subscription is refused (validation_failed).",
+		Security: sec, Tags: tags, DefaultStatus: http.StatusAccepted},
+		func(ctx context.Context, in *idPath) (*testEventOut, error) {
+			k := KeyOf(ctx)
+			id, err := a.db.SendTestEvent(ctx, k.WorkspaceID, k.ConnectionID, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			out := &testEventOut{}
+			out.Body.DeliveryID = id
+			return out, nil
 		})
 	huma.Register(a.h, huma.Operation{OperationID: "list-webhook-deliveries", Method: http.MethodGet, Path: "/webhooks/deliveries",
 		Summary: "List webhook deliveries (the delivery log)", Description: "Newest first, with each one's last attempt.",

@@ -127,8 +127,28 @@ func TestWebhookOperations(t *testing.T) {
 		t.Fatalf("rotate: %d %+v", code, rotated)
 	}
 
-	// The log: a delivery of a quote event, filtered, read, redelivered.
+	// A test event: refused while the subscription is disabled, then sent
+	// to it whatever its filters, and in the log.
+	if code, e := c.do("POST", "/webhooks/subscriptions/"+created.ID+"/test", nil, nil); code != 422 || e.Error.Code != qwoty.CodeValidation {
+		t.Fatalf("test event to a disabled subscription: %d %+v; want 422 validation_failed", code, e)
+	}
 	in["enabled"] = true
+	c.do("PUT", "/webhooks/subscriptions/"+created.ID, in, nil)
+	var tested struct {
+		DeliveryID string `json:"deliveryId"`
+	}
+	if code, e := c.do("POST", "/webhooks/subscriptions/"+created.ID+"/test", nil, &tested); code != 202 || tested.DeliveryID == "" {
+		t.Fatalf("test event: %d %+v %+v; want 202 with its delivery", code, tested, e)
+	}
+	var test Delivery
+	if code, _ := c.do("GET", "/webhooks/deliveries/"+tested.DeliveryID, nil, &test); code != 200 || test.EventType != qwoty.EventWebhookTest || test.SubscriptionID != created.ID {
+		t.Fatalf("the test event's delivery: %d %+v", code, test)
+	}
+	if code, e := c.do("POST", "/webhooks/subscriptions/00000000-0000-4000-8000-000000000000/test", nil, nil); code != 404 || e.Error.Code != qwoty.CodeNotFound {
+		t.Fatalf("test event to no subscription: %d %+v", code, e)
+	}
+
+	// The log: a delivery of a quote event, filtered, read, redelivered.
 	in["filters"] = map[string]any{}
 	c.do("PUT", "/webhooks/subscriptions/"+created.ID, in, nil)
 	if _, err := db.CreateQuote(ctx, store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID, RecordID: "d1"}, store.NewQuote{Currency: "EUR"}); err != nil {
@@ -226,6 +246,7 @@ func TestWebhookOperationsAreDocumented(t *testing.T) {
 		"/webhooks/subscriptions":                    {"get", "post"},
 		"/webhooks/subscriptions/{id}":               {"get", "put", "delete"},
 		"/webhooks/subscriptions/{id}/rotate-secret": {"post"},
+		"/webhooks/subscriptions/{id}/test":          {"post"},
 		"/webhooks/deliveries":                       {"get"},
 		"/webhooks/deliveries/{id}":                  {"get"},
 		"/webhooks/deliveries/{id}/redeliver":        {"post"},

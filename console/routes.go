@@ -71,5 +71,6 @@ func (con *Console) Register(r gin.IRouter) {
 	crm.GET("/settings/integrations/:provider/webhooks/:id", con.requireAdmin, con.webhookEdit)
 	crm.POST("/settings/integrations/:provider/webhooks/:id", con.requireAdmin, con.webhookSave)
 	crm.POST("/settings/integrations/:provider/webhooks/:id/rotate", con.requireAdmin, con.webhookRotate)
+	crm.POST("/settings/integrations/:provider/webhooks/:id/test", con.requireAdmin, con.webhookTest)
 	crm.POST("/settings/integrations/:provider/webhooks/:id/delete", con.requireAdmin, con.webhookDelete)
 }

@@ -71,6 +71,8 @@ func webhooksNotice(done string) string {
 		return "The delivery is queued again, with the same webhook-id."
 	case "redelivered-none":
 		return "No failed delivery to send again."
+	case "tested":
+		return "A test event (webhook.test) is queued: its delivery is at the top of the log below."
 	case "redelivered-all":
 		return "The failed deliveries are queued again (1000 at most at a time), each with its own webhook-id."
 	}
@@ -202,6 +204,20 @@ func (con *Console) webhookRedeliver(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/settings/integrations/"+string(in.Provider)+"/webhooks?done=redelivered#deliveries")
+}
+
+// webhookTest sends a test event to one subscription.
+func (con *Console) webhookTest(c *gin.Context) {
+	in := adapterOf(c).Info()
+	conn, err := con.activeConnection(c, in.Provider)
+	if err == nil {
+		_, err = con.db.SendTestEvent(c.Request.Context(), conn.WorkspaceID, conn.ID, c.Param("id"))
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/settings/integrations/"+string(in.Provider)+"/webhooks?done=tested#deliveries")
 }
 
 func (con *Console) webhookRedeliverFailed(c *gin.Context) {

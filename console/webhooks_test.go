@@ -79,6 +79,11 @@ func TestWebhooksPage(t *testing.T) {
 		t.Fatalf("redeliver a pending delivery: %d, want 409\n%s", e.b.Last.StatusCode, e.b.Body)
 	}
 
+	// A test event: queued, at the top of the log, whatever the filters.
+	e.b.Get(page).Want(200, "", `id="test-`+id+`"`)
+	e.b.Post(page+"/"+id+"/test", url.Values{"csrf": {e.b.CSRF()}}).Want(200, "/settings/integrations/testcrm/webhooks",
+		"A test event (webhook.test) is queued", `data-event="webhook.test"`)
+
 	e.b.Get(page)
 	e.b.Post(page+"/"+id+"/delete", url.Values{"csrf": {e.b.CSRF()}}).Want(200, "/settings/integrations/testcrm/webhooks", "The subscription is deleted", "No subscription yet")
 }

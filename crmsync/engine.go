@@ -117,6 +117,8 @@ type Plugin interface {
 	AddWorkers(w *river.Workers)
 	// Queues are the plugin's queues.
 	Queues() map[string]river.QueueConfig
+	// PeriodicJobs are the plugin's periodic jobs (run on the leader).
+	PeriodicJobs() []*river.PeriodicJob
 }
 
 // Engine works sync's jobs.
@@ -142,8 +144,17 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &backfillWorker{e: e})
 	river.AddWorker(workers, &pullWorker{e: e})
 	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncSweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncPrune{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncCheckMappings{}, nil }, nil),
+	}
 	for _, p := range opt.Plugins {
 		p.AddWorkers(workers)
+		periodic = append(periodic, p.PeriodicJobs()...)
 		for name, q := range p.Queues() {
 			if _, dup := queues[name]; dup {
 				return nil, fmt.Errorf("crmsync: queue %s is the engine's", name)
@@ -155,14 +166,7 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 		Queues:  queues,
 		Workers: workers,
 		// Periodic jobs run on the elected leader only.
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncSweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncPrune{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncCheckMappings{}, nil }, nil),
-		},
+		PeriodicJobs: periodic,
 		// A run is bounded by RunFor and each push by the lease; this is
 		// River's backstop above both. A job left running by a crashed
 		// instance is rescued a lease later (its records' leases have run

@@ -10,23 +10,40 @@ import (
 // sync's, so that slow receivers never hold back a push (nor the reverse).
 const WebhooksQueue = "webhooks"
 
-// WebhookMaxAttempts is River's attempts of one delivery, the first
-// included: with WebhookBackoff's waits they span more than a day.
+// WebhookMaxAttempts is a delivery's attempts in one round, the first
+// included: with WebhookBackoff's waits they span more than a day. A
+// redelivery starts a new round.
 const WebhookMaxAttempts = 18
 
-// WebhookDeliver sends one delivery (webhook_deliveries) of an event to
-// its subscription's URL. The delivery's id is the webhook-id of every
-// attempt; a redelivery inserts a new job for the same delivery.
-type WebhookDeliver struct {
-	DeliveryID string `json:"delivery_id"`
+// WebhookDrain sends a subscription's due deliveries (event_deliveries),
+// a batch at a time, until none is due. It is inserted with each event's
+// deliveries, in the event's transaction, and is unique per subscription
+// and second (as sync's pushes are): a burst of events makes one job a
+// second, which sends them all.
+type WebhookDrain struct {
+	SubscriptionID string `json:"subscription_id"`
 }
 
 // Kind implements river.JobArgs.
-func (WebhookDeliver) Kind() string { return "webhook_deliver" }
+func (WebhookDrain) Kind() string { return "webhook_drain" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
-func (WebhookDeliver) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: WebhooksQueue, MaxAttempts: WebhookMaxAttempts, Priority: 2}
+func (WebhookDrain) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WebhooksQueue, MaxAttempts: MaxAttempts, Priority: 2, UniqueOpts: uniquePerSecond}
+}
+
+// WebhookSweep gives a drain job to every subscription with a due
+// delivery that no job is sending: retries whose time has come, and
+// deliveries a crashed instance leased. Periodic, on the leader only, so
+// not unique.
+type WebhookSweep struct{}
+
+// Kind implements river.JobArgs.
+func (WebhookSweep) Kind() string { return "webhook_sweep" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (WebhookSweep) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WebhooksQueue, MaxAttempts: 1}
 }
 
 // WebhookBackoff is the wait after a delivery's n-th failed attempt

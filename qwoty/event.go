@@ -18,6 +18,10 @@ const (
 	EventSyncFailed      EventType = "sync.failed"
 )
 
+// EventWebhookTest is the test event an admin sends to one subscription
+// (store.SendTestEvent): not subscribable, it goes to the one it is sent to.
+const EventWebhookTest EventType = "webhook.test"
+
 // EventTypes lists every event type, in the order the console shows them.
 var EventTypes = []EventType{EventQuoteCreated, EventQuoteUpdated, EventQuoteSent, EventQuoteViewed, EventQuoteAccepted,
 	EventQuoteRejected, EventQuoteExpired, EventCustomerCreated, EventCustomerUpdated, EventSyncFailed}

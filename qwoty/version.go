@@ -59,7 +59,9 @@ type VersionSnapshot struct {
 
 // Snapshot is q's current revision as the customer sees it.
 func Snapshot(q *Quote) VersionSnapshot {
-	amt := func(d interface{ StringFixed(int32) string }) string { return d.StringFixed(CurrencyExponent(q.Currency)) }
+	amt := func(d interface{ StringFixed(int32) string }) string {
+		return d.StringFixed(CurrencyExponent(q.Currency))
+	}
 	v := VersionSnapshot{
 		Number: q.Number, Revision: q.Revision, Title: q.Title, Customer: q.CustomerName, Currency: q.Currency,
 		TaxMode: q.TaxMode, TaxRate: q.TaxRate.String(), Rounding: q.Rounding,

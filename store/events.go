@@ -45,8 +45,9 @@ type eventBody struct {
 // An event that no enabled subscription of its connection wants costs one
 // indexed query and writes nothing. Otherwise the event row holds the body
 // to send, and each subscription that wants it gets a delivery (its id is
-// the webhook-id of every attempt) and a River job, inserted in tx: two
-// statements in all.
+// the webhook-id of every attempt) and a drain job (jobs.WebhookDrain,
+// unique per subscription and second), inserted in tx: two statements in
+// all.
 func (db *DB) emitEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 	body, err := json.Marshal(eventBody{Type: e.Type, Timestamp: db.now().UTC().Truncate(time.Millisecond), Data: e.Data})
 	if err != nil {
@@ -63,7 +64,7 @@ func (db *DB) emitEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 			INSERT INTO webhook_events (workspace_id, connection_id, type, subject, payload)
 			SELECT $1, $2, $3, $6, $7 WHERE EXISTS (SELECT 1 FROM s) RETURNING id)
 		INSERT INTO event_deliveries (event_id, subscription_id, workspace_id, connection_id, event_type)
-		SELECT e.id, s.id, $1, $2, $3 FROM e, s RETURNING id`,
+		SELECT e.id, s.id, $1, $2, $3 FROM e, s RETURNING subscription_id::text`,
 		e.WorkspaceID, e.ConnectionID, string(e.Type), string(e.Status), e.CustomerID, e.Subject, body)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", e.Type, err)
@@ -75,17 +76,23 @@ func (db *DB) emitEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return db.insertDeliveries(ctx, tx, ids)
+	return db.insertDrains(ctx, tx, ids)
 }
 
-// insertDeliveries inserts the delivery jobs of ids in tx.
-func (db *DB) insertDeliveries(ctx context.Context, tx pgx.Tx, ids []string) error {
-	params := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: jobs.WebhookDeliver{DeliveryID: id}}
+// insertDrains inserts a drain job (jobs.WebhookDrain) for each of the
+// subscriptions in tx; one already queued this second takes the new
+// deliveries too.
+func (db *DB) insertDrains(ctx context.Context, tx pgx.Tx, subscriptionIDs []string) error {
+	seen := make(map[string]bool, len(subscriptionIDs))
+	params := make([]river.InsertManyParams, 0, len(subscriptionIDs))
+	for _, id := range subscriptionIDs {
+		if !seen[id] {
+			seen[id] = true
+			params = append(params, river.InsertManyParams{Args: jobs.WebhookDrain{SubscriptionID: id}})
+		}
 	}
 	if _, err := db.jobs.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("insert delivery jobs: %w", err)
+		return fmt.Errorf("insert webhook drain jobs: %w", err)
 	}
 	return nil
 }

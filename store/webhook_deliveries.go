@@ -14,53 +14,147 @@ import (
 // Webhook deliveries: what the delivery worker reads and records, and the
 // delivery log an admin reads, filters and redelivers from.
 
-// WebhookSend is what one attempt of a delivery needs.
-type WebhookSend struct {
-	DeliveryID     string
+// WebhookTarget is what sending to a subscription needs: its URL and
+// state as they are now, and the secrets that sign.
+type WebhookTarget struct {
 	SubscriptionID string
 	WorkspaceID    string
 	ConnectionID   string
-	EventType      qwoty.EventType
-	State          qwoty.WebhookDeliveryState
-	// URL and Enabled are the subscription's as they are now.
-	URL     string
-	Enabled bool
+	URL            string
+	Enabled        bool
 	// Secrets sign the request: the current one, and the previous one
 	// during a rotation's overlap.
 	Secrets []string
-	// Body is the event's body, sent as it is.
-	Body []byte
 }
 
-// WebhookToSend reads delivery id with its subscription and event; a
-// delivery deleted with its subscription is not found (qwoty.ErrNotFound).
-func (db *DB) WebhookToSend(ctx context.Context, id string) (*WebhookSend, error) {
-	var s WebhookSend
+// WebhookTargetOf reads subscription id for sending; a deleted one is not
+// found (qwoty.ErrNotFound).
+func (db *DB) WebhookTargetOf(ctx context.Context, id string) (*WebhookTarget, error) {
+	var t WebhookTarget
 	var cur, prev []byte
-	err := db.pool.QueryRow(ctx, `SELECT d.id, d.subscription_id, d.workspace_id, d.connection_id, d.event_type, d.state,
-			s.url, s.enabled, s.secret, CASE WHEN s.previous_expires_at > now() THEN s.previous_secret END, e.payload
-		FROM event_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN webhook_events e ON e.id = d.event_id
-		WHERE d.id = $1`, id).Scan(&s.DeliveryID, &s.SubscriptionID, &s.WorkspaceID, &s.ConnectionID, &s.EventType, &s.State,
-		&s.URL, &s.Enabled, &cur, &prev, &s.Body)
+	err := db.pool.QueryRow(ctx, `SELECT id, workspace_id, connection_id, url, enabled, secret,
+			CASE WHEN previous_expires_at > now() THEN previous_secret END
+		FROM webhook_subscriptions WHERE id = $1`, id).Scan(&t.SubscriptionID, &t.WorkspaceID, &t.ConnectionID, &t.URL, &t.Enabled, &cur, &prev)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("store: webhook delivery %s: %w", id, qwoty.ErrNotFound)
+		return nil, fmt.Errorf("store: webhook subscription %s: %w", id, qwoty.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: webhook delivery %s: %w", id, err)
+		return nil, fmt.Errorf("store: webhook subscription %s: %w", id, err)
 	}
-	plain, err := db.keys.Open(cur, subscriptionAAD(s.SubscriptionID))
+	plain, err := db.keys.Open(cur, subscriptionAAD(t.SubscriptionID))
 	if err != nil {
-		return nil, fmt.Errorf("store: webhook delivery %s: secret: %w", id, err)
+		return nil, fmt.Errorf("store: webhook subscription %s: secret: %w", id, err)
 	}
-	s.Secrets = append(s.Secrets, string(plain))
+	t.Secrets = append(t.Secrets, string(plain))
 	if prev != nil {
-		old, err := db.keys.Open(prev, previousAAD(s.SubscriptionID))
+		old, err := db.keys.Open(prev, previousAAD(t.SubscriptionID))
 		if err != nil {
-			return nil, fmt.Errorf("store: webhook delivery %s: previous secret: %w", id, err)
+			return nil, fmt.Errorf("store: webhook subscription %s: previous secret: %w", id, err)
 		}
-		s.Secrets = append(s.Secrets, string(old))
+		t.Secrets = append(t.Secrets, string(old))
 	}
-	return &s, nil
+	return &t, nil
+}
+
+// LeasedDelivery is a delivery a drain job holds, with the body to send.
+type LeasedDelivery struct {
+	DeliveryID string
+	EventType  qwoty.EventType
+	// Tries are the attempts of the delivery's current round so far.
+	Tries int
+	Body  []byte
+}
+
+// LeaseWebhooks takes up to max of a subscription's due deliveries, oldest
+// first, for lease: pending ones whose time has come that no worker holds
+// (or whose worker's lease ran out). New deliveries are taken only when
+// made before cutoff (the drain job's own second, jobs.WebhookDrain):
+// later ones have a job of their own; retries are taken by any job.
+// Deliveries another worker is leasing are skipped, not waited for.
+func (db *DB) LeaseWebhooks(ctx context.Context, subscriptionID string, max int, cutoff time.Time, lease time.Duration) ([]LeasedDelivery, error) {
+	rows, err := db.pool.Query(ctx, `WITH due AS MATERIALIZED (
+			SELECT id FROM event_deliveries
+			WHERE subscription_id = $1 AND state = 'pending' AND next_attempt_at <= now()
+				AND (lease_until IS NULL OR lease_until < now()) AND (tries > 0 OR created_at < $3)
+			ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE event_deliveries d SET lease_until = now() + $4 * interval '1 millisecond'
+		FROM due, webhook_events e
+		WHERE d.id = due.id AND e.id = d.event_id
+		RETURNING d.id, d.event_type, d.tries, e.payload`, subscriptionID, max, cutoff, lease.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("store: lease webhook deliveries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LeasedDelivery, error) {
+		var l LeasedDelivery
+		return l, r.Scan(&l.DeliveryID, &l.EventType, &l.Tries, &l.Body)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: lease webhook deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// WebhookSuccess is an attempt the receiver took.
+type WebhookSuccess struct {
+	DeliveryID string
+	StatusCode int
+	Response   string
+	DurationMS int
+}
+
+// RecordWebhookSuccesses writes a batch's successful attempts in one
+// statement: each delivery succeeded, its attempt in the log, and the end
+// of its subscription's failing streak.
+func (db *DB) RecordWebhookSuccesses(ctx context.Context, ok []WebhookSuccess) error {
+	if len(ok) == 0 {
+		return nil
+	}
+	ids, codes, resp, ms := make([]string, len(ok)), make([]int32, len(ok)), make([]string, len(ok)), make([]int32, len(ok))
+	for i, o := range ok {
+		ids[i], codes[i], resp[i], ms[i] = o.DeliveryID, int32(o.StatusCode), o.Response, int32(o.DurationMS)
+	}
+	_, err := db.pool.Exec(ctx, `WITH r AS (
+			SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[]) AS r(id, status_code, response, duration_ms)),
+		d AS (
+			UPDATE event_deliveries x SET attempts = x.attempts + 1, tries = x.tries + 1, state = 'succeeded', status_code = r.status_code,
+				response = r.response, duration_ms = r.duration_ms, error = '', next_attempt_at = NULL, lease_until = NULL,
+				updated_at = now(), delivered_at = now()
+			FROM r WHERE x.id = r.id AND x.state = 'pending'
+			RETURNING x.id, x.subscription_id, x.attempts, r.status_code, r.response, r.duration_ms),
+		a AS (
+			INSERT INTO event_delivery_attempts (delivery_id, attempt, status_code, response, duration_ms)
+			SELECT id, attempts, status_code, response, duration_ms FROM d)
+		UPDATE webhook_subscriptions SET failing_since = NULL
+		WHERE id IN (SELECT DISTINCT subscription_id FROM d) AND failing_since IS NOT NULL`, ids, codes, resp, ms)
+	if err != nil {
+		return fmt.Errorf("store: record %d webhook deliveries: %w", len(ok), err)
+	}
+	return nil
+}
+
+// DueWebhookSubscriptions lists up to limit subscriptions with a due
+// delivery that no worker holds: what the sweep gives a drain job.
+func (db *DB) DueWebhookSubscriptions(ctx context.Context, limit int) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT s.id::text FROM webhook_subscriptions s
+		WHERE EXISTS (SELECT 1 FROM event_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending'
+			AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until < now()))
+		LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due webhook subscriptions: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("store: due webhook subscriptions: %w", err)
+	}
+	return ids, nil
+}
+
+// QueueWebhookDrains gives each subscription a drain job.
+func (db *DB) QueueWebhookDrains(ctx context.Context, subscriptionIDs []string) error {
+	if len(subscriptionIDs) == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error { return db.insertDrains(ctx, tx, subscriptionIDs) })
 }
 
 // WebhookOutcome is how an attempt ended.
@@ -97,36 +191,20 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, id string, o WebhookOutc
 	var next *time.Time
 	switch {
 	case o.OK:
-		state = qwoty.DeliverySucceeded
 	case o.Final:
 		state = qwoty.DeliveryFailed
 	default:
 		next = &o.NextAt
 	}
 	if o.OK {
-		// The common case in one statement: the delivery, its attempt,
-		// and the end of its subscription's failing streak.
-		_, err := db.pool.Exec(ctx, `WITH d AS (
-				UPDATE event_deliveries SET attempts = attempts + 1, state = 'succeeded', status_code = $2, response = $3,
-					duration_ms = $4, error = '', next_attempt_at = NULL, updated_at = now(), delivered_at = now()
-				WHERE id = $1 RETURNING subscription_id, attempts),
-			a AS (
-				INSERT INTO event_delivery_attempts (delivery_id, attempt, status_code, response, duration_ms)
-				SELECT $1, attempts, $2, $3, $4 FROM d)
-			UPDATE webhook_subscriptions SET failing_since = NULL
-			WHERE id = (SELECT subscription_id FROM d) AND failing_since IS NOT NULL`,
-			id, o.StatusCode, o.Response, o.DurationMS)
-		if err != nil {
-			return nil, fmt.Errorf("store: record webhook attempt of %s: %w", id, err)
-		}
-		return nil, nil
+		return nil, db.RecordWebhookSuccesses(ctx, []WebhookSuccess{{DeliveryID: id, StatusCode: o.StatusCode, Response: o.Response, DurationMS: o.DurationMS}})
 	}
 	var dis *WebhookDisabled
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var subID string
 		var attempt int
-		err := tx.QueryRow(ctx, `UPDATE event_deliveries SET attempts = attempts + 1, state = $2, status_code = $3, response = $4,
-				duration_ms = $5, error = $6, next_attempt_at = $7, updated_at = now(),
+		err := tx.QueryRow(ctx, `UPDATE event_deliveries SET attempts = attempts + 1, tries = tries + 1, state = $2, status_code = $3, response = $4,
+				duration_ms = $5, error = $6, next_attempt_at = $7, lease_until = NULL, updated_at = now(),
 				delivered_at = CASE WHEN $2 = 'succeeded' THEN now() ELSE delivered_at END
 			WHERE id = $1 RETURNING subscription_id, attempts`,
 			id, string(state), o.StatusCode, o.Response, o.DurationMS, o.Error, next).Scan(&subID, &attempt)
@@ -301,10 +379,12 @@ func (db *DB) RedeliverWebhook(ctx context.Context, workspaceID, connectionID, i
 			return &qwoty.Error{Code: qwoty.CodeDeliveryPending, Message: fmt.Sprintf("webhook delivery %s is still being tried", id),
 				Hint: "Wait for its retries to end, or for it to succeed; the log shows when the next attempt runs."}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1`, id); err != nil {
+		var sub string
+		if err := tx.QueryRow(ctx, `UPDATE event_deliveries SET state = 'pending', tries = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
+			WHERE id = $1 RETURNING subscription_id::text`, id).Scan(&sub); err != nil {
 			return err
 		}
-		return db.insertDeliveries(ctx, tx, []string{id})
+		return db.insertDrains(ctx, tx, []string{sub})
 	})
 	if err != nil {
 		return fmt.Errorf("store: redeliver webhook %s: %w", id, err)
@@ -325,10 +405,10 @@ func (db *DB) RedeliverFailedWebhooks(ctx context.Context, workspaceID, connecti
 	}
 	var n int
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE event_deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
+		rows, err := tx.Query(ctx, `UPDATE event_deliveries SET state = 'pending', tries = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
 			WHERE id IN (SELECT id FROM event_deliveries WHERE workspace_id = $1 AND connection_id = $2 AND state = 'failed'
 				AND ($3 = '' OR subscription_id = nullif($3, '')::uuid) ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-			RETURNING id`, workspaceID, connectionID, subscriptionID, MaxRedeliver)
+			RETURNING subscription_id::text`, workspaceID, connectionID, subscriptionID, MaxRedeliver)
 		if err != nil {
 			return err
 		}
@@ -340,7 +420,7 @@ func (db *DB) RedeliverFailedWebhooks(ctx context.Context, workspaceID, connecti
 		if n == 0 {
 			return nil
 		}
-		return db.insertDeliveries(ctx, tx, ids)
+		return db.insertDrains(ctx, tx, ids)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: redeliver failed webhooks: %w", err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -191,6 +192,57 @@ func (db *DB) DeleteWebhookSubscription(ctx context.Context, workspaceID, connec
 		return subscriptionNotFound(id)
 	}
 	return nil
+}
+
+// TestEventData is the data of a test event.
+type TestEventData struct {
+	SubscriptionID string `json:"subscriptionId"`
+	Message        string `json:"message"`
+}
+
+// SendTestEvent sends a webhook.test event to one subscription, whatever
+// its filters, as any event is sent (signed, retried, in the delivery
+// log), and returns its delivery's id. A disabled subscription is refused.
+func (db *DB) SendTestEvent(ctx context.Context, workspaceID, connectionID, id string) (string, error) {
+	if !validID(id) {
+		return "", subscriptionNotFound(id)
+	}
+	body, err := json.Marshal(eventBody{Type: qwoty.EventWebhookTest, Timestamp: db.now().UTC().Truncate(time.Millisecond),
+		Data: TestEventData{SubscriptionID: id, Message: "A test event sent from Qwoty."}})
+	if err != nil {
+		return "", fmt.Errorf("store: test event: %w", err)
+	}
+	var delivery *string
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		// One statement: the subscription, and its event and delivery
+		// when it is enabled.
+		var enabled bool
+		err := tx.QueryRow(ctx, `WITH s AS (
+				SELECT id, enabled FROM webhook_subscriptions WHERE id = $1 AND workspace_id = $2 AND connection_id = $3),
+			e AS (
+				INSERT INTO webhook_events (workspace_id, connection_id, type, subject, payload)
+				SELECT $2, $3, $4, $1, $5 FROM s WHERE s.enabled RETURNING id),
+			d AS (
+				INSERT INTO event_deliveries (event_id, subscription_id, workspace_id, connection_id, event_type)
+				SELECT e.id, $1::uuid, $2, $3, $4 FROM e RETURNING id)
+			SELECT s.enabled, (SELECT id::text FROM d) FROM s`,
+			id, workspaceID, connectionID, string(qwoty.EventWebhookTest), body).Scan(&enabled, &delivery)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return subscriptionNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		if !enabled || delivery == nil {
+			return qwoty.Errorf(qwoty.CodeValidation, "Enable the subscription, then send the test event again.",
+				"webhook subscription %s is disabled: nothing is sent to it", id)
+		}
+		return db.insertDrains(ctx, tx, []string{id})
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: test event to webhook subscription %s: %w", id, err)
+	}
+	return *delivery, nil
 }
 
 // RotateWebhookSecret makes secret the subscription's signing secret; the

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -39,8 +40,15 @@ type Alerter interface {
 // Options tune delivery; the zero value gives the production defaults.
 type Options struct {
 	Policy Policy
-	// Workers is how many deliveries one instance sends at once (50).
-	Workers int
+	// Workers is how many drain jobs (each a subscription's) one instance
+	// runs at once (10); Concurrency how many requests each has in
+	// flight (16). A batch a job leases is twice its Concurrency.
+	Workers     int
+	Concurrency int
+	// SweepEvery is how often the leader gives a drain job to the
+	// subscriptions with due deliveries no job is sending: retries whose
+	// time has come, and what a crashed instance leased (5 s).
+	SweepEvery time.Duration
 	// BackoffBase and BackoffMax shape the waits between attempts
 	// (jobs.WebhookBackoff: 10 s doubling to 4 h).
 	BackoffBase time.Duration
@@ -66,7 +74,13 @@ type Deliverer struct {
 // New returns the deliverer over db.
 func New(db *store.DB, opt Options) *Deliverer {
 	if opt.Workers <= 0 {
-		opt.Workers = 50
+		opt.Workers = 10
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 16
+	}
+	if opt.SweepEvery <= 0 {
+		opt.SweepEvery = 5 * time.Second
 	}
 	if opt.BackoffBase <= 0 {
 		opt.BackoffBase = jobs.WebhookBackoffBase
@@ -87,7 +101,16 @@ func New(db *store.DB, opt Options) *Deliverer {
 }
 
 // AddWorkers implements crmsync.Plugin.
-func (d *Deliverer) AddWorkers(w *river.Workers) { river.AddWorker(w, &worker{d: d}) }
+func (d *Deliverer) AddWorkers(w *river.Workers) {
+	river.AddWorker(w, &worker{d: d})
+	river.AddWorker(w, &sweeper{d: d})
+}
+
+// PeriodicJobs implements crmsync.Plugin: the sweep.
+func (d *Deliverer) PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(d.opt.SweepEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return jobs.WebhookSweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+}
 
 // Queues implements crmsync.Plugin.
 func (d *Deliverer) Queues() map[string]river.QueueConfig {
@@ -170,62 +193,156 @@ func describe(r Result) string {
 	return ""
 }
 
+// worker drains one subscription's deliveries (jobs.WebhookDrain).
 type worker struct {
-	river.WorkerDefaults[jobs.WebhookDeliver]
+	river.WorkerDefaults[jobs.WebhookDrain]
 	d *Deliverer
 }
 
-// Timeout bounds one attempt above the client's own timeout.
-func (w *worker) Timeout(*river.Job[jobs.WebhookDeliver]) time.Duration { return 2 * requestTimeout }
+// Limits of one drain job's run.
+const (
+	// drainFor bounds a run: a subscription with more to send gets a new
+	// job each second of new events, and the sweep's.
+	drainFor = time.Minute
+	// linger is how long past its own second a job still looks for new
+	// deliveries before it ends: an event whose transaction inserted its
+	// job in that second (so found this one) and committed a moment later
+	// is still sent by it.
+	linger = time.Second
+	// idleWait is the pause between looks while lingering.
+	idleWait = 50 * time.Millisecond
+)
 
-// NextRetry is exponential (jobs.WebhookBackoff); job.Attempt counts the
-// attempt that just failed.
-func (w *worker) NextRetry(job *river.Job[jobs.WebhookDeliver]) time.Time {
-	return time.Now().Add(jobs.WebhookBackoff(job.Attempt, w.d.opt.BackoffBase, w.d.opt.BackoffMax))
+// Timeout bounds a run above drainFor and a batch's requests.
+func (w *worker) Timeout(*river.Job[jobs.WebhookDrain]) time.Duration {
+	return drainFor + w.d.lease()
 }
 
-// errRetry makes River retry a failed attempt (its details are in the
-// delivery log, not in River's).
-var errRetry = errors.New("webhooks: the receiver did not take the delivery")
+// lease is how long a job holds a batch: every request of it, one after
+// another on each of Concurrency senders, with room to record them.
+func (d *Deliverer) lease() time.Duration { return 3*2*requestTimeout + 10*time.Second }
 
-func (w *worker) Work(ctx context.Context, job *river.Job[jobs.WebhookDeliver]) error {
+// Work sends the subscription's due deliveries, a batch at a time, each
+// batch's requests concurrently: the deliveries made before the end of
+// the job's own second (jobs.WebhookDrain is unique per second: later
+// ones have a job of their own) and every retry whose time has come.
+// Successes are recorded a batch in one statement; each failure in its
+// own transaction with the subscription's failing streak.
+func (w *worker) Work(ctx context.Context, job *river.Job[jobs.WebhookDrain]) error {
 	d := w.d
-	s, err := d.db.WebhookToSend(ctx, job.Args.DeliveryID)
-	if errors.Is(err, qwoty.ErrNotFound) {
-		return nil // deleted with its subscription
+	// The job's second, as River's uniqueness counts it.
+	cutoff := job.ScheduledAt.UTC().Truncate(time.Second).Add(time.Second)
+	began := time.Now()
+	for time.Since(began) < drainFor {
+		batch, err := d.db.LeaseWebhooks(ctx, job.Args.SubscriptionID, 2*d.opt.Concurrency, cutoff, d.lease())
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			if time.Now().After(cutoff.Add(linger)) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(idleWait):
+			}
+			continue
+		}
+		// The subscription as it is now, for each batch: an admin's
+		// change (disabled, a new URL, a rotation) holds from the next.
+		t, err := d.db.WebhookTargetOf(ctx, job.Args.SubscriptionID)
+		if errors.Is(err, qwoty.ErrNotFound) {
+			return nil // deleted with its deliveries
+		}
+		if err != nil {
+			return err
+		}
+		if err := d.sendBatch(ctx, t, batch); err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
+	return nil
+}
+
+// sendBatch sends a leased batch to t, Concurrency requests at a time,
+// and records every attempt.
+func (d *Deliverer) sendBatch(ctx context.Context, t *store.WebhookTarget, batch []store.LeasedDelivery) error {
+	results := make([]Result, len(batch))
+	final := make([]bool, len(batch))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, d.opt.Concurrency)
+	for i, l := range batch {
+		final[i] = l.Tries+1 >= jobs.WebhookMaxAttempts
+		switch _, err := d.opt.Policy.CheckScheme(t.URL); {
+		case !t.Enabled:
+			results[i], final[i] = Result{Err: errors.New("not sent: the subscription is disabled")}, true
+			continue
+		case err != nil:
+			results[i], final[i] = Result{Err: fmt.Errorf("not sent: %w", err)}, true
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = d.Post(ctx, t.URL, l.DeliveryID, l.Body, t.Secrets)
+		})
 	}
-	if s.State != qwoty.DeliveryPending {
-		return nil // done already (a job inserted twice)
-	}
-	var r Result
-	final := job.Attempt >= job.MaxAttempts
-	if !s.Enabled {
-		r, final = Result{Err: errors.New("not sent: the subscription is disabled")}, true
-	} else if _, err := d.opt.Policy.CheckScheme(s.URL); err != nil {
-		r, final = Result{Err: fmt.Errorf("not sent: %w", err)}, true
-	} else {
-		r = d.Post(ctx, s.URL, s.DeliveryID, s.Body, s.Secrets)
-		// An address refused is the subscription's to fix, not a fault
-		// of the moment: no retry (a redelivery, once fixed).
-		final = final || errors.Is(r.Err, ErrForbiddenAddress)
-	}
-	o := store.WebhookOutcome{OK: r.OK(), Final: final,
-		NextAt:         w.NextRetry(job),
-		WebhookAttempt: qwoty.WebhookAttempt{StatusCode: r.StatusCode, Response: r.Snippet, DurationMS: int(r.Duration.Milliseconds()), Error: describe(r)}}
-	dis, err := d.db.RecordWebhookAttempt(context.WithoutCancel(ctx), s.DeliveryID, o)
-	if err != nil {
-		return err
-	}
-	if dis != nil {
-		d.alert(ctx, dis)
-	}
-	if o.OK || final {
+	wg.Wait()
+	if ctx.Err() != nil {
+		// Stopping: the lease runs out and another job sends them again
+		// (the receiver deduplicates by webhook-id).
 		return nil
 	}
-	return errRetry
+	var ok []store.WebhookSuccess
+	for i, r := range results {
+		if r.OK() {
+			ok = append(ok, store.WebhookSuccess{DeliveryID: batch[i].DeliveryID, StatusCode: r.StatusCode,
+				Response: r.Snippet, DurationMS: int(r.Duration.Milliseconds())})
+		}
+	}
+	wctx := context.WithoutCancel(ctx)
+	if err := d.db.RecordWebhookSuccesses(wctx, ok); err != nil {
+		return err
+	}
+	for i, r := range results {
+		if r.OK() {
+			continue
+		}
+		// An address refused is the subscription's to fix, not a fault
+		// of the moment: no retry (a redelivery, once fixed).
+		fin := final[i] || errors.Is(r.Err, ErrForbiddenAddress)
+		o := store.WebhookOutcome{Final: fin,
+			NextAt:         time.Now().Add(jobs.WebhookBackoff(batch[i].Tries+1, d.opt.BackoffBase, d.opt.BackoffMax)),
+			WebhookAttempt: qwoty.WebhookAttempt{StatusCode: r.StatusCode, Response: r.Snippet, DurationMS: int(r.Duration.Milliseconds()), Error: describe(r)}}
+		dis, err := d.db.RecordWebhookAttempt(wctx, batch[i].DeliveryID, o)
+		if err != nil {
+			return err
+		}
+		if dis != nil {
+			d.alert(ctx, dis)
+		}
+	}
+	return nil
+}
+
+// sweeper gives a drain job to each subscription with due deliveries that
+// no job is sending (jobs.WebhookSweep).
+type sweeper struct {
+	river.WorkerDefaults[jobs.WebhookSweep]
+	d *Deliverer
+}
+
+// sweepMax bounds the subscriptions one sweep queues; the next sweep
+// queues the rest.
+const sweepMax = 1000
+
+func (s *sweeper) Work(ctx context.Context, _ *river.Job[jobs.WebhookSweep]) error {
+	ids, err := s.d.db.DueWebhookSubscriptions(ctx, sweepMax)
+	if err != nil {
+		return err
+	}
+	return s.d.db.QueueWebhookDrains(ctx, ids)
 }
 
 // alert tells the workspace's admins that Qwoty disabled a subscription.

@@ -158,6 +158,9 @@ func newEnvOn(t testing.TB, db *store.DB, opt webhooks.Options) *env {
 	if opt.BackoffBase == 0 {
 		opt.BackoffBase, opt.BackoffMax = 200*time.Millisecond, 2*time.Second
 	}
+	if opt.SweepEvery == 0 {
+		opt.SweepEvery = 50 * time.Millisecond
+	}
 	opt.Alerts = e.alerts
 	opt.AppURL = "https://qwoty.example"
 	eo = crmsynctest.FastOptions()
@@ -466,5 +469,60 @@ func TestFailingSubscriptionIsDisabledAndAdminsTold(t *testing.T) {
 	}
 	if len(e.alerts.list()) != 1 {
 		t.Fatalf("%d alerts; want one", len(e.alerts.list()))
+	}
+}
+
+// A burst of events to one subscription is sent in batches: each event
+// once (no delivery lost between one drain job's end and the next one's
+// start, none sent twice), by far fewer jobs than events (one a second),
+// every delivery succeeded in the log.
+func TestBurstIsDrainedInBatchesOnce(t *testing.T) {
+	e := newEnv(t, webhooks.Options{Policy: webhooks.Policy{Development: true}})
+	r := newReceiver(t)
+	sub, secret := e.subscribe(t, r.srv.URL, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventSyncFailed}})
+	r.secrets = []string{secret}
+	const events = 400
+	began := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range events / 8 {
+				if _, err := e.DB.SendTestEvent(ctx, e.Conn.WorkspaceID, e.Conn.ID, sub.ID); err != nil {
+					t.Error(err)
+				}
+				time.Sleep(5 * time.Millisecond) // spread over more than one second
+			}
+		})
+	}
+	wg.Wait()
+	e.WaitFor("every delivery", 30*time.Second, func() bool { return len(r.requests()) >= events })
+	time.Sleep(300 * time.Millisecond) // room for a wrong extra one
+	took := time.Since(began)
+	got := r.requests()
+	ids := map[string]bool{}
+	for _, g := range got {
+		if !g.Verified[0] {
+			t.Fatalf("delivery %s does not verify", g.ID)
+		}
+		ids[g.ID] = true
+	}
+	if len(got) != events || len(ids) != events {
+		t.Fatalf("%d requests, %d ids; want %d of each", len(got), len(ids), events)
+	}
+	var jobs, ok int
+	if err := storetest.Pool(t, e.DB).QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'webhook_drain' AND args->>'subscription_id' = $1`,
+		sub.ID).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if err := storetest.Pool(t, e.DB).QueryRow(ctx, `SELECT count(*) FROM event_deliveries WHERE subscription_id = $1 AND state = 'succeeded' AND attempts = 1`,
+		sub.ID).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d events in %s: %d drain jobs", events, took.Round(time.Millisecond), jobs)
+	if jobs < 1 || jobs > int(took.Seconds())+2 {
+		t.Fatalf("%d drain jobs for %d events in %s; want about one a second", jobs, events, took)
+	}
+	if ok != events {
+		t.Fatalf("%d deliveries succeeded at their first attempt in the log; want %d", ok, events)
 	}
 }
