@@ -100,7 +100,7 @@ func TestWebhookOperations(t *testing.T) {
 	}
 	for name, bad := range map[string]map[string]any{
 		"no event type":  {"url": "https://hooks.example/q", "eventTypes": []string{}},
-		"unknown event":  {"url": "https://hooks.example/q", "eventTypes": []string{"quote.deleted"}},
+		"unknown event":  {"url": "https://hooks.example/q", "eventTypes": []string{"quote.archived"}},
 		"metadata":       {"url": "http://169.254.169.254/", "eventTypes": []string{"quote.created"}},
 		"private":        {"url": "https://10.0.0.1/", "eventTypes": []string{"quote.created"}},
 		"unknown status": {"url": "https://hooks.example/q", "eventTypes": []string{"quote.created"}, "filters": map[string]any{"statuses": []string{"won"}}},

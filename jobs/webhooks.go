@@ -46,6 +46,18 @@ func (WebhookSweep) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: WebhooksQueue, MaxAttempts: 1}
 }
 
+// WebhookPrune deletes the delivery log's old entries
+// (store.PruneWebhooks). Daily, on the leader.
+type WebhookPrune struct{}
+
+// Kind implements river.JobArgs.
+func (WebhookPrune) Kind() string { return "webhook_prune" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (WebhookPrune) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WebhooksQueue, MaxAttempts: MaxAttempts}
+}
+
 // WebhookBackoff is the wait after a delivery's n-th failed attempt
 // (n from 1): 10 s doubling up to 4 h, base times 2^(n-1) capped at max.
 // With the production values the 17 retries of WebhookMaxAttempts wait

@@ -16,3 +16,8 @@ UPDATE event_deliveries SET next_attempt_at = coalesce(next_attempt_at, created_
 -- A subscription's due deliveries, oldest first (the lease), and the
 -- subscriptions with any due (the sweep).
 CREATE INDEX event_deliveries_due ON event_deliveries (subscription_id, next_attempt_at) WHERE state = 'pending';
+
+-- The daily prune (store.PruneWebhooks): ended deliveries by age, and
+-- events left without a delivery.
+CREATE INDEX event_deliveries_ended ON event_deliveries (updated_at) WHERE state <> 'pending';
+CREATE INDEX event_deliveries_event ON event_deliveries (event_id);

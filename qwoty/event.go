@@ -13,6 +13,7 @@ const (
 	EventQuoteAccepted   EventType = "quote.accepted"
 	EventQuoteRejected   EventType = "quote.rejected"
 	EventQuoteExpired    EventType = "quote.expired"
+	EventQuoteDeleted    EventType = "quote.deleted"
 	EventCustomerCreated EventType = "customer.created"
 	EventCustomerUpdated EventType = "customer.updated"
 	EventSyncFailed      EventType = "sync.failed"
@@ -24,7 +25,7 @@ const EventWebhookTest EventType = "webhook.test"
 
 // EventTypes lists every event type, in the order the console shows them.
 var EventTypes = []EventType{EventQuoteCreated, EventQuoteUpdated, EventQuoteSent, EventQuoteViewed, EventQuoteAccepted,
-	EventQuoteRejected, EventQuoteExpired, EventCustomerCreated, EventCustomerUpdated, EventSyncFailed}
+	EventQuoteRejected, EventQuoteExpired, EventQuoteDeleted, EventCustomerCreated, EventCustomerUpdated, EventSyncFailed}
 
 // StatusEvent is the event of a quote's new status, "" for a status that
 // has none (draft).

@@ -111,6 +111,7 @@ type QuoteEventData struct {
 	CustomerID  string       `json:"customerId,omitempty"`
 	CRMRecordID string       `json:"crmRecordId"`
 	ExternalRef string       `json:"externalRef,omitempty"`
+	Primary     bool         `json:"primary"`
 	Version     int          `json:"version"`
 	CreatedAt   time.Time    `json:"createdAt"`
 	UpdatedAt   time.Time    `json:"updatedAt"`
@@ -122,7 +123,7 @@ func quoteEvent(t qwoty.EventType, q *qwoty.Quote) Event {
 		CustomerID: q.CustomerID, Data: QuoteEventData{ID: q.ID, Number: q.Number, Title: q.Title, Status: q.Status,
 			Currency: q.Currency, Subtotal: q.Totals.Subtotal.String(), Discount: q.Totals.Discount.String(),
 			Tax: q.Totals.Tax.String(), Total: q.Totals.Total.String(), CustomerID: q.CustomerID,
-			CRMRecordID: q.CRMRecordID, ExternalRef: q.ExternalRef, Version: q.Version, CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}}
+			CRMRecordID: q.CRMRecordID, ExternalRef: q.ExternalRef, Primary: q.Primary, Version: q.Version, CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}}
 }
 
 // emitQuoteEvents emits the events of a quote's change: created (was

@@ -122,8 +122,20 @@ func (db *DB) SetPrimary(ctx context.Context, s Scope, id, by string) (*qwoty.Qu
 		if err := db.captureSync(ctx, tx, s, qwoty.TriggerPrimary, append(was, id)...); err != nil {
 			return err
 		}
-		out, err = getQuote(ctx, tx, s, id, false)
-		return err
+		// quote.updated of each quote whose primary flag changed.
+		for _, qid := range append(was, id) {
+			c, err := getQuote(ctx, tx, s, qid, false)
+			if err != nil {
+				return err
+			}
+			if err := db.emitEvent(ctx, tx, quoteEvent(qwoty.EventQuoteUpdated, c)); err != nil {
+				return err
+			}
+			if qid == id {
+				out = c
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: set primary quote %s: %w", id, err)
@@ -164,6 +176,21 @@ func (db *DB) DeleteQuote(ctx context.Context, s Scope, id string, version int, 
 		}
 		if err := audit(ctx, tx, s.WorkspaceID, s.ConnectionID, by, "quote.deleted", map[string]any{"quote": q.Number}); err != nil {
 			return err
+		}
+		// quote.deleted of the quote as it was, and quote.updated of the
+		// record's quote that became primary in its place.
+		q.Deleted, q.Primary, q.Version = true, false, q.Version+1
+		if err := db.emitEvent(ctx, tx, quoteEvent(qwoty.EventQuoteDeleted, q)); err != nil {
+			return err
+		}
+		if len(changed) > 1 {
+			next, err := getQuote(ctx, tx, s, changed[1], false)
+			if err != nil {
+				return err
+			}
+			if err := db.emitEvent(ctx, tx, quoteEvent(qwoty.EventQuoteUpdated, next)); err != nil {
+				return err
+			}
 		}
 		return db.captureSync(ctx, tx, s, qwoty.TriggerEdit, changed...)
 	})

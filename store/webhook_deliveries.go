@@ -427,3 +427,43 @@ func (db *DB) RedeliverFailedWebhooks(ctx context.Context, workspaceID, connecti
 	}
 	return n, nil
 }
+
+// WebhookRetention is how long the delivery log keeps a delivery after it
+// ended (succeeded, or failed for good), with its attempts; an event goes
+// with its last delivery. Pending deliveries are kept whatever their age.
+const WebhookRetention = 30 * 24 * time.Hour
+
+// pruneBatch bounds the rows one prune statement deletes.
+const pruneBatch = 5000
+
+// PruneWebhooks deletes the deliveries that ended longer than retention
+// ago, with their attempts, and the events older than that left without a
+// delivery, a batch at a time; it returns how many deliveries and events.
+func (db *DB) PruneWebhooks(ctx context.Context, retention time.Duration) (deliveries, events int, err error) {
+	for {
+		tag, err := db.pool.Exec(ctx, `DELETE FROM event_deliveries WHERE id IN (
+			SELECT id FROM event_deliveries WHERE state <> 'pending' AND updated_at < now() - $1 * interval '1 millisecond' LIMIT $2)`,
+			retention.Milliseconds(), pruneBatch)
+		if err != nil {
+			return deliveries, events, fmt.Errorf("store: prune webhook deliveries: %w", err)
+		}
+		deliveries += int(tag.RowsAffected())
+		if tag.RowsAffected() < pruneBatch {
+			break
+		}
+	}
+	for {
+		tag, err := db.pool.Exec(ctx, `DELETE FROM webhook_events WHERE id IN (
+			SELECT e.id FROM webhook_events e WHERE e.created_at < now() - $1 * interval '1 millisecond'
+				AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = e.id) LIMIT $2)`,
+			retention.Milliseconds(), pruneBatch)
+		if err != nil {
+			return deliveries, events, fmt.Errorf("store: prune webhook events: %w", err)
+		}
+		events += int(tag.RowsAffected())
+		if tag.RowsAffected() < pruneBatch {
+			break
+		}
+	}
+	return deliveries, events, nil
+}

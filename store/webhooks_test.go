@@ -295,3 +295,109 @@ func TestLeaseWebhooks(t *testing.T) {
 		t.Fatalf("due subscriptions %v, %v; want none (the retry is leased)", due, err)
 	}
 }
+
+// Making a quote primary tells of both quotes whose flag changed; deleting
+// one tells of it (quote.deleted) and of the quote that became primary.
+func TestPrimaryAndDeleteMakeEvents(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventQuoteUpdated, qwoty.EventQuoteDeleted}})
+	s := store.Scope{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, RecordID: "006000000000001AAA"}
+	first, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "EUR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.CreateQuote(ctx, s, store.NewQuote{Currency: "EUR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ev struct {
+		Type string
+		Data store.QuoteEventData
+	}
+	events := func() []ev {
+		rows, err := db.Pool().Query(ctx, `SELECT payload FROM webhook_events`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []ev
+		for _, b := range bodies {
+			var e ev
+			if err := json.Unmarshal(b, &e); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	if _, err := db.Pool().Exec(ctx, `DELETE FROM webhook_events`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetPrimary(ctx, s, second.ID, "u"); err != nil {
+		t.Fatal(err)
+	}
+	got := events()
+	primary := map[string]bool{}
+	for _, e := range got {
+		if e.Type != "quote.updated" {
+			t.Fatalf("event %s on a primary change", e.Type)
+		}
+		primary[e.Data.ID] = e.Data.Primary
+	}
+	if len(got) != 2 || !primary[second.ID] || primary[first.ID] {
+		t.Fatalf("events %+v; want quote.updated of both, the second primary", got)
+	}
+	if _, err := db.Pool().Exec(ctx, `DELETE FROM webhook_events`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteQuote(ctx, s, second.ID, 0, "u"); err != nil {
+		t.Fatal(err)
+	}
+	got = events()
+	byType := map[string]store.QuoteEventData{}
+	for _, e := range got {
+		byType[e.Type] = e.Data
+	}
+	if d, u := byType["quote.deleted"], byType["quote.updated"]; len(got) != 2 || d.ID != second.ID || d.Primary || u.ID != first.ID || !u.Primary {
+		t.Fatalf("events %+v; want quote.deleted of the second and quote.updated of the first, now primary", got)
+	}
+}
+
+// The delivery log keeps ended deliveries for WebhookRetention, pending
+// ones whatever their age; an event goes with its last delivery.
+func TestPruneWebhooks(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	subscribe(t, db, c, qwoty.WebhookFilter{EventTypes: []qwoty.EventType{qwoty.EventSyncFailed}})
+	for i := range 4 {
+		if err := db.Emit(ctx, store.Event{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, Type: qwoty.EventSyncFailed, Subject: fmt.Sprint(i), Data: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Old: a succeeded and a failed one (pruned), a pending one (kept);
+	// a succeeded one of yesterday (kept).
+	if _, err := db.Pool().Exec(ctx, `WITH d AS (SELECT event_deliveries.id, row_number() OVER (ORDER BY subject) AS n FROM event_deliveries
+			JOIN webhook_events e ON e.id = event_id)
+		UPDATE event_deliveries x SET state = CASE d.n WHEN 1 THEN 'succeeded' WHEN 2 THEN 'failed' WHEN 3 THEN 'pending' ELSE 'succeeded' END,
+			updated_at = now() - CASE WHEN d.n < 4 THEN interval '31 days' ELSE interval '1 day' END
+		FROM d WHERE x.id = d.id`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE webhook_events SET created_at = now() - interval '31 days'`); err != nil {
+		t.Fatal(err)
+	}
+	n, m, err := db.PruneWebhooks(ctx, store.WebhookRetention)
+	if err != nil || n != 2 || m != 2 {
+		t.Fatalf("pruned %d deliveries, %d events (%v); want 2 and 2", n, m, err)
+	}
+	var left []string
+	rows, _ := db.Pool().Query(ctx, `SELECT e.subject FROM event_deliveries d JOIN webhook_events e ON e.id = d.event_id ORDER BY e.subject`)
+	left, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || !slices.Equal(left, []string{"2", "3"}) {
+		t.Fatalf("left %v (%v); want the pending one and yesterday's", left, err)
+	}
+}

@@ -104,12 +104,18 @@ func New(db *store.DB, opt Options) *Deliverer {
 func (d *Deliverer) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &worker{d: d})
 	river.AddWorker(w, &sweeper{d: d})
+	river.AddWorker(w, &pruner{d: d})
 }
 
-// PeriodicJobs implements crmsync.Plugin: the sweep.
+// PeriodicJobs implements crmsync.Plugin: the sweep, and the daily prune
+// of the delivery log.
 func (d *Deliverer) PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(d.opt.SweepEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return jobs.WebhookSweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(d.opt.SweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return jobs.WebhookSweep{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return jobs.WebhookPrune{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+	}
 }
 
 // Queues implements crmsync.Plugin.
@@ -331,6 +337,23 @@ func (d *Deliverer) sendBatch(ctx context.Context, t *store.WebhookTarget, batch
 type sweeper struct {
 	river.WorkerDefaults[jobs.WebhookSweep]
 	d *Deliverer
+}
+
+// pruner deletes the delivery log's old entries (jobs.WebhookPrune).
+type pruner struct {
+	river.WorkerDefaults[jobs.WebhookPrune]
+	d *Deliverer
+}
+
+func (p *pruner) Work(ctx context.Context, _ *river.Job[jobs.WebhookPrune]) error {
+	n, m, err := p.d.db.PruneWebhooks(ctx, store.WebhookRetention)
+	if err != nil {
+		return err
+	}
+	if n+m > 0 {
+		p.d.opt.Logger.Info("webhook delivery log pruned", "deliveries", n, "events", m)
+	}
+	return nil
 }
 
 // sweepMax bounds the subscriptions one sweep queues; the next sweep
