@@ -27,6 +27,8 @@ func (con *Console) Register(r gin.IRouter) {
 	member.POST("/logout", con.logout)
 	member.GET("/settings/integrations", con.integrationsShow)
 	member.GET("/settings/users", con.usersShow)
+	member.GET("/quotes", con.quotesShow)
+	member.GET("/quotes/:id", con.quoteShow)
 	member.GET("/settings/audit", con.requireAdmin, con.auditShow)
 	member.POST("/settings/invitations", con.requireAdmin, con.inviteAdd)
 	member.POST("/settings/invitations/:id/resend", con.requireAdmin, con.inviteResend)

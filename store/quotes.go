@@ -38,12 +38,18 @@ const quoteFrom = ` FROM quotes q LEFT JOIN customers cu ON cu.id = q.customer_i
 
 func scanQuote(row pgx.CollectableRow) (qwoty.Quote, error) {
 	var q qwoty.Quote
-	err := row.Scan(&q.ID, &q.WorkspaceID, &q.ConnectionID, &q.CustomerID, &q.CustomerName,
+	err := row.Scan(quoteDest(&q)...)
+	return q, err
+}
+
+// quoteDest is where quoteColumns are scanned to.
+func quoteDest(q *qwoty.Quote) []any {
+	return []any{&q.ID, &q.WorkspaceID, &q.ConnectionID, &q.CustomerID, &q.CustomerName,
 		&q.CRMRecordID, &q.Number, &q.Title, &q.Status, &q.Currency, &q.TaxRate,
 		&q.Totals.Subtotal, &q.Totals.Discount, &q.Totals.Tax, &q.Totals.Total, &q.Version, &q.CreatedBy, &q.CreatedAt, &q.UpdatedAt,
 		&q.Primary, &q.Deleted, &q.ExternalRef,
-		&q.Revision, &q.ValidUntil, &q.Terms, &q.Discount.Kind, &q.Discount.Value, &q.Totals.QuoteDiscount, &q.TaxMode, &q.Rounding, &q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning)
-	return q, err
+		&q.Revision, &q.ValidUntil, &q.Terms, &q.Discount.Kind, &q.Discount.Value, &q.Totals.QuoteDiscount, &q.TaxMode, &q.Rounding,
+		&q.Sync.State, &q.Sync.At, &q.Sync.Code, &q.Sync.Error, &q.Sync.Warning}
 }
 
 func notFound(id string) error {

@@ -1,0 +1,134 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/templates"
+	"github.com/qwoty/companion/web"
+)
+
+// The workspace's quotes (docs/admin-guide.md, "Quotes"): every user of
+// the workspace reads them (the page changes nothing); filters by status,
+// owner, CRM record and creation dates, and a search by number, title or
+// customer.
+
+// quotesPage is the rows a page of the list shows.
+const quotesPage = 50
+
+// quoteHistoryMax bounds the history a quote's page shows.
+const quoteHistoryMax = 200
+
+// quotesFilter reads the list's filter from the query.
+func quotesFilter(c *gin.Context) (templates.QuotesQuery, store.WorkspaceQuoteFilter, error) {
+	get := func(k string) string { return strings.TrimSpace(c.Query(k)) }
+	q := templates.QuotesQuery{Status: get("status"), Owner: get("owner"), Record: get("record"), From: get("from"), To: get("to"), Search: get("q")}
+	f := store.WorkspaceQuoteFilter{Owner: q.Owner, Record: q.Record, Search: q.Search, Limit: quotesPage}
+	if q.Status != "" {
+		st, ok := qwoty.ParseStatus(q.Status)
+		if !ok {
+			return q, f, badFilter("status", "Choose a status from the list.", "%q is not a quote status", cut(q.Status, 40))
+		}
+		f.Status = st
+	}
+	for _, v := range []struct{ field, val, hint string }{
+		{"owner", q.Owner, "Paste the CRM user's id."},
+		{"record", q.Record, "Paste the CRM record's id."},
+		{"q", q.Search, "Search with a shorter text: part of a number, a title or a customer's name."},
+	} {
+		if len(v.val) > 255 {
+			return q, f, badFilter(v.field, v.hint, "%s is at most 255 characters", v.field)
+		}
+	}
+	for _, d := range []struct {
+		field, val string
+		to         *time.Time
+	}{{"from", q.From, &f.From}, {"to", q.To, &f.To}} {
+		if d.val == "" {
+			continue
+		}
+		t, err := time.Parse(logDate, d.val)
+		if err != nil {
+			return q, f, badFilter(d.field, "Write the date as YYYY-MM-DD, or pick it in the form.", "%s=%q is not a date", d.field, cut(d.val, 40))
+		}
+		*d.to = t
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		return q, f, badFilter("to", "Choose a to date on or after the from date.", "the to date %s is before the from date %s", q.To, q.From)
+	}
+	if a := get("after"); a != "" {
+		at, id, ok := strings.Cut(a, "_")
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if !ok || err != nil || !uuidForm.MatchString(id) {
+			return q, f, badFilter("after", "Use the page's Older link.", "%q is not a page of the list", cut(a, 80))
+		}
+		f.AfterAt, f.AfterID = t, strings.ToLower(id)
+	}
+	q.Filtered = q.Status != "" || q.Owner != "" || q.Record != "" || q.From != "" || q.To != "" || q.Search != ""
+	return q, f, nil
+}
+
+// quotesShow is the workspace's quote list.
+func (con *Console) quotesShow(c *gin.Context) {
+	q, f, err := quotesFilter(c)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	rows, more, err := con.db.WorkspaceQuotes(c.Request.Context(), sessionOf(c).User.WorkspaceID, f)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	v := templates.QuotesView{ConsolePage: con.page(c), Query: q, Rows: rows, Titles: map[qwoty.Provider]string{}}
+	for _, a := range con.crms.All() {
+		v.Titles[a.Info().Provider] = a.Info().Name
+	}
+	if more {
+		last := rows[len(rows)-1]
+		next := url.Values{}
+		for k, val := range map[string]string{"status": q.Status, "owner": q.Owner, "record": q.Record, "from": q.From, "to": q.To, "q": q.Search} {
+			if val != "" {
+				next.Set(k, val)
+			}
+		}
+		next.Set("after", last.CreatedAt.UTC().Format(time.RFC3339Nano)+"_"+last.ID)
+		v.Older = "/quotes?" + next.Encode()
+	}
+	if f.AfterID != "" {
+		v.Newest = "/quotes"
+	}
+	web.Render(c, http.StatusOK, templates.Quotes(v))
+}
+
+// quoteShow is one quote of the workspace: its lines and totals, where it
+// stands with the CRM, and its history.
+func (con *Console) quoteShow(c *gin.Context) {
+	ctx := c.Request.Context()
+	ws := sessionOf(c).User.WorkspaceID
+	q, err := con.db.WorkspaceQuote(ctx, ws, c.Param("id"))
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	h, err := con.db.QuoteHistory(ctx, ws, q.Number, quoteHistoryMax)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	v := templates.QuoteView{ConsolePage: con.page(c), Row: *q, History: h, Accounts: map[qwoty.Provider]string{}}
+	for _, a := range con.crms.All() {
+		in := a.Info()
+		v.Accounts[in.Provider] = in.Account
+		if in.Provider == q.Provider {
+			v.CRMName = in.Name
+		}
+	}
+	web.Render(c, http.StatusOK, templates.QuoteConsole(v))
+}

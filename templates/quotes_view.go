@@ -1,0 +1,50 @@
+package templates
+
+import (
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// QuotesQuery is the console's quote list filter as the form shows it.
+type QuotesQuery struct {
+	Status, Owner, Record, From, To, Search string
+	Filtered                                bool
+}
+
+// QuotesView is the console's Quotes page.
+type QuotesView struct {
+	ConsolePage
+	Query QuotesQuery
+	Rows  []store.QuoteRow
+	// Titles names each CRM ("Salesforce").
+	Titles map[qwoty.Provider]string
+	// Older and Newest page the list ("" when there is none).
+	Older, Newest string
+}
+
+// QuoteView is one quote in the console.
+type QuoteView struct {
+	ConsolePage
+	Row     store.QuoteRow
+	CRMName string
+	History []store.AuditEntry
+	// Accounts is what each CRM calls an account, for the history's texts.
+	Accounts map[qwoty.Provider]string
+}
+
+// consoleMoney formats the console's amounts (en-US; the card uses each
+// CRM user's locale).
+var consoleMoney = qwoty.MoneyFor("en-US")
+
+// syncText is a quote's sync state in a few words, for the console.
+func syncText(v qwoty.SyncView) string {
+	switch v.State {
+	case qwoty.SyncSynced:
+		return "Synced " + when(v.At)
+	case qwoty.SyncFailed:
+		return "Failed: " + v.Error
+	case qwoty.SyncPending:
+		return "Pending"
+	}
+	return "Not synced"
+}
