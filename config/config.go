@@ -44,6 +44,10 @@ type Config struct {
 	AppURL    string
 	MasterKey []byte
 	LogLevel  slog.Level
+	// MetricsAddr is the operator address /metrics is served on
+	// (METRICS_ADDR, default 127.0.0.1:9090; "off" serves none): never the
+	// public port.
+	MetricsAddr string
 	// PlaygroundPort serves the dev playground's host page on a second
 	// origin (development only; 0 disables it).
 	PlaygroundPort int
@@ -131,6 +135,16 @@ func Load(lookup Lookup, devDir string) (*Config, error) {
 			return nil, fmt.Errorf("PORT: %q is not a port number (1-65535)", v)
 		}
 		c.Port = p
+	}
+
+	c.MetricsAddr = "127.0.0.1:9090"
+	if v := get("METRICS_ADDR"); v == "off" {
+		c.MetricsAddr = ""
+	} else if v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			return nil, fmt.Errorf("METRICS_ADDR: %q is not host:port (127.0.0.1:9090), or off", v)
+		}
+		c.MetricsAddr = v
 	}
 
 	c.DatabaseURL = get("DATABASE_URL")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -91,11 +92,14 @@ func Call(ctx context.Context, r Request, out any) error {
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	began := time.Now()
 	resp, err := Client(r.HTTP).Do(req)
 	if err != nil {
+		metrics.CRMCall(string(r.Provider), r.Method, r.Path, 0, time.Since(began))
 		return err
 	}
 	defer resp.Body.Close()
+	metrics.CRMCall(string(r.Provider), r.Method, r.Path, resp.StatusCode, time.Since(began))
 	if r.Seen != nil {
 		r.Seen(resp.StatusCode, resp.Header)
 	}

@@ -38,6 +38,15 @@ func TestRequestIDIsKeptOrMade(t *testing.T) {
 	}
 }
 
+// Metrics are the operator address's (METRICS_ADDR): the public port has
+// no /metrics.
+func TestPublicPortServesNoMetrics(t *testing.T) {
+	a := newApp(t, "", nil)
+	if r := do(t, mustGet(t, a.url()+"/metrics")); r.status != http.StatusNotFound {
+		t.Fatalf("/metrics on the public port = %d, want 404", r.status)
+	}
+}
+
 func TestReadyzFollowsDatabaseAndDraining(t *testing.T) {
 	a := newApp(t, "", nil)
 	if r := do(t, mustGet(t, a.url()+"/readyz")); r.status != 200 {

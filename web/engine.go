@@ -4,6 +4,8 @@ import (
 	"log/slog"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/qwoty/companion/metrics"
 )
 
 // NewEngine is a gin engine as every Qwoty surface runs: a 405 for a known
@@ -23,6 +25,6 @@ func NewEngine(log *slog.Logger, errs *Errors, shape Shape, trustedProxies []str
 	// X-Forwarded-For that a configured proxy (QWOTY_TRUSTED_PROXIES) sets;
 	// never a header anyone can send. config.Load validated the CIDRs.
 	_ = r.SetTrustedProxies(trustedProxies)
-	r.Use(Probe, AssignRequestID, AccessLog(log), Recover(errs, shape), SecureHeaders)
+	r.Use(Probe, AssignRequestID, AccessLog(log), metrics.Gin, Recover(errs, shape), SecureHeaders)
 	return r
 }

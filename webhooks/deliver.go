@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -302,6 +303,14 @@ func (d *Deliverer) sendBatch(ctx context.Context, t *store.WebhookTarget, batch
 	}
 	var ok []store.WebhookSuccess
 	for i, r := range results {
+		switch {
+		case r.OK():
+			metrics.WebhookAttempt("succeeded")
+		case final[i] || errors.Is(r.Err, ErrForbiddenAddress):
+			metrics.WebhookAttempt("failed")
+		default:
+			metrics.WebhookAttempt("retry")
+		}
 		if r.OK() {
 			ok = append(ok, store.WebhookSuccess{DeliveryID: batch[i].DeliveryID, StatusCode: r.StatusCode,
 				Response: r.Snippet, DurationMS: int(r.Duration.Milliseconds())})

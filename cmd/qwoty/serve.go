@@ -19,9 +19,11 @@ import (
 	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/devmail"
 	"github.com/qwoty/companion/gctune"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/server"
+	"github.com/qwoty/companion/web"
 	"github.com/qwoty/companion/webhooks"
 )
 
@@ -119,6 +121,21 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		return engine.Stop(stopCtx)
 	})
 	g.Go(func() error { sweepNonces(gctx, a, log); return nil })
+
+	// Metrics on the operator address, apart from the public port.
+	if cfg.MetricsAddr != "" {
+		if err := metrics.RegisterDB(a.db); err != nil {
+			log.Error("cannot register the database metrics", "error", err.Error())
+			return 1
+		}
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			log.Error("cannot listen for metrics (set METRICS_ADDR, or off)", "addr", cfg.MetricsAddr, "error", err.Error())
+			return 1
+		}
+		g.Go(func() error { return web.Serve(gctx, mln, metrics.Operator(), shutdownGrace, func() {}, log) })
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 
 	if cfg.Dev() && cfg.PlaygroundPort > 0 {
 		if _, err := playground.EnsureDevConnection(ctx, a.db, cfg); err != nil {
