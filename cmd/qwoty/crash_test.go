@@ -72,7 +72,7 @@ func runCrash(t *testing.T, bin string, newCRM func(testing.TB, crmsynctest.Opti
 	if c.Prepare != nil {
 		c.Prepare(db, w.Conn.ID)
 	}
-	env := append(os.Environ(), "QWOTY_ENV=development", "PLAYGROUND_PORT=0", "DEV_MAIL_PORT=0", "LOG_LEVEL=error",
+	env := append(os.Environ(), "QWOTY_ENV=development", "PLAYGROUND_PORT=0", "DEV_MAIL_PORT=0", "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=error",
 		"DATABASE_URL="+dbURL, "QWOTY_SECRET_KEY="+crashKey, "APP_URL="+appURL, "SYNC_LEASE=3s")
 	env = append(env, c.Env...)
 
