@@ -295,6 +295,10 @@ func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 		return "User " + d("email") + " added as " + d("role")
 	case "quote.status_changed":
 		return "Quote " + d("quote") + " moved from " + d("from") + " to " + d("to")
+	case "quote.revised":
+		return "Quote " + d("quote") + " revised: revision " + d("revision") + " is a draft (it was " + d("from") + ")"
+	case "workspace.quote_defaults_set":
+		return "Quote defaults changed: valid " + d("valid_days") + " days, rounding " + d("rounding")
 	case "quote.primary_set":
 		return "Quote " + d("quote") + " made the primary quote of its record"
 	case "quote.deleted":
