@@ -343,3 +343,27 @@ var roleDescriptions = []struct{ Role, Text string }{
 	{"viewer", "viewer: sees integrations (sync's health) and users; can change or test nothing"},
 	{"admin", "admin: also connects and disconnects CRMs, changes sync settings, retries sync, invites users, reads the audit log"},
 }
+
+// QuoteDefaultsView is the quote defaults page, its values as typed (or
+// stored).
+type QuoteDefaultsView struct {
+	ConsolePage
+	ValidDays string
+	Rounding  string
+	Terms     string
+}
+
+// roundingLabel is a rounding policy as the console words it.
+func roundingLabel(r qwoty.Rounding) string {
+	switch r {
+	case qwoty.RoundLineHalfUp:
+		return "Each line, halves up"
+	case qwoty.RoundLineHalfEven:
+		return "Each line, halves to even"
+	case qwoty.RoundDocumentHalfUp:
+		return "The document's totals, halves up"
+	case qwoty.RoundDocumentHalfEven:
+		return "The document's totals, halves to even"
+	}
+	return string(r)
+}
