@@ -52,6 +52,33 @@ func freezeVersion(ctx context.Context, tx pgx.Tx, q *qwoty.Quote, by string) er
 	return nil
 }
 
+// writeStatusFromCRM moves quote id of scope s from status from to to, for
+// a move the CRM made (a pulled stage, a conflict resolved the CRM's way;
+// the caller locked the row and checked the move): with what every move
+// carries, as updateQuote does for a rep's. Back to draft is a revision
+// (revision + 1, validity cleared); sent sets the validity when it has
+// none (the workspace's days) and freezes the revision sent.
+func (db *DB) writeStatusFromCRM(ctx context.Context, tx pgx.Tx, s Scope, id string, from, to qwoty.Status, by string) error {
+	now := db.now().UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if _, err := tx.Exec(ctx, `UPDATE quotes q SET status = $2, version = version + 1, updated_at = now(),
+			revision = revision + CASE WHEN $2 = 'draft' AND q.status <> 'draft' THEN 1 ELSE 0 END,
+			valid_until = CASE WHEN $2 = 'draft' AND q.status <> 'draft' THEN NULL
+				WHEN $2 = 'sent' AND valid_until IS NULL THEN $3::date + (SELECT w.quote_valid_days FROM workspaces w WHERE w.id = q.workspace_id)
+				ELSE valid_until END
+		WHERE id = $1`, id, to, today); err != nil {
+		return err
+	}
+	if to != qwoty.StatusSent || from == qwoty.StatusSent {
+		return nil
+	}
+	q, err := getQuote(ctx, tx, s, id, false)
+	if err != nil {
+		return err
+	}
+	return freezeVersion(ctx, tx, q, by)
+}
+
 const versionColumns = `quote_id::text, revision, snapshot, sha256, currency, total, frozen_by, frozen_at`
 
 func scanVersion(r pgx.CollectableRow) (QuoteVersion, error) {

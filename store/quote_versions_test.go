@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/store/storetest"
@@ -189,5 +190,40 @@ func TestQuoteDefaults(t *testing.T) {
 	}
 	if d, _ := db.QuoteDefaults(ctx, a.WorkspaceID); d.ValidDays != 365 || d.Rounding != qwoty.RoundDocumentHalfEven {
 		t.Errorf("saved %+v", d)
+	}
+}
+
+// A stage moved in the CRM moves the quote as a rep's move would: back to
+// draft is a revision, sent freezes the revision and sets its validity.
+func TestStageFromCRMRevisesAndFreezes(t *testing.T) {
+	db := storetest.New(t)
+	c := addOrg(t, db, "A", "00D00000000000AAAA")
+	s := store.Scope{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, RecordID: "006A"}
+	q := sentQuote(t, db, s)
+	if _, err := db.SaveMapping(ctx, c.WorkspaceID, c.ID, qwoty.Mapping{QwotyField: "quote.status", Object: "deal", CRMField: "StageName",
+		Direction: qwoty.BothWays, Policy: qwoty.LastWriteWins, ValueMap: map[string]string{"draft": "Qualification", "sent": "Proposal"}, Standard: true}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(time.Hour)
+	pull := func(stage string) {
+		t.Helper()
+		at = at.Add(time.Second)
+		if _, err := db.StorePulled(ctx, c.WorkspaceID, c.ID, []crm.Pulled{{Kind: crm.KindDeal, ID: "006A", Modified: at,
+			Deal: &crm.PulledDeal{Name: "A", Stage: stage}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pull("Proposal")
+	pull("Qualification")
+	got, err := db.GetQuote(ctx, s, q.ID)
+	if err != nil || got.Status != qwoty.StatusDraft || got.Revision != 2 || got.ValidUntil != nil {
+		t.Fatalf("after the CRM's Qualification: %+v, %v; want revision 2, a draft without a date", got, err)
+	}
+	pull("Proposal")
+	got, _ = db.GetQuote(ctx, s, q.ID)
+	vs, err := db.QuoteVersions(ctx, s, q.ID)
+	if got.Status != qwoty.StatusSent || got.ValidUntil == nil || err != nil || len(vs) != 2 || vs[1].Revision != 2 ||
+		vs[1].SHA256 != qwoty.VersionHash(got) || vs[1].FrozenBy != "crm" {
+		t.Fatalf("after the CRM's Proposal: %+v; versions %+v, %v", got, vs, err)
 	}
 }
