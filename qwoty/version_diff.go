@@ -16,7 +16,9 @@ import "github.com/shopspring/decimal"
 //     second, and so on (a product keeps its SKU whatever else changes);
 //  2. by description, for lines without a SKU on both sides, the same way;
 //  3. by position: what is left at the same position on both sides is one
-//     line edited in place (its SKU or description retyped).
+//     line edited in place when it kept its description (its SKU retyped)
+//     or has no SKU on either side (a free line's description retyped);
+//     a line whose SKU and description both changed is another line.
 //
 // What is left after the three passes was removed (older side) or added
 // (newer side). A matched line is "changed" when its SKU, description,
@@ -112,7 +114,7 @@ func DiffVersions(a, b VersionSnapshot) VersionDiff {
 			}
 			continue
 		}
-		emitRemovedBefore(nl.Position)
+		emitRemovedBefore(nl.Position + 1) // a line replaced reads removed, then added
 		d.Lines = append(d.Lines, LineChange{Kind: LineAdded, After: &nl})
 	}
 	emitRemovedBefore(int(^uint(0) >> 1))
@@ -172,7 +174,13 @@ func matchLines(a, b []VersionLine) []int {
 		}
 	}
 	for j, l := range b {
-		if i, ok := at[l.Position]; ok && pair[j] < 0 {
+		i, ok := at[l.Position]
+		if !ok || pair[j] >= 0 {
+			continue
+		}
+		// One line retyped, not another line in its place: its SKU
+		// retyped (same description), or a free line's description.
+		if o := a[i]; o.Description == l.Description || (o.SKU == "" && l.SKU == "") {
 			pair[j], used[i] = i, true
 			delete(at, l.Position)
 		}
