@@ -114,6 +114,7 @@ func (a *API) register() {
 	a.quoteUpdate()
 	a.quoteLines()
 	a.quoteStatus()
+	a.quoteRevise()
 	a.customers()
 	a.contacts()
 	a.catalog()

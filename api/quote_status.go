@@ -23,8 +23,9 @@ func (a *API) quoteStatus() {
 		Summary: "Move a quote to another status",
 		Description: "Along the lifecycle: draft → sent; sent → viewed, accepted, rejected, expired or back to draft; viewed → " +
 			"accepted, rejected, expired or draft; rejected and expired → draft; accepted is final. Another move is 409 " +
-			"invalid_status_transition; a quote is sent with at least one line. Makes the status's event (quote.sent, …) " +
-			"or quote.updated for a move back to draft.",
+			"invalid_status_transition; a quote is sent with at least one line. Sending freezes the revision sent " +
+			"(GET …/versions) and sets validUntil when it has none. Back to draft is a revision (the same as POST …/revise): " +
+			"the next revision becomes the draft. Makes the status's event (quote.sent, …) or quote.updated for a move back to draft.",
 		Security: Secured(qwoty.ScopeQuotesWrite)}, a.setStatus)
 }
 

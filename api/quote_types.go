@@ -22,6 +22,8 @@ type Quote struct {
 	Title       string    `json:"title"`
 	Status      string    `json:"status" enum:"draft,sent,viewed,accepted,rejected,expired"`
 	Version     int       `json:"version" doc:"Goes up by one with every change of its lines, terms or status."`
+	Revision    int       `json:"revision" doc:"The revision the customer knows: a sent revision is frozen (GET …/versions); revising makes the next one a draft."`
+	ValidUntil  string    `json:"validUntil,omitempty" format:"date" doc:"The last day the quote can be accepted (YYYY-MM-DD); set when it is sent, from the workspace's validity in days. It expires the day after (UTC)."`
 	CRMRecordID string    `json:"crmRecordId" doc:"The CRM record (Opportunity, deal) the quote is made on."`
 	CustomerID  string    `json:"customerId,omitempty" doc:"Its customer (the record's account), when known."`
 	Currency    string    `json:"currency" doc:"ISO 4217 code."`
@@ -118,10 +120,14 @@ func quoteOut(q *qwoty.Quote, withLines bool) Quote {
 		CRMRecordID: q.CRMRecordID, CustomerID: q.CustomerID, Currency: cur, TaxRate: q.TaxRate.String(),
 		Totals: Totals{Subtotal: qwoty.FormatAmount(q.Totals.Subtotal, cur), Discount: qwoty.FormatAmount(q.Totals.Discount, cur),
 			Tax: qwoty.FormatAmount(q.Totals.Tax, cur), Total: qwoty.FormatAmount(q.Totals.Total, cur)},
-		Primary: q.Primary, ExternalRef: q.ExternalRef, CreatedBy: q.CreatedBy,
+		Revision: q.Revision,
+		Primary:  q.Primary, ExternalRef: q.ExternalRef, CreatedBy: q.CreatedBy,
 		CreatedAt: q.CreatedAt.UTC(), UpdatedAt: q.UpdatedAt.UTC(),
 		Sync:  SyncState{State: string(q.Sync.State), Code: string(q.Sync.Code), Error: q.Sync.Error},
 		Links: Links{Self: Base + "/quotes/" + q.ID},
+	}
+	if q.ValidUntil != nil {
+		out.ValidUntil = q.ValidUntil.UTC().Format(time.DateOnly)
 	}
 	if out.Sync.State == "" {
 		out.Sync.State = "none"

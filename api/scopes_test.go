@@ -41,6 +41,9 @@ func routes(f ids) []route {
 		{"PATCH", "/quotes/" + f.quote, qwoty.ScopeQuotesWrite, map[string]any{"title": "T"}},
 		{"PUT", "/quotes/" + f.quote + "/lines", qwoty.ScopeQuotesWrite, map[string]any{"lines": []map[string]any{{"sku": "S"}}}},
 		{"POST", "/quotes/" + f.quote + "/status", qwoty.ScopeQuotesWrite, map[string]any{"status": "sent"}},
+		{"GET", "/quotes/" + f.quote + "/versions", qwoty.ScopeQuotesRead, nil},
+		{"GET", "/quotes/" + f.quote + "/versions/1", qwoty.ScopeQuotesRead, nil},
+		{"POST", "/quotes/" + f.quote + "/revise", qwoty.ScopeQuotesWrite, nil},
 		{"GET", "/customers", qwoty.ScopeCustomersRead, nil},
 		{"GET", "/customers/" + f.customer, qwoty.ScopeCustomersRead, nil},
 		{"PUT", "/customers", qwoty.ScopeCustomersWrite, map[string]any{"crmAccountId": "acct-s"}},
@@ -103,7 +106,7 @@ func TestEveryRouteNeedsItsScope(t *testing.T) {
 	covered := map[string]bool{}
 	for _, r := range rs {
 		p, _, _ := strings.Cut(r.path, "?")
-		p = strings.NewReplacer(f.quote, "{id}", f.customer, "{id}", f.item, "{id}", f.sub, "{id}", f.delivery, "{id}").Replace(p)
+		p = strings.NewReplacer(f.quote, "{id}", f.customer, "{id}", f.item, "{id}", f.sub, "{id}", f.delivery, "{id}", "/versions/1", "/versions/{revision}").Replace(p)
 		covered[r.method+" "+p] = true
 	}
 	for path, item := range e.docPaths() {

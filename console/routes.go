@@ -30,6 +30,8 @@ func (con *Console) Register(r gin.IRouter) {
 	member.GET("/quotes", con.quotesShow)
 	member.GET("/quotes/:id", con.quoteShow)
 	member.GET("/settings/audit", con.requireAdmin, con.auditShow)
+	member.GET(quoteDefaultsPath, con.quoteDefaultsShow)
+	member.POST(quoteDefaultsPath, con.requireAdmin, con.quoteDefaultsSave)
 	member.POST("/settings/invitations", con.requireAdmin, con.inviteAdd)
 	member.POST("/settings/invitations/:id/resend", con.requireAdmin, con.inviteResend)
 	member.POST("/settings/invitations/:id/revoke", con.requireAdmin, con.inviteRevoke)

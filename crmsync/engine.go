@@ -61,6 +61,9 @@ type Options struct {
 	// PullEvery is how often every connection is polled for its CRM's
 	// changes (jobs.PullEvery, 15 min): the safety net under webhooks.
 	PullEvery time.Duration
+	// ExpireEvery is how often quotes past their validity are expired
+	// (jobs.ExpireEvery, 15 min).
+	ExpireEvery time.Duration
 	// Plugins are other parts' jobs (webhook deliveries) worked by the
 	// same River client, each on queues of its own.
 	Plugins []Plugin
@@ -95,6 +98,9 @@ func (o *Options) defaults() {
 	}
 	if o.PullEvery <= 0 {
 		o.PullEvery = jobs.PullEvery
+	}
+	if o.ExpireEvery <= 0 {
+		o.ExpireEvery = jobs.ExpireEvery
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -143,6 +149,7 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &checkMappingsWorker{e: e})
 	river.AddWorker(workers, &backfillWorker{e: e})
 	river.AddWorker(workers, &pullWorker{e: e})
+	river.AddWorker(workers, &expireWorker{e: e})
 	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),
@@ -151,6 +158,8 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 			func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncPrune{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return jobs.SyncCheckMappings{}, nil }, nil),
+		river.NewPeriodicJob(river.PeriodicInterval(opt.ExpireEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return jobs.QuoteExpire{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 	}
 	for _, p := range opt.Plugins {
 		p.AddWorkers(workers)

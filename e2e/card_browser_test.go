@@ -310,6 +310,26 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 		t.Fatalf("stored quotes = %+v, %v", qs, err)
 	}
 
+	// The sent revision is listed under Versions; Revise makes revision 2
+	// the draft, listed beside it, and the two are compared (the lines are
+	// the same; the draft has no valid-until date yet).
+	if err := waitText(ctx, f, "#version-1 .v-rev", "Revision 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bounded(ctx, chromedp.Click(chromedp.CSS(`#revise`), in(f))); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitText(ctx, f, "#quote-status", "DRAFT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitText(ctx, f, "#version-2 .v-rev", "Revision 2 (draft)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitText(ctx, f, "#version-diff .diff-head", "Revision 1 → revision 2"); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(ctx, t, "card-revised")
+
 	// No cookie was set, and the host page cannot reach into the card.
 	cookie, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
 	if err != nil || cookie != "" {

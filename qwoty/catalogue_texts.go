@@ -248,7 +248,8 @@ var catalogue = []Entry{
 		Message: "The requested status cannot follow the quote's current one.",
 		Hint:    "Reload the quote and choose one of the moves it offers.",
 		Cause: "The requested status cannot follow the current one. Allowed moves: draft → sent; sent → viewed, accepted, rejected, " +
-			"expired, draft; viewed → accepted, rejected, expired, draft; rejected or expired → draft; accepted is final.",
+			"expired, draft; viewed → accepted, rejected, expired, draft; rejected or expired → draft; accepted is final. Back to draft " +
+			"is a revision (Revise): a draft has nothing to revise.",
 		OtherHints: "The moves allowed, e.g. \"From sent it can move to viewed, accepted, rejected, expired, draft.\" (for accepted: " +
 			"\"A accepted quote is final.\")",
 		Fix: "Follow the allowed moves; for an accepted quote, create a new one.",
@@ -259,10 +260,10 @@ var catalogue = []Entry{
 		Who:        Rep | Developer,
 		Title:      "The quote is locked",
 		Message:    "Only a draft quote's lines and terms can change.",
-		Hint:       "Move it back to draft (Revise) to change it.",
+		Hint:       "Revise it (back to draft, as its next revision) to change it.",
 		Cause:      "An edit of lines or terms on a quote that is not a draft.",
 		OtherHints: "Accepted: \"An accepted quote is final: create a new quote for other terms.\"",
-		Fix:        "Use **Revise (back to draft)**, edit, send again; an accepted quote cannot change.",
+		Fix:        "Use **Revise** (the next revision becomes a draft; the one sent stays frozen), edit, send again; an accepted quote cannot change.",
 	},
 	{
 		Code:    CodeVersionConflict,

@@ -24,8 +24,9 @@ const (
 var Statuses = []Status{StatusDraft, StatusSent, StatusViewed, StatusAccepted, StatusRejected, StatusExpired}
 
 // transitions is the whole status machine: a quote may only move along these
-// edges. Accepted is final; a rejected or expired quote can be revised, which
-// brings it back to draft.
+// edges. Accepted is final. Every edge back to draft is a revision
+// ((*Quote).Revise): the quote becomes the draft of its next revision, the
+// one sent stays frozen.
 var transitions = map[Status][]Status{
 	StatusDraft:    {StatusSent},
 	StatusSent:     {StatusViewed, StatusAccepted, StatusRejected, StatusExpired, StatusDraft},

@@ -3,6 +3,7 @@ package qwoty
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -149,8 +150,12 @@ func (q *Quote) RemoveLine(lineID string) error {
 
 // Transition moves the quote along an allowed edge of the status machine
 // (Status.CanMoveTo). A quote is sent with at least one line: a customer
-// is never sent an empty offer.
+// is never sent an empty offer. Back to draft is a revision (Revise): the
+// one way a quote offered to a customer becomes editable again.
 func (q *Quote) Transition(to Status) error {
+	if to == StatusDraft {
+		return q.Revise()
+	}
 	if !q.Status.CanMoveTo(to) {
 		return Errorf(CodeInvalidTransition, allowedHint(q.Status), "quote %s cannot move from %s to %s", q.Number, q.Status, to)
 	}
@@ -159,6 +164,51 @@ func (q *Quote) Transition(to Status) error {
 	}
 	q.Status = to
 	return nil
+}
+
+// Revise makes a sent, viewed, rejected or expired quote a draft again, as
+// its next revision: Revision goes up by one, the lines stay as the new
+// draft's starting point, and ValidUntil is cleared (the next send sets
+// it). The revision that was sent stays as it was frozen (the store keeps
+// it in quote_versions). An accepted quote is final, and a draft has
+// nothing to revise: both are invalid_status_transition.
+func (q *Quote) Revise() error {
+	if q.Status == StatusDraft {
+		return Errorf(CodeInvalidTransition, "A draft can be edited as it is; revise a quote once it has been sent.",
+			"quote %s is a draft: there is nothing to revise", q.Number)
+	}
+	if !q.Status.CanMoveTo(StatusDraft) {
+		return Errorf(CodeInvalidTransition, allowedHint(q.Status), "quote %s is %s and cannot be revised", q.Number, q.Status)
+	}
+	q.Status = StatusDraft
+	q.Revision++
+	q.ValidUntil = nil
+	return nil
+}
+
+// CanRevise reports whether Revise would accept the quote.
+func (q *Quote) CanRevise() bool { return q.Status != StatusDraft && q.Status.CanMoveTo(StatusDraft) }
+
+// SetValidity gives a quote being sent its validity when it has none:
+// validDays (the workspace's quote_valid_days) after today, a date (UTC).
+func (q *Quote) SetValidity(today time.Time, validDays int) {
+	if q.ValidUntil != nil || validDays <= 0 {
+		return
+	}
+	y, m, d := today.UTC().Date()
+	v := time.Date(y, m, d+validDays, 0, 0, 0, 0, time.UTC)
+	q.ValidUntil = &v
+}
+
+// Expired reports whether a quote valid until its ValidUntil has run out on
+// day today: from the day after ValidUntil, in UTC.
+func (q *Quote) Expired(today time.Time) bool {
+	if q.ValidUntil == nil {
+		return false
+	}
+	y, m, d := q.ValidUntil.UTC().Date()
+	ty, tm, td := today.UTC().Date()
+	return time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC).After(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 }
 
 // Reprice numbers the lines from 1 in their order, and computes each line's

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // quoteIn is a quote of n priced lines (ids l1, l2, ...) in status s.
@@ -191,7 +192,8 @@ func TestTransition(t *testing.T) {
 		{"send a draft with no line", StatusDraft, StatusSent, 0, CodeValidation, "quote Q-00001 has no lines", "Add at least one line before sending."},
 		{"accept a draft", StatusDraft, StatusAccepted, 1, CodeInvalidTransition, "cannot move from draft to accepted", "From draft it can move to sent."},
 		{"revise a rejected quote", StatusRejected, StatusDraft, 1, "", "", ""},
-		{"revise an accepted quote", StatusAccepted, StatusDraft, 1, CodeInvalidTransition, "cannot move from accepted to draft", "Quote status accepted is final."},
+		{"revise an accepted quote", StatusAccepted, StatusDraft, 1, CodeInvalidTransition, "accepted and cannot be revised", "Quote status accepted is final."},
+		{"revise a draft", StatusDraft, StatusDraft, 1, CodeInvalidTransition, "nothing to revise", "A draft can be edited as it is; revise a quote once it has been sent."},
 		{"accept a viewed quote", StatusViewed, StatusAccepted, 1, "", "", ""},
 		{"send a sent quote again", StatusSent, StatusSent, 1, CodeInvalidTransition, "cannot move from sent to sent", "From sent it can move to viewed, accepted, rejected, expired, draft."},
 	} {
@@ -208,6 +210,86 @@ func TestTransition(t *testing.T) {
 		if q.Status != want {
 			t.Errorf("%s: status %s, want %s", c.name, q.Status, want)
 		}
+	}
+}
+
+// Every pair of statuses, written out here apart from the domain's table:
+// exactly these moves are allowed, every move back to draft is a revision
+// (the next revision, its validity cleared, its lines kept), and every
+// other move keeps the revision and the validity.
+func TestEveryTransition(t *testing.T) {
+	allowed := map[[2]Status]bool{
+		{StatusDraft, StatusSent}:      true,
+		{StatusSent, StatusViewed}:     true,
+		{StatusSent, StatusAccepted}:   true,
+		{StatusSent, StatusRejected}:   true,
+		{StatusSent, StatusExpired}:    true,
+		{StatusSent, StatusDraft}:      true,
+		{StatusViewed, StatusAccepted}: true,
+		{StatusViewed, StatusRejected}: true,
+		{StatusViewed, StatusExpired}:  true,
+		{StatusViewed, StatusDraft}:    true,
+		{StatusRejected, StatusDraft}:  true,
+		{StatusExpired, StatusDraft}:   true,
+	}
+	valid := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	for _, from := range Statuses {
+		for _, to := range Statuses {
+			name := string(from) + " → " + string(to)
+			q := quoteIn(from, 2)
+			q.Revision, q.ValidUntil = 3, &valid
+			err := q.Transition(to)
+			if allowed[[2]Status{from, to}] != (err == nil) {
+				t.Errorf("%s: err = %v, allowed %v", name, err, allowed[[2]Status{from, to}])
+				continue
+			}
+			if from.CanMoveTo(to) != (err == nil) {
+				t.Errorf("%s: CanMoveTo says %v", name, from.CanMoveTo(to))
+			}
+			if err != nil {
+				wantErr(t, name, err, CodeInvalidTransition, string(from))
+				if q.Status != from || q.Revision != 3 || q.ValidUntil == nil {
+					t.Errorf("%s: refused, yet the quote changed: %s r%d %v", name, q.Status, q.Revision, q.ValidUntil)
+				}
+				continue
+			}
+			wantRev, wantValid := 3, true
+			if to == StatusDraft {
+				wantRev, wantValid = 4, false
+			}
+			if q.Status != to || q.Revision != wantRev || (q.ValidUntil != nil) != wantValid || len(q.Lines) != 2 {
+				t.Errorf("%s: %s r%d valid %v, %d lines; want %s r%d valid %v, 2 lines", name, q.Status, q.Revision, q.ValidUntil, len(q.Lines), to, wantRev, wantValid)
+			}
+			// Revise is the same move, where it is allowed.
+			r := quoteIn(from, 2)
+			can := r.CanRevise()
+			if rerr := r.Revise(); (rerr == nil) != allowed[[2]Status{from, StatusDraft}] || can != (rerr == nil) {
+				t.Errorf("Revise from %s: %v (CanRevise %v)", from, rerr, can)
+			}
+		}
+	}
+}
+
+func TestValidity(t *testing.T) {
+	today := time.Date(2026, 1, 30, 15, 4, 0, 0, time.UTC)
+	q := quoteIn(StatusSent, 1)
+	q.SetValidity(today, 30)
+	if q.ValidUntil == nil || q.ValidUntil.Format(time.DateOnly) != "2026-03-01" {
+		t.Fatalf("valid until %v, want 2026-03-01", q.ValidUntil)
+	}
+	set := *q.ValidUntil
+	q.SetValidity(today, 5) // a date set stays
+	if !q.ValidUntil.Equal(set) {
+		t.Errorf("a set date changed: %v", q.ValidUntil)
+	}
+	for day, want := range map[string]bool{"2026-02-28": false, "2026-03-01": false, "2026-03-02": true, "2027-01-01": true} {
+		d, _ := time.Parse(time.DateOnly, day)
+		if got := q.Expired(d.Add(23 * time.Hour)); got != want {
+			t.Errorf("expired on %s: %v, want %v", day, got, want)
+		}
+	}
+	if quoteIn(StatusSent, 1).Expired(today) {
+		t.Error("a quote without a date expired")
 	}
 }
 

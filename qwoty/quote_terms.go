@@ -1,6 +1,12 @@
 package qwoty
 
-import "github.com/shopspring/decimal"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
 
 // What a quote states beside its lines (migration 017): a quote-level
 // discount, how tax applies, and the rounding policy it is priced with.
@@ -47,3 +53,43 @@ const (
 
 // Roundings lists the policies in the order the console offers them.
 var Roundings = []Rounding{RoundLineHalfUp, RoundLineHalfEven, RoundDocumentHalfUp, RoundDocumentHalfEven}
+
+// Bounds of a workspace's quote defaults (workspaces' checks, migration
+// 017).
+const (
+	MinValidDays = 1
+	MaxValidDays = 365
+	MaxTermsLen  = 10000 // characters
+)
+
+// ParseRounding returns the rounding policy named s, or false.
+func ParseRounding(s string) (Rounding, bool) {
+	for _, r := range Roundings {
+		if string(r) == s {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// CheckQuoteDefaults checks a workspace's quote defaults: a validity of
+// MinValidDays to MaxValidDays days, a rounding policy of Roundings, terms
+// of at most MaxTermsLen characters. Each refusal is validation_failed
+// naming its field.
+func CheckQuoteDefaults(validDays int, r Rounding, terms string) error {
+	if validDays < MinValidDays || validDays > MaxValidDays {
+		return &Error{Code: CodeValidation, Field: "valid_days",
+			Message: fmt.Sprintf("the validity must be a whole number of days from %d to %d", MinValidDays, MaxValidDays),
+			Hint:    "A sent quote stays valid this many days unless it says otherwise; 30 is usual."}
+	}
+	if _, ok := ParseRounding(string(r)); !ok {
+		return &Error{Code: CodeValidation, Field: "rounding", Message: fmt.Sprintf("rounding %q is not a policy", r),
+			Hint: "Pick a rounding policy from the list."}
+	}
+	if n := utf8.RuneCountInString(terms); n > MaxTermsLen || !utf8.ValidString(terms) || strings.ContainsRune(terms, 0) {
+		return &Error{Code: CodeValidation, Field: "terms",
+			Message: fmt.Sprintf("the terms are %d characters long, or not text; at most %d are kept", n, MaxTermsLen),
+			Hint:    "Shorten the terms, or link to a longer document."}
+	}
+	return nil
+}

@@ -92,7 +92,7 @@ func TestCardLockedTextAndConflict(t *testing.T) {
 	_, tok, base, editor := cardQuote(t, a)
 	stale := editorVersion(t, editor)
 	r := a.send(http.MethodPost, base+"/status", tok, url.Values{"version": {stale}, "status": {"sent"}}, true)
-	if !bytes.Contains(r.body, []byte("move it back to draft with &#34;Revise (back to draft)&#34;")) || !bytes.Contains(r.body, []byte(`id="status-draft"`)) {
+	if !bytes.Contains(r.body, []byte("use &#34;Revise&#34; below: the next revision becomes a draft")) || !bytes.Contains(r.body, []byte(`id="revise"`)) {
 		t.Fatalf("a sent quote's note does not point at its Revise button:\n%s", r.body)
 	}
 	conflict := a.send(http.MethodPut, base+"/terms", tok, url.Values{"version": {stale}, "title": {"Old"}}, true)

@@ -198,6 +198,9 @@ func TestQuotesStayWithTheirCRMAccountOnEverySurface(t *testing.T) {
 				{http.MethodPost, "/embed/api/quotes/" + id + "/lines", map[string]string{"sku": "X", "quantity": "1", "unit_price": "1"}},
 				{http.MethodPut, "/embed/api/quotes/" + id + "/lines/" + line, map[string]string{"sku": "X", "quantity": "9", "unit_price": "9"}},
 				{http.MethodDelete, "/embed/api/quotes/" + id + "/lines/" + line, nil},
+				{http.MethodPost, "/embed/api/quotes/" + id + "/revise", nil},
+				{http.MethodGet, "/embed/api/quotes/" + id + "/versions", nil},
+				{http.MethodGet, "/embed/api/quotes/" + id + "/versions/diff?from=1&to=1", nil},
 			}
 			for _, at := range attempts {
 				r := a.action(at.method, at.path, token, at.form)

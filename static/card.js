@@ -121,11 +121,13 @@
   // which carries the new version.
   var inFlight = false;
   var queue = [];
-  // The catalogue search is a read that changes nothing and swaps only its
-  // own list: it neither waits for a save nor holds one up.
+  // The catalogue search, the versions panel (loaded with the editor) and
+  // its comparison are reads that change nothing and swap only their own
+  // part: they neither wait for a save nor hold one up.
+  var reads = { "catalog-q": true, "versions": true, "compare": true };
   function isSearch(e) {
     var elt = e.detail && (e.detail.elt || (e.detail.requestConfig && e.detail.requestConfig.elt));
-    return !!elt && elt.id === "catalog-q";
+    return !!elt && reads[elt.id] === true;
   }
   document.body.addEventListener("htmx:confirm", function (e) {
     if (!inFlight || isSearch(e)) return;

@@ -100,7 +100,7 @@ func (db *DB) applyStage(ctx context.Context, tx pgx.Tx, ws, conn, deal, old, st
 		// Qwoty's status stands: push it back over the CRM's stage.
 		return StageKept, db.captureSync(ctx, tx, s, qwoty.TriggerStatus, id)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE quotes SET status = $2, version = version + 1, updated_at = now() WHERE id = $1`, id, move.To); err != nil {
+	if err := db.writeStatusFromCRM(ctx, tx, s, id, status, move.To, "crm"); err != nil {
 		return "", fmt.Errorf("move quote: %w", err)
 	}
 	if _, err := tx.Exec(ctx, setBaseSQL, conn, "deal", deal, mappingID, stage); err != nil {

@@ -304,7 +304,7 @@ func (db *DB) ResolveConflict(ctx context.Context, workspaceID, connectionID, id
 		if err := q.Transition(to); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE quotes SET status = $2, version = version + 1, updated_at = now() WHERE id = $1`, q.ID, to); err != nil {
+		if err := db.writeStatusFromCRM(ctx, tx, s, q.ID, was, to, by); err != nil {
 			return fmt.Errorf("store: resolve conflict: %w", err)
 		}
 		return audit(ctx, tx, workspaceID, connectionID, by, "quote.status_from_crm", map[string]any{"quote": q.Number, "from": was, "to": to, "stage": c.CRMValue})

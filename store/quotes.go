@@ -168,6 +168,13 @@ func (db *DB) createQuote(ctx context.Context, tx pgx.Tx, s Scope, n NewQuote) (
 	if err != nil {
 		return nil, err
 	}
+	// A new quote starts with the workspace's terms and is priced with
+	// its rounding policy.
+	defaults, err := quoteDefaults(ctx, tx, s.WorkspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("quote defaults: %w", err)
+	}
+	d.Terms, d.Rounding = defaults.Terms, defaults.Rounding
 	for _, l := range n.Lines {
 		if err := d.AddLine(l); err != nil {
 			return nil, err
@@ -270,6 +277,15 @@ func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, ve
 	if err := change(q); err != nil {
 		return nil, nil, err
 	}
+	sent := q.Status == qwoty.StatusSent && before.Status != qwoty.StatusSent
+	if sent {
+		// A quote sent without a date is valid the workspace's days.
+		defaults, err := quoteDefaults(ctx, tx, s.WorkspaceID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("quote defaults: %w", err)
+		}
+		q.SetValidity(db.now(), defaults.ValidDays)
+	}
 	q.Reprice()
 	if err := checkProducts(ctx, tx, s, &before, q); err != nil {
 		return nil, nil, err
@@ -286,6 +302,13 @@ func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, ve
 	}
 	if out, err = getQuote(ctx, tx, s, id, false); err != nil {
 		return nil, nil, err
+	}
+	if sent {
+		// The revision sent is frozen as the customer gets it, in the
+		// transaction that sends it.
+		if err := freezeVersion(ctx, tx, out, by); err != nil {
+			return nil, nil, err
+		}
 	}
 	return &before, out, db.emitQuoteEvents(ctx, tx, &before, out)
 }
@@ -341,6 +364,10 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 		q.Revision, q.ValidUntil, q.Terms, q.Discount.Kind, q.Discount.Value, q.Totals.QuoteDiscount, q.TaxMode, q.Rounding)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
+	}
+	if q.Revision != was.Revision {
+		return audit(ctx, tx, was.WorkspaceID, was.ConnectionID, by, "quote.revised",
+			map[string]any{"quote": was.Number, "from": was.Status, "to": q.Status, "revision": q.Revision})
 	}
 	if q.Status != was.Status {
 		return audit(ctx, tx, was.WorkspaceID, was.ConnectionID, by, "quote.status_changed",

@@ -295,6 +295,10 @@ func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 		return "User " + d("email") + " added as " + d("role")
 	case "quote.status_changed":
 		return "Quote " + d("quote") + " moved from " + d("from") + " to " + d("to")
+	case "quote.revised":
+		return "Quote " + d("quote") + " revised: revision " + d("revision") + " is a draft (it was " + d("from") + ")"
+	case "workspace.quote_defaults_set":
+		return "Quote defaults changed: valid " + d("valid_days") + " days, rounding " + d("rounding")
 	case "quote.primary_set":
 		return "Quote " + d("quote") + " made the primary quote of its record"
 	case "quote.deleted":
@@ -338,4 +342,28 @@ var roleDescriptions = []struct{ Role, Text string }{
 	{"member", "member: sees integrations and users, runs Test connection, reads and exports the sync log"},
 	{"viewer", "viewer: sees integrations (sync's health) and users; can change or test nothing"},
 	{"admin", "admin: also connects and disconnects CRMs, changes sync settings, retries sync, invites users, reads the audit log"},
+}
+
+// QuoteDefaultsView is the quote defaults page, its values as typed (or
+// stored).
+type QuoteDefaultsView struct {
+	ConsolePage
+	ValidDays string
+	Rounding  string
+	Terms     string
+}
+
+// roundingLabel is a rounding policy as the console words it.
+func roundingLabel(r qwoty.Rounding) string {
+	switch r {
+	case qwoty.RoundLineHalfUp:
+		return "Each line, halves up"
+	case qwoty.RoundLineHalfEven:
+		return "Each line, halves to even"
+	case qwoty.RoundDocumentHalfUp:
+		return "The document's totals, halves up"
+	case qwoty.RoundDocumentHalfEven:
+		return "The document's totals, halves to even"
+	}
+	return string(r)
 }

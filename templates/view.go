@@ -82,7 +82,7 @@ func statusAction(s qwoty.Status) string {
 	case qwoty.StatusExpired:
 		return "Mark as expired"
 	case qwoty.StatusDraft:
-		return "Revise (back to draft)"
+		return "Revise"
 	}
 	return string(s)
 }
@@ -95,8 +95,8 @@ func lockedNote(s qwoty.Status) string {
 		return "This quote was accepted: it is final, and its lines and terms can no longer change."
 	}
 	if s.CanMoveTo(qwoty.StatusDraft) {
-		return "This quote is " + string(s) + ": its lines and terms are locked. To change them, move it back to draft with " +
-			"\"" + statusAction(qwoty.StatusDraft) + "\" below."
+		return "This quote is " + string(s) + ": its lines and terms are locked. To change them, use \"" + statusAction(qwoty.StatusDraft) +
+			"\" below: the next revision becomes a draft, and the one sent stays as it was."
 	}
 	return "This quote is " + string(s) + ": its lines and terms are locked."
 }
