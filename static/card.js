@@ -108,6 +108,37 @@
   document.body.addEventListener("htmx:configRequest", function (e) {
     e.detail.headers["Authorization"] = "Bearer " + token;
   });
+
+  // A download (the quote's PDF) is fetched with the page token, which a
+  // plain link cannot carry, and saved from the answer.
+  document.body.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-download]");
+    var close = e.target.closest && e.target.closest("[data-close]");
+    if (close) {
+      var box = document.getElementById(close.dataset.close);
+      if (box) box.innerHTML = "";
+      return;
+    }
+    if (!a) return;
+    e.preventDefault();
+    fetch(a.getAttribute("href"), { headers: { Authorization: "Bearer " + token }, credentials: "omit" }).then(function (r) {
+      if (r.status === 401) { expired(); throw new Error("expired"); }
+      if (!r.ok) throw new Error("status " + r.status);
+      return r.blob();
+    }).then(function (b) {
+      var url = URL.createObjectURL(b);
+      var save = document.createElement("a");
+      save.href = url;
+      save.download = a.dataset.download || "quote.pdf";
+      document.body.appendChild(save);
+      save.click();
+      save.remove();
+      a.dataset.downloaded = "true";
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    }).catch(function (err) {
+      if (flash && String(err.message) !== "expired") flash.textContent = "The PDF could not be downloaded (" + err.message + "). Try again.";
+    });
+  });
   var main = document.getElementById("main");
   function byId(id) {
     return id ? document.getElementById(id) : null;
