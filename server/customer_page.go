@@ -38,10 +38,14 @@ func (s *Server) customerRoutes(r *gin.Engine) {
 }
 
 // customerEnv keeps the token out of the access log (the route's pattern
-// is logged instead) and out of every cache.
+// is logged instead) and out of every cache. The page's own forms must
+// carry their Origin (with no-referrer a browser sends "Origin: null"),
+// so its referrer policy is same-origin: the link still never leaves for
+// another site.
 func (s *Server) customerEnv(c *gin.Context) {
 	web.SetLogPath(c, c.FullPath())
 	c.Header("Cache-Control", "private, no-store")
+	c.Header("Referrer-Policy", "same-origin")
 	c.Next()
 }
 

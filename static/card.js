@@ -152,11 +152,12 @@
   // which carries the new version.
   var inFlight = false;
   var queue = [];
-  // The catalogue search is a read that changes nothing and swaps only its
-  // own list: it neither waits for a save nor holds one up.
+  // The catalogue search, and the quote's history (data-read), are reads
+  // that change nothing and swap only their own element: they neither wait
+  // for a save nor hold one up.
   function isSearch(e) {
     var elt = e.detail && (e.detail.elt || (e.detail.requestConfig && e.detail.requestConfig.elt));
-    return !!elt && elt.id === "catalog-q";
+    return !!elt && (elt.id === "catalog-q" || (elt.hasAttribute && elt.hasAttribute("data-read")));
   }
   document.body.addEventListener("htmx:confirm", function (e) {
     if (!inFlight || isSearch(e)) return;
