@@ -82,7 +82,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[jobs.QuoteMail]) error
 	}
 	token, err := p.db.OpenLinkToken(job.Args.SealedToken, m.LinkID)
 	if err != nil {
-		return p.db.SetMailResult(ctx, m.SendID, "failed", "the link's token does not open with this server's key (MASTER_KEY changed?)", p.opt.Now())
+		return p.db.SetMailResult(ctx, m.SendID, "failed", "the link's token does not open with this server's key (QWOTY_SECRET_KEY changed?)", p.opt.Now())
 	}
 	sent, err := p.opt.Mail.SendQuote(ctx, notify.QuoteEmail{To: m.Recipients, WorkspaceName: m.WorkspaceName, QuoteNumber: m.QuoteNumber,
 		Subject: m.Subject, Message: m.Message, Link: PageURL(p.opt.AppURL, token)})

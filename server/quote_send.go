@@ -86,8 +86,8 @@ func (s *Server) quoteSend(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	by := claims.User.ID
-	q, _, err := s.db.SendQuote(ctx, scopeOf(claims), c.Param("quote"), version, by, in, s.now())
+	in.SentBy = claims.User.Name
+	q, _, err := s.db.SendQuote(ctx, scopeOf(claims), c.Param("quote"), version, claims.User.ID, in, s.now())
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -123,6 +123,9 @@ func (db *DB) DealContacts(ctx context.Context, s Scope) ([]Contact, error) {
 // SendInput is a checked send form (the server checks addresses, counts
 // and lengths before; the database's constraints hold them too).
 type SendInput struct {
+	// SentBy names the rep on the quote's history (their name, else their
+	// CRM user id).
+	SentBy     string
 	Recipients []string
 	Subject    string
 	Message    string
@@ -159,7 +162,7 @@ func (db *DB) SendQuote(ctx context.Context, s Scope, id string, version int, by
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO quote_sends (id, workspace_id, connection_id, quote_id, link_id, revision, recipients, subject, message, sent_by, sent_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			sendID, s.WorkspaceID, s.ConnectionID, out.ID, linkID, out.Revision, in.Recipients, in.Subject, in.Message, by, now); err != nil {
+			sendID, s.WorkspaceID, s.ConnectionID, out.ID, linkID, out.Revision, in.Recipients, in.Subject, in.Message, sentBy(in.SentBy, by), now); err != nil {
 			return fmt.Errorf("insert send: %w", err)
 		}
 		sealed, err := db.keys.Seal([]byte(token), []byte("quote_link:"+linkID))
@@ -176,6 +179,13 @@ func (db *DB) SendQuote(ctx context.Context, s Scope, id string, version int, by
 		return nil, "", fmt.Errorf("store: send quote %s: %w", id, err)
 	}
 	return out, token, nil
+}
+
+func sentBy(name, id string) string {
+	if name = strings.TrimSpace(name); name != "" {
+		return cutRunes(name, 200)
+	}
+	return id
 }
 
 // linkNotFound is the answer to a token that names no link.
