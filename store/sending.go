@@ -84,13 +84,18 @@ func linkTokenHash(token string) ([]byte, bool) {
 func LinkExpiry(now time.Time, validUntil *time.Time) time.Time {
 	exp := now.Add(LinkMinLife)
 	if validUntil != nil {
-		v := validUntil.UTC()
-		end := time.Date(v.Year(), v.Month(), v.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
-		if end.After(exp) {
+		if end := validEnd(*validUntil); end.After(exp) {
 			exp = end
 		}
 	}
 	return exp
+}
+
+// validEnd is the end of a valid-until day (UTC): the offer holds through
+// that day.
+func validEnd(validUntil time.Time) time.Time {
+	v := validUntil.UTC()
+	return time.Date(v.Year(), v.Month(), v.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
 }
 
 // Contact is one of a deal's contacts, as pulled from its CRM.
@@ -347,7 +352,7 @@ func Expired(q *qwoty.Quote, now time.Time) bool {
 	if q.ValidUntil == nil {
 		return false
 	}
-	return !now.Before(LinkExpiry(time.Time{}, q.ValidUntil))
+	return !now.Before(validEnd(*q.ValidUntil))
 }
 
 // SendRecord is one send on a quote's history.
