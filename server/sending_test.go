@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -263,6 +265,18 @@ func TestSendViewAccept(t *testing.T) {
 	}
 	if r := a.post(sq.link+"/accept", form, ""); r.status != http.StatusConflict {
 		t.Fatalf("a second acceptance: %d", r.status)
+	}
+	// The workspace's logo is in the page's header, served from the link.
+	var logo bytes.Buffer
+	_ = png.Encode(&logo, image.NewRGBA(image.Rect(0, 0, 8, 2)))
+	if err := a.db.SetWorkspaceLogo(context.Background(), conn.WorkspaceID, "image/png", logo.Bytes(), "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if page = a.get(sq.link, nil); !bytes.Contains(page.body, []byte(`class="cp-logo" src="`+sq.link+`/logo"`)) {
+		t.Fatalf("no logo on the page: %s", page.body)
+	}
+	if r := a.get(sq.link+"/logo", nil); r.status != 200 || r.header.Get("Content-Type") != "image/png" || !bytes.Equal(r.body, logo.Bytes()) {
+		t.Fatalf("logo: %d %v", r.status, r.header)
 	}
 	h := a.action(http.MethodGet, base+"/history", tok, nil)
 	for _, want := range []string{"buyer@romashka.example, second@romashka.example", `data-kind="viewed"`, "Accepted by Иван Петров"} {
