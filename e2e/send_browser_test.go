@@ -16,8 +16,8 @@ import (
 	"github.com/qwoty/companion/devmail"
 	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/playground"
-	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/quotemail"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
