@@ -151,7 +151,7 @@ func (s *Server) customerLogo(c *gin.Context) {
 		return
 	}
 	if data == nil {
-		s.failCustomer(c, qwoty.Errorf(qwoty.CodeNotFound, "", "This workspace has no logo."))
+		s.failCustomer(c, qwoty.Errorf(qwoty.CodeNotFound, "The page shows the workspace's name instead.", "This workspace has no logo."))
 		return
 	}
 	c.Header("Cache-Control", "private, max-age=3600")
