@@ -69,6 +69,8 @@ func customerTitle(code qwoty.Code) string {
 		return "This answer was not sent from the quote's page"
 	case qwoty.CodeUnavailable:
 		return "Temporarily unavailable"
+	case qwoty.CodeQuoteChanged:
+		return "This quote is being revised"
 	}
 	return "This quote cannot open"
 }
@@ -98,7 +100,7 @@ func (s *Server) customerPage(c *gin.Context) {
 // renderCustomer renders the link's quote as it is now, with a notice.
 func (s *Server) renderCustomer(c *gin.Context, status int, l *store.CustomerLink, notice string, code qwoty.Code, fullName string) {
 	ctx := c.Request.Context()
-	q, err := s.db.LinkQuote(ctx, l)
+	q, err := s.linkQuote(c, l)
 	if err != nil {
 		s.failCustomer(c, err)
 		return
@@ -126,6 +128,20 @@ func (s *Server) renderCustomer(c *gin.Context, status int, l *store.CustomerLin
 		v.Decision = &templates.CustomerDecision{Accepted: d.Decision == "accepted", FullName: d.FullName, At: d.At}
 	}
 	web.Render(c, status, templates.CustomerPage(v))
+}
+
+// linkQuote is the link's quote as the customer may see it: a quote back
+// in draft is being revised, and its edits in progress are not shown.
+func (s *Server) linkQuote(c *gin.Context, l *store.CustomerLink) (*qwoty.Quote, error) {
+	q, err := s.db.LinkQuote(c.Request.Context(), l)
+	if err != nil {
+		return nil, err
+	}
+	if q.Status == qwoty.StatusDraft {
+		return nil, qwoty.Errorf(qwoty.CodeQuoteChanged, "You will receive the new version by email when it is sent.",
+			"Quote %s is being revised by its sender", q.Number)
+	}
+	return q, nil
 }
 
 // firstLanguage is the first tag of an Accept-Language header ("fr-CH").
@@ -164,7 +180,7 @@ func (s *Server) customerPDF(c *gin.Context) {
 	if !ok {
 		return
 	}
-	q, err := s.db.LinkQuote(c.Request.Context(), l)
+	q, err := s.linkQuote(c, l)
 	if err != nil {
 		s.failCustomer(c, err)
 		return

@@ -327,6 +327,18 @@ func TestRejectExpiryAndUnknownLinks(t *testing.T) {
 	if n := count(t, a, `SELECT count(*) FROM quote_decisions WHERE quote_id = $1 AND decision = 'rejected' AND reason = 'Too expensive'`, sq.id); n != 1 {
 		t.Fatalf("%d rejections recorded", n)
 	}
+	// Back to draft, the quote is being revised: the page shows none of
+	// its edits in progress, nor its PDF.
+	if _, err := a.db.UpdateQuote(ctx, scopeFor(conn, recordA), sq.id, 0, "rep", func(q *qwoty.Quote) error {
+		return q.Transition(qwoty.StatusDraft)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{sq.link, sq.link + "/pdf"} {
+		if r := a.get(p, nil); r.status != http.StatusConflict || !bytes.Contains(r.body, []byte("being revised")) || bytes.Contains(r.body, []byte("cp-lines")) {
+			t.Fatalf("%s of a quote in revision: %d %s", p, r.status, r.body)
+		}
+	}
 	// The link lives 90 days (no valid-until): then it is gone.
 	clk.Add(store.LinkMinLife + time.Minute)
 	if r := a.get(sq.link, nil); r.status != http.StatusGone || !bytes.Contains(r.body, []byte(`data-code="link_expired"`)) {
