@@ -117,7 +117,7 @@ func (con *Console) quoteShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	h, err := con.db.QuoteHistory(ctx, ws, q.Number, quoteHistoryMax)
+	h, err := con.db.QuoteAudit(ctx, ws, q.Number, quoteHistoryMax)
 	if err != nil {
 		con.fail(c, err)
 		return

@@ -35,6 +35,11 @@ func (con *Console) Register(r gin.IRouter) {
 	member.POST("/settings/invitations", con.requireAdmin, con.inviteAdd)
 	member.POST("/settings/invitations/:id/resend", con.requireAdmin, con.inviteResend)
 	member.POST("/settings/invitations/:id/revoke", con.requireAdmin, con.inviteRevoke)
+	member.GET("/settings/customer-page", con.requireAdmin, con.customerPageShow)
+	member.GET("/settings/customer-page/logo", con.requireAdmin, con.customerLogoShow)
+	member.POST("/settings/customer-page/remove", con.requireAdmin, con.customerLogoRemove)
+	// The logo's upload reads its own, larger, multipart body.
+	r.POST("/settings/customer-page", con.session, con.logoInput, con.requireLogin, con.requireCSRF, con.requireAdmin, con.customerLogoSave)
 
 	// One CRM's connection, whichever CRM :provider names: one handler per
 	// action for every CRM, through its adapter (404 for a CRM this server

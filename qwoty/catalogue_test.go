@@ -144,6 +144,7 @@ func TestHTTPStatus(t *testing.T) {
 		CodeAPIKeyInvalid: 401, CodeAPIKeyExpired: 401, CodeAPIKeyRevoked: 401, CodeScopeMissing: 403,
 		CodeDeliveryPending:      409,
 		CodeIdempotencyKeyReused: 422, CodeIdempotencyKeyInProgress: 409,
+		CodeQuoteEmpty: 422, CodeRecipientInvalid: 422, CodeLinkExpired: 410, CodeQuoteChanged: 409, CodeLogoInvalid: 422,
 		"no_such_code": 500,
 	}
 	for code, status := range want {

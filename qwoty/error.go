@@ -77,6 +77,13 @@ const (
 	// The public REST API's idempotent writes (docs/api.md, Idempotency).
 	CodeIdempotencyKeyReused     Code = "idempotency_key_reused"
 	CodeIdempotencyKeyInProgress Code = "idempotency_key_in_progress"
+
+	// Sending a quote and the customer's page (issue 16, docs/customer-page.md).
+	CodeQuoteEmpty       Code = "quote_empty"
+	CodeRecipientInvalid Code = "recipient_invalid"
+	CodeLinkExpired      Code = "link_expired"
+	CodeQuoteChanged     Code = "quote_changed"
+	CodeLogoInvalid      Code = "logo_invalid"
 )
 
 // Error is an application error a user can meet: a stable code, a message

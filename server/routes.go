@@ -64,6 +64,14 @@ func (s *Server) routes() *gin.Engine {
 	card.POST("/quotes/:quote/sync/retry", s.quoteRetry)
 	card.GET("/quotes/:quote/catalog", s.catalogSearch)
 	card.POST("/quotes/:quote/sync/now", s.quoteSyncNow)
+	card.GET("/quotes/:quote/send", s.quoteSendForm)
+	card.POST("/quotes/:quote/send", s.quoteSend)
+	card.GET("/quotes/:quote/history", s.quoteHistory)
+	card.GET("/quotes/:quote/pdf", s.quotePDF)
+
+	// The customer's page of a sent quote, opened from the email's link
+	// (docs/customer-page.md): no login, no cookie.
+	s.customerRoutes(r)
 
 	// The development mailbox: the alert email `make run` sends.
 	if s.devMail != nil {

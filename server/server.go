@@ -65,6 +65,10 @@ type Server struct {
 	crms     *crm.Registry
 	console  *console.Console
 	devMail  http.Handler
+	// public bounds the customer's pages' unauthenticated requests;
+	// pageKey signs their form tokens.
+	public  *publicLimiter
+	pageKey []byte
 }
 
 // New builds the server and its routes.
@@ -78,6 +82,8 @@ func New(d Deps) *Server {
 		s.log = slog.Default()
 	}
 	s.errs = web.NewErrors(s.log, s.db.Unavailable)
+	s.public = newPublicLimiter(s.now)
+	s.pageKey = derivePageKey(d.Config.MasterKey)
 	s.console = console.New(console.Deps{Config: d.Config, DB: d.DB, Logger: s.log, Now: s.now, Hasher: d.Hasher, CRMs: d.CRMs, Mail: d.Mail})
 	s.engine = s.routes()
 	return s

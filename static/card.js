@@ -108,6 +108,37 @@
   document.body.addEventListener("htmx:configRequest", function (e) {
     e.detail.headers["Authorization"] = "Bearer " + token;
   });
+
+  // A download (the quote's PDF) is fetched with the page token, which a
+  // plain link cannot carry, and saved from the answer.
+  document.body.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-download]");
+    var close = e.target.closest && e.target.closest("[data-close]");
+    if (close) {
+      var box = document.getElementById(close.dataset.close);
+      if (box) box.innerHTML = "";
+      return;
+    }
+    if (!a) return;
+    e.preventDefault();
+    fetch(a.getAttribute("href"), { headers: { Authorization: "Bearer " + token }, credentials: "omit" }).then(function (r) {
+      if (r.status === 401) { expired(); throw new Error("expired"); }
+      if (!r.ok) throw new Error("status " + r.status);
+      return r.blob();
+    }).then(function (b) {
+      var url = URL.createObjectURL(b);
+      var save = document.createElement("a");
+      save.href = url;
+      save.download = a.dataset.download || "quote.pdf";
+      document.body.appendChild(save);
+      save.click();
+      save.remove();
+      a.dataset.downloaded = "true";
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    }).catch(function (err) {
+      if (flash && String(err.message) !== "expired") flash.textContent = "The PDF could not be downloaded (" + err.message + "). Try again.";
+    });
+  });
   var main = document.getElementById("main");
   function byId(id) {
     return id ? document.getElementById(id) : null;
@@ -121,13 +152,14 @@
   // which carries the new version.
   var inFlight = false;
   var queue = [];
-  // The catalogue search, the versions panel (loaded with the editor) and
-  // its comparison are reads that change nothing and swap only their own
-  // part: they neither wait for a save nor hold one up.
+  // The catalogue search, the versions panel (loaded with the editor), its
+  // comparison, and the quote's history (data-read) are reads that change
+  // nothing and swap only their own part: they neither wait for a save nor
+  // hold one up.
   var reads = { "catalog-q": true, "versions": true, "compare": true };
   function isSearch(e) {
     var elt = e.detail && (e.detail.elt || (e.detail.requestConfig && e.detail.requestConfig.elt));
-    return !!elt && reads[elt.id] === true;
+    return !!elt && (reads[elt.id] === true || (elt.hasAttribute && elt.hasAttribute("data-read")));
   }
   document.body.addEventListener("htmx:confirm", function (e) {
     if (!inFlight || isSearch(e)) return;

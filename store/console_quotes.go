@@ -130,9 +130,9 @@ func (db *DB) WorkspaceQuote(ctx context.Context, workspaceID, id string) (*Quot
 	return row, nil
 }
 
-// QuoteHistory is the audit log's entries of one quote (by its number),
+// QuoteAudit is the audit log's entries of one quote (by its number),
 // oldest first, at most limit.
-func (db *DB) QuoteHistory(ctx context.Context, workspaceID, number string, limit int) ([]AuditEntry, error) {
+func (db *DB) QuoteAudit(ctx context.Context, workspaceID, number string, limit int) ([]AuditEntry, error) {
 	rows, err := db.pool.Query(ctx, `SELECT action, actor, detail, created_at FROM audit_log
 		WHERE workspace_id = $1 AND detail->>'quote' = $2 ORDER BY id LIMIT $3`, workspaceID, number, limit)
 	if err != nil {

@@ -23,6 +23,7 @@ const (
 	ctxRequestID    = "qwoty.request_id"
 	ctxConnectionID = "qwoty.connection_id"
 	ctxErrorCode    = "qwoty.error_code"
+	ctxLogPath      = "qwoty.log_path"
 )
 
 // HeaderRequestID carries the request id on every response.
@@ -73,6 +74,11 @@ func SetConnectionID(c *gin.Context, id string) { c.Set(ctxConnectionID, id) }
 // for an error they answer in a page of their own (a login form).
 func SetErrorCode(c *gin.Context, code qwoty.Code) { c.Set(ctxErrorCode, string(code)) }
 
+// SetLogPath replaces the path the access log writes, for a route whose
+// path carries a secret (a customer link's token): the route's pattern
+// is logged instead.
+func SetLogPath(c *gin.Context, path string) { c.Set(ctxLogPath, path) }
+
 // AccessLog writes one JSON line per request to log. It logs the path
 // without the query: embed URLs carry tokens there, and tokens are never
 // logged.
@@ -91,7 +97,7 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		attrs := []slog.Attr{
 			slog.String("request_id", RequestID(c)),
 			slog.String("method", c.Request.Method),
-			slog.String("path", c.Request.URL.Path),
+			slog.String("path", logPath(c)),
 			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.Int("bytes", c.Writer.Size()),
@@ -105,6 +111,14 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		log.LogAttrs(c.Request.Context(), level, "request", attrs...)
 	}
+}
+
+// logPath is the path the access log writes (SetLogPath).
+func logPath(c *gin.Context) string {
+	if p := c.GetString(ctxLogPath); p != "" {
+		return p
+	}
+	return c.Request.URL.Path
 }
 
 // Recover turns a panic into an error answer in shape (500 internal) with

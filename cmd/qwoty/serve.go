@@ -22,6 +22,7 @@ import (
 	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/playground"
+	"github.com/qwoty/companion/quotemail"
 	"github.com/qwoty/companion/server"
 	"github.com/qwoty/companion/web"
 	"github.com/qwoty/companion/webhooks"
@@ -102,8 +103,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	// Webhook deliveries are worked by the same engine, on their queue.
 	hooks := webhooks.New(a.db, webhooks.Options{Policy: webhooks.Policy{Development: cfg.Dev()}, AppURL: cfg.AppURL,
 		Logger: log, Alerts: webhookAlerter{s: sender}})
+	// A quote's email to its customers (a send from the card) too.
+	mailer := quotemail.New(a.db, quotemail.Options{AppURL: cfg.AppURL, Mail: sender, Logger: log})
 	engine, err := crmsync.New(a.db, crms, crmsync.Options{AppURL: cfg.AppURL, Logger: log, Lease: cfg.SyncLease,
-		Alerts: syncAlerter{s: sender, log: log}, Plugins: []crmsync.Plugin{hooks}})
+		Alerts: syncAlerter{s: sender, log: log}, Plugins: []crmsync.Plugin{hooks, mailer}})
 	if err != nil {
 		log.Error("cannot start sync", "error", err.Error())
 		return 1
