@@ -141,6 +141,8 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &checkMappingsWorker{e: e})
 	river.AddWorker(workers, &backfillWorker{e: e})
 	river.AddWorker(workers, &pullWorker{e: e})
+	river.AddWorker(workers, &archiveWorker{e: e})
+	db.SetArchiving(archiving(crms))
 	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
 	for _, p := range opt.Plugins {
 		p.AddWorkers(workers)

@@ -281,6 +281,12 @@ func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, ve
 	if out, err = getQuote(ctx, tx, s, id, false); err != nil {
 		return nil, nil, err
 	}
+	if out.Status == qwoty.StatusSent && before.Status != qwoty.StatusSent {
+		// The version just sent is filed on the CRM record.
+		if err := db.queueArchive(ctx, tx, s, out); err != nil {
+			return nil, nil, err
+		}
+	}
 	return &before, out, db.emitQuoteEvents(ctx, tx, &before, out)
 }
 
