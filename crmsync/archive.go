@@ -12,8 +12,8 @@ import (
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/session"
 	"github.com/qwoty/companion/jobs"
-	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/quotepdf"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
