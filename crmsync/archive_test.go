@@ -146,3 +146,74 @@ func TestArchiveTriggerOff(t *testing.T) {
 		t.Fatalf("%d files", n)
 	}
 }
+
+// Each real CRM against its emulator: the PDF filed once on the right
+// record with the version's bytes; a lost answer adopted; a 429 waited
+// out; a record gone fails the filing alone.
+func TestEveryCRMArchive(t *testing.T) {
+	forEachCRM(t, func(t *testing.T, c *crmsynctest.CRM, w *crmsynctest.World) {
+		if c.Files == nil {
+			t.Skipf("%s's emulator holds no files yet", c.Name)
+		}
+		const wait = 20 * time.Second
+		// Sent: one file on the record, the PDF of the version.
+		rec := c.Records[0]
+		q := sendQuote(w, rec)
+		arc := w.WaitArchive(q, store.ArchiveDone, wait)
+		files := c.Files(rec)
+		if len(files) != 1 || files[0].ID != arc.CRMFileID || files[0].Name != crmsync.ArchiveTitle(q.Number, 1)+".pdf" {
+			t.Fatalf("files on %s: %+v; filing %+v", rec, files, arc)
+		}
+		crmsynctest.CheckPDF(t, files[0].Data, q.Number)
+		for _, other := range c.Records[1:] {
+			if n := len(c.Files(other)); n != 0 {
+				t.Fatalf("%d files on %s, which had no quote sent", n, other)
+			}
+		}
+
+		// The answer of the upload lost: the retry adopts the file.
+		rec = c.Records[1]
+		if err := c.Base.Inject(emulator.Fault{Route: c.FileRoute, Times: 1, Drop: true}); err != nil {
+			t.Fatal(err)
+		}
+		q = sendQuote(w, rec)
+		arc = w.WaitArchive(q, store.ArchiveDone, wait)
+		if files := c.Files(rec); len(files) != 1 || files[0].ID != arc.CRMFileID || arc.Attempts != 1 {
+			t.Fatalf("after a lost answer, files on %s: %d; filing %+v", rec, len(files), arc)
+		}
+
+		// A 429: waited out, filed after it.
+		rec = c.Records[2]
+		if err := c.Base.Inject(emulator.Fault{Route: c.FileRoute, Times: 1, Status: http.StatusTooManyRequests, RetryAfter: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		q = sendQuote(w, rec)
+		arc = w.WaitArchive(q, store.ArchiveDone, wait)
+		if files := c.Files(rec); len(files) != 1 || arc.Attempts != 0 {
+			t.Fatalf("after a 429, files on %s: %d; filing %+v", rec, len(files), arc)
+		}
+		if q = w.WaitState(q, qwoty.SyncSynced, wait); q.Status != qwoty.StatusSent {
+			t.Fatalf("quote %+v", q)
+		}
+
+		// The record deleted in the CRM: the filing fails, logged.
+		q = w.Quote(c.Records[0], crmsynctest.Line{SKU: "X", Quantity: 1, Price: "5"})
+		w.WaitState(q, qwoty.SyncSynced, wait)
+		c.RemoveRecord(c.Records[0])
+		q = w.Edit(q, func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusSent) })
+		arc = w.WaitArchive(q, store.ArchiveFailed, wait)
+		if arc.Code != qwoty.CodeSyncRejected || arc.Error == "" {
+			t.Fatalf("filing on a deleted record: %+v", arc)
+		}
+		t.Logf("%s said: %s", c.Name, arc.Error)
+		failed := 0
+		for _, e := range w.FileLog() {
+			if e.Outcome == store.FailedOutcome && e.RecordID == c.Records[0] {
+				failed++
+			}
+		}
+		if failed != 1 {
+			t.Fatalf("%d failed file rows in the sync log, want 1", failed)
+		}
+	})
+}
