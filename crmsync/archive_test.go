@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/crm/emulator"
+	"github.com/qwoty/companion/crm/hubspot/hstest"
 	"github.com/qwoty/companion/crm/testcrm/tctest"
 	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/crmsync/crmsynctest"
@@ -216,4 +217,26 @@ func TestEveryCRMArchive(t *testing.T) {
 			t.Fatalf("%d failed file rows in the sync log, want 1", failed)
 		}
 	})
+}
+
+// HubSpot files in two steps: the upload's answer lost, the retry finds
+// the uploaded file in the folder and attaches it rather than uploading
+// it again.
+func TestHubSpotArchiveLostUpload(t *testing.T) {
+	c := crmsynctest.CRMs["hubspot"](t, crmsynctest.Options{AppURL: "http://127.0.0.1:8080", Records: 1, Unlimited: true})
+	w := crmsynctest.New(t, c.Adapter, c.Redirect, crmsynctest.FastOptions())
+	if err := c.Base.Inject(emulator.Fault{Route: "POST /files/v3/files", Times: 1, Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	rec := c.Records[0]
+	q := sendQuote(w, rec)
+	arc := w.WaitArchive(q, store.ArchiveDone, 20*time.Second)
+	files := c.Files(rec)
+	if len(files) != 1 || files[0].ID != arc.CRMFileID || arc.Attempts != 1 {
+		t.Fatalf("files on the deal: %+v; filing %+v", files, arc)
+	}
+	if n := c.HubSpot.AllFiles(hstest.DefaultPortalID); n != 1 {
+		t.Fatalf("%d files in the file manager, want the 1 uploaded", n)
+	}
+	crmsynctest.CheckPDF(t, files[0].Data, q.Number)
 }
