@@ -100,7 +100,9 @@ func (r *archiveRun) run(ctx context.Context) store.ArchiveResult {
 		return r.failed(qwoty.CodeSyncRejected, fmt.Sprintf("%s does not hold files from Qwoty", conn.Provider.Title()), 0)
 	}
 	if err := arch.ArchiveReady(conn); err != nil {
-		return r.failed(qwoty.ErrorCode(err), message(err), 0)
+		// A grant short of the scopes filing needs: wait for an admin to
+		// reconnect (the next look after it files the PDF).
+		return r.classify(err, 0)
 	}
 	f, err := r.document(ctx)
 	if err != nil {
@@ -186,8 +188,10 @@ func (r *archiveRun) classify(err error, calls int) store.ArchiveResult {
 		res.Wait, res.Quiet, r.due = true, wait.Budget, wait.Until
 		res.Code, res.Message = qwoty.CodeRateLimited, err.Error()
 	case connectionLost(err):
+		// Logged once: the looks that follow, an hour apart, say the same.
 		res.Wait, r.due = true, time.Now().Add(waitConnection)
 		res.Code, res.Message = qwoty.ErrorCode(err), message(err)
+		res.Quiet = r.a.Code == res.Code
 	case errors.Is(err, crm.ErrRejected), errors.Is(err, crm.ErrForbidden), errors.Is(err, crm.ErrNotFound):
 		return r.failed(qwoty.CodeSyncRejected, message(err), calls)
 	default:

@@ -240,3 +240,25 @@ func TestHubSpotArchiveLostUpload(t *testing.T) {
 	}
 	crmsynctest.CheckPDF(t, files[0].Data, q.Number)
 }
+
+// A connection whose grant cannot file waits for a reconnect, logged
+// once; nothing is filed and the filing is not failed.
+func TestArchiveWaitsForReconnect(t *testing.T) {
+	emu, a := testCRM(t, tctest.Options{Scope: "deals:read"}, 0)
+	w := crmsynctest.New(t, a, tctest.DefaultRedirectURL, crmsynctest.FastOptions())
+	q := sendQuote(w, deal)
+	w.WaitFor("the filing to wait", 10*time.Second, func() bool {
+		arc, err := w.DB.ArchiveOf(ctx, w.Conn.ID, q.ID, q.Revision)
+		return err == nil && arc.Code == qwoty.CodeSyncReconnect
+	})
+	if arc := w.Archive(q); arc.State != store.ArchivePending || arc.Attempts != 0 {
+		t.Fatalf("filing %+v", arc)
+	}
+	log := w.FileLog()
+	if len(log) != 1 || log[0].Outcome != store.WaitingOutcome || log[0].Code != qwoty.CodeSyncReconnect {
+		t.Fatalf("sync log: %+v", log)
+	}
+	if n := len(emu.Files(deal)); n != 0 {
+		t.Fatalf("%d files", n)
+	}
+}
