@@ -127,6 +127,11 @@ func TestArchiveRejectedFails(t *testing.T) {
 	if q = w.WaitState(q, qwoty.SyncSynced, 10*time.Second); q.Sync.State != qwoty.SyncSynced {
 		t.Fatalf("the quote's sync: %+v", q.Sync)
 	}
+	// The admins hear of it, once.
+	w.WaitFor("the alert", 10*time.Second, func() bool { return w.Alerts.Sent.Load() > 0 })
+	if al := w.Alerts.Last.Load(); w.Alerts.Sent.Load() != 1 || !strings.Contains(al.Text, "Q-00001 v1.pdf was not filed") {
+		t.Fatalf("%d alerts, the last: %+v", w.Alerts.Sent.Load(), al)
+	}
 }
 
 // Unticking the archive trigger files nothing.

@@ -258,3 +258,23 @@ func (db *DB) WorkspaceName(ctx context.Context, id string) (string, error) {
 	}
 	return name, nil
 }
+
+// FailedArchives lists connection connectionID's filings that failed for
+// good in the last day, newest first (at most limit), as the alert lists
+// them: their record, and a message naming the file.
+func (db *DB) FailedArchives(ctx context.Context, connectionID string, limit int) ([]FailedRecord, error) {
+	rows, err := db.pool.Query(ctx, `SELECT crm_record_id, last_error_code, 'the PDF ' || file_name || ' was not filed: ' || last_error, updated_at
+		FROM quote_archives WHERE connection_id = $1 AND state = 'failed' AND updated_at > now() - interval '1 day'
+		ORDER BY updated_at DESC LIMIT $2`, connectionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: failed archives: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FailedRecord, error) {
+		var f FailedRecord
+		return f, r.Scan(&f.RecordID, &f.Code, &f.Message, &f.At)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: failed archives: %w", err)
+	}
+	return out, nil
+}
