@@ -34,6 +34,10 @@ type Request struct {
 	// the body, form-encoded. One at most.
 	JSON any
 	Form url.Values
+	// Body, when not nil, is the body as it is, of type BodyType (a
+	// multipart form: Multipart). One of JSON, Form and Body at most.
+	Body     []byte
+	BodyType string
 	// Timeout bounds the call within ctx's own deadline; 0 adds none.
 	Timeout time.Duration
 	// HTTP makes the call; nil means http.DefaultClient.
@@ -63,8 +67,10 @@ func Call(ctx context.Context, r Request, out any) error {
 	var body io.Reader
 	contentType := ""
 	switch {
-	case r.JSON != nil && r.Form != nil:
-		return fmt.Errorf("a call to %s has both a JSON and a form body", r.Provider.Title())
+	case (r.JSON != nil && r.Form != nil) || (r.Body != nil && (r.JSON != nil || r.Form != nil)):
+		return fmt.Errorf("a call to %s has more than one body", r.Provider.Title())
+	case r.Body != nil:
+		body, contentType = bytes.NewReader(r.Body), r.BodyType
 	case r.JSON != nil:
 		b, err := json.Marshal(r.JSON)
 		if err != nil {

@@ -53,6 +53,13 @@ func (w *alertWorker) Work(ctx context.Context, job *river.Job[jobs.SyncAlert]) 
 	if err != nil {
 		return err
 	}
+	// PDFs that could not be filed on their records (archive.go) are
+	// named too; Retry does not file them (a new version sent does).
+	files, err := e.db.FailedArchives(ctx, conn.ID, alertListed)
+	if err != nil {
+		return err
+	}
+	failed = append(failed, files[:min(len(files), alertListed-min(len(failed), alertListed))]...)
 	if job.Args.Alert == jobs.AlertPushFailed && len(failed) == 0 {
 		return nil // retried and fixed before the alert went out
 	}

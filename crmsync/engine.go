@@ -150,6 +150,8 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &backfillWorker{e: e})
 	river.AddWorker(workers, &pullWorker{e: e})
 	river.AddWorker(workers, &expireWorker{e: e})
+	river.AddWorker(workers, &archiveWorker{e: e})
+	db.SetArchiving(archiving(crms))
 	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),

@@ -134,3 +134,24 @@ func (a SyncPull) InsertOpts() river.InsertOpts {
 // PullEvery is how often every connection is polled (the safety net under
 // the webhooks of the CRMs that have them).
 const PullEvery = 15 * time.Minute
+
+// QuoteArchive files the PDF of revision Revision of quote QuoteID on its
+// CRM record, through connection ConnectionID's adapter (crm.Archiver):
+// once per (quote, revision), whatever the retries (store's
+// quote_archives row says where it stands). It is inserted in the
+// transaction of the quote's move to sent (store.queueArchive).
+type QuoteArchive struct {
+	ConnectionID string `json:"connection_id"`
+	QuoteID      string `json:"quote_id"`
+	Revision     int    `json:"revision"`
+}
+
+// Kind implements river.JobArgs.
+func (QuoteArchive) Kind() string { return "quote_archive" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts. Its own retries are
+// counted on its row (quote_archives.attempts) and snoozed through;
+// River's cover the job itself failing (the database away).
+func (QuoteArchive) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 3, UniqueOpts: uniqueWhileQueued}
+}

@@ -20,9 +20,10 @@ const (
 
 // SyncTriggers are the changes a connection may push, each on or off in
 // its sync settings: a quote created, its status changed, the record's
-// primary quote changed, any other edit (a deletion included). Status and
+// primary quote changed, any other edit (a deletion included), and the
+// filing of each sent version's PDF on the record (Archive). Status and
 // primary changes go out at once; the others are coalesced.
-var SyncTriggers = []string{TriggerCreated, TriggerStatus, TriggerPrimary, TriggerEdit}
+var SyncTriggers = []string{TriggerCreated, TriggerStatus, TriggerPrimary, TriggerEdit, TriggerArchive}
 
 // Sync triggers.
 const (
@@ -30,6 +31,9 @@ const (
 	TriggerStatus  = "status"
 	TriggerPrimary = "primary"
 	TriggerEdit    = "edit"
+	// TriggerArchive files the PDF of each version sent on the CRM record
+	// (a CRM whose adapter is a crm.Archiver); it pushes no deal.
+	TriggerArchive = "archive"
 )
 
 // Realtime reports whether a trigger's changes go out at once.

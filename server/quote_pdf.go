@@ -19,45 +19,6 @@ import (
 // to anyone with a link.
 var pdfSlots = make(chan struct{}, 2)
 
-// pdfDocument is quote q as its PDF shows it, with the workspace's name
-// and logo: every figure is the quote's own (the money engine's), nothing
-// is computed here.
-func pdfDocument(q *qwoty.Quote, workspace string, logo []byte) quotepdf.Document {
-	d := quotepdf.Document{
-		Workspace: workspace, Logo: logo,
-		Number: q.Number, Title: q.Title, Version: q.Revision, Status: q.Status,
-		Created:  q.UpdatedAt.UTC(),
-		Customer: quotepdf.Customer{Name: q.CustomerName},
-		Currency: q.Currency,
-		Totals: quotepdf.Totals{Subtotal: q.Totals.Subtotal, Discount: q.Totals.Discount.Add(q.Totals.QuoteDiscount),
-			TaxRate: q.TaxRate, Tax: q.Totals.Tax, Total: q.Totals.Total},
-		RoundingPolicy: roundingSentence(q.Rounding),
-		Terms:          q.Terms,
-	}
-	if q.ValidUntil != nil {
-		d.ValidUntil = q.ValidUntil.UTC()
-	}
-	for _, l := range q.Lines {
-		d.Lines = append(d.Lines, quotepdf.Line{SKU: l.SKU, Description: l.Description, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
-			DiscountPercent: l.DiscountPercent, DiscountAmount: l.Discount, Amount: l.Net})
-	}
-	return d
-}
-
-// roundingSentence states a rounding policy under the PDF's totals.
-func roundingSentence(r qwoty.Rounding) string {
-	switch r {
-	case qwoty.RoundLineHalfUp:
-		return "Amounts are rounded half-up per line."
-	case qwoty.RoundLineHalfEven:
-		return "Amounts are rounded half-even per line."
-	case qwoty.RoundDocumentHalfUp:
-		return "Amounts are rounded half-up on the document's totals."
-	case qwoty.RoundDocumentHalfEven:
-		return "Amounts are rounded half-even on the document's totals."
-	}
-	return ""
-}
 
 // pdfFileName is the download's file name: the quote's number and its
 // revision, in characters every file system takes.
@@ -90,7 +51,7 @@ func (s *Server) writePDF(c *gin.Context, workspaceID string, q *qwoty.Quote, fa
 		return
 	}
 	var buf bytes.Buffer
-	err = quotepdf.Render(&buf, pdfDocument(q, name, logo))
+	err = quotepdf.Render(&buf, quotepdf.FromQuote(name, logo, q))
 	<-pdfSlots
 	if err != nil {
 		fail(c, err)

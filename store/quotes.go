@@ -305,8 +305,11 @@ func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, ve
 	}
 	if sent {
 		// The revision sent is frozen as the customer gets it, in the
-		// transaction that sends it.
+		// transaction that sends it, and filed on the CRM record.
 		if err := freezeVersion(ctx, tx, out, by); err != nil {
+			return nil, nil, err
+		}
+		if err := db.queueArchive(ctx, tx, s, out); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -515,11 +515,3 @@ func (db *DB) SetWorkspaceLogo(ctx context.Context, workspaceID, contentType str
 	return nil
 }
 
-// WorkspaceName is a workspace's name.
-func (db *DB) WorkspaceName(ctx context.Context, workspaceID string) (string, error) {
-	var name string
-	if err := db.pool.QueryRow(ctx, `SELECT name FROM workspaces WHERE id = $1`, workspaceID).Scan(&name); err != nil {
-		return "", fmt.Errorf("store: workspace %s: %w", workspaceID, err)
-	}
-	return name, nil
-}

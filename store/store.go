@@ -30,6 +30,7 @@ import (
 
 	"github.com/qwoty/companion/keyring"
 	"github.com/qwoty/companion/migrations"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // DB is the one storage type: every query of the application goes through it.
@@ -43,6 +44,8 @@ type DB struct {
 	// jobs inserts background jobs (package jobs) in the transaction of
 	// the change that causes them; it works none (crmsync does).
 	jobs *river.Client[pgx.Tx]
+	// archives says which CRMs file sent PDFs (SetArchiving).
+	archives atomic.Pointer[func(qwoty.Provider) bool]
 	// dialFailedAt is when dialling PostgreSQL last failed (Unix ns), 0
 	// once a connection has been made since (see Unavailable).
 	dialFailedAt atomic.Int64

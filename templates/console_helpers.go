@@ -112,6 +112,7 @@ var triggerOptions = []struct{ Value, Label string }{
 	{"status", "a quote's status changes (at once)"},
 	{"primary", "the record's primary quote changes (at once)"},
 	{"edit", "anything else changes: title, lines, a deletion"},
+	{"archive", "a quote is sent: its PDF is filed on the record"},
 }
 
 func hasString(list []string, s string) bool {

@@ -28,13 +28,19 @@ const (
 
 // DefaultScopes are what the app needs: the card reads deals and the
 // companies associated with them; sync (SyncScopes) writes deals and line
-// items. "oauth" is the basic scope HubSpot adds to every app; it is asked
+// items, and files sent PDFs on deals (ArchiveScopes). "oauth" is the basic scope HubSpot adds to every app; it is asked
 // for explicitly because the install URL's scope list must match the app's
 // required scopes (hubspot-app's requiredScopes hold the same list).
 //
 // Pulling (PullScopes) also reads the deals' contacts and the products;
 // field mappings (MappingScopes) read the deals' and companies' properties.
-var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes, MappingScopes)
+var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes, MappingScopes, ArchiveScopes)
+
+// ArchiveScopes are the scopes filing a sent quote's PDF on its deal needs
+// (archive.go): files, to upload it to the file manager (Files API), and
+// crm.objects.contacts.write, which the notes API takes to create the note
+// that attaches it to the deal (and to read notes back).
+var ArchiveScopes = []string{"files", "crm.objects.contacts.write"}
 
 // SyncScopes are the scopes sync writes with (each named in the reference
 // of the endpoint it opens):

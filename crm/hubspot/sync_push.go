@@ -245,9 +245,13 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 			return err
 		}
 		p.calls++
-		return crm.Call(ctx, crm.Request{Provider: qwoty.ProviderHubSpot, Method: method, Base: cmp.Or(p.s.a.o.APIURL, APIBaseURL),
+		req := crm.Request{Provider: qwoty.ProviderHubSpot, Method: method, Base: cmp.Or(p.s.a.o.APIURL, APIBaseURL),
 			Path: path, Token: token, JSON: body, Timeout: DefaultTimeout, HTTP: p.s.a.o.HTTP, Refused: apiErrors.Answer,
-			Seen: func(_ int, h http.Header) { p.observe(ctx, h) }}, out)
+			Seen: func(_ int, h http.Header) { p.observe(ctx, h) }}
+		if rb, ok := body.(rawBody); ok {
+			req.JSON, req.Body, req.BodyType = nil, rb.data, rb.typ
+		}
+		return crm.Call(ctx, req, out)
 	})
 	var wait *crm.WaitError
 	var coded *qwoty.Error

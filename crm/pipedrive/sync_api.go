@@ -53,7 +53,11 @@ type request struct {
 	path   string
 	query  url.Values
 	body   any
-	cost   int
+	// raw, when set, is the body as it is, of type rawType (a multipart
+	// form), instead of body.
+	raw     []byte
+	rawType string
+	cost    int
 	// search: the Search API's own burst limit applies.
 	search bool
 	// next, when set, receives a list's next cursor
@@ -121,7 +125,7 @@ func (p *pusher) do(ctx context.Context, r request, out any) error {
 		var limited http.Header
 		var body json.RawMessage
 		err := crm.Call(ctx, crm.Request{Provider: qwoty.ProviderPipedrive, Method: r.method, Base: conn.InstanceURL,
-			Path: r.path, Query: r.query, Token: token, JSON: r.body, Timeout: DefaultTimeout, HTTP: p.y.http,
+			Path: r.path, Query: r.query, Token: token, JSON: r.body, Body: r.raw, BodyType: r.rawType, Timeout: DefaultTimeout, HTTP: p.y.http,
 			Refused: apiErrors.Answer,
 			Seen: func(status int, h http.Header) {
 				p.observe(ctx, h)

@@ -58,8 +58,12 @@ func (p *push) call(ctx context.Context, method, path string, body, out any) err
 	})
 	var apiErr *crm.APIError
 	if errors.Is(err, crm.ErrRateLimited) && errors.As(err, &apiErr) {
-		// No Retry-After: wait a while, then a single call tells.
+		// No Retry-After (Salesforce sends none with
+		// REQUEST_LIMIT_EXCEEDED): wait a while, then a single call tells.
 		until := p.s.now().Add(limitBlock)
+		if apiErr.RetryAfter > 0 {
+			until = p.s.now().Add(apiErr.RetryAfter)
+		}
 		_ = p.budget.Block(ctx, until)
 		return &crm.WaitError{Until: until, Reason: "Salesforce: " + apiErr.Code + ": " + apiErr.Message}
 	}

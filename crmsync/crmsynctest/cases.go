@@ -54,6 +54,12 @@ type CRM struct {
 	// Prepare, when set, readies the connection once it is made (a
 	// company's plan, which no API tells).
 	Prepare func(db *store.DB, connectionID string)
+	// FileRoute is the route the CRM uploads a document on (a fault's
+	// Route); Files lists the files on record; RemoveRecord deletes the
+	// record, as a person does in the CRM (crm.Archiver's tests).
+	FileRoute    string
+	Files        func(record string) []ArchivedFile
+	RemoveRecord func(record string)
 	// Verify says what differs between the emulator and the records'
 	// final state (store.SyncSnapshots), one message per difference.
 	Verify func(snaps []store.SyncSnapshot) []string

@@ -38,6 +38,21 @@ func HubSpot(t testing.TB, o Options) *CRM {
 		Calls: func() int { return int(emu.Requests()) },
 	}
 	c.Base, c.BadStage = &emu.Base, "no_such_stage"
+	// The note attaching the file is the filing's last call: its answer
+	// lost makes the retry look for both the file and the note.
+	c.FileRoute = "POST /crm/objects/2026-03/notes"
+	c.Files = func(record string) []ArchivedFile {
+		var out []ArchivedFile
+		for _, f := range emu.Files(hstest.DefaultPortalID, record) {
+			out = append(out, ArchivedFile{ID: f.ID, Name: f.Name + "." + f.Ext, Data: f.Data})
+		}
+		return out
+	}
+	c.RemoveRecord = func(record string) {
+		if !emu.Archive(hstest.DefaultPortalID, "deals", record) {
+			t.Fatalf("no deal %s to delete", record)
+		}
+	}
 	c.AddHandLine = func(record string) {
 		emu.PutLineItem(hstest.DefaultPortalID, record, map[string]string{"name": "Installation (added by hand)", "quantity": "1", "price": "100"})
 	}

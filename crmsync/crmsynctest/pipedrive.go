@@ -65,6 +65,19 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /api/v2/deals/{id}/products/bulk", Times: 1, Drop: true})
 	}
+	c.FileRoute = "POST /api/v1/files"
+	c.Files = func(record string) []ArchivedFile {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		var out []ArchivedFile
+		for _, f := range emu.Files(company, id) {
+			out = append(out, ArchivedFile{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Data: f.Data})
+		}
+		return out
+	}
+	c.RemoveRecord = func(record string) {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		emu.DeleteDeal(company, id)
+	}
 	c.Verify = func(snaps []store.SyncSnapshot) []string {
 		var diffs []string
 		for _, w := range Wants(snaps) {

@@ -40,6 +40,20 @@ func Salesforce(t testing.TB, o Options) *CRM {
 			"SALESFORCE_LOGIN_URL=" + emu.URL},
 		Calls: func() int { return int(emu.Requests()) },
 	}
+	c.FileRoute = "POST /services/data/" + salesforce.APIVersion + "/sobjects/ContentVersion"
+	c.Files = func(record string) []ArchivedFile {
+		var out []ArchivedFile
+		for _, r := range emu.Records(orgID, "ContentVersion", "FirstPublishLocationId", record) {
+			data, _ := r["VersionData"].([]byte)
+			out = append(out, ArchivedFile{ID: r.String("Id"), Name: r.String("PathOnClient"), Data: data})
+		}
+		return out
+	}
+	c.RemoveRecord = func(record string) {
+		if err := emu.Delete(orgID, "Opportunity", record); err != nil {
+			t.Fatal(err)
+		}
+	}
 	c.Base, c.BadStage = &emu.Base, "Closed Maybe"
 	c.AddHandLine = func(record string) {
 		prod, err := emu.Insert(orgID, "Product2", map[string]any{"Name": "Installation (added by hand)", "IsActive": true})

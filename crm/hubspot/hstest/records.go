@@ -106,7 +106,7 @@ func (li *lineItem) public() LineItem {
 }
 
 // sortedIDs sorts decimal ids by value.
-func sortedIDs(m map[string]*lineItem) []string {
+func sortedIDs[V any](m map[string]V) []string {
 	ids := slices.Collect(maps.Keys(m))
 	slices.SortFunc(ids, func(a, b string) int {
 		x, _ := strconv.ParseInt(a, 10, 64)

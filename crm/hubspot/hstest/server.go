@@ -199,6 +199,10 @@ type portal struct {
 	// properties are the custom properties, by object type and name.
 	properties map[string]map[string]Property
 	lastID     int64
+	// files and notes are the file manager's files and the notes that
+	// attach them to deals (files.go).
+	files map[string]*File
+	notes map[string]*Note
 }
 
 // objects is what a batch request changes in a portal, kept to put back
@@ -296,6 +300,15 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /crm/v4/associations/{from}/{to}/batch/read", s.readAssociations)
 	mux.HandleFunc("POST /crm/associations/2026-03/{from}/{to}/batch/read", s.readAssociations)
 	mux.HandleFunc("GET /account-info/v3/details", s.accountDetails)
+	mux.HandleFunc("POST /files/v3/files", s.uploadFile)
+	mux.HandleFunc("POST /files/2026-03/files", s.uploadFile)
+	mux.HandleFunc("GET /files/v3/files/search", s.searchFiles)
+	mux.HandleFunc("GET /files/2026-03/files/search", s.searchFiles)
+	mux.HandleFunc("POST /crm/v3/objects/notes", s.createNote)
+	mux.HandleFunc("POST /crm/objects/2026-03/notes", s.createNote)
+	mux.HandleFunc("GET /crm/v3/objects/notes/{id}", s.readNote)
+	mux.HandleFunc("GET /crm/objects/2026-03/notes/{id}", s.readNote)
+	mux.HandleFunc("GET /crm/v4/objects/deals/{id}/associations/notes", s.dealNotes)
 	mux.HandleFunc("POST /crm/v4/associations/{from}/{to}/batch/associate/default", s.associateDefault)
 	mux.HandleFunc("POST /crm/associations/2026-03/{from}/{to}/batch/associate/default", s.associateDefault)
 	return mux

@@ -264,6 +264,8 @@ type Server struct {
 	// nextID numbers the products and deal products created, over all
 	// companies, as Pipedrive's ids are.
 	nextID int64
+	// nextFile numbers the files uploaded (files.go).
+	nextFile int64
 	// limits are the burst windows of the tokens and the 429s answered;
 	// tokensSpent the tokens charged to each company, all days together.
 	limits      limiter
@@ -293,6 +295,8 @@ type company struct {
 	// deals' custom field values (fields.go); both made on first use.
 	fields map[string][]Field
 	custom map[int64]map[string]json.RawMessage
+	// files are the files uploaded (files.go).
+	files []*File
 }
 
 type user struct {
@@ -564,6 +568,8 @@ func (s *Server) routes() http.Handler {
 	api("GET /api/v2/dealFields", costList, s.listFields(DealFields, "deals:read", "deals:full"))
 	api("GET /api/v2/organizationFields", costList, s.listFields(OrgFields, "contacts:read", "contacts:full"))
 	api("GET /api/v2/stages", costStages, s.listStages)
+	api("POST /api/v1/files", costAddFile, s.addFile)
+	api("GET /api/v1/deals/{id}/files", costListDealFiles, s.listDealFiles)
 	api("POST /v1/webhooks", costWebhookAdd, s.addWebhook)
 	api("GET /v1/webhooks", costListV1, s.listWebhooks)
 	api("DELETE /v1/webhooks/{id}", costDeleteV1, s.deleteWebhook)

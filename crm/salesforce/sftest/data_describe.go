@@ -20,7 +20,7 @@ import (
 var describeTypes = map[fieldType]string{
 	tID: "id", tRef: "reference", tString: "string", tBool: "boolean", tCurrency: "currency", tDouble: "double",
 	tPercent: "percent", tPicklist: "picklist", tDate: "date", tInt: "int", tDateTime: "datetime", tTextArea: "textarea",
-	tEmail: "email", tPhone: "phone", tURL: "url", tMultiPicklist: "multipicklist",
+	tEmail: "email", tPhone: "phone", tURL: "url", tMultiPicklist: "multipicklist", tBase64: "base64",
 }
 
 // defaultCustomFields are the custom fields every emulated org starts

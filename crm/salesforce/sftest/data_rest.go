@@ -33,8 +33,12 @@ const (
 	maxQueries     = 5
 	// queryBatch is a query answer's page: 2,000 rows by default.
 	queryBatch = 2000
-	// maxDataBody bounds what the emulator reads of a request.
-	maxDataBody = 8 << 20
+	// maxDataBody bounds what the emulator reads of a request: a
+	// non-multipart body is "limited to 50 MB of text data or 37.5 MB of
+	// base64-encoded data" (REST API Developer Guide, "Insert or Update
+	// Blob Data"; maxBase64, data_dml.go). Multipart bodies are not
+	// emulated.
+	maxDataBody = 50 << 20
 	// maxCursors bounds the query locators an org keeps.
 	maxCursors = 100
 )

@@ -32,6 +32,9 @@ const (
 	tURL
 	// tMultiPicklist values are strings of values joined by ";".
 	tMultiPicklist
+	// tBase64 is a blob (ContentVersion.VersionData): base64 in a JSON
+	// body, kept as []byte.
+	tBase64
 )
 
 // field is one field of an object. Create and Update say whether the API
@@ -236,6 +239,28 @@ var schema = func() map[string]*object {
 			readOnly(money("TotalPrice", false, false)), readOnly(money("GrandTotal", false, false)),
 			readOnly(currencyField(false, false)), refField(),
 			{Name: "Qwoty__Deleted__c", Type: tBool, Create: true, Update: true, Package: true},
+		}},
+		// ContentDocument: a file of Salesforce Files, made with its first
+		// ContentVersion (object reference, ContentDocument); never
+		// created through the API.
+		{Name: "ContentDocument", Label: "Content Document", Prefix: "069", Deletable: true, fields: []*field{
+			idField(), readOnly(text("Title", 255, false, false, false)), readOnly(text("FileExtension", 40, false, false, false)),
+			readOnly(&field{Name: "ContentSize", Type: tInt}),
+		}},
+		// ContentVersion: a version of a file (object reference,
+		// ContentVersion). An insert without ContentDocumentId makes a new
+		// file; PathOnClient and VersionData are required on insert;
+		// Title defaults to PathOnClient's name; FirstPublishLocationId
+		// (set on insert only) shares the file with a record: the file is
+		// then in the record's Files related list. It is polymorphic in
+		// Salesforce; the emulator takes opportunities.
+		{Name: "ContentVersion", Label: "Content Version", Prefix: "068", Createable: true, Updateable: true, fields: []*field{
+			idField(), text("Title", 255, true, true, false), text("PathOnClient", 500, true, false, true),
+			{Name: "VersionData", Type: tBase64, Create: true, Required: true},
+			ref("FirstPublishLocationId", "Opportunity", "FirstPublishLocation", true, false, false),
+			readOnly(ref("ContentDocumentId", "ContentDocument", "ContentDocument", false, false, false)),
+			text("Description", 1000, true, true, false), readOnly(flag("IsLatest", false, false)),
+			readOnly(&field{Name: "ContentSize", Type: tInt}), readOnly(text("FileExtension", 40, false, false, false)),
 		}},
 		{Name: "QuoteLineItem", Label: "Quote Line Item", Prefix: "0QL", Quotes: true, Createable: true, Updateable: true, Deletable: true, fields: []*field{
 			idField(), ref("QuoteId", "Quote", "Quote", true, false, true),

@@ -104,6 +104,7 @@ type Server struct {
 	tokens *emulator.Tokens[grant]
 	calls  emulator.Counter
 	sync   syncState
+	files  fileState
 	// fieldSet is the fields tests changed (fields.go).
 	fieldSet fieldState
 	pull     pullState
@@ -162,6 +163,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/me", s.me)
 	mux.HandleFunc("GET /api/deals/{id}", s.deal)
 	mux.HandleFunc("PUT /api/deals/{id}/sync", s.syncDeal)
+	mux.HandleFunc("POST /api/deals/{id}/files", s.postFile)
+	mux.HandleFunc("GET /api/deals/{id}/files", s.listFiles)
 	mux.HandleFunc("GET /api/fields/{object}", s.fields)
 	mux.HandleFunc("GET /api/changes/{object}", s.changes)
 	mux.HandleFunc("GET /api/batch/{object}", s.batch)
