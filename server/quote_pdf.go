@@ -19,7 +19,6 @@ import (
 // to anyone with a link.
 var pdfSlots = make(chan struct{}, 2)
 
-
 // pdfFileName is the download's file name: the quote's number and its
 // revision, in characters every file system takes.
 func pdfFileName(q *qwoty.Quote) string {

@@ -514,4 +514,3 @@ func (db *DB) SetWorkspaceLogo(ctx context.Context, workspaceID, contentType str
 	}
 	return nil
 }
-
