@@ -122,7 +122,19 @@ func (con *Console) quoteShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	v := templates.QuoteView{ConsolePage: con.page(c), Row: *q, History: h, Accounts: map[qwoty.Provider]string{}}
+	s := store.Scope{WorkspaceID: ws, ConnectionID: q.ConnectionID, RecordID: q.CRMRecordID}
+	versions, err := con.db.QuoteVersions(ctx, s, q.ID)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	customer, err := con.db.QuoteHistory(ctx, s, q.ID)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	v := templates.QuoteView{ConsolePage: con.page(c), Row: *q, History: h, Versions: versions, Customer: *customer,
+		Accounts: map[qwoty.Provider]string{}}
 	for _, a := range con.crms.All() {
 		in := a.Info()
 		v.Accounts[in.Provider] = in.Account

@@ -104,7 +104,9 @@ func TestQuotesPage(t *testing.T) {
 	}
 
 	// One quote: its lines, totals, sync state and history.
-	viewer.Get(e.url()+"/quotes/"+made[3].ID).Want(200, "", made[3].Number, `id="lines"`, "Desk", `id="total"`, `id="history"`, `data-action="quote.status_changed"`)
+	viewer.Get(e.url()+"/quotes/"+made[3].ID).Want(200, "", made[3].Number, `id="lines"`, "Desk", `id="total"`, `id="history"`,
+		`data-action="quote.status_changed"`, `id="version-1"`, `id="no-sends"`)
+	viewer.Get(e.url()+"/quotes/"+made[4].ID).Want(200, "", `id="no-versions"`)
 	viewer.Get(e.url()+"/quotes/"+theirs.ID).Want(http.StatusNotFound, "")
 	viewer.Get(e.url()+"/quotes/not-an-id").Want(http.StatusNotFound, "")
 }

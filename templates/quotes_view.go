@@ -28,6 +28,10 @@ type QuoteView struct {
 	Row     store.QuoteRow
 	CRMName string
 	History []store.AuditEntry
+	// Versions are the revisions sent, frozen; Customer what the customer
+	// was sent and did (sends, views, the answer).
+	Versions []store.QuoteVersion
+	Customer store.History
 	// Accounts is what each CRM calls an account, for the history's texts.
 	Accounts map[qwoty.Provider]string
 }
@@ -47,4 +51,12 @@ func syncText(v qwoty.SyncView) string {
 		return "Pending"
 	}
 	return "Not synced"
+}
+
+// decisionTitle heads a customer's answer.
+func decisionTitle(d string) string {
+	if d == "accepted" {
+		return "Accepted by the customer"
+	}
+	return "Rejected by the customer"
 }
