@@ -305,6 +305,10 @@ func TestRejectExpiryAndUnknownLinks(t *testing.T) {
 		"reason": {"Too expensive"}}
 	// Valid until yesterday: the page says expired and offers no answer.
 	ctx := context.Background()
+	var validUntil *time.Time // set when it was sent (the version's hash covers it)
+	if err := storetest.Pool(t, a.db).QueryRow(ctx, `SELECT valid_until FROM quotes WHERE id = $1`, sq.id).Scan(&validUntil); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := storetest.Pool(t, a.db).Exec(ctx, `UPDATE quotes SET valid_until = $2 WHERE id = $1`, sq.id, clk.Now().AddDate(0, 0, -1)); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +319,7 @@ func TestRejectExpiryAndUnknownLinks(t *testing.T) {
 	if r := a.post(sq.link+"/reject", form, ""); r.status != http.StatusGone {
 		t.Fatalf("reject after valid-until: %d %s", r.status, r.body)
 	}
-	if _, err := storetest.Pool(t, a.db).Exec(ctx, `UPDATE quotes SET valid_until = NULL WHERE id = $1`, sq.id); err != nil {
+	if _, err := storetest.Pool(t, a.db).Exec(ctx, `UPDATE quotes SET valid_until = $2 WHERE id = $1`, sq.id, validUntil); err != nil {
 		t.Fatal(err)
 	}
 	if r := a.post(sq.link+"/reject", form, ""); r.status != http.StatusSeeOther {
