@@ -24,7 +24,7 @@ type quoteCreateInput struct {
 		TaxRate     string      `json:"taxRate,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Percent, 0 to 100, default 0."`
 		CustomerID  string      `json:"customerId,omitempty" maxLength:"36" doc:"Default: the record's account, when Qwoty knows it."`
 		ExternalRef string      `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id."`
-		Lines       []LineInput `json:"lines,omitempty" maxItems:"500" doc:"The quote's lines; none makes an empty draft."`
+		Lines       []LineInput `json:"lines,omitempty" maxItems:"2000" doc:"The quote's lines; none makes an empty draft."`
 	}
 }
 

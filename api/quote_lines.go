@@ -15,7 +15,7 @@ type quoteLinesInput struct {
 	Body struct {
 		Version int         `json:"version,omitempty" minimum:"1" doc:"The version you changed; another is 409 version_conflict."`
 		Revise  bool        `json:"revise,omitempty" doc:"Make a new version of a sent quote. Quote revisions do not exist yet: true is 409 quote_locked."`
-		Lines   []LineInput `json:"lines" maxItems:"500" doc:"The quote's lines, all of them, in order; [] empties the quote."`
+		Lines   []LineInput `json:"lines" maxItems:"2000" doc:"The quote's lines, all of them, in order; [] empties the quote."`
 	}
 }
 
