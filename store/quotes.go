@@ -167,14 +167,21 @@ func (db *DB) createQuote(ctx context.Context, tx pgx.Tx, s Scope, n NewQuote) (
 			return nil, err
 		}
 	}
+	// The quote's number, and the rounding policy it is priced with: the
+	// workspace's as it is now, stated on the quote for good (a later
+	// change of the workspace's policy leaves existing quotes as they are).
+	var seq int64
+	var rounding string
+	if err := tx.QueryRow(ctx, `UPDATE workspaces SET next_quote_number = next_quote_number + 1 WHERE id = $1
+		RETURNING next_quote_number - 1, rounding`, s.WorkspaceID).Scan(&seq, &rounding); err != nil {
+		return nil, fmt.Errorf("next quote number: %w", err)
+	}
+	if r, ok := qwoty.ParseRounding(rounding); ok {
+		d.Rounding = r
+	}
 	d.Reprice()
 	if err := checkProducts(ctx, tx, s, &qwoty.Quote{}, d); err != nil {
 		return nil, err
-	}
-	var seq int64
-	if err := tx.QueryRow(ctx, `UPDATE workspaces SET next_quote_number = next_quote_number + 1 WHERE id = $1
-		RETURNING next_quote_number - 1`, s.WorkspaceID).Scan(&seq); err != nil {
-		return nil, fmt.Errorf("next quote number: %w", err)
 	}
 	id := newID()
 	// The record's first live quote is its primary one.
