@@ -20,7 +20,7 @@ func TestNewQuoteTakesTheWorkspaceRounding(t *testing.T) {
 	db := storetest.New(t)
 	a := addOrg(t, db, "A", "00D00000000000AAAA")
 	s := store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: "006000000000001AAA"}
-	if _, err := db.Pool().Exec(ctx, `UPDATE workspaces SET rounding = 'document-half-even' WHERE id = $1`, a.WorkspaceID); err != nil {
+	if err := db.SetRounding(ctx, a.WorkspaceID, qwoty.RoundDocumentHalfEven, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	var lines []qwoty.LineItem
@@ -39,7 +39,7 @@ func TestNewQuoteTakesTheWorkspaceRounding(t *testing.T) {
 	if q.Rounding != qwoty.RoundDocumentHalfEven || q.Totals.Total.StringFixed(2) != "0.38" {
 		t.Fatalf("new quote: rounding %s, total %s; want document-half-even, 0.38", q.Rounding, q.Totals.Total)
 	}
-	if _, err := db.Pool().Exec(ctx, `UPDATE workspaces SET rounding = 'line-half-up' WHERE id = $1`, a.WorkspaceID); err != nil {
+	if err := db.SetRounding(ctx, a.WorkspaceID, qwoty.RoundLineHalfUp, "admin"); err != nil {
 		t.Fatal(err)
 	}
 	// An edit of the existing quote keeps its policy.
@@ -70,6 +70,9 @@ func TestNewQuoteTakesTheWorkspaceRounding(t *testing.T) {
 	}
 	if !stored.Equal(q.Totals.QuoteDiscount) || !lineTax.Equal(q.Totals.Tax) {
 		t.Fatalf("stored quote discount %s, line taxes %s; want %s, %s", stored, lineTax, q.Totals.QuoteDiscount, q.Totals.Tax)
+	}
+	if err := db.SetRounding(ctx, a.WorkspaceID, "half-up", "admin"); qwoty.ErrorCode(err) != qwoty.CodeValidation {
+		t.Fatalf("an unknown policy: err = %v, want validation_failed", err)
 	}
 	// A new quote takes the workspace's new policy.
 	s.RecordID = "006000000000002AAA"
