@@ -200,10 +200,15 @@ func TestSetTermsDiscountAndTaxMode(t *testing.T) {
 	if _, err := ParseTaxMode("vat"); ErrorCode(err) != CodeValidation {
 		t.Errorf("ParseTaxMode(vat) err = %v", err)
 	}
-	if _, err := ParseDiscount("amount", "10.5", "JPY"); ErrorCode(err) != CodeValidation {
+	q.Currency = "JPY"
+	jpy := QuoteDiscount{Kind: DiscountAmount, Value: dec("10.5")}
+	if err := q.SetTerms(Terms{Title: "T", Discount: &jpy}); ErrorCode(err) != CodeValidation {
 		t.Errorf("a 10.5 JPY discount err = %v", err)
 	}
-	if d, err := ParseDiscount("", "", "EUR"); err != nil || d.Kind != DiscountNone {
+	if _, err := ParseDiscount("amount", "-1"); ErrorCode(err) != CodeValidation {
+		t.Errorf("a discount of -1 err = %v", err)
+	}
+	if d, err := ParseDiscount("", ""); err != nil || d.Kind != DiscountNone {
 		t.Errorf("an empty discount = %+v, %v", d, err)
 	}
 	if _, err := ParseLineTaxRate("101"); ErrorCode(err) != CodeValidation {

@@ -212,9 +212,10 @@ func ParseTaxMode(s string) (TaxMode, error) {
 
 // ParseDiscount reads a quote-level discount as typed: its kind (none,
 // percent, amount; empty is none) and value (a percentage from 0 to 100,
-// or an amount of at most the currency's decimals; empty is 0). Whether an
-// amount fits the quote is SetTerms's to check (checkQuoteDiscount).
-func ParseDiscount(kind, value, currency string) (QuoteDiscount, error) {
+// or an amount of 0 or more; empty is 0), with at most 4 decimals. Whether
+// an amount fits the quote (its currency's decimals, the discounted
+// subtotal) is SetTerms's to check (checkQuoteDiscount).
+func ParseDiscount(kind, value string) (QuoteDiscount, error) {
 	k := DiscountKind(strings.TrimSpace(kind))
 	switch k {
 	case "", DiscountNone:
@@ -227,7 +228,10 @@ func ParseDiscount(kind, value, currency string) (QuoteDiscount, error) {
 		if err != nil {
 			return QuoteDiscount{}, err
 		}
-		return QuoteDiscount{Kind: k, Value: d}, checkDiscountAmount(d, currency)
+		if d.IsNegative() || d.GreaterThan(MaxTotal) {
+			return QuoteDiscount{}, errDiscountRange(d)
+		}
+		return QuoteDiscount{Kind: k, Value: d}, nil
 	}
 	return QuoteDiscount{}, invalid("discount_kind", "Use none, percent or amount.", "discount kind %s is not none, percent or amount", echo(kind))
 }
@@ -236,13 +240,17 @@ func ParseDiscount(kind, value, currency string) (QuoteDiscount, error) {
 // decimals than its currency has, or past what a quote can total.
 func checkDiscountAmount(d decimal.Decimal, currency string) error {
 	if d.IsNegative() || d.GreaterThan(MaxTotal) {
-		return invalid("discount_value", "Enter an amount from 0 up to the quote's discounted subtotal.", "discount %s is out of range", d)
+		return errDiscountRange(d)
 	}
 	if exp := CurrencyExponent(currency); -d.Exponent() > exp {
 		return invalid("discount_value", fmt.Sprintf("Round it to %d decimals: %s amounts have no smaller unit.", exp, currency),
 			"discount %s has more decimals than %s has (%d)", d, currency, exp)
 	}
 	return nil
+}
+
+func errDiscountRange(d decimal.Decimal) error {
+	return invalid("discount_value", "Enter an amount from 0 up to the quote's discounted subtotal.", "discount %s is out of range", d)
 }
 
 // checkQuoteDiscount refuses a quote-level discount a quote of lines

@@ -33,7 +33,8 @@ func formVersion(c *gin.Context) (int, error) {
 	return qwoty.ParseVersion(c.Request.FormValue("version"))
 }
 
-// quoteTerms changes a draft's title, currency and tax rate.
+// quoteTerms changes a draft's title, currency, tax rate, tax mode and
+// quote-level discount.
 func (s *Server) quoteTerms(c *gin.Context) {
 	version, err := formVersion(c)
 	if err != nil {
