@@ -135,6 +135,10 @@ type NewQuote struct {
 	// ExternalRef is another system's reference of the quote
 	// (qwoty.ParseExternalRef), "" for none.
 	ExternalRef string
+	// TaxMode ("" is one rate for the quote) and Discount (nil: none) are
+	// set as qwoty.Quote.SetTerms sets them.
+	TaxMode  qwoty.TaxMode
+	Discount *qwoty.QuoteDiscount
 }
 
 // CreateQuote creates a draft quote on the scope's record, in the scope's
@@ -178,6 +182,11 @@ func (db *DB) createQuote(ctx context.Context, tx pgx.Tx, s Scope, n NewQuote) (
 	}
 	if r, ok := qwoty.ParseRounding(rounding); ok {
 		d.Rounding = r
+	}
+	if n.TaxMode != "" || n.Discount != nil {
+		if err := d.SetTerms(qwoty.Terms{Title: d.Title, Currency: d.Currency, TaxRate: d.TaxRate, TaxMode: n.TaxMode, Discount: n.Discount}); err != nil {
+			return nil, err
+		}
 	}
 	d.Reprice()
 	if err := checkProducts(ctx, tx, s, &qwoty.Quote{}, d); err != nil {
