@@ -18,7 +18,7 @@ func TestQuoteDiscountAndLineTax(t *testing.T) {
 	// 90 × 10 % + 27 × 20 % = 9.00 + 5.40.
 	r := e.do(k, "POST", "/quotes", map[string]any{"crmRecordId": "deal-m", "currency": "EUR", "taxRate": "20", "taxMode": "line",
 		"discount": map[string]any{"kind": "percent", "value": "10"},
-		"lines": []map[string]any{{"sku": "A", "quantity": "2", "unitPrice": "50", "taxRate": "10"}, {"sku": "B", "unitPrice": "30"}}})
+		"lines":    []map[string]any{{"sku": "A", "quantity": "2", "unitPrice": "50", "taxRate": "10"}, {"sku": "B", "unitPrice": "30"}}})
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
