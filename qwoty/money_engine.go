@@ -1,6 +1,7 @@
 package qwoty
 
 import (
+	"math/big"
 	"slices"
 
 	"github.com/shopspring/decimal"
@@ -128,7 +129,7 @@ func Price(lines []LineItem, p Pricing) Totals {
 	for i := range lines {
 		l := &lines[i]
 		amount := l.Quantity.Mul(l.UnitPrice)
-		disc := amount.Mul(l.DiscountPercent).Div(hundred)
+		disc := amount.Mul(l.DiscountPercent).Shift(-2)
 		if r.PerDocument() {
 			sumAmount = sumAmount.Add(amount)
 			rawNet[i] = amount.Sub(disc)
@@ -137,7 +138,7 @@ func Price(lines []LineItem, p Pricing) Totals {
 			l.Discount = rnd(disc)
 		} else {
 			l.Amount = rnd(amount)
-			l.Discount = rnd(l.Amount.Mul(l.DiscountPercent).Div(hundred))
+			l.Discount = rnd(l.Amount.Mul(l.DiscountPercent).Shift(-2))
 			rawNet[i] = l.Amount.Sub(l.Discount)
 		}
 		l.Net = l.Amount.Sub(l.Discount)
@@ -163,7 +164,7 @@ func Price(lines []LineItem, p Pricing) Totals {
 		if r.PerDocument() {
 			base = sumNet
 		}
-		t.QuoteDiscount = rnd(base.Mul(p.Discount.Value).Div(hundred))
+		t.QuoteDiscount = rnd(base.Mul(p.Discount.Value).Shift(-2))
 	case DiscountAmount:
 		t.QuoteDiscount = decimal.Min(rnd(p.Discount.Value), net)
 	}
@@ -182,14 +183,14 @@ func Price(lines []LineItem, p Pricing) Totals {
 		var rawTax decimal.Decimal
 		lineTax := make([]decimal.Decimal, n)
 		for i := range lines {
-			lineTax[i] = rawNet[i].Mul(rate(&lines[i])).Div(hundred)
+			lineTax[i] = rawNet[i].Mul(rate(&lines[i])).Shift(-2)
 			rawTax = rawTax.Add(lineTax[i])
 		}
 		switch {
 		case taxable.IsZero():
 			rawTax = decimal.Zero
 		case p.Discount.Kind == DiscountPercent:
-			rawTax = rawTax.Mul(hundred.Sub(p.Discount.Value)).Div(hundred)
+			rawTax = rawTax.Mul(hundred.Sub(p.Discount.Value)).Shift(-2)
 		case !t.QuoteDiscount.IsZero():
 			rawTax = rawTax.Mul(taxable).Div(net)
 		}
@@ -207,11 +208,11 @@ func Price(lines []LineItem, p Pricing) Totals {
 		}
 		if perLineTax {
 			for i := range lines {
-				lines[i].Tax = rnd(bases[i].Mul(rate(&lines[i])).Div(hundred))
+				lines[i].Tax = rnd(bases[i].Mul(rate(&lines[i])).Shift(-2))
 				t.Tax = t.Tax.Add(lines[i].Tax)
 			}
 		} else {
-			t.Tax = rnd(taxable.Mul(p.TaxRate).Div(hundred))
+			t.Tax = rnd(taxable.Mul(p.TaxRate).Shift(-2))
 			spread(lines, Allocate(t.Tax, bases, exp))
 		}
 	}
@@ -252,25 +253,42 @@ func Allocate(total decimal.Decimal, weights []decimal.Decimal, exp int32) []dec
 	if total.IsZero() {
 		return out
 	}
+	// In integers at one exponent: the weights' smallest, and the total's
+	// minor units; each share is ⌊T × w / S⌋ minor units, its remainder
+	// exact for the ranking.
+	e := int32(0)
+	for _, w := range weights {
+		e = min(e, w.Exponent())
+	}
+	ints := make([]*big.Int, len(weights))
+	s := new(big.Int)
+	for i, w := range weights {
+		ints[i] = w.Shift(-e).BigInt()
+		s.Add(s, ints[i])
+	}
+	t := total.Shift(exp).BigInt()
 	type rem struct {
 		i int
-		r decimal.Decimal
+		r *big.Int
 	}
 	rems := make([]rem, len(weights))
-	given := decimal.Zero
-	for i, w := range weights {
-		exact := total.Mul(w).DivRound(sum, exp+12)
-		out[i] = exact.Truncate(exp)
-		given = given.Add(out[i])
-		rems[i] = rem{i, exact.Sub(out[i]).Abs()}
+	given := new(big.Int)
+	for i, w := range ints {
+		q, r := new(big.Int).QuoRem(new(big.Int).Mul(t, w), s, new(big.Int))
+		given.Add(given, q)
+		out[i] = decimal.NewFromBigInt(q, -exp)
+		rems[i] = rem{i, r.Abs(r)}
+	}
+	left := new(big.Int).Sub(t, given).Int64()
+	if left < 0 {
+		left = -left
+	}
+	if left == 0 {
+		return out
 	}
 	unit := decimal.New(1, -exp)
 	if total.IsNegative() {
 		unit = unit.Neg()
-	}
-	left := total.Sub(given).Div(unit).IntPart()
-	if left <= 0 {
-		return out
 	}
 	slices.SortStableFunc(rems, func(a, b rem) int { return b.r.Cmp(a.r) })
 	for k := 0; k < int(left) && k < len(rems); k++ {

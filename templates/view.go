@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -173,4 +175,12 @@ func lineTaxRate(l qwoty.LineItem) string {
 		return ""
 	}
 	return l.TaxRate.Decimal.String()
+}
+
+// oobAttrs mark an element swapped out of band (htmx hx-swap-oob) when oob.
+func oobAttrs(oob bool) templ.Attributes {
+	if !oob {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"hx-swap-oob": "true"}
 }
