@@ -353,9 +353,11 @@ func (p *push) planLine(pl *plan, i int, delGroup, group, object, parent string,
 func (p *push) planOpportunity(pl *plan, i int) {
 	dc, d, oppID := p.ctxs[i], p.deals[i], p.ids[i]
 	var amount string
+	var total decimal.Decimal
 	writable := dc.primary != nil && len(dc.primary.Lines) == 0 && dc.handMade == 0
 	if writable {
-		amount = dc.primary.Figures(qwoty.SalesforceScale).Total.String()
+		total = dc.primary.Figures(qwoty.SalesforceScale).Total
+		amount = total.String()
 	}
 	h := hashOf(append([]string{d.Stage, amount}, fieldsHash(d)...)...)
 	link, _ := p.link(objOpportunity, oppID)
@@ -366,7 +368,7 @@ func (p *push) planOpportunity(pl *plan, i int) {
 		if d.Stage != "" && d.Stage != dc.opp.stage {
 			fields["StageName"] = d.Stage
 		}
-		if total := dc.primary.Figures(qwoty.SalesforceScale).Total; writable && (!dc.opp.amount.Equal(total) || dc.opp.hasLines) {
+		if writable && (!dc.opp.amount.Equal(total) || dc.opp.hasLines) {
 			fields["Amount"] = json.Number(total.String())
 		}
 	}
