@@ -22,7 +22,7 @@ LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks bench-pdf poppler bench-api
+.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks bench-pdf poppler bench-api bench-quote-edit
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -156,6 +156,10 @@ bench-webhooks:
 ## bench-pdf: the PDF of a 2,000-line quote (names, two-line descriptions, a logo): time per render against 2 s, bytes and pages
 bench-pdf:
 	$(GO) test -run '^$$' -bench '^BenchmarkRender2000Lines$$' -benchmem -benchtime 10x -count 3 ./quotepdf
+
+## bench-quote-edit: a 2,000-line quote in PostgreSQL (taxed per line, with a quote discount), one line edited 200 times through the card handler: server time p50/p99/max against 50 ms (fails when the p50 is over)
+bench-quote-edit:
+	QWOTY_BENCH_QUOTE_EDIT=1 $(GO) test -run '^TestQuoteEdit2000Lines$$' -count 1 -v -timeout 10m ./server
 
 ## bench-nonces: the card path's claims flat out beside the nonce sweep: rows inserted/s, deleted/s, the table's peak
 bench-nonces:

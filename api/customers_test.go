@@ -182,8 +182,16 @@ func TestOrganization(t *testing.T) {
 	e.do(k, "GET", "/organization", nil).decode(t, &o)
 	if o.Name != "Acme" || o.CRM.Provider != "hubspot" || o.CRM.AccountID != "1001" || o.DefaultCurrency != "USD" ||
 		o.Rounding.Mode != "half_away_from_zero" || o.Rounding.CurrencyExceptions["JPY"] != 0 || o.Rounding.CurrencyExceptions["KWD"] != 3 ||
-		o.Tax.Mode != "exclusive" || o.Locale != nil {
+		o.Tax.Mode != "exclusive" || o.Locale != nil || o.Rounding.Policy != "line-half-up" {
 		t.Fatalf("organization: %+v", o)
+	}
+	// The workspace's rounding policy, as its new quotes take it.
+	if err := e.db.SetRounding(context.Background(), e.a1.WorkspaceID, qwoty.RoundDocumentHalfEven, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	e.do(k, "GET", "/organization", nil).decode(t, &o)
+	if o.Rounding.Policy != "document-half-even" || o.Rounding.Mode != "half_even" || !strings.Contains(o.Rounding.Applies, "rounded once") {
+		t.Fatalf("organization's rounding: %+v", o.Rounding)
 	}
 }
 

@@ -7,7 +7,7 @@ import "github.com/qwoty/companion/qwoty"
 const (
 	// MaxBodyBytes is the largest request body: a quote of MaxLines full
 	// lines fits. Larger is 413 payload_too_large.
-	MaxBodyBytes = 1 << 20
+	MaxBodyBytes = 4 << 20
 	// DefaultPageSize and MaxPageSize bound a listing's limit parameter;
 	// outside 1..MaxPageSize is 422 validation_failed.
 	DefaultPageSize = 50

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 
@@ -22,7 +23,8 @@ type Organization struct {
 	Currencies      []string `json:"currencies" doc:"Currencies the catalogue has active prices in."`
 	Locale          *string  `json:"locale" doc:"Always null: Qwoty keeps no workspace locale; the card formats amounts in each CRM user's own locale, and the API's amounts are locale-free decimal strings."`
 	Rounding        struct {
-		Mode               string           `json:"mode" enum:"half_away_from_zero"`
+		Policy             string           `json:"policy" enum:"line-half-up,line-half-even,document-half-up,document-half-even" doc:"The workspace's rounding policy, which its new quotes are priced with and state (each quote's rounding); docs/money.md."`
+		Mode               string           `json:"mode" enum:"half_away_from_zero,half_even" doc:"How a half is rounded under the policy."`
 		Decimals           int              `json:"decimals" doc:"Decimals of an amount in most currencies."`
 		CurrencyExceptions map[string]int32 `json:"currencyExceptions" doc:"Currencies whose amounts carry other decimals (ISO 4217 minor units)."`
 		Applies            string           `json:"applies"`
@@ -55,12 +57,19 @@ func (a *API) getOrganization(ctx context.Context, _ *struct{}) (*organizationOu
 	b.CRM.Provider, b.CRM.AccountID, b.CRM.Status = string(o.Provider), o.AccountID, string(o.Status)
 	b.DefaultCurrency = qwoty.DefaultCurrency
 	b.Currencies = o.Currencies
-	b.Rounding.Mode = "half_away_from_zero"
+	r := cmp.Or(o.Rounding, qwoty.RoundLineHalfUp)
+	b.Rounding.Policy, b.Rounding.Mode = string(r), "half_away_from_zero"
+	if r.HalfEven() {
+		b.Rounding.Mode = "half_even"
+	}
 	b.Rounding.Decimals = int(qwoty.CurrencyExponent(qwoty.DefaultCurrency))
 	b.Rounding.CurrencyExceptions = qwoty.MinorUnitExceptions()
-	b.Rounding.Applies = "each line's amount and discount, then the tax, each rounded to the currency's decimals"
+	b.Rounding.Applies = "each line's amount and discount, then the tax, each rounded to the currency's decimals, then summed"
+	if r.PerDocument() {
+		b.Rounding.Applies = "the lines' unrounded figures summed, then each of the document's figures rounded once to the currency's decimals"
+	}
 	b.Tax.Mode = "exclusive"
 	b.Tax.DefaultRate = "0"
-	b.Tax.Basis = "one rate per quote, applied to the subtotal less line discounts, added to the total"
+	b.Tax.Basis = "one rate per quote (taxMode quote) or per line (taxMode line), on the subtotal less line discounts and the quote discount, added to the total"
 	return out, nil
 }

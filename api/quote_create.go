@@ -18,13 +18,15 @@ type IdempotencyHeader struct {
 type quoteCreateInput struct {
 	IdempotencyHeader
 	Body struct {
-		CRMRecordID string      `json:"crmRecordId" minLength:"1" maxLength:"64" doc:"The CRM record (Opportunity, deal) to make the quote on."`
-		Title       *string     `json:"title,omitempty" maxLength:"200" doc:"Default: the record's name, when Qwoty has pulled the record."`
-		Currency    string      `json:"currency,omitempty" pattern:"^[A-Z]{3}$" doc:"ISO 4217. Default: the record's currency, else the organization's default currency."`
-		TaxRate     string      `json:"taxRate,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Percent, 0 to 100, default 0."`
-		CustomerID  string      `json:"customerId,omitempty" maxLength:"36" doc:"Default: the record's account, when Qwoty knows it."`
-		ExternalRef string      `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id."`
-		Lines       []LineInput `json:"lines,omitempty" maxItems:"500" doc:"The quote's lines; none makes an empty draft."`
+		CRMRecordID string         `json:"crmRecordId" minLength:"1" maxLength:"64" doc:"The CRM record (Opportunity, deal) to make the quote on."`
+		Title       *string        `json:"title,omitempty" maxLength:"200" doc:"Default: the record's name, when Qwoty has pulled the record."`
+		Currency    string         `json:"currency,omitempty" pattern:"^[A-Z]{3}$" doc:"ISO 4217. Default: the record's currency, else the organization's default currency."`
+		TaxRate     string         `json:"taxRate,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Percent, 0 to 100, default 0."`
+		TaxMode     string         `json:"taxMode,omitempty" enum:"quote,line" doc:"Default quote: one rate; line: each line's taxRate, the quote's when it has none."`
+		Discount    *DiscountInput `json:"discount,omitempty" doc:"A quote-level discount; default none."`
+		CustomerID  string         `json:"customerId,omitempty" maxLength:"36" doc:"Default: the record's account, when Qwoty knows it."`
+		ExternalRef string         `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id."`
+		Lines       []LineInput    `json:"lines,omitempty" maxItems:"2000" doc:"The quote's lines; none makes an empty draft."`
 	}
 }
 
@@ -56,6 +58,10 @@ func (a *API) createQuote(ctx context.Context, in *quoteCreateInput) (*QuoteOutp
 	if err != nil {
 		return nil, err
 	}
+	discount, err := parseDiscount(b.Discount)
+	if err != nil {
+		return nil, err
+	}
 	// The record's defaults, as the card prefills a quote.
 	rec, _, err := a.db.RecordDefaultsOf(ctx, s)
 	if err != nil {
@@ -74,7 +80,7 @@ func (a *API) createQuote(ctx context.Context, in *quoteCreateInput) (*QuoteOutp
 			return nil, err
 		}
 	}
-	n.ExternalRef = ref
+	n.ExternalRef, n.TaxMode, n.Discount = ref, qwoty.TaxMode(b.TaxMode), discount
 	q, err := a.db.CreateQuote(ctx, s, n)
 	if err != nil {
 		return nil, err

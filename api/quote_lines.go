@@ -15,7 +15,7 @@ type quoteLinesInput struct {
 	Body struct {
 		Version int         `json:"version,omitempty" minimum:"1" doc:"The version you changed; another is 409 version_conflict."`
 		Revise  bool        `json:"revise,omitempty" doc:"Revise a quote that is not a draft first (as POST …/revise: its next revision, a draft, takes the lines); no effect on a draft."`
-		Lines   []LineInput `json:"lines" maxItems:"500" doc:"The quote's lines, all of them, in order; [] empties the quote."`
+		Lines   []LineInput `json:"lines" maxItems:"2000" doc:"The quote's lines, all of them, in order; [] empties the quote."`
 	}
 }
 

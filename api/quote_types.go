@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -27,7 +28,10 @@ type Quote struct {
 	CRMRecordID string    `json:"crmRecordId" doc:"The CRM record (Opportunity, deal) the quote is made on."`
 	CustomerID  string    `json:"customerId,omitempty" doc:"Its customer (the record's account), when known."`
 	Currency    string    `json:"currency" doc:"ISO 4217 code."`
-	TaxRate     string    `json:"taxRate" doc:"Percent, applied to the subtotal after discounts."`
+	TaxRate     string    `json:"taxRate" doc:"Percent: every line's (taxMode quote), or a line's without its own (taxMode line)."`
+	TaxMode     string    `json:"taxMode" enum:"quote,line" doc:"quote: one rate for the quote; line: each line's taxRate, the quote's when it has none."`
+	Discount    Discount  `json:"discount" doc:"The quote-level discount, taken after the lines' discounts."`
+	Rounding    string    `json:"rounding" enum:"line-half-up,line-half-even,document-half-up,document-half-even" doc:"The rounding policy the quote is priced with (docs/money.md): its workspace's when it was made."`
 	Totals      Totals    `json:"totals"`
 	Primary     bool      `json:"primary" doc:"The record's primary quote: its total, status and lines are the CRM record's."`
 	ExternalRef string    `json:"externalRef,omitempty" doc:"system:type:id, when set."`
@@ -39,12 +43,26 @@ type Quote struct {
 	Links       Links     `json:"links"`
 }
 
-// Totals are a quote's amounts, computed by Qwoty from its lines.
+// Discount is a quote-level discount.
+type Discount struct {
+	Kind  string `json:"kind" enum:"none,percent,amount" doc:"none, a percent of the subtotal after the lines' discounts, or an amount in the quote's currency."`
+	Value string `json:"value" doc:"The percent (0 to 100) or the amount; \"0\" for none."`
+}
+
+// DiscountInput is a quote-level discount a client sets.
+type DiscountInput struct {
+	Kind  string `json:"kind" enum:"none,percent,amount"`
+	Value string `json:"value,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"A percent from 0 to 100, or an amount of at most the currency's decimals and at most the subtotal after the lines' discounts. Default 0."`
+}
+
+// Totals are a quote's amounts, computed by Qwoty from its lines
+// (docs/money.md).
 type Totals struct {
-	Subtotal string `json:"subtotal" doc:"Sum of line amounts (quantity × unit price)."`
-	Discount string `json:"discount" doc:"Sum of line discounts."`
-	Tax      string `json:"tax" doc:"(subtotal − discount) × taxRate, rounded."`
-	Total    string `json:"total" doc:"subtotal − discount + tax."`
+	Subtotal      string `json:"subtotal" doc:"Sum of line amounts (quantity × unit price)."`
+	Discount      string `json:"discount" doc:"Sum of line discounts."`
+	QuoteDiscount string `json:"quoteDiscount" doc:"What the quote-level discount came to."`
+	Tax           string `json:"tax" doc:"On subtotal − discount − quoteDiscount, at the quote's rate or each line's."`
+	Total         string `json:"total" doc:"subtotal − discount − quoteDiscount + tax."`
 }
 
 // SyncState is where a quote stands with the CRM.
@@ -74,6 +92,8 @@ type Line struct {
 	Amount          string `json:"amount" doc:"quantity × unitPrice, rounded to the currency."`
 	Discount        string `json:"discount"`
 	Net             string `json:"net" doc:"amount − discount."`
+	TaxRate         string `json:"taxRate,omitempty" doc:"The line's own tax rate, percent (taxMode line); left out: the quote's."`
+	Tax             string `json:"tax" doc:"The tax the line came to (its share of the quote's tax when taxMode is quote)."`
 }
 
 // LineInput is a line a client sends.
@@ -84,6 +104,7 @@ type LineInput struct {
 	Quantity        string `json:"quantity,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Default 1; above 0, at most 4 decimals."`
 	UnitPrice       string `json:"unitPrice,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"Default 0; at most 4 decimals."`
 	DiscountPercent string `json:"discountPercent,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"0 to 100, default 0."`
+	TaxRate         string `json:"taxRate,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$" doc:"The line's own tax rate, 0 to 100, used when the quote's taxMode is line; left out: the quote's."`
 }
 
 // parseLines reads lines through the domain's own check of a line.
@@ -91,13 +112,23 @@ func parseLines(in []LineInput) ([]qwoty.LineItem, error) {
 	out := make([]qwoty.LineItem, 0, len(in))
 	for _, l := range in {
 		li, err := qwoty.ParseLine(qwoty.LineInput{SKU: l.SKU, Description: l.Description, Quantity: l.Quantity,
-			UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent, ProductID: l.ProductID})
+			UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent, ProductID: l.ProductID, TaxRate: l.TaxRate})
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, li)
 	}
 	return out, nil
+}
+
+// parseDiscount reads a quote-level discount a client sets (nil: not
+// given).
+func parseDiscount(in *DiscountInput) (*qwoty.QuoteDiscount, error) {
+	if in == nil {
+		return nil, nil
+	}
+	d, err := qwoty.ParseDiscount(in.Kind, in.Value)
+	return &d, err
 }
 
 // figure renders a quantity, price or percentage: at least the currency's
@@ -118,8 +149,11 @@ func quoteOut(q *qwoty.Quote, withLines bool) Quote {
 	cur := q.Currency
 	out := Quote{ID: q.ID, Number: q.Number, Title: q.Title, Status: string(q.Status), Version: q.Version,
 		CRMRecordID: q.CRMRecordID, CustomerID: q.CustomerID, Currency: cur, TaxRate: q.TaxRate.String(),
+		TaxMode: string(cmp.Or(q.TaxMode, qwoty.TaxPerQuote)), Rounding: string(cmp.Or(q.Rounding, qwoty.RoundLineHalfUp)),
+		Discount: Discount{Kind: string(cmp.Or(q.Discount.Kind, qwoty.DiscountNone)), Value: q.Discount.Value.String()},
 		Totals: Totals{Subtotal: qwoty.FormatAmount(q.Totals.Subtotal, cur), Discount: qwoty.FormatAmount(q.Totals.Discount, cur),
-			Tax: qwoty.FormatAmount(q.Totals.Tax, cur), Total: qwoty.FormatAmount(q.Totals.Total, cur)},
+			QuoteDiscount: qwoty.FormatAmount(q.Totals.QuoteDiscount, cur),
+			Tax:           qwoty.FormatAmount(q.Totals.Tax, cur), Total: qwoty.FormatAmount(q.Totals.Total, cur)},
 		Revision: q.Revision,
 		Primary:  q.Primary, ExternalRef: q.ExternalRef, CreatedBy: q.CreatedBy,
 		CreatedAt: q.CreatedAt.UTC(), UpdatedAt: q.UpdatedAt.UTC(),
@@ -144,7 +178,11 @@ func quoteOut(q *qwoty.Quote, withLines bool) Quote {
 		for i, l := range q.Lines {
 			out.Lines[i] = Line{ID: l.ID, Position: l.Position, ProductID: l.ProductID, SKU: l.SKU, Description: l.Description,
 				Quantity: l.Quantity.String(), UnitPrice: figure(l.UnitPrice, cur), DiscountPercent: l.DiscountPercent.String(),
-				Amount: qwoty.FormatAmount(l.Amount, cur), Discount: qwoty.FormatAmount(l.Discount, cur), Net: qwoty.FormatAmount(l.Net, cur)}
+				Amount: qwoty.FormatAmount(l.Amount, cur), Discount: qwoty.FormatAmount(l.Discount, cur), Net: qwoty.FormatAmount(l.Net, cur),
+				Tax: qwoty.FormatAmount(l.Tax, cur)}
+			if l.TaxRate.Valid {
+				out.Lines[i].TaxRate = l.TaxRate.Decimal.String()
+			}
 		}
 	}
 	return out

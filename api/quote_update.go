@@ -13,18 +13,20 @@ type quoteUpdateInput struct {
 	IdempotencyHeader
 	ID   string `path:"id" maxLength:"36"`
 	Body struct {
-		Version     int     `json:"version,omitempty" minimum:"1" doc:"The version you changed; another is 409 version_conflict. Leave out for last write wins."`
-		Title       *string `json:"title,omitempty" maxLength:"200"`
-		Currency    *string `json:"currency,omitempty" pattern:"^[A-Z]{3}$"`
-		TaxRate     *string `json:"taxRate,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$"`
-		ExternalRef *string `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id; \"\" clears it. Settable in every status."`
+		Version     int            `json:"version,omitempty" minimum:"1" doc:"The version you changed; another is 409 version_conflict. Leave out for last write wins."`
+		Title       *string        `json:"title,omitempty" maxLength:"200"`
+		Currency    *string        `json:"currency,omitempty" pattern:"^[A-Z]{3}$"`
+		TaxRate     *string        `json:"taxRate,omitempty" maxLength:"32" pattern:"^[0-9]+(\\.[0-9]+)?$"`
+		TaxMode     string         `json:"taxMode,omitempty" enum:"quote,line" doc:"quote: one rate; line: each line's taxRate, the quote's when it has none."`
+		Discount    *DiscountInput `json:"discount,omitempty" doc:"The quote-level discount; {\"kind\": \"none\"} removes it."`
+		ExternalRef *string        `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id; \"\" clears it. Settable in every status."`
 	}
 }
 
 func (a *API) quoteUpdate() {
 	huma.Register(a.h, huma.Operation{OperationID: "updateQuote", Method: http.MethodPatch, Path: "/quotes/{id}", Tags: []string{"Quotes"},
 		Summary: "Change a quote's terms or external reference", MaxBodyBytes: MaxBodyBytes,
-		Description: "Title, currency and tax rate change on a draft only (409 quote_locked otherwise); the external reference " +
+		Description: "Title, currency, tax rate, tax mode and quote discount change on a draft only (409 quote_locked otherwise); the external reference " +
 			"in any status. Fields left out keep their value. Makes a quote.updated event when something changed.",
 		Security: Secured(qwoty.ScopeQuotesWrite)}, a.updateQuote)
 }
@@ -39,11 +41,15 @@ func (a *API) updateQuote(ctx context.Context, in *quoteUpdateInput) (*QuoteOutp
 		}
 		ref = &r
 	}
+	discount, err := parseDiscount(b.Discount)
+	if err != nil {
+		return nil, err
+	}
 	var change func(q *qwoty.Quote) error
-	if b.Title != nil || b.Currency != nil || b.TaxRate != nil {
+	if b.Title != nil || b.Currency != nil || b.TaxRate != nil || b.TaxMode != "" || discount != nil {
 		var tax *string = b.TaxRate
 		change = func(q *qwoty.Quote) error {
-			t := qwoty.Terms{Title: q.Title, Currency: q.Currency, TaxRate: q.TaxRate}
+			t := qwoty.Terms{Title: q.Title, Currency: q.Currency, TaxRate: q.TaxRate, TaxMode: qwoty.TaxMode(b.TaxMode), Discount: discount}
 			if b.Title != nil {
 				t.Title = *b.Title
 			}

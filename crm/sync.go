@@ -93,9 +93,24 @@ type QuoteState struct {
 	Status   qwoty.Status
 	Currency string
 	Totals   qwoty.Totals
+	// Rounding is the quote's rounding policy: what it is pushed with
+	// when the CRM holds fewer decimals than the currency (Figures).
+	Rounding qwoty.Rounding
 	Primary  bool
 	Deleted  bool
 	Lines    []LineState
+}
+
+// Figures are the quote's total, tax and lines' nets as a CRM whose
+// amounts hold scale decimals receives them (qwoty.ForCRM, docs/money.md):
+// every adapter writes an amount through it, so that the CRM's total is
+// the quote's.
+func (q *QuoteState) Figures(scale int32) qwoty.CRMFigures {
+	nets := make([]decimal.Decimal, len(q.Lines))
+	for i, l := range q.Lines {
+		nets[i] = l.Net
+	}
+	return qwoty.ForCRM(q.Totals, nets, q.Currency, q.Rounding, scale)
 }
 
 // LineState is one line of a quote as it is written to the CRM.

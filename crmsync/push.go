@@ -392,7 +392,7 @@ func toDeal(s store.SyncSnapshot, stages map[qwoty.Status]string, fields []qwoty
 	primary := -1
 	for _, q := range s.Quotes {
 		qs := crm.QuoteState{ID: q.ID, Ref: crm.Ref(crm.RefQuote, q.ID), Number: q.Number, Title: q.Title, Status: q.Status,
-			Currency: q.Currency, Totals: q.Totals, Primary: q.Primary && !q.Deleted, Deleted: q.Deleted}
+			Currency: q.Currency, Totals: q.Totals, Rounding: q.Rounding, Primary: q.Primary && !q.Deleted, Deleted: q.Deleted}
 		for _, l := range q.Lines {
 			qs.Lines = append(qs.Lines, crm.LineState{ID: l.ID, Ref: crm.Ref(crm.RefLine, l.ID), Position: l.Position, ProductID: l.ProductID, SKU: l.SKU,
 				Description: l.Description, Quantity: l.Quantity, UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent, Net: l.Net})

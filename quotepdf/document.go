@@ -74,11 +74,24 @@ type Line struct {
 	Amount decimal.Decimal
 }
 
+// TotalsOf are q's totals as the PDF shows them: the money engine's
+// figures (qwoty.Price), with the quote's tax rate or its tax mode.
+func TotalsOf(q *qwoty.Quote) Totals {
+	return Totals{Subtotal: q.Totals.Subtotal, Discount: q.Totals.Discount, QuoteDiscount: q.Totals.QuoteDiscount,
+		TaxRate: q.TaxRate, TaxPerLine: q.TaxMode == qwoty.TaxPerLine, Tax: q.Totals.Tax, Total: q.Totals.Total}
+}
+
 // Totals are the quote's totals as the money engine computed them.
 type Totals struct {
 	Subtotal decimal.Decimal // before discounts
-	Discount decimal.Decimal // all discounts, shown as a negative amount when not zero
-	TaxRate  decimal.Decimal // percent, shown in the tax's label
-	Tax      decimal.Decimal
-	Total    decimal.Decimal
+	Discount decimal.Decimal // the lines' discounts, shown as a negative amount when not zero
+	// QuoteDiscount is the quote-level discount (qwoty.Totals.QuoteDiscount),
+	// a row of its own when not zero.
+	QuoteDiscount decimal.Decimal
+	TaxRate       decimal.Decimal // percent, shown in the tax's label
+	// TaxPerLine: the quote is taxed at each line's rate (qwoty.TaxPerLine);
+	// the tax's label names no rate.
+	TaxPerLine bool
+	Tax        decimal.Decimal
+	Total      decimal.Decimal
 }

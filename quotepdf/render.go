@@ -360,7 +360,14 @@ func (r *renderer) totals() {
 		discount = r.money(t.Discount)
 	}
 	row("Discount", discount, false)
-	row("Tax ("+t.TaxRate.String()+"%)", r.money(t.Tax), false)
+	if !t.QuoteDiscount.IsZero() {
+		row("Quote discount", r.money(t.QuoteDiscount.Neg()), false)
+	}
+	if t.TaxPerLine {
+		row("Tax (per line)", r.money(t.Tax), false)
+	} else {
+		row("Tax ("+t.TaxRate.String()+"%)", r.money(t.Tax), false)
+	}
 	row("Total", r.money(t.Total), true)
 	b.add(cell{x: labelX, w: labelW, align: "L", lines: labels})
 	b.add(cell{x: labelX + labelW, w: amountW, align: "R", lines: amounts})

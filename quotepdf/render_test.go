@@ -49,10 +49,9 @@ func documentOf(q qwoty.Quote) Document {
 		Workspace: "Acme Supplies GmbH",
 		Number:    q.Number, Title: q.Title, Version: q.Version, Status: q.Status,
 		Created: q.CreatedAt, ValidUntil: q.CreatedAt.AddDate(0, 0, 30),
-		Customer: Customer{Name: q.CustomerName, Address: []string{"ул. Ленина, 1", "Москва 101000"}, Email: "buyer@romashka.example"},
-		Currency: q.Currency,
-		Totals: Totals{Subtotal: q.Totals.Subtotal, Discount: q.Totals.Discount, TaxRate: q.TaxRate,
-			Tax: q.Totals.Tax, Total: q.Totals.Total},
+		Customer:       Customer{Name: q.CustomerName, Address: []string{"ул. Ленина, 1", "Москва 101000"}, Email: "buyer@romashka.example"},
+		Currency:       q.Currency,
+		Totals:         TotalsOf(&q),
 		RoundingPolicy: "Amounts are rounded half away from zero per line.",
 		Terms:          "Payment within 30 days of invoice.\nDelivery ex works.",
 	}
@@ -471,6 +470,29 @@ func TestRenderConcurrently(t *testing.T) {
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// A quote-level discount has its own row; a quote taxed per line names no
+// single rate. The figures are the engine's.
+func TestRenderShowsQuoteDiscountAndLineTax(t *testing.T) {
+	q := sampleQuote(3)
+	q.TaxMode = qwoty.TaxPerLine
+	q.Discount = qwoty.QuoteDiscount{Kind: qwoty.DiscountAmount, Value: decimal.RequireFromString("10")}
+	q.Lines[0].TaxRate = decimal.NewNullDecimal(decimal.RequireFromString("7"))
+	q.Reprice()
+	d := documentOf(q)
+	d.RoundingPolicy = q.Rounding.Label() + "."
+	text := strings.Join(pages(t, render(t, d)), "\n")
+	for _, re := range []*regexp.Regexp{
+		words("Quote discount", "EUR", "-10.00"),
+		words("Tax (per line)", "EUR", q.Totals.Tax.StringFixed(2)),
+		words("Total", "EUR", q.Totals.Total.StringFixed(2)),
+		words("Rounded half up, on each line."),
+	} {
+		if !re.MatchString(text) {
+			t.Errorf("the PDF does not show %s:\n%s", re, text)
 		}
 	}
 }

@@ -343,7 +343,7 @@ func StandardMappings(fieldOf func(key string) string, stages map[Status]string)
 
 // PushValue is the value mapping m writes on the CRM's deal for quote q
 // (the record's primary quote), as text for the field's type: a total
-// with two decimals (the CRMs' currency scale), a date as YYYY-MM-DD, a
+// with two decimals (the CRMs' currency scale, rounded as ForCRM does), a date as YYYY-MM-DD, a
 // status through the value map. It is false when m writes nothing: it
 // does not push, it is broken, it is not a deal's, or the status has no
 // value in its map (the field is left as it is).
@@ -353,7 +353,7 @@ func PushValue(m Mapping, q *Quote) (string, bool) {
 	}
 	switch m.QwotyField {
 	case "quote.total":
-		return q.Totals.Total.StringFixed(2), true
+		return ForCRM(q.Totals, nil, q.Currency, q.Rounding, SalesforceScale).Total.StringFixed(SalesforceScale), true
 	case "quote.status":
 		v := m.ValueMap[string(q.Status)]
 		return v, v != ""

@@ -6,16 +6,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Totals are a quote's amounts, always computed on the server from its lines.
-type Totals struct {
-	Subtotal decimal.Decimal // sum of line amounts before discounts
-	Discount decimal.Decimal // sum of line discounts
-	// QuoteDiscount is what the quote-level discount came to.
-	QuoteDiscount decimal.Decimal
-	Tax           decimal.Decimal // (subtotal − discount) × tax rate
-	Total         decimal.Decimal // subtotal − discount + tax
-}
-
 // minorUnits lists the ISO 4217 currencies whose minor unit is not 2 digits.
 var minorUnits = map[string]int32{
 	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
@@ -52,33 +42,6 @@ func ValidCurrency(s string) bool {
 		}
 	}
 	return true
-}
-
-var hundred = decimal.NewFromInt(100)
-
-// round rounds half away from zero to the currency's minor unit, as invoices do.
-func round(d decimal.Decimal, exp int32) decimal.Decimal { return d.Round(exp) }
-
-// PriceLine fills a line's Amount, Discount and Net for the currency.
-func PriceLine(l *LineItem, currency string) {
-	exp := CurrencyExponent(currency)
-	l.Amount = round(l.Quantity.Mul(l.UnitPrice), exp)
-	l.Discount = round(l.Amount.Mul(l.DiscountPercent).Div(hundred), exp)
-	l.Net = l.Amount.Sub(l.Discount)
-}
-
-// ComputeTotals prices every line in place and returns the quote's totals.
-func ComputeTotals(lines []LineItem, taxRate decimal.Decimal, currency string) Totals {
-	exp := CurrencyExponent(currency)
-	var t Totals
-	for i := range lines {
-		PriceLine(&lines[i], currency)
-		t.Subtotal = t.Subtotal.Add(lines[i].Amount)
-		t.Discount = t.Discount.Add(lines[i].Discount)
-	}
-	t.Tax = round(t.Subtotal.Sub(t.Discount).Mul(taxRate).Div(hundred), exp)
-	t.Total = t.Subtotal.Sub(t.Discount).Add(t.Tax)
-	return t
 }
 
 // FormatAmount renders an amount with exactly the currency's decimals, as the

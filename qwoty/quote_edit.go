@@ -69,6 +69,10 @@ type Terms struct {
 	// so that a form may leave it out.
 	Currency string
 	TaxRate  decimal.Decimal // percent, 0..100
+	// TaxMode is where tax rates are set; empty keeps the quote's.
+	TaxMode TaxMode
+	// Discount is the quote-level discount; nil keeps the quote's.
+	Discount *QuoteDiscount
 }
 
 // SetTerms changes a draft's title, currency and tax rate. The title is
@@ -92,7 +96,22 @@ func (q *Quote) SetTerms(t Terms) error {
 	if err := checkTaxRate(t.TaxRate); err != nil {
 		return err
 	}
-	q.Title, q.Currency, q.TaxRate = title, currency, t.TaxRate
+	mode := q.TaxMode
+	if t.TaxMode != "" {
+		if mode, err = ParseTaxMode(string(t.TaxMode)); err != nil {
+			return err
+		}
+	}
+	discount := q.Discount
+	if t.Discount != nil {
+		discount = *t.Discount
+	}
+	p := q.Pricing()
+	p.Currency, p.TaxRate, p.TaxMode, p.Discount = currency, t.TaxRate, mode, discount
+	if err := checkQuoteDiscount(discount, q.Lines, p); err != nil {
+		return err
+	}
+	q.Title, q.Currency, q.TaxRate, q.TaxMode, q.Discount = title, currency, t.TaxRate, mode, discount
 	return nil
 }
 
@@ -110,7 +129,7 @@ func (q *Quote) AddLine(l LineItem) error {
 		return err
 	}
 	q.Lines = append(q.Lines, LineItem{QuoteID: q.ID, ProductID: l.ProductID, SKU: l.SKU, Description: l.Description,
-		Quantity: l.Quantity, UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent})
+		Quantity: l.Quantity, UnitPrice: l.UnitPrice, DiscountPercent: l.DiscountPercent, TaxRate: l.TaxRate})
 	return nil
 }
 
@@ -130,7 +149,7 @@ func (q *Quote) UpdateLine(lineID string, l LineItem) error {
 	}
 	m := &q.Lines[i]
 	m.SKU, m.Description, m.Quantity, m.UnitPrice, m.DiscountPercent = l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent
-	m.ProductID = l.ProductID
+	m.ProductID, m.TaxRate = l.ProductID, l.TaxRate
 	return nil
 }
 
@@ -212,13 +231,15 @@ func (q *Quote) Expired(today time.Time) bool {
 }
 
 // Reprice numbers the lines from 1 in their order, and computes each line's
-// figures and the quote's totals for its currency and tax rate: what is
-// stored after every change, so that totals are never taken from a client.
+// figures and the quote's totals with the money engine (Price) for what the
+// quote states: currency, tax rates, quote-level discount and rounding
+// policy. It is what is stored after every change, so that totals are never
+// taken from a client.
 func (q *Quote) Reprice() {
 	for i := range q.Lines {
 		q.Lines[i].Position = i + 1
 	}
-	q.Totals = ComputeTotals(q.Lines, q.TaxRate, q.Currency)
+	q.Totals = Price(q.Lines, q.Pricing())
 }
 
 func (q *Quote) lineIndex(id string) int {

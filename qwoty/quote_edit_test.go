@@ -94,7 +94,7 @@ func TestAddLine(t *testing.T) {
 	}{
 		{"the first line", 0, goodLine(), "", ""},
 		{"the last line a quote holds", MaxLines - 1, goodLine(), "", ""},
-		{"one line past the cap", MaxLines, goodLine(), CodeValidation, "at most 500 lines"},
+		{"one line past the cap", MaxLines, goodLine(), CodeValidation, "at most 2000 lines"},
 		{"a line past a line's amount", 1, tooMany, CodeValidation, "a line may hold"},
 		{"more decimals than the column keeps", 1, fraction, CodeValidation, "more than 4 decimals"},
 		{"a line with neither SKU nor description", 1, unnamed, CodeValidation, "a SKU or a description"},

@@ -62,16 +62,6 @@ const (
 	MaxTermsLen  = 10000 // characters
 )
 
-// ParseRounding returns the rounding policy named s, or false.
-func ParseRounding(s string) (Rounding, bool) {
-	for _, r := range Roundings {
-		if string(r) == s {
-			return r, true
-		}
-	}
-	return "", false
-}
-
 // CheckQuoteDefaults checks a workspace's quote defaults: a validity of
 // MinValidDays to MaxValidDays days, a rounding policy of Roundings, terms
 // of at most MaxTermsLen characters. Each refusal is validation_failed

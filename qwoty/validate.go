@@ -3,6 +3,7 @@ package qwoty
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -23,6 +24,9 @@ type LineInput struct {
 	// ProductID is the CRM product the line was picked from in the
 	// catalogue, "" for a free line.
 	ProductID string
+	// TaxRate is the line's own tax rate, percent (a quote taxed per
+	// line); "" for none: the quote's rate applies.
+	TaxRate string
 }
 
 // The limits follow from the columns (migrations/001_init.sql), so that
@@ -30,11 +34,11 @@ type LineInput struct {
 // numeric(16,4), below 10^12; prices and every amount are numeric(20,4),
 // below 10^16. A line's amount (quantity × unit price) is at most
 // MaxLineAmount, and a quote has at most MaxLines lines, so its subtotal is
-// at most 5×10^14; discounts only lower it and tax adds at most 100 %, so no
-// total passes MaxTotal = 10^15, a tenth of what the columns hold.
+// at most 2×10^15; discounts only lower it and tax adds at most 100 %, so no
+// total passes MaxTotal = 4×10^15, under half of what the columns hold.
 const (
 	// MaxLines is the most lines a quote holds.
-	MaxLines = 500
+	MaxLines = 2000
 	// MaxTitleLen is the longest quote title, in characters.
 	MaxTitleLen       = 200
 	maxSKULen         = 64
@@ -63,6 +67,7 @@ var fieldLabels = map[string]string{
 	"version": "version", "status": "status", "email": "email", "name": "name", "password": "password",
 	"workspace": "workspace name", "token": "token",
 	"product_id": "product", "q": "search", "limit": "limit",
+	"tax_mode": "tax mode", "discount_kind": "discount kind", "discount_value": "quote discount",
 }
 
 // label is how a message names the field: its label, or for a field no
@@ -176,7 +181,111 @@ func ParseLine(in LineInput) (LineItem, error) {
 	if l.ProductID, err = parseText("product_id", in.ProductID, maxProductIDLen, productHint); err != nil {
 		return l, err
 	}
+	if l.TaxRate, err = ParseLineTaxRate(in.TaxRate); err != nil {
+		return l, err
+	}
 	return l, nil
+}
+
+// ParseLineTaxRate reads a line's own tax rate: "" is none (the quote's
+// rate applies), else a percentage from 0 to 100 with up to 4 decimals.
+func ParseLineTaxRate(s string) (decimal.NullDecimal, error) {
+	if strings.TrimSpace(s) == "" {
+		return decimal.NullDecimal{}, nil
+	}
+	d, err := ParsePercent("tax_rate", s)
+	if err != nil {
+		return decimal.NullDecimal{}, err
+	}
+	return decimal.NewNullDecimal(d), nil
+}
+
+// ParseTaxMode reads where a quote's tax rates are set: "quote" (one rate)
+// or "line" (a rate per line, the quote's when a line has none).
+func ParseTaxMode(s string) (TaxMode, error) {
+	switch m := TaxMode(strings.TrimSpace(s)); m {
+	case TaxPerQuote, TaxPerLine:
+		return m, nil
+	}
+	return "", invalid("tax_mode", "Use quote (one tax rate) or line (a rate per line).", "tax mode %s is not quote or line", echo(s))
+}
+
+// ParseDiscount reads a quote-level discount as typed: its kind (none,
+// percent, amount; empty is none) and value (a percentage from 0 to 100,
+// or an amount of 0 or more; empty is 0), with at most 4 decimals. Whether
+// an amount fits the quote (its currency's decimals, the discounted
+// subtotal) is SetTerms's to check (checkQuoteDiscount).
+func ParseDiscount(kind, value string) (QuoteDiscount, error) {
+	k := DiscountKind(strings.TrimSpace(kind))
+	switch k {
+	case "", DiscountNone:
+		return QuoteDiscount{Kind: DiscountNone}, nil
+	case DiscountPercent:
+		d, err := ParsePercent("discount_value", value)
+		return QuoteDiscount{Kind: k, Value: d}, err
+	case DiscountAmount:
+		d, err := parseAmount("discount_value", value, "0", 4)
+		if err != nil {
+			return QuoteDiscount{}, err
+		}
+		if d.IsNegative() || d.GreaterThan(MaxTotal) {
+			return QuoteDiscount{}, errDiscountRange(d)
+		}
+		return QuoteDiscount{Kind: k, Value: d}, nil
+	}
+	return QuoteDiscount{}, invalid("discount_kind", "Use none, percent or amount.", "discount kind %s is not none, percent or amount", echo(kind))
+}
+
+// checkDiscountAmount refuses an amount discount below zero, with more
+// decimals than its currency has, or past what a quote can total.
+func checkDiscountAmount(d decimal.Decimal, currency string) error {
+	if d.IsNegative() || d.GreaterThan(MaxTotal) {
+		return errDiscountRange(d)
+	}
+	if exp := CurrencyExponent(currency); -d.Exponent() > exp {
+		return invalid("discount_value", fmt.Sprintf("Round it to %d decimals: %s amounts have no smaller unit.", exp, currency),
+			"discount %s has more decimals than %s has (%d)", d, currency, exp)
+	}
+	return nil
+}
+
+func errDiscountRange(d decimal.Decimal) error {
+	return invalid("discount_value", "Enter an amount from 0 up to the quote's discounted subtotal.", "discount %s is out of range", d)
+}
+
+// checkQuoteDiscount refuses a quote-level discount a quote of lines
+// priced with p cannot take: a kind that is none of the three, a percent
+// out of 0..100, and an amount with more decimals than the currency's or
+// larger than the subtotal after the lines' discounts (a discount never
+// takes a quote below zero; were lines removed afterwards, the engine
+// caps the discount at what is left: docs/money.md).
+func checkQuoteDiscount(d QuoteDiscount, lines []LineItem, p Pricing) error {
+	switch d.Kind {
+	case "", DiscountNone:
+		if !d.Value.IsZero() {
+			return invalid("discount_value", "Choose percent or amount, or clear the value.", "a discount of kind none has value %s", d.Value)
+		}
+		return nil
+	case DiscountPercent:
+		if err := checkPlaces("discount_value", d.Value, 4); err != nil {
+			return err
+		}
+		return checkPercent("discount_value", d.Value)
+	case DiscountAmount:
+		if err := checkDiscountAmount(d.Value, p.Currency); err != nil {
+			return err
+		}
+		priced := slices.Clone(lines)
+		p.Discount = QuoteDiscount{Kind: DiscountNone}
+		t := Price(priced, p)
+		if net := t.Subtotal.Sub(t.Discount); d.Value.GreaterThan(net) {
+			return invalid("discount_value", fmt.Sprintf("Enter at most %s: the subtotal after the lines' discounts.", FormatAmount(net, p.Currency)),
+				"the quote discount %s %s is more than the discounted subtotal %s %s",
+				FormatAmount(d.Value, p.Currency), p.Currency, FormatAmount(net, p.Currency), p.Currency)
+		}
+		return nil
+	}
+	return invalid("discount_kind", "Use none, percent or amount.", "discount kind %s is not none, percent or amount", echo(string(d.Kind)))
 }
 
 const (
@@ -211,6 +320,12 @@ func checkLine(l LineItem) error {
 		func() error { return checkLineAmount(l) },
 		func() error { return checkPlaces("discount_percent", l.DiscountPercent, 4) },
 		func() error { return checkPercent("discount_percent", l.DiscountPercent) },
+		func() error {
+			if !l.TaxRate.Valid {
+				return nil
+			}
+			return checkTaxRate(l.TaxRate.Decimal)
+		},
 	} {
 		if err := check(); err != nil {
 			return err

@@ -19,6 +19,7 @@ func formLine(c *gin.Context) (qwoty.LineItem, error) {
 		UnitPrice:       c.Request.FormValue("unit_price"),
 		DiscountPercent: c.Request.FormValue("discount_percent"),
 		ProductID:       c.Request.FormValue("product_id"),
+		TaxRate:         c.Request.FormValue("tax_rate"),
 	})
 }
 
@@ -37,6 +38,20 @@ func formTerms(c *gin.Context) (qwoty.Terms, error) {
 	}
 	if t.TaxRate, err = qwoty.ParsePercent("tax_rate", c.Request.FormValue("tax_rate")); err != nil {
 		return t, err
+	}
+	// The tax mode and the quote discount: left out, the quote keeps its
+	// own (a form of an older card).
+	if mode := c.Request.FormValue("tax_mode"); mode != "" {
+		if t.TaxMode, err = qwoty.ParseTaxMode(mode); err != nil {
+			return t, err
+		}
+	}
+	if kind := c.Request.FormValue("discount_kind"); kind != "" {
+		d, err := qwoty.ParseDiscount(kind, c.Request.FormValue("discount_value"))
+		if err != nil {
+			return t, err
+		}
+		t.Discount = &d
 	}
 	return t, nil
 }

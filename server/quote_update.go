@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,7 +34,8 @@ func formVersion(c *gin.Context) (int, error) {
 	return qwoty.ParseVersion(c.Request.FormValue("version"))
 }
 
-// quoteTerms changes a draft's title, currency and tax rate.
+// quoteTerms changes a draft's title, currency, tax rate, tax mode and
+// quote-level discount.
 func (s *Server) quoteTerms(c *gin.Context) {
 	version, err := formVersion(c)
 	if err != nil {
@@ -73,7 +75,15 @@ func (s *Server) lineAdd(c *gin.Context) {
 	s.updateQuote(c, version, func(q *qwoty.Quote) error { return q.AddLine(l) })
 }
 
-// lineUpdate changes one line of a draft.
+// PartialFrom is the number of lines from which a saved line is answered
+// with that line and the totals only (templates.LineSaved), not the whole
+// editor: a quote of 2,000 lines re-rendered for each edit would be
+// megabytes, and most of a line edit's time (docs/performance.md).
+const PartialFrom = 100
+
+// lineUpdate changes one line of a draft. The card (htmx) gets the editor
+// again, or for a quote of PartialFrom lines or more the line's form and the
+// totals, with the quote's new version in X-Quote-Version.
 func (s *Server) lineUpdate(c *gin.Context) {
 	l, version, err := formLineEdit(c)
 	if err != nil {
@@ -81,7 +91,25 @@ func (s *Server) lineUpdate(c *gin.Context) {
 		return
 	}
 	line := c.Param("line")
-	s.updateQuote(c, version, func(q *qwoty.Quote) error { return q.UpdateLine(line, l) })
+	claims := claimsOf(c)
+	q, err := s.db.UpdateQuote(c.Request.Context(), scopeOf(claims), c.Param("quote"), version, claims.User.ID,
+		func(q *qwoty.Quote) error { return q.UpdateLine(line, l) })
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if c.GetHeader("HX-Request") == "true" && len(q.Lines) >= PartialFrom {
+		for _, saved := range q.Lines {
+			if saved.ID == line {
+				c.Header("HX-Retarget", "#line-"+line)
+				c.Header("HX-Reswap", "outerHTML")
+				c.Header("X-Quote-Version", strconv.Itoa(q.Version))
+				web.Render(c, http.StatusOK, templates.LineSaved(q, saved, moneyOf(c)))
+				return
+			}
+		}
+	}
+	web.Render(c, http.StatusOK, templates.QuoteEditor(q, moneyOf(c)))
 }
 
 // lineRemove deletes one line of a draft.

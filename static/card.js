@@ -206,15 +206,19 @@
   // with the focus and the caret. A value typed in a field already left is
   // saved (its form sent again); the field being typed in is saved when it
   // is left, as before.
+  // A large quote's saved line comes back alone, in place of its form
+  // (the server's PartialFrom): the same holds within that form.
   var carried = null;
   document.body.addEventListener("htmx:beforeSwap", function (e) {
     carried = null;
-    if (e.detail.target !== main || !e.detail.shouldSwap) return;
+    var target = e.detail.target;
+    var partial = !!(target && target !== main && target.matches && target.matches("form.line"));
+    if ((target !== main && !partial) || !e.detail.shouldSwap) return;
     var cfg = e.detail.requestConfig || {};
     var sentForm = cfg.elt && cfg.elt.closest ? cfg.elt.closest("form") : null;
     var params = cfg.parameters || {};
     var a = document.activeElement;
-    carried = { verb: cfg.verb, elt: cfg.elt, values: {}, focus: null, removed: null };
+    carried = { verb: cfg.verb, elt: cfg.elt, values: {}, focus: null, removed: null, partial: partial };
     if (a && a !== document.body && main.contains(a) && a.id) {
       carried.focus = { id: a.id, start: null, end: null };
       try {
@@ -229,7 +233,7 @@
       carried.removed = rows.indexOf(cfg.elt.closest("form.line"));
     }
     if (cfg.verb === "get") return; // another view, or a reload: what it shows wins
-    main.querySelectorAll("input[id]").forEach(function (inp) {
+    (partial ? target : main).querySelectorAll("input[id]").forEach(function (inp) {
       // A hidden input's value is its default: the catalogue product
       // picked for the new line is carried whatever it is.
       if (inp.type !== "hidden" && inp.value === inp.defaultValue) return; // as saved
@@ -244,7 +248,7 @@
       if (!fieldError(e) && flash.scrollIntoView) flash.scrollIntoView({ block: "nearest" });
       return;
     }
-    if (e.detail.target !== main || !carried) return;
+    if (!carried || (!carried.partial && e.detail.target !== main)) return;
     var c = carried;
     carried = null;
     var focusEl = c.focus ? byId(c.focus.id) : null;
@@ -283,6 +287,16 @@
         }
       }
     }
+  });
+  // The quote's new version comes in a header with a line swapped alone:
+  // every form of the editor sends it next.
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    var xhr = e.detail.xhr;
+    var v = xhr && xhr.getResponseHeader ? xhr.getResponseHeader("X-Quote-Version") : null;
+    var ed = byId("editor");
+    if (!v || !ed) return;
+    ed.setAttribute("hx-vals", JSON.stringify({ version: v }));
+    ed.dataset.version = v;
   });
   // A value put back after a swap was typed by the rep, not by a script:
   // leaving the field saves it, as leaving it after typing would have.

@@ -46,13 +46,6 @@ func customerDate(t time.Time) string { return t.UTC().Format("2 January 2006") 
 
 func customerTime(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
 
-// lineTaxRate is a line's own tax rate, or the quote's.
-func lineTaxRate(q *qwoty.Quote, l qwoty.LineItem) string {
-	if l.TaxRate.Valid {
-		return l.TaxRate.Decimal.String()
-	}
-	return q.TaxRate.String()
-}
 
 // customerOr is who accepts: the quote's customer, or "your organisation".
 func customerOr(q *qwoty.Quote) string {

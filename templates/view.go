@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -130,4 +132,55 @@ func titleOr(q qwoty.Quote) string {
 		return q.Title
 	}
 	return "Untitled quote"
+}
+
+// discountKind is the quote-level discount's kind, none when not set.
+func discountKind(q *qwoty.Quote) qwoty.DiscountKind {
+	if q.Discount.Kind == "" {
+		return qwoty.DiscountNone
+	}
+	return q.Discount.Kind
+}
+
+// discountValue is the quote-level discount's value as the field shows it:
+// empty for none, a percentage, or an amount with the currency's decimals.
+func discountValue(q *qwoty.Quote) string {
+	switch discountKind(q) {
+	case qwoty.DiscountPercent:
+		return q.Discount.Value.String()
+	case qwoty.DiscountAmount:
+		return qwoty.InputAmount(q.Discount.Value, q.Currency)
+	}
+	return ""
+}
+
+func discountValueLabel(q *qwoty.Quote) string {
+	if discountKind(q) == qwoty.DiscountAmount {
+		return "Amount"
+	}
+	return "%"
+}
+
+// quoteDiscountLabel names the quote discount in the totals.
+func quoteDiscountLabel(q *qwoty.Quote) string {
+	if discountKind(q) == qwoty.DiscountPercent {
+		return "Quote discount (" + q.Discount.Value.String() + " %)"
+	}
+	return "Quote discount"
+}
+
+// lineTaxRate is a line's own tax rate, "" when it takes the quote's.
+func lineTaxRate(l qwoty.LineItem) string {
+	if !l.TaxRate.Valid {
+		return ""
+	}
+	return l.TaxRate.Decimal.String()
+}
+
+// oobAttrs mark an element swapped out of band (htmx hx-swap-oob) when oob.
+func oobAttrs(oob bool) templ.Attributes {
+	if !oob {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"hx-swap-oob": "true"}
 }

@@ -169,7 +169,9 @@ func (p *push) planDeal(d *dealPush, known map[string]crm.RefLink) {
 	// The mapped fields go with the same update; the amount and stage the
 	// push itself writes win over a mapping of the same property.
 	props := mappedProperties(d.deal.Fields)
-	props["amount"] = q.Totals.Total.String()
+	// amount is a number property: any decimals; the quote's currency's
+	// are what it is given (qwoty.ForCRM at the currency's scale).
+	props["amount"] = q.Figures(qwoty.CurrencyExponent(q.Currency)).Total.String()
 	if d.deal.Stage != "" {
 		props["dealstage"] = d.deal.Stage
 	}

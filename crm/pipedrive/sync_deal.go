@@ -427,7 +427,9 @@ func (w *dealWrite) remove(ctx context.Context, gone []crm.RefLink, extra []int6
 // the outcome's warning.
 func (w *dealWrite) updateDeal(ctx context.Context, stage map[string]any, productsChanged bool) error {
 	q := w.d.Primary
-	total := q.Totals.Total.Round(qwoty.CurrencyExponent(q.Currency))
+	// value is a number: any decimals; the quote's currency's are what it
+	// is given (qwoty.ForCRM at the currency's scale).
+	total := q.Figures(qwoty.CurrencyExponent(q.Currency)).Total
 	fields := map[string]any{"value": json.Number(total.String())}
 	if q.Currency != "" {
 		fields["currency"] = q.Currency

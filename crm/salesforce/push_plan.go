@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // A plan is one all-or-none Composite request for a group of deals: its
@@ -352,9 +353,11 @@ func (p *push) planLine(pl *plan, i int, delGroup, group, object, parent string,
 func (p *push) planOpportunity(pl *plan, i int) {
 	dc, d, oppID := p.ctxs[i], p.deals[i], p.ids[i]
 	var amount string
+	var total decimal.Decimal
 	writable := dc.primary != nil && len(dc.primary.Lines) == 0 && dc.handMade == 0
 	if writable {
-		amount = dc.primary.Totals.Total.Round(2).String()
+		total = dc.primary.Figures(qwoty.SalesforceScale).Total
+		amount = total.String()
 	}
 	h := hashOf(append([]string{d.Stage, amount}, fieldsHash(d)...)...)
 	link, _ := p.link(objOpportunity, oppID)
@@ -365,8 +368,8 @@ func (p *push) planOpportunity(pl *plan, i int) {
 		if d.Stage != "" && d.Stage != dc.opp.stage {
 			fields["StageName"] = d.Stage
 		}
-		if writable && (!dc.opp.amount.Equal(dc.primary.Totals.Total.Round(2)) || dc.opp.hasLines) {
-			fields["Amount"] = number(dc.primary.Totals.Total, 2)
+		if writable && (!dc.opp.amount.Equal(total) || dc.opp.hasLines) {
+			fields["Amount"] = json.Number(total.String())
 		}
 	}
 	if dc.setCurrency {
@@ -421,12 +424,13 @@ func (p *push) planQuotes(pl *plan, i int) {
 func (p *push) planQuote(pl *plan, i int, q *crm.QuoteState, ex record, exists bool, link crm.RefLink, linked bool) {
 	oppID := p.ids[i]
 	pb := p.quotePricebook(p.ctxs[i], q)
-	h := hashOf(quoteName(q), quoteStatuses[q.Status], q.Totals.Tax.Round(2).String(), pb)
+	tax := q.Figures(qwoty.SalesforceScale).Tax
+	h := hashOf(quoteName(q), quoteStatuses[q.Status], tax.String(), pb)
 	if exists && !ex.deleted && linked && link.Hash == h {
 		return
 	}
 	rec := map[string]any{refField: q.Ref, "Name": quoteName(q), "Status": quoteStatuses[q.Status],
-		"Tax": number(q.Totals.Tax, 2), deletedField: false}
+		"Tax": json.Number(tax.String()), deletedField: false}
 	it := &item{deals: []int{i}, object: objQuote, ref: q.Ref, parent: oppID, hash: h}
 	switch {
 	case !exists:

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/qwoty"
 )
 
 // The writes: one all-or-none Composite request per group of deals. When
@@ -391,7 +392,7 @@ func (p *push) commit(ctx context.Context, pl *plan, res map[string]subresult) {
 		p.out[i].Written = written[i]
 		warnings := slices.Clone(dc.warnings)
 		if dc.primary != nil {
-			want := dc.primary.Totals.Total.Round(2)
+			want := dc.primary.Figures(qwoty.SalesforceScale).Total
 			if got, ok := amounts[p.ids[i]]; ok && !got.Equal(want) {
 				warnings = append(warnings, fmt.Sprintf("Salesforce computes the opportunity's Amount from its products: %s %s, "+
 					"while the quote's total is %s %s (a quote discount, tax, or products added in Salesforce make the difference)",

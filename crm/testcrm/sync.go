@@ -62,6 +62,9 @@ type syncLine struct {
 	Net      string `json:"net"`
 }
 
+// Scale is the number of decimals the test CRM's money fields hold.
+const Scale int32 = 2
+
 // Push writes each deal with one call.
 func (s syncer) Push(ctx context.Context, sess crm.Session, b crm.Budget, _ crm.Links, deals []crm.Deal) crm.Report {
 	var rep crm.Report
@@ -74,12 +77,16 @@ func (s syncer) Push(ctx context.Context, sess crm.Session, b crm.Budget, _ crm.
 		}
 		body := map[string]any{"amount": "0", "lines": []syncLine{}}
 		if d.Primary != nil {
+			// The test CRM's money fields hold 2 decimals, like
+			// Salesforce's: the figures are the quote's at that scale, and
+			// the lines add up to what the deal holds.
+			f := d.Primary.Figures(Scale)
 			lines := make([]syncLine, 0, len(d.Primary.Lines))
-			for _, l := range d.Primary.Lines {
+			for i, l := range d.Primary.Lines {
 				lines = append(lines, syncLine{Ref: l.Ref, SKU: l.SKU, Name: l.Description, Quantity: l.Quantity.String(),
-					Price: l.UnitPrice.StringFixed(2), Net: l.Net.StringFixed(2)})
+					Price: l.UnitPrice.StringFixed(Scale), Net: f.Nets[i].StringFixed(Scale)})
 			}
-			body = map[string]any{"amount": d.Primary.Totals.Total.StringFixed(2), "stage": d.Stage, "lines": lines}
+			body = map[string]any{"amount": f.Total.StringFixed(Scale), "stage": d.Stage, "lines": lines}
 			if len(d.Fields) > 0 {
 				body["fields"] = d.Fields
 			}
