@@ -46,7 +46,6 @@ func customerDate(t time.Time) string { return t.UTC().Format("2 January 2006") 
 
 func customerTime(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
 
-
 // customerOr is who accepts: the quote's customer, or "your organisation".
 func customerOr(q *qwoty.Quote) string {
 	if q.CustomerName != "" {
