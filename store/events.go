@@ -82,14 +82,32 @@ func (db *DB) emitEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 // insertDrains inserts a drain job (jobs.WebhookDrain) for each of the
 // subscriptions in tx; one already queued this second takes the new
 // deliveries too.
+//
+// A job is unique per subscription and second, and River's unique insert
+// locks the job it finds until the inserting transaction ends: every
+// event of a busy subscription would queue behind the one before. So an
+// instance inserts a subscription's job once a second at most, and a
+// later event of the same second counts on that job (it drains every
+// delivery made before its second ends and lingers a second more,
+// webhooks/deliver.go). Should the transaction that inserted it roll
+// back, the next second's job or the sweep (a few seconds) sends what
+// this second's events left.
 func (db *DB) insertDrains(ctx context.Context, tx pgx.Tx, subscriptionIDs []string) error {
+	sec := db.now().Unix()
 	seen := make(map[string]bool, len(subscriptionIDs))
 	params := make([]river.InsertManyParams, 0, len(subscriptionIDs))
 	for _, id := range subscriptionIDs {
-		if !seen[id] {
-			seen[id] = true
-			params = append(params, river.InsertManyParams{Args: jobs.WebhookDrain{SubscriptionID: id}})
+		if seen[id] {
+			continue
 		}
+		seen[id] = true
+		if last, ok := db.drains.Swap(id, sec); ok && last.(int64) == sec {
+			continue
+		}
+		params = append(params, river.InsertManyParams{Args: jobs.WebhookDrain{SubscriptionID: id}})
+	}
+	if len(params) == 0 {
+		return nil
 	}
 	if _, err := db.jobs.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("insert webhook drain jobs: %w", err)

@@ -46,6 +46,9 @@ type DB struct {
 	jobs *river.Client[pgx.Tx]
 	// archives says which CRMs file sent PDFs (SetArchiving).
 	archives atomic.Pointer[func(qwoty.Provider) bool]
+	// drains remembers, per webhook subscription, the second this
+	// instance last inserted its drain job in (insertDrains).
+	drains sync.Map
 	// dialFailedAt is when dialling PostgreSQL last failed (Unix ns), 0
 	// once a connection has been made since (see Unavailable).
 	dialFailedAt atomic.Int64
