@@ -149,7 +149,7 @@ bench-synclog:
 bench-pull:
 	$(GO) test -run '^$$' -bench '^BenchmarkPullCatalogue$$' -benchtime 1x -timeout 30m ./crmsync
 
-## bench-webhooks: quote edits at WEBHOOKS_RATE (1,000) a second for 10 s, each a quote.updated event enqueued in its transaction and delivered to a local receiver that verifies every signature (rates reached, delivery latency p50/p95/max; fails when p95 is 2 s or more)
+## bench-webhooks: events alone (test events) and then quote edits at WEBHOOKS_RATE (1,000) a second for 10 s each, delivered to a local receiver that verifies every signature (rates reached, delivery latency p50/p95/max; fails when the events' p95 is 2 s or more)
 bench-webhooks:
 	$(GO) test -run '^$$' -bench '^BenchmarkWebhooks$$' -benchtime 1x -timeout 15m ./webhooks -args -webhooks.rate=$(WEBHOOKS_RATE)
 
