@@ -47,13 +47,23 @@ func TestArchiveSentVersionOnce(t *testing.T) {
 		!strings.Contains(string(log[0].Written), `"created"`) {
 		t.Fatalf("sync log: %+v", log)
 	}
-	// Sent again (reopened, then sent): the same version is not filed twice.
+	// Revised (back to draft makes revision 2), then sent: the new version
+	// is filed beside the first, once; the first is not filed again.
 	q = w.Edit(q, func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusDraft) })
 	q = w.Edit(q, func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusSent) })
-	w.WaitState(q, qwoty.SyncSynced, 10*time.Second)
+	if q.Revision != 2 {
+		t.Fatalf("revision %d after revising and sending, want 2", q.Revision)
+	}
+	w.WaitArchive(q, store.ArchiveDone, 10*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	if n := len(emu.Files(deal)); n != 1 {
-		t.Fatalf("%d files after sending the same version again, want 1", n)
+	files = emu.Files(deal)
+	names := map[string]int{}
+	for _, f := range files {
+		names[f.Name]++
+	}
+	v1, v2 := crmsync.ArchiveTitle(q.Number, 1)+".pdf", crmsync.ArchiveTitle(q.Number, 2)+".pdf"
+	if len(files) != 2 || names[v1] != 1 || names[v2] != 1 {
+		t.Fatalf("files after sending revision 2: %v; want %s and %s once each", names, v1, v2)
 	}
 }
 
