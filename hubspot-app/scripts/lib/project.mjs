@@ -33,7 +33,10 @@ export const REQUIRED_SCOPES = Object.freeze([
     'crm.objects.contacts.read',
     'crm.objects.products.read',
     'crm.schemas.deals.read',
-    'crm.schemas.companies.read'
+    'crm.schemas.companies.read',
+    // Filing each sent quote's PDF on its deal (crm/hubspot's ArchiveScopes).
+    'files',
+    'crm.objects.contacts.write'
 ]);
 
 /**
