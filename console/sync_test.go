@@ -424,7 +424,7 @@ func TestSyncSettingsForm(t *testing.T) {
 		}
 	}
 	e.b.Post(formURL, form("trigger", "deleted")).Want(http.StatusBadRequest, "")
-	if set, err := e.db.SyncSettingsOf(ctx, e.conn.ID); err != nil || set.SlackWebhook != "" || len(set.Triggers) != len(qwoty.SyncTriggers) {
+	if set, err := e.db.SyncSettingsOf(ctx, e.conn.ID); err != nil || set.SlackWebhook != "" || len(set.Triggers) != len(qwoty.DefaultSyncTriggers) {
 		t.Fatalf("a refused form changed the settings: %+v %v", set, err)
 	}
 

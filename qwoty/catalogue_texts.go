@@ -728,4 +728,15 @@ var catalogue = []Entry{
 		Cause:   "The uploaded logo is larger than 256 KB, larger than 2048 pixels a side, or not a PNG or JPEG image.",
 		Fix:     "Export the logo as a PNG or JPEG of at most 256 KB and upload it again.",
 	},
+	{
+		Code:    CodeOrderReadOnly,
+		Status:  http.StatusConflict,
+		Who:     Rep,
+		Title:   "The order was made in the CRM",
+		Message: "This order was made in the CRM: change it there.",
+		Hint:    "Open the order in the CRM to change its status; Qwoty shows it as the CRM has it.",
+		Cause: "Someone tried to change, through the card, the console or the API, an order that was pulled from the CRM (a Salesforce " +
+			"Order, a HubSpot order): Qwoty shows such orders and does not own them (docs/orders.md).",
+		Fix: "Change the order in the CRM; the next pull brings the change into Qwoty.",
+	},
 }

@@ -84,6 +84,9 @@ const (
 	CodeLinkExpired      Code = "link_expired"
 	CodeQuoteChanged     Code = "quote_changed"
 	CodeLogoInvalid      Code = "logo_invalid"
+
+	// Orders (issue 18, docs/orders.md).
+	CodeOrderReadOnly Code = "order_read_only"
 )
 
 // Error is an application error a user can meet: a stable code, a message

@@ -17,6 +17,8 @@ const (
 	EventCustomerCreated EventType = "customer.created"
 	EventCustomerUpdated EventType = "customer.updated"
 	EventSyncFailed      EventType = "sync.failed"
+	EventOrderCreated    EventType = "order.created"
+	EventOrderUpdated    EventType = "order.updated"
 )
 
 // EventWebhookTest is the test event an admin sends to one subscription
@@ -25,7 +27,8 @@ const EventWebhookTest EventType = "webhook.test"
 
 // EventTypes lists every event type, in the order the console shows them.
 var EventTypes = []EventType{EventQuoteCreated, EventQuoteUpdated, EventQuoteSent, EventQuoteViewed, EventQuoteAccepted,
-	EventQuoteRejected, EventQuoteExpired, EventQuoteDeleted, EventCustomerCreated, EventCustomerUpdated, EventSyncFailed}
+	EventQuoteRejected, EventQuoteExpired, EventQuoteDeleted, EventCustomerCreated, EventCustomerUpdated, EventSyncFailed,
+	EventOrderCreated, EventOrderUpdated}
 
 // StatusEvent is the event of a quote's new status, "" for a status that
 // has none (draft).

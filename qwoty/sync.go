@@ -23,7 +23,12 @@ const (
 // primary quote changed, any other edit (a deletion included), and the
 // filing of each sent version's PDF on the record (Archive). Status and
 // primary changes go out at once; the others are coalesced.
-var SyncTriggers = []string{TriggerCreated, TriggerStatus, TriggerPrimary, TriggerEdit, TriggerArchive}
+var SyncTriggers = []string{TriggerCreated, TriggerStatus, TriggerPrimary, TriggerEdit, TriggerArchive, TriggerOrder}
+
+// DefaultSyncTriggers are the triggers of a connection whose admin has
+// not chosen: all but TriggerOrder (an org may not take orders; the admin
+// turns it on).
+var DefaultSyncTriggers = []string{TriggerCreated, TriggerStatus, TriggerPrimary, TriggerEdit, TriggerArchive}
 
 // Sync triggers.
 const (
@@ -34,6 +39,10 @@ const (
 	// TriggerArchive files the PDF of each version sent on the CRM record
 	// (a CRM whose adapter is a crm.Archiver); it pushes no deal.
 	TriggerArchive = "archive"
+	// TriggerOrder pushes the order an accepted quote generates, and its
+	// status changes, to the CRM (docs/orders.md); off until an admin
+	// chooses it.
+	TriggerOrder = "order"
 )
 
 // Realtime reports whether a trigger's changes go out at once.

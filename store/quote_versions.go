@@ -69,6 +69,11 @@ func (db *DB) writeStatusFromCRM(ctx context.Context, tx pgx.Tx, s Scope, id str
 		WHERE id = $1`, id, to, today); err != nil {
 		return err
 	}
+	if to == qwoty.StatusAccepted && from != qwoty.StatusAccepted {
+		// A deal won in the CRM accepts the quote: its order is made.
+		_, err := db.generateOrder(ctx, tx, s, id, by)
+		return err
+	}
 	if to != qwoty.StatusSent || from == qwoty.StatusSent {
 		return nil
 	}

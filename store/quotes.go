@@ -376,6 +376,12 @@ func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, ve
 			return nil, nil, err
 		}
 	}
+	if out.Status == qwoty.StatusAccepted && before.Status != qwoty.StatusAccepted {
+		// Accepting generates the order, in the same transaction.
+		if _, err := db.generateOrder(ctx, tx, s, id, by); err != nil {
+			return nil, nil, err
+		}
+	}
 	return &before, out, db.emitQuoteEvents(ctx, tx, &before, out)
 }
 

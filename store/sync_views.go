@@ -34,7 +34,7 @@ const DefaultBudgetShare = 0.5
 
 // SyncSettingsOf returns a connection's sync settings.
 func (db *DB) SyncSettingsOf(ctx context.Context, connectionID string) (*SyncSettings, error) {
-	s := &SyncSettings{Triggers: append([]string(nil), qwoty.SyncTriggers...), StageMap: map[qwoty.Status]string{},
+	s := &SyncSettings{Triggers: append([]string(nil), qwoty.DefaultSyncTriggers...), StageMap: map[qwoty.Status]string{},
 		BudgetShare: DefaultBudgetShare, Coalesce: defaultCoalesceMS * time.Millisecond}
 	var stages []byte
 	var ms int

@@ -113,6 +113,7 @@ var triggerOptions = []struct{ Value, Label string }{
 	{"primary", "the record's primary quote changes (at once)"},
 	{"edit", "anything else changes: title, lines, a deletion"},
 	{"archive", "a quote is sent: its PDF is filed on the record"},
+	{"order", "a quote is accepted: its order is made in the CRM, and kept up to date"},
 }
 
 func hasString(list []string, s string) bool {
