@@ -28,12 +28,7 @@ func (p *push) ensureRefProperty(ctx context.Context) error {
 	if _, ok := known[refPropertyKey]; ok {
 		return nil
 	}
-	def := map[string]any{
-		"name": RefProperty, "label": "Qwoty reference", "type": "string", "fieldType": "text", "groupName": lineItemGroup,
-		"hasUniqueValue": true,
-		"description":    "Set by Qwoty on the line items it writes; Qwoty changes only the line items that carry it.",
-	}
-	err = p.call(ctx, http.MethodPost, lineItemPropertiesPath, def, nil)
+	err = p.call(ctx, http.MethodPost, lineItemPropertiesPath, refPropertyDef(), nil)
 	var ae *crm.APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusConflict {
 		var got struct {
@@ -51,6 +46,16 @@ func (p *push) ensureRefProperty(ctx context.Context) error {
 		return fmt.Errorf("record the line item property %s: %w", RefProperty, err)
 	}
 	return nil
+}
+
+// refPropertyDef is the qwoty_ref property's definition: a text property
+// with unique values.
+func refPropertyDef() map[string]any {
+	return map[string]any{
+		"name": RefProperty, "label": "Qwoty reference", "type": "string", "fieldType": "text", "groupName": lineItemGroup,
+		"hasUniqueValue": true,
+		"description":    "Set by Qwoty on the line items it writes; Qwoty changes only the line items that carry it.",
+	}
 }
 
 func errNotAnswered(what string) error {

@@ -73,6 +73,8 @@ func (s *Server) associateDefault(w http.ResponseWriter, r *http.Request) {
 			msg = fmt.Sprintf("No line_items with ID %s exist", lineID)
 		case !dealOK:
 			msg = fmt.Sprintf("No deals with ID %s exist", dealID)
+		case li.order != "":
+			msg = fmt.Sprintf("Line item %s is already associated with order %s; a line item can only be associated with one parent object", lineID, li.order)
 		case li.deal != "" && li.deal != dealID:
 			msg = fmt.Sprintf("Line item %s is already associated with deal %s; a line item can only be associated with one parent object", lineID, li.deal)
 		}

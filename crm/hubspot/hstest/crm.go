@@ -21,6 +21,7 @@ var objectTypes = map[string]struct {
 	"deals":      {"crm.objects.deals.read", []string{"amount", "closedate", "dealname", "dealstage", "pipeline"}},
 	"companies":  {"crm.objects.companies.read", []string{"domain", "name"}},
 	"line_items": {"crm.objects.line_items.read", []string{"name", "quantity", "price", "amount", "hs_sku"}},
+	"orders":     {OrderReadScope, []string{"hs_order_name", "hs_currency_code", "hs_total_price", "hs_pipeline", "hs_pipeline_stage"}},
 }
 
 // createdStamp dates every record, in HubSpot's millisecond form: the
@@ -29,7 +30,7 @@ const createdStamp = "2026-01-15T09:30:00.000Z"
 
 // readObject is GET /crm/v3/objects/{type}/{id}.
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request) {
-	typ, id := r.PathValue("type"), r.PathValue("id")
+	typ, id := orderType(r.PathValue("type")), r.PathValue("id")
 	ot, known := objectTypes[typ]
 	s.calls.Add("read:" + typ)
 	a, ok := s.bearer(w, r)
@@ -39,8 +40,8 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) {
 	if !s.limit(w, a.Grant.user.portal) {
 		return
 	}
-	if !known {
-		apiError(w, http.StatusNotFound, "", "Unable to infer object type from: "+typ)
+	if !known || (typ == "orders" && a.Grant.user.portal.NoOrders) {
+		noOrders(w, r.PathValue("type"))
 		return
 	}
 	if !slices.Contains(a.Grant.scopes, ot.scope) {
@@ -111,6 +112,12 @@ func (s *Server) record(p *portal, typ, id string) (map[string]string, map[strin
 			return nil, nil, false
 		}
 		return maps.Clone(c.Properties), nil, true
+	case "orders":
+		o := p.orders[id]
+		if o == nil {
+			return nil, nil, false
+		}
+		return maps.Clone(o.Properties), o.associations(), true
 	case "line_items":
 		li := p.lineItems[id]
 		if li == nil || li.archived {

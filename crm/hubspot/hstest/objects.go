@@ -35,11 +35,12 @@ var DealStages = []string{
 const LineItemToDeal = 20
 
 // LineItem is a line item record: its properties as HubSpot stores them
-// (strings) and the deal it belongs to ("" for none).
+// (strings) and the deal or the order it belongs to ("" for none).
 type LineItem struct {
 	ID         string
 	Properties map[string]string
 	DealID     string
+	OrderID    string
 }
 
 // lineItemProps are the line item properties the emulator knows: writable
@@ -58,9 +59,12 @@ var numberProps = map[string]bool{"quantity": true, "price": true, "hs_discount_
 
 // lineItem is a stored line item. s.mu guards it.
 type lineItem struct {
-	id       string
-	props    map[string]string
-	deal     string
+	id    string
+	props map[string]string
+	deal  string
+	// order is the order it belongs to ("" for none): a line item has one
+	// parent, a deal or an order (orders.go).
+	order    string
 	archived bool
 	created  time.Time
 	updated  time.Time
@@ -124,12 +128,17 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	if !s.limit(w, p) {
 		return
 	}
+	typ = orderType(typ)
+	if typ == "orders" && p.NoOrders {
+		noOrders(w, r.PathValue("type"))
+		return
+	}
 	scopes := map[string]string{"line_items": "crm.objects.line_items.write", "deals": "crm.objects.deals.write"}
 	if op == "read" {
-		scopes = map[string]string{"line_items": "crm.objects.line_items.read", "deals": "crm.objects.deals.read"}
+		scopes = map[string]string{"line_items": "crm.objects.line_items.read", "deals": "crm.objects.deals.read", "orders": OrderReadScope}
 	}
 	scope, known := scopes[typ]
-	if !known || (typ == "deals" && op != "update" && op != "read") {
+	if !known || (typ == "deals" && op != "update" && op != "read") || (typ == "orders" && op != "read") {
 		apiError(w, http.StatusNotFound, "", fmt.Sprintf("Unable to infer object type from: %s, or %s is not served by this emulator", typ, op))
 		return
 	}
@@ -184,6 +193,8 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 			res, ie = s.updateDeal(p, in, now)
 		case typ == "deals":
 			res, ie = s.readDeal(p, in, body.Properties)
+		case typ == "orders":
+			res, ie = p.readOrder(in.ID, body.Properties)
 		case op == "create":
 			res, ie = s.createLineItem(p, in, now)
 		case op == "update":
@@ -392,7 +403,7 @@ func (s *Server) updateLineItem(p *portal, in batchInput, idProperty string, now
 	maps.Copy(merged, values)
 	// The stored record is replaced, not changed, so that a snapshot taken
 	// before keeps the old one.
-	p.lineItems[li.id] = &lineItem{id: li.id, props: merged, deal: li.deal, created: li.created, updated: now}
+	p.lineItems[li.id] = &lineItem{id: li.id, props: merged, deal: li.deal, order: li.order, created: li.created, updated: now}
 	return p.lineItems[li.id].json(nil), nil
 }
 

@@ -85,6 +85,8 @@ func (p *portal) live(typ string) []string {
 		ids = slices.Collect(maps.Keys(p.products))
 	case "contacts":
 		ids = slices.Collect(maps.Keys(p.contacts))
+	case "orders":
+		ids = slices.Collect(maps.Keys(p.orders))
 	}
 	slices.SortFunc(ids, compareIDs)
 	return ids

@@ -102,7 +102,7 @@ func (p *portal) dealLineItems(dealID string) []map[string]string {
 func (li *lineItem) public() LineItem {
 	props := maps.Clone(li.props)
 	props["amount"] = lineAmount(li.props)
-	return LineItem{ID: li.id, Properties: props, DealID: li.deal}
+	return LineItem{ID: li.id, Properties: props, DealID: li.deal, OrderID: li.order}
 }
 
 // sortedIDs sorts decimal ids by value.

@@ -92,6 +92,9 @@ type Portal struct {
 	// (nil: USD alone). With more than one, the account is multi-currency
 	// and products hold hs_price_<code> properties.
 	Currencies []string
+	// NoOrders: the account has no orders object (orders.go): every call
+	// on orders is answered as for an unknown object type.
+	NoOrders bool
 }
 
 // User is a user of a portal.
@@ -203,6 +206,8 @@ type portal struct {
 	// attach them to deals (files.go).
 	files map[string]*File
 	notes map[string]*Note
+	// orders are the commerce orders (orders.go).
+	orders map[string]*Order
 }
 
 // objects is what a batch request changes in a portal, kept to put back
@@ -309,6 +314,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /crm/v3/objects/notes/{id}", s.readNote)
 	mux.HandleFunc("GET /crm/objects/2026-03/notes/{id}", s.readNote)
 	mux.HandleFunc("GET /crm/v4/objects/deals/{id}/associations/notes", s.dealNotes)
+	// Orders (orders.go): create and update; reads go through readObject,
+	// batch/read and search; a deal's orders through its associations.
+	mux.HandleFunc("POST /crm/v3/objects/{type}", s.createOrder)
+	mux.HandleFunc("POST /crm/objects/2026-03/{type}", s.createOrder)
+	mux.HandleFunc("PATCH /crm/v3/objects/{type}/{id}", s.updateOrder)
+	mux.HandleFunc("PATCH /crm/objects/2026-03/{type}/{id}", s.updateOrder)
+	mux.HandleFunc("GET /crm/v4/objects/deals/{id}/associations/orders", s.dealOrders)
 	mux.HandleFunc("POST /crm/v4/associations/{from}/{to}/batch/associate/default", s.associateDefault)
 	mux.HandleFunc("POST /crm/associations/2026-03/{from}/{to}/batch/associate/default", s.associateDefault)
 	return mux

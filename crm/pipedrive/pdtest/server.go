@@ -568,6 +568,7 @@ func (s *Server) routes() http.Handler {
 	api("GET /api/v2/dealFields", costList, s.listFields(DealFields, "deals:read", "deals:full"))
 	api("GET /api/v2/organizationFields", costList, s.listFields(OrgFields, "contacts:read", "contacts:full"))
 	api("GET /api/v2/stages", costStages, s.listStages)
+	api("POST /api/v1/dealFields", costAddField, s.addDealField)
 	api("POST /api/v1/files", costAddFile, s.addFile)
 	api("GET /api/v1/deals/{id}/files", costListDealFiles, s.listDealFiles)
 	api("POST /v1/webhooks", costWebhookAdd, s.addWebhook)

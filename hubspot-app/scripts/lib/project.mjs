@@ -36,7 +36,10 @@ export const REQUIRED_SCOPES = Object.freeze([
     'crm.schemas.companies.read',
     // Filing each sent quote's PDF on its deal (crm/hubspot's ArchiveScopes).
     'files',
-    'crm.objects.contacts.write'
+    'crm.objects.contacts.write',
+    // Writing Qwoty's orders as HubSpot orders (crm/hubspot's OrderScopes).
+    'crm.objects.orders.read',
+    'crm.objects.orders.write'
 ]);
 
 /**
