@@ -98,3 +98,32 @@ func TestFieldsAndCustomValues(t *testing.T) {
 		t.Fatalf("organization fields = %d %v", status, v)
 	}
 }
+
+// POST /api/v1/dealFields adds a custom field: refused without a name or a
+// type it takes, else answered with its key, which v2 lists and a deal's
+// PATCH writes.
+func TestAddDealField(t *testing.T) {
+	srv, bearer := syncServer(t, pdtest.Options{})
+	for _, body := range []map[string]any{{"field_type": "varchar"}, {"name": "Qwoty order"}, {"name": "X", "field_type": "enum"}} {
+		if status, v, _ := send(t, srv, bearer, "POST", "/api/v1/dealFields", body); status != http.StatusBadRequest {
+			t.Errorf("add %v = %d %v, want 400", body, status, v)
+		}
+	}
+	status, v, _ := send(t, srv, bearer, "POST", "/api/v1/dealFields", map[string]any{"name": "Qwoty order", "field_type": "varchar"})
+	key, _ := v["data"].(map[string]any)["key"].(string)
+	if status != http.StatusOK || len(key) != 40 {
+		t.Fatalf("add = %d %v, want 200 with a 40-character key", status, v)
+	}
+	if codes := srv.FieldsNamed(pdtest.DefaultCompanyID, pdtest.DealFields, "Qwoty order"); len(codes) != 1 || codes[0] != key {
+		t.Errorf("fields named Qwoty order: %v, want [%s]", codes, key)
+	}
+	if status, v, _ := send(t, srv, bearer, "PATCH", "/api/v2/deals/3", map[string]any{"status": "won", "custom_fields": map[string]any{key: "O-1"}}); status != http.StatusOK {
+		t.Fatalf("PATCH with the new field = %d %v", status, v)
+	}
+	if got := srv.DealCustomFields(pdtest.DefaultCompanyID, 3)[key]; got != "O-1" {
+		t.Errorf("deal's new field = %v, want O-1", got)
+	}
+	if d, _ := srv.Deal(pdtest.DefaultCompanyID, 3); d.Status != "won" {
+		t.Errorf("deal status %q, want won", d.Status)
+	}
+}
