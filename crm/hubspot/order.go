@@ -58,14 +58,13 @@ var OrderStages = map[qwoty.OrderStatus]string{
 
 // The orders' paths and association types.
 const (
-	ordersPath           = "/crm/objects/2026-03/orders"
-	dealOrdersPath       = "/crm/v4/objects/deals/%s/associations/orders?limit=500"
-	orderToDeal          = 512
-	orderToLineItem      = 513
-	orderNumberProperty  = "hs_external_order_id"
-	orderSourceStore     = "Qwoty"
-	refOrderLine         = "orderline"
-	maxOrderLinesPerCall = maxInputs
+	ordersPath          = "/crm/objects/2026-03/orders"
+	dealOrdersPath      = "/crm/v4/objects/deals/%s/associations/orders?limit=500"
+	orderToDeal         = 512
+	orderToLineItem     = 513
+	orderNumberProperty = "hs_external_order_id"
+	orderSourceStore    = "Qwoty"
+	refOrderLine        = "orderline"
 )
 
 // OrdersReady refuses a connection not granted the orders' scopes (nor
@@ -236,8 +235,8 @@ func (p *push) orderLines(ctx context.Context, o crm.OrderPush) ([]string, error
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range ans.Errors {
-			return nil, e.err("order " + o.Number + "'s line item")
+		if len(ans.Errors) > 0 {
+			return nil, ans.Errors[0].err("order " + o.Number + "'s line item")
 		}
 		for _, r := range ans.Results {
 			ids[refOf(r.Properties)] = r.ID
