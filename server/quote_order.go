@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,7 +31,7 @@ func (s *Server) quoteOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.QuoteOrder(q, o, moneyOf(c)))
+	web.Render(c, http.StatusOK, templates.QuoteOrder(q, o, moneyOf(c), repZone(claims.User.TimeZone)))
 }
 
 // quoteOrderStatus moves the order of a quote of the record to fulfilled
@@ -67,5 +68,13 @@ func (s *Server) quoteOrderStatus(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	web.Render(c, http.StatusOK, templates.QuoteOrder(q, o, moneyOf(c)))
+	web.Render(c, http.StatusOK, templates.QuoteOrder(q, o, moneyOf(c), repZone(claims.User.TimeZone)))
+}
+
+// repZone is the rep's time zone, UTC when the CRM gave none it knows.
+func repZone(tz string) *time.Location {
+	if l, err := time.LoadLocation(tz); err == nil && tz != "" {
+		return l
+	}
+	return time.UTC
 }
