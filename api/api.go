@@ -81,7 +81,7 @@ func Mount(r *gin.Engine, d Deps) *API {
 	cfg.SchemasPath = ""
 	cfg.CreateHooks = nil // no $schema fields in answers, no Link headers
 	cfg.Servers = []*huma.Server{{URL: Base}}
-	cfg.Info.Description = "Quotes, customers, the catalogue and webhooks of one Qwoty workspace's CRM account. See docs/api.md."
+	cfg.Info.Description = "Quotes, orders, customers, the catalogue and webhooks of one Qwoty workspace's CRM account. See docs/api.md."
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		securityScheme: {Type: "http", Scheme: "bearer", Description: "An API key (qwk_…), created by an admin in the console; " +
 			"each operation names the scope it needs."},
@@ -115,6 +115,7 @@ func (a *API) register() {
 	a.quoteLines()
 	a.quoteStatus()
 	a.quoteRevise()
+	a.orders()
 	a.customers()
 	a.contacts()
 	a.catalog()

@@ -25,6 +25,7 @@ const (
 	cursorCustomersUpdated cursorKind = "cu"
 	cursorContacts         cursorKind = "ct"
 	cursorCatalog          cursorKind = "ci"
+	cursorOrders           cursorKind = "oc"
 )
 
 func encodeCursor(kind cursorKind, t time.Time, id string) string {

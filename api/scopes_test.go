@@ -22,11 +22,11 @@ type route struct {
 
 // ids are a tenant's fixtures: a quote, a customer, a catalogue item, a
 // webhook subscription and one of its deliveries (failed, so that it may
-// be redelivered).
-type ids struct{ quote, customer, item, sub, delivery string }
+// be redelivered), and the order of another quote, accepted.
+type ids struct{ quote, customer, item, sub, delivery, order string }
 
 // all lists them.
-func (f ids) all() []string { return []string{f.quote, f.customer, f.item, f.sub, f.delivery} }
+func (f ids) all() []string { return []string{f.quote, f.customer, f.item, f.sub, f.delivery, f.order} }
 
 // routes are every operation, each with a valid request on fixtures made
 // by the caller. The subscription's delete comes last: it takes the
@@ -44,6 +44,9 @@ func routes(f ids) []route {
 		{"GET", "/quotes/" + f.quote + "/versions", qwoty.ScopeQuotesRead, nil},
 		{"GET", "/quotes/" + f.quote + "/versions/1", qwoty.ScopeQuotesRead, nil},
 		{"POST", "/quotes/" + f.quote + "/revise", qwoty.ScopeQuotesWrite, nil},
+		{"GET", "/orders", qwoty.ScopeOrdersRead, nil},
+		{"GET", "/orders/" + f.order, qwoty.ScopeOrdersRead, nil},
+		{"POST", "/orders/" + f.order + "/status", qwoty.ScopeOrdersWrite, map[string]any{"status": "fulfilled"}},
 		{"GET", "/customers", qwoty.ScopeCustomersRead, nil},
 		{"GET", "/customers/" + f.customer, qwoty.ScopeCustomersRead, nil},
 		{"PUT", "/customers", qwoty.ScopeCustomersWrite, map[string]any{"crmAccountId": "acct-s"}},
@@ -73,6 +76,8 @@ func routes(f ids) []route {
 func (e *env) fixtures(token string) ids {
 	e.t.Helper()
 	var f ids
+	// The order first: its quote's events are not the subscription's.
+	f.order = e.acceptedOrder(token, "deal-o").ID
 	var sub struct {
 		ID string `json:"id"`
 	}
@@ -106,7 +111,7 @@ func TestEveryRouteNeedsItsScope(t *testing.T) {
 	covered := map[string]bool{}
 	for _, r := range rs {
 		p, _, _ := strings.Cut(r.path, "?")
-		p = strings.NewReplacer(f.quote, "{id}", f.customer, "{id}", f.item, "{id}", f.sub, "{id}", f.delivery, "{id}", "/versions/1", "/versions/{revision}").Replace(p)
+		p = strings.NewReplacer(f.quote, "{id}", f.customer, "{id}", f.item, "{id}", f.sub, "{id}", f.delivery, "{id}", f.order, "{id}", "/versions/1", "/versions/{revision}").Replace(p)
 		covered[r.method+" "+p] = true
 	}
 	for path, item := range e.docPaths() {
@@ -169,7 +174,7 @@ func TestTenantIsolation(t *testing.T) {
 			res := e.do(mine, r.method, r.path, r.body)
 			switch {
 			case r.method == "GET" && strings.Contains(r.path, "/"+qid), strings.Contains(r.path, "/"+cid), strings.Contains(r.path, "/"+iid),
-				strings.Contains(r.path, "/"+f.sub), strings.Contains(r.path, "/"+f.delivery):
+				strings.Contains(r.path, "/"+f.sub), strings.Contains(r.path, "/"+f.delivery), strings.Contains(r.path, "/"+f.order):
 				if res.Status != http.StatusNotFound {
 					t.Errorf("%s %s of %s with A1's key: %d %s, want 404", r.method, r.path, other.ExternalID, res.Status, res.Body)
 				}
@@ -190,14 +195,15 @@ func TestTenantIsolation(t *testing.T) {
 			}
 		}
 		// Filters naming the other tenant's things find nothing.
-		for _, p := range []string{"/quotes?customerId=" + cid, "/quotes?crmRecordId=deal-f", "/contacts?email=them@other.example",
+		for _, p := range []string{"/quotes?customerId=" + cid, "/quotes?crmRecordId=deal-f", "/orders?crmRecordId=deal-o",
+			"/orders?quoteId=" + qid, "/contacts?email=them@other.example",
 			"/customers?crmAccountId=acct-f&updatedAfter=2000-01-01T00:00:00Z", "/catalog/items?sku=&externalRef=x:y:z"} {
 			var page struct {
 				Data []map[string]any `json:"data"`
 			}
 			e.do(mine, "GET", p, nil).decode(t, &page)
 			for _, d := range page.Data {
-				if d["id"] == qid || d["id"] == cid || d["id"] == iid || d["email"] == "them@other.example" {
+				if d["id"] == qid || d["id"] == cid || d["id"] == iid || d["id"] == f.order || d["email"] == "them@other.example" {
 					t.Errorf("GET %s with A1's key finds %s's %v", p, other.ExternalID, d)
 				}
 			}
@@ -218,6 +224,11 @@ func TestTenantIsolation(t *testing.T) {
 		e.do(theirs, "GET", "/catalog/items/"+iid, nil).decode(t, &it)
 		if it.Name != "F" {
 			t.Errorf("%s's item changed by A1's writes: %+v", other.ExternalID, it)
+		}
+		var o Order
+		e.do(theirs, "GET", "/orders/"+f.order, nil).decode(t, &o)
+		if o.Status != "open" || o.Version != 1 {
+			t.Errorf("%s's order changed by A1's writes: %+v", other.ExternalID, o)
 		}
 		var org Organization
 		e.do(mine, "GET", "/organization", nil).decode(t, &org)

@@ -42,7 +42,7 @@ type Filters struct {
 type SubscriptionInput struct {
 	URL         string            `json:"url" maxLength:"2000" doc:"Where deliveries are posted: https, public."`
 	Description string            `json:"description,omitempty" maxLength:"200"`
-	EventTypes  []qwoty.EventType `json:"eventTypes" minItems:"1" enum:"quote.created,quote.updated,quote.sent,quote.viewed,quote.accepted,quote.rejected,quote.expired,quote.deleted,customer.created,customer.updated,sync.failed"`
+	EventTypes  []qwoty.EventType `json:"eventTypes" minItems:"1" enum:"quote.created,quote.updated,quote.sent,quote.viewed,quote.accepted,quote.rejected,quote.expired,quote.deleted,customer.created,customer.updated,order.created,order.updated,sync.failed"`
 	Filters     Filters           `json:"filters,omitempty"`
 	Enabled     *bool             `json:"enabled,omitempty" doc:"Default true."`
 }
@@ -132,7 +132,7 @@ type subscriptionUpdateIn struct {
 type deliveriesIn struct {
 	SubscriptionID string    `query:"subscriptionId" format:"uuid" doc:"Only this subscription's."`
 	State          string    `query:"state" enum:"pending,succeeded,failed"`
-	EventType      string    `query:"eventType" enum:"quote.created,quote.updated,quote.sent,quote.viewed,quote.accepted,quote.rejected,quote.expired,quote.deleted,customer.created,customer.updated,sync.failed,webhook.test"`
+	EventType      string    `query:"eventType" enum:"quote.created,quote.updated,quote.sent,quote.viewed,quote.accepted,quote.rejected,quote.expired,quote.deleted,customer.created,customer.updated,order.created,order.updated,sync.failed,webhook.test"`
 	CreatedAfter   time.Time `query:"createdAfter" doc:"Only deliveries made at or after this time (RFC 3339)."`
 	Cursor         string    `query:"cursor" format:"uuid" doc:"nextCursor of the previous page."`
 	Limit          int       `query:"limit" minimum:"1" maximum:"100" default:"50"`

@@ -58,7 +58,7 @@ func TestAPIKeysPage(t *testing.T) {
 	e.b.Post(page, url.Values{"csrf": {e.b.CSRF()}, "name": {"BI export"}, "access": {"read-only"}, "scope": {"webhooks:manage"}}).
 		Want(200, "", "only time Qwoty shows the key")
 	ro, err := e.db.APIKeyByToken(ctx, tokenOnPage.FindString(string(e.b.Body)))
-	if err != nil || scopeList(ro.Scopes) != "quotes:read customers:read catalog:read" || ro.ExpiresAt != nil {
+	if err != nil || scopeList(ro.Scopes) != "quotes:read customers:read catalog:read orders:read" || ro.ExpiresAt != nil {
 		t.Fatalf("read-only key: %+v, %v", ro, err)
 	}
 	e.b.Get(page).Want(200, "", "Read-only")

@@ -159,6 +159,10 @@ func (con *Console) notice(done, provider string) string {
 		return "The invitation is revoked: its link no longer works."
 	case "welcome":
 		return "Welcome to Qwoty: your account is ready."
+	case "order-fulfilled":
+		return "The order is marked fulfilled."
+	case "order-cancelled":
+		return "The order is cancelled."
 	}
 	a, ok := con.crms.Lookup(provider)
 	if !ok {

@@ -133,8 +133,13 @@ func (con *Console) quoteShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
+	order, err := con.db.QuoteOrder(ctx, s, q.ID)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
 	v := templates.QuoteView{ConsolePage: con.page(c), Row: *q, History: h, Versions: versions, Customer: *customer,
-		Accounts: map[qwoty.Provider]string{}}
+		Order: order, Accounts: map[qwoty.Provider]string{}}
 	for _, a := range con.crms.All() {
 		in := a.Info()
 		v.Accounts[in.Provider] = in.Account

@@ -58,7 +58,8 @@ var pageLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/q/[A-Za-z0-9_-]{43}`)
 
 // A rep sends a quote from the card; the email reaches the test's SMTP
 // server; the customer opens the link from it, which marks the quote
-// viewed, and accepts; the card shows it accepted.
+// viewed, and accepts; the card shows it accepted, with its order, which
+// the rep marks fulfilled.
 func TestSendQuoteCustomerAccepts(t *testing.T) {
 	e := start(t)
 	mb := withMail(t, e)
@@ -197,4 +198,6 @@ func TestSendQuoteCustomerAccepts(t *testing.T) {
 		t.Fatalf("the card's history shows no acceptance: %v", err)
 	}
 	screenshot(ctx, t, "card-accepted")
+	// Accepting made the quote's order: the card shows it.
+	cardShowsOrder(ctx, t, e, "USD\u00a059.97")
 }

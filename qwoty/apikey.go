@@ -25,16 +25,19 @@ const (
 	ScopeCatalogRead    Scope = "catalog:read"
 	ScopeCatalogWrite   Scope = "catalog:write"
 	ScopeWebhooksManage Scope = "webhooks:manage"
+	// Orders (docs/orders.md): reading them, and changing their status.
+	ScopeOrdersRead  Scope = "orders:read"
+	ScopeOrdersWrite Scope = "orders:write"
 )
 
 // Scopes lists every scope, in the order the console and the docs show
 // them.
 var Scopes = []Scope{ScopeQuotesRead, ScopeQuotesWrite, ScopeCustomersRead, ScopeCustomersWrite,
-	ScopeCatalogRead, ScopeCatalogWrite, ScopeWebhooksManage}
+	ScopeCatalogRead, ScopeCatalogWrite, ScopeOrdersRead, ScopeOrdersWrite, ScopeWebhooksManage}
 
 // ReadOnlyScopes is the console's read-only preset: everything that
 // reads, nothing that writes or manages.
-var ReadOnlyScopes = []Scope{ScopeQuotesRead, ScopeCustomersRead, ScopeCatalogRead}
+var ReadOnlyScopes = []Scope{ScopeQuotesRead, ScopeCustomersRead, ScopeCatalogRead, ScopeOrdersRead}
 
 // ParseScopes checks a list of scope names (no duplicates, at least one)
 // and returns them in Scopes' order.

@@ -68,6 +68,8 @@ func (s *Server) routes() *gin.Engine {
 	card.POST("/quotes/:quote/send", s.quoteSend)
 	card.GET("/quotes/:quote/history", s.quoteHistory)
 	card.GET("/quotes/:quote/pdf", s.quotePDF)
+	card.GET("/quotes/:quote/order", s.quoteOrder)
+	card.POST("/quotes/:quote/order/status", s.quoteOrderStatus)
 
 	// The customer's page of a sent quote, opened from the email's link
 	// (docs/customer-page.md): no login, no cookie.

@@ -31,8 +31,8 @@ func scanOrder(row pgx.CollectableRow) (qwoty.Order, error) {
 }
 
 func orderNotFound(id string) error {
-	return &qwoty.Error{Code: qwoty.CodeNotFound, Message: fmt.Sprintf("order %s was not found", id),
-		Hint: "Check the order's id; orders are listed in the console's Orders page.", Err: qwoty.ErrNotFound}
+	return &qwoty.Error{Code: qwoty.CodeNotFound, Message: fmt.Sprintf("order %s was not found", quotedID(id)),
+		Hint: "Check the order's id; orders are listed in the console's Orders page and by GET /api/v1/orders.", Err: qwoty.ErrNotFound}
 }
 
 // generateOrder makes the order of quote id, just accepted in tx (the

@@ -119,6 +119,10 @@ func scopeDoes(s qwoty.Scope) string {
 		return "list and read catalogue items"
 	case qwoty.ScopeCatalogWrite:
 		return "create and update catalogue items"
+	case qwoty.ScopeOrdersRead:
+		return "list and read orders"
+	case qwoty.ScopeOrdersWrite:
+		return "change an order's status (fulfilled, cancelled)"
 	case qwoty.ScopeWebhooksManage:
 		return "manage webhook subscriptions and deliveries"
 	}

@@ -295,6 +295,10 @@ func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 		return "User " + d("email") + " added as " + d("role")
 	case "quote.status_changed":
 		return "Quote " + d("quote") + " moved from " + d("from") + " to " + d("to")
+	case "order.created":
+		return "Order " + d("order") + " made: quote " + d("quote") + ", revision " + d("revision") + ", was accepted"
+	case "order.status_changed":
+		return "Order " + d("order") + " moved from " + d("from") + " to " + d("to")
 	case "quote.revised":
 		return "Quote " + d("quote") + " revised: revision " + d("revision") + " is a draft (it was " + d("from") + ")"
 	case "workspace.quote_defaults_set":

@@ -32,6 +32,8 @@ type QuoteView struct {
 	// was sent and did (sends, views, the answer).
 	Versions []store.QuoteVersion
 	Customer store.History
+	// Order is the order its acceptance made, nil for none.
+	Order *qwoty.Order
 	// Accounts is what each CRM calls an account, for the history's texts.
 	Accounts map[qwoty.Provider]string
 }

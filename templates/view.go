@@ -184,3 +184,17 @@ func oobAttrs(oob bool) templ.Attributes {
 	}
 	return templ.Attributes{"hx-swap-oob": "true"}
 }
+
+// orderVals are an order move's values: the status and the order's
+// version (they override the editor's quote version).
+func orderVals(o *qwoty.Order, s qwoty.OrderStatus) string {
+	return fmt.Sprintf(`{"status":"%s","version":"%d"}`, s, o.Version)
+}
+
+// lineCount says how many lines there are ("1 line", "3 lines").
+func lineCount(n int) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return itoa(n) + " lines"
+}
