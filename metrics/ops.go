@@ -35,6 +35,11 @@ type Stage struct {
 func CardCallout() Stage { return Stage{surface: "callout", last: time.Now()} }
 func CardPage() Stage    { return Stage{surface: "page", last: time.Now()} }
 
+// CardStageTook observes one stage that took d.
+func CardStageTook(surface, stage string, d time.Duration) {
+	cardStages.WithLabelValues(surface, stage).Observe(d.Seconds())
+}
+
 // Mark observes the stage that just ended, named stage.
 func (s *Stage) Mark(stage string) {
 	if s.surface == "" {
