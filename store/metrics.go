@@ -67,18 +67,20 @@ func (db *DB) SyncHealthByProvider(ctx context.Context) ([]metrics.SyncHealth, e
 				coalesce(bool_or(blocked_until > now()), false) AS blocked
 			FROM api_budget GROUP BY connection_id
 		), lag AS (
-			SELECT connection_id, extract(epoch FROM now() - min(updated_at))::float8 AS age
+			SELECT connection_id, greatest(extract(epoch FROM now() - min(updated_at))::float8, 0) AS age
 			FROM sync_records WHERE state IN ('pending', 'in_flight') GROUP BY connection_id
 		)
+		-- greatest(NULL, 0) is 0 in PostgreSQL: a connection with no
+		-- bucket or no record behind must stay NULL, out of the aggregates.
 		SELECT c.provider, count(*)::int,
-			coalesce(min(greatest(b.share, 0)), 1)::float8,
+			coalesce(min(CASE WHEN b.share < 0 THEN 0 ELSE b.share END), 1)::float8,
 			count(*) FILTER (WHERE b.share < 0.1)::int,
 			count(*) FILTER (WHERE b.blocked)::int,
 			count(l.age)::int,
-			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(l.age, 0)), 0)::float8,
-			coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(l.age, 0)), 0)::float8,
-			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY greatest(l.age, 0)), 0)::float8,
-			coalesce(max(greatest(l.age, 0)), 0)::float8
+			coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY l.age), 0)::float8,
+			coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY l.age), 0)::float8,
+			coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY l.age), 0)::float8,
+			coalesce(max(l.age), 0)::float8
 		FROM connections c
 		LEFT JOIN budget b ON b.connection_id = c.id
 		LEFT JOIN lag l ON l.connection_id = c.id
