@@ -7,11 +7,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Card stages: where the card's time goes. A signed callout (the CRM asks
-// for the card's JSON) is verified (signature, connection), claims its nonce
-// and reads the record's quotes (one database round trip), gets its embed
-// token, then is encoded; the card page checks its token and connection,
-// reads the quotes, and renders.
+// Card stages: where the card's time goes (docs/operations.md). A signed
+// callout (the CRM asks for the card's JSON) is verified (signature: the
+// signature and the connection), claims its nonce and reads the record's
+// quotes (db: one round trip), gets its embed token and answer (session),
+// then is written (render); the card page checks its embed token and
+// connection (session), reads the quotes (db), and renders (render).
 const (
 	StageSignature = "signature"
 	StageSession   = "session"
@@ -52,7 +53,7 @@ func (s *Stage) Mark(stage string) {
 
 var (
 	jobWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "qwoty_job_queue_wait_seconds", Help: "Time a background job waited between becoming due and starting, by kind.",
+		Name: "qwoty_job_queue_wait_seconds", Help: "Time from a background job's scheduled time (when it became due) to its start, by kind.",
 		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 	}, []string{"kind"})
 	jobRun = prometheus.NewHistogramVec(prometheus.HistogramOpts{
