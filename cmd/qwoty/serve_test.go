@@ -120,3 +120,16 @@ func TestServeOperatorAddressAndShutdown(t *testing.T) {
 		t.Fatal("the operator password is in the log")
 	}
 }
+
+// The shutdown's parts fit in its bound, whatever the bound.
+func TestShutdownPlanFitsItsBound(t *testing.T) {
+	for _, timeout := range []time.Duration{2 * time.Second, 5 * time.Second, 25 * time.Second, 10 * time.Minute} {
+		for _, dev := range []bool{false, true} {
+			p := planShutdown(timeout, dev)
+			if p.drain+p.httpGrace >= timeout || p.jobs >= timeout || p.jobs <= 0 || p.httpGrace <= 0 || (dev && p.drain != 0) ||
+				(!dev && p.drain != min(drainDelay, timeout/5)) {
+				t.Errorf("%s (dev %v): %+v", timeout, dev, p)
+			}
+		}
+	}
+}
