@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -203,7 +204,7 @@ func replayed(nonce string) error {
 }
 
 // answer is the provider-independent half of a card request.
-func (s *Service) answer(ctx context.Context, a crm.Adapter, ec *crm.EmbedContext, once string, now time.Time) (*Answer, error) {
+func (s *Service) answer(ctx context.Context, a crm.Adapter, ec *crm.EmbedContext, once string, now time.Time, stage *metrics.Stage) (*Answer, error) {
 	res, err := s.store.ClaimAndList(ctx, store.CardRequest{
 		ConnectionID: ec.ConnectionID, WorkspaceID: ec.WorkspaceID,
 		Nonce: once, NonceExpires: now.Add(crm.NonceTTL),
@@ -216,6 +217,7 @@ func (s *Service) answer(ctx context.Context, a crm.Adapter, ec *crm.EmbedContex
 	if err := s.claimResult(a, &qwoty.Connection{Provider: ec.Provider, ExternalID: ec.AccountID}, res.Status, res.Claimed, once); err != nil {
 		return nil, err
 	}
+	stage.Mark(metrics.StageDB)
 	quotes := res.Quotes
 	url, exp := s.tokens.appendToken(s.embedPrefix(ec.Provider), ec, AudienceEmbed, EmbedTTL)
 	embed := string(url)
@@ -228,6 +230,7 @@ func (s *Service) answer(ctx context.Context, a crm.Adapter, ec *crm.EmbedContex
 			UpdatedAt: q.UpdatedAt.UTC(), Primary: q.Primary, Sync: quoteSync(q.Sync),
 		})
 	}
+	stage.Mark(metrics.StageSession)
 	return ans, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 )
 
@@ -17,11 +18,13 @@ func (s *Service) Card(ctx context.Context, provider qwoty.Provider, req crm.Sig
 		return nil, err
 	}
 	now := s.now()
+	stage := metrics.CardCallout()
 	ec, once, err := a.Verify(ctx, s.conns, req, now)
 	if err != nil {
 		return nil, err
 	}
-	return s.answer(ctx, a, ec, once, now)
+	stage.Mark(metrics.StageSignature)
+	return s.answer(ctx, a, ec, once, now, &stage)
 }
 
 // adapter is provider's adapter; a provider this server does not register

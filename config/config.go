@@ -48,6 +48,16 @@ type Config struct {
 	// (METRICS_ADDR, default 127.0.0.1:9090; "off" serves none): never the
 	// public port.
 	MetricsAddr string
+	// OperatorUser and OperatorPassword are the operator credential that
+	// opens the jobs view on the operator address (QWOTY_OPERATOR_USER,
+	// default "operator"; QWOTY_OPERATOR_PASSWORD, at least 12 characters).
+	// No password: no jobs view.
+	OperatorUser     string
+	OperatorPassword string
+	// ShutdownTimeout bounds a shutdown from SIGTERM to exit
+	// (QWOTY_SHUTDOWN_TIMEOUT, default DefaultShutdownTimeout): HTTP
+	// drains and running jobs finish within it, or are handed back.
+	ShutdownTimeout time.Duration
 	// PlaygroundPort serves the dev playground's host page on a second
 	// origin (development only; 0 disables it).
 	PlaygroundPort int
@@ -145,6 +155,27 @@ func Load(lookup Lookup, devDir string) (*Config, error) {
 			return nil, fmt.Errorf("METRICS_ADDR: %q is not host:port (127.0.0.1:9090), or off", v)
 		}
 		c.MetricsAddr = v
+	}
+
+	c.OperatorUser = get("QWOTY_OPERATOR_USER")
+	if c.OperatorUser == "" {
+		c.OperatorUser = "operator"
+	}
+	if strings.Contains(c.OperatorUser, ":") {
+		return nil, errors.New("QWOTY_OPERATOR_USER: a user name cannot hold a colon (HTTP Basic)")
+	}
+	c.OperatorPassword, _ = lookup("QWOTY_OPERATOR_PASSWORD")
+	if c.OperatorPassword != "" && len(c.OperatorPassword) < MinOperatorPassword {
+		return nil, fmt.Errorf("QWOTY_OPERATOR_PASSWORD: at least %d characters", MinOperatorPassword)
+	}
+
+	c.ShutdownTimeout = DefaultShutdownTimeout
+	if v := get("QWOTY_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinShutdownTimeout || d > MaxShutdownTimeout {
+			return nil, fmt.Errorf("QWOTY_SHUTDOWN_TIMEOUT: %q is not a duration between %s and %s (like 25s)", v, MinShutdownTimeout, MaxShutdownTimeout)
+		}
+		c.ShutdownTimeout = d
 	}
 
 	c.DatabaseURL = get("DATABASE_URL")
@@ -390,6 +421,17 @@ const (
 	MinSyncLease     = 2 * time.Second
 	MaxSyncLease     = 30 * time.Minute
 )
+
+// A shutdown's bound: 25 s fits within Kubernetes' default grace period of
+// 30 s before it kills the process.
+const (
+	DefaultShutdownTimeout = 25 * time.Second
+	MinShutdownTimeout     = 2 * time.Second
+	MaxShutdownTimeout     = 10 * time.Minute
+)
+
+// MinOperatorPassword is the shortest operator password accepted.
+const MinOperatorPassword = 12
 
 // DefaultDevMailPort is the development mailbox's SMTP port.
 const DefaultDevMailPort = 2525

@@ -62,6 +62,10 @@ func TestMalformedValuesAreNamed(t *testing.T) {
 		{"PIPEDRIVE_OAUTH_URL", "oauth.pipedrive.example"},
 		{"SYNC_LEASE", "1s"},
 		{"SYNC_LEASE", "an hour"},
+		{"QWOTY_SHUTDOWN_TIMEOUT", "1s"},
+		{"QWOTY_SHUTDOWN_TIMEOUT", "soon"},
+		{"QWOTY_OPERATOR_PASSWORD", "short-pw"},
+		{"QWOTY_OPERATOR_USER", "ops:1"},
 		{"QWOTY_API_RATE_LIMIT", "600"},
 		{"QWOTY_API_RATE_LIMIT", "600/day"},
 		{"QWOTY_API_RATE_LIMIT", "0/min"},
@@ -268,6 +272,24 @@ func TestSyncSettings(t *testing.T) {
 	if c, err = Load(lookupMap(m), t.TempDir()); err != nil || c.SyncLease.Seconds() != 45 || c.HubSpotAPIURL != "https://api.example" ||
 		c.HubSpotAuthURL != "https://auth.example" {
 		t.Fatalf("set: %+v, %v", c, err)
+	}
+}
+
+func TestOperatorAndShutdownSettings(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://u@db/q", "APP_URL": "https://app.example", "QWOTY_SECRET_KEY": goodKey}
+	c, err := Load(lookupMap(base), t.TempDir())
+	if err != nil || c.ShutdownTimeout != DefaultShutdownTimeout || c.OperatorUser != "operator" || c.OperatorPassword != "" {
+		t.Fatalf("defaults: %v %q %q, %v", c.ShutdownTimeout, c.OperatorUser, c.OperatorPassword, err)
+	}
+	m := maps.Clone(base)
+	m["QWOTY_SHUTDOWN_TIMEOUT"], m["QWOTY_OPERATOR_USER"], m["QWOTY_OPERATOR_PASSWORD"] = "40s", "ops", " a long passphrase "
+	if c, err = Load(lookupMap(m), t.TempDir()); err != nil || c.ShutdownTimeout != 40*time.Second || c.OperatorUser != "ops" ||
+		c.OperatorPassword != " a long passphrase " {
+		t.Fatalf("set: %v %q %q, %v", c.ShutdownTimeout, c.OperatorUser, c.OperatorPassword, err)
+	}
+	m["QWOTY_OPERATOR_PASSWORD"] = "tiny-secret"
+	if _, err = Load(lookupMap(m), t.TempDir()); err == nil || strings.Contains(err.Error(), "tiny-secret") {
+		t.Fatalf("a short password: %v (never printed)", err)
 	}
 }
 

@@ -15,13 +15,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/store"
 )
 
@@ -134,7 +137,19 @@ type Engine struct {
 	opt    Options
 	log    *slog.Logger
 	client *river.Client[pgx.Tx]
+	// state is the workers' state, for /readyz: workersNew, then
+	// workersStarted, then workersStopping once Stop is called.
+	state atomic.Int32
+	// counted closes once the jobs' events are all counted, after the
+	// client stopped.
+	counted chan struct{}
 }
+
+const (
+	workersNew int32 = iota
+	workersStarted
+	workersStopping
+)
 
 // New builds the engine over db (migrated) and the registered CRMs. It
 // works nothing until Start.
@@ -196,17 +211,118 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	return e, nil
 }
 
-// Start starts working jobs until ctx ends or Stop.
+// Start starts working jobs until Stop. Ending ctx stops too, but
+// abruptly (River cancels the jobs running): a graceful shutdown passes a
+// ctx that does not end and calls Stop.
 func (e *Engine) Start(ctx context.Context) error {
+	events, cancel := e.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled,
+		river.EventKindJobSnoozed, river.EventKindJobInterrupted)
 	if err := e.client.Start(ctx); err != nil {
+		cancel()
 		return fmt.Errorf("crmsync: start: %w", err)
 	}
+	e.state.Store(workersStarted)
+	e.counted = make(chan struct{})
+	go func() {
+		defer close(e.counted)
+		countJobs(events, e.client.Stopped(), cancel)
+	}()
 	return nil
 }
 
+// waitCounted waits (until ctx ends) for the last jobs' events to be
+// counted, once the client stopped.
+func (e *Engine) waitCounted(ctx context.Context) {
+	if e.counted == nil {
+		return
+	}
+	select {
+	case <-e.counted:
+	case <-ctx.Done():
+	}
+}
+
+// countJobs counts the jobs this instance works, by kind and outcome, and
+// times them (package metrics), until the client stops.
+func countJobs(events <-chan *river.Event, stopped <-chan struct{}, cancel func()) {
+	defer cancel()
+	for {
+		select {
+		case <-stopped:
+			for { // what was sent before the stop
+				select {
+				case ev, ok := <-events:
+					if !ok {
+						return
+					}
+					countJob(ev)
+				default:
+					return
+				}
+			}
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			countJob(ev)
+		}
+	}
+}
+
+func countJob(ev *river.Event) {
+	if ev.Job == nil {
+		return
+	}
+	var wait, run time.Duration
+	if ev.JobStats != nil {
+		wait, run = ev.JobStats.QueueWaitDuration, ev.JobStats.RunDuration
+	}
+	metrics.JobWorked(ev.Job.Kind, jobOutcome(ev), wait, run)
+}
+
+// jobOutcome names what became of a job an event reports.
+func jobOutcome(ev *river.Event) string {
+	switch ev.Kind {
+	case river.EventKindJobCompleted:
+		return "completed"
+	case river.EventKindJobCancelled:
+		return "cancelled"
+	case river.EventKindJobSnoozed:
+		return "snoozed"
+	case river.EventKindJobInterrupted:
+		return "interrupted"
+	}
+	if ev.Job.State == rivertype.JobStateDiscarded {
+		return "discarded"
+	}
+	return "retryable"
+}
+
+// Ready says whether this instance works jobs (for /readyz): nil once
+// started, until Stop is called or the client stops.
+func (e *Engine) Ready() error {
+	switch e.state.Load() {
+	case workersNew:
+		return errors.New("the job workers have not started")
+	case workersStopping:
+		return errors.New("the job workers are stopping")
+	}
+	select {
+	case <-e.client.Stopped():
+		return errors.New("the job workers stopped")
+	default:
+		return nil
+	}
+}
+
+// Client is the River client, for the operators' jobs view.
+func (e *Engine) Client() *river.Client[pgx.Tx] { return e.client }
+
 // Stop stops fetching jobs and waits for those running (until ctx ends,
-// then cancels them: a cancelled push hands its records back).
+// then cancels them: River hands a job cancelled so back to be worked
+// again, and a cancelled push hands its records back).
 func (e *Engine) Stop(ctx context.Context) error {
+	e.state.Store(workersStopping)
 	err := e.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return e.client.StopAndCancel(context.WithoutCancel(ctx))
@@ -230,4 +346,29 @@ func (h levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h levelFloor) WithGroup(name string) slog.Handler {
 	return levelFloor{h.Handler.WithGroup(name), h.min}
+}
+
+// Shutdown stops working jobs within ctx's deadline: River stops fetching
+// at once and lets the jobs running finish for up to soft; those still
+// running then are cancelled (River hands each back, to be worked again by
+// an instance still up or after a restart, without using an attempt) and
+// waited for until ctx ends. cancelled says whether it came to that.
+func (e *Engine) Shutdown(ctx context.Context, soft time.Duration) (cancelled bool, err error) {
+	e.state.Store(workersStopping)
+	sctx, cancel := context.WithTimeout(ctx, soft)
+	defer cancel()
+	err = e.client.Stop(sctx)
+	if err == nil {
+		e.waitCounted(ctx)
+		return false, nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return false, fmt.Errorf("crmsync: stop: %w", err)
+	}
+	e.log.Warn("jobs still running at the shutdown's bound: cancelling them, River hands them back", "waited", soft.String())
+	if err := e.client.StopAndCancel(ctx); err != nil {
+		return true, fmt.Errorf("crmsync: stop and cancel: %w", err)
+	}
+	e.waitCounted(ctx)
+	return true, nil
 }

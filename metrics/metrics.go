@@ -117,6 +117,7 @@ func Operator() http.Handler {
 type DBStats interface {
 	PoolStats() (acquired, idle, total, max int32)
 	QueueDepths(ctx context.Context) (map[[2]string]float64, error)
+	SyncHealthByProvider(ctx context.Context) ([]SyncHealth, error)
 }
 
 // dbCollector reads the pool and the queues at each scrape.
@@ -126,10 +127,14 @@ type dbCollector struct {
 	queue                      *prometheus.Desc
 }
 
-// RegisterDB adds the database pool and the job queues to the registry
-// (once a process: a second call keeps the first).
+// RegisterDB adds the database pool, the job queues and sync's state by
+// CRM to the registry (once a process: a second call keeps the first).
 func RegisterDB(db DBStats) error {
-	err := Registry.Register(&dbCollector{db: db,
+	err := Registry.Register(newSyncCollector(db.SyncHealthByProvider))
+	if err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		return err
+	}
+	err = Registry.Register(&dbCollector{db: db,
 		acquired: prometheus.NewDesc("qwoty_db_pool_acquired_connections", "Database connections in use.", nil, nil),
 		idle:     prometheus.NewDesc("qwoty_db_pool_idle_connections", "Database connections idle in the pool.", nil, nil),
 		total:    prometheus.NewDesc("qwoty_db_pool_total_connections", "Database connections open.", nil, nil),

@@ -3,9 +3,27 @@
 // transaction).
 package migrations
 
-import "embed"
+import (
+	"embed"
+	"strconv"
+	"strings"
+)
 
 // FS holds every migration file.
 //
 //go:embed *.sql
 var FS embed.FS
+
+// Latest is the number of the newest embedded migration: the version a
+// migrated database's schema_version holds.
+func Latest() int {
+	entries, _ := FS.ReadDir(".")
+	latest := 0
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		if n, err := strconv.Atoi(num); ok && err == nil && n > latest {
+			latest = n
+		}
+	}
+	return latest
+}

@@ -394,10 +394,12 @@ var catalogue = []Entry{
 		Hint:    "Try again in a few seconds. If it persists, the Qwoty operator checks that PostgreSQL is up.",
 		Cause: "The database was briefly unreachable (PostgreSQL restarting, a failover, the network to it cut): its connections dropped, " +
 			"new ones refused, or a wait for one ran out while they were refused. Any endpoint that reads the database answers so, with a " +
-			"`Retry-After: 2` header; the card page and the console show it as a page, a card action above the card. Also `/readyz`: the " +
-			"instance is shutting down, or the database did not answer within 2 s. A login: \"The server is busy checking other logins\".",
+			"`Retry-After: 2` header; the card page and the console show it as a page, a card action above the card. Also `/readyz`, its " +
+			"message naming the check that failed: `shutdown` (the instance is shutting down), `database` (it did not answer within 2 s), " +
+			"`migrations` (the database lacks a migration this version has) or `workers` (the job workers are not running). A login: " +
+			"\"The server is busy checking other logins\".",
 		OtherHints: "Shutting down: \"This instance is shutting down; the load balancer will use another.\" `/readyz`: \"Check " +
-			"DATABASE_URL and that PostgreSQL is up.\" Busy login: \"Wait a few seconds, then send the form again.\"",
+			"DATABASE_URL and that PostgreSQL is up.\", \"Run qwoty migrate, or start one instance of this version: it migrates at start.\", \"Look for the job workers' error in the instance's log.\" Busy login: \"Wait a few seconds, then send the form again.\"",
 		Fix: "Database: nothing; the Salesforce component, the HubSpot card and Pipedrive's custom panel say \"temporarily unavailable, " +
 			"retrying\" and retry once after `Retry-After`. If it persists, check PostgreSQL: " +
 			"[see below](#503-unavailable-during-a-database-restart). [`/readyz`](#readyz-answers-503).",

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
@@ -27,7 +29,9 @@ func (s *Server) cardView(p qwoty.Provider) gin.HandlerFunc {
 			return
 		}
 		web.SetConnectionID(c, answer.ConnectionID)
+		began := time.Now()
 		web.WriteJSON(c, http.StatusOK, answer)
+		metrics.CardStageTook("callout", metrics.StageRender, time.Since(began))
 	}
 }
 

@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/hubspot"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
@@ -43,7 +45,9 @@ func (s *Server) fetchCard(c *gin.Context) {
 		return
 	}
 	web.SetConnectionID(c, answer.ConnectionID)
+	began := time.Now()
 	web.WriteJSON(c, http.StatusOK, answer)
+	metrics.CardStageTook("callout", metrics.StageRender, time.Since(began))
 }
 
 // hubspotWebhooks answers HubSpot's webhook deliveries: 404 when HubSpot

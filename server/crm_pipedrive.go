@@ -2,11 +2,13 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/crm/pipedrive"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/web"
 )
@@ -42,12 +44,14 @@ func (s *Server) panelCard(p qwoty.Provider) gin.HandlerFunc {
 			label = "Create a quote"
 		}
 		// "Synced 2 min ago" is read against the server's clock, as in the card.
+		began := time.Now()
 		resp, err := pipedrive.NewPanelResponseAt(s.now(), quotes, pipedrive.ExternalLink{URL: ans.EmbedURL, Label: label}, "")
 		if err != nil {
 			s.pipedrivePanelError(c, err)
 			return
 		}
 		web.WriteJSON(c, http.StatusOK, resp)
+		metrics.CardStageTook("callout", metrics.StageRender, time.Since(began))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/qwoty/companion/cardview"
+	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 	"github.com/qwoty/companion/templates"
@@ -30,6 +31,7 @@ func (s *Server) cardShow(c *gin.Context) {
 // every action) and lets only the connection's own origins frame the page.
 func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 	token := c.Query("token")
+	stage := metrics.CardPage()
 	claims, conn, err := s.cards.OpenCard(c.Request.Context(), provider, token)
 	if err != nil {
 		s.cardError(c, token, err)
@@ -50,6 +52,7 @@ func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 		RecordName: name, AccountName: ec.Record.AccountName,
 		PageToken: pageToken, ParentOrigins: s.cards.FrameAncestors(conn), Money: qwoty.MoneyFor(ec.User.Locale),
 	}
+	stage.Mark(metrics.StageSession)
 	if id := c.Query("quote"); id != "" {
 		q, err := s.db.GetQuote(c.Request.Context(), scope, id)
 		if err != nil && qwoty.ErrorCode(err) != qwoty.CodeNotFound {
@@ -64,8 +67,10 @@ func (s *Server) card(c *gin.Context, provider qwoty.Provider) {
 			return
 		}
 	}
+	stage.Mark(metrics.StageDB)
 	c.Header("Content-Security-Policy", web.Policy(cardview.FrameAncestorsDirective(v.ParentOrigins)))
 	web.Render(c, http.StatusOK, templates.CardPage(v))
+	stage.Mark(metrics.StageRender)
 }
 
 // cardError renders a full-page state for a card that cannot open. When the

@@ -48,7 +48,13 @@ type Deps struct {
 	DevMail http.Handler
 	// Mail sends the console's invitations (nil: saved, not sent).
 	Mail console.Mailer
+	// Workers are the job workers /readyz checks (crmsync.Engine); nil:
+	// this server runs none, nothing to check.
+	Workers Workers
 }
+
+// Workers say whether the job workers run.
+type Workers interface{ Ready() error }
 
 // Server serves the application's routes.
 type Server struct {
@@ -65,6 +71,7 @@ type Server struct {
 	crms     *crm.Registry
 	console  *console.Console
 	devMail  http.Handler
+	workers  Workers
 	// public bounds the customer's pages' unauthenticated requests;
 	// pageKey signs their form tokens.
 	public  *publicLimiter
@@ -74,7 +81,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, cards: d.Cards, log: d.Logger, version: d.Version, now: d.Now, drain: d.DrainDelay,
-		crms: d.CRMs, devMail: d.DevMail}
+		crms: d.CRMs, devMail: d.DevMail, workers: d.Workers}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -88,6 +95,10 @@ func New(d Deps) *Server {
 	s.engine = s.routes()
 	return s
 }
+
+// Drain turns /readyz 503 at once (the shutdown's first step; Serve does
+// it too when its context ends).
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Handler returns the HTTP handler of the application.
 func (s *Server) Handler() http.Handler { return s.engine }

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
+	"github.com/qwoty/companion/store/storetest"
 	"github.com/qwoty/companion/web"
 )
 
@@ -38,25 +41,67 @@ func TestRequestIDIsKeptOrMade(t *testing.T) {
 	}
 }
 
-// Metrics are the operator address's (METRICS_ADDR): the public port has
-// no /metrics.
-func TestPublicPortServesNoMetrics(t *testing.T) {
+// Metrics and the jobs view are the operator address's (METRICS_ADDR,
+// package operator): the public port has neither.
+func TestPublicPortServesNoMetricsNorJobsView(t *testing.T) {
 	a := newApp(t, "", nil)
-	if r := do(t, mustGet(t, a.url()+"/metrics")); r.status != http.StatusNotFound {
-		t.Fatalf("/metrics on the public port = %d, want 404", r.status)
+	for _, p := range []string{"/metrics", "/jobs", "/jobs/", "/jobs/api/jobs?state=available", "/jobs/api/states", "/jobs/assets/main.js"} {
+		r := do(t, mustGet(t, a.url()+p))
+		if r.status != http.StatusNotFound {
+			t.Fatalf("%s on the public port = %d, want 404", p, r.status)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, a.url()+"/jobs/api/jobs/cancel", strings.NewReader(`{"ids":["1"]}`))
+	if r := do(t, req); r.status != http.StatusNotFound {
+		t.Fatalf("POST /jobs/api/jobs/cancel on the public port = %d, want 404", r.status)
 	}
 }
 
-func TestReadyzFollowsDatabaseAndDraining(t *testing.T) {
-	a := newApp(t, "", nil)
-	if r := do(t, mustGet(t, a.url()+"/readyz")); r.status != 200 {
-		t.Fatalf("readyz = %d", r.status)
+// fakeWorkers stands for the job engine's state (crmsync.Engine.Ready,
+// tested in crmsync).
+type fakeWorkers struct{ err error }
+
+func (w *fakeWorkers) Ready() error { return w.err }
+
+// readyz is 200 only while every check passes; each failing check answers
+// 503 naming it. healthz (liveness) checks nothing.
+func TestReadyzNamesTheFailingCheck(t *testing.T) {
+	workers := &fakeWorkers{}
+	a := newAppWith(t, "", func(_ string, d *Deps) { d.Workers = workers })
+	if r := do(t, mustGet(t, a.url()+"/readyz")); r.status != 200 || !strings.Contains(string(r.body), `"workers":"ok"`) {
+		t.Fatalf("readyz = %d %s", r.status, r.body)
 	}
-	a.srv.draining.Store(true)
-	do(t, mustGet(t, a.url()+"/readyz")).wantError(t, 503, qwoty.CodeUnavailable)
+	notReady := func(check string) {
+		t.Helper()
+		e := do(t, mustGet(t, a.url()+"/readyz")).wantError(t, 503, qwoty.CodeUnavailable)
+		if !strings.HasPrefix(e.Message, "not ready: "+check) {
+			t.Fatalf("readyz says %q, want the %s check", e.Message, check)
+		}
+	}
+
+	a.srv.Drain()
+	notReady("shutdown")
 	a.srv.draining.Store(false)
+
+	workers.err = errors.New("the job workers are stopping")
+	notReady("workers")
+	workers.err = nil
+
+	pool := storetest.Pool(t, a.db)
+	if _, err := pool.Exec(context.Background(), `UPDATE schema_version SET version = version - 1`); err != nil {
+		t.Fatal(err)
+	}
+	notReady("migrations")
+	// A database ahead of this version (mid rolling deploy) is fine.
+	if _, err := pool.Exec(context.Background(), `UPDATE schema_version SET version = version + 2`); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, mustGet(t, a.url()+"/readyz")); r.status != 200 {
+		t.Fatalf("readyz with the database ahead = %d %s", r.status, r.body)
+	}
+
 	a.db.Close()
-	do(t, mustGet(t, a.url()+"/readyz")).wantError(t, 503, qwoty.CodeUnavailable)
+	notReady("database")
 	if r := do(t, mustGet(t, a.url()+"/healthz")); r.status != 200 {
 		t.Fatalf("healthz must not depend on the database: %d", r.status)
 	}

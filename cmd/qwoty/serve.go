@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/qwoty/companion/gctune"
 	"github.com/qwoty/companion/metrics"
 	"github.com/qwoty/companion/notify"
+	"github.com/qwoty/companion/operator"
 	"github.com/qwoty/companion/playground"
 	"github.com/qwoty/companion/quotemail"
 	"github.com/qwoty/companion/server"
@@ -28,12 +31,32 @@ import (
 	"github.com/qwoty/companion/webhooks"
 )
 
-// On SIGTERM: /readyz answers 503 for drainDelay (load balancers probe every
-// few seconds), then requests in flight get shutdownGrace to finish.
+// On SIGTERM (config.ShutdownTimeout bounds it all, QWOTY_SHUTDOWN_TIMEOUT):
+// /readyz answers 503 at once and requests are still served for the drain
+// delay (load balancers probe every few seconds), then the listener closes
+// and requests in flight get the rest of the bound to finish. The job
+// workers stop fetching at once; jobs running get the bound less
+// handBackTime to finish, then are cancelled and handed back to River (an
+// instance still up, or the next start, works them again).
 const (
-	drainDelay    = 5 * time.Second
-	shutdownGrace = 20 * time.Second
+	drainDelay   = 5 * time.Second
+	handBackTime = 3 * time.Second
 )
+
+// shutdownPlan splits the shutdown's bound: the drain, the HTTP grace after
+// it, and the time running jobs get before they are handed back.
+type shutdownPlan struct{ timeout, drain, httpGrace, jobs time.Duration }
+
+func planShutdown(timeout time.Duration, dev bool) shutdownPlan {
+	p := shutdownPlan{timeout: timeout, drain: min(drainDelay, timeout/5)}
+	if dev {
+		p.drain = 0 // a laptop has no load balancer to wait for
+	}
+	margin := timeout / 20 // to log and close the rest
+	p.httpGrace = timeout - p.drain - margin
+	p.jobs = timeout - min(handBackTime, timeout/5) - margin
+	return p
+}
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -62,10 +85,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot listen", "port", cfg.Port, "error", err.Error())
 		return 1
 	}
-	drain := drainDelay
-	if cfg.Dev() {
-		drain = 0 // a laptop has no load balancer to wait for
-	}
+	plan := planShutdown(cfg.ShutdownTimeout, cfg.Dev())
 	stopEmulators, err := startDevEmulators(cfg, stderr)
 	if err != nil {
 		log.Error("cannot start the development emulators", "error", err.Error())
@@ -95,8 +115,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		defer mb.Close()
 		devMail = mb.Handler("/dev/mail")
 	}
-	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version,
-		DrainDelay: drain, DevMail: devMail, Mail: sender})
 
 	// Sync's job engine: every instance works jobs, the elected leader
 	// runs the periodic ones.
@@ -111,24 +129,68 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot start sync", "error", err.Error())
 		return 1
 	}
+	srv := server.New(server.Deps{Config: cfg, DB: a.db, Cards: a.cards(crms), CRMs: crms, Logger: log, Version: version,
+		DrainDelay: plan.drain, DevMail: devMail, Mail: sender, Workers: engine})
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, ln, shutdownGrace) })
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		<-gctx.Done()
+		log.Info("shutting down: /readyz answers 503, the job workers stop fetching", "timeout", plan.timeout.String(),
+			"drain", plan.drain.String())
+		srv.Drain()
+		// The bound holds whatever hangs.
+		select {
+		case <-finished:
+		case <-time.After(plan.timeout):
+			log.Error("the shutdown outran its bound (QWOTY_SHUTDOWN_TIMEOUT): exiting", "timeout", plan.timeout.String())
+			os.Exit(1)
+		}
+	}()
+	// The operator address serves (metrics, the jobs view) until the rest
+	// has stopped, so the shutdown shows in its metrics.
+	var stopping sync.WaitGroup
+	stopping.Add(2)
 	g.Go(func() error {
-		if err := engine.Start(gctx); err != nil {
+		defer stopping.Done()
+		if err := srv.Serve(gctx, ln, plan.httpGrace); err != nil {
+			return err
+		}
+		log.Info("HTTP drained and closed")
+		return nil
+	})
+	g.Go(func() error {
+		defer stopping.Done()
+		// Not gctx: its end would cancel the jobs running at once.
+		if err := engine.Start(context.WithoutCancel(gctx)); err != nil {
 			return err
 		}
 		<-gctx.Done()
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), shutdownGrace)
+		began := time.Now()
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), plan.timeout-plan.timeout/20)
 		defer cancel()
-		return engine.Stop(stopCtx)
+		cancelled, err := engine.Shutdown(stopCtx, plan.jobs)
+		if err != nil {
+			log.Error("the job workers did not stop in time", "error", err.Error())
+			return err
+		}
+		log.Info("the job workers stopped", "took", time.Since(began).Round(time.Millisecond).String(), "handed_back", cancelled)
+		return nil
 	})
 	g.Go(func() error { sweepNonces(gctx, a, log); return nil })
 
-	// Metrics on the operator address, apart from the public port.
+	// Metrics and the jobs view on the operator address, apart from the
+	// public port.
 	if cfg.MetricsAddr != "" {
 		if err := metrics.RegisterDB(a.db); err != nil {
 			log.Error("cannot register the database metrics", "error", err.Error())
+			return 1
+		}
+		ops, err := operator.New(gctx, operator.Options{User: cfg.OperatorUser, Password: cfg.OperatorPassword,
+			Jobs: engine.Client(), Logger: log})
+		if err != nil {
+			log.Error("cannot make the operator address's handler", "error", err.Error())
 			return 1
 		}
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
@@ -136,8 +198,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			log.Error("cannot listen for metrics (set METRICS_ADDR, or off)", "addr", cfg.MetricsAddr, "error", err.Error())
 			return 1
 		}
-		g.Go(func() error { return web.Serve(gctx, mln, metrics.Operator(), shutdownGrace, func() {}, log) })
+		opsCtx, opsDone := context.WithCancel(context.WithoutCancel(gctx))
+		go func() {
+			<-gctx.Done()
+			stopping.Wait()
+			opsDone()
+		}()
+		g.Go(func() error { return web.Serve(opsCtx, mln, ops, time.Second, func() {}, log) })
 		log.Info("metrics listening", "addr", mln.Addr().String())
+	} else if cfg.OperatorPassword != "" {
+		log.Warn("QWOTY_OPERATOR_PASSWORD is set but METRICS_ADDR is off: no operator address, no jobs view")
 	}
 
 	if cfg.Dev() && cfg.PlaygroundPort > 0 {
@@ -151,7 +221,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		pg := playground.New(cfg.AppURL, a.db, log)
-		g.Go(func() error { return pg.Serve(gctx, pln, shutdownGrace) })
+		g.Go(func() error { return pg.Serve(gctx, pln, plan.httpGrace) })
 	}
 
 	log.Info("qwoty listening", "url", cfg.AppURL, "env", string(cfg.Env), "version", version)
