@@ -31,7 +31,9 @@ func OrderScale(o OrderSyncer) int32 {
 // connection's budget for its Retry-After and waits; 400, 404, 409 and
 // 422 are the CRM's refusals, with its words; 403 and 404 keep their
 // sentinels; anything else is left as it is (transient, or coded).
-func ClassifyOrder(ctx context.Context, b Budget, err error) error { return ClassifyArchive(ctx, b, err) }
+func ClassifyOrder(ctx context.Context, b Budget, err error) error {
+	return ClassifyArchive(ctx, b, err)
+}
 
 // SplitLine is l as a CRM that computes a line's net as quantity × unit
 // price holds it, exactly: l itself when its unit price times its quantity

@@ -1,0 +1,171 @@
+package crmsync_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qwoty/companion/crm/emulator"
+	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/crmsync/crmsynctest"
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// Orders to Salesforce, through its emulator: an Order with its products
+// on the opportunity's account and price book, once; its status
+// following; a lost answer adopted; an org whose orders need a contract
+// refusing it in its own words.
+
+const sfWait = 20 * time.Second
+
+func salesforceOrders(t *testing.T, triggers ...string) (*crmsynctest.CRM, *crmsynctest.World) {
+	t.Helper()
+	c := crmsynctest.CRMs["salesforce"](t, crmsynctest.Options{AppURL: "http://127.0.0.1:8080", Records: 2, Unlimited: true})
+	w := crmsynctest.New(t, c.Adapter, c.Redirect, crmsynctest.FastOptions())
+	w.Currency = c.Currency
+	if len(triggers) > 0 {
+		set, err := w.DB.SyncSettingsOf(ctx, w.Conn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.Triggers = triggers
+		if err := w.DB.SaveSyncSettings(ctx, w.Admin.WorkspaceID, w.Conn.ID, set, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.SendOrders()
+	return c, w
+}
+
+func TestSalesforceOrderOnce(t *testing.T) {
+	c, w := salesforceOrders(t)
+	rec := c.Records[0]
+	c.PrepareOrders(rec)
+	// 3 × 10.00 at 33.33% off is 20.00: two order products, 2 × 6.67 and
+	// 1 × 6.66, so that the order's total is the quote's.
+	q := w.Quote(rec, crmsynctest.Line{SKU: "LIC", Quantity: 3, Price: "49.90"},
+		crmsynctest.Line{SKU: "SUP", Quantity: 3, Price: "10", DiscountPct: "33.33"})
+	q, o := w.Accept(q)
+	p := w.WaitOrderPush(o, store.OrderPushDone, qwoty.OrderOpen, sfWait)
+	orders := c.Orders(rec)
+	if len(orders) != 1 {
+		t.Fatalf("%d orders on the opportunity, want 1", len(orders))
+	}
+	got := orders[0]
+	want := q.Totals.Subtotal.Sub(q.Totals.Discount)
+	if got.ID != p.CRMOrderID || got.Number != o.Number || got.Status != "Draft" || !got.Total.Equal(want) || got.Lines != 3 {
+		t.Fatalf("the order %+v; push %+v; want a Draft of %s with 3 products", got, p, want)
+	}
+	if !want.Equal(q.Totals.Total) {
+		t.Fatalf("the quote has tax or a quote discount (%s vs %s): this test's order total is meant to be the quote's", want, q.Totals.Total)
+	}
+	r := c.Salesforce.Record(sftest.DefaultOrgID, "Order", got.ID)
+	opp := c.Salesforce.Record(sftest.DefaultOrgID, "Opportunity", rec)
+	if r.String("AccountId") != opp.String("AccountId") || r.String("Pricebook2Id") != opp.String("Pricebook2Id") || r.String("AccountId") == "" ||
+		r.String("EffectiveDate") != o.CreatedAt.UTC().Format(time.DateOnly) || !strings.Contains(r.String("Description"), q.Number) {
+		t.Fatalf("the order %v, the opportunity %v", r, opp)
+	}
+	if log := w.OrderLog(); len(log) != 1 || log[0].Outcome != store.SyncedOutcome || !strings.Contains(string(log[0].Written), `"created"`) {
+		t.Fatalf("sync log: %+v", log)
+	}
+
+	// Fulfilled: the order is activated, still one.
+	if _, err := w.DB.SetOrderStatus(ctx, w.Admin.WorkspaceID, w.Conn.ID, o.ID, 0, qwoty.OrderFulfilled, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	w.WaitOrderPush(o, store.OrderPushDone, qwoty.OrderFulfilled, sfWait)
+	if orders = c.Orders(rec); len(orders) != 1 || orders[0].Status != "Activated" || orders[0].Lines != 3 {
+		t.Fatalf("after fulfilment: %+v", orders)
+	}
+	if r = c.Salesforce.Record(sftest.DefaultOrgID, "Order", got.ID); r["ActivatedDate"] == nil {
+		t.Fatalf("the activated order has no ActivatedDate: %v", r)
+	}
+}
+
+// A cancelled order stays Draft (the org's statuses have no other
+// category), marked in its name and description.
+func TestSalesforceOrderCancelled(t *testing.T) {
+	c, w := salesforceOrders(t)
+	rec := c.Records[0]
+	c.PrepareOrders(rec)
+	_, o := w.Accept(w.Quote(rec, crmsynctest.Line{SKU: "LIC", Quantity: 2, Price: "100"}))
+	w.WaitOrderPush(o, store.OrderPushDone, qwoty.OrderOpen, sfWait)
+	if _, err := w.DB.SetOrderStatus(ctx, w.Admin.WorkspaceID, w.Conn.ID, o.ID, 0, qwoty.OrderCancelled, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	p := w.WaitOrderPush(o, store.OrderPushDone, qwoty.OrderCancelled, sfWait)
+	r := c.Salesforce.Record(sftest.DefaultOrgID, "Order", p.CRMOrderID)
+	if r.String("Status") != "Draft" || !strings.HasPrefix(r.String("Description"), "Cancelled in Qwoty") || !strings.Contains(r.String("Name"), "cancelled") {
+		t.Fatalf("the cancelled order: %v", r)
+	}
+	if n := len(c.Orders(rec)); n != 1 {
+		t.Fatalf("%d orders", n)
+	}
+}
+
+// The Composite request that makes the order is committed and its answer
+// lost: the retry finds the order by its number (OrderReferenceNumber)
+// and adopts it; the opportunity holds one order.
+func TestSalesforceOrderLostAnswerAdopts(t *testing.T) {
+	// No status trigger: accepting pushes no deal, so that the order's
+	// own two Composite calls (its read, its write) are the only ones.
+	c, w := salesforceOrders(t, qwoty.TriggerCreated, qwoty.TriggerEdit, qwoty.TriggerPrimary)
+	rec := c.Records[0]
+	c.PrepareOrders(rec)
+	q := w.Quote(rec, crmsynctest.Line{SKU: "LIC", Quantity: 3, Price: "49.90"})
+	w.WaitState(q, qwoty.SyncSynced, sfWait)
+	route := "POST /services/data/{v}/composite"
+	if err := c.Base.Inject(emulator.Fault{Route: route, Times: 1, Delay: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Base.Inject(emulator.Fault{Route: route, Times: 1, Drop: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, o := w.Accept(w.Get(q))
+	p := w.WaitOrderPush(o, store.OrderPushDone, qwoty.OrderOpen, sfWait)
+	orders := c.Orders(rec)
+	if len(orders) != 1 || orders[0].ID != p.CRMOrderID || orders[0].Lines != 1 || p.Attempts != 1 {
+		t.Fatalf("orders %+v (want 1), push %+v", orders, p)
+	}
+	log := w.OrderLog()
+	if len(log) != 2 || !strings.Contains(string(log[0].Written), `"adopted"`) || log[1].Outcome != store.RetryingOutcome {
+		t.Fatalf("sync log: %+v", log)
+	}
+}
+
+// An org whose orders need a contract ("Enable orders without contracts"
+// off) refuses the order: the push fails at once with Salesforce's own
+// message in the sync log, and the admins hear of it.
+func TestSalesforceOrderContractRequired(t *testing.T) {
+	c, w := salesforceOrders(t)
+	c.Salesforce.SetOrdersNeedContract(sftest.DefaultOrgID, true)
+	rec := c.Records[0]
+	c.PrepareOrders(rec)
+	_, o := w.Accept(w.Quote(rec, crmsynctest.Line{SKU: "LIC", Quantity: 1, Price: "10"}))
+	p := w.WaitOrderPush(o, store.OrderPushFailed, "", sfWait)
+	const said = "REQUIRED_FIELD_MISSING: Required fields are missing: [ContractId]"
+	if p.Code != qwoty.CodeSyncRejected || !strings.Contains(p.Error, said) {
+		t.Fatalf("push %+v", p)
+	}
+	log := w.OrderLog()
+	if len(log) != 1 || log[0].Outcome != store.FailedOutcome || !strings.Contains(log[0].Message, said) {
+		t.Fatalf("sync log: %+v", log)
+	}
+	if n := len(c.Orders(rec)); n != 0 {
+		t.Fatalf("%d orders", n)
+	}
+	w.WaitFor("the alert", sfWait, func() bool { return w.Alerts.Sent.Load() > 0 })
+}
+
+// An opportunity without an account cannot take an order: refused with
+// what to do, before anything is written.
+func TestSalesforceOrderNeedsAccount(t *testing.T) {
+	c, w := salesforceOrders(t)
+	rec := c.Records[1]
+	_, o := w.Accept(w.Quote(rec, crmsynctest.Line{SKU: "LIC", Quantity: 1, Price: "10"}))
+	p := w.WaitOrderPush(o, store.OrderPushFailed, "", sfWait)
+	if !strings.Contains(p.Error, "has no account") || len(c.Orders(rec)) != 0 {
+		t.Fatalf("push %+v", p)
+	}
+}
