@@ -169,3 +169,41 @@ func TestSalesforceOrderNeedsAccount(t *testing.T) {
 		t.Fatalf("push %+v", p)
 	}
 }
+
+// Every shipped CRM whose emulator holds orders (crmsynctest.CRM.Orders):
+// accepted, one order in the CRM; its answer lost, still one; fulfilled,
+// the CRM's order follows.
+func TestEveryCRMOrders(t *testing.T) {
+	forEachCRM(t, func(t *testing.T, c *crmsynctest.CRM, w *crmsynctest.World) {
+		if c.Orders == nil {
+			t.Skipf("%s's emulator holds no orders yet", c.Name)
+		}
+		w.SendOrders()
+		for _, rec := range c.Records {
+			if c.PrepareOrders != nil {
+				c.PrepareOrders(rec)
+			}
+		}
+		rec := c.Records[0]
+		q, o := w.Accept(w.Quote(rec, crmsynctest.Line{SKU: "LIC", Quantity: 3, Price: "49.90"}, crmsynctest.Line{SKU: "SUP", Quantity: 1, Price: "500"}))
+		p := w.WaitOrderPush(o, store.OrderPushDone, qwoty.OrderOpen, sfWait)
+		if got := c.Orders(rec); len(got) != 1 || got[0].ID != p.CRMOrderID || got[0].Number != o.Number {
+			t.Fatalf("orders on %s: %+v; push %+v", rec, got, p)
+		}
+		if got := c.Orders(rec)[0]; !got.Total.Equal(q.Totals.Total) {
+			t.Errorf("the CRM's order totals %s, the quote %s", got.Total, q.Totals.Total)
+		}
+		if _, err := w.DB.SetOrderStatus(ctx, w.Admin.WorkspaceID, w.Conn.ID, o.ID, 0, qwoty.OrderFulfilled, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		w.WaitOrderPush(o, store.OrderPushDone, qwoty.OrderFulfilled, sfWait)
+		if got := c.Orders(rec); len(got) != 1 {
+			t.Fatalf("orders after fulfilment: %+v", got)
+		}
+		for _, other := range c.Records[1:] {
+			if n := len(c.Orders(other)); n != 0 {
+				t.Fatalf("%d orders on %s, which had no quote accepted", n, other)
+			}
+		}
+	})
+}
