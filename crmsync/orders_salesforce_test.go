@@ -5,8 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/crmsync"
 	"github.com/qwoty/companion/crmsync/crmsynctest"
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
@@ -206,4 +209,94 @@ func TestEveryCRMOrders(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Orders made in Salesforce on a deal Qwoty knows are pulled in, origin
+// crm, read-only; Qwoty's own are not pulled back (by their id, or by
+// their number before the push recorded the id); an activation in
+// Salesforce fulfils the copy; an order on no opportunity stays out.
+func TestSalesforceOrdersPulled(t *testing.T) {
+	c, w := salesforceOrders(t)
+	org := sftest.DefaultOrgID
+	rec := c.Records[0]
+	c.PrepareOrders(rec)
+	q, mine := w.Accept(w.Quote(rec, crmsynctest.Line{SKU: "LIC", Quantity: 2, Price: "100"}))
+	w.WaitOrderPush(mine, store.OrderPushDone, qwoty.OrderOpen, sfWait)
+
+	opp := c.Salesforce.Record(org, "Opportunity", rec)
+	entry := ""
+	for _, e := range c.Salesforce.Records(org, "PricebookEntry", "Pricebook2Id", opp.String("Pricebook2Id")) {
+		entry = e.String("Id")
+	}
+	hand := func(fields map[string]any) string {
+		t.Helper()
+		f := map[string]any{"AccountId": opp.String("AccountId"), "EffectiveDate": "2026-11-01", "Status": "Draft",
+			"Pricebook2Id": opp.String("Pricebook2Id")}
+		for k, v := range fields {
+			f[k] = v
+		}
+		id, err := c.Salesforce.Insert(org, "Order", f)
+		if err == nil {
+			_, err = c.Salesforce.Insert(org, "OrderItem", map[string]any{"OrderId": id, "PricebookEntryId": entry, "Quantity": 3, "UnitPrice": 12.5})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	theirs := hand(map[string]any{"OpportunityId": rec})
+	hand(map[string]any{"OpportunityId": rec, "OrderReferenceNumber": mine.Number}) // carries Qwoty's number: Qwoty's
+	hand(nil)                                                                       // on no opportunity
+
+	pull := func() {
+		t.Helper()
+		rep, err := crmsync.PullOnce(ctx, w.DB, c.Adapter, w.Conn, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range rep.Streams {
+			if s.Err != nil {
+				t.Fatalf("stream %s: %v", s.Stream, s.Err)
+			}
+		}
+	}
+	pull()
+	orders, err := w.DB.RecordOrders(ctx, w.Scope(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pulled *qwoty.Order
+	for i := range orders {
+		if orders[i].Origin == qwoty.OrderFromCRM {
+			if pulled != nil {
+				t.Fatalf("two orders pulled: %+v", orders)
+			}
+			pulled = &orders[i]
+		}
+	}
+	if len(orders) != 2 || pulled == nil || pulled.CRMOrderID != theirs || pulled.Status != qwoty.OrderOpen ||
+		!pulled.Totals.Total.Equal(decimal.RequireFromString("37.5")) || pulled.QuoteID != "" {
+		t.Fatalf("the record's orders after a pull: %+v (Qwoty's own %s from %s)", orders, mine.Number, q.Number)
+	}
+	if _, err := w.DB.SetOrderStatus(ctx, w.Admin.WorkspaceID, w.Conn.ID, pulled.ID, 0, qwoty.OrderFulfilled, "u1"); qwoty.ErrorCode(err) != qwoty.CodeOrderReadOnly {
+		t.Fatalf("changing a pulled order: %v", err)
+	}
+	full, err := w.DB.ConnectionOrder(ctx, w.Admin.WorkspaceID, w.Conn.ID, pulled.ID)
+	if err != nil || len(full.Lines) != 1 || !full.Lines[0].Net.Equal(decimal.RequireFromString("37.5")) {
+		t.Fatalf("the pulled order's lines: %+v, %v", full, err)
+	}
+
+	// Activated in Salesforce: the copy is fulfilled, still one.
+	if err := c.Salesforce.Update(org, "Order", theirs, map[string]any{"Status": "Activated"}); err != nil {
+		t.Fatal(err)
+	}
+	pull()
+	if orders, _ = w.DB.RecordOrders(ctx, w.Scope(rec)); len(orders) != 2 {
+		t.Fatalf("orders after the activation: %+v", orders)
+	}
+	for _, o := range orders {
+		if o.Origin == qwoty.OrderFromCRM && (o.Status != qwoty.OrderFulfilled || o.Version != 2) {
+			t.Fatalf("the pulled order after its activation: %+v", o)
+		}
+	}
 }

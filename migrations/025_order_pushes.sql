@@ -32,3 +32,11 @@ CREATE TABLE order_pushes (
     done_at          timestamptz
 );
 CREATE INDEX order_pushes_connection ON order_pushes (connection_id, state);
+
+-- Orders made in the CRM on deals Qwoty knows are pulled in (origin
+-- 'crm', read-only): the CRM's own number, its last-modification time (an
+-- older version never overwrites a newer one) and its deletion (the copy
+-- is marked, never deleted).
+ALTER TABLE orders ADD COLUMN crm_number text NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN crm_modified timestamptz;
+ALTER TABLE orders ADD COLUMN crm_deleted boolean NOT NULL DEFAULT false;
