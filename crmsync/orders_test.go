@@ -143,6 +143,8 @@ func TestOrderRejectedFails(t *testing.T) {
 	q := w.Quote(deal, crmsynctest.Line{SKU: "LIC", Quantity: 1, Price: "10"})
 	q = w.Edit(q, func(q *qwoty.Quote) error { return q.Transition(qwoty.StatusSent) })
 	w.WaitState(q, qwoty.SyncSynced, 10*time.Second)
+	// The PDF filed first: its failure would make the alert.
+	w.WaitArchive(q, store.ArchiveDone, 10*time.Second)
 	emu.RemoveDeal(deal)
 	_, o := w.Accept(w.Get(q))
 	p := w.WaitOrderPush(o, store.OrderPushFailed, "", 10*time.Second)
