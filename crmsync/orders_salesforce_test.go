@@ -131,6 +131,9 @@ func TestSalesforceOrderLostAnswerAdopts(t *testing.T) {
 	if len(orders) != 1 || orders[0].ID != p.CRMOrderID || orders[0].Lines != 1 || p.Attempts != 1 {
 		t.Fatalf("orders %+v (want 1), push %+v", orders, p)
 	}
+	if mine, err := w.DB.RecordOrders(ctx, w.Scope(rec)); err != nil || len(mine) != 1 || mine[0].CRMOrderID != p.CRMOrderID {
+		t.Fatalf("orders in Qwoty: %+v, %v; want the one", mine, err)
+	}
 	log := w.OrderLog()
 	if len(log) != 2 || !strings.Contains(string(log[0].Written), `"adopted"`) || log[1].Outcome != store.RetryingOutcome {
 		t.Fatalf("sync log: %+v", log)

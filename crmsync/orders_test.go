@@ -36,6 +36,9 @@ func TestOrderPushedOnce(t *testing.T) {
 	if len(orders) != 1 {
 		t.Fatalf("%d orders on the deal, want 1", len(orders))
 	}
+	if mine, err := w.DB.RecordOrders(ctx, w.Scope(deal)); err != nil || len(mine) != 1 {
+		t.Fatalf("orders in Qwoty: %+v, %v; want 1", mine, err)
+	}
 	got := orders[0]
 	if got.ID != p.CRMOrderID || got.Number != o.Number || got.QuoteNumber != q.Number || got.Status != "open" ||
 		got.Currency != q.Currency || got.Total != q.Totals.Total.StringFixed(2) {
@@ -89,6 +92,9 @@ func TestOrderLostAnswerAdopts(t *testing.T) {
 	}
 	if p.Attempts != 1 {
 		t.Fatalf("attempts %d, want the 1 the lost answer used", p.Attempts)
+	}
+	if mine, err := w.DB.RecordOrders(ctx, w.Scope(deal)); err != nil || len(mine) != 1 || mine[0].CRMOrderID != p.CRMOrderID {
+		t.Fatalf("orders in Qwoty: %+v, %v; want the one", mine, err)
 	}
 	log := w.OrderLog()
 	if len(log) != 2 || log[0].Outcome != store.SyncedOutcome || !strings.Contains(string(log[0].Written), `"adopted"`) ||
