@@ -71,6 +71,8 @@ const (
 	KindDeal     = "deal"
 	KindProduct  = "product"
 	KindPrice    = "price"
+	// KindOrder is an order made in the CRM on a deal (crm/order_pull.go).
+	KindOrder = "order"
 )
 
 // PullFrom is where a page of a listing starts.
@@ -119,6 +121,7 @@ type Pulled struct {
 	Deal     *PulledDeal
 	Product  *PulledProduct
 	Price    *PulledPrice
+	Order    *PulledOrder
 	// Fields are the record's other fields by the CRM's API name, as text
 	// (for the admin's field mappings).
 	Fields map[string]string

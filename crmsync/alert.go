@@ -60,6 +60,12 @@ func (w *alertWorker) Work(ctx context.Context, job *river.Job[jobs.SyncAlert]) 
 		return err
 	}
 	failed = append(failed, files[:min(len(files), alertListed-min(len(failed), alertListed))]...)
+	// Orders that could not be written to the CRM (orders.go) too.
+	orders, err := e.db.FailedOrderPushes(ctx, conn.ID, alertListed)
+	if err != nil {
+		return err
+	}
+	failed = append(failed, orders[:min(len(orders), alertListed-min(len(failed), alertListed))]...)
 	if job.Args.Alert == jobs.AlertPushFailed && len(failed) == 0 {
 		return nil // retried and fixed before the alert went out
 	}

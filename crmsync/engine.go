@@ -167,6 +167,8 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &expireWorker{e: e})
 	river.AddWorker(workers, &archiveWorker{e: e})
 	db.SetArchiving(archiving(crms))
+	river.AddWorker(workers, &orderWorker{e: e})
+	db.SetOrderSyncing(orderSyncing(crms))
 	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),

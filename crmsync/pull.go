@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/qwoty/companion/crm"
@@ -61,6 +62,12 @@ func PullOnce(ctx context.Context, db *store.DB, a crm.Adapter, conn *qwoty.Conn
 	b := newBudget(db, conn.ID, sy.Buckets(conn, set.BudgetShare))
 	s := session.New(db, a, conn)
 	for _, st := range p.Streams(conn) {
+		if st.Kind == crm.KindOrder && !slices.Contains(set.Triggers, qwoty.TriggerOrder) {
+			// Orders made in the CRM come in with the order trigger
+			// (docs/sync.md, "Orders in the CRM"); an org without orders
+			// would refuse the listing.
+			continue
+		}
 		sr, err := pullStream(ctx, db, p, s, b, conn, st, fields[st.Kind], until, &rep)
 		rep.Streams = append(rep.Streams, sr)
 		if err != nil {

@@ -155,3 +155,24 @@ func (QuoteArchive) Kind() string { return "quote_archive" }
 func (QuoteArchive) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 3, UniqueOpts: uniqueWhileQueued}
 }
+
+// OrderPush writes order OrderID to its CRM, through connection
+// ConnectionID's adapter (crm.OrderSyncer): created once whatever the
+// retries, then brought to the order's status (store's order_pushes row
+// says where it stands, and its lease keeps two runs apart). It is
+// inserted in the transaction that generates the order, and in each that
+// changes its status (store.queueOrderPush, store.queueOrderStatus).
+type OrderPush struct {
+	ConnectionID string `json:"connection_id"`
+	OrderID      string `json:"order_id"`
+}
+
+// Kind implements river.JobArgs.
+func (OrderPush) Kind() string { return "order_push" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts. It is not unique: a
+// status change while a run is working must not be dropped as a
+// duplicate of it; a run with nothing left to do ends at once.
+func (OrderPush) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 3}
+}

@@ -91,6 +91,10 @@ func (db *DB) generateOrder(ctx context.Context, tx pgx.Tx, s Scope, id, by stri
 		map[string]any{"order": o.Number, "quote": o.QuoteNumber, "revision": o.Revision}); err != nil {
 		return nil, err
 	}
+	// Written to the CRM when the connection sends orders (order_pushes.go).
+	if err := db.queueOrderPush(ctx, tx, &o); err != nil {
+		return nil, err
+	}
 	return &o, db.emitEvent(ctx, tx, orderEvent(qwoty.EventOrderCreated, &o))
 }
 
@@ -209,6 +213,10 @@ func (db *DB) SetOrderStatus(ctx context.Context, workspaceID, connectionID, id 
 		}
 		if err := audit(ctx, tx, o.WorkspaceID, o.ConnectionID, by, "order.status_changed",
 			map[string]any{"order": o.Number, "from": was, "to": o.Status}); err != nil {
+			return err
+		}
+		// The CRM's order follows (order_pushes.go).
+		if err := db.queueOrderStatus(ctx, tx, o); err != nil {
 			return err
 		}
 		out = o

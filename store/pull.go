@@ -239,7 +239,7 @@ func (db *DB) applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectio
 	var plan []*customerPlan
 	var follows []int // the price statements queued after each record's own
 	for i, r := range recs {
-		if r.Kind == crm.KindDeal && !r.Deleted {
+		if r.Kind == crm.KindDeal && !r.Deleted || r.Kind == crm.KindOrder {
 			continue
 		}
 		sql, args, err := applySQL(workspaceID, connectionID, r)
@@ -312,6 +312,18 @@ func (db *DB) applyPulled(ctx context.Context, tx pgx.Tx, workspaceID, connectio
 			continue
 		}
 		n, err := db.applyDeal(ctx, tx, workspaceID, connectionID, r, pm.deal)
+		if err != nil {
+			return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
+		}
+		got.add(n)
+	}
+	// Orders last: the deals they are on are known by then
+	// (order_pull.go).
+	for _, r := range recs {
+		if r.Kind != crm.KindOrder {
+			continue
+		}
+		n, err := db.applyOrder(ctx, tx, workspaceID, connectionID, r)
 		if err != nil {
 			return PullApplied{}, fmt.Errorf("%s %s: %w", r.Kind, r.ID, err)
 		}

@@ -46,6 +46,8 @@ type DB struct {
 	jobs *river.Client[pgx.Tx]
 	// archives says which CRMs file sent PDFs (SetArchiving).
 	archives atomic.Pointer[func(qwoty.Provider) bool]
+	// orderSyncers says which CRMs take orders (SetOrderSyncing).
+	orderSyncers atomic.Pointer[func(qwoty.Provider) bool]
 	// drains remembers, per webhook subscription, the second this
 	// instance last inserted its drain job in (insertDrains).
 	drains sync.Map

@@ -41,10 +41,11 @@ func (a *Adapter) Pull() crm.Puller {
 var _ crm.Puller = (*puller)(nil)
 
 // Streams: accounts before the opportunities that name them, products
-// before their prices; every call takes from the org's one daily bucket.
+// before their prices, the orders last (pull_orders.go); every call takes
+// from the org's one daily bucket.
 func (pl *puller) Streams(*qwoty.Connection) []crm.Stream {
 	var out []crm.Stream
-	for _, k := range []string{crm.KindCustomer, crm.KindDeal, crm.KindProduct, crm.KindPrice} {
+	for _, k := range []string{crm.KindCustomer, crm.KindDeal, crm.KindProduct, crm.KindPrice, crm.KindOrder} {
 		out = append(out, crm.Stream{Name: k, Kind: k, Bucket: bucketDaily})
 	}
 	return out

@@ -60,6 +60,12 @@ type CRM struct {
 	FileRoute    string
 	Files        func(record string) []ArchivedFile
 	RemoveRecord func(record string)
+	// Orders lists the orders the CRM holds on record (crm.OrderSyncer's
+	// tests); nil when its emulator holds none yet. PrepareOrders readies
+	// record for an order, as a person would in the CRM (a Salesforce
+	// opportunity's account).
+	Orders        func(record string) []CRMOrder
+	PrepareOrders func(record string)
 	// Verify says what differs between the emulator and the records'
 	// final state (store.SyncSnapshots), one message per difference.
 	Verify func(snaps []store.SyncSnapshot) []string

@@ -55,6 +55,23 @@ func Salesforce(t testing.TB, o Options) *CRM {
 		}
 	}
 	c.Base, c.BadStage = &emu.Base, "Closed Maybe"
+	c.Orders = func(record string) []CRMOrder {
+		var out []CRMOrder
+		for _, r := range emu.Orders(orgID, record) {
+			out = append(out, CRMOrder{ID: r.String("Id"), Number: r.String("OrderReferenceNumber"), Status: r.String("Status"),
+				Total: r.Decimal("TotalAmount"), Lines: len(emu.OrderItems(orgID, r.String("Id")))})
+		}
+		return out
+	}
+	c.PrepareOrders = func(record string) {
+		acc, err := emu.Insert(orgID, "Account", map[string]any{"Name": "Account of " + record})
+		if err == nil {
+			err = emu.Update(orgID, "Opportunity", record, map[string]any{"AccountId": acc})
+		}
+		if err != nil {
+			t.Fatalf("give %s an account: %v", record, err)
+		}
+	}
 	c.AddHandLine = func(record string) {
 		prod, err := emu.Insert(orgID, "Product2", map[string]any{"Name": "Installation (added by hand)", "IsActive": true})
 		if err == nil {

@@ -370,6 +370,16 @@ func (d *orgDB) delete(t *tables, o *object, id string) *dmlError {
 				_ = d.delete(t, co, c.String("Id"))
 			}
 		}
+	case "Order":
+		oi := lookupObject("OrderItem")
+		for _, c := range t.where(oi, "OrderId", id) {
+			delete(t.table(oi), c.String("Id"))
+			t.deleted[c.String("Id")] = true
+		}
+	case "OrderItem":
+		if t.get(lookupObject("Order"), rec.String("OrderId")).String("StatusCode") == "Activated" {
+			return integrity("OrderId", "You can't add or change products of an activated order") // assumed wording
+		}
 	case "Quote":
 		qli := lookupObject("QuoteLineItem")
 		for _, c := range t.where(qli, "QuoteId", id) {
@@ -445,6 +455,10 @@ func (d *orgDB) beforeSave(t *tables, o *object, old, rec Record) *dmlError {
 		err = d.lineRules(t, "Quote", "QuoteId", insert, old, rec)
 	case "ContentVersion":
 		err = d.contentVersionRules(t, insert, rec)
+	case "Order":
+		err = d.orderRules(t, old, rec)
+	case "OrderItem":
+		err = d.orderItemRules(t, insert, old, rec)
 	}
 	if err != nil {
 		return err
@@ -610,6 +624,8 @@ func (d *orgDB) afterSave(t *tables, o *object, rec Record) {
 		d.recomputeQuote(t, rec.String("QuoteId"))
 	case "Quote":
 		d.recomputeQuote(t, rec.String("Id"))
+	case "OrderItem":
+		d.recomputeOrder(t, rec.String("OrderId"))
 	}
 }
 

@@ -56,9 +56,12 @@ type orgDB struct {
 	currencies []string
 	currency   string
 	quotes     bool
-	syncFields bool
-	refUnique  bool
-	rules      []ValidationRule
+	// ordersNeedContract: "Enable orders without contracts" is off
+	// (data_orders.go).
+	ordersNeedContract bool
+	syncFields         bool
+	refUnique          bool
+	rules              []ValidationRule
 	// custom are the fields the org's admin added, by object name in
 	// lower case (data_describe.go); nil until first used.
 	custom map[string][]*field
@@ -209,7 +212,7 @@ var HandUser = func() string { id, _ := salesforce.NormalizeID("0055g00000HaNdz"
 
 func newOrgDB(o Org, id string, now func() time.Time) (*orgDB, error) {
 	d := &orgDB{orgID: id, now: now, actor: HandUser, name: cmp.Or(o.Name, "Acme"), currency: cmp.Or(o.Currency, "USD"),
-		quotes: !o.NoQuotes, syncFields: !o.NoSyncFields, refUnique: true,
+		quotes: !o.NoQuotes, syncFields: !o.NoSyncFields, refUnique: true, ordersNeedContract: o.OrdersNeedContract,
 		apiLimit: cmp.Or(o.APILimit, DefaultAPILimit), apiUsed: o.APIUsed, cursors: map[string][]map[string]any{}}
 	for _, c := range o.Currencies {
 		d.currencies = append(d.currencies, strings.ToUpper(c))

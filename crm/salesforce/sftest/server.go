@@ -97,6 +97,10 @@ type Org struct {
 	// NoQuotes: Quotes are not enabled (Setup → Quote Settings): Quote and
 	// QuoteLineItem do not exist.
 	NoQuotes bool
+	// OrdersNeedContract: the order setting "Enable orders without
+	// contracts" is off, so that every order needs a contract
+	// (data_orders.go).
+	OrdersNeedContract bool
 	// NoSyncFields: the org runs a package version from before sync, whose
 	// objects lack Qwoty__Ref__c and Qwoty__Deleted__c.
 	NoSyncFields bool

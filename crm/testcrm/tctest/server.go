@@ -105,6 +105,7 @@ type Server struct {
 	calls  emulator.Counter
 	sync   syncState
 	files  fileState
+	orders orderState
 	// fieldSet is the fields tests changed (fields.go).
 	fieldSet fieldState
 	pull     pullState
@@ -165,6 +166,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /api/deals/{id}/sync", s.syncDeal)
 	mux.HandleFunc("POST /api/deals/{id}/files", s.postFile)
 	mux.HandleFunc("GET /api/deals/{id}/files", s.listFiles)
+	mux.HandleFunc("POST /api/deals/{id}/orders", s.postOrder)
+	mux.HandleFunc("GET /api/deals/{id}/orders", s.listOrders)
+	mux.HandleFunc("PATCH /api/orders/{id}", s.patchOrder)
 	mux.HandleFunc("GET /api/fields/{object}", s.fields)
 	mux.HandleFunc("GET /api/changes/{object}", s.changes)
 	mux.HandleFunc("GET /api/batch/{object}", s.batch)
