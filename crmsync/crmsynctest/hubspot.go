@@ -21,7 +21,9 @@ func init() { CRMs["hubspot"] = HubSpot }
 func HubSpot(t testing.TB, o Options) *CRM {
 	t.Helper()
 	callback := strings.TrimRight(o.AppURL, "/") + crm.CallbackPath("hubspot")
-	portal := hstest.Portal{ID: hstest.DefaultPortalID, Domain: hstest.DefaultPortalDomain, Users: []hstest.User{{ID: hstest.DefaultAdminID, Email: hstest.DefaultAdminEmail, Installer: true}}}
+	// The deals are in euros: so is the account (its company currency).
+	portal := hstest.Portal{ID: hstest.DefaultPortalID, Domain: hstest.DefaultPortalDomain, Currencies: []string{"EUR"},
+		Users: []hstest.User{{ID: hstest.DefaultAdminID, Email: hstest.DefaultAdminEmail, Installer: true}}}
 	var records []string
 	for i := range o.Records {
 		id := fmt.Sprintf("%d", 9000+i)
@@ -41,6 +43,15 @@ func HubSpot(t testing.TB, o Options) *CRM {
 	// The note attaching the file is the filing's last call: its answer
 	// lost makes the retry look for both the file and the note.
 	c.FileRoute = "POST /crm/objects/2026-03/notes"
+	c.Orders = func(record string) []CRMOrder {
+		var out []CRMOrder
+		for _, o := range emu.Orders(hstest.DefaultPortalID, record) {
+			total, _ := decimal.NewFromString(o.Properties["hs_total_price"])
+			out = append(out, CRMOrder{ID: o.ID, Number: o.Properties["hs_external_order_id"], Status: o.Properties["hs_pipeline_stage"],
+				Total: total, Lines: len(emu.OrderLineItems(hstest.DefaultPortalID, o.ID))})
+		}
+		return out
+	}
 	c.Files = func(record string) []ArchivedFile {
 		var out []ArchivedFile
 		for _, f := range emu.Files(hstest.DefaultPortalID, record) {

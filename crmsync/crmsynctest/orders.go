@@ -67,6 +67,14 @@ func (w *World) OrderPush(o *qwoty.Order) *store.OrderPush {
 func (w *World) WaitOrderPush(o *qwoty.Order, state string, status qwoty.OrderStatus, timeout time.Duration) *store.OrderPush {
 	w.t.Helper()
 	var p *store.OrderPush
+	defer func() {
+		if w.t.Failed() && p != nil {
+			for _, e := range w.OrderLog() {
+				w.t.Logf("order log: %+v", e)
+			}
+			w.t.Logf("order push: %+v", *p)
+		}
+	}()
 	w.WaitFor("order "+o.Number+" to be "+state, timeout, func() bool {
 		var err error
 		p, err = w.DB.OrderPushOf(ctx, w.Conn.ID, o.ID)

@@ -66,6 +66,23 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 		_ = emu.Inject(emulator.Fault{Route: "POST /api/v2/deals/{id}/products/bulk", Times: 1, Drop: true})
 	}
 	c.FileRoute = "POST /api/v1/files"
+	// Pipedrive has no orders: the deal, marked won, carries the order's
+	// number in a field; its total is the deal's value.
+	c.Orders = func(record string) []CRMOrder {
+		id, _ := strconv.ParseInt(record, 10, 64)
+		codes := emu.FieldsNamed(company, pdtest.DealFields, pipedrive.OrderFieldName)
+		d, ok := emu.Deal(company, id)
+		if len(codes) != 1 || !ok {
+			return nil
+		}
+		v, _ := emu.DealCustomFields(company, id)[codes[0]].(string)
+		if v == "" {
+			return nil
+		}
+		number, _, _ := strings.Cut(v, " · ")
+		total, _ := decimal.NewFromString(d.Value)
+		return []CRMOrder{{ID: record + ":" + codes[0], Number: number, Status: d.Status, Total: total, Lines: 0}}
+	}
 	c.Files = func(record string) []ArchivedFile {
 		id, _ := strconv.ParseInt(record, 10, 64)
 		var out []ArchivedFile
