@@ -35,38 +35,14 @@ func ordersFilter(c *gin.Context) (templates.OrdersQuery, store.WorkspaceOrderFi
 		}
 		f.Status = st
 	}
-	for _, v := range []struct{ field, val, hint string }{
+	w, err := readListWindow(c, q.From, q.To, []listText{
 		{"record", q.Record, "Paste the CRM record's id."},
 		{"q", q.Search, "Search with a shorter text: part of an order's or a quote's number, or a customer's name."},
-	} {
-		if len(v.val) > 255 {
-			return q, f, badFilter(v.field, v.hint, "%s is at most 255 characters", v.field)
-		}
+	})
+	if err != nil {
+		return q, f, err
 	}
-	for _, d := range []struct {
-		field, val string
-		to         *time.Time
-	}{{"from", q.From, &f.From}, {"to", q.To, &f.To}} {
-		if d.val == "" {
-			continue
-		}
-		t, err := time.Parse(logDate, d.val)
-		if err != nil {
-			return q, f, badFilter(d.field, "Write the date as YYYY-MM-DD, or pick it in the form.", "%s=%q is not a date", d.field, cut(d.val, 40))
-		}
-		*d.to = t
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
-		return q, f, badFilter("to", "Choose a to date on or after the from date.", "the to date %s is before the from date %s", q.To, q.From)
-	}
-	if a := get("after"); a != "" {
-		at, id, ok := strings.Cut(a, "_")
-		t, err := time.Parse(time.RFC3339Nano, at)
-		if !ok || err != nil || !uuidForm.MatchString(id) {
-			return q, f, badFilter("after", "Use the page's Older link.", "%q is not a page of the list", cut(a, 80))
-		}
-		f.AfterAt, f.AfterID = t, strings.ToLower(id)
-	}
+	f.From, f.To, f.AfterAt, f.AfterID = w.From, w.To, w.AfterAt, w.AfterID
 	q.Filtered = q.Status != "" || q.Record != "" || q.From != "" || q.To != "" || q.Search != ""
 	return q, f, nil
 }

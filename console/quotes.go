@@ -37,39 +37,15 @@ func quotesFilter(c *gin.Context) (templates.QuotesQuery, store.WorkspaceQuoteFi
 		}
 		f.Status = st
 	}
-	for _, v := range []struct{ field, val, hint string }{
+	w, err := readListWindow(c, q.From, q.To, []listText{
 		{"owner", q.Owner, "Paste the CRM user's id."},
 		{"record", q.Record, "Paste the CRM record's id."},
 		{"q", q.Search, "Search with a shorter text: part of a number, a title or a customer's name."},
-	} {
-		if len(v.val) > 255 {
-			return q, f, badFilter(v.field, v.hint, "%s is at most 255 characters", v.field)
-		}
+	})
+	if err != nil {
+		return q, f, err
 	}
-	for _, d := range []struct {
-		field, val string
-		to         *time.Time
-	}{{"from", q.From, &f.From}, {"to", q.To, &f.To}} {
-		if d.val == "" {
-			continue
-		}
-		t, err := time.Parse(logDate, d.val)
-		if err != nil {
-			return q, f, badFilter(d.field, "Write the date as YYYY-MM-DD, or pick it in the form.", "%s=%q is not a date", d.field, cut(d.val, 40))
-		}
-		*d.to = t
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
-		return q, f, badFilter("to", "Choose a to date on or after the from date.", "the to date %s is before the from date %s", q.To, q.From)
-	}
-	if a := get("after"); a != "" {
-		at, id, ok := strings.Cut(a, "_")
-		t, err := time.Parse(time.RFC3339Nano, at)
-		if !ok || err != nil || !uuidForm.MatchString(id) {
-			return q, f, badFilter("after", "Use the page's Older link.", "%q is not a page of the list", cut(a, 80))
-		}
-		f.AfterAt, f.AfterID = t, strings.ToLower(id)
-	}
+	f.From, f.To, f.AfterAt, f.AfterID = w.From, w.To, w.AfterAt, w.AfterID
 	q.Filtered = q.Status != "" || q.Owner != "" || q.Record != "" || q.From != "" || q.To != "" || q.Search != ""
 	return q, f, nil
 }
@@ -148,4 +124,53 @@ func (con *Console) quoteShow(c *gin.Context) {
 		}
 	}
 	web.Render(c, http.StatusOK, templates.QuoteConsole(v))
+}
+
+// listText is a text filter of a console list: its query field, value and
+// the hint when it is too long.
+type listText struct{ field, val, hint string }
+
+// listWindow is what the console's lists (quotes, orders) share in their
+// filters: a creation-day range and the page after (the Older link).
+type listWindow struct {
+	From, To time.Time
+	AfterAt  time.Time
+	AfterID  string
+}
+
+// readListWindow checks a list's texts (255 characters at most) and reads
+// its date range (from, to: YYYY-MM-DD, to not before from) and its page
+// (after: the Older link's time_id).
+func readListWindow(c *gin.Context, from, to string, texts []listText) (listWindow, error) {
+	var w listWindow
+	for _, v := range texts {
+		if len(v.val) > 255 {
+			return w, badFilter(v.field, v.hint, "%s is at most 255 characters", v.field)
+		}
+	}
+	for _, d := range []struct {
+		field, val string
+		to         *time.Time
+	}{{"from", from, &w.From}, {"to", to, &w.To}} {
+		if d.val == "" {
+			continue
+		}
+		t, err := time.Parse(logDate, d.val)
+		if err != nil {
+			return w, badFilter(d.field, "Write the date as YYYY-MM-DD, or pick it in the form.", "%s=%q is not a date", d.field, cut(d.val, 40))
+		}
+		*d.to = t
+	}
+	if !w.From.IsZero() && !w.To.IsZero() && w.To.Before(w.From) {
+		return w, badFilter("to", "Choose a to date on or after the from date.", "the to date %s is before the from date %s", to, from)
+	}
+	if a := strings.TrimSpace(c.Query("after")); a != "" {
+		at, id, ok := strings.Cut(a, "_")
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if !ok || err != nil || !uuidForm.MatchString(id) {
+			return w, badFilter("after", "Use the page's Older link.", "%q is not a page of the list", cut(a, 80))
+		}
+		w.AfterAt, w.AfterID = t, strings.ToLower(id)
+	}
+	return w, nil
 }
