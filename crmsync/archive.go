@@ -30,14 +30,16 @@ type archiveWorker struct {
 	e *Engine
 }
 
-// archiving reports whether a's CRM files documents.
-func archiving(crms *crm.Registry) func(qwoty.Provider) bool {
+// provides reports whether a provider's adapter syncs and implements T
+// (crm.Archiver: its CRM files documents; crm.OrderSyncer: it takes
+// orders).
+func provides[T any](crms *crm.Registry) func(qwoty.Provider) bool {
 	return func(p qwoty.Provider) bool {
 		a, ok := crms.Get(p)
 		if !ok || a.Sync() == nil {
 			return false
 		}
-		_, ok = a.(crm.Archiver)
+		_, ok = a.(T)
 		return ok
 	}
 }

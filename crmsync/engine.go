@@ -166,9 +166,9 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	river.AddWorker(workers, &pullWorker{e: e})
 	river.AddWorker(workers, &expireWorker{e: e})
 	river.AddWorker(workers, &archiveWorker{e: e})
-	db.SetArchiving(archiving(crms))
+	db.SetArchiving(provides[crm.Archiver](crms))
 	river.AddWorker(workers, &orderWorker{e: e})
-	db.SetOrderSyncing(orderSyncing(crms))
+	db.SetOrderSyncing(provides[crm.OrderSyncer](crms))
 	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),

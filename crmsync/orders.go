@@ -34,18 +34,6 @@ type orderWorker struct {
 	e *Engine
 }
 
-// orderSyncing reports whether a provider's CRM takes orders.
-func orderSyncing(crms *crm.Registry) func(qwoty.Provider) bool {
-	return func(p qwoty.Provider) bool {
-		a, ok := crms.Get(p)
-		if !ok || a.Sync() == nil {
-			return false
-		}
-		_, ok = a.(crm.OrderSyncer)
-		return ok
-	}
-}
-
 // waitDeal is how long an order waits for its quote's deal to be synced
 // before it looks again.
 const waitDeal = 2 * time.Second
