@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/a-h/templ"
+	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/qwoty"
 )
@@ -183,4 +184,21 @@ func oobAttrs(oob bool) templ.Attributes {
 		return templ.Attributes{}
 	}
 	return templ.Attributes{"hx-swap-oob": "true"}
+}
+
+// LineShown is what the editor shows of a line's figures (lineForm): a
+// partial answer sends again every line whose LineShown an edit changed.
+// Showing another figure of a line means adding it here.
+type LineShown struct {
+	Net decimal.Decimal
+}
+
+// LineShownOf is what the editor shows of l's figures.
+func LineShownOf(l qwoty.LineItem) LineShown {
+	return LineShown{Net: l.Net}
+}
+
+// Same reports whether a and b show the same.
+func (a LineShown) Same(b LineShown) bool {
+	return a.Net.Equal(b.Net)
 }
