@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
 )
 
 // element is the span [start, end) of the element whose start tag begins
@@ -63,6 +64,7 @@ var (
 	oobAttr    = regexp.MustCompile(` hx-swap-oob="true"`)
 	editorTag  = regexp.MustCompile(`<section id="editor"[^>]*>`)
 	dataVer    = regexp.MustCompile(`data-version="(\d+)"`)
+	openForm   = regexp.MustCompile(`<form class="line" id="line-([0-9a-f-]+)"`)
 )
 
 // swapped is page after htmx swaps a partial answer in as the card does:
@@ -104,8 +106,9 @@ func swapped(t *testing.T, page string, r response) string {
 }
 
 // After a partial answer (a line saved in a quote of PartialFrom lines or
-// more) the card shows what the whole editor, rendered again, would show:
-// the line, the totals, and every other line whose shown figures moved,
+// more, opened from its row) the card shows what the whole editor, rendered
+// again, would show, with the lines the rep opened as their forms: the
+// line, the totals, and every other line whose shown figures moved,
 // with a quote discount shared across lines and a tax per line, through
 // edits of a quantity, a discount and a tax rate.
 func TestPartialAnswerLeavesTheCardAsAFullRenderWould(t *testing.T) {
@@ -166,15 +169,29 @@ func TestPartialAnswerLeavesTheCardAsAFullRenderWould(t *testing.T) {
 				form.Set("tax_rate", l.TaxRate.Decimal.String())
 			}
 			e.change(form)
+			// The rep opens the line's row for editing, then saves it.
+			opened := a.send(http.MethodGet, base+"/lines/"+l.ID, tok, nil, true)
+			if opened.status != http.StatusOK || !strings.HasPrefix(string(opened.body), `<form class="line" id="line-`+l.ID+`"`) {
+				t.Fatalf("opening line %d: %d %.300s", e.line, opened.status, opened.body)
+			}
+			s, end := byID(t, page, "line-"+l.ID)
+			page = page[:s] + string(opened.body) + page[end:]
 			r := a.send(http.MethodPut, base+"/lines/"+l.ID, tok, form, true)
 			if r.status != http.StatusOK {
 				t.Fatalf("%s, edit %d: %d %s", disc.Kind, n, r.status, r.body)
 			}
-			if forms := strings.Count(string(r.body), `<form class="line"`); forms == len(q.Lines) {
+			if forms := strings.Count(string(r.body), ` class="line`); forms == len(q.Lines) {
 				t.Fatalf("%s, edit %d answered every line: not a partial answer", disc.Kind, n)
 			}
 			page = swapped(t, page, r)
+			// The full editor shows every line as a row; the card shows
+			// the lines the rep opened (still open) as their forms.
 			want := full()
+			for _, m := range openForm.FindAllStringSubmatch(page, -1) {
+				f := a.send(http.MethodGet, base+"/lines/"+m[1], tok, nil, true)
+				s, end := byID(t, want, "line-"+m[1])
+				want = want[:s] + string(f.body) + want[end:]
+			}
 			if page != want {
 				i := 0
 				for i < len(page) && i < len(want) && page[i] == want[i] {
@@ -188,5 +205,30 @@ func TestPartialAnswerLeavesTheCardAsAFullRenderWould(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// A line opened for editing is read in the quote's scope: a line of another
+// quote, or no line at all, is not_found.
+func TestLineOpenedForEditingIsScoped(t *testing.T) {
+	a := newApp(t, "", nil)
+	conn, tok, base, _ := cardQuote(t, a)
+	other, err := a.db.CreateQuote(context.Background(), scopeFor(conn, recordA), store.NewQuote{Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := qwoty.ParseLine(qwoty.LineInput{SKU: "X", Quantity: "1", UnitPrice: "1"})
+	if other, err = a.db.UpdateQuote(context.Background(), scopeFor(conn, recordA), other.ID, 0, "", func(q *qwoty.Quote) error { return q.AddLine(l) }); err != nil {
+		t.Fatal(err)
+	}
+	q, err := a.db.GetQuote(context.Background(), scopeFor(conn, recordA), strings.TrimPrefix(base, "/embed/api/quotes/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := a.send(http.MethodGet, base+"/lines/"+q.Lines[0].ID, tok, nil, true); r.status != http.StatusOK || !strings.Contains(string(r.body), `id="l-`+q.Lines[0].ID+`-sku"`) {
+		t.Fatalf("own line: %d %.300s", r.status, r.body)
+	}
+	for _, id := range []string{other.Lines[0].ID, "not-a-line"} {
+		a.action(http.MethodGet, base+"/lines/"+id, tok, nil).wantError(t, http.StatusNotFound, qwoty.CodeNotFound)
 	}
 }

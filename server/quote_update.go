@@ -78,8 +78,21 @@ func (s *Server) lineAdd(c *gin.Context) {
 // PartialFrom is the number of lines from which a saved line is answered
 // with that line and the totals only (templates.LineSaved), not the whole
 // editor: a quote of 2,000 lines re-rendered for each edit would be
-// megabytes, and most of a line edit's time (docs/performance.md).
-const PartialFrom = 100
+// megabytes, and most of a line edit's time (docs/performance.md). The
+// editor of such a quote shows its lines as rows, each opened for editing
+// on its own (lineShow).
+const PartialFrom = templates.LargeFrom
+
+// lineShow answers one line's form, for the card to open a line of a large
+// quote for editing: the quote's header and that line only are read.
+func (s *Server) lineShow(c *gin.Context) {
+	q, l, err := s.db.GetQuoteLine(c.Request.Context(), scopeOf(claimsOf(c)), c.Param("quote"), c.Param("line"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	web.Render(c, http.StatusOK, templates.LineEdit(q, l, moneyOf(c)))
+}
 
 // lineUpdate changes one line of a draft. The card (htmx) gets the editor
 // again, or for a quote of PartialFrom lines or more the line's form, the

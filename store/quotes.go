@@ -82,6 +82,30 @@ func (db *DB) GetQuote(ctx context.Context, s Scope, id string) (*qwoty.Quote, e
 	return q, nil
 }
 
+// GetQuoteLine returns one quote of the scope with one of its lines only
+// (the card opening a line of a large quote for editing), or not_found.
+func (db *DB) GetQuoteLine(ctx context.Context, s Scope, id, lineID string) (*qwoty.Quote, qwoty.LineItem, error) {
+	q, err := getQuoteHeader(ctx, db.pool, s, id, false)
+	if err != nil {
+		return nil, qwoty.LineItem{}, fmt.Errorf("store: get quote %s: %w", id, err)
+	}
+	if !validID(lineID) {
+		return nil, qwoty.LineItem{}, qwoty.LineNotFound(lineID)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+lineColumns+` FROM quote_line_items WHERE quote_id = $1 AND id = $2`, id, lineID)
+	if err != nil {
+		return nil, qwoty.LineItem{}, fmt.Errorf("store: get line %s: %w", lineID, err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, scanLine)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, qwoty.LineItem{}, qwoty.LineNotFound(lineID)
+	}
+	if err != nil {
+		return nil, qwoty.LineItem{}, fmt.Errorf("store: get line %s: %w", lineID, err)
+	}
+	return q, l, nil
+}
+
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

@@ -202,3 +202,11 @@ func LineShownOf(l qwoty.LineItem) LineShown {
 func (a LineShown) Same(b LineShown) bool {
 	return a.Net.Equal(b.Net)
 }
+
+// LargeFrom is the number of lines from which a quote is large: the editor
+// shows its lines as rows, each opened for editing on its own (lineRow),
+// and a saved line is answered with that line and the totals only.
+const LargeFrom = 100
+
+// LargeQuote reports whether q is large (LargeFrom).
+func LargeQuote(q *qwoty.Quote) bool { return len(q.Lines) >= LargeFrom }
