@@ -82,6 +82,17 @@ func (db *DB) GetQuote(ctx context.Context, s Scope, id string) (*qwoty.Quote, e
 	return q, nil
 }
 
+// GetQuoteHeader returns one quote of the scope without its lines: for a
+// read that needs the quote's terms, or to know it is there (a large
+// quote's 2,000 lines are not read for it).
+func (db *DB) GetQuoteHeader(ctx context.Context, s Scope, id string) (*qwoty.Quote, error) {
+	q, err := getQuoteHeader(ctx, db.pool, s, id, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: get quote %s: %w", id, err)
+	}
+	return q, nil
+}
+
 // GetQuoteLine returns one quote of the scope with one of its lines only
 // (the card opening a line of a large quote for editing), or not_found.
 func (db *DB) GetQuoteLine(ctx context.Context, s Scope, id, lineID string) (*qwoty.Quote, qwoty.LineItem, error) {
