@@ -138,8 +138,11 @@ func editLargeQuoteLine(ctx context.Context, t *testing.T, id string) {
 		return mustFrameEval[string](ctx, t, `(document.getElementById("l-`+id+`-amount") || {}).textContent + " / " + document.getElementById("total").textContent`)
 	}
 	before := amount()
-	if err := bounded(ctx, chromedp.Click(chromedp.CSS("#edit-"+id), in(f))); err != nil {
-		t.Fatalf("open the line: %v", err)
+	// The button is clicked from the frame's DOM: a mouse click at its
+	// coordinates may land on another row while the rows around it are
+	// still being laid out (content-visibility).
+	if !mustFrameEval[bool](ctx, t, `(() => { const b = document.getElementById("edit-`+id+`"); if (!b) return false; b.click(); return true; })()`) {
+		t.Fatalf("no edit button for line %s", id)
 	}
 	waitFrame(ctx, t, "the line's form has the focus", `document.activeElement && document.activeElement.id === "l-`+id+`-sku"`)
 	if err := bounded(ctx, chromedp.SendKeys(chromedp.CSS("#l-"+id+"-quantity"), retype("3")+"\t", in(f))); err != nil {
