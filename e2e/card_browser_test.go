@@ -291,8 +291,22 @@ func TestCardInHostPageCreateAndEditQuote(t *testing.T) {
 	}
 	screenshot(ctx, t, "card-editor")
 
-	// Send it: the status moves and the lines lock.
-	if err := bounded(ctx, chromedp.Click(chromedp.CSS(`#status-actions button[data-status="sent"]`), in(f))); err != nil {
+	// Mark it sent (the rep sent it themselves): a secondary action behind
+	// its confirmation; the status moves and the lines lock.
+	if err := bounded(ctx, chromedp.Click(chromedp.CSS(`#sent-outside-open`), in(f))); err != nil {
+		t.Fatal(err)
+	}
+	if err := bounded(ctx, chromedp.WaitVisible(chromedp.CSS(`#sent-outside #status-sent`), in(f))); err != nil {
+		t.Fatal(err)
+	}
+	note, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#sent-outside-note`), in(f)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(note, "Qwoty sends nothing") {
+		t.Fatalf("the confirmation says %q", note)
+	}
+	if err := bounded(ctx, chromedp.Click(chromedp.CSS(`#sent-outside #status-sent`), in(f))); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitText(ctx, f, "#quote-status", "SENT"); err != nil { // upper-cased by CSS

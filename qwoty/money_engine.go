@@ -1,7 +1,10 @@
 package qwoty
 
 import (
+	"cmp"
+	"math"
 	"math/big"
+	"math/bits"
 	"slices"
 
 	"github.com/shopspring/decimal"
@@ -235,6 +238,14 @@ func spread(lines []LineItem, tax []decimal.Decimal) {
 // when they sum to zero every share is zero but the last, which takes the
 // total.
 func Allocate(total decimal.Decimal, weights []decimal.Decimal, exp int32) []decimal.Decimal {
+	if out, ok := allocateSmall(total, weights, exp); ok {
+		return out
+	}
+	return allocateBig(total, weights, exp)
+}
+
+// allocateBig is Allocate in big integers, for any figures.
+func allocateBig(total decimal.Decimal, weights []decimal.Decimal, exp int32) []decimal.Decimal {
 	out := make([]decimal.Decimal, len(weights))
 	for i := range out {
 		out[i] = decimal.Zero
@@ -295,4 +306,106 @@ func Allocate(total decimal.Decimal, weights []decimal.Decimal, exp int32) []dec
 		out[rems[k].i] = out[rems[k].i].Add(unit)
 	}
 	return out
+}
+
+// allocateSmall is Allocate in 64-bit integers, the same arithmetic as
+// allocateBig (each share ⌊T × w / S⌋ with its exact remainder, the minor
+// units left over to the largest remainders, the earlier first), for the
+// usual case: a total and weights that are not negative, whose integers at
+// one exponent fit in 63 bits. ok is false, and nothing computed, for any
+// other; TestAllocateSmallIsAllocateBig holds the two paths equal.
+func allocateSmall(total decimal.Decimal, weights []decimal.Decimal, exp int32) (out []decimal.Decimal, ok bool) {
+	n := len(weights)
+	if n == 0 || total.IsNegative() || exp < 0 || exp > 18 {
+		return nil, false
+	}
+	e := int32(0)
+	for _, w := range weights {
+		if w.IsNegative() || w.NumDigits() > 18 {
+			return nil, false
+		}
+		e = min(e, w.Exponent())
+	}
+	ints := make([]uint64, n)
+	var sum uint64
+	for i, w := range weights {
+		v, ok := scaled(w, w.Exponent()-e)
+		if !ok {
+			return nil, false
+		}
+		ints[i] = v
+		if sum += v; sum < v || sum > math.MaxInt64 {
+			return nil, false
+		}
+	}
+	if total.NumDigits() > 18 {
+		return nil, false
+	}
+	// The total's minor units, cut toward zero as big.Int's conversion does.
+	var t uint64
+	if te := total.Exponent() + exp; te >= 0 {
+		v, ok := scaled(total, te)
+		if !ok {
+			return nil, false
+		}
+		t = v
+	} else {
+		t = uint64(total.CoefficientInt64())
+		for ; te < 0; te++ {
+			t /= 10
+		}
+	}
+	out = make([]decimal.Decimal, n)
+	if sum == 0 {
+		for i := range out {
+			out[i] = decimal.Zero
+		}
+		out[n-1] = total
+		return out, true
+	}
+	if total.IsZero() {
+		for i := range out {
+			out[i] = decimal.Zero
+		}
+		return out, true
+	}
+	type rem struct {
+		i int
+		r uint64
+	}
+	rems := make([]rem, n)
+	shares := make([]uint64, n)
+	var given uint64
+	for i, w := range ints {
+		hi, lo := bits.Mul64(t, w)
+		q, r := bits.Div64(hi, lo, sum) // w ≤ sum: the quotient is at most t
+		shares[i] = q
+		given += q
+		rems[i] = rem{i, r}
+	}
+	left := t - given
+	if left > 0 {
+		slices.SortStableFunc(rems, func(a, b rem) int { return cmp.Compare(b.r, a.r) })
+		for k := 0; k < int(left) && k < n; k++ {
+			shares[rems[k].i]++
+		}
+	}
+	for i, q := range shares {
+		out[i] = decimal.New(int64(q), -exp)
+	}
+	return out, true
+}
+
+// scaled is d's coefficient times 10^by (by ≥ 0), or false when it would
+// not fit in 63 bits.
+func scaled(d decimal.Decimal, by int32) (uint64, bool) {
+	v := uint64(d.CoefficientInt64())
+	for ; by > 0; by-- {
+		hi, lo := bits.Mul64(v, 10)
+		if hi != 0 || lo > math.MaxInt64 {
+			return 0, false
+		}
+		v = lo
+	}
+	return v, true
 }

@@ -268,3 +268,64 @@ func TestForCRM(t *testing.T) {
 		t.Errorf("KWD at its own scale = %s", f.Total)
 	}
 }
+
+// The 64-bit path of Allocate gives what the big-integer path gives, share
+// for share, exponent for exponent, over random totals and weights (zeros,
+// ties, mixed exponents, large figures); and it declines what it cannot
+// hold (a negative total or weight, figures past 63 bits).
+func TestAllocateSmallIsAllocateBig(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 2000))
+	fig := func() decimal.Decimal {
+		switch r.IntN(8) {
+		case 0:
+			return decimal.Zero
+		case 1:
+			return decimal.New(r.Int64N(1_000_000_000_000_000), -r.Int32N(7))
+		case 2:
+			return decimal.New(r.Int64N(100), 0) // ties
+		default:
+			return decimal.New(r.Int64N(10_000_000), -r.Int32N(5)+1)
+		}
+	}
+	took := 0
+	for range 20000 {
+		n := 1 + r.IntN(40)
+		weights := make([]decimal.Decimal, n)
+		for i := range weights {
+			weights[i] = fig()
+		}
+		total, exp := fig(), r.Int32N(4)
+		small, ok := allocateSmall(total, weights, exp)
+		if !ok {
+			continue
+		}
+		took++
+		big := allocateBig(total, weights, exp)
+		for i := range big {
+			if small[i].String() != big[i].String() || small[i].Exponent() != big[i].Exponent() {
+				t.Fatalf("Allocate(%s, %v, %d): share %d is %s (exp %d) in 64 bits, %s (exp %d) in big integers",
+					total, weights, exp, i, small[i], small[i].Exponent(), big[i], big[i].Exponent())
+			}
+		}
+	}
+	if took < 10000 {
+		t.Fatalf("the 64-bit path took %d cases of 20,000", took)
+	}
+	for _, c := range []struct {
+		total   string
+		weights []string
+	}{
+		{"-1.00", []string{"1", "2"}},
+		{"1.00", []string{"1", "-2"}},
+		{"1.00", []string{"9223372036854775807", "1"}},
+		{"1.00", []string{"1", "0.0000000000000000001"}},
+	} {
+		ws := make([]decimal.Decimal, len(c.weights))
+		for i, w := range c.weights {
+			ws[i] = decimal.RequireFromString(w)
+		}
+		if _, ok := allocateSmall(decimal.RequireFromString(c.total), ws, 2); ok {
+			t.Errorf("allocateSmall took %s over %v", c.total, c.weights)
+		}
+	}
+}

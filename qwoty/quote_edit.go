@@ -271,3 +271,7 @@ func lineNotFound(id string) error {
 	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("line %s is not on this quote", id),
 		Hint: "It may have been removed; reload the quote.", Err: ErrNotFound}
 }
+
+// LineNotFound is the error for a line id that is not on the quote, as the
+// edits give it (for a read of one line).
+func LineNotFound(id string) error { return lineNotFound(id) }

@@ -29,7 +29,7 @@ func (s *Server) catalogSearch(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	scope := scopeOf(claimsOf(c))
-	q, err := s.db.GetQuote(ctx, scope, c.Param("quote"))
+	q, err := s.db.GetQuoteHeader(ctx, scope, c.Param("quote")) // its currency
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -50,7 +50,7 @@ func (s *Server) quoteSyncNow(c *gin.Context) {
 	claims := claimsOf(c)
 	ctx := c.Request.Context()
 	scope := scopeOf(claims)
-	if _, err := s.db.GetQuote(ctx, scope, c.Param("quote")); err != nil {
+	if _, err := s.db.GetQuoteHeader(ctx, scope, c.Param("quote")); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -57,6 +57,7 @@ func (s *Server) routes() *gin.Engine {
 	card.GET("/quotes/:quote/versions", s.quoteVersions)
 	card.GET("/quotes/:quote/versions/diff", s.quoteVersionDiff)
 	card.POST("/quotes/:quote/lines", s.lineAdd)
+	card.GET("/quotes/:quote/lines/:line", s.lineShow)
 	card.PUT("/quotes/:quote/lines/:line", s.lineUpdate)
 	card.DELETE("/quotes/:quote/lines/:line", s.lineRemove)
 	card.DELETE("/quotes/:quote", s.quoteDelete)

@@ -229,8 +229,8 @@
       }
     }
     if (cfg.verb === "delete" && cfg.elt) {
-      var rows = Array.prototype.slice.call(main.querySelectorAll("form.line"));
-      carried.removed = rows.indexOf(cfg.elt.closest("form.line"));
+      var rows = Array.prototype.slice.call(main.querySelectorAll("#lines .line"));
+      carried.removed = rows.indexOf(cfg.elt.closest(".line"));
     }
     if (cfg.verb === "get") return; // another view, or a reload: what it shows wins
     (partial ? target : main).querySelectorAll("input[id]").forEach(function (inp) {
@@ -265,7 +265,7 @@
     var then = null;
     if (c.elt && c.elt.id === "add-line") then = byId("new-sku"); // the next line starts there
     else if (c.removed !== null && c.removed >= 0) {
-      var rows = main.querySelectorAll("form.line");
+      var rows = main.querySelectorAll("#lines .line");
       var row = rows[Math.min(c.removed, rows.length - 1)];
       then = (row && row.querySelector(".remove")) || byId("new-sku");
     } else if (c.verb === "get" && c.elt && c.elt.id === "back" && c.elt.closest) {
@@ -287,6 +287,21 @@
         }
       }
     }
+  });
+  // A large quote's lines are rows, each opened for editing by its Edit
+  // button (the server's lineRow): a click anywhere on a row opens it, and
+  // the opened form takes the focus at its first field.
+  main.addEventListener("click", function (e) {
+    var row = e.target.closest && e.target.closest(".line.ro");
+    if (!row || e.target.closest("button")) return;
+    var open = row.querySelector(".edit-line");
+    if (open) open.click();
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (!elt || !elt.classList || !elt.classList.contains("edit-line")) return;
+    var first = byId("l-" + elt.id.slice("edit-".length) + "-sku");
+    if (first) first.focus();
   });
   // The quote's new version comes in a header with a line swapped alone:
   // every form of the editor sends it next.

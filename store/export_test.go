@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/qwoty/companion/qwoty"
 )
 
 // Pool is the DB's own pool, for the tests of this package to read and
@@ -33,4 +35,10 @@ func (db *DB) EmitAndRollBack(ctx context.Context, e Event) error {
 // Emit emits e in a transaction of its own, committed.
 func (db *DB) Emit(ctx context.Context, e Event) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error { return db.emitEvent(ctx, tx, e) })
+}
+
+// KeptLines are the lines kept for quote id at version and time at
+// (quote_lines_cache.go), or false.
+func (db *DB) KeptLines(id string, version int, at time.Time) ([]qwoty.LineItem, bool) {
+	return db.lines.get(id, version, at)
 }

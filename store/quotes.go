@@ -82,6 +82,41 @@ func (db *DB) GetQuote(ctx context.Context, s Scope, id string) (*qwoty.Quote, e
 	return q, nil
 }
 
+// GetQuoteHeader returns one quote of the scope without its lines: for a
+// read that needs the quote's terms, or to know it is there (a large
+// quote's 2,000 lines are not read for it).
+func (db *DB) GetQuoteHeader(ctx context.Context, s Scope, id string) (*qwoty.Quote, error) {
+	q, err := getQuoteHeader(ctx, db.pool, s, id, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: get quote %s: %w", id, err)
+	}
+	return q, nil
+}
+
+// GetQuoteLine returns one quote of the scope with one of its lines only
+// (the card opening a line of a large quote for editing), or not_found.
+func (db *DB) GetQuoteLine(ctx context.Context, s Scope, id, lineID string) (*qwoty.Quote, qwoty.LineItem, error) {
+	q, err := getQuoteHeader(ctx, db.pool, s, id, false)
+	if err != nil {
+		return nil, qwoty.LineItem{}, fmt.Errorf("store: get quote %s: %w", id, err)
+	}
+	if !validID(lineID) {
+		return nil, qwoty.LineItem{}, qwoty.LineNotFound(lineID)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+lineColumns+` FROM quote_line_items WHERE quote_id = $1 AND id = $2`, id, lineID)
+	if err != nil {
+		return nil, qwoty.LineItem{}, fmt.Errorf("store: get line %s: %w", lineID, err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, scanLine)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, qwoty.LineItem{}, qwoty.LineNotFound(lineID)
+	}
+	if err != nil {
+		return nil, qwoty.LineItem{}, fmt.Errorf("store: get line %s: %w", lineID, err)
+	}
+	return q, l, nil
+}
+
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -101,6 +136,29 @@ func getQuote(ctx context.Context, db querier, s Scope, id string, forUpdate boo
 		return nil, err
 	}
 	return q, nil
+}
+
+// lockQuote is getQuote for update: the quote's row locked and read, and
+// its lines, taken from the lines kept for its version when there are
+// (quote_lines_cache.go), else read. kept is the kept slice (never to be
+// changed), nil when the lines were read; q.Lines is q's own either way.
+func (db *DB) lockQuote(ctx context.Context, tx pgx.Tx, s Scope, id string) (q *qwoty.Quote, kept []qwoty.LineItem, err error) {
+	q, err = getQuoteHeader(ctx, tx, s, id, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if lines, ok := db.lines.get(q.ID, q.Version, q.UpdatedAt); ok {
+		q.Lines = slices.Clone(lines)
+		return q, lines, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT `+lineColumns+` FROM quote_line_items WHERE quote_id = $1 ORDER BY position, created_at`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if q.Lines, err = pgx.CollectRows(rows, scanLine); err != nil {
+		return nil, nil, err
+	}
+	return q, nil, nil
 }
 
 // getQuoteHeader is getQuote without the lines.
@@ -310,79 +368,93 @@ type Change func(q *qwoty.Quote) error
 // in the same transaction.
 func (db *DB) UpdateQuote(ctx context.Context, s Scope, id string, version int, by string, change Change) (*qwoty.Quote, error) {
 	var out *qwoty.Quote
+	var stored []qwoty.LineItem
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		_, out, err = db.updateQuote(ctx, tx, s, id, version, by, change)
+		_, out, stored, err = db.updateQuoteStored(ctx, tx, s, id, version, by, change)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: update quote %s: %w", id, err)
 	}
+	db.lines.put(out, stored) // committed: these are the version's lines
 	return out, nil
 }
 
 // updateQuote is UpdateQuote in tx, with the change's events; it returns
 // the quote as it was before the change too.
 func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, version int, by string, change Change) (was, out *qwoty.Quote, err error) {
-	q, err := getQuote(ctx, tx, s, id, true)
+	was, out, _, err = db.updateQuoteStored(ctx, tx, s, id, version, by, change)
+	return was, out, err
+}
+
+// updateQuoteStored is updateQuote, with the quote's lines as they are now
+// stored (as scanLine would read them back), for the lines kept per
+// version.
+func (db *DB) updateQuoteStored(ctx context.Context, tx pgx.Tx, s Scope, id string, version int, by string, change Change) (was, out *qwoty.Quote, stored []qwoty.LineItem, err error) {
+	q, kept, err := db.lockQuote(ctx, tx, s, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := q.CheckVersion(version); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	before := *q
-	before.Lines = slices.Clone(q.Lines)
+	if kept != nil {
+		before.Lines = kept // never changed: the change gets its own copy
+	} else {
+		before.Lines = slices.Clone(q.Lines)
+	}
 	if err := change(q); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sent := q.Status == qwoty.StatusSent && before.Status != qwoty.StatusSent
 	if sent {
 		// A quote sent without a date is valid the workspace's days.
 		defaults, err := quoteDefaults(ctx, tx, s.WorkspaceID)
 		if err != nil {
-			return nil, nil, fmt.Errorf("quote defaults: %w", err)
+			return nil, nil, nil, fmt.Errorf("quote defaults: %w", err)
 		}
 		q.SetValidity(db.now(), defaults.ValidDays)
 	}
 	q.Reprice()
 	if err := checkProducts(ctx, tx, s, &before, q); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if err := writeQuote(ctx, tx, s, &before, q, by); err != nil {
-		return nil, nil, fmt.Errorf("write: %w", err)
+	if stored, err = writeQuote(ctx, tx, s, &before, q, by); err != nil {
+		return nil, nil, nil, fmt.Errorf("write: %w", err)
 	}
 	trigger := qwoty.TriggerEdit
 	if q.Status != before.Status {
 		trigger = qwoty.TriggerStatus
 	}
 	if err := db.captureSync(ctx, tx, s, trigger, id); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// The header as stored (version, sync state, times); the lines are the
 	// ones just written, as they were written: reading 2,000 of them back
 	// would double a large quote's edit.
 	if out, err = getQuoteHeader(ctx, tx, s, id, false); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	out.Lines = q.Lines
 	if sent {
 		// The revision sent is frozen as the customer gets it, in the
 		// transaction that sends it, and filed on the CRM record.
 		if err := freezeVersion(ctx, tx, out, by); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := db.queueArchive(ctx, tx, s, out); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if out.Status == qwoty.StatusAccepted && before.Status != qwoty.StatusAccepted {
 		// Accepting generates the order, in the same transaction.
 		if _, err := db.generateOrder(ctx, tx, s, id, by); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return &before, out, db.emitQuoteEvents(ctx, tx, &before, out)
+	return &before, out, stored, db.emitQuoteEvents(ctx, tx, &before, out)
 }
 
 // writeQuote stores q, the quote was after a change: its lines inserted,
@@ -390,28 +462,34 @@ func (db *DB) updateQuote(ctx context.Context, tx pgx.Tx, s Scope, id string, ve
 // a version more, and the audit entry of a status change. Every row is
 // found by was's id, loaded in scope s under the lock, whatever the change
 // did to q's ids: a line id was did not have is an error, not a write.
-func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by string) error {
+// stored are q's lines as the database now holds them (as scanLine reads
+// them): was's line where unchanged, else the line as written.
+func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by string) (stored []qwoty.LineItem, err error) {
 	old := make(map[string]qwoty.LineItem, len(was.Lines))
 	for _, l := range was.Lines {
 		old[l.ID] = l
 	}
 	b := &pgx.Batch{}
+	stored = make([]qwoty.LineItem, len(q.Lines))
 	kept := make(map[string]bool, len(q.Lines))
 	for i := range q.Lines {
 		l := &q.Lines[i]
 		if l.ID == "" {
 			queueLineInsert(b, was.ID, l)
 			kept[l.ID] = true
+			stored[i] = asStored(was.ID, *l)
 			continue
 		}
 		o, ok := old[l.ID]
 		if !ok || kept[l.ID] {
-			return fmt.Errorf("line %s is not on quote %s, or twice", l.ID, was.ID)
+			return nil, fmt.Errorf("line %s is not on quote %s, or twice", l.ID, was.ID)
 		}
 		kept[l.ID] = true
 		if sameLine(o, *l) {
+			stored[i] = o
 			continue
 		}
+		stored[i] = asStored(was.ID, *l)
 		b.Queue(`UPDATE quote_line_items SET position = $3, sku = $4, description = $5, quantity = $6, unit_price = $7, discount_percent = $8,
 			amount = $9, discount = $10, net = $11, product_crm_id = $12, tax_rate = $13, tax = $14 WHERE id = $1 AND quote_id = $2`,
 			l.ID, was.ID, l.Position, l.SKU, l.Description, l.Quantity, l.UnitPrice, l.DiscountPercent, l.Amount, l.Discount, l.Net, l.ProductID,
@@ -435,23 +513,41 @@ func writeQuote(ctx context.Context, tx pgx.Tx, s Scope, was, q *qwoty.Quote, by
 		q.Totals.Subtotal, q.Totals.Discount, q.Totals.Tax, q.Totals.Total,
 		q.Revision, q.ValidUntil, q.Terms, q.Discount.Kind, q.Discount.Value, q.Totals.QuoteDiscount, q.TaxMode, q.Rounding)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
+		return nil, err
 	}
 	if q.Revision != was.Revision {
-		return audit(ctx, tx, was.WorkspaceID, was.ConnectionID, by, "quote.revised",
+		return stored, audit(ctx, tx, was.WorkspaceID, was.ConnectionID, by, "quote.revised",
 			map[string]any{"quote": was.Number, "from": was.Status, "to": q.Status, "revision": q.Revision})
 	}
 	if q.Status != was.Status {
-		return audit(ctx, tx, was.WorkspaceID, was.ConnectionID, by, "quote.status_changed",
+		return stored, audit(ctx, tx, was.WorkspaceID, was.ConnectionID, by, "quote.status_changed",
 			map[string]any{"quote": was.Number, "from": was.Status, "to": q.Status})
 	}
-	return nil
+	return stored, nil
 }
 
 // sameLine reports whether a line's stored columns are unchanged.
 func sameLine(a, b qwoty.LineItem) bool {
 	return a.Position == b.Position && a.ProductID == b.ProductID && a.SKU == b.SKU && a.Description == b.Description &&
-		a.Quantity.Equal(b.Quantity) && a.UnitPrice.Equal(b.UnitPrice) && a.DiscountPercent.Equal(b.DiscountPercent) &&
-		a.Amount.Equal(b.Amount) && a.Discount.Equal(b.Discount) && a.Net.Equal(b.Net) &&
-		a.TaxRate.Valid == b.TaxRate.Valid && a.TaxRate.Decimal.Equal(b.TaxRate.Decimal) && a.Tax.Equal(b.Tax)
+		decEqual(a.Quantity, b.Quantity) && decEqual(a.UnitPrice, b.UnitPrice) && decEqual(a.DiscountPercent, b.DiscountPercent) &&
+		decEqual(a.Amount, b.Amount) && decEqual(a.Discount, b.Discount) && decEqual(a.Net, b.Net) &&
+		a.TaxRate.Valid == b.TaxRate.Valid && decEqual(a.TaxRate.Decimal, b.TaxRate.Decimal) && decEqual(a.Tax, b.Tax)
+}
+
+// decEqual is a.Equal(b) without allocating for the figures of a line
+// (coefficients of up to 14 digits, exponents at most 4 apart): a stored
+// figure has 4 decimals, a priced one the currency's.
+func decEqual(a, b decimal.Decimal) bool {
+	ea, eb := a.Exponent(), b.Exponent()
+	if ea == eb || a.NumDigits() > 14 || b.NumDigits() > 14 || ea-eb > 4 || eb-ea > 4 {
+		return a.Equal(b) // same exponent: Equal does not rescale
+	}
+	ca, cb := a.CoefficientInt64(), b.CoefficientInt64()
+	for ; ea > eb; ea-- {
+		ca *= 10
+	}
+	for ; eb > ea; eb-- {
+		cb *= 10
+	}
+	return ca == cb
 }

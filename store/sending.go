@@ -394,7 +394,7 @@ type History struct {
 
 // QuoteHistory is quote id's sends, views and answers, oldest first.
 func (db *DB) QuoteHistory(ctx context.Context, s Scope, id string) (*History, error) {
-	if _, err := getQuote(ctx, db.pool, s, id, false); err != nil {
+	if _, err := getQuoteHeader(ctx, db.pool, s, id, false); err != nil {
 		return nil, fmt.Errorf("store: history of quote %s: %w", id, err)
 	}
 	var h History

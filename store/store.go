@@ -54,6 +54,8 @@ type DB struct {
 	// dialFailedAt is when dialling PostgreSQL last failed (Unix ns), 0
 	// once a connection has been made since (see Unavailable).
 	dialFailedAt atomic.Int64
+	// lines keeps large quotes' lines per version (quote_lines_cache.go).
+	lines lineCache
 
 	closeOnce sync.Once
 }

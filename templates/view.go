@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/a-h/templ"
+	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/qwoty"
 )
@@ -198,3 +199,28 @@ func lineCount(n int) string {
 	}
 	return itoa(n) + " lines"
 }
+
+// LineShown is what the editor shows of a line's figures (lineForm): a
+// partial answer sends again every line whose LineShown an edit changed.
+// Showing another figure of a line means adding it here.
+type LineShown struct {
+	Net decimal.Decimal
+}
+
+// LineShownOf is what the editor shows of l's figures.
+func LineShownOf(l qwoty.LineItem) LineShown {
+	return LineShown{Net: l.Net}
+}
+
+// Same reports whether a and b show the same.
+func (a LineShown) Same(b LineShown) bool {
+	return a.Net.Equal(b.Net)
+}
+
+// LargeFrom is the number of lines from which a quote is large: the editor
+// shows its lines as rows, each opened for editing on its own (lineRow),
+// and a saved line is answered with that line and the totals only.
+const LargeFrom = 100
+
+// LargeQuote reports whether q is large (LargeFrom).
+func LargeQuote(q *qwoty.Quote) bool { return len(q.Lines) >= LargeFrom }
