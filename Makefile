@@ -17,6 +17,9 @@ LOGIN_CONCURRENCY ?= 500
 LOGIN_DURATION    ?= 10s
 # `make bench-webhooks`: events a second (the target: 1,000).
 WEBHOOKS_RATE ?= 1000
+# `make soak`: how long, and signed callouts a second.
+SOAK_DURATION ?= 10m
+SOAK_CALLOUTS ?= 300
 # `make lighthouse`: Lighthouse runs per page (the median one is reported).
 LIGHTHOUSE_RUNS ?= 5
 
@@ -49,6 +52,10 @@ test-crash:
 ## test-multi: two qwoty serve processes on one database behind a round-robin balancer: the console's connect flow, the card, the API and a sync push through it with no error, then a rolling restart (SIGTERM, start, each instance in turn) under card edits and API calls that loses nothing (e2e/multi)
 test-multi:
 	QWOTY_MULTI_TEST=1 $(GO) test -count=1 -timeout 10m -run '^TestTwoInstancesBehindABalancer$$' ./e2e/multi
+
+## soak: two qwoty serve processes behind the balancer for SOAK_DURATION (10m) with signed callouts at SOAK_CALLOUTS (300) a second, card edits, their sync pushes to Salesforce's emulator and API calls, on loopback: 5xx count, p99 per surface, RSS and PostgreSQL connections of each instance every 10 s, the job queue at the end (docs/performance.md)
+soak:
+	QWOTY_SOAK=1 SOAK_DURATION=$(SOAK_DURATION) SOAK_CALLOUTS=$(SOAK_CALLOUTS) $(GO) test -count=1 -v -timeout 0 -run '^TestSoak$$' ./e2e/multi
 
 ## test-fuzz: a short run of each fuzz target (longer: make test-fuzz FUZZTIME=2000000x)
 test-fuzz:

@@ -448,7 +448,12 @@ func newClient(base string) *client {
 
 // do sends req, reads the answer, and records it under surface name.
 func (c *client) do(name string, req *http.Request) (int, http.Header, []byte, error) {
-	began := time.Now()
+	return c.doFrom(name, req, time.Now())
+}
+
+// doFrom is do with the latency counted from began: a fixed-rate load
+// passes each request's scheduled time, so that a late send counts.
+func (c *client) doFrom(name string, req *http.Request, began time.Time) (int, http.Header, []byte, error) {
 	resp, err := c.http.Do(req)
 	var body []byte
 	if err == nil {
@@ -537,6 +542,12 @@ func (c *client) surfaces() []string {
 // callout is the Apex's signed card call for record, as the package in
 // conn's org makes it.
 func (c *client) callout(conn *qwoty.Connection, record string) (int, []byte, error) {
+	return c.calloutAt(conn, record, time.Now())
+}
+
+// calloutAt is callout as scheduled at a time (its latency counts from
+// then).
+func (c *client) calloutAt(conn *qwoty.Connection, record string, at time.Time) (int, []byte, error) {
 	body, _ := json.Marshal(map[string]any{
 		"recordId": record, "objectType": "Opportunity",
 		"user":   map[string]any{"id": "005000000000001AAA", "email": "rep@acme.example", "name": "Rep"},
@@ -544,7 +555,7 @@ func (c *client) callout(conn *qwoty.Connection, record string) (int, []byte, er
 	})
 	req, _ := http.NewRequest(http.MethodPost, c.base+"/api/crm/cardView", bytes.NewReader(body))
 	req.Header = salesforce.SignedHeaders(conn.ExternalID, conn.Secret, "/api/crm/cardView", body, time.Now(), salesforce.NewNonce())
-	status, _, b, err := c.do("callout", req)
+	status, _, b, err := c.doFrom("callout", req, at)
 	return status, b, err
 }
 
