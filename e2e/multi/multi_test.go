@@ -28,6 +28,13 @@ import (
 // start, for each instance in turn) while cards are edited and the API is
 // called in a loop: every acknowledged edit is in the database, every
 // quote reaches the emulator once with its latest lines, no request fails.
+//
+// The instances run with QWOTY_ENV=development because APP_URL is the
+// balancer's http:// loopback address, which production refuses. It also
+// skips the readiness delay on SIGTERM: the instance closes its listener at
+// once, and the balancer, which does not probe /readyz, meets refused
+// connections (and keep-alive connections the instance closes), the harder
+// case for a rolling restart.
 func TestTwoInstancesBehindABalancer(t *testing.T) {
 	if os.Getenv("QWOTY_MULTI_TEST") == "" {
 		t.Skip("the two-instance test runs with QWOTY_MULTI_TEST=1 (make test-multi)")

@@ -161,6 +161,7 @@ func TestSoak(t *testing.T) {
 	rss := make([][]int, len(f.ins))
 	conns := make([][]int, len(f.ins))
 	var pgMax int
+	var queue []int
 	began := time.Now()
 	sample := func() {
 		var line strings.Builder
@@ -174,7 +175,10 @@ func TestSoak(t *testing.T) {
 		var total int
 		_ = pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()`).Scan(&total)
 		pgMax = max(pgMax, total)
-		fmt.Fprintf(&line, "  (database: %d connections)", total)
+		var queued int
+		_ = pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable')`).Scan(&queued)
+		queue = append(queue, queued)
+		fmt.Fprintf(&line, "  (database: %d connections; jobs available, running or retrying: %d)", total, queued)
 		t.Log(line.String())
 	}
 	sample()
@@ -199,7 +203,22 @@ loop:
 	drainBegan := time.Now()
 	f.waitSynced(t, conn, 5*time.Minute)
 	drained := time.Since(drainBegan)
-	time.Sleep(2 * time.Second)
+	// Then the job queue: how long until nothing is left that was due
+	// (periodic jobs come and go), 2 minutes at most.
+	queueBegan := time.Now()
+	var queueDrained time.Duration
+	for time.Since(queueBegan) < 2*time.Minute {
+		var due int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable')
+			AND scheduled_at < now() - interval '10 seconds'`).Scan(&due); err != nil {
+			t.Fatal(err)
+		}
+		if due == 0 {
+			queueDrained = time.Since(drainBegan)
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	backlog, jobs := riverQueue(t, pool)
 
 	// The report.
@@ -218,7 +237,10 @@ loop:
 	}
 	t.Logf("database: at most %d connections (both instances, and this test's own pool)", pgMax)
 	t.Logf("sync: every record synced and checked against the emulator %s after the load stopped", drained.Round(100*time.Millisecond))
-	t.Logf("River queue at the end: backlog %d (target 0); jobs by state: %s", backlog, jobs)
+	if queueDrained > 0 {
+		t.Logf("job queue: nothing overdue %s after the load stopped", queueDrained.Round(100*time.Millisecond))
+	}
+	t.Logf("River queue at the end: backlog %d (target 0); jobs by state: %s; available, running or retrying every 10 s: %v", backlog, jobs, queue)
 	workerErrs.Range(func(k, v any) bool { t.Errorf("%s stopped: %v", k, v); return true })
 	if s5 > 0 || s4 > 0 || tr > 0 || f.lb.failed.Load() > 0 {
 		t.Errorf("failed requests: %v %v", first, f.lb.errors())
@@ -262,6 +284,22 @@ func riverQueue(t *testing.T, pool *pgxpool.Pool) (backlog int, states string) {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	// What is still queued, by kind: when the queue is not drained, which
+	// jobs, and how long they have been due.
+	rows, err = pool.Query(context.Background(), `SELECT kind, state::text, count(*), extract(epoch FROM now() - min(scheduled_at))::int
+		FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled') GROUP BY kind, state ORDER BY kind, state`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, state string
+		var n, oldest int
+		if err := rows.Scan(&kind, &state, &n, &oldest); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("queued at the end: %s %s: %d, the oldest due %d s ago", kind, state, n, oldest)
 	}
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job
 		WHERE state IN ('available', 'running', 'retryable') AND scheduled_at < now() - interval '10 seconds'`).Scan(&backlog); err != nil {
