@@ -91,10 +91,20 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[jobs.SyncPush]) er
 		return err
 	}
 	wait := time.Until(next)
-	if wait <= e.opt.MaxSnooze {
-		// Due soon (a budget refilling, a coalesced edit): snooze, which
-		// uses no attempt. Later ones are the sweep's.
+	if wait <= time.Second {
+		// Due at once (a batch bound, a short limit): snooze, which uses
+		// no attempt.
 		return river.JobSnooze(max(wait, 0))
+	}
+	if wait <= e.opt.MaxSnooze {
+		// Due soon (a budget refilling, a coalesced edit): the connection's
+		// job for that second, and this one ends. Snoozing instead kept
+		// every job of a connection edited without pause alive, each one
+		// waking at the next due time: the queue grew by about a job a
+		// second for as long as the edits went on (make soak). Push jobs
+		// are unique per second, so the jobs that find the same next due
+		// time leave one job behind them. Later ones are the sweep's.
+		return e.db.InsertPushJobAt(ctx, conn.ID, next)
 	}
 	return nil
 }
