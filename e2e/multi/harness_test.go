@@ -249,14 +249,18 @@ type lb struct {
 	errs    []string
 }
 
-func newLB(t testing.TB, backends ...string) *lb {
+// newLB starts the balancer. With keepAlive it keeps connections to the
+// instances open between requests, as most balancers do; without, it opens
+// one per request.
+func newLB(t testing.TB, keepAlive bool) *lb {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &lb{backends: backends, ln: ln, URL: "http://" + ln.Addr().String(), sent: make([]atomic.Int64, len(backends)),
-		tr: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second, DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext}}
+	p := &lb{ln: ln, URL: "http://" + ln.Addr().String(),
+		tr: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second, DisableKeepAlives: !keepAlive,
+			DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext}}
 	p.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.Out.URL.Scheme, r.Out.URL.Host = "http", "backend"
@@ -340,8 +344,9 @@ type fleet struct {
 	ins   []*instance
 }
 
-// newFleet starts everything: records opportunities in the emulator's org.
-func newFleet(t testing.TB, records int, extraEnv ...string) *fleet {
+// newFleet starts everything: records opportunities in the emulator's org,
+// the balancer keeping connections alive or not.
+func newFleet(t testing.TB, records int, keepAlive bool, extraEnv ...string) *fleet {
 	t.Helper()
 	bin := buildQwoty(t)
 	f := &fleet{t: t, dbURL: storetest.NewDatabase(t)}
@@ -349,7 +354,7 @@ func newFleet(t testing.TB, records int, extraEnv ...string) *fleet {
 	// step would (`qwoty migrate`); the instances migrate again at start,
 	// which then has nothing to do.
 	f.db = storetest.Open(t, f.dbURL, store.Options{})
-	f.lb = newLB(t)
+	f.lb = newLB(t, keepAlive)
 	f.crm = crmsynctest.Salesforce(t, crmsynctest.Options{AppURL: f.lb.URL, Records: records, Unlimited: true})
 	env := append(os.Environ(), "QWOTY_ENV=development", "PLAYGROUND_PORT=0", "DEV_MAIL_PORT=0", "LOG_LEVEL=warn",
 		"DATABASE_URL="+f.dbURL, "QWOTY_SECRET_KEY="+masterKey, "APP_URL="+f.lb.URL, "SYNC_LEASE=5s",

@@ -45,7 +45,7 @@ func TestSoak(t *testing.T) {
 		apiPause     = 100 * time.Millisecond // each reader: ≤ 10 calls a second
 		apiCreateOne = 20                     // every 20th API call creates a quote
 	)
-	f := newFleet(t, records, "LOG_LEVEL=error")
+	f := newFleet(t, records, true, "LOG_LEVEL=error")
 	ctx := context.Background()
 	conn, key := f.connectConsole(t)
 	c := newClient(f.lb.URL)
@@ -243,7 +243,7 @@ loop:
 	t.Logf("River queue at the end: backlog %d (target 0); jobs by state: %s; available, running or retrying every 10 s: %v", backlog, jobs, queue)
 	workerErrs.Range(func(k, v any) bool { t.Errorf("%s stopped: %v", k, v); return true })
 	if s5 > 0 || s4 > 0 || tr > 0 || f.lb.failed.Load() > 0 {
-		t.Errorf("failed requests: %v %v", first, f.lb.errors())
+		t.Errorf("failed requests: %v %v\n%s", first, f.lb.errors(), f.logs())
 	}
 	if backlog > 0 {
 		t.Errorf("the queue did not drain: %d jobs overdue (%s)", backlog, jobs)
