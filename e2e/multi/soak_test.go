@@ -175,10 +175,11 @@ func TestSoak(t *testing.T) {
 		var total int
 		_ = pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()`).Scan(&total)
 		pgMax = max(pgMax, total)
-		var queued int
-		_ = pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable')`).Scan(&queued)
-		queue = append(queue, queued)
-		fmt.Fprintf(&line, "  (database: %d connections; jobs available, running or retrying: %d)", total, queued)
+		var available, running, retrying int
+		_ = pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'available'), count(*) FILTER (WHERE state = 'running'),
+			count(*) FILTER (WHERE state = 'retryable') FROM river_job`).Scan(&available, &running, &retrying)
+		queue = append(queue, available+running+retrying)
+		fmt.Fprintf(&line, "  (database: %d connections; jobs available %d, running %d, retrying %d)", total, available, running, retrying)
 		t.Log(line.String())
 	}
 	sample()
