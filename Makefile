@@ -17,12 +17,15 @@ LOGIN_CONCURRENCY ?= 500
 LOGIN_DURATION    ?= 10s
 # `make bench-webhooks`: events a second (the target: 1,000).
 WEBHOOKS_RATE ?= 1000
+# `make soak`: how long, and signed callouts a second.
+SOAK_DURATION ?= 10m
+SOAK_CALLOUTS ?= 300
 # `make lighthouse`: Lighthouse runs per page (the median one is reported).
 LIGHTHOUSE_RUNS ?= 5
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-go test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks bench-pdf poppler bench-api bench-quote-edit
+.PHONY: run build test test-go test-multi soak test-fuzz test-package test-hubspot test-browser lighthouse check-generated generate lint bench bench-hubspot bench-sync bench-backfill bench-synclog bench-pull test-crash bench-nonces bench-apikeys bench-login chromium java salesforce-package hubspot-project clean bench-webhooks bench-pdf poppler bench-api bench-quote-edit
 
 ## run: the server in development mode (creates the database, a dev key, and the playground)
 run:
@@ -33,7 +36,7 @@ build:
 	$(GO) build -o bin/qwoty ./cmd/qwoty
 
 ## test: everything CI checks
-test: check-generated lint test-go test-crash test-fuzz test-package test-hubspot test-browser
+test: check-generated lint test-go test-crash test-multi test-fuzz test-package test-hubspot test-browser
 
 ## test-go: Go tests with the race detector, against the local PostgreSQL (the PDF's tests read it with poppler-utils)
 test-go: poppler
@@ -45,6 +48,14 @@ test-go: export QWOTY_REQUIRE_PDFTOTEXT = 1
 ## test-crash: qwoty serve, two instances, killed with SIGKILL 20 times per CRM while pushing 300 quotes to each emulator; every record ends synced, each CRM record once, with the latest values
 test-crash:
 	QWOTY_CRASH_TEST=1 $(GO) test -count=1 -timeout 30m -run '^TestCrashRecovery$$' ./cmd/qwoty
+
+## test-multi: two qwoty serve processes on one database behind a round-robin balancer: the console's connect flow, the card, the API and a sync push through it with no error, then a rolling restart (SIGTERM, start, each instance in turn) under card edits and API calls that loses nothing (e2e/multi)
+test-multi:
+	QWOTY_MULTI_TEST=1 $(GO) test -count=1 -timeout 10m -run '^TestTwoInstancesBehindABalancer$$' ./e2e/multi
+
+## soak: two qwoty serve processes behind the balancer for SOAK_DURATION (10m) with signed callouts at SOAK_CALLOUTS (300) a second, card edits, their sync pushes to Salesforce's emulator and API calls, on loopback: 5xx count, p99 per surface, RSS and PostgreSQL connections of each instance every 10 s, the job queue at the end (docs/performance.md)
+soak:
+	QWOTY_SOAK=1 SOAK_DURATION=$(SOAK_DURATION) SOAK_CALLOUTS=$(SOAK_CALLOUTS) $(GO) test -count=1 -v -timeout 0 -run '^TestSoak$$' ./e2e/multi
 
 ## test-fuzz: a short run of each fuzz target (longer: make test-fuzz FUZZTIME=2000000x)
 test-fuzz:

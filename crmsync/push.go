@@ -90,11 +90,22 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[jobs.SyncPush]) er
 	if err != nil || next.IsZero() {
 		return err
 	}
-	wait := time.Until(next)
-	if wait <= e.opt.MaxSnooze {
-		// Due soon (a budget refilling, a coalesced edit): snooze, which
-		// uses no attempt. Later ones are the sweep's.
-		return river.JobSnooze(max(wait, 0))
+	if time.Until(next) <= e.opt.MaxSnooze {
+		// Due soon (a coalesced edit, a budget refilling, a batch bound):
+		// the connection's job for that second, at the next whole second
+		// at the soonest, and this one ends. Snoozing instead kept every job
+		// of a connection edited without pause alive, each one waking at
+		// the next due time: the queue grew by about a job a second for as
+		// long as the edits went on (make soak). Push jobs are unique per
+		// second of their scheduled time, so the jobs that find the same
+		// next due time leave one job behind them; and no job of a second
+		// still to come can have run already, so the insert is never lost
+		// to a finished job. Later ones are the sweep's.
+		at := time.Now().Truncate(time.Second).Add(time.Second)
+		if next.After(at) {
+			at = next
+		}
+		return e.db.InsertPushJobAt(ctx, conn.ID, at)
 	}
 	return nil
 }

@@ -324,6 +324,13 @@ func (db *DB) InsertPushJobs(ctx context.Context, connectionIDs []string) error 
 	})
 }
 
+// InsertPushJobAt inserts the connection's push job to run at at: a no-op
+// when the connection has a push job for that second already (push jobs
+// are unique per second of their scheduled time).
+func (db *DB) InsertPushJobAt(ctx context.Context, connectionID string, at time.Time) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error { return db.insertPush(ctx, tx, connectionID, false, at) })
+}
+
 // QueueAlert inserts a connection's alert job of kind (jobs.AlertPushFailed,
 // jobs.AlertConnection); the alert worker sends it at most once an hour.
 func (db *DB) QueueAlert(ctx context.Context, connectionID, kind string) error {
