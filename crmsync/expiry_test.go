@@ -79,6 +79,22 @@ func TestExpiryOnceWithTwoInstances(t *testing.T) {
 		go func() { defer wg.Done(); w.Start(opt) }()
 	}
 	wg.Wait()
+	// One client may fetch all of them before the other starts (a loaded
+	// machine, -race): more, in small batches, until both have worked some.
+	w.WaitFor("both instances to work expiry jobs", 20*time.Second, func() bool {
+		var clients int
+		if err := pool.QueryRow(ctx, `SELECT count(DISTINCT attempted_by[1]) FROM river_job
+			WHERE kind = 'quote_expire' AND state = 'completed'`).Scan(&clients); err != nil {
+			t.Fatal(err)
+		}
+		if clients == 2 {
+			return true
+		}
+		if _, err := inserter.InsertMany(ctx, params[:3]); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	})
 	w.WaitFor("every due quote to expire", 30*time.Second, func() bool {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM quotes WHERE id = ANY($1::uuid[]) AND status = 'expired'`, dueIDs).Scan(&n); err != nil {
