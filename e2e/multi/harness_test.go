@@ -228,8 +228,9 @@ func tail(s string, n int) string {
 
 // lb is the load balancer: a reverse proxy that sends each request to the
 // next instance in turn, and sends a request to the next one only when the
-// connection to the chosen one was refused (an instance that is down), as
-// a load balancer does for a dead backend. Any other failure is the
+// connection to the chosen one failed (refused, or reset while connecting:
+// an instance that is down or closing its listener), as a load balancer does
+// for a dead backend: the request was never sent. Any other failure is the
 // client's 502.
 type lb struct {
 	backends []string
@@ -317,7 +318,7 @@ func (p *lb) RoundTrip(r *http.Request) (*http.Response, error) {
 			p.sent[n].Add(1)
 			return resp, nil
 		}
-		if !errors.Is(err, syscall.ECONNREFUSED) {
+		if !notConnected(err) {
 			return nil, err
 		}
 		p.refused.Add(1)
@@ -326,6 +327,14 @@ func (p *lb) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return nil, err
+}
+
+// notConnected reports whether err is a failure to connect (the request
+// was never sent, so any method may go to another instance): refused, or
+// reset during the connect by a listener that was closing.
+func notConnected(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 func (p *lb) errors() []string {
