@@ -118,7 +118,10 @@ func TestConsoleSyncLogFilterRetryAndInvite(t *testing.T) {
 	}
 	link := mail.sent[0].Link
 	mail.mu.Unlock()
-	step("log out", chromedp.Click(chromedp.CSS("form[action='/logout'] button")), chromedp.WaitVisible(chromedp.CSS("#email")))
+	// The users page has an #email field of its own (the invitation's): wait
+	// for it to be gone, or the next navigation races the logout's redirect.
+	step("log out", chromedp.Click(chromedp.CSS("form[action='/logout'] button")), chromedp.WaitNotPresent(chromedp.CSS("#send-invitation")),
+		chromedp.WaitVisible(chromedp.CSS("#email")))
 	step("open the invitation", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#accept-invitation")))
 	screenshot(b, t, "team-invitation-1280")
 	step("join",
