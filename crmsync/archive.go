@@ -180,43 +180,12 @@ func (r *archiveRun) failed(code qwoty.Code, msg string, calls int) store.Archiv
 	return store.ArchiveResult{State: store.ArchiveFailed, Code: code, Message: msg, Calls: calls}
 }
 
-// classify says what becomes of the filing after err, as the pushes'
-// classify does for a record.
+// classify says what becomes of the filing after err (judgeWrite).
 func (r *archiveRun) classify(err error, calls int) store.ArchiveResult {
-	res := store.ArchiveResult{State: r.a.State, Calls: calls}
-	var wait *crm.WaitError
-	switch {
-	case errors.As(err, &wait):
-		res.Wait, res.Quiet, r.due = true, wait.Budget, wait.Until
-		res.Code, res.Message = qwoty.CodeRateLimited, err.Error()
-	case connectionLost(err):
-		// Logged once: the looks that follow, an hour apart, say the same.
-		res.Wait, r.due = true, time.Now().Add(waitConnection)
-		res.Code, res.Message = qwoty.ErrorCode(err), message(err)
-		res.Quiet = r.a.Code == res.Code
-	case errors.Is(err, crm.ErrRejected), errors.Is(err, crm.ErrForbidden), errors.Is(err, crm.ErrNotFound):
-		return r.failed(qwoty.CodeSyncRejected, message(err), calls)
-	default:
-		res.Code, res.Message = qwoty.CodeSyncFailed, message(err)
-		n := r.a.Attempts + 1
-		if n > len(r.e.opt.Backoff) {
-			return r.failed(res.Code, res.Message, calls)
-		}
-		r.due = time.Now().Add(r.e.opt.Backoff[n-1])
+	v := r.e.judgeWrite(err, r.a.Attempts, r.a.Code)
+	if v.Failed {
+		return r.failed(v.Code, v.Message, calls)
 	}
-	return res
-}
-
-// countingBudget counts the calls an Archiver makes: one take each.
-type countingBudget struct {
-	crm.Budget
-	calls int
-}
-
-func (b *countingBudget) Take(ctx context.Context, bucket string, cost float64) error {
-	if err := b.Budget.Take(ctx, bucket, cost); err != nil {
-		return err
-	}
-	b.calls++
-	return nil
+	r.due = v.Due
+	return store.ArchiveResult{State: r.a.State, Calls: calls, Wait: v.Wait, Quiet: v.Quiet, Code: v.Code, Message: v.Message}
 }

@@ -169,6 +169,8 @@ func New(db *store.DB, crms *crm.Registry, opt Options) (*Engine, error) {
 	db.SetArchiving(provides[crm.Archiver](crms))
 	river.AddWorker(workers, &orderWorker{e: e})
 	db.SetOrderSyncing(provides[crm.OrderSyncer](crms))
+	river.AddWorker(workers, &dealWorker{e: e})
+	db.SetDealMaking(provides[crm.DealMaker](crms))
 	queues := map[string]river.QueueConfig{jobs.Queue: {MaxWorkers: opt.Workers}, jobs.RunsQueue: {MaxWorkers: 2}}
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(opt.SweepEvery),

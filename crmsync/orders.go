@@ -215,28 +215,12 @@ func (r *orderRun) failed(code qwoty.Code, msg string, calls int) store.OrderPus
 	return store.OrderPushResult{State: store.OrderPushFailed, Code: code, Message: msg, Calls: calls}
 }
 
-// classify says what becomes of the push after err, as the archive's
-// classify does for a file.
+// classify says what becomes of the push after err (judgeWrite).
 func (r *orderRun) classify(err error, calls int) store.OrderPushResult {
-	res := store.OrderPushResult{State: r.p.State, Calls: calls}
-	var wait *crm.WaitError
-	switch {
-	case errors.As(err, &wait):
-		res.Wait, res.Quiet, r.due = true, wait.Budget, wait.Until
-		res.Code, res.Message = qwoty.CodeRateLimited, err.Error()
-	case connectionLost(err):
-		res.Wait, r.due = true, time.Now().Add(waitConnection)
-		res.Code, res.Message = qwoty.ErrorCode(err), message(err)
-		res.Quiet = r.p.Code == res.Code
-	case errors.Is(err, crm.ErrRejected), errors.Is(err, crm.ErrForbidden), errors.Is(err, crm.ErrNotFound):
-		return r.failed(qwoty.CodeSyncRejected, message(err), calls)
-	default:
-		res.Code, res.Message = qwoty.CodeSyncFailed, message(err)
-		n := r.p.Attempts + 1
-		if n > len(r.e.opt.Backoff) {
-			return r.failed(res.Code, res.Message, calls)
-		}
-		r.due = time.Now().Add(r.e.opt.Backoff[n-1])
+	v := r.e.judgeWrite(err, r.p.Attempts, r.p.Code)
+	if v.Failed {
+		return r.failed(v.Code, v.Message, calls)
 	}
-	return res
+	r.due = v.Due
+	return store.OrderPushResult{State: r.p.State, Calls: calls, Wait: v.Wait, Quiet: v.Quiet, Code: v.Code, Message: v.Message}
 }

@@ -176,3 +176,24 @@ func (OrderPush) Kind() string { return "order_push" }
 func (OrderPush) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 3}
 }
+
+// DealCreate makes, in its CRM, the deal of quote QuoteID made outside a
+// CRM record, through connection ConnectionID's adapter (crm.DealMaker):
+// once, whatever the retries (store's deal_creations row says where it
+// stands, and its lease keeps two runs apart). It is inserted in the
+// transaction that brings the quote to its connection's deal status
+// (store.queueDeal).
+type DealCreate struct {
+	ConnectionID string `json:"connection_id"`
+	QuoteID      string `json:"quote_id"`
+}
+
+// Kind implements river.JobArgs.
+func (DealCreate) Kind() string { return "deal_create" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: one queued job per
+// quote (a second trigger while one waits adds nothing; the row is what
+// makes it exactly once).
+func (DealCreate) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 2, UniqueOpts: uniqueWhileQueued}
+}

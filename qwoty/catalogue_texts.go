@@ -741,4 +741,27 @@ var catalogue = []Entry{
 			"Order, a HubSpot order): Qwoty shows such orders and does not own them (docs/orders.md).",
 		Fix: "Change the order in the CRM; the next pull brings the change into Qwoty.",
 	},
+	{
+		Code:    CodeQuoteNoRecord,
+		Status:  http.StatusConflict,
+		Who:     Rep | Developer,
+		Title:   "The quote is not on a CRM deal yet",
+		Message: "This quote has no CRM deal yet.",
+		Hint:    "Qwoty makes its deal when the quote reaches the status your admin chose (Settings → Integrations → Sync); try again then.",
+		Cause: "The quote was made outside a CRM record (through the API, for a customer) and its deal has not been made yet: what was " +
+			"asked (making it the record's primary quote, a sync of its record) needs the record. The deal is made when the quote reaches " +
+			"the connection's deal status (sent, by default), or never when the admin chose so (docs/deals.md).",
+		Fix: "Wait for the deal (the console's Quotes page shows \"Deal: being made\" or why it failed), or send the quote; an admin can change " +
+			"the status that makes deals under Settings → Integrations → Sync.",
+	},
+	{
+		Code:    CodeRecordOrCustomer,
+		Status:  http.StatusUnprocessableEntity,
+		Who:     Developer,
+		Title:   "A quote needs a CRM record or a customer",
+		Message: "A quote needs a CRM record (crmRecordId) or a customer (customerId).",
+		Hint:    "Give crmRecordId to quote on a deal, or customerId to quote a customer: Qwoty then makes the deal when the quote is sent.",
+		Cause:   "POST /api/v1/quotes had neither crmRecordId nor customerId: Qwoty would not know whom the quote is for, nor where its deal goes.",
+		Fix:     "Send one of them; a customer Qwoty does not know yet is made first with PUT /api/v1/customers (docs/deals.md).",
+	},
 }

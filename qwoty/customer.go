@@ -25,6 +25,9 @@ type Customer struct {
 	Region       string
 	Country      string
 	ExternalRef  string
+	// Domain is the customer's web domain (qwoty.NormalizeDomain), what
+	// the "domain" account match looks for in the CRM.
+	Domain string
 	// Deleted is set once the account was deleted in the CRM.
 	Deleted   bool
 	CreatedAt time.Time

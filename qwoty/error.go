@@ -87,6 +87,10 @@ const (
 
 	// Orders (issue 18, docs/orders.md).
 	CodeOrderReadOnly Code = "order_read_only"
+
+	// Deals created from Qwoty (issue 18, docs/deals.md).
+	CodeQuoteNoRecord    Code = "quote_no_record"
+	CodeRecordOrCustomer Code = "record_or_customer"
 )
 
 // Error is an application error a user can meet: a stable code, a message

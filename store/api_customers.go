@@ -32,12 +32,12 @@ type CustomerFilter struct {
 }
 
 const customerColumns = `id::text, workspace_id::text, connection_id::text, crm_account_id, name, email, phone, street, city,
-	postal_code, region, country, external_ref, crm_deleted_at IS NOT NULL, created_at, updated_at`
+	postal_code, region, country, external_ref, domain, crm_deleted_at IS NOT NULL, created_at, updated_at`
 
 func scanCustomer(r pgx.CollectableRow) (qwoty.Customer, error) {
 	var c qwoty.Customer
 	err := r.Scan(&c.ID, &c.WorkspaceID, &c.ConnectionID, &c.CRMAccountID, &c.Name, &c.Email, &c.Phone, &c.Street, &c.City,
-		&c.PostalCode, &c.Region, &c.Country, &c.ExternalRef, &c.Deleted, &c.CreatedAt, &c.UpdatedAt)
+		&c.PostalCode, &c.Region, &c.Country, &c.ExternalRef, &c.Domain, &c.Deleted, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
 
@@ -123,10 +123,16 @@ func customerNotFound(id string) error {
 
 // CustomerInput is an upsert of a customer, keyed by its CRM account id;
 // a nil field keeps what the customer has (or is empty on a new one).
+//
+// A customer without a CRM account yet (CRMAccountID "") is keyed by its
+// ExternalRef instead: the customer of the connection with that reference
+// (linked since or not) is changed, else one is made; without a reference
+// each call makes a new one. Its account is found or made when one of its
+// quotes makes its deal (docs/deals.md).
 type CustomerInput struct {
 	CRMAccountID string
 	Name, Email, Phone, Street, City, PostalCode, Region, Country,
-	ExternalRef *string
+	ExternalRef, Domain *string
 }
 
 // UpsertAPICustomer creates the customer of scope s's connection with
@@ -137,37 +143,59 @@ type CustomerInput struct {
 func (db *DB) UpsertAPICustomer(ctx context.Context, s Scope, in CustomerInput) (*qwoty.Customer, bool, error) {
 	var out *qwoty.Customer
 	var created bool
+	if in.Domain != nil {
+		d := qwoty.NormalizeDomain(*in.Domain)
+		in.Domain = &d
+	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if in.CRMAccountID == "" {
+			// Keyed by its reference: the customer it names, whether a
+			// deal has linked it since or not.
+			var key string
+			if in.ExternalRef != nil && *in.ExternalRef != "" {
+				err := tx.QueryRow(ctx, `SELECT crm_account_id FROM customers WHERE workspace_id = $1 AND connection_id = $2 AND external_ref = $3
+					ORDER BY crm_account_id = '' DESC, created_at LIMIT 1 FOR UPDATE`, s.WorkspaceID, s.ConnectionID, *in.ExternalRef).Scan(&key)
+				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+			}
+			in.CRMAccountID = key
+		}
+		conflict := `(workspace_id, connection_id, crm_account_id) WHERE crm_account_id <> ''`
+		if in.CRMAccountID == "" {
+			conflict = `(connection_id, external_ref) WHERE crm_account_id = '' AND external_ref <> ''`
+		}
 		rows, err := tx.Query(ctx, `
 			INSERT INTO customers AS cu (workspace_id, connection_id, crm_account_id, name, email, phone, street, city,
-				postal_code, region, country, external_ref)
+				postal_code, region, country, external_ref, domain)
 			VALUES ($1, $2, $3, coalesce($4, ''), coalesce($5, ''), coalesce($6, ''), coalesce($7, ''), coalesce($8, ''),
-				coalesce($9, ''), coalesce($10, ''), coalesce($11, ''), coalesce($12, ''))
-			ON CONFLICT (workspace_id, connection_id, crm_account_id) DO UPDATE SET
+				coalesce($9, ''), coalesce($10, ''), coalesce($11, ''), coalesce($12, ''), coalesce($13, ''))
+			ON CONFLICT `+conflict+` DO UPDATE SET
 				name = coalesce($4, cu.name), email = coalesce($5, cu.email), phone = coalesce($6, cu.phone),
 				street = coalesce($7, cu.street), city = coalesce($8, cu.city), postal_code = coalesce($9, cu.postal_code),
 				region = coalesce($10, cu.region), country = coalesce($11, cu.country),
-				external_ref = coalesce($12, cu.external_ref), updated_at = now()
-			WHERE (cu.name, cu.email, cu.phone, cu.street, cu.city, cu.postal_code, cu.region, cu.country, cu.external_ref)
+				external_ref = coalesce($12, cu.external_ref), domain = coalesce($13, cu.domain), updated_at = now()
+			WHERE (cu.name, cu.email, cu.phone, cu.street, cu.city, cu.postal_code, cu.region, cu.country, cu.external_ref, cu.domain)
 				IS DISTINCT FROM (coalesce($4, cu.name), coalesce($5, cu.email), coalesce($6, cu.phone), coalesce($7, cu.street),
 				coalesce($8, cu.city), coalesce($9, cu.postal_code), coalesce($10, cu.region), coalesce($11, cu.country),
-				coalesce($12, cu.external_ref))
+				coalesce($12, cu.external_ref), coalesce($13, cu.domain))
 			RETURNING `+customerColumns+`, xmax = 0`,
 			s.WorkspaceID, s.ConnectionID, in.CRMAccountID, in.Name, in.Email, in.Phone, in.Street, in.City,
-			in.PostalCode, in.Region, in.Country, in.ExternalRef)
+			in.PostalCode, in.Region, in.Country, in.ExternalRef, in.Domain)
 		if err != nil {
 			return err
 		}
 		c, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (qwoty.Customer, error) {
 			var c qwoty.Customer
 			err := r.Scan(&c.ID, &c.WorkspaceID, &c.ConnectionID, &c.CRMAccountID, &c.Name, &c.Email, &c.Phone, &c.Street, &c.City,
-				&c.PostalCode, &c.Region, &c.Country, &c.ExternalRef, &c.Deleted, &c.CreatedAt, &c.UpdatedAt, &created)
+				&c.PostalCode, &c.Region, &c.Country, &c.ExternalRef, &c.Domain, &c.Deleted, &c.CreatedAt, &c.UpdatedAt, &created)
 			return c, err
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Unchanged: read it as it is.
-			rows, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers WHERE workspace_id = $1 AND connection_id = $2 AND crm_account_id = $3`,
-				s.WorkspaceID, s.ConnectionID, in.CRMAccountID)
+			rows, err := tx.Query(ctx, `SELECT `+customerColumns+` FROM customers WHERE workspace_id = $1 AND connection_id = $2
+				AND CASE WHEN $3 = '' THEN crm_account_id = '' AND external_ref = $4 ELSE crm_account_id = $3 END`,
+				s.WorkspaceID, s.ConnectionID, in.CRMAccountID, in.ExternalRef)
 			if err != nil {
 				return err
 			}
@@ -184,7 +212,7 @@ func (db *DB) UpsertAPICustomer(ctx context.Context, s Scope, in CustomerInput) 
 			t = qwoty.EventCustomerCreated
 		}
 		return db.emitEvent(ctx, tx, Event{WorkspaceID: c.WorkspaceID, ConnectionID: c.ConnectionID, Type: t, Subject: c.ID,
-			Data: map[string]any{"id": c.ID, "crmAccountId": c.CRMAccountID, "name": c.Name, "externalRef": c.ExternalRef}})
+			Data: map[string]any{"id": c.ID, "crmAccountId": c.CRMAccountID, "name": c.Name, "externalRef": c.ExternalRef, "domain": c.Domain}})
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("store: api upsert customer %s: %w", in.CRMAccountID, err)

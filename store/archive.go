@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
 	"github.com/qwoty/companion/qwoty"
 )
@@ -205,35 +205,13 @@ func (db *DB) RecordArchive(ctx context.Context, a *Archive, crmObject string, r
 		if tag.RowsAffected() == 0 {
 			return qwoty.ErrNotFound
 		}
-		if r.Quiet {
-			return nil
+		run := writeRun{WorkspaceID: a.WorkspaceID, ConnectionID: a.ConnectionID, RecordID: a.RecordID, QuoteID: a.QuoteID,
+			Object: crmObject, CRMID: r.CRMFileID, Done: r.State == ArchiveDone, Failed: r.State == ArchiveFailed, Wait: r.Wait,
+			Quiet: r.Quiet, Code: r.Code, Message: r.Message, Calls: r.Calls}
+		if run.Done {
+			run.Written = []crm.Written{{Object: crmObject, ID: r.CRMFileID, Action: r.Action}}
 		}
-		if r.State == ArchiveFailed {
-			// The admins hear of it as of a failed push.
-			if _, err := db.jobs.InsertTx(ctx, tx, jobs.SyncAlert{ConnectionID: a.ConnectionID, Alert: jobs.AlertPushFailed}, nil); err != nil {
-				return fmt.Errorf("insert alert job: %w", err)
-			}
-		}
-		outcome := RetryingOutcome
-		switch {
-		case r.State == ArchiveDone:
-			outcome = SyncedOutcome
-		case r.State == ArchiveFailed:
-			outcome = FailedOutcome
-		case r.Wait:
-			outcome = WaitingOutcome
-		}
-		written := []byte("[]")
-		if r.State == ArchiveDone {
-			if written, err = json.Marshal([]map[string]string{{"object": crmObject, "id": r.CRMFileID, "action": r.Action}}); err != nil {
-				return err
-			}
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO sync_log (workspace_id, connection_id, crm_record_id, quote_id, crm_object, crm_id,
-				outcome, error_code, message, written, api_calls)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			a.WorkspaceID, a.ConnectionID, a.RecordID, a.QuoteID, crmObject, r.CRMFileID, outcome, string(r.Code), r.Message, written, r.Calls)
-		return err
+		return db.logWrite(ctx, tx, run)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: record archive: %w", err)

@@ -185,7 +185,7 @@ func pageTID(page int64) pgtype.TID {
 // customer.
 func (db *DB) UpsertCustomer(ctx context.Context, workspaceID, connectionID, accountID, name string) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO customers (workspace_id, connection_id, crm_account_id, name) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (workspace_id, connection_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+		ON CONFLICT (workspace_id, connection_id, crm_account_id) WHERE crm_account_id <> '' DO UPDATE SET name = EXCLUDED.name, updated_at = now()
 		WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name`, workspaceID, connectionID, accountID, name)
 	if err != nil {
 		return fmt.Errorf("store: upsert customer %s: %w", accountID, err)

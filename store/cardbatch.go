@@ -245,7 +245,7 @@ WITH input AS (
 	  AND NOT EXISTS (SELECT 1 FROM customers cu WHERE cu.workspace_id = i.workspace_id AND cu.connection_id = i.connection_id
 	                  AND cu.crm_account_id = i.account_id AND (cu.name = i.account_name OR i.account_name = ''))
 	ORDER BY i.workspace_id, i.connection_id, i.account_id, i.ord DESC
-	ON CONFLICT (workspace_id, connection_id, crm_account_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+	ON CONFLICT (workspace_id, connection_id, crm_account_id) WHERE crm_account_id <> '' DO UPDATE SET name = EXCLUDED.name, updated_at = now()
 	WHERE EXCLUDED.name <> '' AND customers.name IS DISTINCT FROM EXCLUDED.name
 	RETURNING 1
 )

@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
 	"github.com/qwoty/companion/qwoty"
 )
@@ -272,39 +272,13 @@ func (db *DB) RecordOrderPush(ctx context.Context, p *OrderPush, crmObject strin
 				return err
 			}
 		}
-		if r.Quiet {
-			return nil
+		run := writeRun{WorkspaceID: p.WorkspaceID, ConnectionID: p.ConnectionID, RecordID: p.RecordID, QuoteID: quoteID,
+			Object: crmObject, CRMID: r.CRMOrderID, Done: r.State == OrderPushDone, Failed: r.State == OrderPushFailed, Wait: r.Wait,
+			Quiet: r.Quiet, Code: r.Code, Message: r.Message, Calls: r.Calls}
+		if run.Done {
+			run.Written = []crm.Written{{Object: crmObject, ID: r.CRMOrderID, Action: r.Action}}
 		}
-		if r.State == OrderPushFailed {
-			// The admins hear of it as of a failed push.
-			if _, err := db.jobs.InsertTx(ctx, tx, jobs.SyncAlert{ConnectionID: p.ConnectionID, Alert: jobs.AlertPushFailed}, nil); err != nil {
-				return fmt.Errorf("insert alert job: %w", err)
-			}
-		}
-		outcome := RetryingOutcome
-		switch {
-		case r.State == OrderPushDone:
-			outcome = SyncedOutcome
-		case r.State == OrderPushFailed:
-			outcome = FailedOutcome
-		case r.Wait:
-			outcome = WaitingOutcome
-		}
-		written := []byte("[]")
-		if r.State == OrderPushDone {
-			if written, err = json.Marshal([]map[string]string{{"object": crmObject, "id": r.CRMOrderID, "action": r.Action}}); err != nil {
-				return err
-			}
-		}
-		var quote any
-		if quoteID != "" {
-			quote = quoteID
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO sync_log (workspace_id, connection_id, crm_record_id, quote_id, crm_object, crm_id,
-				outcome, error_code, message, written, api_calls)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			p.WorkspaceID, p.ConnectionID, p.RecordID, quote, crmObject, r.CRMOrderID, outcome, string(r.Code), r.Message, written, r.Calls)
-		return err
+		return db.logWrite(ctx, tx, run)
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: record order push: %w", err)

@@ -390,7 +390,7 @@ func applySQL(ws, conn string, r crm.Pulled) (string, []any, error) {
 			INSERT INTO customers AS cu (workspace_id, connection_id, crm_account_id, name, email, phone, street, city,
 				postal_code, region, country, crm_modified, fields)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-			ON CONFLICT (workspace_id, connection_id, crm_account_id) DO UPDATE SET
+			ON CONFLICT (workspace_id, connection_id, crm_account_id) WHERE crm_account_id <> '' DO UPDATE SET
 				name = EXCLUDED.name, email = EXCLUDED.email, phone = EXCLUDED.phone, street = EXCLUDED.street,
 				city = EXCLUDED.city, postal_code = EXCLUDED.postal_code, region = EXCLUDED.region,
 				country = EXCLUDED.country, crm_modified = EXCLUDED.crm_modified, crm_deleted_at = NULL,

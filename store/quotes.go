@@ -236,10 +236,13 @@ func decimalOf(v pgtype.Numeric) decimal.Decimal {
 // or from the API, perhaps with its lines.
 type NewQuote struct {
 	AccountID string // the record's account: the quote's customer, when known
-	Title     string
-	Currency  string
-	TaxRate   decimal.Decimal
-	CreatedBy string // CRM user id, or the API key's name
+	// CustomerID is the quote's customer, by Qwoty's id, when AccountID
+	// is "" (a quote made for a customer, without a CRM record).
+	CustomerID string
+	Title      string
+	Currency   string
+	TaxRate    decimal.Decimal
+	CreatedBy  string // CRM user id, or the API key's name
 	// Lines are the quote's first lines (the API creates a quote with its
 	// lines in one call), as the domain takes them (qwoty.Quote.AddLine).
 	Lines []qwoty.LineItem
@@ -311,13 +314,14 @@ func (db *DB) createQuote(ctx context.Context, tx pgx.Tx, s Scope, n NewQuote) (
 	_, err = tx.Exec(ctx, `INSERT INTO quotes (id, workspace_id, connection_id, customer_id, crm_record_id, number, title, status, currency, tax_rate, created_by, is_primary,
 			subtotal, discount, tax, total, external_ref,
 			revision, valid_until, terms, quote_discount_kind, quote_discount_value, quote_discount, tax_mode, rounding)
-		VALUES ($1, $2, $3, (SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''), $5, $6, $7, $8, $9, $10, $11,
-			NOT EXISTS (SELECT 1 FROM quotes WHERE workspace_id = $2 AND connection_id = $3 AND crm_record_id = $5 AND is_primary AND deleted_at IS NULL),
+		VALUES ($1, $2, $3, coalesce((SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND crm_account_id = $4 AND $4 <> ''),
+				(SELECT id FROM customers WHERE workspace_id = $2 AND connection_id = $3 AND id::text = $25)), $5, $6, $7, $8, $9, $10, $11,
+			$5 <> '' AND NOT EXISTS (SELECT 1 FROM quotes WHERE workspace_id = $2 AND connection_id = $3 AND crm_record_id = $5 AND is_primary AND deleted_at IS NULL),
 			$12, $13, $14, $15, $16,
 			$17, $18, $19, $20, $21, $22, $23, $24)`,
 		id, s.WorkspaceID, s.ConnectionID, n.AccountID, s.RecordID, qwoty.FormatNumber(seq), d.Title, d.Status, d.Currency, d.TaxRate, n.CreatedBy,
 		d.Totals.Subtotal, d.Totals.Discount, d.Totals.Tax, d.Totals.Total, n.ExternalRef,
-		d.Revision, d.ValidUntil, d.Terms, d.Discount.Kind, d.Discount.Value, d.Totals.QuoteDiscount, d.TaxMode, d.Rounding)
+		d.Revision, d.ValidUntil, d.Terms, d.Discount.Kind, d.Discount.Value, d.Totals.QuoteDiscount, d.TaxMode, d.Rounding, n.CustomerID)
 	if err != nil {
 		return nil, fmt.Errorf("insert quote: %w", err)
 	}

@@ -48,6 +48,8 @@ type DB struct {
 	archives atomic.Pointer[func(qwoty.Provider) bool]
 	// orderSyncers says which CRMs take orders (SetOrderSyncing).
 	orderSyncers atomic.Pointer[func(qwoty.Provider) bool]
+	// dealMakers says which CRMs take deals made by Qwoty (SetDealMaking).
+	dealMakers atomic.Pointer[func(qwoty.Provider) bool]
 	// drains remembers, per webhook subscription, the second this
 	// instance last inserted its drain job in (insertDrains).
 	drains sync.Map

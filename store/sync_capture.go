@@ -31,7 +31,14 @@ const syncViewColumns = `CASE WHEN q.sync_seq = 0 OR sr.connection_id IS NULL TH
 // inserted in the same transaction, so that it exists if and only if the
 // change committed. A status or primary change is due at once; other
 // edits wait the connection's coalescing delay for the next one.
+//
+// A quote without a CRM record pushes nothing: it makes its deal when it
+// reaches its connection's deal status (queueDeals), and is pushed as a
+// quote of that record from then on.
 func (db *DB) captureSync(ctx context.Context, tx pgx.Tx, s Scope, trigger string, quoteIDs ...string) error {
+	if s.RecordID == "" {
+		return db.queueDeals(ctx, tx, s, quoteIDs...)
+	}
 	var on bool
 	var coalesceMS int
 	err := tx.QueryRow(ctx, `SELECT $2 = ANY(triggers), coalesce_ms FROM sync_settings WHERE connection_id = $1`,
@@ -93,6 +100,10 @@ func (db *DB) insertPush(ctx context.Context, tx pgx.Tx, connectionID string, no
 // total, status and lines become the CRM record's. The previous primary
 // stops being one in the same transaction.
 func (db *DB) SetPrimary(ctx context.Context, s Scope, id, by string) (*qwoty.Quote, error) {
+	if s.RecordID == "" {
+		// A quote without a CRM record is no record's primary quote yet.
+		return nil, qwoty.E(qwoty.CodeQuoteNoRecord, "This quote has no CRM deal yet: it becomes its deal's primary quote when the deal is made.")
+	}
 	var out *qwoty.Quote
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		q, err := getQuote(ctx, tx, s, id, true)

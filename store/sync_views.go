@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,10 @@ type SyncSettings struct {
 	// SlackWebhook is the incoming webhook URL alerts are posted to ("":
 	// none). Sealed at rest.
 	SlackWebhook string
+	// DealStatus is when a quote without a CRM record makes its deal, and
+	// AccountMatch how its customer's account is looked for (docs/deals.md).
+	DealStatus   qwoty.DealStatus
+	AccountMatch qwoty.AccountMatch
 }
 
 // DefaultBudgetShare is the share of a daily API allocation sync uses
@@ -35,12 +40,15 @@ const DefaultBudgetShare = 0.5
 // SyncSettingsOf returns a connection's sync settings.
 func (db *DB) SyncSettingsOf(ctx context.Context, connectionID string) (*SyncSettings, error) {
 	s := &SyncSettings{Triggers: append([]string(nil), qwoty.DefaultSyncTriggers...), StageMap: map[qwoty.Status]string{},
-		BudgetShare: DefaultBudgetShare, Coalesce: defaultCoalesceMS * time.Millisecond}
+		BudgetShare: DefaultBudgetShare, Coalesce: defaultCoalesceMS * time.Millisecond,
+		DealStatus: qwoty.DefaultDealStatus, AccountMatch: qwoty.MatchByName}
 	var stages []byte
 	var ms int
 	var slack []byte
-	err := db.pool.QueryRow(ctx, `SELECT triggers, stage_map, budget_share::float8, coalesce_ms, alert_emails, slack_webhook_enc
-		FROM sync_settings WHERE connection_id = $1`, connectionID).Scan(&s.Triggers, &stages, &s.BudgetShare, &ms, &s.AlertEmails, &slack)
+	err := db.pool.QueryRow(ctx, `SELECT triggers, stage_map, budget_share::float8, coalesce_ms, alert_emails, slack_webhook_enc,
+			deal_status, account_match
+		FROM sync_settings WHERE connection_id = $1`, connectionID).Scan(&s.Triggers, &stages, &s.BudgetShare, &ms, &s.AlertEmails, &slack,
+		&s.DealStatus, &s.AccountMatch)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return s, nil
@@ -85,12 +93,16 @@ func (db *DB) SaveSyncSettings(ctx context.Context, workspaceID, connectionID st
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO sync_settings (connection_id, triggers, stage_map, budget_share, coalesce_ms, alert_emails, slack_webhook_enc)
-			SELECT $1, coalesce($3::text[], '{}'), $4, $5, $6, coalesce($7::text[], '{}'), $8 FROM connections WHERE id = $1 AND workspace_id = $2
+		match := cmp.Or(s.AccountMatch, qwoty.MatchByName)
+		tag, err := tx.Exec(ctx, `INSERT INTO sync_settings (connection_id, triggers, stage_map, budget_share, coalesce_ms, alert_emails, slack_webhook_enc,
+				deal_status, account_match)
+			SELECT $1, coalesce($3::text[], '{}'), $4, $5, $6, coalesce($7::text[], '{}'), $8, $9, $10 FROM connections WHERE id = $1 AND workspace_id = $2
 			ON CONFLICT (connection_id) DO UPDATE SET triggers = EXCLUDED.triggers, stage_map = EXCLUDED.stage_map,
 				budget_share = EXCLUDED.budget_share, coalesce_ms = EXCLUDED.coalesce_ms, alert_emails = EXCLUDED.alert_emails,
-				slack_webhook_enc = EXCLUDED.slack_webhook_enc, updated_at = now()`,
-			connectionID, workspaceID, s.Triggers, stages, s.BudgetShare, s.Coalesce.Milliseconds(), s.AlertEmails, slack)
+				slack_webhook_enc = EXCLUDED.slack_webhook_enc, deal_status = EXCLUDED.deal_status,
+				account_match = EXCLUDED.account_match, updated_at = now()`,
+			connectionID, workspaceID, s.Triggers, stages, s.BudgetShare, s.Coalesce.Milliseconds(), s.AlertEmails, slack,
+			string(s.DealStatus), string(match))
 		if err != nil {
 			return err
 		}
@@ -98,7 +110,8 @@ func (db *DB) SaveSyncSettings(ctx context.Context, workspaceID, connectionID st
 			return qwoty.ErrNotFound
 		}
 		return audit(ctx, tx, workspaceID, connectionID, actor, "sync.settings_changed", map[string]any{
-			"triggers": s.Triggers, "budgetShare": s.BudgetShare, "slack": s.SlackWebhook != ""})
+			"triggers": s.Triggers, "budgetShare": s.BudgetShare, "slack": s.SlackWebhook != "",
+			"dealStatus": s.DealStatus, "accountMatch": match})
 	})
 	if err != nil {
 		return fmt.Errorf("store: save sync settings: %w", err)

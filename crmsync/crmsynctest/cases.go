@@ -66,6 +66,16 @@ type CRM struct {
 	// opportunity's account).
 	Orders        func(record string) []CRMOrder
 	PrepareOrders func(record string)
+	// Deals made from Qwoty (crm.DealMaker's tests), nil when its
+	// adapter makes none: MadeAccounts and MadeDeals list the accounts
+	// and deals carrying a Qwoty reference; AddAccount puts an account a
+	// person made (name, domain: "" for none) and returns its id;
+	// AccountRoute and DealRoute are the routes the CRM creates them on
+	// (a fault's Route).
+	MadeAccounts            func() []CRMMade
+	MadeDeals               func() []CRMMade
+	AddAccount              func(name, domain string) string
+	AccountRoute, DealRoute string
 	// Verify says what differs between the emulator and the records'
 	// final state (store.SyncSnapshots), one message per difference.
 	Verify func(snaps []store.SyncSnapshot) []string

@@ -45,16 +45,19 @@ const MaxPage = 100
 
 // Company is a company record (a customer to Qwoty).
 type Company struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Email      string            `json:"email,omitempty"`
-	Phone      string            `json:"phone,omitempty"`
-	Street     string            `json:"street,omitempty"`
-	City       string            `json:"city,omitempty"`
-	PostalCode string            `json:"postal_code,omitempty"`
-	Region     string            `json:"region,omitempty"`
-	Country    string            `json:"country,omitempty"`
-	Fields     map[string]string `json:"fields,omitempty"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Street     string `json:"street,omitempty"`
+	City       string `json:"city,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Region     string `json:"region,omitempty"`
+	Country    string `json:"country,omitempty"`
+	Domain     string `json:"domain,omitempty"`
+	// Ref is an integration's reference of a company it made.
+	Ref    string            `json:"ref,omitempty"`
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Contact is a contact person on a deal.
@@ -77,6 +80,8 @@ type DealRecord struct {
 	CompanyID string            `json:"company_id,omitempty"`
 	Contacts  []Contact         `json:"contacts,omitempty"`
 	Fields    map[string]string `json:"fields,omitempty"`
+	// Ref is an integration's reference of a deal it made.
+	Ref string `json:"ref,omitempty"`
 }
 
 // Product is a catalogue product; its prices are fields of it, by
@@ -117,6 +122,8 @@ type pullState struct {
 	served  map[string]int
 	cursors map[string][]string
 	fetches int
+	// made numbers the records integrations make (deals.go).
+	made int
 }
 
 func (s *Server) recordNow() time.Time {

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/qwoty/companion/crm"
+	"github.com/qwoty/companion/jobs"
+	"github.com/qwoty/companion/qwoty"
+)
+
+// The writes to a CRM beside a record's push (a sent version's PDF filed,
+// an order, a deal made for a quote) share one way of ending a run: a row
+// of their own says where the write stands, and each run that does not
+// only wait leaves one row in the sync log, with an alert when the write
+// is given up. logWrite is that ending.
+
+// writeRun is a run of a write as the sync log records it.
+type writeRun struct {
+	WorkspaceID, ConnectionID string
+	// RecordID is the CRM record the write is on ("" for a deal not made).
+	RecordID string
+	QuoteID  string // "" when none
+	// Object and CRMID are the object the log row is about, and its id
+	// in the CRM ("" before it is made).
+	Object, CRMID string
+	// Done, Failed and Wait say how the run ended: done, given up, or
+	// waiting for a limit (no attempt used); none of them is a retry.
+	Done, Failed, Wait bool
+	// Quiet leaves no row: a wait the connection's own budget asked for,
+	// or the same wait again.
+	Quiet   bool
+	Code    qwoty.Code
+	Message string
+	Calls   int
+	// Written is what the run left in the CRM (when Done).
+	Written []crm.Written
+}
+
+// logWrite writes, in tx, run r's row in the sync log, and the admins'
+// alert when the write was given up.
+func (db *DB) logWrite(ctx context.Context, tx pgx.Tx, r writeRun) error {
+	if r.Quiet {
+		return nil
+	}
+	if r.Failed {
+		// The admins hear of it as of a failed push.
+		if _, err := db.jobs.InsertTx(ctx, tx, jobs.SyncAlert{ConnectionID: r.ConnectionID, Alert: jobs.AlertPushFailed}, nil); err != nil {
+			return fmt.Errorf("insert alert job: %w", err)
+		}
+	}
+	outcome := RetryingOutcome
+	switch {
+	case r.Done:
+		outcome = SyncedOutcome
+	case r.Failed:
+		outcome = FailedOutcome
+	case r.Wait:
+		outcome = WaitingOutcome
+	}
+	written := []byte("[]")
+	if r.Done && len(r.Written) > 0 {
+		var err error
+		if written, err = json.Marshal(r.Written); err != nil {
+			return err
+		}
+	}
+	var quote any
+	if r.QuoteID != "" {
+		quote = r.QuoteID
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO sync_log (workspace_id, connection_id, crm_record_id, quote_id, crm_object, crm_id,
+			outcome, error_code, message, written, api_calls)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		r.WorkspaceID, r.ConnectionID, r.RecordID, quote, r.Object, r.CRMID, outcome, string(r.Code), r.Message, written, r.Calls)
+	if err != nil {
+		return fmt.Errorf("sync log: %w", err)
+	}
+	return nil
+}
