@@ -66,6 +66,12 @@ func (w *alertWorker) Work(ctx context.Context, job *river.Job[jobs.SyncAlert]) 
 		return err
 	}
 	failed = append(failed, orders[:min(len(orders), alertListed-min(len(failed), alertListed))]...)
+	// And deals that could not be made for quotes without one (deals.go).
+	deals, err := e.db.FailedDeals(ctx, conn.ID, alertListed)
+	if err != nil {
+		return err
+	}
+	failed = append(failed, deals[:min(len(deals), alertListed-min(len(failed), alertListed))]...)
 	if job.Args.Alert == jobs.AlertPushFailed && len(failed) == 0 {
 		return nil // retried and fixed before the alert went out
 	}

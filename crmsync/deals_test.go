@@ -1,6 +1,7 @@
 package crmsync_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +185,39 @@ func TestDealOnAcceptanceTakesItsOrder(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if _, err := w.DB.DealCreationOf(ctx, w.Conn.ID, q2.ID); err != qwoty.ErrNotFound {
 		t.Fatalf("never made a deal anyway: %v", err)
+	}
+}
+
+// The CRM refuses the deal: the making fails alone, with its words, the
+// alert lists it; an admin's Retry makes it (the account made before the
+// refusal is kept, not made again).
+func TestDealRefusedThenRetried(t *testing.T) {
+	emu, a := testCRM(t, tctest.Options{}, 0)
+	w := crmsynctest.New(t, a, tctest.DefaultRedirectURL, crmsynctest.FastOptions())
+	w.MakeDeals(qwoty.DealOnDraft, qwoty.MatchByName)
+	if err := emu.Inject(emulator.Fault{Route: "POST /api/deals", Times: 1, Status: http.StatusUnprocessableEntity}); err != nil {
+		t.Fatal(err)
+	}
+	q := w.QuoteFor(w.Customer("Hooli", "", "erp:h"), crmsynctest.Line{SKU: "LIC", Quantity: 1, Price: "10"})
+	d := w.WaitDeal(q, store.DealFailed, 10*time.Second)
+	if d.Code != qwoty.CodeSyncRejected || d.CRMAccountID == "" || len(emu.MadeDeals()) != 0 {
+		t.Fatalf("row %+v, deals %+v", d, emu.MadeDeals())
+	}
+	failed, err := w.DB.FailedDeals(ctx, w.Conn.ID, 10)
+	if err != nil || len(failed) != 1 || !strings.Contains(failed[0].Message, q.Number) {
+		t.Fatalf("failed deals %+v, %v", failed, err)
+	}
+	if _, err := w.DB.RetryDeal(ctx, "00000000-0000-0000-0000-000000000000", q.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := w.DB.DealCreationOf(ctx, w.Conn.ID, q.ID); again.State != store.DealFailed {
+		t.Fatalf("another workspace's retry moved it: %+v", again)
+	}
+	if ok, err := w.DB.RetryDeal(ctx, w.Admin.WorkspaceID, q.ID, "admin"); err != nil || !ok {
+		t.Fatalf("retry: %v, %v", ok, err)
+	}
+	d = w.WaitDeal(q, store.DealDone, 10*time.Second)
+	if len(emu.MadeCompanies()) != 1 || len(emu.MadeDeals()) != 1 || d.CRMAccountID != emu.MadeCompanies()[0].ID {
+		t.Fatalf("after retry: row %+v, %d companies, %d deals", d, len(emu.MadeCompanies()), len(emu.MadeDeals()))
 	}
 }

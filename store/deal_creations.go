@@ -374,3 +374,25 @@ func (db *DB) RetryDeal(ctx context.Context, workspaceID, quoteID, by string) (b
 	}
 	return done, nil
 }
+
+// FailedDeals lists connection connectionID's quotes whose deal could not
+// be made in the last day, newest first (at most limit), as the alert
+// lists them: no record yet, and a message naming the quote.
+func (db *DB) FailedDeals(ctx context.Context, connectionID string, limit int) ([]FailedRecord, error) {
+	rows, err := db.pool.Query(ctx, `SELECT d.crm_record_id, d.last_error_code,
+			'the CRM deal of quote ' || q.number || ' was not made: ' || d.last_error, d.updated_at
+		FROM deal_creations d JOIN quotes q ON q.id = d.quote_id
+		WHERE d.connection_id = $1 AND d.state = 'failed' AND d.updated_at > now() - interval '1 day'
+		ORDER BY d.updated_at DESC LIMIT $2`, connectionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: failed deals: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FailedRecord, error) {
+		var f FailedRecord
+		return f, r.Scan(&f.RecordID, &f.Code, &f.Message, &f.At)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: failed deals: %w", err)
+	}
+	return out, nil
+}
