@@ -191,9 +191,11 @@ type DealCreate struct {
 // Kind implements river.JobArgs.
 func (DealCreate) Kind() string { return "deal_create" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts: one queued job per
-// quote (a second trigger while one waits adds nothing; the row is what
-// makes it exactly once).
+// InsertOpts implements river.JobArgsWithInsertOpts. It is not unique:
+// an admin's Retry while the failed run's job is still finishing must not
+// be dropped as a duplicate of it; the row (made once per quote) and its
+// lease are what make the deal once, and a run with nothing left to do
+// ends at once.
 func (DealCreate) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 2, UniqueOpts: uniqueWhileQueued}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: MaxAttempts, Priority: 2}
 }
