@@ -383,21 +383,34 @@ const (
 // readAssociations is POST /crm/associations/{version}/{from}/{to}/batch/
 // read: each input id's associated records of type to. At most 1,000 ids
 // a request (changelog, "Batch read limit for associations API"). The
-// emulator serves deals to companies and to contacts.
+// emulator serves deals to companies and to contacts, and orders to deals
+// and to line items (orders.go); an input with none is left out of the
+// results (assumed).
 func (s *Server) readAssociations(w http.ResponseWriter, r *http.Request) {
-	from, to := r.PathValue("from"), r.PathValue("to")
+	from, to := orderType(r.PathValue("from")), r.PathValue("to")
 	s.calls.Add("associations:read:" + from + ":" + to)
-	p, scopes := s.pulledAccess(w, r, from)
+	var p *portal
+	var scopes []string
+	if from == "orders" {
+		p, scopes = s.orderReadAccess(w, r, r.PathValue("from"))
+	} else {
+		p, scopes = s.pulledAccess(w, r, from)
+	}
 	if p == nil {
 		return
 	}
-	if from != "deals" || (to != "companies" && to != "contacts") {
+	pair := from + "/" + to
+	if pair != "deals/companies" && pair != "deals/contacts" && pair != "orders/deals" && pair != "orders/line_items" {
 		apiError(w, http.StatusBadRequest, "VALIDATION_ERROR", fmt.Sprintf("associations from %s to %s are not served by this emulator", from, to))
 		return
 	}
 	// Reading associations needs read access to both types (assumed).
-	if !slices.Contains(scopes, pulledTypes[to]) {
-		missingScopes(w, pulledTypes[to])
+	toScope := pulledTypes[to]
+	if to == "line_items" {
+		toScope = "crm.objects.line_items.read"
+	}
+	if !slices.Contains(scopes, toScope) {
+		missingScopes(w, toScope)
 		return
 	}
 	var body struct {
@@ -416,6 +429,12 @@ func (s *Server) readAssociations(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	results := []map[string]any{}
 	for _, in := range body.Inputs {
+		if from == "orders" {
+			if list := p.orderAssociations(in.ID, to); len(list) > 0 {
+				results = append(results, map[string]any{"from": map[string]string{"id": in.ID}, "to": list})
+			}
+			continue
+		}
 		d, ok := p.deals[in.ID]
 		if !ok {
 			continue
