@@ -67,6 +67,9 @@ func (p *puller) Streams(conn *qwoty.Connection) []crm.Stream {
 	if products {
 		out = append(out, crm.Stream{Name: streamProductArchived, Kind: crm.KindProduct, Bucket: burstBucket})
 	}
+	if ordersListed(conn) {
+		out = append(out, crm.Stream{Name: streamOrderArchived, Kind: crm.KindOrder, Bucket: burstBucket})
+	}
 	return out
 }
 
@@ -78,8 +81,8 @@ func (p *puller) Pull(ctx context.Context, s crm.Session, b crm.Budget, stream s
 	switch stream {
 	case streamCustomer, streamDeal, streamProduct:
 		page, err = p.searchPage(ctx, c, stream, from)
-	case streamOrder:
-		page, err = p.orderPage(ctx, c, from)
+	case streamOrder, streamOrderArchived:
+		page, err = p.orderPage(ctx, c, stream, from)
 	case streamCustomerArchived, streamDealArchived, streamProductArchived:
 		page, err = p.archivedPage(ctx, c, stream[:len(stream)-len("_archived")], from)
 	default:

@@ -19,9 +19,11 @@ import (
 // items read for the whole page through the associations API. The store
 // keeps those on a deal Qwoty knows and drops Qwoty's own: an order Qwoty
 // wrote carries its number in hs_external_order_id (order.go), which is the
-// pulled order's Reference.
+// pulled order's Reference. The orders archived in HubSpot (its delete)
+// are listed as the other objects' are (archivedPage): the store marks
+// their copies.
 //
-// The listing runs only for a connection granted the orders' read scope
+// The listings run only for a connection granted the orders' read scope
 // (one made before orders has deals, not orders, until an admin
 // reconnects), and an account without the orders object (HubSpot's
 // commerce objects are not available to every account) lists none rather
@@ -31,7 +33,12 @@ import (
 // order's hs_lastmodifieddate: the lines are read again with the order's
 // next change.
 
-const streamOrder = crm.KindOrder
+// The orders' streams: the live listing, and the orders archived (deleted
+// in HubSpot), whose copies the store marks.
+const (
+	streamOrder         = crm.KindOrder
+	streamOrderArchived = crm.KindOrder + "_archived"
+)
 
 // orderReadScope is the scope the orders' listing needs.
 const orderReadScope = "crm.objects.orders.read"
@@ -56,10 +63,16 @@ func noOrdersObject(err error) bool {
 		strings.Contains(ae.Message, "Unable to infer object type")
 }
 
-// orderPage reads one page of the orders' listing; an account without
+// orderPage reads one page of an orders' listing; an account without
 // orders, or a token the orders' read is refused to (403), has none.
-func (p *puller) orderPage(ctx context.Context, c *caller, from crm.PullFrom) (crm.PullPage, error) {
-	page, err := p.searchPage(ctx, c, crm.KindOrder, from)
+func (p *puller) orderPage(ctx context.Context, c *caller, stream string, from crm.PullFrom) (crm.PullPage, error) {
+	var page crm.PullPage
+	var err error
+	if stream == streamOrderArchived {
+		page, err = p.archivedPage(ctx, c, crm.KindOrder, from)
+	} else {
+		page, err = p.searchPage(ctx, c, crm.KindOrder, from)
+	}
 	if noOrdersObject(err) || errors.Is(err, crm.ErrForbidden) {
 		return crm.PullPage{}, nil
 	}

@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,22 @@ func TestPullOrdersMadeInHubSpot(t *testing.T) {
 	if got = e.pulledOrders("301"); len(got) != 1 || got[0].Status != qwoty.OrderCancelled {
 		t.Fatalf("after its cancellation in HubSpot: %+v, want it cancelled", got)
 	}
+	// Deleted in HubSpot: the copy is marked, kept; restored, unmarked.
+	var deleted bool
+	for _, step := range []struct {
+		do   func(int64, string, string) bool
+		want bool
+	}{{e.hs.Archive, true}, {e.hs.Restore, false}} {
+		e.clk.Step(time.Second)
+		if !step.do(hstest.DefaultPortalID, "orders", theirs) {
+			t.Fatalf("the emulator did not archive or restore the order %s", theirs)
+		}
+		e.pull()
+		e.scan(`SELECT crm_deleted FROM orders WHERE connection_id = $1 AND crm_order_id = '`+theirs+`'`, &deleted)
+		if deleted != step.want {
+			t.Errorf("the copy's crm_deleted %v, want %v", deleted, step.want)
+		}
+	}
 }
 
 // Each stage of the default order pipeline says a status: Processed and
@@ -184,8 +201,8 @@ func TestPullOrdersWithoutTheScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range rep.Streams {
-		if s.Stream == "order" || s.Err != nil || !s.Complete {
-			t.Errorf("stream %s: complete %v, %v (want no order stream)", s.Stream, s.Complete, s.Err)
+		if strings.HasPrefix(s.Stream, "order") || s.Err != nil || !s.Complete {
+			t.Errorf("stream %s: complete %v, %v (want no order streams)", s.Stream, s.Complete, s.Err)
 		}
 	}
 	if n := e.hs.Searches("orders"); n != 0 {

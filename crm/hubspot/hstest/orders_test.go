@@ -71,8 +71,8 @@ func TestOrdersCreateUpdateAndRefusals(t *testing.T) {
 
 // What pulling reads of orders: the search by hs_lastmodifieddate, an
 // order's deals and line items through the associations' batch read (the
-// line items only those whose parent it is), and the account without
-// orders answering those as for an unknown type.
+// line items only those whose parent it is), the archived orders' list,
+// and the account without orders answering those as for an unknown type.
 func TestOrdersSearchAndAssociations(t *testing.T) {
 	srv := hstest.New(t, hstest.Options{})
 	at := tokens(t, srv)["access_token"].(string)
@@ -114,6 +114,18 @@ func TestOrdersSearchAndAssociations(t *testing.T) {
 			types[0].(map[string]any)["typeId"] != float64(hstest.OrderToLineItem) {
 			t.Errorf("line item association %d: %v, want %s of type %d", i, m, lines[i].ID, hstest.OrderToLineItem)
 		}
+	}
+
+	// Archived, the order leaves the live reads for the recycle bin's list.
+	if !srv.Archive(hstest.DefaultPortalID, "orders", id) {
+		t.Fatalf("order %s not archived", id)
+	}
+	status, bin := get(t, srv, "/crm/objects/2026-03/orders?archived=true", at)
+	if res, _ := bin["results"].([]any); status != http.StatusOK || len(res) != 1 || res[0].(map[string]any)["archivedAt"] == nil {
+		t.Errorf("archived orders: %d %v, want the order with its archivedAt", status, bin)
+	}
+	if status, deals := assoc("deals"); status != http.StatusOK || len(deals) != 0 {
+		t.Errorf("the archived order's deals: %d %v, want none", status, deals)
 	}
 
 	srv.SetNoOrders(hstest.DefaultPortalID, true)
