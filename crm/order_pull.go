@@ -6,17 +6,20 @@ import (
 	"github.com/qwoty/companion/qwoty"
 )
 
-// PulledOrder is an order made in the CRM (a Salesforce Order), pulled
-// into Qwoty as an order of origin qwoty.OrderFromCRM on the deal it is
-// on, read-only. Orders Qwoty wrote itself (crm.OrderSyncer) are not
-// pulled back: the store knows them by their CRM id and by Reference.
+// PulledOrder is an order made in the CRM (a Salesforce Order, a HubSpot
+// order), pulled into Qwoty as an order of origin qwoty.OrderFromCRM on
+// the deal it is on, read-only. Orders Qwoty wrote itself
+// (crm.OrderSyncer) are not pulled back: the store knows them by their CRM
+// id and by Reference.
 type PulledOrder struct {
 	// RecordID is the deal (Opportunity) it is on, "" when none.
 	RecordID string
-	// Number is the CRM's own number of the order.
+	// Number is the CRM's own number of the order (HubSpot's orders have
+	// none: their name).
 	Number string
 	// Reference is what the CRM's reference field holds (Salesforce's
-	// OrderReferenceNumber): Qwoty's number on an order Qwoty made.
+	// OrderReferenceNumber, HubSpot's hs_external_order_id): Qwoty's number
+	// on an order Qwoty made.
 	Reference string
 	Status    qwoty.OrderStatus
 	Currency  string

@@ -11,7 +11,8 @@ import (
 
 // Pull is HubSpot's inbound sync (docs/sync-hubspot.md, "Pulling"):
 // companies as customers, deals with their company and contact people,
-// products with their price in each of the account's currencies, and the
+// products with their price in each of the account's currencies, orders
+// made in HubSpot with their deal and line items (pull_orders.go), and the
 // records of each that were archived (HubSpot's delete), each listing read
 // through the CRM Search API by hs_lastmodifieddate (pull_search.go).
 func (a *Adapter) Pull() crm.Puller { return &puller{a: a} }
@@ -40,12 +41,14 @@ var objectOf = map[string]string{
 	crm.KindCustomer: "companies",
 	crm.KindDeal:     "deals",
 	crm.KindProduct:  "products",
+	crm.KindOrder:    "orders",
 }
 
-// Streams: companies before the deals that name them; products last; the
-// archived listings after the live ones. A connection not granted
-// products' read scope has no product streams (it was made before pulling
-// needed the scope; reconnecting adds them).
+// Streams: companies before the deals that name them; products, then the
+// orders on the deals; the archived listings after the live ones. A
+// connection not granted products' (or orders') read scope has no product
+// (order) streams: it was made before pulling needed the scope;
+// reconnecting adds them.
 func (p *puller) Streams(conn *qwoty.Connection) []crm.Stream {
 	out := []crm.Stream{
 		{Name: streamCustomer, Kind: crm.KindCustomer, Bucket: searchBucket},
@@ -55,11 +58,17 @@ func (p *puller) Streams(conn *qwoty.Connection) []crm.Stream {
 	if products {
 		out = append(out, crm.Stream{Name: streamProduct, Kind: crm.KindProduct, Bucket: searchBucket})
 	}
+	if ordersListed(conn) {
+		out = append(out, crm.Stream{Name: streamOrder, Kind: crm.KindOrder, Bucket: searchBucket})
+	}
 	out = append(out,
 		crm.Stream{Name: streamCustomerArchived, Kind: crm.KindCustomer, Bucket: burstBucket},
 		crm.Stream{Name: streamDealArchived, Kind: crm.KindDeal, Bucket: burstBucket})
 	if products {
 		out = append(out, crm.Stream{Name: streamProductArchived, Kind: crm.KindProduct, Bucket: burstBucket})
+	}
+	if ordersListed(conn) {
+		out = append(out, crm.Stream{Name: streamOrderArchived, Kind: crm.KindOrder, Bucket: burstBucket})
 	}
 	return out
 }
@@ -72,6 +81,8 @@ func (p *puller) Pull(ctx context.Context, s crm.Session, b crm.Budget, stream s
 	switch stream {
 	case streamCustomer, streamDeal, streamProduct:
 		page, err = p.searchPage(ctx, c, stream, from)
+	case streamOrder, streamOrderArchived:
+		page, err = p.orderPage(ctx, c, stream, from)
 	case streamCustomerArchived, streamDealArchived, streamProductArchived:
 		page, err = p.archivedPage(ctx, c, stream[:len(stream)-len("_archived")], from)
 	default:

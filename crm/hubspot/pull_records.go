@@ -66,6 +66,8 @@ func propertiesOf(kind string, currencies, extra []string) []string {
 		return add(companyProperties)
 	case crm.KindDeal:
 		return add(dealProperties)
+	case crm.KindOrder:
+		return slices.Clone(orderPullProperties)
 	}
 	out := slices.Clone(productProperties)
 	for _, c := range currencies {
@@ -75,7 +77,8 @@ func propertiesOf(kind string, currencies, extra []string) []string {
 }
 
 // records turns what HubSpot answered into pulled records; a deal's
-// company and contact people are read for the whole page at once.
+// company and contact people, an order's deal and line items, are read for
+// the whole page at once.
 func (p *puller) records(ctx context.Context, c *caller, kind string, objs []searchObject, currencies []string) ([]crm.Pulled, error) {
 	out := make([]crm.Pulled, 0, len(objs))
 	for _, o := range objs {
@@ -101,11 +104,18 @@ func (p *puller) records(ctx context.Context, c *caller, kind string, objs []sea
 		case crm.KindProduct:
 			r.Product = &crm.PulledProduct{SKU: o.prop("hs_sku"), Name: o.prop("name"), Description: o.prop("description"),
 				Active: true, Prices: productPrices(&o, currencies)}
+		case crm.KindOrder:
+			r.Order = pulledOrder(&o)
 		}
 		out = append(out, r)
 	}
 	if kind == crm.KindDeal && len(out) > 0 {
 		if err := p.dealLinks(ctx, c, out); err != nil {
+			return nil, err
+		}
+	}
+	if kind == crm.KindOrder && len(out) > 0 {
+		if err := p.orderLinks(ctx, c, out); err != nil {
 			return nil, err
 		}
 	}

@@ -18,7 +18,8 @@ import (
 // properties and associations, given inline with the create (order to deal
 // 512, order to line item 513, HUBSPOT_DEFINED); PATCH .../order/{id}
 // updates one; reads are the objects API's (GET by id, batch/read,
-// search). An order's stage is hs_pipeline_stage, a stage of the order
+// search) and the associations' batch read from orders to deals and to
+// line items (pulling's, pull.go). An order's stage is hs_pipeline_stage, a stage of the order
 // pipeline hs_pipeline: every account has the default order pipeline
 // (OrderPipeline) with the stages Open, Processed, Shipped, Delivered and
 // Cancelled (OrderStages), by their internal ids. Its line items are line
@@ -327,6 +328,104 @@ func (s *Server) dealOrders(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
+// orderReadAccess authenticates a read of orders (typ as the path names
+// them) and counts it against the account's limit; it answers and returns
+// nil when refused: an account without orders, the orders' read scope.
+func (s *Server) orderReadAccess(w http.ResponseWriter, r *http.Request, typ string) (*portal, []string) {
+	a, ok := s.bearer(w, r)
+	if !ok {
+		return nil, nil
+	}
+	p := a.Grant.user.portal
+	if !s.limit(w, p) {
+		return nil, nil
+	}
+	if p.NoOrders {
+		noOrders(w, typ)
+		return nil, nil
+	}
+	if !scoped(w, a.Grant.scopes, OrderReadScope) {
+		return nil, nil
+	}
+	return p, a.Grant.scopes
+}
+
+// orderAssociations are an order's live deals (order to deal) or line
+// items (order to line item) as the associations' batch read lists them,
+// in id order. s.mu is held.
+func (p *portal) orderAssociations(id, to string) []map[string]any {
+	o := p.orders[id]
+	if o == nil {
+		return nil
+	}
+	var ids []string
+	typeID := OrderToDeal
+	if to == "deals" {
+		for _, d := range o.DealIDs {
+			if _, live := p.deals[d]; live {
+				ids = append(ids, d)
+			}
+		}
+	} else {
+		typeID = OrderToLineItem
+		for _, l := range o.LineItemIDs {
+			if li := p.lineItems[l]; li != nil && !li.archived && li.order == id {
+				ids = append(ids, l)
+			}
+		}
+	}
+	slices.SortFunc(ids, compareIDs)
+	var out []map[string]any
+	for _, x := range ids {
+		n, _ := strconv.ParseInt(x, 10, 64)
+		out = append(out, map[string]any{"toObjectId": n,
+			"associationTypes": []map[string]any{{"category": "HUBSPOT_DEFINED", "typeId": typeID, "label": nil}}})
+	}
+	return out
+}
+
+// PutOrder makes an order as a person (or another app) does in HubSpot:
+// props as given (hs_pipeline defaulting to the default order pipeline),
+// associated with dealIDs, with one line item under it for each of lines;
+// modified now. It returns the order's id.
+func (s *Server) PutOrder(portalID int64, props map[string]string, dealIDs []string, lines ...map[string]string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPortal(portalID)
+	now := s.Now()
+	o := &Order{ID: p.newID(), Properties: maps.Clone(props), DealIDs: slices.Clone(dealIDs)}
+	if o.Properties["hs_pipeline"] == "" {
+		o.Properties["hs_pipeline"] = OrderPipeline
+	}
+	for _, l := range lines {
+		li := &lineItem{id: p.newID(), props: maps.Clone(l), order: o.ID, created: now, updated: now}
+		p.lineItems[li.id] = li
+		o.LineItemIDs = append(o.LineItemIDs, li.id)
+	}
+	if p.orders == nil {
+		p.orders = map[string]*Order{}
+	}
+	p.orders[o.ID] = o
+	p.touch("orders", o.ID, now)
+	return o.ID
+}
+
+// SetOrderProperties changes an order's properties as an edit in HubSpot
+// does (hs_pipeline_stage: moving it along its pipeline); modified now.
+func (s *Server) SetOrderProperties(portalID int64, id string, props map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPortal(portalID)
+	o := p.orders[id]
+	if o == nil {
+		panic("hstest: no order " + id)
+	}
+	merged := maps.Clone(o.Properties)
+	maps.Copy(merged, props)
+	p.orders[id] = &Order{ID: o.ID, Properties: merged, DealIDs: o.DealIDs, LineItemIDs: o.LineItemIDs}
+	p.touch("orders", id, s.Now())
 }
 
 // Orders returns the orders associated with a deal, oldest first.

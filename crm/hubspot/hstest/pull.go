@@ -52,6 +52,7 @@ type archivedRecord struct {
 	company Company
 	product Product
 	contact Contact
+	order   *Order
 }
 
 var epoch, _ = time.Parse(time.RFC3339, createdStamp)
@@ -187,6 +188,13 @@ func (s *Server) Archive(portalID int64, typ, id string) bool {
 		}
 		a.contact = c
 		delete(p.contacts, id)
+	case "orders":
+		o := p.orders[id]
+		if o == nil {
+			return false
+		}
+		a.order = o
+		delete(p.orders, id)
 	default:
 		return false
 	}
@@ -215,6 +223,8 @@ func (s *Server) Restore(portalID int64, typ, id string) bool {
 		p.products[id] = a.product
 	case "contacts":
 		p.contacts[id] = a.contact
+	case "orders":
+		p.orders[id] = a.order
 	}
 	p.touch(typ, id, s.Now())
 	return true
@@ -318,10 +328,16 @@ func (s *Server) batchRead(w http.ResponseWriter, r *http.Request, typ string) {
 // listObjects is GET /crm/objects/{version}/{type}: a page of the type's
 // records in id order (limit up to 100, default 10), archived ones alone
 // with archived=true, paged by an opaque after (here, the last id read).
+// Orders are listed too, with the orders' read scope.
 func (s *Server) listObjects(w http.ResponseWriter, r *http.Request) {
-	typ := r.PathValue("type")
+	typ := orderType(r.PathValue("type"))
 	s.calls.Add("list:" + typ)
-	p, _ := s.pulledAccess(w, r, typ)
+	var p *portal
+	if typ == "orders" {
+		p, _ = s.orderReadAccess(w, r, r.PathValue("type"))
+	} else {
+		p, _ = s.pulledAccess(w, r, typ)
+	}
 	if p == nil {
 		return
 	}
@@ -383,21 +399,34 @@ const (
 // readAssociations is POST /crm/associations/{version}/{from}/{to}/batch/
 // read: each input id's associated records of type to. At most 1,000 ids
 // a request (changelog, "Batch read limit for associations API"). The
-// emulator serves deals to companies and to contacts.
+// emulator serves deals to companies and to contacts, and orders to deals
+// and to line items (orders.go); an input with none is left out of the
+// results (assumed).
 func (s *Server) readAssociations(w http.ResponseWriter, r *http.Request) {
-	from, to := r.PathValue("from"), r.PathValue("to")
+	from, to := orderType(r.PathValue("from")), r.PathValue("to")
 	s.calls.Add("associations:read:" + from + ":" + to)
-	p, scopes := s.pulledAccess(w, r, from)
+	var p *portal
+	var scopes []string
+	if from == "orders" {
+		p, scopes = s.orderReadAccess(w, r, r.PathValue("from"))
+	} else {
+		p, scopes = s.pulledAccess(w, r, from)
+	}
 	if p == nil {
 		return
 	}
-	if from != "deals" || (to != "companies" && to != "contacts") {
+	pair := from + "/" + to
+	if pair != "deals/companies" && pair != "deals/contacts" && pair != "orders/deals" && pair != "orders/line_items" {
 		apiError(w, http.StatusBadRequest, "VALIDATION_ERROR", fmt.Sprintf("associations from %s to %s are not served by this emulator", from, to))
 		return
 	}
 	// Reading associations needs read access to both types (assumed).
-	if !slices.Contains(scopes, pulledTypes[to]) {
-		missingScopes(w, pulledTypes[to])
+	toScope := pulledTypes[to]
+	if to == "line_items" {
+		toScope = "crm.objects.line_items.read"
+	}
+	if !slices.Contains(scopes, toScope) {
+		missingScopes(w, toScope)
 		return
 	}
 	var body struct {
@@ -416,6 +445,12 @@ func (s *Server) readAssociations(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	results := []map[string]any{}
 	for _, in := range body.Inputs {
+		if from == "orders" {
+			if list := p.orderAssociations(in.ID, to); len(list) > 0 {
+				results = append(results, map[string]any{"from": map[string]string{"id": in.ID}, "to": list})
+			}
+			continue
+		}
 		d, ok := p.deals[in.ID]
 		if !ok {
 			continue
