@@ -64,10 +64,12 @@ const (
 // DefaultScopes are the app's scopes when App leaves them empty: what the
 // card needed before sync (an installation made then). SyncScopes are the
 // app's scopes once it writes deals and products (Developer Hub's "Deals:
-// Full access" and "Products: Full access").
+// Full access" and "Products: Full access"); DealScopes once it also makes
+// organizations for the deals it makes ("Contacts: Full access").
 var (
 	DefaultScopes = []string{"base", "deals:read", "contacts:read"}
 	SyncScopes    = []string{"base", "deals:full", "products:full", "contacts:read"}
+	DealScopes    = []string{"base", "deals:full", "products:full", "contacts:full"}
 )
 
 // Pipedrive's documented lifetimes.
@@ -106,6 +108,9 @@ type Org struct {
 	PostalCode string
 	Region     string
 	Country    string
+	// Address is the address as typed (v2's address.value) when it was
+	// written so, its parts unknown.
+	Address string
 	// Custom are its custom fields' values by field code, as v2 shows
 	// them in custom_fields (a text as a string); the company's other
 	// organization custom fields show null.
@@ -569,6 +574,11 @@ func (s *Server) routes() http.Handler {
 	api("GET /api/v2/organizationFields", costList, s.listFields(OrgFields, "contacts:read", "contacts:full"))
 	api("GET /api/v2/stages", costStages, s.listStages)
 	api("POST /api/v1/dealFields", costAddField, s.addDealField)
+	api("POST /api/v1/organizationFields", costAddField, s.addOrgField)
+	api("POST /api/v2/organizations", costAdd, s.addOrg)
+	api("POST /api/v2/deals", costAdd, s.addDeal)
+	api("GET /api/v2/organizations/search", costSearch, s.searchOrgs)
+	api("GET /api/v2/deals/search", costSearch, s.searchDeals)
 	api("POST /api/v1/files", costAddFile, s.addFile)
 	api("GET /api/v1/deals/{id}/files", costListDealFiles, s.listDealFiles)
 	api("POST /v1/webhooks", costWebhookAdd, s.addWebhook)
