@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +30,8 @@ import (
 //     the object's searchable ones (organizations: address, custom_fields,
 //     name, notes; deals: custom_fields, notes, title), exact_match (case
 //     ignored), limit; the answer is data.items of {result_score, item}.
+//
+// Options.SearchLag keeps what was made out of the searches for a while.
 //
 // Assumed: the creations' token cost (5, as the other v2 adds), their 201
 // answer with the entity as a GET shows it, the 400s' wording; that a
@@ -92,6 +95,7 @@ func (s *Server) addOrg(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	o.Updated = s.Now().UTC().Truncate(time.Second)
 	comp.orgs[o.ID] = o
+	comp.madeNow("org", o.ID, s.Now())
 	successCreated(w, orgJSON(u, o))
 }
 
@@ -181,6 +185,7 @@ func (s *Server) addDeal(w http.ResponseWriter, r *http.Request, u *user) {
 		apiError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	comp.madeNow("deal", d.ID, s.Now())
 	for code, v := range custom {
 		if v == nil {
 			continue
@@ -191,6 +196,21 @@ func (s *Server) addDeal(w http.ResponseWriter, r *http.Request, u *user) {
 		comp.custom[d.ID][code] = v
 	}
 	successCreated(w, s.dealJSON(u, comp.deals[d.ID]))
+}
+
+// madeNow notes when an entity was made, for Options.SearchLag. s.mu is
+// held.
+func (c *company) madeNow(kind string, id int64, now time.Time) {
+	if c.made == nil {
+		c.made = map[string]time.Time{}
+	}
+	c.made[kind+":"+strconv.FormatInt(id, 10)] = now
+}
+
+// indexed reports whether the search finds an entity yet. s.mu is held.
+func (s *Server) indexed(c *company, kind string, id int64) bool {
+	at, ok := c.made[kind+":"+strconv.FormatInt(id, 10)]
+	return !ok || s.Now().Sub(at) >= s.opts.SearchLag
 }
 
 // searchQuery reads a search's term, fields (among allowed, all by
@@ -294,6 +314,9 @@ func (s *Server) searchOrgs(w http.ResponseWriter, r *http.Request, u *user) {
 	items := []any{}
 	for _, id := range ids {
 		o := comp.orgs[id]
+		if !s.indexed(comp, "org", id) {
+			continue
+		}
 		custom := customMatches(o.Custom, match)
 		hit := (slices.Contains(fields, "name") && match(o.Name)) || (slices.Contains(fields, "custom_fields") && len(custom) > 0) ||
 			(slices.Contains(fields, "address") && match(o.Address))
@@ -328,7 +351,7 @@ func (s *Server) searchDeals(w http.ResponseWriter, r *http.Request, u *user) {
 	items := []any{}
 	for _, id := range ids {
 		d := comp.deals[id]
-		if d.Status == "deleted" {
+		if d.Status == "deleted" || !s.indexed(comp, "deal", id) {
 			continue
 		}
 		values := map[string]any{}

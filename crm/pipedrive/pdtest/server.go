@@ -247,6 +247,10 @@ type Options struct {
 	// answer shows the value kept). The default accepts the value and lets
 	// the next change of the deal's products compute it again.
 	LockValueWithProducts bool
+	// SearchLag is how long an organization or a deal made through the API
+	// stays out of its search's results (a search index's delay, which the
+	// documentation does not give); 0 finds it at once.
+	SearchLag time.Duration
 	// Addr is the address to listen on ("127.0.0.1:0" when empty).
 	Addr string
 }
@@ -302,6 +306,9 @@ type company struct {
 	custom map[int64]map[string]json.RawMessage
 	// files are the files uploaded (files.go).
 	files []*File
+	// made are when organizations ("org:<id>") and deals ("deal:<id>")
+	// were made through the API (create.go).
+	made map[string]time.Time
 }
 
 type user struct {
