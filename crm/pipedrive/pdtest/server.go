@@ -1,8 +1,9 @@
 // Package pdtest is an in-process emulator of the parts of Pipedrive that
 // Qwoty meets, written from Pipedrive's developer documentation: the OAuth
 // server (authorize, token with the authorization_code and refresh_token
-// grants), a company's REST API (users/me, deals read and updated, deal
-// products one by one and in bulk, the product catalog, organizations), the
+// grants), a company's REST API (users/me, deals read, updated, made and
+// searched, deal products one by one and in bulk, the product catalog,
+// organizations read, made and searched), the
 // API's limits (a daily token budget per company charged per endpoint, a
 // 2-second burst window per token, with their headers and 429s), and the
 // requests Pipedrive's app extensions make to the app: the JSON panel's GET
