@@ -23,11 +23,11 @@ import (
 // dealFields the first time, as the order field is), which holds Qwoty's
 // reference (qwoty.AccountRef, qwoty.DealRef). FindAccount{Ref} and FindDeal
 // look it up with the object's search (GET /api/v2/organizations/search,
-// /api/v2/deals/search, fields=custom_fields, exact_match), checking the
-// value themselves; since the documentation says nothing of how soon a
+// /api/v2/deals/search, fields=custom_fields), checking the value
+// themselves; since the documentation says nothing of how soon a
 // search finds what was just made, a search that finds nothing is followed
-// by a look at the hundred newest organizations (deals) through the list,
-// which is read from the database. A name is matched by the organizations'
+// (or refused) by a look at the hundred newest organizations (deals)
+// through the list, which is read from the database. A name is matched by the organizations'
 // search on name with exact_match (which ignores case), compared again here
 // without regard to case. Organizations have no web domain field, so a
 // match by domain is a match by name.
@@ -163,15 +163,20 @@ func (it searchItem) holds(value string) bool {
 	return false
 }
 
-// search runs a v2 search of object for term in field, exactly.
-func (p *pusher) search(ctx context.Context, object, field, term string) ([]searchItem, error) {
+// search runs a v2 search of object for term in field, exactly or not
+// (the term anywhere in the value: the caller compares).
+func (p *pusher) search(ctx context.Context, object, field, term string, exact bool) ([]searchItem, error) {
 	var out struct {
 		Items []searchItem `json:"items"`
 	}
-	q := url.Values{"term": {term}, "fields": {field}, "exact_match": {"true"}, "limit": {"100"}}
+	q := url.Values{"term": {term}, "fields": {field}, "exact_match": {strconv.FormatBool(exact)}, "limit": {"100"}}
 	err := p.do(ctx, request{method: http.MethodGet, path: refObjects[object].search, query: q, cost: costSearch, search: true}, &out)
 	return out.Items, err
 }
+
+// refused reports whether err is Pipedrive's 400 to a request (a search it
+// does not take as sent).
+func refused(err error) bool { return status(err) == http.StatusBadRequest }
 
 // findRef finds the oldest entity of object whose RefFieldName holds ref:
 // by the search, else among the newest through the list. "" when there is
@@ -181,8 +186,10 @@ func (p *pusher) findRef(ctx context.Context, object, ref string) (string, error
 	if err != nil || code == "" {
 		return "", err
 	}
-	items, err := p.search(ctx, object, "custom_fields", ref)
-	if err != nil {
+	// Not exact_match: v1's search documents it for terms of 30 characters
+	// or less, and a reference is longer; the values are compared here.
+	items, err := p.search(ctx, object, "custom_fields", ref, false)
+	if err != nil && !refused(err) {
 		return "", err
 	}
 	best := int64(0)
@@ -226,7 +233,12 @@ func (a *Adapter) FindAccount(ctx context.Context, s crm.Session, b crm.Budget, 
 	if name == "" {
 		return "", nil
 	}
-	items, err := p.search(ctx, "customer", "name", name)
+	items, err := p.search(ctx, "customer", "name", name, true)
+	if refused(err) && len([]rune(name)) >= 2 {
+		// A name exact_match does not take (v1 documents it for terms of
+		// 30 characters or less): the term anywhere, compared here.
+		items, err = p.search(ctx, "customer", "name", name, false)
+	}
 	if err != nil {
 		return "", crm.ClassifyDeal(ctx, b, err)
 	}

@@ -245,3 +245,41 @@ func TestLostCreateAdopted(t *testing.T) {
 	}
 	e.refCode(t, pdtest.OrgFields)
 }
+
+// A search Pipedrive refuses (400: a term its exact match does not take)
+// is not the end: a name is searched again, the term anywhere, and compared
+// here; a reference is looked for among the newest. A reference that
+// another one contains is not mistaken for it.
+func TestSearchRefusedFallsBack(t *testing.T) {
+	e := newDealEnv(t, pdtest.Options{})
+	e.pd.PutOrg(company, pdtest.Org{ID: 30, Name: "A Rather Long Organization Name Of Forty Chars"})
+	if err := e.pd.Inject(emulator.Fault{Route: "GET /api/v2/organizations/search", Times: 1, Status: 400}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.a.FindAccount(ctx, e.s, e.budget, crm.AccountMatch{By: qwoty.MatchByName, Name: "a rather long organization name of forty chars"})
+	if err != nil || id != "30" {
+		t.Fatalf("name after a refused search: %q, %v", id, err)
+	}
+
+	org, err := e.a.CreateAccount(ctx, e.s, e.budget, crm.NewAccount{Ref: "qwoty-customer-10", Name: "Ten"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := e.a.CreateAccount(ctx, e.s, e.budget, crm.NewAccount{Ref: "qwoty-customer-1", Name: "One"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := e.a.FindAccount(ctx, e.s, e.budget, crm.AccountMatch{Ref: "qwoty-customer-1"}); err != nil || id != one {
+		t.Fatalf("ref contained in another: %q, %v; want %s", id, err, one)
+	}
+	deal, err := e.a.CreateDeal(ctx, e.s, e.budget, newDeal("qwoty-quote-1", org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.pd.Inject(emulator.Fault{Route: "GET /api/v2/deals/search", Times: 1, Status: 400}); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := e.a.FindDeal(ctx, e.s, e.budget, "qwoty-quote-1"); err != nil || id != deal {
+		t.Fatalf("deal after a refused search: %q, %v; want %s", id, err, deal)
+	}
+}
