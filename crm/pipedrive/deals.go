@@ -24,13 +24,13 @@ import (
 // reference (qwoty.AccountRef, qwoty.DealRef). FindAccount{Ref} and FindDeal
 // look it up with the object's search (GET /api/v2/organizations/search,
 // /api/v2/deals/search, fields=custom_fields), checking the value
-// themselves; since the documentation says nothing of how soon a
-// search finds what was just made, a search that finds nothing is followed
-// (or refused) by a look at the hundred newest organizations (deals)
-// through the list, which is read from the database. A name is matched by the organizations'
-// search on name with exact_match (which ignores case), compared again here
-// without regard to case. Organizations have no web domain field, so a
-// match by domain is a match by name.
+// themselves; since the documentation says nothing of how soon a search
+// finds what was just made, a search that finds nothing (or is refused) is
+// followed by a look at the hundred newest organizations (deals) through
+// the list, which is read from the database. A name is matched by the
+// organizations' search on name with exact_match (which ignores case),
+// compared again here without regard to case. Organizations have no web
+// domain field, so a match by domain is a match by name.
 //
 // Every call takes one request of the burst window (and of the search
 // window for a search) and its token cost of the daily budget, as sync's.
