@@ -1,8 +1,10 @@
 package crmsynctest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +25,7 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 	t.Helper()
 	callback := strings.TrimRight(o.AppURL, "/") + "/oauth/pipedrive/callback"
 	emu := pdtest.New(t, pdtest.Options{NoBurst: o.Unlimited, NoDailyBudget: o.Unlimited || o.BigPlan, App: pdtest.App{ClientID: pdtest.DefaultClientID,
-		ClientSecret: pdtest.DefaultClientSecret, CallbackURL: callback, Scopes: pdtest.SyncScopes}})
+		ClientSecret: pdtest.DefaultClientSecret, CallbackURL: callback, Scopes: pdtest.DealScopes}})
 	const company = pdtest.DefaultCompanyID
 	c := &CRM{Name: "pipedrive", Pipedrive: emu, Currency: "EUR", Redirect: callback,
 		Adapter: pipedrive.NewAdapter(pipedrive.Options{ClientID: pdtest.DefaultClientID, ClientSecret: pdtest.DefaultClientSecret,
@@ -95,6 +97,67 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 		id, _ := strconv.ParseInt(record, 10, 64)
 		emu.DeleteDeal(company, id)
 	}
+	// Deals made from Qwoty: organizations and deals whose "Qwoty ref"
+	// field holds a reference.
+	made := func(object string, refOf func(code string) map[int64]string) []CRMMade {
+		codes := emu.FieldsNamed(company, object, pipedrive.RefFieldName)
+		if len(codes) != 1 {
+			return nil
+		}
+		var out []CRMMade
+		for id, ref := range refOf(codes[0]) {
+			out = append(out, CRMMade{ID: strconv.FormatInt(id, 10), Ref: ref})
+		}
+		slices.SortFunc(out, func(a, b CRMMade) int { return cmp.Compare(len(a.ID), len(b.ID))*2 + strings.Compare(a.ID, b.ID) })
+		return out
+	}
+	c.MadeAccounts = func() []CRMMade {
+		names := map[int64]string{}
+		out := made(pdtest.OrgFields, func(code string) map[int64]string {
+			refs := map[int64]string{}
+			for _, o := range emu.Orgs(company) {
+				if v, _ := o.Custom[code].(string); v != "" {
+					refs[o.ID], names[o.ID] = v, o.Name
+				}
+			}
+			return refs
+		})
+		for i := range out {
+			id, _ := strconv.ParseInt(out[i].ID, 10, 64)
+			out[i].Name = names[id]
+		}
+		return out
+	}
+	c.MadeDeals = func() []CRMMade {
+		deals := map[int64]pdtest.Deal{}
+		out := made(pdtest.DealFields, func(code string) map[int64]string {
+			refs := map[int64]string{}
+			for _, d := range emu.Deals(company) {
+				if v, _ := emu.DealCustomFields(company, d.ID)[code].(string); v != "" {
+					refs[d.ID], deals[d.ID] = v, d
+				}
+			}
+			return refs
+		})
+		for i := range out {
+			id, _ := strconv.ParseInt(out[i].ID, 10, 64)
+			out[i].Name = deals[id].Title
+			if deals[id].OrgID != 0 {
+				out[i].AccountID = strconv.FormatInt(deals[id].OrgID, 10)
+			}
+		}
+		return out
+	}
+	// A person's organization: Pipedrive's organizations have no domain.
+	c.AddAccount = func(name, _ string) string {
+		id := int64(1)
+		for _, o := range emu.Orgs(company) {
+			id = max(id, o.ID+1)
+		}
+		emu.PutOrg(company, pdtest.Org{ID: id, Name: name})
+		return strconv.FormatInt(id, 10)
+	}
+	c.AccountRoute, c.DealRoute = "POST /api/v2/organizations", "POST /api/v2/deals"
 	c.Verify = func(snaps []store.SyncSnapshot) []string {
 		var diffs []string
 		for _, w := range Wants(snaps) {

@@ -127,6 +127,9 @@ func (s *Server) organization(w http.ResponseWriter, r *http.Request, u *user) {
 // object (the Google-geocoded parts; value is the address as typed).
 func orgJSON(u *user, o Org) map[string]any {
 	var addr any
+	if o.Address != "" && o.Street+o.City+o.PostalCode+o.Region+o.Country == "" {
+		addr = map[string]any{"value": o.Address, "formatted_address": o.Address}
+	}
 	if o.Street+o.City+o.PostalCode+o.Region+o.Country != "" {
 		addr = map[string]any{"value": strings.Join([]string{o.Street, o.PostalCode, o.City, o.Country}, ", "),
 			"street_number": "", "route": o.Street, "sublocality": "", "locality": o.City,

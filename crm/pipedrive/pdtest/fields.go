@@ -280,16 +280,21 @@ func (c *company) customJSON(dealID int64) map[string]any {
 // deal fields and returns the values to store (nil: cleared), or the 400's
 // message. s.mu is held.
 func (c *company) checkCustom(raw json.RawMessage) (map[string]json.RawMessage, string) {
+	return c.checkCustomOf(DealFields, raw)
+}
+
+// checkCustomOf is checkCustom against the company's fields of object.
+func (c *company) checkCustomOf(object string, raw json.RawMessage) (map[string]json.RawMessage, string) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		return nil, "body/custom_fields must be object"
 	}
-	fields := c.fieldsOf(DealFields)
+	fields := c.fieldsOf(object)
 	out := map[string]json.RawMessage{}
 	for code, v := range obj {
 		i := slices.IndexFunc(fields, func(f Field) bool { return f.Custom && f.Code == code })
 		if i < 0 {
-			return nil, fmt.Sprintf("body/custom_fields/%s is not a custom field of deals", code)
+			return nil, fmt.Sprintf("body/custom_fields/%s is not a custom field of %ss", code, object)
 		}
 		v = bytes.TrimSpace(v)
 		if string(v) == "null" {
@@ -385,7 +390,19 @@ const costAddField = 10
 // the scope (deals:full), enum and set fields' options left out (refused
 // here), the 400s' messages, a 200 answer.
 func (s *Server) addDealField(w http.ResponseWriter, r *http.Request, u *user) {
-	if !s.granted(w, "deals:full") {
+	s.addField(w, r, u, DealFields, "deals:full")
+}
+
+// addOrgField is POST /api/v1/organizationFields, "Add a new organization
+// field": as addDealField, with contacts:full (assumed).
+func (s *Server) addOrgField(w http.ResponseWriter, r *http.Request, u *user) {
+	s.addField(w, r, u, OrgFields, "contacts:full")
+}
+
+// addField adds a custom field of kind (DealFields, OrgFields), as the v1 "Add a new ... field"
+// endpoints do.
+func (s *Server) addField(w http.ResponseWriter, r *http.Request, u *user, kind, scope string) {
+	if !s.granted(w, scope) {
 		return
 	}
 	obj, ok := object(w, r)
@@ -409,9 +426,9 @@ func (s *Server) addDealField(w http.ResponseWriter, r *http.Request, u *user) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	comp := u.company
-	fs := comp.fieldsOf(DealFields)
+	fs := comp.fieldsOf(kind)
 	f := Field{Code: emulator.RandomHex(20), Name: name, Type: typ, Custom: true}
-	comp.fields[DealFields] = append(fs, f)
+	comp.fields[kind] = append(fs, f)
 	success(w, map[string]any{"id": 12000 + len(fs), "key": f.Code, "name": f.Name, "field_type": f.Type,
 		"order_nr": len(fs), "add_time": s.Now().UTC().Format(time.DateTime), "update_time": s.Now().UTC().Format(time.DateTime),
 		"active_flag": true, "edit_flag": true, "add_visible_flag": true, "mandatory_flag": false, "important_flag": false,

@@ -1,8 +1,9 @@
 // Package pdtest is an in-process emulator of the parts of Pipedrive that
 // Qwoty meets, written from Pipedrive's developer documentation: the OAuth
 // server (authorize, token with the authorization_code and refresh_token
-// grants), a company's REST API (users/me, deals read and updated, deal
-// products one by one and in bulk, the product catalog, organizations), the
+// grants), a company's REST API (users/me, deals read, updated, made and
+// searched, deal products one by one and in bulk, the product catalog,
+// organizations read, made and searched), the
 // API's limits (a daily token budget per company charged per endpoint, a
 // 2-second burst window per token, with their headers and 429s), and the
 // requests Pipedrive's app extensions make to the app: the JSON panel's GET
@@ -64,10 +65,12 @@ const (
 // DefaultScopes are the app's scopes when App leaves them empty: what the
 // card needed before sync (an installation made then). SyncScopes are the
 // app's scopes once it writes deals and products (Developer Hub's "Deals:
-// Full access" and "Products: Full access").
+// Full access" and "Products: Full access"); DealScopes once it also makes
+// organizations for the deals it makes ("Contacts: Full access").
 var (
 	DefaultScopes = []string{"base", "deals:read", "contacts:read"}
 	SyncScopes    = []string{"base", "deals:full", "products:full", "contacts:read"}
+	DealScopes    = []string{"base", "deals:full", "products:full", "contacts:full"}
 )
 
 // Pipedrive's documented lifetimes.
@@ -106,6 +109,9 @@ type Org struct {
 	PostalCode string
 	Region     string
 	Country    string
+	// Address is the address as typed (v2's address.value) when it was
+	// written so, its parts unknown.
+	Address string
 	// Custom are its custom fields' values by field code, as v2 shows
 	// them in custom_fields (a text as a string); the company's other
 	// organization custom fields show null.
@@ -242,6 +248,10 @@ type Options struct {
 	// answer shows the value kept). The default accepts the value and lets
 	// the next change of the deal's products compute it again.
 	LockValueWithProducts bool
+	// SearchLag is how long an organization or a deal made through the API
+	// stays out of its search's results (a search index's delay, which the
+	// documentation does not give); 0 finds it at once.
+	SearchLag time.Duration
 	// Addr is the address to listen on ("127.0.0.1:0" when empty).
 	Addr string
 }
@@ -297,6 +307,9 @@ type company struct {
 	custom map[int64]map[string]json.RawMessage
 	// files are the files uploaded (files.go).
 	files []*File
+	// made are when organizations ("org:<id>") and deals ("deal:<id>")
+	// were made through the API (create.go).
+	made map[string]time.Time
 }
 
 type user struct {
@@ -569,6 +582,11 @@ func (s *Server) routes() http.Handler {
 	api("GET /api/v2/organizationFields", costList, s.listFields(OrgFields, "contacts:read", "contacts:full"))
 	api("GET /api/v2/stages", costStages, s.listStages)
 	api("POST /api/v1/dealFields", costAddField, s.addDealField)
+	api("POST /api/v1/organizationFields", costAddField, s.addOrgField)
+	api("POST /api/v2/organizations", costAdd, s.addOrg)
+	api("POST /api/v2/deals", costAdd, s.addDeal)
+	api("GET /api/v2/organizations/search", costSearch, s.searchOrgs)
+	api("GET /api/v2/deals/search", costSearch, s.searchDeals)
 	api("POST /api/v1/files", costAddFile, s.addFile)
 	api("GET /api/v1/deals/{id}/files", costListDealFiles, s.listDealFiles)
 	api("POST /v1/webhooks", costWebhookAdd, s.addWebhook)
