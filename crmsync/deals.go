@@ -44,30 +44,14 @@ func (w *dealWorker) Work(ctx context.Context, job *river.Job[jobs.DealCreate]) 
 	if d.State == store.DealDone || d.State == store.DealFailed {
 		return nil // made already, or given up (an admin's Retry queues a new job)
 	}
-	conn, err := e.db.ConnectionByID(ctx, d.ConnectionID)
-	if errors.Is(err, qwoty.ErrNotFound) {
-		return river.JobCancel(err)
-	}
-	if err != nil {
+	conn, err := e.claimWrite(ctx, d.ConnectionID, func(ctx context.Context, lease time.Duration) (bool, time.Time, error) {
+		return e.db.ClaimDealCreation(ctx, d, lease)
+	})
+	if conn == nil {
 		return err
-	}
-	if conn.Status != qwoty.ConnectionActive {
-		return river.JobSnooze(waitConnection)
-	}
-	mine, until, err := e.db.ClaimDealCreation(ctx, d, e.opt.Lease)
-	if errors.Is(err, qwoty.ErrNotFound) {
-		return nil // done or failed since it was read
-	}
-	if err != nil {
-		return err
-	}
-	if !mine {
-		return river.JobSnooze(max(time.Until(until), 50*time.Millisecond))
 	}
 	r := &dealRun{e: e, d: d, conn: conn}
-	runCtx, cancel := context.WithTimeout(ctx, e.opt.Lease-e.opt.leaseMargin())
-	res := r.run(runCtx)
-	cancel()
+	res := runLeased(ctx, e, r.run)
 	if ctx.Err() != nil {
 		return river.JobSnooze(0) // stopping: the row says where it stands, its lease runs out
 	}

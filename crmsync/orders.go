@@ -51,33 +51,14 @@ func (w *orderWorker) Work(ctx context.Context, job *river.Job[jobs.OrderPush]) 
 	if p.State == store.OrderPushDone || p.State == store.OrderPushFailed {
 		return nil // written already (a later change queues its own run), or given up
 	}
-	conn, err := e.db.ConnectionByID(ctx, p.ConnectionID)
-	if errors.Is(err, qwoty.ErrNotFound) {
-		return river.JobCancel(err)
-	}
-	if err != nil {
+	conn, err := e.claimWrite(ctx, p.ConnectionID, func(ctx context.Context, lease time.Duration) (bool, time.Time, error) {
+		return e.db.ClaimOrderPush(ctx, p, lease)
+	})
+	if conn == nil {
 		return err
-	}
-	if conn.Status != qwoty.ConnectionActive {
-		return river.JobSnooze(waitConnection)
-	}
-	mine, until, err := e.db.ClaimOrderPush(ctx, p, e.opt.Lease)
-	if errors.Is(err, qwoty.ErrNotFound) {
-		return nil // done or failed since it was read
-	}
-	if err != nil {
-		return err
-	}
-	if !mine {
-		// Another run holds it: look again when its lease ends (it
-		// releases it sooner, and finds any change made meanwhile).
-		return river.JobSnooze(max(time.Until(until), 50*time.Millisecond))
 	}
 	r := &orderRun{e: e, p: p, conn: conn}
-	// A run ends well before its lease, as a push does.
-	runCtx, cancel := context.WithTimeout(ctx, e.opt.Lease-e.opt.leaseMargin())
-	res := r.run(runCtx)
-	cancel()
+	res := runLeased(ctx, e, r.run)
 	if ctx.Err() != nil {
 		return river.JobSnooze(0) // stopping: the row says where it stands, its lease runs out
 	}

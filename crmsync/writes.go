@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
 )
@@ -48,6 +50,45 @@ func (e *Engine) judgeWrite(err error, attempts int, last qwoty.Code) writeVerdi
 	}
 	v.Due = time.Now().Add(e.opt.Backoff[attempts])
 	return v
+}
+
+// claimWrite readies a run of a leased write (an order, a deal made) of
+// connection connectionID: the connection, active, and the write's row
+// claimed for a lease by claim. When the run must not go on it returns
+// nil and the job's answer: cancelled when the connection is gone,
+// snoozed while it is not active or another run holds the row (until its
+// lease ends: it releases it sooner, and finds any change made
+// meanwhile), nil when the row ended since it was read.
+func (e *Engine) claimWrite(ctx context.Context, connectionID string,
+	claim func(context.Context, time.Duration) (bool, time.Time, error)) (*qwoty.Connection, error) {
+	conn, err := e.db.ConnectionByID(ctx, connectionID)
+	if errors.Is(err, qwoty.ErrNotFound) {
+		return nil, river.JobCancel(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if conn.Status != qwoty.ConnectionActive {
+		return nil, river.JobSnooze(waitConnection)
+	}
+	mine, until, err := claim(ctx, e.opt.Lease)
+	switch {
+	case errors.Is(err, qwoty.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !mine:
+		return nil, river.JobSnooze(max(time.Until(until), 50*time.Millisecond))
+	}
+	return conn, nil
+}
+
+// runLeased runs run within the lease a claimed write holds: a run ends
+// well before its lease, as a push does.
+func runLeased[T any](ctx context.Context, e *Engine, run func(context.Context) T) T {
+	runCtx, cancel := context.WithTimeout(ctx, e.opt.Lease-e.opt.leaseMargin())
+	defer cancel()
+	return run(runCtx)
 }
 
 // countingBudget counts the calls a write makes: one take each.
