@@ -155,6 +155,10 @@ type SyncSettingsView struct {
 	// Plans); Plan and Seats are what was said, as text.
 	Plans       []crm.Link
 	Plan, Seats string
+	// DealStatus and AccountMatch are when a quote without a CRM record
+	// makes its deal and how its customer's account is found
+	// (docs/deals.md), as text: as saved, or as chosen when refused.
+	DealStatus, AccountMatch string
 }
 
 // UsersView is Settings → Users.
