@@ -185,6 +185,26 @@ func TestQuotesWithoutDeal(t *testing.T) {
 	}
 	// Again: nothing to retry.
 	e.b.Post(e.url()+"/quotes/"+failed.ID+"/retry-deal", url.Values{"csrf": {e.b.CSRF()}}).Want(200, "/quotes/"+failed.ID, "Nothing to retry")
+
+	// Made: the quote is on its deal, its history says how.
+	d, err := e.db.DealCreationOf(ctx, e.conn.ID, making.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.db.ClaimDealCreation(ctx, d, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.StartDealStep(ctx, d, store.DealDeal, "acct-9", store.AccountMatched); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.RecordDeal(ctx, d, store.DealResult{State: store.DealDone, CRMRecordID: "deal-77", DealAction: "created"}); err != nil {
+		t.Fatal(err)
+	}
+	e.b.Get(e.url()+"/quotes/"+making.ID).Want(200, "", "deal-77",
+		"Deal deal-77 made in the CRM for quote "+making.Number+", on account acct-9 (matched)")
+	if strings.Contains(string(e.b.Body), `id="deal-`+making.ID+`"`) {
+		t.Fatal("a quote on its deal still shows a deal state")
+	}
 }
 
 func ptr(s string) *string { return &s }
