@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,7 +54,8 @@ func TestQuoteWithoutRecord(t *testing.T) {
 	// A customer of another connection is not one of this key's.
 	var theirs Customer
 	e.do(e.all(e.b), "PUT", "/customers", map[string]any{"externalRef": "erp:customer:7", "name": "Globex (B)"}).decode(t, &theirs)
-	if r := e.do(k, "POST", "/quotes", map[string]any{"customerId": theirs.ID}); r.Status != 422 || r.code() != qwoty.CodeValidation {
+	if r := e.do(k, "POST", "/quotes", map[string]any{"customerId": theirs.ID}); r.Status != 422 || r.code() != qwoty.CodeValidation ||
+		!strings.Contains(string(r.Body), `"message":"customer`) {
 		t.Fatalf("another workspace's customer: %d %s, want 422 validation_failed", r.Status, r.Body)
 	}
 

@@ -72,7 +72,7 @@ func (a *API) createQuote(ctx context.Context, in *quoteCreateInput) (*QuoteOutp
 		// the key's connection's, and names the quote by default.
 		c, err := a.db.APICustomer(ctx, s, b.CustomerID)
 		if qwoty.ErrorCode(err) == qwoty.CodeNotFound {
-			return nil, &qwoty.Error{Code: qwoty.CodeValidation, Field: "customerId", Message: err.Error(),
+			return nil, &qwoty.Error{Code: qwoty.CodeValidation, Field: "customerId", Message: qwoty.AsError(err).Message,
 				Hint: "Give the id of a customer of this CRM account (GET /api/v1/customers); make it first with PUT /api/v1/customers.", Err: err}
 		}
 		if err != nil {

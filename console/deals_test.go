@@ -170,6 +170,9 @@ func TestQuotesWithoutDeal(t *testing.T) {
 	if d, err := e.db.DealCreationOf(ctx, other.ID, theirs.ID); err != nil || d.State != store.DealFailed {
 		t.Fatalf("another workspace's deal after a Retry of it: %+v %v, want failed still", d, err)
 	}
+	if states, err := e.db.DealStatesOf(ctx, e.conn.WorkspaceID, []string{theirs.ID, failed.ID}); err != nil || len(states) != 1 || states[failed.ID] == nil {
+		t.Fatalf("deal states read from this workspace: %v %v, want this workspace's quote's alone", states, err)
+	}
 	// Without the CSRF token: refused.
 	e.b.Post(e.url()+"/quotes/"+failed.ID+"/retry-deal", url.Values{}).Want(http.StatusForbidden, "")
 
