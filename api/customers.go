@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -14,12 +17,13 @@ import (
 // Customer is a customer (the CRM's account) as the API shows it.
 type Customer struct {
 	ID           string    `json:"id"`
-	CRMAccountID string    `json:"crmAccountId" doc:"The CRM account's id (Salesforce Account, HubSpot company, Pipedrive organization): the upsert key."`
+	CRMAccountID string    `json:"crmAccountId" doc:"The CRM account's id (Salesforce Account, HubSpot company, Pipedrive organization): the upsert key. \"\" for a customer Qwoty knows before the CRM does, until the deal of one of its quotes links it (docs/deals.md)."`
 	Name         string    `json:"name"`
 	Email        string    `json:"email"`
 	Phone        string    `json:"phone"`
 	Address      Address   `json:"address"`
-	ExternalRef  string    `json:"externalRef,omitempty"`
+	ExternalRef  string    `json:"externalRef,omitempty" doc:"system:type:id; the upsert key of a customer without crmAccountId."`
+	Domain       string    `json:"domain,omitempty" doc:"Its web domain, normalised (acme.com): what the \"domain\" account match looks for in the CRM."`
 	CRMDeleted   bool      `json:"crmDeleted" doc:"The account was deleted in the CRM."`
 	CreatedAt    time.Time `json:"createdAt"`
 	UpdatedAt    time.Time `json:"updatedAt"`
@@ -38,7 +42,7 @@ type Address struct {
 func customerOut(c *qwoty.Customer) Customer {
 	return Customer{ID: c.ID, CRMAccountID: c.CRMAccountID, Name: c.Name, Email: c.Email, Phone: c.Phone,
 		Address:     Address{Street: c.Street, City: c.City, PostalCode: c.PostalCode, Region: c.Region, Country: c.Country},
-		ExternalRef: c.ExternalRef, CRMDeleted: c.Deleted, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		ExternalRef: c.ExternalRef, Domain: c.Domain, CRMDeleted: c.Deleted, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 		Links: Links{Self: Base + "/customers/" + c.ID}}
 }
 
@@ -65,7 +69,7 @@ type customerListOutput struct {
 type customerUpsertInput struct {
 	IdempotencyHeader
 	Body struct {
-		CRMAccountID string  `json:"crmAccountId" minLength:"1" maxLength:"64" doc:"The key: the customer with this account id is created or changed."`
+		CRMAccountID string  `json:"crmAccountId,omitempty" maxLength:"64" doc:"The key: the customer with this account id is created or changed. Left out: a customer the CRM does not have yet, keyed by externalRef (then required); its account is found or made when one of its quotes makes its deal (docs/deals.md)."`
 		Name         *string `json:"name,omitempty" maxLength:"200"`
 		Email        *string `json:"email,omitempty" maxLength:"254"`
 		Phone        *string `json:"phone,omitempty" maxLength:"64"`
@@ -74,7 +78,8 @@ type customerUpsertInput struct {
 		PostalCode   *string `json:"postalCode,omitempty" maxLength:"32"`
 		Region       *string `json:"region,omitempty" maxLength:"200"`
 		Country      *string `json:"country,omitempty" maxLength:"200"`
-		ExternalRef  *string `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id; \"\" clears it."`
+		ExternalRef  *string `json:"externalRef,omitempty" maxLength:"255" doc:"system:type:id; \"\" clears it. The key when crmAccountId is left out."`
+		Domain       *string `json:"domain,omitempty" maxLength:"255" doc:"Its web domain, a URL or an email address (https://www.Acme.com/about, jane@acme.com): kept as acme.com; \"\" clears it."`
 	}
 }
 
@@ -86,8 +91,9 @@ func (a *API) customers() {
 	huma.Register(a.h, huma.Operation{OperationID: "getCustomer", Method: http.MethodGet, Path: "/customers/{id}", Tags: tags,
 		Summary: "Get a customer", Security: Secured(qwoty.ScopeCustomersRead)}, a.getCustomer)
 	huma.Register(a.h, huma.Operation{OperationID: "upsertCustomer", Method: http.MethodPut, Path: "/customers", Tags: tags,
-		Summary: "Create or update a customer by its CRM account id", MaxBodyBytes: MaxBodyBytes,
-		Description: "Idempotent: fields left out keep their value; a call that changes nothing writes nothing and makes no event, " +
+		Summary: "Create or update a customer by its CRM account id (or, without one, its external reference)", MaxBodyBytes: MaxBodyBytes,
+		Description: "Keyed by crmAccountId; a customer the CRM does not have yet is keyed by externalRef instead (docs/deals.md). " +
+			"Idempotent: fields left out keep their value; a call that changes nothing writes nothing and makes no event, " +
 			"so it is safe on every CRM change. 201 when created (customer.created), 200 otherwise (customer.updated when changed).",
 		Security: Secured(qwoty.ScopeCustomersWrite)}, a.upsertCustomer)
 	documentCreated(a.h, "/customers")
@@ -160,9 +166,10 @@ func (a *API) upsertCustomer(ctx context.Context, in *customerUpsertInput) (*cus
 	if err != nil {
 		return nil, err
 	}
-	if acct == "" {
-		return nil, &qwoty.Error{Code: qwoty.CodeValidation, Field: "crmAccountId", Message: "crmAccountId is empty",
-			Hint: "Give the CRM account's id: it is the key customers are upserted by."}
+	if acct == "" && (b.ExternalRef == nil || *b.ExternalRef == "") {
+		// Without either, every call would make another customer.
+		return nil, &qwoty.Error{Code: qwoty.CodeValidation, Field: "externalRef", Message: "a customer without crmAccountId needs an externalRef",
+			Hint: "Give the CRM account's id, or, for a customer the CRM does not have yet, your system's reference (externalRef): it is the key customers are upserted by."}
 	}
 	u := store.CustomerInput{CRMAccountID: acct}
 	for _, f := range []struct {
@@ -198,6 +205,13 @@ func (a *API) upsertCustomer(ctx context.Context, in *customerUpsertInput) (*cus
 		}
 		u.ExternalRef = &r
 	}
+	if b.Domain != nil {
+		d, err := parseDomain(*b.Domain)
+		if err != nil {
+			return nil, err
+		}
+		u.Domain = &d
+	}
 	c, created, err := a.db.UpsertAPICustomer(ctx, scope(ctx), u)
 	if err != nil {
 		return nil, err
@@ -207,4 +221,25 @@ func (a *API) upsertCustomer(ctx context.Context, in *customerUpsertInput) (*cus
 		status = http.StatusCreated
 	}
 	return &customerOutput{Status: status, Body: customerOut(c)}, nil
+}
+
+// parseDomain reads a customer's web domain as the account match keeps it
+// (qwoty.NormalizeDomain): a URL or an email address gives its domain;
+// what is left must look like a host name ("" clears it).
+func parseDomain(raw string) (string, error) {
+	v, err := qwoty.ParseField("domain", raw, 255)
+	if err != nil {
+		return "", err
+	}
+	d := qwoty.NormalizeDomain(v)
+	if d == "" {
+		return "", nil
+	}
+	if !strings.Contains(d, ".") || strings.ContainsFunc(d, func(r rune) bool {
+		return !(r == '.' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	}) {
+		return "", &qwoty.Error{Code: qwoty.CodeValidation, Field: "domain", Message: fmt.Sprintf("domain %q is not a web domain", v),
+			Hint: "Give the customer's web domain (acme.com), its website's URL or an email address at it."}
+	}
+	return d, nil
 }

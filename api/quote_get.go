@@ -25,5 +25,5 @@ func (a *API) getQuote(ctx context.Context, in *quoteIDInput) (*QuoteOutput, err
 	if err != nil {
 		return nil, err
 	}
-	return &QuoteOutput{Body: quoteOut(q, true)}, nil
+	return a.quoteOutput(ctx, q, "")
 }

@@ -53,5 +53,5 @@ func (a *API) replaceLines(ctx context.Context, in *quoteLinesInput) (*QuoteOutp
 	if err != nil {
 		return nil, err
 	}
-	return &QuoteOutput{Body: quoteOut(q, true)}, nil
+	return a.quoteOutput(ctx, q, "")
 }

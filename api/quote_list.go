@@ -12,12 +12,13 @@ import (
 )
 
 type quoteListInput struct {
-	Status       string    `query:"status" enum:"draft,sent,viewed,accepted,rejected,expired" doc:"Only quotes in this status."`
-	CRMRecordID  string    `query:"crmRecordId" maxLength:"64" doc:"Only quotes on this CRM record."`
-	CustomerID   string    `query:"customerId" maxLength:"36" doc:"Only quotes of this customer."`
-	ExternalRef  string    `query:"externalRef" maxLength:"255" doc:"Only quotes with this external reference."`
-	CreatedAfter time.Time `query:"createdAfter" doc:"Only quotes created after this time (RFC 3339), oldest first: the reconciliation listing."`
-	UpdatedAfter time.Time `query:"updatedAfter" doc:"Only quotes changed after this time (RFC 3339); the listing is then ordered by last change."`
+	Status        string    `query:"status" enum:"draft,sent,viewed,accepted,rejected,expired" doc:"Only quotes in this status."`
+	CRMRecordID   string    `query:"crmRecordId" maxLength:"64" doc:"Only quotes on this CRM record."`
+	WithoutRecord bool      `query:"withoutRecord" doc:"true: only quotes without a CRM record (made for a customer, their deal not made yet: see each one's deal). Not with crmRecordId."`
+	CustomerID    string    `query:"customerId" maxLength:"36" doc:"Only quotes of this customer."`
+	ExternalRef   string    `query:"externalRef" maxLength:"255" doc:"Only quotes with this external reference."`
+	CreatedAfter  time.Time `query:"createdAfter" doc:"Only quotes created after this time (RFC 3339), oldest first: the reconciliation listing."`
+	UpdatedAfter  time.Time `query:"updatedAfter" doc:"Only quotes changed after this time (RFC 3339); the listing is then ordered by last change."`
 	ListParams
 }
 
@@ -46,6 +47,10 @@ func (a *API) listQuotes(ctx context.Context, in *quoteListInput) (*quoteListOut
 	if f.ExternalRef, err = qwoty.ParseExternalRef(in.ExternalRef); err != nil {
 		return nil, err
 	}
+	if f.WithoutRecord = in.WithoutRecord; f.WithoutRecord && f.RecordID != "" {
+		return nil, &qwoty.Error{Code: qwoty.CodeValidation, Field: "withoutRecord", Message: "withoutRecord=true and crmRecordId select nothing together",
+			Hint: "Give crmRecordId for the quotes of a record, or withoutRecord=true for the quotes without one."}
+	}
 	kind := cursorQuotesCreated
 	if f.ByUpdated {
 		kind = cursorQuotesUpdated
@@ -61,6 +66,9 @@ func (a *API) listQuotes(ctx context.Context, in *quoteListInput) (*quoteListOut
 	out.Body.Data = make([]Quote, len(qs))
 	for i := range qs {
 		out.Body.Data[i] = quoteOut(&qs[i], false)
+	}
+	if err := a.withDeals(ctx, out.Body.Data); err != nil {
+		return nil, err
 	}
 	out.Body.HasMore = more
 	if more {

@@ -78,7 +78,7 @@ func (a *API) revise(ctx context.Context, in *quoteReviseInput) (*QuoteOutput, e
 	if err != nil {
 		return nil, err
 	}
-	return &QuoteOutput{Body: quoteOut(q, true)}, nil
+	return a.quoteOutput(ctx, q, "")
 }
 
 func (a *API) versions(ctx context.Context, in *quoteIDInput) (*quoteVersionsOutput, error) {

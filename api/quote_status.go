@@ -40,5 +40,5 @@ func (a *API) setStatus(ctx context.Context, in *quoteStatusInput) (*QuoteOutput
 	if err != nil {
 		return nil, err
 	}
-	return &QuoteOutput{Body: quoteOut(q, true)}, nil
+	return a.quoteOutput(ctx, q, "")
 }

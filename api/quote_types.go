@@ -18,29 +18,30 @@ const decimalPattern = `^-?[0-9]+(\.[0-9]+)?$`
 
 // Quote is a quote as the API shows it.
 type Quote struct {
-	ID          string    `json:"id" doc:"The quote's id."`
-	Number      string    `json:"number" doc:"Its number in the workspace, like Q-00042."`
-	Title       string    `json:"title"`
-	Status      string    `json:"status" enum:"draft,sent,viewed,accepted,rejected,expired"`
-	Version     int       `json:"version" doc:"Goes up by one with every change of its lines, terms or status."`
-	Revision    int       `json:"revision" doc:"The revision the customer knows: a sent revision is frozen (GET …/versions); revising makes the next one a draft."`
-	ValidUntil  string    `json:"validUntil,omitempty" format:"date" doc:"The last day the quote can be accepted (YYYY-MM-DD); set when it is sent, from the workspace's validity in days. It expires the day after (UTC)."`
-	CRMRecordID string    `json:"crmRecordId" doc:"The CRM record (Opportunity, deal) the quote is made on."`
-	CustomerID  string    `json:"customerId,omitempty" doc:"Its customer (the record's account), when known."`
-	Currency    string    `json:"currency" doc:"ISO 4217 code."`
-	TaxRate     string    `json:"taxRate" doc:"Percent: every line's (taxMode quote), or a line's without its own (taxMode line)."`
-	TaxMode     string    `json:"taxMode" enum:"quote,line" doc:"quote: one rate for the quote; line: each line's taxRate, the quote's when it has none."`
-	Discount    Discount  `json:"discount" doc:"The quote-level discount, taken after the lines' discounts."`
-	Rounding    string    `json:"rounding" enum:"line-half-up,line-half-even,document-half-up,document-half-even" doc:"The rounding policy the quote is priced with (docs/money.md): its workspace's when it was made."`
-	Totals      Totals    `json:"totals"`
-	Primary     bool      `json:"primary" doc:"The record's primary quote: its total, status and lines are the CRM record's."`
-	ExternalRef string    `json:"externalRef,omitempty" doc:"system:type:id, when set."`
-	Sync        SyncState `json:"sync"`
-	CreatedBy   string    `json:"createdBy" doc:"The CRM user, or api-key:<name> for a quote made through the API."`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	Lines       []Line    `json:"lines,omitempty" doc:"Its lines, in order (a single quote's answer only; listings leave them out)."`
-	Links       Links     `json:"links"`
+	ID          string     `json:"id" doc:"The quote's id."`
+	Number      string     `json:"number" doc:"Its number in the workspace, like Q-00042."`
+	Title       string     `json:"title"`
+	Status      string     `json:"status" enum:"draft,sent,viewed,accepted,rejected,expired"`
+	Version     int        `json:"version" doc:"Goes up by one with every change of its lines, terms or status."`
+	Revision    int        `json:"revision" doc:"The revision the customer knows: a sent revision is frozen (GET …/versions); revising makes the next one a draft."`
+	ValidUntil  string     `json:"validUntil,omitempty" format:"date" doc:"The last day the quote can be accepted (YYYY-MM-DD); set when it is sent, from the workspace's validity in days. It expires the day after (UTC)."`
+	CRMRecordID string     `json:"crmRecordId" doc:"The CRM record (Opportunity, deal) the quote is made on; \"\" for a quote made for a customer until its deal is made (deal)."`
+	CustomerID  string     `json:"customerId,omitempty" doc:"Its customer (the record's account), when known."`
+	Currency    string     `json:"currency" doc:"ISO 4217 code."`
+	TaxRate     string     `json:"taxRate" doc:"Percent: every line's (taxMode quote), or a line's without its own (taxMode line)."`
+	TaxMode     string     `json:"taxMode" enum:"quote,line" doc:"quote: one rate for the quote; line: each line's taxRate, the quote's when it has none."`
+	Discount    Discount   `json:"discount" doc:"The quote-level discount, taken after the lines' discounts."`
+	Rounding    string     `json:"rounding" enum:"line-half-up,line-half-even,document-half-up,document-half-even" doc:"The rounding policy the quote is priced with (docs/money.md): its workspace's when it was made."`
+	Totals      Totals     `json:"totals"`
+	Primary     bool       `json:"primary" doc:"The record's primary quote: its total, status and lines are the CRM record's."`
+	ExternalRef string     `json:"externalRef,omitempty" doc:"system:type:id, when set."`
+	Sync        SyncState  `json:"sync"`
+	Deal        *DealState `json:"deal" doc:"For a quote without a CRM record (crmRecordId \"\"): where the making of its deal stands; null for a quote on a record (docs/deals.md)."`
+	CreatedBy   string     `json:"createdBy" doc:"The CRM user, or api-key:<name> for a quote made through the API."`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	Lines       []Line     `json:"lines,omitempty" doc:"Its lines, in order (a single quote's answer only; listings leave them out)."`
+	Links       Links      `json:"links"`
 }
 
 // Discount is a quote-level discount.
@@ -71,6 +72,63 @@ type SyncState struct {
 	At    *time.Time `json:"at,omitempty" doc:"When the record was last pushed."`
 	Code  string     `json:"code,omitempty" doc:"The error code of a failed push."`
 	Error string     `json:"error,omitempty"`
+}
+
+// DealState is where the making of a quote's CRM deal stands, for a quote
+// made without a record (docs/deals.md).
+type DealState struct {
+	_     struct{} `nullable:"true"`
+	State string   `json:"state" enum:"waiting,making,failed" doc:"waiting: the quote has not reached the connection's deal status (or deals are never made); making: the deal is being made (on a lost answer or a CRM refusal it is tried again); failed: given up, error says why (an admin retries it in the console)."`
+	Code  string   `json:"code,omitempty" doc:"The error code of a failed (or retried) attempt."`
+	Error string   `json:"error,omitempty" doc:"What the last attempt met, in words."`
+}
+
+// dealStateOf is the deal state of quote q, which has no record, from its
+// deal_creations row (nil: never queued). A done row means the quote has
+// moved onto its deal meanwhile: the quote read before it did still says
+// "making".
+func dealStateOf(d *store.DealCreation) *DealState {
+	switch {
+	case d == nil:
+		return &DealState{State: "waiting"}
+	case d.State == store.DealFailed:
+		return &DealState{State: "failed", Code: string(d.Code), Error: d.Error}
+	}
+	return &DealState{State: "making", Code: string(d.Code), Error: d.Error}
+}
+
+// withDeals fills the deal state of the quotes of out without a record
+// (one query for them all).
+func (a *API) withDeals(ctx context.Context, out []Quote) error {
+	var ids []string
+	for _, q := range out {
+		if q.CRMRecordID == "" {
+			ids = append(ids, q.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	states, err := a.db.DealStatesOf(ctx, KeyOf(ctx).WorkspaceID, ids)
+	if err != nil {
+		return err
+	}
+	for i := range out {
+		if out[i].CRMRecordID == "" {
+			out[i].Deal = dealStateOf(states[out[i].ID])
+		}
+	}
+	return nil
+}
+
+// quoteOutput is the answer of an operation on quote q: the quote with
+// its lines and, when it has no record, its deal's state.
+func (a *API) quoteOutput(ctx context.Context, q *qwoty.Quote, location string) (*QuoteOutput, error) {
+	out := []Quote{quoteOut(q, true)}
+	if err := a.withDeals(ctx, out); err != nil {
+		return nil, err
+	}
+	return &QuoteOutput{Location: location, Body: out[0]}, nil
 }
 
 // Links are a resource's related URLs.

@@ -70,5 +70,5 @@ func (a *API) updateQuote(ctx context.Context, in *quoteUpdateInput) (*QuoteOutp
 	if err != nil {
 		return nil, err
 	}
-	return &QuoteOutput{Body: quoteOut(q, true)}, nil
+	return a.quoteOutput(ctx, q, "")
 }

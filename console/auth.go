@@ -163,6 +163,10 @@ func (con *Console) notice(done, provider string) string {
 		return "The order is marked fulfilled."
 	case "order-cancelled":
 		return "The order is cancelled."
+	case "deal-retried":
+		return "The quote's CRM deal is being made again."
+	case "deal-not-failed":
+		return "Nothing to retry: the quote's CRM deal has not failed (it was made, or retried, meanwhile)."
 	}
 	a, ok := con.crms.Lookup(provider)
 	if !ok {

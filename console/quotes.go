@@ -15,9 +15,11 @@ import (
 )
 
 // The workspace's quotes (docs/admin-guide.md, "Quotes"): every user of
-// the workspace reads them (the page changes nothing); filters by status,
-// owner, CRM record and creation dates, and a search by number, title or
-// customer.
+// the workspace reads them; filters by status, owner, CRM record (or none:
+// the quotes made for a customer, their deal not made yet) and creation
+// dates, and a search by number, title or customer. A quote without a
+// record shows where its deal stands (docs/deals.md); an admin retries a
+// failed one.
 
 // quotesPage is the rows a page of the list shows.
 const quotesPage = 50
@@ -28,8 +30,9 @@ const quoteHistoryMax = 200
 // quotesFilter reads the list's filter from the query.
 func quotesFilter(c *gin.Context) (templates.QuotesQuery, store.WorkspaceQuoteFilter, error) {
 	get := func(k string) string { return strings.TrimSpace(c.Query(k)) }
-	q := templates.QuotesQuery{Status: get("status"), Owner: get("owner"), Record: get("record"), From: get("from"), To: get("to"), Search: get("q")}
-	f := store.WorkspaceQuoteFilter{Owner: q.Owner, Record: q.Record, Search: q.Search, Limit: quotesPage}
+	q := templates.QuotesQuery{Status: get("status"), Owner: get("owner"), Record: get("record"), From: get("from"), To: get("to"), Search: get("q"),
+		WithoutDeal: get("without_deal") == "true"}
+	f := store.WorkspaceQuoteFilter{Owner: q.Owner, Record: q.Record, Search: q.Search, WithoutRecord: q.WithoutDeal, Limit: quotesPage}
 	if q.Status != "" {
 		st, ok := qwoty.ParseStatus(q.Status)
 		if !ok {
@@ -46,7 +49,7 @@ func quotesFilter(c *gin.Context) (templates.QuotesQuery, store.WorkspaceQuoteFi
 		return q, f, err
 	}
 	f.From, f.To, f.AfterAt, f.AfterID = w.From, w.To, w.AfterAt, w.AfterID
-	q.Filtered = q.Status != "" || q.Owner != "" || q.Record != "" || q.From != "" || q.To != "" || q.Search != ""
+	q.Filtered = q.Status != "" || q.Owner != "" || q.Record != "" || q.From != "" || q.To != "" || q.Search != "" || q.WithoutDeal
 	return q, f, nil
 }
 
@@ -57,12 +60,25 @@ func (con *Console) quotesShow(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	rows, more, err := con.db.WorkspaceQuotes(c.Request.Context(), sessionOf(c).User.WorkspaceID, f)
+	ctx := c.Request.Context()
+	ws := sessionOf(c).User.WorkspaceID
+	rows, more, err := con.db.WorkspaceQuotes(ctx, ws, f)
 	if err != nil {
 		con.fail(c, err)
 		return
 	}
-	v := templates.QuotesView{ConsolePage: con.page(c), Query: q, Rows: rows, Titles: map[qwoty.Provider]string{}}
+	var noRecord []string
+	for _, r := range rows {
+		if r.CRMRecordID == "" {
+			noRecord = append(noRecord, r.ID)
+		}
+	}
+	deals, err := con.db.DealStatesOf(ctx, ws, noRecord)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	v := templates.QuotesView{ConsolePage: con.page(c), Query: q, Rows: rows, Titles: map[qwoty.Provider]string{}, Deals: deals}
 	for _, a := range con.crms.All() {
 		v.Titles[a.Info().Provider] = a.Info().Name
 	}
@@ -73,6 +89,9 @@ func (con *Console) quotesShow(c *gin.Context) {
 			if val != "" {
 				next.Set(k, val)
 			}
+		}
+		if q.WithoutDeal {
+			next.Set("without_deal", "true")
 		}
 		next.Set("after", last.CreatedAt.UTC().Format(time.RFC3339Nano)+"_"+last.ID)
 		v.Older = "/quotes?" + next.Encode()
@@ -116,6 +135,14 @@ func (con *Console) quoteShow(c *gin.Context) {
 	}
 	v := templates.QuoteView{ConsolePage: con.page(c), Row: *q, History: h, Versions: versions, Customer: *customer,
 		Order: order, Accounts: map[qwoty.Provider]string{}}
+	if q.CRMRecordID == "" {
+		deals, err := con.db.DealStatesOf(ctx, ws, []string{q.ID})
+		if err != nil {
+			con.fail(c, err)
+			return
+		}
+		v.Deal = deals[q.ID]
+	}
 	for _, a := range con.crms.All() {
 		in := a.Info()
 		v.Accounts[in.Provider] = in.Account
@@ -124,6 +151,30 @@ func (con *Console) quoteShow(c *gin.Context) {
 		}
 	}
 	web.Render(c, http.StatusOK, templates.QuoteConsole(v))
+}
+
+// quoteRetryDeal makes a failed deal of a quote without a CRM record be
+// made again (store.RetryDeal, audited there), then shows the quote. A
+// quote of another workspace is not found; one whose deal is not failed
+// (made meanwhile, or retried by another admin) is said so.
+func (con *Console) quoteRetryDeal(c *gin.Context) {
+	ctx := c.Request.Context()
+	sess := sessionOf(c)
+	q, err := con.db.WorkspaceQuote(ctx, sess.User.WorkspaceID, c.Param("id"))
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	ok, err := con.db.RetryDeal(ctx, sess.User.WorkspaceID, q.ID, sess.User.Email)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	done := "deal-retried"
+	if !ok {
+		done = "deal-not-failed"
+	}
+	c.Redirect(http.StatusSeeOther, "/quotes/"+q.ID+"?done="+done)
 }
 
 // listText is a text filter of a console list: its query field, value and

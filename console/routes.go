@@ -29,6 +29,7 @@ func (con *Console) Register(r gin.IRouter) {
 	member.GET("/settings/users", con.usersShow)
 	member.GET("/quotes", con.quotesShow)
 	member.GET("/quotes/:id", con.quoteShow)
+	member.POST("/quotes/:id/retry-deal", con.requireAdmin, con.quoteRetryDeal)
 	member.GET("/orders", con.ordersShow)
 	member.GET("/orders/:id", con.orderShow)
 	member.POST("/orders/:id/status", con.requireMember, con.orderStatus)

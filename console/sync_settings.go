@@ -19,8 +19,10 @@ import (
 
 // A connection's sync settings, as an admin changes them: which changes
 // are pushed, how long an edit waits for the next, the share of a daily
-// API allocation sync may use, and where alerts go. The stage map keeps
-// its defaults here (a later issue edits it).
+// API allocation sync may use, where alerts go, and when a quote made
+// without a CRM record makes its deal and how its customer's account is
+// found (docs/deals.md). The stage map keeps its defaults here (a later
+// issue edits it).
 
 // Bounds of the form's numbers (sync_settings' checks).
 const (
@@ -73,7 +75,8 @@ func readPlan(c *gin.Context, plans []crm.Link) (string, int, error) {
 func settingsView(p templates.ConsolePage, name string, provider qwoty.Provider, set *store.SyncSettings) templates.SyncSettingsView {
 	return templates.SyncSettingsView{ConsolePage: p, CRMName: name, Provider: provider, Triggers: set.Triggers,
 		CoalesceSeconds: strconv.Itoa(int(set.Coalesce / time.Second)), SharePercent: strconv.Itoa(int(set.BudgetShare*100 + 0.5)),
-		AlertEmails: strings.Join(set.AlertEmails, "\n"), SlackSet: set.SlackWebhook != ""}
+		AlertEmails: strings.Join(set.AlertEmails, "\n"), SlackSet: set.SlackWebhook != "",
+		DealStatus: string(set.DealStatus), AccountMatch: string(set.AccountMatch)}
 }
 
 // syncSettingsSave checks the form whole, then saves it (audited) and
@@ -105,6 +108,12 @@ func (con *Console) syncSettingsSave(c *gin.Context) {
 		// What the admin typed comes back as typed (never the webhook).
 		v.Triggers, v.CoalesceSeconds, v.SharePercent, v.AlertEmails = c.PostFormArray("trigger"), c.PostForm("coalesce"), c.PostForm("share"), c.PostForm("alert_emails")
 		v.Plans, v.Plan, v.Seats = in.Plans, c.PostForm("plan"), c.PostForm("seats")
+		if d, ok := c.GetPostForm("deal_status"); ok {
+			v.DealStatus = d
+		}
+		if m, ok := c.GetPostForm("account_match"); ok {
+			v.AccountMatch = m
+		}
 		web.Render(c, qwoty.HTTPStatus(e.Code), templates.SyncSettings(v))
 		return
 	}
@@ -126,7 +135,9 @@ func (con *Console) syncSettingsSave(c *gin.Context) {
 
 // readSyncSettings reads the form into set, refusing what sync_settings
 // would not hold: unknown triggers, numbers out of range, a webhook that
-// is not Slack's, addresses that are not email.
+// is not Slack's, addresses that are not email, a deal status or account
+// match that is not a choice. A form without the deal fields (one
+// rendered before they existed) keeps them as they are.
 func readSyncSettings(c *gin.Context, set *store.SyncSettings) error {
 	triggers := []string{}
 	for _, t := range c.PostFormArray("trigger") {
@@ -172,7 +183,21 @@ func readSyncSettings(c *gin.Context, set *store.SyncSettings) error {
 		}
 		slack = raw
 	}
+	deal, match := set.DealStatus, set.AccountMatch
+	if raw, ok := c.GetPostForm("deal_status"); ok {
+		if deal, err = qwoty.ParseDealStatus(raw); err != nil {
+			return &qwoty.Error{Code: qwoty.CodeValidation, Field: "deal_status", Message: "choose when a quote without a CRM deal makes its deal from the list",
+				Hint: "\"When the quote is sent\" is the default.", Err: err}
+		}
+	}
+	if raw, ok := c.GetPostForm("account_match"); ok {
+		if match, err = qwoty.ParseAccountMatch(raw); err != nil {
+			return &qwoty.Error{Code: qwoty.CodeValidation, Field: "account_match", Message: "find the customer's account by its name or its domain",
+				Hint: "Choose name or domain from the list.", Err: err}
+		}
+	}
 	set.Triggers, set.Coalesce, set.BudgetShare = triggers, time.Duration(coalesce)*time.Second, float64(share)/100
+	set.DealStatus, set.AccountMatch = deal, match
 	set.AlertEmails, set.SlackWebhook = emails, slack
 	return nil
 }

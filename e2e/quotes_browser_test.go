@@ -6,14 +6,20 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shopspring/decimal"
 
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
 // An admin opens Quotes from the top bar, filters by a search, and opens
-// one quote. Screenshots at 1280 px: the list and the quote.
+// one quote; then lists the quotes without a CRM deal (made for a customer
+// through the API: none yet, being made, failed) and retries the failed
+// one. Screenshots at 1280 px: the list, the quote, the list without a
+// CRM deal, and the quote whose deal is being made again.
 func TestConsoleQuotes(t *testing.T) {
 	e := startConsole(t, "quotes", nil)
 	ctx := context.Background()
@@ -25,6 +31,50 @@ func TestConsoleQuotes(t *testing.T) {
 			t.Fatal(err)
 		}
 		last = q.ID
+	}
+	// Quotes without a record (docs/deals.md), in each state of their
+	// deal. No sync engine runs here: the states stay as made.
+	e.db.SetDealMaking(func(qwoty.Provider) bool { return true })
+	s := store.Scope{WorkspaceID: e.conn.WorkspaceID, ConnectionID: e.conn.ID}
+	ref := "erp:customer:7"
+	name := "Globex"
+	cu, _, err := e.db.UpsertAPICustomer(ctx, s, store.CustomerInput{Name: &name, ExternalRef: &ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed string
+	for i, state := range []string{"none", "making", "failed"} {
+		q, err := e.db.CreateQuote(ctx, s, store.NewQuote{CustomerID: cu.ID, Currency: "EUR", Title: fmt.Sprintf("Globex – web order %d", i+1),
+			CreatedBy: "api-key:ERP"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state == "none" {
+			continue
+		}
+		if _, err := e.db.UpdateQuote(ctx, s, q.ID, 0, "api-key:ERP", func(q *qwoty.Quote) error {
+			if err := q.AddLine(qwoty.LineItem{SKU: "LIC", Description: "Licence", Quantity: decimal.NewFromInt(5), UnitPrice: decimal.NewFromInt(90)}); err != nil {
+				return err
+			}
+			q.Reprice()
+			return q.Transition(qwoty.StatusSent)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if state == "failed" {
+			failed = q.ID
+			d, err := e.db.DealCreationOf(ctx, e.conn.ID, q.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.db.ClaimDealCreation(ctx, d, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.db.RecordDeal(ctx, d, store.DealResult{State: store.DealFailed, Code: qwoty.CodeSyncRejected,
+				Message: "Required fields are missing: [Industry]"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	e.step("open quotes",
 		chromedp.Navigate(e.appURL+"/settings/integrations"),
@@ -40,4 +90,16 @@ func TestConsoleQuotes(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#quote-facts")),
 	)
 	screenshot(e.b, e.t, "console-quote-1280")
+	e.step("without a CRM deal",
+		chromedp.Navigate(e.appURL+"/quotes"),
+		chromedp.Click(chromedp.CSS("#without_deal")),
+		chromedp.Click(chromedp.CSS("#filter")),
+		chromedp.WaitVisible(chromedp.CSS("#retry-deal-"+failed)),
+	)
+	screenshot(e.b, e.t, "console-quotes-without-deal-1280")
+	e.step("retry the failed deal",
+		chromedp.Click(chromedp.CSS("#retry-deal-"+failed)),
+		chromedp.WaitVisible(chromedp.CSS(`#deal-`+failed+`[data-deal="making"]`)),
+	)
+	screenshot(e.b, e.t, "console-quote-deal-retried-1280")
 }

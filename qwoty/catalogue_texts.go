@@ -747,12 +747,12 @@ var catalogue = []Entry{
 		Who:     Rep | Developer,
 		Title:   "The quote is not on a CRM deal yet",
 		Message: "This quote has no CRM deal yet.",
-		Hint:    "Qwoty makes its deal when the quote reaches the status your admin chose (Settings → Integrations → Sync); try again then.",
+		Hint:    "Qwoty makes its deal when the quote reaches the status your admin chose (Settings → Integrations → Sync settings); try again then.",
 		Cause: "The quote was made outside a CRM record (through the API, for a customer) and its deal has not been made yet: what was " +
 			"asked (making it the record's primary quote, a sync of its record) needs the record. The deal is made when the quote reaches " +
 			"the connection's deal status (sent, by default), or never when the admin chose so (docs/deals.md).",
-		Fix: "Wait for the deal (the console's Quotes page shows \"Deal: being made\" or why it failed), or send the quote; an admin can change " +
-			"the status that makes deals under Settings → Integrations → Sync.",
+		Fix: "Wait for the deal (the console's Quotes page shows \"Deal being made\", or \"Deal failed:\" and why, with Retry), or send the quote; an admin can change " +
+			"the status that makes deals under Settings → Integrations → Sync settings.",
 	},
 	{
 		Code:    CodeRecordOrCustomer,

@@ -26,11 +26,14 @@ type Cursor struct {
 // QuoteFilter selects and orders an API listing of quotes. Zero fields
 // select everything.
 type QuoteFilter struct {
-	Status       qwoty.Status
-	RecordID     string
-	CustomerID   string
-	ExternalRef  string
-	CreatedAfter time.Time
+	Status   qwoty.Status
+	RecordID string
+	// WithoutRecord selects the quotes without a CRM record (made for a
+	// customer, their deal not made yet: docs/deals.md).
+	WithoutRecord bool
+	CustomerID    string
+	ExternalRef   string
+	CreatedAfter  time.Time
 	// UpdatedAfter, when set, orders the listing by last change (updated
 	// at, id) rather than by creation (created at, id).
 	UpdatedAfter time.Time
@@ -61,6 +64,9 @@ func (db *DB) APIQuotes(ctx context.Context, s Scope, f QuoteFilter) ([]qwoty.Qu
 	}
 	if f.RecordID != "" {
 		where += ` AND q.crm_record_id = ` + arg(f.RecordID)
+	}
+	if f.WithoutRecord {
+		where += ` AND q.crm_record_id = ''`
 	}
 	if f.CustomerID != "" {
 		if !validID(f.CustomerID) {

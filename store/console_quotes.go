@@ -21,6 +21,9 @@ type WorkspaceQuoteFilter struct {
 	Owner string
 	// Record is the CRM record (deal, opportunity) id.
 	Record string
+	// WithoutRecord lists only the quotes without a CRM deal yet
+	// (docs/deals.md).
+	WithoutRecord bool
 	// From and To bound the creation day (UTC), To included; zero: open.
 	From, To time.Time
 	// Search matches the number, the title or the customer's name
@@ -74,8 +77,9 @@ func (db *DB) WorkspaceQuotes(ctx context.Context, workspaceID string, f Workspa
 			AND ($5::timestamptz IS NULL OR q.created_at >= $5) AND ($6::timestamptz IS NULL OR q.created_at < $6)
 			AND ($7 = '' OR q.number ILIKE $7 OR q.title ILIKE $7 OR cu.name ILIKE $7)
 			AND ($8::timestamptz IS NULL OR (q.created_at, q.id) < ($8, $9::uuid))
+			AND (NOT $11 OR q.crm_record_id = '')
 		ORDER BY q.created_at DESC, q.id DESC LIMIT $10`,
-		workspaceID, string(f.Status), f.Owner, f.Record, from, to, search, afterAt, nullID(f.AfterID), f.Limit+1)
+		workspaceID, string(f.Status), f.Owner, f.Record, from, to, search, afterAt, nullID(f.AfterID), f.Limit+1, f.WithoutRecord)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: quotes of workspace %s: %w", workspaceID, err)
 	}

@@ -396,3 +396,37 @@ func (db *DB) FailedDeals(ctx context.Context, connectionID string, limit int) (
 	}
 	return out, nil
 }
+
+// DealStatesOf returns where the deal of each of quoteIDs (quotes of
+// workspace workspaceID) stands, by quote id: what the API's and the
+// console's quotes without a record show. A quote whose deal was never
+// queued (not at its deal status yet) has no entry.
+func (db *DB) DealStatesOf(ctx context.Context, workspaceID string, quoteIDs []string) (map[string]*DealCreation, error) {
+	out := map[string]*DealCreation{}
+	ids := make([]string, 0, len(quoteIDs))
+	for _, id := range quoteIDs {
+		if validID(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 || !validID(workspaceID) {
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+dealCreationColumns+` FROM deal_creations
+		WHERE workspace_id = $1 AND quote_id = ANY($2::uuid[])`, workspaceID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: deal states: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDealCreation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[d.QuoteID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: deal states: %w", err)
+	}
+	return out, nil
+}

@@ -116,6 +116,13 @@ var triggerOptions = []struct{ Value, Label string }{
 	{"order", "a quote is accepted: its order is made in the CRM, and kept up to date"},
 }
 
+// accountMatchOptions are the ways to find a customer's account in the
+// CRM (qwoty.AccountMatch) as the settings form words them.
+var accountMatchOptions = []struct{ Value, Label string }{
+	{string(qwoty.MatchByName), "its name (exact, any case)"},
+	{string(qwoty.MatchByDomain), "its web domain (a customer without one: by name)"},
+}
+
 func hasString(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

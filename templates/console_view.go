@@ -155,6 +155,10 @@ type SyncSettingsView struct {
 	// Plans); Plan and Seats are what was said, as text.
 	Plans       []crm.Link
 	Plan, Seats string
+	// DealStatus and AccountMatch are when a quote without a CRM record
+	// makes its deal and how its customer's account is found
+	// (docs/deals.md), as text: as saved, or as chosen when refused.
+	DealStatus, AccountMatch string
 }
 
 // UsersView is Settings → Users.
@@ -314,8 +318,31 @@ func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 		return "Sync retried for every failed record (" + d("records") + ")"
 	case "sync.settings_changed":
 		return "Sync settings changed"
+	case "quote.deal_created":
+		out := "Deal " + d("record") + " made in the CRM for quote " + d("quote")
+		if a := d("account"); a != "" {
+			out += ", on account " + a + " (" + accountActionText(d("accountAction")) + ")"
+		}
+		return out
+	case "deal.retried":
+		return "The CRM deal of a quote without one retried"
 	}
 	return e.Action
+}
+
+// accountActionText says how a deal's account was found (docs/deals.md).
+func accountActionText(a string) string {
+	switch a {
+	case store.AccountLinked:
+		return "the customer's"
+	case store.AccountMatched:
+		return "matched"
+	case crm.ActionCreated:
+		return "made for the customer"
+	case crm.ActionAdopted:
+		return "made by an earlier attempt"
+	}
+	return a
 }
 
 func orDefault(v, def string) string {

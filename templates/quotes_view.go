@@ -8,7 +8,9 @@ import (
 // QuotesQuery is the console's quote list filter as the form shows it.
 type QuotesQuery struct {
 	Status, Owner, Record, From, To, Search string
-	Filtered                                bool
+	// WithoutDeal lists only the quotes without a CRM deal yet.
+	WithoutDeal bool
+	Filtered    bool
 }
 
 // QuotesView is the console's Quotes page.
@@ -20,6 +22,9 @@ type QuotesView struct {
 	Titles map[qwoty.Provider]string
 	// Older and Newest page the list ("" when there is none).
 	Older, Newest string
+	// Deals is where the deal of each listed quote without a CRM record
+	// stands, by quote id (none: not queued yet).
+	Deals map[string]*store.DealCreation
 }
 
 // QuoteView is one quote in the console.
@@ -34,6 +39,9 @@ type QuoteView struct {
 	Customer store.History
 	// Order is the order its acceptance made, nil for none.
 	Order *qwoty.Order
+	// Deal is where its deal stands when it has no CRM record (nil: not
+	// queued yet).
+	Deal *store.DealCreation
 	// Accounts is what each CRM calls an account, for the history's texts.
 	Accounts map[qwoty.Provider]string
 }
@@ -61,4 +69,30 @@ func decisionTitle(d string) string {
 		return "Accepted by the customer"
 	}
 	return "Rejected by the customer"
+}
+
+// dealState names where the deal of a quote without a CRM record stands
+// (docs/deals.md): none (not queued yet), making, failed, or done (made
+// since the page's quote was read).
+func dealState(d *store.DealCreation) string {
+	switch {
+	case d == nil:
+		return "none"
+	case d.State == store.DealFailed || d.State == store.DealDone:
+		return d.State
+	}
+	return "making"
+}
+
+// dealText is that state in a few words, for the console.
+func dealText(d *store.DealCreation) string {
+	switch dealState(d) {
+	case "failed":
+		return "Deal failed: " + d.Error
+	case "making":
+		return "Deal being made"
+	case store.DealDone:
+		return "Deal made"
+	}
+	return "No CRM deal yet"
 }
