@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // Creating companies and deals one at a time, as the companies and deals
@@ -161,6 +160,9 @@ func (p *portal) companiesOf(typ string, assocs []inputAssociated) ([]string, *i
 	return out, nil
 }
 
+// singular names one record of a type.
+var singular = map[string]string{"companies": "company", "deals": "deal"}
+
 // recordConflict refuses values another live record of typ holds in a
 // property with unique values. s.mu is held.
 func (p *portal) recordConflict(typ string, values map[string]string) *inputError {
@@ -170,7 +172,7 @@ func (p *portal) recordConflict(typ string, values map[string]string) *inputErro
 		}
 		if owner := p.recordByValue(typ, name, values[name]); owner != "" {
 			return &inputError{status: http.StatusConflict, category: "CONFLICT",
-				message: fmt.Sprintf("A %s record with %s=%s already exists. Existing ID: %s", strings.TrimSuffix(typ, "s"), name, values[name], owner)}
+				message: fmt.Sprintf("A %s record with %s=%s already exists. Existing ID: %s", singular[typ], name, values[name], owner)}
 		}
 	}
 	return nil
@@ -247,4 +249,16 @@ func (s *Server) RecordsWith(portalID int64, typ, prop string) []MadeRecord {
 		}
 	}
 	return out
+}
+
+// CompanyProperties returns a company's stored properties (name
+// included), nil when there is none.
+func (s *Server) CompanyProperties(portalID int64, id string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	props, _, ok := s.record(s.mustPortal(portalID), "companies", id)
+	if !ok {
+		return nil
+	}
+	return props
 }
