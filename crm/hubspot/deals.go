@@ -39,13 +39,13 @@ var DealScopes = []string{"crm.objects.companies.write", "crm.schemas.companies.
 
 // The objects' paths and the association of a new deal to its company.
 const (
-	companiesPath          = "/crm/objects/2026-03/companies"
-	dealsPath              = "/crm/objects/2026-03/deals"
-	companyPropertiesPath  = "/crm/properties/2026-03/companies"
-	dealPropertiesPath     = "/crm/properties/2026-03/deals"
-	dealToCompanyPrimary   = 5
-	companyInformationPath = "companyinformation"
-	dealInformationGroup   = "dealinformation"
+	companiesPath           = "/crm/objects/2026-03/companies"
+	dealsPath               = "/crm/objects/2026-03/deals"
+	companyPropertiesPath   = "/crm/properties/2026-03/companies"
+	dealPropertiesPath      = "/crm/properties/2026-03/deals"
+	dealToCompanyPrimary    = 5
+	companyInformationGroup = "companyinformation"
+	dealInformationGroup    = "dealinformation"
 	// firstDefaultStage is the default pipeline's first stage, a new
 	// deal's when neither the connection's stage map nor DefaultStages
 	// have one for the quote's status.
@@ -71,15 +71,15 @@ func (a *Adapter) DealsReady(conn *qwoty.Connection) error {
 		strings.Join(missing, ", "))
 }
 
-// dealObject is one object type a deal maker writes: its path, the path of
+// madeObject is one object type the deal maker writes: its path, the path of
 // its properties and the group its qwoty_ref goes in.
-type dealObject struct {
+type madeObject struct {
 	name, path, properties, group string
 }
 
 var (
-	companyObject = dealObject{"company", companiesPath, companyPropertiesPath, companyInformationPath}
-	dealObj       = dealObject{"deal", dealsPath, dealPropertiesPath, dealInformationGroup}
+	madeCompany = madeObject{"company", companiesPath, companyPropertiesPath, companyInformationGroup}
+	madeDeal    = madeObject{"deal", dealsPath, dealPropertiesPath, dealInformationGroup}
 )
 
 // FindAccount reads the company carrying m.Ref, or searches companies by
@@ -87,7 +87,7 @@ var (
 func (a *Adapter) FindAccount(ctx context.Context, s crm.Session, b crm.Budget, m crm.AccountMatch) (string, error) {
 	c := &caller{a: a, sess: s, budget: b}
 	if m.Ref != "" {
-		id, err := c.byRef(ctx, companyObject, m.Ref)
+		id, err := c.byRef(ctx, madeCompany, m.Ref)
 		return id, dealError(ctx, b, err)
 	}
 	id, err := c.searchCompany(ctx, m)
@@ -97,14 +97,14 @@ func (a *Adapter) FindAccount(ctx context.Context, s crm.Session, b crm.Budget, 
 // CreateAccount makes the company, carrying a.Ref.
 func (a *Adapter) CreateAccount(ctx context.Context, s crm.Session, b crm.Budget, acc crm.NewAccount) (string, error) {
 	c := &caller{a: a, sess: s, budget: b}
-	id, err := c.create(ctx, companyObject, acc.Ref, newCompanyProperties(acc), nil)
+	id, err := c.create(ctx, madeCompany, acc.Ref, newCompanyProperties(acc), nil)
 	return id, dealError(ctx, b, err)
 }
 
 // FindDeal reads the deal carrying ref.
 func (a *Adapter) FindDeal(ctx context.Context, s crm.Session, b crm.Budget, ref string) (string, error) {
 	c := &caller{a: a, sess: s, budget: b}
-	id, err := c.byRef(ctx, dealObj, ref)
+	id, err := c.byRef(ctx, madeDeal, ref)
 	return id, dealError(ctx, b, err)
 }
 
@@ -123,7 +123,7 @@ func (a *Adapter) CreateDeal(ctx context.Context, s crm.Session, b crm.Budget, d
 		return "", err
 	}
 	c := &caller{a: a, sess: s, budget: b}
-	id, err := c.create(ctx, dealObj, d.Ref, props, assocs)
+	id, err := c.create(ctx, madeDeal, d.Ref, props, assocs)
 	return id, dealError(ctx, b, err)
 }
 
@@ -168,7 +168,7 @@ func newDealProperties(d crm.NewDeal, defaults map[qwoty.Status]string) (map[str
 
 // byRef reads the record of o whose qwoty_ref is ref: "" when none, or
 // when the property does not exist yet (no record can carry it).
-func (c *caller) byRef(ctx context.Context, o dealObject, ref string) (string, error) {
+func (c *caller) byRef(ctx context.Context, o madeObject, ref string) (string, error) {
 	var out struct {
 		ID string `json:"id"`
 	}
@@ -200,7 +200,7 @@ func propertyMissing(ae *crm.APIError) bool {
 // saying the qwoty_ref value is already taken: the status is assumed)
 // means a record with ref exists, made by an earlier try whose answer was
 // lost: it is read and adopted.
-func (c *caller) create(ctx context.Context, o dealObject, ref string, props map[string]string, assocs []inlineAssoc) (string, error) {
+func (c *caller) create(ctx context.Context, o madeObject, ref string, props map[string]string, assocs []inlineAssoc) (string, error) {
 	body := map[string]any{"properties": props}
 	if len(assocs) > 0 {
 		body["associations"] = assocs
@@ -234,7 +234,7 @@ func (c *caller) create(ctx context.Context, o dealObject, ref string, props map
 // makeRefProperty makes o's property qwoty_ref with unique values. One
 // already there (409, made by a call whose answer was lost, or by hand)
 // must have unique values, or a repeat could not be told.
-func (c *caller) makeRefProperty(ctx context.Context, o dealObject) error {
+func (c *caller) makeRefProperty(ctx context.Context, o madeObject) error {
 	def := refPropertyDef()
 	def["groupName"] = o.group
 	def["description"] = "Set by Qwoty on the " + o.name + " it makes for a quote, so that it makes it once."
