@@ -28,14 +28,15 @@ const (
 
 // DefaultScopes are what the app needs: the card reads deals and the
 // companies associated with them; sync (SyncScopes) writes deals and line
-// items, files sent PDFs on deals (ArchiveScopes) and writes orders
-// (OrderScopes). "oauth" is the basic scope HubSpot adds to every app; it is asked
+// items, files sent PDFs on deals (ArchiveScopes), writes orders
+// (OrderScopes) and makes companies and deals for quotes made outside
+// HubSpot (DealScopes). "oauth" is the basic scope HubSpot adds to every app; it is asked
 // for explicitly because the install URL's scope list must match the app's
 // required scopes (hubspot-app's requiredScopes hold the same list).
 //
 // Pulling (PullScopes) also reads the deals' contacts and the products;
 // field mappings (MappingScopes) read the deals' and companies' properties.
-var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes, MappingScopes, ArchiveScopes, OrderScopes)
+var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes, MappingScopes, ArchiveScopes, OrderScopes, DealScopes)
 
 // ArchiveScopes are the scopes filing a sent quote's PDF on its deal needs
 // (archive.go): files, to upload it to the file manager (Files API), and

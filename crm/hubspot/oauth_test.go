@@ -84,7 +84,8 @@ func TestAuthCodeURL(t *testing.T) {
 	want := map[string]string{"client_id": "cid", "redirect_uri": "https://quotes.example.com/oauth/hubspot/callback", "state": "st",
 		"scope": "crm.objects.deals.read crm.objects.companies.read oauth crm.objects.deals.write crm.objects.line_items.read " +
 			"crm.objects.line_items.write crm.schemas.line_items.read crm.schemas.deals.write crm.objects.contacts.read crm.objects.products.read " +
-			"crm.schemas.deals.read crm.schemas.companies.read files crm.objects.contacts.write crm.objects.orders.read crm.objects.orders.write"}
+			"crm.schemas.deals.read crm.schemas.companies.read files crm.objects.contacts.write crm.objects.orders.read crm.objects.orders.write " +
+			"crm.objects.companies.write crm.schemas.companies.write"}
 	for k, v := range want {
 		if q.Get(k) != v {
 			t.Errorf("%s = %q, want %q", k, q.Get(k), v)

@@ -79,6 +79,30 @@ func HubSpot(t testing.TB, o Options) *CRM {
 	c.Drop = func() {
 		_ = emu.Inject(emulator.Fault{Route: "POST /crm/v3/objects/{type}/batch/{op}", Times: 1, Drop: true})
 	}
+	// Deals made from Qwoty: the companies and deals carrying qwoty_ref;
+	// a company a person made has none.
+	made := func(typ string) func() []CRMMade {
+		return func() []CRMMade {
+			var out []CRMMade
+			for _, r := range emu.RecordsWith(hstest.DefaultPortalID, typ, hubspot.RefProperty) {
+				out = append(out, CRMMade{ID: r.ID, Name: r.Name, Ref: r.Value, AccountID: r.CompanyID})
+			}
+			return out
+		}
+	}
+	c.MadeAccounts, c.MadeDeals = made("companies"), made("deals")
+	handMade := 0
+	c.AddAccount = func(name, domain string) string {
+		handMade++
+		id := fmt.Sprintf("%d", 7_000_000+handMade)
+		props := map[string]string{}
+		if domain != "" {
+			props["domain"] = domain
+		}
+		emu.PutCompany(hstest.DefaultPortalID, hstest.Company{ID: id, Name: name, Properties: props})
+		return id
+	}
+	c.AccountRoute, c.DealRoute = "POST /crm/objects/2026-03/companies", "POST /crm/objects/2026-03/deals"
 	c.Verify = func(snaps []store.SyncSnapshot) []string {
 		var diffs []string
 		for _, w := range Wants(snaps) {

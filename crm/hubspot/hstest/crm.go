@@ -48,16 +48,26 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) {
 		missingScopes(w, ot.scope)
 		return
 	}
+	q := r.URL.Query()
 	s.mu.Lock()
+	// idProperty names a property with unique values that id is a value
+	// of (companies and deals here).
+	var ie *inputError
+	if typ == "companies" || typ == "deals" {
+		id, ie = a.Grant.user.portal.byIDProperty(typ, q.Get("idProperty"), id)
+	}
 	props, assoc, found := s.record(a.Grant.user.portal, typ, id)
 	s.mu.Unlock()
+	if ie != nil {
+		apiError(w, ie.status, ie.category, ie.message)
+		return
+	}
 	if !found {
 		// Assumed category: the v3 objects API answers a bare "resource
 		// not found" with a 404.
 		apiError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "resource not found")
 		return
 	}
-	q := r.URL.Query()
 	body := map[string]any{
 		"id": id, "properties": selectProperties(props, splitList(q["properties"]), ot.defaults, id),
 		"createdAt": createdStamp, "updatedAt": createdStamp, "archived": false,

@@ -55,6 +55,7 @@ type PropertyOption struct {
 var propertyScopes = map[string][]string{
 	"line_items": {"crm.schemas.deals.write", "e-commerce"},
 	"deals":      {"crm.schemas.deals.write"},
+	"companies":  {"crm.schemas.companies.write"},
 }
 
 // propertyReadScopes read them.

@@ -209,15 +209,18 @@ func (f searchFilter) matches(props map[string]string) bool {
 		want = strconv.FormatInt(t.UnixMilli(), 10)
 	}
 	c := compareValues(v, want)
+	// Text compares equal but for case (assumed: HubSpot's search
+	// matches a company name whatever its case).
+	eq := c == 0 || strings.EqualFold(v, want)
 	switch strings.ToUpper(f.Operator) {
 	case "HAS_PROPERTY":
 		return has
 	case "NOT_HAS_PROPERTY":
 		return !has
 	case "EQ":
-		return has && c == 0
+		return has && eq
 	case "NEQ":
-		return !has || c != 0
+		return !has || !eq
 	case "GT":
 		return has && c > 0
 	case "GTE":

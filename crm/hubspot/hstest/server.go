@@ -316,8 +316,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /crm/v4/objects/deals/{id}/associations/notes", s.dealNotes)
 	// Orders (orders.go): create and update; reads go through readObject,
 	// batch/read and search; a deal's orders through its associations.
-	mux.HandleFunc("POST /crm/v3/objects/{type}", s.createOrder)
-	mux.HandleFunc("POST /crm/objects/2026-03/{type}", s.createOrder)
+	// One create for companies and deals (create.go), the orders' own.
+	mux.HandleFunc("POST /crm/v3/objects/{type}", s.createRecord)
+	mux.HandleFunc("POST /crm/objects/2026-03/{type}", s.createRecord)
 	mux.HandleFunc("PATCH /crm/v3/objects/{type}/{id}", s.updateOrder)
 	mux.HandleFunc("PATCH /crm/objects/2026-03/{type}/{id}", s.updateOrder)
 	mux.HandleFunc("GET /crm/v4/objects/deals/{id}/associations/orders", s.dealOrders)

@@ -39,7 +39,11 @@ export const REQUIRED_SCOPES = Object.freeze([
     'crm.objects.contacts.write',
     // Writing Qwoty's orders as HubSpot orders (crm/hubspot's OrderScopes).
     'crm.objects.orders.read',
-    'crm.objects.orders.write'
+    'crm.objects.orders.write',
+    // Making companies and deals for quotes made outside HubSpot
+    // (crm/hubspot's DealScopes).
+    'crm.objects.companies.write',
+    'crm.schemas.companies.write'
 ]);
 
 /**
