@@ -225,6 +225,17 @@ func TestCreateDealTakesTheFirstOpenStageAndIsFoundByRef(t *testing.T) {
 	if rec := e.emu.Record(org, "Opportunity", id); rec.String("StageName") != "Proposal/Price Quote" || len(e.emu.LineItems(org, id)) != 1 {
 		t.Fatalf("after the push: %v with %d products", rec, len(e.emu.LineItems(org, id)))
 	}
+	// And takes its order, on its account.
+	orders := e.describer().(crm.OrderSyncer)
+	order, err := orders.PushOrder(ctx, e.sess, e.budget, crm.OrderPush{RecordID: id, Number: "O-00001", QuoteNumber: "Q-0001",
+		Status: qwoty.OrderOpen, Currency: "USD", Total: dec("99.8"), EffectiveDate: "2026-11-29",
+		Lines: []crm.OrderPushLine{{SKU: "LIC", Quantity: dec("2"), UnitPrice: dec("49.9"), Net: dec("99.8")}}})
+	if err != nil {
+		t.Fatalf("order on the made opportunity: %v", err)
+	}
+	if rec := e.emu.Record(org, "Order", order); rec.String("AccountId") != account || len(e.emu.OrderItems(org, order)) != 1 {
+		t.Fatalf("order %v with %d products; want it on %s with one", rec, len(e.emu.OrderItems(org, order)), account)
+	}
 }
 
 func TestCreateDealStageAndCurrency(t *testing.T) {

@@ -11,8 +11,10 @@ import (
 // what the emulator holds for an integration that finds or makes an
 // Account and makes an Opportunity on it.
 //
-//   - Account.Website (url, 255) and Name are matched by SOQL: = on Name
-//     is case-insensitive, LIKE '%domain%' on Website too (data_soql.go).
+//   - Account.Website (url, 255; assumed) and Name are matched by SOQL:
+//     = on Name ignores case (SOQL reference, "Comparison Operators"),
+//     LIKE '%domain%' on Website too (assumed: LIKE filters a URL field as
+//     text and ignores case as = does; data_soql.go).
 //   - Account and Opportunity carry the package's Qwoty__Ref__c, of the
 //     package version that makes deals (Org.NoDealFields hides it: a
 //     query naming it is refused with INVALID_FIELD, an upsert by it with
@@ -24,7 +26,10 @@ import (
 //     and CloseDate (REQUIRED_FIELD_MISSING otherwise).
 //   - OpportunityStage lists the stage picklist's values with what they
 //     mean (object reference, OpportunityStage): read-only, a new org's
-//     default sales process in its order.
+//     default sales process in its order. A stage's ApiName is the value
+//     StageName takes, and an inactive stage is refused on a new
+//     opportunity as a restricted picklist's unknown value (both
+//     assumed).
 //   - CreatedDate is set on insert; several matches are ordered by it.
 
 // dealRefField is Account's and Opportunity's Qwoty__Ref__c: a Qwoty Ref
