@@ -329,3 +329,17 @@ func TestDealsRequestLimitWaits(t *testing.T) {
 		t.Fatalf("FindAccount past the org's limit: %v; want a WaitError", err)
 	}
 }
+
+// A Qwoty Ref that lost its unique index may name two Accounts: the
+// upsert answers 300, and the making fails for good, naming the ref.
+func TestCreateAccountMatchingSeveral(t *testing.T) {
+	e := newDealEnv(t, sftest.Org{})
+	e.emu.SetRefUnique(org, false)
+	ref := qwoty.AccountRef("c1")
+	e.account(map[string]any{"Name": "Globex", "Qwoty__Ref__c": ref})
+	e.account(map[string]any{"Name": "Globex (copy)", "Qwoty__Ref__c": ref})
+	_, err := e.maker.CreateAccount(context.Background(), e.sess, e.budget, crm.NewAccount{Ref: ref, Name: "Globex"})
+	if !errors.Is(err, crm.ErrRejected) || !strings.Contains(err.Error(), "several Account records carry Qwoty's reference "+ref) {
+		t.Fatalf("upsert matching two accounts: %v; want ErrRejected naming the ref", err)
+	}
+}
