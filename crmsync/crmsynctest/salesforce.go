@@ -72,6 +72,33 @@ func Salesforce(t testing.TB, o Options) *CRM {
 			t.Fatalf("give %s an account: %v", record, err)
 		}
 	}
+	// Deals made from Qwoty: Accounts and Opportunities carrying the
+	// package's Qwoty__Ref__c, upserted by it.
+	made := func(object, parent string) func() []CRMMade {
+		return func() []CRMMade {
+			var out []CRMMade
+			for _, r := range emu.Records(orgID, object, "", "") {
+				if ref := r.String("Qwoty__Ref__c"); ref != "" {
+					out = append(out, CRMMade{ID: r.String("Id"), Name: r.String("Name"), Ref: ref, AccountID: r.String(parent)})
+				}
+			}
+			return out
+		}
+	}
+	c.MadeAccounts, c.MadeDeals = made("Account", ""), made("Opportunity", "AccountId")
+	c.AddAccount = func(name, domain string) string {
+		fields := map[string]any{"Name": name}
+		if domain != "" {
+			fields["Website"] = "https://www." + domain + "/"
+		}
+		id, err := emu.Insert(orgID, "Account", fields)
+		if err != nil {
+			t.Fatalf("add account %q: %v", name, err)
+		}
+		return id
+	}
+	c.AccountRoute = "PATCH /services/data/{v}/sobjects/Account/Qwoty__Ref__c/{ref}"
+	c.DealRoute = "PATCH /services/data/{v}/sobjects/Opportunity/Qwoty__Ref__c/{ref}"
 	c.AddHandLine = func(record string) {
 		prod, err := emu.Insert(orgID, "Product2", map[string]any{"Name": "Installation (added by hand)", "IsActive": true})
 		if err == nil {

@@ -38,10 +38,11 @@ const STANDARD_OBJECTS = new Set([
 
 /**
  * The fields Qwoty's sync writes (docs/sync-salesforce.md): an External ID
- * on every object it upserts, and the deleted marker of a mirrored quote.
- * The server names them with the namespace (Qwoty__Ref__c).
+ * on every object it upserts (the accounts and opportunities of deals made
+ * from Qwoty included), and the deleted marker of a mirrored quote. The
+ * server names them with the namespace (Qwoty__Ref__c).
  */
-const SYNC_REF_OBJECTS = ['OpportunityLineItem', 'Product2', 'Quote', 'QuoteLineItem'];
+const SYNC_REF_OBJECTS = ['Account', 'Opportunity', 'OpportunityLineItem', 'Product2', 'Quote', 'QuoteLineItem'];
 const SYNC_FIELDS = [...SYNC_REF_OBJECTS.map((o) => `${o}.Ref__c`), 'Quote.Deleted__c'];
 
 const parser = new XMLParser({

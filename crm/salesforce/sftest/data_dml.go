@@ -274,6 +274,9 @@ func (d *orgDB) insertValues(t *tables, o *object, vals Record) (string, *dmlErr
 	}
 	maps.Copy(rec, vals)
 	d.saved(o, rec)
+	if o.field("CreatedDate") != nil {
+		rec["CreatedDate"] = rec["SystemModstamp"]
+	}
 	if err := d.beforeSave(t, o, nil, rec); err != nil {
 		return "", err
 	}
@@ -476,6 +479,9 @@ func (d *orgDB) beforeSave(t *tables, o *object, old, rec Record) *dmlError {
 }
 
 func (d *orgDB) opportunityRules(t *tables, old, rec Record) *dmlError {
+	if err := t.stageRule(old, rec); err != nil {
+		return err
+	}
 	if d.multi() && rec["CurrencyIsoCode"] == nil {
 		rec["CurrencyIsoCode"] = d.currency
 	}

@@ -7,7 +7,9 @@ import "strings"
 // OpportunityLineItem, Product2, Pricebook2, PricebookEntry, Quote,
 // QuoteLineItem, Organization, CurrencyType), cut to what Qwoty touches.
 // The package's fields (Qwoty__Ref__c, Qwoty__Deleted__c) are there when the
-// org's package version has them (Org.NoSyncFields says it does not).
+// org's package version has them (Org.NoSyncFields says it does not; Org.
+// NoDealFields that it predates the Qwoty Ref of Account and Opportunity,
+// data_deals.go).
 
 type fieldType int
 
@@ -60,8 +62,9 @@ type field struct {
 	// case-sensitive or not.
 	ExtID, Unique, CaseSensitive bool
 	// Multi: the field exists only in a multi-currency org
-	// (CurrencyIsoCode); Package: it is the Qwoty package's.
-	Multi, Package bool
+	// (CurrencyIsoCode); Package: it is the Qwoty package's; Deals: of
+	// the package version that makes deals (data_deals.go).
+	Multi, Package, Deals bool
 	// Label is what describe calls it ("" derives one from Name); Custom
 	// marks a field an admin added (data_describe.go); Formula one
 	// Salesforce computes (describe's "calculated"), never writable;
@@ -189,12 +192,14 @@ var schema = func() map[string]*object {
 			flag("IsActive", true, true), flag("UseStandardPrice", true, true), currencyField(true, false),
 			readOnly(text("Name", 255, false, false, false)), readOnly(text("ProductCode", 255, false, false, false)),
 		}},
-		// Account: no standard email field (object reference, Account).
+		// Account: no standard email field (object reference, Account);
+		// Website is a URL of 255.
 		{Name: "Account", Label: "Account", Prefix: "001", Createable: true, Updateable: true, Deletable: true, fields: []*field{
 			idField(), text("Name", 255, true, true, true), text("BillingStreet", 255, true, true, false),
 			text("BillingCity", 40, true, true, false), text("BillingPostalCode", 20, true, true, false),
 			text("BillingState", 80, true, true, false), text("BillingCountry", 80, true, true, false),
-			text("Phone", 40, true, true, false), currencyField(true, true),
+			text("Phone", 40, true, true, false), {Name: "Website", Type: tURL, Length: 255, Create: true, Update: true},
+			currencyField(true, true), dealRefField(), createdDate(),
 		}},
 		// Contact: Name is compound, read-only, from FirstName and LastName.
 		{Name: "Contact", Label: "Contact", Prefix: "003", Createable: true, Updateable: true, Deletable: true, fields: []*field{
@@ -215,7 +220,7 @@ var schema = func() map[string]*object {
 				{Name: "StageName", Type: tPicklist, Values: opportunityStages, Create: true, Update: true, Required: true},
 				money("Amount", true, true), {Name: "CloseDate", Type: tDate, Create: true, Update: true, Required: true},
 				ref("Pricebook2Id", "Pricebook2", "Pricebook2", true, true, false), currencyField(true, true),
-				readOnly(flag("HasOpportunityLineItem", false, false)),
+				readOnly(flag("HasOpportunityLineItem", false, false)), dealRefField(), createdDate(),
 			}},
 		// OpportunityLineItem: OpportunityId and PricebookEntryId are set
 		// on insert only; TotalPrice is writable instead of UnitPrice, never

@@ -20,6 +20,7 @@ import (
 //	path: Field | Relationship.Field (one level, through a lookup)
 //	expr: term [OR term]...; term: factor [AND factor]...; factor: cond | (expr)
 //	cond: path (= | != | < | <= | > | >=) literal | path [NOT] IN (literal, ...)
+//	  | path LIKE 'pattern'
 //	literal: 'text' (with \' \\ \n \t escapes) | number | true | false | null
 //	  | dateTime (YYYY-MM-DDThh:mm:ss[.sss](Z|+hh:mm|-hh:mm), unquoted)
 //
@@ -28,7 +29,9 @@ import (
 // report), and SystemModstamp keeps milliseconds, so the emulator takes
 // them.
 //
-// Names are case-insensitive, as in Salesforce.
+// Names are case-insensitive, as in Salesforce. LIKE is on text fields:
+// % matches any characters, _ one, \% and \_ (escapes of LIKE only) a
+// percent sign and an underscore; it ignores case as = does.
 
 type soqlQuery struct {
 	object *object
@@ -85,8 +88,10 @@ type soqlPath struct {
 
 type soqlCond struct {
 	path   soqlPath
-	op     string // =, !=, <, <=, >, >=, IN, NOT IN
+	op     string // =, !=, <, <=, >, >=, IN, NOT IN, LIKE
 	values []any  // string, bool, decimal.Decimal, nil
+	// like is LIKE's pattern.
+	like *regexp.Regexp
 }
 
 type soqlOrder struct {
@@ -108,6 +113,10 @@ type tokenizer struct {
 type token struct {
 	kind string // ident, string, number, punct, eof
 	text string
+	// raw is a string's text between its quotes, escapes as written;
+	// likeOnly says it holds \% or \_, which only LIKE takes.
+	raw      string
+	likeOnly bool
 }
 
 func (t *tokenizer) next() (token, *dmlError) {
@@ -121,6 +130,7 @@ func (t *tokenizer) next() (token, *dmlError) {
 	switch {
 	case c == '\'':
 		var b strings.Builder
+		likeOnly := false
 		for i := t.pos + 1; i < len(t.s); i++ {
 			switch t.s[i] {
 			case '\\':
@@ -137,12 +147,16 @@ func (t *tokenizer) next() (token, *dmlError) {
 					b.WriteByte('\r')
 				case '\'', '\\', '"':
 					b.WriteByte(e)
+				case '%', '_':
+					likeOnly = true
+					b.WriteByte(e)
 				default:
 					return token{}, soqlError("MALFORMED_QUERY", "Invalid string literal: illegal escape sequence \\%c", e)
 				}
 			case '\'':
+				raw := t.s[t.pos+1 : i]
 				t.pos = i + 1
-				return token{kind: "string", text: b.String()}, nil
+				return token{kind: "string", text: b.String(), raw: raw, likeOnly: likeOnly}, nil
 			default:
 				b.WriteByte(t.s[i])
 			}
@@ -439,6 +453,16 @@ func (d *orgDB) cond(p *parser, o *object) (soqlCond, *dmlError) {
 		c.op = "NOT IN"
 	case p.keyword("IN"):
 		c.op = "IN"
+	case p.keyword("LIKE"):
+		tk := p.take()
+		if tk.kind != "string" {
+			return soqlCond{}, soqlError("MALFORMED_QUERY", "unexpected token: '%s' (LIKE takes a quoted pattern)", tk.text)
+		}
+		if t := path.field.Type; t == tBool || t == tCurrency || t == tDouble || t == tPercent || t == tInt || t == tDate || t == tDateTime {
+			return soqlCond{}, soqlError("INVALID_FIELD", "invalid operator on %s field: %s", typeName(path.field), path.field.Name)
+		}
+		c.op, c.like = "LIKE", likePattern(tk.raw)
+		return c, nil
 	default:
 		op := p.take()
 		if op.kind != "punct" || op.text == "(" || op.text == ")" || op.text == "," {
@@ -474,7 +498,42 @@ func (d *orgDB) cond(p *parser, o *object) (soqlCond, *dmlError) {
 	}
 }
 
+// likePattern is LIKE's pattern, as written between its quotes, as a
+// regular expression that ignores case.
+func likePattern(raw string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("(?is)^")
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '\\' && i+1 < len(raw):
+			i++
+			lit := string(raw[i])
+			switch raw[i] {
+			case 'n':
+				lit = "\n"
+			case 't':
+				lit = "\t"
+			case 'r':
+				lit = "\r"
+			}
+			b.WriteString(regexp.QuoteMeta(lit))
+		case c == '%':
+			b.WriteString(".*")
+		case c == '_':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
 func literal(tk token, f *field) (any, *dmlError) {
+	if tk.likeOnly {
+		return nil, soqlError("MALFORMED_QUERY", "Invalid string literal: \\%% and \\_ are escapes of LIKE only")
+	}
 	if f.Type == tDateTime && !(tk.kind == "ident" && strings.EqualFold(tk.text, "null")) {
 		if tk.kind != "datetime" {
 			return nil, soqlError("INVALID_FIELD", "value of filter criterion for field '%s' must be of type dateTime and should not be enclosed in quotes", f.Name)
@@ -604,6 +663,9 @@ func (c soqlCond) match(t *tables, r Record) bool {
 	case "IN", "NOT IN":
 		in := slices.ContainsFunc(c.values, func(x any) bool { return equal(c.path.field, v, x) })
 		return in == (c.op == "IN")
+	case "LIKE":
+		str, ok := v.(string)
+		return ok && c.like.MatchString(str)
 	}
 	if v == nil || c.values[0] == nil {
 		return false

@@ -60,8 +60,11 @@ type orgDB struct {
 	// (data_orders.go).
 	ordersNeedContract bool
 	syncFields         bool
-	refUnique          bool
-	rules              []ValidationRule
+	// dealFields: the package has the Qwoty Ref of Account and
+	// Opportunity (Org.NoDealFields).
+	dealFields bool
+	refUnique  bool
+	rules      []ValidationRule
 	// custom are the fields the org's admin added, by object name in
 	// lower case (data_describe.go); nil until first used.
 	custom map[string][]*field
@@ -212,7 +215,7 @@ var HandUser = func() string { id, _ := salesforce.NormalizeID("0055g00000HaNdz"
 
 func newOrgDB(o Org, id string, now func() time.Time) (*orgDB, error) {
 	d := &orgDB{orgID: id, now: now, actor: HandUser, name: cmp.Or(o.Name, "Acme"), currency: cmp.Or(o.Currency, "USD"),
-		quotes: !o.NoQuotes, syncFields: !o.NoSyncFields, refUnique: true, ordersNeedContract: o.OrdersNeedContract,
+		quotes: !o.NoQuotes, syncFields: !o.NoSyncFields, dealFields: !o.NoDealFields, refUnique: true, ordersNeedContract: o.OrdersNeedContract,
 		apiLimit: cmp.Or(o.APILimit, DefaultAPILimit), apiUsed: o.APIUsed, cursors: map[string][]map[string]any{}}
 	for _, c := range o.Currencies {
 		d.currencies = append(d.currencies, strings.ToUpper(c))
@@ -249,9 +252,11 @@ func newOrgDB(o Org, id string, now func() time.Time) (*orgDB, error) {
 			rec["CurrencyIsoCode"] = d.currency
 		}
 		d.stamp(rec)
+		rec["CreatedDate"] = rec["SystemModstamp"]
 		rec["IsDeleted"] = false
 		d.data.table(opp)[oid] = rec
 	}
+	d.seedStages()
 	return d, nil
 }
 
@@ -264,7 +269,7 @@ func (d *orgDB) visible(o *object) bool {
 
 // has says whether f exists on its object in this org.
 func (d *orgDB) has(f *field) bool {
-	return f != nil && (!f.Multi || d.multi()) && (!f.Package || d.syncFields)
+	return f != nil && (!f.Multi || d.multi()) && (!f.Package || d.syncFields) && (!f.Deals || d.dealFields)
 }
 
 // standardPricebook is the id of the org's standard price book.

@@ -104,6 +104,10 @@ type Org struct {
 	// NoSyncFields: the org runs a package version from before sync, whose
 	// objects lack Qwoty__Ref__c and Qwoty__Deleted__c.
 	NoSyncFields bool
+	// NoDealFields: the org runs a package version from before deals made
+	// by Qwoty, whose Account and Opportunity lack Qwoty__Ref__c (an org
+	// with NoSyncFields lacks them too).
+	NoDealFields bool
 	// APILimit is the org's daily API allocation (DefaultAPILimit when 0);
 	// APIUsed the calls already made in the last 24 hours.
 	APILimit int
