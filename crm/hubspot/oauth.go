@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -26,17 +27,26 @@ const (
 	IntrospectPath = "/oauth/2026-03/token/introspect"
 )
 
-// DefaultScopes are what the app needs: the card reads deals and the
+// DefaultScopes are what the app requires: the card reads deals and the
 // companies associated with them; sync (SyncScopes) writes deals and line
-// items, files sent PDFs on deals (ArchiveScopes), writes orders
-// (OrderScopes) and makes companies and deals for quotes made outside
-// HubSpot (DealScopes). "oauth" is the basic scope HubSpot adds to every app; it is asked
-// for explicitly because the install URL's scope list must match the app's
-// required scopes (hubspot-app's requiredScopes hold the same list).
+// items, files sent PDFs on deals (ArchiveScopes) and makes companies and
+// deals for quotes made outside HubSpot (DealScopes). "oauth" is the basic
+// scope HubSpot adds to every app; it is asked for explicitly because the
+// install URL's scope list must match the app's required scopes
+// (hubspot-app's requiredScopes hold the same list).
 //
 // Pulling (PullScopes) also reads the deals' contacts and the products;
 // field mappings (MappingScopes) read the deals' and companies' properties.
-var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes, MappingScopes, ArchiveScopes, OrderScopes, DealScopes)
+var DefaultScopes = slices.Concat([]string{"crm.objects.deals.read", "crm.objects.companies.read", "oauth"}, SyncScopes, PullScopes, MappingScopes, ArchiveScopes, DealScopes)
+
+// OptionalScopes are asked for in the install URL's optional_scope (the
+// app's optionalScopes hold the same list): the orders' (OrderScopes).
+// Orders are a commerce object not every HubSpot account has, and a
+// required scope the account cannot grant would refuse the whole install;
+// optional, an account without them installs the app and syncs quotes, and
+// Qwoty writes and pulls orders only where they were granted
+// (docs/sync-hubspot.md, "Orders").
+var OptionalScopes = slices.Clone(OrderScopes)
 
 // ArchiveScopes are the scopes filing a sent quote's PDF on its deal needs
 // (archive.go): files, to upload it to the file manager (Files API), and
@@ -77,8 +87,11 @@ type OAuthApp struct {
 	ClientSecret string
 	// RedirectURL must be one of the app's redirect URLs, exactly.
 	RedirectURL string
-	// Scopes asked for; nil means DefaultScopes.
-	Scopes []string
+	// Scopes asked for; nil means DefaultScopes. OptionalScopes are asked
+	// for as optional ones; nil means the package's OptionalScopes, empty
+	// none.
+	Scopes         []string
+	OptionalScopes []string
 	// AuthURL is where browsers authorize ("" means AppBaseURL); APIURL
 	// serves tokens and introspection ("" means APIBaseURL). Both are
 	// overridden by tests and the dev server to reach the emulator.
@@ -130,7 +143,11 @@ type TokenInfo struct {
 // portal. state must be unguessable and tied to the browser. PKCE is not
 // used: HubSpot does not document a code challenge on its authorize URL.
 func (a *OAuthApp) AuthCodeURL(state string) (string, error) {
-	u, err := a.oauth().AuthCodeURL(state)
+	var opts []oauth2.AuthCodeOption
+	if optional := a.optional(); len(optional) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("optional_scope", strings.Join(optional, " ")))
+	}
+	u, err := a.oauth().AuthCodeURL(state, opts...)
 	if err != nil {
 		return "", fmt.Errorf("hubspot: authorize URL: %w", err)
 	}
@@ -232,6 +249,14 @@ func (a *OAuthApp) oauth() *crm.OAuthClient {
 		AuthBase: cmp.Or(a.AuthURL, AppBaseURL), AuthPath: AuthorizePath, TokenBase: cmp.Or(a.APIURL, APIBaseURL), TokenPath: TokenPath,
 		AuthStyle: oauth2.AuthStyleInParams, HTTP: a.HTTP, Timeout: DefaultTimeout, Now: a.Now, Errors: oauthErrors,
 	}
+}
+
+// optional is the scopes the install URL asks for in optional_scope.
+func (a *OAuthApp) optional() []string {
+	if a.OptionalScopes == nil {
+		return OptionalScopes
+	}
+	return a.OptionalScopes
 }
 
 func (a *OAuthApp) now() time.Time {

@@ -84,8 +84,9 @@ func TestAuthCodeURL(t *testing.T) {
 	want := map[string]string{"client_id": "cid", "redirect_uri": "https://quotes.example.com/oauth/hubspot/callback", "state": "st",
 		"scope": "crm.objects.deals.read crm.objects.companies.read oauth crm.objects.deals.write crm.objects.line_items.read " +
 			"crm.objects.line_items.write crm.schemas.line_items.read crm.schemas.deals.write crm.objects.contacts.read crm.objects.products.read " +
-			"crm.schemas.deals.read crm.schemas.companies.read files crm.objects.contacts.write crm.objects.orders.read crm.objects.orders.write " +
-			"crm.objects.companies.write crm.schemas.companies.write"}
+			"crm.schemas.deals.read crm.schemas.companies.read files crm.objects.contacts.write " +
+			"crm.objects.companies.write crm.schemas.companies.write",
+		"optional_scope": "crm.objects.orders.read crm.objects.orders.write"}
 	for k, v := range want {
 		if q.Get(k) != v {
 			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
@@ -135,8 +136,8 @@ func TestInstallFlow(t *testing.T) {
 	if tok.HubID != hstest.DefaultPortalID || tok.UserID != hstest.DefaultAdminID {
 		t.Errorf("token is for hub %d user %d, want %d and %d", tok.HubID, tok.UserID, hstest.DefaultPortalID, hstest.DefaultAdminID)
 	}
-	if !slices.Equal(tok.Scopes, hubspot.DefaultScopes) {
-		t.Errorf("Scopes = %v, want %v", tok.Scopes, hubspot.DefaultScopes)
+	if want := slices.Concat(hubspot.DefaultScopes, hubspot.OptionalScopes); !slices.Equal(tok.Scopes, want) {
+		t.Errorf("Scopes = %v, want %v (the optional ones granted)", tok.Scopes, want)
 	}
 
 	info, err := app.TokenInfo(context.Background(), tok.AccessToken)

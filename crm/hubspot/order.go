@@ -68,7 +68,9 @@ const (
 )
 
 // OrdersReady refuses a connection not granted the orders' scopes (nor
-// sync's, which the order's line items need): it must be reconnected.
+// sync's, which the order's line items need). The orders' are optional
+// (OptionalScopes): an account without the orders object installs the app
+// without them, and its orders wait for a reconnection that grants them.
 func (a *Adapter) OrdersReady(conn *qwoty.Connection) error {
 	var missing []string
 	for _, sc := range slices.Concat(SyncScopes, OrderScopes) {
@@ -79,7 +81,8 @@ func (a *Adapter) OrdersReady(conn *qwoty.Connection) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return qwoty.E(qwoty.CodeSyncReconnect, "the HubSpot connection was not granted %s, which Qwoty needs to write orders: reconnect HubSpot",
+	return qwoty.E(qwoty.CodeSyncReconnect, "the HubSpot connection was not granted %s, which Qwoty needs to write orders: "+
+		"reconnect HubSpot and grant them (an account without HubSpot's orders object cannot: turn the order trigger off)",
 		strings.Join(missing, ", "))
 }
 

@@ -21,6 +21,7 @@ func TestDefaultScopesAreTheAppsRequiredScopes(t *testing.T) {
 		Config struct {
 			Auth struct {
 				RequiredScopes []string `json:"requiredScopes"`
+				OptionalScopes []string `json:"optionalScopes"`
 			} `json:"auth"`
 		} `json:"config"`
 	}
@@ -30,6 +31,10 @@ func TestDefaultScopesAreTheAppsRequiredScopes(t *testing.T) {
 	got, want := slices.Sorted(slices.Values(app.Config.Auth.RequiredScopes)), slices.Sorted(slices.Values(hubspot.DefaultScopes))
 	if !slices.Equal(got, want) {
 		t.Errorf("app-hsmeta.json requires %v; DefaultScopes are %v", got, want)
+	}
+	got, want = slices.Sorted(slices.Values(app.Config.Auth.OptionalScopes)), slices.Sorted(slices.Values(hubspot.OptionalScopes))
+	if !slices.Equal(got, want) {
+		t.Errorf("app-hsmeta.json's optional scopes are %v; OptionalScopes are %v", got, want)
 	}
 	for _, s := range hubspot.SyncScopes {
 		if !slices.Contains(hubspot.DefaultScopes, s) {

@@ -88,7 +88,8 @@ func (e *syncEnv) connect() *qwoty.Connection {
 func (e *syncEnv) connectWith(scopes []string) *qwoty.Connection {
 	e.t.Helper()
 	app := &hubspot.OAuthApp{ClientID: hstest.DefaultClientID, ClientSecret: hstest.DefaultClientSecret,
-		RedirectURL: hstest.DefaultRedirectURL, AuthURL: e.hs.URL, APIURL: e.hs.URL, Now: e.clk.Now, Scopes: scopes}
+		RedirectURL: hstest.DefaultRedirectURL, AuthURL: e.hs.URL, APIURL: e.hs.URL, Now: e.clk.Now, Scopes: scopes,
+		OptionalScopes: []string{}}
 	tok := connect(e.t, app)
 	info, err := app.TokenInfo(context.Background(), tok.AccessToken)
 	if err != nil {

@@ -460,8 +460,8 @@ func TestSyncMissingScopeIsForbidden(t *testing.T) {
 // what HubSpot granted) and asks one made before sync to reconnect.
 func TestSyncReady(t *testing.T) {
 	e := newSyncEnv(t, hstest.Options{})
-	if !slices.Equal(e.conn.Scopes, hubspot.DefaultScopes) {
-		t.Fatalf("connection scopes %v, want what HubSpot granted: %v", e.conn.Scopes, hubspot.DefaultScopes)
+	if want := slices.Concat(hubspot.DefaultScopes, hubspot.OptionalScopes); !slices.Equal(e.conn.Scopes, want) {
+		t.Fatalf("connection scopes %v, want what HubSpot granted: %v", e.conn.Scopes, want)
 	}
 	if err := e.sy.Ready(e.conn); err != nil {
 		t.Errorf("Ready of a new connection: %v", err)

@@ -15,7 +15,8 @@ import {
     PLACEHOLDER_APP_URL,
     PLATFORM_VERSION,
     PROJECT_DIR,
-    REQUIRED_SCOPES
+    REQUIRED_SCOPES,
+    OPTIONAL_SCOPES
 } from './lib/project.mjs';
 
 const UID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -69,6 +70,9 @@ function checkApp(app, file, appUrl, problems) {
     }
     if (!sameList(auth.requiredScopes, [...REQUIRED_SCOPES])) {
         problems.push(`${where}: config.auth.requiredScopes must be ${JSON.stringify(REQUIRED_SCOPES)}, got ${JSON.stringify(auth.requiredScopes)}`);
+    }
+    if (!sameList(auth.optionalScopes ?? [], [...OPTIONAL_SCOPES])) {
+        problems.push(`${where}: config.auth.optionalScopes must be ${JSON.stringify(OPTIONAL_SCOPES)}, got ${JSON.stringify(auth.optionalScopes)}`);
     }
     const urls = c.permittedUrls ?? {};
     for (const kind of ['fetch', 'iframe']) {

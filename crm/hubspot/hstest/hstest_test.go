@@ -31,7 +31,7 @@ var installScopes = strings.Join(hubspot.DefaultScopes, " ")
 
 func authorizeQuery() url.Values {
 	return url.Values{"client_id": {hstest.DefaultClientID}, "redirect_uri": {hstest.DefaultRedirectURL},
-		"scope": {installScopes}, "state": {"st/1+2"}}
+		"scope": {installScopes}, "optional_scope": {strings.Join(hubspot.OptionalScopes, " ")}, "state": {"st/1+2"}}
 }
 
 // authorize GETs the authorize URL and returns the status and the callback

@@ -74,7 +74,7 @@ type App struct {
 	RedirectURLs []string
 	// RequiredScopes must all be in an install URL's scope, which may hold
 	// nothing else; empty means hubspot.DefaultScopes. OptionalScopes may
-	// be asked for in optional_scope.
+	// be asked for in optional_scope; nil means hubspot.OptionalScopes.
 	RequiredScopes []string
 	OptionalScopes []string
 }
@@ -354,6 +354,9 @@ func (s *Server) setup() error {
 	}
 	if len(app.RequiredScopes) == 0 {
 		app.RequiredScopes = slices.Clone(hubspot.DefaultScopes)
+	}
+	if app.OptionalScopes == nil {
+		app.OptionalScopes = slices.Clone(hubspot.OptionalScopes)
 	}
 	portals := s.opts.Portals
 	if len(portals) == 0 {

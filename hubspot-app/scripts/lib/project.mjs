@@ -37,13 +37,21 @@ export const REQUIRED_SCOPES = Object.freeze([
     // Filing each sent quote's PDF on its deal (crm/hubspot's ArchiveScopes).
     'files',
     'crm.objects.contacts.write',
-    // Writing Qwoty's orders as HubSpot orders (crm/hubspot's OrderScopes).
-    'crm.objects.orders.read',
-    'crm.objects.orders.write',
     // Making companies and deals for quotes made outside HubSpot
     // (crm/hubspot's DealScopes).
     'crm.objects.companies.write',
     'crm.schemas.companies.write'
+]);
+
+/**
+ * Scopes the app asks for without requiring them (the install URL's
+ * optional_scope, crm/hubspot OptionalScopes): HubSpot orders, a commerce
+ * object not every account has. Required, they would refuse the install in
+ * such an account; optional, Qwoty writes and pulls orders where granted.
+ */
+export const OPTIONAL_SCOPES = Object.freeze([
+    'crm.objects.orders.read',
+    'crm.objects.orders.write'
 ]);
 
 /**
