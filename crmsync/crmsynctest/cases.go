@@ -66,6 +66,12 @@ type CRM struct {
 	// opportunity's account).
 	Orders        func(record string) []CRMOrder
 	PrepareOrders func(record string)
+	// DropOrder makes the emulator drop the answer of its next order
+	// create after committing it. OneOrder says a record holds one order,
+	// the last written (a Pipedrive deal's order field), not one per
+	// Qwoty order.
+	DropOrder func()
+	OneOrder  bool
 	// Verify says what differs between the emulator and the records'
 	// final state (store.SyncSnapshots), one message per difference.
 	Verify func(snaps []store.SyncSnapshot) []string
