@@ -96,8 +96,12 @@ func runCrash(t *testing.T, bin string, newCRM func(testing.TB, crmsynctest.Opti
 			c.PrepareOrders(rec)
 		}
 	}
+	// A short lease, so that a killed instance's records go on soon; not
+	// shorter than a HubSpot push takes on a loaded machine (a run ends a
+	// quarter of its lease early: at 3 s, pushes of several deals ran out
+	// of time and backed off past the end of the test).
 	env := append(os.Environ(), "QWOTY_ENV=development", "PLAYGROUND_PORT=0", "DEV_MAIL_PORT=0", "METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=error",
-		"DATABASE_URL="+dbURL, "QWOTY_SECRET_KEY="+crashKey, "APP_URL="+appURL, "SYNC_LEASE=3s")
+		"DATABASE_URL="+dbURL, "QWOTY_SECRET_KEY="+crashKey, "APP_URL="+appURL, "SYNC_LEASE=5s")
 	env = append(env, c.Env...)
 
 	// Two instances, each killed and restarted at random.
