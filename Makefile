@@ -45,7 +45,7 @@ test-go: poppler
 # The PDF's tests fail, rather than skip, when pdftotext is missing.
 test-go: export QWOTY_REQUIRE_PDFTOTEXT = 1
 
-## test-crash: qwoty serve, two instances, killed with SIGKILL 20 times per CRM while pushing 300 quotes to each emulator; every record ends synced, each CRM record once, with the latest values
+## test-crash: qwoty serve, two instances, killed with SIGKILL 20 times per CRM while pushing 300 quotes (some accepted: orders) to each emulator; every record ends synced, each CRM record and order once, with the latest values
 test-crash:
 	QWOTY_CRASH_TEST=1 $(GO) test -count=1 -timeout 30m -run '^TestCrashRecovery$$' ./cmd/qwoty
 

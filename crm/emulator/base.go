@@ -205,10 +205,12 @@ func (b *Base) serve(h http.Handler) http.Handler {
 		n := &note{}
 		r = r.WithContext(context.WithValue(r.Context(), noteKey{}, n))
 		var rec *Write
+		var body []byte
 		if isWrite(r.Method) {
 			rec = b.ledger.receive(r, b.now())
+			body = rec.Body
 		}
-		f := b.faults.take(r)
+		f := b.faults.take(r, body)
 		if f.Delay > 0 {
 			t := time.NewTimer(f.Delay)
 			select {

@@ -213,6 +213,36 @@ func TestFaultRouteMatchesAsTheServeMuxRoutes(t *testing.T) {
 	}
 }
 
+// A fault with a Body takes only the writes of its route whose body holds
+// it: the others, and the reads, pass to the CRM.
+func TestFaultBodyNarrowsTheRoute(t *testing.T) {
+	c := startToy(t, emulator.Config{})
+	tok := c.tokens.Issue("acme", "").Token
+	if err := c.Inject(emulator.Fault{Route: "/items", Body: "order", Times: 1, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, err := post(t, c, tok, "/items", "a quote"); err != nil || status != http.StatusCreated {
+		t.Errorf("a write without the body: %d %v, want the CRM's 201", status, err)
+	}
+	resp, err := http.Get(c.URL + "/items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a read under a body fault: %d, want the CRM's 200", resp.StatusCode)
+	}
+	if status, _, err := post(t, c, tok, "/items", "an order"); err != nil || status != http.StatusInternalServerError {
+		t.Errorf("the write with the body: %d %v, want the injected 500", status, err)
+	}
+	if status, _, err := post(t, c, tok, "/items", "another order"); err != nil || status != http.StatusCreated {
+		t.Errorf("the next one, the fault spent: %d %v, want 201", status, err)
+	}
+	if got := c.appliedBodies(); len(got) != 2 || got[0] != "a quote" || got[1] != "another order" {
+		t.Errorf("applied %q, want all but the write the fault took", got)
+	}
+}
+
 func TestInjectRefusesFaultsThatMeanNothing(t *testing.T) {
 	c := startToy(t, emulator.Config{})
 	for name, f := range map[string]emulator.Fault{

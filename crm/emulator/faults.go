@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,11 @@ type Fault struct {
 	// ("POST /oauth/token", "GET /api/v2/deals/{id}", "/services/apexrest/");
 	// empty means every request.
 	Route string
+	// Body, when set, narrows Route to the requests whose body contains it
+	// (a write's first MaxWriteBody bytes, as the ledger reads them): one
+	// kind of write among those one endpoint takes, such as an order's
+	// create among the Composite requests of a sync.
+	Body string
 	// Times is how many matching requests the fault takes; 0 means every
 	// one until ClearFaults.
 	Times int
@@ -108,9 +114,9 @@ func (a *armed) check() (err error) {
 	return nil
 }
 
-// take returns the fault that applies to r, counting the take, or the zero
-// Fault.
-func (f *faults) take(r *http.Request) Fault {
+// take returns the fault that applies to r, whose body begins with body,
+// counting the take, or the zero Fault.
+func (f *faults) take(r *http.Request, body []byte) Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, a := range f.armed {
@@ -118,6 +124,9 @@ func (f *faults) take(r *http.Request) Fault {
 			if _, pattern := a.match.Handler(r); pattern == "" {
 				continue
 			}
+		}
+		if a.Body != "" && !bytes.Contains(body, []byte(a.Body)) {
+			continue
 		}
 		if a.Times > 0 {
 			a.left--

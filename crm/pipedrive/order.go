@@ -24,9 +24,11 @@ import (
 // The field is found among the company's deal fields by its name (Fields
 // API v2, Cost 10) on every order call, or made once (POST /api/v1/dealFields,
 // a varchar field): a field made by an attempt whose answer was lost is
-// found by its name the next time. An order's CRM id is the deal's id and
-// the field's code, "<deal id>:<field code>"; FindOrder reads the deal (Cost
-// 1) and finds the order when the field holds its number.
+// found by its name the next time. An order's CRM id is the deal's id, the
+// field's code and the order's number, "<deal id>:<field code>:<number>":
+// the orders of one deal share its field, and each must still be one CRM
+// order of its own (Qwoty holds one order per CRM id). FindOrder reads the
+// deal (Cost 1) and finds the order when the field holds its number.
 
 var _ crm.OrderSyncer = (*Adapter)(nil)
 
@@ -127,12 +129,14 @@ func (a *Adapter) FindOrder(ctx context.Context, s crm.Session, b crm.Budget, o 
 	}
 	v, _ := deal.Custom[code].(string)
 	if number, _, _ := strings.Cut(v, orderFieldSep); v != "" && number == o.Number {
-		return orderCRMID(id, code), nil
+		return orderCRMID(id, code, o.Number), nil
 	}
 	return "", nil
 }
 
-func orderCRMID(deal int64, code string) string { return strconv.FormatInt(deal, 10) + ":" + code }
+func orderCRMID(deal int64, code, number string) string {
+	return strconv.FormatInt(deal, 10) + ":" + code + ":" + number
+}
 
 // PushOrder marks the deal won (an open or fulfilled order) and writes the
 // order's number, status and link into its order field.
@@ -144,11 +148,13 @@ func (a *Adapter) PushOrder(ctx context.Context, s crm.Session, b crm.Budget, o 
 	p := a.filer(s, b)
 	code := ""
 	if o.CRMID != "" {
-		deal, c, ok := strings.Cut(o.CRMID, ":")
-		if !ok || deal != o.RecordID || !customCode.MatchString(c) {
+		// "<deal id>:<field code>:<number>" (an id of the deal and the
+		// field alone is read as well).
+		parts := strings.SplitN(o.CRMID, ":", 3)
+		if len(parts) < 2 || parts[0] != o.RecordID || !customCode.MatchString(parts[1]) {
 			return "", crm.Rejected(fmt.Errorf("%q is not the CRM id of an order on Pipedrive deal %d", o.CRMID, id))
 		}
-		code = c
+		code = parts[1]
 	}
 	for try := 0; ; try++ {
 		if code == "" {
@@ -162,7 +168,7 @@ func (a *Adapter) PushOrder(ctx context.Context, s crm.Session, b crm.Budget, o 
 		}
 		err = p.do(ctx, request{method: http.MethodPatch, path: "/api/v2/deals/" + strconv.FormatInt(id, 10), body: body, cost: costUpdate}, nil)
 		if err == nil {
-			return orderCRMID(id, code), nil
+			return orderCRMID(id, code, o.Number), nil
 		}
 		var ae *crm.APIError
 		if try == 0 && errors.As(err, &ae) && ae.Status == http.StatusBadRequest && strings.Contains(ae.Message, code) {

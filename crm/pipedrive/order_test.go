@@ -100,8 +100,8 @@ func TestOrderWinsTheDealAndFillsItsField(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := e.pd.FieldsNamed(company, pdtest.DealFields, pipedrive.OrderFieldName)
-	if want := strconv.Itoa(pdtest.DefaultDealID) + ":" + strings.Join(code, ""); id != want {
-		t.Errorf("order's CRM id %q, want %q (the deal and the field)", id, want)
+	if want := strconv.Itoa(pdtest.DefaultDealID) + ":" + strings.Join(code, "") + ":O-00042"; id != want {
+		t.Errorf("order's CRM id %q, want %q (the deal, the field and the order)", id, want)
 	}
 	if got, want := e.field(t), "O-00042 · "+orderLink; got != want || e.status(t) != "won" {
 		t.Errorf("deal %s with field %q, want won with %q", e.status(t), got, want)
@@ -172,7 +172,7 @@ func TestOrderFieldDeletedIsMadeAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, old, _ := strings.Cut(id, ":")
+	old := strings.Split(id, ":")[1]
 	e.pd.DeleteField(company, pdtest.DealFields, old)
 	o.CRMID, o.Status = id, qwoty.OrderFulfilled
 	id2, err := e.push(o)
@@ -181,6 +181,36 @@ func TestOrderFieldDeletedIsMadeAgain(t *testing.T) {
 	}
 	if got := e.field(t); got != "O-00042 · fulfilled · "+orderLink {
 		t.Errorf("field %q", got)
+	}
+}
+
+// A second order on the deal (another quote of it accepted) takes the
+// field, and is a CRM order of its own: its id is not the first one's. A
+// status change of the first writes it back, by its id, in the old form
+// (the deal and the field) too.
+func TestSecondOrderOnTheDealHasItsOwnID(t *testing.T) {
+	e := newOrderEnv(t, pdtest.Options{})
+	first, err := e.push(order("O-00042", qwoty.OrderOpen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.push(order("O-00043", qwoty.OrderOpen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second == first {
+		t.Fatalf("both orders have the CRM id %q, want one each", first)
+	}
+	if got := e.field(t); got != "O-00043 · "+orderLink {
+		t.Errorf("field %q, want the second order", got)
+	}
+	o := order("O-00042", qwoty.OrderFulfilled)
+	o.CRMID = first[:strings.LastIndex(first, ":")]
+	if id, err := e.push(o); err != nil || id != first {
+		t.Fatalf("status push of the first order by its old id = %q, %v; want %s", id, err, first)
+	}
+	if got := e.field(t); got != "O-00042 · fulfilled · "+orderLink {
+		t.Errorf("field %q, want the first order, fulfilled", got)
 	}
 }
 

@@ -76,6 +76,12 @@ type CRM struct {
 	MadeDeals               func() []CRMMade
 	AddAccount              func(name, domain string) string
 	AccountRoute, DealRoute string
+	// DropOrder makes the emulator drop the answer of its next order
+	// create after committing it. OneOrder says a record holds one order,
+	// the last written (a Pipedrive deal's order field), not one per
+	// Qwoty order.
+	DropOrder func()
+	OneOrder  bool
 	// Verify says what differs between the emulator and the records'
 	// final state (store.SyncSnapshots), one message per difference.
 	Verify func(snaps []store.SyncSnapshot) []string

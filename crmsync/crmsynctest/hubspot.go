@@ -11,6 +11,7 @@ import (
 	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/hubspot"
 	"github.com/qwoty/companion/crm/hubspot/hstest"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
@@ -47,10 +48,19 @@ func HubSpot(t testing.TB, o Options) *CRM {
 		var out []CRMOrder
 		for _, o := range emu.Orders(hstest.DefaultPortalID, record) {
 			total, _ := decimal.NewFromString(o.Properties["hs_total_price"])
+			var says qwoty.OrderStatus
+			for st, stage := range hubspot.OrderStages {
+				if stage == o.Properties["hs_pipeline_stage"] {
+					says = st
+				}
+			}
 			out = append(out, CRMOrder{ID: o.ID, Number: o.Properties["hs_external_order_id"], Status: o.Properties["hs_pipeline_stage"],
-				Total: total, Lines: len(emu.OrderLineItems(hstest.DefaultPortalID, o.ID))})
+				Says: says, Total: total, Lines: len(emu.OrderLineItems(hstest.DefaultPortalID, o.ID))})
 		}
 		return out
+	}
+	c.DropOrder = func() {
+		_ = emu.Inject(emulator.Fault{Route: "POST /crm/objects/2026-03/orders", Times: 1, Drop: true})
 	}
 	c.Files = func(record string) []ArchivedFile {
 		var out []ArchivedFile

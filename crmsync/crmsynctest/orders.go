@@ -12,12 +12,13 @@ import (
 )
 
 // CRMOrder is an order a CRM holds on a record, as its emulator tells: its
-// id, Qwoty's number, its status in the CRM's words, its total (the sum of
-// its products) and its products.
+// id, Qwoty's number, its status in the CRM's words and the Qwoty status
+// they stand for, its total (the sum of its products) and its products.
 type CRMOrder struct {
 	ID     string
 	Number string
 	Status string
+	Says   qwoty.OrderStatus
 	Total  decimal.Decimal
 	Lines  int
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/pipedrive"
 	"github.com/qwoty/companion/crm/pipedrive/pdtest"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
@@ -81,9 +82,19 @@ func Pipedrive(t testing.TB, o Options) *CRM {
 		if v == "" {
 			return nil
 		}
-		number, _, _ := strings.Cut(v, " · ")
+		// "number · link", or "number · status · link" once it is not open.
+		parts := strings.Split(v, " · ")
+		says := qwoty.OrderOpen
+		if st, ok := qwoty.ParseOrderStatus(parts[min(1, len(parts)-1)]); ok {
+			says = st
+		}
 		total, _ := decimal.NewFromString(d.Value)
-		return []CRMOrder{{ID: record + ":" + codes[0], Number: number, Status: d.Status, Total: total, Lines: 0}}
+		return []CRMOrder{{ID: record + ":" + codes[0] + ":" + parts[0], Number: parts[0], Status: d.Status, Says: says, Total: total, Lines: 0}}
+	}
+	c.OneOrder = true
+	// The order's write is the deal's PATCH that carries its link.
+	c.DropOrder = func() {
+		_ = emu.Inject(emulator.Fault{Route: "PATCH /api/v2/deals/{id}", Body: "/orders/", Times: 1, Drop: true})
 	}
 	c.Files = func(record string) []ArchivedFile {
 		id, _ := strconv.ParseInt(record, 10, 64)

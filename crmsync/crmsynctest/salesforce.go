@@ -9,6 +9,7 @@ import (
 	"github.com/qwoty/companion/crm/emulator"
 	"github.com/qwoty/companion/crm/salesforce"
 	"github.com/qwoty/companion/crm/salesforce/sftest"
+	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
 
@@ -58,10 +59,24 @@ func Salesforce(t testing.TB, o Options) *CRM {
 	c.Orders = func(record string) []CRMOrder {
 		var out []CRMOrder
 		for _, r := range emu.Orders(orgID, record) {
-			out = append(out, CRMOrder{ID: r.String("Id"), Number: r.String("OrderReferenceNumber"), Status: r.String("Status"),
+			// Activated is fulfilled; a cancelled order stays Draft, marked
+			// in its name.
+			says := qwoty.OrderOpen
+			switch {
+			case r.String("Status") == "Activated":
+				says = qwoty.OrderFulfilled
+			case strings.HasSuffix(r.String("Name"), "(cancelled)"):
+				says = qwoty.OrderCancelled
+			}
+			out = append(out, CRMOrder{ID: r.String("Id"), Number: r.String("OrderReferenceNumber"), Status: r.String("Status"), Says: says,
 				Total: r.Decimal("TotalAmount"), Lines: len(emu.OrderItems(orgID, r.String("Id")))})
 		}
 		return out
+	}
+	// The order's create is the Composite request that carries its
+	// OrderReferenceNumber.
+	c.DropOrder = func() {
+		_ = emu.Inject(emulator.Fault{Route: "POST /services/data/{v}/composite", Body: `"OrderReferenceNumber"`, Times: 1, Drop: true})
 	}
 	c.PrepareOrders = func(record string) {
 		acc, err := emu.Insert(orgID, "Account", map[string]any{"Name": "Account of " + record})
