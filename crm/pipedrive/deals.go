@@ -87,40 +87,10 @@ var refObjects = map[string]struct{ fields, addField, search, list string }{
 }
 
 // refField finds object's RefFieldName field and returns its code; "" when
-// there is none and create is false, else it makes it. A field made by an
-// attempt whose answer was lost is found by its name the next time.
+// there is none and create is false, else it makes it (textField).
 func (p *pusher) refField(ctx context.Context, object string, create bool) (string, error) {
 	paths := refObjects[object]
-	list, err := p.fieldList(ctx, paths.fields)
-	if err != nil {
-		return "", err
-	}
-	for _, f := range list {
-		if !f.Custom || f.Name != RefFieldName {
-			continue
-		}
-		switch f.Type {
-		case "varchar", "varchar_auto", "text":
-			return f.Code, nil
-		}
-		return "", crm.Rejected(fmt.Errorf("the Pipedrive %s field %q is of type %s, where Qwoty keeps its references as text: rename or delete it, Qwoty makes its own",
-			objectTitle(object), RefFieldName, f.Type))
-	}
-	if !create {
-		return "", nil
-	}
-	var made struct {
-		Key string `json:"key"`
-	}
-	err = p.do(ctx, request{method: http.MethodPost, path: paths.addField, body: map[string]any{"name": RefFieldName, "field_type": "varchar"},
-		cost: costAddField}, &made)
-	if err != nil {
-		return "", fmt.Errorf("make the %s field %q: %w", objectTitle(object), RefFieldName, err)
-	}
-	if made.Key == "" {
-		return "", fmt.Errorf("Pipedrive's answer to the %s field's create names no key", objectTitle(object))
-	}
-	return made.Key, nil
+	return p.textField(ctx, paths.fields, paths.addField, objectTitle(object), RefFieldName, "keeps its references", create)
 }
 
 func objectTitle(object string) string {

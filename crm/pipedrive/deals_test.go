@@ -283,3 +283,44 @@ func TestSearchRefusedFallsBack(t *testing.T) {
 		t.Fatalf("deal after a refused search: %q, %v; want %s", id, err, deal)
 	}
 }
+
+// Two runs that both find no "Qwoty ref" field make one each (Pipedrive
+// keeps no names unique): each then takes the first of the name, so both
+// write their references into the same field and each is found by it.
+func TestRacingRunsAgreeOnOneRefField(t *testing.T) {
+	e := newDealEnv(t, pdtest.Options{})
+	// The first run's create is held while the second makes its field.
+	if err := e.pd.Inject(emulator.Fault{Route: "POST /api/v1/organizationFields", Times: 1, Delay: 400 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, 2)
+	errs := make([]error, 2)
+	done := make(chan int)
+	for i := range 2 {
+		go func() {
+			if i == 1 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			ids[i], errs[i] = e.a.CreateAccount(ctx, e.s, e.budget, crm.NewAccount{Ref: "qwoty-customer-" + strconv.Itoa(i), Name: "Org " + strconv.Itoa(i)})
+			done <- i
+		}()
+	}
+	<-done
+	<-done
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	codes := e.pd.FieldsNamed(company, pdtest.OrgFields, pipedrive.RefFieldName)
+	if len(codes) != 2 {
+		t.Fatalf("%d fields named %q: the race this test plays did not happen", len(codes), pipedrive.RefFieldName)
+	}
+	for i, id := range ids {
+		if got := e.org(t, id).Custom[codes[0]]; got != "qwoty-customer-"+strconv.Itoa(i) {
+			t.Errorf("run %d's organization holds %v in the first %q field, want its reference", i, got, pipedrive.RefFieldName)
+		}
+		got, err := e.a.FindAccount(ctx, e.s, e.budget, crm.AccountMatch{Ref: "qwoty-customer-" + strconv.Itoa(i)})
+		if err != nil || got != id {
+			t.Errorf("run %d's organization %s found by its reference as %q, %v", i, id, got, err)
+		}
+	}
+}

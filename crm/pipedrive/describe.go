@@ -2,6 +2,7 @@ package pipedrive
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -153,6 +154,56 @@ func (p *pusher) fieldList(ctx context.Context, path string) ([]apiField, error)
 		}
 		cursor = next
 	}
+}
+
+// textField finds the custom text field name of an object (its fields
+// listed at listPath, made at addPath; title names the object, what says
+// what Qwoty keeps in it) and returns its code: "" when there is none and
+// create is false, else it makes it. Pipedrive does not keep field names
+// unique: two runs that both found none (two order jobs at once, two
+// instances) each make one. So the first field of the name, as Pipedrive
+// lists them (oldest first), is the one, and a run that made a field lists
+// them again and takes that first one: racing runs agree on one field,
+// and a field made by an attempt whose answer was lost is found by its
+// name the next time.
+func (p *pusher) textField(ctx context.Context, listPath, addPath, title, name, what string, create bool) (string, error) {
+	find := func() (string, error) {
+		list, err := p.fieldList(ctx, listPath)
+		if err != nil {
+			return "", err
+		}
+		for _, f := range list {
+			if !f.Custom || f.Name != name {
+				continue
+			}
+			switch f.Type {
+			case "varchar", "varchar_auto", "text":
+				return f.Code, nil
+			}
+			return "", crm.Rejected(fmt.Errorf("the Pipedrive %s field %q is of type %s, where Qwoty %s as text: rename or delete it, Qwoty makes its own",
+				title, name, f.Type, what))
+		}
+		return "", nil
+	}
+	code, err := find()
+	if err != nil || code != "" || !create {
+		return code, err
+	}
+	var made struct {
+		Key string `json:"key"`
+	}
+	err = p.do(ctx, request{method: http.MethodPost, path: addPath, body: map[string]any{"name": name, "field_type": "varchar"},
+		cost: costAddField}, &made)
+	if err != nil {
+		return "", fmt.Errorf("make the %s field %q: %w", title, name, err)
+	}
+	if made.Key == "" {
+		return "", fmt.Errorf("Pipedrive's answer to the %s field's create names no key", title)
+	}
+	if code, err = find(); err != nil || code != "" {
+		return code, err
+	}
+	return made.Key, nil
 }
 
 // stageOptions are the stage map's values: the deal's statuses, then

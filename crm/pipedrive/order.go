@@ -67,37 +67,9 @@ func OrderFieldValue(o crm.OrderPush) string {
 }
 
 // orderField finds the deal field OrderFieldName and returns its code; ""
-// when there is none and create is false, else it makes it.
+// when there is none and create is false, else it makes it (textField).
 func (p *pusher) orderField(ctx context.Context, create bool) (string, error) {
-	list, err := p.fieldList(ctx, fieldPaths["deal"])
-	if err != nil {
-		return "", err
-	}
-	for _, f := range list {
-		if !f.Custom || f.Name != OrderFieldName {
-			continue
-		}
-		switch f.Type {
-		case "varchar", "varchar_auto", "text":
-			return f.Code, nil
-		}
-		return "", crm.Rejected(fmt.Errorf("the Pipedrive deal field %q is of type %s, where Qwoty writes its orders as text: rename or delete it, Qwoty makes its own", OrderFieldName, f.Type))
-	}
-	if !create {
-		return "", nil
-	}
-	var made struct {
-		Key string `json:"key"`
-	}
-	err = p.do(ctx, request{method: http.MethodPost, path: "/api/v1/dealFields", body: map[string]any{"name": OrderFieldName, "field_type": "varchar"},
-		cost: costAddField}, &made)
-	if err != nil {
-		return "", fmt.Errorf("make the deal field %q: %w", OrderFieldName, err)
-	}
-	if made.Key == "" {
-		return "", fmt.Errorf("Pipedrive's answer to the deal field's create names no key")
-	}
-	return made.Key, nil
+	return p.textField(ctx, fieldPaths["deal"], "/api/v1/dealFields", "deal", OrderFieldName, "writes its orders", create)
 }
 
 // dealID reads a Pipedrive deal id.
