@@ -19,6 +19,10 @@ type sweepWorker struct {
 	e *Engine
 }
 
+// strandedAfter is how long an order push or a deal making under way may
+// go without moving, and without a job, before the sweep queues it again.
+const strandedAfter = 10 * time.Minute
+
 func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[jobs.SyncSweep]) error {
 	ids, err := w.e.db.DueSyncConnections(ctx)
 	if err != nil {
@@ -26,6 +30,12 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[jobs.SyncSweep]) er
 	}
 	if err := w.e.db.InsertPushJobs(ctx, ids); err != nil {
 		return err
+	}
+	// An order or a deal whose job River gave up on is queued again.
+	if n, err := w.e.db.RequeueStrandedWrites(ctx, strandedAfter); err != nil {
+		return err
+	} else if n > 0 {
+		w.e.log.Warn("sync sweep: writes whose job was gone queued again", "writes", n)
 	}
 	// Every connection of a CRM that pulls is polled every PullEvery.
 	var pulling []qwoty.Provider

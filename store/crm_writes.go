@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -80,4 +81,63 @@ func (db *DB) logWrite(ctx context.Context, tx pgx.Tx, r writeRun) error {
 		return fmt.Errorf("sync log: %w", err)
 	}
 	return nil
+}
+
+// strandedLimit bounds the writes one sweep requeues.
+const strandedLimit = 100
+
+// RequeueStrandedWrites inserts a job for each order push and deal making
+// still under way whose job is gone (River discarded it after its
+// attempts: the database away at each, say; or an operator cancelled it)
+// and that has not moved for stale: the sweep's guard that such a write
+// never stays pending for good. A write waiting for a limit or its deal has
+// its job, scheduled, and is left alone. It returns how many it requeued,
+// at most strandedLimit of each kind a call.
+func (db *DB) RequeueStrandedWrites(ctx context.Context, stale time.Duration) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		live := `('available', 'pending', 'running', 'retryable', 'scheduled')`
+		rows, err := tx.Query(ctx, `SELECT p.connection_id::text, p.order_id::text FROM order_pushes p
+			WHERE p.state IN ('pending', 'pushing') AND p.updated_at < now() - $1 * interval '1 millisecond'
+				AND (p.lease_until IS NULL OR p.lease_until < now())
+				AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'order_push' AND j.args->>'order_id' = p.order_id::text
+					AND j.state IN `+live+`)
+			ORDER BY p.updated_at LIMIT $2`, stale.Milliseconds(), strandedLimit)
+		if err != nil {
+			return err
+		}
+		orders, err := pgx.CollectRows(rows, pgx.RowToStructByPos[jobs.OrderPush])
+		if err != nil {
+			return err
+		}
+		for _, o := range orders {
+			if _, err := db.jobs.InsertTx(ctx, tx, o, nil); err != nil {
+				return fmt.Errorf("insert order push job: %w", err)
+			}
+		}
+		rows, err = tx.Query(ctx, `SELECT d.connection_id::text, d.quote_id::text FROM deal_creations d
+			WHERE d.state IN ('pending', 'account', 'deal') AND d.updated_at < now() - $1 * interval '1 millisecond'
+				AND (d.lease_until IS NULL OR d.lease_until < now())
+				AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'deal_create' AND j.args->>'quote_id' = d.quote_id::text
+					AND j.state IN `+live+`)
+			ORDER BY d.updated_at LIMIT $2`, stale.Milliseconds(), strandedLimit)
+		if err != nil {
+			return err
+		}
+		deals, err := pgx.CollectRows(rows, pgx.RowToStructByPos[jobs.DealCreate])
+		if err != nil {
+			return err
+		}
+		for _, d := range deals {
+			if _, err := db.jobs.InsertTx(ctx, tx, d, nil); err != nil {
+				return fmt.Errorf("insert deal job: %w", err)
+			}
+		}
+		n = len(orders) + len(deals)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue stranded writes: %w", err)
+	}
+	return n, nil
 }

@@ -96,3 +96,63 @@ func TestDealQueue(t *testing.T) {
 		t.Fatalf("queued for a CRM without deals: %v", err)
 	}
 }
+
+// An order push and a deal making whose jobs are gone (discarded) are
+// queued again by the sweep once they have not moved for a while; those
+// with a live job, or that moved lately, are left alone.
+func TestRequeueStrandedWrites(t *testing.T) {
+	db := storetest.New(t)
+	db.SetDealMaking(func(qwoty.Provider) bool { return true })
+	db.SetOrderSyncing(func(qwoty.Provider) bool { return true })
+	a := addOrg(t, db, "A", "00D00000000000AAAA")
+	set, err := db.SyncSettingsOf(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Triggers = append(set.Triggers, qwoty.TriggerOrder)
+	if err := db.SaveSyncSettings(ctx, a.WorkspaceID, a.ID, set, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	rec := store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID, RecordID: "006000000000001AAA"}
+	q := sentQuote(t, db, rec)
+	if _, err := db.UpdateQuote(ctx, rec, q.ID, 0, "rep-1", move(qwoty.StatusAccepted)); err != nil {
+		t.Fatal(err)
+	}
+	o, err := db.QuoteOrder(ctx, rec, q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRecord := store.Scope{WorkspaceID: a.WorkspaceID, ConnectionID: a.ID}
+	d := sentQuote(t, db, noRecord)
+	if _, err := db.DealCreationOf(ctx, a.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	jobsOf := func(kind, key, id string) int {
+		t.Helper()
+		var n int
+		if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1 AND args->>$2 = $3 AND state = 'available'`,
+			kind, key, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Live jobs, or recent rows: nothing to do.
+	if n, err := db.RequeueStrandedWrites(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("with their jobs: %d requeued, %v", n, err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE kind IN ('order_push', 'deal_create')`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.RequeueStrandedWrites(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("moved lately: %d requeued, %v", n, err)
+	}
+	if n, err := db.RequeueStrandedWrites(ctx, 0); err != nil || n != 2 {
+		t.Fatalf("stranded: %d requeued, %v; want the order and the deal", n, err)
+	}
+	if jobsOf("order_push", "order_id", o.ID) != 1 || jobsOf("deal_create", "quote_id", d.ID) != 1 {
+		t.Fatal("the jobs were not queued again")
+	}
+	if n, err := db.RequeueStrandedWrites(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("requeued again: %d, %v", n, err)
+	}
+}
