@@ -230,8 +230,10 @@ func tail(s string, n int) string {
 // next instance in turn, and sends a request to the next one only when the
 // connection to the chosen one failed (refused, or reset while connecting:
 // an instance that is down or closing its listener), as a load balancer does
-// for a dead backend: the request was never sent. Any other failure is the
-// client's 502.
+// for a dead backend: the request was never sent; or, for an idempotent
+// method only, when the connection was reset before any answer (a closing
+// listener resets the connections still in its accept queue), as nginx's
+// default does. Any other failure is the client's 502.
 type lb struct {
 	backends []string
 	next     atomic.Uint64
@@ -318,7 +320,7 @@ func (p *lb) RoundTrip(r *http.Request) (*http.Response, error) {
 			p.sent[n].Add(1)
 			return resp, nil
 		}
-		if !notConnected(err) {
+		if !notConnected(err) && !(idempotent(r.Method) && resetUnanswered(err)) {
 			return nil, err
 		}
 		p.refused.Add(1)
@@ -335,6 +337,25 @@ func (p *lb) RoundTrip(r *http.Request) (*http.Response, error) {
 func notConnected(err error) bool {
 	var op *net.OpError
 	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+// idempotent reports whether a request of method may be sent again after
+// a failure whose outcome is unknown (RFC 9110, 9.2.2), as nginx's default
+// proxy_next_upstream does for "error": GET, HEAD, PUT, DELETE, OPTIONS.
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// resetUnanswered reports whether the connection was closed or reset
+// before any answer: what an instance's closing listener does to the
+// connections still waiting in its accept queue (the kernel resets them;
+// the request written into one was never read).
+func resetUnanswered(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func (p *lb) errors() []string {
