@@ -2,11 +2,8 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -206,7 +203,7 @@ func (a *API) upsertCustomer(ctx context.Context, in *customerUpsertInput) (*cus
 		u.ExternalRef = &r
 	}
 	if b.Domain != nil {
-		d, err := parseDomain(*b.Domain)
+		d, err := qwoty.ParseDomain(*b.Domain)
 		if err != nil {
 			return nil, err
 		}
@@ -221,25 +218,4 @@ func (a *API) upsertCustomer(ctx context.Context, in *customerUpsertInput) (*cus
 		status = http.StatusCreated
 	}
 	return &customerOutput{Status: status, Body: customerOut(c)}, nil
-}
-
-// parseDomain reads a customer's web domain as the account match keeps it
-// (qwoty.NormalizeDomain): a URL or an email address gives its domain;
-// what is left must look like a host name ("" clears it).
-func parseDomain(raw string) (string, error) {
-	v, err := qwoty.ParseField("domain", raw, 255)
-	if err != nil {
-		return "", err
-	}
-	d := qwoty.NormalizeDomain(v)
-	if d == "" {
-		return "", nil
-	}
-	if !strings.Contains(d, ".") || strings.ContainsFunc(d, func(r rune) bool {
-		return !(r == '.' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r))
-	}) {
-		return "", &qwoty.Error{Code: qwoty.CodeValidation, Field: "domain", Message: fmt.Sprintf("domain %q is not a web domain", v),
-			Hint: "Give the customer's web domain (acme.com), its website's URL or an email address at it."}
-	}
-	return d, nil
 }

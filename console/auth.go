@@ -163,6 +163,12 @@ func (con *Console) notice(done, provider string) string {
 		return "The order is marked fulfilled."
 	case "order-cancelled":
 		return "The order is cancelled."
+	case "quote-made":
+		return "The quote is made, as a draft: send it to the customer when it is ready."
+	case "quote-saved":
+		return "The quote is saved."
+	case "quote-sent":
+		return "The quote is sent: its email is on its way, and its CRM deal is made when the quote reaches the status chosen under Sync settings."
 	case "deal-retried":
 		return "The quote's CRM deal is being made again."
 	case "deal-not-failed":

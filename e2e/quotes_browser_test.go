@@ -103,3 +103,56 @@ func TestConsoleQuotes(t *testing.T) {
 	)
 	screenshot(e.b, e.t, "console-quote-deal-retried-1280")
 }
+
+// An admin makes a quote for a new customer from the console: the form
+// (at 1280 and 360 px), the quote made, its send form; sent, the quote
+// waits for its deal. No sync engine runs here: the deal stays "being
+// made".
+func TestConsoleQuoteForCustomer(t *testing.T) {
+	e := startConsole(t, "quote-for-customer", nil)
+	e.db.SetDealMaking(func(qwoty.Provider) bool { return true })
+	row := func(n int, field string) string { return fmt.Sprintf(`#line-row-%d input[name="%s"]`, n, field) }
+	e.step("new quote",
+		chromedp.Navigate(e.appURL+"/quotes"),
+		chromedp.Click(chromedp.CSS("#new-quote")),
+		chromedp.WaitVisible(chromedp.CSS("#quote-form")),
+		chromedp.SendKeys(chromedp.CSS("#new_name"), "Initech"),
+		chromedp.SendKeys(chromedp.CSS("#new_email"), "buyer@initech.example"),
+		chromedp.SendKeys(chromedp.CSS("#new_domain"), "initech.example"),
+		chromedp.SetValue(chromedp.CSS("#currency"), "EUR"),
+		chromedp.SendKeys(chromedp.CSS(row(1, "sku")), "LIC-ENT"),
+		chromedp.SendKeys(chromedp.CSS(row(1, "description")), "Enterprise licence, 12 months"),
+		chromedp.SendKeys(chromedp.CSS(row(1, "quantity")), "25"),
+		chromedp.SendKeys(chromedp.CSS(row(1, "unit_price")), "89.90"),
+		chromedp.SendKeys(chromedp.CSS(row(1, "discount")), "10"),
+		chromedp.SendKeys(chromedp.CSS(row(2, "description")), "Onboarding workshop"),
+		chromedp.SendKeys(chromedp.CSS(row(2, "unit_price")), "1200"),
+	)
+	screenshot(e.b, e.t, "console-quote-new-1280")
+	e.step("new quote at 360 px", chromedp.EmulateViewport(360, 800), chromedp.WaitVisible(chromedp.CSS("#quote-form")))
+	screenshot(e.b, e.t, "console-quote-new-360")
+	e.step("make it",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Click(chromedp.CSS("#quote-save")),
+		chromedp.WaitVisible(chromedp.CSS("#quote-actions")),
+	)
+	screenshot(e.b, e.t, "console-quote-made-1280")
+	total, err := chromedp.Run(e.b, chromedp.Text(chromedp.CSS("#total")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.step("send it",
+		chromedp.Click(chromedp.CSS("#quote-send")),
+		chromedp.WaitVisible(chromedp.CSS("#send-form")),
+	)
+	screenshot(e.b, e.t, "console-quote-send-1280")
+	// 25 × 89.90 less 10 % = 2,022.75, and 1,200.
+	if total != "EUR\u00a03,222.75" {
+		t.Fatalf("the quote's total shows %q, want EUR 3,222.75", total)
+	}
+	e.step("sent",
+		chromedp.Click(chromedp.CSS("#send-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`span[data-deal="making"]`)),
+	)
+	screenshot(e.b, e.t, "console-quote-sent-1280")
+}

@@ -764,4 +764,16 @@ var catalogue = []Entry{
 		Cause:   "POST /api/v1/quotes had neither crmRecordId nor customerId: Qwoty would not know whom the quote is for, nor where its deal goes.",
 		Fix:     "Send one of them; a customer Qwoty does not know yet is made first with PUT /api/v1/customers (docs/deals.md).",
 	},
+	{
+		Code:    CodeQuoteOnRecord,
+		Status:  http.StatusConflict,
+		Who:     Admin,
+		Title:   "The quote is on a CRM deal",
+		Message: "This quote is on a CRM deal: it is edited and sent from the card on that deal.",
+		Hint:    "Open the deal in the CRM and change the quote in the Qwoty card there.",
+		Cause: "The console edits, sends and revises only the quotes made for a customer that have no CRM deal yet. A quote on a deal " +
+			"(made in the card, or made for a customer whose deal Qwoty has made since) belongs to that deal's card, where its rep and " +
+			"the CRM see every change.",
+		Fix: "Use the card on the deal the quote's page names. A quote whose deal was made while its form was open is on that deal now.",
+	},
 }

@@ -1,6 +1,10 @@
 package qwoty
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
 
 // Deals created from Qwoty (issue 18, docs/deals.md). A quote made outside
 // a CRM record (through the API, for a customer) has no record until it
@@ -117,4 +121,25 @@ func NormalizeDomain(s string) string {
 	}
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "www."), ".")
 	return s
+}
+
+// ParseDomain reads a customer's web domain as the account match keeps it
+// (NormalizeDomain): a URL or an email address gives its domain;
+// what is left must look like a host name ("" clears it).
+func ParseDomain(raw string) (string, error) {
+	v, err := ParseField("domain", raw, 255)
+	if err != nil {
+		return "", err
+	}
+	d := NormalizeDomain(v)
+	if d == "" {
+		return "", nil
+	}
+	if !strings.Contains(d, ".") || strings.ContainsFunc(d, func(r rune) bool {
+		return !(r == '.' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	}) {
+		return "", &Error{Code: CodeValidation, Field: "domain", Message: fmt.Sprintf("domain %q is not a web domain", v),
+			Hint: "Give the customer's web domain (acme.com), its website's URL or an email address at it."}
+	}
+	return d, nil
 }

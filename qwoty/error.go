@@ -91,6 +91,7 @@ const (
 	// Deals created from Qwoty (issue 18, docs/deals.md).
 	CodeQuoteNoRecord    Code = "quote_no_record"
 	CodeRecordOrCustomer Code = "record_or_customer"
+	CodeQuoteOnRecord    Code = "quote_on_record"
 )
 
 // Error is an application error a user can meet: a stable code, a message

@@ -333,6 +333,14 @@ func (db *DB) moveOntoDeal(ctx context.Context, tx pgx.Tx, d *DealCreation, cust
 	if err != nil {
 		return err
 	}
+	if q.Status != qwoty.StatusDraft {
+		// The revision the customer was sent while the quote had no
+		// record is filed on its deal now (a draft's earlier revisions
+		// are not: the next send files the next).
+		if err := db.queueArchive(ctx, tx, s, q); err != nil {
+			return err
+		}
+	}
 	if err := audit(ctx, tx, d.WorkspaceID, d.ConnectionID, "sync", "quote.deal_created", map[string]any{
 		"quote": q.Number, "record": dealID, "account": d.CRMAccountID, "accountAction": d.AccountAction}); err != nil {
 		return err

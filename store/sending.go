@@ -23,11 +23,9 @@ import (
 // that transaction; the page's first real view and the customer's answer
 // go through the same path.
 
-// Limits of a send (docs/customer-page.md).
+// Limits of a customer's page (docs/customer-page.md); a send's own are
+// qwoty.CheckSend's.
 const (
-	MaxRecipients     = 20
-	MaxSubjectChars   = 200
-	MaxMessageChars   = 5000
 	MaxFullNameChars  = 200
 	MaxReasonChars    = 2000
 	MaxUserAgentChars = 512
@@ -208,7 +206,10 @@ func (db *DB) QuoteLink(ctx context.Context, token string, now time.Time) (*Cust
 		return nil, linkNotFound()
 	}
 	var l CustomerLink
-	err := db.pool.QueryRow(ctx, `SELECT l.id, l.workspace_id, l.connection_id, l.quote_id, l.crm_record_id, l.revision, l.created_at, l.expires_at
+	// The quote's record, not the link's: a quote sent before it had a
+	// record is moved onto the deal made for it (docs/deals.md), and its
+	// link still leads to it.
+	err := db.pool.QueryRow(ctx, `SELECT l.id, l.workspace_id, l.connection_id, l.quote_id, q.crm_record_id, l.revision, l.created_at, l.expires_at
 		FROM quote_links l JOIN quotes q ON q.id = l.quote_id AND q.workspace_id = l.workspace_id AND q.connection_id = l.connection_id
 		WHERE l.token_hash = $1 AND q.deleted_at IS NULL`, hash).
 		Scan(&l.ID, &l.WorkspaceID, &l.ConnectionID, &l.QuoteID, &l.RecordID, &l.Revision, &l.CreatedAt, &l.ExpiresAt)

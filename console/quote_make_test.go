@@ -1,0 +1,201 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
+)
+
+// Quotes made in the console for a customer (docs/deals.md, "From the
+// console").
+
+var formRefPattern = regexp.MustCompile(`name="ref" value="([0-9a-f]{32})"`)
+
+// newQuoteForm opens New quote in b and returns the form with its
+// reference and the CSRF token, the CRM and the lines' rows filled.
+func newQuoteForm(t *testing.T, b interface {
+	CSRF() string
+}, body []byte, kv ...string) url.Values {
+	t.Helper()
+	m := formRefPattern.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("the New quote form has no reference:\n%s", body)
+	}
+	f := url.Values{"csrf": {b.CSRF()}, "ref": {string(m[1])}, "crm": {"testcrm"}, "currency": {"eur"}, "tax_rate": {"20"},
+		// Three rows: a line, an empty row, a line.
+		"sku": {"LIC", "", ""}, "description": {"Licence", "", "Setup"}, "quantity": {"2", "", ""},
+		"unit_price": {"100", "", "50"}, "discount": {"10", "", ""}, "product_id": {"", "", ""}, "line_tax": {"", "", ""}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i], kv[i+1])
+	}
+	return f
+}
+
+// A member makes a quote for a new customer, once however often the form
+// is sent; a line typed wrong is refused naming its row, with what was
+// typed back; the draft is edited (a stale form is refused), sent by
+// email, which queues its deal, then revised. A viewer reads only; a
+// quote on a record and another workspace's quote are not the console's
+// to change.
+func TestConsoleQuoteForCustomer(t *testing.T) {
+	e := newSyncEnv(t, "")
+	ctx := context.Background()
+	e.db.SetDealMaking(func(qwoty.Provider) bool { return true })
+	member := e.user(t, "member")
+	viewer := e.user(t, "viewer")
+
+	member.Get(e.url()+"/quotes").Want(200, "", `id="new-quote"`)
+	viewer.Get(e.url() + "/quotes").Want(200, "")
+	if strings.Contains(string(viewer.Body), `id="new-quote"`) {
+		t.Fatal("a viewer is offered New quote")
+	}
+	viewer.Get(e.url() + "/quotes/new").Want(http.StatusForbidden, "")
+
+	member.Get(e.url()+"/quotes/new").Want(200, "", `id="quote-form"`, `name="new_name"`, `value="USD"`)
+	form := newQuoteForm(t, member, member.Body, "new_name", "Acme Corp", "new_email", "Buyer@Acme.example", "new_domain", "https://www.acme.example/about")
+
+	// A row typed wrong: refused, naming the row, the form as typed.
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = append([]string(nil), v...)
+	}
+	bad["quantity"] = []string{"2", "", "lots"}
+	member.Post(e.url()+"/quotes/new", bad).Want(http.StatusUnprocessableEntity, "/quotes/new", "Line 3:", `value="lots"`, `value="Acme Corp"`)
+	// More lines: the same form with more empty rows, nothing made.
+	more := url.Values{}
+	for k, v := range form {
+		more[k] = v
+	}
+	more.Set("more", "1")
+	member.Post(e.url()+"/quotes/new", more).Want(200, "/quotes/new", `value="Setup"`)
+	if n := strings.Count(string(member.Body), `name="sku"`); n != 8 {
+		t.Fatalf("More lines shows %d rows, want 8 (3 typed, 5 more)", n)
+	}
+	if n := countQuotes(t, e); n != 0 {
+		t.Fatalf("%d quotes made by refused forms", n)
+	}
+
+	member.Post(e.url()+"/quotes/new", form).Want(200, "", "The quote is made", "Acme Corp", `id="quote-edit"`, `id="quote-send"`, "No CRM deal yet")
+	qid := strings.TrimPrefix(member.Last.Request.URL.Path, "/quotes/")
+	// Sent again (a double click, a reload): the same quote.
+	member.Post(e.url()+"/quotes/new", form).Want(200, "/quotes/"+qid, "The quote is made")
+	if n := countQuotes(t, e); n != 1 {
+		t.Fatalf("%d quotes without a record, want 1", n)
+	}
+	s := store.Scope{WorkspaceID: e.conn.WorkspaceID, ConnectionID: e.conn.ID}
+	q, err := e.db.GetQuote(ctx, s, qid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Title != "Acme Corp" || q.Currency != "EUR" || len(q.Lines) != 2 || q.Totals.Total.StringFixed(2) != "276.00" || q.CreatedBy != "console:member@acme.example" {
+		t.Fatalf("quote %q %s, %d lines, total %s, by %q; want Acme Corp, EUR, 2 lines, 276.00 ((180 + 50) × 1.2), by the member",
+			q.Title, q.Currency, len(q.Lines), q.Totals.Total, q.CreatedBy)
+	}
+	cu, err := e.db.APICustomer(ctx, s, q.CustomerID)
+	if err != nil || cu.Name != "Acme Corp" || cu.Email != "Buyer@Acme.example" || cu.Domain != "acme.example" || cu.CRMAccountID != "" {
+		t.Fatalf("customer %+v %v", cu, err)
+	}
+
+	// Another form picks that customer from the list.
+	member.Get(e.url()+"/quotes/new?customer_q=acme").Want(200, "", `<option value="`+cu.ID+`">Acme Corp · Buyer@Acme.example</option>`)
+	other := newQuoteForm(t, member, member.Body, "customer_id", cu.ID, "title", "Second offer")
+	member.Post(e.url()+"/quotes/new", other).Want(200, "", "Second offer")
+	// A customer of another workspace is not one to choose.
+	ows, err := e.db.AddConnection(ctx, store.AddConnectionParams{Workspace: "Globex", Provider: qwoty.ProviderHubSpot, ExternalID: "999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os := store.Scope{WorkspaceID: ows.WorkspaceID, ConnectionID: ows.ID}
+	ref := "erp:customer:1"
+	theirCustomer, _, err := e.db.UpsertAPICustomer(ctx, os, store.CustomerInput{Name: ptr("Initech"), ExternalRef: &ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member.Get(e.url() + "/quotes/new")
+	member.Post(e.url()+"/quotes/new", newQuoteForm(t, member, member.Body, "customer_id", theirCustomer.ID)).Want(http.StatusUnprocessableEntity, "",
+		"That customer is not one of this CRM account&#39;s.")
+	member.Get(e.url() + "/quotes/new")
+	member.Post(e.url()+"/quotes/new", newQuoteForm(t, member, member.Body)).Want(http.StatusUnprocessableEntity, "", "The quote needs a customer.")
+
+	// Edit: the lines as stored, a price changed; the same form again is
+	// stale.
+	member.Get(e.url()+"/quotes/"+qid+"/edit").Want(200, "", `value="Licence"`, `value="Setup"`, `name="version" value="`)
+	edit := url.Values{"csrf": {member.CSRF()}, "version": {strconv.Itoa(q.Version)}, "title": {"Acme offer"}, "currency": {"EUR"}, "tax_rate": {"0"},
+		"sku": {"LIC"}, "description": {"Licence"}, "quantity": {"3"}, "unit_price": {"100"}, "discount": {""}, "product_id": {""}, "line_tax": {""}}
+	member.Post(e.url()+"/quotes/"+qid+"/edit", edit).Want(200, "/quotes/"+qid, "The quote is saved.", "Acme offer")
+	if q, err = e.db.GetQuote(ctx, s, qid); err != nil || len(q.Lines) != 1 || q.Totals.Total.StringFixed(2) != "300.00" {
+		t.Fatalf("after the edit: %v lines, total %v, %v", len(q.Lines), q.Totals.Total, err)
+	}
+	edit.Set("title", "Stale")
+	member.Post(e.url()+"/quotes/"+qid+"/edit", edit).Want(http.StatusConflict, "", `value="Stale"`)
+
+	// Send: to the customer's email by default; the quote is sent and its
+	// deal queued.
+	member.Get(e.url()+"/quotes/"+qid+"/send").Want(200, "", `value="Buyer@Acme.example"`, "Here is our quote "+q.Number)
+	send := url.Values{"csrf": {member.CSRF()}, "version": {strconv.Itoa(q.Version)}, "to": {"buyer@acme.example, not an address"},
+		"subject": {"Your quote"}, "message": {"Hello"}}
+	member.Post(e.url()+"/quotes/"+qid+"/send", send).Want(http.StatusUnprocessableEntity, "", "“not” is not a valid email address.")
+	send.Set("to", "buyer@acme.example, cfo@acme.example")
+	member.Post(e.url()+"/quotes/"+qid+"/send", send).Want(200, "/quotes/"+qid, "The quote is sent", `id="quote-status">Sent`, "Deal being made")
+	if h, err := e.db.QuoteHistory(ctx, s, qid); err != nil || len(h.Sends) != 1 ||
+		strings.Join(h.Sends[0].Recipients, ",") != "buyer@acme.example,cfo@acme.example" {
+		t.Fatalf("the sends: %+v %v, want one to both", h, err)
+	}
+	if d, err := e.db.DealCreationOf(ctx, e.conn.ID, qid); err != nil || d.State != store.DealPending {
+		t.Fatalf("the sent quote's deal: %+v %v", d, err)
+	}
+	// Sent: not editable; revised, a draft again of the next revision.
+	member.Get(e.url()+"/quotes/"+qid+"/edit").Want(http.StatusConflict, "")
+	member.Get(e.url()+"/quotes/"+qid).Want(200, "", `id="quote-revise"`)
+	member.Post(e.url()+"/quotes/"+qid+"/revise", url.Values{"csrf": {member.CSRF()}, "version": {strconv.Itoa(q.Version + 1)}}).Want(200, "/quotes/"+qid+"/edit", `value="Licence"`)
+	if q, err = e.db.GetQuote(ctx, s, qid); err != nil || q.Status != qwoty.StatusDraft || q.Revision != 2 {
+		t.Fatalf("after Revise: %v revision %d, %v", q.Status, q.Revision, err)
+	}
+
+	// A viewer reads the quote, without its actions, and cannot post them.
+	viewer.Get(e.url()+"/quotes/"+qid).Want(200, "", "Acme offer")
+	if strings.Contains(string(viewer.Body), `id="quote-actions"`) {
+		t.Fatal("a viewer is offered the quote's actions")
+	}
+	viewer.Post(e.url()+"/quotes/"+qid+"/edit", edit).Want(http.StatusForbidden, "")
+
+	// A quote on a record is its card's: refused, saying so.
+	e.quotes(t, "deal-1")
+	rows, _, err := e.db.WorkspaceQuotes(ctx, e.conn.WorkspaceID, store.WorkspaceQuoteFilter{Record: "deal-1"})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("the record's quotes: %d, %v", len(rows), err)
+	}
+	onRecord := rows[0].ID
+	member.Get(e.url()+"/quotes/"+onRecord+"/edit").Want(http.StatusConflict, "", "quote_on_record")
+	member.Get(e.url()+"/quotes/"+onRecord).Want(200, "")
+	if strings.Contains(string(member.Body), `id="quote-actions"`) {
+		t.Fatal("a quote on a record offers the console's actions")
+	}
+	// Another workspace's quote: not found.
+	theirs, err := e.db.CreateQuote(ctx, os, store.NewQuote{Currency: "EUR", CustomerID: theirCustomer.ID, Title: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member.Get(e.url()+"/quotes/"+theirs.ID+"/edit").Want(http.StatusNotFound, "")
+	member.Get(e.url() + "/quotes/" + qid + "/edit")
+	member.Post(e.url()+"/quotes/"+theirs.ID+"/send", send).Want(http.StatusNotFound, "")
+	// Without the CSRF token: refused.
+	member.Post(e.url()+"/quotes/"+qid+"/revise", url.Values{}).Want(http.StatusForbidden, "")
+}
+
+// countQuotes counts the workspace's live quotes without a record.
+func countQuotes(t *testing.T, e *syncEnv) int {
+	t.Helper()
+	rows, _, err := e.db.WorkspaceQuotes(context.Background(), e.conn.WorkspaceID, store.WorkspaceQuoteFilter{WithoutRecord: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rows)
+}
