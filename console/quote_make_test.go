@@ -52,11 +52,11 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 	viewer := e.user(t, "viewer")
 
 	member.Get(e.url()+"/quotes").Want(200, "", `id="new-quote"`)
-	viewer.Get(e.url() + "/quotes").Want(200, "")
+	viewer.Get(e.url()+"/quotes").Want(200, "")
 	if strings.Contains(string(viewer.Body), `id="new-quote"`) {
 		t.Fatal("a viewer is offered New quote")
 	}
-	viewer.Get(e.url() + "/quotes/new").Want(http.StatusForbidden, "")
+	viewer.Get(e.url()+"/quotes/new").Want(http.StatusForbidden, "")
 
 	member.Get(e.url()+"/quotes/new").Want(200, "", `id="quote-form"`, `name="new_name"`, `value="USD"`)
 	form := newQuoteForm(t, member, member.Body, "new_name", "Acme Corp", "new_email", "Buyer@Acme.example", "new_domain", "https://www.acme.example/about")
