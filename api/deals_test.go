@@ -102,7 +102,7 @@ func TestQuoteWithoutRecord(t *testing.T) {
 	if mine, _, err := e.db.ClaimDealCreation(ctx, d, time.Minute); err != nil || !mine {
 		t.Fatalf("claim: %v %v", mine, err)
 	}
-	if err := e.db.RecordDeal(ctx, d, store.DealResult{State: store.DealFailed, Code: qwoty.CodeSyncRejected,
+	if err := e.db.RecordDeal(ctx, d, store.WriteResult{State: store.DealFailed, Code: qwoty.CodeSyncRejected,
 		Message: "Company name is required"}); err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func dealQuote(t *testing.T, db *store.DB, s store.Scope, customerID, title stri
 	if mine, _, err := db.ClaimDealCreation(ctx, d, time.Minute); err != nil || !mine {
 		t.Fatalf("claim: %v %v", mine, err)
 	}
-	if err := db.RecordDeal(ctx, d, store.DealResult{State: store.DealFailed, Code: qwoty.CodeSyncRejected, Message: failed}); err != nil {
+	if err := db.RecordDeal(ctx, d, store.WriteResult{State: store.DealFailed, Code: qwoty.CodeSyncRejected, Message: failed}); err != nil {
 		t.Fatal(err)
 	}
 	return q
@@ -200,7 +200,7 @@ func TestQuotesWithoutDeal(t *testing.T) {
 	if err := e.db.StartDealStep(ctx, d, store.DealDeal, "acct-9", store.AccountMatched); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.RecordDeal(ctx, d, store.DealResult{State: store.DealDone, CRMRecordID: "deal-77", DealAction: "created"}); err != nil {
+	if err := e.db.RecordDeal(ctx, d, store.WriteResult{State: store.DealDone, CRMID: "deal-77", Action: "created"}); err != nil {
 		t.Fatal(err)
 	}
 	e.b.Get(e.url()+"/quotes/"+making.ID).Want(200, "", "deal-77",

@@ -75,10 +75,10 @@ func (w *archiveWorker) Work(ctx context.Context, job *river.Job[jobs.QuoteArchi
 		return river.JobSnooze(0) // stopping: the row says where it stands
 	}
 	e.log.Debug("sync archive", "connection", conn.ID, "quote", a.QuoteID, "revision", a.Revision, "state", res.State, "code", string(res.Code))
-	if _, err := e.db.RecordArchive(context.WithoutCancel(ctx), a, crm.ArchiveObject, res); err != nil {
+	if err := e.db.RecordArchive(context.WithoutCancel(ctx), a, crm.ArchiveObject, res); err != nil {
 		return err
 	}
-	if res.State == store.ArchiveDone || res.State == store.ArchiveFailed {
+	if res.Ended() {
 		return nil
 	}
 	return river.JobSnooze(max(time.Until(r.due), 0))
@@ -94,12 +94,12 @@ type archiveRun struct {
 }
 
 // run files the version, or says why not and when to look again.
-func (r *archiveRun) run(ctx context.Context) store.ArchiveResult {
+func (r *archiveRun) run(ctx context.Context) store.WriteResult {
 	e, a, conn := r.e, r.a, r.conn
 	adapter, ok := e.crms.Get(conn.Provider)
 	arch, isArch := adapter.(crm.Archiver)
 	if !ok || !isArch || adapter.Sync() == nil {
-		return r.failed(qwoty.CodeSyncRejected, fmt.Sprintf("%s does not hold files from Qwoty", conn.Provider.Title()), 0)
+		return failedWrite(qwoty.CodeSyncRejected, fmt.Sprintf("%s does not hold files from Qwoty", conn.Provider.Title()), 0)
 	}
 	if err := arch.ArchiveReady(conn); err != nil {
 		// A grant short of the scopes filing needs: wait for an admin to
@@ -109,12 +109,12 @@ func (r *archiveRun) run(ctx context.Context) store.ArchiveResult {
 	f, err := r.document(ctx)
 	if err != nil {
 		if qwoty.ErrorCode(err) != "" || errors.Is(err, qwoty.ErrNotFound) {
-			return r.failed(qwoty.CodeSyncRejected, message(err), 0)
+			return failedWrite(qwoty.CodeSyncRejected, message(err), 0)
 		}
 		return r.classify(err, 0)
 	}
 	if limit := arch.MaxFileSize(); int64(len(f.Data)) > limit {
-		return r.failed(qwoty.CodeSyncRejected, fmt.Sprintf("the PDF is %d bytes, over the %d bytes %s takes", len(f.Data), limit, adapter.Info().Name), 0)
+		return failedWrite(qwoty.CodeSyncRejected, fmt.Sprintf("the PDF is %d bytes, over the %d bytes %s takes", len(f.Data), limit, adapter.Info().Name), 0)
 	}
 	set, err := e.db.SyncSettingsOf(ctx, conn.ID)
 	if err != nil {
@@ -139,7 +139,7 @@ func (r *archiveRun) run(ctx context.Context) store.ArchiveResult {
 			return r.classify(err, b.calls)
 		}
 	}
-	return store.ArchiveResult{State: store.ArchiveDone, CRMFileID: id, Action: action, Calls: b.calls}
+	return store.WriteResult{State: store.ArchiveDone, CRMID: id, Action: action, Calls: b.calls}
 }
 
 // document renders the version's PDF and names it.
@@ -175,17 +175,9 @@ func (r *archiveRun) document(ctx context.Context) (crm.File, error) {
 // retry finds it again.
 func ArchiveTitle(number string, rev int) string { return fmt.Sprintf("%s v%d", number, rev) }
 
-// failed ends the filing for good.
-func (r *archiveRun) failed(code qwoty.Code, msg string, calls int) store.ArchiveResult {
-	return store.ArchiveResult{State: store.ArchiveFailed, Code: code, Message: msg, Calls: calls}
-}
-
 // classify says what becomes of the filing after err (judgeWrite).
-func (r *archiveRun) classify(err error, calls int) store.ArchiveResult {
-	v := r.e.judgeWrite(err, r.a.Attempts, r.a.Code)
-	if v.Failed {
-		return r.failed(v.Code, v.Message, calls)
-	}
-	r.due = v.Due
-	return store.ArchiveResult{State: r.a.State, Calls: calls, Wait: v.Wait, Quiet: v.Quiet, Code: v.Code, Message: v.Message}
+func (r *archiveRun) classify(err error, calls int) store.WriteResult {
+	res, due := r.e.judgeWrite(err, calls, r.a.State, r.a.Attempts, r.a.Code)
+	r.due = due
+	return res
 }

@@ -63,7 +63,7 @@ func (w *dealWorker) Work(ctx context.Context, job *river.Job[jobs.DealCreate]) 
 	if err != nil {
 		return err
 	}
-	if res.State == store.DealDone || res.State == store.DealFailed {
+	if res.Ended() {
 		return nil
 	}
 	return river.JobSnooze(max(time.Until(r.due), 0))
@@ -79,12 +79,12 @@ type dealRun struct {
 
 // run makes the account and the deal, or says why not and when to look
 // again.
-func (r *dealRun) run(ctx context.Context) store.DealResult {
+func (r *dealRun) run(ctx context.Context) store.WriteResult {
 	e, d, conn := r.e, r.d, r.conn
 	adapter, ok := e.crms.Get(conn.Provider)
 	maker, isMaker := adapter.(crm.DealMaker)
 	if !ok || !isMaker || adapter.Sync() == nil {
-		return r.failed(qwoty.CodeSyncRejected, fmt.Sprintf("%s does not take deals made by Qwoty", conn.Provider.Title()), 0)
+		return failedWrite(qwoty.CodeSyncRejected, fmt.Sprintf("%s does not take deals made by Qwoty", conn.Provider.Title()), 0)
 	}
 	if err := maker.DealsReady(conn); err != nil {
 		return r.classify(err, 0)
@@ -94,7 +94,7 @@ func (r *dealRun) run(ctx context.Context) store.DealResult {
 	case errors.Is(err, qwoty.ErrNotFound):
 		// Deleted, or on a record already (made by a run whose end was
 		// lost): nothing to make.
-		return r.failed(qwoty.CodeSyncRejected, "the quote was deleted, or is on a CRM record already", 0)
+		return failedWrite(qwoty.CodeSyncRejected, "the quote was deleted, or is on a CRM record already", 0)
 	case err != nil:
 		return r.classify(err, 0)
 	}
@@ -124,7 +124,7 @@ func (r *dealRun) run(ctx context.Context) store.DealResult {
 			return r.classify(err, b.calls)
 		}
 		if id != "" {
-			return store.DealResult{State: store.DealDone, CRMRecordID: id, DealAction: crm.ActionAdopted, Calls: b.calls}
+			return store.WriteResult{State: store.DealDone, CRMID: id, Action: crm.ActionAdopted, Calls: b.calls}
 		}
 	}
 	if err := e.db.StartDealStep(ctx, d, store.DealDeal, account, accountAction); err != nil {
@@ -134,7 +134,7 @@ func (r *dealRun) run(ctx context.Context) store.DealResult {
 	if err != nil {
 		return r.classify(err, b.calls)
 	}
-	return store.DealResult{State: store.DealDone, CRMRecordID: id, DealAction: crm.ActionCreated, Calls: b.calls}
+	return store.WriteResult{State: store.DealDone, CRMID: id, Action: crm.ActionCreated, Calls: b.calls}
 }
 
 // account finds or makes customer c's account: its link; else, after a
@@ -193,17 +193,9 @@ func scaleOf(a crm.Adapter) int32 {
 	return crm.DefaultOrderScale
 }
 
-// failed ends the making for good.
-func (r *dealRun) failed(code qwoty.Code, msg string, calls int) store.DealResult {
-	return store.DealResult{State: store.DealFailed, Code: code, Message: msg, Calls: calls}
-}
-
 // classify says what becomes of the making after err (judgeWrite).
-func (r *dealRun) classify(err error, calls int) store.DealResult {
-	v := r.e.judgeWrite(err, r.d.Attempts, r.d.Code)
-	if v.Failed {
-		return r.failed(v.Code, v.Message, calls)
-	}
-	r.due = v.Due
-	return store.DealResult{State: r.d.State, Calls: calls, Wait: v.Wait, Quiet: v.Quiet, Code: v.Code, Message: v.Message}
+func (r *dealRun) classify(err error, calls int) store.WriteResult {
+	res, due := r.e.judgeWrite(err, calls, r.d.State, r.d.Attempts, r.d.Code)
+	r.due = due
+	return res
 }

@@ -89,12 +89,12 @@ type orderRun struct {
 }
 
 // run writes the order, or says why not and when to look again.
-func (r *orderRun) run(ctx context.Context) store.OrderPushResult {
+func (r *orderRun) run(ctx context.Context) store.WriteResult {
 	e, p, conn := r.e, r.p, r.conn
 	adapter, ok := e.crms.Get(conn.Provider)
 	syncer, isSyncer := adapter.(crm.OrderSyncer)
 	if !ok || !isSyncer || adapter.Sync() == nil {
-		return r.failed(qwoty.CodeSyncRejected, fmt.Sprintf("%s does not take orders from Qwoty", conn.Provider.Title()), 0)
+		return failedWrite(qwoty.CodeSyncRejected, fmt.Sprintf("%s does not take orders from Qwoty", conn.Provider.Title()), 0)
 	}
 	if err := syncer.OrdersReady(conn); err != nil {
 		return r.classify(err, 0)
@@ -106,7 +106,7 @@ func (r *orderRun) run(ctx context.Context) store.OrderPushResult {
 	if o.Origin != qwoty.OrderFromQuote {
 		// Never queued (queueOrderPush), but the rule is kept here too:
 		// the CRM's own orders are never written back.
-		return r.failed(qwoty.CodeSyncRejected, fmt.Sprintf("order %s was made in %s: Qwoty does not write it", o.Number, conn.Provider.Title()), 0)
+		return failedWrite(qwoty.CodeSyncRejected, fmt.Sprintf("order %s was made in %s: Qwoty does not write it", o.Number, conn.Provider.Title()), 0)
 	}
 	rounding := qwoty.Rounding("")
 	if o.QuoteID != "" {
@@ -119,7 +119,7 @@ func (r *orderRun) run(ctx context.Context) store.OrderPushResult {
 			// The deal's products are written by the quote's push: the
 			// order follows it (no attempt used, nothing logged).
 			r.due = time.Now().Add(waitDeal)
-			return store.OrderPushResult{State: p.State, Wait: true, Quiet: true}
+			return store.WriteResult{State: p.State, Wait: true, Quiet: true}
 		default:
 			rounding = q.Rounding
 		}
@@ -150,17 +150,17 @@ func (r *orderRun) run(ctx context.Context) store.OrderPushResult {
 		if err != nil {
 			return r.classify(err, b.calls)
 		}
-		return store.OrderPushResult{State: store.OrderPushDone, CRMOrderID: id, Status: o.Status, Action: crm.ActionCreated, Calls: b.calls}
+		return store.WriteResult{State: store.OrderPushDone, CRMID: id, Status: o.Status, Action: crm.ActionCreated, Calls: b.calls}
 	}
 	if action == crm.ActionAdopted && o.Status == qwoty.OrderOpen {
 		// Created as it stands: nothing to bring it to.
-		return store.OrderPushResult{State: store.OrderPushDone, CRMOrderID: push.CRMID, Status: o.Status, Action: action, Calls: b.calls}
+		return store.WriteResult{State: store.OrderPushDone, CRMID: push.CRMID, Status: o.Status, Action: action, Calls: b.calls}
 	}
 	id, err := syncer.PushOrder(ctx, sess, b, push)
 	if err != nil {
 		return r.classify(err, b.calls)
 	}
-	return store.OrderPushResult{State: store.OrderPushDone, CRMOrderID: id, Status: o.Status, Action: action, Calls: b.calls}
+	return store.WriteResult{State: store.OrderPushDone, CRMID: id, Status: o.Status, Action: action, Calls: b.calls}
 }
 
 // OrderToPush is order o as a CRM of scale decimals receives it: its total
@@ -191,17 +191,9 @@ func OrderToPush(o *qwoty.Order, rounding qwoty.Rounding, scale int32, appURL st
 	return push
 }
 
-// failed ends the push for good.
-func (r *orderRun) failed(code qwoty.Code, msg string, calls int) store.OrderPushResult {
-	return store.OrderPushResult{State: store.OrderPushFailed, Code: code, Message: msg, Calls: calls}
-}
-
 // classify says what becomes of the push after err (judgeWrite).
-func (r *orderRun) classify(err error, calls int) store.OrderPushResult {
-	v := r.e.judgeWrite(err, r.p.Attempts, r.p.Code)
-	if v.Failed {
-		return r.failed(v.Code, v.Message, calls)
-	}
-	r.due = v.Due
-	return store.OrderPushResult{State: r.p.State, Calls: calls, Wait: v.Wait, Quiet: v.Quiet, Code: v.Code, Message: v.Message}
+func (r *orderRun) classify(err error, calls int) store.WriteResult {
+	res, due := r.e.judgeWrite(err, calls, r.p.State, r.p.Attempts, r.p.Code)
+	r.due = due
+	return res
 }

@@ -9,47 +9,45 @@ import (
 
 	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/qwoty"
+	"github.com/qwoty/companion/store"
 )
 
 // The writes beside a record's push (a PDF filed, an order, a deal made)
-// classify a failed call the same way: writeVerdict is that one rule.
+// end a run the same way: failedWrite when it is given up, judgeWrite for
+// what a failed call makes of it.
 
-// writeVerdict is what becomes of a write after an error.
-type writeVerdict struct {
-	// Failed ends the write for good; Wait waits for a limit or an
-	// admin without using a retry (Quiet: nothing logged); neither is a
-	// retry, due after the engine's backoff.
-	Failed, Wait, Quiet bool
-	Code                qwoty.Code
-	Message             string
-	// Due is when the write is looked at again (not Failed).
-	Due time.Time
+// failedWrite is the result of a run, having made calls, that ends its
+// write for good.
+func failedWrite(code qwoty.Code, msg string, calls int) store.WriteResult {
+	return store.WriteResult{State: store.WriteFailed, Code: code, Message: msg, Calls: calls}
 }
 
-// judgeWrite classifies err for a write that has used attempts retries,
-// whose last run ended with code last: a limit waits (quietly when the
-// connection's own budget said so); a connection to reconnect waits an
-// hour, logged once; a refusal of the CRM's (rejected, forbidden, not
-// found) ends it; anything else is retried after the engine's backoff,
-// until it runs out.
-func (e *Engine) judgeWrite(err error, attempts int, last qwoty.Code) writeVerdict {
+// judgeWrite is the result of a run, having made calls, that err stopped,
+// for a write whose row is in state, has used attempts retries and whose
+// last run ended with code last; with, when the write goes on, when it is
+// looked at again. A limit waits (quietly when the connection's own
+// budget said so); a connection to reconnect waits an hour, logged once;
+// a refusal of the CRM's (rejected, forbidden, not found) ends it;
+// anything else is retried after the engine's backoff, until it runs out.
+// Neither wait uses a retry.
+func (e *Engine) judgeWrite(err error, calls int, state string, attempts int, last qwoty.Code) (store.WriteResult, time.Time) {
+	goOn := func(wait, quiet bool, code qwoty.Code, msg string) store.WriteResult {
+		return store.WriteResult{State: state, Calls: calls, Wait: wait, Quiet: quiet, Code: code, Message: msg}
+	}
 	var wait *crm.WaitError
 	switch {
 	case errors.As(err, &wait):
-		return writeVerdict{Wait: true, Quiet: wait.Budget, Due: wait.Until, Code: qwoty.CodeRateLimited, Message: err.Error()}
+		return goOn(true, wait.Budget, qwoty.CodeRateLimited, err.Error()), wait.Until
 	case connectionLost(err):
 		code := qwoty.ErrorCode(err)
-		return writeVerdict{Wait: true, Quiet: last == code, Due: time.Now().Add(waitConnection), Code: code, Message: message(err)}
+		return goOn(true, last == code, code, message(err)), time.Now().Add(waitConnection)
 	case errors.Is(err, crm.ErrRejected), errors.Is(err, crm.ErrForbidden), errors.Is(err, crm.ErrNotFound):
-		return writeVerdict{Failed: true, Code: qwoty.CodeSyncRejected, Message: message(err)}
+		return failedWrite(qwoty.CodeSyncRejected, message(err), calls), time.Time{}
 	}
-	v := writeVerdict{Code: qwoty.CodeSyncFailed, Message: message(err)}
 	if attempts+1 > len(e.opt.Backoff) {
-		v.Failed = true
-		return v
+		return failedWrite(qwoty.CodeSyncFailed, message(err), calls), time.Time{}
 	}
-	v.Due = time.Now().Add(e.opt.Backoff[attempts])
-	return v
+	return goOn(false, false, qwoty.CodeSyncFailed, message(err)), time.Now().Add(e.opt.Backoff[attempts])
 }
 
 // claimWrite readies a run of a leased write (an order, a deal made) of

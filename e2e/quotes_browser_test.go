@@ -70,7 +70,7 @@ func TestConsoleQuotes(t *testing.T) {
 			if _, _, err := e.db.ClaimDealCreation(ctx, d, time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.db.RecordDeal(ctx, d, store.DealResult{State: store.DealFailed, Code: qwoty.CodeSyncRejected,
+			if err := e.db.RecordDeal(ctx, d, store.WriteResult{State: store.DealFailed, Code: qwoty.CodeSyncRejected,
 				Message: "Required fields are missing: [Industry]"}); err != nil {
 				t.Fatal(err)
 			}

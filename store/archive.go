@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
 	"github.com/qwoty/companion/qwoty"
 )
@@ -24,8 +23,8 @@ import (
 const (
 	ArchivePending   = "pending"
 	ArchiveUploading = "uploading"
-	ArchiveDone      = "done"
-	ArchiveFailed    = "failed"
+	ArchiveDone      = WriteDone
+	ArchiveFailed    = WriteFailed
 )
 
 // Archive is one version's filing on the CRM record.
@@ -164,63 +163,35 @@ func (db *DB) StartArchive(ctx context.Context, a *Archive, name string) error {
 	return nil
 }
 
-// ArchiveResult is what became of one run of a filing.
-type ArchiveResult struct {
-	// State is ArchiveDone, ArchiveFailed, or ArchivePending/Uploading for
-	// a retry (the attempt counted) or a wait (not counted: Wait).
-	State     string
-	CRMFileID string
-	// Action is how the file came to be on the record: created, or
-	// adopted (found there after a lost answer).
-	Action string
-	// Wait marks a wait for a limit: no attempt is used and nothing is
-	// logged when Quiet (the connection's own budget said wait).
-	Wait, Quiet bool
-	Code        qwoty.Code
-	Message     string
-	Calls       int
-}
-
-// RecordArchive writes what became of a run of filing a, and its row in
-// the sync log (object "file", on the quote's record): the file's id and
-// action when done, the CRM's words when failed or retried. It returns
-// the filing's attempts after it.
-func (db *DB) RecordArchive(ctx context.Context, a *Archive, crmObject string, r ArchiveResult) (int, error) {
-	attempts := a.Attempts
-	if r.State != ArchiveDone && r.State != ArchiveFailed && !r.Wait {
-		attempts++
-	}
-	if r.State == ArchiveDone {
-		attempts = a.Attempts
-	}
+// RecordArchive writes what became of a run of filing a (its CRMID the
+// file's), and its row in the sync log (object crmObject, on the quote's
+// record): the file's id and action when done, the CRM's words when
+// failed or retried.
+func (db *DB) RecordArchive(ctx context.Context, a *Archive, crmObject string, r WriteResult) error {
+	attempts := r.attempts(a.Attempts)
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE quote_archives SET state = $3, crm_file_id = CASE WHEN $4 = '' THEN crm_file_id ELSE $4 END,
 				attempts = $5, last_error_code = $6, last_error = $7, updated_at = now(),
 				done_at = CASE WHEN $3 IN ('done', 'failed') THEN now() END
 			WHERE id = $1 AND connection_id = $2 AND state IN ('pending', 'uploading')`,
-			a.ID, a.ConnectionID, r.State, r.CRMFileID, attempts, string(r.Code), r.Message)
+			a.ID, a.ConnectionID, r.State, r.CRMID, attempts, string(r.Code), r.Message)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return qwoty.ErrNotFound
 		}
-		run := writeRun{WorkspaceID: a.WorkspaceID, ConnectionID: a.ConnectionID, RecordID: a.RecordID, QuoteID: a.QuoteID,
-			Object: crmObject, CRMID: r.CRMFileID, Done: r.State == ArchiveDone, Failed: r.State == ArchiveFailed, Wait: r.Wait,
-			Quiet: r.Quiet, Code: r.Code, Message: r.Message, Calls: r.Calls}
-		if run.Done {
-			run.Written = []crm.Written{{Object: crmObject, ID: r.CRMFileID, Action: r.Action}}
-		}
-		return db.logWrite(ctx, tx, run)
+		return db.logWrite(ctx, tx, writeRun{WorkspaceID: a.WorkspaceID, ConnectionID: a.ConnectionID, RecordID: a.RecordID,
+			QuoteID: a.QuoteID, Object: crmObject, WriteResult: r})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: record archive: %w", err)
+		return fmt.Errorf("store: record archive: %w", err)
 	}
 	a.Attempts, a.State = attempts, r.State
-	if r.CRMFileID != "" {
-		a.CRMFileID = r.CRMFileID
+	if r.CRMID != "" {
+		a.CRMFileID = r.CRMID
 	}
-	return attempts, nil
+	return nil
 }
 
 // WorkspaceName returns workspace id's name (what its documents are

@@ -15,9 +15,53 @@ import (
 
 // The writes to a CRM beside a record's push (a sent version's PDF filed,
 // an order, a deal made for a quote) share one way of ending a run: a row
-// of their own says where the write stands, and each run that does not
-// only wait leaves one row in the sync log, with an alert when the write
-// is given up. logWrite is that ending.
+// of their own says where the write stands, its run's WriteResult is
+// recorded on it, and each run that does not only wait leaves one row in
+// the sync log, with an alert when the write is given up. logWrite is that
+// ending.
+
+// The states a write's row ends in, whatever its kind (ArchiveDone,
+// OrderPushFailed and the others name them).
+const (
+	WriteDone   = "done"
+	WriteFailed = "failed"
+)
+
+// WriteResult is what became of one run of a write: what RecordArchive,
+// RecordOrderPush or RecordDeal writes on its row and in the sync log.
+type WriteResult struct {
+	// State is WriteDone, WriteFailed, or the state the row was in for a
+	// retry (the attempt counted) or a wait (not counted: Wait).
+	State string
+	// CRMID is the object the write left in the CRM (done): the file, the
+	// order, or the deal (the quote's record from then on).
+	CRMID string
+	// Action is how that object came to be: created, adopted (found after
+	// a lost answer), or, for an order, updated (its status).
+	Action string
+	// Status is an order push's alone: the order's status the CRM's order
+	// was brought to (done). The other writes leave it "".
+	Status qwoty.OrderStatus
+	// Wait marks a wait for a limit: no attempt is used, and nothing is
+	// logged when Quiet (the connection's own budget said wait, or the
+	// same wait again).
+	Wait, Quiet bool
+	Code        qwoty.Code
+	Message     string
+	Calls       int
+}
+
+// Ended reports whether the run ended the write, done or failed.
+func (r WriteResult) Ended() bool { return r.State == WriteDone || r.State == WriteFailed }
+
+// attempts returns the retries a row that had used before has used after
+// run r: a retry counts, an end or a wait does not.
+func (r WriteResult) attempts(before int) int {
+	if r.Ended() || r.Wait {
+		return before
+	}
+	return before + 1
+}
 
 // writeRun is a run of a write as the sync log records it.
 type writeRun struct {
@@ -25,19 +69,12 @@ type writeRun struct {
 	// RecordID is the CRM record the write is on ("" for a deal not made).
 	RecordID string
 	QuoteID  string // "" when none
-	// Object and CRMID are the object the log row is about, and its id
-	// in the CRM ("" before it is made).
-	Object, CRMID string
-	// Done, Failed and Wait say how the run ended: done, given up, or
-	// waiting for a limit (no attempt used); none of them is a retry.
-	Done, Failed, Wait bool
-	// Quiet leaves no row: a wait the connection's own budget asked for,
-	// or the same wait again.
-	Quiet   bool
-	Code    qwoty.Code
-	Message string
-	Calls   int
-	// Written is what the run left in the CRM (when Done).
+	// Object is the object the log row is about; its id in the CRM is the
+	// result's CRMID ("" before it is made).
+	Object string
+	WriteResult
+	// Written is what the run left in the CRM (when done); nil says the
+	// result's CRMID, of Object, as its Action made it.
 	Written []crm.Written
 }
 
@@ -47,7 +84,7 @@ func (db *DB) logWrite(ctx context.Context, tx pgx.Tx, r writeRun) error {
 	if r.Quiet {
 		return nil
 	}
-	if r.Failed {
+	if r.State == WriteFailed {
 		// The admins hear of it as of a failed push.
 		if _, err := db.jobs.InsertTx(ctx, tx, jobs.SyncAlert{ConnectionID: r.ConnectionID, Alert: jobs.AlertPushFailed}, nil); err != nil {
 			return fmt.Errorf("insert alert job: %w", err)
@@ -55,17 +92,21 @@ func (db *DB) logWrite(ctx context.Context, tx pgx.Tx, r writeRun) error {
 	}
 	outcome := RetryingOutcome
 	switch {
-	case r.Done:
+	case r.State == WriteDone:
 		outcome = SyncedOutcome
-	case r.Failed:
+	case r.State == WriteFailed:
 		outcome = FailedOutcome
 	case r.Wait:
 		outcome = WaitingOutcome
 	}
 	written := []byte("[]")
-	if r.Done && len(r.Written) > 0 {
+	if r.State == WriteDone {
+		w := r.Written
+		if w == nil {
+			w = []crm.Written{{Object: r.Object, ID: r.CRMID, Action: r.Action}}
+		}
 		var err error
-		if written, err = json.Marshal(r.Written); err != nil {
+		if written, err = json.Marshal(w); err != nil {
 			return err
 		}
 	}

@@ -27,8 +27,8 @@ const (
 	DealPending = "pending"
 	DealAccount = "account"
 	DealDeal    = "deal"
-	DealDone    = "done"
-	DealFailed  = "failed"
+	DealDone    = WriteDone
+	DealFailed  = WriteFailed
 )
 
 // How a deal's account was found (deal_creations.account_action).
@@ -202,34 +202,16 @@ func (db *DB) StartDealStep(ctx context.Context, d *DealCreation, state, account
 	return nil
 }
 
-// DealResult is what became of one run of a deal's making.
-type DealResult struct {
-	// State is DealDone, DealFailed, or the state the row was in for a
-	// retry (the attempt counted) or a wait (not counted: Wait).
-	State string
-	// CRMRecordID is the deal (done); DealAction how it came to be:
-	// created, or adopted (found after a lost answer).
-	CRMRecordID string
-	DealAction  string
-	Wait, Quiet bool
-	Code        qwoty.Code
-	Message     string
-	Calls       int
-}
-
-// RecordDeal writes what became of a run of d, releases its lease, and
-// writes its row in the sync log. When the deal was made, in the same
-// transaction: the quote moves onto it (and is its primary quote), the
-// customer takes the account as its link (or, when another customer has
-// that link already, the quote moves to that customer), an order the
-// quote generated meanwhile follows it to the record (and goes to the CRM
-// when orders do), the quote is bound for the CRM as a quote of a record
-// is, and quote.updated is emitted.
-func (db *DB) RecordDeal(ctx context.Context, d *DealCreation, r DealResult) error {
-	attempts := d.Attempts
-	if r.State != DealDone && r.State != DealFailed && !r.Wait {
-		attempts++
-	}
+// RecordDeal writes what became of a run of d (its CRMID the deal made),
+// releases its lease, and writes its row in the sync log. When the deal
+// was made, in the same transaction: the quote moves onto it (and is its
+// primary quote), the customer takes the account as its link (or, when
+// another customer has that link already, the quote moves to that
+// customer), an order the quote generated meanwhile follows it to the
+// record (and goes to the CRM when orders do), the quote is bound for the
+// CRM as a quote of a record is, and quote.updated is emitted.
+func (db *DB) RecordDeal(ctx context.Context, d *DealCreation, r WriteResult) error {
+	attempts := r.attempts(d.Attempts)
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var record, customerID string
 		err := tx.QueryRow(ctx, `SELECT crm_record_id, coalesce(customer_id::text, '') FROM quotes
@@ -244,21 +226,22 @@ func (db *DB) RecordDeal(ctx context.Context, d *DealCreation, r DealResult) err
 				attempts = $5, last_error_code = $6, last_error = $7, lease_until = NULL, updated_at = now(),
 				done_at = CASE WHEN $3 IN ('done', 'failed') THEN now() END
 			WHERE quote_id = $1 AND connection_id = $2 AND state IN ('pending', 'account', 'deal')`,
-			d.QuoteID, d.ConnectionID, r.State, r.CRMRecordID, attempts, string(r.Code), r.Message)
+			d.QuoteID, d.ConnectionID, r.State, r.CRMID, attempts, string(r.Code), r.Message)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return qwoty.ErrNotFound
 		}
-		run := writeRun{WorkspaceID: d.WorkspaceID, ConnectionID: d.ConnectionID, RecordID: r.CRMRecordID, QuoteID: d.QuoteID,
-			Object: crm.NewDealObject, CRMID: r.CRMRecordID, Done: r.State == DealDone, Failed: r.State == DealFailed, Wait: r.Wait,
-			Quiet: r.Quiet, Code: r.Code, Message: r.Message, Calls: r.Calls}
-		if run.Done {
+		run := writeRun{WorkspaceID: d.WorkspaceID, ConnectionID: d.ConnectionID, RecordID: r.CRMID, QuoteID: d.QuoteID,
+			Object: crm.NewDealObject, WriteResult: r}
+		if r.State == DealDone {
+			// The log row is about the new deal; what it left is the
+			// account it found or made, and the deal.
 			if d.CRMAccountID != "" {
 				run.Written = append(run.Written, crm.Written{Object: crm.AccountObject, ID: d.CRMAccountID, Action: d.AccountAction})
 			}
-			run.Written = append(run.Written, crm.Written{Object: crm.DealObject, ID: r.CRMRecordID, Action: r.DealAction})
+			run.Written = append(run.Written, crm.Written{Object: crm.DealObject, ID: r.CRMID, Action: r.Action})
 		}
 		if err := db.logWrite(ctx, tx, run); err != nil {
 			return err
@@ -266,14 +249,14 @@ func (db *DB) RecordDeal(ctx context.Context, d *DealCreation, r DealResult) err
 		if r.State != DealDone || record != "" {
 			return nil
 		}
-		return db.moveOntoDeal(ctx, tx, d, customerID, r.CRMRecordID)
+		return db.moveOntoDeal(ctx, tx, d, customerID, r.CRMID)
 	})
 	if err != nil {
 		return fmt.Errorf("store: record deal: %w", err)
 	}
 	d.Attempts, d.State = attempts, r.State
-	if r.CRMRecordID != "" {
-		d.CRMRecordID = r.CRMRecordID
+	if r.CRMID != "" {
+		d.CRMRecordID = r.CRMID
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/qwoty/companion/crm"
 	"github.com/qwoty/companion/jobs"
 	"github.com/qwoty/companion/qwoty"
 )
@@ -25,8 +24,8 @@ import (
 const (
 	OrderPushPending = "pending"
 	OrderPushPushing = "pushing"
-	OrderPushDone    = "done"
-	OrderPushFailed  = "failed"
+	OrderPushDone    = WriteDone
+	OrderPushFailed  = WriteFailed
 )
 
 // OrderPush is where one order stands with its CRM.
@@ -203,35 +202,15 @@ func (db *DB) StartOrderPush(ctx context.Context, p *OrderPush) error {
 	return nil
 }
 
-// OrderPushResult is what became of one run of an order's push.
-type OrderPushResult struct {
-	// State is OrderPushDone, OrderPushFailed, or the state the push was
-	// in for a retry (the attempt counted) or a wait (not counted: Wait).
-	State      string
-	CRMOrderID string
-	// Status is the order's status the CRM's order was brought to (done).
-	Status qwoty.OrderStatus
-	// Action is how the order came to be in the CRM: created, adopted
-	// (found there after a lost answer) or updated (its status).
-	Action string
-	// Wait marks a wait for a limit: no attempt is used and nothing is
-	// logged when Quiet.
-	Wait, Quiet bool
-	Code        qwoty.Code
-	Message     string
-	Calls       int
-}
-
-// RecordOrderPush writes what became of a run of p, releases its lease,
-// and writes its row in the sync log (object crmObject, on the order's
-// record): the CRM's id and action when done, the CRM's words when failed
-// or retried. A done push whose order changed status meanwhile goes back
-// to pending: the state it returns says so (the caller runs it again).
-func (db *DB) RecordOrderPush(ctx context.Context, p *OrderPush, crmObject string, r OrderPushResult) (string, error) {
-	attempts := p.Attempts
-	if r.State != OrderPushDone && r.State != OrderPushFailed && !r.Wait {
-		attempts++
-	}
+// RecordOrderPush writes what became of a run of p (its CRMID the CRM's
+// order, its Status the order's status that order holds), releases its
+// lease, and writes its row in the sync log (object crmObject, on the
+// order's record): the CRM's id and action when done, the CRM's words
+// when failed or retried. A done push whose order changed status
+// meanwhile goes back to pending: the state it returns says so (the
+// caller runs it again).
+func (db *DB) RecordOrderPush(ctx context.Context, p *OrderPush, crmObject string, r WriteResult) (string, error) {
+	attempts := r.attempts(p.Attempts)
 	state := r.State
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		// The order's row lock orders this after, or before, a status
@@ -257,35 +236,30 @@ func (db *DB) RecordOrderPush(ctx context.Context, p *OrderPush, crmObject strin
 				pushed_status = $5, attempts = $6, last_error_code = $7, last_error = $8, lease_until = NULL, updated_at = now(),
 				done_at = CASE WHEN $3 IN ('done', 'failed') THEN now() END
 			WHERE order_id = $1 AND connection_id = $2 AND state IN ('pending', 'pushing')`,
-			p.OrderID, p.ConnectionID, state, r.CRMOrderID, pushed, attempts, string(r.Code), r.Message)
+			p.OrderID, p.ConnectionID, state, r.CRMID, pushed, attempts, string(r.Code), r.Message)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return qwoty.ErrNotFound
 		}
-		if r.CRMOrderID != "" {
+		if r.CRMID != "" {
 			// The order shows its CRM twin (not a change of the order's
 			// own: its version stays).
 			if _, err := tx.Exec(ctx, `UPDATE orders SET crm_order_id = $3 WHERE id = $1 AND connection_id = $2 AND crm_order_id = ''`,
-				p.OrderID, p.ConnectionID, r.CRMOrderID); err != nil {
+				p.OrderID, p.ConnectionID, r.CRMID); err != nil {
 				return err
 			}
 		}
-		run := writeRun{WorkspaceID: p.WorkspaceID, ConnectionID: p.ConnectionID, RecordID: p.RecordID, QuoteID: quoteID,
-			Object: crmObject, CRMID: r.CRMOrderID, Done: r.State == OrderPushDone, Failed: r.State == OrderPushFailed, Wait: r.Wait,
-			Quiet: r.Quiet, Code: r.Code, Message: r.Message, Calls: r.Calls}
-		if run.Done {
-			run.Written = []crm.Written{{Object: crmObject, ID: r.CRMOrderID, Action: r.Action}}
-		}
-		return db.logWrite(ctx, tx, run)
+		return db.logWrite(ctx, tx, writeRun{WorkspaceID: p.WorkspaceID, ConnectionID: p.ConnectionID, RecordID: p.RecordID,
+			QuoteID: quoteID, Object: crmObject, WriteResult: r})
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: record order push: %w", err)
 	}
 	p.Attempts, p.State = attempts, state
-	if r.CRMOrderID != "" {
-		p.CRMOrderID = r.CRMOrderID
+	if r.CRMID != "" {
+		p.CRMOrderID = r.CRMID
 	}
 	if r.State == OrderPushDone {
 		p.PushedStatus = r.Status

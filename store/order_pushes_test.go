@@ -77,7 +77,7 @@ func TestOrderPushQueue(t *testing.T) {
 	if _, err := db.SetOrderStatus(ctx, a.WorkspaceID, a.ID, o.ID, 0, qwoty.OrderFulfilled, "admin"); err != nil {
 		t.Fatal(err)
 	}
-	state, err := db.RecordOrderPush(ctx, p, crm.OrderObject, store.OrderPushResult{State: store.OrderPushDone, CRMOrderID: "801A",
+	state, err := db.RecordOrderPush(ctx, p, crm.OrderObject, store.WriteResult{State: store.OrderPushDone, CRMID: "801A",
 		Status: qwoty.OrderOpen, Action: crm.ActionCreated})
 	if err != nil || state != store.OrderPushPending {
 		t.Fatalf("recorded %q, %v; want pending", state, err)
@@ -89,7 +89,7 @@ func TestOrderPushQueue(t *testing.T) {
 	if mine, _, err := db.ClaimOrderPush(ctx, p, time.Minute); err != nil || !mine {
 		t.Fatalf("claim after the record: %v, %v", mine, err)
 	}
-	state, err = db.RecordOrderPush(ctx, p, crm.OrderObject, store.OrderPushResult{State: store.OrderPushDone, CRMOrderID: "801A",
+	state, err = db.RecordOrderPush(ctx, p, crm.OrderObject, store.WriteResult{State: store.OrderPushDone, CRMID: "801A",
 		Status: qwoty.OrderFulfilled, Action: crm.ActionUpdated})
 	if err != nil || state != store.OrderPushDone {
 		t.Fatalf("recorded %q, %v; want done", state, err)
