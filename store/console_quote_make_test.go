@@ -50,7 +50,7 @@ func TestSentLinkFollowsItsDeal(t *testing.T) {
 	if err := db.StartDealStep(ctx, d, store.DealDeal, "001A", store.AccountMatched); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RecordDeal(ctx, d, store.DealResult{State: store.DealDone, CRMRecordID: "006DEAL", DealAction: "created"}); err != nil {
+	if err := db.RecordDeal(ctx, d, store.WriteResult{State: store.DealDone, CRMID: "006DEAL", Action: "created"}); err != nil {
 		t.Fatal(err)
 	}
 
