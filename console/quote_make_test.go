@@ -153,7 +153,7 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 	}
 	// Sent: not editable; revised, a draft again of the next revision.
 	member.Get(e.url()+"/quotes/"+qid+"/edit").Want(http.StatusConflict, "")
-	member.Get(e.url()+"/quotes/"+qid).Want(200, "", `id="quote-revise"`)
+	member.Get(e.url()+"/quotes/"+qid).Want(200, "", `id="quote-revise"`, "Quote "+q.Number+", revision 1, emailed to the customer (2 recipients)")
 	member.Post(e.url()+"/quotes/"+qid+"/revise", url.Values{"csrf": {member.CSRF()}, "version": {strconv.Itoa(q.Version + 1)}}).Want(200, "/quotes/"+qid+"/edit", `value="Licence"`)
 	if q, err = e.db.GetQuote(ctx, s, qid); err != nil || q.Status != qwoty.StatusDraft || q.Revision != 2 {
 		t.Fatalf("after Revise: %v revision %d, %v", q.Status, q.Revision, err)

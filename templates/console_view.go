@@ -303,6 +303,16 @@ func auditText(e store.AuditEntry, accounts map[qwoty.Provider]string) string {
 		return "Order " + d("order") + " made: quote " + d("quote") + ", revision " + d("revision") + ", was accepted"
 	case "order.status_changed":
 		return "Order " + d("order") + " moved from " + d("from") + " to " + d("to")
+	case "quote.sent_to_customer":
+		out := "Quote " + d("quote") + ", revision " + d("revision") + ", emailed to the customer"
+		if n := d("recipients"); n != "" && n != "1" {
+			out += " (" + n + " recipients)"
+		}
+		return out
+	case "quote.status_from_crm":
+		return "Quote " + d("quote") + " moved from " + d("from") + " to " + d("to") + " by its CRM stage " + d("stage")
+	case "quote.title_from_crm":
+		return "Quote " + d("quote") + " renamed from the CRM: " + d("to")
 	case "quote.revised":
 		return "Quote " + d("quote") + " revised: revision " + d("revision") + " is a draft (it was " + d("from") + ")"
 	case "workspace.quote_defaults_set":
