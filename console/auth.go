@@ -165,6 +165,8 @@ func (con *Console) notice(done, provider string) string {
 		return "The order is cancelled."
 	case "quote-made":
 		return "The quote is made, as a draft: send it to the customer when it is ready."
+	case "quote-deleted":
+		return "The draft is deleted."
 	case "quote-saved":
 		return "The quote is saved."
 	case "quote-sent":

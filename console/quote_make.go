@@ -525,3 +525,36 @@ func (con *Console) quoteRevise(c *gin.Context) {
 	}
 	c.Redirect(http.StatusSeeOther, "/quotes/"+q.ID+"/edit")
 }
+
+// quoteDeleteConfirm asks before deleting a draft without a record.
+func (con *Console) quoteDeleteConfirm(c *gin.Context) {
+	q, _, err := con.consoleQuote(c)
+	if err == nil {
+		err = q.CheckEditable()
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	web.Render(c, http.StatusOK, templates.QuoteDelete(templates.QuoteDeleteView{ConsolePage: con.page(c),
+		Quote: templates.QuoteRowRef{ID: q.ID, Number: q.Number, Title: q.Title, Version: q.Version}, Customer: q.CustomerName}))
+}
+
+// quoteDelete deletes a draft without a record (store.DeleteQuote: its
+// deal, not started, goes with it). A quote sent is kept: its customer
+// has its link.
+func (con *Console) quoteDelete(c *gin.Context) {
+	q, s, err := con.consoleQuote(c)
+	if err == nil {
+		err = q.CheckEditable()
+	}
+	if err == nil {
+		version, _ := strconv.Atoi(c.PostForm("version"))
+		err = con.onRecordSince(c, con.db.DeleteQuote(c.Request.Context(), s, q.ID, version, consoleActor(sessionOf(c).User)))
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/quotes?done=quote-deleted")
+}

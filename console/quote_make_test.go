@@ -153,6 +153,7 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 	}
 	// Sent: not editable; revised, a draft again of the next revision.
 	member.Get(e.url()+"/quotes/"+qid+"/edit").Want(http.StatusConflict, "")
+	member.Get(e.url()+"/quotes/"+qid+"/delete").Want(http.StatusConflict, "")
 	member.Get(e.url()+"/quotes/"+qid).Want(200, "", `id="quote-revise"`, "Quote "+q.Number+", revision 1, emailed to the customer (2 recipients)")
 	member.Post(e.url()+"/quotes/"+qid+"/revise", url.Values{"csrf": {member.CSRF()}, "version": {strconv.Itoa(q.Version + 1)}}).Want(200, "/quotes/"+qid+"/edit", `value="Licence"`)
 	if q, err = e.db.GetQuote(ctx, s, qid); err != nil || q.Status != qwoty.StatusDraft || q.Revision != 2 {
@@ -198,4 +199,64 @@ func countQuotes(t *testing.T, e *syncEnv) int {
 		t.Fatal(err)
 	}
 	return len(rows)
+}
+
+// A draft made for a customer is deleted after a confirmation; its deal,
+// queued (the deal status is "as soon as made") but not started, goes
+// with it; one under way keeps the quote until it is made; a sent quote is
+// not deleted here.
+func TestConsoleDeleteDraft(t *testing.T) {
+	e := newSyncEnv(t, "")
+	ctx := context.Background()
+	e.db.SetDealMaking(func(qwoty.Provider) bool { return true })
+	set, err := e.db.SyncSettingsOf(ctx, e.conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.DealStatus = qwoty.DealOnDraft
+	if err := e.db.SaveSyncSettings(ctx, e.conn.WorkspaceID, e.conn.ID, set, adminEmail); err != nil {
+		t.Fatal(err)
+	}
+	newDraft := func(name string) string {
+		t.Helper()
+		e.b.Get(e.url() + "/quotes/new")
+		e.b.Post(e.url()+"/quotes/new", newQuoteForm(t, e.b, e.b.Body, "new_name", name)).Want(200, "", "The quote is made", `id="quote-delete"`)
+		return strings.TrimPrefix(e.b.Last.Request.URL.Path, "/quotes/")
+	}
+	s := store.Scope{WorkspaceID: e.conn.WorkspaceID, ConnectionID: e.conn.ID}
+
+	gone := newDraft("Initech")
+	if d, err := e.db.DealCreationOf(ctx, e.conn.ID, gone); err != nil || d.State != store.DealPending {
+		t.Fatalf("the draft's deal (as soon as made): %+v %v", d, err)
+	}
+	e.b.Get(e.url()+"/quotes/"+gone+"/delete").Want(200, "", "The draft and its lines are deleted; its customer, Initech, stays.")
+	e.b.Post(e.url()+"/quotes/"+gone+"/delete", url.Values{"csrf": {e.b.CSRF()}, "version": {"1"}}).Want(200, "/quotes", "The draft is deleted.")
+	if _, err := e.db.GetQuote(ctx, s, gone); qwoty.ErrorCode(err) != qwoty.CodeNotFound {
+		t.Fatalf("the deleted draft: %v", err)
+	}
+	if _, err := e.db.DealCreationOf(ctx, e.conn.ID, gone); err == nil {
+		t.Fatal("the deleted draft's deal is still queued")
+	}
+
+	// A deal under way: the quote stays.
+	busy := newDraft("Umbrella")
+	d, err := e.db.DealCreationOf(ctx, e.conn.ID, busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.db.ClaimDealCreation(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.StartDealStep(ctx, d, store.DealAccount, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.b.Get(e.url() + "/quotes/" + busy + "/delete")
+	e.b.Post(e.url()+"/quotes/"+busy+"/delete", url.Values{"csrf": {e.b.CSRF()}, "version": {"1"}}).Want(http.StatusConflict, "", "CRM deal is being made")
+	if _, err := e.db.GetQuote(ctx, s, busy); err != nil {
+		t.Fatalf("a quote whose deal is under way was deleted: %v", err)
+	}
+	// A viewer cannot delete.
+	viewer := e.user(t, "viewer")
+	viewer.Get(e.url() + "/quotes")
+	viewer.Post(e.url()+"/quotes/"+busy+"/delete", url.Values{"csrf": {viewer.CSRF()}, "version": {"1"}}).Want(http.StatusForbidden, "")
 }

@@ -37,6 +37,8 @@ func (con *Console) Register(r gin.IRouter) {
 	member.GET("/quotes/:id/send", con.requireMember, con.quoteSendShow)
 	member.POST("/quotes/:id/send", con.requireMember, con.quoteSend)
 	member.POST("/quotes/:id/revise", con.requireMember, con.quoteRevise)
+	member.GET("/quotes/:id/delete", con.requireMember, con.quoteDeleteConfirm)
+	member.POST("/quotes/:id/delete", con.requireMember, con.quoteDelete)
 	member.POST("/quotes/:id/retry-deal", con.requireAdmin, con.quoteRetryDeal)
 	member.GET("/orders", con.ordersShow)
 	member.GET("/orders/:id", con.orderShow)

@@ -167,6 +167,22 @@ func (db *DB) DeleteQuote(ctx context.Context, s Scope, id string, version int, 
 		if err := q.CheckVersion(version); err != nil {
 			return err
 		}
+		if s.RecordID == "" {
+			// A quote without a record (docs/deals.md): its deal, not
+			// started or given up, goes with it; one under way (a create
+			// may have reached the CRM) is let finish, and the quote is
+			// deleted from its deal's card then.
+			var underWay bool
+			if err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM deal_creations WHERE quote_id = $1 AND connection_id = $2
+					AND state IN ('pending', 'failed') RETURNING 1)
+				SELECT EXISTS (SELECT 1 FROM deal_creations WHERE quote_id = $1 AND connection_id = $2 AND state IN ('account', 'deal'))`,
+				id, s.ConnectionID).Scan(&underWay); err != nil {
+				return err
+			}
+			if underWay {
+				return qwoty.E(qwoty.CodeQuoteNoRecord, "%s's CRM deal is being made: once it is made, delete the quote from the card on that deal.", q.Number)
+			}
+		}
 		if _, err := tx.Exec(ctx, `UPDATE quotes SET deleted_at = now(), is_primary = false, version = version + 1, updated_at = now()
 			WHERE id = $1`, id); err != nil {
 			return err

@@ -113,3 +113,10 @@ func canSend(v QuoteView) bool {
 	s := v.Row.Status
 	return len(v.Row.Lines) > 0 && (s == qwoty.StatusDraft || s == qwoty.StatusSent || s == qwoty.StatusViewed)
 }
+
+// QuoteDeleteView asks before a draft without a record is deleted.
+type QuoteDeleteView struct {
+	ConsolePage
+	Quote    QuoteRowRef
+	Customer string
+}
