@@ -259,6 +259,9 @@ func (con *Console) makeQuote(c *gin.Context, s store.Scope, v templates.QuoteFo
 	}
 	var customer *qwoty.Customer
 	switch {
+	case v.NewName != "" && v.CustomerID != "":
+		return nil, &qwoty.Error{Code: qwoty.CodeValidation, Field: "new_name", Message: "The form names a customer twice: one from the list and a new one.",
+			Hint: "Keep one: set the list back to Choose…, or clear the new customer's name."}
 	case v.NewName != "":
 		in := store.CustomerInput{}
 		name, err := qwoty.ParseField("new_name", v.NewName, 200)

@@ -123,6 +123,9 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 		"That customer is not one of this CRM account&#39;s.")
 	member.Get(e.url() + "/quotes/new")
 	member.Post(e.url()+"/quotes/new", newQuoteForm(t, member, member.Body)).Want(http.StatusUnprocessableEntity, "", "The quote needs a customer.")
+	member.Get(e.url() + "/quotes/new")
+	member.Post(e.url()+"/quotes/new", newQuoteForm(t, member, member.Body, "customer_id", cu.ID, "new_name", "Acme Two")).Want(http.StatusUnprocessableEntity, "",
+		"The form names a customer twice", `value="Acme Two"`, `<option value="`+cu.ID+`" selected>`)
 
 	// Edit: the lines as stored, a price changed; the same form again is
 	// stale.
