@@ -39,16 +39,7 @@ func (a *API) replaceLines(ctx context.Context, in *quoteLinesInput) (*QuoteOutp
 				return err
 			}
 		}
-		if err := q.CheckEditable(); err != nil {
-			return err
-		}
-		q.Lines = q.Lines[:0]
-		for _, l := range lines {
-			if err := q.AddLine(l); err != nil {
-				return err
-			}
-		}
-		return nil
+		return q.ReplaceLines(lines)
 	}, nil)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/shopspring/decimal"
 
 	"github.com/qwoty/companion/notify"
 	"github.com/qwoty/companion/qwoty"
@@ -152,6 +153,24 @@ func readQuoteForm(c *gin.Context) (quoteForm, error) {
 	return q, nil
 }
 
+// parse reads the form's lines, tax rate and currency (the title is the
+// domain's to check when the quote is made or changed).
+func (q quoteForm) parse() ([]qwoty.LineItem, decimal.Decimal, error) {
+	lines, err := q.lines()
+	if err != nil {
+		return nil, decimal.Zero, err
+	}
+	tax, err := qwoty.ParsePercent("tax_rate", q.TaxRate)
+	if err != nil {
+		return nil, decimal.Zero, err
+	}
+	if !qwoty.ValidCurrency(q.Currency) {
+		return nil, decimal.Zero, &qwoty.Error{Code: qwoty.CodeValidation, Field: "currency", Message: "The currency " + strconv.Quote(cut(q.Currency, 20)) + " is not an ISO 4217 code.",
+			Hint: "Write the currency's three letters: EUR, USD, GBP…"}
+	}
+	return lines, tax, nil
+}
+
 // lines are the form's rows as the domain's lines: an empty row is left
 // out; an error names the row ("Line 3: …").
 func (q quoteForm) lines() ([]qwoty.LineItem, error) {
@@ -221,41 +240,48 @@ func (con *Console) quoteCreate(c *gin.Context) {
 	if err == nil && !formRefOK(v.Ref) {
 		err = &qwoty.Error{Code: qwoty.CodeValidation, Field: "ref", Message: "This form has lost its reference.", Hint: "Open New quote again and fill the form there."}
 	}
-	form.withRows(&v, c.PostForm("more") != "")
-	if err == nil && c.PostForm("more") != "" {
-		web.Render(c, http.StatusOK, templates.QuoteForm(v))
+	con.submitQuoteForm(c, &v, form, err, "quote-made", func() (string, error) {
+		q, err := con.makeQuote(c, s, v, form, consoleActor(user))
+		if err != nil {
+			return "", err
+		}
+		return q.ID, nil
+	})
+}
+
+// submitQuoteForm ends a post of the quote form read into form (err: why
+// it could not be read): "More lines" shows it again with more rows;
+// otherwise save saves it and the quote's page follows, with done's
+// notice. A refusal shows the form again as typed.
+func (con *Console) submitQuoteForm(c *gin.Context, v *templates.QuoteFormView, form quoteForm, err error, done string, save func() (string, error)) {
+	more := c.PostForm("more") != ""
+	form.withRows(v, more)
+	if err == nil && more {
+		web.Render(c, http.StatusOK, templates.QuoteForm(*v))
 		return
 	}
-	var q *qwoty.Quote
+	id := ""
 	if err == nil {
-		q, err = con.makeQuote(c, s, v, form, consoleActor(user))
+		id, err = save()
 	}
 	if status, ok := formRefusal(err, &v.ConsolePage); ok {
-		web.Render(c, status, templates.QuoteForm(v))
+		web.Render(c, status, templates.QuoteForm(*v))
 		return
 	}
 	if err != nil {
 		con.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/quotes/"+q.ID+"?done=quote-made")
+	c.Redirect(http.StatusSeeOther, "/quotes/"+id+"?done="+done)
 }
 
 // makeQuote checks the form whole, then makes its customer (when new)
 // and its quote.
 func (con *Console) makeQuote(c *gin.Context, s store.Scope, v templates.QuoteFormView, form quoteForm, by string) (*qwoty.Quote, error) {
 	ctx := c.Request.Context()
-	lines, err := form.lines()
+	lines, tax, err := form.parse()
 	if err != nil {
 		return nil, err
-	}
-	tax, err := qwoty.ParsePercent("tax_rate", form.TaxRate)
-	if err != nil {
-		return nil, err
-	}
-	if !qwoty.ValidCurrency(form.Currency) {
-		return nil, &qwoty.Error{Code: qwoty.CodeValidation, Field: "currency", Message: "The currency " + strconv.Quote(cut(form.Currency, 20)) + " is not an ISO 4217 code.",
-			Hint: "Write the currency's three letters: EUR, USD, GBP…"}
 	}
 	var customer *qwoty.Customer
 	switch {
@@ -387,23 +413,9 @@ func (con *Console) quoteEditSave(c *gin.Context) {
 	}
 	v := con.editForm(c, q)
 	form, err := readQuoteForm(c)
-	form.withRows(&v, c.PostForm("more") != "")
-	if err == nil && c.PostForm("more") != "" {
-		web.Render(c, http.StatusOK, templates.QuoteForm(v))
-		return
-	}
-	if err == nil {
-		err = con.saveDraft(c, s, q.ID, form)
-	}
-	if status, ok := formRefusal(err, &v.ConsolePage); ok {
-		web.Render(c, status, templates.QuoteForm(v))
-		return
-	}
-	if err != nil {
-		con.fail(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/quotes/"+q.ID+"?done=quote-saved")
+	con.submitQuoteForm(c, &v, form, err, "quote-saved", func() (string, error) {
+		return q.ID, con.saveDraft(c, s, q.ID, form)
+	})
 }
 
 // saveDraft checks the form and changes the draft through the domain
@@ -413,28 +425,15 @@ func (con *Console) saveDraft(c *gin.Context, s store.Scope, id string, form quo
 	if err != nil || version < 1 {
 		return &qwoty.Error{Code: qwoty.CodeValidation, Field: "version", Message: "This form has lost the quote's version.", Hint: "Open the quote's Edit again."}
 	}
-	lines, err := form.lines()
+	lines, tax, err := form.parse()
 	if err != nil {
 		return err
-	}
-	tax, err := qwoty.ParsePercent("tax_rate", form.TaxRate)
-	if err != nil {
-		return err
-	}
-	if form.Currency == "" {
-		return &qwoty.Error{Code: qwoty.CodeValidation, Field: "currency", Message: "The quote needs a currency.", Hint: "Write the currency's three letters: EUR, USD, GBP…"}
 	}
 	_, err = con.db.UpdateQuote(c.Request.Context(), s, id, version, consoleActor(sessionOf(c).User), func(q *qwoty.Quote) error {
 		if err := q.SetTerms(qwoty.Terms{Title: form.Title, Currency: form.Currency, TaxRate: tax}); err != nil {
 			return err
 		}
-		q.Lines = q.Lines[:0]
-		for _, l := range lines {
-			if err := q.AddLine(l); err != nil {
-				return err
-			}
-		}
-		return nil
+		return q.ReplaceLines(lines)
 	})
 	return con.onRecordSince(c, err)
 }

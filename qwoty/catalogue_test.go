@@ -145,7 +145,7 @@ func TestHTTPStatus(t *testing.T) {
 		CodeDeliveryPending:      409,
 		CodeIdempotencyKeyReused: 422, CodeIdempotencyKeyInProgress: 409,
 		CodeQuoteEmpty: 422, CodeRecipientInvalid: 422, CodeLinkExpired: 410, CodeQuoteChanged: 409, CodeLogoInvalid: 422,
-		CodeOrderReadOnly: 409, CodeQuoteNoRecord: 409, CodeRecordOrCustomer: 422,
+		CodeOrderReadOnly: 409, CodeQuoteNoRecord: 409, CodeRecordOrCustomer: 422, CodeQuoteOnRecord: 409,
 		"no_such_code": 500,
 	}
 	for code, status := range want {

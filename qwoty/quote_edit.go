@@ -133,6 +133,21 @@ func (q *Quote) AddLine(l LineItem) error {
 	return nil
 }
 
+// ReplaceLines replaces every line of a draft with lines, each checked
+// as AddLine checks it (the API's PUT …/lines, the console's form).
+func (q *Quote) ReplaceLines(lines []LineItem) error {
+	if err := q.CheckEditable(); err != nil {
+		return err
+	}
+	q.Lines = q.Lines[:0]
+	for _, l := range lines {
+		if err := q.AddLine(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // UpdateLine replaces what a user edits of one line of a draft (SKU,
 // description, quantity, unit price, discount, catalogue product); the line keeps its id and
 // place. A line not on the quote is not_found.
