@@ -11,8 +11,9 @@ import (
 )
 
 // A quote made for a customer and sent before it has a record: once its
-// deal is made, the customer's link still opens it (on its deal now), and
-// the revision sent is filed on the deal.
+// deal is made, the customer's link still opens it (on its deal now) and
+// takes the customer's answer, whose order is the deal's; the revision
+// sent is filed on the deal.
 func TestSentLinkFollowsItsDeal(t *testing.T) {
 	db := storetest.New(t)
 	db.SetDealMaking(func(qwoty.Provider) bool { return true })
@@ -61,6 +62,14 @@ func TestSentLinkFollowsItsDeal(t *testing.T) {
 	got, err := db.LinkQuote(ctx, link)
 	if err != nil || got.ID != q.ID || got.CRMRecordID != "006DEAL" {
 		t.Fatalf("the link's quote: %+v %v, want quote %s on 006DEAL", got, err, q.ID)
+	}
+	// The customer accepts through that link: the order is the deal's.
+	if _, err := db.Decide(ctx, link, store.Decision{Accept: true, VersionHash: qwoty.VersionHash(got), FullName: "Ann Buyer", Consent: true}, now); err != nil {
+		t.Fatalf("accepting through the link after the deal was made: %v", err)
+	}
+	o, err := db.QuoteOrder(ctx, link.Scope(), q.ID)
+	if err != nil || o == nil || o.CRMRecordID != "006DEAL" {
+		t.Fatalf("the order: %+v %v, want one on 006DEAL", o, err)
 	}
 	var record string
 	var revision int
