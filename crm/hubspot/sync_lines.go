@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,8 +21,15 @@ import (
 //     takes no associations: a line item it creates anew (someone deleted
 //     it in HubSpot) is then associated with its deal.
 //
-// A line item's link is saved only once it is under its deal, so that a
-// push cut short in between is finished by the next one.
+// Every line item Qwoty may have made is remembered under its deal before
+// HubSpot can make it, so that it is never lost however a push ends: a
+// create's links are intended (no id) before it is sent; an upsert's lose
+// their hash before it is sent (it may make the line item anew), and keep
+// the id it answers, still without a hash, until the association is done.
+// A link gets its hash only once its line item is under its deal: the next
+// push files one that is not (it is upserted and associated again), or
+// archives it when the quote no longer has its line, finding it by
+// qwoty_ref first (the link's id, if any, may not be HubSpot's).
 
 func (p *push) lineItems(pick func(*linePush) bool) []*linePush {
 	var out []*linePush
@@ -45,10 +53,18 @@ func (p *push) createLines(ctx context.Context) {
 	todo := p.lineItems(func(l *linePush) bool { return !l.linked })
 	perDeal(todo, lineDeal, func(batch []*linePush) error {
 		req := batchRequest[createInput]{}
+		intents := make([]crm.RefLink, 0, len(batch))
 		for _, l := range batch {
 			req.Inputs = append(req.Inputs, createInput{Properties: l.props, ObjectWriteTraceID: l.line.Ref,
 				Associations: []inlineAssoc{{To: objectRef{l.d.deal.RecordID},
 					Types: []assocType{{Category: "HUBSPOT_DEFINED", TypeID: lineItemToDeal}}}}})
+			intents = append(intents, crm.RefLink{Object: linkLineItem, Ref: l.line.Ref, Parent: l.d.deal.RecordID})
+		}
+		// The intents are durable before HubSpot can make the line items: a
+		// create whose answer is lost, and whose line then leaves the
+		// quote, is still archived.
+		if err := p.links.Intend(ctx, intents); err != nil {
+			return fmt.Errorf("record the line items about to be made: %w", err)
 		}
 		var ans batchAnswer
 		err := p.call(ctx, http.MethodPost, lineItemsBatchPath+"create", req, &ans)
@@ -108,8 +124,19 @@ func (p *push) upsertLines(ctx context.Context) {
 	todo := p.lineItems(func(l *linePush) bool { return l.linked || l.fallback })
 	perDeal(todo, lineDeal, func(batch []*linePush) error {
 		req := batchRequest[upsertInput]{}
+		var unconfirmed []crm.RefLink
 		for _, l := range batch {
 			req.Inputs = append(req.Inputs, upsertInput{ID: l.line.Ref, IDProperty: RefProperty, Properties: l.props, ObjectWriteTraceID: l.line.Ref})
+			if l.linked && !l.unfiled {
+				unconfirmed = append(unconfirmed, crm.RefLink{Object: linkLineItem, Ref: l.line.Ref, Parent: l.d.deal.RecordID, CRMID: l.known})
+			}
+		}
+		// The upsert makes the line item anew when someone deleted it in
+		// HubSpot: until the answer says which, its link loses its hash
+		// (a push that dies meanwhile leaves it to be found by qwoty_ref).
+		// A create's fallback has its intent already.
+		if err := p.links.Save(ctx, unconfirmed); err != nil {
+			return fmt.Errorf("record the line items about to be upserted: %w", err)
 		}
 		var ans batchAnswer
 		if err := p.call(ctx, http.MethodPost, lineItemsBatchPath+"upsert", req, &ans); err != nil {
@@ -143,16 +170,27 @@ func (p *push) upsertLines(ctx context.Context) {
 			case r.New:
 				// Made by the upsert: it belongs to no deal yet.
 				l.associate, l.action = true, crm.ActionCreated
-			case l.fallback:
-				// Made by an earlier attempt whose answer was lost: its
+			case l.fallback || r.ID != l.known:
+				// Made by an earlier attempt whose answer was lost (a
+				// create, or an upsert after someone deleted Qwoty's): its
 				// association may be missing too (associating again is
 				// harmless).
 				l.associate, l.action = true, crm.ActionAdopted
+			case l.unfiled:
+				// The line item Qwoty knows, whose association was never
+				// confirmed: it is associated again.
+				l.associate, l.action = true, crm.ActionUpdated
 			default:
 				l.action = crm.ActionUpdated
-				links = append(links, l.link())
-				deals = append(deals, l.d)
 			}
+			link := l.link()
+			if l.associate {
+				// Its id is kept before the association is sent, without
+				// a hash until the association is done (see above).
+				link.Hash = ""
+			}
+			links = append(links, link)
+			deals = append(deals, l.d)
 		}
 		if p.save(ctx, links, deals...) {
 			for _, l := range batch {
@@ -226,21 +264,24 @@ func (p *push) associateLines(ctx context.Context) {
 // archiveLines archives the line items Qwoty made that the deal's primary
 // quote no longer has (a line removed, another quote made primary, the
 // quotes gone). HubSpot answers 204 whatever the line item's state, so an
-// archive repeated after a lost answer is harmless.
+// archive repeated after a lost answer is harmless. A link not confirmed
+// under its deal (an intent, or an id without a hash) may not hold the line
+// item HubSpot has: that one is found by qwoty_ref first.
 func (p *push) archiveLines(ctx context.Context) {
-	type gone struct {
-		d    *dealPush
-		link crm.RefLink
-	}
-	var todo []gone
+	var todo, unsure []gone
 	for _, d := range p.deals {
 		for _, l := range d.remove {
-			if d.ok() {
+			switch {
+			case !d.ok():
+			case l.CRMID == "" || l.Hash == "":
+				unsure = append(unsure, gone{d, l})
+			default:
 				todo = append(todo, gone{d, l})
 			}
 		}
 	}
-	perDeal(todo, func(g gone) *dealPush { return g.d }, func(batch []gone) error {
+	todo = append(todo, p.findByRef(ctx, unsure)...)
+	perDeal(todo, goneDeal, func(batch []gone) error {
 		req := batchRequest[objectRef]{}
 		for _, g := range batch {
 			req.Inputs = append(req.Inputs, objectRef{g.link.CRMID})
@@ -248,22 +289,87 @@ func (p *push) archiveLines(ctx context.Context) {
 		if err := p.call(ctx, http.MethodPost, lineItemsBatchPath+"archive", req, nil); err != nil {
 			return err
 		}
-		for _, group := range groupBy(batch, func(g gone) *dealPush { return g.d }) {
-			d := group[0].d
-			refs := make([]string, 0, len(group))
-			for _, g := range group {
-				refs = append(refs, g.link.Ref)
-			}
-			if err := p.links.Drop(ctx, linkLineItem, refs); err != nil {
-				d.fail(fmt.Errorf("forget the archived line items: %w", err))
-				continue
-			}
-			for _, g := range group {
-				d.written = append(d.written, crm.Written{Object: linkLineItem, ID: g.link.CRMID, Ref: g.link.Ref, Action: crm.ActionDeleted})
+		for _, group := range groupBy(batch, goneDeal) {
+			if p.forget(ctx, group) {
+				d := group[0].d
+				for _, g := range group {
+					d.written = append(d.written, crm.Written{Object: linkLineItem, ID: g.link.CRMID, Ref: g.link.Ref, Action: crm.ActionDeleted})
+				}
 			}
 		}
 		return nil
 	})
+}
+
+// gone is a line item to archive.
+type gone struct {
+	d    *dealPush
+	link crm.RefLink
+}
+
+func goneDeal(g gone) *dealPush { return g.d }
+
+// findByRef reads by qwoty_ref the line items of links not confirmed under
+// their deal (batch/read with idProperty, 100 a call) and returns those
+// HubSpot holds, with their ids; the links of the others (never made, or
+// archived since) are forgotten.
+func (p *push) findByRef(ctx context.Context, unsure []gone) []gone {
+	var found []gone
+	perDeal(unsure, goneDeal, func(batch []gone) error {
+		req := struct {
+			batchRequest[objectRef]
+			IDProperty string   `json:"idProperty"`
+			Properties []string `json:"properties"`
+		}{IDProperty: RefProperty, Properties: []string{RefProperty}}
+		for _, g := range batch {
+			req.Inputs = append(req.Inputs, objectRef{g.link.Ref})
+		}
+		// Those HubSpot does not hold are listed among the answer's errors
+		// (a 207), not refused; a 404 OBJECT_NOT_FOUND of the whole read,
+		// which HubSpot is reported to answer when it holds none of them,
+		// says the same.
+		var ans batchAnswer
+		err := p.call(ctx, http.MethodPost, lineItemsBatchPath+"read", req, &ans)
+		var ae *crm.APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound && ae.Code == "OBJECT_NOT_FOUND" {
+			ans, err = batchAnswer{}, nil
+		}
+		if err != nil {
+			return err
+		}
+		ids := map[string]string{}
+		for _, r := range ans.Results {
+			ids[refOf(r.Properties)] = r.ID
+		}
+		var none []gone
+		for _, g := range batch {
+			if id := ids[g.link.Ref]; id != "" {
+				g.link.CRMID = id
+				found = append(found, g)
+			} else {
+				none = append(none, g)
+			}
+		}
+		for _, group := range groupBy(none, goneDeal) {
+			p.forget(ctx, group)
+		}
+		return nil
+	})
+	return found
+}
+
+// forget drops the links of a deal's line items gone from HubSpot, failing
+// the deal when it cannot.
+func (p *push) forget(ctx context.Context, group []gone) bool {
+	refs := make([]string, 0, len(group))
+	for _, g := range group {
+		refs = append(refs, g.link.Ref)
+	}
+	if err := p.links.Drop(ctx, linkLineItem, refs); err != nil {
+		group[0].d.fail(fmt.Errorf("forget the archived line items: %w", err))
+		return false
+	}
+	return true
 }
 
 // link is the line item's link once written.

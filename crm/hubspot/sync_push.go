@@ -42,7 +42,8 @@ type dealPush struct {
 	err     error
 	written []crm.Written
 	// lines are the primary quote's lines to write (unchanged ones left
-	// out); remove the line items Qwoty made that the quote no longer has.
+	// out); remove the line items Qwoty made, or may have made (links
+	// without an id or a hash), that the quote no longer has.
 	lines  []*linePush
 	remove []crm.RefLink
 	// props are the deal's properties to write (nil: nothing), hash their
@@ -68,6 +69,11 @@ type linePush struct {
 	// linked: Qwoty made the line item before (its link has an id), so it
 	// is upserted; otherwise it is created under the deal.
 	linked bool
+	// unfiled: the line item was made but its association with the deal
+	// never confirmed (its link has an id and no hash): it is upserted,
+	// then associated. known is the id its link holds.
+	unfiled bool
+	known   string
 	// fallback: its create was refused (a retry finding the line item made
 	// by an attempt whose answer was lost, or bad data): it is upserted,
 	// then associated.
@@ -143,14 +149,18 @@ func (p *push) planLines(ctx context.Context, d *dealPush, known map[string]crm.
 			continue
 		}
 		lp.linked = ok && link.CRMID != ""
+		lp.unfiled = lp.linked && link.Hash == ""
+		lp.known = link.CRMID
 		d.lines = append(d.lines, lp)
 	}
 	owned, err := p.links.Owned(ctx, linkLineItem, d.deal.RecordID)
 	if err != nil {
 		return fmt.Errorf("read the deal's line item links: %w", err)
 	}
+	// An intent (no id: a create sent, its answer lost) is removed too:
+	// HubSpot may hold its line item, which is found by qwoty_ref.
 	for _, l := range owned {
-		if !keep[l.Ref] && l.CRMID != "" {
+		if !keep[l.Ref] {
 			d.remove = append(d.remove, l)
 		}
 	}

@@ -185,6 +185,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	before := p.snapshot()
 	var results []map[string]any
 	var errs []*inputError
+	// missing are the ids a read did not find: listed together, as the
+	// pulled types' batch read lists them (pull.go).
+	var missing []string
 	for _, in := range body.Inputs {
 		var res map[string]any
 		var ie *inputError
@@ -210,6 +213,10 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "", "no such batch operation: "+op)
 			return
 		}
+		if ie != nil && typ == "line_items" && op == "read" && ie.category == "OBJECT_NOT_FOUND" {
+			missing = append(missing, in.ID)
+			continue
+		}
 		if ie != nil {
 			ie.trace = in.ObjectWriteTraceID
 			if !multi || ie.whole {
@@ -234,14 +241,19 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	stamp := now.UTC().Format("2006-01-02T15:04:05.000Z")
 	out := map[string]any{"status": "COMPLETE", "results": nonNil(results), "startedAt": stamp, "completedAt": stamp}
-	if len(errs) > 0 {
+	if len(errs) > 0 || len(missing) > 0 {
 		status = http.StatusMultiStatus
-		list := make([]map[string]any, 0, len(errs))
+		list := make([]map[string]any, 0, len(errs)+1)
 		for _, e := range errs {
 			list = append(list, map[string]any{"status": "error", "category": e.category, "message": e.message,
 				"context": map[string][]string{"objectWriteTraceId": {e.trace}}})
 		}
-		out["numErrors"], out["errors"] = len(errs), list
+		if len(missing) > 0 {
+			list = append(list, map[string]any{"status": "error", "category": "OBJECT_NOT_FOUND",
+				"message": "Could not get some " + typ + " objects, they may be deleted or not exist. Check that ids are valid.",
+				"context": map[string][]string{"ids": missing}})
+		}
+		out["numErrors"], out["errors"] = len(list), list
 	}
 	writeJSON(w, status, out)
 }
@@ -473,9 +485,17 @@ func (p *portal) archiveLineItem(id string) {
 	}
 }
 
+// readLineItem is one input of batch/read: by id, or by a value of
+// idProperty, which must be a property with unique values ("Retrieve
+// records by record ID or include the idProperty parameter to retrieve
+// records by a custom unique value property"). A line item it does not find
+// (archived, never made) is listed among the answer's errors.
 func (s *Server) readLineItem(p *portal, in batchInput, idProperty string, asked []string) (map[string]any, *inputError) {
 	id := in.ID
 	if idProperty != "" && idProperty != "hs_object_id" {
+		if ie := p.checkIDProperty(idProperty); ie != nil {
+			return nil, ie
+		}
 		id = p.uniqueOwner(idProperty, in.ID)
 	}
 	li := p.lineItems[id]

@@ -23,6 +23,21 @@ func (s *Server) LineItems(portalID int64, dealID string) []LineItem {
 	return out
 }
 
+// LiveLineItems returns every live line item of a portal, whatever its
+// parent (a deal, an order, or none), by id.
+func (s *Server) LiveLineItems(portalID int64) []LineItem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPortal(portalID)
+	var out []LineItem
+	for _, id := range sortedIDs(p.lineItems) {
+		if li := p.lineItems[id]; !li.archived {
+			out = append(out, li.public())
+		}
+	}
+	return out
+}
+
 // LineItem returns a line item, live or archived (archived reports which).
 func (s *Server) LineItem(portalID int64, id string) (li LineItem, archived, ok bool) {
 	s.mu.Lock()

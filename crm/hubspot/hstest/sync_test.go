@@ -238,3 +238,43 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("after the first 50 calls left the window: %d remaining %s, want 200 and 49", resp.StatusCode, resp.Header.Get("X-HubSpot-RateLimit-Remaining"))
 	}
 }
+
+// A batch read by idProperty answers the line items it finds and lists the
+// values it does not (never made, archived) among its errors, a 207; an
+// idProperty whose values are not unique is refused whole.
+func TestBatchReadByUniqueValue(t *testing.T) {
+	srv := hstest.New(t, hstest.Options{})
+	at := tokens(t, srv)["access_token"].(string)
+	uniqueRef(t, srv, at)
+	status, _, v := postJSON(t, srv, lineItems+"create", at, inputs(
+		map[string]any{"properties": map[string]any{"name": "A", refProp: "r1"}, "objectWriteTraceId": "r1"},
+		map[string]any{"properties": map[string]any{"name": "B", refProp: "r2"}, "objectWriteTraceId": "r2"}))
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, v)
+	}
+	var r2 string
+	for _, r := range v["results"].([]any) {
+		if rec := r.(map[string]any); rec["properties"].(map[string]any)[refProp] == "r2" {
+			r2 = rec["id"].(string)
+		}
+	}
+	if status, _, _ := postJSON(t, srv, lineItems+"archive", at, inputs(map[string]any{"id": r2})); status != http.StatusNoContent {
+		t.Fatalf("archive: %d", status)
+	}
+	status, _, v = postJSON(t, srv, lineItems+"read", at, map[string]any{"idProperty": refProp, "properties": []string{refProp},
+		"inputs": []map[string]string{{"id": "r1"}, {"id": "r2"}, {"id": "r3"}}})
+	results, _ := v["results"].([]any)
+	if status != http.StatusMultiStatus || len(results) != 1 ||
+		results[0].(map[string]any)["properties"].(map[string]any)[refProp] != "r1" {
+		t.Fatalf("read by value: %d %v, want 207 with r1 only", status, v)
+	}
+	errs, _ := v["errors"].([]any)
+	if len(errs) != 1 || mustJSON(errs[0].(map[string]any)["context"]) != `{"ids":["r2","r3"]}` ||
+		errs[0].(map[string]any)["category"] != "OBJECT_NOT_FOUND" {
+		t.Errorf("read by value: errors %v, want r2 and r3 not found", errs)
+	}
+	if status, _, v := postJSON(t, srv, lineItems+"read", at, map[string]any{"idProperty": "name",
+		"inputs": []map[string]string{{"id": "A"}}}); status != http.StatusBadRequest {
+		t.Errorf("read by a property without unique values: %d %v, want 400", status, v)
+	}
+}
