@@ -124,8 +124,9 @@ func formRefOK(ref string) bool {
 
 // quoteForm is what the quote form's terms and lines say, as typed.
 type quoteForm struct {
-	Title, Currency, TaxRate string
-	Lines                    []templates.LineForm
+	Title, Currency, TaxRate    string
+	DiscountKind, DiscountValue string
+	Lines                       []templates.LineForm
 }
 
 // readQuoteForm reads the form's terms and its line rows (parallel
@@ -133,7 +134,8 @@ type quoteForm struct {
 func readQuoteForm(c *gin.Context) (quoteForm, error) {
 	f := c.Request.PostForm
 	q := quoteForm{Title: strings.TrimSpace(f.Get("title")), Currency: strings.ToUpper(strings.TrimSpace(f.Get("currency"))),
-		TaxRate: strings.TrimSpace(f.Get("tax_rate"))}
+		TaxRate: strings.TrimSpace(f.Get("tax_rate")), DiscountKind: strings.TrimSpace(f.Get("discount_kind")),
+		DiscountValue: strings.TrimSpace(f.Get("discount_value"))}
 	sku, desc, qty, price, disc := f["sku"], f["description"], f["quantity"], f["unit_price"], f["discount"]
 	n := max(len(sku), len(desc), len(qty), len(price), len(disc))
 	if n > formLinesMax {
@@ -153,22 +155,33 @@ func readQuoteForm(c *gin.Context) (quoteForm, error) {
 	return q, nil
 }
 
-// parse reads the form's lines, tax rate and currency (the title is the
-// domain's to check when the quote is made or changed).
-func (q quoteForm) parse() ([]qwoty.LineItem, decimal.Decimal, error) {
-	lines, err := q.lines()
-	if err != nil {
-		return nil, decimal.Zero, err
+// parsedForm is the form read as the domain takes it.
+type parsedForm struct {
+	lines    []qwoty.LineItem
+	tax      decimal.Decimal
+	discount qwoty.QuoteDiscount
+}
+
+// parse reads the form's lines, tax rate, discount and currency (the
+// title, and the discount against the lines, are the domain's to check
+// when the quote is made or changed).
+func (q quoteForm) parse() (parsedForm, error) {
+	var p parsedForm
+	var err error
+	if p.lines, err = q.lines(); err != nil {
+		return p, err
 	}
-	tax, err := qwoty.ParsePercent("tax_rate", q.TaxRate)
-	if err != nil {
-		return nil, decimal.Zero, err
+	if p.tax, err = qwoty.ParsePercent("tax_rate", q.TaxRate); err != nil {
+		return p, err
+	}
+	if p.discount, err = qwoty.ParseDiscount(q.DiscountKind, q.DiscountValue); err != nil {
+		return p, err
 	}
 	if !qwoty.ValidCurrency(q.Currency) {
-		return nil, decimal.Zero, &qwoty.Error{Code: qwoty.CodeValidation, Field: "currency", Message: "The currency " + strconv.Quote(cut(q.Currency, 20)) + " is not an ISO 4217 code.",
+		return p, &qwoty.Error{Code: qwoty.CodeValidation, Field: "currency", Message: "The currency " + strconv.Quote(cut(q.Currency, 20)) + " is not an ISO 4217 code.",
 			Hint: "Write the currency's three letters: EUR, USD, GBP…"}
 	}
-	return lines, tax, nil
+	return p, nil
 }
 
 // lines are the form's rows as the domain's lines: an empty row is left
@@ -194,7 +207,7 @@ func (q quoteForm) lines() ([]qwoty.LineItem, error) {
 // withRows puts the form's terms and rows into v, with empty rows to
 // type in (more of them when asked), never past formLinesMax.
 func (q quoteForm) withRows(v *templates.QuoteFormView, more bool) {
-	v.Title, v.Currency, v.TaxRate = q.Title, q.Currency, q.TaxRate
+	v.Title, v.Currency, v.TaxRate, v.DiscountKind, v.DiscountValue = q.Title, q.Currency, q.TaxRate, q.DiscountKind, q.DiscountValue
 	v.Lines = q.Lines
 	for len(v.Lines) > 0 && v.Lines[len(v.Lines)-1].Blank() {
 		v.Lines = v.Lines[:len(v.Lines)-1]
@@ -279,7 +292,7 @@ func (con *Console) submitQuoteForm(c *gin.Context, v *templates.QuoteFormView, 
 // and its quote.
 func (con *Console) makeQuote(c *gin.Context, s store.Scope, v templates.QuoteFormView, form quoteForm, by string) (*qwoty.Quote, error) {
 	ctx := c.Request.Context()
-	lines, tax, err := form.parse()
+	p, err := form.parse()
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +340,7 @@ func (con *Console) makeQuote(c *gin.Context, s store.Scope, v templates.QuoteFo
 		title = qwoty.TitleFrom(customer.Name)
 	}
 	q, _, err := con.db.CreateQuoteOnce(ctx, s, store.NewQuote{CustomerID: customer.ID, AccountID: customer.CRMAccountID, Title: title,
-		Currency: form.Currency, TaxRate: tax, CreatedBy: by, Lines: lines, ExternalRef: "qwoty-console:quote:" + v.Ref})
+		Currency: form.Currency, TaxRate: p.tax, Discount: &p.discount, CreatedBy: by, Lines: p.lines, ExternalRef: "qwoty-console:quote:" + v.Ref})
 	return q, err
 }
 
@@ -385,7 +398,13 @@ func (con *Console) quoteEditShow(c *gin.Context) {
 		return
 	}
 	v := con.editForm(c, q)
-	form := quoteForm{Title: q.Title, Currency: q.Currency, TaxRate: q.TaxRate.String()}
+	form := quoteForm{Title: q.Title, Currency: q.Currency, TaxRate: q.TaxRate.String(), DiscountKind: string(q.Discount.Kind)}
+	switch q.Discount.Kind {
+	case qwoty.DiscountPercent:
+		form.DiscountValue = q.Discount.Value.String()
+	case qwoty.DiscountAmount:
+		form.DiscountValue = qwoty.InputAmount(q.Discount.Value, q.Currency)
+	}
 	for _, l := range q.Lines {
 		form.Lines = append(form.Lines, templates.LineForm{SKU: l.SKU, Description: l.Description, Quantity: l.Quantity.String(),
 			UnitPrice: l.UnitPrice.String(), Discount: l.DiscountPercent.String(), ProductID: l.ProductID, TaxRate: lineTax(l)})
@@ -425,15 +444,16 @@ func (con *Console) saveDraft(c *gin.Context, s store.Scope, id string, form quo
 	if err != nil || version < 1 {
 		return &qwoty.Error{Code: qwoty.CodeValidation, Field: "version", Message: "This form has lost the quote's version.", Hint: "Open the quote's Edit again."}
 	}
-	lines, tax, err := form.parse()
+	p, err := form.parse()
 	if err != nil {
 		return err
 	}
 	_, err = con.db.UpdateQuote(c.Request.Context(), s, id, version, consoleActor(sessionOf(c).User), func(q *qwoty.Quote) error {
-		if err := q.SetTerms(qwoty.Terms{Title: form.Title, Currency: form.Currency, TaxRate: tax}); err != nil {
+		// The lines first: the discount is checked against them.
+		if err := q.ReplaceLines(p.lines); err != nil {
 			return err
 		}
-		return q.ReplaceLines(lines)
+		return q.SetTerms(qwoty.Terms{Title: form.Title, Currency: form.Currency, TaxRate: p.tax, Discount: &p.discount})
 	})
 	return con.onRecordSince(c, err)
 }

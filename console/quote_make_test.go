@@ -59,7 +59,8 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 	viewer.Get(e.url()+"/quotes/new").Want(http.StatusForbidden, "")
 
 	member.Get(e.url()+"/quotes/new").Want(200, "", `id="quote-form"`, `name="new_name"`, `value="USD"`)
-	form := newQuoteForm(t, member, member.Body, "new_name", "Acme Corp", "new_email", "Buyer@Acme.example", "new_domain", "https://www.acme.example/about")
+	form := newQuoteForm(t, member, member.Body, "new_name", "Acme Corp", "new_email", "Buyer@Acme.example", "new_domain", "https://www.acme.example/about",
+		"discount_kind", "percent", "discount_value", "5")
 
 	// A row typed wrong: refused, naming the row, the form as typed.
 	bad := url.Values{}
@@ -94,8 +95,8 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Title != "Acme Corp" || q.Currency != "EUR" || len(q.Lines) != 2 || q.Totals.Total.StringFixed(2) != "276.00" || q.CreatedBy != "console:member@acme.example" {
-		t.Fatalf("quote %q %s, %d lines, total %s, by %q; want Acme Corp, EUR, 2 lines, 276.00 ((180 + 50) × 1.2), by the member",
+	if q.Title != "Acme Corp" || q.Currency != "EUR" || len(q.Lines) != 2 || q.Totals.Total.StringFixed(2) != "262.20" || q.CreatedBy != "console:member@acme.example" {
+		t.Fatalf("quote %q %s, %d lines, total %s, by %q; want Acme Corp, EUR, 2 lines, 262.20 ((180 + 50) less 5 %%, × 1.2), by the member",
 			q.Title, q.Currency, len(q.Lines), q.Totals.Total, q.CreatedBy)
 	}
 	cu, err := e.db.APICustomer(ctx, s, q.CustomerID)
@@ -129,13 +130,25 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 
 	// Edit: the lines as stored, a price changed; the same form again is
 	// stale.
-	member.Get(e.url()+"/quotes/"+qid+"/edit").Want(200, "", `value="Licence"`, `value="Setup"`, `name="version" value="`)
+	member.Get(e.url()+"/quotes/"+qid+"/edit").Want(200, "", `value="Licence"`, `value="Setup"`, `name="version" value="`,
+		`<option value="percent" selected>`, `id="discount_value" name="discount_value" value="5"`)
 	edit := url.Values{"csrf": {member.CSRF()}, "version": {strconv.Itoa(q.Version)}, "title": {"Acme offer"}, "currency": {"EUR"}, "tax_rate": {"0"},
 		"sku": {"LIC"}, "description": {"Licence"}, "quantity": {"3"}, "unit_price": {"100"}, "discount": {""}, "product_id": {""}, "line_tax": {""}}
 	member.Post(e.url()+"/quotes/"+qid+"/edit", edit).Want(200, "/quotes/"+qid, "The quote is saved.", "Acme offer")
 	if q, err = e.db.GetQuote(ctx, s, qid); err != nil || len(q.Lines) != 1 || q.Totals.Total.StringFixed(2) != "300.00" {
 		t.Fatalf("after the edit: %v lines, total %v, %v", len(q.Lines), q.Totals.Total, err)
 	}
+	// A discount larger than the lines: refused by the domain, the form as typed.
+	more = url.Values{}
+	for k, v := range edit {
+		more[k] = v
+	}
+	more.Set("version", strconv.Itoa(q.Version))
+	more.Set("discount_kind", "amount")
+	more.Set("discount_value", "400")
+	member.Get(e.url() + "/quotes/" + qid + "/edit")
+	more.Set("csrf", member.CSRF())
+	member.Post(e.url()+"/quotes/"+qid+"/edit", more).Want(http.StatusUnprocessableEntity, "", `value="400"`, `<option value="amount" selected>`)
 	edit.Set("title", "Stale")
 	member.Post(e.url()+"/quotes/"+qid+"/edit", edit).Want(http.StatusConflict, "", `value="Stale"`)
 

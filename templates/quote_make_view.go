@@ -27,7 +27,10 @@ type QuoteFormView struct {
 	// NewName, NewEmail and NewDomain make a new customer instead.
 	NewName, NewEmail, NewDomain string
 	Title, Currency, TaxRate     string
-	Lines                        []LineForm
+	// DiscountKind (none, percent, amount) and DiscountValue are the
+	// quote-level discount as typed.
+	DiscountKind, DiscountValue string
+	Lines                       []LineForm
 	// MaxLines is the most lines the form takes.
 	MaxLines int
 }
