@@ -1,9 +1,11 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,6 +35,9 @@ const (
 	formBlankRows = 5
 	// formCustomersMax bounds the customers the form lists.
 	formCustomersMax = 200
+	// formCatalogueMax bounds the SKUs the form suggests (any SKU of the
+	// catalogue is taken when typed).
+	formCatalogueMax = 500
 )
 
 // consoleActor is who a console user is on a quote's history.
@@ -83,6 +88,9 @@ func (con *Console) newQuoteForm(c *gin.Context, provider, search string) (templ
 	}
 	s := store.Scope{WorkspaceID: conn.WorkspaceID, ConnectionID: conn.ID}
 	if v.Customers, err = con.db.ConsoleCustomers(c.Request.Context(), s, search, formCustomersMax); err != nil {
+		return v, s, err
+	}
+	if v.Catalogue, err = con.db.CatalogSKUs(c.Request.Context(), s, formCatalogueMax); err != nil {
 		return v, s, err
 	}
 	v.CRMs, v.CRM, v.Search = crms, provider, search
@@ -182,6 +190,48 @@ func (q quoteForm) parse() (parsedForm, error) {
 			Hint: "Write the currency's three letters: EUR, USD, GBP…"}
 	}
 	return p, nil
+}
+
+// fromCatalogue completes the rows that name a product of the CRM's
+// catalogue by its SKU (any case): the line is linked to the product, and
+// a description or unit price left empty is the product's name or its
+// price in the quote's currency; one without such a price must have its
+// price typed. A SKU no product (or several) has stays a free line's.
+func (con *Console) fromCatalogue(ctx context.Context, s store.Scope, form *quoteForm) error {
+	var skus []string
+	for _, r := range form.Lines {
+		if r.SKU != "" && !r.Blank() {
+			skus = append(skus, r.SKU)
+		}
+	}
+	if len(skus) == 0 {
+		return nil
+	}
+	picks, err := con.db.CatalogBySKU(ctx, s, form.Currency, skus)
+	if err != nil {
+		return err
+	}
+	form.Lines = slices.Clone(form.Lines) // the rows shown again stay as typed
+	for i := range form.Lines {
+		r := &form.Lines[i]
+		p, ok := picks[strings.ToLower(r.SKU)]
+		if !ok || r.Blank() {
+			continue
+		}
+		r.ProductID = p.ProductID
+		if r.Description == "" {
+			r.Description = p.Name
+		}
+		if r.UnitPrice == "" {
+			if !p.Priced {
+				return &qwoty.Error{Code: qwoty.CodeValidation, Field: "unit_price",
+					Message: "Line " + strconv.Itoa(i+1) + ": " + strconv.Quote(cut(r.SKU, 40)) + " has no " + form.Currency + " price in the catalogue.",
+					Hint:    "Type the line's unit price, or quote in a currency the product has a price in."}
+			}
+			r.UnitPrice = p.UnitPrice.String()
+		}
+	}
+	return nil
 }
 
 // lines are the form's rows as the domain's lines: an empty row is left
@@ -292,6 +342,9 @@ func (con *Console) submitQuoteForm(c *gin.Context, v *templates.QuoteFormView, 
 // and its quote.
 func (con *Console) makeQuote(c *gin.Context, s store.Scope, v templates.QuoteFormView, form quoteForm, by string) (*qwoty.Quote, error) {
 	ctx := c.Request.Context()
+	if err := con.fromCatalogue(ctx, s, &form); err != nil {
+		return nil, err
+	}
 	p, err := form.parse()
 	if err != nil {
 		return nil, err
@@ -381,23 +434,29 @@ func (con *Console) onRecordSince(c *gin.Context, err error) error {
 	return err
 }
 
-// editForm is the edit form of draft q.
-func (con *Console) editForm(c *gin.Context, q *store.QuoteRow) templates.QuoteFormView {
-	return templates.QuoteFormView{ConsolePage: con.page(c), QuoteID: q.ID, Number: q.Number, Version: q.Version, Customer: q.CustomerName,
+// editForm is the edit form of draft q, of scope s.
+func (con *Console) editForm(c *gin.Context, s store.Scope, q *store.QuoteRow) (templates.QuoteFormView, error) {
+	v := templates.QuoteFormView{ConsolePage: con.page(c), QuoteID: q.ID, Number: q.Number, Version: q.Version, Customer: q.CustomerName,
 		MaxLines: formLinesMax}
+	var err error
+	v.Catalogue, err = con.db.CatalogSKUs(c.Request.Context(), s, formCatalogueMax)
+	return v, err
 }
 
 // quoteEditShow is the form of a draft without a record.
 func (con *Console) quoteEditShow(c *gin.Context) {
-	q, _, err := con.consoleQuote(c)
+	q, s, err := con.consoleQuote(c)
 	if err == nil {
 		err = q.CheckEditable()
+	}
+	var v templates.QuoteFormView
+	if err == nil {
+		v, err = con.editForm(c, s, q)
 	}
 	if err != nil {
 		con.fail(c, err)
 		return
 	}
-	v := con.editForm(c, q)
 	form := quoteForm{Title: q.Title, Currency: q.Currency, TaxRate: q.TaxRate.String(), DiscountKind: string(q.Discount.Kind)}
 	switch q.Discount.Kind {
 	case qwoty.DiscountPercent:
@@ -430,7 +489,11 @@ func (con *Console) quoteEditSave(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	v := con.editForm(c, q)
+	v, err := con.editForm(c, s, q)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
 	form, err := readQuoteForm(c)
 	con.submitQuoteForm(c, &v, form, err, "quote-saved", func() (string, error) {
 		return q.ID, con.saveDraft(c, s, q.ID, form)
@@ -443,6 +506,9 @@ func (con *Console) saveDraft(c *gin.Context, s store.Scope, id string, form quo
 	version, err := strconv.Atoi(c.PostForm("version"))
 	if err != nil || version < 1 {
 		return &qwoty.Error{Code: qwoty.CodeValidation, Field: "version", Message: "This form has lost the quote's version.", Hint: "Open the quote's Edit again."}
+	}
+	if err := con.fromCatalogue(c.Request.Context(), s, &form); err != nil {
+		return err
 	}
 	p, err := form.parse()
 	if err != nil {

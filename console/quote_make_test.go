@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/qwoty/companion/qwoty"
 	"github.com/qwoty/companion/store"
 )
@@ -275,4 +277,63 @@ func TestConsoleDeleteDraft(t *testing.T) {
 	viewer := e.user(t, "viewer")
 	viewer.Get(e.url() + "/quotes")
 	viewer.Post(e.url()+"/quotes/"+busy+"/delete", url.Values{"csrf": {viewer.CSRF()}, "version": {"1"}}).Want(http.StatusForbidden, "")
+}
+
+// A SKU of the CRM's catalogue takes its product: linked, its name and its
+// price in the quote's currency where the row leaves them empty; a price
+// typed wins; a product without a price in the currency needs one typed; a
+// SKU two products share, or another connection's, stays a free line's.
+func TestConsoleQuoteFromCatalogue(t *testing.T) {
+	e := newSyncEnv(t, "")
+	ctx := context.Background()
+	s := store.Scope{WorkspaceID: e.conn.WorkspaceID, ConnectionID: e.conn.ID}
+	product := func(s store.Scope, id, sku, name string, prices ...qwoty.CatalogPrice) {
+		t.Helper()
+		if _, err := e.db.CreateAPICatalogItem(ctx, s, id, store.CatalogInput{SKU: &sku, Name: &name, Prices: prices}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eur := func(p int64) qwoty.CatalogPrice {
+		return qwoty.CatalogPrice{Currency: "EUR", UnitPrice: decimal.NewFromInt(p), Active: true}
+	}
+	product(s, "P-LIC", "LIC-ENT", "Enterprise licence", eur(90))
+	product(s, "P-USD", "SUP-USD", "Support (USD only)", qwoty.CatalogPrice{Currency: "USD", UnitPrice: decimal.NewFromInt(40), Active: true})
+	product(s, "P-A", "DUP", "Twin A", eur(1))
+	product(s, "P-B", "dup", "Twin B", eur(2))
+	other, err := e.db.AddConnection(ctx, store.AddConnectionParams{Workspace: "Globex", Provider: qwoty.ProviderHubSpot, ExternalID: "999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	product(store.Scope{WorkspaceID: other.WorkspaceID, ConnectionID: other.ID}, "P-THEIRS", "THEIRS", "Their product", eur(500))
+
+	e.b.Get(e.url()+"/quotes/new").Want(200, "", `<option value="LIC-ENT">Enterprise licence</option>`)
+	if strings.Contains(string(e.b.Body), "THEIRS") {
+		t.Fatal("the form suggests another workspace's product")
+	}
+	rows := func(f url.Values, sku, desc, price []string) url.Values {
+		f["sku"], f["description"], f["unit_price"] = sku, desc, price
+		n := len(sku)
+		f["quantity"], f["discount"], f["product_id"], f["line_tax"] = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		return f
+	}
+	// No EUR price and none typed: refused, naming the row.
+	f := rows(newQuoteForm(t, e.b, e.b.Body, "new_name", "Initech"), []string{"lic-ent", "SUP-USD"}, []string{"", ""}, []string{"", ""})
+	e.b.Post(e.url()+"/quotes/new", f).Want(http.StatusUnprocessableEntity, "", "Line 2: &#34;SUP-USD&#34; has no EUR price in the catalogue.")
+	f = rows(f, []string{"lic-ent", "SUP-USD", "DUP", "THEIRS"}, []string{"", "", "Twin", "Other"}, []string{"", "35", "3", "7"})
+	f.Set("csrf", e.b.CSRF())
+	e.b.Post(e.url()+"/quotes/new", f).Want(200, "", "The quote is made", "Enterprise licence")
+	q, err := e.db.GetQuote(ctx, s, strings.TrimPrefix(e.b.Last.Request.URL.Path, "/quotes/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range q.Lines {
+		got = append(got, l.SKU+"|"+l.Description+"|"+l.UnitPrice.StringFixed(2)+"|"+l.ProductID)
+	}
+	want := []string{"lic-ent|Enterprise licence|90.00|P-LIC", "SUP-USD|Support (USD only)|35.00|P-USD", "DUP|Twin|3.00|", "THEIRS|Other|7.00|"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("lines\n %s\nwant\n %s", strings.Join(got, "; "), strings.Join(want, "; "))
+	}
+	// The edit keeps each line's product.
+	e.b.Get(e.url()+"/quotes/"+q.ID+"/edit").Want(200, "", `name="product_id" value="P-LIC"`)
 }

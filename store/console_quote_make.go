@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -66,4 +68,76 @@ func (db *DB) CreateQuoteOnce(ctx context.Context, s Scope, n NewQuote) (q *qwot
 		return nil, false, fmt.Errorf("store: create quote %s: %w", n.ExternalRef, err)
 	}
 	return q, created, nil
+}
+
+// CatalogPick is a catalogue product as the console's form takes it by
+// its SKU: Priced says whether it has an active price in the currency
+// asked (UnitPrice is then that price).
+type CatalogPick struct {
+	qwoty.CatalogItem
+	Priced bool
+}
+
+// CatalogBySKU finds the active products of scope s's connection whose
+// SKU is one of skus (any case), with their active price in currency. A
+// SKU that several products share is left out (which one is meant is not
+// known). At most 200 SKUs are looked up.
+func (db *DB) CatalogBySKU(ctx context.Context, s Scope, currency string, skus []string) (map[string]CatalogPick, error) {
+	out := map[string]CatalogPick{}
+	lower := make([]string, 0, len(skus))
+	for _, k := range skus {
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && !slices.Contains(lower, k) && len(lower) < 200 {
+			lower = append(lower, k)
+		}
+	}
+	if len(lower) == 0 {
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT p.crm_id, p.sku, p.name, p.description, coalesce(pr.currency, ''), coalesce(pr.unit_price, 0), pr.unit_price IS NOT NULL
+		FROM catalog_products p
+		LEFT JOIN catalog_prices pr ON pr.connection_id = p.connection_id AND pr.product_crm_id = p.crm_id AND pr.currency = $3 AND pr.active
+		WHERE p.workspace_id = $1 AND p.connection_id = $2 AND p.active AND p.crm_deleted_at IS NULL AND lower(p.sku) = ANY($4)
+		ORDER BY p.crm_id`, s.WorkspaceID, s.ConnectionID, strings.ToUpper(currency), lower)
+	if err != nil {
+		return nil, fmt.Errorf("store: catalogue by sku: %w", err)
+	}
+	picks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CatalogPick, error) {
+		var p CatalogPick
+		err := r.Scan(&p.ProductID, &p.SKU, &p.Name, &p.Description, &p.Currency, &p.UnitPrice, &p.Priced)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: catalogue by sku: %w", err)
+	}
+	shared := map[string]bool{}
+	for _, p := range picks {
+		k := strings.ToLower(p.SKU)
+		if _, twice := out[k]; twice {
+			shared[k] = true
+		}
+		out[k] = p
+	}
+	for k := range shared {
+		delete(out, k)
+	}
+	return out, nil
+}
+
+// CatalogSKUs lists the first limit active products of scope s's
+// connection by SKU (those with one), for the form's suggestions.
+func (db *DB) CatalogSKUs(ctx context.Context, s Scope, limit int) ([]qwoty.CatalogItem, error) {
+	rows, err := db.pool.Query(ctx, `SELECT crm_id, sku, name FROM catalog_products
+		WHERE workspace_id = $1 AND connection_id = $2 AND active AND crm_deleted_at IS NULL AND sku <> ''
+		ORDER BY lower(sku), crm_id LIMIT $3`, s.WorkspaceID, s.ConnectionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: catalogue skus: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (qwoty.CatalogItem, error) {
+		var it qwoty.CatalogItem
+		return it, r.Scan(&it.ProductID, &it.SKU, &it.Name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: catalogue skus: %w", err)
+	}
+	return items, nil
 }

@@ -33,6 +33,8 @@ type QuoteFormView struct {
 	Lines                       []LineForm
 	// MaxLines is the most lines the form takes.
 	MaxLines int
+	// Catalogue are the CRM's products the SKU fields suggest.
+	Catalogue []qwoty.CatalogItem
 }
 
 // Editing reports whether the form edits a draft.
