@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -166,9 +167,19 @@ func TestConsoleQuoteForCustomer(t *testing.T) {
 		strings.Join(h.Sends[0].Recipients, ",") != "buyer@acme.example,cfo@acme.example" {
 		t.Fatalf("the sends: %+v %v, want one to both", h, err)
 	}
-	if d, err := e.db.DealCreationOf(ctx, e.conn.ID, qid); err != nil || d.State != store.DealPending {
+	d, err := e.db.DealCreationOf(ctx, e.conn.ID, qid)
+	if err != nil || d.State != store.DealPending {
 		t.Fatalf("the sent quote's deal: %+v %v", d, err)
 	}
+	// Its making waits (a reconnection): the page says why.
+	if _, _, err := e.db.ClaimDealCreation(ctx, d, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.RecordDeal(ctx, d, store.WriteResult{State: store.DealPending, Wait: true, Code: qwoty.CodeSyncReconnect,
+		Message: "TestCRM refused Qwoty's access: reconnect it"}); err != nil {
+		t.Fatal(err)
+	}
+	member.Get(e.url()+"/quotes/"+qid).Want(200, "", `data-deal="making">Deal being made, waiting: TestCRM refused Qwoty&#39;s access: reconnect it`)
 	// Sent: not editable; revised, a draft again of the next revision.
 	member.Get(e.url()+"/quotes/"+qid+"/edit").Want(http.StatusConflict, "")
 	member.Get(e.url()+"/quotes/"+qid+"/delete").Want(http.StatusConflict, "")

@@ -90,6 +90,11 @@ func dealText(d *store.DealCreation) string {
 	case "failed":
 		return "Deal failed: " + d.Error
 	case "making":
+		if d.Error != "" {
+			// Waiting for a limit or a reconnection, or retrying after a
+			// transient failure: the last reason, as the sync log says it.
+			return "Deal being made, waiting: " + d.Error
+		}
 		return "Deal being made"
 	case store.DealDone:
 		return "Deal made"
