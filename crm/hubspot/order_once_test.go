@@ -233,3 +233,74 @@ func (e *syncEnv) onlyOrderLines(o crm.OrderPush, id string) {
 		t.Errorf("the order is associated with %d line items, want %d", n, len(o.Lines))
 	}
 }
+
+// An order that fails for good once its line items are made (its create
+// refused, a line refused, an account without orders) is not sent again:
+// the line items that attempt made are archived rather than left under no
+// parent.
+func TestOrderRefusedLeavesNoLineItem(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		lines int
+		// refuse readies the push to be refused and returns the order.
+		refuse func(e *syncEnv, o crm.OrderPush) crm.OrderPush
+		// made is how many line items HubSpot made before the refusal.
+		made int
+	}{
+		{name: "currency the account lacks", made: 2, refuse: func(e *syncEnv, o crm.OrderPush) crm.OrderPush {
+			o.Currency = "XYZ" // line items take it; the order does not
+			return o
+		}},
+		{name: "account without orders", made: 2, refuse: func(e *syncEnv, o crm.OrderPush) crm.OrderPush {
+			// The line items are made before the first orders call.
+			e.hs.SetNoOrders(hstest.DefaultPortalID, true)
+			return o
+		}},
+		{name: "a line refused", made: 1, refuse: func(e *syncEnv, o crm.OrderPush) crm.OrderPush {
+			o.Lines[1].UnitPrice = decimal.RequireFromString("-100")
+			return o
+		}},
+		{name: "a line of the second upsert refused", lines: 101, made: 100, refuse: func(e *syncEnv, o crm.OrderPush) crm.OrderPush {
+			o.Lines[100].UnitPrice = decimal.RequireFromString("-1")
+			return o
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newSyncEnv(t, hstest.Options{})
+			o := orderOf(e.deal(1), "O-00042")
+			if c.lines > 0 {
+				o = manyLines(o, c.lines)
+			}
+			o = c.refuse(e, o)
+			if _, err := e.pushOrder(o); !errors.Is(err, crm.ErrRejected) {
+				t.Fatalf("push: %v, want rejected", err)
+			}
+			if n := e.hs.LineItemsCreated(hstest.DefaultPortalID); n != c.made {
+				t.Errorf("%d line items made, want %d", n, c.made)
+			}
+			for _, li := range e.hs.LiveLineItems(hstest.DefaultPortalID) {
+				t.Errorf("line item %s (%s) left alive under deal %q, order %q", li.ID, li.Properties[hubspot.RefProperty], li.DealID, li.OrderID)
+			}
+			if n := e.hs.OrdersCreated(hstest.DefaultPortalID); n != 0 {
+				t.Errorf("%d orders made, want none", n)
+			}
+		})
+	}
+}
+
+// Only the line items the refused attempt made go: one it found by
+// qwoty_ref may be an order's (here an order sent again as if FindOrder had
+// not seen it, its create refused since its line items have a parent), and
+// stays under it.
+func TestOrderRefusedKeepsTheLineItemsItFound(t *testing.T) {
+	e := newSyncEnv(t, hstest.Options{})
+	o := orderOf(e.deal(1), "O-00042")
+	id, err := e.pushOrder(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pushOrder(o); !errors.Is(err, crm.ErrRejected) {
+		t.Fatalf("the order created again: %v, want rejected (its line items have a parent)", err)
+	}
+	e.onlyOrderLines(o, id)
+}
