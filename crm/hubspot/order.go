@@ -30,6 +30,10 @@ import (
 //     line item, so that it never exists without its lines: an order whose
 //     create's answer was lost is found by FindOrder with them.
 //
+// Line items made by a create that then fails for good (the order or a line
+// refused, an account without orders) would stay under no parent, since a
+// failed order is not sent again: the ones this attempt made are archived.
+//
 // A status change is one PATCH of the order's stage. FindOrder reads the
 // deal's orders through the associations API (consistent at once, where
 // the search index lags a little behind a create) and then their
@@ -145,9 +149,9 @@ func (a *Adapter) PushOrder(ctx context.Context, s crm.Session, b crm.Budget, o 
 	if !objectID(o.RecordID) {
 		return "", crm.Rejected(fmt.Errorf("%q is not a HubSpot deal id", o.RecordID))
 	}
-	lines, err := p.orderLines(ctx, o)
+	lines, made, err := p.orderLines(ctx, o)
 	if err != nil {
-		return "", orderError(ctx, b, err)
+		return "", p.unmake(ctx, made, orderError(ctx, b, err))
 	}
 	assocs := []inlineAssoc{{To: objectRef{o.RecordID}, Types: []assocType{{Category: "HUBSPOT_DEFINED", TypeID: orderToDeal}}}}
 	for _, id := range lines {
@@ -158,7 +162,7 @@ func (a *Adapter) PushOrder(ctx context.Context, s crm.Session, b crm.Budget, o 
 		ID string `json:"id"`
 	}
 	if err := p.call(ctx, http.MethodPost, ordersPath, body, &out); err != nil {
-		return "", orderError(ctx, b, err)
+		return "", p.unmake(ctx, made, orderError(ctx, b, err))
 	}
 	if out.ID == "" {
 		return "", errNotAnswered("the order it created")
@@ -212,9 +216,11 @@ func orderLineProperties(o crm.OrderPush, i int, l crm.OrderPushLine) map[string
 }
 
 // orderLines upserts the order's lines by qwoty_ref and returns their line
-// items' ids in the lines' order. The qwoty_ref property is made first when
-// the portal does not have it yet (its refusal of the idProperty names it).
-func (p *push) orderLines(ctx context.Context, o crm.OrderPush) ([]string, error) {
+// items' ids in the lines' order, and, even when it fails, the ids of those
+// its upserts made (rather than found). The qwoty_ref property is made first
+// when the portal does not have it yet (its refusal of the idProperty names
+// it).
+func (p *push) orderLines(ctx context.Context, o crm.OrderPush) (ids []string, made []string, err error) {
 	refs := make([]string, len(o.Lines))
 	var inputs []upsertInput
 	for i, l := range o.Lines {
@@ -222,36 +228,63 @@ func (p *push) orderLines(ctx context.Context, o crm.OrderPush) ([]string, error
 		refs[i] = props[RefProperty]
 		inputs = append(inputs, upsertInput{ID: refs[i], IDProperty: RefProperty, Properties: props, ObjectWriteTraceID: refs[i]})
 	}
-	ids := map[string]string{}
-	made := false
+	byRef := map[string]string{}
+	madeRef := false
 	for _, batch := range chunks(inputs) {
 		var ans batchAnswer
 		err := p.call(ctx, http.MethodPost, lineItemsBatchPath+"upsert", batchRequest[upsertInput]{Inputs: batch}, &ans)
-		if ae, whole := refused(err); whole && !made && mentions(ae, RefProperty) {
+		if ae, whole := refused(err); whole && !madeRef && mentions(ae, RefProperty) {
 			if err := p.makeRefProperty(ctx); err != nil {
-				return nil, err
+				return nil, made, err
 			}
-			made = true
+			madeRef = true
 			ans = batchAnswer{}
 			err = p.call(ctx, http.MethodPost, lineItemsBatchPath+"upsert", batchRequest[upsertInput]{Inputs: batch}, &ans)
 		}
 		if err != nil {
-			return nil, err
+			return nil, made, err
+		}
+		// A 207 made the inputs it did not refuse.
+		for _, r := range ans.Results {
+			byRef[refOf(r.Properties)] = r.ID
+			if r.New {
+				made = append(made, r.ID)
+			}
 		}
 		if len(ans.Errors) > 0 {
-			return nil, ans.Errors[0].err("order " + o.Number + "'s line item")
-		}
-		for _, r := range ans.Results {
-			ids[refOf(r.Properties)] = r.ID
+			return nil, made, ans.Errors[0].err("order " + o.Number + "'s line item")
 		}
 	}
-	out := make([]string, len(refs))
+	ids = make([]string, len(refs))
 	for i, ref := range refs {
-		if out[i] = ids[ref]; out[i] == "" {
-			return nil, errNotAnswered("the line item of " + ref)
+		if ids[i] = byRef[ref]; ids[i] == "" {
+			return nil, made, errNotAnswered("the line item of " + ref)
 		}
 	}
-	return out, nil
+	return ids, made, nil
+}
+
+// unmake archives the line items made (made by this attempt's upserts, so
+// under no parent) when err, the create's failure, is for good: the order
+// will not be sent again to take them. A transient failure keeps them for
+// the retry's upsert to find. A line item an earlier attempt made (found,
+// not made, by this one's upsert) is left: it could be under an order
+// FindOrder did not see. The archive is best effort: err stays the
+// outcome.
+func (p *push) unmake(ctx context.Context, made []string, err error) error {
+	if len(made) == 0 || !(errors.Is(err, crm.ErrRejected) || errors.Is(err, crm.ErrForbidden) || errors.Is(err, crm.ErrNotFound)) {
+		return err
+	}
+	for _, batch := range chunks(made) {
+		req := batchRequest[objectRef]{}
+		for _, id := range batch {
+			req.Inputs = append(req.Inputs, objectRef{id})
+		}
+		if aerr := p.call(ctx, http.MethodPost, lineItemsBatchPath+"archive", req, nil); aerr != nil {
+			return fmt.Errorf("%w (its line items made stay under no parent: archive them: %v)", err, aerr)
+		}
+	}
+	return err
 }
 
 // makeRefProperty makes the line item property qwoty_ref (refPropertyDef);
