@@ -230,10 +230,11 @@ func tail(s string, n int) string {
 // next instance in turn, and sends a request to the next one only when the
 // connection to the chosen one failed (refused, or reset while connecting:
 // an instance that is down or closing its listener), as a load balancer does
-// for a dead backend: the request was never sent; or, for an idempotent
-// method only, when the connection was reset before any answer (a closing
-// listener resets the connections still in its accept queue), as nginx's
-// default does. Any other failure is the client's 502.
+// for a dead backend: the request was never sent; or, for a request safe to
+// send twice (resendable) only, when the connection was reset before any
+// answer (a closing listener resets the connections still in its accept
+// queue), as nginx's default does for idempotent methods. Any other
+// failure is the client's 502.
 type lb struct {
 	backends []string
 	next     atomic.Uint64
@@ -320,7 +321,7 @@ func (p *lb) RoundTrip(r *http.Request) (*http.Response, error) {
 			p.sent[n].Add(1)
 			return resp, nil
 		}
-		if !notConnected(err) && !(idempotent(r.Method) && resetUnanswered(err)) {
+		if !notConnected(err) && !(resendable(r) && resetUnanswered(err)) {
 			return nil, err
 		}
 		p.refused.Add(1)
@@ -348,6 +349,16 @@ func idempotent(method string) bool {
 		return true
 	}
 	return false
+}
+
+// resendable reports whether r is safe to send twice: an idempotent
+// method, or an API write with an Idempotency-Key, which the API answers
+// once whatever the number of sendings (the same key gets the first answer
+// again; docs/api.md). A balancer may be set to resend those (nginx:
+// proxy_next_upstream non_idempotent); a POST without a key is never
+// resent.
+func resendable(r *http.Request) bool {
+	return idempotent(r.Method) || r.Header.Get("Idempotency-Key") != ""
 }
 
 // resetUnanswered reports whether the connection was closed or reset
