@@ -85,6 +85,10 @@ func TestConsoleQuotes(t *testing.T) {
 	e.step("search",
 		chromedp.SetValue(chromedp.CSS("#q"), "120 licences"),
 		chromedp.Click(chromedp.CSS("#filter")),
+		// The filtered page (Clear shows only there): the unfiltered one
+		// has the same rows, and a click on it while the filtered page
+		// loads is lost.
+		chromedp.WaitVisible(chromedp.CSS("#clear-filter")),
 		chromedp.WaitVisible(chromedp.CSS("#quote-"+last)),
 		chromedp.Click(chromedp.CSS("#quote-"+last+" a")),
 		chromedp.WaitVisible(chromedp.CSS("#quote-facts")),
@@ -94,6 +98,7 @@ func TestConsoleQuotes(t *testing.T) {
 		chromedp.Navigate(e.appURL+"/quotes"),
 		chromedp.Click(chromedp.CSS("#without_deal")),
 		chromedp.Click(chromedp.CSS("#filter")),
+		chromedp.WaitVisible(chromedp.CSS("#clear-filter")),
 		chromedp.WaitVisible(chromedp.CSS("#retry-deal-"+failed)),
 	)
 	screenshot(e.b, e.t, "console-quotes-without-deal-1280")
