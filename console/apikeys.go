@@ -70,7 +70,7 @@ func (con *Console) apiKeyCreate(c *gin.Context) {
 			con.fail(c, err)
 			return
 		}
-		v.Error = &templates.ErrorView{Code: string(e.Code), Message: e.Message, Hint: e.Hint, Field: e.Field}
+		v.Error = formError(e)
 		web.Render(c, qwoty.HTTPStatus(e.Code), templates.APIKeys(v))
 		return
 	}

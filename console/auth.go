@@ -231,3 +231,9 @@ const SetupPath = "/setup"
 func (con *Console) entry(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/settings/integrations")
 }
+
+// formError is a refusal of a console form, shown above the form shown
+// again as typed (its field named).
+func formError(e *qwoty.Error) *templates.ErrorView {
+	return &templates.ErrorView{Code: string(e.Code), Message: e.Message, Hint: e.Hint, Field: e.Field}
+}

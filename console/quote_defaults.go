@@ -48,7 +48,7 @@ func (con *Console) quoteDefaultsSave(c *gin.Context) {
 	}
 	if e := qwoty.AsError(err); err != nil && e.Code == qwoty.CodeValidation {
 		p := con.page(c)
-		p.Error = &templates.ErrorView{Code: string(e.Code), Message: e.Message, Hint: e.Hint, Field: e.Field}
+		p.Error = formError(e)
 		v := templates.QuoteDefaultsView{ConsolePage: p, ValidDays: c.PostForm("valid_days"), Rounding: c.PostForm("rounding"), Terms: c.PostForm("terms")}
 		web.Render(c, qwoty.HTTPStatus(e.Code), templates.QuoteDefaults(v))
 		return

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -165,31 +166,34 @@ func readQuoteForm(c *gin.Context) (quoteForm, error) {
 
 // parsedForm is the form read as the domain takes it.
 type parsedForm struct {
+	currency string
 	lines    []qwoty.LineItem
 	tax      decimal.Decimal
 	discount qwoty.QuoteDiscount
 }
 
-// parse reads the form's lines, tax rate, discount and currency (the
-// title, and the discount against the lines, are the domain's to check
-// when the quote is made or changed).
-func (q quoteForm) parse() (parsedForm, error) {
+// parse reads the form of scope s: its currency, then its lines (those
+// naming a catalogue product by its SKU completed from it), tax rate and
+// discount. The title, and the discount against the lines, are the
+// domain's to check when the quote is made or changed.
+func (con *Console) parse(ctx context.Context, s store.Scope, form quoteForm) (parsedForm, error) {
 	var p parsedForm
 	var err error
-	if p.lines, err = q.lines(); err != nil {
+	if p.currency, err = qwoty.ParseCurrency(form.Currency); err != nil {
 		return p, err
 	}
-	if p.tax, err = qwoty.ParsePercent("tax_rate", q.TaxRate); err != nil {
+	form.Currency = p.currency
+	if err := con.fromCatalogue(ctx, s, &form); err != nil {
 		return p, err
 	}
-	if p.discount, err = qwoty.ParseDiscount(q.DiscountKind, q.DiscountValue); err != nil {
+	if p.lines, err = form.lines(); err != nil {
 		return p, err
 	}
-	if !qwoty.ValidCurrency(q.Currency) {
-		return p, &qwoty.Error{Code: qwoty.CodeValidation, Field: "currency", Message: "The currency " + strconv.Quote(cut(q.Currency, 20)) + " is not an ISO 4217 code.",
-			Hint: "Write the currency's three letters: EUR, USD, GBP…"}
+	if p.tax, err = qwoty.ParsePercent("tax_rate", form.TaxRate); err != nil {
+		return p, err
 	}
-	return p, nil
+	p.discount, err = qwoty.ParseDiscount(form.DiscountKind, form.DiscountValue)
+	return p, err
 }
 
 // fromCatalogue completes the rows that name a product of the CRM's
@@ -283,7 +287,7 @@ func formRefusal(err error, p *templates.ConsolePage) (int, bool) {
 	if status < 400 || status >= 500 || status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusUnauthorized {
 		return 0, false
 	}
-	p.Error = &templates.ErrorView{Code: string(e.Code), Message: e.Message, Hint: e.Hint, Field: e.Field}
+	p.Error = formError(e)
 	return status, true
 }
 
@@ -342,10 +346,7 @@ func (con *Console) submitQuoteForm(c *gin.Context, v *templates.QuoteFormView, 
 // and its quote.
 func (con *Console) makeQuote(c *gin.Context, s store.Scope, v templates.QuoteFormView, form quoteForm, by string) (*qwoty.Quote, error) {
 	ctx := c.Request.Context()
-	if err := con.fromCatalogue(ctx, s, &form); err != nil {
-		return nil, err
-	}
-	p, err := form.parse()
+	p, err := con.parse(ctx, s, form)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +394,7 @@ func (con *Console) makeQuote(c *gin.Context, s store.Scope, v templates.QuoteFo
 		title = qwoty.TitleFrom(customer.Name)
 	}
 	q, _, err := con.db.CreateQuoteOnce(ctx, s, store.NewQuote{CustomerID: customer.ID, AccountID: customer.CRMAccountID, Title: title,
-		Currency: form.Currency, TaxRate: p.tax, Discount: &p.discount, CreatedBy: by, Lines: p.lines, ExternalRef: "qwoty-console:quote:" + v.Ref})
+		Currency: p.currency, TaxRate: p.tax, Discount: &p.discount, CreatedBy: by, Lines: p.lines, ExternalRef: "qwoty-console:quote:" + v.Ref})
 	return q, err
 }
 
@@ -503,14 +504,11 @@ func (con *Console) quoteEditSave(c *gin.Context) {
 // saveDraft checks the form and changes the draft through the domain
 // (SetTerms, then AddLine for each line: the card's and the API's rules).
 func (con *Console) saveDraft(c *gin.Context, s store.Scope, id string, form quoteForm) error {
-	version, err := strconv.Atoi(c.PostForm("version"))
-	if err != nil || version < 1 {
-		return &qwoty.Error{Code: qwoty.CodeValidation, Field: "version", Message: "This form has lost the quote's version.", Hint: "Open the quote's Edit again."}
-	}
-	if err := con.fromCatalogue(c.Request.Context(), s, &form); err != nil {
+	version, err := qwoty.ParseVersion(c.PostForm("version"))
+	if err != nil {
 		return err
 	}
-	p, err := form.parse()
+	p, err := con.parse(c.Request.Context(), s, form)
 	if err != nil {
 		return err
 	}
@@ -519,7 +517,7 @@ func (con *Console) saveDraft(c *gin.Context, s store.Scope, id string, form quo
 		if err := q.ReplaceLines(p.lines); err != nil {
 			return err
 		}
-		return q.SetTerms(qwoty.Terms{Title: form.Title, Currency: form.Currency, TaxRate: p.tax, Discount: &p.discount})
+		return q.SetTerms(qwoty.Terms{Title: form.Title, Currency: p.currency, TaxRate: p.tax, Discount: &p.discount})
 	})
 	return con.onRecordSince(c, err)
 }
@@ -571,20 +569,15 @@ func (con *Console) quoteSend(c *gin.Context) {
 	v := con.sendForm(c, q)
 	v.To, v.Subject, v.Message = c.PostForm("to"), c.PostForm("subject"), c.PostForm("message")
 	checked, err := qwoty.CheckSend(qwoty.SendForm{Typed: v.To, Subject: v.Subject, Message: v.Message})
+	var version int
 	if err == nil {
-		var version int
-		if version, err = strconv.Atoi(c.PostForm("version")); err != nil || version < 1 {
-			version = 0
-			err = &qwoty.Error{Code: qwoty.CodeValidation, Field: "version", Message: "This form has lost the quote's version.", Hint: "Open Send again from the quote's page."}
-		} else {
-			sender := user.Name
-			if sender == "" {
-				sender = user.Email
-			}
-			in := store.SendInput{SentBy: sender, Recipients: checked.Recipients, Subject: checked.Subject, Message: checked.Message}
-			_, _, err = con.db.SendQuote(c.Request.Context(), s, q.ID, version, consoleActor(user), in, con.now())
-			err = con.onRecordSince(c, err)
-		}
+		version, err = qwoty.ParseVersion(c.PostForm("version"))
+	}
+	if err == nil {
+		sender := cmp.Or(user.Name, user.Email)
+		in := store.SendInput{SentBy: sender, Recipients: checked.Recipients, Subject: checked.Subject, Message: checked.Message}
+		_, _, err = con.db.SendQuote(c.Request.Context(), s, q.ID, version, consoleActor(user), in, con.now())
+		err = con.onRecordSince(c, err)
 	}
 	if status, ok := formRefusal(err, &v.ConsolePage); ok {
 		web.Render(c, status, templates.QuoteSend(v))
@@ -605,9 +598,12 @@ func (con *Console) quoteRevise(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	version, _ := strconv.Atoi(c.PostForm("version"))
-	_, err = con.db.UpdateQuote(c.Request.Context(), s, q.ID, version, consoleActor(sessionOf(c).User), func(q *qwoty.Quote) error { return q.Revise() })
-	if err = con.onRecordSince(c, err); err != nil {
+	version, err := qwoty.ParseVersion(c.PostForm("version"))
+	if err == nil {
+		_, err = con.db.UpdateQuote(c.Request.Context(), s, q.ID, version, consoleActor(sessionOf(c).User), func(q *qwoty.Quote) error { return q.Revise() })
+		err = con.onRecordSince(c, err)
+	}
+	if err != nil {
 		con.fail(c, err)
 		return
 	}
@@ -636,8 +632,11 @@ func (con *Console) quoteDelete(c *gin.Context) {
 	if err == nil {
 		err = q.CheckEditable()
 	}
+	var version int
 	if err == nil {
-		version, _ := strconv.Atoi(c.PostForm("version"))
+		version, err = qwoty.ParseVersion(c.PostForm("version"))
+	}
+	if err == nil {
 		err = con.onRecordSince(c, con.db.DeleteQuote(c.Request.Context(), s, q.ID, version, consoleActor(sessionOf(c).User)))
 	}
 	if err != nil {

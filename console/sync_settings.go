@@ -103,7 +103,7 @@ func (con *Console) syncSettingsSave(c *gin.Context) {
 	if err != nil {
 		p := con.page(c)
 		e := qwoty.AsError(err)
-		p.Error = &templates.ErrorView{Code: string(e.Code), Message: e.Message, Hint: e.Hint, Field: e.Field}
+		p.Error = formError(e)
 		v := settingsView(p, in.Name, in.Provider, set)
 		// What the admin typed comes back as typed (never the webhook).
 		v.Triggers, v.CoalesceSeconds, v.SharePercent, v.AlertEmails = c.PostFormArray("trigger"), c.PostForm("coalesce"), c.PostForm("share"), c.PostForm("alert_emails")

@@ -147,7 +147,7 @@ func (con *Console) webhookSave(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	v.Error = &templates.ErrorView{Code: string(e.Code), Message: e.Message, Hint: e.Hint, Field: e.Field}
+	v.Error = formError(e)
 	web.Render(c, qwoty.HTTPStatus(e.Code), templates.Webhooks(v))
 }
 
